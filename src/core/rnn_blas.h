@@ -1,0 +1,33 @@
+/*
+ * rnn_blas.h
+ *	  Row-major GEMM used by the network: cblas_sgemm (or dgemm in the
+ *	  double-precision test build) and a naive reference kernel.
+ */
+#ifndef RNN_BLAS_H
+#define RNN_BLAS_H
+
+#include "rnn_common.h"
+
+/*
+ * C (M,N) = alpha * op(A) (M,K) @ op(B) (K,N) + beta * C, row-major.
+ * trans_a / trans_b: op(X) = X^T when true.  lda/ldb/ldc are row strides.
+ */
+void		rnn_gemm(bool trans_a, bool trans_b, int M, int N, int K,
+					 rnn_real alpha, const rnn_real *A, int lda,
+					 const rnn_real *B, int ldb,
+					 rnn_real beta, rnn_real *C, int ldc);
+
+/* The same contract computed with plain loops (tests compare the two). */
+void		rnn_gemm_naive(bool trans_a, bool trans_b, int M, int N, int K,
+						   rnn_real alpha, const rnn_real *A, int lda,
+						   const rnn_real *B, int ldb,
+						   rnn_real beta, rnn_real *C, int ldc);
+
+/* Use the naive kernel for every rnn_gemm call (tests only). */
+void		rnn_blas_use_naive(bool naive);
+
+/* BLAS threading: number of threads, and whether the loaded OpenBLAS can use more than one. */
+void		rnn_blas_set_threads(int n);
+bool		rnn_blas_is_parallel(void);
+
+#endif							/* RNN_BLAS_H */

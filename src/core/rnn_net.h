@@ -1,0 +1,79 @@
+/*
+ * rnn_net.h
+ *	  The network: PyTorch's nn.RNN / nn.LSTM / nn.GRU (stacked, optionally
+ *	  bidirectional, batch_first) followed by nn.Linear on out[:, -1, :].
+ *
+ * Parameters live in one flat array in the order of PyTorch's state_dict:
+ * for each layer l, for each direction (forward, then _reverse):
+ *	 rnn.weight_ih_l{l} (G*H, I_l), rnn.weight_hh_l{l} (G*H, H),
+ *	 rnn.bias_ih_l{l} (G*H), rnn.bias_hh_l{l} (G*H)
+ * then fc.weight (O, D*H), fc.bias (O).  G is 1 (RNN), 4 (LSTM: i,f,g,o) or
+ * 3 (GRU: r,z,n); D is 2 when bidirectional; I_0 = input_size, I_l = D*H.
+ */
+#ifndef RNN_NET_H
+#define RNN_NET_H
+
+#include "rnn_common.h"
+
+typedef enum RnnCell
+{
+	RNN_CELL_TANH = 1,
+	RNN_CELL_RELU = 2,
+	RNN_CELL_LSTM = 3,
+	RNN_CELL_GRU = 4
+} RnnCell;
+
+typedef struct RnnShape
+{
+	int			cell;			/* RnnCell */
+	int			input_size;		/* features per time step */
+	int			hidden_size;
+	int			num_layers;
+	int			bidirectional;	/* 0 or 1 */
+	int			output_size;	/* outputs of the linear head */
+} RnnShape;
+
+/* One named tensor of the flat parameter array. */
+typedef struct RnnTensorInfo
+{
+	char		name[40];		/* PyTorch name without the "rnn."/"fc." prefix rule: full name */
+	size_t		offset;			/* in elements */
+	int			rows;
+	int			cols;			/* 0 for a 1-D tensor */
+} RnnTensorInfo;
+
+#define RNN_MAX_TENSORS (RNN_MAX_LAYERS * 2 * 4 + 2)
+
+int			rnn_gate_count(int cell);
+const char *rnn_cell_name(int cell);
+int			rnn_cell_from_name(const char *name);	/* 0 when unknown */
+
+/* RNN_OK when every dimension is within the limits (and the count fits). */
+RnnStatus	rnn_shape_check(const RnnShape *s);
+size_t		rnn_param_count(const RnnShape *s);
+int			rnn_tensor_table(const RnnShape *s, RnnTensorInfo *out);
+
+/* PyTorch's default initialisation, from a seeded generator. */
+void		rnn_init_params(rnn_real *params, const RnnShape *s, uint64_t seed);
+
+/* Activations cached by the forward pass for the backward pass. */
+typedef struct RnnWork RnnWork;
+
+RnnWork    *rnn_work_create(const RnnShape *s, int max_T, int max_B, const RnnAlloc *a);
+void		rnn_work_free(RnnWork *w, const RnnAlloc *a);
+
+/*
+ * y (B, O) = model(x), x time-major (T, B, I).  Fills w for rnn_backward.
+ */
+void		rnn_forward(rnn_real *y, const rnn_real *x, const rnn_real *params,
+						const RnnShape *s, int T, int B, RnnWork *w);
+
+/*
+ * grads += d loss / d params, given dy = d loss / d y (B, O), after an
+ * rnn_forward with the same x, params, T and B.
+ */
+void		rnn_backward(rnn_real *grads, const rnn_real *dy, const rnn_real *x,
+						 const rnn_real *params, const RnnShape *s, int T, int B,
+						 RnnWork *w);
+
+#endif							/* RNN_NET_H */

@@ -1,0 +1,196 @@
+/*
+ * rnn_predict.c
+ *	  Forecasts from a model, and split-conformal calibration of intervals:
+ *	  the absolute errors of forecasts made on held-out windows, per horizon
+ *	  step, give the interval half-width at any level.
+ */
+#include "rnn_predict.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rnn_net.h"
+
+static double
+scale_in(const RnnModel *m, double v)
+{
+	return m->scaling == RNN_SCALE_ZSCORE ? (v - m->scale_mean) / m->scale_std : v;
+}
+
+static double
+scale_out(const RnnModel *m, double v)
+{
+	return m->scaling == RNN_SCALE_ZSCORE ? v * m->scale_std + m->scale_mean : v;
+}
+
+RnnStatus
+rnn_forecast_batch(double *out, const RnnModel *m, const double *hist,
+				   int B, int T, int horizon, const RnnAlloc *a)
+{
+	const RnnShape *s = &m->shape;
+	int			I = s->input_size;
+	int			O = s->output_size;
+	int			W = m->window > 0 ? m->window : T;
+	int			skip = T - W;
+	rnn_real   *x,
+			   *y;
+	double	   *buf;
+	RnnWork    *work;
+	int			passes;
+
+	if (B < 1 || T < 1 || W < 1 || skip < 0 || horizon < 1 || horizon > RNN_MAX_HORIZON ||
+		(horizon > O && I != 1))
+		return RNN_ERR_ARGUMENT;
+	passes = (horizon + O - 1) / O;
+
+	/*
+	 * buf (B, W + passes*O) holds the scaled window followed by the scaled
+	 * forecasts, so the recursive passes just slide along it.
+	 */
+	buf = rnn_alloc(a, sizeof(double) * (size_t) B * (W + (size_t) passes * O) * I);
+	x = rnn_alloc(a, sizeof(rnn_real) * (size_t) W * B * I);
+	y = rnn_alloc(a, sizeof(rnn_real) * (size_t) B * O);
+	work = rnn_work_create(s, W, B, a);
+	if (!buf || !x || !y || !work)
+		return RNN_ERR_ALLOC;
+
+	{
+		size_t		row = (size_t) W + (size_t) passes * O;
+
+		for (int b = 0; b < B; b++)
+			for (int t = 0; t < W; t++)
+				for (int i = 0; i < I; i++)
+					buf[((size_t) b * row + t) * I + i] =
+						scale_in(m, hist[((size_t) b * T + skip + t) * I + i]);
+		for (size_t k = 0; k < (size_t) B * horizon; k++)
+			out[k] = 0.0;
+
+		for (int member = 0; member < m->members; member++)
+		{
+			const rnn_real *params = m->params + (size_t) member * m->n_params;
+
+			for (int p = 0; p < passes; p++)
+			{
+				/* x (W, B, I) time-major from buf rows p*O .. p*O+W-1 */
+				for (int b = 0; b < B; b++)
+					for (int t = 0; t < W; t++)
+						for (int i = 0; i < I; i++)
+							x[((size_t) t * B + b) * I + i] =
+								(rnn_real) buf[((size_t) b * row + (size_t) p * O + t) * I + i];
+				rnn_forward(y, x, params, s, W, B, work);
+				for (int b = 0; b < B; b++)
+					for (int o = 0; o < O; o++)
+					{
+						int			h = p * O + o;
+
+						/* recursive passes feed the outputs back (I == 1) */
+						if (I == 1)
+							buf[(size_t) b * row + W + h] = y[(size_t) b * O + o];
+						if (h < horizon)
+							out[(size_t) b * horizon + h] += scale_out(m, y[(size_t) b * O + o]);
+					}
+			}
+		}
+		for (size_t k = 0; k < (size_t) B * horizon; k++)
+			out[k] /= m->members;
+	}
+	rnn_work_free(work, a);
+	rnn_release(a, buf);
+	rnn_release(a, x);
+	rnn_release(a, y);
+	return RNN_OK;
+}
+
+static int
+float_cmp(const void *a, const void *b)
+{
+	float		fa = *(const float *) a;
+	float		fb = *(const float *) b;
+
+	return fa < fb ? -1 : fa > fb ? 1 : 0;
+}
+
+RnnStatus
+rnn_calibrate(RnnModel *m, const double *v, size_t n,
+			  size_t first_origin, int max_steps, const RnnAlloc *a)
+{
+	int			W = m->window;
+	size_t		origins;
+	int			steps;
+	double	   *hist,
+			   *fc;
+	RnnStatus	st;
+
+	m->cal_steps = 0;
+	m->cal_n = 0;
+	if (W < 1 || m->shape.input_size != 1 || first_origin < (size_t) W || first_origin >= n)
+		return RNN_OK;
+	/* every origin must have `steps` actual values after it */
+	steps = max_steps;
+	if ((size_t) steps > (n - first_origin + 1) / 2)
+		steps = (int) ((n - first_origin + 1) / 2);
+	if (steps < 1)
+		steps = 1;
+	if (steps > RNN_MAX_CAL_STEPS)
+		steps = RNN_MAX_CAL_STEPS;
+	origins = n - first_origin - (size_t) steps + 1;
+	if (origins > RNN_MAX_CAL_SAMPLES)
+	{
+		/* keep the latest origins */
+		first_origin += origins - RNN_MAX_CAL_SAMPLES;
+		origins = RNN_MAX_CAL_SAMPLES;
+	}
+
+	hist = rnn_alloc(a, sizeof(double) * origins * W);
+	fc = rnn_alloc(a, sizeof(double) * origins * steps);
+	m->cal_err = rnn_alloc(a, sizeof(float) * origins * steps);
+	if (!hist || !fc || !m->cal_err)
+		return RNN_ERR_ALLOC;
+	for (size_t o = 0; o < origins; o++)
+		memcpy(hist + o * W, v + first_origin + o - W, sizeof(double) * W);
+	st = rnn_forecast_batch(fc, m, hist, (int) origins, W, steps, a);
+	if (st != RNN_OK)
+		return st;
+	for (int h = 0; h < steps; h++)
+	{
+		float	   *row = m->cal_err + (size_t) h * origins;
+
+		for (size_t o = 0; o < origins; o++)
+		{
+			double		e = fabs(v[first_origin + o + h] - fc[o * steps + h]);
+
+			row[o] = (float) (isfinite(e) ? e : 0.0);
+		}
+		qsort(row, origins, sizeof(float), float_cmp);
+	}
+	m->cal_steps = steps;
+	m->cal_n = (int32_t) origins;
+	rnn_release(a, hist);
+	rnn_release(a, fc);
+	return RNN_OK;
+}
+
+double
+rnn_interval_halfwidth(const RnnModel *m, int h, double level)
+{
+	int			step;
+	size_t		n = (size_t) m->cal_n;
+	size_t		k;
+	double		q;
+
+	if (m->cal_steps < 1 || m->cal_n < 1)
+		return NAN;
+	step = h <= m->cal_steps ? h : m->cal_steps;
+	/* split conformal: the ceil((n + 1) level)-th smallest error */
+	k = (size_t) ceil((double) (n + 1) * level);
+	if (k < 1)
+		k = 1;
+	if (k > n)
+		k = n;
+	q = m->cal_err[(size_t) (step - 1) * n + (k - 1)];
+	/* beyond the calibrated steps, widen as a random walk would */
+	if (h > m->cal_steps)
+		q *= sqrt((double) h / (double) m->cal_steps);
+	return q;
+}

@@ -1,0 +1,206 @@
+/*
+ * rnn_series.c
+ *	  Regularisation of time-stamped rows into a series on a fixed grid.
+ */
+#include "rnn_series.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct KeyedRow
+{
+	int64_t		key;
+	double		value;
+	bool		missing;
+} KeyedRow;
+
+static int
+keyed_row_cmp(const void *a, const void *b)
+{
+	int64_t		ka = ((const KeyedRow *) a)->key;
+	int64_t		kb = ((const KeyedRow *) b)->key;
+
+	return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+static int64_t
+gcd64(int64_t a, int64_t b)
+{
+	while (b != 0)
+	{
+		int64_t		t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/* Fill missing entries by linear interpolation; ends take the nearest value. */
+static void
+interpolate_missing(double *v, const bool *missing, size_t n)
+{
+	size_t		prev = SIZE_MAX;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		if (missing[i])
+			continue;
+		if (prev == SIZE_MAX)
+		{
+			for (size_t j = 0; j < i; j++)
+				v[j] = v[i];
+		}
+		else if (i > prev + 1)
+		{
+			for (size_t j = prev + 1; j < i; j++)
+				v[j] = v[prev] + (v[i] - v[prev]) * (double) (j - prev) / (double) (i - prev);
+		}
+		prev = i;
+	}
+	for (size_t j = prev + 1; j < n; j++)
+		v[j] = v[prev];
+}
+
+RnnStatus
+rnn_series_regularize(RnnSeries *out, const int64_t *keys,
+					  const double *values, const bool *isnull,
+					  size_t n, bool interpolate, int64_t max_points,
+					  const RnnAlloc *a, int64_t *bad_key)
+{
+	KeyedRow   *rows;
+	bool	   *missing;
+	size_t		npoints;
+	size_t		n_present = 0;
+	int64_t		step = 1;
+
+	memset(out, 0, sizeof(*out));
+	*bad_key = 0;
+	if (n == 0)
+		return RNN_ERR_NOVALUES;
+	if ((int64_t) n > max_points)
+	{
+		*bad_key = (int64_t) n;
+		return RNN_ERR_LIMIT;
+	}
+
+	rows = rnn_alloc(a, n * sizeof(KeyedRow));
+	if (rows == NULL)
+		return RNN_ERR_ALLOC;
+	for (size_t i = 0; i < n; i++)
+	{
+		rows[i].key = keys ? keys[i] : (int64_t) i;
+		rows[i].value = values[i];
+		rows[i].missing = isnull[i] || isnan(values[i]);
+		if (!rows[i].missing && isinf(values[i]))
+		{
+			*bad_key = rows[i].key;
+			rnn_release(a, rows);
+			return RNN_ERR_NONFINITE;
+		}
+	}
+	if (keys)
+	{
+		qsort(rows, n, sizeof(KeyedRow), keyed_row_cmp);
+		for (size_t i = 1; i < n; i++)
+		{
+			if (rows[i].key == rows[i - 1].key)
+			{
+				*bad_key = rows[i].key;
+				rnn_release(a, rows);
+				return RNN_ERR_DUPLICATE;
+			}
+		}
+		/* the step is the greatest common divisor of the distances */
+		step = 0;
+		for (size_t i = 1; i < n; i++)
+		{
+			/* keys are distinct and sorted; a distance can overflow int64 */
+			uint64_t	dist = (uint64_t) rows[i].key - (uint64_t) rows[i - 1].key;
+
+			if (dist > (uint64_t) INT64_MAX)
+			{
+				*bad_key = rows[i].key;
+				rnn_release(a, rows);
+				return RNN_ERR_IRREGULAR;
+			}
+			step = gcd64((int64_t) dist, step);
+		}
+		if (step == 0)
+			step = 1;
+		{
+			uint64_t	span = ((uint64_t) rows[n - 1].key - (uint64_t) rows[0].key) / (uint64_t) step;
+
+			/*
+			 * A grid much larger than the rows means irregular timestamps
+			 * (a few seconds of jitter), not gaps: refuse rather than fill.
+			 */
+			if (span + 1 > (uint64_t) max_points || span + 1 > 10 * (uint64_t) n + 1000)
+			{
+				*bad_key = (int64_t) (span + 1);
+				rnn_release(a, rows);
+				return RNN_ERR_IRREGULAR;
+			}
+			npoints = (size_t) span + 1;
+		}
+	}
+	else
+		npoints = n;
+
+	out->values = rnn_alloc(a, npoints * sizeof(double));
+	missing = rnn_alloc(a, npoints * sizeof(bool));
+	if (out->values == NULL || missing == NULL)
+	{
+		rnn_release(a, out->values);
+		rnn_release(a, missing);
+		rnn_release(a, rows);
+		out->values = NULL;
+		return RNN_ERR_ALLOC;
+	}
+	for (size_t j = 0; j < npoints; j++)
+		missing[j] = true;
+	for (size_t i = 0; i < n; i++)
+	{
+		size_t		j = keys ? (size_t) (((uint64_t) rows[i].key - (uint64_t) rows[0].key) / (uint64_t) step) : i;
+
+		if (!rows[i].missing)
+		{
+			out->values[j] = rows[i].value;
+			missing[j] = false;
+			n_present++;
+		}
+	}
+	if (n_present == 0)
+	{
+		rnn_release(a, rows);
+		rnn_release(a, missing);
+		rnn_release(a, out->values);
+		out->values = NULL;
+		return RNN_ERR_NOVALUES;
+	}
+	if (n_present < npoints && !interpolate)
+	{
+		for (size_t j = 0; j < npoints; j++)
+		{
+			if (missing[j])
+			{
+				*bad_key = keys ? rows[0].key + (int64_t) j * step : (int64_t) j;
+				break;
+			}
+		}
+		rnn_release(a, rows);
+		rnn_release(a, missing);
+		rnn_release(a, out->values);
+		out->values = NULL;
+		return RNN_ERR_MISSING;
+	}
+	interpolate_missing(out->values, missing, npoints);
+	out->n = npoints;
+	out->first_key = keys ? rows[0].key : 0;
+	out->step = step;
+	out->n_filled = npoints - n_present;
+	rnn_release(a, rows);
+	rnn_release(a, missing);
+	return RNN_OK;
+}

@@ -1,0 +1,32 @@
+/*
+ * rnn_series.h
+ *	  Turning collected rows into a regular series: sort by key, reject
+ *	  duplicates and infinities, infer the step, fill gaps and missing values.
+ */
+#ifndef RNN_SERIES_H
+#define RNN_SERIES_H
+
+#include "rnn_common.h"
+
+typedef struct RnnSeries
+{
+	double	   *values;			/* n values on a regular grid */
+	size_t		n;
+	int64_t		first_key;		/* key of values[0] */
+	int64_t		step;			/* key distance between neighbours (>= 1) */
+	size_t		n_filled;		/* grid points or values that were filled in */
+} RnnSeries;
+
+/*
+ * Regularise rows (keys[i], values[i]); isnull[i] marks NULLs and NaN
+ * values count as missing too.  keys may be NULL: the rows are then already
+ * in order with keys 0, 1, 2, ...  With interpolate false a missing value or
+ * grid point is an error.  max_points bounds the grid.  On error, *bad_key
+ * holds the offending key (or row number when keys is NULL).
+ */
+RnnStatus	rnn_series_regularize(RnnSeries *out, const int64_t *keys,
+								  const double *values, const bool *isnull,
+								  size_t n, bool interpolate, int64_t max_points,
+								  const RnnAlloc *a, int64_t *bad_key);
+
+#endif							/* RNN_SERIES_H */

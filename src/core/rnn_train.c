@@ -1,0 +1,278 @@
+/*
+ * rnn_train.c
+ *	  The training loop over sliding windows of a series.
+ *
+ * Window k reads series[k .. k+W-1] and predicts series[k+W .. k+W+O-1].
+ * The last validation_fraction of windows is held out (chronologically);
+ * O-1 windows before it are dropped so no training target is a held-out
+ * target.  Each epoch shuffles the training windows with a seeded
+ * generator and takes mini-batches; inputs are gathered time-major.
+ */
+#include "rnn_train.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "rnn_rng.h"
+
+size_t
+rnn_window_count(size_t n, int window, int output_size)
+{
+	size_t		need = (size_t) window + (size_t) output_size;
+
+	return n >= need ? n - need + 1 : 0;
+}
+
+double
+rnn_loss(rnn_real *dy, const rnn_real *y, const rnn_real *target,
+		 size_t n, int loss, double quantile)
+{
+	double		total = 0.0;
+	double		inv = 1.0 / (double) n;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		double		d = (double) y[i] - target[i];
+		double		g;
+
+		switch (loss)
+		{
+			case RNN_LOSS_MAE:
+				total += fabs(d);
+				g = d > 0 ? 1 : d < 0 ? -1 : 0;
+				break;
+			case RNN_LOSS_HUBER:
+				if (fabs(d) < 1.0)
+				{
+					total += 0.5 * d * d;
+					g = d;
+				}
+				else
+				{
+					total += fabs(d) - 0.5;
+					g = d > 0 ? 1 : -1;
+				}
+				break;
+			case RNN_LOSS_PINBALL:
+				/* e = target - y: loss max(q e, (q - 1) e) */
+				if (d < 0)
+				{
+					total += quantile * -d;
+					g = -quantile;
+				}
+				else
+				{
+					total += (1.0 - quantile) * d;
+					g = d > 0 ? 1.0 - quantile : 0;
+				}
+				break;
+			default:
+				total += d * d;
+				g = 2.0 * d;
+				break;
+		}
+		if (dy)
+			dy[i] = (rnn_real) (g * inv);
+	}
+	return total * inv;
+}
+
+/* x (W, B, 1) and target (B, O) for windows idx[0..B-1] */
+static void
+gather_batch(rnn_real *x, rnn_real *target, const rnn_real *series,
+			 const size_t *idx, int B, int W, int O)
+{
+	for (int b = 0; b < B; b++)
+	{
+		const rnn_real *src = series + idx[b];
+
+		for (int t = 0; t < W; t++)
+			x[(size_t) t * B + b] = src[t];
+		for (int o = 0; o < O; o++)
+			target[(size_t) b * O + o] = src[W + o];
+	}
+}
+
+RnnStatus
+rnn_train(rnn_real *params, RnnTrainResult *res,
+		  const rnn_real *series, size_t n, const RnnTrainSpec *spec,
+		  const RnnAlloc *a, const RnnTrainHooks *hooks)
+{
+	const RnnShape *s = &spec->shape;
+	int			W = spec->window;
+	int			O = s->output_size;
+	size_t		n_win = rnn_window_count(n, W, O);
+	size_t		n_val,
+				n_train,
+				gap;
+	size_t		np = rnn_param_count(s);
+	int			B;
+	int			Bval;
+	size_t	   *idx = NULL;
+	size_t	   *val_idx = NULL;
+	rnn_real   *grads = NULL,
+			   *best = NULL,
+			   *m = NULL,
+			   *v = NULL,
+			   *x = NULL,
+			   *y = NULL,
+			   *target = NULL,
+			   *dy = NULL;
+	RnnWork    *work = NULL;
+	RnnAdam		adam;
+	RnnRng		rng;
+	RnnStatus	status = RNN_OK;
+	double		best_val = INFINITY;
+	int			since_best = 0;
+
+	memset(res, 0, sizeof(*res));
+	if (s->input_size != 1 || W < 1 || n_win == 0 || spec->epochs < 1)
+		return RNN_ERR_ARGUMENT;
+
+	n_val = (size_t) floor(spec->validation_fraction * (double) n_win);
+	gap = n_val > 0 ? (size_t) (O - 1) : 0;
+	if (n_val + gap >= n_win)
+	{
+		/* too few windows to hold any out: train on all */
+		n_val = 0;
+		gap = 0;
+	}
+	n_train = n_win - n_val - gap;
+	B = spec->batch_size <= 0 || (size_t) spec->batch_size > n_train ?
+		(int) n_train : spec->batch_size;
+	if (n_train > (size_t) RNN_MAX_BATCH && spec->batch_size <= 0)
+		return RNN_ERR_LIMIT;
+	Bval = n_val == 0 ? 0 : (n_val < 256 ? (int) n_val : 256);
+
+	res->loss_train = rnn_alloc(a, sizeof(float) * spec->epochs);
+	res->loss_val = rnn_alloc(a, sizeof(float) * spec->epochs);
+	idx = rnn_alloc(a, sizeof(size_t) * n_train);
+	val_idx = rnn_alloc(a, sizeof(size_t) * (n_val ? n_val : 1));
+	grads = rnn_alloc(a, sizeof(rnn_real) * np);
+	best = rnn_alloc(a, sizeof(rnn_real) * np);
+	m = rnn_alloc(a, sizeof(rnn_real) * np);
+	v = rnn_alloc(a, sizeof(rnn_real) * np);
+	{
+		int			Bmax = B > Bval ? B : Bval;
+
+		x = rnn_alloc(a, sizeof(rnn_real) * (size_t) W * Bmax);
+		y = rnn_alloc(a, sizeof(rnn_real) * (size_t) Bmax * O);
+		target = rnn_alloc(a, sizeof(rnn_real) * (size_t) Bmax * O);
+		dy = rnn_alloc(a, sizeof(rnn_real) * (size_t) Bmax * O);
+		work = rnn_work_create(s, W, Bmax, a);
+	}
+	if (!res->loss_train || !res->loss_val || !idx || !val_idx || !grads || !best ||
+		!m || !v || !x || !y || !target || !dy || !work)
+	{
+		status = RNN_ERR_ALLOC;
+		goto done;
+	}
+
+	res->n_train = n_train;
+	res->n_val = n_val;
+	res->val_start = n_train + gap;
+	for (size_t i = 0; i < n_train; i++)
+		idx[i] = i;
+	for (size_t i = 0; i < n_val; i++)
+		val_idx[i] = res->val_start + i;
+	rnn_adam_init(&adam, m, v, np);
+	rnn_rng_seed(&rng, spec->seed);
+	memcpy(best, params, sizeof(rnn_real) * np);
+
+	for (int epoch = 1; epoch <= spec->epochs; epoch++)
+	{
+		double		train_sum = 0.0;
+		double		val_loss = -1.0;
+
+		/* Fisher-Yates shuffle of the training windows */
+		for (size_t i = n_train; i > 1; i--)
+		{
+			size_t		j = (size_t) rnn_rng_below(&rng, i);
+			size_t		t = idx[i - 1];
+
+			idx[i - 1] = idx[j];
+			idx[j] = t;
+		}
+
+		for (size_t start = 0; start < n_train; start += B)
+		{
+			int			bs = (int) (n_train - start < (size_t) B ? n_train - start : (size_t) B);
+			double		loss;
+
+			if (hooks && hooks->check)
+				hooks->check(hooks->arg);
+			gather_batch(x, target, series, idx + start, bs, W, O);
+			rnn_forward(y, x, params, s, W, bs, work);
+			loss = rnn_loss(dy, y, target, (size_t) bs * O, spec->loss, spec->quantile);
+			if (!isfinite(loss))
+			{
+				status = RNN_ERR_DIVERGED;
+				goto done;
+			}
+			train_sum += loss * bs;
+			memset(grads, 0, sizeof(rnn_real) * np);
+			rnn_backward(grads, dy, x, params, s, W, bs, work);
+			if (spec->clip_norm > 0)
+				rnn_clip_grad_norm(grads, np, spec->clip_norm);
+			if (spec->optimizer == RNN_OPT_SGD)
+				rnn_sgd_step(params, grads, np, spec->learning_rate);
+			else
+				rnn_adam_step(params, grads, np, spec->learning_rate, &adam);
+		}
+		res->loss_train[epoch - 1] = (float) (train_sum / (double) n_train);
+
+		if (n_val > 0)
+		{
+			double		val_sum = 0.0;
+
+			for (size_t start = 0; start < n_val; start += Bval)
+			{
+				int			bs = (int) (n_val - start < (size_t) Bval ? n_val - start : (size_t) Bval);
+
+				if (hooks && hooks->check)
+					hooks->check(hooks->arg);
+				gather_batch(x, target, series, val_idx + start, bs, W, O);
+				rnn_forward(y, x, params, s, W, bs, work);
+				val_sum += rnn_loss(NULL, y, target, (size_t) bs * O, spec->loss, spec->quantile) * bs;
+			}
+			val_loss = val_sum / (double) n_val;
+			if (!isfinite(val_loss))
+			{
+				status = RNN_ERR_DIVERGED;
+				goto done;
+			}
+		}
+		res->loss_val[epoch - 1] = (float) val_loss;
+		res->epochs_run = epoch;
+
+		if (hooks && hooks->epoch_done)
+			hooks->epoch_done(hooks->arg, epoch, res->loss_train[epoch - 1], val_loss);
+
+		if (n_val == 0 || val_loss < best_val)
+		{
+			best_val = n_val ? val_loss : -1.0;
+			res->best_epoch = epoch;
+			res->train_loss = res->loss_train[epoch - 1];
+			res->val_loss = n_val ? val_loss : -1.0;
+			memcpy(best, params, sizeof(rnn_real) * np);
+			since_best = 0;
+		}
+		else if (spec->patience > 0 && ++since_best >= spec->patience)
+			break;
+	}
+	memcpy(params, best, sizeof(rnn_real) * np);
+
+done:
+	rnn_work_free(work, a);
+	rnn_release(a, idx);
+	rnn_release(a, val_idx);
+	rnn_release(a, grads);
+	rnn_release(a, best);
+	rnn_release(a, m);
+	rnn_release(a, v);
+	rnn_release(a, x);
+	rnn_release(a, y);
+	rnn_release(a, target);
+	rnn_release(a, dy);
+	return status;
+}

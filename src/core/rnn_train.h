@@ -1,0 +1,76 @@
+/*
+ * rnn_train.h
+ *	  Training a network on sliding windows of one series: mini-batches,
+ *	  losses, optimizers, validation on the chronologically last windows,
+ *	  early stopping that keeps the best weights.
+ */
+#ifndef RNN_TRAIN_H
+#define RNN_TRAIN_H
+
+#include "rnn_common.h"
+#include "rnn_net.h"
+#include "rnn_optim.h"
+
+typedef enum RnnLoss
+{
+	RNN_LOSS_MSE = 1,
+	RNN_LOSS_MAE = 2,
+	RNN_LOSS_HUBER = 3,			/* delta 1, as torch.nn.HuberLoss */
+	RNN_LOSS_PINBALL = 4		/* at spec->quantile */
+} RnnLoss;
+
+typedef struct RnnTrainSpec
+{
+	RnnShape	shape;			/* input_size must be 1 */
+	int			window;			/* inputs per training window */
+	int			epochs;
+	int			batch_size;		/* 0: all training windows in one batch */
+	double		learning_rate;
+	int			optimizer;		/* RnnOptimizer */
+	double		clip_norm;		/* 0: no clipping */
+	double		validation_fraction;	/* share of windows held out, [0, 0.9] */
+	int			patience;		/* 0: no early stopping */
+	uint64_t	seed;			/* shuffling */
+	int			loss;			/* RnnLoss */
+	double		quantile;		/* pinball loss */
+} RnnTrainSpec;
+
+typedef struct RnnTrainHooks
+{
+	void	   *arg;
+	/* called at least once per mini-batch; may longjmp out (cancel) */
+	void		(*check) (void *arg);
+	/* called after every epoch */
+	void		(*epoch_done) (void *arg, int epoch, double train_loss, double val_loss);
+} RnnTrainHooks;
+
+typedef struct RnnTrainResult
+{
+	int			epochs_run;
+	int			best_epoch;		/* 1-based epoch whose weights were kept */
+	double		train_loss;		/* of the kept epoch */
+	double		val_loss;		/* of the kept epoch; -1 without validation */
+	float	   *loss_train;		/* per epoch run */
+	float	   *loss_val;		/* per epoch run (-1 without validation) */
+	size_t		n_train;		/* windows trained on */
+	size_t		n_val;			/* windows held out */
+	size_t		val_start;		/* index of the first held-out window */
+} RnnTrainResult;
+
+/* Windows a series of n points gives (0 when too short). */
+size_t		rnn_window_count(size_t n, int window, int output_size);
+
+/*
+ * Train params (initialised by the caller) on series[0..n-1].  On return
+ * params hold the best weights found.  RNN_ERR_DIVERGED when the loss stops
+ * being finite.
+ */
+RnnStatus	rnn_train(rnn_real *params, RnnTrainResult *res,
+					  const rnn_real *series, size_t n, const RnnTrainSpec *spec,
+					  const RnnAlloc *a, const RnnTrainHooks *hooks);
+
+/* loss over (n) predictions and d loss / d y into dy (when not NULL) */
+double		rnn_loss(rnn_real *dy, const rnn_real *y, const rnn_real *target,
+					 size_t n, int loss, double quantile);
+
+#endif							/* RNN_TRAIN_H */

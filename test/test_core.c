@@ -1,0 +1,662 @@
+/*
+ * test_core.c
+ *	  Tests of the numerical core against PyTorch reference fixtures
+ *	  (test/ref/fixtures, written by test/ref/make_ref.py), plus GEMM,
+ *	  encoding, series and training tests.  Exits non-zero on any failure.
+ */
+#include "test_util.h"
+
+#include "rnn_blas.h"
+#include "rnn_model.h"
+#include "rnn_net.h"
+#include "rnn_optim.h"
+#include "rnn_predict.h"
+#include "rnn_rng.h"
+#include "rnn_series.h"
+#include "rnn_train.h"
+
+#ifndef FIXTURE_DIR
+#define FIXTURE_DIR "ref/fixtures"
+#endif
+
+/* ---------- fixtures ---------- */
+
+typedef struct Fixture
+{
+	RnnShape	shape;
+	int			batch,
+				seq_len;
+	double		lr,
+				clip,
+				loss;
+	float	   *x,
+			   *target,
+			   *params,
+			   *out,
+			   *grads,
+			   *sgd1,
+			   *adam3,
+			   *adam3_clip;
+	size_t		n_x,
+				n_target,
+				n_params,
+				n_out;
+} Fixture;
+
+static float *
+read_tensor(FILE *f, size_t *count)
+{
+	float	   *v;
+
+	if (fscanf(f, "%zu", count) != 1)
+		return NULL;
+	v = calloc(*count ? *count : 1, sizeof(float));
+	for (size_t i = 0; i < *count; i++)
+		if (fscanf(f, "%f", &v[i]) != 1)
+		{
+			free(v);
+			return NULL;
+		}
+	return v;
+}
+
+static int
+load_fixture(const char *path, Fixture *fx)
+{
+	FILE	   *f = fopen(path, "r");
+	char		key[64],
+				sval[64];
+	size_t		n;
+
+	memset(fx, 0, sizeof(*fx));
+	if (!f)
+		return 0;
+	while (fscanf(f, "%63s", key) == 1)
+	{
+		if (key[0] == '#')
+		{
+			int			c;
+
+			while ((c = fgetc(f)) != '\n' && c != EOF)
+				;
+			continue;
+		}
+		if (strcmp(key, "tensor") == 0)
+		{
+			float	   *v;
+
+			if (fscanf(f, "%63s", sval) != 1 || !(v = read_tensor(f, &n)))
+				break;
+			if (!strcmp(sval, "x"))
+				fx->x = v, fx->n_x = n;
+			else if (!strcmp(sval, "target"))
+				fx->target = v, fx->n_target = n;
+			else if (!strcmp(sval, "params"))
+				fx->params = v, fx->n_params = n;
+			else if (!strcmp(sval, "out"))
+				fx->out = v, fx->n_out = n;
+			else if (!strcmp(sval, "grads"))
+				fx->grads = v;
+			else if (!strcmp(sval, "params_sgd1"))
+				fx->sgd1 = v;
+			else if (!strcmp(sval, "params_adam3"))
+				fx->adam3 = v;
+			else if (!strcmp(sval, "params_adam3_clip"))
+				fx->adam3_clip = v;
+			else
+				free(v);
+			continue;
+		}
+		if (fscanf(f, "%63s", sval) != 1)
+			break;
+		if (!strcmp(key, "scalar"))
+		{
+			double		val;
+
+			if (fscanf(f, "%lf", &val) != 1)
+				break;
+			if (!strcmp(sval, "loss"))
+				fx->loss = val;
+			continue;
+		}
+		if (!strcmp(key, "cell"))
+			fx->shape.cell = rnn_cell_from_name(sval);
+		else if (!strcmp(key, "input_size"))
+			fx->shape.input_size = atoi(sval);
+		else if (!strcmp(key, "hidden_size"))
+			fx->shape.hidden_size = atoi(sval);
+		else if (!strcmp(key, "num_layers"))
+			fx->shape.num_layers = atoi(sval);
+		else if (!strcmp(key, "bidirectional"))
+			fx->shape.bidirectional = atoi(sval);
+		else if (!strcmp(key, "output_size"))
+			fx->shape.output_size = atoi(sval);
+		else if (!strcmp(key, "batch"))
+			fx->batch = atoi(sval);
+		else if (!strcmp(key, "seq_len"))
+			fx->seq_len = atoi(sval);
+		else if (!strcmp(key, "lr"))
+			fx->lr = atof(sval);
+		else if (!strcmp(key, "clip"))
+			fx->clip = atof(sval);
+	}
+	fclose(f);
+	return fx->x && fx->target && fx->params && fx->out && fx->grads && fx->sgd1 &&
+		fx->adam3 && fx->adam3_clip && fx->shape.cell;
+}
+
+static void
+free_fixture(Fixture *fx)
+{
+	free(fx->x);
+	free(fx->target);
+	free(fx->params);
+	free(fx->out);
+	free(fx->grads);
+	free(fx->sgd1);
+	free(fx->adam3);
+	free(fx->adam3_clip);
+}
+
+/* max |a - b| / (atol + rtol |b|) over n values; <= 1 passes */
+static double
+maxdiff(const float *a, const float *b, size_t n, double atol, double rtol)
+{
+	double		worst = 0;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		double		d = fabs((double) a[i] - b[i]) / (atol + rtol * fabs((double) b[i]));
+
+		if (!(d <= worst))
+			worst = isnan(d) ? INFINITY : d;
+	}
+	return worst;
+}
+
+/* x (B, T, I) batch-first -> time-major (T, B, I) */
+static float *
+to_time_major(const float *x, int B, int T, int I)
+{
+	float	   *tm = malloc(sizeof(float) * B * T * I);
+
+	for (int b = 0; b < B; b++)
+		for (int t = 0; t < T; t++)
+			for (int i = 0; i < I; i++)
+				tm[((size_t) t * B + b) * I + i] = x[((size_t) b * T + t) * I + i];
+	return tm;
+}
+
+/* loss, grads and steps of the optimizers against the PyTorch fixture */
+static void
+check_fixture(const char *name)
+{
+	char		path[512];
+	Fixture		fx;
+	RnnShape   *s = &fx.shape;
+	size_t		np;
+	float	   *xt,
+			   *y,
+			   *dy,
+			   *g,
+			   *p,
+			   *m,
+			   *v;
+	RnnWork    *w;
+	double		loss,
+				d;
+	int			B,
+				T;
+	size_t		nout;
+
+	snprintf(path, sizeof(path), "%s/%s.txt", FIXTURE_DIR, name);
+	if (!load_fixture(path, &fx))
+	{
+		report(0, "fixture %s loads", name);
+		return;
+	}
+	B = fx.batch;
+	T = fx.seq_len;
+	np = rnn_param_count(s);
+	report(np == fx.n_params, "fixture %s: parameter count %zu matches PyTorch %zu", name, np, fx.n_params);
+	if (np != fx.n_params)
+	{
+		free_fixture(&fx);
+		return;
+	}
+	nout = (size_t) B * s->output_size;
+	xt = to_time_major(fx.x, B, T, s->input_size);
+	y = calloc(nout, sizeof(float));
+	dy = calloc(nout, sizeof(float));
+	g = calloc(np, sizeof(float));
+	p = malloc(np * sizeof(float));
+	m = malloc(np * sizeof(float));
+	v = malloc(np * sizeof(float));
+	w = rnn_work_create(s, T, B, &test_allocator);
+
+	rnn_forward(y, xt, fx.params, s, T, B, w);
+	d = maxdiff(y, fx.out, nout, 1e-5, 1e-4);
+	report(d <= 1, "fixture %s: forward output equals PyTorch (scaled diff %.3f)", name, d);
+	loss = rnn_loss(dy, y, fx.target, nout, RNN_LOSS_MSE, 0);
+	report(fabs(loss - fx.loss) <= 1e-5 + 1e-4 * fabs(fx.loss), "fixture %s: MSE loss %.7f equals PyTorch %.7f", name, loss, fx.loss);
+	rnn_backward(g, dy, xt, fx.params, s, T, B, w);
+	d = maxdiff(g, fx.grads, np, 1e-5, 1e-3);
+	report(d <= 1, "fixture %s: gradients equal PyTorch (scaled diff %.3f)", name, d);
+
+	memcpy(p, fx.params, np * sizeof(float));
+	rnn_sgd_step(p, g, np, fx.lr);
+	d = maxdiff(p, fx.sgd1, np, 1e-6, 1e-5);
+	report(d <= 1, "fixture %s: one SGD step equals torch.optim.SGD (scaled diff %.3f)", name, d);
+
+	for (int clip = 0; clip <= 1; clip++)
+	{
+		RnnAdam		adam;
+
+		memcpy(p, fx.params, np * sizeof(float));
+		rnn_adam_init(&adam, m, v, np);
+		for (int it = 0; it < 3; it++)
+		{
+			rnn_forward(y, xt, p, s, T, B, w);
+			rnn_loss(dy, y, fx.target, nout, RNN_LOSS_MSE, 0);
+			memset(g, 0, np * sizeof(float));
+			rnn_backward(g, dy, xt, p, s, T, B, w);
+			if (clip)
+				rnn_clip_grad_norm(g, np, fx.clip);
+			rnn_adam_step(p, g, np, fx.lr, &adam);
+		}
+		/*
+		 * Adam normalises each step, so a tiny gradient difference can move
+		 * a weight by up to lr; compare with an absolute tolerance of 1e-4.
+		 */
+		d = maxdiff(p, clip ? fx.adam3_clip : fx.adam3, np, 1e-4, 1e-4);
+		report(d <= 1, "fixture %s: three Adam steps%s equal torch.optim.Adam (scaled diff %.3f)",
+			   name, clip ? " with clip_grad_norm_" : "", d);
+	}
+	rnn_work_free(w, &test_allocator);
+	free(xt);
+	free(y);
+	free(dy);
+	free(g);
+	free(p);
+	free(m);
+	free(v);
+	free_fixture(&fx);
+}
+
+/* ---------- GEMM ---------- */
+
+static void
+test_gemm(void)
+{
+	RnnRng		rng;
+	int			worst_ok = 1;
+
+	rnn_rng_seed(&rng, 7);
+	for (int trial = 0; trial < 40; trial++)
+	{
+		int			M = 1 + (int) rnn_rng_below(&rng, 37),
+					N = 1 + (int) rnn_rng_below(&rng, 29),
+					K = 1 + (int) rnn_rng_below(&rng, 41);
+		bool		ta = rnn_rng_below(&rng, 2),
+					tb = rnn_rng_below(&rng, 2);
+		int			lda = (ta ? M : K) + (int) rnn_rng_below(&rng, 3);
+		int			ldb = (tb ? K : N) + (int) rnn_rng_below(&rng, 3);
+		int			ldc = N + (int) rnn_rng_below(&rng, 3);
+		size_t		na = (size_t) (ta ? K : M) * lda,
+					nb = (size_t) (tb ? N : K) * ldb,
+					nc = (size_t) M * ldc;
+		float	   *A = malloc(na * 4),
+				   *Bm = malloc(nb * 4),
+				   *C1 = malloc(nc * 4),
+				   *C2 = malloc(nc * 4);
+		float		beta = trial % 2 ? 1.0f : 0.0f;
+
+		for (size_t i = 0; i < na; i++)
+			A[i] = (float) rnn_rng_uniform(&rng, -1, 1);
+		for (size_t i = 0; i < nb; i++)
+			Bm[i] = (float) rnn_rng_uniform(&rng, -1, 1);
+		for (size_t i = 0; i < nc; i++)
+			C1[i] = C2[i] = (float) rnn_rng_uniform(&rng, -1, 1);
+		rnn_gemm(ta, tb, M, N, K, 0.7f, A, lda, Bm, ldb, beta, C1, ldc);
+		rnn_gemm_naive(ta, tb, M, N, K, 0.7f, A, lda, Bm, ldb, beta, C2, ldc);
+		for (int i = 0; i < M; i++)
+			for (int j = 0; j < N; j++)
+				if (fabsf(C1[i * ldc + j] - C2[i * ldc + j]) > 1e-4f)
+					worst_ok = 0;
+		free(A);
+		free(Bm);
+		free(C1);
+		free(C2);
+	}
+	report(worst_ok, "cblas_sgemm path equals the naive GEMM on 40 random shapes, transposes and strides");
+}
+
+/* ---------- series ---------- */
+
+static void
+test_series(void)
+{
+	int64_t		keys[] = {30, 10, 50, 20};	/* gap at 40, unsorted */
+	double		vals[] = {3, 1, 5, 2};
+	bool		nulls[] = {false, false, false, false};
+	RnnSeries	s;
+	int64_t		bad;
+	RnnStatus	st;
+
+	st = rnn_series_regularize(&s, keys, vals, nulls, 4, true, 1000, &test_allocator, &bad);
+	report(st == RNN_OK && s.n == 5 && s.step == 10 && s.first_key == 10 &&
+		   s.values[0] == 1 && s.values[2] == 3 && s.values[3] == 4 && s.values[4] == 5 && s.n_filled == 1,
+		   "series: sorts, infers step 10 and interpolates a gap");
+	free(s.values);
+
+	st = rnn_series_regularize(&s, keys, vals, nulls, 4, false, 1000, &test_allocator, &bad);
+	report(st == RNN_ERR_MISSING && bad == 40, "series: missing => error names the missing key");
+
+	{
+		int64_t		dk[] = {1, 2, 2};
+		double		dv[] = {1, 2, 3};
+		bool		dn[] = {0, 0, 0};
+
+		st = rnn_series_regularize(&s, dk, dv, dn, 3, true, 1000, &test_allocator, &bad);
+		report(st == RNN_ERR_DUPLICATE && bad == 2, "series: duplicate key rejected with its key");
+	}
+	{
+		double		iv[] = {1, INFINITY, 3};
+		bool		in[] = {0, 0, 0};
+
+		st = rnn_series_regularize(&s, NULL, iv, in, 3, true, 1000, &test_allocator, &bad);
+		report(st == RNN_ERR_NONFINITE && bad == 1, "series: infinity rejected with its row");
+	}
+	{
+		double		nv[] = {NAN, 2, 0, 6, NAN};
+		bool		nn[] = {0, 0, 1, 0, 0};
+
+		st = rnn_series_regularize(&s, NULL, nv, nn, 5, true, 1000, &test_allocator, &bad);
+		report(st == RNN_OK && s.values[0] == 2 && s.values[2] == 4 && s.values[4] == 6,
+			   "series: NULL and NaN filled by interpolation, ends by the nearest value");
+		free(s.values);
+		for (int i = 0; i < 5; i++)
+			nn[i] = 1;
+		st = rnn_series_regularize(&s, NULL, nv, nn, 5, true, 1000, &test_allocator, &bad);
+		report(st == RNN_ERR_NOVALUES, "series: all values missing is an error");
+	}
+	{
+		int64_t		jk[] = {0, 1000000, 2000001, 3000000};
+		double		jv[] = {1, 2, 3, 4};
+		bool		jn[] = {0, 0, 0, 0};
+
+		st = rnn_series_regularize(&s, jk, jv, jn, 4, true, 100000000, &test_allocator, &bad);
+		report(st == RNN_ERR_IRREGULAR, "series: jittered timestamps are refused as irregular");
+	}
+}
+
+/* ---------- model encoding ---------- */
+
+static void
+make_model(RnnModel *m, int cell)
+{
+	RnnShape	s = {cell, 1, 5, 2, 1, 3};
+
+	memset(m, 0, sizeof(*m));
+	m->shape = s;
+	m->window = 6;
+	m->season = 1;
+	m->members = 1;
+	m->scaling = RNN_SCALE_ZSCORE;
+	m->scale_mean = 10;
+	m->scale_std = 2;
+	m->ts_kind = RNN_TS_DATE;
+	m->step_kind = RNN_STEP_MONTHS;
+	m->step = 1;
+	m->last_ts = 9000;
+	m->n_history = 6;
+	m->history = calloc(6, sizeof(double));
+	for (int i = 0; i < 6; i++)
+		m->history[i] = 10 + sin(i);
+	m->rows = 100;
+	m->epochs_run = 2;
+	m->best_epoch = 2;
+	m->train_loss = 0.5;
+	m->val_loss = -1;
+	m->n_loss = 2;
+	m->loss_train = calloc(2, sizeof(float));
+	m->loss_val = calloc(2, sizeof(float));
+	m->cal_steps = 2;
+	m->cal_n = 3;
+	m->cal_err = calloc(6, sizeof(float));
+	for (int i = 0; i < 6; i++)
+		m->cal_err[i] = (float) (i % 3);
+	m->n_params = rnn_param_count(&s);
+	m->params = calloc(m->n_params, sizeof(rnn_real));
+	rnn_init_params(m->params, &s, 42);
+}
+
+static void
+free_model(RnnModel *m)
+{
+	free(m->history);
+	free(m->loss_train);
+	free(m->loss_val);
+	free(m->cal_err);
+	free(m->params);
+}
+
+static void
+test_encoding(void)
+{
+	RnnModel	m,
+				d;
+	size_t		len;
+	uint8_t    *buf,
+			   *bad;
+	const char *why;
+	RnnStatus	st;
+	int			all_rejected = 1;
+	int			flips_rejected = 1;
+
+	make_model(&m, RNN_CELL_LSTM);
+	len = rnn_model_encoded_size(&m);
+	buf = malloc(len);
+	rnn_model_encode(&m, buf);
+	st = rnn_model_decode(&d, buf, len, &test_allocator, &why);
+	report(st == RNN_OK && d.n_params == m.n_params &&
+		   memcmp(d.params, m.params, m.n_params * sizeof(float)) == 0 &&
+		   d.history[5] == m.history[5] && d.last_ts == 9000 && d.step_kind == RNN_STEP_MONTHS &&
+		   d.cal_err[5] == 2.0f && d.shape.bidirectional == 1,
+		   "encoding: round trip keeps every field (%zu bytes)", len);
+	{
+		uint8_t    *again = malloc(len);
+
+		rnn_model_encode(&d, again);
+		report(memcmp(again, buf, len) == 0, "encoding: re-encoding a decoded model gives the same bytes");
+		free(again);
+	}
+	free_model(&d);
+
+	/* every truncation */
+	for (size_t cut = 0; cut < len; cut++)
+	{
+		st = rnn_model_decode(&d, buf, cut, &test_allocator, &why);
+		if (st == RNN_OK || why == NULL)
+			all_rejected = 0;
+		free_model(&d);
+	}
+	report(all_rejected, "encoding: all %zu truncations are rejected with a reason", len);
+
+	/* every single-bit flip */
+	bad = malloc(len + 8);
+	for (size_t i = 0; i < len * 8; i++)
+	{
+		memcpy(bad, buf, len);
+		bad[i / 8] ^= (uint8_t) (1u << (i % 8));
+		st = rnn_model_decode(&d, bad, len, &test_allocator, &why);
+		if (st == RNN_OK)
+			flips_rejected = 0;
+		free_model(&d);
+	}
+	report(flips_rejected, "encoding: all %zu single-bit flips are rejected", len * 8);
+
+	memcpy(bad, buf, len);
+	memset(bad + len, 0, 8);
+	st = rnn_model_decode(&d, bad, len + 8, &test_allocator, &why);
+	report(st == RNN_ERR_CORRUPT, "encoding: trailing bytes are rejected");
+	free_model(&d);
+
+	memcpy(bad, buf, len);
+	bad[4] = 99;
+	st = rnn_model_decode(&d, bad, len, &test_allocator, &why);
+	report(st == RNN_ERR_VERSION, "encoding: an unknown format version is reported as such");
+	free_model(&d);
+
+	{
+		RnnRng		rng;
+		int			ok = 1;
+
+		rnn_rng_seed(&rng, 3);
+		for (int i = 0; i < 2000; i++)
+		{
+			size_t		n = (size_t) rnn_rng_below(&rng, len + 16);
+
+			for (size_t k = 0; k < n; k++)
+				bad[k < len + 8 ? k : 0] = (uint8_t) rnn_rng_next(&rng);
+			if (n > 4 && i % 2)
+				memcpy(bad, "RNNF\1\0", 6);
+			st = rnn_model_decode(&d, bad, n < len + 8 ? n : len + 8, &test_allocator, &why);
+			if (st == RNN_OK)
+				ok = 0;
+			free_model(&d);
+		}
+		report(ok, "encoding: 2000 random values (half with a valid magic and version) are rejected");
+	}
+	free(bad);
+	free(buf);
+	free_model(&m);
+}
+
+/* ---------- training and forecasting ---------- */
+
+static void
+sine(rnn_real *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		v[i] = (rnn_real) sin(2 * M_PI * (double) i / 12.0);
+}
+
+static void
+test_training(void)
+{
+	RnnTrainSpec spec;
+	RnnShape	s = {RNN_CELL_GRU, 1, 8, 1, 0, 1};
+	size_t		n = 120;
+	rnn_real	series[120];
+	size_t		np = rnn_param_count(&s);
+	rnn_real   *p1 = malloc(np * sizeof(rnn_real)),
+			   *p2 = malloc(np * sizeof(rnn_real));
+	RnnTrainResult r1,
+				r2;
+	RnnStatus	st1,
+				st2;
+
+	sine(series, n);
+	memset(&spec, 0, sizeof(spec));
+	spec.shape = s;
+	spec.window = 12;
+	spec.epochs = 40;
+	spec.batch_size = 16;
+	spec.learning_rate = 0.01;
+	spec.optimizer = RNN_OPT_ADAM;
+	spec.clip_norm = 1.0;
+	spec.validation_fraction = 0.2;
+	spec.patience = 100;
+	spec.seed = 1;
+	spec.loss = RNN_LOSS_MSE;
+
+	rnn_init_params(p1, &s, 5);
+	rnn_init_params(p2, &s, 5);
+	st1 = rnn_train(p1, &r1, series, n, &spec, &test_allocator, NULL);
+	st2 = rnn_train(p2, &r2, series, n, &spec, &test_allocator, NULL);
+	report(st1 == RNN_OK && st2 == RNN_OK && memcmp(p1, p2, np * sizeof(rnn_real)) == 0,
+		   "training: the same seed gives the same weights");
+	report(st1 == RNN_OK && r1.loss_train[r1.epochs_run - 1] < 0.2 * r1.loss_train[0] &&
+		   r1.val_loss >= 0 && r1.val_loss < 0.05,
+		   "training: loss falls on a sine (first %.4f, last %.4f, validation %.4f)",
+		   r1.loss_train[0], r1.loss_train[r1.epochs_run - 1], r1.val_loss);
+	report(r1.n_val == (size_t) floor(0.2 * (n - 12)) && r1.n_train + r1.n_val == n - 12,
+		   "training: validation holds out the last windows (%zu train, %zu held out)", r1.n_train, r1.n_val);
+	free(r1.loss_train);
+	free(r1.loss_val);
+	free(r2.loss_train);
+	free(r2.loss_val);
+
+	/* early stopping: patience 1 with a tiny learning rate stops early */
+	spec.patience = 1;
+	spec.learning_rate = 5.0;
+	spec.epochs = 200;
+	rnn_init_params(p1, &s, 5);
+	st1 = rnn_train(p1, &r1, series, n, &spec, &test_allocator, NULL);
+	report((st1 == RNN_OK && r1.epochs_run < 200 && r1.best_epoch <= r1.epochs_run) || st1 == RNN_ERR_DIVERGED,
+		   "training: early stopping ends before the epoch limit (%d of 200 run, best %d)",
+		   r1.epochs_run, r1.best_epoch);
+	free(r1.loss_train);
+	free(r1.loss_val);
+
+	/* forecasting: direct and recursive agree on the first steps */
+	{
+		RnnModel	m;
+		double		hist[12],
+					f3[3],
+					f1[1];
+		RnnShape	s3 = {RNN_CELL_LSTM, 1, 6, 1, 0, 1};
+
+		make_model(&m, RNN_CELL_LSTM);
+		free(m.params);
+		m.shape = s3;
+		m.window = 6;
+		m.n_params = rnn_param_count(&s3);
+		m.params = malloc(m.n_params * sizeof(rnn_real));
+		rnn_init_params(m.params, &s3, 9);
+		for (int i = 0; i < 12; i++)
+			hist[i] = 10 + sin(i);
+		rnn_forecast_batch(f3, &m, hist, 1, 12, 3, &test_allocator);
+		rnn_forecast_batch(f1, &m, hist, 1, 12, 1, &test_allocator);
+		{
+			double		h2[13];
+			double		g1[1];
+
+			memcpy(h2, hist, sizeof(hist));
+			h2[12] = f3[0];
+			rnn_forecast_batch(g1, &m, h2, 1, 13, 1, &test_allocator);
+			report(f1[0] == f3[0] && fabs(g1[0] - f3[1]) < 1e-5,
+				   "forecast: recursive steps equal one-step forecasts fed back (%.6f %.6f)", g1[0], f3[1]);
+		}
+		free_model(&m);
+	}
+	free(p1);
+	free(p2);
+}
+
+int
+main(void)
+{
+	const char *cells[] = {"rnn_tanh", "rnn_relu", "lstm", "gru"};
+
+	test_gemm();
+	for (int c = 0; c < 4; c++)
+		for (int l = 1; l <= 3; l++)
+			for (int b = 0; b <= 1; b++)
+			{
+				char		name[64];
+
+				snprintf(name, sizeof(name), "%s_l%d_b%d", cells[c], l, b);
+				check_fixture(name);
+			}
+	/* the same through the naive kernel */
+	rnn_blas_use_naive(true);
+	check_fixture("lstm_l2_b1");
+	check_fixture("gru_l3_b1");
+	rnn_blas_use_naive(false);
+	test_series();
+	test_encoding();
+	test_training();
+	return finish("core");
+}

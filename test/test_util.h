@@ -1,0 +1,60 @@
+/*
+ * test_util.h
+ *	  Tiny test harness for the core tests: TAP-like "ok - name" lines and a
+ *	  failure count that becomes the exit status.
+ */
+#ifndef TEST_UTIL_H
+#define TEST_UTIL_H
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rnn_common.h"
+
+static int	tests_passed = 0;
+static int	tests_failed = 0;
+
+static void
+report(int ok, const char *fmt, ...)
+{
+	va_list		ap;
+
+	printf(ok ? "ok - " : "not ok - ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (ok)
+		tests_passed++;
+	else
+		tests_failed++;
+}
+
+static int
+finish(const char *suite)
+{
+	printf("# %s: %d passed, %d failed\n", suite, tests_passed, tests_failed);
+	return tests_failed == 0 ? 0 : 1;
+}
+
+static void *
+test_alloc(void *ctx, size_t size)
+{
+	(void) ctx;
+	return calloc(1, size);
+}
+
+static void
+test_release(void *ctx, void *p)
+{
+	(void) ctx;
+	free(p);
+}
+
+static const RnnAlloc test_allocator = {test_alloc, test_release, NULL};
+
+#endif							/* TEST_UTIL_H */
