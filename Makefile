@@ -1,0 +1,31 @@
+# rnn_forecast: recurrent neural network forecasting inside PostgreSQL (PGXS)
+EXTENSION = rnn_forecast
+EXTVERSION = 0.1.0
+MODULE_big = rnn_forecast
+
+CORE_OBJS = $(patsubst %.c,%.o,$(wildcard src/core/*.c))
+GLUE_OBJS = src/rnn_forecast.o src/config.o src/model_io.o src/model_json.o \
+	src/timeaxis.o src/train.o src/forecast.o
+OBJS = $(GLUE_OBJS) $(CORE_OBJS)
+
+DATA = $(EXTENSION)--$(EXTVERSION).sql
+REGRESS = config train forecast model_io errors timeaxis window_predict warm_start pytorch
+REGRESS_OPTS = --dbname=rnn_regress
+
+# The serial OpenBLAS: no thread pool in every backend that loads us.
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+OPENBLAS_LIBDIR ?= /usr/lib/$(MULTIARCH)/openblas-serial
+OPENBLAS_INCDIR ?= /usr/include/$(MULTIARCH)/openblas-serial
+PG_CPPFLAGS = -Isrc -Isrc/core -I$(OPENBLAS_INCDIR)
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare -Wno-cast-function-type
+SHLIB_LINK += -L$(OPENBLAS_LIBDIR) -Wl,-rpath,$(OPENBLAS_LIBDIR) -lopenblas -lm
+
+PG_CONFIG ?= $(shell test -x /usr/lib/postgresql/15/bin/pg_config && echo /usr/lib/postgresql/15/bin/pg_config || echo pg_config)
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# Core tests without PostgreSQL.
+check-core:
+	$(MAKE) -C test check
+
+.PHONY: check-core

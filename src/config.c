@@ -1,0 +1,307 @@
+/*
+ * config.c
+ *	  The training configuration: defaults, validation of a jsonb value
+ *	  (from rnn_config() or written by hand) and the normalised form.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+
+#include "rnn_optim.h"
+#include "rnn_pg.h"
+#include "rnn_train.h"
+
+PG_FUNCTION_INFO_V1(rnn_config_check);
+
+typedef enum KeyKind
+{
+	K_INT,
+	K_FLOAT,
+	K_BOOL,
+	K_TEXT
+} KeyKind;
+
+/* One configuration key: its type and the inclusive range of valid values. */
+typedef struct ConfigKey
+{
+	const char *name;
+	KeyKind		kind;
+	double		min;
+	double		max;
+	bool		nullable;		/* null means "choose automatically" */
+	const char *choices;		/* for text keys, as shown in messages */
+} ConfigKey;
+
+static const ConfigKey config_keys[] = {
+	{"cell", K_TEXT, 0, 0, false, "rnn_tanh, rnn, rnn_relu, lstm, gru"},
+	{"hidden_size", K_INT, 1, RNN_MAX_HIDDEN_SIZE, false, NULL},
+	{"num_layers", K_INT, 1, RNN_MAX_LAYERS, false, NULL},
+	{"bidirectional", K_BOOL, 0, 0, false, NULL},
+	{"window", K_INT, 1, RNN_MAX_WINDOW, true, NULL},
+	{"horizon", K_INT, 1, RNN_MAX_OUTPUT_SIZE, false, NULL},
+	{"epochs", K_INT, 1, RNN_MAX_EPOCHS, false, NULL},
+	{"batch_size", K_INT, 0, RNN_MAX_BATCH, false, NULL},
+	{"learning_rate", K_FLOAT, 1e-8, 10, false, NULL},
+	{"optimizer", K_TEXT, 0, 0, false, "adam, sgd"},
+	{"clip_norm", K_FLOAT, 0, 1e6, false, NULL},
+	{"validation_fraction", K_FLOAT, 0, 0.5, false, NULL},
+	{"patience", K_INT, 0, RNN_MAX_EPOCHS, false, NULL},
+	{"seed", K_INT, 0, 9007199254740991.0, false, NULL},
+	{"missing", K_TEXT, 0, 0, false, "interpolate, error"},
+	{"scaling", K_TEXT, 0, 0, false, "zscore, none"},
+	{"loss", K_TEXT, 0, 0, false, "mse, mae, huber, pinball"},
+	{"quantile", K_FLOAT, 0.001, 0.999, false, NULL},
+	{"season", K_INT, 1, RNN_MAX_WINDOW, true, NULL},
+};
+
+#define N_CONFIG_KEYS lengthof(config_keys)
+
+void
+rnn_config_defaults(RnnConfig *cfg)
+{
+	cfg->cell = RNN_CELL_LSTM;
+	cfg->hidden_size = 32;
+	cfg->num_layers = 1;
+	cfg->bidirectional = false;
+	cfg->window = 0;
+	cfg->horizon = 1;
+	cfg->epochs = 100;
+	cfg->batch_size = 32;
+	cfg->learning_rate = 0.01;
+	cfg->optimizer = RNN_OPT_ADAM;
+	cfg->clip_norm = 1.0;
+	cfg->validation_fraction = 0.1;
+	cfg->patience = 10;
+	cfg->seed = 42;
+	cfg->interpolate = true;
+	cfg->scaling = RNN_SCALE_ZSCORE;
+	cfg->loss = RNN_LOSS_MSE;
+	cfg->quantile = 0.5;
+	cfg->season = 0;
+}
+
+static const char *
+valid_key_list(void)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	for (size_t i = 0; i < N_CONFIG_KEYS; i++)
+		appendStringInfo(&s, "%s%s", i ? ", " : "", config_keys[i].name);
+	return s.data;
+}
+
+static void
+bad_value(const ConfigKey *k, const char *got)
+{
+	if (k->kind == K_TEXT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for %s: %s", k->name, got),
+				 errdetail("%s must be one of: %s.", k->name, k->choices)));
+	if (k->kind == K_BOOL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for %s: %s", k->name, got),
+				 errdetail("%s must be true or false.", k->name)));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s is out of range: %s", k->name, got),
+			 errdetail("%s must be %s between %g and %g%s.", k->name,
+					   k->kind == K_INT ? "an integer" : "a number", k->min, k->max,
+					   k->nullable ? ", or null to choose it automatically" : "")));
+}
+
+static void
+set_text(RnnConfig *cfg, const ConfigKey *k, const char *v)
+{
+	if (strcmp(k->name, "cell") == 0)
+	{
+		cfg->cell = rnn_cell_from_name(v);
+		if (cfg->cell == 0)
+			bad_value(k, v);
+	}
+	else if (strcmp(k->name, "optimizer") == 0)
+	{
+		if (strcmp(v, "adam") == 0)
+			cfg->optimizer = RNN_OPT_ADAM;
+		else if (strcmp(v, "sgd") == 0)
+			cfg->optimizer = RNN_OPT_SGD;
+		else
+			bad_value(k, v);
+	}
+	else if (strcmp(k->name, "missing") == 0)
+	{
+		if (strcmp(v, "interpolate") == 0)
+			cfg->interpolate = true;
+		else if (strcmp(v, "error") == 0)
+			cfg->interpolate = false;
+		else
+			bad_value(k, v);
+	}
+	else if (strcmp(k->name, "scaling") == 0)
+	{
+		if (strcmp(v, "zscore") == 0)
+			cfg->scaling = RNN_SCALE_ZSCORE;
+		else if (strcmp(v, "none") == 0)
+			cfg->scaling = RNN_SCALE_NONE;
+		else
+			bad_value(k, v);
+	}
+	else if (strcmp(k->name, "loss") == 0)
+	{
+		if (strcmp(v, "mse") == 0)
+			cfg->loss = RNN_LOSS_MSE;
+		else if (strcmp(v, "mae") == 0)
+			cfg->loss = RNN_LOSS_MAE;
+		else if (strcmp(v, "huber") == 0)
+			cfg->loss = RNN_LOSS_HUBER;
+		else if (strcmp(v, "pinball") == 0)
+			cfg->loss = RNN_LOSS_PINBALL;
+		else
+			bad_value(k, v);
+	}
+}
+
+static void
+set_number(RnnConfig *cfg, const ConfigKey *k, double v, const char *shown)
+{
+	if (isnan(v) || v < k->min || v > k->max || (k->kind == K_INT && v != floor(v)))
+		bad_value(k, shown);
+#define SET(field) if (strcmp(k->name, #field) == 0) cfg->field = v
+	SET(hidden_size);
+	SET(num_layers);
+	SET(window);
+	SET(horizon);
+	SET(epochs);
+	SET(batch_size);
+	SET(learning_rate);
+	SET(clip_norm);
+	SET(validation_fraction);
+	SET(patience);
+	SET(seed);
+	SET(quantile);
+	SET(season);
+#undef SET
+}
+
+void
+rnn_config_from_jsonb(RnnConfig *cfg, Jsonb *jb)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+
+	rnn_config_defaults(cfg);
+	if (jb == NULL)
+		return;
+	if (!JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("rnn_forecast configuration must be a JSON object"),
+				 errhint("Build it with rnn_config(), e.g. rnn_config(cell => 'gru').")));
+
+	it = JsonbIteratorInit(&jb->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *key;
+		const ConfigKey *k = NULL;
+
+		if (tok != WJB_KEY)
+			continue;
+		key = pnstrdup(v.val.string.val, v.val.string.len);
+		for (size_t i = 0; i < N_CONFIG_KEYS; i++)
+			if (strcmp(config_keys[i].name, key) == 0)
+				k = &config_keys[i];
+		if (k == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown rnn_forecast configuration key \"%s\"", key),
+					 errdetail("Valid keys are: %s.", valid_key_list())));
+		tok = JsonbIteratorNext(&it, &v, true);
+		Assert(tok == WJB_VALUE);
+		if (v.type == jbvNull)
+		{
+			if (!k->nullable)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("%s must not be null", k->name)));
+			continue;
+		}
+		switch (k->kind)
+		{
+			case K_TEXT:
+				if (v.type != jbvString)
+					bad_value(k, "(not a string)");
+				set_text(cfg, k, pnstrdup(v.val.string.val, v.val.string.len));
+				break;
+			case K_BOOL:
+				if (v.type != jbvBool)
+					bad_value(k, "(not a boolean)");
+				cfg->bidirectional = v.val.boolean;
+				break;
+			default:
+				if (v.type != jbvNumeric)
+					bad_value(k, "(not a number)");
+				set_number(cfg, k,
+						   DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+															  NumericGetDatum(v.val.numeric))),
+						   DatumGetCString(DirectFunctionCall1(numeric_out,
+															   NumericGetDatum(v.val.numeric))));
+				break;
+		}
+	}
+}
+
+/* The normalised configuration as JSON text (every key; null = automatic). */
+static char *
+config_to_json(const RnnConfig *c)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	appendStringInfo(&s, "{\"cell\": \"%s\", \"hidden_size\": %d, \"num_layers\": %d, "
+					 "\"bidirectional\": %s, ",
+					 rnn_cell_name(c->cell), c->hidden_size, c->num_layers,
+					 c->bidirectional ? "true" : "false");
+	if (c->window > 0)
+		appendStringInfo(&s, "\"window\": %d, ", c->window);
+	else
+		appendStringInfoString(&s, "\"window\": null, ");
+	appendStringInfo(&s, "\"horizon\": %d, \"epochs\": %d, \"batch_size\": %d, "
+					 "\"learning_rate\": %.15g, \"optimizer\": \"%s\", \"clip_norm\": %.15g, "
+					 "\"validation_fraction\": %.15g, \"patience\": %d, \"seed\": " INT64_FORMAT ", "
+					 "\"missing\": \"%s\", \"scaling\": \"%s\", \"loss\": \"%s\", \"quantile\": %.15g, ",
+					 c->horizon, c->epochs, c->batch_size, c->learning_rate,
+					 c->optimizer == RNN_OPT_SGD ? "sgd" : "adam", c->clip_norm,
+					 c->validation_fraction, c->patience, c->seed,
+					 c->interpolate ? "interpolate" : "error",
+					 c->scaling == RNN_SCALE_NONE ? "none" : "zscore",
+					 c->loss == RNN_LOSS_MAE ? "mae" : c->loss == RNN_LOSS_HUBER ? "huber" :
+					 c->loss == RNN_LOSS_PINBALL ? "pinball" : "mse",
+					 c->quantile);
+	if (c->season > 0)
+		appendStringInfo(&s, "\"season\": %d}", c->season);
+	else
+		appendStringInfoString(&s, "\"season\": null}");
+	return s.data;
+}
+
+/*
+ * rnn_config_check(jsonb) RETURNS jsonb: validates a configuration and
+ * returns it with every key present (rnn_config() calls this).
+ */
+Datum
+rnn_config_check(PG_FUNCTION_ARGS)
+{
+	RnnConfig	cfg;
+
+	rnn_config_from_jsonb(&cfg, PG_ARGISNULL(0) ? NULL : PG_GETARG_JSONB_P(0));
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(config_to_json(&cfg))));
+}

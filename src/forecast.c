@@ -1,0 +1,336 @@
+/*
+ * forecast.c
+ *	  Forecasting SQL functions: rnn_forecast(model, horizon, level) as a
+ *	  table of future steps with intervals, rnn_forecast(model, history,
+ *	  horizon) as an array, and the rnn_predict aggregate / window function.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "rnn_pg.h"
+#include "rnn_predict.h"
+#include "rnn_series.h"
+
+PG_FUNCTION_INFO_V1(rnn_forecast_table);
+PG_FUNCTION_INFO_V1(rnn_forecast_array);
+PG_FUNCTION_INFO_V1(rnn_predict_transfn);
+PG_FUNCTION_INFO_V1(rnn_predict_finalfn);
+
+static void
+check_horizon(int horizon)
+{
+	if (horizon < 1 || horizon > RNN_MAX_HORIZON)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("horizon must be between 1 and %d", RNN_MAX_HORIZON)));
+}
+
+/* A horizon beyond the output size needs a univariate (recursive) model. */
+static void
+check_model_horizon(const RnnModel *m, int horizon)
+{
+	check_horizon(horizon);
+	if (horizon > m->shape.output_size && m->shape.input_size != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("horizon %d exceeds the model's output size %d", horizon, m->shape.output_size),
+				 errdetail("Recursive forecasts need a model with input_size 1; this one has %d.",
+						   m->shape.input_size)));
+}
+
+static double *
+forecast_or_error(const RnnModel *m, const double *hist, int T, int horizon)
+{
+	double	   *out = palloc(sizeof(double) * horizon);
+	RnnStatus	st = rnn_forecast_batch(out, m, hist, 1, T, horizon, &rnn_palloc_allocator);
+
+	rnn_report_status(st, "rnn_forecast");
+	for (int h = 0; h < horizon; h++)
+		if (!isfinite(out[h]))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("rnn_forecast: the forecast is not finite"),
+					 errdetail("The recursive forecast grew beyond the range of double precision at step %d.", h + 1)));
+	return out;
+}
+
+typedef struct TableCtx
+{
+	RnnModel	m;
+	double	   *fc;
+	double		level;
+} TableCtx;
+
+/*
+ * rnn_forecast(model bytea, horizon int, level float8)
+ *	 RETURNS TABLE(step int, ts timestamptz, forecast float8, lower float8, upper float8)
+ */
+Datum
+rnn_forecast_table(PG_FUNCTION_ARGS)
+{
+	FuncCallContext *funcctx;
+	TableCtx   *ctx;
+
+	if (SRF_IS_FIRSTCALL())
+	{
+		MemoryContext old;
+		TupleDesc	tupdesc;
+		bytea	   *raw = PG_GETARG_BYTEA_PP(0);
+		int			horizon = PG_GETARG_INT32(1);
+		double		level = PG_GETARG_FLOAT8(2);
+
+		funcctx = SRF_FIRSTCALL_INIT();
+		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "rnn_forecast: return type must be a row type");
+		funcctx->tuple_desc = BlessTupleDesc(tupdesc);
+		if (!(level > 0 && level < 1))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("level must be between 0 and 1 (exclusive), not %g", level)));
+		ctx = palloc0(sizeof(TableCtx));
+		rnn_model_read(&ctx->m, raw);
+		check_model_horizon(&ctx->m, horizon);
+		if (ctx->m.n_history < 1 || (ctx->m.window > 0 && ctx->m.n_history < ctx->m.window))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("rnn_forecast: the model keeps no history to forecast from"),
+					 errhint("Pass the recent values: rnn_forecast(model, history float8[], horizon).")));
+		ctx->level = level;
+		ctx->fc = forecast_or_error(&ctx->m, ctx->m.history, ctx->m.n_history, horizon);
+		funcctx->max_calls = horizon;
+		funcctx->user_fctx = ctx;
+		MemoryContextSwitchTo(old);
+	}
+	funcctx = SRF_PERCALL_SETUP();
+	ctx = funcctx->user_fctx;
+	if (funcctx->call_cntr < funcctx->max_calls)
+	{
+		int			h = (int) funcctx->call_cntr + 1;
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, false};
+		double		hw = rnn_interval_halfwidth(&ctx->m, h, ctx->level);
+
+		values[0] = Int32GetDatum(h);
+		values[1] = rnn_future_timestamptz(&ctx->m, h, &nulls[1]);
+		values[2] = Float8GetDatum(ctx->fc[h - 1]);
+		if (isnan(hw))
+			nulls[3] = nulls[4] = true;
+		else
+		{
+			values[3] = Float8GetDatum(ctx->fc[h - 1] - hw);
+			values[4] = Float8GetDatum(ctx->fc[h - 1] + hw);
+		}
+		SRF_RETURN_NEXT(funcctx, HeapTupleGetDatum(heap_form_tuple(funcctx->tuple_desc, values, nulls)));
+	}
+	SRF_RETURN_DONE(funcctx);
+}
+
+static ArrayType *
+float8_array(const double *v, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * n);
+
+	for (int i = 0; i < n; i++)
+		d[i] = Float8GetDatum(v[i]);
+	return construct_array(d, n, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+}
+
+/*
+ * rnn_forecast(model bytea, history float8[], horizon int) RETURNS float8[]
+ * history: 1-D (T values) or 2-D (T rows of input_size values).
+ */
+Datum
+rnn_forecast_array(PG_FUNCTION_ARGS)
+{
+	bytea	   *raw = PG_GETARG_BYTEA_PP(0);
+	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
+	int			horizon = PG_GETARG_INT32(2);
+	RnnModel	m;
+	int			ndim = ARR_NDIM(arr);
+	int			T,
+				I;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems;
+	double	   *hist;
+
+	rnn_model_read(&m, raw);
+	check_model_horizon(&m, horizon);
+	if (ndim == 1)
+	{
+		T = ARR_DIMS(arr)[0];
+		I = 1;
+	}
+	else if (ndim == 2)
+	{
+		T = ARR_DIMS(arr)[0];
+		I = ARR_DIMS(arr)[1];
+	}
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("history must be a 1-D or 2-D array, not %d-D", ndim)));
+	if (I != m.shape.input_size)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("history has %d value%s per step, the model's input_size is %d",
+						I, I == 1 ? "" : "s", m.shape.input_size),
+				 errhint("Pass a 2-D array of T rows with %d values each.", m.shape.input_size)));
+	if (T < 1 || (m.window > 0 && T < m.window))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("history has %d step%s, the model needs at least %d",
+						T, T == 1 ? "" : "s", Max(m.window, 1))));
+	if (T > RNN_MAX_WINDOW && m.window == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("history has %d steps, more than the limit of %d", T, RNN_MAX_WINDOW)));
+	deconstruct_array(arr, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &elems, &nulls, &nelems);
+	hist = palloc(sizeof(double) * nelems);
+	for (int i = 0; i < nelems; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("history must not contain NULL (element %d)", i + 1)));
+		hist[i] = DatumGetFloat8(elems[i]);
+		if (!isfinite(hist[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("history must contain finite values (element %d is %g)", i + 1, hist[i])));
+	}
+	PG_RETURN_ARRAYTYPE_P(float8_array(forecast_or_error(&m, hist, T, horizon), horizon));
+}
+
+/* ---- rnn_predict(value, model, horizon): aggregate and window function ---- */
+
+typedef struct PredictState
+{
+	RnnModel	m;				/* decoded once per group */
+	uint32		model_crc;		/* last 4 bytes of the model: its checksum */
+	Size		model_len;
+	int			horizon;
+	size_t		n;
+	size_t		cap;
+	double	   *values;
+	bool	   *isnull;
+} PredictState;
+
+static uint32
+model_tail(bytea *raw)
+{
+	const uint8 *p = (const uint8 *) VARDATA_ANY(raw);
+	Size		len = VARSIZE_ANY_EXHDR(raw);
+	uint32		v = 0;
+
+	if (len < 4)
+		return 0;
+	memcpy(&v, p + len - 4, 4);
+	return v;
+}
+
+Datum
+rnn_predict_transfn(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggctx,
+				old;
+	PredictState *st;
+	bytea	   *raw;
+
+	if (!AggCheckCallContext(fcinfo, &aggctx))
+		elog(ERROR, "rnn_predict called in non-aggregate context");
+	if (PG_ARGISNULL(2) || PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("rnn_predict: model and horizon must not be NULL")));
+	raw = PG_GETARG_BYTEA_PP(2);
+	if (PG_ARGISNULL(0))
+	{
+		old = MemoryContextSwitchTo(aggctx);
+		st = palloc0(sizeof(PredictState));
+		rnn_model_read(&st->m, raw);
+		st->model_crc = model_tail(raw);
+		st->model_len = VARSIZE_ANY_EXHDR(raw);
+		st->horizon = PG_GETARG_INT32(3);
+		check_model_horizon(&st->m, st->horizon);
+		if (st->m.shape.input_size != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("rnn_predict needs a model with input_size 1; this one has %d",
+							st->m.shape.input_size),
+					 errhint("Use rnn_forecast(model, history float8[][], horizon) for multivariate models.")));
+		st->cap = 64;
+		st->values = palloc(sizeof(double) * st->cap);
+		st->isnull = palloc(sizeof(bool) * st->cap);
+		MemoryContextSwitchTo(old);
+	}
+	else
+	{
+		st = (PredictState *) PG_GETARG_POINTER(0);
+		/* the checksum identifies the model cheaply */
+		if (VARSIZE_ANY_EXHDR(raw) != st->model_len || model_tail(raw) != st->model_crc ||
+			PG_GETARG_INT32(3) != st->horizon)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("rnn_predict: every row of a group must pass the same model and horizon")));
+	}
+	if (st->n == st->cap)
+	{
+		if (st->n >= (size_t) RNN_MAX_ROWS)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("too many rows for rnn_predict")));
+		st->cap *= 2;
+		st->values = repalloc_huge(st->values, sizeof(double) * st->cap);
+		st->isnull = repalloc_huge(st->isnull, sizeof(bool) * st->cap);
+	}
+	st->isnull[st->n] = PG_ARGISNULL(1);
+	st->values[st->n] = PG_ARGISNULL(1) ? 0 : PG_GETARG_FLOAT8(1);
+	if (!st->isnull[st->n] && isinf(st->values[st->n]))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("rnn_predict: value is infinite (row %zu of the group)", st->n + 1)));
+	st->n++;
+	PG_RETURN_POINTER(st);
+}
+
+/*
+ * Forecast after the rows seen; NULL while fewer rows than the model's
+ * window have been seen (the first rows of a window frame).  Reads the
+ * state only, as a window function's final function must.
+ */
+Datum
+rnn_predict_finalfn(PG_FUNCTION_ARGS)
+{
+	PredictState *st;
+	size_t		W;
+	RnnSeries	s;
+	int64		bad;
+	RnnStatus	rs;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = (PredictState *) PG_GETARG_POINTER(0);
+	W = st->m.window > 0 ? (size_t) st->m.window : Min(st->n, (size_t) RNN_MAX_WINDOW);
+	if (st->n < W || W == 0)
+		PG_RETURN_NULL();
+	/* NULL and NaN values inside the window are interpolated */
+	rs = rnn_series_regularize(&s, NULL, st->values + st->n - W, st->isnull + st->n - W, W,
+							   true, RNN_MAX_ROWS, &rnn_palloc_allocator, &bad);
+	if (rs == RNN_ERR_NOVALUES)
+		PG_RETURN_NULL();
+	rnn_report_status(rs, "rnn_predict");
+	PG_RETURN_ARRAYTYPE_P(float8_array(forecast_or_error(&st->m, s.values, (int) W, st->horizon),
+									   st->horizon));
+}

@@ -1,0 +1,86 @@
+/*
+ * model_io.c
+ *	  Reading a model from a bytea that anybody may have forged, writing one,
+ *	  and turning core status codes into errors.
+ */
+#include "postgres.h"
+
+#include "utils/memutils.h"
+
+#include "rnn_pg.h"
+
+/* Decode and validate; any defect is an error with ERRCODE_RNN_BAD_MODEL. */
+void
+rnn_model_read(RnnModel *m, bytea *raw)
+{
+	const char *why = NULL;
+	RnnStatus	st;
+
+	st = rnn_model_decode(m, (const uint8_t *) VARDATA_ANY(raw), VARSIZE_ANY_EXHDR(raw),
+						  &rnn_palloc_allocator, &why);
+	if (st == RNN_ERR_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_RNN_BAD_MODEL),
+				 errmsg("unsupported rnn_forecast model format version"),
+				 errdetail("%s", why),
+				 errhint("Upgrade the rnn_forecast extension.")));
+	if (st != RNN_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_RNN_BAD_MODEL),
+				 errmsg("invalid rnn_forecast model"),
+				 errdetail("%s", why ? why : "The value could not be decoded."),
+				 errhint("Pass a value returned by rnn_train or rnn_model_from_json.")));
+}
+
+bytea *
+rnn_model_write(const RnnModel *m)
+{
+	const char *why = NULL;
+	size_t		len;
+	bytea	   *out;
+
+	if (rnn_model_validate(m, &why) != RNN_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("cannot store the model"),
+				 errdetail("%s", why)));
+	len = rnn_model_encoded_size(m);
+	if (len == 0 || len > MaxAllocSize - VARHDRSZ)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("model is too large to store"),
+				 errdetail("A model is limited to 1 GB.")));
+	out = (bytea *) palloc(len + VARHDRSZ);
+	SET_VARSIZE(out, len + VARHDRSZ);
+	rnn_model_encode(m, (uint8_t *) VARDATA(out));
+	return out;
+}
+
+/* Errors for core status codes that need no further context. */
+void
+rnn_report_status(RnnStatus st, const char *what)
+{
+	switch (st)
+	{
+		case RNN_OK:
+			return;
+		case RNN_ERR_ALLOC:
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory in %s", what)));
+			break;
+		case RNN_ERR_DIVERGED:
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("training diverged: the loss is no longer finite"),
+					 errhint("Try a smaller learning_rate or a clip_norm above 0.")));
+			break;
+		case RNN_ERR_LIMIT:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("%s exceeds a limit of rnn_forecast", what)));
+			break;
+		default:
+			elog(ERROR, "unexpected status %d in %s", (int) st, what);
+	}
+}

@@ -1,0 +1,570 @@
+/*
+ * model_json.c
+ *	  Inspection and interchange: rnn_model_info, rnn_model_to_json and
+ *	  rnn_model_from_json.  The JSON holds the weights under PyTorch's
+ *	  state_dict names as nested arrays (tensor.tolist()), so models move
+ *	  between SQL and PyTorch.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+
+#include "rnn_pg.h"
+
+PG_FUNCTION_INFO_V1(rnn_model_info);
+PG_FUNCTION_INFO_V1(rnn_model_to_json);
+PG_FUNCTION_INFO_V1(rnn_model_from_json);
+
+static const char *
+ts_kind_name(int k)
+{
+	switch (k)
+	{
+		case RNN_TS_BIGINT:
+			return "bigint";
+		case RNN_TS_TIMESTAMPTZ:
+			return "timestamptz";
+		case RNN_TS_TIMESTAMP:
+			return "timestamp";
+		case RNN_TS_DATE:
+			return "date";
+	}
+	return "none";
+}
+
+static void
+append_json_string(StringInfo s, const char *v)
+{
+	escape_json(s, v);
+}
+
+static void
+append_float_array(StringInfo s, const float *v, int n)
+{
+	appendStringInfoChar(s, '[');
+	for (int i = 0; i < n; i++)
+		appendStringInfo(s, "%s%.9g", i ? ", " : "", (double) v[i]);
+	appendStringInfoChar(s, ']');
+}
+
+/* The step as text: "1 mon", "7 days", "01:00:00", or a number. */
+static char *
+step_text(const RnnModel *m)
+{
+	if (m->step_kind == RNN_STEP_MONTHS)
+		return psprintf(INT64_FORMAT " mon", m->step);
+	if (m->ts_kind == RNN_TS_DATE)
+		return psprintf(INT64_FORMAT " days", m->step);
+	if (m->ts_kind == RNN_TS_TIMESTAMP || m->ts_kind == RNN_TS_TIMESTAMPTZ)
+	{
+		Interval	iv;
+
+		memset(&iv, 0, sizeof(iv));
+		iv.time = m->step;
+		return DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(&iv)));
+	}
+	return psprintf(INT64_FORMAT, m->step);
+}
+
+/* Metadata shared by rnn_model_info and rnn_model_to_json. */
+static void
+append_metadata(StringInfo s, const RnnModel *m)
+{
+	appendStringInfo(s, "\"format_version\": %d, \"window\": %d, \"season\": %d, \"members\": %d, ",
+					 RNN_MODEL_VERSION, m->window, m->season, m->members);
+	appendStringInfo(s, "\"scaling\": {\"method\": \"%s\", \"mean\": %.17g, \"std\": %.17g}, ",
+					 m->scaling == RNN_SCALE_ZSCORE ? "zscore" : "none", m->scale_mean, m->scale_std);
+	appendStringInfo(s, "\"time\": {\"kind\": \"%s\"", ts_kind_name(m->ts_kind));
+	if (m->ts_kind != RNN_TS_NONE)
+	{
+		appendStringInfoString(s, ", \"step\": ");
+		append_json_string(s, step_text(m));
+		appendStringInfo(s, ", \"step_unit\": \"%s\", \"step_value\": " INT64_FORMAT ", \"last\": ",
+						 m->step_kind == RNN_STEP_MONTHS ? "months" :
+						 m->ts_kind == RNN_TS_DATE ? "days" :
+						 m->ts_kind == RNN_TS_BIGINT ? "units" : "microseconds",
+						 m->step);
+		append_json_string(s, rnn_key_to_text(m->ts_kind, m->last_ts));
+		appendStringInfo(s, ", \"last_value\": " INT64_FORMAT, m->last_ts);
+	}
+	appendStringInfoString(s, "}, ");
+	appendStringInfo(s, "\"training\": {\"rows\": " INT64_FORMAT ", \"epochs_run\": %d, \"best_epoch\": %d, "
+					 "\"train_loss\": %.9g, \"validation_loss\": ",
+					 m->rows, m->epochs_run, m->best_epoch, m->train_loss);
+	if (m->val_loss >= 0)
+		appendStringInfo(s, "%.9g", m->val_loss);
+	else
+		appendStringInfoString(s, "null");
+	appendStringInfo(s, ", \"seed\": " UINT64_FORMAT ", \"training_seconds\": %.3f, \"loss_per_epoch\": ",
+					 m->seed, m->train_seconds);
+	append_float_array(s, m->loss_train, m->n_loss);
+	appendStringInfoString(s, ", \"validation_loss_per_epoch\": ");
+	if (m->val_loss >= 0)
+		append_float_array(s, m->loss_val, m->n_loss);
+	else
+		appendStringInfoString(s, "null");
+	appendStringInfoString(s, "}");
+}
+
+static Datum
+jsonb_from_text(const char *text)
+{
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(text));
+}
+
+/* rnn_model_info(model bytea) RETURNS jsonb */
+Datum
+rnn_model_info(PG_FUNCTION_ARGS)
+{
+	RnnModel	m;
+	StringInfoData s;
+
+	rnn_model_read(&m, PG_GETARG_BYTEA_PP(0));
+	initStringInfo(&s);
+	appendStringInfo(&s, "{\"cell\": \"%s\", \"input_size\": %d, \"hidden_size\": %d, "
+					 "\"num_layers\": %d, \"bidirectional\": %s, \"output_size\": %d, "
+					 "\"parameters\": %zu, \"bytes\": %zu, ",
+					 rnn_cell_name(m.shape.cell), m.shape.input_size, m.shape.hidden_size,
+					 m.shape.num_layers, m.shape.bidirectional ? "true" : "false",
+					 m.shape.output_size, m.n_params * m.members,
+					 (size_t) VARSIZE_ANY_EXHDR(PG_GETARG_BYTEA_PP(0)));
+	append_metadata(&s, &m);
+	appendStringInfo(&s, ", \"calibration\": {\"steps\": %d, \"samples\": %d}}", m.cal_steps, m.cal_n);
+	PG_RETURN_DATUM(jsonb_from_text(s.data));
+}
+
+/* A tensor as nested lists, as tensor.tolist() writes it. */
+static void
+append_tensor(StringInfo s, const rnn_real *p, const RnnTensorInfo *t)
+{
+	if (t->cols == 0)
+	{
+		appendStringInfoChar(s, '[');
+		for (int i = 0; i < t->rows; i++)
+			appendStringInfo(s, "%s%.9g", i ? ", " : "", (double) p[t->offset + i]);
+		appendStringInfoChar(s, ']');
+		return;
+	}
+	appendStringInfoChar(s, '[');
+	for (int r = 0; r < t->rows; r++)
+	{
+		appendStringInfoString(s, r ? ", [" : "[");
+		for (int c = 0; c < t->cols; c++)
+			appendStringInfo(s, "%s%.9g", c ? ", " : "",
+							 (double) p[t->offset + (size_t) r * t->cols + c]);
+		appendStringInfoChar(s, ']');
+	}
+	appendStringInfoChar(s, ']');
+}
+
+static void
+append_state_dict(StringInfo s, const RnnModel *m, const rnn_real *params)
+{
+	RnnTensorInfo tensors[RNN_MAX_TENSORS];
+	int			nt = rnn_tensor_table(&m->shape, tensors);
+
+	appendStringInfoChar(s, '{');
+	for (int i = 0; i < nt; i++)
+	{
+		appendStringInfo(s, "%s\"%s\": ", i ? ", " : "", tensors[i].name);
+		append_tensor(s, params, &tensors[i]);
+	}
+	appendStringInfoChar(s, '}');
+}
+
+/* rnn_model_to_json(model bytea) RETURNS jsonb */
+Datum
+rnn_model_to_json(PG_FUNCTION_ARGS)
+{
+	RnnModel	m;
+	StringInfoData s;
+
+	rnn_model_read(&m, PG_GETARG_BYTEA_PP(0));
+	initStringInfo(&s);
+	appendStringInfo(&s, "{\"cell\": \"%s\", \"input_size\": %d, \"hidden_size\": %d, "
+					 "\"num_layers\": %d, \"bidirectional\": %s, \"output_size\": %d, \"state_dict\": ",
+					 rnn_cell_name(m.shape.cell), m.shape.input_size, m.shape.hidden_size,
+					 m.shape.num_layers, m.shape.bidirectional ? "true" : "false", m.shape.output_size);
+	append_state_dict(&s, &m, m.params);
+	if (m.members > 1)
+	{
+		appendStringInfoString(&s, ", \"ensemble_state_dicts\": [");
+		for (int k = 1; k < m.members; k++)
+		{
+			if (k > 1)
+				appendStringInfoString(&s, ", ");
+			append_state_dict(&s, &m, m.params + (size_t) k * m.n_params);
+		}
+		appendStringInfoChar(&s, ']');
+	}
+	appendStringInfoString(&s, ", ");
+	append_metadata(&s, &m);
+	appendStringInfoString(&s, ", \"history\": [");
+	for (size_t i = 0; i < (size_t) m.n_history * m.shape.input_size; i++)
+		appendStringInfo(&s, "%s%.17g", i ? ", " : "", m.history[i]);
+	appendStringInfoString(&s, "], \"calibration\": [");
+	for (int h = 0; h < m.cal_steps; h++)
+	{
+		if (h)
+			appendStringInfoString(&s, ", ");
+		append_float_array(&s, m.cal_err + (size_t) h * m.cal_n, m.cal_n);
+	}
+	appendStringInfoString(&s, "]}");
+	PG_RETURN_DATUM(jsonb_from_text(s.data));
+}
+
+/* ---- import ---- */
+
+static void
+bad_json(const char *fmt, const char *arg)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid model JSON"),
+			 errdetail(fmt, arg)));
+}
+
+static bool
+get_key(JsonbContainer *c, const char *key, JsonbValue *out)
+{
+	return getKeyJsonValueFromContainer(c, key, strlen(key), out) != NULL;
+}
+
+static double
+numeric_value(const JsonbValue *v, const char *what)
+{
+	double		d;
+
+	if (v->type != jbvNumeric)
+		bad_json("%s must be a number.", what);
+	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, NumericGetDatum(v->val.numeric)));
+	if (!isfinite(d))
+		bad_json("%s must be finite.", what);
+	return d;
+}
+
+static int
+int_key(JsonbContainer *c, const char *key, int lo, int hi, bool required, int dflt)
+{
+	JsonbValue	v;
+	double		d;
+
+	if (!get_key(c, key, &v) || v.type == jbvNull)
+	{
+		if (required)
+			bad_json("The key \"%s\" is missing.", key);
+		return dflt;
+	}
+	if (v.type == jbvBool && lo == 0 && hi == 1)
+		return v.val.boolean ? 1 : 0;
+	d = numeric_value(&v, key);
+	if (d != floor(d) || d < lo || d > hi)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid model JSON"),
+				 errdetail("\"%s\" must be an integer between %d and %d.", key, lo, hi)));
+	return (int) d;
+}
+
+static double
+float_key(JsonbContainer *c, const char *key, double dflt)
+{
+	JsonbValue	v;
+
+	if (!get_key(c, key, &v) || v.type == jbvNull)
+		return dflt;
+	return numeric_value(&v, key);
+}
+
+static JsonbContainer *
+container_key(JsonbContainer *c, const char *key)
+{
+	JsonbValue	v;
+
+	if (!get_key(c, key, &v) || v.type == jbvNull)
+		return NULL;
+	if (v.type != jbvBinary)
+		bad_json("\"%s\" must be an object or an array.", key);
+	return v.val.binary.data;
+}
+
+/*
+ * Read a nested array of numbers with exactly `rows` (x `cols`, when cols
+ * > 0) elements into out; depth and every length are checked.
+ */
+static void
+read_tensor(JsonbContainer *c, const char *name, int rows, int cols, double *out)
+{
+	JsonbIterator *it = JsonbIteratorInit(c);
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	int			depth = 0;
+	int			want_depth = cols > 0 ? 2 : 1;
+	size_t		n = 0;
+	int			row_len = 0;
+	int			nrows = 0;
+
+	if (!JsonContainerIsArray(c))
+		bad_json("Tensor \"%s\" must be an array.", name);
+	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+	{
+		switch (tok)
+		{
+			case WJB_BEGIN_ARRAY:
+				if (++depth > want_depth)
+					bad_json("Tensor \"%s\" has too many dimensions.", name);
+				if (depth == 2)
+					row_len = 0;
+				break;
+			case WJB_END_ARRAY:
+				if (depth == 2)
+				{
+					if (row_len != cols)
+						bad_json("A row of tensor \"%s\" has the wrong length.", name);
+					nrows++;
+				}
+				depth--;
+				break;
+			case WJB_ELEM:
+				if (depth != want_depth)
+					bad_json("Tensor \"%s\" has the wrong shape.", name);
+				if (n >= (size_t) rows * (cols > 0 ? cols : 1))
+					bad_json("Tensor \"%s\" has too many values.", name);
+				out[n++] = numeric_value(&v, name);
+				row_len++;
+				break;
+			default:
+				bad_json("Tensor \"%s\" must hold only nested arrays of numbers.", name);
+		}
+	}
+	if (n != (size_t) rows * (cols > 0 ? cols : 1) || (cols > 0 && nrows != rows))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid model JSON"),
+				 errdetail("Tensor \"%s\" must have shape [%d%s%s].", name, rows,
+						   cols > 0 ? ", " : "", cols > 0 ? psprintf("%d", cols) : "")));
+}
+
+static void
+read_state_dict(JsonbContainer *sd, const RnnModel *m, rnn_real *params)
+{
+	RnnTensorInfo tensors[RNN_MAX_TENSORS];
+	int			nt = rnn_tensor_table(&m->shape, tensors);
+	int			nkeys = 0;
+
+	if (!JsonContainerIsObject(sd))
+		bad_json("\"%s\" must be an object.", "state_dict");
+	for (int i = 0; i < nt; i++)
+	{
+		JsonbValue	v;
+		size_t		count = (size_t) tensors[i].rows * (tensors[i].cols > 0 ? tensors[i].cols : 1);
+		double	   *vals;
+
+		if (!get_key(sd, tensors[i].name, &v))
+			bad_json("state_dict lacks \"%s\".", tensors[i].name);
+		if (v.type != jbvBinary)
+			bad_json("Tensor \"%s\" must be an array.", tensors[i].name);
+		vals = palloc_extended(sizeof(double) * count, MCXT_ALLOC_HUGE);
+		read_tensor(v.val.binary.data, tensors[i].name, tensors[i].rows, tensors[i].cols, vals);
+		for (size_t k = 0; k < count; k++)
+		{
+			if (fabs(vals[k]) > 3.4e38)
+				bad_json("Tensor \"%s\" holds a value beyond float32 range.", tensors[i].name);
+			params[tensors[i].offset + k] = (rnn_real) vals[k];
+		}
+		pfree(vals);
+	}
+	/* keys that do not belong to this architecture are a sign of a mismatch */
+	{
+		JsonbIterator *it = JsonbIteratorInit(sd);
+		JsonbValue	v;
+		JsonbIteratorToken tok;
+
+		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+			if (tok == WJB_KEY)
+				nkeys++;
+	}
+	if (nkeys != nt)
+		bad_json("state_dict has %s tensors than the architecture given by its keys.",
+				 nkeys > nt ? "more" : "fewer");
+}
+
+/* rnn_model_from_json(jsonb) RETURNS bytea */
+Datum
+rnn_model_from_json(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *jb = PG_GETARG_JSONB_P(0);
+	JsonbContainer *c = &jb->root;
+	JsonbContainer *sd,
+			   *sub;
+	RnnModel	m;
+	JsonbValue	v;
+
+	if (!JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
+		bad_json("%s", "The model must be a JSON object.");
+	memset(&m, 0, sizeof(m));
+	if (!get_key(c, "cell", &v) || v.type != jbvString)
+		bad_json("%s", "\"cell\" must be one of rnn_tanh, rnn_relu, lstm, gru.");
+	m.shape.cell = rnn_cell_from_name(pnstrdup(v.val.string.val, v.val.string.len));
+	if (m.shape.cell == 0)
+		bad_json("%s", "\"cell\" must be one of rnn_tanh, rnn_relu, lstm, gru.");
+	m.shape.input_size = int_key(c, "input_size", 1, RNN_MAX_INPUT_SIZE, true, 0);
+	m.shape.hidden_size = int_key(c, "hidden_size", 1, RNN_MAX_HIDDEN_SIZE, true, 0);
+	m.shape.num_layers = int_key(c, "num_layers", 1, RNN_MAX_LAYERS, true, 0);
+	m.shape.bidirectional = int_key(c, "bidirectional", 0, 1, true, 0);
+	m.shape.output_size = int_key(c, "output_size", 1, RNN_MAX_OUTPUT_SIZE, true, 0);
+	if (rnn_shape_check(&m.shape) != RNN_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("model has %zu parameters, more than the limit of %d",
+						rnn_param_count(&m.shape), RNN_MAX_PARAMS)));
+	m.window = int_key(c, "window", 0, RNN_MAX_WINDOW, false, 0);
+	m.season = int_key(c, "season", 1, RNN_MAX_WINDOW, false, 1);
+	m.members = int_key(c, "members", 1, RNN_MAX_ENSEMBLE, false, 1);
+	m.n_params = rnn_param_count(&m.shape);
+	m.params = palloc_extended(sizeof(rnn_real) * m.n_params * m.members, MCXT_ALLOC_HUGE);
+
+	sd = container_key(c, "state_dict");
+	if (sd == NULL)
+		bad_json("%s", "The key \"state_dict\" is missing.");
+	read_state_dict(sd, &m, m.params);
+	if (m.members > 1)
+	{
+		JsonbIterator *it;
+		JsonbIteratorToken tok;
+		int			k = 1;
+
+		sub = container_key(c, "ensemble_state_dicts");
+		if (sub == NULL || !JsonContainerIsArray(sub) || JsonContainerSize(sub) != (uint32) (m.members - 1))
+			bad_json("%s", "\"ensemble_state_dicts\" must list members - 1 state dicts.");
+		it = JsonbIteratorInit(sub);
+		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+			if (tok == WJB_ELEM)
+			{
+				if (v.type != jbvBinary)
+					bad_json("%s", "\"ensemble_state_dicts\" must hold objects.");
+				read_state_dict(v.val.binary.data, &m, m.params + (size_t) k++ * m.n_params);
+			}
+	}
+
+	/* scaling: absent means none */
+	m.scaling = RNN_SCALE_NONE;
+	m.scale_mean = 0;
+	m.scale_std = 1;
+	if ((sub = container_key(c, "scaling")) != NULL)
+	{
+		if (!JsonContainerIsObject(sub))
+			bad_json("%s", "\"scaling\" must be an object.");
+		if (get_key(sub, "method", &v) && v.type == jbvString &&
+			strncmp(v.val.string.val, "zscore", v.val.string.len) == 0 && v.val.string.len == 6)
+		{
+			m.scaling = RNN_SCALE_ZSCORE;
+			m.scale_mean = float_key(sub, "mean", 0);
+			m.scale_std = float_key(sub, "std", 1);
+		}
+	}
+
+	/* time axis */
+	m.ts_kind = RNN_TS_NONE;
+	m.step_kind = RNN_STEP_UNITS;
+	m.step = 1;
+	if ((sub = container_key(c, "time")) != NULL && JsonContainerIsObject(sub) &&
+		get_key(sub, "kind", &v) && v.type == jbvString)
+	{
+		char	   *kind = pnstrdup(v.val.string.val, v.val.string.len);
+
+		if (strcmp(kind, "none") != 0)
+		{
+			m.ts_kind = strcmp(kind, "bigint") == 0 ? RNN_TS_BIGINT :
+				strcmp(kind, "timestamptz") == 0 ? RNN_TS_TIMESTAMPTZ :
+				strcmp(kind, "timestamp") == 0 ? RNN_TS_TIMESTAMP :
+				strcmp(kind, "date") == 0 ? RNN_TS_DATE : -1;
+			if (m.ts_kind < 0)
+				bad_json("%s", "\"time\".\"kind\" must be none, bigint, timestamptz, timestamp or date.");
+			if (get_key(sub, "step_unit", &v) && v.type == jbvString &&
+				v.val.string.len == 6 && strncmp(v.val.string.val, "months", 6) == 0)
+				m.step_kind = RNN_STEP_MONTHS;
+			m.step = (int64) float_key(sub, "step_value", 1);
+			m.last_ts = (int64) float_key(sub, "last_value", 0);
+		}
+	}
+
+	/* history */
+	if ((sub = container_key(c, "history")) != NULL)
+	{
+		int			count;
+
+		if (!JsonContainerIsArray(sub))
+			bad_json("%s", "\"history\" must be an array.");
+		count = (int) JsonContainerSize(sub);
+		if (count % m.shape.input_size != 0 || count / m.shape.input_size > RNN_MAX_WINDOW)
+			bad_json("%s", "\"history\" must hold whole steps of input_size values, at most the window limit.");
+		m.n_history = count / m.shape.input_size;
+		m.history = palloc(sizeof(double) * (count ? count : 1));
+		if (count)
+			read_tensor(sub, "history", count, 0, m.history);
+	}
+
+	/* training metrics */
+	m.val_loss = -1;
+	if ((sub = container_key(c, "training")) != NULL && JsonContainerIsObject(sub))
+	{
+		m.rows = (int64) float_key(sub, "rows", 0);
+		m.epochs_run = int_key(sub, "epochs_run", 0, RNN_MAX_EPOCHS, false, 0);
+		m.best_epoch = int_key(sub, "best_epoch", 0, RNN_MAX_EPOCHS, false, 0);
+		m.train_loss = float_key(sub, "train_loss", 0);
+		m.val_loss = float_key(sub, "validation_loss", -1);
+		m.seed = (uint64) float_key(sub, "seed", 0);
+		m.train_seconds = float_key(sub, "training_seconds", 0);
+	}
+
+	/* calibration errors, per step */
+	if ((sub = container_key(c, "calibration")) != NULL && JsonContainerIsArray(sub) &&
+		JsonContainerSize(sub) > 0)
+	{
+		JsonbIterator *it = JsonbIteratorInit(sub);
+		JsonbIteratorToken tok;
+		int			h = 0;
+
+		m.cal_steps = (int) JsonContainerSize(sub);
+		if (m.cal_steps > RNN_MAX_CAL_STEPS)
+			bad_json("%s", "\"calibration\" has too many steps.");
+		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		{
+			double	   *vals;
+
+			if (tok != WJB_ELEM)
+				continue;
+			if (v.type != jbvBinary || !JsonContainerIsArray(v.val.binary.data))
+				bad_json("%s", "\"calibration\" must be an array of arrays.");
+			if (h == 0)
+			{
+				m.cal_n = (int) JsonContainerSize(v.val.binary.data);
+				if (m.cal_n > RNN_MAX_CAL_SAMPLES)
+					bad_json("%s", "\"calibration\" has too many samples per step.");
+				m.cal_err = palloc(sizeof(float) * ((size_t) m.cal_steps * m.cal_n + 1));
+			}
+			vals = palloc(sizeof(double) * (m.cal_n + 1));
+			if (m.cal_n > 0)
+				read_tensor(v.val.binary.data, "calibration", m.cal_n, 0, vals);
+			for (int k = 0; k < m.cal_n; k++)
+				m.cal_err[(size_t) h * m.cal_n + k] = (float) vals[k];
+			h++;
+		}
+		if (m.cal_n == 0)
+			m.cal_steps = 0;
+	}
+	{
+		bytea	   *out = rnn_model_write(&m);
+
+		PG_RETURN_BYTEA_P(out);
+	}
+}

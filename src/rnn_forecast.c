@@ -1,0 +1,85 @@
+/*
+ * rnn_forecast.c
+ *	  Module entry: PG_MODULE_MAGIC, GUCs, and the palloc allocator the
+ *	  numerical core draws its memory from.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+
+#include "rnn_blas.h"
+#include "rnn_pg.h"
+
+PG_MODULE_MAGIC;
+
+int			rnn_threads = 1;
+bool		rnn_progress = false;
+
+void		_PG_init(void);
+
+/*
+ * The extension links the serial OpenBLAS, so no thread pool is created in
+ * backends.  More than one thread is accepted only when the OpenBLAS that
+ * was loaded can use them; a value that would be silently ignored is refused.
+ */
+static bool
+check_threads(int *newval, void **extra, GucSource source)
+{
+	if (*newval > 1 && !rnn_blas_is_parallel())
+	{
+		GUC_check_errdetail("The OpenBLAS library loaded by rnn_forecast is single-threaded.");
+		GUC_check_errhint("Build rnn_forecast against the pthread variant of OpenBLAS to use more threads.");
+		return false;
+	}
+	return true;
+}
+
+static void
+assign_threads(int newval, void *extra)
+{
+	if (rnn_blas_is_parallel())
+		rnn_blas_set_threads(newval);
+}
+
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("rnn_forecast.threads",
+							"Number of BLAS threads training may use.",
+							NULL,
+							&rnn_threads,
+							1, 1, 64,
+							PGC_USERSET,
+							0,
+							check_threads, assign_threads, NULL);
+	DefineCustomBoolVariable("rnn_forecast.progress",
+							 "Send a NOTICE with the losses as training runs.",
+							 NULL,
+							 &rnn_progress,
+							 false,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+#if PG_VERSION_NUM >= 150000
+	MarkGUCPrefixReserved("rnn_forecast");
+#else
+	EmitWarningsOnPlaceholders("rnn_forecast");
+#endif
+}
+
+static void *
+palloc_alloc(void *ctx, size_t size)
+{
+	return MemoryContextAllocExtended(CurrentMemoryContext, size,
+									  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+}
+
+static void
+palloc_release(void *ctx, void *ptr)
+{
+	pfree(ptr);
+}
+
+const RnnAlloc rnn_palloc_allocator = {palloc_alloc, palloc_release, NULL};

@@ -1,0 +1,278 @@
+/*
+ * timeaxis.c
+ *	  The time axis of a series: timestamps as integer keys, calendar-month
+ *	  detection, the default seasonal period, future timestamps and text.
+ *
+ * Keys: microseconds for timestamp and timestamptz, days for date, the
+ * value itself for bigint.  Series whose rows all fall on the same day of
+ * the month (at most the 28th) at the same time of day, or all on the last
+ * day of their month, at least 28 days apart, are monthly: their keys
+ * become month numbers and forecasts step in calendar months.
+ */
+#include "postgres.h"
+
+#include "common/int.h"
+#include "datatype/timestamp.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/timestamp.h"
+
+#include "rnn_pg.h"
+
+/* Broken-down time of a key; false when out of range. */
+static bool
+key_to_tm(int ts_kind, int64 key, struct pg_tm *tm, fsec_t *fsec)
+{
+	int			tz;
+
+	*fsec = 0;
+	memset(tm, 0, sizeof(*tm));
+	switch (ts_kind)
+	{
+		case RNN_TS_DATE:
+			if (key < INT32_MIN || key > INT32_MAX || DATE_NOT_FINITE((DateADT) key))
+				return false;
+			j2date((int) key + POSTGRES_EPOCH_JDATE, &tm->tm_year, &tm->tm_mon, &tm->tm_mday);
+			return true;
+		case RNN_TS_TIMESTAMP:
+			return !TIMESTAMP_NOT_FINITE(key) && timestamp2tm(key, NULL, tm, fsec, NULL, NULL) == 0;
+		case RNN_TS_TIMESTAMPTZ:
+			return !TIMESTAMP_NOT_FINITE(key) && timestamp2tm(key, &tz, tm, fsec, NULL, session_timezone) == 0;
+	}
+	return false;
+}
+
+static int
+days_in_month(int year, int mon)
+{
+	return day_tab[isleap(year)][mon - 1];
+}
+
+/*
+ * Convert keys in place to month numbers (year * 12 + month - 1) when the
+ * rows are month-aligned as described above; false (keys unchanged) if not.
+ */
+bool
+rnn_keys_to_months(int ts_kind, int64 *keys, size_t n)
+{
+	struct pg_tm tm0;
+	fsec_t		fsec0;
+	bool		last_day = true;
+	bool		same_day = true;
+	int64	   *months;
+	int64		min_gap = PG_INT64_MAX;
+
+	if (ts_kind != RNN_TS_DATE && ts_kind != RNN_TS_TIMESTAMP && ts_kind != RNN_TS_TIMESTAMPTZ)
+		return false;
+	if (n < 2 || !key_to_tm(ts_kind, keys[0], &tm0, &fsec0))
+		return false;
+	months = palloc(sizeof(int64) * n);
+	for (size_t i = 0; i < n; i++)
+	{
+		struct pg_tm tm;
+		fsec_t		fsec;
+
+		if (!key_to_tm(ts_kind, keys[i], &tm, &fsec))
+		{
+			pfree(months);
+			return false;
+		}
+		if (tm.tm_hour != tm0.tm_hour || tm.tm_min != tm0.tm_min ||
+			tm.tm_sec != tm0.tm_sec || fsec != fsec0)
+		{
+			pfree(months);
+			return false;
+		}
+		if (tm.tm_mday != tm0.tm_mday || tm0.tm_mday > 28)
+			same_day = false;
+		if (tm.tm_mday != days_in_month(tm.tm_year, tm.tm_mon))
+			last_day = false;
+		months[i] = (int64) tm.tm_year * 12 + tm.tm_mon - 1;
+	}
+	/* rows must be at least 28 days apart (keys may be unsorted) */
+	{
+		int64	   *sorted = palloc(sizeof(int64) * n);
+		int64		unit = ts_kind == RNN_TS_DATE ? 1 : USECS_PER_DAY;
+
+		memcpy(sorted, keys, sizeof(int64) * n);
+		for (size_t i = 1; i < n; i++)
+		{
+			int64		k = sorted[i];
+			size_t		j = i;
+
+			/* insertion sort is fine: only reached for month-aligned rows */
+			while (j > 0 && sorted[j - 1] > k)
+			{
+				sorted[j] = sorted[j - 1];
+				j--;
+			}
+			sorted[j] = k;
+		}
+		for (size_t i = 1; i < n; i++)
+			if (sorted[i] - sorted[i - 1] < min_gap)
+				min_gap = sorted[i] - sorted[i - 1];
+		pfree(sorted);
+		if (min_gap < 28 * unit)
+			same_day = last_day = false;
+	}
+	if (!same_day && !last_day)
+	{
+		pfree(months);
+		return false;
+	}
+	memcpy(keys, months, sizeof(int64) * n);
+	pfree(months);
+	return true;
+}
+
+/* Seasonal period implied by the step: 24 hourly, 7 daily, 12 monthly... */
+int
+rnn_default_season(int ts_kind, int step_kind, int64 step)
+{
+	if (step_kind == RNN_STEP_MONTHS)
+	{
+		if (step == 1)
+			return 12;
+		if (step == 3)
+			return 4;
+		return 1;
+	}
+	if (ts_kind == RNN_TS_DATE)
+		return step == 1 ? 7 : step == 7 ? 52 : 1;
+	if (ts_kind == RNN_TS_TIMESTAMP || ts_kind == RNN_TS_TIMESTAMPTZ)
+	{
+		if (step == USECS_PER_HOUR)
+			return 24;
+		if (step == USECS_PER_DAY)
+			return 7;
+		if (step == 7 * USECS_PER_DAY)
+			return 52;
+		if (step < USECS_PER_HOUR && USECS_PER_DAY % step == 0 && USECS_PER_DAY / step <= 2000)
+			return (int) (USECS_PER_DAY / step);
+	}
+	return 1;
+}
+
+/* Add months to a broken-down time, clamping (or snapping to month end). */
+static void
+tm_add_months(struct pg_tm *tm, int64 months, bool month_end)
+{
+	int64		idx = (int64) tm->tm_year * 12 + (tm->tm_mon - 1) + months;
+	int			dim;
+
+	tm->tm_year = (int) (idx >= 0 ? idx / 12 : -((-idx + 11) / 12));
+	tm->tm_mon = (int) (idx - (int64) tm->tm_year * 12) + 1;
+	dim = days_in_month(tm->tm_year, tm->tm_mon);
+	if (month_end || tm->tm_mday > dim)
+		tm->tm_mday = dim;
+}
+
+static void
+time_overflow(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+			 errmsg("forecast timestamp out of range")));
+}
+
+/*
+ * The timestamp step_ahead steps after the model's last training row, as
+ * timestamptz; *isnull for models without calendar timestamps.
+ */
+Datum
+rnn_future_timestamptz(const RnnModel *m, int step_ahead, bool *isnull)
+{
+	int64		delta;
+	int64		key;
+
+	*isnull = false;
+	if (m->ts_kind == RNN_TS_NONE || m->ts_kind == RNN_TS_BIGINT)
+	{
+		*isnull = true;
+		return (Datum) 0;
+	}
+	if (pg_mul_s64_overflow(m->step, step_ahead, &delta))
+		time_overflow();
+
+	if (m->step_kind == RNN_STEP_MONTHS)
+	{
+		struct pg_tm tm;
+		fsec_t		fsec;
+		bool		month_end;
+
+		if (!key_to_tm(m->ts_kind, m->last_ts, &tm, &fsec) || delta > 12 * 100000)
+			time_overflow();
+		month_end = tm.tm_mday > 28 && tm.tm_mday == days_in_month(tm.tm_year, tm.tm_mon);
+		tm_add_months(&tm, delta, month_end);
+		if (m->ts_kind == RNN_TS_DATE)
+		{
+			DateADT		d;
+
+			if (!IS_VALID_JULIAN(tm.tm_year, tm.tm_mon, tm.tm_mday))
+				time_overflow();
+			d = date2j(tm.tm_year, tm.tm_mon, tm.tm_mday) - POSTGRES_EPOCH_JDATE;
+			return DirectFunctionCall1(date_timestamptz, DateADTGetDatum(d));
+		}
+		else
+		{
+			Timestamp	ts;
+
+			if (m->ts_kind == RNN_TS_TIMESTAMPTZ)
+			{
+				int			tz = DetermineTimeZoneOffset(&tm, session_timezone);
+
+				if (tm2timestamp(&tm, fsec, &tz, &ts) != 0)
+					time_overflow();
+				return TimestampTzGetDatum(ts);
+			}
+			if (tm2timestamp(&tm, fsec, NULL, &ts) != 0)
+				time_overflow();
+			return DirectFunctionCall1(timestamp_timestamptz, TimestampGetDatum(ts));
+		}
+	}
+
+	if (pg_add_s64_overflow(m->last_ts, delta, &key))
+		time_overflow();
+	switch (m->ts_kind)
+	{
+		case RNN_TS_DATE:
+			if (key < INT32_MIN || key > INT32_MAX || !IS_VALID_DATE(key))
+				time_overflow();
+			return DirectFunctionCall1(date_timestamptz, DateADTGetDatum((DateADT) key));
+		case RNN_TS_TIMESTAMP:
+			if (!IS_VALID_TIMESTAMP(key))
+				time_overflow();
+			return DirectFunctionCall1(timestamp_timestamptz, TimestampGetDatum(key));
+		default:
+			if (!IS_VALID_TIMESTAMP(key))
+				time_overflow();
+			return TimestampTzGetDatum(key);
+	}
+}
+
+/* A key in its own type's text form, for messages and model info. */
+char *
+rnn_key_to_text(int ts_kind, int64 key)
+{
+	switch (ts_kind)
+	{
+		case RNN_TS_DATE:
+			if (key >= INT32_MIN && key <= INT32_MAX)
+				return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum((DateADT) key)));
+			break;
+		case RNN_TS_TIMESTAMP:
+			if (IS_VALID_TIMESTAMP(key))
+				return DatumGetCString(DirectFunctionCall1(timestamp_out, TimestampGetDatum(key)));
+			break;
+		case RNN_TS_TIMESTAMPTZ:
+			if (IS_VALID_TIMESTAMP(key))
+				return DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(key)));
+			break;
+		case RNN_TS_BIGINT:
+			return psprintf(INT64_FORMAT, key);
+		default:
+			return psprintf("row " INT64_FORMAT, key + 1);
+	}
+	return psprintf(INT64_FORMAT, key);
+}
