@@ -113,9 +113,17 @@ bad_value(const ConfigKey *k, const char *got)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("%s is out of range: %s", k->name, got),
-			 errdetail("%s must be %s between %g and %g%s.", k->name,
+			 errdetail("%s must be %s between %.15g and %.15g%s.", k->name,
 					   k->kind == K_INT ? "an integer" : "a number", k->min, k->max,
 					   k->nullable ? ", or null to choose it automatically" : "")));
+}
+
+static void
+bad_type(const ConfigKey *k, const char *want)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value for %s: expected %s", k->name, want)));
 }
 
 static void
@@ -238,17 +246,17 @@ rnn_config_from_jsonb(RnnConfig *cfg, Jsonb *jb)
 		{
 			case K_TEXT:
 				if (v.type != jbvString)
-					bad_value(k, "(not a string)");
+					bad_type(k, "a string");
 				set_text(cfg, k, pnstrdup(v.val.string.val, v.val.string.len));
 				break;
 			case K_BOOL:
 				if (v.type != jbvBool)
-					bad_value(k, "(not a boolean)");
+					bad_type(k, "true or false");
 				cfg->bidirectional = v.val.boolean;
 				break;
 			default:
 				if (v.type != jbvNumeric)
-					bad_value(k, "(not a number)");
+					bad_type(k, "a number");
 				set_number(cfg, k,
 						   DatumGetFloat8(DirectFunctionCall1(numeric_float8,
 															  NumericGetDatum(v.val.numeric))),

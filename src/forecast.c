@@ -185,7 +185,9 @@ rnn_forecast_array(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("history has %d value%s per step, the model's input_size is %d",
 						I, I == 1 ? "" : "s", m.shape.input_size),
-				 errhint("Pass a 2-D array of T rows with %d values each.", m.shape.input_size)));
+				 m.shape.input_size > 1 ?
+				 errhint("Pass a 2-D array of T rows with %d values each.", m.shape.input_size) :
+				 errhint("Pass a 1-D array of recent values.")));
 	if (T < 1 || (m.window > 0 && T < m.window))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

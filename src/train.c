@@ -314,7 +314,7 @@ check_warm_start(const RnnModel *init, const RnnShape *s, int window)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("rnn_train: warm-start model does not match the configuration"),
 				 errdetail("The model's %s is %d, the configuration's is %d.", what, have, want),
-				 errhint("Use the same architecture as the model, or leave the key out to take the model's value.")));
+				 errhint("Give the configuration the model's architecture; only window may be left out to take the model's.")));
 	if (init->members != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

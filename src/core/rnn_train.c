@@ -253,7 +253,7 @@ rnn_train(rnn_real *params, RnnTrainResult *res,
 			best_val = n_val ? val_loss : -1.0;
 			res->best_epoch = epoch;
 			res->train_loss = res->loss_train[epoch - 1];
-			res->val_loss = n_val ? val_loss : -1.0;
+			res->val_loss = n_val ? res->loss_val[epoch - 1] : -1.0;
 			memcpy(best, params, sizeof(rnn_real) * np);
 			since_best = 0;
 		}

@@ -1,0 +1,48 @@
+-- training and forecasting errors: each with its message and errcode
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS rnn_forecast;
+RESET client_min_messages;
+\set VERBOSITY default
+
+-- no rows: NULL, like other aggregates
+SELECT rnn_train(v) IS NULL AS no_rows FROM (SELECT 1.0::float8 v WHERE false) t;
+
+-- too few rows for window + horizon
+SELECT rnn_train(v, rnn_config("window" => 10, horizon => 3) ORDER BY i)
+FROM (SELECT i, i::float8 v FROM generate_series(1, 12) i) t;
+-- all values NULL
+SELECT rnn_train(NULL::float8 ORDER BY i) FROM generate_series(1, 50) i;
+SELECT rnn_train(i::bigint, 'NaN'::float8, NULL) FROM generate_series(1, 50) i;
+-- an infinity names its row
+SELECT rnn_train(i::bigint, CASE WHEN i = 17 THEN 'Infinity'::float8 ELSE i END, NULL)
+FROM generate_series(1, 50) i;
+SELECT rnn_train(CASE WHEN i = 5 THEN '-Infinity'::float8 ELSE i END ORDER BY i) FROM generate_series(1, 50) i;
+-- NULL timestamp
+SELECT rnn_train(CASE WHEN i = 3 THEN NULL ELSE i END::bigint, i::float8, NULL) FROM generate_series(1, 50) i;
+-- infinite timestamp
+SELECT rnn_train(CASE WHEN i = 3 THEN 'infinity'::date ELSE DATE '2020-01-01' + i END, i::float8, NULL)
+FROM generate_series(1, 50) i;
+-- sizes above the limits
+SELECT rnn_train(i::float8, rnn_config(hidden_size => 1024, num_layers => 8, bidirectional => true) ORDER BY i)
+FROM generate_series(1, 50) i;
+-- divergence is reported, not stored as NaN weights
+SELECT rnn_train(v, rnn_config(cell => 'rnn_relu', learning_rate => 10, optimizer => 'sgd', clip_norm => 0,
+                               scaling => 'none', "window" => 4, epochs => 50) ORDER BY i)
+FROM (SELECT i, (i * 1e3)::float8 v FROM generate_series(1, 40) i) t;
+-- bad configuration inside the aggregate
+SELECT rnn_train(i::float8, '{"cells": "gru"}' ORDER BY i) FROM generate_series(1, 50) i;
+
+-- forecasting errors
+CREATE TABLE em AS
+SELECT rnn_train(i::bigint, sin(i / 4.0), rnn_config(hidden_size => 4, "window" => 6, epochs => 2)) AS m
+FROM generate_series(1, 60) i;
+SELECT * FROM em, rnn_forecast(m, 0);
+SELECT * FROM em, rnn_forecast(m, 1000000);
+SELECT * FROM em, rnn_forecast(m, 3, 1.5);
+SELECT rnn_forecast(m, ARRAY[1, 2]::float8[], 1) FROM em;
+SELECT rnn_forecast(m, ARRAY[1, 2, 3, NULL, 5, 6]::float8[], 1) FROM em;
+SELECT rnn_forecast(m, ARRAY[1, 2, 3, 'NaN', 5, 6]::float8[], 1) FROM em;
+SELECT rnn_forecast(m, ARRAY[[1, 2], [3, 4], [5, 6], [7, 8], [9, 10], [11, 12]]::float8[], 1) FROM em;
+SELECT rnn_forecast(m, ARRAY[[[1]]]::float8[], 1) FROM em;
+-- STRICT: NULL in, NULL out
+SELECT rnn_forecast(NULL::bytea, ARRAY[1]::float8[], 1) IS NULL AS strict_null;

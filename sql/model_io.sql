@@ -1,0 +1,35 @@
+-- malformed model values: every function that takes a model rejects them
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS rnn_forecast;
+RESET client_min_messages;
+
+CREATE TABLE good AS
+SELECT rnn_train(i::bigint, sin(i / 3.0), rnn_config(hidden_size => 4, "window" => 6, epochs => 2)) AS m
+FROM generate_series(1, 60) i;
+
+-- foreign, empty, truncated, flipped, extended
+SELECT rnn_model_info('\xdeadbeef'::bytea);
+SELECT rnn_model_info(''::bytea);
+SELECT * FROM rnn_forecast('\x524e4e46'::bytea, 3);
+SELECT rnn_forecast(substr(m, 1, length(m) - 1), ARRAY[1,2,3,4,5,6]::float8[], 1) FROM good;
+SELECT rnn_model_to_json(substr(m, 1, 200)) FROM good;
+SELECT rnn_model_info(overlay(m placing '\xff'::bytea from 300 for 1)) FROM good;
+SELECT rnn_model_info(m || '\x00'::bytea) FROM good;
+-- a newer format version is reported as such
+SELECT rnn_model_info(overlay(m placing '\x0900'::bytea from 5 for 2)) FROM good;
+SELECT rnn_predict(v, substr(m, 2), 1) FROM good, (VALUES (1.0::float8)) t(v) GROUP BY m;
+
+-- many truncations and bit flips: each one an error with the same errcode
+CREATE FUNCTION try_model(b bytea) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM rnn_model_info(b);
+  RETURN 'accepted';
+EXCEPTION WHEN others THEN
+  RETURN SQLSTATE;
+END $$;
+SELECT try_model(substr(m, 1, n)) AS sqlstate, count(*)
+FROM good, generate_series(0, length(m) - 1, 7) n GROUP BY 1;
+SELECT try_model(set_byte(m, n, (get_byte(m, n) + 1 + n % 254) % 256)) AS sqlstate, count(*)
+FROM good, generate_series(0, length(m) - 1, 3) n GROUP BY 1;
+-- the good model itself is accepted
+SELECT try_model(m) FROM good;

@@ -1,0 +1,60 @@
+-- PyTorch interchange: models written by test/ref/make_ref.py forecast
+-- exactly as PyTorch computed; exported models carry state_dict names.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS rnn_forecast;
+RESET client_min_messages;
+
+\set gru `cat test/ref/fixtures/forecast_gru.json`
+\set lstm `cat test/ref/fixtures/forecast_lstm.json`
+\set rnn `cat test/ref/fixtures/forecast_rnn.json`
+CREATE TABLE torch_models(name text, j jsonb);
+INSERT INTO torch_models VALUES ('gru', :'gru'), ('lstm', :'lstm'), ('rnn', :'rnn');
+
+-- forecasts equal PyTorch's output to float32 precision
+SELECT name,
+       (SELECT max(abs(f - e)) FROM unnest(
+            rnn_forecast(rnn_model_from_json(j - 'history' - 'expected'),
+                         ARRAY(SELECT jsonb_array_elements_text(j->'history')::float8),
+                         (j->>'output_size')::int),
+            ARRAY(SELECT jsonb_array_elements_text(j->'expected')::float8)) AS u(f, e)) < 1e-5 AS matches_pytorch
+FROM torch_models ORDER BY name;
+
+-- export: the same keys and shapes as PyTorch's state_dict
+SELECT name,
+       (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(rnn_model_to_json(rnn_model_from_json(j))->'state_dict') k)
+       = (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(j->'state_dict') k) AS same_names,
+       ARRAY(SELECT v::text::float4 FROM jsonb_path_query(rnn_model_to_json(rnn_model_from_json(j))->'state_dict',
+                                                         'lax $.** ? (@.type() == "number")') v)
+       = ARRAY(SELECT v::text::float4 FROM jsonb_path_query(j->'state_dict', 'lax $.** ? (@.type() == "number")') v)
+         AS same_float32_values
+FROM torch_models ORDER BY name;
+
+-- an imported model without scaling or history: info says so, table form needs history
+SELECT rnn_model_info(rnn_model_from_json(j))->'scaling'->>'method' AS scaling,
+       rnn_model_info(rnn_model_from_json(j))->'window' AS "window"
+FROM torch_models WHERE name = 'gru';
+SELECT * FROM rnn_forecast(rnn_model_from_json((SELECT j - 'history' FROM torch_models WHERE name = 'gru')), 2);
+
+-- round trip of a trained model through JSON keeps its forecasts
+CREATE TABLE trained AS
+SELECT rnn_train(i::bigint, sin(i / 4.0), rnn_config(cell => 'lstm', hidden_size => 5, num_layers => 2,
+                                                      bidirectional => true, "window" => 8, epochs => 3)) AS m
+FROM generate_series(1, 80) i;
+SELECT (SELECT array_agg(forecast) FROM rnn_forecast(rnn_model_from_json(rnn_model_to_json(m)), 5))
+       = (SELECT array_agg(forecast) FROM rnn_forecast(m, 5)) AS same_forecasts,
+       (SELECT array_agg(upper) FROM rnn_forecast(rnn_model_from_json(rnn_model_to_json(m)), 5))
+       = (SELECT array_agg(upper) FROM rnn_forecast(m, 5)) AS same_intervals
+FROM trained;
+
+-- malformed JSON models are errors naming the problem
+SELECT rnn_model_from_json('{"cell": "gru"}');
+SELECT rnn_model_from_json('{"cell": "cnn", "input_size": 1}');
+SELECT rnn_model_from_json(j - 'state_dict') FROM torch_models WHERE name = 'gru';
+SELECT rnn_model_from_json(jsonb_set(j, '{hidden_size}', '9')) FROM torch_models WHERE name = 'gru';
+SELECT rnn_model_from_json(jsonb_set(j, '{state_dict,fc.bias}', '[1]')) FROM torch_models WHERE name = 'gru';
+SELECT rnn_model_from_json(jsonb_set(j, '{state_dict,fc.bias}', '[1, "x"]')) FROM torch_models WHERE name = 'gru';
+SELECT rnn_model_from_json(jsonb_set(j, '{state_dict,fc.bias}', '[[1], [2]]')) FROM torch_models WHERE name = 'gru';
+SELECT rnn_model_from_json(j #- '{state_dict,rnn.bias_hh_l1}') FROM torch_models WHERE name = 'gru';
+SELECT rnn_model_from_json(jsonb_set(j, '{state_dict,extra}', '[1]')) FROM torch_models WHERE name = 'gru';
+SELECT rnn_model_from_json(jsonb_set(j, '{hidden_size}', '100000')) FROM torch_models WHERE name = 'gru';
+SELECT rnn_model_from_json('[]');

@@ -1,0 +1,62 @@
+-- timestamps: step inference, gaps, calendar months, duplicates, missing values
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS rnn_forecast;
+RESET client_min_messages;
+SET TimeZone = 'UTC';
+
+-- monthly dates on the first: forecasts fall on the first of the next months
+CREATE TABLE monthly AS
+SELECT (DATE '2015-01-01' + make_interval(months => i))::date AS d, 50 + 10 * sin(i * 2 * pi() / 12) AS v
+FROM generate_series(0, 71) i;
+CREATE TABLE mm AS SELECT rnn_train(d, v, rnn_config(hidden_size => 8, epochs => 10)) AS m FROM monthly;
+SELECT rnn_model_info(m)->'time' AS time, rnn_model_info(m)->'season' AS season FROM mm;
+SELECT step, ts FROM mm, rnn_forecast(m, 14) WHERE step IN (1, 2, 12, 13, 14);
+
+-- month ends stay month ends
+CREATE TABLE eom AS
+SELECT (DATE '2016-02-01' + make_interval(months => i + 1))::date - 1 AS d, i::float8 AS v
+FROM generate_series(0, 47) i;
+SELECT min(d), max(d) FROM eom;
+SELECT f.step, f.ts::date FROM (SELECT rnn_train(d, v, rnn_config(hidden_size => 4, epochs => 2)) m FROM eom) t,
+       rnn_forecast(m, 3) f;
+
+-- quarterly and yearly seasons come from the step
+SELECT rnn_model_info(rnn_train(d, v, rnn_config(hidden_size => 4, epochs => 1)))->'season' AS quarterly
+FROM (SELECT (DATE '2000-01-01' + make_interval(months => 3 * i))::date d, i::float8 v FROM generate_series(0, 39) i) q;
+SELECT rnn_model_info(rnn_train(d, v, rnn_config(hidden_size => 4, epochs => 1)))->'time'->>'step' AS yearly
+FROM (SELECT (DATE '1900-01-01' + make_interval(years => i))::date d, i::float8 v FROM generate_series(0, 39) i) y;
+
+-- daily timestamps with gaps: the step is inferred and gaps are interpolated
+CREATE TABLE gappy AS
+SELECT TIMESTAMP '2024-01-01' + i * INTERVAL '1 day' AS ts, i::float8 AS v
+FROM generate_series(0, 59) i WHERE i NOT IN (10, 11, 12, 40);
+SELECT rnn_model_info(m)->'time'->>'step' AS step, rnn_model_info(m)->'training'->>'rows' AS rows,
+       rnn_model_info(m)->'season' AS season
+FROM (SELECT rnn_train(ts, v, rnn_config(hidden_size => 4, epochs => 1)) m FROM gappy) t;
+SELECT step, ts FROM (SELECT rnn_train(ts, v, rnn_config(hidden_size => 4, epochs => 1)) m FROM gappy) t,
+     rnn_forecast(m, 2);
+-- the rows may come in any order
+SELECT rnn_model_to_json(a)->'history' = rnn_model_to_json(b)->'history' AS order_free
+FROM (SELECT rnn_train(ts, v, rnn_config(hidden_size => 4, epochs => 1)) a FROM (SELECT * FROM gappy ORDER BY ts) s) x,
+     (SELECT rnn_train(ts, v, rnn_config(hidden_size => 4, epochs => 1)) b FROM (SELECT * FROM gappy ORDER BY ts DESC) s) y;
+-- missing => 'error' refuses gaps and NULLs, naming the timestamp
+SELECT rnn_train(ts, v, rnn_config(missing => 'error')) FROM gappy;
+SELECT rnn_train(i::bigint, CASE WHEN i = 20 THEN NULL ELSE i END::float8, rnn_config(missing => 'error'))
+FROM generate_series(1, 50) i;
+-- NULL values are interpolated by default: the history holds the filled value
+SELECT (rnn_model_to_json(rnn_train(i::bigint, CASE WHEN i = 99 THEN NULL ELSE i END::float8,
+                                    rnn_config(hidden_size => 4, "window" => 4, epochs => 1)))->'history') AS history
+FROM generate_series(1, 100) i;
+
+-- duplicates are refused with the timestamp
+SELECT rnn_train(d, 1.0, NULL) FROM (SELECT DATE '2020-01-01' + (i % 30) d FROM generate_series(1, 40) i) t;
+SELECT rnn_train(i::bigint / 2, 1.0, NULL) FROM generate_series(1, 40) i;
+-- jittered timestamps are refused, not filled with millions of points
+SELECT rnn_train(TIMESTAMPTZ '2024-01-01 00:00+00' + i * INTERVAL '1 minute' + (i % 7) * INTERVAL '1 ms', 1.0, NULL)
+FROM generate_series(1, 100) i;
+
+-- bigint steps: ts is NULL in forecasts
+SELECT step, ts IS NULL AS no_ts FROM (SELECT rnn_train(i::bigint * 5, sin(i::float8), rnn_config(hidden_size => 4, epochs => 1)) m
+                                      FROM generate_series(1, 60) i) t, rnn_forecast(m, 2);
+SELECT rnn_model_info(rnn_train(i::bigint * 5, sin(i::float8), rnn_config(hidden_size => 4, epochs => 1)))->'time' AS time
+FROM generate_series(1, 60) i;

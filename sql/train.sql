@@ -1,0 +1,66 @@
+-- rnn_train: every form, GROUP BY, determinism
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS rnn_forecast;
+RESET client_min_messages;
+
+CREATE TABLE sine AS
+SELECT i, (DATE '2020-01-01' + i) AS d, sin(i * 2 * pi() / 12) + 0.01 * i AS v
+FROM generate_series(0, 199) i;
+
+-- value-only form, rows in the aggregate's ORDER BY order
+CREATE TABLE models AS
+SELECT 'plain'::text AS name,
+       rnn_train(v, rnn_config(cell => 'gru', hidden_size => 8, "window" => 12, epochs => 30)
+                 ORDER BY i) AS model
+FROM sine;
+
+SELECT (rnn_model_info(model) - 'training' - 'bytes') AS info FROM models;
+SELECT (rnn_model_info(model)->'training'->>'rows')::int AS rows,
+       (rnn_model_info(model)->'training'->>'epochs_run')::int <= 30 AS epochs_ok,
+       (rnn_model_info(model)->'training'->>'train_loss')::float8 < 0.05 AS fits,
+       (rnn_model_info(model)->'training'->>'validation_loss')::float8 < 0.05 AS validates,
+       jsonb_array_length(rnn_model_info(model)->'training'->'loss_per_epoch') =
+         (rnn_model_info(model)->'training'->>'epochs_run')::int AS losses_kept
+FROM models;
+
+-- rnn_train(value) with defaults
+SELECT rnn_model_info(rnn_train(v ORDER BY i))->>'cell' AS default_cell FROM sine;
+
+-- determinism: same seed and data, same weights and forecasts
+WITH a AS (SELECT rnn_train(d, v, rnn_config(cell => 'lstm', hidden_size => 6, epochs => 10, seed => 7)) m FROM sine),
+     b AS (SELECT rnn_train(d, v, rnn_config(cell => 'lstm', hidden_size => 6, epochs => 10, seed => 7)) m FROM sine),
+     c AS (SELECT rnn_train(d, v, rnn_config(cell => 'lstm', hidden_size => 6, epochs => 10, seed => 8)) m FROM sine)
+SELECT rnn_model_to_json(a.m)->'state_dict' = rnn_model_to_json(b.m)->'state_dict' AS same_seed_same_weights,
+       rnn_model_to_json(a.m)->'state_dict' = rnn_model_to_json(c.m)->'state_dict' AS other_seed_same_weights,
+       (SELECT array_agg(forecast) FROM rnn_forecast(a.m, 5)) = (SELECT array_agg(forecast) FROM rnn_forecast(b.m, 5)) AS same_forecasts
+FROM a, b, c;
+
+-- every cell, stacked and bidirectional
+SELECT c AS cell, l AS layers, bi,
+       rnn_model_info(rnn_train(v, rnn_config(cell => c, hidden_size => 4, num_layers => l, bidirectional => bi,
+                                              "window" => 8, epochs => 3) ORDER BY i))->>'parameters' AS parameters
+FROM sine, (VALUES ('rnn_tanh'), ('rnn_relu'), ('lstm'), ('gru')) cells(c),
+     (VALUES (1), (2)) layers(l), (VALUES (false), (true)) b(bi)
+GROUP BY c, l, bi ORDER BY c, l, bi;
+
+-- GROUP BY trains one model per group
+CREATE TABLE multi AS
+SELECT s AS series, i, sin(i * 2 * pi() / 12 + s) * s AS v
+FROM generate_series(1, 3) s, generate_series(0, 79) i;
+CREATE TABLE per_series AS
+SELECT series, rnn_train(i::bigint, v, rnn_config(hidden_size => 8, epochs => 20)) AS model
+FROM multi GROUP BY series;
+SELECT series, (rnn_model_info(model)->'scaling'->>'std')::numeric(6,3) AS std,
+       rnn_model_info(model)->'time'->>'kind' AS kind
+FROM per_series ORDER BY series;
+
+-- the trained model beats the naive (last value) forecast on the next 12 steps
+WITH actual AS (SELECT h, sin((199 + h) * 2 * pi() / 12) + 0.01 * (199 + h) AS a FROM generate_series(1, 12) h)
+SELECT avg(abs(f.forecast - a)) < 0.5 * avg(abs((SELECT v FROM sine WHERE i = 199) - a)) AS beats_naive
+FROM models, rnn_forecast(model, 12) f JOIN actual ON h = f.step;
+
+-- progress notices
+SET rnn_forecast.progress = on;
+SELECT rnn_train(v, rnn_config(hidden_size => 4, "window" => 8, epochs => 2, validation_fraction => 0) ORDER BY i) IS NOT NULL
+FROM sine;
+RESET rnn_forecast.progress;

@@ -1,0 +1,50 @@
+-- warm start: continue training from a model's weights on new rows
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS rnn_forecast;
+RESET client_min_messages;
+
+CREATE TABLE ws AS SELECT i::bigint AS t, sin(i / 5.0) AS v FROM generate_series(1, 120) i;
+CREATE TABLE base AS
+SELECT rnn_train(t, v, rnn_config(cell => 'gru', hidden_size => 6, "window" => 8, epochs => 5)) AS m FROM ws WHERE t <= 100;
+
+-- continuing on new rows: the forecast origin moves, the weights change
+CREATE TABLE cont AS
+SELECT rnn_train(t, v, rnn_config(cell => 'gru', hidden_size => 6, "window" => 8, epochs => 5),
+                 (SELECT m FROM base)) AS m
+FROM ws;
+SELECT rnn_model_info(c.m)->'time'->>'last_value' AS last_before, rnn_model_info(b.m)->'time'->>'last_value' AS last_after,
+       rnn_model_to_json(c.m)->'state_dict' <> rnn_model_to_json(b.m)->'state_dict' AS weights_changed
+FROM cont b, base c;
+-- warm start keeps the scaling of the original model
+SELECT rnn_model_info(b.m)->'scaling' = rnn_model_info(c.m)->'scaling' AS same_scaling FROM cont b, base c;
+
+-- a different architecture is an error that says what differs
+SELECT rnn_train(t, v, rnn_config(cell => 'lstm', hidden_size => 6, "window" => 8), (SELECT m FROM base)) FROM ws;
+SELECT rnn_train(t, v, rnn_config(cell => 'gru', hidden_size => 7, "window" => 8), (SELECT m FROM base)) FROM ws;
+SELECT rnn_train(t, v, rnn_config(cell => 'gru', hidden_size => 6, "window" => 9), (SELECT m FROM base)) FROM ws;
+SELECT rnn_train(TIMESTAMP '2020-01-01' + t * INTERVAL '1 day', v, rnn_config(cell => 'gru', hidden_size => 6, "window" => 8),
+                 (SELECT m FROM base)) FROM ws;
+
+-- exactly one torch.optim.SGD step: sgd, one batch, one epoch, no scaling,
+-- no validation, no clipping.  The step equals w - lr * grad, checked on the
+-- output bias, whose gradient is 2 * mean(prediction - target).
+CREATE TABLE sgd_base AS
+SELECT rnn_train(t, v, rnn_config(cell => 'rnn_tanh', hidden_size => 3, "window" => 4, epochs => 1, scaling => 'none',
+                                  validation_fraction => 0, clip_norm => 0, optimizer => 'sgd', batch_size => 0,
+                                  learning_rate => 1e-8)) AS m
+FROM ws WHERE t <= 30;
+CREATE TABLE sgd_step AS
+SELECT rnn_train(t, v, rnn_config(cell => 'rnn_tanh', hidden_size => 3, "window" => 4, epochs => 1, scaling => 'none',
+                                  validation_fraction => 0, clip_norm => 0, optimizer => 'sgd', batch_size => 0,
+                                  learning_rate => 0.1), (SELECT m FROM sgd_base)) AS m
+FROM ws WHERE t <= 30;
+WITH pred AS (
+  -- predictions of the base model on every training window of the new rows
+  SELECT k, (rnn_forecast((SELECT m FROM sgd_base), array_agg(v ORDER BY t), 1))[1] AS p,
+         (SELECT v FROM ws w2 WHERE w2.t = k + 4) AS target
+  FROM generate_series(1, 26) k JOIN ws ON ws.t BETWEEN k AND k + 3 GROUP BY k
+)
+SELECT abs(((rnn_model_to_json((SELECT m FROM sgd_base))->'state_dict'->'fc.bias'->>0)::float8
+            - 0.1 * 2 * avg(p - target))
+           - (rnn_model_to_json((SELECT m FROM sgd_step))->'state_dict'->'fc.bias'->>0)::float8) < 1e-5 AS one_sgd_step
+FROM pred;

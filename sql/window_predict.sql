@@ -1,0 +1,32 @@
+-- rnn_predict as an aggregate and as a window function (one-step backtest)
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS rnn_forecast;
+RESET client_min_messages;
+
+CREATE TABLE wp AS
+SELECT i, 5 + sin(i * 2 * pi() / 10) AS v FROM generate_series(1, 150) i;
+CREATE TABLE wpm AS
+SELECT rnn_train(v, rnn_config(cell => 'gru', hidden_size => 8, "window" => 10, epochs => 40) ORDER BY i) AS m FROM wp;
+
+-- aggregate: forecasts after the rows given
+SELECT array_length(rnn_predict(v, m, 3 ORDER BY i), 1) AS steps FROM wp, wpm;
+SELECT rnn_predict(v, m, 2 ORDER BY i) = rnn_forecast(m, array_agg(v ORDER BY i), 2) AS same_as_array FROM wp, wpm GROUP BY m;
+
+-- window function: NULL until the frame holds a full window, then a forecast per row
+CREATE TABLE backtest AS
+SELECT i, v,
+       (rnn_predict(v, m, 1) OVER (ORDER BY i ROWS BETWEEN 9 PRECEDING AND CURRENT ROW))[1] AS next
+FROM wp, wpm;
+SELECT count(*) FILTER (WHERE next IS NULL) AS nulls, count(*) FILTER (WHERE next IS NOT NULL) AS forecasts FROM backtest;
+-- the forecast made at row i predicts row i + 1 well
+SELECT avg(abs(b2.v - b1.next)) < 0.1 AS one_step_accurate
+FROM backtest b1 JOIN backtest b2 ON b2.i = b1.i + 1 WHERE b1.next IS NOT NULL;
+-- the window result equals the array form on the same rows
+SELECT b.next = (rnn_forecast(m, (SELECT array_agg(v ORDER BY i) FROM wp WHERE i BETWEEN 41 AND 50), 1))[1] AS same
+FROM backtest b, wpm WHERE b.i = 50;
+
+-- NULL values inside a window are interpolated
+SELECT rnn_predict(CASE WHEN i = 145 THEN NULL ELSE v END, m, 1 ORDER BY i) IS NOT NULL AS filled FROM wp, wpm;
+-- different models in one group are refused
+SELECT rnn_predict(v, CASE WHEN i < 100 THEN m ELSE m || '\x00'::bytea END, 1 ORDER BY i) FROM wp, wpm;
+SELECT rnn_predict(v, NULL, 1) FROM wp;
