@@ -1,1 +1,38 @@
-SELECT count(*) FROM co2;
+-- rnn_forecast demo: the monthly Mauna Loa CO2 series (data/co2.csv, 468 months).
+-- Hold out the last 18 months, train on the rest, forecast them, score the forecast.
+SET TimeZone = 'UTC';
+\pset footer off
+
+SELECT count(*) AS months, min(ts), max(ts) FROM co2;
+
+-- Train: the aggregate sorts by ts, infers a monthly step and a season of 12.
+CREATE TABLE models AS
+SELECT 'co2' AS series, rnn_train(ts, value, rnn_config()) AS model
+FROM co2 WHERE ts < DATE '1996-07-01';
+
+SELECT jsonb_pretty(rnn_model_info(model) - 'training') AS model FROM models;
+SELECT rnn_model_info(model)->'training'->'rows' AS rows,
+       rnn_model_info(model)->'training'->'epochs_run' AS epochs,
+       rnn_model_info(model)->'training'->'validation_loss' AS validation_loss,
+       rnn_model_info(model)->'training'->'training_seconds' AS seconds
+FROM models;
+
+-- Forecast the 18 held-out months with a 90% interval, next to the actual values.
+SELECT f.step, f.ts::date AS month, round(f.forecast::numeric, 2) AS forecast,
+       round(f.lower::numeric, 2) AS lower, round(f.upper::numeric, 2) AS upper, c.value AS actual
+FROM models, rnn_forecast(model, 18, 0.9) f JOIN co2 c ON c.ts = f.ts::date
+ORDER BY f.step;
+
+-- Mean absolute error against the seasonal naive forecast (same month last year).
+SELECT round(avg(abs(f.forecast - c.value))::numeric, 3) AS rnn_mae,
+       round(avg(abs(l.value - c.value))::numeric, 3) AS seasonal_naive_mae,
+       round(avg((c.value BETWEEN f.lower AND f.upper)::int)::numeric, 2) AS interval_coverage
+FROM models, rnn_forecast(model, 18) f
+JOIN co2 c ON c.ts = f.ts::date
+JOIN co2 l ON l.ts = (DATE '1996-06-01' - INTERVAL '11 months' + ((f.step - 1) % 12) * INTERVAL '1 month')::date;
+
+-- A one-step-ahead backtest over the last 24 months with the window function.
+SELECT ts, value,
+       round(((rnn_predict(value, (SELECT model FROM models), 1)
+               OVER (ORDER BY ts ROWS BETWEEN 23 PRECEDING AND CURRENT ROW))[1])::numeric, 2) AS next_month_forecast
+FROM co2 ORDER BY ts DESC LIMIT 6;
