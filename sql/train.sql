@@ -64,3 +64,9 @@ SET rnn_forecast.progress = on;
 SELECT rnn_train(v, rnn_config(hidden_size => 4, "window" => 8, epochs => 2, validation_fraction => 0) ORDER BY i) IS NOT NULL
 FROM sine;
 RESET rnn_forecast.progress;
+
+-- every scaling: window (default), zscore, none; all forecast the sine
+SELECT s AS scaling, rnn_model_info(m)->'scaling'->>'method' AS method,
+       (SELECT count(*) FROM rnn_forecast(m, 3)) AS steps
+FROM (SELECT s, rnn_train(v, rnn_config(hidden_size => 4, "window" => 8, epochs => 2, scaling => s) ORDER BY i) m
+      FROM sine, (VALUES ('window'), ('zscore'), ('none')) v(s) GROUP BY s) t ORDER BY s;

@@ -54,7 +54,7 @@ static const ConfigKey config_keys[] = {
 	{"patience", K_INT, 0, RNN_MAX_EPOCHS, false, NULL},
 	{"seed", K_INT, 0, 9007199254740991.0, false, NULL},
 	{"missing", K_TEXT, 0, 0, false, "interpolate, error"},
-	{"scaling", K_TEXT, 0, 0, false, "zscore, none"},
+	{"scaling", K_TEXT, 0, 0, false, "window, zscore, none"},
 	{"loss", K_TEXT, 0, 0, false, "mse, mae, huber, pinball"},
 	{"quantile", K_FLOAT, 0.001, 0.999, false, NULL},
 	{"season", K_INT, 1, RNN_MAX_WINDOW, true, NULL},
@@ -80,7 +80,7 @@ rnn_config_defaults(RnnConfig *cfg)
 	cfg->patience = 10;
 	cfg->seed = 42;
 	cfg->interpolate = true;
-	cfg->scaling = RNN_SCALE_ZSCORE;
+	cfg->scaling = RNN_SCALE_WINDOW;
 	cfg->loss = RNN_LOSS_MSE;
 	cfg->quantile = 0.5;
 	cfg->season = 0;
@@ -155,7 +155,9 @@ set_text(RnnConfig *cfg, const ConfigKey *k, const char *v)
 	}
 	else if (strcmp(k->name, "scaling") == 0)
 	{
-		if (strcmp(v, "zscore") == 0)
+		if (strcmp(v, "window") == 0)
+			cfg->scaling = RNN_SCALE_WINDOW;
+		else if (strcmp(v, "zscore") == 0)
 			cfg->scaling = RNN_SCALE_ZSCORE;
 		else if (strcmp(v, "none") == 0)
 			cfg->scaling = RNN_SCALE_NONE;
@@ -290,7 +292,8 @@ config_to_json(const RnnConfig *c)
 					 c->optimizer == RNN_OPT_SGD ? "sgd" : "adam", c->clip_norm,
 					 c->validation_fraction, c->patience, c->seed,
 					 c->interpolate ? "interpolate" : "error",
-					 c->scaling == RNN_SCALE_NONE ? "none" : "zscore",
+					 c->scaling == RNN_SCALE_NONE ? "none" :
+					 c->scaling == RNN_SCALE_WINDOW ? "window" : "zscore",
 					 c->loss == RNN_LOSS_MAE ? "mae" : c->loss == RNN_LOSS_HUBER ? "huber" :
 					 c->loss == RNN_LOSS_PINBALL ? "pinball" : "mse",
 					 c->quantile);

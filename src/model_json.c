@@ -81,7 +81,8 @@ append_metadata(StringInfo s, const RnnModel *m)
 	appendStringInfo(s, "\"format_version\": %d, \"window\": %d, \"season\": %d, \"members\": %d, ",
 					 RNN_MODEL_VERSION, m->window, m->season, m->members);
 	appendStringInfo(s, "\"scaling\": {\"method\": \"%s\", \"mean\": %.17g, \"std\": %.17g}, ",
-					 m->scaling == RNN_SCALE_ZSCORE ? "zscore" : "none", m->scale_mean, m->scale_std);
+					 m->scaling == RNN_SCALE_ZSCORE ? "zscore" :
+					 m->scaling == RNN_SCALE_WINDOW ? "window" : "none", m->scale_mean, m->scale_std);
 	appendStringInfo(s, "\"time\": {\"kind\": \"%s\"", ts_kind_name(m->ts_kind));
 	if (m->ts_kind != RNN_TS_NONE)
 	{
@@ -464,9 +465,10 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 		if (!JsonContainerIsObject(sub))
 			bad_json("%s", "\"scaling\" must be an object.");
 		if (get_key(sub, "method", &v) && v.type == jbvString &&
-			strncmp(v.val.string.val, "zscore", v.val.string.len) == 0 && v.val.string.len == 6)
+			((v.val.string.len == 6 && strncmp(v.val.string.val, "zscore", 6) == 0) ||
+			 (v.val.string.len == 6 && strncmp(v.val.string.val, "window", 6) == 0)))
 		{
-			m.scaling = RNN_SCALE_ZSCORE;
+			m.scaling = v.val.string.val[0] == 'w' ? RNN_SCALE_WINDOW : RNN_SCALE_ZSCORE;
 			m.scale_mean = float_key(sub, "mean", 0);
 			m.scale_std = float_key(sub, "std", 1);
 		}

@@ -206,11 +206,11 @@ report_epoch(void *arg, int epoch, double train_loss, double val_loss)
 	INSTR_TIME_SUBTRACT(now, p->start);
 	if (val_loss >= 0)
 		ereport(NOTICE,
-				(errmsg("rnn_train: epoch %d/%d, training loss %.6g, validation loss %.6g, %.1f s",
+				(errmsg("rnn_train: epoch %d/%d, training loss %.4g, validation loss %.4g, %.1f s",
 						epoch, p->epochs, train_loss, val_loss, INSTR_TIME_GET_DOUBLE(now))));
 	else
 		ereport(NOTICE,
-				(errmsg("rnn_train: epoch %d/%d, training loss %.6g, %.1f s",
+				(errmsg("rnn_train: epoch %d/%d, training loss %.4g, %.1f s",
 						epoch, p->epochs, train_loss, INSTR_TIME_GET_DOUBLE(now))));
 }
 
@@ -454,7 +454,7 @@ rnn_train_finalfn(PG_FUNCTION_ARGS)
 		m.scale_mean = init.scale_mean;
 		m.scale_std = init.scale_std;
 	}
-	else if (m.scaling == RNN_SCALE_ZSCORE)
+	else if (m.scaling != RNN_SCALE_NONE)
 	{
 		double		sum = 0,
 					ss = 0;
@@ -494,6 +494,7 @@ rnn_train_finalfn(PG_FUNCTION_ARGS)
 	spec.seed = (uint64_t) cfg.seed;
 	spec.loss = cfg.loss;
 	spec.quantile = cfg.quantile;
+	spec.window_level = m.scaling == RNN_SCALE_WINDOW;
 	parg.start = t0;
 	parg.epochs = cfg.epochs;
 	hooks.arg = &parg;

@@ -290,7 +290,8 @@ rnn_model_validate(const RnnModel *m, const char **why)
 		*why = "It keeps more history than its window.";
 		return RNN_ERR_CORRUPT;
 	}
-	if (m->scaling != RNN_SCALE_NONE && m->scaling != RNN_SCALE_ZSCORE)
+	if (m->scaling != RNN_SCALE_NONE && m->scaling != RNN_SCALE_ZSCORE &&
+		!(m->scaling == RNN_SCALE_WINDOW && m->shape.input_size == 1))
 	{
 		*why = "Its scaling method is unknown.";
 		return RNN_ERR_CORRUPT;

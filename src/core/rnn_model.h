@@ -17,7 +17,8 @@
 typedef enum RnnScaling
 {
 	RNN_SCALE_NONE = 0,
-	RNN_SCALE_ZSCORE = 1
+	RNN_SCALE_ZSCORE = 1,
+	RNN_SCALE_WINDOW = 2		/* zscore, then each window minus its last value */
 } RnnScaling;
 
 /* What the time axis of the training rows was. */

@@ -15,13 +15,13 @@
 static double
 scale_in(const RnnModel *m, double v)
 {
-	return m->scaling == RNN_SCALE_ZSCORE ? (v - m->scale_mean) / m->scale_std : v;
+	return m->scaling != RNN_SCALE_NONE ? (v - m->scale_mean) / m->scale_std : v;
 }
 
 static double
 scale_out(const RnnModel *m, double v)
 {
-	return m->scaling == RNN_SCALE_ZSCORE ? v * m->scale_std + m->scale_mean : v;
+	return m->scaling != RNN_SCALE_NONE ? v * m->scale_std + m->scale_mean : v;
 }
 
 RnnStatus
@@ -36,6 +36,7 @@ rnn_forecast_batch(double *out, const RnnModel *m, const double *hist,
 	rnn_real   *x,
 			   *y;
 	double	   *buf;
+	double	   *base_of;
 	RnnWork    *work;
 	int			passes;
 
@@ -51,8 +52,9 @@ rnn_forecast_batch(double *out, const RnnModel *m, const double *hist,
 	buf = rnn_alloc(a, sizeof(double) * (size_t) B * (W + (size_t) passes * O) * I);
 	x = rnn_alloc(a, sizeof(rnn_real) * (size_t) W * B * I);
 	y = rnn_alloc(a, sizeof(rnn_real) * (size_t) B * O);
+	base_of = rnn_alloc(a, sizeof(double) * B);
 	work = rnn_work_create(s, W, B, a);
-	if (!buf || !x || !y || !work)
+	if (!buf || !x || !y || !work || !base_of)
 		return RNN_ERR_ALLOC;
 
 	{
@@ -74,21 +76,31 @@ rnn_forecast_batch(double *out, const RnnModel *m, const double *hist,
 			{
 				/* x (W, B, I) time-major from buf rows p*O .. p*O+W-1 */
 				for (int b = 0; b < B; b++)
+				{
+					/* window scaling: relative to the window's last value (I == 1) */
+					double		base = m->scaling == RNN_SCALE_WINDOW ?
+						buf[(size_t) b * row + (size_t) p * O + W - 1] : 0.0;
+
 					for (int t = 0; t < W; t++)
 						for (int i = 0; i < I; i++)
 							x[((size_t) t * B + b) * I + i] =
-								(rnn_real) buf[((size_t) b * row + (size_t) p * O + t) * I + i];
+								(rnn_real) (buf[((size_t) b * row + (size_t) p * O + t) * I + i] - base);
+					if (m->scaling == RNN_SCALE_WINDOW)
+						base_of[b] = base;
+				}
 				rnn_forward(y, x, params, s, W, B, work);
 				for (int b = 0; b < B; b++)
 					for (int o = 0; o < O; o++)
 					{
 						int			h = p * O + o;
+						double		v = y[(size_t) b * O + o] +
+							(m->scaling == RNN_SCALE_WINDOW ? base_of[b] : 0.0);
 
 						/* recursive passes feed the outputs back (I == 1) */
 						if (I == 1)
-							buf[(size_t) b * row + W + h] = y[(size_t) b * O + o];
+							buf[(size_t) b * row + W + h] = v;
 						if (h < horizon)
-							out[(size_t) b * horizon + h] += scale_out(m, y[(size_t) b * O + o]);
+							out[(size_t) b * horizon + h] += scale_out(m, v);
 					}
 			}
 		}
@@ -97,6 +109,7 @@ rnn_forecast_batch(double *out, const RnnModel *m, const double *hist,
 	}
 	rnn_work_free(work, a);
 	rnn_release(a, buf);
+	rnn_release(a, base_of);
 	rnn_release(a, x);
 	rnn_release(a, y);
 	return RNN_OK;

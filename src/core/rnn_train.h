@@ -33,6 +33,7 @@ typedef struct RnnTrainSpec
 	uint64_t	seed;			/* shuffling */
 	int			loss;			/* RnnLoss */
 	double		quantile;		/* pinball loss */
+	bool		window_level;	/* inputs and targets relative to each window's last input */
 } RnnTrainSpec;
 
 typedef struct RnnTrainHooks
