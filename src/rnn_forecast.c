@@ -6,10 +6,12 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
 #include "rnn_blas.h"
+#include "rnn_net.h"
 #include "rnn_pg.h"
 
 PG_MODULE_MAGIC;
@@ -43,9 +45,17 @@ assign_threads(int newval, void *extra)
 		rnn_blas_set_threads(newval);
 }
 
+/* The core calls this once per time step: cancellation within one step. */
+static void
+step_interrupt_check(void)
+{
+	CHECK_FOR_INTERRUPTS();
+}
+
 void
 _PG_init(void)
 {
+	rnn_step_hook = step_interrupt_check;
 	DefineCustomIntVariable("rnn_forecast.threads",
 							"Number of BLAS threads training may use.",
 							NULL,

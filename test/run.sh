@@ -88,30 +88,43 @@ elif ! "${as_root[@]}" make PG_CONFIG="$PG_CONFIG" install; then
 fi
 
 # ---------------------------------------------------------------- core
-section "core tests (make -C test check)"
-if [ ! -f test/Makefile ]; then
-    echo "test/Makefile is missing"
-    record core fail "test/Makefile missing"
-else
-    make -C test PG_CONFIG="$PG_CONFIG" check 2>&1 | tee "$LOGS/core.log"
-    rc=${PIPESTATUS[0]}
-    n_ok=0
-    n_fail=0
+# run_core SUITE [make arguments...]: build and run the C core tests, one
+# result per "ok - NAME" / "not ok - NAME" line.
+run_core() {
+    local suite=$1
+    shift
+    section "core tests: $suite (make -C test clean check $*)"
+    if [ ! -f test/Makefile ]; then
+        echo "test/Makefile is missing"
+        record "$suite" fail "test/Makefile missing"
+        return
+    fi
+    make -C test clean >/dev/null
+    make -C test "$@" check 2>&1 | tee "$LOGS/$suite.log"
+    local rc=${PIPESTATUS[0]} n_ok=0 n_fail=0 line
     while IFS= read -r line; do
         if [[ $line =~ ^not\ ok(\ [0-9]+)?\ -\ (.*)$ ]]; then
-            record core fail "${BASH_REMATCH[2]}"
+            record "$suite" fail "${BASH_REMATCH[2]}"
             n_fail=$((n_fail + 1))
         elif [[ $line =~ ^ok(\ [0-9]+)?\ -\ (.*)$ ]]; then
-            record core pass "${BASH_REMATCH[2]}"
+            record "$suite" pass "${BASH_REMATCH[2]}"
             n_ok=$((n_ok + 1))
+        elif [[ $line =~ (AddressSanitizer|LeakSanitizer|runtime\ error:) ]]; then
+            record "$suite" fail "sanitizer report: $line"
+            n_fail=$((n_fail + 1))
         fi
-    done <"$LOGS/core.log"
+    done <"$LOGS/$suite.log"
     if [ "$rc" -ne 0 ] && [ "$n_fail" -eq 0 ]; then
-        record core fail "make -C test check exited with status $rc"
+        record "$suite" fail "make -C test check exited with status $rc"
     elif [ "$n_ok" -eq 0 ] && [ "$n_fail" -eq 0 ]; then
-        record core fail "make -C test check reported no test results"
+        record "$suite" fail "make -C test check reported no test results"
     fi
-fi
+}
+
+run_core core
+# the same tests under AddressSanitizer (with leak detection) and UBSan
+ASAN_OPTIONS=detect_leaks=1 run_core core-asan SANITIZE=1
+make -C test clean >/dev/null
 
 # ---------------------------------------------------------------- server
 section "throwaway server on port $PORT"

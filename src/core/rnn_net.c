@@ -24,6 +24,8 @@
 #include "rnn_blas.h"
 #include "rnn_rng.h"
 
+void		(*rnn_step_hook) (void) = NULL;
+
 struct RnnWork
 {
 	int			max_T;
@@ -303,6 +305,22 @@ sigmoid(rnn_real x)
 	return (rnn_real) (1.0 / (1.0 + exp(-(double) x)));
 }
 
+/*
+ * Time steps per chunk for GEMMs over all steps: about 2^24 multiply-adds
+ * each (a few milliseconds), so rnn_step_hook runs between chunks and a
+ * large layer stays cancellable.
+ */
+static int
+steps_per_chunk(int T, int B, size_t row_cost)
+{
+	size_t		per_step = (size_t) B * (row_cost ? row_cost : 1);
+	size_t		n = ((size_t) 1 << 24) / (per_step ? per_step : 1);
+
+	if (n < 1)
+		n = 1;
+	return n > (size_t) T ? T : (int) n;
+}
+
 /* Add bias (N) to every one of M rows of X (M, N). */
 static void
 add_bias_rows(rnn_real *X, const rnn_real *bias, size_t M, size_t N)
@@ -345,7 +363,19 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 	size_t		TB = (size_t) T * B;
 
 	/* gates (T*B, GH) = x (T*B, Il) @ W_ih^T + b_ih: all time steps at once */
-	rnn_gemm(false, true, (int) TB, GH, Il, 1, x, Il, W_ih, Il, 0, gates, GH);
+	{
+		int			tc = steps_per_chunk(T, B, (size_t) GH * Il);
+
+		for (int t0 = 0; t0 < T; t0 += tc)
+		{
+			int			nt = T - t0 < tc ? T - t0 : tc;
+
+			if (rnn_step_hook)
+				rnn_step_hook();
+			rnn_gemm(false, true, nt * B, GH, Il, 1, x + (size_t) t0 * B * Il, Il,
+					 W_ih, Il, 0, gates + (size_t) t0 * B * GH, GH);
+		}
+	}
 	add_bias_rows(gates, b_ih, TB, GH);
 
 	for (int step = 0; step < T; step++)
@@ -356,6 +386,8 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 		rnn_real   *g = gates + (size_t) t * B * GH;
 		rnn_real   *h = out + (size_t) t * B * DH + (size_t) d * H;
 
+		if (rnn_step_hook)
+			rnn_step_hook();
 		/* tmp (B, GH) = h_prev @ W_hh^T + b_hh */
 		for (int b = 0; b < B; b++)
 			memcpy(tmp + (size_t) b * GH, b_hh, sizeof(rnn_real) * GH);
@@ -498,6 +530,8 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 		int			tp = d ? t + 1 : t - 1;
 		const rnn_real *h_prev = step == 0 ? NULL : out + (size_t) tp * B * DH + (size_t) d * H;
 
+		if (rnn_step_hook)
+			rnn_step_hook();
 		memset(dh_next, 0, sizeof(rnn_real) * B * H);
 		for (int b = 0; b < B; b++)
 		{
@@ -595,7 +629,23 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 	}
 
 	/* dW_ih (GH, Il) += dgi^T (GH, TB) @ x (TB, Il); db_ih += sum dgi */
-	rnn_gemm(true, false, GH, Il, (int) TB, 1, dgi, GH, x, Il, 1, dW_ih, Il);
+	{
+		int			tc = steps_per_chunk(T, B, (size_t) GH * Il);
+
+		for (int t0 = 0; t0 < T; t0 += tc)
+		{
+			int			nt = T - t0 < tc ? T - t0 : tc;
+
+			if (rnn_step_hook)
+				rnn_step_hook();
+			rnn_gemm(true, false, GH, Il, nt * B, 1, dgi + (size_t) t0 * B * GH, GH,
+					 x + (size_t) t0 * B * Il, Il, 1, dW_ih, Il);
+			/* dx (TB, Il) += dgi (TB, GH) @ W_ih (GH, Il) */
+			if (dx)
+				rnn_gemm(false, false, nt * B, Il, GH, 1, dgi + (size_t) t0 * B * GH, GH,
+						 W_ih, Il, 1, dx + (size_t) t0 * B * Il, Il);
+		}
+	}
 	add_col_sums(db_ih, dgi, TB, GH);
 	/* dW_hh (GH, H) += sum_t dgh[t]^T @ h_prev[t], skipping the first step */
 	if (T > 1)
@@ -603,12 +653,19 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 		const rnn_real *dg_rows = d ? dgh : dgh + (size_t) B * GH;
 		const rnn_real *hp_rows = d ? out + (size_t) B * DH + (size_t) d * H : out;
 
-		rnn_gemm(true, false, GH, H, (T - 1) * B, 1, dg_rows, GH, hp_rows, DH, 1, dW_hh, H);
+		int			tc = steps_per_chunk(T - 1, B, (size_t) GH * H);
+
+		for (int t0 = 0; t0 < T - 1; t0 += tc)
+		{
+			int			nt = T - 1 - t0 < tc ? T - 1 - t0 : tc;
+
+			if (rnn_step_hook)
+				rnn_step_hook();
+			rnn_gemm(true, false, GH, H, nt * B, 1, dg_rows + (size_t) t0 * B * GH, GH,
+					 hp_rows + (size_t) t0 * B * DH, DH, 1, dW_hh, H);
+		}
 	}
 	add_col_sums(db_hh, dgh, TB, GH);
-	/* dx (TB, Il) += dgi (TB, GH) @ W_ih (GH, Il) */
-	if (dx)
-		rnn_gemm(false, false, (int) TB, Il, GH, 1, dgi, GH, W_ih, Il, 1, dx, Il);
 }
 
 void

@@ -56,6 +56,13 @@ int			rnn_tensor_table(const RnnShape *s, RnnTensorInfo *out);
 /* PyTorch's default initialisation, from a seeded generator. */
 void		rnn_init_params(rnn_real *params, const RnnShape *s, uint64_t seed);
 
+/*
+ * Called once per time step of every layer in forward and backward passes,
+ * so a long pass can be cancelled promptly (the server sets it to a
+ * function that runs CHECK_FOR_INTERRUPTS, which may longjmp).  NULL: none.
+ */
+extern void (*rnn_step_hook) (void);
+
 /* Activations cached by the forward pass for the backward pass. */
 typedef struct RnnWork RnnWork;
 
