@@ -6,6 +6,7 @@
  */
 #include "test_util.h"
 
+#include "rnn_act.h"
 #include "rnn_blas.h"
 #include "rnn_model.h"
 #include "rnn_net.h"
@@ -281,6 +282,42 @@ check_fixture(const char *name)
 	free(m);
 	free(v);
 	free_fixture(&fx);
+}
+
+/* ---------- activations ---------- */
+
+static void
+test_activations(void)
+{
+	double		worst_exp = 0,
+				worst_sig = 0,
+				worst_tanh = 0;
+
+	for (int i = -200000; i <= 200000; i++)
+	{
+		float		x = (float) i * 4.3e-4f;	/* [-86, 86] */
+		double		e = exp((double) x);
+		double		rel = fabs(rnn_expf(x) - e) / e;
+
+		if (rel > worst_exp)
+			worst_exp = rel;
+		if (fabs(x) < 30)
+		{
+			double		sg = fabs(rnn_sigmoidf(x) - 1.0 / (1.0 + exp(-(double) x)));
+			double		th = fabs(rnn_tanhf(x) - tanh((double) x));
+
+			if (sg > worst_sig)
+				worst_sig = sg;
+			if (th > worst_tanh)
+				worst_tanh = th;
+		}
+	}
+	report(worst_exp < 5e-7, "activations: rnn_expf relative error %.2e on [-86, 86]", worst_exp);
+	report(worst_sig < 2e-7 && worst_tanh < 3e-7,
+		   "activations: sigmoid and tanh absolute error %.2e, %.2e on [-30, 30]", worst_sig, worst_tanh);
+	report(rnn_sigmoidf(-1000.0f) >= 0 && rnn_sigmoidf(1000.0f) == 1.0f &&
+		   rnn_tanhf(1000.0f) == 1.0f && rnn_tanhf(-1000.0f) == -1.0f && rnn_tanhf(0.0f) == 0.0f,
+		   "activations: saturate at the ends, tanh(0) = 0");
 }
 
 /* ---------- GEMM ---------- */
@@ -640,6 +677,7 @@ main(void)
 {
 	const char *cells[] = {"rnn_tanh", "rnn_relu", "lstm", "gru"};
 
+	test_activations();
 	test_gemm();
 	for (int c = 0; c < 4; c++)
 		for (int l = 1; l <= 3; l++)

@@ -21,8 +21,29 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rnn_act.h"
 #include "rnn_blas.h"
 #include "rnn_rng.h"
+
+/*
+ * The per-step cell loops are compiled twice on x86-64 (AVX2+FMA and the
+ * baseline) and picked at load time, so one binary package runs well on
+ * every CPU.  Everything else is left to OpenBLAS's own dispatch.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(RNN_NO_CLONES)
+#define RNN_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define RNN_SIMD_CLONES
+#endif
+
+/* float activations vectorise; the double build (gradient check) uses libm */
+#ifdef RNN_DOUBLE
+#define ACT_SIGMOID(x) (1.0 / (1.0 + exp(-(x))))
+#define ACT_TANH(x) tanh(x)
+#else
+#define ACT_SIGMOID(x) rnn_sigmoidf(x)
+#define ACT_TANH(x) rnn_tanhf(x)
+#endif
 
 void		(*rnn_step_hook) (void) = NULL;
 
@@ -295,16 +316,6 @@ rnn_work_free(RnnWork *w, const RnnAlloc *a)
 	rnn_release(a, w);
 }
 
-static inline rnn_real
-sigmoid(rnn_real x)
-{
-	if (x < -45)
-		return 0;
-	if (x > 45)
-		return 1;
-	return (rnn_real) (1.0 / (1.0 + exp(-(double) x)));
-}
-
 /*
  * Time steps per chunk for GEMMs over all steps: about 2^24 multiply-adds
  * each (a few milliseconds), so rnn_step_hook runs between chunks and a
@@ -351,7 +362,7 @@ add_col_sums(rnn_real *acc, const rnn_real *X, size_t M, size_t N)
  * One direction of one layer, forward.
  * x (T, B, Il) -> out[:, :, d*H:(d+1)*H] with row stride D*H.
  */
-static void
+RNN_SIMD_CLONES static void
 layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp,
 				  const rnn_real *x, int Il, const rnn_real *W_ih, const rnn_real *W_hh,
 				  const rnn_real *b_ih, const rnn_real *b_hh,
@@ -396,16 +407,16 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 
 		for (int b = 0; b < B; b++)
 		{
-			rnn_real   *gb = g + (size_t) b * GH;
-			rnn_real   *tb = tmp + (size_t) b * GH;
-			rnn_real   *hb = h + (size_t) b * DH;
+			rnn_real   *restrict gb = g + (size_t) b * GH;
+			const rnn_real *restrict tb = tmp + (size_t) b * GH;
+			rnn_real   *restrict hb = h + (size_t) b * DH;
 			const rnn_real *hpb = h_prev ? h_prev + (size_t) b * DH : NULL;
 
 			switch (cell)
 			{
 				case RNN_CELL_TANH:
 					for (int j = 0; j < H; j++)
-						hb[j] = (rnn_real) tanh((double) gb[j] + tb[j]);
+						hb[j] = ACT_TANH(gb[j] + tb[j]);
 					break;
 				case RNN_CELL_RELU:
 					for (int j = 0; j < H; j++)
@@ -417,43 +428,47 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 					break;
 				case RNN_CELL_LSTM:
 					{
-						rnn_real   *c = state + (size_t) t * B * H + (size_t) b * H;
+						rnn_real   *restrict c = state + (size_t) t * B * H + (size_t) b * H;
 						const rnn_real *cp = step == 0 ? NULL :
 							state + (size_t) tp * B * H + (size_t) b * H;
 
+						/* gates i, f, g, o: sigmoid, sigmoid, tanh, sigmoid */
+						for (int j = 0; j < 2 * H; j++)
+							gb[j] = ACT_SIGMOID(gb[j] + tb[j]);
+						for (int j = 2 * H; j < 3 * H; j++)
+							gb[j] = ACT_TANH(gb[j] + tb[j]);
+						for (int j = 3 * H; j < 4 * H; j++)
+							gb[j] = ACT_SIGMOID(gb[j] + tb[j]);
+						/* c = f * c_prev + i * g;  h = o * tanh(c) */
+						if (cp)
+							for (int j = 0; j < H; j++)
+								c[j] = gb[H + j] * cp[j] + gb[j] * gb[2 * H + j];
+						else
+							for (int j = 0; j < H; j++)
+								c[j] = gb[j] * gb[2 * H + j];
 						for (int j = 0; j < H; j++)
-						{
-							rnn_real	ig = sigmoid(gb[j] + tb[j]);
-							rnn_real	fg = sigmoid(gb[H + j] + tb[H + j]);
-							rnn_real	gg = (rnn_real) tanh((double) gb[2 * H + j] + tb[2 * H + j]);
-							rnn_real	og = sigmoid(gb[3 * H + j] + tb[3 * H + j]);
-
-							gb[j] = ig;
-							gb[H + j] = fg;
-							gb[2 * H + j] = gg;
-							gb[3 * H + j] = og;
-							c[j] = (cp ? fg * cp[j] : 0) + ig * gg;
-							hb[j] = og * (rnn_real) tanh((double) c[j]);
-						}
+							hb[j] = gb[3 * H + j] * ACT_TANH(c[j]);
 					}
 					break;
 				case RNN_CELL_GRU:
 					{
-						rnn_real   *hn = state + (size_t) t * B * H + (size_t) b * H;
+						rnn_real   *restrict hn = state + (size_t) t * B * H + (size_t) b * H;
 
+						/* r, z = sigmoid; hn = W_hn h + b_hn; n = tanh(x_n + r * hn) */
+						for (int j = 0; j < 2 * H; j++)
+							gb[j] = ACT_SIGMOID(gb[j] + tb[j]);
 						for (int j = 0; j < H; j++)
 						{
-							rnn_real	r = sigmoid(gb[j] + tb[j]);
-							rnn_real	z = sigmoid(gb[H + j] + tb[H + j]);
-							rnn_real	n;
-
 							hn[j] = tb[2 * H + j];
-							n = (rnn_real) tanh((double) gb[2 * H + j] + r * hn[j]);
-							gb[j] = r;
-							gb[H + j] = z;
-							gb[2 * H + j] = n;
-							hb[j] = (1 - z) * n + (hpb ? z * hpb[j] : 0);
+							gb[2 * H + j] = ACT_TANH(gb[2 * H + j] + gb[j] * hn[j]);
 						}
+						/* h = (1 - z) * n + z * h_prev */
+						if (hpb)
+							for (int j = 0; j < H; j++)
+								hb[j] = (1 - gb[H + j]) * gb[2 * H + j] + gb[H + j] * hpb[j];
+						else
+							for (int j = 0; j < H; j++)
+								hb[j] = (1 - gb[H + j]) * gb[2 * H + j];
 					}
 					break;
 			}
@@ -503,7 +518,7 @@ rnn_forward(rnn_real *y, const rnn_real *x, const rnn_real *params,
  * dout (T, B, D*H): gradient reaching this direction's outputs (column d*H).
  * Accumulates into dW_ih.. and, when dx is not NULL, dx (T, B, Il) +=.
  */
-static void
+RNN_SIMD_CLONES static void
 layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *db_hh,
 				   rnn_real *dx, RnnWork *w, const rnn_real *dout,
 				   const rnn_real *out, const rnn_real *gates, const rnn_real *state,
@@ -572,18 +587,24 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 										fg = gb[H + j],
 										gg = gb[2 * H + j],
 										og = gb[3 * H + j];
-							rnn_real	tc = (rnn_real) tanh((double) c[j]);
+							rnn_real	tc = ACT_TANH(c[j]);
 							/* h = o * tanh(c) */
 							rnn_real	d_o = dhb[j] * tc;
 							rnn_real	d_c = dcb[j] + dhb[j] * og * (1 - tc * tc);
 
 							/* c = f * c_prev + i * g */
 							dgib[j] = d_c * gg * ig * (1 - ig);
-							dgib[H + j] = (cp ? d_c * cp[j] : 0) * fg * (1 - fg);
+							dgib[H + j] = d_c * fg * (1 - fg);	/* times c_prev below */
 							dgib[2 * H + j] = d_c * ig * (1 - gg * gg);
 							dgib[3 * H + j] = d_o * og * (1 - og);
 							dcb[j] = d_c * fg;	/* d c_prev */
 						}
+						if (cp)
+							for (int j = 0; j < H; j++)
+								dgib[H + j] *= cp[j];
+						else
+							for (int j = 0; j < H; j++)
+								dgib[H + j] = 0;
 					}
 					break;
 				case RNN_CELL_GRU:
@@ -595,23 +616,30 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 							rnn_real	r = gb[j],
 										z = gb[H + j],
 										n = gb[2 * H + j];
-							rnn_real	hp = hpb ? hpb[j] : 0;
 
 							/* h = (1 - z) * n + z * h_prev */
 							rnn_real	dn = dhb[j] * (1 - z);
-							rnn_real	dz = dhb[j] * (hp - n);
+							rnn_real	dz = -dhb[j] * n;
 							/* n = tanh(a_n), a_n = x_n + r * hn */
 							rnn_real	dan = dn * (1 - n * n);
 							rnn_real	dr = dan * hn[j];
 
 							dnb[j] = dhb[j] * z;
 							dgib[j] = dr * r * (1 - r);
-							dgib[H + j] = dz * z * (1 - z);
+							dgib[H + j] = dz * z * (1 - z);	/* h_prev term added below */
 							dgib[2 * H + j] = dan;
 							dghb[j] = dgib[j];
-							dghb[H + j] = dgib[H + j];
 							dghb[2 * H + j] = dan * r;	/* hn = W_hn h + b_hn */
 						}
+						if (hpb)
+							for (int j = 0; j < H; j++)
+							{
+								rnn_real	z = gb[H + j];
+
+								dgib[H + j] += dhb[j] * hpb[j] * z * (1 - z);
+							}
+						for (int j = 0; j < H; j++)
+							dghb[H + j] = dgib[H + j];
 					}
 					break;
 			}
