@@ -1,15 +1,17 @@
 # rnn_forecast: recurrent neural network forecasting inside PostgreSQL (PGXS)
 EXTENSION = rnn_forecast
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 MODULE_big = rnn_forecast
 
 CORE_OBJS = $(patsubst %.c,%.o,$(wildcard src/core/*.c))
 GLUE_OBJS = src/rnn_forecast.o src/config.o src/model_io.o src/model_json.o \
-	src/timeaxis.o src/train.o src/forecast.o
+	src/timeaxis.o src/rows.o src/fit.o src/train.o src/forecast.o \
+	src/evaluate.o
 OBJS = $(GLUE_OBJS) $(CORE_OBJS)
 
-DATA = $(EXTENSION)--$(EXTVERSION).sql
-REGRESS = config train forecast model_io errors timeaxis window_predict warm_start pytorch
+# every full install script and every upgrade script
+DATA = $(wildcard $(EXTENSION)--*.sql)
+REGRESS = config train forecast model_io errors timeaxis window_predict warm_start pytorch evaluate compat
 REGRESS_OPTS = --dbname=rnn_regress
 
 # The serial OpenBLAS: no thread pool in every backend that loads us.
@@ -25,6 +27,9 @@ SHLIB_LINK += -L$(OPENBLAS_LIBDIR) -Wl,-rpath,$(OPENBLAS_LIBDIR) -lopenblas -lm
 PG_CONFIG ?= $(shell test -x /usr/lib/postgresql/15/bin/pg_config && echo /usr/lib/postgresql/15/bin/pg_config || echo pg_config)
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PGXS tracks no header dependencies: rebuild every object when a header changes.
+$(OBJS): $(wildcard src/*.h src/core/*.h)
 
 # Core tests without PostgreSQL.
 check-core:

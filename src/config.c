@@ -58,6 +58,8 @@ static const ConfigKey config_keys[] = {
 	{"loss", K_TEXT, 0, 0, false, "mse, mae, huber, pinball"},
 	{"quantile", K_FLOAT, 0.001, 0.999, false, NULL},
 	{"season", K_INT, 1, RNN_MAX_WINDOW, true, NULL},
+	{"strategy", K_TEXT, 0, 0, false, "direct, recursive"},
+	{"ensemble", K_INT, 1, RNN_MAX_ENSEMBLE, false, NULL},
 };
 
 #define N_CONFIG_KEYS lengthof(config_keys)
@@ -84,6 +86,8 @@ rnn_config_defaults(RnnConfig *cfg)
 	cfg->loss = RNN_LOSS_MSE;
 	cfg->quantile = 0.5;
 	cfg->season = 0;
+	cfg->strategy = RNN_STRATEGY_DIRECT;
+	cfg->ensemble = 1;
 }
 
 static const char *
@@ -164,6 +168,15 @@ set_text(RnnConfig *cfg, const ConfigKey *k, const char *v)
 		else
 			bad_value(k, v);
 	}
+	else if (strcmp(k->name, "strategy") == 0)
+	{
+		if (strcmp(v, "direct") == 0)
+			cfg->strategy = RNN_STRATEGY_DIRECT;
+		else if (strcmp(v, "recursive") == 0)
+			cfg->strategy = RNN_STRATEGY_RECURSIVE;
+		else
+			bad_value(k, v);
+	}
 	else if (strcmp(k->name, "loss") == 0)
 	{
 		if (strcmp(v, "mse") == 0)
@@ -198,6 +211,7 @@ set_number(RnnConfig *cfg, const ConfigKey *k, double v, const char *shown)
 	SET(seed);
 	SET(quantile);
 	SET(season);
+	SET(ensemble);
 #undef SET
 }
 
@@ -298,9 +312,11 @@ config_to_json(const RnnConfig *c)
 					 c->loss == RNN_LOSS_PINBALL ? "pinball" : "mse",
 					 c->quantile);
 	if (c->season > 0)
-		appendStringInfo(&s, "\"season\": %d}", c->season);
+		appendStringInfo(&s, "\"season\": %d, ", c->season);
 	else
-		appendStringInfoString(&s, "\"season\": null}");
+		appendStringInfoString(&s, "\"season\": null, ");
+	appendStringInfo(&s, "\"strategy\": \"%s\", \"ensemble\": %d}",
+					 c->strategy == RNN_STRATEGY_RECURSIVE ? "recursive" : "direct", c->ensemble);
 	return s.data;
 }
 

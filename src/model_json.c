@@ -78,8 +78,12 @@ step_text(const RnnModel *m)
 static void
 append_metadata(StringInfo s, const RnnModel *m)
 {
-	appendStringInfo(s, "\"format_version\": %d, \"window\": %d, \"season\": %d, \"members\": %d, ",
-					 RNN_MODEL_VERSION, m->window, m->season, m->members);
+	appendStringInfo(s, "\"format_version\": %d, \"window\": %d, \"season\": %d, \"members\": %d, "
+					 "\"strategy\": \"%s\", \"naive_scale\": %.17g, ",
+					 RNN_MODEL_VERSION, m->window, m->season, m->members,
+					 m->strategy == RNN_STRATEGY_RECURSIVE ? "recursive" :
+					 m->strategy == RNN_STRATEGY_DIRECT ? "direct" : "auto",
+					 m->naive_scale);
 	appendStringInfo(s, "\"scaling\": {\"method\": \"%s\", \"mean\": %.17g, \"std\": %.17g}, ",
 					 m->scaling == RNN_SCALE_ZSCORE ? "zscore" :
 					 m->scaling == RNN_SCALE_WINDOW ? "window" : "none", m->scale_mean, m->scale_std);
@@ -285,6 +289,24 @@ float_key(JsonbContainer *c, const char *key, double dflt)
 	return numeric_value(&v, key);
 }
 
+/* An integer key within [lo, hi] (exact up to 2^53, as JSON numbers are). */
+static int64
+int64_key(JsonbContainer *c, const char *key, double lo, double hi, int64 dflt)
+{
+	JsonbValue	v;
+	double		d;
+
+	if (!get_key(c, key, &v) || v.type == jbvNull)
+		return dflt;
+	d = numeric_value(&v, key);
+	if (d != floor(d) || d < lo || d > hi)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid model JSON"),
+				 errdetail("\"%s\" must be an integer between %.15g and %.15g.", key, lo, hi)));
+	return (int64) d;
+}
+
 static JsonbContainer *
 container_key(JsonbContainer *c, const char *key)
 {
@@ -430,6 +452,14 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 	m.window = int_key(c, "window", 0, RNN_MAX_WINDOW, false, 0);
 	m.season = int_key(c, "season", 1, RNN_MAX_WINDOW, false, 1);
 	m.members = int_key(c, "members", 1, RNN_MAX_ENSEMBLE, false, 1);
+	m.naive_scale = float_key(c, "naive_scale", 0);
+	if (get_key(c, "strategy", &v) && v.type == jbvString)
+	{
+		char	   *strategy = pnstrdup(v.val.string.val, v.val.string.len);
+
+		m.strategy = strcmp(strategy, "recursive") == 0 ? RNN_STRATEGY_RECURSIVE :
+			strcmp(strategy, "direct") == 0 ? RNN_STRATEGY_DIRECT : RNN_STRATEGY_AUTO;
+	}
 	m.n_params = rnn_param_count(&m.shape);
 	m.params = palloc_extended(sizeof(rnn_real) * m.n_params * m.members, MCXT_ALLOC_HUGE);
 
@@ -494,8 +524,8 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 			if (get_key(sub, "step_unit", &v) && v.type == jbvString &&
 				v.val.string.len == 6 && strncmp(v.val.string.val, "months", 6) == 0)
 				m.step_kind = RNN_STEP_MONTHS;
-			m.step = (int64) float_key(sub, "step_value", 1);
-			m.last_ts = (int64) float_key(sub, "last_value", 0);
+			m.step = int64_key(sub, "step_value", 1, 9e15, 1);
+			m.last_ts = int64_key(sub, "last_value", -9e15, 9e15, 0);
 		}
 	}
 
@@ -519,12 +549,12 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 	m.val_loss = -1;
 	if ((sub = container_key(c, "training")) != NULL && JsonContainerIsObject(sub))
 	{
-		m.rows = (int64) float_key(sub, "rows", 0);
+		m.rows = int64_key(sub, "rows", 0, 9e15, 0);
 		m.epochs_run = int_key(sub, "epochs_run", 0, RNN_MAX_EPOCHS, false, 0);
 		m.best_epoch = int_key(sub, "best_epoch", 0, RNN_MAX_EPOCHS, false, 0);
 		m.train_loss = float_key(sub, "train_loss", 0);
 		m.val_loss = float_key(sub, "validation_loss", -1);
-		m.seed = (uint64) float_key(sub, "seed", 0);
+		m.seed = (uint64) int64_key(sub, "seed", 0, 9e15, 0);
 		m.train_seconds = float_key(sub, "training_seconds", 0);
 	}
 

@@ -53,15 +53,56 @@ typedef struct RnnConfig
 	int			loss;
 	double		quantile;
 	int			season;			/* 0: inferred */
+	int			strategy;		/* RnnStrategy (recursive or direct) */
+	int			ensemble;		/* members */
 } RnnConfig;
 
 extern void rnn_config_defaults(RnnConfig *cfg);
 extern void rnn_config_from_jsonb(RnnConfig *cfg, Jsonb *jb);
+
+/* rows.c: rows collected by aggregates */
+#include "rnn_series.h"
+
+typedef struct RnnRows
+{
+	int			ts_kind;		/* RnnTsKind */
+	size_t		n;
+	size_t		cap;
+	int64	   *keys;			/* NULL for RNN_TS_NONE */
+	double	   *values;
+	bool	   *isnull;
+	Jsonb	   *config;			/* first non-null config, copied */
+	bytea	   *init;			/* warm-start model, copied */
+	int32		horizon;		/* rnn_backtest */
+	int32		folds;			/* rnn_backtest */
+} RnnRows;
+
+/* The time axis of a regular series. */
+typedef struct RnnAxis
+{
+	int			ts_kind;
+	int			step_kind;
+	int64		step;
+	int64		last_ts;		/* native value of the last row */
+} RnnAxis;
+
+extern int	rnn_ts_kind_of_type(Oid type);
+extern RnnRows *rnn_rows_state(FunctionCallInfo fcinfo, int ts_kind, const char *fname);
+extern void rnn_rows_add(RnnRows *st, int64 key, bool value_null, double value);
+extern int64 rnn_ts_arg_key(FunctionCallInfo fcinfo, int argno, int ts_kind, const char *fname);
+extern void rnn_rows_options(FunctionCallInfo fcinfo, RnnRows *st, int config_arg, int init_arg);
+extern void rnn_rows_to_series(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
+							   bool interpolate, const char *fname);
+
+/* fit.c: training a model on a regular series */
+extern void rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
+					const RnnConfig *cfg, const RnnModel *init, const char *fname);
 
 /* timeaxis.c */
 extern bool rnn_keys_to_months(int ts_kind, int64 *keys, size_t n);
 extern Datum rnn_future_timestamptz(const RnnModel *m, int step_ahead, bool *isnull);
 extern char *rnn_key_to_text(int ts_kind, int64 key);
 extern int	rnn_default_season(int ts_kind, int step_kind, int64 step);
+extern int	rnn_steps_after(const RnnModel *m, int ts_kind, int64 key);
 
 #endif							/* RNN_PG_H */

@@ -276,3 +276,61 @@ rnn_key_to_text(int ts_kind, int64 key)
 	}
 	return psprintf(INT64_FORMAT, key);
 }
+
+/*
+ * How many steps after the model's last training row a key lies; an error
+ * when it is not a later point of the model's grid or of another type.
+ */
+int
+rnn_steps_after(const RnnModel *m, int ts_kind, int64 key)
+{
+	int64		diff;
+
+	if (ts_kind != m->ts_kind && !(m->ts_kind == RNN_TS_NONE && ts_kind == RNN_TS_BIGINT))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("timestamps are of another type than the model's training rows"),
+				 errhint("Models trained without timestamps take bigint step numbers: 1 is the first step after the training rows.")));
+	if (m->ts_kind == RNN_TS_NONE)
+		diff = key;
+	else if (m->step_kind == RNN_STEP_MONTHS)
+	{
+		struct pg_tm a,
+					b;
+		fsec_t		fa,
+					fb;
+
+		if (!key_to_tm(m->ts_kind, m->last_ts, &a, &fa) || !key_to_tm(ts_kind, key, &b, &fb))
+			time_overflow();
+		diff = ((int64) b.tm_year * 12 + b.tm_mon) - ((int64) a.tm_year * 12 + a.tm_mon);
+		if (diff % m->step != 0)
+			diff = -1;
+		else
+		{
+			/* the day and time must be those of the grid point in that month */
+			bool		month_end = a.tm_mday > 28 && a.tm_mday == days_in_month(a.tm_year, a.tm_mon);
+
+			tm_add_months(&a, diff, month_end);
+			if (a.tm_mday != b.tm_mday || a.tm_hour != b.tm_hour || a.tm_min != b.tm_min ||
+				a.tm_sec != b.tm_sec || fa != fb)
+				diff = -1;
+			else
+				diff /= m->step;
+		}
+	}
+	else
+	{
+		if (pg_sub_s64_overflow(key, m->last_ts, &diff) || diff % m->step != 0)
+			diff = -1;
+		else
+			diff /= m->step;
+	}
+	if (diff < 1 || diff > RNN_MAX_HORIZON)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s is not a forecast step of the model", rnn_key_to_text(ts_kind, key)),
+				 errdetail("Rows must lie on the model's time grid after its last training row %s, at most %d steps ahead.",
+						   m->ts_kind == RNN_TS_NONE ? "" : rnn_key_to_text(m->ts_kind, m->last_ts),
+						   RNN_MAX_HORIZON)));
+	return (int) diff;
+}

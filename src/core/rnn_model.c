@@ -1,6 +1,6 @@
 /*
  * rnn_model.c
- *	  The stored model format (version 1).  Every number is written
+ *	  The stored model format (version 2; version 1 is still read).  Every number is written
  *	  little-endian byte by byte, so the bytes are the same on every
  *	  platform; every dimension is bounded; a CRC-32 over all preceding bytes
  *	  closes the value.  Decoding trusts nothing: it checks the magic, the
@@ -9,11 +9,13 @@
  *
  * Layout:
  *	 "RNNF" u16 version u16 flags(0)
- *	 u8 cell, bidirectional, scaling, ts_kind, step_kind, 3 reserved (0)
+ *	 u8 cell, bidirectional, scaling, ts_kind, step_kind, strategy (v2, else
+ *	   reserved), 2 reserved (0)
  *	 i32 input_size hidden_size num_layers output_size window season members
  *	 i32 n_history n_loss cal_steps cal_n epochs_run best_epoch
  *	 i64 step last_ts rows   u64 seed
  *	 f64 scale_mean scale_std train_loss val_loss train_seconds
+ *	 f64 naive_scale (v2 only)
  *	 u32 n_params (per member)
  *	 f64 history[n_history * input_size]
  *	 f32 loss_train[n_loss] loss_val[n_loss]
@@ -26,7 +28,8 @@
 #include <math.h>
 #include <string.h>
 
-#define HEADER_BYTES (4 + 2 + 2 + 8 + 4 * 7 + 4 * 6 + 8 * 4 + 8 * 5 + 4)
+#define HEADER_BYTES_V1 (4 + 2 + 2 + 8 + 4 * 7 + 4 * 6 + 8 * 4 + 8 * 5 + 4)
+#define HEADER_BYTES_V2 (HEADER_BYTES_V1 + 8)
 
 uint32_t
 rnn_crc32(const uint8_t *buf, size_t len)
@@ -117,8 +120,8 @@ payload_counts(const RnnModel *m, size_t *n_hist, size_t *n_cal, size_t *n_par)
 	return *n_par <= (size_t) RNN_MAX_PARAMS;
 }
 
-size_t
-rnn_model_encoded_size(const RnnModel *m)
+static size_t
+encoded_size_version(const RnnModel *m, int version)
 {
 	size_t		n_hist,
 				n_cal,
@@ -127,7 +130,13 @@ rnn_model_encoded_size(const RnnModel *m)
 	if (!payload_counts(m, &n_hist, &n_cal, &n_par))
 		return 0;
 	/* bounded counts: no overflow possible */
-	return HEADER_BYTES + 8 * n_hist + 4 * 2 * (size_t) m->n_loss + 4 * n_cal + 4 * n_par + 4;
+	return (version == 1 ? HEADER_BYTES_V1 : HEADER_BYTES_V2) + 8 * n_hist + 4 * 2 * (size_t) m->n_loss + 4 * n_cal + 4 * n_par + 4;
+}
+
+size_t
+rnn_model_encoded_size(const RnnModel *m)
+{
+	return encoded_size_version(m, RNN_MODEL_VERSION);
 }
 
 void
@@ -148,7 +157,7 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 	p = put_u8(p, (uint8_t) m->scaling);
 	p = put_u8(p, (uint8_t) m->ts_kind);
 	p = put_u8(p, (uint8_t) m->step_kind);
-	p = put_u8(p, 0);
+	p = put_u8(p, (uint8_t) m->strategy);
 	p = put_u8(p, 0);
 	p = put_u8(p, 0);
 	p = put_u32(p, (uint32_t) m->shape.input_size);
@@ -173,6 +182,7 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 	p = put_f64(p, m->train_loss);
 	p = put_f64(p, m->val_loss);
 	p = put_f64(p, m->train_seconds);
+	p = put_f64(p, m->naive_scale);
 	p = put_u32(p, (uint32_t) (n_par / m->members));
 	for (size_t i = 0; i < n_hist; i++)
 		p = put_f64(p, m->history[i]);
@@ -311,6 +321,17 @@ rnn_model_validate(const RnnModel *m, const char **why)
 		*why = "Its time axis is invalid.";
 		return RNN_ERR_CORRUPT;
 	}
+	if (m->strategy < RNN_STRATEGY_AUTO || m->strategy > RNN_STRATEGY_DIRECT ||
+		(m->strategy == RNN_STRATEGY_RECURSIVE && m->shape.output_size != 1))
+	{
+		*why = "Its multi-step strategy is invalid.";
+		return RNN_ERR_CORRUPT;
+	}
+	if (!isfinite(m->naive_scale) || m->naive_scale < 0)
+	{
+		*why = "Its naive error scale is invalid.";
+		return RNN_ERR_CORRUPT;
+	}
 	if (m->rows < 0 || m->epochs_run < 0 || m->best_epoch < 0 ||
 		!isfinite(m->train_loss) || !isfinite(m->val_loss) || !isfinite(m->train_seconds))
 	{
@@ -366,7 +387,7 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 
 	memset(m, 0, sizeof(*m));
 	*why = NULL;
-	if (len < HEADER_BYTES + 4)
+	if (len < HEADER_BYTES_V1 + 4)
 	{
 		*why = "The value is too short to be a model.";
 		return RNN_ERR_CORRUPT;
@@ -378,7 +399,7 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 	}
 	r.p = buf + 4;
 	version = get_u16(&r);
-	if (version != RNN_MODEL_VERSION)
+	if (version != 1 && version != 2)
 	{
 		*why = "The model format version is not supported by this version of rnn_forecast.";
 		return RNN_ERR_VERSION;
@@ -393,8 +414,13 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 	m->scaling = get_u8(&r);
 	m->ts_kind = get_u8(&r);
 	m->step_kind = get_u8(&r);
+	m->strategy = get_u8(&r);	/* reserved (0 = auto) in version 1 */
+	if (version == 1 && m->strategy != 0)
+	{
+		*why = "Reserved header bytes are not zero.";
+		return RNN_ERR_CORRUPT;
+	}
 	reserved = get_u8(&r);
-	reserved |= get_u8(&r);
 	reserved |= get_u8(&r);
 	if (reserved != 0)
 	{
@@ -428,6 +454,15 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 	m->train_loss = get_f64(&r);
 	m->val_loss = get_f64(&r);
 	m->train_seconds = get_f64(&r);
+	if (version >= 2)
+	{
+		if (len < HEADER_BYTES_V2 + 4)
+		{
+			*why = "The value is too short to be a model.";
+			return RNN_ERR_CORRUPT;
+		}
+		m->naive_scale = get_f64(&r);
+	}
 	n_params_hdr = get_u32(&r);
 
 	if (rnn_shape_check(&m->shape) != RNN_OK || !payload_counts(m, &n_hist, &n_cal, &n_par))
@@ -440,7 +475,7 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 		*why = "Its parameter count does not match its architecture.";
 		return RNN_ERR_CORRUPT;
 	}
-	expected = rnn_model_encoded_size(m);
+	expected = encoded_size_version(m, version);
 	if (expected != len)
 	{
 		*why = "Its size does not match the sizes in its header.";

@@ -11,7 +11,7 @@
 #include "rnn_net.h"
 
 #define RNN_MODEL_MAGIC			"RNNF"
-#define RNN_MODEL_VERSION		1
+#define RNN_MODEL_VERSION		2	/* written; 1 is still read */
 #define RNN_MODEL_MAX_LOSSES	RNN_MAX_EPOCHS
 
 typedef enum RnnScaling
@@ -37,12 +37,21 @@ typedef enum RnnStepKind
 	RNN_STEP_MONTHS = 1			/* step in calendar months */
 } RnnStepKind;
 
+/* How forecasts beyond one step are made. */
+typedef enum RnnStrategy
+{
+	RNN_STRATEGY_AUTO = 0,		/* format 1: direct within the output size, recursive beyond */
+	RNN_STRATEGY_RECURSIVE = 1, /* one output, fed back */
+	RNN_STRATEGY_DIRECT = 2		/* horizon outputs at once */
+} RnnStrategy;
+
 typedef struct RnnModel
 {
 	RnnShape	shape;
 	int32_t		window;			/* time steps the network reads; 0 = any */
 	int32_t		season;			/* seasonal period (1 = none) */
 	int32_t		members;		/* ensemble members, each n_params weights */
+	int32_t		strategy;		/* RnnStrategy */
 
 	int32_t		scaling;		/* RnnScaling */
 	double		scale_mean;
@@ -62,6 +71,7 @@ typedef struct RnnModel
 	double		train_loss;
 	double		val_loss;		/* -1 when nothing was held out */
 	double		train_seconds;
+	double		naive_scale;	/* in-sample seasonal naive MAE (0: unknown) */
 	uint64_t	seed;
 	int32_t		n_loss;			/* per-epoch losses kept */
 	float	   *loss_train;

@@ -204,3 +204,59 @@ rnn_series_regularize(RnnSeries *out, const int64_t *keys,
 	rnn_release(a, missing);
 	return RNN_OK;
 }
+
+double
+rnn_series_naive_mae(const double *v, size_t n, int season)
+{
+	size_t		m = season >= 1 && (size_t) season < n ? (size_t) season : 1;
+	double		sum = 0;
+
+	if (n <= m)
+		return 0;
+	for (size_t t = m; t < n; t++)
+		sum += fabs(v[t] - v[t - m]);
+	return sum / (double) (n - m);
+}
+
+/* autocorrelation of the first differences d[t] = v[t+1] - v[t] at a lag */
+static double
+diff_acf(const double *v, size_t nd, double mean, double var, int lag)
+{
+	double		acc = 0;
+
+	for (size_t t = (size_t) lag; t < nd; t++)
+		acc += ((v[t + 1] - v[t]) - mean) * ((v[t + 1 - lag] - v[t - lag]) - mean);
+	return acc / var;
+}
+
+int
+rnn_series_acf_season(const double *v, size_t n, int max_lag)
+{
+	size_t		nd;
+	double		mean = 0,
+				var = 0,
+				prev = 0;
+
+	if (n < 8 || max_lag < 2)
+		return 1;
+	/* differences, so that a trend does not pass for a season */
+	nd = n - 1;
+	mean = (v[n - 1] - v[0]) / (double) nd;
+	for (size_t t = 0; t < nd; t++)
+		var += ((v[t + 1] - v[t]) - mean) * ((v[t + 1] - v[t]) - mean);
+	if (!(var > 0))
+		return 1;
+	if ((size_t) max_lag > nd / 2)
+		max_lag = (int) (nd / 2);
+	for (int lag = 1; lag <= max_lag; lag++)
+	{
+		double		cur = diff_acf(v, nd, mean, var, lag);
+
+		/* the first local peak above 0.3 wins, not its multiples */
+		if (lag >= 2 && cur > 0.3 && cur >= prev &&
+			(lag == max_lag || cur >= diff_acf(v, nd, mean, var, lag + 1)))
+			return lag;
+		prev = cur;
+	}
+	return 1;
+}

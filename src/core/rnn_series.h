@@ -29,4 +29,13 @@ RnnStatus	rnn_series_regularize(RnnSeries *out, const int64_t *keys,
 								  size_t n, bool interpolate, int64_t max_points,
 								  const RnnAlloc *a, int64_t *bad_key);
 
+/* Mean absolute error of the in-sample seasonal naive forecast (MASE scale). */
+double		rnn_series_naive_mae(const double *v, size_t n, int season);
+
+/*
+ * Seasonal period from the autocorrelation of the first differences: the
+ * first lag in [2, max_lag] that is a local peak above 0.3, else 1.
+ */
+int			rnn_series_acf_season(const double *v, size_t n, int max_lag);
+
 #endif							/* RNN_SERIES_H */

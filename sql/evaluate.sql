@@ -1,0 +1,68 @@
+-- rnn_backtest, rnn_evaluate, ensembles, strategies, inferred seasons
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS rnn_forecast;
+RESET client_min_messages;
+SET TimeZone = 'UTC';
+
+CREATE TABLE ev AS
+SELECT (DATE '2010-01-01' + make_interval(months => i))::date AS d,
+       100 + 10 * sin(i * 2 * pi() / 12) + 0.5 * i AS v
+FROM generate_series(0, 95) i;
+
+-- rolling-origin backtest: folds, origins, metrics
+CREATE TABLE bt AS
+SELECT rnn_backtest(d, v, rnn_config(hidden_size => 8, epochs => 30), 6, 3) AS r FROM ev;
+SELECT r->'horizon' AS horizon, r->'folds' AS folds, r->'points' AS points,
+       jsonb_path_query_array(r, '$.per_fold[*].origin') AS origins,
+       jsonb_path_query_array(r, '$.per_fold[*].train_rows') AS train_rows,
+       (r->>'mase')::float8 < 1 AS beats_seasonal_naive,
+       (r->>'coverage')::float8 BETWEEN 0 AND 1 AS coverage_is_share,
+       (r->>'rmse')::float8 >= (r->>'mae')::float8 AS rmse_ge_mae
+FROM bt;
+SELECT rnn_backtest(d, v, NULL, 30, 4) FROM ev;
+SELECT rnn_backtest(d, v, NULL, 0, 1) FROM ev;
+SELECT rnn_backtest(d, v, NULL, 6, 0) FROM ev;
+
+-- rnn_evaluate: the forecast of a model against the rows after its training data
+CREATE TABLE evm AS
+SELECT rnn_train(d, v, rnn_config(hidden_size => 8, epochs => 30)) AS m FROM ev WHERE d < DATE '2017-01-01';
+SELECT (r->>'points')::int AS points, r->'max_step' AS max_step, (r->>'mase')::float8 < 1 AS beats_seasonal_naive
+FROM (SELECT rnn_evaluate(m, d, v) r FROM evm, ev WHERE d >= DATE '2017-01-01') t;
+-- the same score whatever the row order and with NULL values skipped
+SELECT rnn_evaluate(m, d, v) = rnn_evaluate(m, d, v ORDER BY d DESC) AS order_free,
+       (rnn_evaluate(m, d, CASE WHEN d = DATE '2017-03-01' THEN NULL ELSE v END)->>'points')::int AS points_without_null
+FROM evm, ev WHERE d >= DATE '2017-01-01';
+-- rows off the model's grid, before its end, or of another type are errors
+SELECT rnn_evaluate(m, DATE '2017-01-15', 1.0) FROM evm;
+SELECT rnn_evaluate(m, DATE '2016-12-01', 1.0) FROM evm;
+SELECT rnn_evaluate(m, TIMESTAMP '2017-01-01', 1.0) FROM evm;
+
+-- ensembles: k members from different seeds, averaged
+CREATE TABLE ens AS
+SELECT rnn_train(d, v, rnn_config(hidden_size => 6, epochs => 10, ensemble => 3)) AS m FROM ev;
+SELECT rnn_model_info(m)->'members' AS members,
+       (rnn_model_info(m)->>'parameters')::int = 3 * (rnn_model_info(rnn_train(d, v, rnn_config(hidden_size => 6, epochs => 1)))->>'parameters')::int AS three_times_the_weights,
+       jsonb_array_length(rnn_model_to_json(m)->'ensemble_state_dicts') AS extra_state_dicts
+FROM ens, ev GROUP BY m;
+-- the JSON round trip keeps every member
+SELECT (SELECT array_agg(forecast) FROM rnn_forecast(rnn_model_from_json(rnn_model_to_json(m)), 4))
+       = (SELECT array_agg(forecast) FROM rnn_forecast(m, 4)) AS same_forecasts
+FROM ens;
+
+-- strategies: direct outputs the horizon at once, recursive one step fed back
+SELECT s, rnn_model_info(m)->'output_size' AS outputs, rnn_model_info(m)->>'strategy' AS strategy,
+       (SELECT count(*) FROM rnn_forecast(m, 12)) AS steps
+FROM (SELECT s, rnn_train(d, v, rnn_config(hidden_size => 6, epochs => 5, horizon => 6, strategy => s)) m
+      FROM ev, (VALUES ('direct'), ('recursive')) x(s) GROUP BY s) t ORDER BY s;
+SELECT rnn_config(strategy => 'seq3seq');
+SELECT rnn_config(ensemble => 65);
+
+-- seasons: from the step for calendar data, from the autocorrelation for integer steps
+SELECT rnn_model_info(rnn_train(i::bigint, sin(i * 2 * pi() / 7) + 0.01 * i, rnn_config(hidden_size => 4, epochs => 1)))->'season' AS weekly_by_acf
+FROM generate_series(1, 200) i;
+SELECT rnn_model_info(rnn_train(v, rnn_config(hidden_size => 4, epochs => 1) ORDER BY i))->'season' AS acf_ordered
+FROM (SELECT i, sin(i * 2 * pi() / 24) AS v FROM generate_series(1, 300) i) t;
+SELECT rnn_model_info(rnn_train(i::bigint, i::float8 * i, rnn_config(hidden_size => 4, epochs => 1)))->'season' AS trend_only
+FROM generate_series(1, 100) i;
+-- MASE scale is stored with the model
+SELECT (rnn_model_info(m)->>'naive_scale')::float8 > 0 AS has_naive_scale FROM evm;

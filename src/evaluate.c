@@ -1,0 +1,312 @@
+/*
+ * evaluate.c
+ *	  Scoring forecasts in SQL: rnn_backtest trains on rolling origins and
+ *	  scores each fold's forecast; rnn_evaluate scores a model's forecast
+ *	  against the actual rows that followed its training data.  Both return
+ *	  MAE, RMSE, sMAPE, MASE (scaled by the in-sample seasonal naive MAE)
+ *	  and the coverage of the 90% prediction interval as jsonb.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/json.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "rnn_pg.h"
+#include "rnn_predict.h"
+
+PG_FUNCTION_INFO_V1(rnn_backtest_transfn);
+PG_FUNCTION_INFO_V1(rnn_backtest_finalfn);
+PG_FUNCTION_INFO_V1(rnn_evaluate_transfn);
+PG_FUNCTION_INFO_V1(rnn_evaluate_finalfn);
+
+#define EVAL_LEVEL 0.9
+
+/* Running sums of one set of scored points. */
+typedef struct Scores
+{
+	size_t		n;
+	double		abs_err;
+	double		sq_err;
+	double		smape;
+	double		covered;
+	size_t		n_interval;
+} Scores;
+
+static void
+score_point(Scores *s, double actual, double forecast, double lower, double upper)
+{
+	double		denom = fabs(actual) + fabs(forecast);
+
+	s->n++;
+	s->abs_err += fabs(actual - forecast);
+	s->sq_err += (actual - forecast) * (actual - forecast);
+	s->smape += denom > 0 ? 200.0 * fabs(actual - forecast) / denom : 0;
+	if (!isnan(lower) && !isnan(upper))
+	{
+		s->n_interval++;
+		s->covered += actual >= lower && actual <= upper ? 1 : 0;
+	}
+}
+
+static void
+append_number(StringInfo buf, const char *key, double v, bool last)
+{
+	if (isfinite(v))
+		appendStringInfo(buf, "\"%s\": %.6g%s", key, v, last ? "" : ", ");
+	else
+		appendStringInfo(buf, "\"%s\": null%s", key, last ? "" : ", ");
+}
+
+static double
+scores_mae(const Scores *s)
+{
+	return s->n ? s->abs_err / s->n : NAN;
+}
+
+/* The metrics of s as JSON members (no braces); mase computed by the caller. */
+static void
+append_scores(StringInfo buf, const Scores *s, double mase)
+{
+	appendStringInfo(buf, "\"points\": %zu, ", s->n);
+	append_number(buf, "mae", scores_mae(s), false);
+	append_number(buf, "rmse", s->n ? sqrt(s->sq_err / s->n) : NAN, false);
+	append_number(buf, "smape", s->n ? s->smape / s->n : NAN, false);
+	append_number(buf, "mase", mase, false);
+	append_number(buf, "coverage", s->n_interval ? s->covered / s->n_interval : NAN, true);
+}
+
+/* ---- rnn_backtest(ts, value, config, horizon, folds) ---- */
+
+Datum
+rnn_backtest_transfn(PG_FUNCTION_ARGS)
+{
+	int			kind = rnn_ts_kind_of_type(get_fn_expr_argtype(fcinfo->flinfo, 1));
+	RnnRows    *st;
+	int64		key;
+
+	if (kind < 0)
+		elog(ERROR, "rnn_backtest: unsupported timestamp type");
+	st = rnn_rows_state(fcinfo, kind, "rnn_backtest");
+	key = rnn_ts_arg_key(fcinfo, 1, kind, "rnn_backtest");
+	rnn_rows_add(st, key, PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_FLOAT8(2));
+	rnn_rows_options(fcinfo, st, 3, -1);
+	if (st->n == 1)
+	{
+		if (PG_ARGISNULL(4) || PG_ARGISNULL(5))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("rnn_backtest: horizon and folds must not be NULL")));
+		st->horizon = PG_GETARG_INT32(4);
+		st->folds = PG_GETARG_INT32(5);
+		if (st->horizon < 1 || st->horizon > RNN_MAX_OUTPUT_SIZE)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("rnn_backtest: horizon must be between 1 and %d", RNN_MAX_OUTPUT_SIZE)));
+		if (st->folds < 1 || st->folds > 100)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("rnn_backtest: folds must be between 1 and 100")));
+	}
+	PG_RETURN_POINTER(st);
+}
+
+/* The timestamp of series index i (as text), the series ending at axis->last_ts. */
+static char *
+index_text(const RnnAxis *axis, size_t n, size_t i)
+{
+	RnnModel	m;
+	bool		isnull;
+	Datum		d;
+
+	if (axis->ts_kind == RNN_TS_NONE)
+		return psprintf("%zu", i + 1);
+	memset(&m, 0, sizeof(m));
+	m.ts_kind = axis->ts_kind;
+	m.step_kind = axis->step_kind;
+	m.step = axis->step;
+	m.last_ts = axis->last_ts;
+	if (axis->ts_kind == RNN_TS_BIGINT)
+		return psprintf(INT64_FORMAT, axis->last_ts - (int64) (n - 1 - i) * axis->step);
+	d = rnn_future_timestamptz(&m, (int) ((int64) i - (int64) (n - 1)), &isnull);
+	return DatumGetCString(DirectFunctionCall1(timestamptz_out, d));
+}
+
+Datum
+rnn_backtest_finalfn(PG_FUNCTION_ARGS)
+{
+	RnnRows    *st;
+	RnnConfig	cfg;
+	RnnSeries	series;
+	RnnAxis		axis;
+	StringInfoData out;
+	Scores		total;
+	double		mase_sum = 0;
+	int			mase_folds = 0;
+	double		seconds = 0;
+	MemoryContext foldctx,
+				old;
+	size_t		h;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = (RnnRows *) PG_GETARG_POINTER(0);
+	rnn_config_from_jsonb(&cfg, st->config);
+	cfg.horizon = st->horizon;
+	h = (size_t) st->horizon;
+	rnn_rows_to_series(&series, &axis, st, cfg.interpolate, "rnn_backtest");
+	if (series.n <= (size_t) st->folds * h)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("rnn_backtest: too few rows: %zu for %d folds of horizon %zu", series.n, st->folds, h),
+				 errhint("Use fewer folds or a shorter horizon.")));
+
+	memset(&total, 0, sizeof(total));
+	initStringInfo(&out);
+	appendStringInfo(&out, "{\"horizon\": %zu, \"folds\": %d, \"level\": %g, \"per_fold\": [",
+					 h, st->folds, EVAL_LEVEL);
+	foldctx = AllocSetContextCreate(CurrentMemoryContext, "rnn_backtest fold",
+									ALLOCSET_DEFAULT_SIZES);
+	for (int f = 0; f < st->folds; f++)
+	{
+		size_t		origin = series.n - (size_t) (st->folds - f) * h;
+		RnnModel	m;
+		RnnAxis		fold_axis = axis;
+		double	   *fc;
+		Scores		s;
+		RnnStatus	rs;
+
+		old = MemoryContextSwitchTo(foldctx);
+		/* the fold's training part ends `series.n - origin` steps before the last row */
+		rnn_fit(&m, series.values, origin, &fold_axis, &cfg, NULL, "rnn_backtest");
+		seconds += m.train_seconds;
+		fc = palloc(sizeof(double) * h);
+		rs = rnn_forecast_batch(fc, &m, m.history, 1, m.n_history, (int) h, &rnn_palloc_allocator);
+		rnn_report_status(rs, "rnn_backtest");
+		memset(&s, 0, sizeof(s));
+		for (size_t k = 0; k < h; k++)
+		{
+			double		hw = rnn_interval_halfwidth(&m, (int) k + 1, EVAL_LEVEL);
+
+			score_point(&s, series.values[origin + k], fc[k], fc[k] - hw, fc[k] + hw);
+			score_point(&total, series.values[origin + k], fc[k], fc[k] - hw, fc[k] + hw);
+		}
+		MemoryContextSwitchTo(old);
+		appendStringInfo(&out, "%s{\"fold\": %d, \"origin\": ", f ? ", " : "", f + 1);
+		escape_json(&out, index_text(&axis, series.n, origin));
+		appendStringInfo(&out, ", \"train_rows\": %zu, ", origin);
+		append_scores(&out, &s, m.naive_scale > 0 ? scores_mae(&s) / m.naive_scale : NAN);
+		appendStringInfoChar(&out, '}');
+		if (m.naive_scale > 0)
+		{
+			mase_sum += scores_mae(&s) / m.naive_scale;
+			mase_folds++;
+		}
+		MemoryContextReset(foldctx);
+	}
+	MemoryContextDelete(foldctx);
+	/* overall: pooled points; MASE is the mean of the folds' (each scaled by its training part) */
+	appendStringInfoString(&out, "], ");
+	append_scores(&out, &total, mase_folds ? mase_sum / mase_folds : NAN);
+	appendStringInfo(&out, ", \"training_seconds\": %.3f}", seconds);
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
+}
+
+/* ---- rnn_evaluate(model, ts, value) ---- */
+
+typedef struct EvalState
+{
+	RnnRows    *rows;
+	bytea	   *model;
+} EvalState;
+
+Datum
+rnn_evaluate_transfn(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggctx,
+				old;
+	EvalState  *es;
+	int			kind = rnn_ts_kind_of_type(get_fn_expr_argtype(fcinfo->flinfo, 2));
+	int64		key;
+
+	if (!AggCheckCallContext(fcinfo, &aggctx))
+		elog(ERROR, "rnn_evaluate called in non-aggregate context");
+	if (kind < 0)
+		elog(ERROR, "rnn_evaluate: unsupported timestamp type");
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("rnn_evaluate: the model must not be NULL")));
+	if (PG_ARGISNULL(0))
+	{
+		old = MemoryContextSwitchTo(aggctx);
+		es = palloc0(sizeof(EvalState));
+		es->model = DatumGetByteaPCopy(PG_GETARG_DATUM(1));
+		MemoryContextSwitchTo(old);
+		es->rows = rnn_rows_state(fcinfo, kind, "rnn_evaluate");
+	}
+	else
+		es = (EvalState *) PG_GETARG_POINTER(0);
+	key = rnn_ts_arg_key(fcinfo, 2, kind, "rnn_evaluate");
+	rnn_rows_add(es->rows, key, PG_ARGISNULL(3), PG_ARGISNULL(3) ? 0 : PG_GETARG_FLOAT8(3));
+	PG_RETURN_POINTER(es);
+}
+
+Datum
+rnn_evaluate_finalfn(PG_FUNCTION_ARGS)
+{
+	EvalState  *es;
+	RnnModel	m;
+	int		   *steps;
+	int			max_step = 0;
+	double	   *fc;
+	Scores		s;
+	StringInfoData out;
+	RnnStatus	rs;
+	size_t		n;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	es = (EvalState *) PG_GETARG_POINTER(0);
+	rnn_model_read(&m, es->model);
+	n = es->rows->n;
+	if (m.n_history < 1 || (m.window > 0 && m.n_history < m.window))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("rnn_evaluate: the model keeps no history to forecast from")));
+	steps = palloc(sizeof(int) * n);
+	for (size_t i = 0; i < n; i++)
+	{
+		steps[i] = rnn_steps_after(&m, es->rows->ts_kind, es->rows->keys[i]);
+		if (steps[i] > max_step)
+			max_step = steps[i];
+	}
+	if (max_step > m.shape.output_size && m.shape.input_size != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("rnn_evaluate: rows reach step %d, beyond the model's output size %d",
+						max_step, m.shape.output_size)));
+	fc = palloc(sizeof(double) * max_step);
+	rs = rnn_forecast_batch(fc, &m, m.history, 1, m.n_history, max_step, &rnn_palloc_allocator);
+	rnn_report_status(rs, "rnn_evaluate");
+	memset(&s, 0, sizeof(s));
+	for (size_t i = 0; i < n; i++)
+	{
+		double		f = fc[steps[i] - 1];
+		double		hw = rnn_interval_halfwidth(&m, steps[i], EVAL_LEVEL);
+
+		if (es->rows->isnull[i] || isnan(es->rows->values[i]))
+			continue;			/* nothing to score */
+		score_point(&s, es->rows->values[i], f, f - hw, f + hw);
+	}
+	initStringInfo(&out);
+	appendStringInfo(&out, "{\"level\": %g, \"max_step\": %d, ", EVAL_LEVEL, max_step);
+	append_scores(&out, &s, m.naive_scale > 0 ? scores_mae(&s) / m.naive_scale : NAN);
+	appendStringInfoChar(&out, '}');
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
+}

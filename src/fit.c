@@ -1,0 +1,309 @@
+/*
+ * fit.c
+ *	  Fitting a model to a regular series: the automatic choices (season,
+ *	  window), scaling, initialisation or warm start, training of every
+ *	  ensemble member with interrupt checks and progress notices, and the
+ *	  calibration of prediction intervals.  Used by rnn_train and
+ *	  rnn_backtest.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "miscadmin.h"
+#include "portability/instr_time.h"
+#include "utils/memutils.h"
+
+#include "rnn_pg.h"
+#include "rnn_predict.h"
+#include "rnn_series.h"
+#include "rnn_train.h"
+
+typedef struct ProgressArg
+{
+	instr_time	start;
+	int			epochs;
+	int			member;
+	int			members;
+	const char *fname;
+} ProgressArg;
+
+static void
+check_interrupts(void *arg)
+{
+	CHECK_FOR_INTERRUPTS();
+}
+
+static void
+report_epoch(void *arg, int epoch, double train_loss, double val_loss)
+{
+	ProgressArg *p = arg;
+	instr_time	now;
+	char	   *member = "";
+
+	if (!rnn_progress)
+		return;
+	if (epoch != 1 && epoch % 10 != 0 && epoch != p->epochs)
+		return;
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, p->start);
+	if (p->members > 1)
+		member = psprintf(" (member %d/%d)", p->member + 1, p->members);
+	if (val_loss >= 0)
+		ereport(NOTICE,
+				(errmsg("%s: epoch %d/%d%s, training loss %.4g, validation loss %.4g, %.1f s",
+						p->fname, epoch, p->epochs, member, train_loss, val_loss,
+						INSTR_TIME_GET_DOUBLE(now))));
+	else
+		ereport(NOTICE,
+				(errmsg("%s: epoch %d/%d%s, training loss %.4g, %.1f s",
+						p->fname, epoch, p->epochs, member, train_loss, INSTR_TIME_GET_DOUBLE(now))));
+}
+
+/* Compare the architecture of a warm-start model with the configuration. */
+static void
+check_warm_start(const RnnModel *init, const RnnShape *s, int window, int members, const char *fname)
+{
+	const char *what = NULL;
+	int			have = 0,
+				want = 0;
+
+	if (init->shape.cell != s->cell)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: warm-start model does not match the configuration", fname),
+				 errdetail("The model's cell is %s, the configuration's is %s.",
+						   rnn_cell_name(init->shape.cell), rnn_cell_name(s->cell))));
+	{
+		struct
+		{
+			const char *label;
+			int			model;
+			int			config;
+		}			dims[] = {
+			{"hidden_size", init->shape.hidden_size, s->hidden_size},
+			{"num_layers", init->shape.num_layers, s->num_layers},
+			{"bidirectional", init->shape.bidirectional, s->bidirectional},
+			{"output size (horizon with strategy direct)", init->shape.output_size, s->output_size},
+			{"input_size", init->shape.input_size, s->input_size},
+			{"window", init->window > 0 ? init->window : window, window},
+			{"ensemble", init->members, members},
+		};
+
+		for (size_t i = 0; i < lengthof(dims) && what == NULL; i++)
+			if (dims[i].model != dims[i].config)
+			{
+				what = dims[i].label;
+				have = dims[i].model;
+				want = dims[i].config;
+			}
+	}
+	if (what)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: warm-start model does not match the configuration", fname),
+				 errdetail("The model's %s is %d, the configuration's is %d.", what, have, want),
+				 errhint("Give the configuration the model's architecture; only window may be left out to take the model's.")));
+}
+
+void
+rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
+		const RnnConfig *cfg, const RnnModel *init, const char *fname)
+{
+	bool		warm = init != NULL;
+	int			outputs = cfg->strategy == RNN_STRATEGY_RECURSIVE ? 1 : cfg->horizon;
+	int			season,
+				window;
+	int			members = cfg->ensemble;
+	rnn_real   *scaled;
+	RnnTrainSpec spec;
+	RnnTrainHooks hooks;
+	ProgressArg parg;
+	instr_time	t0,
+				t1;
+	double		sum_train = 0,
+				sum_val = 0;
+
+	INSTR_TIME_SET_CURRENT(t0);
+	memset(m, 0, sizeof(*m));
+	m->ts_kind = axis->ts_kind;
+	m->step_kind = axis->step_kind;
+	m->step = axis->step;
+	m->last_ts = axis->last_ts;
+	m->strategy = cfg->strategy;
+	if (warm && (init->ts_kind != m->ts_kind ||
+				 (n > 1 && init->ts_kind != RNN_TS_NONE &&
+				  (init->step_kind != m->step_kind || init->step != m->step))))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: warm-start model was trained on a different time axis", fname),
+				 errdetail("The model's timestamps are of another type or step than these rows'.")));
+
+	/* season: given, the warm-start model's, from the step, or from the autocorrelation */
+	season = cfg->season > 0 ? cfg->season :
+		warm ? init->season : rnn_default_season(m->ts_kind, m->step_kind, m->step);
+	if (cfg->season == 0 && !warm && (m->ts_kind == RNN_TS_NONE || m->ts_kind == RNN_TS_BIGINT))
+		season = rnn_series_acf_season(values, n, (int) Min(n / 3, 400));
+
+	/* window: two seasons (at least 12 steps), but leave half the rows as windows */
+	window = cfg->window;
+	if (window == 0 && warm && init->window > 0)
+		window = init->window;
+	if (window == 0)
+	{
+		size_t		cap = n > (size_t) outputs ? (n - outputs) / 2 : 1;
+
+		window = Max(2 * season, 12);
+		if ((size_t) window > cap)
+			window = (int) Max(2, cap);
+	}
+	if (n < (size_t) window + outputs)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: too few rows: %zu, need at least %d", fname, n, window + outputs),
+				 errdetail("Training needs window (%d) + outputs (%d) rows after gaps are filled.",
+						   window, outputs),
+				 errhint("Add rows, or choose a smaller window or horizon.")));
+
+	/* architecture */
+	m->shape.cell = cfg->cell;
+	m->shape.input_size = 1;
+	m->shape.hidden_size = cfg->hidden_size;
+	m->shape.num_layers = cfg->num_layers;
+	m->shape.bidirectional = cfg->bidirectional ? 1 : 0;
+	m->shape.output_size = outputs;
+	if (rnn_shape_check(&m->shape) != RNN_OK ||
+		rnn_param_count(&m->shape) * members > (size_t) RNN_MAX_PARAMS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s: the model would have %zu parameters, more than the limit of %d",
+						fname, rnn_param_count(&m->shape) * members, RNN_MAX_PARAMS)));
+	if (warm)
+		check_warm_start(init, &m->shape, window, members, fname);
+	m->window = window;
+	m->season = season;
+	m->members = members;
+	m->n_params = rnn_param_count(&m->shape);
+	m->params = palloc_extended(sizeof(rnn_real) * m->n_params * members, MCXT_ALLOC_HUGE);
+	if (warm)
+		memcpy(m->params, init->params, sizeof(rnn_real) * m->n_params * members);
+	else
+		for (int k = 0; k < members; k++)
+			rnn_init_params(m->params + (size_t) k * m->n_params, &m->shape,
+							(uint64_t) cfg->seed + 7919 * (uint64_t) k);
+
+	/* scaling: a warm start keeps the statistics its weights were trained with */
+	m->scaling = warm ? init->scaling : cfg->scaling;
+	m->scale_mean = 0;
+	m->scale_std = 1;
+	if (warm)
+	{
+		m->scale_mean = init->scale_mean;
+		m->scale_std = init->scale_std;
+	}
+	else if (m->scaling != RNN_SCALE_NONE)
+	{
+		double		s = 0,
+					ss = 0;
+
+		for (size_t i = 0; i < n; i++)
+			s += values[i];
+		m->scale_mean = s / n;
+		for (size_t i = 0; i < n; i++)
+			ss += (values[i] - m->scale_mean) * (values[i] - m->scale_mean);
+		m->scale_std = n > 1 ? sqrt(ss / (n - 1)) : 0;
+		if (!(m->scale_std > 1e-12 * Max(1.0, fabs(m->scale_mean))) || !isfinite(m->scale_std))
+			m->scale_std = 1;	/* a constant series */
+	}
+	scaled = palloc_extended(sizeof(rnn_real) * n, MCXT_ALLOC_HUGE);
+	for (size_t i = 0; i < n; i++)
+	{
+		double		z = (values[i] - m->scale_mean) / m->scale_std;
+
+		if (!isfinite(z) || fabs(z) > 1e30)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("%s: values are too large to train on", fname),
+					 errhint("Rescale the values, or use scaling => 'zscore'.")));
+		scaled[i] = (rnn_real) z;
+	}
+
+	memset(&spec, 0, sizeof(spec));
+	spec.shape = m->shape;
+	spec.window = window;
+	spec.epochs = cfg->epochs;
+	spec.batch_size = cfg->batch_size;
+	spec.learning_rate = cfg->learning_rate;
+	spec.optimizer = cfg->optimizer;
+	spec.clip_norm = cfg->clip_norm;
+	spec.validation_fraction = cfg->validation_fraction;
+	spec.patience = cfg->patience;
+	spec.loss = cfg->loss;
+	spec.quantile = cfg->quantile;
+	spec.window_level = m->scaling == RNN_SCALE_WINDOW;
+	parg.start = t0;
+	parg.epochs = cfg->epochs;
+	parg.members = members;
+	parg.fname = fname;
+	hooks.arg = &parg;
+	hooks.check = check_interrupts;
+	hooks.epoch_done = report_epoch;
+
+	for (int k = 0; k < members; k++)
+	{
+		RnnTrainResult res;
+		RnnStatus	rs;
+
+		parg.member = k;
+		spec.seed = (uint64_t) cfg->seed + 7919 * (uint64_t) k;
+		rs = rnn_train(m->params + (size_t) k * m->n_params, &res, scaled, n, &spec,
+					   &rnn_palloc_allocator, &hooks);
+		if (rs == RNN_ERR_LIMIT)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("%s: batch_size 0 puts %zu windows in one batch, more than %d",
+							fname, rnn_window_count(n, window, outputs), RNN_MAX_BATCH),
+					 errhint("Set a batch_size.")));
+		rnn_report_status(rs, fname);
+		sum_train += res.train_loss;
+		sum_val += res.val_loss;
+		if (k == 0)
+		{
+			/* the first member's history stands for the ensemble */
+			m->epochs_run = res.epochs_run;
+			m->best_epoch = res.best_epoch;
+			m->n_loss = res.epochs_run;
+			m->loss_train = res.loss_train;
+			m->loss_val = res.loss_val;
+		}
+	}
+	m->train_loss = (float) (sum_train / members);
+	m->val_loss = m->loss_val[0] >= 0 ? (float) (sum_val / members) : -1.0;
+
+	/* history: the last window of the series */
+	m->n_history = window;
+	m->history = palloc(sizeof(double) * window);
+	memcpy(m->history, values + n - window, sizeof(double) * window);
+	m->rows = (int64) n;
+	m->seed = (uint64_t) cfg->seed;
+	m->naive_scale = rnn_series_naive_mae(values, n, season);
+
+	/* interval calibration on held-out windows (the last ones when few) */
+	{
+		size_t		n_win = rnn_window_count(n, window, outputs);
+		size_t		n_val = (size_t) floor(cfg->validation_fraction * (double) n_win);
+		size_t		region = n_val + outputs - 1;
+		size_t		minimum = Max(30, n * 3 / 10);
+		RnnStatus	rs;
+
+		if (region < minimum)
+			region = Min(minimum, n - window);
+		rs = rnn_calibrate(m, values, n, n - region,
+						   Max(cfg->horizon, Max(season, 12)), &rnn_palloc_allocator);
+		rnn_report_status(rs, fname);
+	}
+
+	INSTR_TIME_SET_CURRENT(t1);
+	INSTR_TIME_SUBTRACT(t1, t0);
+	m->train_seconds = INSTR_TIME_GET_DOUBLE(t1);
+}

@@ -1,0 +1,228 @@
+/*
+ * rows.c
+ *	  Rows collected by the aggregates (rnn_train, rnn_backtest,
+ *	  rnn_evaluate) and their conversion to a regular series: timestamps to
+ *	  keys, calendar months, gaps, and errors that name the offending row.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "rnn_pg.h"
+
+/* The RnnTsKind of a SQL type, or -1. */
+int
+rnn_ts_kind_of_type(Oid type)
+{
+	switch (type)
+	{
+		case TIMESTAMPTZOID:
+			return RNN_TS_TIMESTAMPTZ;
+		case TIMESTAMPOID:
+			return RNN_TS_TIMESTAMP;
+		case DATEOID:
+			return RNN_TS_DATE;
+		case INT8OID:
+			return RNN_TS_BIGINT;
+	}
+	return -1;
+}
+
+/* The state of a row-collecting aggregate, created in the aggregate context. */
+RnnRows *
+rnn_rows_state(FunctionCallInfo fcinfo, int ts_kind, const char *fname)
+{
+	MemoryContext aggctx;
+	RnnRows    *st;
+
+	if (!AggCheckCallContext(fcinfo, &aggctx))
+		elog(ERROR, "%s called in non-aggregate context", fname);
+	if (!PG_ARGISNULL(0))
+		return (RnnRows *) PG_GETARG_POINTER(0);
+	st = MemoryContextAllocZero(aggctx, sizeof(RnnRows));
+	st->ts_kind = ts_kind;
+	st->cap = 1024;
+	st->values = MemoryContextAlloc(aggctx, sizeof(double) * st->cap);
+	st->isnull = MemoryContextAlloc(aggctx, sizeof(bool) * st->cap);
+	if (ts_kind != RNN_TS_NONE)
+		st->keys = MemoryContextAlloc(aggctx, sizeof(int64) * st->cap);
+	return st;
+}
+
+/* Append one row, growing geometrically up to RNN_MAX_ROWS. */
+void
+rnn_rows_add(RnnRows *st, int64 key, bool value_null, double value)
+{
+	if (st->n == st->cap)
+	{
+		size_t		newcap = st->cap * 2;
+
+		if (st->n >= (size_t) RNN_MAX_ROWS)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("too many rows for one series"),
+					 errdetail("A series has at most " INT64_FORMAT " rows.", RNN_MAX_ROWS)));
+		st->values = repalloc_huge(st->values, sizeof(double) * newcap);
+		st->isnull = repalloc_huge(st->isnull, sizeof(bool) * newcap);
+		if (st->keys)
+			st->keys = repalloc_huge(st->keys, sizeof(int64) * newcap);
+		st->cap = newcap;
+	}
+	if (st->keys)
+		st->keys[st->n] = key;
+	st->values[st->n] = value_null ? 0 : value;
+	st->isnull[st->n] = value_null;
+	st->n++;
+}
+
+/* The timestamp argument as a key (errors for NULL and infinite). */
+int64
+rnn_ts_arg_key(FunctionCallInfo fcinfo, int argno, int ts_kind, const char *fname)
+{
+	int64		key;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s: a timestamp is NULL", fname),
+				 errdetail("Every row needs a timestamp; missing values may be NULL, timestamps may not.")));
+	if (ts_kind == RNN_TS_DATE)
+	{
+		key = PG_GETARG_DATEADT(argno);
+		if (DATE_NOT_FINITE((DateADT) key))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("%s: timestamp is infinite", fname)));
+		return key;
+	}
+	key = PG_GETARG_INT64(argno);	/* bigint, Timestamp and TimestampTz */
+	if (ts_kind != RNN_TS_BIGINT && TIMESTAMP_NOT_FINITE(key))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("%s: timestamp is infinite", fname)));
+	return key;
+}
+
+/* Copy a jsonb / bytea argument into the aggregate context once. */
+void
+rnn_rows_options(FunctionCallInfo fcinfo, RnnRows *st, int config_arg, int init_arg)
+{
+	MemoryContext aggctx,
+				old;
+
+	if (!AggCheckCallContext(fcinfo, &aggctx))
+		elog(ERROR, "called in non-aggregate context");
+	old = MemoryContextSwitchTo(aggctx);
+	if (st->config == NULL && config_arg >= 0 && config_arg < PG_NARGS() && !PG_ARGISNULL(config_arg))
+		st->config = DatumGetJsonbPCopy(PG_GETARG_DATUM(config_arg));
+	if (st->init == NULL && init_arg >= 0 && init_arg < PG_NARGS() && !PG_ARGISNULL(init_arg))
+		st->init = DatumGetByteaPCopy(PG_GETARG_DATUM(init_arg));
+	MemoryContextSwitchTo(old);
+}
+
+/* A key as text for messages, month numbers as YYYY-MM. */
+static char *
+key_text(int ts_kind, bool months, int64 key)
+{
+	if (months)
+	{
+		int64		year = key >= 0 ? key / 12 : -((-key + 11) / 12);
+
+		return psprintf(INT64_FORMAT "-%02d", year, (int) (key - 12 * year) + 1);
+	}
+	return rnn_key_to_text(ts_kind, key);
+}
+
+static void
+series_error(RnnStatus st, int ts_kind, bool months, int64 bad, const char *fname)
+{
+	switch (st)
+	{
+		case RNN_ERR_NOVALUES:
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s: all values are NULL or NaN", fname),
+					 errdetail("There is nothing to train on.")));
+			break;
+		case RNN_ERR_NONFINITE:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("%s: infinite value at %s", fname, key_text(ts_kind, months, bad)),
+					 errhint("Replace infinities with NULL to have them interpolated, or filter them out.")));
+			break;
+		case RNN_ERR_DUPLICATE:
+			ereport(ERROR,
+					(errcode(ERRCODE_UNIQUE_VIOLATION),
+					 errmsg("%s: duplicate timestamp %s", fname, key_text(ts_kind, months, bad)),
+					 errhint("Aggregate the rows to one value per timestamp first, e.g. with GROUP BY.")));
+			break;
+		case RNN_ERR_MISSING:
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s: missing value at %s", fname, key_text(ts_kind, months, bad)),
+					 errdetail("The configuration has missing => 'error'."),
+					 errhint("Use missing => 'interpolate' to fill gaps and NULLs by linear interpolation.")));
+			break;
+		case RNN_ERR_IRREGULAR:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("%s: timestamps are too irregular to infer a step", fname),
+					 errdetail("A regular grid through the rows would need " INT64_FORMAT " points.", bad),
+					 errhint("Truncate the timestamps to a regular step first, e.g. with date_trunc or date_bin.")));
+			break;
+		case RNN_ERR_LIMIT:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("too many rows for %s", fname),
+					 errdetail("A series has at most " INT64_FORMAT " rows.", RNN_MAX_ROWS)));
+			break;
+		default:
+			rnn_report_status(st, fname);
+	}
+}
+
+/*
+ * Regularise the collected rows (leaving the state unchanged) into *series
+ * and describe the time axis in *axis.
+ */
+void
+rnn_rows_to_series(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
+				   bool interpolate, const char *fname)
+{
+	int64	   *keys = NULL;
+	bool		months = false;
+	int64		bad = 0;
+	RnnStatus	rs;
+
+	if (st->keys)
+	{
+		keys = palloc(sizeof(int64) * st->n);
+		memcpy(keys, st->keys, sizeof(int64) * st->n);
+		months = rnn_keys_to_months(st->ts_kind, keys, st->n);
+	}
+	rs = rnn_series_regularize(series, keys, st->values, st->isnull, st->n,
+							   interpolate, RNN_MAX_ROWS, &rnn_palloc_allocator, &bad);
+	if (rs != RNN_OK)
+		series_error(rs, st->ts_kind, months, bad, fname);
+
+	axis->ts_kind = st->ts_kind;
+	axis->step_kind = months ? RNN_STEP_MONTHS : RNN_STEP_UNITS;
+	axis->step = series->step;
+	if (st->keys)
+	{
+		/* the native value of the last row is the largest key */
+		axis->last_ts = st->keys[0];
+		for (size_t i = 1; i < st->n; i++)
+			if (st->keys[i] > axis->last_ts)
+				axis->last_ts = st->keys[i];
+	}
+	else
+		axis->last_ts = (int64) series->n - 1;
+	if (keys)
+		pfree(keys);
+}
