@@ -46,3 +46,23 @@ SELECT rnn_forecast(m, ARRAY[[1, 2], [3, 4], [5, 6], [7, 8], [9, 10], [11, 12]]:
 SELECT rnn_forecast(m, ARRAY[[[1]]]::float8[], 1) FROM em;
 -- STRICT: NULL in, NULL out
 SELECT rnn_forecast(NULL::bytea, ARRAY[1]::float8[], 1) IS NULL AS strict_null;
+
+-- limits a superuser can change; an over-limit request is refused before allocating
+SELECT rnn_train(i::float8, rnn_config(hidden_size => 1024, num_layers => 4) ORDER BY i) FROM generate_series(1, 50) i;
+SELECT rnn_train(sin(i / 5.0), rnn_config(hidden_size => 256, "window" => 5000, batch_size => 512) ORDER BY i)
+FROM generate_series(1, 6000) i;
+SET rnn_forecast.max_parameters = 100;
+SELECT rnn_train(i::float8, rnn_config(hidden_size => 8) ORDER BY i) FROM generate_series(1, 50) i;
+SELECT rnn_model_info(m) FROM em;
+RESET rnn_forecast.max_parameters;
+SET rnn_forecast.max_training_seconds = 1;
+SELECT rnn_train(sin(i / 5.0), rnn_config(hidden_size => 64, epochs => 100000, patience => 0) ORDER BY i)
+FROM generate_series(1, 3000) i;
+RESET rnn_forecast.max_training_seconds;
+-- ordinary roles cannot raise them
+CREATE ROLE rnn_limits_user;
+SET ROLE rnn_limits_user;
+SET rnn_forecast.max_parameters = 67108864;
+SET rnn_forecast.max_training_seconds = 0;
+RESET ROLE;
+DROP ROLE rnn_limits_user;

@@ -28,10 +28,26 @@ typedef struct ProgressArg
 	const char *fname;
 } ProgressArg;
 
+/* Once per mini-batch: cancellation and the training-time limit. */
 static void
 check_interrupts(void *arg)
 {
+	ProgressArg *p = arg;
+
 	CHECK_FOR_INTERRUPTS();
+	if (rnn_max_training_seconds > 0)
+	{
+		instr_time	now;
+
+		INSTR_TIME_SET_CURRENT(now);
+		INSTR_TIME_SUBTRACT(now, p->start);
+		if (INSTR_TIME_GET_DOUBLE(now) > rnn_max_training_seconds)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("%s: training took longer than rnn_forecast.max_training_seconds (%d s)",
+							p->fname, rnn_max_training_seconds),
+					 errhint("Train fewer epochs or a smaller model, or ask a superuser to raise rnn_forecast.max_training_seconds.")));
+	}
 }
 
 static void
@@ -178,6 +194,28 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("%s: the model would have %zu parameters, more than the limit of %d",
 						fname, rnn_param_count(&m->shape) * members, RNN_MAX_PARAMS)));
+	if (rnn_param_count(&m->shape) * members > (size_t) rnn_max_parameters)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s: the model would have %zu parameters, more than rnn_forecast.max_parameters (%d)",
+						fname, rnn_param_count(&m->shape) * members, rnn_max_parameters),
+				 errhint("Choose a smaller hidden_size, num_layers or ensemble, or ask a superuser to raise rnn_forecast.max_parameters.")));
+	{
+		/* activations of the largest batch, plus weights, gradients, Adam moments, best copy */
+		size_t		n_win = rnn_window_count(n, window, outputs);
+		int			batch = cfg->batch_size <= 0 || (size_t) cfg->batch_size > n_win ?
+			(int) Min(n_win, (size_t) RNN_MAX_BATCH) : cfg->batch_size;
+		double		bytes = (double) rnn_work_bytes(&m->shape, window, Max(batch, 256)) +
+			5.0 * sizeof(rnn_real) * rnn_param_count(&m->shape) * members +
+			(double) n * (sizeof(double) + sizeof(rnn_real));
+
+		if (bytes > (double) rnn_max_training_memory * 1024 * 1024)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("%s: training would need about %.0f MB, more than rnn_forecast.max_training_memory (%d MB)",
+							fname, bytes / (1024 * 1024), rnn_max_training_memory),
+					 errhint("Choose a smaller batch_size, window or hidden_size, or ask a superuser to raise rnn_forecast.max_training_memory.")));
+	}
 	if (warm)
 		check_warm_start(init, &m->shape, window, members, fname);
 	m->window = window;

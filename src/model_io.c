@@ -30,6 +30,12 @@ rnn_model_read(RnnModel *m, bytea *raw)
 				 errmsg("invalid rnn_forecast model"),
 				 errdetail("%s", why ? why : "The value could not be decoded."),
 				 errhint("Pass a value returned by rnn_train or rnn_model_from_json.")));
+	if (m->n_params * m->members > (size_t) rnn_max_parameters)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("model has %zu parameters, more than rnn_forecast.max_parameters (%d)",
+						m->n_params * m->members, rnn_max_parameters),
+				 errhint("Ask a superuser to raise rnn_forecast.max_parameters.")));
 }
 
 bytea *

@@ -461,6 +461,12 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 			strcmp(strategy, "direct") == 0 ? RNN_STRATEGY_DIRECT : RNN_STRATEGY_AUTO;
 	}
 	m.n_params = rnn_param_count(&m.shape);
+	if (m.n_params * m.members > (size_t) rnn_max_parameters)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("model has %zu parameters, more than rnn_forecast.max_parameters (%d)",
+						m.n_params * m.members, rnn_max_parameters),
+				 errhint("Ask a superuser to raise rnn_forecast.max_parameters.")));
 	m.params = palloc_extended(sizeof(rnn_real) * m.n_params * m.members, MCXT_ALLOC_HUGE);
 
 	sd = container_key(c, "state_dict");

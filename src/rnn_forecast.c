@@ -5,6 +5,8 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/guc.h"
@@ -18,6 +20,9 @@ PG_MODULE_MAGIC;
 
 int			rnn_threads = 1;
 bool		rnn_progress = false;
+int			rnn_max_parameters = 16 * 1024 * 1024;
+int			rnn_max_training_seconds = 3600;
+int			rnn_max_training_memory = 2048;	/* MB */
 
 void		_PG_init(void);
 
@@ -72,6 +77,30 @@ _PG_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+	DefineCustomIntVariable("rnn_forecast.max_parameters",
+							"Largest number of weights (all ensemble members) a model may have.",
+							"Training and importing refuse larger models before allocating them.",
+							&rnn_max_parameters,
+							16 * 1024 * 1024, 1, RNN_MAX_PARAMS,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("rnn_forecast.max_training_seconds",
+							"Longest time one model may train; 0 means no limit.",
+							NULL,
+							&rnn_max_training_seconds,
+							3600, 0, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("rnn_forecast.max_training_memory",
+							"Largest working memory one training may allocate.",
+							"Activations, gradients and optimizer state are estimated before anything is allocated.",
+							&rnn_max_training_memory,
+							2048, 1, 1024 * 1024,
+							PGC_SUSET,
+							GUC_UNIT_MB,
+							NULL, NULL, NULL);
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("rnn_forecast");
 #else

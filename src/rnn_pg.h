@@ -22,6 +22,9 @@
 /* GUCs (rnn_forecast.c) */
 extern int	rnn_threads;
 extern bool rnn_progress;
+extern int	rnn_max_parameters;
+extern int	rnn_max_training_seconds;
+extern int	rnn_max_training_memory;
 
 /* allocator over palloc in CurrentMemoryContext (huge allocations allowed) */
 extern const RnnAlloc rnn_palloc_allocator;

@@ -237,6 +237,33 @@ rnn_init_params(rnn_real *params, const RnnShape *s, uint64_t seed)
 		params[i] = (rnn_real) rnn_rng_uniform(&rng, -k_fc, k_fc);
 }
 
+/* Elements of the activation block for (max_T, max_B). */
+static size_t
+work_elements(const RnnShape *s, int max_T, int max_B)
+{
+	size_t		G = rnn_gate_count(s->cell);
+	size_t		H = s->hidden_size;
+	size_t		D = s->bidirectional ? 2 : 1;
+	size_t		L = s->num_layers;
+	size_t		TB = (size_t) max_T * max_B;
+	size_t		nld = L * D;
+
+	/* every factor is bounded by the limits, so these products fit in size_t */
+	return nld * TB * G * H		/* gates */
+		+ nld * TB * H			/* state */
+		+ L * TB * D * H		/* out */
+		+ 2 * TB * G * H		/* dgi, dgh */
+		+ 2 * TB * D * H		/* dout_a, dout_b */
+		+ (size_t) max_B * G * H	/* tmp */
+		+ 3 * (size_t) max_B * H;	/* dh, dh_next, dc */
+}
+
+size_t
+rnn_work_bytes(const RnnShape *s, int max_T, int max_B)
+{
+	return work_elements(s, max_T, max_B) * sizeof(rnn_real);
+}
+
 RnnWork *
 rnn_work_create(const RnnShape *s, int max_T, int max_B, const RnnAlloc *a)
 {
@@ -246,19 +273,11 @@ rnn_work_create(const RnnShape *s, int max_T, int max_B, const RnnAlloc *a)
 	size_t		L = s->num_layers;
 	size_t		TB = (size_t) max_T * max_B;
 	size_t		nld = L * D;
-	size_t		total;
+	size_t		total = work_elements(s, max_T, max_B);
 	size_t		ptrs;
 	rnn_real   *p;
 	RnnWork    *w;
 
-	/* every factor is bounded by the limits, so these products fit in size_t */
-	total = nld * TB * G * H	/* gates */
-		+ nld * TB * H			/* state */
-		+ L * TB * D * H		/* out */
-		+ 2 * TB * G * H		/* dgi, dgh */
-		+ 2 * TB * D * H		/* dout_a, dout_b */
-		+ (size_t) max_B * G * H	/* tmp */
-		+ 3 * (size_t) max_B * H;	/* dh, dh_next, dc */
 	ptrs = (2 * nld + L) * sizeof(rnn_real *);
 
 	w = rnn_alloc(a, sizeof(RnnWork) + ptrs);

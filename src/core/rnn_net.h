@@ -66,6 +66,8 @@ extern void (*rnn_step_hook) (void);
 /* Activations cached by the forward pass for the backward pass. */
 typedef struct RnnWork RnnWork;
 
+/* Bytes of activations rnn_work_create allocates for (max_T, max_B). */
+size_t		rnn_work_bytes(const RnnShape *s, int max_T, int max_B);
 RnnWork    *rnn_work_create(const RnnShape *s, int max_T, int max_B, const RnnAlloc *a);
 void		rnn_work_free(RnnWork *w, const RnnAlloc *a);
 
