@@ -8,7 +8,7 @@ RESET client_min_messages;
 SELECT rnn_train(v) IS NULL AS no_rows FROM (SELECT 1.0::float8 v WHERE false) t;
 
 -- too few rows for window + horizon
-SELECT rnn_train(v, rnn_config("window" => 10, horizon => 3) ORDER BY i)
+SELECT rnn_train(v, rnn_config("window" => 10, horizon => 3, strategy => 'direct') ORDER BY i)
 FROM (SELECT i, i::float8 v FROM generate_series(1, 12) i) t;
 -- all values NULL
 SELECT rnn_train(NULL::float8 ORDER BY i) FROM generate_series(1, 50) i;
@@ -48,7 +48,7 @@ SELECT rnn_forecast(m, ARRAY[[[1]]]::float8[], 1) FROM em;
 SELECT rnn_forecast(NULL::bytea, ARRAY[1]::float8[], 1) IS NULL AS strict_null;
 
 -- limits a superuser can change; an over-limit request is refused before allocating
-SELECT rnn_train(i::float8, rnn_config(hidden_size => 1024, num_layers => 4) ORDER BY i) FROM generate_series(1, 50) i;
+SELECT rnn_train(i::float8, rnn_config(hidden_size => 1024, num_layers => 4, ensemble => 1) ORDER BY i) FROM generate_series(1, 50) i;
 SELECT rnn_train(sin(i / 5.0), rnn_config(hidden_size => 256, "window" => 5000, batch_size => 512) ORDER BY i)
 FROM generate_series(1, 6000) i;
 SET rnn_forecast.max_parameters = 100;

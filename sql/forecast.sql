@@ -28,7 +28,8 @@ SELECT avg(abs(forecast - (10 + 3 * sin((240 + step - 1) * 2 * pi() / 24)))) < 0
 FROM hmodel, rnn_forecast(model, 24);
 
 -- array form: the last window of the training data reproduces the table form
-SELECT (rnn_forecast(model, (SELECT array_agg(v ORDER BY ts) FROM (SELECT * FROM hourly ORDER BY ts DESC LIMIT 48) t), 3))
+SELECT (rnn_forecast(model, (SELECT array_agg(v ORDER BY ts) FROM (SELECT * FROM hourly ORDER BY ts DESC
+                                                                  LIMIT (rnn_model_info(model)->>'window')::int) t), 3))
        = (SELECT array_agg(forecast ORDER BY step) FROM rnn_forecast(model, 3)) AS same
 FROM hmodel;
 -- longer histories use their last window
@@ -36,7 +37,7 @@ SELECT array_length(rnn_forecast(model, (SELECT array_agg(v ORDER BY ts) FROM ho
 
 -- direct multi-step: a model with horizon 6 outputs six steps at once
 CREATE TABLE dmodel AS
-SELECT rnn_train(ts, v, rnn_config(hidden_size => 8, epochs => 20, horizon => 6)) AS model FROM hourly;
+SELECT rnn_train(ts, v, rnn_config(hidden_size => 8, epochs => 20, horizon => 6, strategy => 'direct')) AS model FROM hourly;
 SELECT rnn_model_info(model)->'output_size' AS output_size,
        (SELECT count(*) FROM rnn_forecast(model, 6)) AS direct_steps,
        (SELECT count(*) FROM rnn_forecast(model, 14)) AS recursive_steps

@@ -31,11 +31,13 @@ SELECT rnn_train(TIMESTAMP '2020-01-01' + t * INTERVAL '1 day', v, rnn_config(ce
 CREATE TABLE sgd_base AS
 SELECT rnn_train(t, v, rnn_config(cell => 'rnn_tanh', hidden_size => 3, "window" => 4, epochs => 1, scaling => 'none',
                                   validation_fraction => 0, clip_norm => 0, optimizer => 'sgd', batch_size => 0,
+                                  loss => 'mse', ensemble => 1,
                                   learning_rate => 1e-8)) AS m
 FROM ws WHERE t <= 30;
 CREATE TABLE sgd_step AS
 SELECT rnn_train(t, v, rnn_config(cell => 'rnn_tanh', hidden_size => 3, "window" => 4, epochs => 1, scaling => 'none',
                                   validation_fraction => 0, clip_norm => 0, optimizer => 'sgd', batch_size => 0,
+                                  loss => 'mse', ensemble => 1,
                                   learning_rate => 0.1), (SELECT m FROM sgd_base)) AS m
 FROM ws WHERE t <= 30;
 WITH pred AS (

@@ -54,7 +54,7 @@ static const ConfigKey config_keys[] = {
 	{"patience", K_INT, 0, RNN_MAX_EPOCHS, false, NULL},
 	{"seed", K_INT, 0, 9007199254740991.0, false, NULL},
 	{"missing", K_TEXT, 0, 0, false, "interpolate, error"},
-	{"scaling", K_TEXT, 0, 0, false, "window, zscore, none"},
+	{"scaling", K_TEXT, 0, 0, false, "auto, seasonal, window, zscore, none"},
 	{"loss", K_TEXT, 0, 0, false, "mse, mae, huber, pinball"},
 	{"quantile", K_FLOAT, 0.001, 0.999, false, NULL},
 	{"season", K_INT, 1, RNN_MAX_WINDOW, true, NULL},
@@ -63,6 +63,23 @@ static const ConfigKey config_keys[] = {
 };
 
 #define N_CONFIG_KEYS lengthof(config_keys)
+
+const char *
+rnn_scaling_name(int scaling)
+{
+	switch (scaling)
+	{
+		case RNN_CONFIG_SCALE_AUTO:
+			return "auto";
+		case RNN_SCALE_SEASONAL:
+			return "seasonal";
+		case RNN_SCALE_WINDOW:
+			return "window";
+		case RNN_SCALE_ZSCORE:
+			return "zscore";
+	}
+	return "none";
+}
 
 void
 rnn_config_defaults(RnnConfig *cfg)
@@ -82,12 +99,12 @@ rnn_config_defaults(RnnConfig *cfg)
 	cfg->patience = 10;
 	cfg->seed = 42;
 	cfg->interpolate = true;
-	cfg->scaling = RNN_SCALE_WINDOW;
-	cfg->loss = RNN_LOSS_MSE;
+	cfg->scaling = RNN_CONFIG_SCALE_AUTO;
+	cfg->loss = RNN_LOSS_MAE;
 	cfg->quantile = 0.5;
 	cfg->season = 0;
-	cfg->strategy = RNN_STRATEGY_DIRECT;
-	cfg->ensemble = 1;
+	cfg->strategy = RNN_STRATEGY_RECURSIVE;
+	cfg->ensemble = 3;
 }
 
 static const char *
@@ -159,7 +176,11 @@ set_text(RnnConfig *cfg, const ConfigKey *k, const char *v)
 	}
 	else if (strcmp(k->name, "scaling") == 0)
 	{
-		if (strcmp(v, "window") == 0)
+		if (strcmp(v, "auto") == 0)
+			cfg->scaling = RNN_CONFIG_SCALE_AUTO;
+		else if (strcmp(v, "seasonal") == 0)
+			cfg->scaling = RNN_SCALE_SEASONAL;
+		else if (strcmp(v, "window") == 0)
 			cfg->scaling = RNN_SCALE_WINDOW;
 		else if (strcmp(v, "zscore") == 0)
 			cfg->scaling = RNN_SCALE_ZSCORE;
@@ -306,8 +327,7 @@ config_to_json(const RnnConfig *c)
 					 c->optimizer == RNN_OPT_SGD ? "sgd" : "adam", c->clip_norm,
 					 c->validation_fraction, c->patience, c->seed,
 					 c->interpolate ? "interpolate" : "error",
-					 c->scaling == RNN_SCALE_NONE ? "none" :
-					 c->scaling == RNN_SCALE_WINDOW ? "window" : "zscore",
+					 rnn_scaling_name(c->scaling),
 					 c->loss == RNN_LOSS_MAE ? "mae" : c->loss == RNN_LOSS_HUBER ? "huber" :
 					 c->loss == RNN_LOSS_PINBALL ? "pinball" : "mse",
 					 c->quantile);

@@ -129,7 +129,8 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 	bool		warm = init != NULL;
 	int			outputs = cfg->strategy == RNN_STRATEGY_RECURSIVE ? 1 : cfg->horizon;
 	int			season,
-				window;
+				window,
+				lag;
 	int			members = cfg->ensemble;
 	rnn_real   *scaled;
 	RnnTrainSpec spec;
@@ -161,18 +162,44 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 	if (cfg->season == 0 && !warm && (m->ts_kind == RNN_TS_NONE || m->ts_kind == RNN_TS_BIGINT))
 		season = rnn_series_acf_season(values, n, (int) Min(n / 3, 400));
 
-	/* window: two seasons (at least 12 steps), but leave half the rows as windows */
+	/*
+	 * scaling: a warm start keeps its model's; auto takes seasonal differences
+	 * when there are three seasons beyond the outputs (and a given window is
+	 * longer than a season), else the window level
+	 */
+	m->scaling = warm ? init->scaling : cfg->scaling;
+	if (m->scaling == RNN_CONFIG_SCALE_AUTO)
+		m->scaling = season > 1 && n >= (size_t) 3 * season + outputs &&
+			(cfg->window == 0 || cfg->window > season) ?
+			RNN_SCALE_SEASONAL : RNN_SCALE_WINDOW;
+	lag = m->scaling == RNN_SCALE_SEASONAL ? season : 0;
+	if (m->scaling == RNN_SCALE_SEASONAL && season < 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: scaling => 'seasonal' needs a season of at least 2, not %d", fname, season),
+				 errhint("Set season, or use scaling => 'window'.")));
+
+	/*
+	 * window: the network reads two seasons (at least 12 steps) but leaves
+	 * half the rows as windows; seasonal differences need one season more
+	 */
 	window = cfg->window;
 	if (window == 0 && warm && init->window > 0)
 		window = init->window;
 	if (window == 0)
 	{
-		size_t		cap = n > (size_t) outputs ? (n - outputs) / 2 : 1;
+		size_t		cap = n > (size_t) (outputs + lag) ? (n - outputs - lag) / 2 : 1;
+		int			net = Max(2 * season, 12);
 
-		window = Max(2 * season, 12);
-		if ((size_t) window > cap)
-			window = (int) Max(2, cap);
+		if ((size_t) net > cap)
+			net = (int) Max(2, cap);
+		window = net + lag;
 	}
+	if (window <= lag)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: window (%d) must be longer than the season (%d) with scaling => 'seasonal'",
+						fname, window, lag)));
 	if (n < (size_t) window + outputs)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -230,8 +257,7 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 			rnn_init_params(m->params + (size_t) k * m->n_params, &m->shape,
 							(uint64_t) cfg->seed + 7919 * (uint64_t) k);
 
-	/* scaling: a warm start keeps the statistics its weights were trained with */
-	m->scaling = warm ? init->scaling : cfg->scaling;
+	/* z-score statistics: a warm start keeps those its weights were trained with */
 	m->scale_mean = 0;
 	m->scale_std = 1;
 	if (warm)
@@ -265,10 +291,16 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 					 errhint("Rescale the values, or use scaling => 'zscore'.")));
 		scaled[i] = (rnn_real) z;
 	}
+	if (lag > 0)
+	{
+		/* seasonal differences: the network sees and predicts z[t] - z[t - lag] */
+		for (size_t i = n - 1; i >= (size_t) lag; i--)
+			scaled[i] -= scaled[i - lag];
+	}
 
 	memset(&spec, 0, sizeof(spec));
 	spec.shape = m->shape;
-	spec.window = window;
+	spec.window = window - lag;
 	spec.epochs = cfg->epochs;
 	spec.batch_size = cfg->batch_size;
 	spec.learning_rate = cfg->learning_rate;
@@ -294,7 +326,7 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 
 		parg.member = k;
 		spec.seed = (uint64_t) cfg->seed + 7919 * (uint64_t) k;
-		rs = rnn_train(m->params + (size_t) k * m->n_params, &res, scaled, n, &spec,
+		rs = rnn_train(m->params + (size_t) k * m->n_params, &res, scaled + lag, n - lag, &spec,
 					   &rnn_palloc_allocator, &hooks);
 		if (rs == RNN_ERR_LIMIT)
 			ereport(ERROR,

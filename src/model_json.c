@@ -85,8 +85,7 @@ append_metadata(StringInfo s, const RnnModel *m)
 					 m->strategy == RNN_STRATEGY_DIRECT ? "direct" : "auto",
 					 m->naive_scale);
 	appendStringInfo(s, "\"scaling\": {\"method\": \"%s\", \"mean\": %.17g, \"std\": %.17g}, ",
-					 m->scaling == RNN_SCALE_ZSCORE ? "zscore" :
-					 m->scaling == RNN_SCALE_WINDOW ? "window" : "none", m->scale_mean, m->scale_std);
+					 rnn_scaling_name(m->scaling), m->scale_mean, m->scale_std);
 	appendStringInfo(s, "\"time\": {\"kind\": \"%s\"", ts_kind_name(m->ts_kind));
 	if (m->ts_kind != RNN_TS_NONE)
 	{
@@ -500,11 +499,18 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 	{
 		if (!JsonContainerIsObject(sub))
 			bad_json("%s", "\"scaling\" must be an object.");
-		if (get_key(sub, "method", &v) && v.type == jbvString &&
-			((v.val.string.len == 6 && strncmp(v.val.string.val, "zscore", 6) == 0) ||
-			 (v.val.string.len == 6 && strncmp(v.val.string.val, "window", 6) == 0)))
+		if (get_key(sub, "method", &v) && v.type == jbvString)
 		{
-			m.scaling = v.val.string.val[0] == 'w' ? RNN_SCALE_WINDOW : RNN_SCALE_ZSCORE;
+			char	   *method = pnstrdup(v.val.string.val, v.val.string.len);
+
+			if (strcmp(method, "zscore") == 0)
+				m.scaling = RNN_SCALE_ZSCORE;
+			else if (strcmp(method, "window") == 0)
+				m.scaling = RNN_SCALE_WINDOW;
+			else if (strcmp(method, "seasonal") == 0)
+				m.scaling = RNN_SCALE_SEASONAL;
+			else if (strcmp(method, "none") != 0)
+				bad_json("%s", "\"scaling\".\"method\" must be none, zscore, window or seasonal.");
 			m.scale_mean = float_key(sub, "mean", 0);
 			m.scale_std = float_key(sub, "std", 1);
 		}

@@ -60,7 +60,11 @@ typedef struct RnnConfig
 	int			ensemble;		/* members */
 } RnnConfig;
 
+/* scaling => 'auto': chosen by rnn_fit (never stored in a model) */
+#define RNN_CONFIG_SCALE_AUTO (-1)
+
 extern void rnn_config_defaults(RnnConfig *cfg);
+extern const char *rnn_scaling_name(int scaling);
 extern void rnn_config_from_jsonb(RnnConfig *cfg, Jsonb *jb);
 
 /* rows.c: rows collected by aggregates */

@@ -18,8 +18,15 @@ typedef enum RnnScaling
 {
 	RNN_SCALE_NONE = 0,
 	RNN_SCALE_ZSCORE = 1,
-	RNN_SCALE_WINDOW = 2		/* zscore, then each window minus its last value */
+	RNN_SCALE_WINDOW = 2,		/* zscore, then each window minus its last value */
+	RNN_SCALE_SEASONAL = 3		/* zscore, then differences at the season lag */
 } RnnScaling;
+
+/*
+ * Time steps the network reads: the model's window less the season lag for
+ * RNN_SCALE_SEASONAL (differences need one season of values before them).
+ */
+#define RNN_NET_STEPS(m) ((m)->scaling == RNN_SCALE_SEASONAL ? (m)->window - (m)->season : (m)->window)
 
 /* What the time axis of the training rows was. */
 typedef enum RnnTsKind

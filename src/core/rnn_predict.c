@@ -12,6 +12,7 @@
 
 #include "rnn_net.h"
 
+/* the z-score every scaling but none starts with */
 static double
 scale_in(const RnnModel *m, double v)
 {
@@ -33,6 +34,8 @@ rnn_forecast_batch(double *out, const RnnModel *m, const double *hist,
 	int			O = s->output_size;
 	int			W = m->window > 0 ? m->window : T;
 	int			skip = T - W;
+	int			lag = m->scaling == RNN_SCALE_SEASONAL ? m->season : 0;
+	int			Tn = W - lag;	/* steps the network reads */
 	rnn_real   *x,
 			   *y;
 	double	   *buf;
@@ -41,7 +44,7 @@ rnn_forecast_batch(double *out, const RnnModel *m, const double *hist,
 	int			passes;
 
 	if (B < 1 || T < 1 || W < 1 || skip < 0 || horizon < 1 || horizon > RNN_MAX_HORIZON ||
-		(horizon > O && I != 1))
+		(horizon > O && I != 1) || Tn < 1 || (lag > 0 && I != 1))
 		return RNN_ERR_ARGUMENT;
 	passes = (horizon + O - 1) / O;
 
@@ -50,10 +53,10 @@ rnn_forecast_batch(double *out, const RnnModel *m, const double *hist,
 	 * forecasts, so the recursive passes just slide along it.
 	 */
 	buf = rnn_alloc(a, sizeof(double) * (size_t) B * (W + (size_t) passes * O) * I);
-	x = rnn_alloc(a, sizeof(rnn_real) * (size_t) W * B * I);
+	x = rnn_alloc(a, sizeof(rnn_real) * (size_t) Tn * B * I);
 	y = rnn_alloc(a, sizeof(rnn_real) * (size_t) B * O);
 	base_of = rnn_alloc(a, sizeof(double) * B);
-	work = rnn_work_create(s, W, B, a);
+	work = rnn_work_create(s, Tn, B, a);
 	if (!buf || !x || !y || !work || !base_of)
 		return RNN_ERR_ALLOC;
 
@@ -74,34 +77,46 @@ rnn_forecast_batch(double *out, const RnnModel *m, const double *hist,
 
 			for (int p = 0; p < passes; p++)
 			{
-				/* x (W, B, I) time-major from buf rows p*O .. p*O+W-1 */
+				/* x (Tn, B, I) time-major from the window at buf rows p*O .. p*O+W-1 */
 				for (int b = 0; b < B; b++)
 				{
-					/* window scaling: relative to the window's last value (I == 1) */
-					double		base = m->scaling == RNN_SCALE_WINDOW ?
-						buf[(size_t) b * row + (size_t) p * O + W - 1] : 0.0;
+					const double *win = buf + ((size_t) b * row + (size_t) p * O) * I;
 
+					if (m->scaling == RNN_SCALE_SEASONAL)
+					{
+						/* seasonal differences x[t + lag] - x[t] */
+						for (int t = 0; t < Tn; t++)
+							x[(size_t) t * B + b] = (rnn_real) (win[t + lag] - win[t]);
+						continue;
+					}
+					/* window scaling: relative to the window's last value (I == 1) */
+					base_of[b] = m->scaling == RNN_SCALE_WINDOW ? win[W - 1] : 0.0;
 					for (int t = 0; t < W; t++)
 						for (int i = 0; i < I; i++)
-							x[((size_t) t * B + b) * I + i] =
-								(rnn_real) (buf[((size_t) b * row + (size_t) p * O + t) * I + i] - base);
-					if (m->scaling == RNN_SCALE_WINDOW)
-						base_of[b] = base;
+							x[((size_t) t * B + b) * I + i] = (rnn_real) (win[(size_t) t * I + i] - base_of[b]);
 				}
-				rnn_forward(y, x, params, s, W, B, work);
+				rnn_forward(y, x, params, s, Tn, B, work);
 				for (int b = 0; b < B; b++)
+				{
+					double	   *next = buf + ((size_t) b * row + W + (size_t) p * O) * I;
+
 					for (int o = 0; o < O; o++)
 					{
 						int			h = p * O + o;
-						double		v = y[(size_t) b * O + o] +
-							(m->scaling == RNN_SCALE_WINDOW ? base_of[b] : 0.0);
+						double		v = y[(size_t) b * O + o];
 
+						/* undo the transform: add the level, or the value one season back */
+						if (m->scaling == RNN_SCALE_SEASONAL)
+							v += next[o - lag];
+						else
+							v += base_of[b];
 						/* recursive passes feed the outputs back (I == 1) */
 						if (I == 1)
-							buf[(size_t) b * row + W + h] = v;
+							next[o] = v;
 						if (h < horizon)
 							out[(size_t) b * horizon + h] += scale_out(m, v);
 					}
+				}
 			}
 		}
 		for (size_t k = 0; k < (size_t) B * horizon; k++)
