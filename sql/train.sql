@@ -70,3 +70,14 @@ SELECT s AS scaling, rnn_model_info(m)->'scaling'->>'method' AS method,
        (SELECT count(*) FROM rnn_forecast(m, 3)) AS steps
 FROM (SELECT s, rnn_train(v, rnn_config(hidden_size => 4, "window" => 8, epochs => 2, scaling => s) ORDER BY i) m
       FROM sine, (VALUES ('window'), ('zscore'), ('none')) v(s) GROUP BY s) t ORDER BY s;
+
+-- every loss trains and forecasts
+SELECT l AS loss, rnn_model_info(m)->'training'->>'epochs_run' IS NOT NULL AS trained,
+       (SELECT count(*) FROM rnn_forecast(m, 2)) AS steps
+FROM (SELECT l, rnn_train(v, rnn_config(hidden_size => 4, "window" => 8, epochs => 2, loss => l, quantile => 0.9) ORDER BY i) m
+      FROM sine, (VALUES ('mse'), ('mae'), ('huber'), ('pinball')) v(l) GROUP BY l) t ORDER BY l;
+-- the pinball loss at a high quantile puts forecasts above those at a low one
+SELECT avg(hi.forecast - lo.forecast) > 0 AS ordered_quantiles
+FROM (SELECT rnn_train(v, rnn_config(hidden_size => 8, "window" => 12, epochs => 40, loss => 'pinball', quantile => 0.9) ORDER BY i) m FROM sine) a,
+     (SELECT rnn_train(v, rnn_config(hidden_size => 8, "window" => 12, epochs => 40, loss => 'pinball', quantile => 0.1) ORDER BY i) m FROM sine) b,
+     rnn_forecast(a.m, 6) hi JOIN rnn_forecast(b.m, 6) lo USING (step);
