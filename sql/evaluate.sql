@@ -53,7 +53,17 @@ FROM ens;
 SELECT s, rnn_model_info(m)->'output_size' AS outputs, rnn_model_info(m)->>'strategy' AS strategy,
        (SELECT count(*) FROM rnn_forecast(m, 12)) AS steps
 FROM (SELECT s, rnn_train(d, v, rnn_config(hidden_size => 6, epochs => 5, horizon => 6, strategy => s)) m
-      FROM ev, (VALUES ('direct'), ('recursive')) x(s) GROUP BY s) t ORDER BY s;
+      FROM ev, (VALUES ('direct'), ('recursive'), ('seq2seq')) x(s) GROUP BY s) t ORDER BY s;
+-- seq2seq: encoder and decoder weights under PyTorch names, kept by the JSON round trip
+CREATE TABLE s2s AS
+SELECT rnn_train(d, v, rnn_config(hidden_size => 5, num_layers => 2, epochs => 5, horizon => 4,
+                                  strategy => 'seq2seq', ensemble => 1)) AS m FROM ev;
+SELECT array_agg(k ORDER BY k) AS tensors FROM s2s, jsonb_object_keys(rnn_model_to_json(m)->'state_dict') k;
+SELECT (SELECT array_agg(forecast) FROM rnn_forecast(rnn_model_from_json(rnn_model_to_json(m)), 9))
+       = (SELECT array_agg(forecast) FROM rnn_forecast(m, 9)) AS same_forecasts
+FROM s2s;
+SELECT rnn_train(d, v, rnn_config(strategy => 'seq2seq', bidirectional => true)) FROM ev;
+SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{bidirectional}', 'true')) FROM s2s;
 SELECT rnn_config(strategy => 'seq3seq');
 SELECT rnn_config(ensemble => 65);
 

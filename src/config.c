@@ -58,7 +58,7 @@ static const ConfigKey config_keys[] = {
 	{"loss", K_TEXT, 0, 0, false, "mse, mae, huber, pinball"},
 	{"quantile", K_FLOAT, 0.001, 0.999, false, NULL},
 	{"season", K_INT, 1, RNN_MAX_WINDOW, true, NULL},
-	{"strategy", K_TEXT, 0, 0, false, "direct, recursive"},
+	{"strategy", K_TEXT, 0, 0, false, "recursive, direct, seq2seq"},
 	{"ensemble", K_INT, 1, RNN_MAX_ENSEMBLE, false, NULL},
 };
 
@@ -79,6 +79,21 @@ rnn_scaling_name(int scaling)
 			return "zscore";
 	}
 	return "none";
+}
+
+const char *
+rnn_strategy_name(int strategy)
+{
+	switch (strategy)
+	{
+		case RNN_STRATEGY_RECURSIVE:
+			return "recursive";
+		case RNN_STRATEGY_DIRECT:
+			return "direct";
+		case RNN_STRATEGY_SEQ2SEQ:
+			return "seq2seq";
+	}
+	return "auto";
 }
 
 void
@@ -195,6 +210,8 @@ set_text(RnnConfig *cfg, const ConfigKey *k, const char *v)
 			cfg->strategy = RNN_STRATEGY_DIRECT;
 		else if (strcmp(v, "recursive") == 0)
 			cfg->strategy = RNN_STRATEGY_RECURSIVE;
+		else if (strcmp(v, "seq2seq") == 0)
+			cfg->strategy = RNN_STRATEGY_SEQ2SEQ;
 		else
 			bad_value(k, v);
 	}
@@ -336,7 +353,7 @@ config_to_json(const RnnConfig *c)
 	else
 		appendStringInfoString(&s, "\"season\": null, ");
 	appendStringInfo(&s, "\"strategy\": \"%s\", \"ensemble\": %d}",
-					 c->strategy == RNN_STRATEGY_RECURSIVE ? "recursive" : "direct", c->ensemble);
+					 rnn_strategy_name(c->strategy), c->ensemble);
 	return s.data;
 }
 

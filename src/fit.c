@@ -141,6 +141,11 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 	double		sum_train = 0,
 				sum_val = 0;
 
+	if (cfg->strategy == RNN_STRATEGY_SEQ2SEQ && cfg->bidirectional)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: strategy => 'seq2seq' needs bidirectional => false", fname),
+				 errdetail("The decoder starts from the encoder's final states, which a reverse direction does not end at.")));
 	INSTR_TIME_SET_CURRENT(t0);
 	memset(m, 0, sizeof(*m));
 	m->ts_kind = axis->ts_kind;
@@ -215,6 +220,7 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 	m->shape.num_layers = cfg->num_layers;
 	m->shape.bidirectional = cfg->bidirectional ? 1 : 0;
 	m->shape.output_size = outputs;
+	m->shape.seq2seq = cfg->strategy == RNN_STRATEGY_SEQ2SEQ;
 	if (rnn_shape_check(&m->shape) != RNN_OK ||
 		rnn_param_count(&m->shape) * members > (size_t) RNN_MAX_PARAMS)
 		ereport(ERROR,

@@ -81,8 +81,7 @@ append_metadata(StringInfo s, const RnnModel *m)
 	appendStringInfo(s, "\"format_version\": %d, \"window\": %d, \"season\": %d, \"members\": %d, "
 					 "\"strategy\": \"%s\", \"naive_scale\": %.17g, ",
 					 RNN_MODEL_VERSION, m->window, m->season, m->members,
-					 m->strategy == RNN_STRATEGY_RECURSIVE ? "recursive" :
-					 m->strategy == RNN_STRATEGY_DIRECT ? "direct" : "auto",
+					 rnn_strategy_name(m->strategy),
 					 m->naive_scale);
 	appendStringInfo(s, "\"scaling\": {\"method\": \"%s\", \"mean\": %.17g, \"std\": %.17g}, ",
 					 rnn_scaling_name(m->scaling), m->scale_mean, m->scale_std);
@@ -443,6 +442,17 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 	m.shape.num_layers = int_key(c, "num_layers", 1, RNN_MAX_LAYERS, true, 0);
 	m.shape.bidirectional = int_key(c, "bidirectional", 0, 1, true, 0);
 	m.shape.output_size = int_key(c, "output_size", 1, RNN_MAX_OUTPUT_SIZE, true, 0);
+	if (get_key(c, "strategy", &v) && v.type == jbvString)
+	{
+		char	   *strategy = pnstrdup(v.val.string.val, v.val.string.len);
+
+		m.strategy = strcmp(strategy, "recursive") == 0 ? RNN_STRATEGY_RECURSIVE :
+			strcmp(strategy, "direct") == 0 ? RNN_STRATEGY_DIRECT :
+			strcmp(strategy, "seq2seq") == 0 ? RNN_STRATEGY_SEQ2SEQ : RNN_STRATEGY_AUTO;
+		m.shape.seq2seq = m.strategy == RNN_STRATEGY_SEQ2SEQ;
+		if (m.shape.seq2seq && (m.shape.bidirectional || m.shape.input_size != 1))
+			bad_json("%s", "A seq2seq model must be unidirectional with input_size 1.");
+	}
 	if (rnn_shape_check(&m.shape) != RNN_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -452,13 +462,6 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 	m.season = int_key(c, "season", 1, RNN_MAX_WINDOW, false, 1);
 	m.members = int_key(c, "members", 1, RNN_MAX_ENSEMBLE, false, 1);
 	m.naive_scale = float_key(c, "naive_scale", 0);
-	if (get_key(c, "strategy", &v) && v.type == jbvString)
-	{
-		char	   *strategy = pnstrdup(v.val.string.val, v.val.string.len);
-
-		m.strategy = strcmp(strategy, "recursive") == 0 ? RNN_STRATEGY_RECURSIVE :
-			strcmp(strategy, "direct") == 0 ? RNN_STRATEGY_DIRECT : RNN_STRATEGY_AUTO;
-	}
 	m.n_params = rnn_param_count(&m.shape);
 	if (m.n_params * m.members > (size_t) rnn_max_parameters)
 		ereport(ERROR,

@@ -111,8 +111,7 @@ _PG_init(void)
 static void *
 palloc_alloc(void *ctx, size_t size)
 {
-	return MemoryContextAllocExtended(CurrentMemoryContext, size,
-									  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	return MemoryContextAllocExtended(CurrentMemoryContext, size, MCXT_ALLOC_HUGE);
 }
 
 static void

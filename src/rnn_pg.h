@@ -65,6 +65,7 @@ typedef struct RnnConfig
 
 extern void rnn_config_defaults(RnnConfig *cfg);
 extern const char *rnn_scaling_name(int scaling);
+extern const char *rnn_strategy_name(int strategy);
 extern void rnn_config_from_jsonb(RnnConfig *cfg, Jsonb *jb);
 
 /* rows.c: rows collected by aggregates */

@@ -37,7 +37,8 @@ typedef struct Fixture
 			   *grads,
 			   *sgd1,
 			   *adam3,
-			   *adam3_clip;
+			   *adam3_clip,
+			   *out_infer;
 	size_t		n_x,
 				n_target,
 				n_params,
@@ -104,6 +105,8 @@ load_fixture(const char *path, Fixture *fx)
 				fx->adam3 = v;
 			else if (!strcmp(sval, "params_adam3_clip"))
 				fx->adam3_clip = v;
+			else if (!strcmp(sval, "out_infer"))
+				fx->out_infer = v;
 			else
 				free(v);
 			continue;
@@ -132,6 +135,8 @@ load_fixture(const char *path, Fixture *fx)
 			fx->shape.bidirectional = atoi(sval);
 		else if (!strcmp(key, "output_size"))
 			fx->shape.output_size = atoi(sval);
+		else if (!strcmp(key, "seq2seq"))
+			fx->shape.seq2seq = atoi(sval);
 		else if (!strcmp(key, "batch"))
 			fx->batch = atoi(sval);
 		else if (!strcmp(key, "seq_len"))
@@ -143,7 +148,7 @@ load_fixture(const char *path, Fixture *fx)
 	}
 	fclose(f);
 	return fx->x && fx->target && fx->params && fx->out && fx->grads && fx->sgd1 &&
-		fx->adam3 && fx->adam3_clip && fx->shape.cell;
+		(fx->shape.seq2seq ? fx->out_infer != NULL : fx->adam3 && fx->adam3_clip) && fx->shape.cell;
 }
 
 static void
@@ -157,6 +162,7 @@ free_fixture(Fixture *fx)
 	free(fx->sgd1);
 	free(fx->adam3);
 	free(fx->adam3_clip);
+	free(fx->out_infer);
 }
 
 /* max |a - b| / (atol + rtol |b|) over n values; <= 1 passes */
@@ -320,6 +326,63 @@ test_activations(void)
 		   "activations: saturate at the ends, tanh(0) = 0");
 }
 
+/* seq2seq: teacher-forced outputs, loss, gradients, SGD, autoregressive outputs */
+static void
+check_seq2seq_fixture(const char *name)
+{
+	char		path[512];
+	Fixture		fx;
+	RnnShape   *s = &fx.shape;
+	size_t		np,
+				nout;
+	float	   *xt,
+			   *y,
+			   *dy,
+			   *g;
+	RnnWork    *w;
+	double		d;
+
+	snprintf(path, sizeof(path), "%s/%s.txt", FIXTURE_DIR, name);
+	if (!load_fixture(path, &fx) || !s->seq2seq)
+	{
+		report(0, "fixture %s loads", name);
+		return;
+	}
+	np = rnn_param_count(s);
+	report(np == fx.n_params, "fixture %s: parameter count %zu matches PyTorch %zu", name, np, fx.n_params);
+	if (np != fx.n_params)
+	{
+		free_fixture(&fx);
+		return;
+	}
+	nout = (size_t) fx.batch * s->output_size;
+	xt = to_time_major(fx.x, fx.batch, fx.seq_len, 1);
+	y = calloc(nout, sizeof(float));
+	dy = calloc(nout, sizeof(float));
+	g = calloc(np, sizeof(float));
+	w = rnn_work_create(s, fx.seq_len, fx.batch, &test_allocator);
+	rnn_forward_train(y, xt, fx.target, fx.params, s, fx.seq_len, fx.batch, w);
+	d = maxdiff(y, fx.out, nout, 1e-5, 1e-4);
+	report(d <= 1, "fixture %s: teacher-forced outputs equal PyTorch (scaled diff %.3f)", name, d);
+	report(fabs(rnn_loss(dy, y, fx.target, nout, RNN_LOSS_MSE, 0) - fx.loss) <= 1e-5 + 1e-4 * fabs(fx.loss),
+		   "fixture %s: MSE loss equals PyTorch", name);
+	rnn_backward(g, dy, xt, fx.params, s, fx.seq_len, fx.batch, w);
+	d = maxdiff(g, fx.grads, np, 1e-5, 1e-3);
+	report(d <= 1, "fixture %s: gradients of encoder, decoder and head equal PyTorch (scaled diff %.3f)", name, d);
+	rnn_forward(y, xt, fx.params, s, fx.seq_len, fx.batch, w);
+	d = maxdiff(y, fx.out_infer, nout, 1e-5, 1e-4);
+	report(d <= 1, "fixture %s: autoregressive forecasts equal PyTorch (scaled diff %.3f)", name, d);
+	rnn_sgd_step(fx.params, g, np, fx.lr);
+	d = maxdiff(fx.params, fx.sgd1, np, 1e-6, 1e-5);
+	report(d <= 1, "fixture %s: one SGD step equals torch.optim.SGD (scaled diff %.3f)", name, d);
+	rnn_work_free(w, &test_allocator);
+	free(xt);
+	free(y);
+	free(dy);
+	free(g);
+	free_fixture(&fx);
+}
+
 /* ---------- GEMM ---------- */
 
 static void
@@ -432,7 +495,7 @@ test_series(void)
 static void
 make_model(RnnModel *m, int cell)
 {
-	RnnShape	s = {cell, 1, 5, 2, 1, 3};
+	RnnShape	s = {cell, 1, 5, 2, 1, 3, 0};
 
 	memset(m, 0, sizeof(*m));
 	m->shape = s;
@@ -583,7 +646,7 @@ static void
 test_training(void)
 {
 	RnnTrainSpec spec;
-	RnnShape	s = {RNN_CELL_GRU, 1, 8, 1, 0, 1};
+	RnnShape	s = {RNN_CELL_GRU, 1, 8, 1, 0, 1, 0};
 	size_t		n = 120;
 	rnn_real	series[120];
 	size_t		np = rnn_param_count(&s);
@@ -643,7 +706,7 @@ test_training(void)
 		double		hist[12],
 					f3[3],
 					f1[1];
-		RnnShape	s3 = {RNN_CELL_LSTM, 1, 6, 1, 0, 1};
+		RnnShape	s3 = {RNN_CELL_LSTM, 1, 6, 1, 0, 1, 0};
 
 		make_model(&m, RNN_CELL_LSTM);
 		free(m.params);
@@ -688,6 +751,14 @@ main(void)
 				snprintf(name, sizeof(name), "%s_l%d_b%d", cells[c], l, b);
 				check_fixture(name);
 			}
+	for (int c = 0; c < 4; c++)
+		for (int l = 1; l <= 2; l++)
+		{
+			char		name[64];
+
+			snprintf(name, sizeof(name), "seq2seq_%s_l%d", cells[c], l);
+			check_seq2seq_fixture(name);
+		}
 	/* the same through the naive kernel */
 	rnn_blas_use_naive(true);
 	check_fixture("lstm_l2_b1");

@@ -41,11 +41,16 @@ finish(const char *suite)
 	return tests_failed == 0 ? 0 : 1;
 }
 
+/* like palloc: uninitialised, here filled with junk so a read before a write shows */
 static void *
 test_alloc(void *ctx, size_t size)
 {
+	void	   *p = malloc(size);
+
 	(void) ctx;
-	return calloc(1, size);
+	if (p)
+		memset(p, 0xA5, size);
+	return p;
 }
 
 static void

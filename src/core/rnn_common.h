@@ -57,10 +57,16 @@ typedef enum RnnStatus
 	RNN_ERR_NONFINITE			/* infinity in the data */
 } RnnStatus;
 
-/* Memory provider: palloc in a context in the server, malloc in tests. */
+/*
+ * Memory provider: palloc in a context in the server, malloc in tests.  The
+ * memory is uninitialised (zeroing a large activation block would take
+ * seconds that no interrupt check can cut short); the core writes
+ * everything before reading it, and the tests fill fresh memory with junk
+ * to prove it.
+ */
 typedef struct RnnAlloc
 {
-	void	   *(*alloc) (void *ctx, size_t size);	/* zeroed memory or NULL */
+	void	   *(*alloc) (void *ctx, size_t size);	/* uninitialised memory or NULL */
 	void		(*release) (void *ctx, void *ptr);
 	void	   *ctx;
 } RnnAlloc;

@@ -323,8 +323,9 @@ rnn_model_validate(const RnnModel *m, const char **why)
 		*why = "Its time axis is invalid.";
 		return RNN_ERR_CORRUPT;
 	}
-	if (m->strategy < RNN_STRATEGY_AUTO || m->strategy > RNN_STRATEGY_DIRECT ||
-		(m->strategy == RNN_STRATEGY_RECURSIVE && m->shape.output_size != 1))
+	if (m->strategy < RNN_STRATEGY_AUTO || m->strategy > RNN_STRATEGY_SEQ2SEQ ||
+		(m->strategy == RNN_STRATEGY_RECURSIVE && m->shape.output_size != 1) ||
+		(m->strategy == RNN_STRATEGY_SEQ2SEQ) != (m->shape.seq2seq == 1))
 	{
 		*why = "Its multi-step strategy is invalid.";
 		return RNN_ERR_CORRUPT;
@@ -422,6 +423,7 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 		*why = "Reserved header bytes are not zero.";
 		return RNN_ERR_CORRUPT;
 	}
+	m->shape.seq2seq = m->strategy == RNN_STRATEGY_SEQ2SEQ ? 1 : 0;
 	reserved = get_u8(&r);
 	reserved |= get_u8(&r);
 	if (reserved != 0)

@@ -49,7 +49,8 @@ typedef enum RnnStrategy
 {
 	RNN_STRATEGY_AUTO = 0,		/* format 1: direct within the output size, recursive beyond */
 	RNN_STRATEGY_RECURSIVE = 1, /* one output, fed back */
-	RNN_STRATEGY_DIRECT = 2		/* horizon outputs at once */
+	RNN_STRATEGY_DIRECT = 2,	/* horizon outputs at once */
+	RNN_STRATEGY_SEQ2SEQ = 3	/* encoder-decoder (shape.seq2seq) */
 } RnnStrategy;
 
 typedef struct RnnModel

@@ -47,6 +47,16 @@
 
 void		(*rnn_step_hook) (void) = NULL;
 
+/* A stack of recurrent layers: the encoder, or the seq2seq decoder. */
+typedef struct Stack
+{
+	int			cell;
+	int			input_size;
+	int			hidden_size;
+	int			num_layers;
+	int			D;				/* directions */
+} Stack;
+
 struct RnnWork
 {
 	int			max_T;
@@ -64,6 +74,16 @@ struct RnnWork
 	rnn_real   *dh_next;		/* (B, H) */
 	rnn_real   *dc;				/* (B, H) */
 	void	   *block;
+
+	/* seq2seq only */
+	struct RnnWork *dec;		/* the decoder's activations, T = output_size */
+	rnn_real   *xd;				/* (O, B) decoder inputs */
+	rnn_real   *yflat;			/* (O, B) outputs, then their gradients */
+	rnn_real   *hs[RNN_MAX_LAYERS]; /* (B, H) decoder states while decoding */
+	rnn_real   *cs[RNN_MAX_LAYERS];
+	rnn_real   *dhs[RNN_MAX_LAYERS];	/* (B, H) gradients of the encoder's final states */
+	rnn_real   *dcs[RNN_MAX_LAYERS];
+	void	   *s2s_block;
 };
 
 int
@@ -124,110 +144,164 @@ rnn_shape_check(const RnnShape *s)
 	if (s->input_size > RNN_MAX_INPUT_SIZE || s->hidden_size > RNN_MAX_HIDDEN_SIZE ||
 		s->num_layers > RNN_MAX_LAYERS || s->output_size > RNN_MAX_OUTPUT_SIZE)
 		return RNN_ERR_LIMIT;
+	/* the decoder starts from the encoder's states and feeds back one value */
+	if (s->seq2seq != 0 && (s->seq2seq != 1 || s->bidirectional || s->input_size != 1))
+		return RNN_ERR_ARGUMENT;
 	/* all dimensions are bounded, so this count cannot overflow size_t */
 	if (rnn_param_count(s) > RNN_MAX_PARAMS)
 		return RNN_ERR_LIMIT;
 	return RNN_OK;
 }
 
-int
-rnn_tensor_table(const RnnShape *s, RnnTensorInfo *out)
+/* The encoder (rnn.*) or, for seq2seq, the decoder (decoder.*) stack. */
+static Stack
+stack_of(const RnnShape *s, bool decoder)
 {
-	int			G = rnn_gate_count(s->cell);
-	int			H = s->hidden_size;
-	int			D = s->bidirectional ? 2 : 1;
-	size_t		off = 0;
-	int			n = 0;
+	Stack		k;
 
-	for (int l = 0; l < s->num_layers; l++)
-	{
-		int			Il = l == 0 ? s->input_size : D * H;
-
-		for (int d = 0; d < D; d++)
-		{
-			const char *sfx = d ? "_reverse" : "";
-
-			snprintf(out[n].name, sizeof(out[n].name), "rnn.weight_ih_l%d%s", l, sfx);
-			out[n].offset = off;
-			out[n].rows = G * H;
-			out[n].cols = Il;
-			off += (size_t) G * H * Il;
-			n++;
-			snprintf(out[n].name, sizeof(out[n].name), "rnn.weight_hh_l%d%s", l, sfx);
-			out[n].offset = off;
-			out[n].rows = G * H;
-			out[n].cols = H;
-			off += (size_t) G * H * H;
-			n++;
-			snprintf(out[n].name, sizeof(out[n].name), "rnn.bias_ih_l%d%s", l, sfx);
-			out[n].offset = off;
-			out[n].rows = G * H;
-			out[n].cols = 0;
-			off += (size_t) G * H;
-			n++;
-			snprintf(out[n].name, sizeof(out[n].name), "rnn.bias_hh_l%d%s", l, sfx);
-			out[n].offset = off;
-			out[n].rows = G * H;
-			out[n].cols = 0;
-			off += (size_t) G * H;
-			n++;
-		}
-	}
-	snprintf(out[n].name, sizeof(out[n].name), "fc.weight");
-	out[n].offset = off;
-	out[n].rows = s->output_size;
-	out[n].cols = D * H;
-	off += (size_t) s->output_size * D * H;
-	n++;
-	snprintf(out[n].name, sizeof(out[n].name), "fc.bias");
-	out[n].offset = off;
-	out[n].rows = s->output_size;
-	out[n].cols = 0;
-	n++;
-	return n;
+	k.cell = s->cell;
+	k.input_size = decoder ? 1 : s->input_size;
+	k.hidden_size = s->hidden_size;
+	k.num_layers = s->num_layers;
+	k.D = !decoder && s->bidirectional ? 2 : 1;
+	return k;
 }
 
-/* Offset of weight_ih of (layer l, direction d); the other three follow it. */
+/* Offset of weight_ih of (layer l, direction d) in a stack; the other three follow it. */
 static size_t
-layer_offset(const RnnShape *s, int l, int d)
+stack_offset(const Stack *k, int l, int d)
 {
-	size_t		G = rnn_gate_count(s->cell);
-	size_t		H = s->hidden_size;
-	size_t		D = s->bidirectional ? 2 : 1;
+	size_t		G = rnn_gate_count(k->cell);
+	size_t		H = k->hidden_size;
+	size_t		D = k->D;
 	size_t		off = 0;
 
-	for (int k = 0; k < l; k++)
+	for (int i = 0; i < l; i++)
 	{
-		size_t		Ik = k == 0 ? (size_t) s->input_size : D * H;
+		size_t		Ii = i == 0 ? (size_t) k->input_size : D * H;
 
-		off += D * (G * H * Ik + G * H * H + 2 * G * H);
+		off += D * (G * H * Ii + G * H * H + 2 * G * H);
 	}
 	{
-		size_t		Il = l == 0 ? (size_t) s->input_size : D * H;
+		size_t		Il = l == 0 ? (size_t) k->input_size : D * H;
 
 		off += d * (G * H * Il + G * H * H + 2 * G * H);
 	}
 	return off;
 }
 
+static size_t
+stack_size(const Stack *k)
+{
+	return stack_offset(k, k->num_layers, 0);
+}
+
+/* Where fc.weight starts: after the encoder and, for seq2seq, the decoder. */
+static size_t
+fc_offset(const RnnShape *s)
+{
+	Stack		enc = stack_of(s, false);
+	Stack		dec = stack_of(s, true);
+
+	return stack_size(&enc) + (s->seq2seq ? stack_size(&dec) : 0);
+}
+
+/* fc maps the last output (D*H) to O values, or each decoder output (H) to one. */
+static void
+fc_dims(const RnnShape *s, int *rows, int *cols)
+{
+	*rows = s->seq2seq ? 1 : s->output_size;
+	*cols = s->seq2seq ? s->hidden_size : (s->bidirectional ? 2 : 1) * s->hidden_size;
+}
+
+static int
+stack_tensor_table(const Stack *k, const char *prefix, size_t base, RnnTensorInfo *out)
+{
+	int			G = rnn_gate_count(k->cell);
+	int			H = k->hidden_size;
+	int			n = 0;
+
+	for (int l = 0; l < k->num_layers; l++)
+	{
+		for (int d = 0; d < k->D; d++)
+		{
+			const char *sfx = d ? "_reverse" : "";
+			size_t		off = base + stack_offset(k, l, d);
+			int			Il = l == 0 ? k->input_size : k->D * H;
+			struct
+			{
+				const char *what;
+				int			rows,
+							cols;
+			}			t[4] = {
+				{"weight_ih", G * H, Il}, {"weight_hh", G * H, H},
+				{"bias_ih", G * H, 0}, {"bias_hh", G * H, 0}
+			};
+
+			for (int i = 0; i < 4; i++)
+			{
+				snprintf(out[n].name, sizeof(out[n].name), "%s.%s_l%d%s", prefix, t[i].what, l, sfx);
+				out[n].offset = off;
+				out[n].rows = t[i].rows;
+				out[n].cols = t[i].cols;
+				off += (size_t) t[i].rows * (t[i].cols ? t[i].cols : 1);
+				n++;
+			}
+		}
+	}
+	return n;
+}
+
+int
+rnn_tensor_table(const RnnShape *s, RnnTensorInfo *out)
+{
+	Stack		enc = stack_of(s, false);
+	Stack		dec = stack_of(s, true);
+	size_t		off = fc_offset(s);
+	int			rows,
+				cols;
+	int			n;
+
+	n = stack_tensor_table(&enc, "rnn", 0, out);
+	if (s->seq2seq)
+		n += stack_tensor_table(&dec, "decoder", stack_size(&enc), out + n);
+	fc_dims(s, &rows, &cols);
+	snprintf(out[n].name, sizeof(out[n].name), "fc.weight");
+	out[n].offset = off;
+	out[n].rows = rows;
+	out[n].cols = cols;
+	n++;
+	snprintf(out[n].name, sizeof(out[n].name), "fc.bias");
+	out[n].offset = off + (size_t) rows * cols;
+	out[n].rows = rows;
+	out[n].cols = 0;
+	n++;
+	return n;
+}
+
 size_t
 rnn_param_count(const RnnShape *s)
 {
-	size_t		D = s->bidirectional ? 2 : 1;
+	int			rows,
+				cols;
 
-	return layer_offset(s, s->num_layers, 0) +
-		(size_t) s->output_size * D * s->hidden_size + s->output_size;
+	fc_dims(s, &rows, &cols);
+	return fc_offset(s) + (size_t) rows * cols + rows;
 }
 
 void
 rnn_init_params(rnn_real *params, const RnnShape *s, uint64_t seed)
 {
 	RnnRng		rng;
-	size_t		n_rnn = layer_offset(s, s->num_layers, 0);
+	size_t		n_rnn = fc_offset(s);
 	size_t		n = rnn_param_count(s);
+	int			rows,
+				cols;
 	double		k_rnn = 1.0 / sqrt((double) s->hidden_size);
-	double		k_fc = 1.0 / sqrt((double) (s->bidirectional ? 2 : 1) * s->hidden_size);
+	double		k_fc;
 
+	fc_dims(s, &rows, &cols);
+	k_fc = 1.0 / sqrt((double) cols);
 	rnn_rng_seed(&rng, seed);
 	/* nn.RNNBase.reset_parameters: every tensor uniform(-1/sqrt(H), 1/sqrt(H)) */
 	for (size_t i = 0; i < n_rnn; i++)
@@ -237,14 +311,14 @@ rnn_init_params(rnn_real *params, const RnnShape *s, uint64_t seed)
 		params[i] = (rnn_real) rnn_rng_uniform(&rng, -k_fc, k_fc);
 }
 
-/* Elements of the activation block for (max_T, max_B). */
+/* Elements of one stack's activation block for (max_T, max_B). */
 static size_t
-work_elements(const RnnShape *s, int max_T, int max_B)
+stack_work_elements(const Stack *k, int max_T, int max_B)
 {
-	size_t		G = rnn_gate_count(s->cell);
-	size_t		H = s->hidden_size;
-	size_t		D = s->bidirectional ? 2 : 1;
-	size_t		L = s->num_layers;
+	size_t		G = rnn_gate_count(k->cell);
+	size_t		H = k->hidden_size;
+	size_t		D = k->D;
+	size_t		L = k->num_layers;
 	size_t		TB = (size_t) max_T * max_B;
 	size_t		nld = L * D;
 
@@ -258,22 +332,36 @@ work_elements(const RnnShape *s, int max_T, int max_B)
 		+ 3 * (size_t) max_B * H;	/* dh, dh_next, dc */
 }
 
+/* seq2seq extras: decoder inputs, outputs and the per-layer state buffers */
+static size_t
+s2s_extra_elements(const RnnShape *s, int max_B)
+{
+	return 2 * (size_t) s->output_size * max_B +
+		4 * (size_t) s->num_layers * max_B * s->hidden_size;
+}
+
 size_t
 rnn_work_bytes(const RnnShape *s, int max_T, int max_B)
 {
-	return work_elements(s, max_T, max_B) * sizeof(rnn_real);
+	Stack		enc = stack_of(s, false);
+	Stack		dec = stack_of(s, true);
+	size_t		n = stack_work_elements(&enc, max_T, max_B);
+
+	if (s->seq2seq)
+		n += stack_work_elements(&dec, s->output_size, max_B) + s2s_extra_elements(s, max_B);
+	return n * sizeof(rnn_real);
 }
 
-RnnWork *
-rnn_work_create(const RnnShape *s, int max_T, int max_B, const RnnAlloc *a)
+static RnnWork *
+stack_work_create(const Stack *k, int max_T, int max_B, const RnnAlloc *a)
 {
-	size_t		G = rnn_gate_count(s->cell);
-	size_t		H = s->hidden_size;
-	size_t		D = s->bidirectional ? 2 : 1;
-	size_t		L = s->num_layers;
+	size_t		G = rnn_gate_count(k->cell);
+	size_t		H = k->hidden_size;
+	size_t		D = k->D;
+	size_t		L = k->num_layers;
 	size_t		TB = (size_t) max_T * max_B;
 	size_t		nld = L * D;
-	size_t		total = work_elements(s, max_T, max_B);
+	size_t		total = stack_work_elements(k, max_T, max_B);
 	size_t		ptrs;
 	rnn_real   *p;
 	RnnWork    *w;
@@ -283,6 +371,7 @@ rnn_work_create(const RnnShape *s, int max_T, int max_B, const RnnAlloc *a)
 	w = rnn_alloc(a, sizeof(RnnWork) + ptrs);
 	if (w == NULL)
 		return NULL;
+	memset(w, 0, sizeof(RnnWork));
 	w->block = rnn_alloc(a, total * sizeof(rnn_real));
 	if (w->block == NULL)
 	{
@@ -326,11 +415,50 @@ rnn_work_create(const RnnShape *s, int max_T, int max_B, const RnnAlloc *a)
 	return w;
 }
 
+RnnWork *
+rnn_work_create(const RnnShape *s, int max_T, int max_B, const RnnAlloc *a)
+{
+	Stack		enc = stack_of(s, false);
+	Stack		dec = stack_of(s, true);
+	RnnWork    *w = stack_work_create(&enc, max_T, max_B, a);
+	rnn_real   *p;
+	size_t		BH = (size_t) max_B * s->hidden_size;
+
+	if (w == NULL || !s->seq2seq)
+		return w;
+	w->dec = stack_work_create(&dec, s->output_size, max_B, a);
+	w->s2s_block = rnn_alloc(a, s2s_extra_elements(s, max_B) * sizeof(rnn_real));
+	if (w->dec == NULL || w->s2s_block == NULL)
+	{
+		rnn_work_free(w, a);
+		return NULL;
+	}
+	p = w->s2s_block;
+	w->xd = p;
+	p += (size_t) s->output_size * max_B;
+	w->yflat = p;
+	p += (size_t) s->output_size * max_B;
+	for (int l = 0; l < s->num_layers; l++)
+	{
+		w->hs[l] = p;
+		p += BH;
+		w->cs[l] = p;
+		p += BH;
+		w->dhs[l] = p;
+		p += BH;
+		w->dcs[l] = p;
+		p += BH;
+	}
+	return w;
+}
+
 void
 rnn_work_free(RnnWork *w, const RnnAlloc *a)
 {
 	if (w == NULL)
 		return;
+	rnn_work_free(w->dec, a);
+	rnn_release(a, w->s2s_block);
 	rnn_release(a, w->block);
 	rnn_release(a, w);
 }
@@ -380,11 +508,13 @@ add_col_sums(rnn_real *acc, const rnn_real *X, size_t M, size_t N)
 /*
  * One direction of one layer, forward.
  * x (T, B, Il) -> out[:, :, d*H:(d+1)*H] with row stride D*H.
+ * h0, c0 (B, H): initial states, or NULL for zeros (PyTorch's default).
  */
 RNN_SIMD_CLONES static void
 layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp,
 				  const rnn_real *x, int Il, const rnn_real *W_ih, const rnn_real *W_hh,
 				  const rnn_real *b_ih, const rnn_real *b_hh,
+				  const rnn_real *h0, const rnn_real *c0,
 				  int cell, int T, int B, int H, int D, int d)
 {
 	int			G = rnn_gate_count(cell);
@@ -412,7 +542,9 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 	{
 		int			t = d ? T - 1 - step : step;
 		int			tp = d ? t + 1 : t - 1; /* previous time index in processing order */
-		const rnn_real *h_prev = step == 0 ? NULL : out + (size_t) tp * B * DH + (size_t) d * H;
+		/* the previous state: the initial one (row stride H) or the last output */
+		int			ldp = step == 0 ? H : DH;
+		const rnn_real *h_prev = step == 0 ? h0 : out + (size_t) tp * B * DH + (size_t) d * H;
 		rnn_real   *g = gates + (size_t) t * B * GH;
 		rnn_real   *h = out + (size_t) t * B * DH + (size_t) d * H;
 
@@ -422,14 +554,14 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 		for (int b = 0; b < B; b++)
 			memcpy(tmp + (size_t) b * GH, b_hh, sizeof(rnn_real) * GH);
 		if (h_prev)
-			rnn_gemm(false, true, B, GH, H, 1, h_prev, DH, W_hh, H, 1, tmp, GH);
+			rnn_gemm(false, true, B, GH, H, 1, h_prev, ldp, W_hh, H, 1, tmp, GH);
 
 		for (int b = 0; b < B; b++)
 		{
 			rnn_real   *restrict gb = g + (size_t) b * GH;
 			const rnn_real *restrict tb = tmp + (size_t) b * GH;
 			rnn_real   *restrict hb = h + (size_t) b * DH;
-			const rnn_real *hpb = h_prev ? h_prev + (size_t) b * DH : NULL;
+			const rnn_real *hpb = h_prev ? h_prev + (size_t) b * ldp : NULL;
 
 			switch (cell)
 			{
@@ -448,7 +580,7 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 				case RNN_CELL_LSTM:
 					{
 						rnn_real   *restrict c = state + (size_t) t * B * H + (size_t) b * H;
-						const rnn_real *cp = step == 0 ? NULL :
+						const rnn_real *cp = step == 0 ? (c0 ? c0 + (size_t) b * H : NULL) :
 							state + (size_t) tp * B * H + (size_t) b * H;
 
 						/* gates i, f, g, o: sigmoid, sigmoid, tanh, sigmoid */
@@ -495,32 +627,145 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 	}
 }
 
+/* The weights of layer l, direction d of stack k starting at p. */
+typedef struct LayerWeights
+{
+	const rnn_real *W_ih,
+			   *W_hh,
+			   *b_ih,
+			   *b_hh;
+	size_t		offset;			/* of W_ih from p */
+	int			Il;
+} LayerWeights;
+
+static LayerWeights
+layer_weights(const Stack *k, const rnn_real *p, int l, int d)
+{
+	LayerWeights lw;
+	int			G = rnn_gate_count(k->cell);
+	int			H = k->hidden_size;
+
+	lw.Il = l == 0 ? k->input_size : k->D * H;
+	lw.offset = stack_offset(k, l, d);
+	lw.W_ih = p + lw.offset;
+	lw.W_hh = lw.W_ih + (size_t) G * H * lw.Il;
+	lw.b_ih = lw.W_hh + (size_t) G * H * H;
+	lw.b_hh = lw.b_ih + (size_t) G * H;
+	return lw;
+}
+
+/*
+ * The layers of stack k (weights at p) over x (T, B, input_size); w->out[l]
+ * holds each layer's outputs.  h0[l], c0[l] (B, H): initial states (NULL:
+ * zeros), only for unidirectional stacks.
+ */
+static void
+stack_forward(RnnWork *w, const Stack *k, const rnn_real *p, const rnn_real *x, int T, int B,
+			  const rnn_real *const *h0, const rnn_real *const *c0)
+{
+	int			D = k->D;
+
+	for (int l = 0; l < k->num_layers; l++)
+	{
+		const rnn_real *xin = l == 0 ? x : w->out[l - 1];
+
+		for (int d = 0; d < D; d++)
+		{
+			LayerWeights lw = layer_weights(k, p, l, d);
+
+			layer_dir_forward(w->out[l], w->gates[l * D + d], w->state[l * D + d], w->tmp,
+							  xin, lw.Il, lw.W_ih, lw.W_hh, lw.b_ih, lw.b_hh,
+							  h0 ? h0[l] : NULL, c0 ? c0[l] : NULL,
+							  k->cell, T, B, k->hidden_size, D, d);
+		}
+	}
+}
+
+/* Final states of a unidirectional stack after T steps: pointers into w. */
+static void
+stack_final_states(const RnnWork *w, const Stack *k, int T, int B,
+				   const rnn_real **h, const rnn_real **c)
+{
+	size_t		H = k->hidden_size;
+
+	for (int l = 0; l < k->num_layers; l++)
+	{
+		h[l] = w->out[l] + (size_t) (T - 1) * B * H;
+		c[l] = k->cell == RNN_CELL_LSTM ? w->state[l] + (size_t) (T - 1) * B * H : NULL;
+	}
+}
+
+/*
+ * seq2seq, y (B, O): run the decoder over inputs xd (O, B), starting from
+ * the encoder's final states; fc on every decoder output.
+ */
+static void
+seq2seq_head(rnn_real *y, RnnWork *w, const RnnShape *s, const rnn_real *params, int B)
+{
+	Stack		dec = stack_of(s, true);
+	int			O = s->output_size;
+	int			H = s->hidden_size;
+	const rnn_real *fc_w = params + fc_offset(s);
+	const rnn_real *last = w->dec->out[dec.num_layers - 1];
+
+	/* yflat (O*B) = decoder outputs (O*B, H) @ fc_w^T + fc_b */
+	rnn_gemm(false, true, O * B, 1, H, 1, last, H, fc_w, H, 0, w->yflat, 1);
+	for (int k = 0; k < O; k++)
+		for (int b = 0; b < B; b++)
+			y[(size_t) b * O + k] = w->yflat[(size_t) k * B + b] + fc_w[H];
+}
+
 void
 rnn_forward(rnn_real *y, const rnn_real *x, const rnn_real *params,
 			const RnnShape *s, int T, int B, RnnWork *w)
 {
-	int			H = s->hidden_size;
-	int			D = s->bidirectional ? 2 : 1;
-	int			G = rnn_gate_count(s->cell);
-	int			DH = D * H;
-	const rnn_real *fc_w = params + layer_offset(s, s->num_layers, 0);
-	const rnn_real *fc_b = fc_w + (size_t) s->output_size * DH;
+	Stack		enc = stack_of(s, false);
+	int			DH = enc.D * s->hidden_size;
+	const rnn_real *fc_w = params + fc_offset(s);
 
-	for (int l = 0; l < s->num_layers; l++)
+	stack_forward(w, &enc, params, x, T, B, NULL, NULL);
+	if (s->seq2seq)
 	{
-		const rnn_real *xin = l == 0 ? x : w->out[l - 1];
-		int			Il = l == 0 ? s->input_size : DH;
+		/* decode one step at a time, each output the next input */
+		Stack		dec = stack_of(s, true);
+		const rnn_real *decp = params + stack_size(&enc);
+		const rnn_real *h[RNN_MAX_LAYERS],
+				   *c[RNN_MAX_LAYERS];
+		size_t		BH = (size_t) B * s->hidden_size;
+		int			H = s->hidden_size;
+		int			O = s->output_size;
 
-		for (int d = 0; d < D; d++)
+		stack_final_states(w, &enc, T, B, h, c);
+		for (int l = 0; l < dec.num_layers; l++)
 		{
-			const rnn_real *W_ih = params + layer_offset(s, l, d);
-			const rnn_real *W_hh = W_ih + (size_t) G * H * Il;
-			const rnn_real *b_ih = W_hh + (size_t) G * H * H;
-			const rnn_real *b_hh = b_ih + (size_t) G * H;
-
-			layer_dir_forward(w->out[l], w->gates[l * D + d], w->state[l * D + d], w->tmp,
-							  xin, Il, W_ih, W_hh, b_ih, b_hh, s->cell, T, B, H, D, d);
+			memcpy(w->hs[l], h[l], sizeof(rnn_real) * BH);
+			if (c[l])
+				memcpy(w->cs[l], c[l], sizeof(rnn_real) * BH);
 		}
+		for (int b = 0; b < B; b++)
+			w->xd[b] = x[((size_t) (T - 1) * B + b) * s->input_size];
+		for (int k = 0; k < O; k++)
+		{
+			const rnn_real *last;
+
+			stack_forward(w->dec, &dec, decp, w->xd, 1, B,
+						  (const rnn_real *const *) w->hs,
+						  s->cell == RNN_CELL_LSTM ? (const rnn_real *const *) w->cs : NULL);
+			for (int l = 0; l < dec.num_layers; l++)
+			{
+				memcpy(w->hs[l], w->dec->out[l], sizeof(rnn_real) * BH);
+				if (s->cell == RNN_CELL_LSTM)
+					memcpy(w->cs[l], w->dec->state[l], sizeof(rnn_real) * BH);
+			}
+			last = w->dec->out[dec.num_layers - 1];
+			rnn_gemm(false, true, B, 1, H, 1, last, H, fc_w, H, 0, w->yflat, 1);
+			for (int b = 0; b < B; b++)
+			{
+				y[(size_t) b * O + k] = w->yflat[b] + fc_w[H];
+				w->xd[b] = y[(size_t) b * O + k];
+			}
+		}
+		return;
 	}
 
 	/* y (B, O) = out[T-1] (B, DH) @ fc_w^T + fc_b */
@@ -528,20 +773,54 @@ rnn_forward(rnn_real *y, const rnn_real *x, const rnn_real *params,
 		const rnn_real *last = w->out[s->num_layers - 1] + (size_t) (T - 1) * B * DH;
 
 		rnn_gemm(false, true, B, s->output_size, DH, 1, last, DH, fc_w, DH, 0, y, s->output_size);
-		add_bias_rows(y, fc_b, B, s->output_size);
+		add_bias_rows(y, fc_w + (size_t) s->output_size * DH, B, s->output_size);
 	}
+}
+
+void
+rnn_forward_train(rnn_real *y, const rnn_real *x, const rnn_real *target,
+				  const rnn_real *params, const RnnShape *s, int T, int B, RnnWork *w)
+{
+	Stack		enc = stack_of(s, false);
+	Stack		dec;
+	const rnn_real *h[RNN_MAX_LAYERS],
+			   *c[RNN_MAX_LAYERS];
+	int			O = s->output_size;
+
+	if (!s->seq2seq)
+	{
+		rnn_forward(y, x, params, s, T, B, w);
+		return;
+	}
+	/* teacher forcing: decoder inputs are the last input, then the targets */
+	dec = stack_of(s, true);
+	stack_forward(w, &enc, params, x, T, B, NULL, NULL);
+	stack_final_states(w, &enc, T, B, h, c);
+	for (int b = 0; b < B; b++)
+		w->xd[b] = x[((size_t) (T - 1) * B + b) * s->input_size];
+	for (int k = 1; k < O; k++)
+		for (int b = 0; b < B; b++)
+			w->xd[(size_t) k * B + b] = target[(size_t) b * O + k - 1];
+	stack_forward(w->dec, &dec, params + stack_size(&enc), w->xd, O, B, h,
+				  s->cell == RNN_CELL_LSTM ? c : NULL);
+	seq2seq_head(y, w, s, params, B);
 }
 
 /*
  * One direction of one layer, backward through time.
  * dout (T, B, D*H): gradient reaching this direction's outputs (column d*H).
  * Accumulates into dW_ih.. and, when dx is not NULL, dx (T, B, Il) +=.
+ * dhT, dcT (B, H), or NULL: gradient reaching the final states (seq2seq).
+ * h0, c0: the initial states of the forward pass; dh0, dc0 (B, H), when not
+ * NULL, receive the gradient of the initial states.
  */
 RNN_SIMD_CLONES static void
 layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *db_hh,
 				   rnn_real *dx, RnnWork *w, const rnn_real *dout,
 				   const rnn_real *out, const rnn_real *gates, const rnn_real *state,
 				   const rnn_real *x, int Il, const rnn_real *W_ih, const rnn_real *W_hh,
+				   const rnn_real *h0, const rnn_real *c0, const rnn_real *dhT, const rnn_real *dcT,
+				   rnn_real *dh0, rnn_real *dc0,
 				   int cell, int T, int B, int H, int D, int d)
 {
 	int			G = rnn_gate_count(cell);
@@ -554,15 +833,22 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 	rnn_real   *dh_next = w->dh_next;
 	rnn_real   *dc = w->dc;
 
-	memset(dh, 0, sizeof(rnn_real) * B * H);
-	memset(dc, 0, sizeof(rnn_real) * B * H);
+	if (dhT)
+		memcpy(dh, dhT, sizeof(rnn_real) * B * H);
+	else
+		memset(dh, 0, sizeof(rnn_real) * B * H);
+	if (dcT)
+		memcpy(dc, dcT, sizeof(rnn_real) * B * H);
+	else
+		memset(dc, 0, sizeof(rnn_real) * B * H);
 
 	/* walk the steps in reverse processing order */
 	for (int step = T - 1; step >= 0; step--)
 	{
 		int			t = d ? T - 1 - step : step;
 		int			tp = d ? t + 1 : t - 1;
-		const rnn_real *h_prev = step == 0 ? NULL : out + (size_t) tp * B * DH + (size_t) d * H;
+		int			ldp = step == 0 ? H : DH;
+		const rnn_real *h_prev = step == 0 ? h0 : out + (size_t) tp * B * DH + (size_t) d * H;
 
 		if (rnn_step_hook)
 			rnn_step_hook();
@@ -577,7 +863,7 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 			const rnn_real *gb = gates + (size_t) t * B * GH + (size_t) b * GH;
 			rnn_real   *dgib = dgi + (size_t) t * B * GH + (size_t) b * GH;
 			rnn_real   *dghb = dgh + (size_t) t * B * GH + (size_t) b * GH;
-			const rnn_real *hpb = h_prev ? h_prev + (size_t) b * DH : NULL;
+			const rnn_real *hpb = h_prev ? h_prev + (size_t) b * ldp : NULL;
 
 			for (int j = 0; j < H; j++)
 				dhb[j] += doutb[j];
@@ -597,7 +883,7 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 				case RNN_CELL_LSTM:
 					{
 						const rnn_real *c = state + (size_t) t * B * H + (size_t) b * H;
-						const rnn_real *cp = step == 0 ? NULL :
+						const rnn_real *cp = step == 0 ? (c0 ? c0 + (size_t) b * H : NULL) :
 							state + (size_t) tp * B * H + (size_t) b * H;
 
 						for (int j = 0; j < H; j++)
@@ -674,6 +960,11 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 			dh_next = swap;
 		}
 	}
+	/* after the first step: the gradient of the initial states */
+	if (dh0)
+		memcpy(dh0, dh, sizeof(rnn_real) * B * H);
+	if (dc0)
+		memcpy(dc0, dc, sizeof(rnn_real) * B * H);
 
 	/* dW_ih (GH, Il) += dgi^T (GH, TB) @ x (TB, Il); db_ih += sum dgi */
 	{
@@ -712,54 +1003,55 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 					 hp_rows + (size_t) t0 * B * DH, DH, 1, dW_hh, H);
 		}
 	}
+	/* the first step's recurrent input was the initial state */
+	if (h0)
+		rnn_gemm(true, false, GH, H, B, 1, dgh + (size_t) (d ? T - 1 : 0) * B * GH, GH,
+				 h0, H, 1, dW_hh, H);
 	add_col_sums(db_hh, dgh, TB, GH);
 }
 
-void
-rnn_backward(rnn_real *grads, const rnn_real *dy, const rnn_real *x,
-			 const rnn_real *params, const RnnShape *s, int T, int B, RnnWork *w)
+/*
+ * Backward through stack k (weights p, gradients g), given the gradient of
+ * its top layer's outputs in w->dout_a (clobbered).  h0/c0: the initial
+ * states of the forward pass; dhT/dcT: gradients reaching the final states;
+ * dh0/dc0: receive the gradients of the initial states (all per layer, may
+ * be NULL).
+ */
+static void
+stack_backward(rnn_real *g, RnnWork *w, const Stack *k, const rnn_real *p,
+			   const rnn_real *x, int T, int B,
+			   const rnn_real *const *h0, const rnn_real *const *c0,
+			   rnn_real *const *dhT, rnn_real *const *dcT,
+			   rnn_real *const *dh0, rnn_real *const *dc0)
 {
-	int			H = s->hidden_size;
-	int			D = s->bidirectional ? 2 : 1;
-	int			G = rnn_gate_count(s->cell);
-	int			DH = D * H;
-	int			O = s->output_size;
-	size_t		fc_off = layer_offset(s, s->num_layers, 0);
-	const rnn_real *fc_w = params + fc_off;
-	rnn_real   *dfc_w = grads + fc_off;
-	rnn_real   *dfc_b = dfc_w + (size_t) O * DH;
+	int			D = k->D;
+	int			DH = D * k->hidden_size;
 	size_t		TB = (size_t) T * B;
-	const rnn_real *last = w->out[s->num_layers - 1] + (size_t) (T - 1) * B * DH;
 	rnn_real   *dout = w->dout_a;
 	rnn_real   *dx = w->dout_b;
 
-	/* y = last @ fc_w^T + fc_b */
-	rnn_gemm(true, false, O, DH, B, 1, dy, O, last, DH, 1, dfc_w, DH);
-	add_col_sums(dfc_b, dy, B, O);
-	memset(dout, 0, sizeof(rnn_real) * TB * DH);
-	rnn_gemm(false, false, B, DH, O, 1, dy, O, fc_w, DH, 0,
-			 dout + (size_t) (T - 1) * B * DH, DH);
-
-	for (int l = s->num_layers - 1; l >= 0; l--)
+	for (int l = k->num_layers - 1; l >= 0; l--)
 	{
 		const rnn_real *xin = l == 0 ? x : w->out[l - 1];
-		int			Il = l == 0 ? s->input_size : DH;
+		int			Il = l == 0 ? k->input_size : DH;
 
 		if (l > 0)
 			memset(dx, 0, sizeof(rnn_real) * TB * Il);
 		for (int d = 0; d < D; d++)
 		{
-			size_t		off = layer_offset(s, l, d);
-			const rnn_real *W_ih = params + off;
-			const rnn_real *W_hh = W_ih + (size_t) G * H * Il;
-			rnn_real   *dW_ih = grads + off;
-			rnn_real   *dW_hh = dW_ih + (size_t) G * H * Il;
-			rnn_real   *db_ih = dW_hh + (size_t) G * H * H;
-			rnn_real   *db_hh = db_ih + (size_t) G * H;
+			LayerWeights lw = layer_weights(k, p, l, d);
+			rnn_real   *dW_ih = g + lw.offset;
+			rnn_real   *dW_hh = dW_ih + (size_t) rnn_gate_count(k->cell) * k->hidden_size * Il;
+			rnn_real   *db_ih = dW_hh + (size_t) rnn_gate_count(k->cell) * k->hidden_size * k->hidden_size;
+			rnn_real   *db_hh = db_ih + (size_t) rnn_gate_count(k->cell) * k->hidden_size;
 
 			layer_dir_backward(dW_ih, dW_hh, db_ih, db_hh, l > 0 ? dx : NULL, w, dout,
 							   w->out[l], w->gates[l * D + d], w->state[l * D + d],
-							   xin, Il, W_ih, W_hh, s->cell, T, B, H, D, d);
+							   xin, Il, lw.W_ih, lw.W_hh,
+							   h0 ? h0[l] : NULL, c0 ? c0[l] : NULL,
+							   dhT ? dhT[l] : NULL, dcT ? dcT[l] : NULL,
+							   dh0 ? dh0[l] : NULL, dc0 ? dc0[l] : NULL,
+							   k->cell, T, B, k->hidden_size, D, d);
 		}
 		{
 			rnn_real   *swap = dout;
@@ -768,4 +1060,55 @@ rnn_backward(rnn_real *grads, const rnn_real *dy, const rnn_real *x,
 			dx = swap;
 		}
 	}
+}
+
+void
+rnn_backward(rnn_real *grads, const rnn_real *dy, const rnn_real *x,
+			 const rnn_real *params, const RnnShape *s, int T, int B, RnnWork *w)
+{
+	Stack		enc = stack_of(s, false);
+	int			H = s->hidden_size;
+	int			DH = enc.D * H;
+	int			O = s->output_size;
+	size_t		fco = fc_offset(s);
+	const rnn_real *fc_w = params + fco;
+	rnn_real   *dfc_w = grads + fco;
+	size_t		TB = (size_t) T * B;
+
+	if (s->seq2seq)
+	{
+		Stack		dec = stack_of(s, true);
+		const rnn_real *h[RNN_MAX_LAYERS],
+				   *c[RNN_MAX_LAYERS];
+		const rnn_real *last = w->dec->out[dec.num_layers - 1];
+		bool		lstm = s->cell == RNN_CELL_LSTM;
+
+		/* y[b, k] = dec_out[k, b] . fc_w + fc_b */
+		for (int k = 0; k < O; k++)
+			for (int b = 0; b < B; b++)
+				w->yflat[(size_t) k * B + b] = dy[(size_t) b * O + k];
+		rnn_gemm(true, false, 1, H, O * B, 1, w->yflat, 1, last, H, 1, dfc_w, H);
+		add_col_sums(dfc_w + H, w->yflat, (size_t) O * B, 1);
+		rnn_gemm(false, false, O * B, H, 1, 1, w->yflat, 1, fc_w, H, 0, w->dec->dout_a, H);
+		/* decoder, then the encoder from the gradient of its final states */
+		stack_final_states(w, &enc, T, B, h, c);
+		stack_backward(grads + stack_size(&enc), w->dec, &dec, params + stack_size(&enc),
+					   w->xd, O, B, h, lstm ? c : NULL, NULL, NULL, w->dhs, lstm ? w->dcs : NULL);
+		memset(w->dout_a, 0, sizeof(rnn_real) * TB * H);
+		stack_backward(grads, w, &enc, params, x, T, B, NULL, NULL,
+					   w->dhs, lstm ? w->dcs : NULL, NULL, NULL);
+		return;
+	}
+
+	/* y = last @ fc_w^T + fc_b */
+	{
+		const rnn_real *last = w->out[s->num_layers - 1] + (size_t) (T - 1) * B * DH;
+
+		rnn_gemm(true, false, O, DH, B, 1, dy, O, last, DH, 1, dfc_w, DH);
+		add_col_sums(dfc_w + (size_t) O * DH, dy, B, O);
+		memset(w->dout_a, 0, sizeof(rnn_real) * TB * DH);
+		rnn_gemm(false, false, B, DH, O, 1, dy, O, fc_w, DH, 0,
+				 w->dout_a + (size_t) (T - 1) * B * DH, DH);
+	}
+	stack_backward(grads, w, &enc, params, x, T, B, NULL, NULL, NULL, NULL, NULL, NULL);
 }

@@ -9,6 +9,13 @@
  *	 rnn.bias_ih_l{l} (G*H), rnn.bias_hh_l{l} (G*H)
  * then fc.weight (O, D*H), fc.bias (O).  G is 1 (RNN), 4 (LSTM: i,f,g,o) or
  * 3 (GRU: r,z,n); D is 2 when bidirectional; I_0 = input_size, I_l = D*H.
+ *
+ * seq2seq (unidirectional, input_size 1): the stack above is the encoder; a
+ * decoder stack of the same cell and sizes with input size 1
+ * (decoder.weight_ih_l0 ...) starts from the encoder's final states, reads
+ * the last input value and then each previous output, and fc (1, H) maps
+ * every decoder output to one forecast value.  Training feeds the decoder
+ * the targets instead of its outputs (teacher forcing).
  */
 #ifndef RNN_NET_H
 #define RNN_NET_H
@@ -30,7 +37,8 @@ typedef struct RnnShape
 	int			hidden_size;
 	int			num_layers;
 	int			bidirectional;	/* 0 or 1 */
-	int			output_size;	/* outputs of the linear head */
+	int			output_size;	/* outputs of the linear head; forecast steps for seq2seq */
+	int			seq2seq;		/* 1: encoder-decoder (see below) */
 } RnnShape;
 
 /* One named tensor of the flat parameter array. */
@@ -42,7 +50,7 @@ typedef struct RnnTensorInfo
 	int			cols;			/* 0 for a 1-D tensor */
 } RnnTensorInfo;
 
-#define RNN_MAX_TENSORS (RNN_MAX_LAYERS * 2 * 4 + 2)
+#define RNN_MAX_TENSORS (RNN_MAX_LAYERS * 2 * 4 + RNN_MAX_LAYERS * 4 + 2)
 
 int			rnn_gate_count(int cell);
 const char *rnn_cell_name(int cell);
@@ -78,8 +86,16 @@ void		rnn_forward(rnn_real *y, const rnn_real *x, const rnn_real *params,
 						const RnnShape *s, int T, int B, RnnWork *w);
 
 /*
+ * The training forward pass: rnn_forward, except that a seq2seq decoder
+ * reads target (B, O) instead of its own outputs.
+ */
+void		rnn_forward_train(rnn_real *y, const rnn_real *x, const rnn_real *target,
+							  const rnn_real *params, const RnnShape *s, int T, int B,
+							  RnnWork *w);
+
+/*
  * grads += d loss / d params, given dy = d loss / d y (B, O), after an
- * rnn_forward with the same x, params, T and B.
+ * rnn_forward_train with the same x, params, T and B.
  */
 void		rnn_backward(rnn_real *grads, const rnn_real *dy, const rnn_real *x,
 						 const rnn_real *params, const RnnShape *s, int T, int B,

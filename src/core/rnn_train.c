@@ -143,7 +143,7 @@ rnn_train(rnn_real *params, RnnTrainResult *res,
 		(int) n_train : spec->batch_size;
 	if (n_train > (size_t) RNN_MAX_BATCH && spec->batch_size <= 0)
 		return RNN_ERR_LIMIT;
-	Bval = n_val == 0 ? 0 : (n_val < 256 ? (int) n_val : 256);
+	Bval = n_val == 0 ? 0 : (n_val < (size_t) B ? (int) n_val : B);
 
 	res->loss_train = rnn_alloc(a, sizeof(float) * spec->epochs);
 	res->loss_val = rnn_alloc(a, sizeof(float) * spec->epochs);
@@ -203,7 +203,7 @@ rnn_train(rnn_real *params, RnnTrainResult *res,
 			if (hooks && hooks->check)
 				hooks->check(hooks->arg);
 			gather_batch(x, target, series, idx + start, bs, W, O, spec->window_level);
-			rnn_forward(y, x, params, s, W, bs, work);
+			rnn_forward_train(y, x, target, params, s, W, bs, work);
 			loss = rnn_loss(dy, y, target, (size_t) bs * O, spec->loss, spec->quantile);
 			if (!isfinite(loss))
 			{

@@ -7,6 +7,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <math.h>
 #include <time.h>
 
@@ -17,7 +18,7 @@
 static void *
 b_alloc(void *ctx, size_t n)
 {
-	return calloc(1, n);
+	void *p = malloc(n); if (p) memset(p, 0xA5, n); return p;
 }
 
 static void
@@ -44,7 +45,7 @@ main(int argc, char **argv)
 	rnn_rng_seed(&rng, 1);
 	for (size_t i = 0; i < n; i++)
 		series[i] = (float) (sin(2 * M_PI * i / 50.0) + 0.1 * rnn_rng_uniform(&rng, -1, 1));
-	spec.shape = (RnnShape) {RNN_CELL_LSTM, 1, 64, 2, 0, 1};
+	spec.shape = (RnnShape) {RNN_CELL_LSTM, 1, 64, 2, 0, 1, 0};
 	spec.window = 48;
 	spec.epochs = 1;
 	spec.batch_size = 64;
