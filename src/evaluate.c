@@ -176,6 +176,7 @@ rnn_backtest_finalfn(PG_FUNCTION_ARGS)
 	{
 		size_t		origin = series.n - (size_t) (st->folds - f) * h;
 		RnnModel	m;
+		RnnIntervals iv;
 		RnnAxis		fold_axis = axis;
 		double	   *fc;
 		Scores		s;
@@ -188,10 +189,12 @@ rnn_backtest_finalfn(PG_FUNCTION_ARGS)
 		fc = palloc(sizeof(double) * h);
 		rs = rnn_forecast_batch(fc, &m, m.history, 1, m.n_history, (int) h, &rnn_palloc_allocator);
 		rnn_report_status(rs, "rnn_backtest");
+		rnn_report_status(rnn_intervals_prepare(&iv, &m, EVAL_LEVEL, &rnn_palloc_allocator),
+						  "rnn_backtest");
 		memset(&s, 0, sizeof(s));
 		for (size_t k = 0; k < h; k++)
 		{
-			double		hw = rnn_interval_halfwidth(&m, (int) k + 1, EVAL_LEVEL);
+			double		hw = rnn_intervals_halfwidth(&iv, (int) k + 1);
 
 			score_point(&s, series.values[origin + k], fc[k], fc[k] - hw, fc[k] + hw);
 			score_point(&total, series.values[origin + k], fc[k], fc[k] - hw, fc[k] + hw);
@@ -262,6 +265,7 @@ rnn_evaluate_finalfn(PG_FUNCTION_ARGS)
 {
 	EvalState  *es;
 	RnnModel	m;
+	RnnIntervals iv;
 	int		   *steps;
 	int			max_step = 0;
 	double	   *fc;
@@ -294,11 +298,13 @@ rnn_evaluate_finalfn(PG_FUNCTION_ARGS)
 	fc = palloc(sizeof(double) * max_step);
 	rs = rnn_forecast_batch(fc, &m, m.history, 1, m.n_history, max_step, &rnn_palloc_allocator);
 	rnn_report_status(rs, "rnn_evaluate");
+	rnn_report_status(rnn_intervals_prepare(&iv, &m, EVAL_LEVEL, &rnn_palloc_allocator),
+					  "rnn_evaluate");
 	memset(&s, 0, sizeof(s));
 	for (size_t i = 0; i < n; i++)
 	{
 		double		f = fc[steps[i] - 1];
-		double		hw = rnn_interval_halfwidth(&m, steps[i], EVAL_LEVEL);
+		double		hw = rnn_intervals_halfwidth(&iv, steps[i]);
 
 		if (es->rows->isnull[i] || isnan(es->rows->values[i]))
 			continue;			/* nothing to score */

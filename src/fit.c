@@ -364,16 +364,18 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 	m->seed = (uint64_t) cfg->seed;
 	m->naive_scale = rnn_series_naive_mae(values, n, season);
 
-	/* interval calibration on held-out windows (the last ones when few) */
+	/*
+	 * interval calibration on the held-out windows' targets, or on the last
+	 * 30 points when fewer are held out (those include training windows)
+	 */
 	{
 		size_t		n_win = rnn_window_count(n, window, outputs);
 		size_t		n_val = (size_t) floor(cfg->validation_fraction * (double) n_win);
 		size_t		region = n_val + outputs - 1;
-		size_t		minimum = Max(30, n * 3 / 10);
 		RnnStatus	rs;
 
-		if (region < minimum)
-			region = Min(minimum, n - window);
+		if (region < 30)
+			region = Min(30, n - window);
 		rs = rnn_calibrate(m, values, n, n - region,
 						   Max(cfg->horizon, Max(season, 12)), &rnn_palloc_allocator);
 		rnn_report_status(rs, fname);

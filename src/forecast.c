@@ -67,7 +67,7 @@ typedef struct TableCtx
 {
 	RnnModel	m;
 	double	   *fc;
-	double		level;
+	RnnIntervals iv;
 } TableCtx;
 
 /*
@@ -105,7 +105,8 @@ rnn_forecast_table(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("rnn_forecast: the model keeps no history to forecast from"),
 					 errhint("Pass the recent values: rnn_forecast(model, history float8[], horizon).")));
-		ctx->level = level;
+		rnn_report_status(rnn_intervals_prepare(&ctx->iv, &ctx->m, level, &rnn_palloc_allocator),
+						  "rnn_forecast");
 		ctx->fc = forecast_or_error(&ctx->m, ctx->m.history, ctx->m.n_history, horizon);
 		funcctx->max_calls = horizon;
 		funcctx->user_fctx = ctx;
@@ -118,7 +119,7 @@ rnn_forecast_table(PG_FUNCTION_ARGS)
 		int			h = (int) funcctx->call_cntr + 1;
 		Datum		values[5];
 		bool		nulls[5] = {false, false, false, false, false};
-		double		hw = rnn_interval_halfwidth(&ctx->m, h, ctx->level);
+		double		hw = rnn_intervals_halfwidth(&ctx->iv, h);
 
 		values[0] = Int32GetDatum(h);
 		values[1] = rnn_future_timestamptz(&ctx->m, h, &nulls[1]);

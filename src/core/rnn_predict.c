@@ -199,26 +199,122 @@ rnn_calibrate(RnnModel *m, const double *v, size_t n,
 	return RNN_OK;
 }
 
-double
-rnn_interval_halfwidth(const RnnModel *m, int h, double level)
+/*
+ * Per-step scale of the held-out errors: their mean at each step, made
+ * non-decreasing in the step (an error that shrinks with the horizon is an
+ * accident of few samples).  scale has cal_steps entries.
+ */
+static void
+interval_scales(const RnnModel *m, double *scale)
 {
-	int			step;
-	size_t		n = (size_t) m->cal_n;
-	size_t		k;
-	double		q;
+	double		prev = 0;
 
+	for (int s = 0; s < m->cal_steps; s++)
+	{
+		double		sum = 0;
+
+		for (int k = 0; k < m->cal_n; k++)
+			sum += m->cal_err[(size_t) s * m->cal_n + k];
+		sum /= m->cal_n;
+		if (sum < prev)
+			sum = prev;
+		scale[s] = sum > 1e-300 ? sum : 1e-300;
+		prev = scale[s];
+	}
+}
+
+/* How many normalised errors e / scale[step] are <= t. */
+static size_t
+count_below(const RnnModel *m, const double *scale, double t)
+{
+	size_t		c = 0;
+
+	for (int s = 0; s < m->cal_steps; s++)
+		for (int k = 0; k < m->cal_n; k++)
+			c += m->cal_err[(size_t) s * m->cal_n + k] / scale[s] <= t;
+	return c;
+}
+
+RnnStatus
+rnn_intervals_prepare(RnnIntervals *iv, const RnnModel *m, double level, const RnnAlloc *a)
+{
+	size_t		n = (size_t) m->cal_steps * m->cal_n;
+	size_t		k;
+	double		lo = 0,
+				hi = 0;
+
+	iv->steps = 0;
+	iv->q = NAN;
+	iv->scale = NULL;
 	if (m->cal_steps < 1 || m->cal_n < 1)
-		return NAN;
-	step = h <= m->cal_steps ? h : m->cal_steps;
-	/* split conformal: the ceil((n + 1) level)-th smallest error */
+		return RNN_OK;
+	iv->scale = rnn_alloc(a, sizeof(double) * m->cal_steps);
+	if (iv->scale == NULL)
+		return RNN_ERR_ALLOC;
+	interval_scales(m, iv->scale);
+	iv->steps = m->cal_steps;
+
+	/*
+	 * Split conformal on the errors of all steps pooled, each normalised by
+	 * its step's scale: the ceil((n + 1) level)-th smallest.  Found by
+	 * bisection on the value, so no copy of the errors is needed.
+	 */
 	k = (size_t) ceil((double) (n + 1) * level);
 	if (k < 1)
 		k = 1;
 	if (k > n)
 		k = n;
-	q = m->cal_err[(size_t) (step - 1) * n + (k - 1)];
+	for (int s = 0; s < m->cal_steps; s++)
+		for (int j = 0; j < m->cal_n; j++)
+		{
+			double		r = m->cal_err[(size_t) s * m->cal_n + j] / iv->scale[s];
+
+			if (r > hi)
+				hi = r;
+		}
+	for (int it = 0; it < 100 && hi - lo > 1e-9 * (hi > 1 ? hi : 1); it++)
+	{
+		double		mid = 0.5 * (lo + hi);
+
+		if (count_below(m, iv->scale, mid) >= k)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	iv->q = hi;
+	return RNN_OK;
+}
+
+double
+rnn_intervals_halfwidth(const RnnIntervals *iv, int h)
+{
+	double		hw;
+
+	if (iv->steps < 1 || isnan(iv->q))
+		return NAN;
+	hw = iv->q * iv->scale[(h <= iv->steps ? h : iv->steps) - 1];
 	/* beyond the calibrated steps, widen as a random walk would */
-	if (h > m->cal_steps)
-		q *= sqrt((double) h / (double) m->cal_steps);
-	return q;
+	if (h > iv->steps)
+		hw *= sqrt((double) h / (double) iv->steps);
+	return hw;
+}
+
+void
+rnn_intervals_free(RnnIntervals *iv, const RnnAlloc *a)
+{
+	rnn_release(a, iv->scale);
+	iv->scale = NULL;
+}
+
+double
+rnn_interval_halfwidth(const RnnModel *m, int h, double level, const RnnAlloc *a)
+{
+	RnnIntervals iv;
+	double		hw;
+
+	if (rnn_intervals_prepare(&iv, m, level, a) != RNN_OK)
+		return NAN;
+	hw = rnn_intervals_halfwidth(&iv, h);
+	rnn_intervals_free(&iv, a);
+	return hw;
 }

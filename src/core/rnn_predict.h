@@ -27,7 +27,26 @@ RnnStatus	rnn_forecast_batch(double *out, const RnnModel *m, const double *hist,
 RnnStatus	rnn_calibrate(RnnModel *m, const double *v, size_t n,
 						  size_t first_origin, int max_steps, const RnnAlloc *a);
 
-/* Half-width of the level interval at horizon step h (1-based). */
-double		rnn_interval_halfwidth(const RnnModel *m, int h, double level);
+/*
+ * Prediction intervals: forecast +- q * scale(h), where scale(h) is the mean
+ * held-out absolute error at step h (non-decreasing in h) and q the
+ * split-conformal quantile at `level` of all held-out errors, each divided
+ * by its step's scale.  Beyond the calibrated steps the width grows with
+ * sqrt(h / steps).  Prepare once per level, then ask per step.
+ */
+typedef struct RnnIntervals
+{
+	int			steps;			/* 0: the model has no calibration (no intervals) */
+	double		q;
+	double	   *scale;			/* (steps) */
+} RnnIntervals;
+
+RnnStatus	rnn_intervals_prepare(RnnIntervals *iv, const RnnModel *m, double level,
+								  const RnnAlloc *a);
+double		rnn_intervals_halfwidth(const RnnIntervals *iv, int h);	/* NaN without calibration */
+void		rnn_intervals_free(RnnIntervals *iv, const RnnAlloc *a);
+
+/* One half-width (prepares and frees; for single use). */
+double		rnn_interval_halfwidth(const RnnModel *m, int h, double level, const RnnAlloc *a);
 
 #endif							/* RNN_PREDICT_H */
