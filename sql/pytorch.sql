@@ -58,3 +58,17 @@ SELECT rnn_model_from_json(j #- '{state_dict,rnn.bias_hh_l1}') FROM torch_models
 SELECT rnn_model_from_json(jsonb_set(j, '{state_dict,extra}', '[1]')) FROM torch_models WHERE name = 'gru';
 SELECT rnn_model_from_json(jsonb_set(j, '{hidden_size}', '100000')) FROM torch_models WHERE name = 'gru';
 SELECT rnn_model_from_json('[]');
+
+-- a multivariate PyTorch model (input_size 3): 2-D history of T rows x 3 features
+\set mv `cat test/ref/fixtures/forecast_multivariate.json`
+CREATE TABLE mv AS SELECT :'mv'::jsonb AS j;
+SELECT (SELECT max(abs(f - e)) FROM unnest(
+            rnn_forecast(rnn_model_from_json(j - 'history' - 'expected'),
+                         translate(j->>'history', '[]', '{}')::float8[], 2),
+            ARRAY(SELECT jsonb_array_elements_text(j->'expected')::float8)) AS u(f, e)) < 1e-5 AS matches_pytorch,
+       array_length(translate(j->>'history', '[]', '{}')::float8[], 2) AS features
+FROM mv;
+-- beyond its outputs it cannot recurse; a 1-D history does not fit it
+SELECT rnn_forecast(rnn_model_from_json(j - 'history' - 'expected'), translate(j->>'history', '[]', '{}')::float8[], 3) FROM mv;
+SELECT rnn_forecast(rnn_model_from_json(j - 'history' - 'expected'), ARRAY[1, 2, 3]::float8[], 1) FROM mv;
+SELECT rnn_predict(1.0, rnn_model_from_json(j - 'history' - 'expected'), 1) FROM mv;

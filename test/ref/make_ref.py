@@ -238,15 +238,15 @@ def make_case(idx, cell, num_layers, bidir):
 
 
 def make_forecast(fname, seed, cell, hidden_size, num_layers, bidir,
-                  output_size):
+                  output_size, input_size=1):
     torch.manual_seed(seed)
-    model = RNNModel(cell, 1, hidden_size, output_size, num_layers, bidir)
-    history = torch.randn(12)
+    model = RNNModel(cell, input_size, hidden_size, output_size, num_layers, bidir)
+    history = torch.randn(12) if input_size == 1 else torch.randn(12, input_size)
     with torch.no_grad():
-        expected = model(history.reshape(1, 12, 1)).reshape(-1)
+        expected = model(history.reshape(1, 12, input_size)).reshape(-1)
     doc = {
         "cell": cell,
-        "input_size": 1,
+        "input_size": input_size,
         "hidden_size": hidden_size,
         "num_layers": num_layers,
         "bidirectional": bool(bidir),
@@ -276,6 +276,9 @@ def main():
     written.append(make_forecast("forecast_gru.json", 777, "gru", 8, 2, 0, 2))
     written.append(make_forecast("forecast_lstm.json", 778, "lstm", 6, 1, 1, 1))
     written.append(make_forecast("forecast_rnn.json", 779, "rnn_tanh", 4, 2, 0, 3))
+    # multivariate: 12 steps of 3 features, 2 outputs (direct only)
+    written.append(make_forecast("forecast_multivariate.json", 780, "lstm", 5, 2, 0, 2,
+                                 input_size=3))
     for name in written:
         print("wrote", os.path.join("test/ref/fixtures", name))
 
