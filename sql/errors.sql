@@ -66,3 +66,6 @@ SET rnn_forecast.max_parameters = 67108864;
 SET rnn_forecast.max_training_seconds = 0;
 RESET ROLE;
 DROP ROLE rnn_limits_user;
+
+-- a history far outside the model's scale is an error, not an infinite or NaN forecast
+SELECT rnn_forecast(m, ARRAY[1e308, -1e308, 1e308, -1e308, 1e308, -1e308]::float8[], 3) FROM em;

@@ -86,6 +86,12 @@ rnn_report_status(RnnStatus st, const char *what)
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("%s exceeds a limit of rnn_forecast", what)));
 			break;
+		case RNN_ERR_NONFINITE:
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("%s: values are too large for the model", what),
+					 errdetail("After the model's scaling a value exceeds 1e30 in magnitude.")));
+			break;
 		default:
 			elog(ERROR, "unexpected status %d in %s", (int) st, what);
 	}

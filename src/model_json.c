@@ -80,7 +80,8 @@ append_metadata(StringInfo s, const RnnModel *m)
 {
 	appendStringInfo(s, "\"format_version\": %d, \"window\": %d, \"season\": %d, \"members\": %d, "
 					 "\"strategy\": \"%s\", \"naive_scale\": %.17g, ",
-					 RNN_MODEL_VERSION, m->window, m->season, m->members,
+					 m->format_version > 0 ? m->format_version : RNN_MODEL_VERSION,
+					 m->window, m->season, m->members,
 					 rnn_strategy_name(m->strategy),
 					 m->naive_scale);
 	appendStringInfo(s, "\"scaling\": {\"method\": \"%s\", \"mean\": %.17g, \"std\": %.17g}, ",

@@ -10,12 +10,13 @@
 
 #include "rnn_common.h"
 
-/* e^x for float x, |relative error| < 4e-7 on [-87, 88] */
+/* e^x for float x, |relative error| < 4e-7 on [-87, 88]; NaN gives NaN */
 static inline float
 rnn_expf(float x)
 {
 	const float magic = 12582912.0f;	/* 1.5 * 2^23: adding it rounds to an integer */
-	float		n,
+	float		xc,
+				n,
 				r,
 				p;
 	union
@@ -24,10 +25,12 @@ rnn_expf(float x)
 		int32_t		i;
 	}			scale;
 
-	x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
-	n = (x * 1.44269504088896341f + magic) - magic;
+	/* clamp so that n stays in [-126, 127]; NaN fails both tests and becomes -87 */
+	xc = x >= -87.0f ? x : -87.0f;
+	xc = xc <= 88.0f ? xc : 88.0f;
+	n = (xc * 1.44269504088896341f + magic) - magic;
 	/* Cody-Waite: r = x - n ln2 in two parts */
-	r = x - n * 0.693359375f;
+	r = xc - n * 0.693359375f;
 	r = r + n * 2.12194440e-4f;
 	/* e^r on |r| <= ln2/2: Taylor polynomial to degree 7 */
 	p = 1.0f / 5040.0f;
@@ -39,7 +42,7 @@ rnn_expf(float x)
 	p = p * r + 1.0f;
 	p = p * r + 1.0f;
 	scale.i = ((int32_t) n + 127) << 23;
-	return p * scale.f;
+	return x == x ? p * scale.f : x;
 }
 
 static inline float

@@ -424,6 +424,7 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 		return RNN_ERR_CORRUPT;
 	}
 	m->shape.seq2seq = m->strategy == RNN_STRATEGY_SEQ2SEQ ? 1 : 0;
+	m->format_version = version;
 	reserved = get_u8(&r);
 	reserved |= get_u8(&r);
 	if (reserved != 0)

@@ -89,6 +89,8 @@ typedef struct RnnModel
 	int32_t		cal_n;			/* errors per step */
 	float	   *cal_err;		/* (cal_steps, cal_n) absolute errors, ascending per step */
 
+	int32_t		format_version; /* as read (not stored; the writer writes the current one) */
+
 	size_t		n_params;		/* per member */
 	rnn_real   *params;			/* (members, n_params) */
 } RnnModel;

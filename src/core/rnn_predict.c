@@ -66,8 +66,21 @@ rnn_forecast_batch(double *out, const RnnModel *m, const double *hist,
 		for (int b = 0; b < B; b++)
 			for (int t = 0; t < W; t++)
 				for (int i = 0; i < I; i++)
-					buf[((size_t) b * row + t) * I + i] =
-						scale_in(m, hist[((size_t) b * T + skip + t) * I + i]);
+				{
+					double		z = scale_in(m, hist[((size_t) b * T + skip + t) * I + i]);
+
+					/* float32 network inputs: far out of range is an error, not inf */
+					if (!(fabs(z) <= 1e30))
+					{
+						rnn_work_free(work, a);
+						rnn_release(a, buf);
+						rnn_release(a, base_of);
+						rnn_release(a, x);
+						rnn_release(a, y);
+						return RNN_ERR_NONFINITE;
+					}
+					buf[((size_t) b * row + t) * I + i] = z;
+				}
 		for (size_t k = 0; k < (size_t) B * horizon; k++)
 			out[k] = 0.0;
 

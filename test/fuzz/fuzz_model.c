@@ -14,7 +14,11 @@
  *
  * Memory comes from a malloc-based RnnAlloc that records every block, so that
  * everything the core allocated (also on its early error returns) is freed
- * after each input and LeakSanitizer sees no leak of ours.
+ * after each input and LeakSanitizer sees no leak of ours.  The core's
+ * allocator hands out uninitialised memory, so fresh blocks are filled with
+ * junk, and every forecast is made twice, with blocks filled with two
+ * different junk patterns: a forecast that differs between the two has read
+ * memory the core never wrote.
  */
 #include <math.h>
 #include <stdint.h>
@@ -38,6 +42,7 @@ typedef struct Arena
 	void	  **blocks;
 	size_t		n;
 	size_t		cap;
+	int			junk;			/* byte that fresh blocks are filled with */
 } Arena;
 
 static void *
@@ -56,9 +61,12 @@ arena_alloc(void *ctx, size_t size)
 		ar->blocks = nb;
 		ar->cap = cap;
 	}
-	p = calloc(1, size);		/* the core expects zeroed memory */
+	p = malloc(size);
 	if (p)
+	{
+		memset(p, ar->junk, size);	/* the core must write before it reads */
 		ar->blocks[ar->n++] = p;
+	}
 	return p;
 }
 
@@ -86,20 +94,28 @@ arena_free_all(Arena *ar)
 	for (size_t i = 0; i < ar->n; i++)
 		free(ar->blocks[i]);
 	free(ar->blocks);
-	memset(ar, 0, sizeof(*ar));
+	ar->blocks = NULL;
+	ar->n = ar->cap = 0;
+}
+
+/* equal doubles, NaN equal to NaN */
+static bool
+same_double(double a, double b)
+{
+	return (a != a && b != b) || memcmp(&a, &b, sizeof(double)) == 0;
 }
 
 /* ---- what runs on a decoded model ---- */
 
 static void
-check_halfwidths(const RnnModel *m)
+check_halfwidths(const RnnModel *m, const RnnAlloc *a)
 {
 	static const double levels[] = {0.0, 0.5, 0.9, 0.99, 1.0};
 
 	for (int h = 1; h <= FUZZ_HORIZON + 2; h++)
 		for (size_t l = 0; l < sizeof(levels) / sizeof(levels[0]); l++)
 		{
-			double		q = rnn_interval_halfwidth(m, h, levels[l]);
+			double		q = rnn_interval_halfwidth(m, h, levels[l], a);
 
 			/* NaN means "not calibrated"; otherwise a non-negative width */
 			if (m->cal_steps >= 1 && m->cal_n >= 1 && !(q >= 0))
@@ -110,11 +126,11 @@ check_halfwidths(const RnnModel *m)
 			}
 		}
 	/* a far step exercises the random-walk widening */
-	(void) rnn_interval_halfwidth(m, RNN_MAX_HORIZON, 0.9);
+	(void) rnn_interval_halfwidth(m, RNN_MAX_HORIZON, 0.9, a);
 }
 
 static void
-forecast_history(const RnnModel *m, const RnnAlloc *a)
+forecast_history(const RnnModel *m)
 {
 	int			T = m->n_history;
 	int			W = m->window > 0 ? m->window : T;
@@ -122,8 +138,10 @@ forecast_history(const RnnModel *m, const RnnAlloc *a)
 	int			horizon = FUZZ_HORIZON;
 	int			passes;
 	double		work;
-	double		out[FUZZ_HORIZON];
-	RnnStatus	st;
+	double		out[2][FUZZ_HORIZON];
+	RnnStatus	st[2];
+	/* finite junk (0x7F7F7F7F is 3.4e38 as a float) that differs from 0 */
+	static const int junk[2] = {0x00, 0x7F};
 
 	if (T < 1 || T < W)
 		return;					/* the server refuses these before forecasting */
@@ -134,18 +152,42 @@ forecast_history(const RnnModel *m, const RnnAlloc *a)
 	if (work > FUZZ_MAX_WORK)
 		return;
 
-	st = rnn_forecast_batch(out, m, m->history, 1, T, horizon, a);
-	if (st != RNN_OK && st != RNN_ERR_ARGUMENT && st != RNN_ERR_ALLOC)
+	for (int k = 0; k < 2; k++)
 	{
-		fprintf(stderr, "fuzz_model: rnn_forecast_batch returned unexpected status %d\n", (int) st);
+		Arena		ar = {.junk = junk[k]};
+		RnnAlloc	a = {arena_alloc, arena_release, &ar};
+
+		memset(out[k], 0, sizeof(out[k]));
+		st[k] = rnn_forecast_batch(out[k], m, m->history, 1, T, horizon, &a);
+		arena_free_all(&ar);
+		if (st[k] != RNN_OK && st[k] != RNN_ERR_ARGUMENT && st[k] != RNN_ERR_ALLOC &&
+			st[k] != RNN_ERR_NONFINITE)
+		{
+			fprintf(stderr, "fuzz_model: rnn_forecast_batch returned unexpected status %d\n", (int) st[k]);
+			abort();
+		}
+	}
+	if (st[0] != st[1])
+	{
+		fprintf(stderr, "fuzz_model: rnn_forecast_batch returned %d and %d for the same input\n",
+				(int) st[0], (int) st[1]);
 		abort();
 	}
+	if (st[0] == RNN_OK)
+		for (int h = 0; h < horizon; h++)
+			if (!same_double(out[0][h], out[1][h]))
+			{
+				fprintf(stderr, "fuzz_model: forecast step %d is %.17g or %.17g depending on the junk "
+						"in fresh memory: the core read memory it had not written\n",
+						h + 1, out[0][h], out[1][h]);
+				abort();
+			}
 }
 
 static void
 one_input(const uint8_t *buf, size_t len)
 {
-	Arena		ar = {0};
+	Arena		ar = {.junk = 0xA5};
 	RnnAlloc	a = {arena_alloc, arena_release, &ar};
 	RnnModel	m;
 	const char *why = NULL;
@@ -156,8 +198,8 @@ one_input(const uint8_t *buf, size_t len)
 	{
 		if (m.n_params * (size_t) m.members == 0 || !m.params)
 			abort();
-		forecast_history(&m, &a);
-		check_halfwidths(&m);
+		forecast_history(&m);
+		check_halfwidths(&m, &a);
 	}
 	else if (st != RNN_ERR_CORRUPT && st != RNN_ERR_VERSION && st != RNN_ERR_LIMIT &&
 			 st != RNN_ERR_ALLOC)
