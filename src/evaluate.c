@@ -86,16 +86,8 @@ append_scores(StringInfo buf, const Scores *s, double mase)
 Datum
 rnn_backtest_transfn(PG_FUNCTION_ARGS)
 {
-	int			kind = rnn_ts_kind_of_type(get_fn_expr_argtype(fcinfo->flinfo, 1));
-	RnnRows    *st;
-	int64		key;
+	RnnRows    *st = rnn_rows_ts_transfn(fcinfo, -1, "rnn_backtest");
 
-	if (kind < 0)
-		elog(ERROR, "rnn_backtest: unsupported timestamp type");
-	st = rnn_rows_state(fcinfo, kind, "rnn_backtest");
-	key = rnn_ts_arg_key(fcinfo, 1, kind, "rnn_backtest");
-	rnn_rows_add(st, key, PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_FLOAT8(2));
-	rnn_rows_options(fcinfo, st, 3, -1);
 	if (st->n == 1)
 	{
 		if (PG_ARGISNULL(4) || PG_ARGISNULL(5))

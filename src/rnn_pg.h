@@ -99,6 +99,7 @@ extern RnnRows *rnn_rows_state(FunctionCallInfo fcinfo, int ts_kind, const char 
 extern void rnn_rows_add(RnnRows *st, int64 key, bool value_null, double value);
 extern int64 rnn_ts_arg_key(FunctionCallInfo fcinfo, int argno, int ts_kind, const char *fname);
 extern void rnn_rows_options(FunctionCallInfo fcinfo, RnnRows *st, int config_arg, int init_arg);
+extern RnnRows *rnn_rows_ts_transfn(FunctionCallInfo fcinfo, int init_arg, const char *fname);
 extern void rnn_rows_to_series(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
 							   bool interpolate, const char *fname);
 

@@ -125,6 +125,27 @@ rnn_rows_options(FunctionCallInfo fcinfo, RnnRows *st, int config_arg, int init_
 	MemoryContextSwitchTo(old);
 }
 
+/*
+ * The shared transition of the aggregates over (state, ts, value, config
+ * jsonb, ...): add the row, keep the config and, at init_arg (or -1), a
+ * warm-start model.
+ */
+RnnRows *
+rnn_rows_ts_transfn(FunctionCallInfo fcinfo, int init_arg, const char *fname)
+{
+	int			kind = rnn_ts_kind_of_type(get_fn_expr_argtype(fcinfo->flinfo, 1));
+	RnnRows    *st;
+	int64		key;
+
+	if (kind < 0)
+		elog(ERROR, "%s: unsupported timestamp type", fname);
+	st = rnn_rows_state(fcinfo, kind, fname);
+	key = rnn_ts_arg_key(fcinfo, 1, kind, fname);
+	rnn_rows_add(st, key, PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_FLOAT8(2));
+	rnn_rows_options(fcinfo, st, 3, init_arg);
+	return st;
+}
+
 /* A key as text for messages, month numbers as YYYY-MM. */
 static char *
 key_text(int ts_kind, bool months, int64 key)

@@ -31,17 +31,7 @@ rnn_train_transfn(PG_FUNCTION_ARGS)
 Datum
 rnn_train_ts_transfn(PG_FUNCTION_ARGS)
 {
-	int			kind = rnn_ts_kind_of_type(get_fn_expr_argtype(fcinfo->flinfo, 1));
-	RnnRows    *st;
-	int64		key;
-
-	if (kind < 0)
-		elog(ERROR, "rnn_train: unsupported timestamp type");
-	st = rnn_rows_state(fcinfo, kind, "rnn_train");
-	key = rnn_ts_arg_key(fcinfo, 1, kind, "rnn_train");
-	rnn_rows_add(st, key, PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_FLOAT8(2));
-	rnn_rows_options(fcinfo, st, 3, 4);
-	PG_RETURN_POINTER(st);
+	PG_RETURN_POINTER(rnn_rows_ts_transfn(fcinfo, 4, "rnn_train"));
 }
 
 /*
