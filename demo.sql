@@ -31,8 +31,13 @@ FROM models, rnn_forecast(model, 18) f
 JOIN co2 c ON c.ts = f.ts::date
 JOIN co2 l ON l.ts = (DATE '1996-06-01' - INTERVAL '11 months' + ((f.step - 1) % 12) * INTERVAL '1 month')::date;
 
--- A one-step-ahead backtest over the last 24 months with the window function.
-SELECT ts, value,
-       round(((rnn_predict(value, (SELECT model FROM models), 1)
-               OVER (ORDER BY ts ROWS BETWEEN 23 PRECEDING AND CURRENT ROW))[1])::numeric, 2) AS next_month_forecast
-FROM co2 ORDER BY ts DESC LIMIT 6;
+-- A one-step-ahead forecast for every month with the window function: the frame
+-- holds the values the model reads (its window), and each row gets the forecast
+-- of the month after it.
+SELECT rnn_model_info(model)->'window' AS "window" FROM models;
+SELECT ts, value, round(lag(next_month, 1) OVER (ORDER BY ts)::numeric, 2) AS forecast_made_a_month_before
+FROM (SELECT ts, value,
+             (rnn_predict(value, (SELECT model FROM models), 1)
+                OVER (ORDER BY ts ROWS BETWEEN 35 PRECEDING AND CURRENT ROW))[1] AS next_month
+      FROM co2) t
+ORDER BY ts DESC LIMIT 6;
