@@ -271,6 +271,17 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 		m->scale_mean = init->scale_mean;
 		m->scale_std = init->scale_std;
 	}
+	else if (m->scaling == RNN_SCALE_LEVEL)
+	{
+		/* each window is divided by its own mean: the series must be positive */
+		for (size_t i = 0; i < n; i++)
+			if (!(values[i] > 0))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("%s: scaling => 'level' needs positive values", fname),
+						 errdetail("Row %zu of the regular series is %g.", i + 1, values[i]),
+						 errhint("Use scaling => 'window', which subtracts the level instead of dividing by it.")));
+	}
 	else if (m->scaling != RNN_SCALE_NONE)
 	{
 		double		s = 0,
@@ -316,7 +327,8 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 	spec.patience = cfg->patience;
 	spec.loss = cfg->loss;
 	spec.quantile = cfg->quantile;
-	spec.window_level = m->scaling == RNN_SCALE_WINDOW;
+	spec.window_norm = m->scaling == RNN_SCALE_WINDOW ? RNN_NORM_LAST :
+		m->scaling == RNN_SCALE_LEVEL ? RNN_NORM_MEAN_RATIO : RNN_NORM_NONE;
 	parg.start = t0;
 	parg.epochs = cfg->epochs;
 	parg.members = members;

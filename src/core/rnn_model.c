@@ -301,7 +301,7 @@ rnn_model_validate(const RnnModel *m, const char **why)
 		return RNN_ERR_CORRUPT;
 	}
 	if (m->scaling != RNN_SCALE_NONE && m->scaling != RNN_SCALE_ZSCORE &&
-		!(m->scaling == RNN_SCALE_WINDOW && m->shape.input_size == 1) &&
+		!((m->scaling == RNN_SCALE_WINDOW || m->scaling == RNN_SCALE_LEVEL) && m->shape.input_size == 1) &&
 		!(m->scaling == RNN_SCALE_SEASONAL && m->shape.input_size == 1 &&
 		  m->season > 1 && m->window > m->season))
 	{

@@ -19,7 +19,8 @@ typedef enum RnnScaling
 	RNN_SCALE_NONE = 0,
 	RNN_SCALE_ZSCORE = 1,
 	RNN_SCALE_WINDOW = 2,		/* zscore, then each window minus its last value */
-	RNN_SCALE_SEASONAL = 3		/* zscore, then differences at the season lag */
+	RNN_SCALE_SEASONAL = 3,		/* zscore, then differences at the season lag */
+	RNN_SCALE_LEVEL = 4			/* each window divided by its own mean, less 1 (positive series) */
 } RnnScaling;
 
 /*

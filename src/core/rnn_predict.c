@@ -16,13 +16,15 @@
 static double
 scale_in(const RnnModel *m, double v)
 {
-	return m->scaling != RNN_SCALE_NONE ? (v - m->scale_mean) / m->scale_std : v;
+	return m->scaling != RNN_SCALE_NONE && m->scaling != RNN_SCALE_LEVEL ?
+		(v - m->scale_mean) / m->scale_std : v;
 }
 
 static double
 scale_out(const RnnModel *m, double v)
 {
-	return m->scaling != RNN_SCALE_NONE ? v * m->scale_std + m->scale_mean : v;
+	return m->scaling != RNN_SCALE_NONE && m->scaling != RNN_SCALE_LEVEL ?
+		v * m->scale_std + m->scale_mean : v;
 }
 
 RnnStatus
@@ -42,6 +44,7 @@ rnn_forecast_batch(double *out, const RnnModel *m, const double *hist,
 	double	   *base_of;
 	RnnWork    *work;
 	int			passes;
+	RnnStatus	status = RNN_OK;
 
 	if (B < 1 || T < 1 || W < 1 || skip < 0 || horizon < 1 || horizon > RNN_MAX_HORIZON ||
 		(horizon > O && I != 1) || Tn < 1 || (lag > 0 && I != 1))
@@ -72,12 +75,8 @@ rnn_forecast_batch(double *out, const RnnModel *m, const double *hist,
 					/* float32 network inputs: far out of range is an error, not inf */
 					if (!(fabs(z) <= 1e30))
 					{
-						rnn_work_free(work, a);
-						rnn_release(a, buf);
-						rnn_release(a, base_of);
-						rnn_release(a, x);
-						rnn_release(a, y);
-						return RNN_ERR_NONFINITE;
+						status = RNN_ERR_NONFINITE;
+						goto done;
 					}
 					buf[((size_t) b * row + t) * I + i] = z;
 				}
@@ -102,6 +101,24 @@ rnn_forecast_batch(double *out, const RnnModel *m, const double *hist,
 							x[(size_t) t * B + b] = (rnn_real) (win[t + lag] - win[t]);
 						continue;
 					}
+					if (m->scaling == RNN_SCALE_LEVEL)
+					{
+						/* level scaling: v / mean(window) - 1 (I == 1) */
+						double		mean = 0;
+
+						for (int t = 0; t < W; t++)
+							mean += win[t];
+						mean /= W;
+						if (!(mean > 0))
+						{
+							status = RNN_ERR_NONFINITE;
+							goto done;
+						}
+						base_of[b] = mean;
+						for (int t = 0; t < W; t++)
+							x[(size_t) t * B + b] = (rnn_real) (win[t] / mean - 1.0);
+						continue;
+					}
 					/* window scaling: relative to the window's last value (I == 1) */
 					base_of[b] = m->scaling == RNN_SCALE_WINDOW ? win[W - 1] : 0.0;
 					for (int t = 0; t < W; t++)
@@ -118,9 +135,11 @@ rnn_forecast_batch(double *out, const RnnModel *m, const double *hist,
 						int			h = p * O + o;
 						double		v = y[(size_t) b * O + o];
 
-						/* undo the transform: add the level, or the value one season back */
+						/* undo the transform: the value one season back, the level, or the mean */
 						if (m->scaling == RNN_SCALE_SEASONAL)
 							v += next[o - lag];
+						else if (m->scaling == RNN_SCALE_LEVEL)
+							v = (v + 1.0) * base_of[b];
 						else
 							v += base_of[b];
 						/* recursive passes feed the outputs back (I == 1) */
@@ -135,12 +154,13 @@ rnn_forecast_batch(double *out, const RnnModel *m, const double *hist,
 		for (size_t k = 0; k < (size_t) B * horizon; k++)
 			out[k] /= m->members;
 	}
+done:
 	rnn_work_free(work, a);
 	rnn_release(a, buf);
 	rnn_release(a, base_of);
 	rnn_release(a, x);
 	rnn_release(a, y);
-	return RNN_OK;
+	return status;
 }
 
 static int

@@ -80,17 +80,34 @@ rnn_loss(rnn_real *dy, const rnn_real *y, const rnn_real *target,
 /* x (W, B, 1) and target (B, O) for windows idx[0..B-1] */
 static void
 gather_batch(rnn_real *x, rnn_real *target, const rnn_real *series,
-			 const size_t *idx, int B, int W, int O, bool window_level)
+			 const size_t *idx, int B, int W, int O, int norm)
 {
 	for (int b = 0; b < B; b++)
 	{
 		const rnn_real *src = series + idx[b];
-		rnn_real	base = window_level ? src[W - 1] : 0;
 
-		for (int t = 0; t < W; t++)
-			x[(size_t) t * B + b] = src[t] - base;
-		for (int o = 0; o < O; o++)
-			target[(size_t) b * O + o] = src[W + o] - base;
+		if (norm == RNN_NORM_MEAN_RATIO)
+		{
+			/* v / mean(window) - 1; the caller checked the series is positive */
+			double		mean = 0;
+
+			for (int t = 0; t < W; t++)
+				mean += src[t];
+			mean /= W;
+			for (int t = 0; t < W; t++)
+				x[(size_t) t * B + b] = (rnn_real) (src[t] / mean - 1.0);
+			for (int o = 0; o < O; o++)
+				target[(size_t) b * O + o] = (rnn_real) (src[W + o] / mean - 1.0);
+			continue;
+		}
+		{
+			rnn_real	base = norm == RNN_NORM_LAST ? src[W - 1] : 0;
+
+			for (int t = 0; t < W; t++)
+				x[(size_t) t * B + b] = src[t] - base;
+			for (int o = 0; o < O; o++)
+				target[(size_t) b * O + o] = src[W + o] - base;
+		}
 	}
 }
 
@@ -202,7 +219,7 @@ rnn_train(rnn_real *params, RnnTrainResult *res,
 
 			if (hooks && hooks->check)
 				hooks->check(hooks->arg);
-			gather_batch(x, target, series, idx + start, bs, W, O, spec->window_level);
+			gather_batch(x, target, series, idx + start, bs, W, O, spec->window_norm);
 			rnn_forward_train(y, x, target, params, s, W, bs, work);
 			loss = rnn_loss(dy, y, target, (size_t) bs * O, spec->loss, spec->quantile);
 			if (!isfinite(loss))
@@ -232,7 +249,7 @@ rnn_train(rnn_real *params, RnnTrainResult *res,
 
 				if (hooks && hooks->check)
 					hooks->check(hooks->arg);
-				gather_batch(x, target, series, val_idx + start, bs, W, O, spec->window_level);
+				gather_batch(x, target, series, val_idx + start, bs, W, O, spec->window_norm);
 				rnn_forward(y, x, params, s, W, bs, work);
 				val_sum += rnn_loss(NULL, y, target, (size_t) bs * O, spec->loss, spec->quantile) * bs;
 			}

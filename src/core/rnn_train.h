@@ -19,6 +19,14 @@ typedef enum RnnLoss
 	RNN_LOSS_PINBALL = 4		/* at spec->quantile */
 } RnnLoss;
 
+/* Per-window normalisation of inputs and targets. */
+typedef enum RnnWindowNorm
+{
+	RNN_NORM_NONE = 0,
+	RNN_NORM_LAST = 1,			/* minus the window's last value */
+	RNN_NORM_MEAN_RATIO = 2		/* divided by the window's mean, minus 1 */
+} RnnWindowNorm;
+
 typedef struct RnnTrainSpec
 {
 	RnnShape	shape;			/* input_size must be 1 */
@@ -33,7 +41,7 @@ typedef struct RnnTrainSpec
 	uint64_t	seed;			/* shuffling */
 	int			loss;			/* RnnLoss */
 	double		quantile;		/* pinball loss */
-	bool		window_level;	/* inputs and targets relative to each window's last input */
+	int			window_norm;	/* RNN_NORM_*: how each window is made relative to itself */
 } RnnTrainSpec;
 
 typedef struct RnnTrainHooks
