@@ -68,12 +68,12 @@ SELECT rnn_train(v, rnn_config(hidden_size => 4, "window" => 8, epochs => 2, val
 FROM sine;
 RESET rnn_forecast.progress;
 
--- every scaling: auto (default), seasonal, window, level, zscore, none
+-- every scaling: auto (default), seasonal, difference, window, level, zscore, none
 SELECT s AS scaling, rnn_model_info(m)->'scaling'->>'method' AS method,
        (SELECT count(*) FROM rnn_forecast(m, 3)) AS steps,
        (SELECT bool_and(forecast BETWEEN 7 AND 11) FROM rnn_forecast(m, 3)) AS plausible
 FROM (SELECT s, rnn_train(v + 7, rnn_config(hidden_size => 4, "window" => 14, epochs => 10, scaling => s) ORDER BY i) m
-      FROM sine, (VALUES ('auto'), ('seasonal'), ('window'), ('level'), ('zscore'), ('none')) v(s) GROUP BY s) t ORDER BY s;
+      FROM sine, (VALUES ('auto'), ('seasonal'), ('difference'), ('window'), ('level'), ('zscore'), ('none')) v(s) GROUP BY s) t ORDER BY s;
 -- level divides by the window's mean: the series must be positive
 SELECT rnn_train(v, rnn_config(scaling => 'level') ORDER BY i) FROM sine;
 SELECT rnn_train(v, rnn_config(scaling => 'seasonal', season => 12, "window" => 12) ORDER BY i) FROM sine;

@@ -54,7 +54,7 @@ static const ConfigKey config_keys[] = {
 	{"patience", K_INT, 0, RNN_MAX_EPOCHS, false, NULL},
 	{"seed", K_INT, 0, 9007199254740991.0, false, NULL},
 	{"missing", K_TEXT, 0, 0, false, "interpolate, error"},
-	{"scaling", K_TEXT, 0, 0, false, "auto, seasonal, window, level, zscore, none"},
+	{"scaling", K_TEXT, 0, 0, false, "auto, seasonal, difference, window, level, zscore, none"},
 	{"loss", K_TEXT, 0, 0, false, "mse, mae, huber, pinball"},
 	{"quantile", K_FLOAT, 0.001, 0.999, false, NULL},
 	{"season", K_INT, 1, RNN_MAX_WINDOW, true, NULL},
@@ -77,6 +77,8 @@ rnn_scaling_name(int scaling)
 			return "window";
 		case RNN_SCALE_LEVEL:
 			return "level";
+		case RNN_SCALE_DIFF:
+			return "difference";
 		case RNN_SCALE_ZSCORE:
 			return "zscore";
 	}
@@ -201,6 +203,8 @@ set_text(RnnConfig *cfg, const ConfigKey *k, const char *v)
 			cfg->scaling = RNN_SCALE_WINDOW;
 		else if (strcmp(v, "level") == 0)
 			cfg->scaling = RNN_SCALE_LEVEL;
+		else if (strcmp(v, "difference") == 0)
+			cfg->scaling = RNN_SCALE_DIFF;
 		else if (strcmp(v, "zscore") == 0)
 			cfg->scaling = RNN_SCALE_ZSCORE;
 		else if (strcmp(v, "none") == 0)

@@ -177,7 +177,7 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 		m->scaling = season > 1 && n >= (size_t) 3 * season + outputs &&
 			(cfg->window == 0 || cfg->window > season) ?
 			RNN_SCALE_SEASONAL : RNN_SCALE_WINDOW;
-	lag = m->scaling == RNN_SCALE_SEASONAL ? season : 0;
+	lag = m->scaling == RNN_SCALE_SEASONAL ? season : m->scaling == RNN_SCALE_DIFF ? 1 : 0;
 	if (m->scaling == RNN_SCALE_SEASONAL && season < 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -203,8 +203,8 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 	if (window <= lag)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: window (%d) must be longer than the season (%d) with scaling => 'seasonal'",
-						fname, window, lag)));
+				 errmsg("%s: window (%d) must be longer than the lag of the differences (%d) with scaling => '%s'",
+						fname, window, lag, rnn_scaling_name(m->scaling))));
 	if (n < (size_t) window + outputs)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

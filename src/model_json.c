@@ -515,8 +515,10 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 				m.scaling = RNN_SCALE_SEASONAL;
 			else if (strcmp(method, "level") == 0)
 				m.scaling = RNN_SCALE_LEVEL;
+			else if (strcmp(method, "difference") == 0)
+				m.scaling = RNN_SCALE_DIFF;
 			else if (strcmp(method, "none") != 0)
-				bad_json("%s", "\"scaling\".\"method\" must be none, zscore, window, level or seasonal.");
+				bad_json("%s", "\"scaling\".\"method\" must be none, zscore, window, level, difference or seasonal.");
 			m.scale_mean = float_key(sub, "mean", 0);
 			m.scale_std = float_key(sub, "std", 1);
 		}

@@ -303,7 +303,8 @@ rnn_model_validate(const RnnModel *m, const char **why)
 	if (m->scaling != RNN_SCALE_NONE && m->scaling != RNN_SCALE_ZSCORE &&
 		!((m->scaling == RNN_SCALE_WINDOW || m->scaling == RNN_SCALE_LEVEL) && m->shape.input_size == 1) &&
 		!(m->scaling == RNN_SCALE_SEASONAL && m->shape.input_size == 1 &&
-		  m->season > 1 && m->window > m->season))
+		  m->season > 1 && m->window > m->season) &&
+		!(m->scaling == RNN_SCALE_DIFF && m->shape.input_size == 1 && m->window > 1))
 	{
 		*why = "Its scaling method is unknown.";
 		return RNN_ERR_CORRUPT;

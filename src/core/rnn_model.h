@@ -20,14 +20,17 @@ typedef enum RnnScaling
 	RNN_SCALE_ZSCORE = 1,
 	RNN_SCALE_WINDOW = 2,		/* zscore, then each window minus its last value */
 	RNN_SCALE_SEASONAL = 3,		/* zscore, then differences at the season lag */
-	RNN_SCALE_LEVEL = 4			/* each window divided by its own mean, less 1 (positive series) */
+	RNN_SCALE_LEVEL = 4,		/* each window divided by its own mean, less 1 (positive series) */
+	RNN_SCALE_DIFF = 5			/* zscore, then first differences */
 } RnnScaling;
 
 /*
- * Time steps the network reads: the model's window less the season lag for
- * RNN_SCALE_SEASONAL (differences need one season of values before them).
+ * The lag of the differences the network reads and predicts: the season for
+ * RNN_SCALE_SEASONAL, 1 for RNN_SCALE_DIFF, else 0.  The network reads the
+ * model's window less the lag (differences need values before them).
  */
-#define RNN_NET_STEPS(m) ((m)->scaling == RNN_SCALE_SEASONAL ? (m)->window - (m)->season : (m)->window)
+#define RNN_DIFF_LAG(m) ((m)->scaling == RNN_SCALE_SEASONAL ? (m)->season : \
+						 (m)->scaling == RNN_SCALE_DIFF ? 1 : 0)
 
 /* What the time axis of the training rows was. */
 typedef enum RnnTsKind

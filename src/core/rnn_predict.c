@@ -36,7 +36,7 @@ rnn_forecast_batch(double *out, const RnnModel *m, const double *hist,
 	int			O = s->output_size;
 	int			W = m->window > 0 ? m->window : T;
 	int			skip = T - W;
-	int			lag = m->scaling == RNN_SCALE_SEASONAL ? m->season : 0;
+	int			lag = RNN_DIFF_LAG(m);
 	int			Tn = W - lag;	/* steps the network reads */
 	rnn_real   *x,
 			   *y;
@@ -94,9 +94,9 @@ rnn_forecast_batch(double *out, const RnnModel *m, const double *hist,
 				{
 					const double *win = buf + ((size_t) b * row + (size_t) p * O) * I;
 
-					if (m->scaling == RNN_SCALE_SEASONAL)
+					if (lag > 0)
 					{
-						/* seasonal differences x[t + lag] - x[t] */
+						/* (seasonal) differences x[t + lag] - x[t] */
 						for (int t = 0; t < Tn; t++)
 							x[(size_t) t * B + b] = (rnn_real) (win[t + lag] - win[t]);
 						continue;
@@ -136,7 +136,7 @@ rnn_forecast_batch(double *out, const RnnModel *m, const double *hist,
 						double		v = y[(size_t) b * O + o];
 
 						/* undo the transform: the value one season back, the level, or the mean */
-						if (m->scaling == RNN_SCALE_SEASONAL)
+						if (lag > 0)
 							v += next[o - lag];
 						else if (m->scaling == RNN_SCALE_LEVEL)
 							v = (v + 1.0) * base_of[b];
