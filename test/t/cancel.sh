@@ -24,7 +24,8 @@ TRAIN="SELECT length(rnn_train(v, rnn_config(hidden_size => 128, num_layers => 2
 
 WORK=$(mktemp -d "$RNN_TMP/cancel.XXXXXX") || exit 1
 bg_pids=()
-failures=0
+# shellcheck source=test/t/lib/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 
 psql_admin() { PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 -At -d postgres "$@"; }
 psql_db() { PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 -At -d "$DB" "$@"; }
@@ -44,12 +45,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; failures=$((failures + 1)); }
-# check COND_EXIT_STATUS MESSAGE: ok/not ok from the status of the preceding test
-check() {
-    if [ "$1" -eq 0 ]; then ok "$2"; else not_ok "$2"; fi
-}
 
 now() { date +%s.%N; }
 # ms A B: (B - A) in milliseconds, rounded

@@ -23,7 +23,8 @@ PGBIN=/usr/lib/postgresql/15/bin
 SRC=rnn_dump_src
 DST=rnn_dump_dst
 WORK=$(mktemp -d "$RNN_TMP/dump.XXXXXX") || exit 1
-failures=0
+# shellcheck source=test/t/lib/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 
 psql_q() {
     local db=$1
@@ -38,15 +39,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; failures=$((failures + 1)); }
-check() {
-    if [ "$1" -eq 0 ]; then ok "$2"; else not_ok "$2"; fi
-}
-die() {
-    echo "not ok - $*"
-    exit 1
-}
 
 for tool in pg_dump pg_restore; do
     [ -x "$PGBIN/$tool" ] || die "$PGBIN/$tool not found"

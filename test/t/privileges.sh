@@ -27,7 +27,8 @@ DB=rnn_priv_test
 ROLE=rnn_user
 SUPER=$PGUSER
 WORK=$(mktemp -d "$RNN_TMP/priv.XXXXXX") || exit 1
-failures=0
+# shellcheck source=test/t/lib/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 
 # as_super DB [psql args]; as_user [psql args] (in $DB)
 as_super() {
@@ -47,15 +48,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; failures=$((failures + 1)); }
-check() {
-    if [ "$1" -eq 0 ]; then ok "$2"; else not_ok "$2"; fi
-}
-die() {
-    echo "not ok - $*"
-    exit 1
-}
 
 # report GROUP FILE: turns the lines "label|t|detail" / "label|f|detail" of FILE into ok / not ok
 report() {
