@@ -50,22 +50,8 @@ cd "$ROOT"
 
 say() { echo "accuracy: $*" >&2; }
 
-say "building and installing the extension"
-make -s >&2 && make -s install >&2
-
-PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
-TMP=$(mktemp -d)
-PGDIR=$TMP/pg
-cleanup() {
-    "$ROOT/tools/pg-temp-server.sh" stop "$PGDIR" >/dev/null 2>&1 || true
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-tools/pg-temp-server.sh start "$PGDIR" "$PORT" >&2
-
-PSQL=("$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$PGDIR/sock" -p "$PORT" -U postgres -d postgres)
+# shellcheck source=test/bench/lib/server.sh
+. test/bench/lib/server.sh
 export PGTZ=UTC
 
 # ---------------------------------------------------------------------------------------

@@ -47,18 +47,17 @@ fail() {
     exit 1
 }
 
+WORK=$(mktemp -d "${RNN_TMP:-${TMPDIR:-/tmp}}/fuzz_sql.XXXXXX") || fail "mktemp"
 cleanup() {
     "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
+    rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-log_size=0
-if [ -n "$LOG" ] && [ -f "$LOG" ]; then
-    log_size=$(stat -c %s "$LOG")
-fi
-start_time=$("${PSQL[@]}" -At -d postgres -c "SELECT pg_postmaster_start_time()") ||
-    fail "cannot connect to the server"
+# shellcheck source=test/t/lib/health.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/health.sh"
+health_begin || fail "cannot connect to the server"
 
 "${PSQL[@]}" -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB" \
     -c "CREATE DATABASE $DB" >/dev/null ||
@@ -354,21 +353,8 @@ if [ "$inconsistent" != 0 ]; then
 fi
 
 # ---------------------------------------------------------------- server health
-end_time=$("${PSQL[@]}" -At -d postgres -c "SELECT pg_postmaster_start_time()") ||
-    errors+=("cannot connect to the server after the run")
-if [ "$start_time" != "$end_time" ]; then
-    errors+=("the server restarted (postmaster start time $start_time -> $end_time)")
-fi
-if [ -n "$LOG" ] && [ -f "$LOG" ]; then
-    signals=$(tail -c +"$((log_size + 1))" "$LOG" | grep -c "terminated by signal")
-    if [ "$signals" != 0 ]; then
-        tail -c +"$((log_size + 1))" "$LOG" | grep -B2 -A2 "terminated by signal" | head -n 20
-        errors+=("the server log gained $signals \"terminated by signal\" line(s)")
-    fi
-else
-    echo "fuzz_sql: note: no server log at \$RNN_TMP/server.log, not checked"
-fi
-echo "fuzz_sql: server start time unchanged: $([ "$start_time" = "${end_time:-}" ] && echo yes || echo NO)"
+health_end fuzz_sql "$WORK"
+echo "fuzz_sql: server start time unchanged: $(health_unchanged)"
 
 echo "fuzz_sql: total ${SECONDS} s"
 if [ ${#errors[@]} -ne 0 ]; then

@@ -49,12 +49,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-log_size=0
-if [ -n "$LOG" ] && [ -f "$LOG" ]; then
-    log_size=$(stat -c %s "$LOG")
-fi
-start_time=$("${PSQL[@]}" -At -d postgres -c "SELECT pg_postmaster_start_time()") ||
-    fail "cannot connect to the server"
+# shellcheck source=test/t/lib/health.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/health.sh"
+health_begin || fail "cannot connect to the server"
 
 # ---------------------------------------------------------------- shared tables
 SECONDS=0
@@ -200,28 +197,17 @@ if ! awk '
 fi
 
 # ---------------------------------------------------------------- server health
-end_time=$("${PSQL[@]}" -At -d postgres -c "SELECT pg_postmaster_start_time()") ||
-    errors+=("cannot connect to the server after the run")
-if [ "$start_time" != "${end_time:-}" ]; then
-    errors+=("the server restarted (postmaster start time $start_time -> ${end_time:-?})")
-fi
-if [ -n "$LOG" ] && [ -f "$LOG" ]; then
-    tail -c +"$((log_size + 1))" "$LOG" >"$WORK/server.log"
-    if grep -q "terminated by signal" "$WORK/server.log"; then
-        grep -B2 -A2 "terminated by signal" "$WORK/server.log" | head -n 20
-        errors+=("the server log gained \"terminated by signal\"")
-    fi
-    n_log_errors=$(grep -cE '(ERROR|FATAL|PANIC):' "$WORK/server.log")
+health_end load "$WORK"
+if [ -n "$HEALTH_LOG" ]; then
+    n_log_errors=$(grep -cE '(ERROR|FATAL|PANIC):' "$HEALTH_LOG")
     if [ "$n_log_errors" != 0 ]; then
-        grep -E '(ERROR|FATAL|PANIC):' "$WORK/server.log" | head -n 10
+        grep -E '(ERROR|FATAL|PANIC):' "$HEALTH_LOG" | head -n 10
         errors+=("the server log gained $n_log_errors ERROR/FATAL/PANIC line(s)")
     fi
-else
-    echo "load: note: no server log at \$RNN_TMP/server.log, not checked"
 fi
 stored=$("${PSQL[@]}" -At -d "$DB" -c "SELECT count(*) FROM load_models" 2>/dev/null)
 echo "load: tps ${tps:-?}, ${processed:-?} transactions, ${failed:-?} failed, ${stored:-?} models stored," \
-     "server start time unchanged: $([ "$start_time" = "${end_time:-}" ] && echo yes || echo NO)"
+     "server start time unchanged: $(health_unchanged)"
 
 if [ ${#errors[@]} -ne 0 ]; then
     for e in "${errors[@]}"; do
