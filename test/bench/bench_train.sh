@@ -62,22 +62,8 @@ say() { echo "bench_train: $*" >&2; }
 # Dependencies and build
 # ---------------------------------------------------------------------------------------
 tools/install-deps.sh python3-torch >&2
-say "building and installing the extension"
-make -s >&2 && make -s install >&2
-
-PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
-TMP=$(mktemp -d)
-PGDIR=$TMP/pg
-cleanup() {
-    "$ROOT/tools/pg-temp-server.sh" stop "$PGDIR" >/dev/null 2>&1 || true
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-tools/pg-temp-server.sh start "$PGDIR" "$PORT" >&2
-
-PSQL=("$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$PGDIR/sock" -p "$PORT" -U postgres -d postgres)
+# shellcheck source=test/bench/lib/server.sh
+. test/bench/lib/server.sh
 
 # ---------------------------------------------------------------------------------------
 # Data: bench_torch.py's make_data(), so that both sides see exactly the same float32 values
@@ -115,7 +101,7 @@ say "loaded $("${PSQL[@]}" -c 'SELECT count(*) FROM series') rows; extension ver
 CONFIG="rnn_config(cell => 'lstm', hidden_size => 64, num_layers => 2, \"window\" => $WINDOW,
                    horizon => 1, epochs => 1, batch_size => 64, learning_rate => 0.001,
                    optimizer => 'adam', clip_norm => 0, validation_fraction => 0, patience => 0,
-                   scaling => 'none')"
+                   scaling => 'none', loss => 'mse', ensemble => 1, strategy => 'direct')"
 
 # Trains on the first ROWS rows in one session; prints "wall|training_seconds|train_loss".
 # The epoch NOTICE of rnn_forecast.progress (time since the start of training, before the
