@@ -172,15 +172,12 @@ rnn_backtest_finalfn(PG_FUNCTION_ARGS)
 		RnnAxis		fold_axis = axis;
 		double	   *fc;
 		Scores		s;
-		RnnStatus	rs;
 
 		old = MemoryContextSwitchTo(foldctx);
 		/* the fold's training part ends `series.n - origin` steps before the last row */
 		rnn_fit(&m, series.values, origin, &fold_axis, &cfg, NULL, "rnn_backtest");
 		seconds += m.train_seconds;
-		fc = palloc(sizeof(double) * h);
-		rs = rnn_forecast_batch(fc, &m, m.history, 1, m.n_history, (int) h, &rnn_palloc_allocator);
-		rnn_report_status(rs, "rnn_backtest");
+		fc = rnn_forecast_stored(&m, (int) h, "rnn_backtest");
 		rnn_report_status(rnn_intervals_prepare(&iv, &m, EVAL_LEVEL, &rnn_palloc_allocator),
 						  "rnn_backtest");
 		memset(&s, 0, sizeof(s));
@@ -263,7 +260,6 @@ rnn_evaluate_finalfn(PG_FUNCTION_ARGS)
 	double	   *fc;
 	Scores		s;
 	StringInfoData out;
-	RnnStatus	rs;
 	size_t		n;
 
 	if (PG_ARGISNULL(0))
@@ -271,10 +267,6 @@ rnn_evaluate_finalfn(PG_FUNCTION_ARGS)
 	es = (EvalState *) PG_GETARG_POINTER(0);
 	rnn_model_read(&m, es->model);
 	n = es->rows->n;
-	if (m.n_history < 1 || (m.window > 0 && m.n_history < m.window))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("rnn_evaluate: the model keeps no history to forecast from")));
 	steps = palloc(sizeof(int) * n);
 	for (size_t i = 0; i < n; i++)
 	{
@@ -287,9 +279,7 @@ rnn_evaluate_finalfn(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("rnn_evaluate: rows reach step %d, beyond the model's output size %d",
 						max_step, m.shape.output_size)));
-	fc = palloc(sizeof(double) * max_step);
-	rs = rnn_forecast_batch(fc, &m, m.history, 1, m.n_history, max_step, &rnn_palloc_allocator);
-	rnn_report_status(rs, "rnn_evaluate");
+	fc = rnn_forecast_stored(&m, max_step, "rnn_evaluate");
 	rnn_report_status(rnn_intervals_prepare(&iv, &m, EVAL_LEVEL, &rnn_palloc_allocator),
 					  "rnn_evaluate");
 	memset(&s, 0, sizeof(s));

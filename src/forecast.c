@@ -47,20 +47,33 @@ check_model_horizon(const RnnModel *m, int horizon)
 						   m->shape.input_size)));
 }
 
-static double *
-forecast_or_error(const RnnModel *m, const double *hist, int T, int horizon)
+/* horizon forecasts after hist (T rows); an error when any is not finite */
+double *
+rnn_forecast_or_error(const RnnModel *m, const double *hist, int T, int horizon, const char *fname)
 {
 	double	   *out = palloc(sizeof(double) * horizon);
 	RnnStatus	st = rnn_forecast_batch(out, m, hist, 1, T, horizon, &rnn_palloc_allocator);
 
-	rnn_report_status(st, "rnn_forecast");
+	rnn_report_status(st, fname);
 	for (int h = 0; h < horizon; h++)
 		if (!isfinite(out[h]))
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("rnn_forecast: the forecast is not finite"),
+					 errmsg("%s: the forecast is not finite", fname),
 					 errdetail("The recursive forecast grew beyond the range of double precision at step %d.", h + 1)));
 	return out;
+}
+
+/* horizon forecasts after the history the model keeps (an error when it keeps none) */
+double *
+rnn_forecast_stored(const RnnModel *m, int horizon, const char *fname)
+{
+	if (m->n_history < 1 || (m->window > 0 && m->n_history < m->window))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: the model keeps no history to forecast from", fname),
+				 errhint("Pass the recent values: rnn_forecast(model, history float8[], horizon).")));
+	return rnn_forecast_or_error(m, m->history, m->n_history, horizon, fname);
 }
 
 typedef struct TableCtx
@@ -100,14 +113,9 @@ rnn_forecast_table(PG_FUNCTION_ARGS)
 		ctx = palloc0(sizeof(TableCtx));
 		rnn_model_read(&ctx->m, raw);
 		check_model_horizon(&ctx->m, horizon);
-		if (ctx->m.n_history < 1 || (ctx->m.window > 0 && ctx->m.n_history < ctx->m.window))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("rnn_forecast: the model keeps no history to forecast from"),
-					 errhint("Pass the recent values: rnn_forecast(model, history float8[], horizon).")));
+		ctx->fc = rnn_forecast_stored(&ctx->m, horizon, "rnn_forecast");
 		rnn_report_status(rnn_intervals_prepare(&ctx->iv, &ctx->m, level, &rnn_palloc_allocator),
 						  "rnn_forecast");
-		ctx->fc = forecast_or_error(&ctx->m, ctx->m.history, ctx->m.n_history, horizon);
 		funcctx->max_calls = horizon;
 		funcctx->user_fctx = ctx;
 		MemoryContextSwitchTo(old);
@@ -213,7 +221,7 @@ rnn_forecast_array(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("history must contain finite values (element %d is %g)", i + 1, hist[i])));
 	}
-	PG_RETURN_ARRAYTYPE_P(float8_array(forecast_or_error(&m, hist, T, horizon), horizon));
+	PG_RETURN_ARRAYTYPE_P(float8_array(rnn_forecast_or_error(&m, hist, T, horizon, "rnn_forecast"), horizon));
 }
 
 /* ---- rnn_predict(value, model, horizon): aggregate and window function ---- */
@@ -334,6 +342,6 @@ rnn_predict_finalfn(PG_FUNCTION_ARGS)
 	if (rs == RNN_ERR_NOVALUES)
 		PG_RETURN_NULL();
 	rnn_report_status(rs, "rnn_predict");
-	PG_RETURN_ARRAYTYPE_P(float8_array(forecast_or_error(&st->m, s.values, (int) W, st->horizon),
+	PG_RETURN_ARRAYTYPE_P(float8_array(rnn_forecast_or_error(&st->m, s.values, (int) W, st->horizon, "rnn_predict"),
 									   st->horizon));
 }

@@ -114,4 +114,9 @@ extern char *rnn_key_to_text(int ts_kind, int64 key);
 extern int	rnn_default_season(int ts_kind, int step_kind, int64 step);
 extern int	rnn_steps_after(const RnnModel *m, int ts_kind, int64 key);
 
+/* forecast.c */
+extern double *rnn_forecast_or_error(const RnnModel *m, const double *hist, int T, int horizon,
+									 const char *fname);
+extern double *rnn_forecast_stored(const RnnModel *m, int horizon, const char *fname);
+
 #endif							/* RNN_PG_H */
