@@ -60,6 +60,8 @@ static const ConfigKey config_keys[] = {
 	{"season", K_INT, 1, RNN_MAX_WINDOW, true, NULL},
 	{"strategy", K_TEXT, 0, 0, false, "recursive, direct, seq2seq"},
 	{"ensemble", K_INT, 1, RNN_MAX_ENSEMBLE, false, NULL},
+	{"log", K_BOOL, 0, 0, true, NULL},
+	{"deseasonalize", K_BOOL, 0, 0, true, NULL},
 };
 
 #define N_CONFIG_KEYS lengthof(config_keys)
@@ -124,6 +126,8 @@ rnn_config_defaults(RnnConfig *cfg)
 	cfg->season = 0;
 	cfg->strategy = RNN_STRATEGY_RECURSIVE;
 	cfg->ensemble = 3;
+	cfg->log = -1;
+	cfg->deseasonalize = -1;
 }
 
 static const char *
@@ -314,7 +318,12 @@ rnn_config_from_jsonb(RnnConfig *cfg, Jsonb *jb)
 			case K_BOOL:
 				if (v.type != jbvBool)
 					bad_type(k, "true or false");
-				cfg->bidirectional = v.val.boolean;
+				if (strcmp(k->name, "log") == 0)
+					cfg->log = v.val.boolean ? 1 : 0;
+				else if (strcmp(k->name, "deseasonalize") == 0)
+					cfg->deseasonalize = v.val.boolean ? 1 : 0;
+				else
+					cfg->bidirectional = v.val.boolean;
 				break;
 			default:
 				if (v.type != jbvNumeric)
@@ -360,8 +369,10 @@ config_to_json(const RnnConfig *c)
 		appendStringInfo(&s, "\"season\": %d, ", c->season);
 	else
 		appendStringInfoString(&s, "\"season\": null, ");
-	appendStringInfo(&s, "\"strategy\": \"%s\", \"ensemble\": %d}",
-					 rnn_strategy_name(c->strategy), c->ensemble);
+	appendStringInfo(&s, "\"strategy\": \"%s\", \"ensemble\": %d, \"log\": %s, \"deseasonalize\": %s}",
+					 rnn_strategy_name(c->strategy), c->ensemble,
+					 c->log < 0 ? "null" : c->log ? "true" : "false",
+					 c->deseasonalize < 0 ? "null" : c->deseasonalize ? "true" : "false");
 	return s.data;
 }
 

@@ -183,10 +183,12 @@ rnn_backtest_finalfn(PG_FUNCTION_ARGS)
 		memset(&s, 0, sizeof(s));
 		for (size_t k = 0; k < h; k++)
 		{
-			double		hw = rnn_intervals_halfwidth(&iv, (int) k + 1);
+			double		lo,
+						hi;
 
-			score_point(&s, series.values[origin + k], fc[k], fc[k] - hw, fc[k] + hw);
-			score_point(&total, series.values[origin + k], fc[k], fc[k] - hw, fc[k] + hw);
+			rnn_interval_bounds(&m, &iv, fc[k], (int) k + 1, m.phase_last, &lo, &hi);
+			score_point(&s, series.values[origin + k], fc[k], lo, hi);
+			score_point(&total, series.values[origin + k], fc[k], lo, hi);
 		}
 		MemoryContextSwitchTo(old);
 		appendStringInfo(&out, "%s{\"fold\": %d, \"origin\": ", f ? ", " : "", f + 1);
@@ -286,11 +288,13 @@ rnn_evaluate_finalfn(PG_FUNCTION_ARGS)
 	for (size_t i = 0; i < n; i++)
 	{
 		double		f = fc[steps[i] - 1];
-		double		hw = rnn_intervals_halfwidth(&iv, steps[i]);
+		double		lo,
+					hi;
 
 		if (es->rows->isnull[i] || isnan(es->rows->values[i]))
 			continue;			/* nothing to score */
-		score_point(&s, es->rows->values[i], f, f - hw, f + hw);
+		rnn_interval_bounds(&m, &iv, f, steps[i], m.phase_last, &lo, &hi);
+		score_point(&s, es->rows->values[i], f, lo, hi);
 	}
 	initStringInfo(&out);
 	appendStringInfo(&out, "{\"level\": %g, \"max_step\": %d, ", EVAL_LEVEL, max_step);

@@ -15,9 +15,13 @@
 #include "utils/memutils.h"
 
 #include "rnn_pg.h"
+#include "rnn_pipeline.h"
 #include "rnn_predict.h"
 #include "rnn_series.h"
 #include "rnn_train.h"
+
+/* held-out windows at least, under window scaling, when the series has enough */
+#define RNN_FIT_MIN_VALIDATION 3
 
 typedef struct ProgressArg
 {
@@ -133,6 +137,7 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 				lag;
 	int			members = cfg->ensemble;
 	rnn_real   *scaled;
+	double	   *adj;
 	RnnTrainSpec spec;
 	RnnTrainHooks hooks;
 	ProgressArg parg;
@@ -168,15 +173,13 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 		season = rnn_series_acf_season(values, n, (int) Min(n / 3, 400));
 
 	/*
-	 * scaling: a warm start keeps its model's; auto takes seasonal differences
-	 * when there are three seasons beyond the outputs (and a given window is
-	 * longer than a season), else the window level
+	 * scaling: a warm start keeps its model's; auto makes every window
+	 * relative to its last value, after the pipeline below took out the
+	 * log level and the seasonal pattern
 	 */
 	m->scaling = warm ? init->scaling : cfg->scaling;
 	if (m->scaling == RNN_CONFIG_SCALE_AUTO)
-		m->scaling = season > 1 && n >= (size_t) 3 * season + outputs &&
-			(cfg->window == 0 || cfg->window > season) ?
-			RNN_SCALE_SEASONAL : RNN_SCALE_WINDOW;
+		m->scaling = RNN_SCALE_WINDOW;
 	lag = m->scaling == RNN_SCALE_SEASONAL ? season : m->scaling == RNN_SCALE_DIFF ? 1 : 0;
 	if (m->scaling == RNN_SCALE_SEASONAL && season < 2)
 		ereport(ERROR,
@@ -260,8 +263,38 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 		memcpy(m->params, init->params, sizeof(rnn_real) * m->n_params * members);
 	else
 		for (int k = 0; k < members; k++)
+		{
 			rnn_init_params(m->params + (size_t) k * m->n_params, &m->shape,
 							(uint64_t) cfg->seed + 7919 * (uint64_t) k);
+			/* relative windows: start from the naive forecast (output 0) */
+			if (m->scaling == RNN_SCALE_WINDOW)
+				rnn_zero_output_layer(m->params + (size_t) k * m->n_params, &m->shape);
+		}
+
+	/*
+	 * pipeline: log of positive series and seasonal indices when the
+	 * seasonality test passes (automatic under scaling 'auto'/'window'/
+	 * 'zscore'); a warm start keeps its model's choices and re-estimates
+	 * the indices on these rows
+	 */
+	adj = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE);
+	{
+		bool		plain = m->scaling == RNN_SCALE_WINDOW || m->scaling == RNN_SCALE_ZSCORE;
+		int			log_mode = warm ? init->log_transform : cfg->log < 0 && !plain ? 0 : cfg->log;
+		int			ds_mode = warm ? (init->n_seasonal > 0) :
+			cfg->deseasonalize < 0 && !plain ? 0 : cfg->deseasonalize;
+
+		if ((log_mode == 1 || ds_mode == 1) && m->scaling == RNN_SCALE_LEVEL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: scaling => 'level' cannot be combined with log or deseasonalize", fname)));
+		if (rnn_pipeline_fit(m, values, n, season, log_mode, ds_mode, adj,
+							 &rnn_palloc_allocator) == RNN_ERR_DOMAIN)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: log => true needs positive values", fname),
+					 errhint("Leave log unset: it is used only when every value is positive.")));
+	}
 
 	/* z-score statistics: a warm start keeps those its weights were trained with */
 	m->scale_mean = 0;
@@ -288,18 +321,28 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 					ss = 0;
 
 		for (size_t i = 0; i < n; i++)
-			s += values[i];
+			s += adj[i];
 		m->scale_mean = s / n;
-		for (size_t i = 0; i < n; i++)
-			ss += (values[i] - m->scale_mean) * (values[i] - m->scale_mean);
-		m->scale_std = n > 1 ? sqrt(ss / (n - 1)) : 0;
+		if (m->scaling == RNN_SCALE_WINDOW && n > 2)
+		{
+			/* windows relative to their last value: the scale of the changes */
+			for (size_t i = 1; i < n; i++)
+				ss += (adj[i] - adj[i - 1]) * (adj[i] - adj[i - 1]);
+			m->scale_std = sqrt(ss / (n - 1));
+		}
+		else
+		{
+			for (size_t i = 0; i < n; i++)
+				ss += (adj[i] - m->scale_mean) * (adj[i] - m->scale_mean);
+			m->scale_std = n > 1 ? sqrt(ss / (n - 1)) : 0;
+		}
 		if (!(m->scale_std > 1e-12 * Max(1.0, fabs(m->scale_mean))) || !isfinite(m->scale_std))
 			m->scale_std = 1;	/* a constant series */
 	}
 	scaled = palloc_extended(sizeof(rnn_real) * n, MCXT_ALLOC_HUGE);
 	for (size_t i = 0; i < n; i++)
 	{
-		double		z = (values[i] - m->scale_mean) / m->scale_std;
+		double		z = (adj[i] - m->scale_mean) / m->scale_std;
 
 		if (!isfinite(z) || fabs(z) > 1e30)
 			ereport(ERROR,
@@ -327,6 +370,12 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 	spec.patience = cfg->patience;
 	spec.loss = cfg->loss;
 	spec.quantile = cfg->quantile;
+	/*
+	 * relative windows: the initial (naive) weights must be beaten on the
+	 * held-out windows, of which there are at least a few
+	 */
+	spec.validate_initial = m->scaling == RNN_SCALE_WINDOW;
+	spec.min_validation = m->scaling == RNN_SCALE_WINDOW ? RNN_FIT_MIN_VALIDATION : 0;
 	spec.window_norm = m->scaling == RNN_SCALE_WINDOW ? RNN_NORM_LAST :
 		m->scaling == RNN_SCALE_LEVEL ? RNN_NORM_MEAN_RATIO : RNN_NORM_NONE;
 	parg.start = t0;
@@ -388,6 +437,8 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 
 		if (region < 30)
 			region = Min(30, n - window);
+		/* errors on the network's scale: intervals follow the log and the season */
+		m->cal_scaled = 1;
 		rs = rnn_calibrate(m, values, n, n - region,
 						   Max(cfg->horizon, Max(season, 12)), &rnn_palloc_allocator);
 		rnn_report_status(rs, fname);

@@ -17,6 +17,7 @@
 #include "utils/memutils.h"
 
 #include "rnn_pg.h"
+#include "rnn_pipeline.h"
 #include "rnn_predict.h"
 #include "rnn_series.h"
 
@@ -52,7 +53,16 @@ double *
 rnn_forecast_or_error(const RnnModel *m, const double *hist, int T, int horizon, const char *fname)
 {
 	double	   *out = palloc(sizeof(double) * horizon);
-	RnnStatus	st = rnn_forecast_batch(out, m, hist, 1, T, horizon, &rnn_palloc_allocator);
+	int32_t		phase = m->phase_last;
+	RnnStatus	st;
+
+	/*
+	 * The stored history ends where training did; another history's place
+	 * in the season is the one the model's seasonal indices fit best.
+	 */
+	if (hist != m->history && m->n_seasonal > 0)
+		phase = rnn_pipeline_guess_phase(m, hist, T);
+	st = rnn_forecast_batch(out, m, hist, 1, T, horizon, &phase, &rnn_palloc_allocator);
 
 	rnn_report_status(st, fname);
 	for (int h = 0; h < horizon; h++)
@@ -127,17 +137,19 @@ rnn_forecast_table(PG_FUNCTION_ARGS)
 		int			h = (int) funcctx->call_cntr + 1;
 		Datum		values[5];
 		bool		nulls[5] = {false, false, false, false, false};
-		double		hw = rnn_intervals_halfwidth(&ctx->iv, h);
+		double		lo,
+					hi;
 
+		rnn_interval_bounds(&ctx->m, &ctx->iv, ctx->fc[h - 1], h, ctx->m.phase_last, &lo, &hi);
 		values[0] = Int32GetDatum(h);
 		values[1] = rnn_future_timestamptz(&ctx->m, h, &nulls[1]);
 		values[2] = Float8GetDatum(ctx->fc[h - 1]);
-		if (isnan(hw))
+		if (isnan(lo))
 			nulls[3] = nulls[4] = true;
 		else
 		{
-			values[3] = Float8GetDatum(ctx->fc[h - 1] - hw);
-			values[4] = Float8GetDatum(ctx->fc[h - 1] + hw);
+			values[3] = Float8GetDatum(lo);
+			values[4] = Float8GetDatum(hi);
 		}
 		SRF_RETURN_NEXT(funcctx, HeapTupleGetDatum(heap_form_tuple(funcctx->tuple_desc, values, nulls)));
 	}

@@ -92,6 +92,13 @@ rnn_report_status(RnnStatus st, const char *what)
 					 errmsg("%s: values are too large for the model", what),
 					 errdetail("After the model's scaling a value exceeds 1e30 in magnitude.")));
 			break;
+		case RNN_ERR_DOMAIN:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: the history holds a value that is not positive", what),
+					 errdetail("The model was trained on the logarithm of a positive series."),
+					 errhint("Train with rnn_config(log => false) to forecast series that reach zero or below.")));
+			break;
 		default:
 			elog(ERROR, "unexpected status %d in %s", (int) st, what);
 	}

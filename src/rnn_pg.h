@@ -58,6 +58,8 @@ typedef struct RnnConfig
 	int			season;			/* 0: inferred */
 	int			strategy;		/* RnnStrategy (recursive or direct) */
 	int			ensemble;		/* members */
+	int			log;			/* log transform: -1 auto (positive series), 0 off, 1 on */
+	int			deseasonalize;	/* seasonal indices: -1 auto (seasonality test), 0 off, 1 on */
 } RnnConfig;
 
 /* scaling => 'auto': chosen by rnn_fit (never stored in a model) */
@@ -71,6 +73,17 @@ extern void rnn_config_from_jsonb(RnnConfig *cfg, Jsonb *jb);
 /* rows.c: rows collected by aggregates */
 #include "rnn_series.h"
 
+/* Distinct series names in first-seen order, with a hash index. */
+typedef struct RnnNames
+{
+	int32		n;
+	int32		cap;
+	char	  **name;			/* (n) not terminated */
+	int32	   *len;			/* (n) */
+	int32	   *slot;			/* (slots) name index + 1, 0 = empty */
+	int32		slots;			/* power of two, > 2 n */
+} RnnNames;
+
 typedef struct RnnRows
 {
 	int			ts_kind;		/* RnnTsKind */
@@ -83,6 +96,10 @@ typedef struct RnnRows
 	bytea	   *init;			/* warm-start model, copied */
 	int32		horizon;		/* rnn_backtest */
 	int32		folds;			/* rnn_backtest */
+
+	/* global models: the series of each row and the table of series names */
+	int32	   *sidx;			/* (n) index into names; NULL for one series */
+	RnnNames   *names;
 } RnnRows;
 
 /* The time axis of a regular series. */
@@ -100,6 +117,8 @@ extern void rnn_rows_add(RnnRows *st, int64 key, bool value_null, double value);
 extern int64 rnn_ts_arg_key(FunctionCallInfo fcinfo, int argno, int ts_kind, const char *fname);
 extern void rnn_rows_options(FunctionCallInfo fcinfo, RnnRows *st, int config_arg, int init_arg);
 extern RnnRows *rnn_rows_ts_transfn(FunctionCallInfo fcinfo, int init_arg, const char *fname);
+extern RnnRows *rnn_rows_series_transfn(FunctionCallInfo fcinfo, int init_arg, const char *fname);
+extern RnnRows *rnn_rows_of_series(const RnnRows *st, int32 **order, int32 s);
 extern void rnn_rows_to_series(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
 							   bool interpolate, const char *fname);
 

@@ -7,6 +7,8 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/jsonb.h"
@@ -144,6 +146,164 @@ rnn_rows_ts_transfn(FunctionCallInfo fcinfo, int init_arg, const char *fname)
 	rnn_rows_add(st, key, PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_FLOAT8(2));
 	rnn_rows_options(fcinfo, st, 3, init_arg);
 	return st;
+}
+
+/* The index of a series name, added when new (in the aggregate context). */
+static int32
+names_lookup(RnnNames *t, MemoryContext cxt, const char *name, int32 len)
+{
+	uint32		h = hash_bytes((const unsigned char *) name, len);
+	uint32		mask;
+	int32		i;
+
+	if (t->slots == 0 || 2 * (t->n + 1) >= t->slots)
+	{
+		/* grow (or create) and rehash */
+		int32		slots = t->slots ? t->slots * 2 : 1024;
+
+		if (t->n >= RNN_MAX_SERIES)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("rnn_train: more than %d series in one global model", RNN_MAX_SERIES),
+					 errhint("Group the rows into several models, e.g. GROUP BY a region.")));
+		t->slot = MemoryContextAllocZero(cxt, sizeof(int32) * slots);
+		t->slots = slots;
+		mask = (uint32) slots - 1;
+		for (int32 k = 0; k < t->n; k++)
+		{
+			uint32		j = hash_bytes((const unsigned char *) t->name[k], t->len[k]) & mask;
+
+			while (t->slot[j] != 0)
+				j = (j + 1) & mask;
+			t->slot[j] = k + 1;
+		}
+	}
+	mask = (uint32) t->slots - 1;
+	for (uint32 j = h & mask;; j = (j + 1) & mask)
+	{
+		if (t->slot[j] == 0)
+		{
+			if (t->n == t->cap)
+			{
+				t->cap = t->cap ? t->cap * 2 : 256;
+				t->name = t->name ? repalloc(t->name, sizeof(char *) * t->cap) :
+					MemoryContextAlloc(cxt, sizeof(char *) * t->cap);
+				t->len = t->len ? repalloc(t->len, sizeof(int32) * t->cap) :
+					MemoryContextAlloc(cxt, sizeof(int32) * t->cap);
+			}
+			i = t->n++;
+			t->name[i] = MemoryContextAlloc(cxt, len > 0 ? len : 1);
+			memcpy(t->name[i], name, len);
+			t->len[i] = len;
+			t->slot[j] = i + 1;
+			return i;
+		}
+		i = t->slot[j] - 1;
+		if (t->len[i] == len && memcmp(t->name[i], name, len) == 0)
+			return i;
+	}
+}
+
+/*
+ * The transition of the global aggregates over (state, series text, ts,
+ * value, config jsonb [, init bytea]).
+ */
+RnnRows *
+rnn_rows_series_transfn(FunctionCallInfo fcinfo, int init_arg, const char *fname)
+{
+	int			kind = rnn_ts_kind_of_type(get_fn_expr_argtype(fcinfo->flinfo, 2));
+	MemoryContext aggctx;
+	RnnRows    *st;
+	text	   *name;
+	int64		key;
+	size_t		n0;
+
+	if (kind < 0)
+		elog(ERROR, "%s: unsupported timestamp type", fname);
+	if (!AggCheckCallContext(fcinfo, &aggctx))
+		elog(ERROR, "%s called in non-aggregate context", fname);
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s: a series name is NULL", fname),
+				 errdetail("Every row of a global model names its series.")));
+	name = PG_GETARG_TEXT_PP(1);
+	if (VARSIZE_ANY_EXHDR(name) < 1 || VARSIZE_ANY_EXHDR(name) > RNN_MAX_SERIES_NAME)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: a series name must have 1 to %d bytes, not %d", fname,
+						RNN_MAX_SERIES_NAME, (int) VARSIZE_ANY_EXHDR(name))));
+	st = rnn_rows_state(fcinfo, kind, fname);
+	if (st->names == NULL)
+	{
+		st->names = MemoryContextAllocZero(aggctx, sizeof(RnnNames));
+		st->sidx = MemoryContextAlloc(aggctx, sizeof(int32) * st->cap);
+	}
+	key = rnn_ts_arg_key(fcinfo, 2, kind, fname);
+	n0 = st->cap;
+	rnn_rows_add(st, key, PG_ARGISNULL(3), PG_ARGISNULL(3) ? 0 : PG_GETARG_FLOAT8(3));
+	if (st->cap != n0)
+		st->sidx = repalloc_huge(st->sidx, sizeof(int32) * st->cap);
+	st->sidx[st->n - 1] = names_lookup(st->names, aggctx, VARDATA_ANY(name),
+									   (int32) VARSIZE_ANY_EXHDR(name));
+	rnn_rows_options(fcinfo, st, 4, init_arg);
+	return st;
+}
+
+/*
+ * The rows of series s as a state of their own (sharing nothing with st);
+ * *order (computed on the first call, NULL before) groups the rows by
+ * series: order[start[s] .. start[s+1]-1] are the rows of series s.
+ */
+RnnRows *
+rnn_rows_of_series(const RnnRows *st, int32 **order, int32 s)
+{
+	int32	   *o = *order;
+	int32		ns = st->names->n;
+	int32	   *start;
+	RnnRows    *one;
+	size_t		from,
+				to;
+
+	if (o == NULL)
+	{
+		/* counting sort by series, rows in their input order within each */
+		int32	   *fill;
+
+		o = palloc_extended(sizeof(int32) * (st->n + ns + 1), MCXT_ALLOC_HUGE);
+		start = o + st->n;
+		fill = palloc0(sizeof(int32) * (ns + 1));
+		for (size_t i = 0; i < st->n; i++)
+			fill[st->sidx[i] + 1]++;
+		for (int32 k = 0; k < ns; k++)
+			fill[k + 1] += fill[k];
+		memcpy(start, fill, sizeof(int32) * (ns + 1));
+		for (size_t i = 0; i < st->n; i++)
+		{
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			o[fill[st->sidx[i]]++] = (int32) i;
+		}
+		pfree(fill);
+		*order = o;
+	}
+	start = o + st->n;
+	from = start[s];
+	to = start[s + 1];
+	one = palloc0(sizeof(RnnRows));
+	one->ts_kind = st->ts_kind;
+	one->n = to - from;
+	one->cap = one->n;
+	one->values = palloc(sizeof(double) * (one->n ? one->n : 1));
+	one->isnull = palloc(sizeof(bool) * (one->n ? one->n : 1));
+	one->keys = palloc(sizeof(int64) * (one->n ? one->n : 1));
+	for (size_t i = from; i < to; i++)
+	{
+		one->values[i - from] = st->values[o[i]];
+		one->isnull[i - from] = st->isnull[o[i]];
+		one->keys[i - from] = st->keys[o[i]];
+	}
+	return one;
 }
 
 /* A key as text for messages, month numbers as YYYY-MM. */

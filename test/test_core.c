@@ -717,15 +717,15 @@ test_training(void)
 		rnn_init_params(m.params, &s3, 9);
 		for (int i = 0; i < 12; i++)
 			hist[i] = 10 + sin(i);
-		rnn_forecast_batch(f3, &m, hist, 1, 12, 3, &test_allocator);
-		rnn_forecast_batch(f1, &m, hist, 1, 12, 1, &test_allocator);
+		rnn_forecast_batch(f3, &m, hist, 1, 12, 3, NULL, &test_allocator);
+		rnn_forecast_batch(f1, &m, hist, 1, 12, 1, NULL, &test_allocator);
 		{
 			double		h2[13];
 			double		g1[1];
 
 			memcpy(h2, hist, sizeof(hist));
 			h2[12] = f3[0];
-			rnn_forecast_batch(g1, &m, h2, 1, 13, 1, &test_allocator);
+			rnn_forecast_batch(g1, &m, h2, 1, 13, 1, NULL, &test_allocator);
 			report(f1[0] == f3[0] && fabs(g1[0] - f3[1]) < 1e-5,
 				   "forecast: recursive steps equal one-step forecasts fed back (%.6f %.6f)", g1[0], f3[1]);
 		}

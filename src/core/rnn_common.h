@@ -39,6 +39,7 @@ typedef float rnn_real;
 #define RNN_MAX_CAL_STEPS		1024	/* horizon steps with calibrated errors */
 #define RNN_MAX_CAL_SAMPLES		256		/* held-out errors kept per step */
 #define RNN_MAX_ENSEMBLE		64
+#define RNN_MAX_SEASON_INDICES	1024	/* longest season that is adjusted by indices */
 
 /* Status codes returned by core functions. */
 typedef enum RnnStatus
@@ -54,7 +55,8 @@ typedef enum RnnStatus
 	RNN_ERR_MISSING,			/* missing value with missing => error */
 	RNN_ERR_NOVALUES,			/* all values missing */
 	RNN_ERR_IRREGULAR,			/* timestamps too irregular to regularise */
-	RNN_ERR_NONFINITE			/* infinity in the data */
+	RNN_ERR_NONFINITE,			/* infinity in the data */
+	RNN_ERR_DOMAIN				/* a value the model's log transform cannot take (<= 0) */
 } RnnStatus;
 
 /*

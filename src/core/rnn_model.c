@@ -8,19 +8,25 @@
  *	  every number is finite, before anything is used.
  *
  * Layout:
- *	 "RNNF" u16 version u16 flags(0)
+ *	 "RNNF" u16 version u16 flags (v3: bit 0 = cal_scaled; else 0)
  *	 u8 cell, bidirectional, scaling, ts_kind, step_kind, strategy (v2, else
- *	   reserved), 2 reserved (0)
+ *	   reserved), log_transform (v3, else reserved), 1 reserved (0)
  *	 i32 input_size hidden_size num_layers output_size window season members
  *	 i32 n_history n_loss cal_steps cal_n epochs_run best_epoch
  *	 i64 step last_ts rows   u64 seed
  *	 f64 scale_mean scale_std train_loss val_loss train_seconds
- *	 f64 naive_scale (v2 only)
+ *	 f64 naive_scale (v2 and later)
+ *	 i32 phase_last n_seasonal n_series n_short (v3)
  *	 u32 n_params (per member)
  *	 f64 history[n_history * input_size]
+ *	 f64 seasonal[n_seasonal] (v3)
  *	 f32 loss_train[n_loss] loss_val[n_loss]
  *	 f32 cal_err[cal_steps * cal_n]
  *	 f32 params[members * n_params]
+ *	 n_series records (v3), names strictly ascending (bytewise, then shorter first):
+ *	   u16 name_len, name bytes, i64 last_ts rows, f64 scale_mean scale_std
+ *	   naive_scale, i32 phase_last, u8 log_transform, 3 reserved (0),
+ *	   i32 n_seasonal n_history, f64 seasonal[n_seasonal] history[n_history]
  *	 u32 crc32
  */
 #include "rnn_model.h"
@@ -30,6 +36,26 @@
 
 #define HEADER_BYTES_V1 (4 + 2 + 2 + 8 + 4 * 7 + 4 * 6 + 8 * 4 + 8 * 5 + 4)
 #define HEADER_BYTES_V2 (HEADER_BYTES_V1 + 8)
+#define HEADER_BYTES_V3 (HEADER_BYTES_V2 + 16)
+#define RECORD_FIXED_BYTES (2 + 8 * 2 + 8 * 3 + 4 + 4 + 4 * 2)
+
+static size_t
+header_bytes(int version)
+{
+	return version == 1 ? HEADER_BYTES_V1 : version == 2 ? HEADER_BYTES_V2 : HEADER_BYTES_V3;
+}
+
+/* bytes of the series records (bounded by the checks of payload_counts) */
+static size_t
+records_size(const RnnModel *m)
+{
+	size_t		total = 0;
+
+	for (int32_t i = 0; i < m->n_series; i++)
+		total += RECORD_FIXED_BYTES + (size_t) m->series[i].name_len +
+			8 * ((size_t) m->series[i].n_seasonal + (size_t) m->series[i].n_history);
+	return total;
+}
 
 uint32_t
 rnn_crc32(const uint8_t *buf, size_t len)
@@ -110,8 +136,15 @@ payload_counts(const RnnModel *m, size_t *n_hist, size_t *n_cal, size_t *n_par)
 		m->n_loss < 0 || m->n_loss > RNN_MODEL_MAX_LOSSES ||
 		m->cal_steps < 0 || m->cal_steps > RNN_MAX_CAL_STEPS ||
 		m->cal_n < 0 || m->cal_n > RNN_MAX_CAL_SAMPLES ||
-		m->members < 1 || m->members > RNN_MAX_ENSEMBLE)
+		m->members < 1 || m->members > RNN_MAX_ENSEMBLE ||
+		m->n_seasonal < 0 || m->n_seasonal > RNN_MAX_SEASON_INDICES ||
+		m->n_series < 0 || m->n_series > RNN_MAX_SERIES)
 		return false;
+	for (int32_t i = 0; i < m->n_series; i++)
+		if (m->series[i].name_len < 1 || m->series[i].name_len > RNN_MAX_SERIES_NAME ||
+			m->series[i].n_seasonal < 0 || m->series[i].n_seasonal > RNN_MAX_SEASON_INDICES ||
+			m->series[i].n_history < 0 || m->series[i].n_history > RNN_MAX_WINDOW)
+			return false;
 	if (rnn_shape_check(&m->shape) != RNN_OK)
 		return false;
 	*n_hist = (size_t) m->n_history * m->shape.input_size;
@@ -130,7 +163,8 @@ encoded_size_version(const RnnModel *m, int version)
 	if (!payload_counts(m, &n_hist, &n_cal, &n_par))
 		return 0;
 	/* bounded counts: no overflow possible */
-	return (version == 1 ? HEADER_BYTES_V1 : HEADER_BYTES_V2) + 8 * n_hist + 4 * 2 * (size_t) m->n_loss + 4 * n_cal + 4 * n_par + 4;
+	return header_bytes(version) + 8 * n_hist + 4 * 2 * (size_t) m->n_loss + 4 * n_cal + 4 * n_par + 4 +
+		(version >= 3 ? 8 * (size_t) m->n_seasonal + records_size(m) : 0);
 }
 
 size_t
@@ -151,14 +185,14 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 	memcpy(p, RNN_MODEL_MAGIC, 4);
 	p += 4;
 	p = put_u16(p, RNN_MODEL_VERSION);
-	p = put_u16(p, 0);
+	p = put_u16(p, m->cal_scaled ? 1 : 0);
 	p = put_u8(p, (uint8_t) m->shape.cell);
 	p = put_u8(p, (uint8_t) m->shape.bidirectional);
 	p = put_u8(p, (uint8_t) m->scaling);
 	p = put_u8(p, (uint8_t) m->ts_kind);
 	p = put_u8(p, (uint8_t) m->step_kind);
 	p = put_u8(p, (uint8_t) m->strategy);
-	p = put_u8(p, 0);
+	p = put_u8(p, (uint8_t) (m->log_transform ? 1 : 0));
 	p = put_u8(p, 0);
 	p = put_u32(p, (uint32_t) m->shape.input_size);
 	p = put_u32(p, (uint32_t) m->shape.hidden_size);
@@ -183,9 +217,15 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 	p = put_f64(p, m->val_loss);
 	p = put_f64(p, m->train_seconds);
 	p = put_f64(p, m->naive_scale);
+	p = put_u32(p, (uint32_t) m->phase_last);
+	p = put_u32(p, (uint32_t) m->n_seasonal);
+	p = put_u32(p, (uint32_t) m->n_series);
+	p = put_u32(p, (uint32_t) m->n_short);
 	p = put_u32(p, (uint32_t) (n_par / m->members));
 	for (size_t i = 0; i < n_hist; i++)
 		p = put_f64(p, m->history[i]);
+	for (int32_t i = 0; i < m->n_seasonal; i++)
+		p = put_f64(p, m->seasonal[i]);
 	for (int32_t i = 0; i < m->n_loss; i++)
 		p = put_f32(p, m->loss_train[i]);
 	for (int32_t i = 0; i < m->n_loss; i++)
@@ -194,6 +234,30 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 		p = put_f32(p, m->cal_err[i]);
 	for (size_t i = 0; i < n_par; i++)
 		p = put_f32(p, (float) m->params[i]);
+	for (int32_t i = 0; i < m->n_series; i++)
+	{
+		const RnnSeriesState *st = &m->series[i];
+
+		p = put_u16(p, (uint16_t) st->name_len);
+		memcpy(p, st->name, st->name_len);
+		p += st->name_len;
+		p = put_u64(p, (uint64_t) st->last_ts);
+		p = put_u64(p, (uint64_t) st->rows);
+		p = put_f64(p, st->scale_mean);
+		p = put_f64(p, st->scale_std);
+		p = put_f64(p, st->naive_scale);
+		p = put_u32(p, (uint32_t) st->phase_last);
+		p = put_u8(p, (uint8_t) (st->log_transform ? 1 : 0));
+		p = put_u8(p, 0);
+		p = put_u8(p, 0);
+		p = put_u8(p, 0);
+		p = put_u32(p, (uint32_t) st->n_seasonal);
+		p = put_u32(p, (uint32_t) st->n_history);
+		for (int32_t k = 0; k < st->n_seasonal; k++)
+			p = put_f64(p, st->seasonal[k]);
+		for (int32_t k = 0; k < st->n_history; k++)
+			p = put_f64(p, st->history[k]);
+	}
 	p = put_u32(p, rnn_crc32(buf, (size_t) (p - buf)));
 }
 
@@ -273,6 +337,124 @@ get_i32_in(Reader *r, int32_t *out, int32_t lo, int32_t hi)
 	return *out >= lo && *out <= hi;
 }
 
+/*
+ * Whether len bytes at p hold exactly n series records whose sizes are
+ * within the limits (n_seasonal 0 or the season), before anything is
+ * allocated for them.
+ */
+static bool
+records_fit(const uint8_t *p, size_t len, int32_t n, int32_t season)
+{
+	size_t		off = 0;
+
+	for (int32_t i = 0; i < n; i++)
+	{
+		Reader		r;
+		uint32_t	name_len,
+					n_seasonal,
+					n_history;
+
+		if (len - off < RECORD_FIXED_BYTES)
+			return false;
+		r.p = p + off;
+		name_len = get_u16(&r);
+		if (name_len < 1 || name_len > RNN_MAX_SERIES_NAME ||
+			len - off < RECORD_FIXED_BYTES + (size_t) name_len)
+			return false;
+		r.p += name_len + 8 * 2 + 8 * 3 + 4 + 4;
+		n_seasonal = get_u32(&r);
+		n_history = get_u32(&r);
+		if ((n_seasonal != 0 && n_seasonal != (uint32_t) season) ||
+			n_seasonal > RNN_MAX_SEASON_INDICES || n_history > RNN_MAX_WINDOW)
+			return false;
+		off += RECORD_FIXED_BYTES + name_len;
+		if (len - off < 8 * ((size_t) n_seasonal + n_history))
+			return false;
+		off += 8 * ((size_t) n_seasonal + n_history);
+	}
+	return off == len;
+}
+
+/* The pipeline and last values of one series (of a model or a record). */
+static bool
+series_state_valid(int32_t log_transform, int32_t n_seasonal, const double *seasonal,
+				   int32_t phase_last, int32_t season, double scale_mean, double scale_std,
+				   double naive_scale, int32_t n_history, const double *history)
+{
+	if ((log_transform != 0 && log_transform != 1) ||
+		(n_seasonal != 0 && n_seasonal != season) ||
+		phase_last < 0 || phase_last >= (n_seasonal > 0 ? n_seasonal : 1))
+		return false;
+	for (int32_t k = 0; k < n_seasonal; k++)
+		if (!isfinite(seasonal[k]) || fabs(seasonal[k]) > 1e6)
+			return false;
+	if (!isfinite(scale_mean) || !isfinite(scale_std) || !(scale_std > 0) ||
+		fabs(scale_mean) > 1e300 || scale_std > 1e300 || scale_std < 1e-300 ||
+		!isfinite(naive_scale) || naive_scale < 0)
+		return false;
+	for (int32_t k = 0; k < n_history; k++)
+		if (!isfinite(history[k]) || (log_transform && !(history[k] > 0)))
+			return false;
+	return true;
+}
+
+/* bytewise order of names, shorter first on a common prefix */
+static int
+name_cmp(const RnnSeriesState *a, const RnnSeriesState *b)
+{
+	int32_t		n = a->name_len < b->name_len ? a->name_len : b->name_len;
+	int			c = memcmp(a->name, b->name, n);
+
+	if (c != 0)
+		return c;
+	return a->name_len < b->name_len ? -1 : a->name_len > b->name_len ? 1 : 0;
+}
+
+int
+rnn_model_find_series(const RnnModel *m, const char *name, int32_t name_len)
+{
+	RnnSeriesState key;
+	int32_t		lo = 0,
+				hi = m->n_series - 1;
+
+	key.name = (char *) name;
+	key.name_len = name_len;
+	while (lo <= hi)
+	{
+		int32_t		mid = lo + (hi - lo) / 2;
+		int			c = name_cmp(&m->series[mid], &key);
+
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
+void
+rnn_model_series_view(RnnModel *view, const RnnModel *m, int32_t i)
+{
+	const RnnSeriesState *st = &m->series[i];
+
+	*view = *m;
+	view->n_series = 0;
+	view->series = NULL;
+	view->last_ts = st->last_ts;
+	view->rows = st->rows;
+	view->scale_mean = st->scale_mean;
+	view->scale_std = st->scale_std;
+	view->naive_scale = st->naive_scale;
+	view->phase_last = st->phase_last;
+	view->log_transform = st->log_transform;
+	view->n_seasonal = st->n_seasonal;
+	view->seasonal = st->seasonal;
+	view->n_history = st->n_history;
+	view->history = st->history;
+}
+
 RnnStatus
 rnn_model_validate(const RnnModel *m, const char **why)
 {
@@ -335,6 +517,39 @@ rnn_model_validate(const RnnModel *m, const char **why)
 	{
 		*why = "Its naive error scale is invalid.";
 		return RNN_ERR_CORRUPT;
+	}
+	if (!series_state_valid(m->log_transform, m->n_seasonal, m->seasonal, m->phase_last,
+							m->season, m->scale_mean, m->scale_std, m->naive_scale,
+							m->n_history * m->shape.input_size, m->history) ||
+		((m->log_transform || m->n_seasonal) &&
+		 (m->shape.input_size != 1 || m->scaling == RNN_SCALE_LEVEL)))
+	{
+		*why = "Its log transform, seasonal indices or history are invalid.";
+		return RNN_ERR_CORRUPT;
+	}
+	if (m->n_series > 0 && (m->n_history != 0 || m->shape.input_size != 1 || m->window < 1))
+	{
+		*why = "A global model keeps its history in its series records.";
+		return RNN_ERR_CORRUPT;
+	}
+	if (m->n_short > m->n_series)
+	{
+		*why = "Its count of short series is out of range.";
+		return RNN_ERR_CORRUPT;
+	}
+	for (int32_t i = 0; i < m->n_series; i++)
+	{
+		const RnnSeriesState *st = &m->series[i];
+
+		if (!series_state_valid(st->log_transform, st->n_seasonal, st->seasonal, st->phase_last,
+								m->season, st->scale_mean, st->scale_std, st->naive_scale,
+								st->n_history, st->history) ||
+			st->n_history > m->window || st->n_history < 1 || st->rows < 1 ||
+			(i > 0 && name_cmp(&m->series[i - 1], st) >= 0))
+		{
+			*why = "A series record is invalid or out of order.";
+			return RNN_ERR_CORRUPT;
+		}
 	}
 	if (m->rows < 0 || m->epochs_run < 0 || m->best_epoch < 0 ||
 		!isfinite(m->train_loss) || !isfinite(m->val_loss) || !isfinite(m->train_seconds))
@@ -403,15 +618,20 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 	}
 	r.p = buf + 4;
 	version = get_u16(&r);
-	if (version != 1 && version != 2)
+	if (version < 1 || version > 3)
 	{
 		*why = "The model format version is not supported by this version of rnn_forecast.";
 		return RNN_ERR_VERSION;
 	}
-	if (get_u16(&r) != 0)
 	{
-		*why = "Unknown flags are set.";
-		return RNN_ERR_CORRUPT;
+		uint16_t	flags = get_u16(&r);
+
+		if ((flags & ~(version >= 3 ? 1 : 0)) != 0)
+		{
+			*why = "Unknown flags are set.";
+			return RNN_ERR_CORRUPT;
+		}
+		m->cal_scaled = flags & 1;
 	}
 	m->shape.cell = get_u8(&r);
 	m->shape.bidirectional = get_u8(&r);
@@ -426,7 +646,11 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 	}
 	m->shape.seq2seq = m->strategy == RNN_STRATEGY_SEQ2SEQ ? 1 : 0;
 	m->format_version = version;
-	reserved = get_u8(&r);
+	reserved = 0;
+	if (version >= 3)
+		m->log_transform = get_u8(&r);
+	else
+		reserved = get_u8(&r);
 	reserved |= get_u8(&r);
 	if (reserved != 0)
 	{
@@ -469,6 +693,22 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 		}
 		m->naive_scale = get_f64(&r);
 	}
+	if (version >= 3)
+	{
+		if (len < HEADER_BYTES_V3 + 4)
+		{
+			*why = "The value is too short to be a model.";
+			return RNN_ERR_CORRUPT;
+		}
+		if (!get_i32_in(&r, &m->phase_last, 0, RNN_MAX_SEASON_INDICES) ||
+			!get_i32_in(&r, &m->n_seasonal, 0, RNN_MAX_SEASON_INDICES) ||
+			!get_i32_in(&r, &m->n_series, 0, RNN_MAX_SERIES) ||
+			!get_i32_in(&r, &m->n_short, 0, RNN_MAX_SERIES))
+		{
+			*why = "A size in its header is out of range.";
+			return RNN_ERR_LIMIT;
+		}
+	}
 	n_params_hdr = get_u32(&r);
 
 	if (rnn_shape_check(&m->shape) != RNN_OK || !payload_counts(m, &n_hist, &n_cal, &n_par))
@@ -481,10 +721,22 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 		*why = "Its parameter count does not match its architecture.";
 		return RNN_ERR_CORRUPT;
 	}
-	expected = encoded_size_version(m, version);
-	if (expected != len)
+	{
+		/* everything but the series records, which follow the weights */
+		int32_t		n_series = m->n_series;
+
+		m->n_series = 0;
+		expected = encoded_size_version(m, version);
+		m->n_series = n_series;
+	}
+	if (expected > len || (m->n_series == 0 && expected != len))
 	{
 		*why = "Its size does not match the sizes in its header.";
+		return RNN_ERR_CORRUPT;
+	}
+	if (!records_fit(buf + expected - 4, len - expected, m->n_series, m->season))
+	{
+		*why = "Its series records do not match its size.";
 		return RNN_ERR_CORRUPT;
 	}
 	{
@@ -503,10 +755,15 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 	m->loss_val = rnn_alloc(a, (m->n_loss ? m->n_loss : 1) * sizeof(float));
 	m->cal_err = rnn_alloc(a, (n_cal ? n_cal : 1) * sizeof(float));
 	m->params = rnn_alloc(a, n_par * sizeof(rnn_real));
-	if (!m->history || !m->loss_train || !m->loss_val || !m->cal_err || !m->params)
+	m->seasonal = rnn_alloc(a, (m->n_seasonal ? m->n_seasonal : 1) * sizeof(double));
+	m->series = rnn_alloc(a, (m->n_series ? m->n_series : 1) * sizeof(RnnSeriesState));
+	if (!m->history || !m->loss_train || !m->loss_val || !m->cal_err || !m->params ||
+		!m->seasonal || !m->series)
 		return RNN_ERR_ALLOC;
 	for (size_t i = 0; i < n_hist; i++)
 		m->history[i] = get_f64(&r);
+	for (int32_t i = 0; i < m->n_seasonal; i++)
+		m->seasonal[i] = get_f64(&r);
 	for (int32_t i = 0; i < m->n_loss; i++)
 		m->loss_train[i] = get_f32(&r);
 	for (int32_t i = 0; i < m->n_loss; i++)
@@ -515,6 +772,44 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 		m->cal_err[i] = get_f32(&r);
 	for (size_t i = 0; i < n_par; i++)
 		m->params[i] = (rnn_real) get_f32(&r);
+	for (int32_t i = 0; i < m->n_series; i++)
+	{
+		RnnSeriesState *st = &m->series[i];
+		uint8_t		res;
+
+		/* records_fit checked every size and that the bytes are there */
+		st->name_len = get_u16(&r);
+		st->name = rnn_alloc(a, st->name_len);
+		if (!st->name)
+			return RNN_ERR_ALLOC;
+		memcpy(st->name, r.p, st->name_len);
+		r.p += st->name_len;
+		st->last_ts = (int64_t) get_u64(&r);
+		st->rows = (int64_t) get_u64(&r);
+		st->scale_mean = get_f64(&r);
+		st->scale_std = get_f64(&r);
+		st->naive_scale = get_f64(&r);
+		st->phase_last = (int32_t) get_u32(&r);
+		st->log_transform = get_u8(&r);
+		res = get_u8(&r);
+		res |= get_u8(&r);
+		res |= get_u8(&r);
+		if (res != 0)
+		{
+			*why = "Reserved bytes of a series record are not zero.";
+			return RNN_ERR_CORRUPT;
+		}
+		st->n_seasonal = (int32_t) get_u32(&r);
+		st->n_history = (int32_t) get_u32(&r);
+		st->seasonal = rnn_alloc(a, (st->n_seasonal ? st->n_seasonal : 1) * sizeof(double));
+		st->history = rnn_alloc(a, (st->n_history ? st->n_history : 1) * sizeof(double));
+		if (!st->seasonal || !st->history)
+			return RNN_ERR_ALLOC;
+		for (int32_t k = 0; k < st->n_seasonal; k++)
+			st->seasonal[k] = get_f64(&r);
+		for (int32_t k = 0; k < st->n_history; k++)
+			st->history[k] = get_f64(&r);
+	}
 
 	return rnn_model_validate(m, why);
 }

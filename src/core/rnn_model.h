@@ -11,7 +11,9 @@
 #include "rnn_net.h"
 
 #define RNN_MODEL_MAGIC			"RNNF"
-#define RNN_MODEL_VERSION		2	/* written; 1 is still read */
+#define RNN_MODEL_VERSION		3	/* written; 1 and 2 are still read */
+#define RNN_MAX_SERIES			(1024 * 1024)	/* series in one global model */
+#define RNN_MAX_SERIES_NAME		1024	/* bytes of a series name */
 #define RNN_MODEL_MAX_LOSSES	RNN_MAX_EPOCHS
 
 typedef enum RnnScaling
@@ -57,6 +59,28 @@ typedef enum RnnStrategy
 	RNN_STRATEGY_SEQ2SEQ = 3	/* encoder-decoder (shape.seq2seq) */
 } RnnStrategy;
 
+/*
+ * What a global model keeps of each series it was trained on: the series'
+ * own pipeline (log, seasonal indices, scale), its time axis and its last
+ * values.  A single-series model keeps the same things in RnnModel itself.
+ */
+typedef struct RnnSeriesState
+{
+	char	   *name;			/* name_len bytes, not terminated */
+	int32_t		name_len;
+	int64_t		last_ts;
+	int64_t		rows;
+	double		scale_mean;
+	double		scale_std;
+	double		naive_scale;
+	int32_t		phase_last;
+	int32_t		log_transform;
+	int32_t		n_seasonal;		/* 0 or the model's season */
+	double	   *seasonal;
+	int32_t		n_history;
+	double	   *history;
+} RnnSeriesState;
+
 typedef struct RnnModel
 {
 	RnnShape	shape;
@@ -92,6 +116,18 @@ typedef struct RnnModel
 	int32_t		cal_steps;		/* horizon steps with held-out errors */
 	int32_t		cal_n;			/* errors per step */
 	float	   *cal_err;		/* (cal_steps, cal_n) absolute errors, ascending per step */
+	int32_t		cal_scaled;		/* errors in scaled units (format 3 flag bit 0), else the series' */
+
+	/* pipeline (format 3): log transform and seasonal indices (rnn_pipeline.h) */
+	int32_t		log_transform;	/* values were logged (all positive) */
+	int32_t		n_seasonal;		/* 0, or season: seasonal indices kept */
+	double	   *seasonal;		/* (n_seasonal) additive on the (log) scale */
+	int32_t		phase_last;		/* phase of the last training point */
+
+	/* global models (format 3): the series trained on, 0 for one series */
+	int32_t		n_series;
+	RnnSeriesState *series;
+	int32_t		n_short;		/* series too short for a window (naive forecasts) */
 
 	int32_t		format_version; /* as read (not stored; the writer writes the current one) */
 
@@ -117,5 +153,14 @@ RnnStatus	rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 RnnStatus	rnn_model_validate(const RnnModel *m, const char **why);
 
 uint32_t	rnn_crc32(const uint8_t *buf, size_t len);
+
+/* Index of the series called name in a global model, or -1. */
+int			rnn_model_find_series(const RnnModel *m, const char *name, int32_t name_len);
+
+/*
+ * A single-series model that shares m's weights and has series i's
+ * pipeline, history and time axis (no copy: valid while m is).
+ */
+void		rnn_model_series_view(RnnModel *view, const RnnModel *m, int32_t i);
 
 #endif							/* RNN_MODEL_H */

@@ -311,6 +311,15 @@ rnn_init_params(rnn_real *params, const RnnShape *s, uint64_t seed)
 		params[i] = (rnn_real) rnn_rng_uniform(&rng, -k_fc, k_fc);
 }
 
+void
+rnn_zero_output_layer(rnn_real *params, const RnnShape *s)
+{
+	size_t		n = rnn_param_count(s);
+
+	for (size_t i = fc_offset(s); i < n; i++)
+		params[i] = 0;
+}
+
 /* Elements of one stack's activation block for (max_T, max_B). */
 static size_t
 stack_work_elements(const Stack *k, int max_T, int max_B)

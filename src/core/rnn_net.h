@@ -65,6 +65,13 @@ int			rnn_tensor_table(const RnnShape *s, RnnTensorInfo *out);
 void		rnn_init_params(rnn_real *params, const RnnShape *s, uint64_t seed);
 
 /*
+ * Zero fc.weight and fc.bias: the untrained network outputs 0, which under
+ * window scaling is the naive forecast (the last value), so training starts
+ * from naive and early stopping can keep it.
+ */
+void		rnn_zero_output_layer(rnn_real *params, const RnnShape *s);
+
+/*
  * Called once per time step of every layer in forward and backward passes,
  * so a long pass can be cancelled promptly (the server sets it to a
  * function that runs CHECK_FOR_INTERRUPTS, which may longjmp).  NULL: none.

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "rnn_net.h"
+#include "rnn_pipeline.h"
 
 /* the z-score every scaling but none starts with */
 static double
@@ -29,7 +30,7 @@ scale_out(const RnnModel *m, double v)
 
 RnnStatus
 rnn_forecast_batch(double *out, const RnnModel *m, const double *hist,
-				   int B, int T, int horizon, const RnnAlloc *a)
+				   int B, int T, int horizon, const int32_t *phases, const RnnAlloc *a)
 {
 	const RnnShape *s = &m->shape;
 	int			I = s->input_size;
@@ -70,8 +71,16 @@ rnn_forecast_batch(double *out, const RnnModel *m, const double *hist,
 			for (int t = 0; t < W; t++)
 				for (int i = 0; i < I; i++)
 				{
-					double		z = scale_in(m, hist[((size_t) b * T + skip + t) * I + i]);
+					int			ph = rnn_pipeline_phase(m, phases ? phases[b] : m->phase_last,
+														(long) (skip + t) - (T - 1));
+					double		u = rnn_pipeline_in(m, hist[((size_t) b * T + skip + t) * I + i], ph);
+					double		z = scale_in(m, u);
 
+					if (isnan(u) && m->log_transform)
+					{
+						status = RNN_ERR_DOMAIN;
+						goto done;
+					}
 					/* float32 network inputs: far out of range is an error, not inf */
 					if (!(fabs(z) <= 1e30))
 					{
@@ -146,7 +155,9 @@ rnn_forecast_batch(double *out, const RnnModel *m, const double *hist,
 						if (I == 1)
 							next[o] = v;
 						if (h < horizon)
-							out[(size_t) b * horizon + h] += scale_out(m, v);
+							out[(size_t) b * horizon + h] +=
+								rnn_pipeline_out(m, scale_out(m, v),
+												 rnn_pipeline_phase(m, phases ? phases[b] : m->phase_last, h + 1));
 					}
 				}
 			}
@@ -172,6 +183,88 @@ float_cmp(const void *a, const void *b)
 	return fa < fb ? -1 : fa > fb ? 1 : 0;
 }
 
+/* |actual - forecast|, in the model's scaled units when it calibrates there */
+static double
+calibration_error(const RnnModel *m, double actual, double forecast, int phase)
+{
+	if (m->cal_scaled)
+		return fabs(rnn_pipeline_in(m, actual, phase) - rnn_pipeline_in(m, forecast, phase)) /
+			m->scale_std;
+	return fabs(actual - forecast);
+}
+
+RnnStatus
+rnn_calibration_errors(float *err, const RnnModel *m, const double *v, size_t n,
+					   size_t first_origin, size_t origins, int steps, const RnnAlloc *a)
+{
+	int			W = m->window;
+	int			T = first_origin >= (size_t) W ? W : (int) first_origin;
+	double	   *hist,
+			   *fc;
+	int32_t    *phases;
+	RnnStatus	st;
+
+	if (T < 1 || origins < 1 || first_origin + origins - 1 + (size_t) steps > n)
+		return RNN_ERR_ARGUMENT;
+	hist = rnn_alloc(a, sizeof(double) * origins * (W > T ? W : T));
+	fc = rnn_alloc(a, sizeof(double) * origins * steps);
+	phases = rnn_alloc(a, sizeof(int32_t) * origins);
+	if (!hist || !fc || !phases)
+		return RNN_ERR_ALLOC;
+	for (size_t o = 0; o < origins; o++)
+	{
+		double	   *row = hist + o * (W > T ? W : T);
+
+		/* a history shorter than the window is padded with its first value */
+		for (int t = 0; t < W - T; t++)
+			row[t] = v[first_origin + o - T];
+		memcpy(row + (W > T ? W - T : 0), v + first_origin + o - T, sizeof(double) * T);
+		/* the series ends at n - 1 with phase_last; this history at first_origin + o - 1 */
+		phases[o] = rnn_pipeline_phase(m, m->phase_last, (long) (first_origin + o) - (long) n);
+	}
+	st = rnn_forecast_batch(fc, m, hist, (int) origins, W > T ? W : T, steps, phases, a);
+	if (st == RNN_OK)
+		for (int h = 0; h < steps; h++)
+			for (size_t o = 0; o < origins; o++)
+			{
+				double		e = calibration_error(m, v[first_origin + o + h], fc[o * steps + h],
+												  rnn_pipeline_phase(m, phases[o], h + 1));
+
+				err[(size_t) h * origins + o] = (float) (isfinite(e) ? e : 0.0);
+			}
+	rnn_release(a, hist);
+	rnn_release(a, fc);
+	rnn_release(a, phases);
+	return st;
+}
+
+RnnStatus
+rnn_calibration_store(RnnModel *m, float *err, int steps, size_t count, const RnnAlloc *a)
+{
+	size_t		keep = count < RNN_MAX_CAL_SAMPLES ? count : RNN_MAX_CAL_SAMPLES;
+
+	m->cal_steps = 0;
+	m->cal_n = 0;
+	if (steps < 1 || count < 1)
+		return RNN_OK;
+	m->cal_err = rnn_alloc(a, sizeof(float) * keep * steps);
+	if (!m->cal_err)
+		return RNN_ERR_ALLOC;
+	for (int h = 0; h < steps; h++)
+	{
+		float	   *row = err + (size_t) h * count;
+
+		qsort(row, count, sizeof(float), float_cmp);
+		/* evenly spaced order statistics, the largest always kept */
+		for (size_t k = 0; k < keep; k++)
+			m->cal_err[(size_t) h * keep + k] =
+				row[keep == count ? k : (size_t) ((double) (k + 1) * count / keep) - 1];
+	}
+	m->cal_steps = steps;
+	m->cal_n = (int32_t) keep;
+	return RNN_OK;
+}
+
 RnnStatus
 rnn_calibrate(RnnModel *m, const double *v, size_t n,
 			  size_t first_origin, int max_steps, const RnnAlloc *a)
@@ -179,8 +272,7 @@ rnn_calibrate(RnnModel *m, const double *v, size_t n,
 	int			W = m->window;
 	size_t		origins;
 	int			steps;
-	double	   *hist,
-			   *fc;
+	float	   *err;
 	RnnStatus	st;
 
 	m->cal_steps = 0;
@@ -202,34 +294,46 @@ rnn_calibrate(RnnModel *m, const double *v, size_t n,
 		first_origin += origins - RNN_MAX_CAL_SAMPLES;
 		origins = RNN_MAX_CAL_SAMPLES;
 	}
-
-	hist = rnn_alloc(a, sizeof(double) * origins * W);
-	fc = rnn_alloc(a, sizeof(double) * origins * steps);
-	m->cal_err = rnn_alloc(a, sizeof(float) * origins * steps);
-	if (!hist || !fc || !m->cal_err)
+	err = rnn_alloc(a, sizeof(float) * origins * steps);
+	if (!err)
 		return RNN_ERR_ALLOC;
-	for (size_t o = 0; o < origins; o++)
-		memcpy(hist + o * W, v + first_origin + o - W, sizeof(double) * W);
-	st = rnn_forecast_batch(fc, m, hist, (int) origins, W, steps, a);
-	if (st != RNN_OK)
-		return st;
-	for (int h = 0; h < steps; h++)
+	st = rnn_calibration_errors(err, m, v, n, first_origin, origins, steps, a);
+	if (st == RNN_OK)
+		st = rnn_calibration_store(m, err, steps, origins, a);
+	rnn_release(a, err);
+	return st;
+}
+
+void
+rnn_interval_bounds(const RnnModel *m, const RnnIntervals *iv, double forecast, int h,
+					int phase_last, double *lower, double *upper)
+{
+	double		hw = rnn_intervals_halfwidth(iv, h);
+
+	if (isnan(hw))
 	{
-		float	   *row = m->cal_err + (size_t) h * origins;
-
-		for (size_t o = 0; o < origins; o++)
-		{
-			double		e = fabs(v[first_origin + o + h] - fc[o * steps + h]);
-
-			row[o] = (float) (isfinite(e) ? e : 0.0);
-		}
-		qsort(row, origins, sizeof(float), float_cmp);
+		*lower = *upper = NAN;
+		return;
 	}
-	m->cal_steps = steps;
-	m->cal_n = (int32_t) origins;
-	rnn_release(a, hist);
-	rnn_release(a, fc);
-	return RNN_OK;
+	if (m->cal_scaled)
+	{
+		/* around the forecast on the network's scale, then back */
+		int			ph = rnn_pipeline_phase(m, phase_last, h);
+		double		c = rnn_pipeline_in(m, forecast, ph);
+
+		if (isnan(c))
+		{
+			/* a log model's forecast of 0 (underflow): the bounds of its logarithm */
+			*lower = 0;
+			*upper = 0;
+			return;
+		}
+		*lower = rnn_pipeline_out(m, c - hw * m->scale_std, ph);
+		*upper = rnn_pipeline_out(m, c + hw * m->scale_std, ph);
+		return;
+	}
+	*lower = forecast - hw;
+	*upper = forecast + hw;
 }
 
 /*

@@ -14,10 +14,13 @@
  * out (B, horizon) = forecasts after each of B histories, hist (B, T,
  * input_size) unscaled, batch-first.  When m->window > 0, only the last
  * m->window rows are read and T must be at least that.  A horizon above the
- * output size needs input_size 1 (recursive).
+ * output size needs input_size 1 (recursive).  phases[b] is the seasonal
+ * phase of history b's last row (rnn_pipeline.h); NULL: every history ends
+ * where the training series did (m->phase_last).
  */
 RnnStatus	rnn_forecast_batch(double *out, const RnnModel *m, const double *hist,
-							   int B, int T, int horizon, const RnnAlloc *a);
+							   int B, int T, int horizon, const int32_t *phases,
+							   const RnnAlloc *a);
 
 /*
  * Fill m->cal_steps, cal_n and cal_err from forecasts of the unscaled series
@@ -26,6 +29,25 @@ RnnStatus	rnn_forecast_batch(double *out, const RnnModel *m, const double *hist,
  */
 RnnStatus	rnn_calibrate(RnnModel *m, const double *v, size_t n,
 						  size_t first_origin, int max_steps, const RnnAlloc *a);
+
+/*
+ * Absolute errors err (steps, origins) of forecasts from `origins`
+ * consecutive origins of v, the first at first_origin (each origin o
+ * forecasts v[o..] from the window before it, padded with its first value
+ * when the series is shorter than the window): in the series' units, or in
+ * the network's scaled units when m->cal_scaled.
+ */
+RnnStatus	rnn_calibration_errors(float *err, const RnnModel *m, const double *v, size_t n,
+								   size_t first_origin, size_t origins, int steps,
+								   const RnnAlloc *a);
+
+/*
+ * Store errors err (steps, count) as m's calibration: sorted per step (err
+ * is sorted in place), at most RNN_MAX_CAL_SAMPLES evenly spaced order
+ * statistics kept per step.
+ */
+RnnStatus	rnn_calibration_store(RnnModel *m, float *err, int steps, size_t count,
+								  const RnnAlloc *a);
 
 /*
  * Prediction intervals: forecast +- q * scale(h), where scale(h) is the mean
@@ -45,6 +67,16 @@ RnnStatus	rnn_intervals_prepare(RnnIntervals *iv, const RnnModel *m, double leve
 								  const RnnAlloc *a);
 double		rnn_intervals_halfwidth(const RnnIntervals *iv, int h);	/* NaN without calibration */
 void		rnn_intervals_free(RnnIntervals *iv, const RnnAlloc *a);
+
+/*
+ * The interval of a forecast at step h after a history whose last value had
+ * phase phase_last: forecast +- the half-width, or, when the model
+ * calibrates in scaled units, the half-width taken around the forecast on
+ * the network's scale and transformed back (asymmetric under log).  NaN
+ * without calibration.
+ */
+void		rnn_interval_bounds(const RnnModel *m, const RnnIntervals *iv, double forecast,
+								int h, int phase_last, double *lower, double *upper);
 
 /* One half-width (prepares and frees; for single use). */
 double		rnn_interval_halfwidth(const RnnModel *m, int h, double level, const RnnAlloc *a);

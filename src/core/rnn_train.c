@@ -111,18 +111,72 @@ gather_batch(rnn_real *x, rnn_real *target, const rnn_real *series,
 	}
 }
 
+/* mean loss over the held-out windows val_idx[0..n_val-1], in batches of Bval */
+static double
+validation_loss(const rnn_real *params, const rnn_real *series, const size_t *val_idx,
+				size_t n_val, int Bval, const RnnTrainSpec *spec, rnn_real *x,
+				rnn_real *y, rnn_real *target, RnnWork *work, const RnnTrainHooks *hooks)
+{
+	double		val_sum = 0.0;
+
+	for (size_t start = 0; start < n_val; start += Bval)
+	{
+		int			bs = (int) (n_val - start < (size_t) Bval ? n_val - start : (size_t) Bval);
+
+		if (hooks && hooks->check)
+			hooks->check(hooks->arg);
+		gather_batch(x, target, series, val_idx + start, bs, spec->window,
+					 spec->shape.output_size, spec->window_norm);
+		rnn_forward(y, x, params, &spec->shape, spec->window, bs, work);
+		val_sum += rnn_loss(NULL, y, target, (size_t) bs * spec->shape.output_size,
+							spec->loss, spec->quantile) * bs;
+	}
+	return val_sum / (double) n_val;
+}
+
 RnnStatus
 rnn_train(rnn_real *params, RnnTrainResult *res,
 		  const rnn_real *series, size_t n, const RnnTrainSpec *spec,
 		  const RnnAlloc *a, const RnnTrainHooks *hooks)
 {
+	size_t		start = 0;
+
+	return rnn_train_segments(params, res, series, &start, &n, 1, spec, a, hooks);
+}
+
+/*
+ * Held-out windows of a segment with n_win windows: the last ones, with
+ * O - 1 windows before them dropped so no training target is held out.
+ */
+static void
+segment_split(size_t n_win, const RnnTrainSpec *spec, size_t *n_val, size_t *gap)
+{
+	int			O = spec->shape.output_size;
+
+	*n_val = (size_t) floor(spec->validation_fraction * (double) n_win);
+	if (spec->validation_fraction > 0 && *n_val < (size_t) spec->min_validation &&
+		n_win >= 2 * ((size_t) spec->min_validation + (size_t) O))
+		*n_val = (size_t) spec->min_validation;
+	*gap = *n_val > 0 ? (size_t) (O - 1) : 0;
+	if (*n_val + *gap >= n_win)
+	{
+		/* too few windows to hold any out: train on all */
+		*n_val = 0;
+		*gap = 0;
+	}
+}
+
+RnnStatus
+rnn_train_segments(rnn_real *params, RnnTrainResult *res, const rnn_real *series,
+				   const size_t *seg_start, const size_t *seg_len, size_t n_seg,
+				   const RnnTrainSpec *spec, const RnnAlloc *a, const RnnTrainHooks *hooks)
+{
 	const RnnShape *s = &spec->shape;
 	int			W = spec->window;
 	int			O = s->output_size;
-	size_t		n_win = rnn_window_count(n, W, O);
-	size_t		n_val,
-				n_train,
-				gap;
+	size_t		n_win = 0;
+	size_t		n_val = 0,
+				n_train = 0;
 	size_t		np = rnn_param_count(s);
 	int			B;
 	int			Bval;
@@ -144,18 +198,19 @@ rnn_train(rnn_real *params, RnnTrainResult *res,
 	int			since_best = 0;
 
 	memset(res, 0, sizeof(*res));
-	if (s->input_size != 1 || W < 1 || n_win == 0 || spec->epochs < 1)
-		return RNN_ERR_ARGUMENT;
-
-	n_val = (size_t) floor(spec->validation_fraction * (double) n_win);
-	gap = n_val > 0 ? (size_t) (O - 1) : 0;
-	if (n_val + gap >= n_win)
+	for (size_t g = 0; g < n_seg; g++)
 	{
-		/* too few windows to hold any out: train on all */
-		n_val = 0;
-		gap = 0;
+		size_t		w = rnn_window_count(seg_len[g], W, O),
+					v,
+					gap;
+
+		segment_split(w, spec, &v, &gap);
+		n_win += w;
+		n_val += v;
+		n_train += w - v - gap;
 	}
-	n_train = n_win - n_val - gap;
+	if (s->input_size != 1 || W < 1 || n_win == 0 || n_train == 0 || spec->epochs < 1)
+		return RNN_ERR_ARGUMENT;
 	B = spec->batch_size <= 0 || (size_t) spec->batch_size > n_train ?
 		(int) n_train : spec->batch_size;
 	if (n_train > (size_t) RNN_MAX_BATCH && spec->batch_size <= 0)
@@ -188,14 +243,40 @@ rnn_train(rnn_real *params, RnnTrainResult *res,
 
 	res->n_train = n_train;
 	res->n_val = n_val;
-	res->val_start = n_train + gap;
-	for (size_t i = 0; i < n_train; i++)
-		idx[i] = i;
-	for (size_t i = 0; i < n_val; i++)
-		val_idx[i] = res->val_start + i;
+	{
+		/* window offsets into series: training ones, then held-out ones */
+		size_t		it = 0,
+					iv = 0;
+
+		for (size_t g = 0; g < n_seg; g++)
+		{
+			size_t		w = rnn_window_count(seg_len[g], W, O),
+						v,
+						gap;
+
+			segment_split(w, spec, &v, &gap);
+			for (size_t i = 0; i < w - v - gap; i++)
+				idx[it++] = seg_start[g] + i;
+			for (size_t i = w - v; i < w; i++)
+				val_idx[iv++] = seg_start[g] + i;
+		}
+	}
 	rnn_adam_init(&adam, m, v, np);
 	rnn_rng_seed(&rng, spec->seed);
 	memcpy(best, params, sizeof(rnn_real) * np);
+
+	if (spec->validate_initial && n_val > 0)
+	{
+		double		v0 = validation_loss(params, series, val_idx, n_val, Bval, spec,
+										 x, y, target, work, hooks);
+
+		if (isfinite(v0))
+		{
+			best_val = v0;
+			res->best_epoch = 0;
+			res->val_loss = v0;
+		}
+	}
 
 	for (int epoch = 1; epoch <= spec->epochs; epoch++)
 	{
@@ -241,19 +322,8 @@ rnn_train(rnn_real *params, RnnTrainResult *res,
 
 		if (n_val > 0)
 		{
-			double		val_sum = 0.0;
-
-			for (size_t start = 0; start < n_val; start += Bval)
-			{
-				int			bs = (int) (n_val - start < (size_t) Bval ? n_val - start : (size_t) Bval);
-
-				if (hooks && hooks->check)
-					hooks->check(hooks->arg);
-				gather_batch(x, target, series, val_idx + start, bs, W, O, spec->window_norm);
-				rnn_forward(y, x, params, s, W, bs, work);
-				val_sum += rnn_loss(NULL, y, target, (size_t) bs * O, spec->loss, spec->quantile) * bs;
-			}
-			val_loss = val_sum / (double) n_val;
+			val_loss = validation_loss(params, series, val_idx, n_val, Bval, spec,
+									   x, y, target, work, hooks);
 			if (!isfinite(val_loss))
 			{
 				status = RNN_ERR_DIVERGED;

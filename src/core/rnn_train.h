@@ -42,6 +42,8 @@ typedef struct RnnTrainSpec
 	int			loss;			/* RnnLoss */
 	double		quantile;		/* pinball loss */
 	int			window_norm;	/* RNN_NORM_*: how each window is made relative to itself */
+	int			min_validation; /* hold out at least this many windows when there are enough */
+	bool		validate_initial;	/* the initial weights compete with every epoch's */
 } RnnTrainSpec;
 
 typedef struct RnnTrainHooks
@@ -56,14 +58,13 @@ typedef struct RnnTrainHooks
 typedef struct RnnTrainResult
 {
 	int			epochs_run;
-	int			best_epoch;		/* 1-based epoch whose weights were kept */
+	int			best_epoch;		/* 1-based epoch whose weights were kept (0: the initial ones) */
 	double		train_loss;		/* of the kept epoch */
 	double		val_loss;		/* of the kept epoch; -1 without validation */
 	float	   *loss_train;		/* per epoch run */
 	float	   *loss_val;		/* per epoch run (-1 without validation) */
 	size_t		n_train;		/* windows trained on */
 	size_t		n_val;			/* windows held out */
-	size_t		val_start;		/* index of the first held-out window */
 } RnnTrainResult;
 
 /* Windows a series of n points gives (0 when too short). */
@@ -77,6 +78,17 @@ size_t		rnn_window_count(size_t n, int window, int output_size);
 RnnStatus	rnn_train(rnn_real *params, RnnTrainResult *res,
 					  const rnn_real *series, size_t n, const RnnTrainSpec *spec,
 					  const RnnAlloc *a, const RnnTrainHooks *hooks);
+
+/*
+ * The same over several series at once: segment g is
+ * series[seg_start[g] .. seg_start[g] + seg_len[g] - 1]; windows never cross
+ * segments, and every segment holds out its own last windows.  Segments too
+ * short for a window are skipped.  One segment is exactly rnn_train.
+ */
+RnnStatus	rnn_train_segments(rnn_real *params, RnnTrainResult *res, const rnn_real *series,
+							   const size_t *seg_start, const size_t *seg_len, size_t n_seg,
+							   const RnnTrainSpec *spec, const RnnAlloc *a,
+							   const RnnTrainHooks *hooks);
 
 /* loss over (n) predictions and d loss / d y into dy (when not NULL) */
 double		rnn_loss(rnn_real *dy, const rnn_real *y, const rnn_real *target,

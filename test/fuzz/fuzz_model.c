@@ -158,7 +158,7 @@ forecast_history(const RnnModel *m)
 		RnnAlloc	a = {arena_alloc, arena_release, &ar};
 
 		memset(out[k], 0, sizeof(out[k]));
-		st[k] = rnn_forecast_batch(out[k], m, m->history, 1, T, horizon, &a);
+		st[k] = rnn_forecast_batch(out[k], m, m->history, 1, T, horizon, NULL, &a);
 		arena_free_all(&ar);
 		if (st[k] != RNN_OK && st[k] != RNN_ERR_ARGUMENT && st[k] != RNN_ERR_ALLOC &&
 			st[k] != RNN_ERR_NONFINITE)

@@ -1,0 +1,212 @@
+/*
+ * rnn_pipeline.c
+ *	  Log transform and classical seasonal adjustment around the network.
+ */
+#include "rnn_pipeline.h"
+
+#include <math.h>
+
+/* exp of at most this: forecasts stay finite */
+#define RNN_LOG_MAX 700.0
+
+bool
+rnn_pipeline_season_test(const double *u, size_t n, int m)
+{
+	double		mean = 0,
+				var = 0,
+				sum_r2 = 0,
+				r_m = 0;
+
+	if (m < 2 || n < (size_t) 3 * m)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		mean += u[i];
+	mean /= (double) n;
+	for (size_t i = 0; i < n; i++)
+		var += (u[i] - mean) * (u[i] - mean);
+	if (!(var > 0))
+		return false;
+	for (int k = 1; k <= m; k++)
+	{
+		double		c = 0;
+
+		for (size_t i = (size_t) k; i < n; i++)
+			c += (u[i] - mean) * (u[i - k] - mean);
+		c /= var;
+		if (k < m)
+			sum_r2 += c * c;
+		else
+			r_m = c;
+	}
+	return fabs(r_m) > 1.645 * sqrt((1.0 + 2.0 * sum_r2) / (double) n);
+}
+
+bool
+rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx)
+{
+	int			half = m / 2;
+	double		mean = 0;
+	size_t		count[RNN_MAX_SEASON_INDICES];
+
+	if (m < 2 || m > RNN_MAX_SEASON_INDICES || n < (size_t) 2 * m + 1)
+		return false;
+	for (int k = 0; k < m; k++)
+	{
+		idx[k] = 0;
+		count[k] = 0;
+	}
+	for (size_t t = (size_t) half; t + half < n; t++)
+	{
+		double		ma = 0;
+
+		if (m % 2 == 1)
+		{
+			for (int j = -half; j <= half; j++)
+				ma += u[t + j];
+			ma /= m;
+		}
+		else
+		{
+			/* 2 x m moving average: half weight on the two ends */
+			for (int j = -half + 1; j <= half - 1; j++)
+				ma += u[t + j];
+			ma += 0.5 * (u[t - half] + u[t + half]);
+			ma /= m;
+		}
+		idx[t % m] += u[t] - ma;
+		count[t % m]++;
+	}
+	for (int k = 0; k < m; k++)
+	{
+		if (count[k] == 0)
+			return false;
+		idx[k] /= (double) count[k];
+		mean += idx[k];
+	}
+	mean /= m;
+	for (int k = 0; k < m; k++)
+		idx[k] -= mean;
+	return true;
+}
+
+int
+rnn_pipeline_phase(const RnnModel *m, int phase_last, long offset)
+{
+	long		s = m->n_seasonal > 0 ? m->n_seasonal : 1;
+	long		p = ((long) phase_last + offset) % s;
+
+	return (int) (p < 0 ? p + s : p);
+}
+
+double
+rnn_pipeline_in(const RnnModel *m, double v, int phase)
+{
+	double		a = v;
+
+	if (m->log_transform)
+	{
+		if (!(v > 0))
+			return NAN;
+		a = log(v);
+	}
+	if (m->n_seasonal > 0)
+		a -= m->seasonal[phase];
+	return a;
+}
+
+double
+rnn_pipeline_out(const RnnModel *m, double a, int phase)
+{
+	if (m->n_seasonal > 0)
+		a += m->seasonal[phase];
+	if (m->log_transform)
+	{
+		if (a > RNN_LOG_MAX)
+			a = RNN_LOG_MAX;
+		a = exp(a);
+	}
+	return a;
+}
+
+/* sum of squared changes of the adjusted history if its last value had phase p */
+static double
+phase_roughness(const RnnModel *m, const double *hist, int T, int p)
+{
+	double		ss = 0,
+				prev = 0;
+
+	for (int t = 0; t < T; t++)
+	{
+		double		a = rnn_pipeline_in(m, hist[t], rnn_pipeline_phase(m, p, (long) t - (T - 1)));
+
+		if (!isfinite(a))
+			return NAN;
+		if (t > 0)
+			ss += (a - prev) * (a - prev);
+		prev = a;
+	}
+	return ss;
+}
+
+int
+rnn_pipeline_guess_phase(const RnnModel *m, const double *hist, int T)
+{
+	int			best = m->phase_last;
+	double		best_ss;
+
+	if (m->n_seasonal < 2 || T < 2)
+		return best;
+	best_ss = phase_roughness(m, hist, T, best);
+	if (!isfinite(best_ss))
+		return best;
+	for (int p = 0; p < m->n_seasonal; p++)
+	{
+		double		ss = phase_roughness(m, hist, T, p);
+
+		/* another phase must fit clearly better than the stored one */
+		if (p != m->phase_last && ss < best_ss * (1.0 - 1e-9))
+		{
+			best_ss = ss;
+			best = p;
+		}
+	}
+	return best;
+}
+
+RnnStatus
+rnn_pipeline_fit(RnnModel *m, const double *v, size_t n, int season,
+				 int log_mode, int deseason_mode, double *adj, const RnnAlloc *a)
+{
+	bool		positive = true;
+
+	for (size_t i = 0; i < n && positive; i++)
+		positive = v[i] > 0;
+	if (log_mode == 1 && !positive)
+		return RNN_ERR_DOMAIN;
+	m->log_transform = positive && log_mode != 0;
+	for (size_t i = 0; i < n; i++)
+		adj[i] = m->log_transform ? log(v[i]) : v[i];
+
+	m->n_seasonal = 0;
+	m->seasonal = NULL;
+	m->phase_last = 0;
+	if (deseason_mode != 0 && season >= 2 && season <= RNN_MAX_SEASON_INDICES &&
+		(deseason_mode == 1 || rnn_pipeline_season_test(adj, n, season)))
+	{
+		double	   *idx = rnn_alloc(a, sizeof(double) * season);
+
+		if (idx == NULL)
+			return RNN_ERR_ALLOC;
+		if (rnn_pipeline_seasonal_indices(adj, n, season, idx))
+		{
+			m->n_seasonal = season;
+			m->seasonal = idx;
+			m->phase_last = (int32_t) ((n - 1) % (size_t) season);
+			for (size_t i = 0; i < n; i++)
+				adj[i] -= idx[i % (size_t) season];
+		}
+		else
+			rnn_release(a, idx);
+	}
+	return RNN_OK;
+}

@@ -1,0 +1,62 @@
+/*
+ * rnn_pipeline.h
+ *	  The statistical steps around the network: a log transform of positive
+ *	  series and a classical seasonal adjustment (seasonal indices from a
+ *	  centred moving average, kept when the seasonality test passes), and
+ *	  their inverses.  The network reads and predicts the adjusted series.
+ *
+ * Positions: seasonal[k] belongs to the points whose position p (0 = the
+ * first training point) has p mod season == k; the model's phase_last is
+ * the phase of the last training point, so the stored history's last value
+ * has that phase, and forecast step h has phase (phase_last + h) mod season.
+ */
+#ifndef RNN_PIPELINE_H
+#define RNN_PIPELINE_H
+
+#include "rnn_common.h"
+#include "rnn_model.h"
+
+/*
+ * The 90% test on the autocorrelation at lag m that M3's NAIVE2 and THETA
+ * used: |r_m| > 1.645 sqrt((1 + 2 sum_{k<m} r_k^2) / n).  False when n < 3m.
+ */
+bool		rnn_pipeline_season_test(const double *u, size_t n, int m);
+
+/*
+ * Additive seasonal indices of u (the log of a positive series makes them
+ * multiplicative): the mean, per phase, of u minus its centred moving
+ * average of order m (2 x m for even m), centred to sum 0.  idx has m
+ * entries.  False when n < 2m + 1 (too short for a moving average).
+ */
+bool		rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx);
+
+/* v to the adjusted scale (log, less the seasonal index) at phase; NaN when v <= 0 under log */
+double		rnn_pipeline_in(const RnnModel *m, double v, int phase);
+
+/* the inverse of rnn_pipeline_in (exp overflow is clamped to a finite value) */
+double		rnn_pipeline_out(const RnnModel *m, double a, int phase);
+
+/* phase of point t when point `last` has phase `phase_last` */
+int			rnn_pipeline_phase(const RnnModel *m, int phase_last, long offset);
+
+/*
+ * The phase of the last of T values of a history whose phase is not known
+ * (an array passed by the caller): the rotation of the seasonal indices that
+ * fits the history best (least squares on the adjusted series' changes).
+ * The stored phase_last when the model has no seasonal indices.
+ */
+int			rnn_pipeline_guess_phase(const RnnModel *m, const double *hist, int T);
+
+/*
+ * Choose the pipeline of one series v[0..n-1] and apply it: log when
+ * log_mode is 1, or -1 and every value is positive; seasonal indices when
+ * deseason_mode is 1 (and the series is long enough), or -1 and the
+ * seasonality test passes.  Sets m->log_transform, n_seasonal, seasonal
+ * (allocated with a) and phase_last; writes the adjusted series into
+ * adj[0..n-1].  RNN_ERR_DOMAIN when log_mode is 1 and a value is <= 0.
+ */
+RnnStatus	rnn_pipeline_fit(RnnModel *m, const double *v, size_t n, int season,
+							 int log_mode, int deseason_mode, double *adj,
+							 const RnnAlloc *a);
+
+#endif							/* RNN_PIPELINE_H */
