@@ -1,0 +1,493 @@
+#!/usr/bin/env bash
+# M3 competition benchmark: rnn_forecast on the M3 series (data/m3/, see its README.md)
+# through SQL, scored like the competition and set beside the competition's own methods.
+#
+#   bash test/bench/m3.sh                          # per-series mode, all 2,703 series
+#   bash test/bench/m3.sh --quick                  # every 10th series of each period (272)
+#   bash test/bench/m3.sh --quick --cv             # cross-validation on the train parts only
+#   bash test/bench/m3.sh --quick --config '{"cell": "gru"}' --out /tmp/m3-gru
+#   bash test/bench/m3.sh --mode global --limit-period QUARTERLY
+#   bash test/bench/m3.sh --naive2-check           # NAIVE2 computed here vs the competition's
+#
+# Options:
+#   --mode per-series|global|both  (default per-series)
+#       per-series: one model per series, only the horizon given:
+#           rnn_train(ts, value, rnn_config(horizon => h) || EXTRA)
+#         over the series' fitting part (one statement per series, what GROUP BY id would
+#         do, so that an error stays with its series), then rnn_forecast(model, h, 0.9)
+#         (step, ts, forecast, lower, upper) for the h holdout points.
+#       global: one model per period over all its series, with the aggregate
+#           rnn_train(series text, ts, value, rnn_config(horizon => h) || EXTRA) ... GROUP BY period
+#         and rnn_forecast(model, series text, h, 0.9) per series. When the installed
+#         extension has no such functions the script says so and exits with status 1 before
+#         training anything (for both too).
+#       both: per-series, then global.
+#   --jobs N         sessions training at once (default 2, the machine has 2 cores). They take
+#                    the next series (per-series mode) or period (global mode) from a shared
+#                    queue (FOR UPDATE SKIP LOCKED) and write into shared tables, committing
+#                    after each one.
+#   --quick          a stratified sample for daily work: every 10th series of each period in
+#                    id order (59 yearly, 68 quarterly, 129 monthly, 16 other: 272 series)
+#   --limit-period P only the YEARLY, QUARTERLY, MONTHLY or OTHER series
+#   --cv             cross-validation for choosing defaults without reading test points: the
+#                    last h points of each series' train part are the holdout and the model
+#                    trains on the rest; the test part is not even loaded. The baselines are
+#                    then computed here on the same holdout (naive, seasonal naive, NAIVE2)
+#                    instead of taken from the competition.
+#   --config JSON    a JSON object merged into rnn_config(horizon => h) with jsonb ||; the
+#                    effective configuration is printed
+#   --out DIR        also write DIR/m3_MODE[_cv].csv: id, period, h, smape, mase, coverage,
+#                    train_seconds, wall_seconds, error (one line per series; in global
+#                    mode the training times are the period models', printed, not per series)
+#   --naive2-check   no training: NAIVE2 computed here on the train parts, scored on the test
+#                    parts, against the competition's NAIVE2, per period (with --quick and
+#                    --limit-period on that sample)
+#
+# Data (data/m3/): m3_series.csv.gz (id, ts, value, part train/test), m3_meta.csv.gz (id,
+# period, type, n, h, season, scale), m3_methods.csv.gz (id, method, smape, mase of the
+# competition's submitted forecasts). ts is loaded as a date for yearly, quarterly and monthly
+# series (the extension infers calendar years, quarters and months and the season) and as a
+# bigint step number for "other" series. h = 6 yearly, 8 quarterly, 18 monthly, 8 other.
+#
+# Metrics per series over its h holdout points a and forecasts f, then means over series per
+# period and over all (ALL: the mean over every series, not of the period means):
+#   sMAPE    = mean(200 |a - f| / (|a| + |f|))
+#   MASE     = mean|a - f| / scale; scale = m3_meta.scale (the in-sample seasonal naive MAE of
+#              the train part), in --cv mode recomputed on the shortened training part
+#              (lag = season: 1, 4, 12, 1)
+#   coverage = share of the h points with lower <= a <= upper (90% interval)
+# The methods beside them are averaged over the same series (those that did not fail):
+# THETA (the winner), ForecastPro, Auto-ANN (the neural network entry) and NAIVE2 from
+# m3_methods; in --cv mode naive, seasonal naive and NAIVE2 computed in SQL. NAIVE2 is the
+# naive forecast of the seasonally adjusted series (classical multiplicative decomposition,
+# medial average of the ratios to a centred moving average, applied when the first
+# differences pass the 90% autocorrelation test at lag = season); test/bench/m3.sql has
+# the details and how it was checked against the competition's (--naive2-check: the same
+# sMAPE on 2,589 of 2,703 series, mean 14.80 against 14.81).
+#
+# Also printed: total wall seconds of the training and forecasting, the sum of the models'
+# own training_seconds (rnn_model_info(model)->'training'), the mean per series, the slowest
+# series, the extension's automatic choices (scaling, window, epochs), the failed series
+# with their errors (a series whose training or forecast fails, or whose forecast does not
+# have steps 1..h, is caught in its own subtransaction and counted; it does not stop the
+# run), and checks: row counts, consecutive dates, the MASE scale against m3_meta, forecast
+# dates against the holdout dates, finite values, and the metrics recomputed in Python from
+# the forecasts. The report names the commit the extension was built from (-dirty: with
+# local changes).
+#
+# Runs `make -s && make -s install` first, then a throwaway server
+# (tools/pg-temp-server.sh, port 54431) in a mktemp -d directory that an exit trap stops and
+# removes. Progress goes to stderr, the report to stdout. Needs root (or the postgres user).
+# Times with the default configuration on the 2-core VM: --quick about 30 s (0.17 s of
+# training per series), the full run about ten times that; they grow with the configuration.
+set -euo pipefail
+
+PORT=54431
+PYTHON=/usr/bin/python3
+
+usage() {
+    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2
+    exit 2
+}
+
+MODE=per-series
+JOBS=2
+EVERY=1
+PERIOD=
+CV=false
+EXTRA='{}'
+OUT=
+NAIVE2_CHECK=false
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --mode) [ $# -ge 2 ] || usage; MODE=$2; shift 2 ;;
+        --mode=*) MODE=${1#*=}; shift ;;
+        --jobs) [ $# -ge 2 ] || usage; JOBS=$2; shift 2 ;;
+        --jobs=*) JOBS=${1#*=}; shift ;;
+        --quick) EVERY=10; shift ;;
+        --limit-period) [ $# -ge 2 ] || usage; PERIOD=$2; shift 2 ;;
+        --limit-period=*) PERIOD=${1#*=}; shift ;;
+        --cv) CV=true; shift ;;
+        --config) [ $# -ge 2 ] || usage; EXTRA=$2; shift 2 ;;
+        --config=*) EXTRA=${1#*=}; shift ;;
+        --out) [ $# -ge 2 ] || usage; OUT=$2; shift 2 ;;
+        --out=*) OUT=${1#*=}; shift ;;
+        --naive2-check) NAIVE2_CHECK=true; shift ;;
+        -h|--help) usage ;;
+        *) echo "m3: unknown argument: $1" >&2; usage ;;
+    esac
+done
+
+case "$MODE" in
+    per-series) MODES=(per-series) ;;
+    global) MODES=(global) ;;
+    both) MODES=(per-series global) ;;
+    *) echo "m3: --mode must be per-series, global or both, got '$MODE'" >&2; exit 2 ;;
+esac
+case "$JOBS" in
+    ''|*[!0-9]*|0) echo "m3: --jobs must be a positive integer, got '$JOBS'" >&2; exit 2 ;;
+esac
+PERIOD=$(echo "$PERIOD" | tr '[:lower:]' '[:upper:]')
+case "$PERIOD" in
+    ''|YEARLY|QUARTERLY|MONTHLY|OTHER) ;;
+    *) echo "m3: --limit-period must be YEARLY, QUARTERLY, MONTHLY or OTHER, got '$PERIOD'" >&2; exit 2 ;;
+esac
+if ! "$PYTHON" -c 'import json, sys; sys.exit(0 if isinstance(json.loads(sys.argv[1]), dict) else 1)' \
+        "$EXTRA" 2>/dev/null; then
+    echo "m3: --config must be a JSON object, got: $EXTRA" >&2
+    exit 2
+fi
+if $NAIVE2_CHECK && $CV; then
+    echo "m3: --naive2-check compares with the competition on the test parts; it takes no --cv" >&2
+    exit 2
+fi
+if [ -n "$OUT" ]; then
+    mkdir -p "$OUT"
+    OUT=$(cd "$OUT" && pwd -P)
+fi
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
+cd "$ROOT"
+DATA=data/m3
+for f in m3_series.csv.gz m3_meta.csv.gz m3_methods.csv.gz; do
+    [ -f "$DATA/$f" ] || { echo "m3: $DATA/$f is missing" >&2; exit 1; }
+done
+
+say() { echo "m3: $*" >&2; }
+elapsed() { "$PYTHON" -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$(date +%s.%N)"; }
+T_START=$(date +%s.%N)
+
+# shellcheck source=test/bench/lib/server.sh
+. test/bench/lib/server.sh
+export PGTZ=UTC
+
+# ---------------------------------------------------------------------------------------
+# Schema and the functions the modes need
+# ---------------------------------------------------------------------------------------
+"${PSQL[@]}" -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION rnn_forecast' >/dev/null
+"${PSQL[@]}" -f test/bench/m3.sql >/dev/null
+EXT_VERSION=$("${PSQL[@]}" -c "SELECT extversion FROM pg_extension WHERE extname = 'rnn_forecast'")
+PG_VERSION=$("${PSQL[@]}" -c 'SHOW server_version')
+# what was built: the commit, -dirty when tracked files had local changes
+BUILT_FROM=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo "unknown")
+
+if ! $NAIVE2_CHECK && [ "${MODES[-1]}" = global ]; then
+    # The global aggregate for date (yearly, quarterly, monthly) and bigint (other) steps,
+    # and the forecast by series name: do the calls resolve?
+    NEED_BIGINT=true
+    [ -z "$PERIOD" ] || [ "$PERIOD" = OTHER ] || NEED_BIGINT=false
+    NEED_DATE=true
+    [ "$PERIOD" != OTHER ] || NEED_DATE=false
+    MISSING=$("${PSQL[@]}" -v d="$NEED_DATE" -v b="$NEED_BIGINT" <<<"SELECT m3_global_missing(:'d', :'b')")
+    if [ -n "$MISSING" ]; then
+        say "global mode: the installed rnn_forecast $EXT_VERSION has no $MISSING;"
+        say "nothing was run (the global functions are not in this version of the extension)"
+        exit 1
+    fi
+fi
+
+# ---------------------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------------------
+gzip -dc "$DATA/m3_meta.csv.gz" | "${PSQL[@]}" -c 'COPY m3_meta FROM STDIN (FORMAT csv, HEADER)'
+gzip -dc "$DATA/m3_methods.csv.gz" | "${PSQL[@]}" -c 'COPY m3_methods FROM STDIN (FORMAT csv, HEADER)'
+if $CV; then
+    # the test parts never reach the database
+    gzip -dc "$DATA/m3_series.csv.gz" | awk -F, 'NR == 1 || $4 == "train"' |
+        "${PSQL[@]}" -c 'COPY m3_raw FROM STDIN (FORMAT csv, HEADER)'
+else
+    gzip -dc "$DATA/m3_series.csv.gz" | "${PSQL[@]}" -c 'COPY m3_raw FROM STDIN (FORMAT csv, HEADER)'
+fi
+"${PSQL[@]}" -v every="$EVERY" -v period="$PERIOD" -v cv="$CV" \
+    <<<"SELECT m3_prepare(:every, nullif(:'period', ''), :'cv')" >/dev/null
+SAMPLE="all series"
+[ "$EVERY" -gt 1 ] && SAMPLE="--quick, every ${EVERY}th series of each period in id order"
+[ -n "$PERIOD" ] && SAMPLE="$SAMPLE, $PERIOD only"
+say "loaded $("${PSQL[@]}" -c "SELECT format('%s series (%s), %s points (%s training, %s holdout)',
+    (SELECT count(*) FROM m3_sel),
+    (SELECT string_agg(format('%s %s', n, lower(period)), ', ' ORDER BY o)
+     FROM (SELECT period, count(*) n, min(ord) o FROM m3_sel GROUP BY period) x),
+    count(*), count(*) FILTER (WHERE role = 'f'), count(*) FILTER (WHERE role = 'h'))
+    FROM m3_obs")"
+"${PSQL[@]}" -v cv="$CV" <<<"SELECT * FROM m3_protocol_checks(:'cv')" >"$TMP/protocol.txt"
+if [ -s "$TMP/protocol.txt" ]; then
+    say "protocol problems ($(wc -l <"$TMP/protocol.txt")): $(head -n 5 "$TMP/protocol.txt" | paste -sd ';' -)"
+fi
+
+say "computing naive, seasonal naive and NAIVE2"
+"${PSQL[@]}" -c 'SELECT m3_baselines()' >/dev/null
+
+# ---------------------------------------------------------------------------------------
+# --naive2-check: NAIVE2 here against the competition's, no training
+# ---------------------------------------------------------------------------------------
+if $NAIVE2_CHECK; then
+    "${PSQL[@]}" -c 'SELECT m3_naive2_check()' >"$TMP/naive2.json"
+    "$PYTHON" - "$TMP/naive2.json" "$SAMPLE" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print()
+print("NAIVE2 computed here (test/bench/m3.sql) against the competition's NAIVE2 (m3_methods),")
+print("both scored on the test parts; %s" % sys.argv[2])
+print()
+print("| period    | series | adjusted here | sMAPE here | sMAPE M3 | MASE here | MASE M3 | same sMAPE (±0.01) | largest difference |")
+print("|-----------|-------:|--------------:|-----------:|---------:|----------:|--------:|-------------------:|-------------------:|")
+for p in r["periods"]:
+    print("| %-9s | %6d | %13d | %10.3f | %8.3f | %9.3f | %7.3f | %18s | %18.3f |" % (
+        p["period"], p["series"], p["adjusted"], p["ours"], p["theirs"], p["ours_mase"],
+        p["theirs_mase"], "%d (%.1f%%)" % (p["equal"], 100.0 * p["equal"] / p["series"]),
+        p["max_diff"]))
+print()
+print("adjusted here: series that pass the seasonality test and are seasonally adjusted.")
+if r["worst"]:
+    print("largest differences (series: here / M3; seasonally adjusted here?):")
+    for w in r["worst"]:
+        print("  %s %s: %.2f / %.2f; %s" % (w["id"], w["period"], w["ours"], w["theirs"],
+                                           "adjusted" if w["seasonal"] else "not adjusted"))
+EOF
+    exit 0
+fi
+
+# ---------------------------------------------------------------------------------------
+# Configuration
+# ---------------------------------------------------------------------------------------
+H_FIRST=$("${PSQL[@]}" -c 'SELECT h FROM m3_sel ORDER BY ord LIMIT 1')
+CONFIG=$("${PSQL[@]}" -v extra="$EXTRA" -v h="$H_FIRST" \
+    <<<"SELECT rnn_config_check(rnn_config(horizon => :h) || :'extra'::jsonb)::text")
+HORIZONS=$("${PSQL[@]}" -c "SELECT string_agg(DISTINCT format('%s %s', lower(period), h), ', ') FROM m3_sel")
+if [ "$EXTRA" = '{}' ]; then
+    CONFIG_DESC="rnn_config(horizon => h)"
+else
+    CONFIG_DESC="rnn_config(horizon => h) || '$EXTRA'::jsonb"
+fi
+say "configuration: $CONFIG_DESC (h: $HORIZONS)"
+say "  = $CONFIG (h = $H_FIRST)"
+
+# ---------------------------------------------------------------------------------------
+# Training and forecasting, JOBS sessions at once
+# ---------------------------------------------------------------------------------------
+# One session: CALL the mode's procedure, which works through the shared queue. A session
+# that dies (a server crash ends them all) is started again up to 3 times; the procedure
+# retries the unit the session was on once and records it as failed the second time.
+run_job() {
+    local proc=$1 job=$2 attempt
+    for attempt in 1 2 3 4; do
+        if "${PSQL[@]}" -v job="$job" -v extra="$EXTRA" 2>&1 >/dev/null <<EOF | sed -u 's/^NOTICE:  /m3: /' >&2
+SET client_min_messages = notice;
+SET rnn_forecast.threads = 1;
+CALL $proc(:job, :'extra'::jsonb);
+EOF
+        then
+            return 0
+        fi
+        say "[job $job] the session ended with an error (attempt $attempt); waiting for the server"
+        "$PGBIN/pg_isready" -q -t 120 -h "$PGDIR/sock" -p "$PORT" -U postgres || true
+        sleep 1
+    done
+    say "[job $job] giving up"
+    return 1
+}
+
+REPORTS=()
+for mode in "${MODES[@]}"; do
+    proc=m3_run_series
+    [ "$mode" = global ] && proc=m3_run_global
+    say "$mode mode: $JOBS sessions"
+    t0=$(date +%s.%N)
+    pids=()
+    for ((j = 0; j < JOBS; j++)); do
+        run_job "$proc" "$j" &
+        pids+=($!)
+    done
+    for pid in "${pids[@]}"; do
+        wait "$pid" || say "a session of the $mode mode gave up; its remaining series have no result"
+    done
+    WALL=$(elapsed "$t0")
+    say "$mode mode: $WALL s"
+
+    if $CV; then
+        methods="{naive,snaive,naive2}"
+    else
+        methods="{THETA,ForecastPro,Auto-ANN,NAIVE2}"
+    fi
+    "${PSQL[@]}" -v mode="$mode" -v methods="$methods" -v cv="$CV" \
+        <<<"SELECT m3_report(:'mode', :'methods'::text[], :'cv')" >"$TMP/report-$mode.json"
+    "${PSQL[@]}" -v mode="$mode" <<<"SELECT m3_scored(:'mode')" >"$TMP/scored-$mode.json"
+    # the competition's NAIVE2 next to this one, on the series that ran (a check line)
+    "${PSQL[@]}" -v mode="$mode" -v cv="$CV" >"$TMP/naive2-$mode.txt" <<'EOF'
+SELECT CASE WHEN :'cv' THEN '' ELSE format('%s|%s|%s|%s', count(*), avg(b.smape), avg(m.smape),
+                                           count(*) FILTER (WHERE abs(b.smape - m.smape) <= 0.01)) END
+FROM m3_result r
+JOIN m3_base b ON b.id = r.id AND b.method = 'naive2'
+JOIN m3_methods m ON m.id = r.id AND m.method = 'NAIVE2'
+WHERE r.mode = :'mode' AND r.error IS NULL AND r.smape IS NOT NULL;
+EOF
+    if [ -n "$OUT" ]; then
+        csv="$OUT/m3_${mode}.csv"
+        if $CV; then csv="$OUT/m3_${mode}_cv.csv"; fi
+        "${PSQL[@]}" -c "\\copy (SELECT * FROM m3_rows('$mode')) TO '$csv' (FORMAT csv, HEADER)"
+        say "wrote $csv"
+    fi
+    REPORTS+=("$mode" "$WALL")
+done
+
+# ---------------------------------------------------------------------------------------
+# Report
+# ---------------------------------------------------------------------------------------
+TOTAL=$(elapsed "$T_START")
+"$PYTHON" - "$TMP" "$CV" "$CONFIG_DESC" "$CONFIG" "$HORIZONS" "$EXT_VERSION ($BUILT_FROM)" "$PG_VERSION" \
+    "$SAMPLE" "$JOBS" "$TOTAL" "${REPORTS[@]}" <<'EOF'
+import json, os, sys
+from collections import Counter
+
+tmp, cv, config_desc, config, horizons, ext_version, pg_version, sample, jobs, total = sys.argv[1:11]
+cv = cv == "true"
+runs = sys.argv[11:]
+
+if cv:
+    METHODS = [("naive", "naive"), ("snaive", "seasonal naive"), ("naive2", "NAIVE2")]
+else:
+    METHODS = [("THETA", "THETA"), ("ForecastPro", "ForecastPro"), ("Auto-ANN", "Auto-ANN"),
+               ("NAIVE2", "NAIVE2")]
+
+def num(x, digits):
+    return "-" if x is None else "%.*f" % (digits, x)
+
+def table(head, align, rows):
+    w = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
+    def fmt(r):
+        return "| " + " | ".join(("{:%s%d}" % (a, n)).format(c)
+                                 for c, a, n in zip(r, align, w)) + " |"
+    lines = [fmt(head),
+             "|" + "|".join(("-" * (n + 1) + ":") if a == ">" else ("-" * (n + 2))
+                            for a, n in zip(align, w)) + "|"]
+    return "\n".join(lines + [fmt(r) for r in rows])
+
+protocol = open(os.path.join(tmp, "protocol.txt")).read().split("\n")
+protocol = [p for p in protocol if p]
+
+for k in range(0, len(runs), 2):
+    mode, wall = runs[k], float(runs[k + 1])
+    r = json.load(open(os.path.join(tmp, "report-%s.json" % mode)))
+    periods = r["periods"]
+    print()
+    title = ("per-series mode: one model per series" if mode == "per-series"
+             else "global mode: one model per period over all its series")
+    print("M3, %s; rnn_forecast %s, PostgreSQL %s" % (title, ext_version, pg_version))
+    if cv:
+        print("holdout: CROSS-VALIDATION, the last h points of each train part (the test parts "
+              "were not loaded); baselines computed on the same holdout")
+    else:
+        print("holdout: the competition's test parts; the methods are the competition's "
+              "submitted forecasts (m3_methods)")
+    print("series: %s; h: %s" % (sample, horizons))
+    print("config: %s" % config_desc)
+    print("      = %s" % config)
+    print()
+
+    head = ["period", "series", "sMAPE", "MASE", "90% coverage"] + \
+           ["%s sMAPE" % label for _, label in METHODS] + ["train s/series"]
+    rows = []
+    for p in periods:
+        base = p["base"] or {}
+        series = str(p["ok"]) if p["ok"] == p["series"] else "%d of %d" % (p["ok"], p["series"])
+        rows.append([p["period"], series, num(p["smape"], 2), num(p["mase"], 3),
+                     num(p["coverage"], 3)] +
+                    [num((base.get(m) or {}).get("smape"), 2) for m, _ in METHODS] +
+                    [num(p["train_mean"], 3)])
+    print(table(head, ["<"] + [">"] * (len(head) - 1), rows))
+    print()
+    head = ["period", "MASE"] + ["%s MASE" % label for _, label in METHODS]
+    rows = [[p["period"], num(p["mase"], 3)] +
+            [num(((p["base"] or {}).get(m) or {}).get("mase"), 3) for m, _ in METHODS]
+            for p in periods]
+    print(table(head, ["<"] + [">"] * (len(head) - 1), rows))
+    print()
+    print("Means over the series that ran; the other methods over the same series. ALL is the "
+          "mean over all series.")
+
+    # timing
+    n_train = r["train_n"] or 0
+    print("time: %.1f s wall for training and forecasting (%s sessions; whole script %s s)"
+          % (wall, jobs, total))
+    if mode == "per-series":
+        if n_train:
+            s = r["slowest"]
+            print("      training_seconds of the models (rnn_model_info): sum %.1f s, mean %.3f s "
+                  "per series, slowest %s (%s) %.2f s"
+                  % (r["train_sum"], r["train_sum"] / n_train, s["id"], s["period"], s["seconds"]))
+    else:
+        done = [m for m in r["models"] if not m["error"] and m["train_seconds"] is not None]
+        if done:
+            print("      training_seconds of the %d period models (rnn_model_info): sum %.1f s"
+                  % (len(done), sum(m["train_seconds"] for m in done)))
+        for m in r["models"]:
+            if m["error"]:
+                print("      %s: one model over %d series (%d rows) FAILED after %s s: %s"
+                      % (m["period"], m["series"], m["rows"], num(m["wall_seconds"], 1), m["error"]))
+            else:
+                print("      %s: one model over %d series (%d rows): training_seconds %s, statement %s s"
+                      % (m["period"], m["series"], m["rows"], num(m["train_seconds"], 1),
+                         num(m["wall_seconds"], 1)))
+
+    # failures
+    failed = r["failed"]
+    if failed:
+        print("failed: %d series" % len(failed))
+        by_error = Counter(f["error"] for f in failed)
+        for err, count in by_error.most_common(10):
+            ids = [f["id"] for f in failed if f["error"] == err]
+            print("  %d x %s: %s%s" % (count, err, ", ".join(ids[:12]),
+                                      " ..." if len(ids) > 12 else ""))
+    else:
+        print("failed: 0 series")
+
+    # the extension's automatic choices
+    if r["choices"]:
+        by_period = {}
+        for c in r["choices"]:
+            by_period.setdefault(c["period"], []).append(c)
+        print("choices (scaling/window: series, mean epochs run, mean best epoch):")
+        for period in ["YEARLY", "QUARTERLY", "MONTHLY", "OTHER"]:
+            if period in by_period:
+                print("  %-9s %s" % (period, "; ".join(
+                    "%s/%s: %d, %.0f, %.0f" % (c["scaling"], c["window"], c["series"],
+                                               c["epochs"] or 0, c["best_epoch"] or 0)
+                    for c in by_period[period][:4])))
+
+    # checks
+    checks = []
+    # the metrics again, in Python, from the holdout and the forecasts rnn_forecast returned
+    scored = json.load(open(os.path.join(tmp, "scored-%s.json" % mode)))
+    differ = []
+    for sid, scale, a, f, lo, hi, smape, mase, coverage in scored:
+        h = len(a)
+        mine = (sum(0 if abs(u) + abs(v) == 0 else 200 * abs(u - v) / (abs(u) + abs(v))
+                    for u, v in zip(a, f)) / h,
+                sum(abs(u - v) for u, v in zip(a, f)) / h / scale if scale else None,
+                sum(1 for u, l, p in zip(a, lo, hi) if l <= u <= p) / h)
+        for what, x, y in zip(("sMAPE", "MASE", "coverage"), mine, (smape, mase, coverage)):
+            if (x is None) != (y is None) or (x is not None and abs(x - y) > 1e-9 * max(1, abs(x))):
+                differ.append("%s %s" % (sid, what))
+    if differ:
+        checks.append("SQL and Python metrics differ: %s" % ", ".join(differ[:10]))
+    if protocol:
+        checks.append("protocol problems (%d): %s" % (len(protocol), "; ".join(protocol[:5])))
+    if r["ts_mismatch"]:
+        checks.append("%d forecast timestamps differ from the holdout dates" % r["ts_mismatch"])
+    if r["nonfinite"]:
+        checks.append("%d forecasts or bounds NULL/NaN/infinite" % r["nonfinite"])
+    print()
+    if checks:
+        print("Checks FAILED: " + "; ".join(checks))
+    else:
+        print("Checks: fitting and holdout row counts as in m3_meta, consecutive dates%s, "
+              "forecast dates = holdout dates, all forecasts and bounds finite, the metrics of "
+              "the %d scored series recomputed in Python = SQL."
+              % ("" if cv else ", MASE scale = m3_meta.scale recomputed", len(scored)))
+    n2 = open(os.path.join(tmp, "naive2-%s.txt" % mode)).read().strip()
+    if n2:
+        n, ours, theirs, equal = n2.split("|")
+        if int(n):
+            print("NAIVE2 recomputed here on these %s series: sMAPE %.2f (competition %.2f), the "
+                  "same on %s" % (n, float(ours), float(theirs), equal))
+EOF
