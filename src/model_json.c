@@ -10,6 +10,7 @@
 #include <math.h>
 
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/json.h"
@@ -51,7 +52,11 @@ append_float_array(StringInfo s, const float *v, int n)
 {
 	appendStringInfoChar(s, '[');
 	for (int i = 0; i < n; i++)
+	{
+		if ((i & 0xFFFF) == 0xFFFF)
+			CHECK_FOR_INTERRUPTS();
 		appendStringInfo(s, "%s%.9g", i ? ", " : "", (double) v[i]);
+	}
 	appendStringInfoChar(s, ']');
 }
 
@@ -145,43 +150,103 @@ rnn_model_info(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(jsonb_from_text(s.data));
 }
 
-/* A tensor as nested lists, as tensor.tolist() writes it. */
-static void
-append_tensor(StringInfo s, const rnn_real *p, const RnnTensorInfo *t)
+/*
+ * rnn_model_to_json builds its jsonb value by value rather than through
+ * jsonb_in on one large text: jsonb_in of a 12-million-weight model runs
+ * for seconds without an interrupt check.  Each number is still the text
+ * "%.9g" (float32) or "%.17g" (float64) read by numeric_in, as jsonb_in
+ * would read it, so the result is the same.
+ */
+typedef struct JsonBuild
 {
-	if (t->cols == 0)
-	{
-		appendStringInfoChar(s, '[');
-		for (int i = 0; i < t->rows; i++)
-			appendStringInfo(s, "%s%.9g", i ? ", " : "", (double) p[t->offset + i]);
-		appendStringInfoChar(s, ']');
-		return;
-	}
-	appendStringInfoChar(s, '[');
-	for (int r = 0; r < t->rows; r++)
-	{
-		appendStringInfoString(s, r ? ", [" : "[");
-		for (int c = 0; c < t->cols; c++)
-			appendStringInfo(s, "%s%.9g", c ? ", " : "",
-							 (double) p[t->offset + (size_t) r * t->cols + c]);
-		appendStringInfoChar(s, ']');
-	}
-	appendStringInfoChar(s, ']');
+	JsonbParseState *ps;
+	uint32		count;			/* numbers pushed, for the interrupt check */
+} JsonBuild;
+
+static void
+push_token(JsonBuild *b, JsonbIteratorToken tok)
+{
+	pushJsonbValue(&b->ps, tok, NULL);
 }
 
 static void
-append_state_dict(StringInfo s, const RnnModel *m, const rnn_real *params)
+push_key(JsonBuild *b, const char *key)
+{
+	JsonbValue	v;
+
+	v.type = jbvString;
+	v.val.string.val = pstrdup(key);
+	v.val.string.len = strlen(key);
+	pushJsonbValue(&b->ps, WJB_KEY, &v);
+}
+
+/* One array element: d printed with `digits` significant digits. */
+static void
+push_number(JsonBuild *b, double d, int digits)
+{
+	char		buf[64];
+	JsonbValue	v;
+
+	if ((++b->count & 0xFFFF) == 0)
+		CHECK_FOR_INTERRUPTS();
+	/* models are checked on reading; JSON has no NaN or infinity anyway */
+	if (!isfinite(d))
+		ereport(ERROR,
+				(errcode(ERRCODE_RNN_BAD_MODEL),
+				 errmsg("model holds a non-finite number")));
+	snprintf(buf, sizeof(buf), "%.*g", digits, d);
+	v.type = jbvNumeric;
+	v.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(buf),
+														ObjectIdGetDatum(InvalidOid),
+														Int32GetDatum(-1)));
+	pushJsonbValue(&b->ps, WJB_ELEM, &v);
+}
+
+static void
+push_float_array(JsonBuild *b, const float *v, size_t n)
+{
+	push_token(b, WJB_BEGIN_ARRAY);
+	for (size_t i = 0; i < n; i++)
+		push_number(b, (double) v[i], 9);
+	push_token(b, WJB_END_ARRAY);
+}
+
+/* A tensor as nested lists, as tensor.tolist() writes it. */
+static void
+push_tensor(JsonBuild *b, const rnn_real *p, const RnnTensorInfo *t)
+{
+	push_token(b, WJB_BEGIN_ARRAY);
+	if (t->cols == 0)
+	{
+		for (int i = 0; i < t->rows; i++)
+			push_number(b, (double) p[t->offset + i], 9);
+	}
+	else
+	{
+		for (int r = 0; r < t->rows; r++)
+		{
+			push_token(b, WJB_BEGIN_ARRAY);
+			for (int c = 0; c < t->cols; c++)
+				push_number(b, (double) p[t->offset + (size_t) r * t->cols + c], 9);
+			push_token(b, WJB_END_ARRAY);
+		}
+	}
+	push_token(b, WJB_END_ARRAY);
+}
+
+static void
+push_state_dict(JsonBuild *b, const RnnModel *m, const rnn_real *params)
 {
 	RnnTensorInfo tensors[RNN_MAX_TENSORS];
 	int			nt = rnn_tensor_table(&m->shape, tensors);
 
-	appendStringInfoChar(s, '{');
+	push_token(b, WJB_BEGIN_OBJECT);
 	for (int i = 0; i < nt; i++)
 	{
-		appendStringInfo(s, "%s\"%s\": ", i ? ", " : "", tensors[i].name);
-		append_tensor(s, params, &tensors[i]);
+		push_key(b, tensors[i].name);
+		push_tensor(b, params, &tensors[i]);
 	}
-	appendStringInfoChar(s, '}');
+	push_token(b, WJB_END_OBJECT);
 }
 
 /* rnn_model_to_json(model bytea) RETURNS jsonb */
@@ -190,39 +255,52 @@ rnn_model_to_json(PG_FUNCTION_ARGS)
 {
 	RnnModel	m;
 	StringInfoData s;
+	Jsonb	   *head;
+	JsonbIterator *it;
+	JsonbIteratorToken tok;
+	JsonbValue	v;
+	JsonBuild	b = {NULL, 0};
 
 	rnn_model_read(&m, PG_GETARG_BYTEA_PP(0));
+
+	/* the architecture and the metadata are small: through jsonb_in */
 	initStringInfo(&s);
 	appendStringInfo(&s, "{\"cell\": \"%s\", \"input_size\": %d, \"hidden_size\": %d, "
-					 "\"num_layers\": %d, \"bidirectional\": %s, \"output_size\": %d, \"state_dict\": ",
+					 "\"num_layers\": %d, \"bidirectional\": %s, \"output_size\": %d, ",
 					 rnn_cell_name(m.shape.cell), m.shape.input_size, m.shape.hidden_size,
 					 m.shape.num_layers, m.shape.bidirectional ? "true" : "false", m.shape.output_size);
-	append_state_dict(&s, &m, m.params);
+	append_metadata(&s, &m);
+	appendStringInfoChar(&s, '}');
+	head = DatumGetJsonbP(jsonb_from_text(s.data));
+
+	push_token(&b, WJB_BEGIN_OBJECT);
+	it = JsonbIteratorInit(&head->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		if (tok == WJB_KEY || tok == WJB_VALUE)
+			pushJsonbValue(&b.ps, tok, &v);		/* containers are unpacked */
+
+	/* the weights, the history and the calibration errors: value by value */
+	push_key(&b, "state_dict");
+	push_state_dict(&b, &m, m.params);
 	if (m.members > 1)
 	{
-		appendStringInfoString(&s, ", \"ensemble_state_dicts\": [");
+		push_key(&b, "ensemble_state_dicts");
+		push_token(&b, WJB_BEGIN_ARRAY);
 		for (int k = 1; k < m.members; k++)
-		{
-			if (k > 1)
-				appendStringInfoString(&s, ", ");
-			append_state_dict(&s, &m, m.params + (size_t) k * m.n_params);
-		}
-		appendStringInfoChar(&s, ']');
+			push_state_dict(&b, &m, m.params + (size_t) k * m.n_params);
+		push_token(&b, WJB_END_ARRAY);
 	}
-	appendStringInfoString(&s, ", ");
-	append_metadata(&s, &m);
-	appendStringInfoString(&s, ", \"history\": [");
+	push_key(&b, "history");
+	push_token(&b, WJB_BEGIN_ARRAY);
 	for (size_t i = 0; i < (size_t) m.n_history * m.shape.input_size; i++)
-		appendStringInfo(&s, "%s%.17g", i ? ", " : "", m.history[i]);
-	appendStringInfoString(&s, "], \"calibration\": [");
+		push_number(&b, m.history[i], 17);
+	push_token(&b, WJB_END_ARRAY);
+	push_key(&b, "calibration");
+	push_token(&b, WJB_BEGIN_ARRAY);
 	for (int h = 0; h < m.cal_steps; h++)
-	{
-		if (h)
-			appendStringInfoString(&s, ", ");
-		append_float_array(&s, m.cal_err + (size_t) h * m.cal_n, m.cal_n);
-	}
-	appendStringInfoString(&s, "]}");
-	PG_RETURN_DATUM(jsonb_from_text(s.data));
+		push_float_array(&b, m.cal_err + (size_t) h * m.cal_n, m.cal_n);
+	push_token(&b, WJB_END_ARRAY);
+	PG_RETURN_JSONB_P(JsonbValueToJsonb(pushJsonbValue(&b.ps, WJB_END_OBJECT, NULL)));
 }
 
 /* ---- import ---- */
@@ -336,6 +414,8 @@ read_tensor(JsonbContainer *c, const char *name, int rows, int cols, double *out
 
 	if (!JsonContainerIsArray(c))
 		bad_json("Tensor \"%s\" must be an array.", name);
+	/* here and every 65536 values: an ensemble can have thousands of small tensors */
+	CHECK_FOR_INTERRUPTS();
 	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
 	{
 		switch (tok)
@@ -360,6 +440,8 @@ read_tensor(JsonbContainer *c, const char *name, int rows, int cols, double *out
 					bad_json("Tensor \"%s\" has the wrong shape.", name);
 				if (n >= (size_t) rows * (cols > 0 ? cols : 1))
 					bad_json("Tensor \"%s\" has too many values.", name);
+				if ((n & 0xFFFF) == 0xFFFF)
+					CHECK_FOR_INTERRUPTS();
 				out[n++] = numeric_value(&v, name);
 				row_len++;
 				break;

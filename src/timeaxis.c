@@ -13,6 +13,7 @@
 
 #include "common/int.h"
 #include "datatype/timestamp.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
@@ -50,6 +51,82 @@ days_in_month(int year, int mon)
 }
 
 /*
+ * Sort n keys ascending, in place.  Ascending input is found in one pass
+ * and descending input reversed; anything else takes a bottom-up merge
+ * sort through a scratch array, O(n log n) and cancellable: n can be as
+ * large as RNN_MAX_ROWS.
+ */
+static void
+sort_keys(int64 *a, size_t n)
+{
+	bool		ascending = true;
+	bool		descending = true;
+	int64	   *src;
+	int64	   *dst;
+
+	for (size_t i = 1; i < n && (ascending || descending); i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (a[i - 1] > a[i])
+			ascending = false;
+		else if (a[i - 1] < a[i])
+			descending = false;
+	}
+	if (ascending)
+		return;
+	if (descending)
+	{
+		for (size_t i = 0, j = n - 1; i < j; i++, j--)
+		{
+			int64		t = a[i];
+
+			a[i] = a[j];
+			a[j] = t;
+		}
+		return;
+	}
+	src = a;
+	dst = palloc(sizeof(int64) * n);
+	for (size_t width = 1; width < n; width *= 2)
+	{
+		size_t		k = 0;
+
+		/* merge the sorted runs [lo, mid) and [mid, hi) of src into dst */
+		for (size_t lo = 0; lo < n; lo += 2 * width)
+		{
+			size_t		mid = Min(lo + width, n);
+			size_t		hi = Min(lo + 2 * width, n);
+			size_t		i = lo;
+			size_t		j = mid;
+
+			while (k < hi)
+			{
+				if ((k & 0xFFFF) == 0)
+					CHECK_FOR_INTERRUPTS();
+				if (j >= hi || (i < mid && src[i] <= src[j]))
+					dst[k++] = src[i++];
+				else
+					dst[k++] = src[j++];
+			}
+		}
+		{
+			int64	   *t = src;
+
+			src = dst;
+			dst = t;
+		}
+	}
+	if (src != a)
+	{
+		memcpy(a, src, sizeof(int64) * n);
+		pfree(src);
+	}
+	else
+		pfree(dst);
+}
+
+/*
  * Convert keys in place to month numbers (year * 12 + month - 1) when the
  * rows are month-aligned as described above; false (keys unchanged) if not.
  */
@@ -73,6 +150,8 @@ rnn_keys_to_months(int ts_kind, int64 *keys, size_t n)
 		struct pg_tm tm;
 		fsec_t		fsec;
 
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if (!key_to_tm(ts_kind, keys[i], &tm, &fsec))
 		{
 			pfree(months);
@@ -90,25 +169,19 @@ rnn_keys_to_months(int ts_kind, int64 *keys, size_t n)
 			last_day = false;
 		months[i] = (int64) tm.tm_year * 12 + tm.tm_mon - 1;
 	}
+	/* not month-aligned: no need to look at the gaps */
+	if (!same_day && !last_day)
+	{
+		pfree(months);
+		return false;
+	}
 	/* rows must be at least 28 days apart (keys may be unsorted) */
 	{
 		int64	   *sorted = palloc(sizeof(int64) * n);
 		int64		unit = ts_kind == RNN_TS_DATE ? 1 : USECS_PER_DAY;
 
 		memcpy(sorted, keys, sizeof(int64) * n);
-		for (size_t i = 1; i < n; i++)
-		{
-			int64		k = sorted[i];
-			size_t		j = i;
-
-			/* insertion sort is fine: only reached for month-aligned rows */
-			while (j > 0 && sorted[j - 1] > k)
-			{
-				sorted[j] = sorted[j - 1];
-				j--;
-			}
-			sorted[j] = k;
-		}
+		sort_keys(sorted, n);
 		for (size_t i = 1; i < n; i++)
 			if (sorted[i] - sorted[i - 1] < min_gap)
 				min_gap = sorted[i] - sorted[i - 1];

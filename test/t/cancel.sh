@@ -8,6 +8,11 @@
 #   (c) pg_terminate_backend: the session dies within 1 s; the server still accepts connections,
 #       pg_postmaster_start_time() is unchanged (no crash restart), and the server log written
 #       during the test has no crash lines
+#   (d) statement_timeout = 2s on rnn_train over 320 000 daily rows fed in descending order (the
+#       calendar-month detection once insertion-sorted them: 19 to 32 s, deaf to cancels): the
+#       statement returns, trained or cancelled, within 4 s
+#   (e) pg_cancel_backend 1 s into rnn_model_to_json of a 7.1-million-weight model (seconds of
+#       work): the error reaches the client within 1 s of the cancel call
 #
 # Environment (from test/run.sh): PGHOST, PGPORT, PGUSER (a superuser), RNN_TMP.
 set -uo pipefail
@@ -60,11 +65,12 @@ stamp() {
     done
 }
 
-# wait_active APPNAME: prints the pid of the session APPNAME once it runs rnn_train (10 s at most)
+# wait_active APPNAME [FUNCTION]: prints the pid of the session APPNAME once it runs FUNCTION
+# (default rnn_train; 10 s at most)
 wait_active() {
-    local app=$1 pid
+    local app=$1 fn=${2:-rnn_train} pid
     for _ in $(seq 1 200); do
-        pid=$(psql_admin -c "SELECT pid FROM pg_stat_activity WHERE application_name = '$app' AND state = 'active' AND query LIKE '%rnn_train%' LIMIT 1" 2>/dev/null)
+        pid=$(psql_admin -c "SELECT pid FROM pg_stat_activity WHERE application_name = '$app' AND state = 'active' AND query LIKE '%$fn%' LIMIT 1" 2>/dev/null)
         if [ -n "$pid" ]; then
             echo "$pid"
             return 0
@@ -262,10 +268,96 @@ else
     sed 's/^/#   /' "$WORK/c.out"
 fi
 
+# ------------------------------------------------------------------ (d) many rows in descending order
+# The rows reach the aggregate newest first; the calendar-month detection must not take
+# quadratic time over them. The statement may train to the end or be cut by the timeout;
+# either way it has to return within 4 s.
+D_TRAIN='SELECT rnn_train(d, v, rnn_config(epochs => 1, hidden_size => 1, ensemble => 1, "window" => 2)) FROM (SELECT date '"'2000-01-01'"' + g d, (g % 7)::float8 v FROM generate_series(1, 320000) g ORDER BY g DESC) x'
+echo "# (d) $D_TRAIN"
+cat >"$WORK/d.sql" <<SQL
+SET statement_timeout = '2s';
+\\timing on
+$D_TRAIN;
+\\timing off
+\\echo STATE :LAST_ERROR_SQLSTATE
+SQL
+t_d0=$(now)
+psql -X -q -v ON_ERROR_STOP=0 -At -d "$DB" -f "$WORK/d.sql" >"$WORK/d.out" 2>"$WORK/d.err"
+d_rc=$?
+t_d1=$(now)
+d_ms=$(sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' "$WORK/d.out" | head -n 1)
+d_state=$(sed -n 's/^STATE //p' "$WORK/d.out")
+d_wall=$(ms "$t_d0" "$t_d1")
+if [ "$d_rc" -ne 0 ] || [ -z "$d_ms" ]; then
+    echo "# (d) psql exit status $d_rc; output:"
+    cut -c 1-200 "$WORK/d.out" "$WORK/d.err" | sed 's/^/#   /'
+fi
+case "$d_state" in
+    00000) d_how="trained" ;;
+    57014) d_how="cancelled by the timeout" ;;
+    *) d_how="SQLSTATE ${d_state:-none}: $(grep -m1 'ERROR' "$WORK/d.err")" ;;
+esac
+[ "$d_state" = 00000 ] || [ "$d_state" = 57014 ]
+check $? "(d) 320 000 rows in descending order, statement_timeout = 2s: $d_how"
+[ -n "$d_ms" ] && lt "$d_ms" 4000
+check $? "(d) the statement returned after ${d_ms:-?} ms (limit 4000 ms; psql ran ${d_wall} ms in all)"
+
+# ------------------------------------------------------------------ (e) cancel rnn_model_to_json
+# A model with hidden_size 768 and two layers (7.1 million weights, within the default
+# rnn_forecast.max_parameters) trains one epoch on 20 rows in a second or two; turning it
+# into JSON takes several seconds. IS NULL keeps jsonb's own output function (no interrupt
+# checks, in PostgreSQL itself) out of the measurement.
+psql_db -c "CREATE TABLE cancel_big AS SELECT rnn_train(i, (i % 5)::float8, rnn_config(hidden_size => 768, num_layers => 2, epochs => 1, ensemble => 1, \"window\" => 2) ORDER BY i) AS m FROM generate_series(1, 20) i" >"$WORK/e0.out" 2>&1
+e_params=$(psql_db -c "SELECT rnn_model_info(m)->>'parameters' FROM cancel_big" 2>>"$WORK/e0.out")
+if [ -n "$e_params" ]; then
+    cat >"$WORK/e.sql" <<SQL
+SELECT rnn_model_to_json(m) IS NULL FROM cancel_big;
+\\echo STATE :LAST_ERROR_SQLSTATE
+SELECT 1 AS one \\gset
+\\echo USABLE :one
+SQL
+    PGAPPNAME=rnn_cancel_e PGOPTIONS="-c statement_timeout=$SAFETY_TIMEOUT" \
+        psql -X -q -v ON_ERROR_STOP=0 -v VERBOSITY=verbose -At -d "$DB" -f "$WORK/e.sql" 2>&1 \
+        | stamp >"$WORK/e.out" &
+    e_job=$!
+    bg_pids+=("$e_job")
+    if e_pid=$(wait_active rnn_cancel_e rnn_model_to_json); then
+        sleep 1
+        if ! kill -0 "$e_job" 2>/dev/null; then
+            not_ok "(e) rnn_model_to_json of $e_params weights ended by itself within 1 s:"
+            sed 's/^/#   /' "$WORK/e.out"
+        fi
+        t_cancel=$(now)
+        read -r t_cancel_srv cancelled < <(psql_admin -F ' ' -c "SELECT extract(epoch FROM clock_timestamp()), pg_cancel_backend($e_pid)")
+        if wait_exit "$e_job" 40; then
+            t_err=$(awk '/ERROR/ { print $1; exit }' "$WORK/e.out")
+            e_state=$(sed -n 's/^[0-9.]* STATE //p' "$WORK/e.out")
+            e_usable=$(sed -n 's/^[0-9.]* USABLE //p' "$WORK/e.out")
+            e_ms=
+            [ -n "$t_err" ] && e_ms=$(ms "$t_cancel" "$t_err") && e_srv_ms=$(ms "${t_cancel_srv:-0}" "$t_err")
+            [ "$cancelled" = t ] && [ "$e_state" = 57014 ] && grep -q 'canceling statement due to user request' "$WORK/e.out"
+            check $? "(e) pg_cancel_backend($e_pid) 1 s into rnn_model_to_json of $e_params weights returned '$cancelled': SQLSTATE ${e_state:-none}, $(grep -m1 -o 'ERROR.*' "$WORK/e.out")"
+            [ -n "$e_ms" ] && lt "$e_ms" 1000
+            check $? "(e) pg_cancel_backend: the error reached the client ${e_ms:-?} ms after the cancel call (limit 1000 ms; ${e_srv_ms:-?} ms after the server ran pg_cancel_backend)"
+            [ "$e_usable" = 1 ]
+            check $? "(e) the session is usable after the cancel (SELECT 1 -> ${e_usable:-nothing})"
+        else
+            not_ok "(e) the cancelled session still runs 40 s after pg_cancel_backend"
+        fi
+    else
+        not_ok "(e) rnn_model_to_json never showed up as active in pg_stat_activity"
+        sed 's/^/#   /' "$WORK/e.out"
+    fi
+    psql_db -c "DROP TABLE cancel_big" >/dev/null 2>&1
+else
+    not_ok "(e) could not build the large model:"
+    sed 's/^/#   /' "$WORK/e0.out"
+fi
+
 # ------------------------------------------------------------------ the server survived
 after=$(psql_db -c "SELECT 1" 2>&1)
 [ "$after" = 1 ]
-check $? "the server accepts connections after the three stops (SELECT 1 -> $after)"
+check $? "the server accepts connections after the stops (SELECT 1 -> $after)"
 start_time_after=$(psql_admin -c "SELECT pg_postmaster_start_time()" 2>&1)
 [ "$start_time_after" = "$start_time_before" ]
 check $? "pg_postmaster_start_time() unchanged: $start_time_before -> $start_time_after"
@@ -281,5 +373,5 @@ else
     not_ok "server log $LOG is not readable"
 fi
 
-echo "# summary: (a) timeout ${a_ms:-?} ms [SQLSTATE ${a_state1:-?}], (b) cancel ${b_ms:-?} ms (${b_srv_ms:-?} ms from the server-side call), (c) terminate ${c_ms:-?} ms (${c_srv_ms:-?} ms; process exit ${g_ms:-?} ms), memory +${d1:-?} / +${d2:-?} bytes; $failures failed"
+echo "# summary: (a) timeout ${a_ms:-?} ms [SQLSTATE ${a_state1:-?}], (b) cancel ${b_ms:-?} ms (${b_srv_ms:-?} ms from the server-side call), (c) terminate ${c_ms:-?} ms (${c_srv_ms:-?} ms; process exit ${g_ms:-?} ms), memory +${d1:-?} / +${d2:-?} bytes, (d) 320 000 descending rows ${d_ms:-?} ms [SQLSTATE ${d_state:-?}], (e) rnn_model_to_json cancel ${e_ms:-?} ms; $failures failed"
 [ "$failures" -eq 0 ]
