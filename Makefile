@@ -1,11 +1,11 @@
 # rnn_forecast: recurrent neural network forecasting inside PostgreSQL (PGXS)
 EXTENSION = rnn_forecast
-EXTVERSION = 0.2.0
+EXTVERSION = 0.3.0
 MODULE_big = rnn_forecast
 
 CORE_OBJS = $(patsubst %.c,%.o,$(wildcard src/core/*.c))
 GLUE_OBJS = src/rnn_forecast.o src/config.o src/model_io.o src/model_json.o \
-	src/timeaxis.o src/rows.o src/fit.o src/train.o src/forecast.o \
+	src/timeaxis.o src/rows.o src/fit.o src/fit_global.o src/train.o src/forecast.o \
 	src/evaluate.o
 OBJS = $(GLUE_OBJS) $(CORE_OBJS)
 

@@ -20,23 +20,12 @@
 #include "rnn_series.h"
 #include "rnn_train.h"
 
-/* held-out windows at least, under window scaling, when the series has enough */
-#define RNN_FIT_MIN_VALIDATION 3
-
-typedef struct ProgressArg
-{
-	instr_time	start;
-	int			epochs;
-	int			member;
-	int			members;
-	const char *fname;
-} ProgressArg;
 
 /* Once per mini-batch: cancellation and the training-time limit. */
 static void
 check_interrupts(void *arg)
 {
-	ProgressArg *p = arg;
+	RnnFitProgress *p = arg;
 
 	CHECK_FOR_INTERRUPTS();
 	if (rnn_max_training_seconds > 0)
@@ -57,7 +46,7 @@ check_interrupts(void *arg)
 static void
 report_epoch(void *arg, int epoch, double train_loss, double val_loss)
 {
-	ProgressArg *p = arg;
+	RnnFitProgress *p = arg;
 	instr_time	now;
 	char	   *member = "";
 
@@ -80,9 +69,22 @@ report_epoch(void *arg, int epoch, double train_loss, double val_loss)
 						p->fname, epoch, p->epochs, member, train_loss, INSTR_TIME_GET_DOUBLE(now))));
 }
 
+void
+rnn_fit_progress_init(RnnFitProgress *p, instr_time start, const RnnConfig *cfg, const char *fname)
+{
+	p->start = start;
+	p->epochs = cfg->epochs;
+	p->member = 0;
+	p->members = cfg->ensemble;
+	p->fname = fname;
+	p->hooks.arg = p;
+	p->hooks.check = check_interrupts;
+	p->hooks.epoch_done = report_epoch;
+}
+
 /* Compare the architecture of a warm-start model with the configuration. */
-static void
-check_warm_start(const RnnModel *init, const RnnShape *s, int window, int members, const char *fname)
+void
+rnn_check_warm_start(const RnnModel *init, const RnnShape *s, int window, int members, const char *fname)
 {
 	const char *what = NULL;
 	int			have = 0,
@@ -126,6 +128,129 @@ check_warm_start(const RnnModel *init, const RnnShape *s, int window, int member
 				 errhint("Give the configuration the model's architecture; only window may be left out to take the model's.")));
 }
 
+/* The network's shape for cfg, within the hard limits and rnn_forecast.max_parameters. */
+void
+rnn_fit_architecture(RnnModel *m, const RnnConfig *cfg, int window, int outputs, const char *fname)
+{
+	int			members = cfg->ensemble;
+
+	m->shape.cell = cfg->cell;
+	m->shape.input_size = 1;
+	m->shape.hidden_size = cfg->hidden_size;
+	m->shape.num_layers = cfg->num_layers;
+	m->shape.bidirectional = cfg->bidirectional ? 1 : 0;
+	m->shape.output_size = outputs;
+	m->shape.seq2seq = cfg->strategy == RNN_STRATEGY_SEQ2SEQ;
+	if (rnn_shape_check(&m->shape) != RNN_OK ||
+		rnn_param_count(&m->shape) * members > (size_t) RNN_MAX_PARAMS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s: the model would have %zu parameters, more than the limit of %d",
+						fname, rnn_param_count(&m->shape) * members, RNN_MAX_PARAMS)));
+	if (rnn_param_count(&m->shape) * members > (size_t) rnn_max_parameters)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s: the model would have %zu parameters, more than rnn_forecast.max_parameters (%d)",
+						fname, rnn_param_count(&m->shape) * members, rnn_max_parameters),
+				 errhint("Choose a smaller hidden_size, num_layers or ensemble, or ask a superuser to raise rnn_forecast.max_parameters.")));
+}
+
+/*
+ * Refuse a training that would need more than
+ * rnn_forecast.max_training_memory: the activations of the largest batch,
+ * weights, gradients, Adam moments and the best copy, the series and its
+ * windows' outputs.
+ */
+void
+rnn_check_training_memory(const RnnModel *m, const RnnConfig *cfg, int window, size_t n,
+						  size_t n_win, const char *fname)
+{
+	int			members = cfg->ensemble;
+
+	/*
+	 * activations of the largest batch (at least 256 rows are assumed), its
+	 * inputs, outputs, targets and output gradients, window offsets, weights,
+	 * gradients, Adam moments and the best copy, and the series (its values,
+	 * adjusted and scaled copies)
+	 */
+	int			batch = cfg->batch_size <= 0 || (size_t) cfg->batch_size > n_win ?
+		(int) Min(n_win, (size_t) RNN_MAX_BATCH) : cfg->batch_size;
+	double		rows = Max(batch, 256);
+	double		bytes = (double) rnn_work_bytes(&m->shape, window, (int) rows) +
+		sizeof(rnn_real) * rows * ((double) window * m->shape.input_size + 3.0 * m->shape.output_size) +
+		(double) n_win * sizeof(size_t) +
+		5.0 * sizeof(rnn_real) * rnn_param_count(&m->shape) * members +
+		(double) n * (2 * sizeof(double) + sizeof(rnn_real));
+
+	if (bytes > (double) rnn_max_training_memory * 1024 * 1024)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s: training would need about %.0f MB, more than rnn_forecast.max_training_memory (%d MB)",
+						fname, bytes / (1024 * 1024), rnn_max_training_memory),
+				 errhint("Choose a smaller batch_size, window or hidden_size, or ask a superuser to raise rnn_forecast.max_training_memory.")));
+}
+
+/* Initial weights: the warm-start model's, or seeded ones per member. */
+void
+rnn_fit_init_params(RnnModel *m, const RnnConfig *cfg, const RnnModel *init)
+{
+	m->n_params = rnn_param_count(&m->shape);
+	m->params = palloc_extended(sizeof(rnn_real) * m->n_params * m->members, MCXT_ALLOC_HUGE);
+	if (init)
+	{
+		memcpy(m->params, init->params, sizeof(rnn_real) * m->n_params * m->members);
+		return;
+	}
+	for (int k = 0; k < m->members; k++)
+	{
+		rnn_init_params(m->params + (size_t) k * m->n_params, &m->shape,
+						(uint64_t) cfg->seed + 7919 * (uint64_t) k);
+		/* relative windows: start from the naive forecast (output 0) */
+		if (m->scaling == RNN_SCALE_WINDOW)
+			rnn_zero_output_layer(m->params + (size_t) k * m->n_params, &m->shape);
+	}
+}
+
+/* The training loop's settings from cfg (the caller sets the seed per member). */
+void
+rnn_fit_train_spec(RnnTrainSpec *spec, const RnnModel *m, const RnnConfig *cfg)
+{
+	memset(spec, 0, sizeof(*spec));
+	spec->shape = m->shape;
+	spec->window = m->window;
+	spec->epochs = cfg->epochs;
+	spec->batch_size = cfg->batch_size;
+	spec->learning_rate = cfg->learning_rate;
+	spec->optimizer = cfg->optimizer;
+	spec->clip_norm = cfg->clip_norm;
+	spec->validation_fraction = cfg->validation_fraction;
+	spec->patience = cfg->patience;
+	spec->loss = cfg->loss;
+	spec->quantile = cfg->quantile;
+
+	/*
+	 * relative windows: the initial (naive) weights must be beaten on the
+	 * held-out windows, of which there are at least a few (a global model
+	 * holds out the horizon of every series long enough)
+	 */
+	spec->validate_initial = m->scaling == RNN_SCALE_WINDOW;
+	spec->min_validation = m->scaling != RNN_SCALE_WINDOW ? 0 :
+		m->n_series > 0 ? Max(RNN_FIT_MIN_VALIDATION, cfg->horizon) : RNN_FIT_MIN_VALIDATION;
+	spec->window_norm = m->scaling == RNN_SCALE_WINDOW ? RNN_NORM_LAST :
+		m->scaling == RNN_SCALE_LEVEL ? RNN_NORM_MEAN_RATIO : RNN_NORM_NONE;
+}
+
+/* The first member's loss history stands for the ensemble. */
+void
+rnn_fit_keep_history(RnnModel *m, const RnnTrainResult *res)
+{
+	m->epochs_run = res->epochs_run;
+	m->best_epoch = res->best_epoch;
+	m->n_loss = res->epochs_run;
+	m->loss_train = res->loss_train;
+	m->loss_val = res->loss_val;
+}
+
 void
 rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 		const RnnConfig *cfg, const RnnModel *init, const char *fname)
@@ -139,8 +264,7 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 	rnn_real   *scaled;
 	double	   *adj;
 	RnnTrainSpec spec;
-	RnnTrainHooks hooks;
-	ProgressArg parg;
+	RnnFitProgress prog;
 	instr_time	t0,
 				t1;
 	double		sum_train = 0,
@@ -216,60 +340,14 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 						   window, outputs),
 				 errhint("Add rows, or choose a smaller window or horizon.")));
 
-	/* architecture */
-	m->shape.cell = cfg->cell;
-	m->shape.input_size = 1;
-	m->shape.hidden_size = cfg->hidden_size;
-	m->shape.num_layers = cfg->num_layers;
-	m->shape.bidirectional = cfg->bidirectional ? 1 : 0;
-	m->shape.output_size = outputs;
-	m->shape.seq2seq = cfg->strategy == RNN_STRATEGY_SEQ2SEQ;
-	if (rnn_shape_check(&m->shape) != RNN_OK ||
-		rnn_param_count(&m->shape) * members > (size_t) RNN_MAX_PARAMS)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s: the model would have %zu parameters, more than the limit of %d",
-						fname, rnn_param_count(&m->shape) * members, RNN_MAX_PARAMS)));
-	if (rnn_param_count(&m->shape) * members > (size_t) rnn_max_parameters)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s: the model would have %zu parameters, more than rnn_forecast.max_parameters (%d)",
-						fname, rnn_param_count(&m->shape) * members, rnn_max_parameters),
-				 errhint("Choose a smaller hidden_size, num_layers or ensemble, or ask a superuser to raise rnn_forecast.max_parameters.")));
-	{
-		/* activations of the largest batch, plus weights, gradients, Adam moments, best copy */
-		size_t		n_win = rnn_window_count(n, window, outputs);
-		int			batch = cfg->batch_size <= 0 || (size_t) cfg->batch_size > n_win ?
-			(int) Min(n_win, (size_t) RNN_MAX_BATCH) : cfg->batch_size;
-		double		bytes = (double) rnn_work_bytes(&m->shape, window, Max(batch, 256)) +
-			5.0 * sizeof(rnn_real) * rnn_param_count(&m->shape) * members +
-			(double) n * (sizeof(double) + sizeof(rnn_real));
-
-		if (bytes > (double) rnn_max_training_memory * 1024 * 1024)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("%s: training would need about %.0f MB, more than rnn_forecast.max_training_memory (%d MB)",
-							fname, bytes / (1024 * 1024), rnn_max_training_memory),
-					 errhint("Choose a smaller batch_size, window or hidden_size, or ask a superuser to raise rnn_forecast.max_training_memory.")));
-	}
+	rnn_fit_architecture(m, cfg, window, outputs, fname);
+	rnn_check_training_memory(m, cfg, window, n, rnn_window_count(n, window, outputs), fname);
 	if (warm)
-		check_warm_start(init, &m->shape, window, members, fname);
+		rnn_check_warm_start(init, &m->shape, window, members, fname);
 	m->window = window;
 	m->season = season;
 	m->members = members;
-	m->n_params = rnn_param_count(&m->shape);
-	m->params = palloc_extended(sizeof(rnn_real) * m->n_params * members, MCXT_ALLOC_HUGE);
-	if (warm)
-		memcpy(m->params, init->params, sizeof(rnn_real) * m->n_params * members);
-	else
-		for (int k = 0; k < members; k++)
-		{
-			rnn_init_params(m->params + (size_t) k * m->n_params, &m->shape,
-							(uint64_t) cfg->seed + 7919 * (uint64_t) k);
-			/* relative windows: start from the naive forecast (output 0) */
-			if (m->scaling == RNN_SCALE_WINDOW)
-				rnn_zero_output_layer(m->params + (size_t) k * m->n_params, &m->shape);
-		}
+	rnn_fit_init_params(m, cfg, init);
 
 	/*
 	 * pipeline: log of positive series and seasonal indices when the
@@ -358,43 +436,19 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 			scaled[i] -= scaled[i - lag];
 	}
 
-	memset(&spec, 0, sizeof(spec));
-	spec.shape = m->shape;
+	rnn_fit_train_spec(&spec, m, cfg);
 	spec.window = window - lag;
-	spec.epochs = cfg->epochs;
-	spec.batch_size = cfg->batch_size;
-	spec.learning_rate = cfg->learning_rate;
-	spec.optimizer = cfg->optimizer;
-	spec.clip_norm = cfg->clip_norm;
-	spec.validation_fraction = cfg->validation_fraction;
-	spec.patience = cfg->patience;
-	spec.loss = cfg->loss;
-	spec.quantile = cfg->quantile;
-	/*
-	 * relative windows: the initial (naive) weights must be beaten on the
-	 * held-out windows, of which there are at least a few
-	 */
-	spec.validate_initial = m->scaling == RNN_SCALE_WINDOW;
-	spec.min_validation = m->scaling == RNN_SCALE_WINDOW ? RNN_FIT_MIN_VALIDATION : 0;
-	spec.window_norm = m->scaling == RNN_SCALE_WINDOW ? RNN_NORM_LAST :
-		m->scaling == RNN_SCALE_LEVEL ? RNN_NORM_MEAN_RATIO : RNN_NORM_NONE;
-	parg.start = t0;
-	parg.epochs = cfg->epochs;
-	parg.members = members;
-	parg.fname = fname;
-	hooks.arg = &parg;
-	hooks.check = check_interrupts;
-	hooks.epoch_done = report_epoch;
+	rnn_fit_progress_init(&prog, t0, cfg, fname);
 
 	for (int k = 0; k < members; k++)
 	{
 		RnnTrainResult res;
 		RnnStatus	rs;
 
-		parg.member = k;
+		prog.member = k;
 		spec.seed = (uint64_t) cfg->seed + 7919 * (uint64_t) k;
 		rs = rnn_train(m->params + (size_t) k * m->n_params, &res, scaled + lag, n - lag, &spec,
-					   &rnn_palloc_allocator, &hooks);
+					   &rnn_palloc_allocator, &prog.hooks);
 		if (rs == RNN_ERR_LIMIT)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -405,17 +459,11 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 		sum_train += res.train_loss;
 		sum_val += res.val_loss;
 		if (k == 0)
-		{
-			/* the first member's history stands for the ensemble */
-			m->epochs_run = res.epochs_run;
-			m->best_epoch = res.best_epoch;
-			m->n_loss = res.epochs_run;
-			m->loss_train = res.loss_train;
-			m->loss_val = res.loss_val;
-		}
+			rnn_fit_keep_history(m, &res);
 	}
 	m->train_loss = (float) (sum_train / members);
-	m->val_loss = m->loss_val[0] >= 0 ? (float) (sum_val / members) : -1.0;
+	m->val_loss = (m->n_loss > 0 && m->loss_val[0] >= 0) || m->best_epoch == 0 ?
+		(float) (sum_val / members) : -1.0;
 
 	/* history: the last window of the series */
 	m->n_history = window;

@@ -22,6 +22,8 @@
 #include "rnn_series.h"
 
 PG_FUNCTION_INFO_V1(rnn_forecast_table);
+PG_FUNCTION_INFO_V1(rnn_forecast_series);
+PG_FUNCTION_INFO_V1(rnn_model_series);
 PG_FUNCTION_INFO_V1(rnn_forecast_array);
 PG_FUNCTION_INFO_V1(rnn_predict_transfn);
 PG_FUNCTION_INFO_V1(rnn_predict_finalfn);
@@ -48,21 +50,13 @@ check_model_horizon(const RnnModel *m, int horizon)
 						   m->shape.input_size)));
 }
 
-/* horizon forecasts after hist (T rows); an error when any is not finite */
-double *
-rnn_forecast_or_error(const RnnModel *m, const double *hist, int T, int horizon, const char *fname)
+/* horizon forecasts after hist (T rows) whose last row has the given phase */
+static double *
+forecast_at_phase(const RnnModel *m, const double *hist, int T, int horizon, int32_t phase,
+				  const char *fname)
 {
 	double	   *out = palloc(sizeof(double) * horizon);
-	int32_t		phase = m->phase_last;
-	RnnStatus	st;
-
-	/*
-	 * The stored history ends where training did; another history's place
-	 * in the season is the one the model's seasonal indices fit best.
-	 */
-	if (hist != m->history && m->n_seasonal > 0)
-		phase = rnn_pipeline_guess_phase(m, hist, T);
-	st = rnn_forecast_batch(out, m, hist, 1, T, horizon, &phase, &rnn_palloc_allocator);
+	RnnStatus	st = rnn_forecast_batch(out, m, hist, 1, T, horizon, &phase, &rnn_palloc_allocator);
 
 	rnn_report_status(st, fname);
 	for (int h = 0; h < horizon; h++)
@@ -74,10 +68,79 @@ rnn_forecast_or_error(const RnnModel *m, const double *hist, int T, int horizon,
 	return out;
 }
 
+/*
+ * horizon forecasts after the history a series view keeps, padded at the
+ * front with its first value when the series was shorter than the window
+ */
+double *
+rnn_forecast_view(const RnnModel *view, int horizon, const char *fname)
+{
+	const double *hist = view->history;
+	int			T = view->n_history;
+
+	if (T < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: the model keeps no history to forecast from", fname),
+				 errhint("Pass the recent values: rnn_forecast(model, history float8[], horizon).")));
+	if (view->window > 0 && T < view->window)
+	{
+		double	   *pad = palloc(sizeof(double) * view->window);
+
+		for (int t = 0; t < view->window - T; t++)
+			pad[t] = hist[0];
+		memcpy(pad + view->window - T, hist, sizeof(double) * T);
+		hist = pad;
+		T = view->window;
+	}
+	return forecast_at_phase(view, hist, T, horizon, view->phase_last, fname);
+}
+
+/*
+ * horizon forecasts after hist (T rows); an error when any is not finite.
+ * A global model scales a history it did not keep by the history itself.
+ */
+double *
+rnn_forecast_or_error(const RnnModel *m, const double *hist, int T, int horizon, const char *fname)
+{
+	int32_t		phase = m->phase_last;
+
+	if (m->n_series > 0)
+	{
+		RnnModel	one = *m;
+		RnnModel	view;
+		RnnSeriesState st;
+		rnn_real   *scaled = palloc(sizeof(rnn_real) * T);
+
+		memset(&st, 0, sizeof(st));
+		rnn_report_status(rnn_pipeline_series_state(&st, hist, (size_t) T, m->season, m->window,
+													 -1, -1, scaled, &rnn_palloc_allocator),
+						  fname);
+		st.rows = T;
+		one.n_series = 1;
+		one.series = &st;
+		rnn_model_series_view(&view, &one, 0);
+		return rnn_forecast_view(&view, horizon, fname);
+	}
+
+	/*
+	 * The stored history ends where training did; another history's place
+	 * in the season is the one the model's seasonal indices fit best.
+	 */
+	if (hist != m->history && m->n_seasonal > 0)
+		phase = rnn_pipeline_guess_phase(m, hist, T);
+	return forecast_at_phase(m, hist, T, horizon, phase, fname);
+}
+
 /* horizon forecasts after the history the model keeps (an error when it keeps none) */
 double *
 rnn_forecast_stored(const RnnModel *m, int horizon, const char *fname)
 {
+	if (m->n_series > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: the model is a global model of %d series", fname, m->n_series),
+				 errhint("Name the series: rnn_forecast(model, series, horizon, level); rnn_model_series(model) lists them.")));
 	if (m->n_history < 1 || (m->window > 0 && m->n_history < m->window))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -92,6 +155,29 @@ typedef struct TableCtx
 	double	   *fc;
 	RnnIntervals iv;
 } TableCtx;
+
+/* the row (step, ts, forecast, lower, upper) of step h */
+static Datum
+forecast_row(FuncCallContext *funcctx, TableCtx *ctx, int h)
+{
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
+	double		lo,
+				hi;
+
+	rnn_interval_bounds(&ctx->m, &ctx->iv, ctx->fc[h - 1], h, ctx->m.phase_last, &lo, &hi);
+	values[0] = Int32GetDatum(h);
+	values[1] = rnn_future_timestamptz(&ctx->m, h, &nulls[1]);
+	values[2] = Float8GetDatum(ctx->fc[h - 1]);
+	if (isnan(lo))
+		nulls[3] = nulls[4] = true;
+	else
+	{
+		values[3] = Float8GetDatum(lo);
+		values[4] = Float8GetDatum(hi);
+	}
+	return HeapTupleGetDatum(heap_form_tuple(funcctx->tuple_desc, values, nulls));
+}
 
 /*
  * rnn_forecast(model bytea, horizon int, level float8)
@@ -134,24 +220,111 @@ rnn_forecast_table(PG_FUNCTION_ARGS)
 	ctx = funcctx->user_fctx;
 	if (funcctx->call_cntr < funcctx->max_calls)
 	{
-		int			h = (int) funcctx->call_cntr + 1;
-		Datum		values[5];
-		bool		nulls[5] = {false, false, false, false, false};
-		double		lo,
-					hi;
+		/* SRF_RETURN_NEXT counts the call before it evaluates its argument */
+		Datum		row = forecast_row(funcctx, ctx, (int) funcctx->call_cntr + 1);
 
-		rnn_interval_bounds(&ctx->m, &ctx->iv, ctx->fc[h - 1], h, ctx->m.phase_last, &lo, &hi);
-		values[0] = Int32GetDatum(h);
-		values[1] = rnn_future_timestamptz(&ctx->m, h, &nulls[1]);
-		values[2] = Float8GetDatum(ctx->fc[h - 1]);
-		if (isnan(lo))
-			nulls[3] = nulls[4] = true;
-		else
+		SRF_RETURN_NEXT(funcctx, row);
+	}
+	SRF_RETURN_DONE(funcctx);
+}
+
+/*
+ * rnn_forecast(model bytea, series text, horizon int, level float8)
+ *	 RETURNS TABLE(step int, ts timestamptz, forecast float8, lower float8, upper float8)
+ * The model is decoded once per backend and value (rnn_model_cached), so a
+ * query that forecasts every series of a model decodes it once.
+ */
+Datum
+rnn_forecast_series(PG_FUNCTION_ARGS)
+{
+	FuncCallContext *funcctx;
+	TableCtx   *ctx;
+
+	if (SRF_IS_FIRSTCALL())
+	{
+		MemoryContext old;
+		TupleDesc	tupdesc;
+		const RnnModel *m = rnn_model_cached(PG_GETARG_DATUM(0));
+		text	   *name = PG_GETARG_TEXT_PP(1);
+		int			horizon = PG_GETARG_INT32(2);
+		double		level = PG_GETARG_FLOAT8(3);
+		int			i;
+
+		funcctx = SRF_FIRSTCALL_INIT();
+		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "rnn_forecast: return type must be a row type");
+		funcctx->tuple_desc = BlessTupleDesc(tupdesc);
+		if (!(level > 0 && level < 1))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("level must be between 0 and 1 (exclusive), not %g", level)));
+		if (m->n_series == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("rnn_forecast: the model is not a global model"),
+					 errhint("Forecast a single-series model with rnn_forecast(model, horizon, level).")));
+		i = rnn_model_find_series(m, VARDATA_ANY(name), (int32_t) VARSIZE_ANY_EXHDR(name));
+		if (i < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("rnn_forecast: the model has no series \"%s\"", text_to_cstring(name)),
+					 errhint("rnn_model_series(model) lists its series; rnn_forecast(model, history float8[], horizon) forecasts another one.")));
+		ctx = palloc0(sizeof(TableCtx));
+		rnn_model_series_view(&ctx->m, m, i);
+		check_model_horizon(&ctx->m, horizon);
+		ctx->fc = rnn_forecast_view(&ctx->m, horizon, "rnn_forecast");
+		rnn_report_status(rnn_intervals_prepare(&ctx->iv, &ctx->m, level, &rnn_palloc_allocator),
+						  "rnn_forecast");
+		/* the cached model may be replaced between rows: keep what the rows need */
+		if (ctx->m.n_seasonal > 0)
 		{
-			values[3] = Float8GetDatum(lo);
-			values[4] = Float8GetDatum(hi);
+			double	   *seasonal = palloc(sizeof(double) * ctx->m.n_seasonal);
+
+			memcpy(seasonal, ctx->m.seasonal, sizeof(double) * ctx->m.n_seasonal);
+			ctx->m.seasonal = seasonal;
 		}
-		SRF_RETURN_NEXT(funcctx, HeapTupleGetDatum(heap_form_tuple(funcctx->tuple_desc, values, nulls)));
+		ctx->m.params = NULL;
+		ctx->m.history = NULL;
+		ctx->m.cal_err = NULL;
+		ctx->m.loss_train = ctx->m.loss_val = NULL;
+		funcctx->max_calls = horizon;
+		funcctx->user_fctx = ctx;
+		MemoryContextSwitchTo(old);
+	}
+	funcctx = SRF_PERCALL_SETUP();
+	ctx = funcctx->user_fctx;
+	if (funcctx->call_cntr < funcctx->max_calls)
+	{
+		/* SRF_RETURN_NEXT counts the call before it evaluates its argument */
+		Datum		row = forecast_row(funcctx, ctx, (int) funcctx->call_cntr + 1);
+
+		SRF_RETURN_NEXT(funcctx, row);
+	}
+	SRF_RETURN_DONE(funcctx);
+}
+
+/* rnn_model_series(model bytea) RETURNS SETOF text: the series of a global model */
+Datum
+rnn_model_series(PG_FUNCTION_ARGS)
+{
+	FuncCallContext *funcctx;
+	const RnnModel *m;
+
+	if (SRF_IS_FIRSTCALL())
+	{
+		funcctx = SRF_FIRSTCALL_INIT();
+		m = rnn_model_cached(PG_GETARG_DATUM(0));
+		funcctx->max_calls = m->n_series;
+	}
+	funcctx = SRF_PERCALL_SETUP();
+	m = rnn_model_cached(PG_GETARG_DATUM(0));
+	if (funcctx->call_cntr < funcctx->max_calls)
+	{
+		const RnnSeriesState *st = &m->series[funcctx->call_cntr];
+		Datum		name = PointerGetDatum(cstring_to_text_with_len(st->name, st->name_len));
+
+		SRF_RETURN_NEXT(funcctx, name);
 	}
 	SRF_RETURN_DONE(funcctx);
 }

@@ -5,7 +5,12 @@
  */
 #include "postgres.h"
 
+#include "access/detoast.h"
+#include "storage/proc.h"
 #include "utils/memutils.h"
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"
+#endif
 
 #include "rnn_pg.h"
 
@@ -60,6 +65,77 @@ rnn_model_write(const RnnModel *m)
 	SET_VARSIZE(out, len + VARHDRSZ);
 	rnn_model_encode(m, (uint8_t *) VARDATA(out));
 	return out;
+}
+
+/*
+ * One decoded model kept per backend for the rest of the transaction, so
+ * that a query forecasting every series of a global model (one call per
+ * series) decodes it once.  A value stored out of line is known by its
+ * TOAST pointer without being read; any other value by its bytes.
+ */
+static MemoryContext cache_cxt = NULL;
+static RnnModel cache_model;
+static LocalTransactionId cache_lxid = InvalidLocalTransactionId;
+static bool cache_by_pointer;
+static struct varatt_external cache_pointer;
+static Size cache_len;
+static char *cache_bytes;
+
+/* models above this size are decoded on every call rather than kept */
+#define RNN_CACHE_MAX_BYTES ((Size) 256 * 1024 * 1024)
+
+const RnnModel *
+rnn_model_cached(Datum model)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(model);
+	bool		by_pointer = VARATT_IS_EXTERNAL_ONDISK(v);
+	struct varatt_external ptr;
+	bytea	   *raw;
+	MemoryContext cxt,
+				old;
+	Size		len;
+	RnnModel   *fresh;
+
+	memset(&ptr, 0, sizeof(ptr));
+	if (by_pointer)
+		VARATT_EXTERNAL_GET_POINTER(ptr, v);
+	if (cache_cxt != NULL && cache_lxid == MyProc->lxid && by_pointer == cache_by_pointer)
+	{
+		if (by_pointer && memcmp(&ptr, &cache_pointer, sizeof(ptr)) == 0)
+			return &cache_model;
+	}
+	raw = (bytea *) PG_DETOAST_DATUM_PACKED(model);
+	len = VARSIZE_ANY_EXHDR(raw);
+	if (!by_pointer && cache_cxt != NULL && cache_lxid == MyProc->lxid && !cache_by_pointer &&
+		len == cache_len && memcmp(VARDATA_ANY(raw), cache_bytes, len) == 0)
+		return &cache_model;
+
+	/* decode under the caller's context: an error frees it */
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "rnn_forecast model cache",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	fresh = palloc(sizeof(RnnModel));
+	rnn_model_read(fresh, raw);
+	MemoryContextSwitchTo(old);
+	if (len > RNN_CACHE_MAX_BYTES)
+		return fresh;			/* lives as long as the caller's context */
+
+	if (cache_cxt != NULL)
+		MemoryContextDelete(cache_cxt);
+	MemoryContextSetParent(cxt, TopMemoryContext);
+	cache_cxt = cxt;
+	cache_model = *fresh;
+	cache_lxid = MyProc->lxid;
+	cache_by_pointer = by_pointer;
+	cache_pointer = ptr;
+	cache_len = len;
+	cache_bytes = NULL;
+	if (!by_pointer)
+	{
+		cache_bytes = MemoryContextAllocHuge(cxt, len ? len : 1);
+		memcpy(cache_bytes, VARDATA_ANY(raw), len);
+	}
+	return &cache_model;
 }
 
 /* Errors for core status codes that need no further context. */

@@ -31,6 +31,7 @@ extern const RnnAlloc rnn_palloc_allocator;
 
 /* model_io.c */
 extern void rnn_model_read(RnnModel *m, bytea *raw);
+extern const RnnModel *rnn_model_cached(Datum model);
 extern bytea *rnn_model_write(const RnnModel *m);
 extern void rnn_report_status(RnnStatus st, const char *what);
 
@@ -122,9 +123,40 @@ extern RnnRows *rnn_rows_of_series(const RnnRows *st, int32 **order, int32 s);
 extern void rnn_rows_to_series(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
 							   bool interpolate, const char *fname);
 
-/* fit.c: training a model on a regular series */
+/* fit.c: training a model on a regular series, and the steps fit_global.c shares */
+#include "portability/instr_time.h"
+#include "rnn_train.h"
+
+typedef struct RnnFitProgress
+{
+	instr_time	start;
+	int			epochs;
+	int			member;
+	int			members;
+	const char *fname;
+	RnnTrainHooks hooks;		/* cancellation, time limit, progress notices */
+} RnnFitProgress;
+
+/* held-out windows at least, under window scaling, when the series has enough */
+#define RNN_FIT_MIN_VALIDATION 3
+
 extern void rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 					const RnnConfig *cfg, const RnnModel *init, const char *fname);
+extern void rnn_fit_architecture(RnnModel *m, const RnnConfig *cfg, int window, int outputs,
+								 const char *fname);
+extern void rnn_check_training_memory(const RnnModel *m, const RnnConfig *cfg, int window,
+									  size_t n, size_t n_win, const char *fname);
+extern void rnn_check_warm_start(const RnnModel *init, const RnnShape *s, int window,
+								 int members, const char *fname);
+extern void rnn_fit_init_params(RnnModel *m, const RnnConfig *cfg, const RnnModel *init);
+extern void rnn_fit_train_spec(RnnTrainSpec *spec, const RnnModel *m, const RnnConfig *cfg);
+extern void rnn_fit_keep_history(RnnModel *m, const RnnTrainResult *res);
+extern void rnn_fit_progress_init(RnnFitProgress *p, instr_time start, const RnnConfig *cfg,
+								  const char *fname);
+
+/* fit_global.c: one model over the series of a global aggregate */
+extern void rnn_fit_global(RnnModel *m, const RnnRows *rows, const RnnConfig *cfg,
+						   const RnnModel *init, const char *fname);
 
 /* timeaxis.c */
 extern bool rnn_keys_to_months(int ts_kind, int64 *keys, size_t n);
@@ -137,5 +169,6 @@ extern int	rnn_steps_after(const RnnModel *m, int ts_kind, int64 key);
 extern double *rnn_forecast_or_error(const RnnModel *m, const double *hist, int T, int horizon,
 									 const char *fname);
 extern double *rnn_forecast_stored(const RnnModel *m, int horizon, const char *fname);
+extern double *rnn_forecast_view(const RnnModel *view, int horizon, const char *fname);
 
 #endif							/* RNN_PG_H */

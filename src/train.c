@@ -14,6 +14,7 @@
 
 PG_FUNCTION_INFO_V1(rnn_train_transfn);
 PG_FUNCTION_INFO_V1(rnn_train_ts_transfn);
+PG_FUNCTION_INFO_V1(rnn_train_series_transfn);
 PG_FUNCTION_INFO_V1(rnn_train_finalfn);
 
 /* rnn_train(value float8 [, config jsonb]): rows in the aggregate's ORDER BY order */
@@ -32,6 +33,13 @@ Datum
 rnn_train_ts_transfn(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_POINTER(rnn_rows_ts_transfn(fcinfo, 4, "rnn_train"));
+}
+
+/* rnn_train(series text, ts, value float8, config jsonb [, init bytea]): a global model */
+Datum
+rnn_train_series_transfn(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(rnn_rows_series_transfn(fcinfo, 5, "rnn_train"));
 }
 
 /*
@@ -62,8 +70,13 @@ rnn_train_finalfn(PG_FUNCTION_ARGS)
 	rnn_config_from_jsonb(&cfg, st->config);
 	if (st->init)
 		rnn_model_read(&init, st->init);
-	rnn_rows_to_series(&series, &axis, st, cfg.interpolate, "rnn_train");
-	rnn_fit(&m, series.values, series.n, &axis, &cfg, st->init ? &init : NULL, "rnn_train");
+	if (st->names)
+		rnn_fit_global(&m, st, &cfg, st->init ? &init : NULL, "rnn_train");
+	else
+	{
+		rnn_rows_to_series(&series, &axis, st, cfg.interpolate, "rnn_train");
+		rnn_fit(&m, series.values, series.n, &axis, &cfg, st->init ? &init : NULL, "rnn_train");
+	}
 	MemoryContextSwitchTo(old);
 	result = rnn_model_write(&m);
 	MemoryContextDelete(trainctx);

@@ -140,7 +140,8 @@ payload_counts(const RnnModel *m, size_t *n_hist, size_t *n_cal, size_t *n_par)
 		m->n_seasonal < 0 || m->n_seasonal > RNN_MAX_SEASON_INDICES ||
 		m->n_series < 0 || m->n_series > RNN_MAX_SERIES)
 		return false;
-	for (int32_t i = 0; i < m->n_series; i++)
+	/* the records, once read (decoding checks their sizes in records_fit first) */
+	for (int32_t i = 0; m->series != NULL && i < m->n_series; i++)
 		if (m->series[i].name_len < 1 || m->series[i].name_len > RNN_MAX_SERIES_NAME ||
 			m->series[i].n_seasonal < 0 || m->series[i].n_seasonal > RNN_MAX_SEASON_INDICES ||
 			m->series[i].n_history < 0 || m->series[i].n_history > RNN_MAX_WINDOW)

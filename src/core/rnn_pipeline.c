@@ -5,6 +5,9 @@
 #include "rnn_pipeline.h"
 
 #include <math.h>
+#include <string.h>
+
+#include "rnn_series.h"
 
 /* exp of at most this: forecasts stay finite */
 #define RNN_LOG_MAX 700.0
@@ -208,5 +211,68 @@ rnn_pipeline_fit(RnnModel *m, const double *v, size_t n, int season,
 		else
 			rnn_release(a, idx);
 	}
+	return RNN_OK;
+}
+
+double
+rnn_pipeline_change_scale(const double *adj, size_t n)
+{
+	double		ss = 0,
+				mean = 0,
+				sd;
+
+	if (n < 3)
+		return 1;
+	for (size_t i = 0; i < n; i++)
+		mean += adj[i];
+	mean /= (double) n;
+	for (size_t i = 1; i < n; i++)
+		ss += (adj[i] - adj[i - 1]) * (adj[i] - adj[i - 1]);
+	sd = sqrt(ss / (double) (n - 1));
+	if (!(sd > 1e-12 * (fabs(mean) > 1 ? fabs(mean) : 1)) || !isfinite(sd))
+		return 1;				/* a constant series */
+	return sd;
+}
+
+RnnStatus
+rnn_pipeline_series_state(RnnSeriesState *st, const double *v, size_t n,
+						  int season, int window, int log_mode, int deseason_mode,
+						  rnn_real *scaled, const RnnAlloc *a)
+{
+	RnnModel	tmp;
+	double	   *adj = rnn_alloc(a, sizeof(double) * (n ? n : 1));
+	size_t		keep = n < (size_t) window ? n : (size_t) window;
+	RnnStatus	rs;
+
+	if (!adj)
+		return RNN_ERR_ALLOC;
+	memset(&tmp, 0, sizeof(tmp));
+	rs = rnn_pipeline_fit(&tmp, v, n, season, log_mode, deseason_mode, adj, a);
+	if (rs != RNN_OK)
+		return rs;
+	st->log_transform = tmp.log_transform;
+	st->n_seasonal = tmp.n_seasonal;
+	st->seasonal = tmp.seasonal;
+	st->phase_last = tmp.phase_last;
+	st->scale_mean = 0;
+	for (size_t i = 0; i < n; i++)
+		st->scale_mean += adj[i];
+	st->scale_mean = n ? st->scale_mean / (double) n : 0;
+	st->scale_std = rnn_pipeline_change_scale(adj, n);
+	for (size_t i = 0; i < n; i++)
+	{
+		double		z = (adj[i] - st->scale_mean) / st->scale_std;
+
+		if (!isfinite(z) || fabs(z) > 1e30)
+			return RNN_ERR_NONFINITE;
+		scaled[i] = (rnn_real) z;
+	}
+	st->naive_scale = rnn_series_naive_mae(v, n, season);
+	st->n_history = (int32_t) keep;
+	st->history = rnn_alloc(a, sizeof(double) * (keep ? keep : 1));
+	if (!st->history)
+		return RNN_ERR_ALLOC;
+	memcpy(st->history, v + n - keep, sizeof(double) * keep);
+	rnn_release(a, adj);
 	return RNN_OK;
 }

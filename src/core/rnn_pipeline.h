@@ -59,4 +59,19 @@ RnnStatus	rnn_pipeline_fit(RnnModel *m, const double *v, size_t n, int season,
 							 int log_mode, int deseason_mode, double *adj,
 							 const RnnAlloc *a);
 
+/*
+ * One series of a global model: its pipeline (as rnn_pipeline_fit), its
+ * scale (the spread of the adjusted series' changes; windows are taken
+ * relative to their last value), the MASE scale at season, its last
+ * min(n, window) values, and the series on the network's scale in
+ * scaled[0..n-1].  The caller sets the name, last_ts and rows.
+ */
+RnnStatus	rnn_pipeline_series_state(RnnSeriesState *st, const double *v, size_t n,
+									  int season, int window, int log_mode,
+									  int deseason_mode, rnn_real *scaled,
+									  const RnnAlloc *a);
+
+/* The spread of the changes of adj[0..n-1] (1 for a constant or short series). */
+double		rnn_pipeline_change_scale(const double *adj, size_t n);
+
 #endif							/* RNN_PIPELINE_H */

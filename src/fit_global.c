@@ -1,0 +1,347 @@
+/*
+ * fit_global.c
+ *	  Fitting one network to many series (a global model): each series is
+ *	  regularised and put through its own pipeline (log, seasonal indices,
+ *	  scale), the windows of all series train one network, and the
+ *	  held-out ends of all series calibrate one set of intervals, on the
+ *	  network's scale.  Used by rnn_train(series text, ts, value, config).
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "miscadmin.h"
+#include "portability/instr_time.h"
+#include "utils/memutils.h"
+
+#include "rnn_pg.h"
+#include "rnn_pipeline.h"
+#include "rnn_predict.h"
+#include "rnn_series.h"
+#include "rnn_train.h"
+
+/* the series an error is about, for the error context */
+typedef struct SeriesErrorArg
+{
+	const char *name;
+	int			len;
+} SeriesErrorArg;
+
+static void
+series_error_context(void *arg)
+{
+	SeriesErrorArg *e = arg;
+
+	if (e->name)
+		errcontext("series \"%.*s\"", e->len, e->name);
+}
+
+static const RnnNames *sort_names;
+
+static int
+name_order(const void *a, const void *b)
+{
+	int32		i = *(const int32 *) a;
+	int32		j = *(const int32 *) b;
+	int32		n = Min(sort_names->len[i], sort_names->len[j]);
+	int			c = memcmp(sort_names->name[i], sort_names->name[j], n);
+
+	if (c != 0)
+		return c;
+	return sort_names->len[i] < sort_names->len[j] ? -1 : sort_names->len[i] > sort_names->len[j];
+}
+
+static int
+size_cmp(const void *a, const void *b)
+{
+	size_t		x = *(const size_t *) a;
+	size_t		y = *(const size_t *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+void
+rnn_fit_global(RnnModel *m, const RnnRows *rows, const RnnConfig *cfg, const RnnModel *init,
+			   const char *fname)
+{
+	const RnnNames *names = rows->names;
+	int32		ns = names->n;
+	int32	   *by_name = palloc(sizeof(int32) * ns);
+	int32	   *order = NULL;
+	RnnSeries  *series = palloc0(sizeof(RnnSeries) * ns);
+	RnnAxis    *axes = palloc0(sizeof(RnnAxis) * ns);
+	size_t	   *seg_start = palloc(sizeof(size_t) * ns);
+	size_t	   *seg_len = palloc(sizeof(size_t) * ns);
+	size_t		total = 0;
+	int32		ref = -1;
+	int			outputs = cfg->strategy == RNN_STRATEGY_RECURSIVE ? 1 : cfg->horizon;
+	int			season,
+				window;
+	rnn_real   *scaled;
+	SeriesErrorArg earg = {NULL, 0};
+	ErrorContextCallback ecb;
+	RnnTrainSpec spec;
+	RnnFitProgress prog;
+	instr_time	t0,
+				t1;
+	double		sum_train = 0,
+				sum_val = 0;
+	bool		warm = init != NULL;
+
+	INSTR_TIME_SET_CURRENT(t0);
+	if (cfg->strategy == RNN_STRATEGY_SEQ2SEQ || cfg->bidirectional)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s: a global model needs strategy => 'recursive' or 'direct' and bidirectional => false", fname)));
+	if (cfg->scaling != RNN_CONFIG_SCALE_AUTO && cfg->scaling != RNN_SCALE_WINDOW)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s: a global model needs scaling => 'auto' or 'window', not '%s'", fname,
+						rnn_scaling_name(cfg->scaling)),
+				 errdetail("Each series is scaled by itself and its windows taken relative to their last value.")));
+	if (warm && init->n_series == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: the warm-start model is a single-series model", fname),
+				 errhint("Warm-start a global model from a global model, or use rnn_train(ts, value, config, init).")));
+
+	/* series in name order: the model's records are sorted for lookups */
+	for (int32 i = 0; i < ns; i++)
+		by_name[i] = i;
+	sort_names = names;
+	qsort(by_name, ns, sizeof(int32), name_order);
+
+	ecb.callback = series_error_context;
+	ecb.arg = &earg;
+	ecb.previous = error_context_stack;
+	error_context_stack = &ecb;
+
+	/* regularise every series; all must share one time axis */
+	for (int32 k = 0; k < ns; k++)
+	{
+		int32		i = by_name[k];
+		RnnRows    *one;
+
+		CHECK_FOR_INTERRUPTS();
+		earg.name = names->name[i];
+		earg.len = names->len[i];
+		one = rnn_rows_of_series(rows, &order, i);
+		rnn_rows_to_series(&series[k], &axes[k], one, cfg->interpolate, fname);
+		pfree(one->values);
+		pfree(one->isnull);
+		pfree(one->keys);
+		pfree(one);
+		if (series[k].n >= 2 || ns == 1)
+		{
+			if (ref < 0)
+				ref = k;
+			else if (axes[k].step_kind != axes[ref].step_kind || axes[k].step != axes[ref].step)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("%s: the series of a global model must share one step", fname),
+						 errdetail("Series \"%.*s\" has another step than series \"%.*s\".",
+								   names->len[i], names->name[i],
+								   names->len[by_name[ref]], names->name[by_name[ref]]),
+						 errhint("Train series of different frequencies in different groups.")));
+		}
+		total += series[k].n;
+	}
+	earg.name = NULL;
+	if (ref < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: every series has a single row", fname),
+				 errdetail("A global model needs at least one series with two rows to find the step.")));
+
+	memset(m, 0, sizeof(*m));
+	m->ts_kind = axes[ref].ts_kind;
+	m->step_kind = axes[ref].step_kind;
+	m->step = axes[ref].step;
+	m->strategy = cfg->strategy;
+	m->scaling = RNN_SCALE_WINDOW;
+	m->scale_std = 1;			/* each series keeps its own scale */
+	if (warm && (init->ts_kind != m->ts_kind || init->step_kind != m->step_kind ||
+				 init->step != m->step))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: warm-start model was trained on a different time axis", fname),
+				 errdetail("The model's timestamps are of another type or step than these rows'.")));
+
+	/* season: given, the warm-start model's, from the step, or from the longest series */
+	season = cfg->season > 0 ? cfg->season : warm ? init->season :
+		rnn_default_season(m->ts_kind, m->step_kind, m->step);
+	if (cfg->season == 0 && !warm && m->ts_kind == RNN_TS_BIGINT)
+	{
+		int32		longest = 0;
+
+		for (int32 k = 1; k < ns; k++)
+			if (series[k].n > series[longest].n)
+				longest = k;
+		season = rnn_series_acf_season(series[longest].values, series[longest].n,
+									   (int) Min(series[longest].n / 3, 400));
+	}
+
+	/*
+	 * window: two seasons (at least 12 steps) but at most half the median
+	 * series, so that most series give windows; shorter series are padded
+	 */
+	window = cfg->window > 0 ? cfg->window : warm ? init->window : 0;
+	if (window == 0)
+	{
+		size_t	   *len = palloc(sizeof(size_t) * ns);
+		size_t		median;
+
+		for (int32 k = 0; k < ns; k++)
+			len[k] = series[k].n;
+		qsort(len, ns, sizeof(size_t), size_cmp);
+		median = len[ns / 2];
+		window = Max(2 * season, 12);
+		if (median > (size_t) outputs && (size_t) window > (median - outputs) / 2)
+			window = (int) Max(2, (median - outputs) / 2);
+		pfree(len);
+	}
+
+	rnn_fit_architecture(m, cfg, window, outputs, fname);
+	rnn_check_training_memory(m, cfg, window, total, total, fname);
+	if (warm)
+		rnn_check_warm_start(init, &m->shape, window, cfg->ensemble, fname);
+	m->window = window;
+	m->season = season;
+	m->members = cfg->ensemble;
+	rnn_fit_init_params(m, cfg, init);
+
+	/* every series through its pipeline, onto the network's scale */
+	scaled = palloc_extended(sizeof(rnn_real) * Max(total, 1), MCXT_ALLOC_HUGE);
+	m->n_series = ns;
+	m->series = palloc0(sizeof(RnnSeriesState) * ns);
+	total = 0;
+	for (int32 k = 0; k < ns; k++)
+	{
+		int32		i = by_name[k];
+		RnnSeriesState *st = &m->series[k];
+		RnnStatus	rs;
+		int			log_mode = cfg->log;
+		int			ds_mode = cfg->deseasonalize;
+
+		CHECK_FOR_INTERRUPTS();
+		earg.name = names->name[i];
+		earg.len = names->len[i];
+		if (warm)
+		{
+			/* a known series keeps its pipeline choices */
+			int			w = rnn_model_find_series(init, names->name[i], names->len[i]);
+
+			if (w >= 0)
+			{
+				log_mode = init->series[w].log_transform;
+				ds_mode = init->series[w].n_seasonal > 0;
+			}
+		}
+		rs = rnn_pipeline_series_state(st, series[k].values, series[k].n, season, window,
+									   log_mode, ds_mode, scaled + total, &rnn_palloc_allocator);
+		if (rs == RNN_ERR_DOMAIN)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: log => true needs positive values", fname),
+					 errhint("Leave log unset: it is used only for series whose values are all positive.")));
+		if (rs == RNN_ERR_NONFINITE)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("%s: values are too large to train on", fname)));
+		rnn_report_status(rs, fname);
+		st->name = names->name[i];
+		st->name_len = names->len[i];
+		st->last_ts = axes[k].last_ts;
+		st->rows = (int64) series[k].n;
+		seg_start[k] = total;
+		seg_len[k] = series[k].n;
+		if (series[k].n < (size_t) window + outputs)
+			m->n_short++;
+		total += series[k].n;
+	}
+	earg.name = NULL;
+	if (m->n_short == ns)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: no series is long enough for a window of %d and %d outputs", fname,
+						window, outputs),
+				 errhint("Choose a smaller window.")));
+
+	/* one network over the windows of all series */
+	rnn_fit_train_spec(&spec, m, cfg);
+	rnn_fit_progress_init(&prog, t0, cfg, fname);
+	for (int k = 0; k < m->members; k++)
+	{
+		RnnTrainResult res;
+		RnnStatus	rs;
+
+		prog.member = k;
+		spec.seed = (uint64_t) cfg->seed + 7919 * (uint64_t) k;
+		rs = rnn_train_segments(m->params + (size_t) k * m->n_params, &res, scaled,
+								seg_start, seg_len, ns, &spec, &rnn_palloc_allocator,
+								&prog.hooks);
+		rnn_report_status(rs == RNN_ERR_LIMIT ? RNN_ERR_ARGUMENT : rs, fname);
+		sum_train += res.train_loss;
+		sum_val += res.val_loss;
+		if (k == 0)
+			rnn_fit_keep_history(m, &res);
+	}
+	m->train_loss = sum_train / m->members;
+	m->val_loss = m->loss_val[0] >= 0 || m->best_epoch == 0 ? sum_val / m->members : -1.0;
+	m->rows = (int64) total;
+	m->seed = (uint64_t) cfg->seed;
+	m->naive_scale = 0;
+
+	/*
+	 * intervals: forecasts from the start of every series' held-out end
+	 * (its last validation_fraction, at least the horizon when the series
+	 * is long enough), errors on each series' scale, pooled
+	 */
+	{
+		int			steps = Min(Max(cfg->horizon, 1), RNN_MAX_CAL_STEPS);
+		size_t		count = 0;
+		float	   *err;
+		float	   *pooled;
+
+		for (int32 k = 0; k < ns; k++)
+			if (series[k].n >= (size_t) steps + 2 * window)
+				count++;
+		if (count > 0)
+		{
+			size_t		c = 0;
+
+			err = palloc(sizeof(float) * steps);
+			pooled = palloc_extended(sizeof(float) * count * steps, MCXT_ALLOC_HUGE);
+			m->cal_scaled = 1;
+			for (int32 k = 0; k < ns; k++)
+			{
+				RnnModel	view;
+				size_t		n = series[k].n;
+				size_t		hold = Max((size_t) steps,
+									   (size_t) floor(cfg->validation_fraction * (double) (n - window)));
+
+				if (n < (size_t) steps + 2 * window)
+					continue;
+				CHECK_FOR_INTERRUPTS();
+				if (hold > n - window)
+					hold = n - window;
+				rnn_model_series_view(&view, m, k);
+				view.cal_scaled = 1;
+				/* one origin: the first held-out point */
+				rnn_report_status(rnn_calibration_errors(err, &view, series[k].values, n,
+														 n - hold, 1, steps,
+														 &rnn_palloc_allocator), fname);
+				for (int h = 0; h < steps; h++)
+					pooled[(size_t) h * count + c] = err[h];
+				c++;
+			}
+			rnn_report_status(rnn_calibration_store(m, pooled, steps, count,
+													&rnn_palloc_allocator), fname);
+		}
+	}
+	error_context_stack = ecb.previous;
+
+	INSTR_TIME_SET_CURRENT(t1);
+	INSTR_TIME_SUBTRACT(t1, t0);
+	m->train_seconds = INSTR_TIME_GET_DOUBLE(t1);
+}
