@@ -78,8 +78,9 @@
 # Runs `make -s && make -s install` first, then a throwaway server
 # (tools/pg-temp-server.sh, port 54431) in a mktemp -d directory that an exit trap stops and
 # removes. Progress goes to stderr, the report to stdout. Needs root (or the postgres user).
-# Times with the default configuration on the 2-core VM: --quick about 30 s (0.17 s of
-# training per series), the full run about ten times that; they grow with the configuration.
+# Times with the default configuration on the shared 2-core VM: --quick 30-50 s per-series
+# (about 0.2 s of training per series), about 60 s global (the monthly model, 129 series,
+# 50 s); the full run about ten times that; they grow with the configuration.
 set -euo pipefail
 
 PORT=54431
@@ -425,9 +426,12 @@ for k in range(0, len(runs), 2):
                 print("      %s: one model over %d series (%d rows) FAILED after %s s: %s"
                       % (m["period"], m["series"], m["rows"], num(m["wall_seconds"], 1), m["error"]))
             else:
-                print("      %s: one model over %d series (%d rows): training_seconds %s, statement %s s"
+                i = m["info"] or {}
+                print("      %s: one model over %d series (%d rows): training_seconds %s, statement %s s; "
+                      "window %s, scaling %s, epochs %s (best %s)"
                       % (m["period"], m["series"], m["rows"], num(m["train_seconds"], 1),
-                         num(m["wall_seconds"], 1)))
+                         num(m["wall_seconds"], 1), i.get("window"), i.get("scaling"),
+                         i.get("epochs_run"), i.get("best_epoch")))
 
     # failures
     failed = r["failed"]
