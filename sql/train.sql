@@ -51,11 +51,18 @@ CREATE TABLE multi AS
 SELECT s AS series, i, sin(i * 2 * pi() / 12 + s) * s AS v
 FROM generate_series(1, 3) s, generate_series(0, 79) i;
 CREATE TABLE per_series AS
-SELECT series, rnn_train(i::bigint, v, rnn_config(hidden_size => 8, epochs => 20)) AS model
+SELECT series, rnn_train(i::bigint, v, rnn_config(hidden_size => 8, epochs => 20, deseasonalize => false)) AS model
 FROM multi GROUP BY series;
+-- each series has its own scale: the spread of its changes
 SELECT series, (rnn_model_info(model)->'scaling'->>'std')::numeric(6,3) AS std,
        rnn_model_info(model)->'time'->>'kind' AS kind
 FROM per_series ORDER BY series;
+-- by default a seasonal series is adjusted by its own seasonal indices (amplitude s here;
+-- the values are not all positive, so no log)
+SELECT series, rnn_model_info(m)->'pipeline'->>'log' AS log,
+       (SELECT max(x::float8) FROM jsonb_array_elements_text(rnn_model_info(m)->'pipeline'->'seasonal_indices') x)::numeric(6,3) AS amplitude
+FROM (SELECT series, rnn_train(i::bigint, v, rnn_config(hidden_size => 8, epochs => 2)) AS m
+      FROM multi GROUP BY series) t ORDER BY series;
 
 -- the trained model beats the naive (last value) forecast on the next 12 steps
 WITH actual AS (SELECT h, sin((199 + h) * 2 * pi() / 12) + 0.01 * (199 + h) AS a FROM generate_series(1, 12) h)

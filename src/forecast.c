@@ -382,11 +382,12 @@ rnn_forecast_array(PG_FUNCTION_ARGS)
 				 m.shape.input_size > 1 ?
 				 errhint("Pass a 2-D array of T rows with %d values each.", m.shape.input_size) :
 				 errhint("Pass a 1-D array of recent values.")));
-	if (T < 1 || (m.window > 0 && T < m.window))
+	/* a global model pads a short history as it does its short series */
+	if (T < 1 || (m.window > 0 && T < m.window && (m.n_series == 0 || T < 2)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("history has %d step%s, the model needs at least %d",
-						T, T == 1 ? "" : "s", Max(m.window, 1))));
+						T, T == 1 ? "" : "s", m.n_series > 0 ? 2 : Max(m.window, 1))));
 	if (T > RNN_MAX_WINDOW && m.window == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),

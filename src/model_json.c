@@ -91,6 +91,40 @@ append_metadata(StringInfo s, const RnnModel *m)
 					 m->naive_scale);
 	appendStringInfo(s, "\"scaling\": {\"method\": \"%s\", \"mean\": %.17g, \"std\": %.17g}, ",
 					 rnn_scaling_name(m->scaling), m->scale_mean, m->scale_std);
+	/* what the pipeline did before the network (format 3) */
+	appendStringInfo(s, "\"pipeline\": {\"intervals\": \"%s\"",
+					 m->cal_scaled ? "scaled" : "absolute");
+	if (m->n_series == 0)
+	{
+		appendStringInfo(s, ", \"log\": %s, \"seasonal_indices\": ",
+						 m->log_transform ? "true" : "false");
+		if (m->n_seasonal > 0)
+		{
+			appendStringInfoChar(s, '[');
+			for (int k = 0; k < m->n_seasonal; k++)
+				appendStringInfo(s, "%s%.17g", k ? ", " : "", m->seasonal[k]);
+			appendStringInfo(s, "], \"phase_last\": %d", m->phase_last);
+		}
+		else
+			appendStringInfoString(s, "null");
+	}
+	else
+	{
+		int			logged = 0,
+					adjusted = 0;
+
+		for (int i = 0; i < m->n_series; i++)
+		{
+			logged += m->series[i].log_transform != 0;
+			adjusted += m->series[i].n_seasonal > 0;
+		}
+		appendStringInfo(s, ", \"series_logged\": %d, \"series_deseasonalized\": %d",
+						 logged, adjusted);
+	}
+	appendStringInfoString(s, "}, ");
+	if (m->n_series > 0)
+		appendStringInfo(s, "\"series\": {\"count\": %d, \"short\": %d}, ",
+						 m->n_series, m->n_short);
 	appendStringInfo(s, "\"time\": {\"kind\": \"%s\"", ts_kind_name(m->ts_kind));
 	if (m->ts_kind != RNN_TS_NONE)
 	{
@@ -300,6 +334,47 @@ rnn_model_to_json(PG_FUNCTION_ARGS)
 	for (int h = 0; h < m.cal_steps; h++)
 		push_float_array(&b, m.cal_err + (size_t) h * m.cal_n, m.cal_n);
 	push_token(&b, WJB_END_ARRAY);
+	if (m.n_series > 0)
+	{
+		/* a global model's series: each one's pipeline, scale, time and last values */
+		push_key(&b, "series_state");
+		push_token(&b, WJB_BEGIN_ARRAY);
+		for (int i = 0; i < m.n_series; i++)
+		{
+			const RnnSeriesState *st = &m.series[i];
+			JsonbValue	name;
+
+			push_token(&b, WJB_BEGIN_OBJECT);
+			push_key(&b, "name");
+			name.type = jbvString;
+			name.val.string.val = st->name;
+			name.val.string.len = st->name_len;
+			pushJsonbValue(&b.ps, WJB_VALUE, &name);
+			push_key(&b, "numbers");
+			/* last_value, rows, scale_mean, scale_std, naive_scale, phase_last, log */
+			push_token(&b, WJB_BEGIN_ARRAY);
+			push_number(&b, (double) st->last_ts, 17);
+			push_number(&b, (double) st->rows, 17);
+			push_number(&b, st->scale_mean, 17);
+			push_number(&b, st->scale_std, 17);
+			push_number(&b, st->naive_scale, 17);
+			push_number(&b, st->phase_last, 17);
+			push_number(&b, st->log_transform, 17);
+			push_token(&b, WJB_END_ARRAY);
+			push_key(&b, "seasonal_indices");
+			push_token(&b, WJB_BEGIN_ARRAY);
+			for (int k = 0; k < st->n_seasonal; k++)
+				push_number(&b, st->seasonal[k], 17);
+			push_token(&b, WJB_END_ARRAY);
+			push_key(&b, "history");
+			push_token(&b, WJB_BEGIN_ARRAY);
+			for (int k = 0; k < st->n_history; k++)
+				push_number(&b, st->history[k], 17);
+			push_token(&b, WJB_END_ARRAY);
+			push_token(&b, WJB_END_OBJECT);
+		}
+		push_token(&b, WJB_END_ARRAY);
+	}
 	PG_RETURN_JSONB_P(JsonbValueToJsonb(pushJsonbValue(&b.ps, WJB_END_OBJECT, NULL)));
 }
 
@@ -501,6 +576,114 @@ read_state_dict(JsonbContainer *sd, const RnnModel *m, rnn_real *params)
 				 nkeys > nt ? "more" : "fewer");
 }
 
+static int
+series_name_cmp(const void *a, const void *b)
+{
+	const RnnSeriesState *x = a;
+	const RnnSeriesState *y = b;
+	int			c = memcmp(x->name, y->name, Min(x->name_len, y->name_len));
+
+	if (c != 0)
+		return c;
+	return x->name_len < y->name_len ? -1 : x->name_len > y->name_len;
+}
+
+/* An array of numbers into a new double array; *n its length (at most max). */
+static double *
+read_numbers(JsonbContainer *c, const char *name, int max, int *n)
+{
+	double	   *vals;
+
+	if (!JsonContainerIsArray(c) || JsonContainerSize(c) > (uint32) max)
+		bad_json("\"%s\" must be an array of at most the limit of values.", name);
+	*n = (int) JsonContainerSize(c);
+	vals = palloc(sizeof(double) * (*n ? *n : 1));
+	if (*n)
+		read_tensor(c, name, *n, 0, vals);
+	return vals;
+}
+
+/* "pipeline" (log, seasonal indices, interval scale) and a global model's "series_state" */
+static void
+read_pipeline(JsonbContainer *c, RnnModel *m)
+{
+	JsonbContainer *sub,
+			   *idx;
+	JsonbValue	v;
+
+	if ((sub = container_key(c, "pipeline")) != NULL)
+	{
+		if (!JsonContainerIsObject(sub))
+			bad_json("%s", "\"pipeline\" must be an object.");
+		m->log_transform = int_key(sub, "log", 0, 1, false, 0);
+		if (get_key(sub, "intervals", &v) && v.type == jbvString)
+			m->cal_scaled = v.val.string.len == 6 && strncmp(v.val.string.val, "scaled", 6) == 0;
+		if ((idx = container_key(sub, "seasonal_indices")) != NULL)
+		{
+			m->seasonal = read_numbers(idx, "seasonal_indices", RNN_MAX_SEASON_INDICES,
+									   &m->n_seasonal);
+			m->phase_last = int_key(sub, "phase_last", 0, RNN_MAX_SEASON_INDICES, false, 0);
+		}
+	}
+	if ((sub = container_key(c, "series_state")) != NULL)
+	{
+		JsonbIterator *it;
+		JsonbIteratorToken tok;
+		int			i = 0;
+
+		if (!JsonContainerIsArray(sub) || JsonContainerSize(sub) > RNN_MAX_SERIES)
+			bad_json("%s", "\"series_state\" must be an array of at most the series limit.");
+		m->n_series = (int32) JsonContainerSize(sub);
+		m->series = palloc0(sizeof(RnnSeriesState) * (m->n_series ? m->n_series : 1));
+		if ((idx = container_key(c, "series")) != NULL && JsonContainerIsObject(idx))
+			m->n_short = int_key(idx, "short", 0, RNN_MAX_SERIES, false, 0);
+		it = JsonbIteratorInit(sub);
+		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		{
+			RnnSeriesState *st;
+			JsonbContainer *rec;
+			JsonbValue	name;
+			double	   *num;
+			int			count;
+
+			if (tok != WJB_ELEM)
+				continue;
+			CHECK_FOR_INTERRUPTS();
+			if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
+				bad_json("%s", "\"series_state\" must hold objects.");
+			rec = v.val.binary.data;
+			st = &m->series[i++];
+			if (!get_key(rec, "name", &name) || name.type != jbvString ||
+				name.val.string.len < 1 || name.val.string.len > RNN_MAX_SERIES_NAME)
+				bad_json("%s", "A series_state entry needs a \"name\" of 1 to 1024 bytes.");
+			st->name = pnstrdup(name.val.string.val, name.val.string.len);
+			st->name_len = name.val.string.len;
+			if ((idx = container_key(rec, "numbers")) == NULL)
+				bad_json("%s", "A series_state entry needs \"numbers\".");
+			num = read_numbers(idx, "numbers", 7, &count);
+			if (count != 7 || fabs(num[0]) > 9e15 || num[1] < 0 || num[1] > 9e15 ||
+				num[5] < 0 || num[5] > RNN_MAX_SEASON_INDICES || (num[6] != 0 && num[6] != 1))
+				bad_json("%s", "\"numbers\" must be [last_value, rows, scale_mean, scale_std, naive_scale, phase_last, log].");
+			st->last_ts = (int64) num[0];
+			st->rows = (int64) num[1];
+			st->scale_mean = num[2];
+			st->scale_std = num[3];
+			st->naive_scale = num[4];
+			st->phase_last = (int32) num[5];
+			st->log_transform = (int32) num[6];
+			if ((idx = container_key(rec, "seasonal_indices")) == NULL)
+				bad_json("%s", "A series_state entry needs \"seasonal_indices\".");
+			st->seasonal = read_numbers(idx, "seasonal_indices", RNN_MAX_SEASON_INDICES,
+										&st->n_seasonal);
+			if ((idx = container_key(rec, "history")) == NULL)
+				bad_json("%s", "A series_state entry needs \"history\".");
+			st->history = read_numbers(idx, "history", RNN_MAX_WINDOW, &st->n_history);
+		}
+		/* the model keeps its series in name order */
+		qsort(m->series, m->n_series, sizeof(RnnSeriesState), series_name_cmp);
+	}
+}
+
 /* rnn_model_from_json(jsonb) RETURNS bytea */
 Datum
 rnn_model_from_json(PG_FUNCTION_ARGS)
@@ -696,6 +879,7 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 		if (m.cal_n == 0)
 			m.cal_steps = 0;
 	}
+	read_pipeline(c, &m);
 	{
 		bytea	   *out = rnn_model_write(&m);
 

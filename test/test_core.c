@@ -534,11 +534,7 @@ make_model(RnnModel *m, int cell)
 static void
 free_model(RnnModel *m)
 {
-	free(m->history);
-	free(m->loss_train);
-	free(m->loss_val);
-	free(m->cal_err);
-	free(m->params);
+	rnn_model_free(m, &test_allocator);
 }
 
 static void

@@ -411,6 +411,28 @@ name_cmp(const RnnSeriesState *a, const RnnSeriesState *b)
 	return a->name_len < b->name_len ? -1 : a->name_len > b->name_len ? 1 : 0;
 }
 
+void
+rnn_model_free(RnnModel *m, const RnnAlloc *a)
+{
+	for (int32_t i = 0; m->series != NULL && i < m->n_series; i++)
+	{
+		rnn_release(a, m->series[i].name);
+		rnn_release(a, m->series[i].seasonal);
+		rnn_release(a, m->series[i].history);
+	}
+	rnn_release(a, m->series);
+	rnn_release(a, m->seasonal);
+	rnn_release(a, m->history);
+	rnn_release(a, m->loss_train);
+	rnn_release(a, m->loss_val);
+	rnn_release(a, m->cal_err);
+	rnn_release(a, m->params);
+	m->series = NULL;
+	m->seasonal = m->history = NULL;
+	m->loss_train = m->loss_val = m->cal_err = NULL;
+	m->params = NULL;
+}
+
 int
 rnn_model_find_series(const RnnModel *m, const char *name, int32_t name_len)
 {
@@ -761,6 +783,7 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 	if (!m->history || !m->loss_train || !m->loss_val || !m->cal_err || !m->params ||
 		!m->seasonal || !m->series)
 		return RNN_ERR_ALLOC;
+	memset(m->series, 0, (m->n_series ? m->n_series : 1) * sizeof(RnnSeriesState));
 	for (size_t i = 0; i < n_hist; i++)
 		m->history[i] = get_f64(&r);
 	for (int32_t i = 0; i < m->n_seasonal; i++)

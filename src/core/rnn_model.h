@@ -149,6 +149,12 @@ void		rnn_model_encode(const RnnModel *m, uint8_t *buf);
 RnnStatus	rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 							 const RnnAlloc *a, const char **why);
 
+/*
+ * Release what rnn_model_decode allocated, also after it failed (pointers
+ * it did not reach are NULL: decode starts from a zeroed model).
+ */
+void		rnn_model_free(RnnModel *m, const RnnAlloc *a);
+
 /* Checks a model built in memory (e.g. from JSON) the way decode does. */
 RnnStatus	rnn_model_validate(const RnnModel *m, const char **why);
 

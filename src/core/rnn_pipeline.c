@@ -176,6 +176,30 @@ rnn_pipeline_guess_phase(const RnnModel *m, const double *hist, int T)
 	return best;
 }
 
+/*
+ * The seasonality test on the changes of u: a trend makes every
+ * autocorrelation of the levels large and hides the season (the decisions
+ * of M3's own NAIVE2 are reproduced this way, test/bench/m3.sh
+ * --naive2-check).
+ */
+static bool
+season_test_changes(const double *u, size_t n, int m, const RnnAlloc *a)
+{
+	double	   *d;
+	bool		yes;
+
+	if (n < 2)
+		return false;
+	d = rnn_alloc(a, sizeof(double) * (n - 1));
+	if (d == NULL)
+		return false;
+	for (size_t i = 1; i < n; i++)
+		d[i - 1] = u[i] - u[i - 1];
+	yes = rnn_pipeline_season_test(d, n - 1, m);
+	rnn_release(a, d);
+	return yes;
+}
+
 RnnStatus
 rnn_pipeline_fit(RnnModel *m, const double *v, size_t n, int season,
 				 int log_mode, int deseason_mode, double *adj, const RnnAlloc *a)
@@ -194,7 +218,7 @@ rnn_pipeline_fit(RnnModel *m, const double *v, size_t n, int season,
 	m->seasonal = NULL;
 	m->phase_last = 0;
 	if (deseason_mode != 0 && season >= 2 && season <= RNN_MAX_SEASON_INDICES &&
-		(deseason_mode == 1 || rnn_pipeline_season_test(adj, n, season)))
+		(deseason_mode == 1 || season_test_changes(adj, n, season, a)))
 	{
 		double	   *idx = rnn_alloc(a, sizeof(double) * season);
 

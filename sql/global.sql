@@ -1,0 +1,92 @@
+-- global models: one network trained across the series of a group
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS rnn_forecast;
+RESET client_min_messages;
+SET TimeZone = 'UTC';
+
+-- 2 regions x 6 monthly series (level, trend and season of their own), and one short series
+CREATE TABLE sales AS
+SELECT r AS region, r || '-' || s AS store, date '2015-01-01' + (i || ' months')::interval AS day,
+       (100 * s + 3 * i + 10 * s * sin(2 * pi() * i / 12) + 5 * sin(i * 7.1 + s)) * (CASE r WHEN 'north' THEN 1 ELSE 2 END) AS sales
+FROM (VALUES ('north'), ('south')) rr(r), generate_series(1, 6) s, generate_series(0, 59) i;
+INSERT INTO sales
+SELECT 'north', 'north-new', date '2019-08-01' + (i || ' months')::interval, 50 + i
+FROM generate_series(0, 4) i;
+
+CREATE TABLE gm AS
+SELECT region, rnn_train(store, day::date, sales, rnn_config(horizon => 6, hidden_size => 8, epochs => 10)) AS model
+FROM sales GROUP BY region;
+
+-- one model per region; it knows its series and what it did to them
+SELECT region, rnn_model_info(model)->'series' AS series,
+       rnn_model_info(model)->'pipeline'->>'series_logged' AS logged,
+       rnn_model_info(model)->'pipeline'->>'series_deseasonalized' AS deseasonalized,
+       rnn_model_info(model)->>'strategy' AS strategy, rnn_model_info(model)->>'season' AS season
+FROM gm ORDER BY region;
+SELECT region, array_agg(s ORDER BY s) AS series FROM gm, rnn_model_series(model) s GROUP BY region ORDER BY region;
+
+-- forecasts for every series of every model: 6 steps each, on the monthly grid after each
+-- series' own last month, positive intervals around the forecast (log series)
+CREATE TABLE gf AS
+SELECT region, s AS store, f.*
+FROM gm, rnn_model_series(gm.model) s, rnn_forecast(gm.model, s, 6, 0.9) f;
+SELECT region, count(*) AS rows, count(DISTINCT store) AS stores,
+       bool_and(lower <= forecast AND forecast <= upper) AS ordered, bool_and(lower > 0) AS positive
+FROM gf GROUP BY region ORDER BY region;
+SELECT store, min(ts)::date AS first, max(ts)::date AS last FROM gf
+WHERE store IN ('north-1', 'north-new') GROUP BY store ORDER BY store;
+-- the short series (5 rows, shorter than the window) still gets a forecast near its level
+SELECT bool_and(forecast BETWEEN 40 AND 80) AS plausible_short FROM gf WHERE store = 'north-new';
+-- the forecasts follow each series: within 15% of the next 6 true values (no noise term)
+WITH truth AS (
+  SELECT r AS region, r || '-' || s AS store, h AS step,
+         (100 * s + 3 * (59 + h) + 10 * s * sin(2 * pi() * (59 + h) / 12)) * (CASE r WHEN 'north' THEN 1 ELSE 2 END) AS actual
+  FROM (VALUES ('north'), ('south')) rr(r), generate_series(1, 6) s, generate_series(1, 6) h)
+SELECT region, avg(abs(f.forecast - t.actual) / t.actual) < 0.15 AS close
+FROM gf f JOIN truth t USING (region, store, step) GROUP BY region ORDER BY region;
+
+-- the same network forecasts a series it never saw, scaled by the history given
+SELECT array_length(rnn_forecast(model, ARRAY[10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, 34, 36, 38]::float8[], 6), 1) AS steps,
+       (rnn_forecast(model, ARRAY[10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, 34, 36, 38]::float8[], 1))[1] BETWEEN 30 AND 50 AS plausible
+FROM gm WHERE region = 'north';
+
+-- errors that say what to do
+SELECT * FROM gm, rnn_forecast(gm.model, 'east-1', 3) WHERE region = 'north';
+SELECT * FROM gm, rnn_forecast(gm.model, 3) WHERE region = 'north';
+SELECT * FROM rnn_forecast((SELECT rnn_train(i::bigint, i::float8, rnn_config(epochs => 1, hidden_size => 2)) FROM generate_series(1, 40) i), 'a', 3);
+SELECT rnn_train(NULL::text, day::date, sales, rnn_config()) FROM sales;
+SELECT rnn_train(store, day::date, sales, rnn_config(epochs => 1))
+FROM sales WHERE store = 'north-1' OR (store = 'north-2' AND extract(month FROM day) IN (1, 4, 7, 10));
+SELECT rnn_train(store, day::date, sales, rnn_config(epochs => 1)) FROM sales WHERE day = date '2015-02-01';
+SELECT rnn_train(store, CASE WHEN store = 'south-3' AND day = date '2016-01-01' THEN date '2016-02-01' ELSE day::date END,
+                 sales, rnn_config(epochs => 1))
+FROM sales WHERE region = 'south';
+SELECT rnn_train(store, day::date, sales, rnn_config(strategy => 'seq2seq')) FROM sales;
+
+-- JSON round trip: the same forecasts for every series
+SELECT bool_and(a.forecast = b.forecast AND a.lower = b.lower AND a.upper = b.upper AND a.ts = b.ts) AS same
+FROM gm, rnn_model_series(gm.model) s, rnn_forecast(gm.model, s, 6) a
+JOIN rnn_forecast(rnn_model_from_json(rnn_model_to_json(gm.model)), s, 6) b USING (step);
+SELECT jsonb_array_length(rnn_model_to_json(model)->'series_state') AS exported_series FROM gm ORDER BY region;
+
+-- warm start: known series keep their pipeline, a new series joins, the weights move on
+CREATE TABLE gm2 AS
+SELECT rnn_train(store, day::date, sales, rnn_config(horizon => 6, hidden_size => 8, epochs => 3),
+                 (SELECT model FROM gm WHERE region = 'north')) AS model
+FROM (SELECT store, day, sales FROM sales WHERE region = 'north'
+      UNION ALL SELECT 'north-7', day, sales * 1.5 FROM sales WHERE store = 'north-1') s;
+SELECT (rnn_model_info(model)->'series'->>'count')::int AS series,
+       rnn_model_to_json(model)->'state_dict' <> (SELECT rnn_model_to_json(model)->'state_dict' FROM gm WHERE region = 'north') AS weights_changed
+FROM gm2;
+SELECT count(*) AS new_series_steps FROM gm2, rnn_forecast(gm2.model, 'north-7', 6);
+SELECT rnn_train(store, day::date, sales, rnn_config(horizon => 6, hidden_size => 9),
+                 (SELECT model FROM gm WHERE region = 'north')) FROM sales WHERE region = 'north';
+SELECT rnn_train(store, day::date, sales, rnn_config(), (SELECT rnn_train(day::date, sales, rnn_config(epochs => 1, hidden_size => 2)) FROM sales WHERE store = 'north-1'))
+FROM sales WHERE region = 'north';
+
+-- the four timestamp types
+SELECT t, rnn_model_info(m)->'time'->>'kind' AS kind, (rnn_model_info(m)->'series'->>'count')::int AS series
+FROM (SELECT 'timestamptz' t, rnn_train(store, day::timestamptz, sales, rnn_config(epochs => 1, hidden_size => 2)) m FROM sales WHERE region = 'south'
+      UNION ALL SELECT 'timestamp', rnn_train(store, day::timestamp, sales, rnn_config(epochs => 1, hidden_size => 2)) FROM sales WHERE region = 'south'
+      UNION ALL SELECT 'bigint', rnn_train(store, (extract(year FROM day) * 12 + extract(month FROM day))::bigint, sales, rnn_config(epochs => 1, hidden_size => 2)) FROM sales WHERE region = 'south') x
+ORDER BY t;
