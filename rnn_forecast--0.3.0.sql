@@ -317,6 +317,20 @@ BEGIN
             'Trains one global model on the rows of many series (each scaled by itself); returns the model as bytea';
             COMMENT ON AGGREGATE @extschema@.rnn_train(text, %1$s, float8, jsonb, bytea) IS
             'Continues training a global model on the rows of many series (warm start); returns the model as bytea';
+
+            CREATE FUNCTION @extschema@.rnn_backtest_series_transfn(internal, text, %1$s, float8, jsonb, integer, integer)
+            RETURNS internal AS 'MODULE_PATHNAME', 'rnn_backtest_series_transfn'
+            LANGUAGE C PARALLEL SAFE;
+
+            CREATE AGGREGATE @extschema@.rnn_backtest(series text, ts %1$s, value float8, config jsonb, horizon integer, folds integer) (
+                SFUNC = @extschema@.rnn_backtest_series_transfn,
+                STYPE = internal,
+                FINALFUNC = @extschema@.rnn_backtest_finalfn,
+                PARALLEL = SAFE
+            );
+
+            COMMENT ON AGGREGATE @extschema@.rnn_backtest(text, %1$s, float8, jsonb, integer, integer) IS
+            'Backtests a global model on rolling origins: metrics per fold, overall and per series';
         $f$, t);
     END LOOP;
 END

@@ -58,7 +58,7 @@ static const ConfigKey config_keys[] = {
 	{"loss", K_TEXT, 0, 0, false, "mse, mae, huber, pinball"},
 	{"quantile", K_FLOAT, 0.001, 0.999, false, NULL},
 	{"season", K_INT, 1, RNN_MAX_WINDOW, true, NULL},
-	{"strategy", K_TEXT, 0, 0, false, "recursive, direct, seq2seq"},
+	{"strategy", K_TEXT, 0, 0, false, "auto, recursive, direct, seq2seq"},
 	{"ensemble", K_INT, 1, RNN_MAX_ENSEMBLE, false, NULL},
 	{"log", K_BOOL, 0, 0, true, NULL},
 	{"deseasonalize", K_BOOL, 0, 0, true, NULL},
@@ -124,10 +124,26 @@ rnn_config_defaults(RnnConfig *cfg)
 	cfg->loss = RNN_LOSS_MAE;
 	cfg->quantile = 0.5;
 	cfg->season = 0;
-	cfg->strategy = RNN_STRATEGY_RECURSIVE;
+	cfg->strategy = RNN_STRATEGY_AUTO;	/* recursive for one series, direct for many */
 	cfg->ensemble = 3;
 	cfg->log = -1;
 	cfg->deseasonalize = -1;
+}
+
+/*
+ * The configuration with strategy => 'auto' resolved: a warm start keeps
+ * its model's strategy, else dflt (recursive for one series, direct for a
+ * global model: chosen by cross-validation on the M3 training parts, see
+ * the README).
+ */
+RnnConfig
+rnn_config_resolve(const RnnConfig *cfg, const RnnModel *init, int dflt)
+{
+	RnnConfig	c = *cfg;
+
+	if (c.strategy == RNN_STRATEGY_AUTO)
+		c.strategy = init != NULL && init->strategy != RNN_STRATEGY_AUTO ? init->strategy : dflt;
+	return c;
 }
 
 static const char *
@@ -218,10 +234,12 @@ set_text(RnnConfig *cfg, const ConfigKey *k, const char *v)
 	}
 	else if (strcmp(k->name, "strategy") == 0)
 	{
-		if (strcmp(v, "direct") == 0)
+		if (strcmp(v, "auto") == 0)
+			cfg->strategy = RNN_STRATEGY_AUTO;
+		else if (strcmp(v, "direct") == 0)
 			cfg->strategy = RNN_STRATEGY_DIRECT;
 		else if (strcmp(v, "recursive") == 0)
-			cfg->strategy = RNN_STRATEGY_RECURSIVE;
+			cfg->strategy = RNN_STRATEGY_AUTO;	/* recursive for one series, direct for many */
 		else if (strcmp(v, "seq2seq") == 0)
 			cfg->strategy = RNN_STRATEGY_SEQ2SEQ;
 		else

@@ -11,6 +11,7 @@
 #include <math.h>
 
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/json.h"
@@ -21,6 +22,7 @@
 #include "rnn_predict.h"
 
 PG_FUNCTION_INFO_V1(rnn_backtest_transfn);
+PG_FUNCTION_INFO_V1(rnn_backtest_series_transfn);
 PG_FUNCTION_INFO_V1(rnn_backtest_finalfn);
 PG_FUNCTION_INFO_V1(rnn_evaluate_transfn);
 PG_FUNCTION_INFO_V1(rnn_evaluate_finalfn);
@@ -54,6 +56,18 @@ score_point(Scores *s, double actual, double forecast, double lower, double uppe
 	}
 }
 
+/* add the points of b to a */
+static void
+score_add(Scores *a, const Scores *b)
+{
+	a->n += b->n;
+	a->abs_err += b->abs_err;
+	a->sq_err += b->sq_err;
+	a->smape += b->smape;
+	a->n_interval += b->n_interval;
+	a->covered += b->covered;
+}
+
 static void
 append_number(StringInfo buf, const char *key, double v, bool last)
 {
@@ -83,28 +97,161 @@ append_scores(StringInfo buf, const Scores *s, double mase)
 
 /* ---- rnn_backtest(ts, value, config, horizon, folds) ---- */
 
+/* horizon and folds, at arguments arg and arg + 1, read from the first row */
+static void
+backtest_options(FunctionCallInfo fcinfo, RnnRows *st, int arg)
+{
+	if (PG_ARGISNULL(arg) || PG_ARGISNULL(arg + 1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("rnn_backtest: horizon and folds must not be NULL")));
+	st->horizon = PG_GETARG_INT32(arg);
+	st->folds = PG_GETARG_INT32(arg + 1);
+	if (st->horizon < 1 || st->horizon > RNN_MAX_OUTPUT_SIZE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("rnn_backtest: horizon must be between 1 and %d", RNN_MAX_OUTPUT_SIZE)));
+	if (st->folds < 1 || st->folds > 100)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("rnn_backtest: folds must be between 1 and 100")));
+}
+
+/* per series of a global backtest: pooled points and the sum of the folds' MASE */
+typedef struct SeriesScores
+{
+	Scores		s;
+	double		mase_sum;
+	int			mase_folds;
+} SeriesScores;
+
+/*
+ * The global backtest: every fold trains one model on all series without
+ * their last (folds - f) * horizon points and scores each series' forecast
+ * of the next horizon points.  MASE is the mean over series and folds of
+ * each one's MASE, as the M competitions average it.
+ */
+static Datum
+backtest_global(RnnRows *st, RnnConfig *cfg)
+{
+	RnnGlobalData *g = rnn_global_collect(st, cfg, "rnn_backtest");
+	size_t		h = (size_t) st->horizon;
+	SeriesScores *per = palloc0(sizeof(SeriesScores) * g->ns);
+	Scores		total;
+	double		mase_sum = 0;
+	int			mase_n = 0;
+	double		seconds = 0;
+	StringInfoData out;
+	MemoryContext foldctx,
+				old;
+
+	memset(&total, 0, sizeof(total));
+	initStringInfo(&out);
+	appendStringInfo(&out, "{\"horizon\": %zu, \"folds\": %d, \"level\": %g, \"series\": %d, \"per_fold\": [",
+					 h, st->folds, EVAL_LEVEL, g->ns);
+	foldctx = AllocSetContextCreate(CurrentMemoryContext, "rnn_backtest fold",
+									ALLOCSET_DEFAULT_SIZES);
+	for (int f = 0; f < st->folds; f++)
+	{
+		size_t		cut = (size_t) (st->folds - f) * h;
+		RnnModel	m;
+		Scores		fs;
+		double		fold_mase = 0;
+		int			fold_n = 0;
+		int32		k = 0;
+
+		old = MemoryContextSwitchTo(foldctx);
+		rnn_fit_global_data(&m, g, cut, cfg, NULL, "rnn_backtest");
+		seconds += m.train_seconds;
+		memset(&fs, 0, sizeof(fs));
+		for (int32 i = 0; i < m.n_series; i++)
+		{
+			RnnModel	view;
+			RnnIntervals iv;
+			double	   *fc;
+			Scores		s;
+			const RnnSeries *ser;
+			size_t		origin;
+
+			CHECK_FOR_INTERRUPTS();
+			/* the model's series are g's in the same (name) order, some left out */
+			while (g->name_len[k] != m.series[i].name_len ||
+				   memcmp(g->name[k], m.series[i].name, g->name_len[k]) != 0)
+				k++;
+			ser = &g->series[k];
+			origin = ser->n - cut;
+			rnn_model_series_view(&view, &m, i);
+			fc = rnn_forecast_view(&view, (int) h, "rnn_backtest");
+			rnn_report_status(rnn_intervals_prepare(&iv, &view, EVAL_LEVEL, &rnn_palloc_allocator),
+							  "rnn_backtest");
+			memset(&s, 0, sizeof(s));
+			for (size_t j = 0; j < h; j++)
+			{
+				double		lo,
+							hi;
+
+				rnn_interval_bounds(&view, &iv, fc[j], (int) j + 1, view.phase_last, &lo, &hi);
+				score_point(&s, ser->values[origin + j], fc[j], lo, hi);
+			}
+			score_add(&fs, &s);
+			score_add(&total, &s);
+			score_add(&per[k].s, &s);
+			if (view.naive_scale > 0)
+			{
+				double		mase = scores_mae(&s) / view.naive_scale;
+
+				fold_mase += mase;
+				fold_n++;
+				per[k].mase_sum += mase;
+				per[k].mase_folds++;
+			}
+		}
+		MemoryContextSwitchTo(old);
+		appendStringInfo(&out, "%s{\"fold\": %d, \"steps_before_end\": %zu, \"series\": %d, ",
+						 f ? ", " : "", f + 1, cut, m.n_series);
+		append_scores(&out, &fs, fold_n ? fold_mase / fold_n : NAN);
+		appendStringInfoChar(&out, '}');
+		mase_sum += fold_mase;
+		mase_n += fold_n;
+		MemoryContextReset(foldctx);
+	}
+	MemoryContextDelete(foldctx);
+	appendStringInfoString(&out, "], ");
+	append_scores(&out, &total, mase_n ? mase_sum / mase_n : NAN);
+	appendStringInfoString(&out, ", \"per_series\": [");
+	for (int32 k = 0, first = 1; k < g->ns; k++)
+	{
+		if (per[k].s.n == 0)
+			continue;
+		appendStringInfoString(&out, first ? "{\"series\": " : ", {\"series\": ");
+		first = 0;
+		escape_json(&out, pnstrdup(g->name[k], g->name_len[k]));
+		appendStringInfoString(&out, ", ");
+		append_scores(&out, &per[k].s, per[k].mase_folds ? per[k].mase_sum / per[k].mase_folds : NAN);
+		appendStringInfoChar(&out, '}');
+	}
+	appendStringInfo(&out, "], \"training_seconds\": %.3f}", seconds);
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
+}
+
 Datum
 rnn_backtest_transfn(PG_FUNCTION_ARGS)
 {
 	RnnRows    *st = rnn_rows_ts_transfn(fcinfo, -1, "rnn_backtest");
 
 	if (st->n == 1)
-	{
-		if (PG_ARGISNULL(4) || PG_ARGISNULL(5))
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("rnn_backtest: horizon and folds must not be NULL")));
-		st->horizon = PG_GETARG_INT32(4);
-		st->folds = PG_GETARG_INT32(5);
-		if (st->horizon < 1 || st->horizon > RNN_MAX_OUTPUT_SIZE)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("rnn_backtest: horizon must be between 1 and %d", RNN_MAX_OUTPUT_SIZE)));
-		if (st->folds < 1 || st->folds > 100)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("rnn_backtest: folds must be between 1 and 100")));
-	}
+		backtest_options(fcinfo, st, 4);
+	PG_RETURN_POINTER(st);
+}
+
+/* rnn_backtest(series text, ts, value, config, horizon, folds): a global model's backtest */
+Datum
+rnn_backtest_series_transfn(PG_FUNCTION_ARGS)
+{
+	RnnRows    *st = rnn_rows_series_transfn(fcinfo, -1, "rnn_backtest");
+
+	if (st->n == 1)
+		backtest_options(fcinfo, st, 5);
 	PG_RETURN_POINTER(st);
 }
 
@@ -150,6 +297,8 @@ rnn_backtest_finalfn(PG_FUNCTION_ARGS)
 	st = (RnnRows *) PG_GETARG_POINTER(0);
 	rnn_config_from_jsonb(&cfg, st->config);
 	cfg.horizon = st->horizon;
+	if (st->names)
+		return backtest_global(st, &cfg);
 	h = (size_t) st->horizon;
 	rnn_rows_to_series(&series, &axis, st, cfg.interpolate, "rnn_backtest");
 	if (series.n <= (size_t) st->folds * h)

@@ -256,7 +256,8 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 		const RnnConfig *cfg, const RnnModel *init, const char *fname)
 {
 	bool		warm = init != NULL;
-	int			outputs = cfg->strategy == RNN_STRATEGY_RECURSIVE ? 1 : cfg->horizon;
+	RnnConfig	resolved = rnn_config_resolve(cfg, init, RNN_STRATEGY_RECURSIVE);
+	int			outputs;
 	int			season,
 				window,
 				lag;
@@ -270,6 +271,8 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 	double		sum_train = 0,
 				sum_val = 0;
 
+	cfg = &resolved;
+	outputs = cfg->strategy == RNN_STRATEGY_RECURSIVE ? 1 : cfg->horizon;
 	if (cfg->strategy == RNN_STRATEGY_SEQ2SEQ && cfg->bidirectional)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -488,7 +491,7 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 		/* errors on the network's scale: intervals follow the log and the season */
 		m->cal_scaled = 1;
 		rs = rnn_calibrate(m, values, n, n - region,
-						   Max(cfg->horizon, Max(season, 12)), &rnn_palloc_allocator);
+						   Max(cfg->horizon, Max(season, 12)), true, &rnn_palloc_allocator);
 		rnn_report_status(rs, fname);
 	}
 

@@ -60,21 +60,115 @@ size_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-void
-rnn_fit_global(RnnModel *m, const RnnRows *rows, const RnnConfig *cfg, const RnnModel *init,
-			   const char *fname)
+/*
+ * Regularise every series of a global aggregate's rows, in name order (the
+ * model's records are sorted for lookups); all must share one time axis.
+ * Errors name the series.
+ */
+RnnGlobalData *
+rnn_global_collect(const RnnRows *rows, const RnnConfig *cfg, const char *fname)
 {
 	const RnnNames *names = rows->names;
 	int32		ns = names->n;
 	int32	   *by_name = palloc(sizeof(int32) * ns);
 	int32	   *order = NULL;
-	RnnSeries  *series = palloc0(sizeof(RnnSeries) * ns);
-	RnnAxis    *axes = palloc0(sizeof(RnnAxis) * ns);
-	size_t	   *seg_start = palloc(sizeof(size_t) * ns);
-	size_t	   *seg_len = palloc(sizeof(size_t) * ns);
+	RnnGlobalData *g = palloc0(sizeof(RnnGlobalData));
+	SeriesErrorArg earg = {NULL, 0};
+	ErrorContextCallback ecb;
+
+	if (cfg->strategy == RNN_STRATEGY_SEQ2SEQ || cfg->bidirectional)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s: a global model needs strategy => 'recursive' or 'direct' and bidirectional => false", fname)));
+	if (cfg->scaling != RNN_CONFIG_SCALE_AUTO && cfg->scaling != RNN_SCALE_WINDOW)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s: a global model needs scaling => 'auto' or 'window', not '%s'", fname,
+						rnn_scaling_name(cfg->scaling)),
+				 errdetail("Each series is scaled by itself and its windows taken relative to their last value.")));
+
+	for (int32 i = 0; i < ns; i++)
+		by_name[i] = i;
+	sort_names = names;
+	qsort(by_name, ns, sizeof(int32), name_order);
+
+	g->ns = ns;
+	g->name = palloc(sizeof(char *) * ns);
+	g->name_len = palloc(sizeof(int32) * ns);
+	g->series = palloc0(sizeof(RnnSeries) * ns);
+	g->axes = palloc0(sizeof(RnnAxis) * ns);
+	g->ref = -1;
+
+	ecb.callback = series_error_context;
+	ecb.arg = &earg;
+	ecb.previous = error_context_stack;
+	error_context_stack = &ecb;
+	for (int32 k = 0; k < ns; k++)
+	{
+		int32		i = by_name[k];
+		RnnRows    *one;
+
+		CHECK_FOR_INTERRUPTS();
+		g->name[k] = names->name[i];
+		g->name_len[k] = names->len[i];
+		earg.name = g->name[k];
+		earg.len = g->name_len[k];
+		one = rnn_rows_of_series(rows, &order, i);
+		rnn_rows_to_series(&g->series[k], &g->axes[k], one, cfg->interpolate, fname);
+		pfree(one->values);
+		pfree(one->isnull);
+		pfree(one->keys);
+		pfree(one);
+		if (g->series[k].n >= 2 || ns == 1)
+		{
+			if (g->ref < 0)
+				g->ref = k;
+			else if (g->axes[k].step_kind != g->axes[g->ref].step_kind ||
+					 g->axes[k].step != g->axes[g->ref].step)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("%s: the series of a global model must share one step", fname),
+						 errdetail("Series \"%.*s\" has another step than series \"%.*s\".",
+								   g->name_len[k], g->name[k],
+								   g->name_len[g->ref], g->name[g->ref]),
+						 errhint("Train series of different frequencies in different groups.")));
+		}
+	}
+	error_context_stack = ecb.previous;
+	if (g->ref < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: every series has a single row", fname),
+				 errdetail("A global model needs at least one series with two rows to find the step.")));
+	pfree(by_name);
+	return g;
+}
+
+void
+rnn_fit_global(RnnModel *m, const RnnRows *rows, const RnnConfig *cfg, const RnnModel *init,
+			   const char *fname)
+{
+	rnn_fit_global_data(m, rnn_global_collect(rows, cfg, fname), 0, cfg, init, fname);
+}
+
+/*
+ * Fit a global model to g's series without their last `cut` points (a
+ * backtest's fold; 0 to train on everything).  Series left with fewer than
+ * two points are left out.
+ */
+void
+rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut, const RnnConfig *cfg,
+					const RnnModel *init, const char *fname)
+{
+	int32		ns = 0;
+	int32	   *pick = palloc(sizeof(int32) * g->ns);
+	RnnSeries  *series = palloc(sizeof(RnnSeries) * g->ns);
+	RnnAxis    *axes = palloc(sizeof(RnnAxis) * g->ns);
+	size_t	   *seg_start = palloc(sizeof(size_t) * g->ns);
+	size_t	   *seg_len = palloc(sizeof(size_t) * g->ns);
 	size_t		total = 0;
-	int32		ref = -1;
-	int			outputs = cfg->strategy == RNN_STRATEGY_RECURSIVE ? 1 : cfg->horizon;
+	int32		ref = g->ref;
+	int			outputs;
 	int			season,
 				window;
 	rnn_real   *scaled;
@@ -87,76 +181,40 @@ rnn_fit_global(RnnModel *m, const RnnRows *rows, const RnnConfig *cfg, const Rnn
 	double		sum_train = 0,
 				sum_val = 0;
 	bool		warm = init != NULL;
+	RnnConfig	resolved = rnn_config_resolve(cfg, init, RNN_STRATEGY_DIRECT);
 
+	cfg = &resolved;
+	outputs = cfg->strategy == RNN_STRATEGY_RECURSIVE ? 1 : cfg->horizon;
 	INSTR_TIME_SET_CURRENT(t0);
-	if (cfg->strategy == RNN_STRATEGY_SEQ2SEQ || cfg->bidirectional)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s: a global model needs strategy => 'recursive' or 'direct' and bidirectional => false", fname)));
-	if (cfg->scaling != RNN_CONFIG_SCALE_AUTO && cfg->scaling != RNN_SCALE_WINDOW)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s: a global model needs scaling => 'auto' or 'window', not '%s'", fname,
-						rnn_scaling_name(cfg->scaling)),
-				 errdetail("Each series is scaled by itself and its windows taken relative to their last value.")));
 	if (warm && init->n_series == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: the warm-start model is a single-series model", fname),
 				 errhint("Warm-start a global model from a global model, or use rnn_train(ts, value, config, init).")));
-
-	/* series in name order: the model's records are sorted for lookups */
-	for (int32 i = 0; i < ns; i++)
-		by_name[i] = i;
-	sort_names = names;
-	qsort(by_name, ns, sizeof(int32), name_order);
-
+	/* the series that keep at least two points (all of them when cut is 0) */
+	for (int32 k = 0; k < g->ns; k++)
+		if (cut == 0 || g->series[k].n >= cut + 2)
+		{
+			pick[ns] = k;
+			series[ns] = g->series[k];
+			series[ns].n -= cut;
+			axes[ns] = g->axes[k];
+			total += series[ns].n;
+			ns++;
+		}
+	if (ns == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: no series keeps two rows before the last %zu", fname, cut)));
 	ecb.callback = series_error_context;
 	ecb.arg = &earg;
 	ecb.previous = error_context_stack;
 	error_context_stack = &ecb;
 
-	/* regularise every series; all must share one time axis */
-	for (int32 k = 0; k < ns; k++)
-	{
-		int32		i = by_name[k];
-		RnnRows    *one;
-
-		CHECK_FOR_INTERRUPTS();
-		earg.name = names->name[i];
-		earg.len = names->len[i];
-		one = rnn_rows_of_series(rows, &order, i);
-		rnn_rows_to_series(&series[k], &axes[k], one, cfg->interpolate, fname);
-		pfree(one->values);
-		pfree(one->isnull);
-		pfree(one->keys);
-		pfree(one);
-		if (series[k].n >= 2 || ns == 1)
-		{
-			if (ref < 0)
-				ref = k;
-			else if (axes[k].step_kind != axes[ref].step_kind || axes[k].step != axes[ref].step)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("%s: the series of a global model must share one step", fname),
-						 errdetail("Series \"%.*s\" has another step than series \"%.*s\".",
-								   names->len[i], names->name[i],
-								   names->len[by_name[ref]], names->name[by_name[ref]]),
-						 errhint("Train series of different frequencies in different groups.")));
-		}
-		total += series[k].n;
-	}
-	earg.name = NULL;
-	if (ref < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: every series has a single row", fname),
-				 errdetail("A global model needs at least one series with two rows to find the step.")));
-
 	memset(m, 0, sizeof(*m));
-	m->ts_kind = axes[ref].ts_kind;
-	m->step_kind = axes[ref].step_kind;
-	m->step = axes[ref].step;
+	m->ts_kind = g->axes[ref].ts_kind;
+	m->step_kind = g->axes[ref].step_kind;
+	m->step = g->axes[ref].step;
 	m->strategy = cfg->strategy;
 	m->scaling = RNN_SCALE_WINDOW;
 	m->scale_std = 1;			/* each series keeps its own scale */
@@ -217,19 +275,18 @@ rnn_fit_global(RnnModel *m, const RnnRows *rows, const RnnConfig *cfg, const Rnn
 	total = 0;
 	for (int32 k = 0; k < ns; k++)
 	{
-		int32		i = by_name[k];
 		RnnSeriesState *st = &m->series[k];
 		RnnStatus	rs;
 		int			log_mode = cfg->log;
 		int			ds_mode = cfg->deseasonalize;
 
 		CHECK_FOR_INTERRUPTS();
-		earg.name = names->name[i];
-		earg.len = names->len[i];
+		earg.name = g->name[pick[k]];
+		earg.len = g->name_len[pick[k]];
 		if (warm)
 		{
 			/* a known series keeps its pipeline choices */
-			int			w = rnn_model_find_series(init, names->name[i], names->len[i]);
+			int			w = rnn_model_find_series(init, earg.name, earg.len);
 
 			if (w >= 0)
 			{
@@ -249,8 +306,8 @@ rnn_fit_global(RnnModel *m, const RnnRows *rows, const RnnConfig *cfg, const Rnn
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("%s: values are too large to train on", fname)));
 		rnn_report_status(rs, fname);
-		st->name = names->name[i];
-		st->name_len = names->len[i];
+		st->name = g->name[pick[k]];
+		st->name_len = g->name_len[pick[k]];
 		st->last_ts = axes[k].last_ts;
 		st->rows = (int64) series[k].n;
 		seg_start[k] = total;
@@ -266,6 +323,14 @@ rnn_fit_global(RnnModel *m, const RnnRows *rows, const RnnConfig *cfg, const Rnn
 				 errmsg("%s: no series is long enough for a window of %d and %d outputs", fname,
 						window, outputs),
 				 errhint("Choose a smaller window.")));
+
+	/*
+	 * log series share one scale, the median spread of their changes: the
+	 * loss then weighs relative errors alike in every series, as sMAPE and
+	 * MAPE-like measures do, and the inputs stay near unit size
+	 */
+	rnn_report_status(rnn_pipeline_share_log_scale(m->series, ns, scaled, seg_start, seg_len,
+												   &rnn_palloc_allocator), fname);
 
 	/* one network over the windows of all series */
 	rnn_fit_train_spec(&spec, m, cfg);

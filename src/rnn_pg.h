@@ -57,7 +57,7 @@ typedef struct RnnConfig
 	int			loss;
 	double		quantile;
 	int			season;			/* 0: inferred */
-	int			strategy;		/* RnnStrategy (recursive or direct) */
+	int			strategy;		/* RnnStrategy; AUTO until rnn_config_resolve */
 	int			ensemble;		/* members */
 	int			log;			/* log transform: -1 auto (positive series), 0 off, 1 on */
 	int			deseasonalize;	/* seasonal indices: -1 auto (seasonality test), 0 off, 1 on */
@@ -67,6 +67,7 @@ typedef struct RnnConfig
 #define RNN_CONFIG_SCALE_AUTO (-1)
 
 extern void rnn_config_defaults(RnnConfig *cfg);
+extern RnnConfig rnn_config_resolve(const RnnConfig *cfg, const RnnModel *init, int dflt);
 extern const char *rnn_scaling_name(int scaling);
 extern const char *rnn_strategy_name(int strategy);
 extern void rnn_config_from_jsonb(RnnConfig *cfg, Jsonb *jb);
@@ -155,8 +156,22 @@ extern void rnn_fit_progress_init(RnnFitProgress *p, instr_time start, const Rnn
 								  const char *fname);
 
 /* fit_global.c: one model over the series of a global aggregate */
+typedef struct RnnGlobalData
+{
+	int32		ns;				/* series, in name order */
+	char	  **name;
+	int32	   *name_len;
+	RnnSeries  *series;			/* regular series */
+	RnnAxis    *axes;
+	int32		ref;			/* a series with two rows or more: the shared step */
+} RnnGlobalData;
+
+extern RnnGlobalData *rnn_global_collect(const RnnRows *rows, const RnnConfig *cfg,
+										 const char *fname);
 extern void rnn_fit_global(RnnModel *m, const RnnRows *rows, const RnnConfig *cfg,
 						   const RnnModel *init, const char *fname);
+extern void rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut,
+								const RnnConfig *cfg, const RnnModel *init, const char *fname);
 
 /* timeaxis.c */
 extern bool rnn_keys_to_months(int ts_kind, int64 *keys, size_t n);

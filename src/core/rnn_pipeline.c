@@ -5,6 +5,7 @@
 #include "rnn_pipeline.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rnn_series.h"
@@ -298,5 +299,52 @@ rnn_pipeline_series_state(RnnSeriesState *st, const double *v, size_t n,
 		return RNN_ERR_ALLOC;
 	memcpy(st->history, v + n - keep, sizeof(double) * keep);
 	rnn_release(a, adj);
+	return RNN_OK;
+}
+
+static int
+double_cmp(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+RnnStatus
+rnn_pipeline_share_log_scale(RnnSeriesState *st, int ns, rnn_real *scaled,
+							 const size_t *seg_start, const size_t *seg_len,
+							 const RnnAlloc *a)
+{
+	int			n = 0;
+	double	   *sd;
+	double		common;
+
+	for (int k = 0; k < ns; k++)
+		n += st[k].log_transform != 0;
+	if (n == 0)
+		return RNN_OK;
+	sd = rnn_alloc(a, sizeof(double) * (size_t) n);
+	if (sd == NULL)
+		return RNN_ERR_ALLOC;
+	n = 0;
+	for (int k = 0; k < ns; k++)
+		if (st[k].log_transform)
+			sd[n++] = st[k].scale_std;
+	qsort(sd, (size_t) n, sizeof(double), double_cmp);
+	common = sd[n / 2];
+	rnn_release(a, sd);
+	for (int k = 0; k < ns; k++)
+	{
+		double		f;
+
+		if (!st[k].log_transform)
+			continue;
+		/* z = (u - mean) / std becomes (u - mean) / common */
+		f = st[k].scale_std / common;
+		for (size_t i = 0; i < seg_len[k]; i++)
+			scaled[seg_start[k] + i] = (rnn_real) (scaled[seg_start[k] + i] * f);
+		st[k].scale_std = common;
+	}
 	return RNN_OK;
 }

@@ -71,6 +71,15 @@ RnnStatus	rnn_pipeline_series_state(RnnSeriesState *st, const double *v, size_t 
 									  int deseason_mode, rnn_real *scaled,
 									  const RnnAlloc *a);
 
+/*
+ * Give the log-transformed series among st[0..ns-1] one scale, the median of
+ * their scales, rescaling their values in scaled (series k at
+ * seg_start[k], seg_len[k] values).
+ */
+RnnStatus	rnn_pipeline_share_log_scale(RnnSeriesState *st, int ns, rnn_real *scaled,
+										 const size_t *seg_start, const size_t *seg_len,
+										 const RnnAlloc *a);
+
 /* The spread of the changes of adj[0..n-1] (1 for a constant or short series). */
 double		rnn_pipeline_change_scale(const double *adj, size_t n);
 

@@ -267,7 +267,7 @@ rnn_calibration_store(RnnModel *m, float *err, int steps, size_t count, const Rn
 
 RnnStatus
 rnn_calibrate(RnnModel *m, const double *v, size_t n,
-			  size_t first_origin, int max_steps, const RnnAlloc *a)
+			  size_t first_origin, int max_steps, bool naive_floor, const RnnAlloc *a)
 {
 	int			W = m->window;
 	size_t		origins;
@@ -300,6 +300,32 @@ rnn_calibrate(RnnModel *m, const double *v, size_t n,
 	st = rnn_calibration_errors(err, m, v, n, first_origin, origins, steps, a);
 	if (st == RNN_OK)
 		st = rnn_calibration_store(m, err, steps, origins, a);
+	if (st == RNN_OK && naive_floor && m->cal_scaled)
+	{
+		/*
+		 * the naive forecast's errors on the same origins, sorted per step:
+		 * every stored order statistic is at least the naive one's
+		 */
+		for (int h = 0; h < steps; h++)
+		{
+			float	   *row = err + (size_t) h * origins;
+
+			for (size_t o = 0; o < origins; o++)
+			{
+				size_t		last = first_origin + o - 1;
+				int			ph = rnn_pipeline_phase(m, m->phase_last, (long) last - (long) (n - 1));
+				double		e = fabs(rnn_pipeline_in(m, v[first_origin + o + h],
+													 rnn_pipeline_phase(m, ph, h + 1)) -
+									 rnn_pipeline_in(m, v[last], ph)) / m->scale_std;
+
+				row[o] = (float) (isfinite(e) ? e : 0.0);
+			}
+			qsort(row, origins, sizeof(float), float_cmp);
+			for (size_t k = 0; k < origins; k++)
+				if (m->cal_err[(size_t) h * origins + k] < row[k])
+					m->cal_err[(size_t) h * origins + k] = row[k];
+		}
+	}
 	rnn_release(a, err);
 	return st;
 }

@@ -25,10 +25,16 @@ RnnStatus	rnn_forecast_batch(double *out, const RnnModel *m, const double *hist,
 /*
  * Fill m->cal_steps, cal_n and cal_err from forecasts of the unscaled series
  * v[0..n-1] made at origins first_origin.. (each origin o forecasts v[o..]
- * from v[o-W..o-1]); max_steps bounds the calibrated horizon.
+ * from v[o-W..o-1]); max_steps bounds the calibrated horizon.  With
+ * naive_floor (and m->cal_scaled), every stored order statistic of a step
+ * is at least that of the naive (no-change) forecast's errors from the same
+ * origins: origins inside the training data flatter a fitted network, not
+ * the naive forecast, so short series do not get intervals narrower than
+ * the naive forecast's.
  */
 RnnStatus	rnn_calibrate(RnnModel *m, const double *v, size_t n,
-						  size_t first_origin, int max_steps, const RnnAlloc *a);
+						  size_t first_origin, int max_steps, bool naive_floor,
+						  const RnnAlloc *a);
 
 /*
  * Absolute errors err (steps, origins) of forecasts from `origins`

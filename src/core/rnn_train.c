@@ -152,11 +152,17 @@ static void
 segment_split(size_t n_win, const RnnTrainSpec *spec, size_t *n_val, size_t *gap)
 {
 	int			O = spec->shape.output_size;
+	size_t		mv = (size_t) spec->min_validation;
 
+	/*
+	 * at least min_validation held out when the segment keeps, besides them
+	 * and the gap, as many training windows as held-out windows plus
+	 * outputs (and three)
+	 */
 	*n_val = (size_t) floor(spec->validation_fraction * (double) n_win);
-	if (spec->validation_fraction > 0 && *n_val < (size_t) spec->min_validation &&
-		n_win >= 2 * ((size_t) spec->min_validation + (size_t) O))
-		*n_val = (size_t) spec->min_validation;
+	if (spec->validation_fraction > 0 && *n_val < mv &&
+		n_win >= mv + (size_t) (O - 1) + (mv + O > 3 ? mv + O : 3))
+		*n_val = mv;
 	*gap = *n_val > 0 ? (size_t) (O - 1) : 0;
 	if (*n_val + *gap >= n_win)
 	{
