@@ -90,3 +90,16 @@ FROM (SELECT 'timestamptz' t, rnn_train(store, day::timestamptz, sales, rnn_conf
       UNION ALL SELECT 'timestamp', rnn_train(store, day::timestamp, sales, rnn_config(epochs => 1, hidden_size => 2)) FROM sales WHERE region = 'south'
       UNION ALL SELECT 'bigint', rnn_train(store, (extract(year FROM day) * 12 + extract(month FROM day))::bigint, sales, rnn_config(epochs => 1, hidden_size => 2)) FROM sales WHERE region = 'south') x
 ORDER BY t;
+
+-- backtest of a global model on rolling origins: 2 folds of 6 steps, every series scored
+-- (the short series keeps too few rows before the folds and is left out)
+CREATE TABLE gb AS
+SELECT region, rnn_backtest(store, day::date, sales, rnn_config(hidden_size => 4, epochs => 3), 6, 2) AS r
+FROM sales GROUP BY region;
+SELECT region, jsonb_array_length(r->'per_fold') AS folds, (r->>'points')::int AS points,
+       jsonb_array_length(r->'per_series') AS series, (r->>'smape')::float8 < 15 AS smape_ok,
+       (r->'per_fold'->0->>'steps_before_end')::int AS first_cut,
+       (SELECT sum((x->>'points')::int) FROM jsonb_array_elements(r->'per_series') x) = (r->>'points')::int AS consistent
+FROM gb ORDER BY region;
+SELECT r->'per_series'->0->>'series' AS first_series, r->'per_series'->0 ? 'mase' AS has_mase FROM gb WHERE region = 'south';
+SELECT rnn_backtest(store, day::date, sales, rnn_config(), 6, 0) FROM sales;
