@@ -2,7 +2,11 @@
  * fuzz_model.c
  *	  libFuzzer target for the stored model format and what runs on a decoded
  *	  model: rnn_model_decode, then (when it accepts the value) a forecast from
- *	  the model's own history and the interval half-widths.
+ *	  the model's own history, its interval bounds and the interval
+ *	  half-widths; for a global model (format 3, n_series > 0), the same from
+ *	  a few of its series' views (rnn_model_series_view) and lookups of every
+ *	  series by name (rnn_model_find_series); then rnn_model_free, which must
+ *	  release every block that decoding allocated.
  *
  *	  make -C test fuzz_model
  *	  test/fuzz/fuzz_model -max_total_time=60 CORPUS_DIR   (seeds: test/fuzz/corpus)
@@ -34,6 +38,8 @@
 /* Skip forecasting when parameters x time steps x passes exceed this. */
 #define FUZZ_MAX_WORK	1000000.0
 #define FUZZ_HORIZON	3
+/* series of a global model forecast from: the first, second, middle and last */
+#define FUZZ_SERIES		4
 
 /* ---- a tracking malloc allocator ---- */
 
@@ -129,10 +135,41 @@ check_halfwidths(const RnnModel *m, const RnnAlloc *a)
 	(void) rnn_interval_halfwidth(m, RNN_MAX_HORIZON, 0.9, a);
 }
 
+/* lower <= upper for every step that has an interval (the bounds of forecast fc) */
 static void
-forecast_history(const RnnModel *m)
+check_bounds(const RnnModel *m, const double *fc, int horizon)
 {
-	int			T = m->n_history;
+	Arena		ar = {.junk = 0x5A};
+	RnnAlloc	a = {arena_alloc, arena_release, &ar};
+	RnnIntervals iv;
+
+	if (rnn_intervals_prepare(&iv, m, 0.9, &a) == RNN_OK)
+	{
+		for (int h = 1; h <= horizon; h++)
+		{
+			double		lo,
+						hi;
+
+			rnn_interval_bounds(m, &iv, fc[h - 1], h, m->phase_last, &lo, &hi);
+			if (!isnan(lo) && !isnan(hi) && lo > hi)
+			{
+				fprintf(stderr, "fuzz_model: interval [%.17g, %.17g] at step %d of forecast %.17g is reversed\n",
+						lo, hi, h, fc[h - 1]);
+				abort();
+			}
+		}
+		rnn_intervals_free(&iv, &a);
+	}
+	arena_free_all(&ar);
+}
+
+/*
+ * A forecast from hist (T rows), made twice with fresh memory filled with
+ * different junk: the same status and the same values both times.
+ */
+static void
+forecast_history(const RnnModel *m, const double *hist, int T)
+{
 	int			W = m->window > 0 ? m->window : T;
 	int			O = m->shape.output_size;
 	int			horizon = FUZZ_HORIZON;
@@ -158,7 +195,7 @@ forecast_history(const RnnModel *m)
 		RnnAlloc	a = {arena_alloc, arena_release, &ar};
 
 		memset(out[k], 0, sizeof(out[k]));
-		st[k] = rnn_forecast_batch(out[k], m, m->history, 1, T, horizon, NULL, &a);
+		st[k] = rnn_forecast_batch(out[k], m, hist, 1, T, horizon, NULL, &a);
 		arena_free_all(&ar);
 		if (st[k] != RNN_OK && st[k] != RNN_ERR_ARGUMENT && st[k] != RNN_ERR_ALLOC &&
 			st[k] != RNN_ERR_NONFINITE)
@@ -182,6 +219,105 @@ forecast_history(const RnnModel *m)
 						h + 1, out[0][h], out[1][h]);
 				abort();
 			}
+	if (st[0] == RNN_OK)
+		check_bounds(m, out[0], horizon);
+}
+
+/* equal names (bytes and length) */
+static bool
+same_name(const RnnSeriesState *st, const char *name, int32_t len)
+{
+	return st->name_len == len && memcmp(st->name, name, len) == 0;
+}
+
+/* rnn_model_find_series(m, name) must find exactly the series so called, or -1 */
+static void
+check_lookup(const RnnModel *m, const char *name, int32_t len)
+{
+	int			found = rnn_model_find_series(m, name, len);
+	int			expect = -1;
+
+	for (int32_t i = 0; i < m->n_series; i++)
+		if (same_name(&m->series[i], name, len))
+		{
+			expect = i;
+			break;
+		}
+	if (found != expect)
+	{
+		fprintf(stderr, "fuzz_model: rnn_model_find_series found %d for a %d-byte name, not %d\n",
+				found, (int) len, expect);
+		abort();
+	}
+}
+
+/*
+ * A global model: every series is found by its name and names that are not
+ * there are not; a few series forecast from their own history through
+ * their view, padded at the front with its first value up to the window
+ * as rnn_forecast_view does.
+ */
+static void
+global_series(const RnnModel *m)
+{
+	int32_t		n = m->n_series;
+	int32_t		pick[FUZZ_SERIES] = {0, 1, n / 2, n - 1};
+	char		absent[RNN_MAX_SERIES_NAME + 1];
+	const RnnSeriesState *last = &m->series[n - 1];
+	static const char other[] = "no such series";
+
+	for (int32_t i = 0; i < n; i++)
+		if (rnn_model_find_series(m, m->series[i].name, m->series[i].name_len) != i)
+		{
+			fprintf(stderr, "fuzz_model: series %d of %d is not found by its name\n", (int) i, (int) n);
+			abort();
+		}
+	/* longer than the last (greatest) name with it as a prefix: after every name */
+	memcpy(absent, last->name, last->name_len);
+	absent[last->name_len] = (char) 0xFF;
+	if (rnn_model_find_series(m, absent, last->name_len + 1) != -1)
+	{
+		fprintf(stderr, "fuzz_model: a name after every series name was found\n");
+		abort();
+	}
+	check_lookup(m, other, (int32_t) strlen(other));
+	check_lookup(m, other, 0);	/* the empty name (never stored) */
+	if (m->series[0].name_len > 1)
+		check_lookup(m, m->series[0].name, m->series[0].name_len - 1);
+
+	for (int k = 0; k < FUZZ_SERIES; k++)
+	{
+		RnnModel	view;
+		double	   *hist;
+		int			T,
+					W;
+		bool		seen = false;
+
+		for (int j = 0; j < k; j++)
+			seen |= pick[j] == pick[k];
+		if (seen || pick[k] < 0 || pick[k] >= n)
+			continue;
+		rnn_model_series_view(&view, m, pick[k]);
+		if (view.n_series != 0 || view.series != NULL || view.params != m->params ||
+			view.history != m->series[pick[k]].history)
+		{
+			fprintf(stderr, "fuzz_model: the view of series %d is not a single-series model on its history\n",
+					(int) pick[k]);
+			abort();
+		}
+		T = view.n_history;
+		W = view.window;		/* >= 1 in a global model */
+		if (T < 1)
+			continue;			/* decoding refuses these */
+		hist = malloc(sizeof(double) * (size_t) (T < W ? W : T));
+		if (!hist)
+			continue;
+		for (int t = 0; t < W - T; t++)
+			hist[t] = view.history[0];
+		memcpy(hist + (T < W ? W - T : 0), view.history, sizeof(double) * (size_t) T);
+		forecast_history(&view, hist, T < W ? W : T);
+		free(hist);
+	}
 }
 
 static void
@@ -198,8 +334,10 @@ one_input(const uint8_t *buf, size_t len)
 	{
 		if (m.n_params * (size_t) m.members == 0 || !m.params)
 			abort();
-		forecast_history(&m);
+		forecast_history(&m, m.history, m.n_history);
 		check_halfwidths(&m, &a);
+		if (m.n_series > 0)
+			global_series(&m);
 	}
 	else if (st != RNN_ERR_CORRUPT && st != RNN_ERR_VERSION && st != RNN_ERR_LIMIT &&
 			 st != RNN_ERR_ALLOC)
@@ -211,6 +349,22 @@ one_input(const uint8_t *buf, size_t len)
 	{
 		fprintf(stderr, "fuzz_model: rnn_model_decode failed (status %d) without a reason\n", (int) st);
 		abort();
+	}
+
+	/*
+	 * rnn_model_free releases what decoding allocated, also after it failed:
+	 * nothing may be left.  Not after an allocation failure, which can come
+	 * before decoding has zeroed the series records it allocated.
+	 */
+	if (st != RNN_ERR_ALLOC)
+	{
+		rnn_model_free(&m, &a);
+		if (ar.n != 0)
+		{
+			fprintf(stderr, "fuzz_model: rnn_model_free left %zu block(s) of a model decoded with status %d\n",
+					ar.n, (int) st);
+			abort();
+		}
 	}
 	arena_free_all(&ar);
 }
