@@ -29,7 +29,8 @@ CREATE FUNCTION @extschema@.rnn_config(
     strategy text DEFAULT NULL,
     ensemble integer DEFAULT NULL,
     log boolean DEFAULT NULL,
-    deseasonalize boolean DEFAULT NULL)
+    deseasonalize boolean DEFAULT NULL,
+    refit boolean DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
@@ -56,7 +57,8 @@ AS $$
         'strategy', strategy,
         'ensemble', ensemble,
         'log', log,
-        'deseasonalize', deseasonalize)))
+        'deseasonalize', deseasonalize,
+        'refit', refit)))
 $$;
 
 COMMENT ON FUNCTION @extschema@.rnn_config IS

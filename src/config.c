@@ -62,6 +62,7 @@ static const ConfigKey config_keys[] = {
 	{"ensemble", K_INT, 1, RNN_MAX_ENSEMBLE, false, NULL},
 	{"log", K_BOOL, 0, 0, true, NULL},
 	{"deseasonalize", K_BOOL, 0, 0, true, NULL},
+	{"refit", K_BOOL, 0, 0, true, NULL},
 };
 
 #define N_CONFIG_KEYS lengthof(config_keys)
@@ -128,6 +129,7 @@ rnn_config_defaults(RnnConfig *cfg)
 	cfg->ensemble = 3;
 	cfg->log = -1;
 	cfg->deseasonalize = -1;
+	cfg->refit = -1;
 }
 
 /*
@@ -340,6 +342,8 @@ rnn_config_from_jsonb(RnnConfig *cfg, Jsonb *jb)
 					cfg->log = v.val.boolean ? 1 : 0;
 				else if (strcmp(k->name, "deseasonalize") == 0)
 					cfg->deseasonalize = v.val.boolean ? 1 : 0;
+				else if (strcmp(k->name, "refit") == 0)
+					cfg->refit = v.val.boolean ? 1 : 0;
 				else
 					cfg->bidirectional = v.val.boolean;
 				break;
@@ -387,10 +391,11 @@ config_to_json(const RnnConfig *c)
 		appendStringInfo(&s, "\"season\": %d, ", c->season);
 	else
 		appendStringInfoString(&s, "\"season\": null, ");
-	appendStringInfo(&s, "\"strategy\": \"%s\", \"ensemble\": %d, \"log\": %s, \"deseasonalize\": %s}",
+	appendStringInfo(&s, "\"strategy\": \"%s\", \"ensemble\": %d, \"log\": %s, \"deseasonalize\": %s, \"refit\": %s}",
 					 rnn_strategy_name(c->strategy), c->ensemble,
 					 c->log < 0 ? "null" : c->log ? "true" : "false",
-					 c->deseasonalize < 0 ? "null" : c->deseasonalize ? "true" : "false");
+					 c->deseasonalize < 0 ? "null" : c->deseasonalize ? "true" : "false",
+					 c->refit < 0 ? "null" : c->refit ? "true" : "false");
 	return s.data;
 }
 

@@ -238,6 +238,13 @@ rnn_fit_train_spec(RnnTrainSpec *spec, const RnnModel *m, const RnnConfig *cfg)
 		m->n_series > 0 ? Max(RNN_FIT_MIN_VALIDATION, cfg->horizon) : RNN_FIT_MIN_VALIDATION;
 	spec->window_norm = m->scaling == RNN_SCALE_WINDOW ? RNN_NORM_LAST :
 		m->scaling == RNN_SCALE_LEVEL ? RNN_NORM_MEAN_RATIO : RNN_NORM_NONE;
+	/*
+	 * refit (automatic for global models): two-fold CV on the M3 training
+	 * parts gave global sMAPE 20.0 -> 19.6 yearly, 9.76 -> 9.55 quarterly,
+	 * 14.75 -> 14.55 monthly, 3.93 -> 3.90 other; per series it lost (16.26
+	 * -> 16.60 on every 10th series), the last windows being few
+	 */
+	spec->refit = cfg->refit == 1 || (cfg->refit < 0 && m->n_series > 0);
 }
 
 /* The first member's loss history stands for the ensemble. */

@@ -61,6 +61,7 @@ typedef struct RnnConfig
 	int			ensemble;		/* members */
 	int			log;			/* log transform: -1 auto (positive series), 0 off, 1 on */
 	int			deseasonalize;	/* seasonal indices: -1 auto (seasonality test), 0 off, 1 on */
+	int			refit;			/* retrain on all windows for the best epoch count: -1 auto */
 } RnnConfig;
 
 /* scaling => 'auto': chosen by rnn_fit (never stored in a model) */

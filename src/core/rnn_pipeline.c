@@ -51,6 +51,8 @@ rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx)
 	int			half = m / 2;
 	double		mean = 0;
 	size_t		count[RNN_MAX_SEASON_INDICES];
+	double		lo[RNN_MAX_SEASON_INDICES];
+	double		hi[RNN_MAX_SEASON_INDICES];
 
 	if (m < 2 || m > RNN_MAX_SEASON_INDICES || n < (size_t) 2 * m + 1)
 		return false;
@@ -58,10 +60,13 @@ rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx)
 	{
 		idx[k] = 0;
 		count[k] = 0;
+		lo[k] = INFINITY;
+		hi[k] = -INFINITY;
 	}
 	for (size_t t = (size_t) half; t + half < n; t++)
 	{
-		double		ma = 0;
+		double		ma = 0,
+					r;
 
 		if (m % 2 == 1)
 		{
@@ -77,14 +82,23 @@ rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx)
 			ma += 0.5 * (u[t - half] + u[t + half]);
 			ma /= m;
 		}
-		idx[t % m] += u[t] - ma;
+		r = u[t] - ma;
+		idx[t % m] += r;
 		count[t % m]++;
+		if (r < lo[t % m])
+			lo[t % m] = r;
+		if (r > hi[t % m])
+			hi[t % m] = r;
 	}
 	for (int k = 0; k < m; k++)
 	{
 		if (count[k] == 0)
 			return false;
-		idx[k] /= (double) count[k];
+		/* the medial average (M3's): without the largest and smallest, given 3 or more */
+		if (count[k] >= 3)
+			idx[k] = (idx[k] - lo[k] - hi[k]) / (double) (count[k] - 2);
+		else
+			idx[k] /= (double) count[k];
 		mean += idx[k];
 	}
 	mean /= m;

@@ -24,8 +24,10 @@ bool		rnn_pipeline_season_test(const double *u, size_t n, int m);
 
 /*
  * Additive seasonal indices of u (the log of a positive series makes them
- * multiplicative): the mean, per phase, of u minus its centred moving
- * average of order m (2 x m for even m), centred to sum 0.  idx has m
+ * multiplicative): the medial average (the mean without the largest and
+ * smallest, as M3's NAIVE2 computed them; the mean of fewer than 3), per
+ * phase, of u minus its centred moving average of order m (2 x m for even
+ * m), centred to sum 0.  idx has m
  * entries.  False when n < 2m + 1 (too short for a moving average).
  */
 bool		rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx);

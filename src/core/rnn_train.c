@@ -134,6 +134,67 @@ validation_loss(const rnn_real *params, const rnn_real *series, const size_t *va
 	return val_sum / (double) n_val;
 }
 
+/* buffers of one training run */
+typedef struct EpochBuffers
+{
+	rnn_real   *x,
+			   *y,
+			   *target,
+			   *dy,
+			   *grads;
+	RnnWork    *work;
+	RnnAdam    *adam;
+	RnnRng	   *rng;
+} EpochBuffers;
+
+/*
+ * One epoch over windows idx[0..n-1] (shuffled in place) in batches of B;
+ * the mean loss, or NaN when it stopped being finite.
+ */
+static double
+train_epoch(rnn_real *params, const rnn_real *series, size_t *idx, size_t n, int B,
+			const RnnTrainSpec *spec, EpochBuffers *eb, const RnnTrainHooks *hooks)
+{
+	const RnnShape *s = &spec->shape;
+	int			W = spec->window;
+	int			O = s->output_size;
+	size_t		np = rnn_param_count(s);
+	double		sum = 0.0;
+
+	/* Fisher-Yates shuffle of the training windows */
+	for (size_t i = n; i > 1; i--)
+	{
+		size_t		j = (size_t) rnn_rng_below(eb->rng, i);
+		size_t		t = idx[i - 1];
+
+		idx[i - 1] = idx[j];
+		idx[j] = t;
+	}
+	for (size_t start = 0; start < n; start += B)
+	{
+		int			bs = (int) (n - start < (size_t) B ? n - start : (size_t) B);
+		double		loss;
+
+		if (hooks && hooks->check)
+			hooks->check(hooks->arg);
+		gather_batch(eb->x, eb->target, series, idx + start, bs, W, O, spec->window_norm);
+		rnn_forward_train(eb->y, eb->x, eb->target, params, s, W, bs, eb->work);
+		loss = rnn_loss(eb->dy, eb->y, eb->target, (size_t) bs * O, spec->loss, spec->quantile);
+		if (!isfinite(loss))
+			return NAN;
+		sum += loss * bs;
+		memset(eb->grads, 0, sizeof(rnn_real) * np);
+		rnn_backward(eb->grads, eb->dy, eb->x, params, s, W, bs, eb->work);
+		if (spec->clip_norm > 0)
+			rnn_clip_grad_norm(eb->grads, np, spec->clip_norm);
+		if (spec->optimizer == RNN_OPT_SGD)
+			rnn_sgd_step(params, eb->grads, np, spec->learning_rate);
+		else
+			rnn_adam_step(params, eb->grads, np, spec->learning_rate, eb->adam);
+	}
+	return sum / (double) n;
+}
+
 RnnStatus
 rnn_train(rnn_real *params, RnnTrainResult *res,
 		  const rnn_real *series, size_t n, const RnnTrainSpec *spec,
@@ -190,6 +251,7 @@ rnn_train_segments(rnn_real *params, RnnTrainResult *res, const rnn_real *series
 	size_t	   *val_idx = NULL;
 	rnn_real   *grads = NULL,
 			   *best = NULL,
+			   *initial = NULL,
 			   *m = NULL,
 			   *v = NULL,
 			   *x = NULL,
@@ -199,6 +261,7 @@ rnn_train_segments(rnn_real *params, RnnTrainResult *res, const rnn_real *series
 	RnnWork    *work = NULL;
 	RnnAdam		adam;
 	RnnRng		rng;
+	EpochBuffers eb;
 	RnnStatus	status = RNN_OK;
 	double		best_val = INFINITY;
 	int			since_best = 0;
@@ -229,6 +292,8 @@ rnn_train_segments(rnn_real *params, RnnTrainResult *res, const rnn_real *series
 	val_idx = rnn_alloc(a, sizeof(size_t) * (n_val ? n_val : 1));
 	grads = rnn_alloc(a, sizeof(rnn_real) * np);
 	best = rnn_alloc(a, sizeof(rnn_real) * np);
+	if (spec->refit)
+		initial = rnn_alloc(a, sizeof(rnn_real) * np);
 	m = rnn_alloc(a, sizeof(rnn_real) * np);
 	v = rnn_alloc(a, sizeof(rnn_real) * np);
 	{
@@ -241,7 +306,7 @@ rnn_train_segments(rnn_real *params, RnnTrainResult *res, const rnn_real *series
 		work = rnn_work_create(s, W, Bmax, a);
 	}
 	if (!res->loss_train || !res->loss_val || !idx || !val_idx || !grads || !best ||
-		!m || !v || !x || !y || !target || !dy || !work)
+		!m || !v || !x || !y || !target || !dy || !work || (spec->refit && !initial))
 	{
 		status = RNN_ERR_ALLOC;
 		goto done;
@@ -270,6 +335,8 @@ rnn_train_segments(rnn_real *params, RnnTrainResult *res, const rnn_real *series
 	rnn_adam_init(&adam, m, v, np);
 	rnn_rng_seed(&rng, spec->seed);
 	memcpy(best, params, sizeof(rnn_real) * np);
+	if (initial)
+		memcpy(initial, params, sizeof(rnn_real) * np);
 
 	if (spec->validate_initial && n_val > 0)
 	{
@@ -284,47 +351,25 @@ rnn_train_segments(rnn_real *params, RnnTrainResult *res, const rnn_real *series
 		}
 	}
 
+	eb.x = x;
+	eb.y = y;
+	eb.target = target;
+	eb.dy = dy;
+	eb.grads = grads;
+	eb.work = work;
+	eb.adam = &adam;
+	eb.rng = &rng;
 	for (int epoch = 1; epoch <= spec->epochs; epoch++)
 	{
-		double		train_sum = 0.0;
+		double		train_loss = train_epoch(params, series, idx, n_train, B, spec, &eb, hooks);
 		double		val_loss = -1.0;
 
-		/* Fisher-Yates shuffle of the training windows */
-		for (size_t i = n_train; i > 1; i--)
+		if (!isfinite(train_loss))
 		{
-			size_t		j = (size_t) rnn_rng_below(&rng, i);
-			size_t		t = idx[i - 1];
-
-			idx[i - 1] = idx[j];
-			idx[j] = t;
+			status = RNN_ERR_DIVERGED;
+			goto done;
 		}
-
-		for (size_t start = 0; start < n_train; start += B)
-		{
-			int			bs = (int) (n_train - start < (size_t) B ? n_train - start : (size_t) B);
-			double		loss;
-
-			if (hooks && hooks->check)
-				hooks->check(hooks->arg);
-			gather_batch(x, target, series, idx + start, bs, W, O, spec->window_norm);
-			rnn_forward_train(y, x, target, params, s, W, bs, work);
-			loss = rnn_loss(dy, y, target, (size_t) bs * O, spec->loss, spec->quantile);
-			if (!isfinite(loss))
-			{
-				status = RNN_ERR_DIVERGED;
-				goto done;
-			}
-			train_sum += loss * bs;
-			memset(grads, 0, sizeof(rnn_real) * np);
-			rnn_backward(grads, dy, x, params, s, W, bs, work);
-			if (spec->clip_norm > 0)
-				rnn_clip_grad_norm(grads, np, spec->clip_norm);
-			if (spec->optimizer == RNN_OPT_SGD)
-				rnn_sgd_step(params, grads, np, spec->learning_rate);
-			else
-				rnn_adam_step(params, grads, np, spec->learning_rate, &adam);
-		}
-		res->loss_train[epoch - 1] = (float) (train_sum / (double) n_train);
+		res->loss_train[epoch - 1] = (float) train_loss;
 
 		if (n_val > 0)
 		{
@@ -356,12 +401,48 @@ rnn_train_segments(rnn_real *params, RnnTrainResult *res, const rnn_real *series
 	}
 	memcpy(params, best, sizeof(rnn_real) * np);
 
+	/*
+	 * refit: the held-out windows chose the number of epochs; train again
+	 * from the initial weights for that many epochs over every window, the
+	 * latest ones included (the loss history stays the first run's)
+	 */
+	if (spec->refit && n_val > 0 && res->best_epoch > 0)
+	{
+		size_t		n_all = 0;
+		size_t	   *all;
+
+		for (size_t g = 0; g < n_seg; g++)
+			n_all += rnn_window_count(seg_len[g], W, O);
+		all = rnn_alloc(a, sizeof(size_t) * n_all);
+		if (!all)
+		{
+			status = RNN_ERR_ALLOC;
+			goto done;
+		}
+		n_all = 0;
+		for (size_t g = 0; g < n_seg; g++)
+			for (size_t i = 0; i < rnn_window_count(seg_len[g], W, O); i++)
+				all[n_all++] = seg_start[g] + i;
+		memcpy(params, initial, sizeof(rnn_real) * np);
+		rnn_adam_init(&adam, m, v, np);
+		rnn_rng_seed(&rng, spec->seed);
+		for (int epoch = 1; epoch <= res->best_epoch; epoch++)
+			if (!isfinite(train_epoch(params, series, all, n_all, B, spec, &eb, hooks)))
+			{
+				rnn_release(a, all);
+				status = RNN_ERR_DIVERGED;
+				goto done;
+			}
+		rnn_release(a, all);
+	}
+
 done:
 	rnn_work_free(work, a);
 	rnn_release(a, idx);
 	rnn_release(a, val_idx);
 	rnn_release(a, grads);
 	rnn_release(a, best);
+	rnn_release(a, initial);
 	rnn_release(a, m);
 	rnn_release(a, v);
 	rnn_release(a, x);

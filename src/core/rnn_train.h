@@ -44,6 +44,7 @@ typedef struct RnnTrainSpec
 	int			window_norm;	/* RNN_NORM_*: how each window is made relative to itself */
 	int			min_validation; /* hold out at least this many windows when there are enough */
 	bool		validate_initial;	/* the initial weights compete with every epoch's */
+	bool		refit;			/* then train again on every window for the best epoch count */
 } RnnTrainSpec;
 
 typedef struct RnnTrainHooks
