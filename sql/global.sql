@@ -85,6 +85,11 @@ SELECT rnn_train(store, day::date, sales, rnn_config(horizon => 6, hidden_size =
 SELECT rnn_train(store, day::date, sales, rnn_config(), (SELECT rnn_train(day::date, sales, rnn_config(epochs => 1, hidden_size => 2)) FROM sales WHERE store = 'north-1'))
 FROM sales WHERE region = 'north';
 
+-- strategy auto is direct for a global model; recursive when asked
+SELECT rnn_config(strategy => 'recursive')->>'strategy' AS asked,
+       rnn_model_info(rnn_train(store, day::date, sales, rnn_config(strategy => 'recursive', epochs => 1, hidden_size => 2)))->>'strategy' AS trained
+FROM sales WHERE region = 'south';
+
 -- the four timestamp types
 SELECT t, rnn_model_info(m)->'time'->>'kind' AS kind, (rnn_model_info(m)->'series'->>'count')::int AS series
 FROM (SELECT 'timestamptz' t, rnn_train(store, day::timestamptz, sales, rnn_config(epochs => 1, hidden_size => 2)) m FROM sales WHERE region = 'south'

@@ -241,7 +241,7 @@ set_text(RnnConfig *cfg, const ConfigKey *k, const char *v)
 		else if (strcmp(v, "direct") == 0)
 			cfg->strategy = RNN_STRATEGY_DIRECT;
 		else if (strcmp(v, "recursive") == 0)
-			cfg->strategy = RNN_STRATEGY_AUTO;	/* recursive for one series, direct for many */
+			cfg->strategy = RNN_STRATEGY_RECURSIVE;
 		else if (strcmp(v, "seq2seq") == 0)
 			cfg->strategy = RNN_STRATEGY_SEQ2SEQ;
 		else

@@ -195,7 +195,8 @@ rnn_pipeline_guess_phase(const RnnModel *m, const double *hist, int T)
  * The seasonality test on the changes of u: a trend makes every
  * autocorrelation of the levels large and hides the season (the decisions
  * of M3's own NAIVE2 are reproduced this way, test/bench/m3.sh
- * --naive2-check).
+ * --naive2-check).  A strong season without a trend can fail it (the
+ * changes of a sine correlate at every lag), so the levels are tested too.
  */
 static bool
 season_test_changes(const double *u, size_t n, int m, const RnnAlloc *a)
@@ -233,7 +234,8 @@ rnn_pipeline_fit(RnnModel *m, const double *v, size_t n, int season,
 	m->seasonal = NULL;
 	m->phase_last = 0;
 	if (deseason_mode != 0 && season >= 2 && season <= RNN_MAX_SEASON_INDICES &&
-		(deseason_mode == 1 || season_test_changes(adj, n, season, a)))
+		(deseason_mode == 1 || rnn_pipeline_season_test(adj, n, season) ||
+		 season_test_changes(adj, n, season, a)))
 	{
 		double	   *idx = rnn_alloc(a, sizeof(double) * season);
 

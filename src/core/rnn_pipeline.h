@@ -53,7 +53,7 @@ int			rnn_pipeline_guess_phase(const RnnModel *m, const double *hist, int T);
  * Choose the pipeline of one series v[0..n-1] and apply it: log when
  * log_mode is 1, or -1 and every value is positive; seasonal indices when
  * deseason_mode is 1 (and the series is long enough), or -1 and the
- * seasonality test passes on the changes of the (log) series.  Sets m->log_transform, n_seasonal, seasonal
+ * seasonality test passes on the (log) series or on its changes.  Sets m->log_transform, n_seasonal, seasonal
  * (allocated with a) and phase_last; writes the adjusted series into
  * adj[0..n-1].  RNN_ERR_DOMAIN when log_mode is 1 and a value is <= 0.
  */
