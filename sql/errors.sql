@@ -55,6 +55,12 @@ SET rnn_forecast.max_parameters = 100;
 SELECT rnn_train(i::float8, rnn_config(hidden_size => 8) ORDER BY i) FROM generate_series(1, 50) i;
 SELECT rnn_model_info(m) FROM em;
 RESET rnn_forecast.max_parameters;
+-- the rows an aggregate collects count against max_training_memory while they come in, and a
+-- bad configuration is refused at the first row
+SET rnn_forecast.max_training_memory = 1;
+SELECT rnn_train(i::bigint, i::float8, rnn_config(epochs => 1)) FROM generate_series(1, 100000) i;
+RESET rnn_forecast.max_training_memory;
+SELECT rnn_train(i::bigint, i::float8, '{"hidden_size": 0}') FROM generate_series(1, 3) i;
 SET rnn_forecast.max_training_seconds = 1;
 SELECT rnn_train(sin(i / 5.0), rnn_config(hidden_size => 64, epochs => 100000, patience => 0) ORDER BY i)
 FROM generate_series(1, 3000) i;

@@ -63,6 +63,10 @@ SELECT rnn_train(store, CASE WHEN store = 'south-3' AND day = date '2016-01-01' 
 FROM sales WHERE region = 'south';
 SELECT rnn_train(store, day::date, sales, rnn_config(strategy => 'seq2seq')) FROM sales;
 
+SET rnn_forecast.max_series = 5;
+SELECT rnn_train(store, day::date, sales, rnn_config(epochs => 1)) FROM sales WHERE region = 'south';
+RESET rnn_forecast.max_series;
+
 -- JSON round trip: the same forecasts for every series
 SELECT bool_and(a.forecast = b.forecast AND a.lower = b.lower AND a.upper = b.upper AND a.ts = b.ts) AS same
 FROM gm, rnn_model_series(gm.model) s, rnn_forecast(gm.model, s, 6) a

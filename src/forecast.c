@@ -179,6 +179,39 @@ forecast_row(FuncCallContext *funcctx, TableCtx *ctx, int h)
 	return HeapTupleGetDatum(heap_form_tuple(funcctx->tuple_desc, values, nulls));
 }
 
+/* The first call of a forecast table: the row type, the level, a context. */
+static TableCtx *
+forecast_table_start(FunctionCallInfo fcinfo, FuncCallContext *funcctx, double level)
+{
+	TupleDesc	tupdesc;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "rnn_forecast: return type must be a row type");
+	funcctx->tuple_desc = BlessTupleDesc(tupdesc);
+	if (!(level > 0 && level < 1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("level must be between 0 and 1 (exclusive), not %g", level)));
+	return palloc0(sizeof(TableCtx));
+}
+
+/* The next row of a forecast table, or its end. */
+static Datum
+forecast_table_next(FunctionCallInfo fcinfo)
+{
+	FuncCallContext *funcctx = SRF_PERCALL_SETUP();
+	TableCtx   *ctx = funcctx->user_fctx;
+
+	if (funcctx->call_cntr < funcctx->max_calls)
+	{
+		/* SRF_RETURN_NEXT counts the call before it evaluates its argument */
+		Datum		row = forecast_row(funcctx, ctx, (int) funcctx->call_cntr + 1);
+
+		SRF_RETURN_NEXT(funcctx, row);
+	}
+	SRF_RETURN_DONE(funcctx);
+}
+
 /*
  * rnn_forecast(model bytea, horizon int, level float8)
  *	 RETURNS TABLE(step int, ts timestamptz, forecast float8, lower float8, upper float8)
@@ -192,21 +225,13 @@ rnn_forecast_table(PG_FUNCTION_ARGS)
 	if (SRF_IS_FIRSTCALL())
 	{
 		MemoryContext old;
-		TupleDesc	tupdesc;
 		bytea	   *raw = PG_GETARG_BYTEA_PP(0);
 		int			horizon = PG_GETARG_INT32(1);
 		double		level = PG_GETARG_FLOAT8(2);
 
 		funcctx = SRF_FIRSTCALL_INIT();
 		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
-		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-			elog(ERROR, "rnn_forecast: return type must be a row type");
-		funcctx->tuple_desc = BlessTupleDesc(tupdesc);
-		if (!(level > 0 && level < 1))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("level must be between 0 and 1 (exclusive), not %g", level)));
-		ctx = palloc0(sizeof(TableCtx));
+		ctx = forecast_table_start(fcinfo, funcctx, level);
 		rnn_model_read(&ctx->m, raw);
 		check_model_horizon(&ctx->m, horizon);
 		ctx->fc = rnn_forecast_stored(&ctx->m, horizon, "rnn_forecast");
@@ -216,16 +241,7 @@ rnn_forecast_table(PG_FUNCTION_ARGS)
 		funcctx->user_fctx = ctx;
 		MemoryContextSwitchTo(old);
 	}
-	funcctx = SRF_PERCALL_SETUP();
-	ctx = funcctx->user_fctx;
-	if (funcctx->call_cntr < funcctx->max_calls)
-	{
-		/* SRF_RETURN_NEXT counts the call before it evaluates its argument */
-		Datum		row = forecast_row(funcctx, ctx, (int) funcctx->call_cntr + 1);
-
-		SRF_RETURN_NEXT(funcctx, row);
-	}
-	SRF_RETURN_DONE(funcctx);
+	return forecast_table_next(fcinfo);
 }
 
 /*
@@ -243,7 +259,6 @@ rnn_forecast_series(PG_FUNCTION_ARGS)
 	if (SRF_IS_FIRSTCALL())
 	{
 		MemoryContext old;
-		TupleDesc	tupdesc;
 		const RnnModel *m = rnn_model_cached(PG_GETARG_DATUM(0));
 		text	   *name = PG_GETARG_TEXT_PP(1);
 		int			horizon = PG_GETARG_INT32(2);
@@ -252,13 +267,7 @@ rnn_forecast_series(PG_FUNCTION_ARGS)
 
 		funcctx = SRF_FIRSTCALL_INIT();
 		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
-		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-			elog(ERROR, "rnn_forecast: return type must be a row type");
-		funcctx->tuple_desc = BlessTupleDesc(tupdesc);
-		if (!(level > 0 && level < 1))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("level must be between 0 and 1 (exclusive), not %g", level)));
+		ctx = forecast_table_start(fcinfo, funcctx, level);
 		if (m->n_series == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -270,7 +279,6 @@ rnn_forecast_series(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("rnn_forecast: the model has no series \"%s\"", text_to_cstring(name)),
 					 errhint("rnn_model_series(model) lists its series; rnn_forecast(model, history float8[], horizon) forecasts another one.")));
-		ctx = palloc0(sizeof(TableCtx));
 		rnn_model_series_view(&ctx->m, m, i);
 		check_model_horizon(&ctx->m, horizon);
 		ctx->fc = rnn_forecast_view(&ctx->m, horizon, "rnn_forecast");
@@ -292,16 +300,7 @@ rnn_forecast_series(PG_FUNCTION_ARGS)
 		funcctx->user_fctx = ctx;
 		MemoryContextSwitchTo(old);
 	}
-	funcctx = SRF_PERCALL_SETUP();
-	ctx = funcctx->user_fctx;
-	if (funcctx->call_cntr < funcctx->max_calls)
-	{
-		/* SRF_RETURN_NEXT counts the call before it evaluates its argument */
-		Datum		row = forecast_row(funcctx, ctx, (int) funcctx->call_cntr + 1);
-
-		SRF_RETURN_NEXT(funcctx, row);
-	}
-	SRF_RETURN_DONE(funcctx);
+	return forecast_table_next(fcinfo);
 }
 
 /* rnn_model_series(model bytea) RETURNS SETOF text: the series of a global model */

@@ -23,6 +23,7 @@ bool		rnn_progress = false;
 int			rnn_max_parameters = 16 * 1024 * 1024;
 int			rnn_max_training_seconds = 3600;
 int			rnn_max_training_memory = 2048;	/* MB */
+int			rnn_max_series = 100000;
 
 void		_PG_init(void);
 
@@ -100,6 +101,14 @@ _PG_init(void)
 							2048, 1, 1024 * 1024,
 							PGC_SUSET,
 							GUC_UNIT_MB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("rnn_forecast.max_series",
+							"Most series one global model may be trained on.",
+							"A global aggregate with more distinct series names stops with an error.",
+							&rnn_max_series,
+							100000, 1, RNN_MAX_SERIES,
+							PGC_SUSET,
+							0,
 							NULL, NULL, NULL);
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("rnn_forecast");

@@ -25,6 +25,7 @@ extern bool rnn_progress;
 extern int	rnn_max_parameters;
 extern int	rnn_max_training_seconds;
 extern int	rnn_max_training_memory;
+extern int	rnn_max_series;
 
 /* allocator over palloc in CurrentMemoryContext (huge allocations allowed) */
 extern const RnnAlloc rnn_palloc_allocator;

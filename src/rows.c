@@ -63,6 +63,17 @@ rnn_rows_add(RnnRows *st, int64 key, bool value_null, double value)
 	if (st->n == st->cap)
 	{
 		size_t		newcap = st->cap * 2;
+		/* key, value, null flag, series index, and the regular series made from them */
+		double		row_bytes = sizeof(int64) + sizeof(double) + sizeof(bool) + sizeof(int32) +
+			2 * sizeof(double);
+
+		/* the rows held count against the same limit as training's working memory */
+		if ((double) newcap * row_bytes > (double) rnn_max_training_memory * 1024 * 1024)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("collecting more than %zu rows would exceed rnn_forecast.max_training_memory (%d MB)",
+							st->n, rnn_max_training_memory),
+					 errhint("Train on fewer rows, or ask a superuser to raise rnn_forecast.max_training_memory.")));
 
 		if (st->n >= (size_t) RNN_MAX_ROWS)
 			ereport(ERROR,
@@ -121,7 +132,13 @@ rnn_rows_options(FunctionCallInfo fcinfo, RnnRows *st, int config_arg, int init_
 		elog(ERROR, "called in non-aggregate context");
 	old = MemoryContextSwitchTo(aggctx);
 	if (st->config == NULL && config_arg >= 0 && config_arg < PG_NARGS() && !PG_ARGISNULL(config_arg))
+	{
+		RnnConfig	cfg;
+
 		st->config = DatumGetJsonbPCopy(PG_GETARG_DATUM(config_arg));
+		/* a bad configuration is an error at the first row, not after collecting all */
+		rnn_config_from_jsonb(&cfg, st->config);
+	}
 	if (st->init == NULL && init_arg >= 0 && init_arg < PG_NARGS() && !PG_ARGISNULL(init_arg))
 		st->init = DatumGetByteaPCopy(PG_GETARG_DATUM(init_arg));
 	MemoryContextSwitchTo(old);
@@ -161,11 +178,7 @@ names_lookup(RnnNames *t, MemoryContext cxt, const char *name, int32 len)
 		/* grow (or create) and rehash */
 		int32		slots = t->slots ? t->slots * 2 : 1024;
 
-		if (t->n >= RNN_MAX_SERIES)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("rnn_train: more than %d series in one global model", RNN_MAX_SERIES),
-					 errhint("Group the rows into several models, e.g. GROUP BY a region.")));
+
 		t->slot = MemoryContextAllocZero(cxt, sizeof(int32) * slots);
 		t->slots = slots;
 		mask = (uint32) slots - 1;
@@ -183,6 +196,12 @@ names_lookup(RnnNames *t, MemoryContext cxt, const char *name, int32 len)
 	{
 		if (t->slot[j] == 0)
 		{
+			if (t->n >= rnn_max_series)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("more than rnn_forecast.max_series (%d) series in one global model",
+								rnn_max_series),
+						 errhint("Group the rows into several models (e.g. GROUP BY a region), or ask a superuser to raise rnn_forecast.max_series.")));
 			if (t->n == t->cap)
 			{
 				t->cap = t->cap ? t->cap * 2 : 256;
