@@ -5,6 +5,7 @@
 #   bash test/bench/m3.sh                          # per-series mode, all 2,703 series
 #   bash test/bench/m3.sh --quick                  # every 10th series of each period (272)
 #   bash test/bench/m3.sh --quick --cv             # cross-validation on the train parts only
+#   bash test/bench/m3.sh --quick --cv-fold 2      # its second fold: the h points before those
 #   bash test/bench/m3.sh --quick --config '{"cell": "gru"}' --out /tmp/m3-gru
 #   bash test/bench/m3.sh --mode global --limit-period QUARTERLY
 #   bash test/bench/m3.sh --naive2-check           # NAIVE2 computed here vs the competition's
@@ -33,11 +34,20 @@
 #                    last h points of each series' train part are the holdout and the model
 #                    trains on the rest; the test part is not even loaded. The baselines are
 #                    then computed here on the same holdout (naive, seasonal naive, NAIVE2)
-#                    instead of taken from the competition.
+#                    instead of taken from the competition. The same as --cv-fold 1.
+#   --cv-fold K      cross-validation fold K = 1 or 2 (implies --cv): the model trains on the
+#                    train part without its last K*h points and the holdout is the h points
+#                    after that. Fold 2 holds out the h points before the last h of the train
+#                    part, and those last h are used neither for fitting nor for scoring. A
+#                    series whose fitting part would have no more than a season of points
+#                    (fewer than 2, or none for the MASE scale; fold 2: 45 quarterly series of
+#                    0 points and 2 monthly of 12) is left out of the run and of every mean,
+#                    the baselines' too, and counted in the report.
 #   --config JSON    a JSON object merged into rnn_config(horizon => h) with jsonb ||; the
 #                    effective configuration is printed
-#   --out DIR        also write DIR/m3_MODE[_cv].csv: id, period, h, smape, mase, coverage,
-#                    train_seconds, wall_seconds, error (one line per series; in global
+#   --out DIR        also write DIR/m3_MODE[_cv|_cv2].csv (_cv: fold 1, _cv2: fold 2): id,
+#                    period, h, smape, mase, coverage, train_seconds, wall_seconds, error (one
+#                    line per series, the left-out ones with the reason as the error; in global
 #                    mode the training times are the period models', printed, not per series)
 #   --naive2-check   no training: NAIVE2 computed here on the train parts, scored on the test
 #                    parts, against the competition's NAIVE2, per period (with --quick and
@@ -53,27 +63,29 @@
 # period and over all (ALL: the mean over every series, not of the period means):
 #   sMAPE    = mean(200 |a - f| / (|a| + |f|))
 #   MASE     = mean|a - f| / scale; scale = m3_meta.scale (the in-sample seasonal naive MAE of
-#              the train part), in --cv mode recomputed on the shortened training part
-#              (lag = season: 1, 4, 12, 1)
+#              the train part), in --cv mode recomputed on the fold's shortened fitting
+#              part (lag = season: 1, 4, 12, 1)
 #   coverage = share of the h points with lower <= a <= upper (90% interval)
 # The methods beside them are averaged over the same series (those that did not fail):
 # THETA (the winner), ForecastPro, Auto-ANN (the neural network entry) and NAIVE2 from
-# m3_methods; in --cv mode naive, seasonal naive and NAIVE2 computed in SQL. NAIVE2 is the
-# naive forecast of the seasonally adjusted series (classical multiplicative decomposition,
-# medial average of the ratios to a centred moving average, applied when the first
-# differences pass the 90% autocorrelation test at lag = season); test/bench/m3.sql has
-# the details and how it was checked against the competition's (--naive2-check: the same
-# sMAPE on 2,589 of 2,703 series, mean 14.80 against 14.81).
+# m3_methods; in --cv mode naive, seasonal naive and NAIVE2 computed in SQL from the fold's
+# fitting part and scored on its holdout. NAIVE2 is the naive forecast of the seasonally
+# adjusted series (classical multiplicative decomposition, medial average of the ratios to a
+# centred moving average, applied when the first differences pass the 90% autocorrelation
+# test at lag = season); test/bench/m3.sql has the details and how it was checked against
+# the competition's (--naive2-check: the same sMAPE on 2,589 of 2,703 series, mean 14.80
+# against 14.81).
 #
 # Also printed: total wall seconds of the training and forecasting, the sum of the models'
 # own training_seconds (rnn_model_info(model)->'training'), the mean per series, the slowest
 # series, the extension's automatic choices (scaling, window, epochs), the failed series
 # with their errors (a series whose training or forecast fails, or whose forecast does not
 # have steps 1..h, is caught in its own subtransaction and counted; it does not stop the
-# run), and checks: row counts, consecutive dates, the MASE scale against m3_meta, forecast
-# dates against the holdout dates, finite values, and the metrics recomputed in Python from
-# the forecasts. The report names the commit the extension was built from (-dirty: with
-# local changes).
+# run), and checks: row counts of the fold's split, consecutive dates, the MASE scale
+# against m3_meta, forecast dates against the holdout dates, finite values, the other
+# methods scored on every series that ran, and the metrics recomputed in Python from
+# the forecasts. In --cv mode the report says which fold, and counts the series left out.
+# The report names the commit the extension was built from (-dirty: with local changes).
 #
 # Runs `make -s && make -s install` first, then a throwaway server
 # (tools/pg-temp-server.sh, port 54431) in a mktemp -d directory that an exit trap stops and
@@ -96,6 +108,7 @@ JOBS=2
 EVERY=1
 PERIOD=
 CV=false
+FOLD=
 EXTRA='{}'
 OUT=
 NAIVE2_CHECK=false
@@ -109,6 +122,8 @@ while [ $# -gt 0 ]; do
         --limit-period) [ $# -ge 2 ] || usage; PERIOD=$2; shift 2 ;;
         --limit-period=*) PERIOD=${1#*=}; shift ;;
         --cv) CV=true; shift ;;
+        --cv-fold) [ $# -ge 2 ] || usage; CV=true; FOLD=$2; shift 2 ;;
+        --cv-fold=*) CV=true; FOLD=${1#*=}; shift ;;
         --config) [ $# -ge 2 ] || usage; EXTRA=$2; shift 2 ;;
         --config=*) EXTRA=${1#*=}; shift ;;
         --out) [ $# -ge 2 ] || usage; OUT=$2; shift 2 ;;
@@ -138,8 +153,18 @@ if ! "$PYTHON" -c 'import json, sys; sys.exit(0 if isinstance(json.loads(sys.arg
     echo "m3: --config must be a JSON object, got: $EXTRA" >&2
     exit 2
 fi
+if $CV; then
+    # --cv alone is fold 1
+    FOLD=${FOLD:-1}
+    case "$FOLD" in
+        1|2) ;;
+        *) echo "m3: --cv-fold must be 1 or 2, got '$FOLD'" >&2; exit 2 ;;
+    esac
+else
+    FOLD=0   # the competition's holdout
+fi
 if $NAIVE2_CHECK && $CV; then
-    echo "m3: --naive2-check compares with the competition on the test parts; it takes no --cv" >&2
+    echo "m3: --naive2-check compares with the competition on the test parts; it takes no --cv or --cv-fold" >&2
     exit 2
 fi
 if [ -n "$OUT" ]; then
@@ -193,24 +218,29 @@ fi
 gzip -dc "$DATA/m3_meta.csv.gz" | "${PSQL[@]}" -c 'COPY m3_meta FROM STDIN (FORMAT csv, HEADER)'
 gzip -dc "$DATA/m3_methods.csv.gz" | "${PSQL[@]}" -c 'COPY m3_methods FROM STDIN (FORMAT csv, HEADER)'
 if $CV; then
-    # the test parts never reach the database
+    # the test parts never reach the database (with fold 2 m3_prepare marks the last h
+    # points of the train part unused)
     gzip -dc "$DATA/m3_series.csv.gz" | awk -F, 'NR == 1 || $4 == "train"' |
         "${PSQL[@]}" -c 'COPY m3_raw FROM STDIN (FORMAT csv, HEADER)'
 else
     gzip -dc "$DATA/m3_series.csv.gz" | "${PSQL[@]}" -c 'COPY m3_raw FROM STDIN (FORMAT csv, HEADER)'
 fi
-"${PSQL[@]}" -v every="$EVERY" -v period="$PERIOD" -v cv="$CV" \
-    <<<"SELECT m3_prepare(:every, nullif(:'period', ''), :'cv')" >/dev/null
+"${PSQL[@]}" -v every="$EVERY" -v period="$PERIOD" -v fold="$FOLD" \
+    <<<"SELECT m3_prepare(:every, nullif(:'period', ''), :fold)" >/dev/null
 SAMPLE="all series"
 [ "$EVERY" -gt 1 ] && SAMPLE="--quick, every ${EVERY}th series of each period in id order"
 [ -n "$PERIOD" ] && SAMPLE="$SAMPLE, $PERIOD only"
-say "loaded $("${PSQL[@]}" -c "SELECT format('%s series (%s), %s points (%s training, %s holdout)',
+say "loaded $("${PSQL[@]}" -c "SELECT format('%s series (%s), %s points (%s training, %s holdout%s)%s',
     (SELECT count(*) FROM m3_sel),
     (SELECT string_agg(format('%s %s', n, lower(period)), ', ' ORDER BY o)
      FROM (SELECT period, count(*) n, min(ord) o FROM m3_sel GROUP BY period) x),
-    count(*), count(*) FILTER (WHERE role = 'f'), count(*) FILTER (WHERE role = 'h'))
+    count(*), count(*) FILTER (WHERE role = 'f'), count(*) FILTER (WHERE role = 'h'),
+    ', ' || nullif(count(*) FILTER (WHERE role = 'u'), 0) || ' unused',
+    (SELECT '; left out: ' || string_agg(format('%s %s', n, lower(period)), ', ' ORDER BY o)
+            || ' (fitting part too short)'
+     FROM (SELECT period, count(*) n, min(ord) o FROM m3_left_out GROUP BY period) x))
     FROM m3_obs")"
-"${PSQL[@]}" -v cv="$CV" <<<"SELECT * FROM m3_protocol_checks(:'cv')" >"$TMP/protocol.txt"
+"${PSQL[@]}" -v fold="$FOLD" <<<"SELECT * FROM m3_protocol_checks(:fold)" >"$TMP/protocol.txt"
 if [ -s "$TMP/protocol.txt" ]; then
     say "protocol problems ($(wc -l <"$TMP/protocol.txt")): $(head -n 5 "$TMP/protocol.txt" | paste -sd ';' -)"
 fi
@@ -324,7 +354,8 @@ WHERE r.mode = :'mode' AND r.error IS NULL AND r.smape IS NOT NULL;
 EOF
     if [ -n "$OUT" ]; then
         csv="$OUT/m3_${mode}.csv"
-        if $CV; then csv="$OUT/m3_${mode}_cv.csv"; fi
+        if [ "$FOLD" = 1 ]; then csv="$OUT/m3_${mode}_cv.csv"; fi
+        if [ "$FOLD" = 2 ]; then csv="$OUT/m3_${mode}_cv2.csv"; fi
         "${PSQL[@]}" -c "\\copy (SELECT * FROM m3_rows('$mode')) TO '$csv' (FORMAT csv, HEADER)"
         say "wrote $csv"
     fi
@@ -335,13 +366,14 @@ done
 # Report
 # ---------------------------------------------------------------------------------------
 TOTAL=$(elapsed "$T_START")
-"$PYTHON" - "$TMP" "$CV" "$CONFIG_DESC" "$CONFIG" "$HORIZONS" "$EXT_VERSION ($BUILT_FROM)" "$PG_VERSION" \
+"$PYTHON" - "$TMP" "$FOLD" "$CONFIG_DESC" "$CONFIG" "$HORIZONS" "$EXT_VERSION ($BUILT_FROM)" "$PG_VERSION" \
     "$SAMPLE" "$JOBS" "$TOTAL" "${REPORTS[@]}" <<'EOF'
 import json, os, sys
 from collections import Counter
 
-tmp, cv, config_desc, config, horizons, ext_version, pg_version, sample, jobs, total = sys.argv[1:11]
-cv = cv == "true"
+tmp, fold, config_desc, config, horizons, ext_version, pg_version, sample, jobs, total = sys.argv[1:11]
+fold = int(fold)   # 0: the competition's holdout, 1 or 2: the cross-validation fold
+cv = fold > 0
 runs = sys.argv[11:]
 
 if cv:
@@ -374,13 +406,29 @@ for k in range(0, len(runs), 2):
     title = ("per-series mode: one model per series" if mode == "per-series"
              else "global mode: one model per period over all its series")
     print("M3, %s; rnn_forecast %s, PostgreSQL %s" % (title, ext_version, pg_version))
-    if cv:
-        print("holdout: CROSS-VALIDATION, the last h points of each train part (the test parts "
+    if fold == 1:
+        print("holdout: CROSS-VALIDATION fold 1, the last h points of each train part (the test parts "
               "were not loaded); baselines computed on the same holdout")
+    elif fold == 2:
+        print("holdout: CROSS-VALIDATION fold 2, the h points before the last h of each train part, "
+              "fitted on the points before them; the last h points neither fitted nor scored (the "
+              "test parts were not loaded); baselines computed on the same holdout")
     else:
         print("holdout: the competition's test parts; the methods are the competition's "
               "submitted forecasts (m3_methods)")
     print("series: %s; h: %s" % (sample, horizons))
+    left_out = r["left_out"]
+    if left_out or fold == 2:
+        detail = ""
+        if left_out:
+            by_period = Counter(x["period"] for x in left_out)
+            detail = ": %s, fitting parts of %s points" % (
+                ", ".join("%d %s" % (by_period[p], p.lower())
+                          for p in ["YEARLY", "QUARTERLY", "MONTHLY", "OTHER"] if p in by_period),
+                "/".join(str(n) for n in sorted(set(x["n_fit"] for x in left_out))))
+        print("left out of the run and of every mean (the baselines' too): %d series whose "
+              "fitting part would have no more than a season of points%s"
+              % (len(left_out), detail))
     print("config: %s" % config_desc)
     print("      = %s" % config)
     print()
@@ -474,6 +522,15 @@ for k in range(0, len(runs), 2):
                 differ.append("%s %s" % (sid, what))
     if differ:
         checks.append("SQL and Python metrics differ: %s" % ", ".join(differ[:10]))
+    # the other methods must have a score on every series that ran, or their means are over
+    # other series than the model's
+    uncovered = ["%s %s on %d of %d" % (label, p["period"], ((p["base"] or {}).get(m) or {}).get("n", 0),
+                                        p["ok"])
+                 for p in periods if p["period"] != "ALL"
+                 for m, label in METHODS
+                 if ((p["base"] or {}).get(m) or {}).get("n", 0) != p["ok"]]
+    if uncovered:
+        checks.append("methods without a score on every series that ran: %s" % ", ".join(uncovered))
     if protocol:
         checks.append("protocol problems (%d): %s" % (len(protocol), "; ".join(protocol[:5])))
     if r["ts_mismatch"]:
@@ -484,10 +541,14 @@ for k in range(0, len(runs), 2):
     if checks:
         print("Checks FAILED: " + "; ".join(checks))
     else:
-        print("Checks: fitting and holdout row counts as in m3_meta, consecutive dates%s, "
-              "forecast dates = holdout dates, all forecasts and bounds finite, the metrics of "
-              "the %d scored series recomputed in Python = SQL."
-              % ("" if cv else ", MASE scale = m3_meta.scale recomputed", len(scored)))
+        print("Checks: %s as in m3_meta%s, consecutive dates%s, "
+              "forecast dates = holdout dates, all forecasts and bounds finite, the other "
+              "methods scored on every series that ran, the metrics of the %d scored series "
+              "recomputed in Python = SQL."
+              % ("fitting, holdout and unused row counts" if fold == 2
+                 else "fitting and holdout row counts",
+                 " for cv fold %d" % fold if cv else "",
+                 "" if cv else ", MASE scale = m3_meta.scale recomputed", len(scored)))
     n2 = open(os.path.join(tmp, "naive2-%s.txt" % mode)).read().strip()
     if n2:
         n, ours, theirs, equal = n2.split("|")

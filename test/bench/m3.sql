@@ -10,14 +10,21 @@
 -- FOR UPDATE SKIP LOCKED and commits after each one, so the sessions share the work however
 -- long each unit takes, and a lost session loses only the unit it was training.
 --
--- Holdout (m3_prepare):
+-- Holdout (m3_prepare), n = points in the train part:
 --   competition: the fitting part is the series' train part, the holdout its test part (h)
---   cv:          the fitting part is the train part but its last h points, which are the
+--   cv fold 1:   the fitting part is the train part but its last h points, which are the
 --                holdout; the test part is never loaded (m3.sh filters it out before COPY)
+--   cv fold 2:   the fitting part is the train part but its last 2h points, the holdout the
+--                h points after it (n - 2h + 1 .. n - h); the last h points of the train part
+--                are neither fitted nor scored (role 'u')
+-- In cv mode a sampled series whose fitting part would have no more than a season of points
+-- (fewer than 2 points, or no pair a season apart for the MASE scale; fold 2 only: 45
+-- quarterly series with 0 points and 2 monthly ones with 12) is left out: not trained, not
+-- scored, in no mean (m3_left_out, reported).
 -- Metrics per series over its h holdout points a and forecasts f:
 --   sMAPE    = mean(200 |a - f| / (|a| + |f|))  (a term with a = f = 0 counts as 0)
 --   MASE     = mean(|a - f|) / scale; scale = m3_meta.scale (competition) or the in-sample
---              seasonal naive MAE of the fitting part, lag = season (cv)
+--              seasonal naive MAE of the (shortened) fitting part, lag = season (cv)
 --   coverage = share of the h actuals within [lower, upper] of the 90% interval
 
 SET client_min_messages = warning;
@@ -59,7 +66,18 @@ CREATE TABLE m3_sel (
     scale   float8                   -- MASE denominator
 );
 
--- Points of the selected series. role 'f': fitting part, 'h': holdout.
+-- Sampled series left out of the run (cv fold 2: the fitting part is too short).
+CREATE TABLE m3_left_out (
+    id      text PRIMARY KEY,
+    period  text NOT NULL,
+    ord     integer NOT NULL,
+    h       integer NOT NULL,
+    n_fit   integer NOT NULL,        -- points the fitting part would have
+    reason  text NOT NULL
+);
+
+-- Points of the selected series. role 'f': fitting part, 'h': holdout, 'u': unused (cv
+-- fold 2: the last h points of the train part, after the holdout).
 CREATE TABLE m3_obs (
     id    text NOT NULL,
     i     integer NOT NULL,          -- 1-based position in time order
@@ -161,37 +179,57 @@ LANGUAGE sql IMMUTABLE STRICT AS $$
 $$;
 
 -- Picks the series (every p_every-th of each period in id order, optionally one period),
--- numbers their points and marks the fitting part and the holdout. p_cv: the holdout is the
--- last h points of the train part (the loader has left the test part out).
-CREATE FUNCTION m3_prepare(p_every integer, p_period text, p_cv boolean) RETURNS void
+-- numbers their points and marks the fitting part, the holdout and the unused points.
+-- p_fold 0: the competition's holdout (the test part). p_fold 1 or 2: cross-validation fold
+-- p_fold (the loader has left the test parts out): the fitting part is the train part
+-- without its last p_fold * h points, the holdout the h points after it, the rest unused.
+-- The sample is drawn before any series is left out, so every fold has the same sample; a
+-- series whose fitting part would have no more than a season of points (fewer than 2, or
+-- none a season apart for the MASE scale) goes to m3_left_out instead of m3_sel.
+CREATE FUNCTION m3_prepare(p_every integer, p_period text, p_fold integer) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF p_cv AND EXISTS (SELECT 1 FROM m3_raw WHERE part = 'test') THEN
+    IF p_fold IS NULL OR p_fold NOT IN (0, 1, 2) THEN
+        RAISE EXCEPTION 'm3_prepare: fold must be 0 (competition), 1 or 2, got %', p_fold;
+    END IF;
+    IF p_fold > 0 AND EXISTS (SELECT 1 FROM m3_raw WHERE part = 'test') THEN
         RAISE EXCEPTION 'cross-validation mode: test points were loaded';
     END IF;
 
-    INSERT INTO m3_sel (id, period, ord, h, season, n_fit, scale)
-    SELECT id, period, row_number() OVER (ORDER BY id), h, season,
-           CASE WHEN p_cv THEN n - h ELSE n END, CASE WHEN p_cv THEN NULL ELSE scale END
+    CREATE TEMP TABLE m3_sample ON COMMIT DROP AS
+    SELECT id, period, row_number() OVER (ORDER BY id)::int AS ord, h, season,
+           n - p_fold * h AS n_fit, CASE WHEN p_fold = 0 THEN scale END AS scale
     FROM (SELECT m.*, row_number() OVER (PARTITION BY period ORDER BY id) AS r
           FROM m3_meta m
           WHERE p_period IS NULL OR period = p_period) x
     WHERE (r - 1) % p_every = 0;
+
+    INSERT INTO m3_left_out (id, period, ord, h, n_fit, reason)
+    SELECT id, period, ord, h, n_fit,
+           CASE WHEN n_fit < 2 THEN format('fitting part of %s points (fewer than 2)', n_fit)
+                ELSE format('fitting part of %s points, no more than a season (%s): no MASE scale',
+                            n_fit, season) END
+    FROM m3_sample WHERE n_fit <= season OR n_fit < 2;
+
+    INSERT INTO m3_sel (id, period, ord, h, season, n_fit, scale)
+    SELECT id, period, ord, h, season, n_fit, scale
+    FROM m3_sample WHERE NOT (n_fit <= season OR n_fit < 2);
+    DROP TABLE m3_sample;
 
     INSERT INTO m3_obs (id, i, d, k, value, role)
     SELECT id, i,
            CASE WHEN period <> 'OTHER' THEN m3_date(ts) END,
            CASE WHEN period = 'OTHER' THEN ts::bigint END,
            value,
-           CASE WHEN i <= n_fit THEN 'f' ELSE 'h' END
-    FROM (SELECT r.id, r.ts, r.value, s.period, s.n_fit,
+           CASE WHEN i <= n_fit THEN 'f' WHEN i <= n_fit + h THEN 'h' ELSE 'u' END
+    FROM (SELECT r.id, r.ts, r.value, s.period, s.n_fit, s.h,
                  row_number() OVER (PARTITION BY r.id
                                     ORDER BY CASE WHEN s.period = 'OTHER' THEN r.ts::bigint END,
                                              CASE WHEN s.period <> 'OTHER' THEN m3_date(r.ts) END)::int AS i
           FROM m3_raw r JOIN m3_sel s USING (id)) x;
 
     -- cv: the MASE scale of the shortened fitting part
-    IF p_cv THEN
+    IF p_fold > 0 THEN
         UPDATE m3_sel s SET scale = x.scale
         FROM (SELECT a.id, avg(abs(a.value - b.value)) AS scale
               FROM m3_sel s2
@@ -211,16 +249,44 @@ BEGIN
 END
 $$;
 
--- Row counts and the MASE scale against m3_meta: a list of problems (empty = fine).
-CREATE FUNCTION m3_protocol_checks(p_cv boolean) RETURNS SETOF text
+-- Row counts, the split and the MASE scale against m3_meta for fold p_fold (0: the
+-- competition's holdout, 1 or 2: cv): a list of problems (empty = fine).
+CREATE FUNCTION m3_protocol_checks(p_fold integer) RETURNS SETOF text
 LANGUAGE sql AS $$
-    SELECT format('%s: %s fitting and %s holdout points, expected %s and %s',
-                  s.id, c.nf, c.nh, s.n_fit, s.h)
+    -- fitting part n - fold h, holdout h, unused (fold - 1) h points; the loaded points are
+    -- the train part (cv) or the train and test parts (competition)
+    SELECT format('%s: %s fitting, %s holdout and %s unused points (n_fit %s), expected %s, %s and %s '
+                  '(m3_meta n %s, h %s, fold %s)',
+                  s.id, c.nf, c.nh, c.nu, s.n_fit, m.n - p_fold * m.h, m.h,
+                  greatest(p_fold - 1, 0) * m.h, m.n, m.h, p_fold)
     FROM m3_sel s
+    JOIN m3_meta m USING (id)
     JOIN (SELECT id, count(*) FILTER (WHERE role = 'f') AS nf,
-                 count(*) FILTER (WHERE role = 'h') AS nh
+                 count(*) FILTER (WHERE role = 'h') AS nh,
+                 count(*) FILTER (WHERE role = 'u') AS nu
           FROM m3_obs GROUP BY id) c USING (id)
-    WHERE c.nf <> s.n_fit OR c.nh <> s.h
+    WHERE s.n_fit <> m.n - p_fold * m.h OR s.h <> m.h
+       OR c.nf <> m.n - p_fold * m.h OR c.nh <> m.h OR c.nu <> greatest(p_fold - 1, 0) * m.h
+  UNION ALL
+    -- in time order: the fitting part, then the holdout, then the unused points
+    SELECT format('%s: the fitting part, holdout and unused points are not in this order', id)
+    FROM m3_obs
+    GROUP BY id
+    HAVING max(i) FILTER (WHERE role = 'f') >= min(i) FILTER (WHERE role = 'h')
+        OR max(i) FILTER (WHERE role = 'h') >= min(i) FILTER (WHERE role = 'u')
+  UNION ALL
+    SELECT format('%s: unused points outside cv fold 2', id)
+    FROM m3_obs WHERE role = 'u' AND p_fold < 2 GROUP BY id
+  UNION ALL
+    -- the left-out series are those whose fitting part would have no more than a season
+    SELECT format('%s: %s with a fitting part of %s points (season %s)', m.id,
+                  CASE WHEN l.id IS NULL THEN 'run' ELSE 'left out' END, m.n - p_fold * m.h, m.season)
+    FROM m3_meta m
+    LEFT JOIN m3_left_out l USING (id)
+    LEFT JOIN m3_sel s USING (id)
+    WHERE (l.id IS NOT NULL OR s.id IS NOT NULL)
+      AND ((l.id IS NOT NULL) <> (m.n - p_fold * m.h <= m.season OR m.n - p_fold * m.h < 2)
+           OR (l.id IS NOT NULL AND s.id IS NOT NULL))
   UNION ALL
     SELECT format('%s: no points', s.id)
     FROM m3_sel s WHERE NOT EXISTS (SELECT 1 FROM m3_obs o WHERE o.id = s.id)
@@ -247,7 +313,7 @@ LANGUAGE sql AS $$
           JOIN m3_obs a ON a.id = s2.id AND a.role = 'f'
           JOIN m3_obs b ON b.id = a.id AND b.i = a.i - s2.season
           GROUP BY a.id) x USING (id)
-    WHERE NOT p_cv AND abs(s.scale - x.scale) > 1e-6 * abs(x.scale)
+    WHERE p_fold = 0 AND abs(s.scale - x.scale) > 1e-6 * abs(x.scale)
   UNION ALL
     SELECT format('%s: no MASE scale (the fitting part is constant or too short)', id)
     FROM m3_sel WHERE scale IS NULL OR scale = 0;
@@ -688,8 +754,9 @@ END
 $$;
 
 -- Everything the report needs for one mode, as one json value. Means are over the series
--- that ran; the baselines are averaged over the same series. p_methods: the competition's
--- methods (competition mode) or the baselines computed here (cv).
+-- that ran; the baselines are averaged over the same series ('n': over how many of them
+-- the baseline had a score). The series left out (m3_left_out) are in no mean. p_methods:
+-- the competition's methods (competition mode) or the baselines computed here (cv).
 CREATE FUNCTION m3_report(p_mode text, p_methods text[], p_cv boolean) RETURNS json
 LANGUAGE sql AS $$
     WITH res AS (
@@ -718,10 +785,14 @@ LANGUAGE sql AS $$
                    avg(g.train_seconds) FILTER (WHERE g.ok) AS train_mean,
                    (SELECT json_object_agg(m, json_build_object('smape', bs, 'mase', bm, 'n', bn))
                     FROM (SELECT b.method AS m, avg(b.smape) AS bs, avg(b.mase) AS bm,
-                                 count(*) AS bn
+                                 count(b.smape) AS bn
                           FROM base b JOIN grp g2 ON g2.id = b.id AND g2.grp = g.grp AND g2.ok
                           GROUP BY b.method) bb) AS base
             FROM grp g GROUP BY g.grp) x),
+        'left_out', (SELECT coalesce(json_agg(json_build_object('id', id, 'period', period,
+                                                                'n_fit', n_fit, 'reason', reason)
+                                              ORDER BY ord), '[]')
+                     FROM m3_left_out),
         'failed', (SELECT coalesce(json_agg(json_build_object('id', id, 'period', period,
                                                               'error', coalesce(error, 'no result'))
                                             ORDER BY id), '[]')
@@ -790,13 +861,17 @@ LANGUAGE sql AS $$
     WHERE r.mode = p_mode AND r.error IS NULL AND r.smape IS NOT NULL;
 $$;
 
--- Per-series rows for --out.
+-- Per-series rows for --out, the left-out series included (with the reason as the error).
 CREATE FUNCTION m3_rows(p_mode text) RETURNS TABLE (
     id text, period text, h integer, smape float8, mase float8, coverage float8,
     train_seconds float8, wall_seconds float8, error text)
 LANGUAGE sql AS $$
-    SELECT s.id, s.period, s.h, r.smape, r.mase, r.coverage, r.train_seconds, r.wall_seconds,
-           CASE WHEN r.id IS NULL THEN 'no result' ELSE r.error END
-    FROM m3_sel s LEFT JOIN m3_result r ON r.mode = p_mode AND r.id = s.id
-    ORDER BY s.ord;
+    SELECT id, period, h, smape, mase, coverage, train_seconds, wall_seconds, error
+    FROM (SELECT s.ord, s.id, s.period, s.h, r.smape, r.mase, r.coverage, r.train_seconds,
+                 r.wall_seconds, CASE WHEN r.id IS NULL THEN 'no result' ELSE r.error END AS error
+          FROM m3_sel s LEFT JOIN m3_result r ON r.mode = p_mode AND r.id = s.id
+          UNION ALL
+          SELECT l.ord, l.id, l.period, l.h, NULL, NULL, NULL, NULL, NULL, 'left out: ' || l.reason
+          FROM m3_left_out l) x
+    ORDER BY ord;
 $$;
