@@ -10,10 +10,11 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
 
 PORT=${RNN_VALGRIND_PORT:-54339}
-# the tests that decode, forecast, import and fail; the training-heavy ones
+# the tests that decode, forecast, import and fail, and the global models (small ones:
+# 104 s under memcheck); the training-heavy ones
 # (train, forecast, evaluate) take tens of minutes under memcheck, whose
 # emulated OpenBLAS kernels are ~50x slower: RNN_VALGRIND_TESTS runs them too
-TESTS=${RNN_VALGRIND_TESTS:-"model_io errors pytorch window_predict compat"}
+TESTS=${RNN_VALGRIND_TESTS:-"model_io errors pytorch window_predict compat global"}
 BIN=/usr/lib/postgresql/15/bin
 DIR="$RNN_TMP/valgrind"
 PGXS_DIR=$(dirname "$(/usr/lib/postgresql/15/bin/pg_config --pgxs)")
