@@ -55,6 +55,11 @@ SET rnn_forecast.max_parameters = 100;
 SELECT rnn_train(i::float8, rnn_config(hidden_size => 8) ORDER BY i) FROM generate_series(1, 50) i;
 SELECT rnn_model_info(m) FROM em;
 RESET rnn_forecast.max_parameters;
+-- a regular grid may have at most 10 points per row: (0, 1, 29) fills to 30 points,
+-- (0, 1, 1021) would need 1,022 and is refused
+SELECT (rnn_model_info(rnn_train(k, k::float8, rnn_config(epochs => 1, hidden_size => 2, ensemble => 1)))->'training'->>'rows')::int AS grid
+FROM unnest(ARRAY[0, 1, 29]::bigint[]) k;
+SELECT rnn_train(k, k::float8, rnn_config(epochs => 1)) FROM unnest(ARRAY[0, 1, 1021]::bigint[]) k;
 -- the rows an aggregate collects count against max_training_memory while they come in, and a
 -- bad configuration is refused at the first row
 SET rnn_forecast.max_training_memory = 1;

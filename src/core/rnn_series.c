@@ -136,7 +136,7 @@ rnn_series_regularize(RnnSeries *out, const int64_t *keys,
 			 * A grid much larger than the rows means irregular timestamps
 			 * (a few seconds of jitter), not gaps: refuse rather than fill.
 			 */
-			if (span + 1 > (uint64_t) max_points || span + 1 > 10 * (uint64_t) n + 1000)
+			if (span + 1 > (uint64_t) max_points || span + 1 > 10 * (uint64_t) n)
 			{
 				*bad_key = (int64_t) (span + 1);
 				rnn_release(a, rows);
