@@ -498,7 +498,8 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 		/* errors on the network's scale: intervals follow the log and the season */
 		m->cal_scaled = 1;
 		rs = rnn_calibrate(m, values, n, n - region,
-						   Max(cfg->horizon, Max(season, 12)), true, &rnn_palloc_allocator);
+						   Max(cfg->horizon, Max(season, 12)), true,
+						   prog.hooks.check, prog.hooks.arg, &rnn_palloc_allocator);
 		rnn_report_status(rs, fname);
 	}
 

@@ -394,8 +394,8 @@ rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut, const RnnCo
 				view.cal_scaled = 1;
 				/* one origin: the first held-out point */
 				rnn_report_status(rnn_calibration_errors(err, &view, series[k].values, n,
-														 n - hold, 1, steps,
-														 &rnn_palloc_allocator), fname);
+														 n - hold, 1, steps, prog.hooks.check,
+														 prog.hooks.arg, &rnn_palloc_allocator), fname);
 				for (int h = 0; h < steps; h++)
 					pooled[(size_t) h * count + c] = err[h];
 				c++;

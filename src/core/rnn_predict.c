@@ -32,6 +32,14 @@ RnnStatus
 rnn_forecast_batch(double *out, const RnnModel *m, const double *hist,
 				   int B, int T, int horizon, const int32_t *phases, const RnnAlloc *a)
 {
+	return rnn_forecast_batch_checked(out, m, hist, B, T, horizon, phases, NULL, NULL, a);
+}
+
+RnnStatus
+rnn_forecast_batch_checked(double *out, const RnnModel *m, const double *hist,
+						   int B, int T, int horizon, const int32_t *phases,
+						   void (*check) (void *), void *check_arg, const RnnAlloc *a)
+{
 	const RnnShape *s = &m->shape;
 	int			I = s->input_size;
 	int			O = s->output_size;
@@ -98,6 +106,8 @@ rnn_forecast_batch(double *out, const RnnModel *m, const double *hist,
 
 			for (int p = 0; p < passes; p++)
 			{
+				if (check)
+					check(check_arg);	/* may not return: nothing is left allocated but a's */
 				/* x (Tn, B, I) time-major from the window at buf rows p*O .. p*O+W-1 */
 				for (int b = 0; b < B; b++)
 				{
@@ -195,7 +205,8 @@ calibration_error(const RnnModel *m, double actual, double forecast, int phase)
 
 RnnStatus
 rnn_calibration_errors(float *err, const RnnModel *m, const double *v, size_t n,
-					   size_t first_origin, size_t origins, int steps, const RnnAlloc *a)
+					   size_t first_origin, size_t origins, int steps,
+					   void (*check) (void *), void *check_arg, const RnnAlloc *a)
 {
 	int			W = m->window;
 	int			T = first_origin >= (size_t) W ? W : (int) first_origin;
@@ -222,7 +233,8 @@ rnn_calibration_errors(float *err, const RnnModel *m, const double *v, size_t n,
 		/* the series ends at n - 1 with phase_last; this history at first_origin + o - 1 */
 		phases[o] = rnn_pipeline_phase(m, m->phase_last, (long) (first_origin + o) - (long) n);
 	}
-	st = rnn_forecast_batch(fc, m, hist, (int) origins, W > T ? W : T, steps, phases, a);
+	st = rnn_forecast_batch_checked(fc, m, hist, (int) origins, W > T ? W : T, steps, phases,
+									check, check_arg, a);
 	if (st == RNN_OK)
 		for (int h = 0; h < steps; h++)
 			for (size_t o = 0; o < origins; o++)
@@ -267,7 +279,8 @@ rnn_calibration_store(RnnModel *m, float *err, int steps, size_t count, const Rn
 
 RnnStatus
 rnn_calibrate(RnnModel *m, const double *v, size_t n,
-			  size_t first_origin, int max_steps, bool naive_floor, const RnnAlloc *a)
+			  size_t first_origin, int max_steps, bool naive_floor,
+			  void (*check) (void *), void *check_arg, const RnnAlloc *a)
 {
 	int			W = m->window;
 	size_t		origins;
@@ -297,7 +310,7 @@ rnn_calibrate(RnnModel *m, const double *v, size_t n,
 	err = rnn_alloc(a, sizeof(float) * origins * steps);
 	if (!err)
 		return RNN_ERR_ALLOC;
-	st = rnn_calibration_errors(err, m, v, n, first_origin, origins, steps, a);
+	st = rnn_calibration_errors(err, m, v, n, first_origin, origins, steps, check, check_arg, a);
 	if (st == RNN_OK)
 		st = rnn_calibration_store(m, err, steps, origins, a);
 	if (st == RNN_OK && naive_floor && m->cal_scaled)

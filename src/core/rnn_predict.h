@@ -22,6 +22,12 @@ RnnStatus	rnn_forecast_batch(double *out, const RnnModel *m, const double *hist,
 							   int B, int T, int horizon, const int32_t *phases,
 							   const RnnAlloc *a);
 
+/* The same, calling check(check_arg) before every pass of the network (may longjmp out). */
+RnnStatus	rnn_forecast_batch_checked(double *out, const RnnModel *m, const double *hist,
+									   int B, int T, int horizon, const int32_t *phases,
+									   void (*check) (void *), void *check_arg,
+									   const RnnAlloc *a);
+
 /*
  * Fill m->cal_steps, cal_n and cal_err from forecasts of the unscaled series
  * v[0..n-1] made at origins first_origin.. (each origin o forecasts v[o..]
@@ -30,21 +36,24 @@ RnnStatus	rnn_forecast_batch(double *out, const RnnModel *m, const double *hist,
  * is at least that of the naive (no-change) forecast's errors from the same
  * origins: origins inside the training data flatter a fitted network, not
  * the naive forecast, so short series do not get intervals narrower than
- * the naive forecast's.
+ * the naive forecast's.  check(check_arg), when not NULL, is called before
+ * every pass of the network (cancellation and the training-time limit).
  */
 RnnStatus	rnn_calibrate(RnnModel *m, const double *v, size_t n,
 						  size_t first_origin, int max_steps, bool naive_floor,
-						  const RnnAlloc *a);
+						  void (*check) (void *), void *check_arg, const RnnAlloc *a);
 
 /*
  * Absolute errors err (steps, origins) of forecasts from `origins`
  * consecutive origins of v, the first at first_origin (each origin o
  * forecasts v[o..] from the window before it, padded with its first value
  * when the series is shorter than the window): in the series' units, or in
- * the network's scaled units when m->cal_scaled.
+ * the network's scaled units when m->cal_scaled.  check(check_arg), when
+ * not NULL, is called between chunks of origins (it may longjmp out).
  */
 RnnStatus	rnn_calibration_errors(float *err, const RnnModel *m, const double *v, size_t n,
 								   size_t first_origin, size_t origins, int steps,
+								   void (*check) (void *), void *check_arg,
 								   const RnnAlloc *a);
 
 /*

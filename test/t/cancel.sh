@@ -302,6 +302,27 @@ check $? "(d) 320 000 rows in descending order, statement_timeout = 2s: $d_how"
 [ -n "$d_ms" ] && lt "$d_ms" 4000
 check $? "(d) the statement returned after ${d_ms:-?} ms (limit 4000 ms; psql ran ${d_wall} ms in all)"
 
+# ------------------------------------------------------------------ (f) the time limit covers calibration
+# One epoch trains quickly; the interval calibration (1,024 steps ahead from 256 origins
+# with a 500-step window) takes minutes. rnn_forecast.max_training_seconds = 2 must stop
+# the statement with its own error within 4 s (before 0.3.0 it ran 31 s).
+F_TRAIN='SELECT length(rnn_train(i::bigint, sin(i / 7.0) + i % 13, rnn_config("window" => 500, hidden_size => 32, validation_fraction => 0.5, season => 1024, epochs => 1))) FROM generate_series(1, 2548) i'
+echo "# (f) $F_TRAIN"
+cat >"$WORK/f.sql" <<SQL
+SET rnn_forecast.max_training_seconds = 2;
+\\timing on
+$F_TRAIN;
+\\timing off
+\\echo STATE :LAST_ERROR_SQLSTATE
+SQL
+psql -X -q -v ON_ERROR_STOP=0 -At -d "$DB" -f "$WORK/f.sql" >"$WORK/f.out" 2>"$WORK/f.err"
+f_ms=$(sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' "$WORK/f.out" | head -n 1)
+f_state=$(sed -n 's/^STATE //p' "$WORK/f.out")
+[ "$f_state" = 54000 ] && grep -q "max_training_seconds" "$WORK/f.err"
+check $? "(f) max_training_seconds = 2 with a long calibration: SQLSTATE ${f_state:-none} (want 54000): $(grep -m1 'ERROR' "$WORK/f.err")"
+[ -n "$f_ms" ] && lt "$f_ms" 4000
+check $? "(f) the statement returned after ${f_ms:-?} ms (limit 4000 ms)"
+
 # ------------------------------------------------------------------ (e) cancel rnn_model_to_json
 # A model with hidden_size 768 and two layers (7.1 million weights, within the default
 # rnn_forecast.max_parameters) trains one epoch on 20 rows in a second or two; turning it
