@@ -36,6 +36,16 @@ FROM evm, ev WHERE d >= DATE '2017-01-01';
 SELECT rnn_evaluate(m, DATE '2017-01-15', 1.0) FROM evm;
 SELECT rnn_evaluate(m, DATE '2016-12-01', 1.0) FROM evm;
 SELECT rnn_evaluate(m, TIMESTAMP '2017-01-01', 1.0) FROM evm;
+-- every row must pass the same model; infinite actuals and duplicate timestamps are errors
+SELECT rnn_evaluate(CASE WHEN d = DATE '2017-02-01' THEN (SELECT rnn_train(d, v, rnn_config(hidden_size => 2, epochs => 1)) FROM ev) ELSE m END, d, v)
+FROM evm, ev WHERE d >= DATE '2017-01-01';
+SELECT rnn_evaluate(m, d, CASE WHEN d = DATE '2017-02-01' THEN 'Infinity' ELSE v END) FROM evm, ev WHERE d >= DATE '2017-01-01';
+SELECT rnn_evaluate(m, d, v) FROM evm, (SELECT d, v FROM ev WHERE d >= DATE '2017-01-01' UNION ALL SELECT DATE '2017-03-01', 1.0) x;
+-- training and backtests take the first row's configuration, horizon and folds only when
+-- every row passes the same
+SELECT rnn_train(d, v, CASE WHEN d = DATE '2011-01-01' THEN rnn_config(hidden_size => 3) ELSE rnn_config(hidden_size => 2) END) FROM ev;
+SELECT rnn_train(d, v, rnn_config(epochs => 1, hidden_size => 2), CASE WHEN d = DATE '2011-01-01' THEN NULL ELSE m END) FROM ev, evm;
+SELECT rnn_backtest(d, v, rnn_config(epochs => 1), CASE WHEN d = DATE '2011-01-01' THEN 5 ELSE 6 END, 2) FROM ev;
 
 -- ensembles: k members from different seeds, averaged
 CREATE TABLE ens AS

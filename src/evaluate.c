@@ -97,7 +97,7 @@ append_scores(StringInfo buf, const Scores *s, double mase)
 
 /* ---- rnn_backtest(ts, value, config, horizon, folds) ---- */
 
-/* horizon and folds, at arguments arg and arg + 1, read from the first row */
+/* horizon and folds, at arguments arg and arg + 1: the first row's, the same on every row */
 static void
 backtest_options(FunctionCallInfo fcinfo, RnnRows *st, int arg)
 {
@@ -105,6 +105,17 @@ backtest_options(FunctionCallInfo fcinfo, RnnRows *st, int arg)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("rnn_backtest: horizon and folds must not be NULL")));
+	if (st->n > 1)
+	{
+		if (PG_GETARG_INT32(arg) != st->horizon || PG_GETARG_INT32(arg + 1) != st->folds)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("rnn_backtest: every row must pass the same horizon and folds"),
+					 errdetail("Row %zu passes horizon %d and folds %d, the first row %d and %d.",
+							   st->n, PG_GETARG_INT32(arg), PG_GETARG_INT32(arg + 1),
+							   st->horizon, st->folds)));
+		return;
+	}
 	st->horizon = PG_GETARG_INT32(arg);
 	st->folds = PG_GETARG_INT32(arg + 1);
 	if (st->horizon < 1 || st->horizon > RNN_MAX_OUTPUT_SIZE)
@@ -239,8 +250,7 @@ rnn_backtest_transfn(PG_FUNCTION_ARGS)
 {
 	RnnRows    *st = rnn_rows_ts_transfn(fcinfo, -1, "rnn_backtest");
 
-	if (st->n == 1)
-		backtest_options(fcinfo, st, 4);
+	backtest_options(fcinfo, st, 4);
 	PG_RETURN_POINTER(st);
 }
 
@@ -250,8 +260,7 @@ rnn_backtest_series_transfn(PG_FUNCTION_ARGS)
 {
 	RnnRows    *st = rnn_rows_series_transfn(fcinfo, -1, "rnn_backtest");
 
-	if (st->n == 1)
-		backtest_options(fcinfo, st, 5);
+	backtest_options(fcinfo, st, 5);
 	PG_RETURN_POINTER(st);
 }
 
@@ -394,8 +403,25 @@ rnn_evaluate_transfn(PG_FUNCTION_ARGS)
 		es->rows = rnn_rows_state(fcinfo, kind, "rnn_evaluate");
 	}
 	else
+	{
+		bytea	   *model = PG_GETARG_BYTEA_PP(1);
+		Size		len = VARSIZE_ANY_EXHDR(model);
+
 		es = (EvalState *) PG_GETARG_POINTER(0);
+		/* a model is known by its length and checksum (its last 4 bytes) */
+		if (len != VARSIZE_ANY_EXHDR(es->model) ||
+			(len >= 4 && memcmp(VARDATA_ANY(model) + len - 4, VARDATA_ANY(es->model) + len - 4, 4) != 0))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("rnn_evaluate: every row of a group must pass the same model"),
+					 errhint("Group by the model too, e.g. GROUP BY m.series, m.model.")));
+	}
 	key = rnn_ts_arg_key(fcinfo, 2, kind, "rnn_evaluate");
+	if (!PG_ARGISNULL(3) && isinf(PG_GETARG_FLOAT8(3)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("rnn_evaluate: infinite value at %s", rnn_key_to_text(kind, key)),
+				 errhint("Replace infinities with NULL to have them skipped.")));
 	rnn_rows_add(es->rows, key, PG_ARGISNULL(3), PG_ARGISNULL(3) ? 0 : PG_GETARG_FLOAT8(3));
 	PG_RETURN_POINTER(es);
 }
@@ -424,6 +450,21 @@ rnn_evaluate_finalfn(PG_FUNCTION_ARGS)
 		steps[i] = rnn_steps_after(&m, es->rows->ts_kind, es->rows->keys[i]);
 		if (steps[i] > max_step)
 			max_step = steps[i];
+	}
+	{
+		/* one actual per step: a duplicate timestamp would be scored twice */
+		bool	   *seen = palloc0(sizeof(bool) * (max_step + 1));
+
+		for (size_t i = 0; i < n; i++)
+		{
+			if (seen[steps[i]])
+				ereport(ERROR,
+						(errcode(ERRCODE_UNIQUE_VIOLATION),
+						 errmsg("rnn_evaluate: duplicate timestamp %s",
+								rnn_key_to_text(es->rows->ts_kind, es->rows->keys[i])),
+						 errhint("Aggregate the rows to one value per timestamp first, e.g. with GROUP BY.")));
+			seen[steps[i]] = true;
+		}
 	}
 	if (max_step > m.shape.output_size && m.shape.input_size != 1)
 		ereport(ERROR,

@@ -96,8 +96,9 @@ typedef struct RnnRows
 	int64	   *keys;			/* NULL for RNN_TS_NONE */
 	double	   *values;
 	bool	   *isnull;
-	Jsonb	   *config;			/* first non-null config, copied */
-	bytea	   *init;			/* warm-start model, copied */
+	Jsonb	   *config;			/* the first row's config, copied (NULL: none) */
+	bytea	   *init;			/* the first row's warm-start model, copied (NULL: none) */
+	bool		options_seen;	/* config and init were read from the first row */
 	int32		horizon;		/* rnn_backtest */
 	int32		folds;			/* rnn_backtest */
 

@@ -122,16 +122,58 @@ rnn_ts_arg_key(FunctionCallInfo fcinfo, int argno, int ts_kind, const char *fnam
 }
 
 /* Copy a jsonb / bytea argument into the aggregate context once. */
+/* whether argument argno is the same value as the copy kept (NULL for none) */
+static bool
+same_as_kept(FunctionCallInfo fcinfo, int argno, struct varlena *kept, bool whole)
+{
+	struct varlena *v;
+	Size		len;
+
+	if (PG_ARGISNULL(argno) || kept == NULL)
+		return PG_ARGISNULL(argno) && kept == NULL;
+	v = PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(argno));
+	len = VARSIZE_ANY_EXHDR(v);
+	if (len != VARSIZE_ANY_EXHDR(kept))
+		return false;
+	/* a model is known by its length and checksum (its last 4 bytes) */
+	if (!whole && len >= 4)
+		return memcmp(VARDATA_ANY(v) + len - 4, VARDATA_ANY(kept) + len - 4, 4) == 0;
+	return memcmp(VARDATA_ANY(v), VARDATA_ANY(kept), len) == 0;
+}
+
+/*
+ * Keep the first row's jsonb configuration (at config_arg) and warm-start
+ * model (at init_arg, or -1), copied into the aggregate context; every later
+ * row must pass the same ones.
+ */
 void
 rnn_rows_options(FunctionCallInfo fcinfo, RnnRows *st, int config_arg, int init_arg)
 {
 	MemoryContext aggctx,
 				old;
+	bool		has_config = config_arg >= 0 && config_arg < PG_NARGS();
+	bool		has_init = init_arg >= 0 && init_arg < PG_NARGS();
 
 	if (!AggCheckCallContext(fcinfo, &aggctx))
 		elog(ERROR, "called in non-aggregate context");
+	if (st->options_seen)
+	{
+		if (has_config && !same_as_kept(fcinfo, config_arg, (struct varlena *) st->config, true))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("every row of one training must pass the same configuration"),
+					 errdetail("Row %zu passes another configuration than the first row.", st->n),
+					 errhint("Pass the configuration as a constant, e.g. rnn_config(...).")));
+		if (has_init && !same_as_kept(fcinfo, init_arg, (struct varlena *) st->init, false))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("every row of one training must pass the same warm-start model"),
+					 errdetail("Row %zu passes another model (or NULL) than the first row.", st->n),
+					 errhint("Group by the model too, as in GROUP BY s.store, m.model.")));
+		return;
+	}
 	old = MemoryContextSwitchTo(aggctx);
-	if (st->config == NULL && config_arg >= 0 && config_arg < PG_NARGS() && !PG_ARGISNULL(config_arg))
+	if (has_config && !PG_ARGISNULL(config_arg))
 	{
 		RnnConfig	cfg;
 
@@ -139,8 +181,9 @@ rnn_rows_options(FunctionCallInfo fcinfo, RnnRows *st, int config_arg, int init_
 		/* a bad configuration is an error at the first row, not after collecting all */
 		rnn_config_from_jsonb(&cfg, st->config);
 	}
-	if (st->init == NULL && init_arg >= 0 && init_arg < PG_NARGS() && !PG_ARGISNULL(init_arg))
+	if (has_init && !PG_ARGISNULL(init_arg))
 		st->init = DatumGetByteaPCopy(PG_GETARG_DATUM(init_arg));
+	st->options_seen = true;
 	MemoryContextSwitchTo(old);
 }
 
