@@ -412,12 +412,7 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 			s += adj[i];
 		m->scale_mean = s / n;
 		if (m->scaling == RNN_SCALE_WINDOW && n > 2)
-		{
-			/* windows relative to their last value: the scale of the changes */
-			for (size_t i = 1; i < n; i++)
-				ss += (adj[i] - adj[i - 1]) * (adj[i] - adj[i - 1]);
-			m->scale_std = sqrt(ss / (n - 1));
-		}
+			m->scale_std = rnn_pipeline_change_scale(adj, n);	/* windows relative to their last value */
 		else
 		{
 			for (size_t i = 0; i < n; i++)

@@ -110,11 +110,10 @@ rnn_forecast_or_error(const RnnModel *m, const double *hist, int T, int horizon,
 		RnnModel	one = *m;
 		RnnModel	view;
 		RnnSeriesState st;
-		rnn_real   *scaled = palloc(sizeof(rnn_real) * T);
 
 		memset(&st, 0, sizeof(st));
 		rnn_report_status(rnn_pipeline_series_state(&st, hist, (size_t) T, m->season, m->window,
-													 -1, -1, scaled, &rnn_palloc_allocator),
+													 -1, -1, NULL, &rnn_palloc_allocator),
 						  fname);
 		st.rows = T;
 		one.n_series = 1;

@@ -96,18 +96,18 @@ rnn_model_cached(Datum model)
 	Size		len;
 	RnnModel   *fresh;
 
+	/* the cache holds a model of this transaction, known the same way as this value */
+	bool		usable = cache_cxt != NULL && cache_lxid == MyProc->lxid &&
+		cache_by_pointer == by_pointer;
+
 	memset(&ptr, 0, sizeof(ptr));
 	if (by_pointer)
 		VARATT_EXTERNAL_GET_POINTER(ptr, v);
-	if (cache_cxt != NULL && cache_lxid == MyProc->lxid && by_pointer == cache_by_pointer)
-	{
-		if (by_pointer && memcmp(&ptr, &cache_pointer, sizeof(ptr)) == 0)
-			return &cache_model;
-	}
+	if (usable && by_pointer && memcmp(&ptr, &cache_pointer, sizeof(ptr)) == 0)
+		return &cache_model;
 	raw = (bytea *) PG_DETOAST_DATUM_PACKED(model);
 	len = VARSIZE_ANY_EXHDR(raw);
-	if (!by_pointer && cache_cxt != NULL && cache_lxid == MyProc->lxid && !cache_by_pointer &&
-		len == cache_len && memcmp(VARDATA_ANY(raw), cache_bytes, len) == 0)
+	if (usable && !by_pointer && len == cache_len && memcmp(VARDATA_ANY(raw), cache_bytes, len) == 0)
 		return &cache_model;
 
 	/* decode under the caller's context: an error frees it */

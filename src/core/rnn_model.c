@@ -780,10 +780,12 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 	m->params = rnn_alloc(a, n_par * sizeof(rnn_real));
 	m->seasonal = rnn_alloc(a, (m->n_seasonal ? m->n_seasonal : 1) * sizeof(double));
 	m->series = rnn_alloc(a, (m->n_series ? m->n_series : 1) * sizeof(RnnSeriesState));
+	/* zeroed before anything can fail, so that rnn_model_free sees no stray pointers */
+	if (m->series)
+		memset(m->series, 0, (m->n_series ? m->n_series : 1) * sizeof(RnnSeriesState));
 	if (!m->history || !m->loss_train || !m->loss_val || !m->cal_err || !m->params ||
 		!m->seasonal || !m->series)
 		return RNN_ERR_ALLOC;
-	memset(m->series, 0, (m->n_series ? m->n_series : 1) * sizeof(RnnSeriesState));
 	for (size_t i = 0; i < n_hist; i++)
 		m->history[i] = get_f64(&r);
 	for (int32_t i = 0; i < m->n_seasonal; i++)

@@ -290,7 +290,10 @@ rnn_pipeline_series_state(RnnSeriesState *st, const double *v, size_t n,
 	memset(&tmp, 0, sizeof(tmp));
 	rs = rnn_pipeline_fit(&tmp, v, n, season, log_mode, deseason_mode, adj, a);
 	if (rs != RNN_OK)
+	{
+		rnn_release(a, adj);
 		return rs;
+	}
 	st->log_transform = tmp.log_transform;
 	st->n_seasonal = tmp.n_seasonal;
 	st->seasonal = tmp.seasonal;
@@ -300,21 +303,24 @@ rnn_pipeline_series_state(RnnSeriesState *st, const double *v, size_t n,
 		st->scale_mean += adj[i];
 	st->scale_mean = n ? st->scale_mean / (double) n : 0;
 	st->scale_std = rnn_pipeline_change_scale(adj, n);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; scaled != NULL && i < n && rs == RNN_OK; i++)
 	{
 		double		z = (adj[i] - st->scale_mean) / st->scale_std;
 
 		if (!isfinite(z) || fabs(z) > 1e30)
-			return RNN_ERR_NONFINITE;
-		scaled[i] = (rnn_real) z;
+			rs = RNN_ERR_NONFINITE;
+		else
+			scaled[i] = (rnn_real) z;
 	}
+	rnn_release(a, adj);
+	if (rs != RNN_OK)
+		return rs;
 	st->naive_scale = rnn_series_naive_mae(v, n, season);
 	st->n_history = (int32_t) keep;
 	st->history = rnn_alloc(a, sizeof(double) * (keep ? keep : 1));
 	if (!st->history)
 		return RNN_ERR_ALLOC;
 	memcpy(st->history, v + n - keep, sizeof(double) * keep);
-	rnn_release(a, adj);
 	return RNN_OK;
 }
 

@@ -66,7 +66,8 @@ RnnStatus	rnn_pipeline_fit(RnnModel *m, const double *v, size_t n, int season,
  * scale (the spread of the adjusted series' changes; windows are taken
  * relative to their last value), the MASE scale at season, its last
  * min(n, window) values, and the series on the network's scale in
- * scaled[0..n-1].  The caller sets the name, last_ts and rows.
+ * scaled[0..n-1] (not computed when scaled is NULL: a history that is only
+ * forecast from).  The caller sets the name, last_ts and rows.
  */
 RnnStatus	rnn_pipeline_series_state(RnnSeriesState *st, const double *v, size_t n,
 									  int season, int window, int log_mode,

@@ -221,7 +221,12 @@ rnn_calibration_errors(float *err, const RnnModel *m, const double *v, size_t n,
 	fc = rnn_alloc(a, sizeof(double) * origins * steps);
 	phases = rnn_alloc(a, sizeof(int32_t) * origins);
 	if (!hist || !fc || !phases)
+	{
+		rnn_release(a, hist);
+		rnn_release(a, fc);
+		rnn_release(a, phases);
 		return RNN_ERR_ALLOC;
+	}
 	for (size_t o = 0; o < origins; o++)
 	{
 		double	   *row = hist + o * (W > T ? W : T);
@@ -334,9 +339,10 @@ rnn_calibrate(RnnModel *m, const double *v, size_t n,
 				row[o] = (float) (isfinite(e) ? e : 0.0);
 			}
 			qsort(row, origins, sizeof(float), float_cmp);
+			/* origins <= RNN_MAX_CAL_SAMPLES: every error was kept, cal_n == origins */
 			for (size_t k = 0; k < origins; k++)
-				if (m->cal_err[(size_t) h * origins + k] < row[k])
-					m->cal_err[(size_t) h * origins + k] = row[k];
+				if (m->cal_err[(size_t) h * m->cal_n + k] < row[k])
+					m->cal_err[(size_t) h * m->cal_n + k] = row[k];
 		}
 	}
 	rnn_release(a, err);

@@ -352,19 +352,15 @@ one_input(const uint8_t *buf, size_t len)
 	}
 
 	/*
-	 * rnn_model_free releases what decoding allocated, also after it failed:
-	 * nothing may be left.  Not after an allocation failure, which can come
-	 * before decoding has zeroed the series records it allocated.
+	 * rnn_model_free releases what decoding allocated, also after it failed
+	 * (an allocation failure included): nothing may be left.
 	 */
-	if (st != RNN_ERR_ALLOC)
+	rnn_model_free(&m, &a);
+	if (ar.n != 0)
 	{
-		rnn_model_free(&m, &a);
-		if (ar.n != 0)
-		{
-			fprintf(stderr, "fuzz_model: rnn_model_free left %zu block(s) of a model decoded with status %d\n",
-					ar.n, (int) st);
-			abort();
-		}
+		fprintf(stderr, "fuzz_model: rnn_model_free left %zu block(s) of a model decoded with status %d\n",
+				ar.n, (int) st);
+		abort();
 	}
 	arena_free_all(&ar);
 }
