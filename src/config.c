@@ -63,6 +63,8 @@ static const ConfigKey config_keys[] = {
 	{"log", K_BOOL, 0, 0, true, NULL},
 	{"deseasonalize", K_BOOL, 0, 0, true, NULL},
 	{"refit", K_BOOL, 0, 0, true, NULL},
+	{"epoch_size", K_INT, 0, 2147483647, true, NULL},
+	{"on_error", K_TEXT, 0, 0, false, "error, null"},
 };
 
 #define N_CONFIG_KEYS lengthof(config_keys)
@@ -130,6 +132,9 @@ rnn_config_defaults(RnnConfig *cfg)
 	cfg->log = -1;
 	cfg->deseasonalize = -1;
 	cfg->refit = -1;
+	cfg->epoch_size = -1;
+	cfg->on_error_null = false;
+	cfg->group = NULL;
 }
 
 /*
@@ -247,6 +252,15 @@ set_text(RnnConfig *cfg, const ConfigKey *k, const char *v)
 		else
 			bad_value(k, v);
 	}
+	else if (strcmp(k->name, "on_error") == 0)
+	{
+		if (strcmp(v, "error") == 0)
+			cfg->on_error_null = false;
+		else if (strcmp(v, "null") == 0)
+			cfg->on_error_null = true;
+		else
+			bad_value(k, v);
+	}
 	else if (strcmp(k->name, "loss") == 0)
 	{
 		if (strcmp(v, "mse") == 0)
@@ -282,6 +296,7 @@ set_number(RnnConfig *cfg, const ConfigKey *k, double v, const char *shown)
 	SET(quantile);
 	SET(season);
 	SET(ensemble);
+	SET(epoch_size);
 #undef SET
 }
 
@@ -391,11 +406,16 @@ config_to_json(const RnnConfig *c)
 		appendStringInfo(&s, "\"season\": %d, ", c->season);
 	else
 		appendStringInfoString(&s, "\"season\": null, ");
-	appendStringInfo(&s, "\"strategy\": \"%s\", \"ensemble\": %d, \"log\": %s, \"deseasonalize\": %s, \"refit\": %s}",
+	appendStringInfo(&s, "\"strategy\": \"%s\", \"ensemble\": %d, \"log\": %s, \"deseasonalize\": %s, \"refit\": %s, ",
 					 rnn_strategy_name(c->strategy), c->ensemble,
 					 c->log < 0 ? "null" : c->log ? "true" : "false",
 					 c->deseasonalize < 0 ? "null" : c->deseasonalize ? "true" : "false",
 					 c->refit < 0 ? "null" : c->refit ? "true" : "false");
+	if (c->epoch_size >= 0)
+		appendStringInfo(&s, "\"epoch_size\": " INT64_FORMAT ", ", c->epoch_size);
+	else
+		appendStringInfoString(&s, "\"epoch_size\": null, ");
+	appendStringInfo(&s, "\"on_error\": \"%s\"}", c->on_error_null ? "null" : "error");
 	return s.data;
 }
 

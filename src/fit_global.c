@@ -253,9 +253,7 @@ rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut, const RnnCo
 			len[k] = series[k].n;
 		qsort(len, ns, sizeof(size_t), size_cmp);
 		median = len[ns / 2];
-		window = Max(2 * season, 12);
-		if (median > (size_t) outputs && (size_t) window > (median - outputs) / 2)
-			window = (int) Max(2, (median - outputs) / 2);
+		window = rnn_pipeline_auto_window(season, median > (size_t) outputs ? median - outputs : SIZE_MAX, 0);
 		pfree(len);
 	}
 

@@ -63,6 +63,9 @@ typedef struct RnnConfig
 	int			log;			/* log transform: -1 auto (positive series), 0 off, 1 on */
 	int			deseasonalize;	/* seasonal indices: -1 auto (seasonality test), 0 off, 1 on */
 	int			refit;			/* retrain on all windows for the best epoch count: -1 auto */
+	int64		epoch_size;		/* windows per epoch: -1 auto, 0 all, else a sample of that many */
+	bool		on_error_null;	/* on_error => 'null': a group that cannot train gives NULL */
+	const char *group;			/* not a key: the rows being trained, for progress notices */
 } RnnConfig;
 
 /* scaling => 'auto': chosen by rnn_fit (never stored in a model) */
@@ -124,6 +127,7 @@ extern void rnn_rows_options(FunctionCallInfo fcinfo, RnnRows *st, int config_ar
 extern RnnRows *rnn_rows_ts_transfn(FunctionCallInfo fcinfo, int init_arg, const char *fname);
 extern RnnRows *rnn_rows_series_transfn(FunctionCallInfo fcinfo, int init_arg, const char *fname);
 extern RnnRows *rnn_rows_of_series(const RnnRows *st, int32 **order, int32 s);
+extern char *rnn_rows_describe(const RnnRows *st);
 extern void rnn_rows_to_series(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
 							   bool interpolate, const char *fname);
 
@@ -138,11 +142,14 @@ typedef struct RnnFitProgress
 	int			member;
 	int			members;
 	const char *fname;
+	const char *group;			/* the rows being trained (NULL: not shown) */
 	RnnTrainHooks hooks;		/* cancellation, time limit, progress notices */
 } RnnFitProgress;
 
 /* held-out windows at least, under window scaling, when the series has enough */
 #define RNN_FIT_MIN_VALIDATION 3
+/* windows per epoch of a one-series model (a sample of them when there are more) */
+#define RNN_FIT_EPOCH_WINDOWS 512
 
 extern void rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 					const RnnConfig *cfg, const RnnModel *init, const char *fname);

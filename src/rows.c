@@ -8,6 +8,7 @@
 
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -379,6 +380,38 @@ key_text(int ts_kind, bool months, int64 key)
 		return psprintf(INT64_FORMAT "-%02d", year, (int) (key - 12 * year) + 1);
 	}
 	return rnn_key_to_text(ts_kind, key);
+}
+
+/*
+ * The rows of an aggregate group for messages: "3 rows from 2024-01-01 to
+ * 2024-01-03" (with the series count of a global model; rows in ORDER BY
+ * order have no timestamps to show).
+ */
+char *
+rnn_rows_describe(const RnnRows *st)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	appendStringInfo(&s, "%zu row%s", st->n, st->n == 1 ? "" : "s");
+	if (st->names)
+		appendStringInfo(&s, " of %d series", st->names->n);
+	if (st->keys && st->n > 0)
+	{
+		int64		lo = st->keys[0],
+					hi = st->keys[0];
+
+		for (size_t i = 1; i < st->n; i++)
+		{
+			if (st->keys[i] < lo)
+				lo = st->keys[i];
+			if (st->keys[i] > hi)
+				hi = st->keys[i];
+		}
+		appendStringInfo(&s, " from %s to %s", key_text(st->ts_kind, false, lo),
+						 key_text(st->ts_kind, false, hi));
+	}
+	return s.data;
 }
 
 static void

@@ -8,7 +8,9 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 
 #include "rnn_pg.h"
 
@@ -42,43 +44,132 @@ rnn_train_series_transfn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(rnn_rows_series_transfn(fcinfo, 5, "rnn_train"));
 }
 
+/* the error context of a training: which group's rows it was */
+static void
+group_context(void *arg)
+{
+	errcontext("rnn_train over %s", (const char *) arg);
+}
+
+/* regularise, fit and store the group's rows (errors propagate) */
+static bytea *
+train_group(RnnRows *st, const RnnConfig *cfg, MemoryContext trainctx)
+{
+	RnnSeries	series;
+	RnnAxis		axis;
+	RnnModel	m;
+	RnnModel	init;
+	MemoryContext old;
+
+	/* everything but the result lives in trainctx, which the caller deletes */
+	old = MemoryContextSwitchTo(trainctx);
+	if (st->init)
+		rnn_model_read(&init, st->init);
+	if (st->names)
+		rnn_fit_global(&m, st, cfg, st->init ? &init : NULL, "rnn_train");
+	else
+	{
+		rnn_rows_to_series(&series, &axis, st, cfg->interpolate, "rnn_train");
+		rnn_fit(&m, series.values, series.n, &axis, cfg, st->init ? &init : NULL, "rnn_train");
+	}
+	MemoryContextSwitchTo(old);
+	return rnn_model_write(&m);
+}
+
+/*
+ * on_error => 'null': train in a subtransaction; when it fails for a reason
+ * of this group's (its data, its limits), roll it back, warn with the
+ * reason and the group's rows, and return NULL so the other groups of a
+ * GROUP BY go on.  Cancels, shutdowns and internal errors still end the
+ * statement.  A parallel worker cannot start a subtransaction: there the
+ * error ends the statement as in the default mode.
+ */
+static bytea *
+train_group_or_null(RnnRows *st, const RnnConfig *cfg, const char *rows,
+					MemoryContext trainctx)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	bytea	   *result = NULL;
+
+	if (IsInParallelMode())
+		return train_group(st, cfg, trainctx);
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		result = train_group(st, cfg, trainctx);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *ed;
+		int			cls;
+		const char *msg;
+
+		MemoryContextSwitchTo(cxt);
+		ed = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		cls = ERRCODE_TO_CATEGORY(ed->sqlerrcode);
+		if (cls == ERRCODE_TO_CATEGORY(ERRCODE_OPERATOR_INTERVENTION) ||
+			cls == ERRCODE_TO_CATEGORY(ERRCODE_SYSTEM_ERROR) ||
+			cls == ERRCODE_TO_CATEGORY(ERRCODE_INTERNAL_ERROR))
+			ReThrowError(ed);
+		MemoryContextReset(trainctx);
+		msg = ed->message;
+		if (strncmp(msg, "rnn_train: ", 11) == 0)
+			msg += 11;
+		ereport(WARNING,
+				(errcode(ed->sqlerrcode),
+				 errmsg("rnn_train: NULL for a group that cannot be trained: %s", msg),
+				 errdetail("The group has %s.", rows),
+				 ed->hint ? errhint("%s", ed->hint) : 0));
+		FreeErrorData(ed);
+		result = NULL;
+	}
+	PG_END_TRY();
+	return result;
+}
+
 /*
  * Final function: regularise, fit, store.  It only reads the state, so it
- * may run more than once.
+ * may run more than once.  Errors and progress messages say which group's
+ * rows they are about (first and last timestamp, row count).
  */
 Datum
 rnn_train_finalfn(PG_FUNCTION_ARGS)
 {
 	RnnRows    *st;
 	RnnConfig	cfg;
-	RnnSeries	series;
-	RnnAxis		axis;
-	RnnModel	m;
-	RnnModel	init;
-	MemoryContext trainctx,
-				old;
+	ErrorContextCallback errcb;
+	MemoryContext trainctx;
 	bytea	   *result;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	st = (RnnRows *) PG_GETARG_POINTER(0);
+	rnn_config_from_jsonb(&cfg, st->config);
 
-	/* everything below lives in a context deleted on the way out */
+	errcb.callback = group_context;
+	errcb.arg = rnn_rows_describe(st);
+	cfg.group = (const char *) errcb.arg;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
 	trainctx = AllocSetContextCreate(CurrentMemoryContext, "rnn_train",
 									 ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(trainctx);
-	rnn_config_from_jsonb(&cfg, st->config);
-	if (st->init)
-		rnn_model_read(&init, st->init);
-	if (st->names)
-		rnn_fit_global(&m, st, &cfg, st->init ? &init : NULL, "rnn_train");
+	if (cfg.on_error_null)
+		result = train_group_or_null(st, &cfg, (const char *) errcb.arg, trainctx);
 	else
-	{
-		rnn_rows_to_series(&series, &axis, st, cfg.interpolate, "rnn_train");
-		rnn_fit(&m, series.values, series.n, &axis, &cfg, st->init ? &init : NULL, "rnn_train");
-	}
-	MemoryContextSwitchTo(old);
-	result = rnn_model_write(&m);
+		result = train_group(st, &cfg, trainctx);
 	MemoryContextDelete(trainctx);
+	error_context_stack = errcb.previous;
+	pfree(errcb.arg);
+	if (result == NULL)
+		PG_RETURN_NULL();
 	PG_RETURN_BYTEA_P(result);
 }

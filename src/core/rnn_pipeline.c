@@ -370,3 +370,18 @@ rnn_pipeline_share_log_scale(RnnSeriesState *st, int ns, rnn_real *scaled,
 	}
 	return RNN_OK;
 }
+
+int
+rnn_pipeline_auto_window(int season, size_t room, int lag)
+{
+	int			net = 2 * season;
+	int			cap = season > RNN_PIPELINE_MAX_AUTO_WINDOW ? season : RNN_PIPELINE_MAX_AUTO_WINDOW;
+
+	if (net > cap)
+		net = cap;
+	if (net < 12)
+		net = 12;
+	if ((size_t) net > room / 2)
+		net = room / 2 < 2 ? 2 : (int) (room / 2);
+	return net + lag;
+}

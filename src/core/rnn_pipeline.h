@@ -83,6 +83,17 @@ RnnStatus	rnn_pipeline_share_log_scale(RnnSeriesState *st, int ns, rnn_real *sca
 										 const size_t *seg_start, const size_t *seg_len,
 										 const RnnAlloc *a);
 
+/*
+ * The automatic window: two seasons, at least 12 steps and at most
+ * max(one season, RNN_PIPELINE_MAX_AUTO_WINDOW), then at most half of the
+ * `room` values a series leaves for windows (at least 2), plus the lag of
+ * seasonal differences.  The cap keeps long seasons (half-hourly, 48) from
+ * making every step of training twice as long; the seasonal indices carry
+ * the pattern the second season would show.
+ */
+#define RNN_PIPELINE_MAX_AUTO_WINDOW 48
+int			rnn_pipeline_auto_window(int season, size_t room, int lag);
+
 /* The spread of the changes of adj[0..n-1] (1 for a constant or short series). */
 double		rnn_pipeline_change_scale(const double *adj, size_t n);
 

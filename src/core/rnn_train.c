@@ -170,6 +170,9 @@ train_epoch(rnn_real *params, const rnn_real *series, size_t *idx, size_t n, int
 		idx[i - 1] = idx[j];
 		idx[j] = t;
 	}
+	/* a sample of the shuffled windows when epochs are capped */
+	if (spec->epoch_windows > 0 && spec->epoch_windows < n)
+		n = spec->epoch_windows;
 	for (size_t start = 0; start < n; start += B)
 	{
 		int			bs = (int) (n - start < (size_t) B ? n - start : (size_t) B);

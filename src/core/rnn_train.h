@@ -45,6 +45,7 @@ typedef struct RnnTrainSpec
 	int			min_validation; /* hold out at least this many windows when there are enough */
 	bool		validate_initial;	/* the initial weights compete with every epoch's */
 	bool		refit;			/* then train again on every window for the best epoch count */
+	size_t		epoch_windows;	/* 0: an epoch is every training window; else a sample of this many */
 } RnnTrainSpec;
 
 typedef struct RnnTrainHooks

@@ -101,7 +101,7 @@ say "loaded $("${PSQL[@]}" -c 'SELECT count(*) FROM series') rows; extension ver
 CONFIG="rnn_config(cell => 'lstm', hidden_size => 64, num_layers => 2, \"window\" => $WINDOW,
                    horizon => 1, epochs => 1, batch_size => 64, learning_rate => 0.001,
                    optimizer => 'adam', clip_norm => 0, validation_fraction => 0, patience => 0,
-                   scaling => 'none', loss => 'mse', ensemble => 1, strategy => 'direct')"
+                   scaling => 'none', loss => 'mse', ensemble => 1, strategy => 'direct', epoch_size => 0)"
 
 # Trains on the first ROWS rows in one session; prints "wall|training_seconds|train_loss".
 # The epoch NOTICE of rnn_forecast.progress (time since the start of training, before the
