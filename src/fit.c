@@ -424,8 +424,7 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 				ss += (adj[i] - m->scale_mean) * (adj[i] - m->scale_mean);
 			m->scale_std = n > 1 ? sqrt(ss / (n - 1)) : 0;
 		}
-		if (!(m->scale_std > 1e-12 * Max(1.0, fabs(m->scale_mean))) || !isfinite(m->scale_std))
-			m->scale_std = 1;	/* a constant series */
+		m->scale_std = rnn_pipeline_spread_or_magnitude(m->scale_std, adj, n);
 	}
 	scaled = palloc_extended(sizeof(rnn_real) * n, MCXT_ALLOC_HUGE);
 	for (size_t i = 0; i < n; i++)

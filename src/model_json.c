@@ -19,6 +19,7 @@
 #include "utils/timestamp.h"
 
 #include "rnn_pg.h"
+#include "rnn_predict.h"
 
 PG_FUNCTION_INFO_V1(rnn_model_info);
 PG_FUNCTION_INFO_V1(rnn_model_to_json);
@@ -180,7 +181,10 @@ rnn_model_info(PG_FUNCTION_ARGS)
 					 m.shape.output_size, m.n_params * m.members,
 					 (size_t) VARSIZE_ANY_EXHDR(PG_GETARG_BYTEA_PP(0)));
 	append_metadata(&s, &m);
-	appendStringInfo(&s, ", \"calibration\": {\"steps\": %d, \"samples\": %d}}", m.cal_steps, m.cal_n);
+	appendStringInfo(&s, ", \"calibration\": {\"steps\": %d, \"samples\": %d, \"few_samples\": %s, "
+					 "\"widening_at_90\": %.4g}}", m.cal_steps, m.cal_n,
+					 m.cal_n > 0 && m.cal_n < RNN_FEW_CAL_ORIGINS ? "true" : "false",
+					 rnn_interval_widening(m.cal_n, 0.9));
 	PG_RETURN_DATUM(jsonb_from_text(s.data));
 }
 

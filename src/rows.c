@@ -414,11 +414,38 @@ rnn_rows_describe(const RnnRows *st)
 	return s.data;
 }
 
+/* A distance between keys for messages: "1 day", "12:00:00", "5". */
+static char *
+step_text(int ts_kind, int64 d)
+{
+	if (ts_kind == RNN_TS_DATE)
+		return psprintf(INT64_FORMAT " day%s", d, d == 1 ? "" : "s");
+	if (ts_kind == RNN_TS_TIMESTAMP || ts_kind == RNN_TS_TIMESTAMPTZ)
+	{
+		Interval   *iv = palloc0(sizeof(Interval));
+
+		if (d % USECS_PER_DAY == 0)
+			return psprintf(INT64_FORMAT " day%s", d / USECS_PER_DAY, d == USECS_PER_DAY ? "" : "s");
+		iv->time = d;
+		return DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(iv)));
+	}
+	return psprintf(INT64_FORMAT, d);
+}
+
 static void
-series_error(RnnStatus st, int ts_kind, bool months, int64 bad, const char *fname)
+series_error(RnnStatus st, int ts_kind, bool months, int64 bad, int64 grid, const char *fname)
 {
 	switch (st)
 	{
+		case RNN_ERR_OFFGRID:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("%s: the row at %s is off the grid of the other rows", fname,
+							key_text(ts_kind, months, bad)),
+					 errdetail("At least 90%% of the rows lie %s apart or a multiple of it; the few others would make the step finer and fill the points between.",
+							   step_text(ts_kind, grid)),
+					 errhint("Move such rows onto the grid (e.g. date_trunc or date_bin to the step), or delete them.")));
+			break;
 		case RNN_ERR_NOVALUES:
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -484,7 +511,7 @@ rnn_rows_to_series(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
 	rs = rnn_series_regularize(series, keys, st->values, st->isnull, st->n,
 							   interpolate, RNN_MAX_ROWS, &rnn_palloc_allocator, &bad);
 	if (rs != RNN_OK)
-		series_error(rs, st->ts_kind, months, bad, fname);
+		series_error(rs, st->ts_kind, months, bad, series->step, fname);
 
 	axis->ts_kind = st->ts_kind;
 	axis->step_kind = months ? RNN_STEP_MONTHS : RNN_STEP_UNITS;

@@ -11,6 +11,7 @@
 #include "rnn_model.h"
 #include "rnn_net.h"
 #include "rnn_optim.h"
+#include "rnn_pipeline.h"
 #include "rnn_predict.h"
 #include "rnn_rng.h"
 #include "rnn_series.h"
@@ -488,6 +489,45 @@ test_series(void)
 		st = rnn_series_regularize(&s, jk, jv, jn, 4, true, 100000000, &test_allocator, &bad);
 		report(st == RNN_ERR_IRREGULAR, "series: jittered timestamps are refused as irregular");
 	}
+	{
+		/* 40 days (step 24) with day 17 at noon: the row is named, the step stays a day */
+		int64_t		ok[40];
+		double		ov[40];
+		bool		on[40];
+
+		for (int i = 0; i < 40; i++)
+		{
+			ok[i] = 24 * (int64_t) i + (i == 17 ? 12 : 0);
+			ov[i] = i;
+			on[i] = false;
+		}
+		st = rnn_series_regularize(&s, ok, ov, on, 40, true, 100000000, &test_allocator, &bad);
+		report(st == RNN_ERR_OFFGRID && bad == 24 * 17 + 12 && s.step == 24,
+			   "series: one row off a daily grid is refused with its key, not a 12-hour step");
+		/* half the rows at noon: a real 12-hour grid with gaps */
+		for (int i = 0; i < 40; i++)
+			ok[i] = 24 * (int64_t) i + (i % 2 ? 12 : 0);
+		st = rnn_series_regularize(&s, ok, ov, on, 40, true, 100000000, &test_allocator, &bad);
+		report(st == RNN_OK && s.step == 12, "series: rows on two positions of a grid keep the finer step");
+		free(s.values);
+	}
+}
+
+static void
+test_constant_scale(void)
+{
+	double		tiny[] = {1.1e-12, 1.8e-12, 1.3e-12, 1.5e-12};
+	double		flat[] = {42, 42, 42, 42};
+	double		zero[] = {0, 0, 0, 0};
+
+	report(rnn_pipeline_change_scale(tiny, 4) < 1e-11,
+		   "pipeline: values near 1e-12 are scaled by their own changes (no absolute floor)");
+	report(rnn_pipeline_change_scale(flat, 4) == 42 && rnn_pipeline_change_scale(zero, 4) == 1,
+		   "pipeline: a constant series is scaled by its magnitude, zeros by 1");
+	report(fabs(rnn_interval_widening(4, 0.9) - 1.60) < 0.01 &&
+		   rnn_interval_widening(9, 0.9) > 1.15 && rnn_interval_widening(10, 0.9) == 1.0 &&
+		   rnn_interval_widening(3, 0.9) > rnn_interval_widening(4, 0.9),
+		   "intervals: fewer than 10 calibration origins widen them (t over z), 10 or more do not");
 }
 
 /* ---------- model encoding ---------- */
@@ -761,6 +801,7 @@ main(void)
 	check_fixture("gru_l3_b1");
 	rnn_blas_use_naive(false);
 	test_series();
+	test_constant_scale();
 	test_encoding();
 	test_training();
 	return finish("core");

@@ -56,7 +56,8 @@ typedef enum RnnStatus
 	RNN_ERR_NOVALUES,			/* all values missing */
 	RNN_ERR_IRREGULAR,			/* timestamps too irregular to regularise */
 	RNN_ERR_NONFINITE,			/* infinity in the data */
-	RNN_ERR_DOMAIN				/* a value the model's log transform cannot take (<= 0) */
+	RNN_ERR_DOMAIN,				/* a value the model's log transform cannot take (<= 0) */
+	RNN_ERR_OFFGRID				/* a few rows off the grid the others define */
 } RnnStatus;
 
 /*

@@ -221,12 +221,16 @@ rnn_pipeline_fit(RnnModel *m, const double *v, size_t n, int season,
 				 int log_mode, int deseason_mode, double *adj, const RnnAlloc *a)
 {
 	bool		positive = true;
+	bool		constant = true;
 
 	for (size_t i = 0; i < n && positive; i++)
 		positive = v[i] > 0;
+	for (size_t i = 1; i < n && constant; i++)
+		constant = v[i] == v[0];
 	if (log_mode == 1 && !positive)
 		return RNN_ERR_DOMAIN;
-	m->log_transform = positive && log_mode != 0;
+	/* a constant series is left as it is: exp(log(42)) need not be 42 */
+	m->log_transform = positive && (log_mode == 1 || (log_mode < 0 && !constant));
 	for (size_t i = 0; i < n; i++)
 		adj[i] = m->log_transform ? log(v[i]) : v[i];
 
@@ -259,20 +263,28 @@ double
 rnn_pipeline_change_scale(const double *adj, size_t n)
 {
 	double		ss = 0,
-				mean = 0,
 				sd;
 
 	if (n < 3)
-		return 1;
-	for (size_t i = 0; i < n; i++)
-		mean += adj[i];
-	mean /= (double) n;
+		return rnn_pipeline_spread_or_magnitude(0, adj, n);
 	for (size_t i = 1; i < n; i++)
 		ss += (adj[i] - adj[i - 1]) * (adj[i] - adj[i - 1]);
 	sd = sqrt(ss / (double) (n - 1));
-	if (!(sd > 1e-12 * (fabs(mean) > 1 ? fabs(mean) : 1)) || !isfinite(sd))
-		return 1;				/* a constant series */
-	return sd;
+	return rnn_pipeline_spread_or_magnitude(sd, adj, n);
+}
+
+double
+rnn_pipeline_spread_or_magnitude(double spread, const double *adj, size_t n)
+{
+	double		mag = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (fabs(adj[i]) > mag)
+			mag = fabs(adj[i]);
+	if (isfinite(spread) && spread > 1e-12 * mag)
+		return spread;
+	/* constant (to 12 digits of its own magnitude): its magnitude, or 1 for zeros */
+	return mag > 0 && isfinite(mag) ? mag : 1;
 }
 
 RnnStatus

@@ -94,7 +94,15 @@ RnnStatus	rnn_pipeline_share_log_scale(RnnSeriesState *st, int ns, rnn_real *sca
 #define RNN_PIPELINE_MAX_AUTO_WINDOW 48
 int			rnn_pipeline_auto_window(int season, size_t room, int lag);
 
-/* The spread of the changes of adj[0..n-1] (1 for a constant or short series). */
+/*
+ * spread, unless adj[0..n-1] is constant to 12 digits of its own magnitude
+ * (spread <= 1e-12 max |adj|; no absolute floor, so a series of values near
+ * 1e-14 is not taken for a constant): then that magnitude, or 1 when every
+ * value is 0.  The network's scale of a series.
+ */
+double		rnn_pipeline_spread_or_magnitude(double spread, const double *adj, size_t n);
+
+/* The spread of the changes of adj[0..n-1] (as above for a constant or short series). */
 double		rnn_pipeline_change_scale(const double *adj, size_t n);
 
 #endif							/* RNN_PIPELINE_H */

@@ -417,6 +417,48 @@ count_below(const RnnModel *m, const double *scale, double t)
 	return c;
 }
 
+/* the standard normal quantile at p in (0, 1), by bisection on erfc */
+static double
+normal_quantile(double p)
+{
+	double		lo = -40,
+				hi = 40;
+
+	for (int it = 0; it < 200 && hi - lo > 1e-12; it++)
+	{
+		double		mid = 0.5 * (lo + hi);
+
+		if (0.5 * erfc(-mid / sqrt(2.0)) < p)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return 0.5 * (lo + hi);
+}
+
+double
+rnn_interval_widening(int origins, double level)
+{
+	double		z,
+				z2,
+				t,
+				nu;
+
+	if (origins >= RNN_FEW_CAL_ORIGINS || origins < 1 || !(level > 0 && level < 1))
+		return 1.0;
+	z = normal_quantile(0.5 + 0.5 * level);
+	if (!(z > 1e-6))
+		return 1.0;
+	z2 = z * z;
+	nu = origins > 1 ? origins - 1 : 1;
+	/* Student's t quantile with nu degrees of freedom: A&S 26.7.5 */
+	t = z + z * (z2 + 1) / 4 / nu
+		+ z * ((5 * z2 + 16) * z2 + 3) / 96 / (nu * nu)
+		+ z * (((3 * z2 + 19) * z2 + 17) * z2 - 15) / 384 / (nu * nu * nu)
+		+ z * ((((79 * z2 + 776) * z2 + 1482) * z2 - 1920) * z2 - 945) / 92160 / (nu * nu * nu * nu);
+	return t / z * sqrt(1.0 + 1.0 / origins);
+}
+
 RnnStatus
 rnn_intervals_prepare(RnnIntervals *iv, const RnnModel *m, double level, const RnnAlloc *a)
 {
@@ -463,7 +505,7 @@ rnn_intervals_prepare(RnnIntervals *iv, const RnnModel *m, double level, const R
 		else
 			lo = mid;
 	}
-	iv->q = hi;
+	iv->q = hi * rnn_interval_widening(m->cal_n, level);
 	return RNN_OK;
 }
 

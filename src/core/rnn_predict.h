@@ -71,6 +71,17 @@ RnnStatus	rnn_calibration_store(RnnModel *m, float *err, int steps, size_t count
  * by its step's scale.  Beyond the calibrated steps the width grows with
  * sqrt(h / steps).  Prepare once per level, then ask per step.
  */
+/*
+ * Intervals that rest on fewer than RNN_FEW_CAL_ORIGINS forecast origins
+ * are widened by rnn_interval_widening(origins, level): the factor by which
+ * a normal prediction interval estimated from n errors is wider than one
+ * with a known spread, t_{n-1, (1+level)/2} / z_{(1+level)/2} * sqrt(1 + 1/n)
+ * (t from the Cornish-Fisher expansion of Abramowitz and Stegun 26.7.5):
+ * 1.6 at 4 origins, 1.2 at 9, at level 0.9; 1 from RNN_FEW_CAL_ORIGINS on.
+ */
+#define RNN_FEW_CAL_ORIGINS 10
+double		rnn_interval_widening(int origins, double level);
+
 typedef struct RnnIntervals
 {
 	int			steps;			/* 0: the model has no calibration (no intervals) */

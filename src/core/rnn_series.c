@@ -63,6 +63,89 @@ interpolate_missing(double *v, const bool *missing, size_t n)
 		v[j] = v[prev];
 }
 
+static int
+int64_cmp(const void *a, const void *b)
+{
+	int64_t		x = *(const int64_t *) a;
+	int64_t		y = *(const int64_t *) b;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/*
+ * A few rows off the grid of the others (one row at noon in a daily series)
+ * must not make the step finer: when the commonest distance d between
+ * neighbours is a multiple of the step (their greatest common divisor) and
+ * at least 90% of the rows share one position modulo d, the rest are off
+ * the grid: RNN_ERR_OFFGRID with the first of them in *bad_key and d in
+ * *grid.  rows are sorted, distinct, with distances below INT64_MAX.
+ */
+static RnnStatus
+off_grid_rows(const KeyedRow *rows, size_t n, int64_t step, const RnnAlloc *a,
+			  int64_t *bad_key, int64_t *grid)
+{
+	int64_t    *dist;
+	int64_t		d = 0,
+				cand = 0,
+				first_off = 0;
+	size_t		best = 0,
+				run = 0,
+				votes = 0,
+				on = 0;
+	bool		found = false;
+
+	if (n < 3)
+		return RNN_OK;
+	dist = rnn_alloc(a, sizeof(int64_t) * (n - 1));
+	if (dist == NULL)
+		return RNN_ERR_ALLOC;
+	for (size_t i = 1; i < n; i++)
+		dist[i - 1] = (int64_t) ((uint64_t) rows[i].key - (uint64_t) rows[i - 1].key);
+	qsort(dist, n - 1, sizeof(int64_t), int64_cmp);
+	for (size_t i = 0; i < n - 1; i++)
+	{
+		run = i > 0 && dist[i] == dist[i - 1] ? run + 1 : 1;
+		if (run > best)
+		{
+			best = run;
+			d = dist[i];
+		}
+	}
+	rnn_release(a, dist);
+	if (d <= step || d % step != 0)
+		return RNN_OK;
+	/* the commonest position modulo d (majority vote), then its share */
+	for (size_t i = 0; i < n; i++)
+	{
+		int64_t		r = (int64_t) ((uint64_t) rows[i].key - (uint64_t) rows[0].key) % d;
+
+		if (votes == 0)
+		{
+			cand = r;
+			votes = 1;
+		}
+		else
+			votes += r == cand ? 1 : -1;
+	}
+	for (size_t i = 0; i < n; i++)
+	{
+		int64_t		r = (int64_t) ((uint64_t) rows[i].key - (uint64_t) rows[0].key) % d;
+
+		if (r == cand)
+			on++;
+		else if (!found)
+		{
+			found = true;
+			first_off = rows[i].key;
+		}
+	}
+	if (!found || (double) on < 0.9 * (double) n)
+		return RNN_OK;
+	*bad_key = first_off;
+	*grid = d;
+	return RNN_ERR_OFFGRID;
+}
+
 RnnStatus
 rnn_series_regularize(RnnSeries *out, const int64_t *keys,
 					  const double *values, const bool *isnull,
@@ -129,6 +212,15 @@ rnn_series_regularize(RnnSeries *out, const int64_t *keys,
 		}
 		if (step == 0)
 			step = 1;
+		{
+			RnnStatus	st = off_grid_rows(rows, n, step, a, bad_key, &out->step);
+
+			if (st != RNN_OK)
+			{
+				rnn_release(a, rows);
+				return st;
+			}
+		}
 		{
 			uint64_t	span = ((uint64_t) rows[n - 1].key - (uint64_t) rows[0].key) / (uint64_t) step;
 

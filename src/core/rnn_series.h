@@ -22,7 +22,11 @@ typedef struct RnnSeries
  * values count as missing too.  keys may be NULL: the rows are then already
  * in order with keys 0, 1, 2, ...  With interpolate false a missing value or
  * grid point is an error.  max_points bounds the grid.  On error, *bad_key
- * holds the offending key (or row number when keys is NULL).
+ * holds the offending key (or row number when keys is NULL).  A few rows off
+ * the grid of the others (at least 90% of the rows share a position modulo
+ * the commonest distance, which the rest would make finer) are
+ * RNN_ERR_OFFGRID, with the first such row in *bad_key and the others' step
+ * in out->step.
  */
 RnnStatus	rnn_series_regularize(RnnSeries *out, const int64_t *keys,
 								  const double *values, const bool *isnull,

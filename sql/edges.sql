@@ -1,0 +1,51 @@
+-- Right answers at the edges (issue 11): values near 1e-12, a stray row off a daily grid,
+-- constant and all-zero series, intervals that rest on few calibration errors.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS rnn_forecast;
+RESET client_min_messages;
+
+-- a series between 1.1e-12 and 1.8e-12 is not a constant: it is scaled by its own changes
+-- and forecast on its own scale (with and without the log)
+CREATE TABLE tiny AS
+SELECT date '2024-01-01' + i AS day, (1.45 + 0.35 * sin(i / 4.0)) * 1e-12 AS v FROM generate_series(0, 120) i;
+SELECT l AS log, (rnn_model_info(m)->'scaling'->>'std')::float8 < 1e-3 AS own_scale,
+       (SELECT bool_and(forecast BETWEEN 1e-12 AND 2e-12 AND lower < forecast AND forecast < upper)
+        FROM rnn_forecast(m, 3)) AS forecast_on_its_scale
+FROM (SELECT l, rnn_train(day, v, rnn_config(epochs => 5, log => l, horizon => 3)) AS m
+      FROM tiny, (VALUES (true), (false)) x(l) GROUP BY l) t ORDER BY l;
+
+-- a daily timestamp series with one row at noon: an error that names the row, not a
+-- 12-hour grid
+CREATE TABLE daily AS
+SELECT timestamp '2024-01-01' + i * interval '1 day' + CASE WHEN i = 100 THEN interval '12 hours' ELSE interval '0' END AS ts,
+       10 + sin(i / 5.0) AS v
+FROM generate_series(0, 200) i;
+SELECT rnn_train(ts, v) FROM daily;
+SELECT rnn_backtest(ts, v, rnn_config(epochs => 1), 2, 1) FROM daily;
+-- as the hint says: moved onto the grid it trains on a daily step
+SELECT rnn_model_info(m)->'time'->>'step' AS step, rnn_model_info(m)->'training'->>'rows' AS rows
+FROM (SELECT rnn_train(date_trunc('day', ts), v, rnn_config(epochs => 1, ensemble => 1)) AS m FROM daily) x;
+-- half of the rows at noon is a 12-hour series (no error)
+SELECT rnn_model_info(m)->'time'->>'step' AS step
+FROM (SELECT rnn_train(timestamp '2024-01-01' + i * interval '1 day' + (i % 2) * interval '12 hours', sin(i),
+                       rnn_config(epochs => 1, ensemble => 1)) AS m FROM generate_series(0, 100) i) x;
+
+-- constant and all-zero series: the forecast is the value, and the interval holds it
+SELECT c AS value, bool_and(forecast = c AND lower <= c AND c <= upper) AS holds, count(*) AS steps
+FROM (VALUES (42.0::float8), (0), (-3.5), (1e-14)) v(c),
+     LATERAL (SELECT rnn_train(date '2024-01-01' + i, c, rnn_config(horizon => 3)) AS m
+              FROM generate_series(0, 59) i) t,
+     rnn_forecast(t.m, 5) f
+GROUP BY c ORDER BY c;
+
+-- ten rows: the intervals rest on few origins, are widened, and rnn_model_info says so
+CREATE TABLE ten AS
+SELECT date '2024-01-01' + i AS day, 10 + sin(i) AS v FROM generate_series(0, 9) i;
+SELECT rnn_model_info(m)->'calibration' AS calibration
+FROM (SELECT rnn_train(day, v) AS m FROM ten) x;
+-- a long series does not get the flag
+SELECT rnn_model_info(m)->'calibration'->'few_samples' AS few_samples
+FROM (SELECT rnn_train(date '2024-01-01' + i, sin(i / 3.0), rnn_config(epochs => 2, ensemble => 1)) AS m
+      FROM generate_series(0, 199) i) x;
+
+DROP TABLE tiny, daily, ten;
