@@ -48,4 +48,33 @@ SELECT rnn_model_info(m)->'calibration'->'few_samples' AS few_samples
 FROM (SELECT rnn_train(date '2024-01-01' + i, sin(i / 3.0), rnn_config(epochs => 2, ensemble => 1)) AS m
       FROM generate_series(0, 199) i) x;
 
-DROP TABLE tiny, daily, ten;
+-- messages that name the row and say what to do
+CREATE TABLE held AS
+SELECT date '2024-01-01' + i AS day, 10 + sin(i / 2.0) + i / 50.0 AS v FROM generate_series(0, 79) i;
+CREATE TABLE held_model AS
+SELECT rnn_train(day, v, rnn_config(horizon => 5, epochs => 3, ensemble => 1)) AS m FROM held WHERE day < date '2024-03-11';
+-- rows of the training period are skipped (and counted), the later ones scored
+SELECT e->'points' AS points, e->'skipped_training_rows' AS skipped, e->'max_step' AS max_step
+FROM (SELECT rnn_evaluate(m, day, v) AS e FROM held_model, held WHERE day >= date '2024-03-01' GROUP BY m) x;
+SELECT rnn_evaluate(m, day, v) FROM held_model, held WHERE day < date '2024-03-01' GROUP BY m;
+-- timestamps of another type: the types and the cast
+SELECT rnn_evaluate(m, day::timestamp, v) FROM held_model, held WHERE day >= date '2024-03-11' GROUP BY m;
+SELECT rnn_evaluate(m, 1::bigint, 1.0)
+FROM (SELECT rnn_train(v, rnn_config(epochs => 1, ensemble => 1) ORDER BY day) AS m FROM held) x, held
+WHERE day = date '2024-03-11' GROUP BY m;
+SELECT rnn_evaluate(m, day, v)
+FROM (SELECT rnn_train(v, rnn_config(epochs => 1, ensemble => 1) ORDER BY day) AS m FROM held) x, held
+WHERE day = date '2024-03-11' GROUP BY m;
+-- scaling => 'level' names the timestamp of the first value that is not positive
+SELECT rnn_train(day, v - 10.5, rnn_config(scaling => 'level')) FROM held;
+-- values near 1e40 and 1e100 of both signs train and forecast finite values; near 1e300 they
+-- are refused before training
+SELECT bool_and(forecast IS NOT NULL AND abs(forecast) < 1e42 AND lower <= forecast AND forecast <= upper) AS finite
+FROM (SELECT rnn_train(day, (v - 10.5) * 1e40, rnn_config(epochs => 3, ensemble => 1, horizon => 2)) AS m FROM held) x,
+     rnn_forecast(x.m, 2);
+SELECT bool_and(forecast IS NOT NULL AND abs(forecast) < 1e102 AND lower <= forecast AND forecast <= upper) AS finite
+FROM (SELECT rnn_train(day, (v - 10.5) * 1e100, rnn_config(epochs => 3, ensemble => 1, horizon => 2)) AS m FROM held) x,
+     rnn_forecast(x.m, 2);
+SELECT rnn_train(day, (v - 10.5) * 1e300, rnn_config(epochs => 3, ensemble => 1)) FROM held;
+
+DROP TABLE tiny, daily, ten, held, held_model;

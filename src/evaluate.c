@@ -437,7 +437,8 @@ rnn_evaluate_finalfn(PG_FUNCTION_ARGS)
 	double	   *fc;
 	Scores		s;
 	StringInfoData out;
-	size_t		n;
+	size_t		n,
+				skipped = 0;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
@@ -450,13 +451,24 @@ rnn_evaluate_finalfn(PG_FUNCTION_ARGS)
 		steps[i] = rnn_steps_after(&m, es->rows->ts_kind, es->rows->keys[i]);
 		if (steps[i] > max_step)
 			max_step = steps[i];
+		if (steps[i] == 0)
+			skipped++;			/* in the training period: not a forecast */
 	}
+	if (max_step == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("rnn_evaluate: every row lies in the model's training period"),
+				 errdetail("The model's last training row is %s; only later rows are forecasts to score.",
+						   m.ts_kind == RNN_TS_NONE ? "step 0" : rnn_key_to_text(m.ts_kind, m.last_ts)),
+				 errhint("Pass the rows after it, e.g. WHERE ts > the last training timestamp.")));
 	{
 		/* one actual per step: a duplicate timestamp would be scored twice */
 		bool	   *seen = palloc0(sizeof(bool) * (max_step + 1));
 
 		for (size_t i = 0; i < n; i++)
 		{
+			if (steps[i] == 0)
+				continue;
 			if (seen[steps[i]])
 				ereport(ERROR,
 						(errcode(ERRCODE_UNIQUE_VIOLATION),
@@ -481,13 +493,14 @@ rnn_evaluate_finalfn(PG_FUNCTION_ARGS)
 		double		lo,
 					hi;
 
-		if (es->rows->isnull[i] || isnan(es->rows->values[i]))
-			continue;			/* nothing to score */
+		if (steps[i] == 0 || es->rows->isnull[i] || isnan(es->rows->values[i]))
+			continue;			/* training period, or nothing to score */
 		rnn_interval_bounds(&m, &iv, f, steps[i], m.phase_last, &lo, &hi);
 		score_point(&s, es->rows->values[i], f, lo, hi);
 	}
 	initStringInfo(&out);
-	appendStringInfo(&out, "{\"level\": %g, \"max_step\": %d, ", EVAL_LEVEL, max_step);
+	appendStringInfo(&out, "{\"level\": %g, \"max_step\": %d, \"skipped_training_rows\": %zu, ",
+					 EVAL_LEVEL, max_step, skipped);
 	append_scores(&out, &s, m.naive_scale > 0 ? scores_mae(&s) / m.naive_scale : NAN);
 	appendStringInfoChar(&out, '}');
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));

@@ -405,7 +405,8 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("%s: scaling => 'level' needs positive values", fname),
-						 errdetail("Row %zu of the regular series is %g.", i + 1, values[i]),
+						 errdetail("The value at %s is %g.",
+								   rnn_point_text(m, (int64) i - (int64) (n - 1), (int64) n), values[i]),
 						 errhint("Use scaling => 'window', which subtracts the level instead of dividing by it.")));
 	}
 	else if (m->scaling != RNN_SCALE_NONE)
@@ -426,6 +427,13 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 		}
 		m->scale_std = rnn_pipeline_spread_or_magnitude(m->scale_std, adj, n);
 	}
+	/* the stored model bounds its statistics: refuse before training, not after */
+	if (!(m->scale_std <= 1e300) || !(fabs(m->scale_mean) <= 1e300))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s: values are too large to train on", fname),
+				 errdetail("Their mean or spread exceeds 1e300 in magnitude."),
+				 errhint("Rescale the values, e.g. divide them by a power of ten.")));
 	scaled = palloc_extended(sizeof(rnn_real) * n, MCXT_ALLOC_HUGE);
 	for (size_t i = 0; i < n; i++)
 	{

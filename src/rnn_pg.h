@@ -189,6 +189,7 @@ extern Datum rnn_future_timestamptz(const RnnModel *m, int step_ahead, bool *isn
 extern char *rnn_key_to_text(int ts_kind, int64 key);
 extern int	rnn_default_season(int ts_kind, int step_kind, int64 step);
 extern int	rnn_steps_after(const RnnModel *m, int ts_kind, int64 key);
+extern char *rnn_point_text(const RnnModel *m, int64 offset, int64 n_rows);
 
 /* forecast.c */
 extern double *rnn_forecast_or_error(const RnnModel *m, const double *hist, int T, int horizon,

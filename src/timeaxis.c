@@ -324,6 +324,32 @@ rnn_future_timestamptz(const RnnModel *m, int step_ahead, bool *isnull)
 	}
 }
 
+/*
+ * The point `offset` steps after the model's last training row (offset <= 0
+ * for training points) as text for messages: its timestamp, or its row
+ * number for rows without timestamps (n_rows of them).
+ */
+char *
+rnn_point_text(const RnnModel *m, int64 offset, int64 n_rows)
+{
+	bool		isnull;
+	Datum		d;
+	int64		key;
+
+	if (m->ts_kind == RNN_TS_NONE)
+		return psprintf("row " INT64_FORMAT, n_rows + offset);
+	if (m->step_kind == RNN_STEP_MONTHS)
+	{
+		if (offset < PG_INT32_MIN || offset > PG_INT32_MAX)
+			time_overflow();
+		d = rnn_future_timestamptz(m, (int) offset, &isnull);
+		return DatumGetCString(DirectFunctionCall1(timestamptz_out, d));
+	}
+	if (pg_mul_s64_overflow(m->step, offset, &key) || pg_add_s64_overflow(m->last_ts, key, &key))
+		time_overflow();
+	return rnn_key_to_text(m->ts_kind, key);
+}
+
 /* A key in its own type's text form, for messages and model info. */
 char *
 rnn_key_to_text(int ts_kind, int64 key)
@@ -351,19 +377,46 @@ rnn_key_to_text(int ts_kind, int64 key)
 }
 
 /*
- * How many steps after the model's last training row a key lies; an error
- * when it is not a later point of the model's grid or of another type.
+ * How many steps after the model's last training row a key lies; 0 when it
+ * is at or before that row (in the training period); an error when it is a
+ * later key off the model's grid, or of another type.
  */
+static const char *
+ts_kind_type(int ts_kind)
+{
+	switch (ts_kind)
+	{
+		case RNN_TS_DATE:
+			return "date";
+		case RNN_TS_TIMESTAMP:
+			return "timestamp";
+		case RNN_TS_TIMESTAMPTZ:
+			return "timestamptz";
+		case RNN_TS_BIGINT:
+			return "bigint";
+	}
+	return "none (rows in ORDER BY order)";
+}
+
 int
 rnn_steps_after(const RnnModel *m, int ts_kind, int64 key)
 {
 	int64		diff;
 
 	if (ts_kind != m->ts_kind && !(m->ts_kind == RNN_TS_NONE && ts_kind == RNN_TS_BIGINT))
+	{
+		if (m->ts_kind == RNN_TS_NONE)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("the timestamps are of type %s, but the model was trained on rows without timestamps",
+							ts_kind_type(ts_kind)),
+					 errhint("Pass bigint step numbers: 1 is the first step after the training rows.")));
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("timestamps are of another type than the model's training rows"),
-				 errhint("Models trained without timestamps take bigint step numbers: 1 is the first step after the training rows.")));
+				 errmsg("the timestamps are of type %s, but the model was trained on %s timestamps",
+						ts_kind_type(ts_kind), ts_kind_type(m->ts_kind)),
+				 errhint("Cast them to the model's type, e.g. ts::%s.", ts_kind_type(m->ts_kind))));
+	}
 	if (m->ts_kind == RNN_TS_NONE)
 		diff = key;
 	else if (m->step_kind == RNN_STEP_MONTHS)
@@ -398,6 +451,9 @@ rnn_steps_after(const RnnModel *m, int ts_kind, int64 key)
 		else
 			diff /= m->step;
 	}
+	/* at or before the last training row: the caller may skip it */
+	if (m->ts_kind == RNN_TS_NONE ? key < 1 : key <= m->last_ts)
+		return 0;
 	if (diff < 1 || diff > RNN_MAX_HORIZON)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

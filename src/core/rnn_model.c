@@ -386,8 +386,9 @@ series_state_valid(int32_t log_transform, int32_t n_seasonal, const double *seas
 		(n_seasonal != 0 && n_seasonal != season) ||
 		phase_last < 0 || phase_last >= (n_seasonal > 0 ? n_seasonal : 1))
 		return false;
+	/* indices are logs under the log transform, else in the series' own units */
 	for (int32_t k = 0; k < n_seasonal; k++)
-		if (!isfinite(seasonal[k]) || fabs(seasonal[k]) > 1e6)
+		if (!isfinite(seasonal[k]) || fabs(seasonal[k]) > (log_transform ? 1e6 : 1e300))
 			return false;
 	if (!isfinite(scale_mean) || !isfinite(scale_std) || !(scale_std > 0) ||
 		fabs(scale_mean) > 1e300 || scale_std > 1e300 || scale_std < 1e-300 ||
