@@ -77,4 +77,21 @@ FROM (SELECT rnn_train(day, (v - 10.5) * 1e100, rnn_config(epochs => 3, ensemble
      rnn_forecast(x.m, 2);
 SELECT rnn_train(day, (v - 10.5) * 1e300, rnn_config(epochs => 3, ensemble => 1)) FROM held;
 
+-- refused before training, with what to do: rows every 101 years (a step the model format
+-- cannot store), dates whose forecasts lie beyond timestamptz's range (294276 AD)
+SELECT rnn_train(date '1000-01-01' + make_interval(years => 101 * i), i, rnn_config(epochs => 1))
+FROM generate_series(0, 20) i;
+SELECT rnn_train(date '294276-06-01' + 7 * i, sin(i), rnn_config(epochs => 1, horizon => 3)) IS NOT NULL
+FROM generate_series(0, 29) i;
+SELECT rnn_train(date '294276-06-01' + 7 * i, sin(i), rnn_config(epochs => 1, ensemble => 1, horizon => 3)) IS NOT NULL
+       AS trained_until_294276
+FROM generate_series(0, 25) i;
+-- integers in the configuration are exact: no float8 rounding lets 32.0000000000000000001 in
+SELECT rnn_config_check('{"hidden_size": 32.0000000000000000001}');
+SELECT rnn_config_check('{"hidden_size": 32.000}')->'hidden_size' AS hidden_size;
+-- a warm start with scaling => 'level' checks that the new rows are positive too
+SELECT rnn_train(day, v - 10.5, rnn_config(scaling => 'level', epochs => 1, ensemble => 1),
+                 (SELECT rnn_train(day, v, rnn_config(scaling => 'level', epochs => 1, ensemble => 1)) FROM held))
+FROM held;
+
 DROP TABLE tiny, daily, ten, held, held_model;

@@ -281,6 +281,16 @@ set_number(RnnConfig *cfg, const ConfigKey *k, double v, const char *shown)
 {
 	if (isnan(v) || v < k->min || v > k->max || (k->kind == K_INT && v != floor(v)))
 		bad_value(k, shown);
+	if (k->kind == K_INT)
+	{
+		/* the exact decimal, not its float8 rounding: 32.0000000000000000001 is no integer */
+		const char *dot = strchr(shown, '.');
+
+		if (dot)
+			for (const char *c = dot + 1; *c; c++)
+				if (*c != '0')
+					bad_value(k, shown);
+	}
 #define SET(field) if (strcmp(k->name, #field) == 0) cfg->field = v
 	SET(hidden_size);
 	SET(num_layers);

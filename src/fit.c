@@ -193,6 +193,13 @@ rnn_check_training_memory(const RnnModel *m, const RnnConfig *cfg, int window, s
 				 errhint("Choose a smaller batch_size, window or hidden_size, or ask a superuser to raise rnn_forecast.max_training_memory.")));
 }
 
+static void
+horizon_context(void *arg)
+{
+	errcontext("%s: the timestamps of the forecast horizon must exist as timestamptz (up to 294276 AD); "
+			   "forecast fewer steps, or use bigint step numbers", (const char *) arg);
+}
+
 /* Initial weights: the warm-start model's, or seeded ones per member. */
 void
 rnn_fit_init_params(RnnModel *m, const RnnConfig *cfg, const RnnModel *init)
@@ -304,6 +311,24 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 	m->step = axis->step;
 	m->last_ts = axis->last_ts;
 	m->strategy = cfg->strategy;
+	if (m->step_kind == RNN_STEP_MONTHS && m->step > RNN_MAX_MONTH_STEP)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: the rows are " INT64_FORMAT " months apart, more than the %d a model can store",
+						fname, m->step, RNN_MAX_MONTH_STEP),
+				 errhint("Use bigint step numbers (e.g. the year) as the timestamp.")));
+	{
+		/* the forecast timestamps must exist (timestamptz ends in 294276 AD) */
+		bool		isnull;
+		ErrorContextCallback ecb;
+
+		ecb.callback = horizon_context;
+		ecb.arg = (void *) fname;
+		ecb.previous = error_context_stack;
+		error_context_stack = &ecb;
+		(void) rnn_future_timestamptz(m, Max(cfg->horizon, 1), &isnull);
+		error_context_stack = ecb.previous;
+	}
 	if (warm && (init->ts_kind != m->ts_kind ||
 				 (n > 1 && init->ts_kind != RNN_TS_NONE &&
 				  (init->step_kind != m->step_kind || init->step != m->step))))
@@ -392,14 +417,9 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 	/* z-score statistics: a warm start keeps those its weights were trained with */
 	m->scale_mean = 0;
 	m->scale_std = 1;
-	if (warm)
+	if (m->scaling == RNN_SCALE_LEVEL)
 	{
-		m->scale_mean = init->scale_mean;
-		m->scale_std = init->scale_std;
-	}
-	else if (m->scaling == RNN_SCALE_LEVEL)
-	{
-		/* each window is divided by its own mean: the series must be positive */
+		/* each window is divided by its own mean: the series must be positive (warm start too) */
 		for (size_t i = 0; i < n; i++)
 			if (!(values[i] > 0))
 				ereport(ERROR,
@@ -409,7 +429,12 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 								   rnn_point_text(m, (int64) i - (int64) (n - 1), (int64) n), values[i]),
 						 errhint("Use scaling => 'window', which subtracts the level instead of dividing by it.")));
 	}
-	else if (m->scaling != RNN_SCALE_NONE)
+	if (warm)
+	{
+		m->scale_mean = init->scale_mean;
+		m->scale_std = init->scale_std;
+	}
+	else if (m->scaling != RNN_SCALE_NONE && m->scaling != RNN_SCALE_LEVEL)
 	{
 		double		s = 0,
 					ss = 0;

@@ -36,6 +36,7 @@ typedef float rnn_real;
 #define RNN_MAX_BATCH			65536
 #define RNN_MAX_ROWS			((int64_t) 100 * 1000 * 1000)
 #define RNN_MAX_HORIZON			100000
+#define RNN_MAX_MONTH_STEP		1200	/* a calendar step of at most 100 years */
 #define RNN_MAX_CAL_STEPS		1024	/* horizon steps with calibrated errors */
 #define RNN_MAX_CAL_SAMPLES		256		/* held-out errors kept per step */
 #define RNN_MAX_ENSEMBLE		64

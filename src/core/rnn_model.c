@@ -523,7 +523,7 @@ rnn_model_validate(const RnnModel *m, const char **why)
 	}
 	if (m->ts_kind < RNN_TS_NONE || m->ts_kind > RNN_TS_DATE ||
 		(m->step_kind != RNN_STEP_UNITS && m->step_kind != RNN_STEP_MONTHS) ||
-		m->step < 1 || (m->step_kind == RNN_STEP_MONTHS && m->step > 1200) ||
+		m->step < 1 || (m->step_kind == RNN_STEP_MONTHS && m->step > RNN_MAX_MONTH_STEP) ||
 		(m->step_kind == RNN_STEP_MONTHS && m->ts_kind != RNN_TS_TIMESTAMPTZ &&
 		 m->ts_kind != RNN_TS_TIMESTAMP && m->ts_kind != RNN_TS_DATE))
 	{
