@@ -41,12 +41,6 @@ SELECT rnn_train(i::bigint, sin(i / 10.0), rnn_config(hidden_size => 64, epochs 
 FROM generate_series(1, 2000) i;
 RESET statement_timeout;
 
--- progress notices name the rows too
-SET rnn_forecast.progress = on;
-SELECT rnn_train(day, sales, rnn_config(epochs => 1, ensemble => 1, validation_fraction => 0)) IS NOT NULL AS trained
-FROM store_sales WHERE store = 1;
-RESET rnn_forecast.progress;
-
 -- rnn_train(ts, value) and rnn_train(series, ts, value): the default configuration
 SELECT rnn_model_info(m)->'output_size' AS outputs, rnn_model_info(m)->'members' AS members,
        (SELECT count(*) FROM rnn_forecast(m, 1)) AS steps

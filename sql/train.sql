@@ -95,3 +95,9 @@ SELECT avg(hi.forecast - lo.forecast) > 0 AS ordered_quantiles
 FROM (SELECT rnn_train(v, rnn_config(hidden_size => 8, "window" => 12, epochs => 40, loss => 'pinball', quantile => 0.9) ORDER BY i) m FROM sine) a,
      (SELECT rnn_train(v, rnn_config(hidden_size => 8, "window" => 12, epochs => 40, loss => 'pinball', quantile => 0.1) ORDER BY i) m FROM sine) b,
      rnn_forecast(a.m, 6) hi JOIN rnn_forecast(b.m, 6) lo USING (step);
+-- progress notices name the group's rows: count, first and last timestamp
+SET rnn_forecast.progress = on;
+SELECT rnn_train(date '2024-01-01' + i, sin(i / 3.0), rnn_config(epochs => 1, ensemble => 1, validation_fraction => 0))
+       IS NOT NULL AS trained
+FROM generate_series(1, 40) i;
+RESET rnn_forecast.progress;

@@ -75,7 +75,7 @@ void
 rnn_fit_progress_init(RnnFitProgress *p, instr_time start, const RnnConfig *cfg, const char *fname)
 {
 	p->start = start;
-	p->epochs = cfg->epochs;
+	p->epochs = rnn_max_epochs > 0 && cfg->epochs > rnn_max_epochs ? rnn_max_epochs : cfg->epochs;
 	p->member = 0;
 	p->members = cfg->ensemble;
 	p->fname = fname;
@@ -228,7 +228,7 @@ rnn_fit_train_spec(RnnTrainSpec *spec, const RnnModel *m, const RnnConfig *cfg)
 	memset(spec, 0, sizeof(*spec));
 	spec->shape = m->shape;
 	spec->window = m->window;
-	spec->epochs = cfg->epochs;
+	spec->epochs = rnn_max_epochs > 0 && cfg->epochs > rnn_max_epochs ? rnn_max_epochs : cfg->epochs;
 	spec->batch_size = cfg->batch_size;
 	spec->learning_rate = cfg->learning_rate;
 	spec->optimizer = cfg->optimizer;

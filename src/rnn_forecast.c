@@ -22,6 +22,7 @@ int			rnn_threads = 1;
 bool		rnn_progress = false;
 int			rnn_max_parameters = 16 * 1024 * 1024;
 int			rnn_max_training_seconds = 3600;
+int			rnn_max_epochs = 0;
 int			rnn_max_training_memory = 2048;	/* MB */
 int			rnn_max_series = 100000;
 
@@ -93,6 +94,14 @@ _PG_init(void)
 							3600, 0, INT_MAX,
 							PGC_SUSET,
 							GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("rnn_forecast.max_epochs",
+							"Most epochs any training runs, whatever its configuration asks; 0 means no limit.",
+							"Bounds the work of every training on a server (the test suite uses it to run training-heavy tests under valgrind).",
+							&rnn_max_epochs,
+							0, 0, RNN_MAX_EPOCHS,
+							PGC_SUSET,
+							0,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("rnn_forecast.max_training_memory",
 							"Largest working memory one training may allocate.",

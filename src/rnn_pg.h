@@ -24,6 +24,7 @@ extern int	rnn_threads;
 extern bool rnn_progress;
 extern int	rnn_max_parameters;
 extern int	rnn_max_training_seconds;
+extern int	rnn_max_epochs;
 extern int	rnn_max_training_memory;
 extern int	rnn_max_series;
 
