@@ -1,6 +1,9 @@
--- rnn_forecast 0.3.0 -> 0.4.0: the epoch_size and on_error keys of rnn_config, and
--- rnn_train(ts, value) and rnn_train(series, ts, value) with the default configuration.
--- Stored models are unchanged (format 3).
+-- rnn_forecast 0.3.0 -> 0.4.0: the epoch_size and on_error keys of rnn_config,
+-- rnn_train(ts, value) and rnn_train(series, ts, value) with the default configuration, and
+-- a sixth column of rnn_forecast's table forms, ts_bigint (the step numbers of a bigint
+-- series). Changing a result type needs DROP FUNCTION: views that call rnn_forecast's table
+-- forms must be dropped before the update and created again after it (the update stops
+-- with PostgreSQL's dependency error otherwise). Stored models are unchanged (format 3).
 \echo Use "ALTER EXTENSION rnn_forecast UPDATE TO '0.4.0'" to load this file. \quit
 
 DROP FUNCTION @extschema@.rnn_config(text, integer, integer, boolean, integer, integer, integer, integer,
@@ -106,3 +109,24 @@ BEGIN
     END LOOP;
 END
 $per_type$;
+
+DROP FUNCTION @extschema@.rnn_forecast(bytea, integer, float8);
+DROP FUNCTION @extschema@.rnn_forecast(bytea, text, integer, float8);
+
+CREATE FUNCTION @extschema@.rnn_forecast(model bytea, horizon integer, level float8 DEFAULT 0.9)
+RETURNS TABLE(step integer, ts timestamptz, forecast float8, lower float8, upper float8, ts_bigint bigint)
+AS 'MODULE_PATHNAME', 'rnn_forecast_table'
+LANGUAGE C STABLE STRICT PARALLEL SAFE
+ROWS 24;
+
+COMMENT ON FUNCTION @extschema@.rnn_forecast(bytea, integer, float8) IS
+'Forecasts horizon steps after the training data, with a level prediction interval (ts_bigint: the step numbers of a bigint series)';
+
+CREATE FUNCTION @extschema@.rnn_forecast(model bytea, series text, horizon integer, level float8 DEFAULT 0.9)
+RETURNS TABLE(step integer, ts timestamptz, forecast float8, lower float8, upper float8, ts_bigint bigint)
+AS 'MODULE_PATHNAME', 'rnn_forecast_series'
+LANGUAGE C STABLE STRICT PARALLEL SAFE
+ROWS 24;
+
+COMMENT ON FUNCTION @extschema@.rnn_forecast(bytea, text, integer, float8) IS
+'Forecasts horizon steps after the training data of one series of a global model, with a level prediction interval (ts_bigint: the step numbers of a bigint series)';

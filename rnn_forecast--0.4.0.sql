@@ -221,13 +221,13 @@ $per_type$;
 -- calendar-month steps are computed in the session's TimeZone, as
 -- PostgreSQL's own timestamptz arithmetic is.
 CREATE FUNCTION @extschema@.rnn_forecast(model bytea, horizon integer, level float8 DEFAULT 0.9)
-RETURNS TABLE(step integer, ts timestamptz, forecast float8, lower float8, upper float8)
+RETURNS TABLE(step integer, ts timestamptz, forecast float8, lower float8, upper float8, ts_bigint bigint)
 AS 'MODULE_PATHNAME', 'rnn_forecast_table'
 LANGUAGE C STABLE STRICT PARALLEL SAFE
 ROWS 24;
 
 COMMENT ON FUNCTION @extschema@.rnn_forecast(bytea, integer, float8) IS
-'Forecasts horizon steps after the training data, with a level prediction interval';
+'Forecasts horizon steps after the training data, with a level prediction interval (ts_bigint: the step numbers of a bigint series)';
 
 CREATE FUNCTION @extschema@.rnn_forecast(model bytea, history float8[], horizon integer)
 RETURNS float8[]
@@ -253,13 +253,13 @@ CREATE AGGREGATE @extschema@.rnn_predict(value float8, model bytea, horizon inte
 );
 
 CREATE FUNCTION @extschema@.rnn_forecast(model bytea, series text, horizon integer, level float8 DEFAULT 0.9)
-RETURNS TABLE(step integer, ts timestamptz, forecast float8, lower float8, upper float8)
+RETURNS TABLE(step integer, ts timestamptz, forecast float8, lower float8, upper float8, ts_bigint bigint)
 AS 'MODULE_PATHNAME', 'rnn_forecast_series'
 LANGUAGE C STABLE STRICT PARALLEL SAFE
 ROWS 24;
 
 COMMENT ON FUNCTION @extschema@.rnn_forecast(bytea, text, integer, float8) IS
-'Forecasts horizon steps after the training data of one series of a global model, with a level prediction interval';
+'Forecasts horizon steps after the training data of one series of a global model, with a level prediction interval (ts_bigint: the step numbers of a bigint series)';
 
 CREATE FUNCTION @extschema@.rnn_model_series(model bytea)
 RETURNS SETOF text

@@ -94,4 +94,20 @@ SELECT rnn_train(day, v - 10.5, rnn_config(scaling => 'level', epochs => 1, ense
                  (SELECT rnn_train(day, v, rnn_config(scaling => 'level', epochs => 1, ensemble => 1)) FROM held))
 FROM held;
 
+-- bigint series: forecasts carry the next step numbers in ts_bigint (ts stays NULL); rows
+-- without timestamps number the steps 1, 2, ... as rnn_evaluate does; calendar series NULL
+SELECT 'bigint, every 5' AS series, array_agg(f.ts_bigint ORDER BY f.step) AS ts_bigint, bool_and(f.ts IS NULL) AS ts_null
+FROM (SELECT rnn_train(100 + 5 * i::bigint, sin(i), rnn_config(epochs => 1, ensemble => 1)) AS m
+      FROM generate_series(0, 40) i) x, rnn_forecast(x.m, 3) f
+UNION ALL
+SELECT 'ORDER BY rows', array_agg(f.ts_bigint ORDER BY f.step), bool_and(f.ts IS NULL)
+FROM (SELECT rnn_train(sin(i), rnn_config(epochs => 1, ensemble => 1) ORDER BY i) AS m
+      FROM generate_series(0, 40) i) x, rnn_forecast(x.m, 3) f
+UNION ALL
+SELECT 'date', array_agg(f.ts_bigint ORDER BY f.step), bool_and(f.ts IS NULL) FROM held_model, rnn_forecast(m, 3) f
+UNION ALL
+SELECT 'global, bigint', array_agg(f.ts_bigint ORDER BY f.step), bool_and(f.ts IS NULL)
+FROM (SELECT rnn_train(s, 10 * i::bigint + k, sin(i + k), rnn_config(epochs => 1, ensemble => 1, horizon => 2))
+      FROM (VALUES ('a', 0), ('b', 3)) v(s, k), generate_series(0, 30) i) x(m), rnn_forecast(x.m, 'b', 2) f;
+
 DROP TABLE tiny, daily, ten, held, held_model;

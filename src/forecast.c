@@ -155,12 +155,18 @@ typedef struct TableCtx
 	RnnIntervals iv;
 } TableCtx;
 
-/* the row (step, ts, forecast, lower, upper) of step h */
+/*
+ * The row (step, ts, forecast, lower, upper, ts_bigint) of step h.
+ * ts_bigint: the step number of a bigint series (its last one plus h
+ * steps), h for rows without timestamps (rnn_evaluate's numbering), NULL
+ * for calendar timestamps.  A row type of five columns (the 0.3.0 script
+ * under this library) gets the first five.
+ */
 static Datum
 forecast_row(FuncCallContext *funcctx, TableCtx *ctx, int h)
 {
-	Datum		values[5];
-	bool		nulls[5] = {false, false, false, false, false};
+	Datum		values[6];
+	bool		nulls[6] = {false, false, false, false, false, true};
 	double		lo,
 				hi;
 
@@ -175,6 +181,23 @@ forecast_row(FuncCallContext *funcctx, TableCtx *ctx, int h)
 		values[3] = Float8GetDatum(lo);
 		values[4] = Float8GetDatum(hi);
 	}
+	if (ctx->m.ts_kind == RNN_TS_NONE)
+	{
+		values[5] = Int64GetDatum((int64) h);
+		nulls[5] = false;
+	}
+	else if (ctx->m.ts_kind == RNN_TS_BIGINT)
+	{
+		int64		delta,
+					key;
+
+		if (!pg_mul_s64_overflow(ctx->m.step, (int64) h, &delta) &&
+			!pg_add_s64_overflow(ctx->m.last_ts, delta, &key))
+		{
+			values[5] = Int64GetDatum(key);
+			nulls[5] = false;
+		}
+	}
 	return HeapTupleGetDatum(heap_form_tuple(funcctx->tuple_desc, values, nulls));
 }
 
@@ -186,6 +209,8 @@ forecast_table_start(FunctionCallInfo fcinfo, FuncCallContext *funcctx, double l
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "rnn_forecast: return type must be a row type");
+	if (tupdesc->natts != 5 && tupdesc->natts != 6)
+		elog(ERROR, "rnn_forecast: return type must have 5 or 6 columns");
 	funcctx->tuple_desc = BlessTupleDesc(tupdesc);
 	if (!(level > 0 && level < 1))
 		ereport(ERROR,
