@@ -236,7 +236,8 @@ rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut, const RnnCo
 			if (series[k].n > series[longest].n)
 				longest = k;
 		season = rnn_series_acf_season(series[longest].values, series[longest].n,
-									   (int) Min(series[longest].n / 3, 400));
+									   (int) Min(series[longest].n / 3, 400),
+									   rnn_check_interrupts, NULL);
 	}
 
 	/*

@@ -163,6 +163,7 @@ extern void rnn_check_warm_start(const RnnModel *init, const RnnShape *s, int wi
 extern void rnn_fit_init_params(RnnModel *m, const RnnConfig *cfg, const RnnModel *init);
 extern void rnn_fit_train_spec(RnnTrainSpec *spec, const RnnModel *m, const RnnConfig *cfg);
 extern void rnn_fit_keep_history(RnnModel *m, const RnnTrainResult *res);
+extern void rnn_check_interrupts(void *arg);
 extern void rnn_fit_progress_init(RnnFitProgress *p, instr_time start, const RnnConfig *cfg,
 								  const char *fname);
 

@@ -63,61 +63,50 @@ interpolate_missing(double *v, const bool *missing, size_t n)
 		v[j] = v[prev];
 }
 
-static int
-int64_cmp(const void *a, const void *b)
-{
-	int64_t		x = *(const int64_t *) a;
-	int64_t		y = *(const int64_t *) b;
-
-	return x < y ? -1 : x > y ? 1 : 0;
-}
-
 /*
  * A few rows off the grid of the others (one row at noon in a daily series)
- * must not make the step finer: when the commonest distance d between
- * neighbours is a multiple of the step (their greatest common divisor) and
- * at least 90% of the rows share one position modulo d, the rest are off
- * the grid: RNN_ERR_OFFGRID with the first of them in *bad_key and d in
- * *grid.  rows are sorted, distinct, with distances below INT64_MAX.
+ * must not make the step finer: when the distance d between most
+ * neighbours (a majority) is a multiple of the step (their greatest common
+ * divisor) and at least 90% of the rows share one position modulo d, the
+ * rest are off the grid: RNN_ERR_OFFGRID with the first of them in
+ * *bad_key and d in *grid.  rows are sorted, distinct, with distances below
+ * INT64_MAX.  Two linear passes of majority votes, nothing allocated.
  */
 static RnnStatus
-off_grid_rows(const KeyedRow *rows, size_t n, int64_t step, const RnnAlloc *a,
-			  int64_t *bad_key, int64_t *grid)
+off_grid_rows(const KeyedRow *rows, size_t n, int64_t step, int64_t *bad_key, int64_t *grid)
 {
-	int64_t    *dist;
 	int64_t		d = 0,
 				cand = 0,
 				first_off = 0;
-	size_t		best = 0,
-				run = 0,
-				votes = 0,
+	size_t		votes = 0,
+				count = 0,
 				on = 0;
 	bool		found = false;
 
 	if (n < 3)
 		return RNN_OK;
-	dist = rnn_alloc(a, sizeof(int64_t) * (n - 1));
-	if (dist == NULL)
-		return RNN_ERR_ALLOC;
+	/* the majority distance between neighbours, if there is one */
 	for (size_t i = 1; i < n; i++)
-		dist[i - 1] = (int64_t) ((uint64_t) rows[i].key - (uint64_t) rows[i - 1].key);
-	qsort(dist, n - 1, sizeof(int64_t), int64_cmp);
-	for (size_t i = 0; i < n - 1; i++)
 	{
-		run = i > 0 && dist[i] == dist[i - 1] ? run + 1 : 1;
-		if (run > best)
+		int64_t		dist = (int64_t) ((uint64_t) rows[i].key - (uint64_t) rows[i - 1].key);
+
+		if (votes == 0)
 		{
-			best = run;
-			d = dist[i];
+			d = dist;
+			votes = 1;
 		}
+		else
+			votes += dist == d ? 1 : -1;
 	}
-	rnn_release(a, dist);
-	if (d <= step || d % step != 0)
+	for (size_t i = 1; i < n; i++)
+		count += (int64_t) ((uint64_t) rows[i].key - (uint64_t) rows[i - 1].key) == d;
+	if (2 * count <= n - 1 || d <= step || d % step != 0)
 		return RNN_OK;
 	/* the commonest position modulo d (majority vote), then its share */
+	votes = 0;
 	for (size_t i = 0; i < n; i++)
 	{
-		int64_t		r = (int64_t) ((uint64_t) rows[i].key - (uint64_t) rows[0].key) % d;
+		int64_t		r = (int64_t) (((uint64_t) rows[i].key - (uint64_t) rows[0].key) % (uint64_t) d);
 
 		if (votes == 0)
 		{
@@ -129,7 +118,7 @@ off_grid_rows(const KeyedRow *rows, size_t n, int64_t step, const RnnAlloc *a,
 	}
 	for (size_t i = 0; i < n; i++)
 	{
-		int64_t		r = (int64_t) ((uint64_t) rows[i].key - (uint64_t) rows[0].key) % d;
+		int64_t		r = (int64_t) (((uint64_t) rows[i].key - (uint64_t) rows[0].key) % (uint64_t) d);
 
 		if (r == cand)
 			on++;
@@ -213,7 +202,7 @@ rnn_series_regularize(RnnSeries *out, const int64_t *keys,
 		if (step == 0)
 			step = 1;
 		{
-			RnnStatus	st = off_grid_rows(rows, n, step, a, bad_key, &out->step);
+			RnnStatus	st = off_grid_rows(rows, n, step, bad_key, &out->step);
 
 			if (st != RNN_OK)
 			{
@@ -322,7 +311,8 @@ diff_acf(const double *v, size_t nd, double mean, double var, int lag)
 }
 
 int
-rnn_series_acf_season(const double *v, size_t n, int max_lag)
+rnn_series_acf_season(const double *v, size_t n, int max_lag,
+					  void (*check) (void *), void *check_arg)
 {
 	size_t		nd;
 	double		mean = 0,
@@ -342,7 +332,11 @@ rnn_series_acf_season(const double *v, size_t n, int max_lag)
 		max_lag = (int) (nd / 2);
 	for (int lag = 1; lag <= max_lag; lag++)
 	{
-		double		cur = diff_acf(v, nd, mean, var, lag);
+		double		cur;
+
+		if (check)
+			check(check_arg);	/* each lag reads the whole series */
+		cur = diff_acf(v, nd, mean, var, lag);
 
 		/* the first local peak above 0.3 wins, not its multiples */
 		if (lag >= 2 && cur > 0.3 && cur >= prev &&

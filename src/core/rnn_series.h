@@ -38,8 +38,10 @@ double		rnn_series_naive_mae(const double *v, size_t n, int season);
 
 /*
  * Seasonal period from the autocorrelation of the first differences: the
- * first lag in [2, max_lag] that is a local peak above 0.3, else 1.
+ * first lag in [2, max_lag] that is a local peak above 0.3, else 1.  check
+ * (may be NULL; may not return) is called before every lag.
  */
-int			rnn_series_acf_season(const double *v, size_t n, int max_lag);
+int			rnn_series_acf_season(const double *v, size_t n, int max_lag,
+								  void (*check) (void *), void *check_arg);
 
 #endif							/* RNN_SERIES_H */
