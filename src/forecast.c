@@ -547,7 +547,7 @@ rnn_predict_finalfn(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	/* NULL and NaN values inside the window are interpolated */
 	rs = rnn_series_regularize(&s, NULL, st->values + st->n - W, st->isnull + st->n - W, W,
-							   true, RNN_MAX_ROWS, &rnn_palloc_allocator, &bad);
+							   true, RNN_MAX_ROWS, &rnn_palloc_allocator, &bad, NULL, NULL);
 	if (rs == RNN_ERR_NOVALUES)
 		PG_RETURN_NULL();
 	rnn_report_status(rs, "rnn_predict");

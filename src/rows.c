@@ -509,7 +509,8 @@ rnn_rows_to_series(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
 		months = rnn_keys_to_months(st->ts_kind, keys, st->n);
 	}
 	rs = rnn_series_regularize(series, keys, st->values, st->isnull, st->n,
-							   interpolate, RNN_MAX_ROWS, &rnn_palloc_allocator, &bad);
+							   interpolate, RNN_MAX_ROWS, &rnn_palloc_allocator, &bad,
+							   rnn_check_interrupts, NULL);
 	if (rs != RNN_OK)
 		series_error(rs, st->ts_kind, months, bad, series->step, fname);
 

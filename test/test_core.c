@@ -444,13 +444,13 @@ test_series(void)
 	int64_t		bad;
 	RnnStatus	st;
 
-	st = rnn_series_regularize(&s, keys, vals, nulls, 4, true, 1000, &test_allocator, &bad);
+	st = rnn_series_regularize(&s, keys, vals, nulls, 4, true, 1000, &test_allocator, &bad, NULL, NULL);
 	report(st == RNN_OK && s.n == 5 && s.step == 10 && s.first_key == 10 &&
 		   s.values[0] == 1 && s.values[2] == 3 && s.values[3] == 4 && s.values[4] == 5 && s.n_filled == 1,
 		   "series: sorts, infers step 10 and interpolates a gap");
 	free(s.values);
 
-	st = rnn_series_regularize(&s, keys, vals, nulls, 4, false, 1000, &test_allocator, &bad);
+	st = rnn_series_regularize(&s, keys, vals, nulls, 4, false, 1000, &test_allocator, &bad, NULL, NULL);
 	report(st == RNN_ERR_MISSING && bad == 40, "series: missing => error names the missing key");
 
 	{
@@ -458,27 +458,27 @@ test_series(void)
 		double		dv[] = {1, 2, 3};
 		bool		dn[] = {0, 0, 0};
 
-		st = rnn_series_regularize(&s, dk, dv, dn, 3, true, 1000, &test_allocator, &bad);
+		st = rnn_series_regularize(&s, dk, dv, dn, 3, true, 1000, &test_allocator, &bad, NULL, NULL);
 		report(st == RNN_ERR_DUPLICATE && bad == 2, "series: duplicate key rejected with its key");
 	}
 	{
 		double		iv[] = {1, INFINITY, 3};
 		bool		in[] = {0, 0, 0};
 
-		st = rnn_series_regularize(&s, NULL, iv, in, 3, true, 1000, &test_allocator, &bad);
+		st = rnn_series_regularize(&s, NULL, iv, in, 3, true, 1000, &test_allocator, &bad, NULL, NULL);
 		report(st == RNN_ERR_NONFINITE && bad == 1, "series: infinity rejected with its row");
 	}
 	{
 		double		nv[] = {NAN, 2, 0, 6, NAN};
 		bool		nn[] = {0, 0, 1, 0, 0};
 
-		st = rnn_series_regularize(&s, NULL, nv, nn, 5, true, 1000, &test_allocator, &bad);
+		st = rnn_series_regularize(&s, NULL, nv, nn, 5, true, 1000, &test_allocator, &bad, NULL, NULL);
 		report(st == RNN_OK && s.values[0] == 2 && s.values[2] == 4 && s.values[4] == 6,
 			   "series: NULL and NaN filled by interpolation, ends by the nearest value");
 		free(s.values);
 		for (int i = 0; i < 5; i++)
 			nn[i] = 1;
-		st = rnn_series_regularize(&s, NULL, nv, nn, 5, true, 1000, &test_allocator, &bad);
+		st = rnn_series_regularize(&s, NULL, nv, nn, 5, true, 1000, &test_allocator, &bad, NULL, NULL);
 		report(st == RNN_ERR_NOVALUES, "series: all values missing is an error");
 	}
 	{
@@ -486,7 +486,7 @@ test_series(void)
 		double		jv[] = {1, 2, 3, 4};
 		bool		jn[] = {0, 0, 0, 0};
 
-		st = rnn_series_regularize(&s, jk, jv, jn, 4, true, 100000000, &test_allocator, &bad);
+		st = rnn_series_regularize(&s, jk, jv, jn, 4, true, 100000000, &test_allocator, &bad, NULL, NULL);
 		report(st == RNN_ERR_IRREGULAR, "series: jittered timestamps are refused as irregular");
 	}
 	{
@@ -501,16 +501,63 @@ test_series(void)
 			ov[i] = i;
 			on[i] = false;
 		}
-		st = rnn_series_regularize(&s, ok, ov, on, 40, true, 100000000, &test_allocator, &bad);
+		st = rnn_series_regularize(&s, ok, ov, on, 40, true, 100000000, &test_allocator, &bad, NULL, NULL);
 		report(st == RNN_ERR_OFFGRID && bad == 24 * 17 + 12 && s.step == 24,
 			   "series: one row off a daily grid is refused with its key, not a 12-hour step");
 		/* half the rows at noon: a real 12-hour grid with gaps */
 		for (int i = 0; i < 40; i++)
 			ok[i] = 24 * (int64_t) i + (i % 2 ? 12 : 0);
-		st = rnn_series_regularize(&s, ok, ov, on, 40, true, 100000000, &test_allocator, &bad);
+		st = rnn_series_regularize(&s, ok, ov, on, 40, true, 100000000, &test_allocator, &bad, NULL, NULL);
 		report(st == RNN_OK && s.step == 12, "series: rows on two positions of a grid keep the finer step");
 		free(s.values);
 	}
+}
+
+static void
+count_check(void *arg)
+{
+	(*(int *) arg)++;
+}
+
+static void
+test_series_sort(void)
+{
+	size_t		n = 300000;
+	int64_t    *k = malloc(sizeof(int64_t) * n);
+	double	   *v = malloc(sizeof(double) * n);
+	bool	   *nl = calloc(n, sizeof(bool));
+	RnnSeries	s;
+	int64_t		bad;
+	int			checks = 0;
+	bool		good = true;
+	RnnStatus	st;
+
+	/* descending, then every third swapped with its neighbour */
+	for (size_t i = 0; i < n; i++)
+	{
+		k[i] = 7 * (int64_t) (n - 1 - i);
+		v[i] = (double) (n - 1 - i);
+	}
+	for (size_t i = 0; i + 1 < n; i += 3)
+	{
+		int64_t		tk = k[i];
+		double		tv = v[i];
+
+		k[i] = k[i + 1];
+		v[i] = v[i + 1];
+		k[i + 1] = tk;
+		v[i + 1] = tv;
+	}
+	st = rnn_series_regularize(&s, k, v, nl, n, true, 100000000, &test_allocator, &bad, count_check, &checks);
+	good = st == RNN_OK && s.n == n && s.step == 7;
+	for (size_t i = 0; good && i < n; i++)
+		good = s.values[i] == (double) i;
+	report(good && checks >= 4, "series: 300,000 shuffled descending rows sorted, with interrupt checks while sorting");
+	if (st == RNN_OK)
+		free(s.values);
+	free(k);
+	free(v);
+	free(nl);
 }
 
 static void
@@ -802,6 +849,7 @@ main(void)
 	rnn_blas_use_naive(false);
 	test_series();
 	test_constant_scale();
+	test_series_sort();
 	test_encoding();
 	test_training();
 	return finish("core");

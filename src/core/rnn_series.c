@@ -15,13 +15,55 @@ typedef struct KeyedRow
 	bool		missing;
 } KeyedRow;
 
-static int
-keyed_row_cmp(const void *a, const void *b)
+static void
+sift_down(KeyedRow *r, size_t root, size_t n)
 {
-	int64_t		ka = ((const KeyedRow *) a)->key;
-	int64_t		kb = ((const KeyedRow *) b)->key;
+	KeyedRow	x = r[root];
 
-	return ka < kb ? -1 : ka > kb ? 1 : 0;
+	for (;;)
+	{
+		size_t		c = 2 * root + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && r[c + 1].key > r[c].key)
+			c++;
+		if (r[c].key <= x.key)
+			break;
+		r[root] = r[c];
+		root = c;
+	}
+	r[root] = x;
+}
+
+/*
+ * Heapsort by key: O(n log n) on any order, in place, and check (may be
+ * NULL; may not return) runs every 65,536 sift-downs, so a cancel lands
+ * while millions of rows are sorted.
+ */
+static void
+sort_rows(KeyedRow *r, size_t n, void (*check) (void *), void *check_arg)
+{
+	size_t		ops = 0;
+
+	if (n < 2)
+		return;
+	for (size_t i = n / 2; i-- > 0;)
+	{
+		sift_down(r, i, n);
+		if (check && (++ops & 0xFFFF) == 0)
+			check(check_arg);
+	}
+	for (size_t end = n - 1; end > 0; end--)
+	{
+		KeyedRow	t = r[0];
+
+		r[0] = r[end];
+		r[end] = t;
+		sift_down(r, 0, end);
+		if (check && (++ops & 0xFFFF) == 0)
+			check(check_arg);
+	}
 }
 
 static int64_t
@@ -139,7 +181,8 @@ RnnStatus
 rnn_series_regularize(RnnSeries *out, const int64_t *keys,
 					  const double *values, const bool *isnull,
 					  size_t n, bool interpolate, int64_t max_points,
-					  const RnnAlloc *a, int64_t *bad_key)
+					  const RnnAlloc *a, int64_t *bad_key,
+					  void (*check) (void *), void *check_arg)
 {
 	KeyedRow   *rows;
 	bool	   *missing;
@@ -174,7 +217,7 @@ rnn_series_regularize(RnnSeries *out, const int64_t *keys,
 	}
 	if (keys)
 	{
-		qsort(rows, n, sizeof(KeyedRow), keyed_row_cmp);
+		sort_rows(rows, n, check, check_arg);
 		for (size_t i = 1; i < n; i++)
 		{
 			if (rows[i].key == rows[i - 1].key)

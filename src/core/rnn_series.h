@@ -26,12 +26,14 @@ typedef struct RnnSeries
  * the grid of the others (at least 90% of the rows share a position modulo
  * the commonest distance, which the rest would make finer) are
  * RNN_ERR_OFFGRID, with the first such row in *bad_key and the others' step
- * in out->step.
+ * in out->step.  check (may be NULL; may not return) runs while the rows
+ * are sorted.
  */
 RnnStatus	rnn_series_regularize(RnnSeries *out, const int64_t *keys,
 								  const double *values, const bool *isnull,
 								  size_t n, bool interpolate, int64_t max_points,
-								  const RnnAlloc *a, int64_t *bad_key);
+								  const RnnAlloc *a, int64_t *bad_key,
+								  void (*check) (void *), void *check_arg);
 
 /* Mean absolute error of the in-sample seasonal naive forecast (MASE scale). */
 double		rnn_series_naive_mae(const double *v, size_t n, int season);
