@@ -282,11 +282,13 @@ rnn_series_regularize(RnnSeries *out, const int64_t *keys,
 		out->values = NULL;
 		return RNN_ERR_ALLOC;
 	}
-	for (size_t j = 0; j < npoints; j++)
-		missing[j] = true;
+	memset(missing, 1, npoints * sizeof(bool));
 	for (size_t i = 0; i < n; i++)
 	{
 		size_t		j = keys ? (size_t) (((uint64_t) rows[i].key - (uint64_t) rows[0].key) / (uint64_t) step) : i;
+
+		if (check && (i & 0xFFFFF) == 0xFFFFF)
+			check(check_arg);	/* may not return: nothing but a's memory is held */
 
 		if (!rows[i].missing)
 		{
@@ -319,6 +321,8 @@ rnn_series_regularize(RnnSeries *out, const int64_t *keys,
 		out->values = NULL;
 		return RNN_ERR_MISSING;
 	}
+	if (check)
+		check(check_arg);
 	interpolate_missing(out->values, missing, npoints);
 	out->n = npoints;
 	out->first_key = keys ? rows[0].key : 0;
