@@ -43,6 +43,13 @@ check_interrupts(void *arg)
 	}
 }
 
+/* the configuration's epochs, capped by rnn_forecast.max_epochs */
+static int
+fit_epochs(const RnnConfig *cfg)
+{
+	return rnn_max_epochs > 0 && cfg->epochs > rnn_max_epochs ? rnn_max_epochs : cfg->epochs;
+}
+
 static void
 report_epoch(void *arg, int epoch, double train_loss, double val_loss)
 {
@@ -75,7 +82,7 @@ void
 rnn_fit_progress_init(RnnFitProgress *p, instr_time start, const RnnConfig *cfg, const char *fname)
 {
 	p->start = start;
-	p->epochs = rnn_max_epochs > 0 && cfg->epochs > rnn_max_epochs ? rnn_max_epochs : cfg->epochs;
+	p->epochs = fit_epochs(cfg);
 	p->member = 0;
 	p->members = cfg->ensemble;
 	p->fname = fname;
@@ -245,7 +252,7 @@ rnn_fit_train_spec(RnnTrainSpec *spec, const RnnModel *m, const RnnConfig *cfg)
 	memset(spec, 0, sizeof(*spec));
 	spec->shape = m->shape;
 	spec->window = m->window;
-	spec->epochs = rnn_max_epochs > 0 && cfg->epochs > rnn_max_epochs ? rnn_max_epochs : cfg->epochs;
+	spec->epochs = fit_epochs(cfg);
 	spec->batch_size = cfg->batch_size;
 	spec->learning_rate = cfg->learning_rate;
 	spec->optimizer = cfg->optimizer;

@@ -188,11 +188,9 @@ forecast_row(FuncCallContext *funcctx, TableCtx *ctx, int h)
 	}
 	else if (ctx->m.ts_kind == RNN_TS_BIGINT)
 	{
-		int64		delta,
-					key;
+		int64		key;
 
-		if (!pg_mul_s64_overflow(ctx->m.step, (int64) h, &delta) &&
-			!pg_add_s64_overflow(ctx->m.last_ts, delta, &key))
+		if (rnn_key_after(&ctx->m, h, &key))
 		{
 			values[5] = Int64GetDatum(key);
 			nulls[5] = false;

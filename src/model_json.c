@@ -25,23 +25,6 @@ PG_FUNCTION_INFO_V1(rnn_model_info);
 PG_FUNCTION_INFO_V1(rnn_model_to_json);
 PG_FUNCTION_INFO_V1(rnn_model_from_json);
 
-static const char *
-ts_kind_name(int k)
-{
-	switch (k)
-	{
-		case RNN_TS_BIGINT:
-			return "bigint";
-		case RNN_TS_TIMESTAMPTZ:
-			return "timestamptz";
-		case RNN_TS_TIMESTAMP:
-			return "timestamp";
-		case RNN_TS_DATE:
-			return "date";
-	}
-	return "none";
-}
-
 static void
 append_json_string(StringInfo s, const char *v)
 {
@@ -126,7 +109,7 @@ append_metadata(StringInfo s, const RnnModel *m)
 	if (m->n_series > 0)
 		appendStringInfo(s, "\"series\": {\"count\": %d, \"short\": %d}, ",
 						 m->n_series, m->n_short);
-	appendStringInfo(s, "\"time\": {\"kind\": \"%s\"", ts_kind_name(m->ts_kind));
+	appendStringInfo(s, "\"time\": {\"kind\": \"%s\"", rnn_ts_kind_name(m->ts_kind));
 	if (m->ts_kind != RNN_TS_NONE)
 	{
 		appendStringInfoString(s, ", \"step\": ");

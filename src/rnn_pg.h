@@ -187,7 +187,10 @@ extern void rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut,
 
 /* timeaxis.c */
 extern bool rnn_keys_to_months(int ts_kind, int64 *keys, size_t n);
+/* the unit-step key `steps` steps after the model's last row; false on overflow */
+extern bool rnn_key_after(const RnnModel *m, int64 steps, int64 *key);
 extern Datum rnn_future_timestamptz(const RnnModel *m, int step_ahead, bool *isnull);
+extern const char *rnn_ts_kind_name(int ts_kind);
 extern char *rnn_key_to_text(int ts_kind, int64 key);
 extern int	rnn_default_season(int ts_kind, int step_kind, int64 step);
 extern int	rnn_steps_after(const RnnModel *m, int ts_kind, int64 key);

@@ -249,6 +249,15 @@ time_overflow(void)
 			 errmsg("forecast timestamp out of range")));
 }
 
+bool
+rnn_key_after(const RnnModel *m, int64 steps, int64 *key)
+{
+	int64		delta;
+
+	return !pg_mul_s64_overflow(m->step, steps, &delta) &&
+		!pg_add_s64_overflow(m->last_ts, delta, key);
+}
+
 /*
  * The timestamp step_ahead steps after the model's last training row, as
  * timestamptz; *isnull for models without calendar timestamps.
@@ -256,7 +265,6 @@ time_overflow(void)
 Datum
 rnn_future_timestamptz(const RnnModel *m, int step_ahead, bool *isnull)
 {
-	int64		delta;
 	int64		key;
 
 	*isnull = false;
@@ -265,14 +273,16 @@ rnn_future_timestamptz(const RnnModel *m, int step_ahead, bool *isnull)
 		*isnull = true;
 		return (Datum) 0;
 	}
-	if (pg_mul_s64_overflow(m->step, step_ahead, &delta))
-		time_overflow();
 
 	if (m->step_kind == RNN_STEP_MONTHS)
 	{
 		struct pg_tm tm;
 		fsec_t		fsec;
 		bool		month_end;
+		int64		delta;
+
+		if (pg_mul_s64_overflow(m->step, step_ahead, &delta))
+			time_overflow();
 
 		if (!key_to_tm(m->ts_kind, m->last_ts, &tm, &fsec) || delta > 12 * 100000)
 			time_overflow();
@@ -305,7 +315,7 @@ rnn_future_timestamptz(const RnnModel *m, int step_ahead, bool *isnull)
 		}
 	}
 
-	if (pg_add_s64_overflow(m->last_ts, delta, &key))
+	if (!rnn_key_after(m, step_ahead, &key))
 		time_overflow();
 	switch (m->ts_kind)
 	{
@@ -345,9 +355,27 @@ rnn_point_text(const RnnModel *m, int64 offset, int64 n_rows)
 		d = rnn_future_timestamptz(m, (int) offset, &isnull);
 		return DatumGetCString(DirectFunctionCall1(timestamptz_out, d));
 	}
-	if (pg_mul_s64_overflow(m->step, offset, &key) || pg_add_s64_overflow(m->last_ts, key, &key))
+	if (!rnn_key_after(m, offset, &key))
 		time_overflow();
 	return rnn_key_to_text(m->ts_kind, key);
+}
+
+/* The SQL type of a timestamp kind ("none" for rows in ORDER BY order). */
+const char *
+rnn_ts_kind_name(int ts_kind)
+{
+	switch (ts_kind)
+	{
+		case RNN_TS_BIGINT:
+			return "bigint";
+		case RNN_TS_TIMESTAMPTZ:
+			return "timestamptz";
+		case RNN_TS_TIMESTAMP:
+			return "timestamp";
+		case RNN_TS_DATE:
+			return "date";
+	}
+	return "none";
 }
 
 /* A key in its own type's text form, for messages and model info. */
@@ -381,23 +409,6 @@ rnn_key_to_text(int ts_kind, int64 key)
  * is at or before that row (in the training period); an error when it is a
  * later key off the model's grid, or of another type.
  */
-static const char *
-ts_kind_type(int ts_kind)
-{
-	switch (ts_kind)
-	{
-		case RNN_TS_DATE:
-			return "date";
-		case RNN_TS_TIMESTAMP:
-			return "timestamp";
-		case RNN_TS_TIMESTAMPTZ:
-			return "timestamptz";
-		case RNN_TS_BIGINT:
-			return "bigint";
-	}
-	return "none (rows in ORDER BY order)";
-}
-
 int
 rnn_steps_after(const RnnModel *m, int ts_kind, int64 key)
 {
@@ -409,13 +420,13 @@ rnn_steps_after(const RnnModel *m, int ts_kind, int64 key)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("the timestamps are of type %s, but the model was trained on rows without timestamps",
-							ts_kind_type(ts_kind)),
+							rnn_ts_kind_name(ts_kind)),
 					 errhint("Pass bigint step numbers: 1 is the first step after the training rows.")));
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("the timestamps are of type %s, but the model was trained on %s timestamps",
-						ts_kind_type(ts_kind), ts_kind_type(m->ts_kind)),
-				 errhint("Cast them to the model's type, e.g. ts::%s.", ts_kind_type(m->ts_kind))));
+						rnn_ts_kind_name(ts_kind), rnn_ts_kind_name(m->ts_kind)),
+				 errhint("Cast them to the model's type, e.g. ts::%s.", rnn_ts_kind_name(m->ts_kind))));
 	}
 	if (m->ts_kind == RNN_TS_NONE)
 		diff = key;
