@@ -26,11 +26,8 @@ WORK=$(mktemp -d "$RNN_TMP/dump.XXXXXX") || exit 1
 # shellcheck source=test/t/lib/tap.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 
-psql_q() {
-    local db=$1
-    shift
-    PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 -At -d "$db" "$@"
-}
+# shellcheck source=test/t/lib/psql.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/psql.sh"
 
 cleanup() {
     psql_q postgres -c "DROP DATABASE IF EXISTS $SRC WITH (FORCE)" -c "DROP DATABASE IF EXISTS $DST WITH (FORCE)" >/dev/null 2>&1
