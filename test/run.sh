@@ -4,7 +4,9 @@
 # Installs the build dependencies, builds and installs the extension, then runs
 #   core     the C core tests (make -C test check; lines "ok - NAME" / "not ok - NAME"),
 #   regress  the pg_regress suite (make installcheck) against a throwaway server,
-#   scripts  every executable test/t/*.sh (env PGHOST, PGPORT, PGUSER, RNN_TMP; exit 0 = pass).
+#   scripts  every executable test/t/*.sh (env PGHOST, PGPORT, PGUSER, RNN_TMP; exit 0 = pass),
+#   tap      every test/t/*.pl with prove and PostgreSQL::Test::Cluster (servers of their own,
+#            started as the postgres OS user; one result per "ok N - NAME" line).
 # A failed build step counts as a failed test. The last line is "N passed, M failed";
 # the exit status is 1 when M > 0.
 #
@@ -56,7 +58,8 @@ trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------- build
 section "dependencies"
-if ! tools/install-deps.sh; then
+# libipc-run-perl: PostgreSQL's TAP framework; postgresql-15-cron: test/t/cron.pl
+if ! tools/install-deps.sh libipc-run-perl postgresql-15-cron; then
     record build fail "tools/install-deps.sh"
 fi
 
@@ -212,6 +215,65 @@ for script in "${scripts[@]}"; do
             echo "not ok - $script (exit status $rc)"
         fi
         record scripts fail "$script"
+    fi
+done
+
+# ---------------------------------------------------------------- tap
+# Multi-server tests with PostgreSQL's own TAP framework (PostgreSQL::Test::Cluster from
+# postgresql-server-dev-15). initdb refuses root, so prove runs as the postgres OS user on a
+# copy of test/t and data/ it can read, with TESTDIR (tmp_check, logs) in the throwaway dir.
+section "TAP tests (prove test/t/*.pl)"
+shopt -s nullglob
+taps=(test/t/*.pl)
+shopt -u nullglob
+PGXS_DIR=$(dirname "$("$PG_CONFIG" --pgxs)")/..
+tap_src="$TMP/tap-src"
+mkdir -p "$tap_src"
+cp -r test/t data "$tap_src/"
+run_as_postgres=()
+if [ "$(id -un)" != postgres ]; then
+    run_as_postgres=(runuser -u postgres --)
+    chown -R postgres: "$tap_src"
+    chmod o+x "$TMP"
+fi
+for t in "${taps[@]}"; do
+    name=$(basename "$t" .pl)
+    if [ "$build_ok" != 1 ]; then
+        record tap fail "$t (not run: the build failed)"
+        continue
+    fi
+    tdir="$TMP/tap-$name"
+    mkdir -p "$tdir"
+    [ ${#run_as_postgres[@]} -eq 0 ] || chown postgres: "$tdir"
+    echo "--- $t"
+    (cd "$tap_src" && timeout "$SCRIPT_TIMEOUT" "${run_as_postgres[@]}" env \
+        PATH="$("$PG_CONFIG" --bindir):$PATH" \
+        PERL5LIB="$PGXS_DIR/src/test/perl" \
+        PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" \
+        TESTDIR="$tdir" RNN_SRC="$tap_src" OPENBLAS_NUM_THREADS=1 \
+        prove -v "t/$name.pl") 2>&1 | tee "$LOGS/tap-$name.log"
+    rc=${PIPESTATUS[0]}
+    n_ok=0
+    n_fail=0
+    while IFS= read -r line; do
+        if [[ $line =~ ^not\ ok\ [0-9]+(\ -)?\ (.*)$ ]]; then
+            record tap fail "$name: ${BASH_REMATCH[2]}"
+            n_fail=$((n_fail + 1))
+        elif [[ $line =~ ^ok\ [0-9]+(\ -)?\ (.*)$ ]]; then
+            if [[ ${BASH_REMATCH[2]} =~ ^#\ skip ]]; then
+                continue
+            fi
+            record tap pass "$name: ${BASH_REMATCH[2]}"
+            n_ok=$((n_ok + 1))
+        fi
+    done <"$LOGS/tap-$name.log"
+    if [ "$rc" -ne 0 ] && [ "$n_fail" -eq 0 ]; then
+        record tap fail "$name: prove exited with status $rc"
+        for log in "$tdir"/tmp_check/log/*; do
+            [ -f "$log" ] || continue
+            echo "--- last lines of $log"
+            tail -n 30 "$log"
+        done
     fi
 done
 
