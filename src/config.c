@@ -11,6 +11,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
+#include "utils/json.h"
 #include "utils/numeric.h"
 
 #include "rnn_optim.h"
@@ -65,6 +66,8 @@ static const ConfigKey config_keys[] = {
 	{"refit", K_BOOL, 0, 0, true, NULL},
 	{"epoch_size", K_INT, 0, 2147483647, true, NULL},
 	{"on_error", K_TEXT, 0, 0, false, "error, null"},
+	{"on_init_mismatch", K_TEXT, 0, 0, false, "error, cold"},
+	{"time_zone", K_TEXT, 0, 0, true, "a name from pg_timezone_names"},
 };
 
 #define N_CONFIG_KEYS lengthof(config_keys)
@@ -134,6 +137,8 @@ rnn_config_defaults(RnnConfig *cfg)
 	cfg->refit = -1;
 	cfg->epoch_size = -1;
 	cfg->on_error_null = false;
+	cfg->init_mismatch_cold = false;
+	cfg->time_zone[0] = '\0';
 	cfg->group = NULL;
 }
 
@@ -261,6 +266,26 @@ set_text(RnnConfig *cfg, const ConfigKey *k, const char *v)
 		else
 			bad_value(k, v);
 	}
+	else if (strcmp(k->name, "on_init_mismatch") == 0)
+	{
+		if (strcmp(v, "error") == 0)
+			cfg->init_mismatch_cold = false;
+		else if (strcmp(v, "cold") == 0)
+			cfg->init_mismatch_cold = true;
+		else
+			bad_value(k, v);
+	}
+	else if (strcmp(k->name, "time_zone") == 0)
+	{
+		pg_tz	   *tz = strlen(v) <= RNN_MAX_ZONE_NAME ? pg_tzset(v) : NULL;
+
+		if (tz == NULL || !pg_tz_acceptable(tz))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid value for time_zone: %s", v),
+					 errdetail("time_zone must be a time zone name known to the server (pg_timezone_names), e.g. 'Europe/Berlin' or 'UTC'.")));
+		strlcpy(cfg->time_zone, v, sizeof(cfg->time_zone));
+	}
 	else if (strcmp(k->name, "loss") == 0)
 	{
 		if (strcmp(v, "mse") == 0)
@@ -386,8 +411,8 @@ rnn_config_from_jsonb(RnnConfig *cfg, Jsonb *jb)
 }
 
 /* The normalised configuration as JSON text (every key; null = automatic). */
-static char *
-config_to_json(const RnnConfig *c)
+char *
+rnn_config_to_json(const RnnConfig *c)
 {
 	StringInfoData s;
 
@@ -425,8 +450,44 @@ config_to_json(const RnnConfig *c)
 		appendStringInfo(&s, "\"epoch_size\": " INT64_FORMAT ", ", c->epoch_size);
 	else
 		appendStringInfoString(&s, "\"epoch_size\": null, ");
-	appendStringInfo(&s, "\"on_error\": \"%s\"}", c->on_error_null ? "null" : "error");
+	appendStringInfo(&s, "\"on_error\": \"%s\", \"on_init_mismatch\": \"%s\", \"time_zone\": ",
+					 c->on_error_null ? "null" : "error", c->init_mismatch_cold ? "cold" : "error");
+	if (c->time_zone[0])
+		escape_json(&s, c->time_zone);
+	else
+		appendStringInfoString(&s, "null");
+	appendStringInfoChar(&s, '}');
 	return s.data;
+}
+
+/*
+ * Record in m the configuration it was trained with, with what training
+ * chose filled in (window, season, scaling, strategy, log, deseasonalize,
+ * the time zone of timestamptz rows): rnn_model_info shows it under the
+ * configuration's own key names.
+ */
+void
+rnn_config_record(RnnModel *m, const RnnConfig *cfg)
+{
+	RnnConfig	c = *cfg;
+	char	   *json;
+
+	c.window = m->window;
+	c.season = m->season;
+	c.scaling = m->scaling;
+	c.strategy = m->strategy;
+	c.ensemble = m->members;
+	c.log = m->log_transform ? 1 : 0;
+	c.deseasonalize = m->n_seasonal > 0 ? 1 : 0;
+	strlcpy(c.time_zone, m->time_zone, sizeof(c.time_zone));
+	json = rnn_config_to_json(&c);
+	/* the model format keeps printable ASCII (escape_json left other bytes as they are) */
+	for (const char *p = json; *p; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			return;
+	if (strlen(json) <= RNN_MAX_CONFIG_TEXT)
+		strlcpy(m->config, json, sizeof(m->config));
+	pfree(json);
 }
 
 /*
@@ -439,5 +500,5 @@ rnn_config_check(PG_FUNCTION_ARGS)
 	RnnConfig	cfg;
 
 	rnn_config_from_jsonb(&cfg, PG_ARGISNULL(0) ? NULL : PG_GETARG_JSONB_P(0));
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(config_to_json(&cfg))));
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(rnn_config_to_json(&cfg))));
 }

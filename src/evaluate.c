@@ -279,6 +279,7 @@ index_text(const RnnAxis *axis, size_t n, size_t i)
 	m.step_kind = axis->step_kind;
 	m.step = axis->step;
 	m.last_ts = axis->last_ts;
+	strlcpy(m.time_zone, axis->time_zone, sizeof(m.time_zone));
 	if (axis->ts_kind == RNN_TS_BIGINT)
 		return psprintf(INT64_FORMAT, axis->last_ts - (int64) (n - 1 - i) * axis->step);
 	d = rnn_future_timestamptz(&m, (int) ((int64) i - (int64) (n - 1)), &isnull);
@@ -309,7 +310,7 @@ rnn_backtest_finalfn(PG_FUNCTION_ARGS)
 	if (st->names)
 		return backtest_global(st, &cfg);
 	h = (size_t) st->horizon;
-	rnn_rows_to_series(&series, &axis, st, cfg.interpolate, "rnn_backtest");
+	rnn_rows_to_series(&series, &axis, st, &cfg, "rnn_backtest");
 	if (series.n <= (size_t) st->folds * h)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -92,50 +92,106 @@ rnn_fit_progress_init(RnnFitProgress *p, instr_time start, const RnnConfig *cfg,
 	p->hooks.epoch_done = report_epoch;
 }
 
+/*
+ * How the architecture of a warm-start model differs from the
+ * configuration's (a sentence for errdetail), or NULL when it matches.
+ */
+static char *
+warm_start_mismatch(const RnnModel *init, const RnnShape *s, int window, int members)
+{
+	struct
+	{
+		const char *label;
+		int			model;
+		int			config;
+	}			dims[] = {
+		{"hidden_size", init->shape.hidden_size, s->hidden_size},
+		{"num_layers", init->shape.num_layers, s->num_layers},
+		{"bidirectional", init->shape.bidirectional, s->bidirectional},
+		{"output size (horizon with strategy direct)", init->shape.output_size, s->output_size},
+		{"input_size", init->shape.input_size, s->input_size},
+		{"window", init->window > 0 ? init->window : window, window},
+		{"ensemble", init->members, members},
+	};
+
+	if (init->shape.cell != s->cell)
+		return psprintf("The model's cell is %s, the configuration's is %s.",
+						rnn_cell_name(init->shape.cell), rnn_cell_name(s->cell));
+	for (size_t i = 0; i < lengthof(dims); i++)
+		if (dims[i].model != dims[i].config)
+			return psprintf("The model's %s is %d, the configuration's is %d.",
+							dims[i].label, dims[i].model, dims[i].config);
+	return NULL;
+}
+
 /* Compare the architecture of a warm-start model with the configuration. */
 void
 rnn_check_warm_start(const RnnModel *init, const RnnShape *s, int window, int members, const char *fname)
 {
-	const char *what = NULL;
-	int			have = 0,
-				want = 0;
+	char	   *why = warm_start_mismatch(init, s, window, members);
 
-	if (init->shape.cell != s->cell)
+	if (why)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: warm-start model does not match the configuration", fname),
-				 errdetail("The model's cell is %s, the configuration's is %s.",
-						   rnn_cell_name(init->shape.cell), rnn_cell_name(s->cell))));
+				 errdetail_internal("%s", why),
+				 errhint("Give the configuration the model's architecture; only window may be left out to take the model's, or set on_init_mismatch => 'cold' to train from scratch instead.")));
+}
+
+/*
+ * Whether a warm-start model's time axis continues these rows': the same
+ * timestamp type and step (a grid of local days and one of absolute days
+ * are the same network input).
+ */
+bool
+rnn_axis_matches(const RnnModel *init, const RnnAxis *axis)
+{
+	bool		days = (init->step_kind == RNN_STEP_UNITS || init->step_kind == RNN_STEP_LOCAL_DAYS) &&
+		(axis->step_kind == RNN_STEP_UNITS || axis->step_kind == RNN_STEP_LOCAL_DAYS);
+
+	return init->ts_kind == axis->ts_kind &&
+		(axis->ts_kind == RNN_TS_NONE ||
+		 ((init->step_kind == axis->step_kind || days) && init->step == axis->step));
+}
+
+/*
+ * on_init_mismatch => 'cold': a warm-start model that does not fit these
+ * rows or the configuration is set aside with a NOTICE that says why, and
+ * the training starts from scratch (NULL returned).  Under 'error' (the
+ * default) init comes back unchanged and the training's own checks raise
+ * the error.  dflt and global as for rnn_config_resolve and rnn_fit_global.
+ */
+const RnnModel *
+rnn_warm_start_or_cold(const RnnModel *init, const RnnAxis *axis, size_t rows,
+					   const RnnConfig *cfg, int dflt, bool global, const char *fname)
+{
+	char	   *why = NULL;
+
+	if (init == NULL || !cfg->init_mismatch_cold)
+		return init;
+	if (global && init->n_series == 0)
+		why = pstrdup("It is a single-series model; these rows train a global model.");
+	else if (!global && init->n_series > 0)
+		why = pstrdup("It is a global model; these rows train a single-series model.");
+	else if (!rnn_axis_matches(init, axis) && (global || rows > 1 || init->ts_kind != axis->ts_kind))
+		why = pstrdup("The model's timestamps are of another type or step than these rows'.");
+	else
 	{
-		struct
-		{
-			const char *label;
-			int			model;
-			int			config;
-		}			dims[] = {
-			{"hidden_size", init->shape.hidden_size, s->hidden_size},
-			{"num_layers", init->shape.num_layers, s->num_layers},
-			{"bidirectional", init->shape.bidirectional, s->bidirectional},
-			{"output size (horizon with strategy direct)", init->shape.output_size, s->output_size},
-			{"input_size", init->shape.input_size, s->input_size},
-			{"window", init->window > 0 ? init->window : window, window},
-			{"ensemble", init->members, members},
-		};
+		RnnConfig	c = rnn_config_resolve(cfg, init, dflt);
+		RnnModel	t;
+		int			window = c.window > 0 ? c.window : init->window;
 
-		for (size_t i = 0; i < lengthof(dims) && what == NULL; i++)
-			if (dims[i].model != dims[i].config)
-			{
-				what = dims[i].label;
-				have = dims[i].model;
-				want = dims[i].config;
-			}
+		memset(&t, 0, sizeof(t));
+		rnn_fit_architecture(&t, &c, window, c.strategy == RNN_STRATEGY_RECURSIVE ? 1 : c.horizon, fname);
+		why = warm_start_mismatch(init, &t.shape, window, c.ensemble);
 	}
-	if (what)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: warm-start model does not match the configuration", fname),
-				 errdetail("The model's %s is %d, the configuration's is %d.", what, have, want),
-				 errhint("Give the configuration the model's architecture; only window may be left out to take the model's.")));
+	if (why == NULL)
+		return init;
+	ereport(NOTICE,
+			(errmsg("%s: the warm-start model does not match; training from scratch", fname),
+			 errdetail_internal("%s", why),
+			 errhint("on_init_mismatch => 'cold' chose this; with 'error' the training stops instead.")));
+	return NULL;
 }
 
 /* The network's shape for cfg, within the hard limits and rnn_forecast.max_parameters. */
@@ -334,6 +390,7 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 	m->step_kind = axis->step_kind;
 	m->step = axis->step;
 	m->last_ts = axis->last_ts;
+	strlcpy(m->time_zone, axis->time_zone, sizeof(m->time_zone));
 	m->strategy = cfg->strategy;
 	if (m->step_kind == RNN_STEP_MONTHS && m->step > RNN_MAX_MONTH_STEP)
 		ereport(ERROR,
@@ -353,9 +410,7 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 		(void) rnn_future_timestamptz(m, Max(cfg->horizon, 1), &isnull);
 		error_context_stack = ecb.previous;
 	}
-	if (warm && (init->ts_kind != m->ts_kind ||
-				 (n > 1 && init->ts_kind != RNN_TS_NONE &&
-				  (init->step_kind != m->step_kind || init->step != m->step))))
+	if (warm && (init->ts_kind != m->ts_kind || (n > 1 && !rnn_axis_matches(init, axis))))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: warm-start model was trained on a different time axis", fname),
@@ -569,4 +624,5 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 	INSTR_TIME_SET_CURRENT(t1);
 	INSTR_TIME_SUBTRACT(t1, t0);
 	m->train_seconds = INSTR_TIME_GET_DOUBLE(t1);
+	rnn_config_record(m, cfg);
 }

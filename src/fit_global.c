@@ -114,7 +114,7 @@ rnn_global_collect(const RnnRows *rows, const RnnConfig *cfg, const char *fname)
 		earg.name = g->name[k];
 		earg.len = g->name_len[k];
 		one = rnn_rows_of_series(rows, &order, i);
-		rnn_rows_to_series(&g->series[k], &g->axes[k], one, cfg->interpolate, fname);
+		rnn_rows_to_series(&g->series[k], &g->axes[k], one, cfg, fname);
 		pfree(one->values);
 		pfree(one->isnull);
 		pfree(one->keys);
@@ -148,7 +148,10 @@ void
 rnn_fit_global(RnnModel *m, const RnnRows *rows, const RnnConfig *cfg, const RnnModel *init,
 			   const char *fname)
 {
-	rnn_fit_global_data(m, rnn_global_collect(rows, cfg, fname), 0, cfg, init, fname);
+	RnnGlobalData *g = rnn_global_collect(rows, cfg, fname);
+
+	init = rnn_warm_start_or_cold(init, &g->axes[g->ref], 0, cfg, RNN_STRATEGY_DIRECT, true, fname);
+	rnn_fit_global_data(m, g, 0, cfg, init, fname);
 }
 
 /*
@@ -214,12 +217,12 @@ rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut, const RnnCo
 	memset(m, 0, sizeof(*m));
 	m->ts_kind = g->axes[ref].ts_kind;
 	m->step_kind = g->axes[ref].step_kind;
+	strlcpy(m->time_zone, g->axes[ref].time_zone, sizeof(m->time_zone));
 	m->step = g->axes[ref].step;
 	m->strategy = cfg->strategy;
 	m->scaling = RNN_SCALE_WINDOW;
 	m->scale_std = 1;			/* each series keeps its own scale */
-	if (warm && (init->ts_kind != m->ts_kind || init->step_kind != m->step_kind ||
-				 init->step != m->step))
+	if (warm && !rnn_axis_matches(init, &g->axes[ref]))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: warm-start model was trained on a different time axis", fname),
@@ -408,4 +411,5 @@ rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut, const RnnCo
 	INSTR_TIME_SET_CURRENT(t1);
 	INSTR_TIME_SUBTRACT(t1, t0);
 	m->train_seconds = INSTR_TIME_GET_DOUBLE(t1);
+	rnn_config_record(m, cfg);
 }

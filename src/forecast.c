@@ -156,17 +156,20 @@ typedef struct TableCtx
 } TableCtx;
 
 /*
- * The row (step, ts, forecast, lower, upper, ts_bigint) of step h.
- * ts_bigint: the step number of a bigint series (its last one plus h
+ * The row (step, ts, forecast, lower, upper, ts_bigint, ts_local) of step
+ * h.  ts_bigint: the step number of a bigint series (its last one plus h
  * steps), h for rows without timestamps (rnn_evaluate's numbering), NULL
- * for calendar timestamps.  A row type of five columns (the 0.3.0 script
- * under this library) gets the first five.
+ * for calendar timestamps.  ts_local: the wall-clock time in the series'
+ * own calendar (date at midnight, timestamp, or timestamptz in the model's
+ * zone), whatever the session's TimeZone.  Row types of five or six
+ * columns (the 0.3.0 and 0.4.0 scripts under this library) get the first
+ * five or six.
  */
 static Datum
 forecast_row(FuncCallContext *funcctx, TableCtx *ctx, int h)
 {
-	Datum		values[6];
-	bool		nulls[6] = {false, false, false, false, false, true};
+	Datum		values[7];
+	bool		nulls[7] = {false, false, false, false, false, true, true};
 	double		lo,
 				hi;
 
@@ -196,6 +199,8 @@ forecast_row(FuncCallContext *funcctx, TableCtx *ctx, int h)
 			nulls[5] = false;
 		}
 	}
+	if (funcctx->tuple_desc->natts >= 7)
+		values[6] = rnn_future_local(&ctx->m, h, &nulls[6]);
 	return HeapTupleGetDatum(heap_form_tuple(funcctx->tuple_desc, values, nulls));
 }
 
@@ -207,8 +212,8 @@ forecast_table_start(FunctionCallInfo fcinfo, FuncCallContext *funcctx, double l
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "rnn_forecast: return type must be a row type");
-	if (tupdesc->natts != 5 && tupdesc->natts != 6)
-		elog(ERROR, "rnn_forecast: return type must have 5 or 6 columns");
+	if (tupdesc->natts < 5 || tupdesc->natts > 7)
+		elog(ERROR, "rnn_forecast: return type must have 5 to 7 columns");
 	funcctx->tuple_desc = BlessTupleDesc(tupdesc);
 	if (!(level > 0 && level < 1))
 		ereport(ERROR,

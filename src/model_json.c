@@ -52,6 +52,8 @@ step_text(const RnnModel *m)
 		return psprintf(INT64_FORMAT " mon", m->step);
 	if (m->ts_kind == RNN_TS_DATE)
 		return psprintf(INT64_FORMAT " days", m->step);
+	if (m->step_kind == RNN_STEP_LOCAL_DAYS)
+		return psprintf(INT64_FORMAT " days", m->step / USECS_PER_DAY);
 	if (m->ts_kind == RNN_TS_TIMESTAMP || m->ts_kind == RNN_TS_TIMESTAMPTZ)
 	{
 		Interval	iv;
@@ -122,7 +124,33 @@ append_metadata(StringInfo s, const RnnModel *m)
 		append_json_string(s, rnn_key_to_text(m->ts_kind, m->last_ts));
 		appendStringInfo(s, ", \"last_value\": " INT64_FORMAT, m->last_ts);
 	}
+	if (m->ts_kind == RNN_TS_TIMESTAMPTZ)
+	{
+		/* the zone whose calendar the model continues (null: the session's, before format 4) */
+		appendStringInfo(s, ", \"calendar\": \"%s\", \"time_zone\": ",
+						 m->step_kind == RNN_STEP_MONTHS ? "months" :
+						 m->step_kind == RNN_STEP_LOCAL_DAYS ? "local_days" : "absolute");
+		if (m->time_zone[0])
+			append_json_string(s, m->time_zone);
+		else
+			appendStringInfoString(s, "null");
+	}
 	appendStringInfoString(s, "}, ");
+	/* the resolved training configuration (format 4), normalised through jsonb */
+	appendStringInfoString(s, "\"config\": ");
+	if (m->config[0])
+	{
+		Jsonb	   *jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(m->config)));
+
+		if (!JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("the model's stored configuration is not a JSON object")));
+		appendStringInfoString(s, JsonbToCString(NULL, &jb->root, VARSIZE(jb)));
+	}
+	else
+		appendStringInfoString(s, "null");
+	appendStringInfoString(s, ", ");
 	appendStringInfo(s, "\"training\": {\"rows\": " INT64_FORMAT ", \"epochs_run\": %d, \"best_epoch\": %d, "
 					 "\"train_loss\": %.9g, \"validation_loss\": ",
 					 m->rows, m->epochs_run, m->best_epoch, m->train_loss);
@@ -796,6 +824,17 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 			if (get_key(sub, "step_unit", &v) && v.type == jbvString &&
 				v.val.string.len == 6 && strncmp(v.val.string.val, "months", 6) == 0)
 				m.step_kind = RNN_STEP_MONTHS;
+			if (get_key(sub, "time_zone", &v) && v.type == jbvString)
+			{
+				char	   *zone = pnstrdup(v.val.string.val, v.val.string.len);
+
+				if (strlen(zone) > RNN_MAX_ZONE_NAME || pg_tzset(zone) == NULL)
+					bad_json("%s", "\"time\".\"time_zone\" must be a time zone name known to the server.");
+				strlcpy(m.time_zone, zone, sizeof(m.time_zone));
+			}
+			if (get_key(sub, "calendar", &v) && v.type == jbvString &&
+				v.val.string.len == 10 && strncmp(v.val.string.val, "local_days", 10) == 0)
+				m.step_kind = RNN_STEP_LOCAL_DAYS;
 			m.step = int64_key(sub, "step_value", 1, 9e15, 1);
 			m.last_ts = int64_key(sub, "last_value", -9e15, 9e15, 0);
 		}

@@ -10,6 +10,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "pgtime.h"
 #include "utils/jsonb.h"
 
 #include "rnn_common.h"
@@ -66,6 +67,9 @@ typedef struct RnnConfig
 	int			refit;			/* retrain on all windows for the best epoch count: -1 auto */
 	int64		epoch_size;		/* windows per epoch: -1 auto, 0 all, else a sample of that many */
 	bool		on_error_null;	/* on_error => 'null': a group that cannot train gives NULL */
+	bool		init_mismatch_cold; /* on_init_mismatch => 'cold': train an incompatible
+									 * warm start from scratch, with a NOTICE */
+	char		time_zone[RNN_MAX_ZONE_NAME + 1];	/* "" = the session's TimeZone */
 	const char *group;			/* not a key: the rows being trained, for progress notices */
 } RnnConfig;
 
@@ -77,6 +81,8 @@ extern RnnConfig rnn_config_resolve(const RnnConfig *cfg, const RnnModel *init, 
 extern const char *rnn_scaling_name(int scaling);
 extern const char *rnn_strategy_name(int strategy);
 extern void rnn_config_from_jsonb(RnnConfig *cfg, Jsonb *jb);
+extern char *rnn_config_to_json(const RnnConfig *c);
+extern void rnn_config_record(RnnModel *m, const RnnConfig *cfg);
 
 /* rows.c: rows collected by aggregates */
 #include "rnn_series.h"
@@ -118,6 +124,7 @@ typedef struct RnnAxis
 	int			step_kind;
 	int64		step;
 	int64		last_ts;		/* native value of the last row */
+	char		time_zone[RNN_MAX_ZONE_NAME + 1];	/* timestamptz: the zone read in */
 } RnnAxis;
 
 extern int	rnn_ts_kind_of_type(Oid type);
@@ -130,7 +137,7 @@ extern RnnRows *rnn_rows_series_transfn(FunctionCallInfo fcinfo, int init_arg, c
 extern RnnRows *rnn_rows_of_series(const RnnRows *st, int32 **order, int32 s);
 extern char *rnn_rows_describe(const RnnRows *st);
 extern void rnn_rows_to_series(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
-							   bool interpolate, const char *fname);
+							   const RnnConfig *cfg, const char *fname);
 
 /* fit.c: training a model on a regular series, and the steps fit_global.c shares */
 #include "portability/instr_time.h"
@@ -158,6 +165,10 @@ extern void rnn_fit_architecture(RnnModel *m, const RnnConfig *cfg, int window, 
 								 const char *fname);
 extern void rnn_check_training_memory(const RnnModel *m, const RnnConfig *cfg, int window,
 									  size_t n, size_t n_win, const char *fname);
+extern bool rnn_axis_matches(const RnnModel *init, const RnnAxis *axis);
+extern const RnnModel *rnn_warm_start_or_cold(const RnnModel *init, const RnnAxis *axis, size_t rows,
+											  const RnnConfig *cfg, int dflt, bool global,
+											  const char *fname);
 extern void rnn_check_warm_start(const RnnModel *init, const RnnShape *s, int window,
 								 int members, const char *fname);
 extern void rnn_fit_init_params(RnnModel *m, const RnnConfig *cfg, const RnnModel *init);
@@ -186,10 +197,14 @@ extern void rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut,
 								const RnnConfig *cfg, const RnnModel *init, const char *fname);
 
 /* timeaxis.c */
-extern bool rnn_keys_to_months(int ts_kind, int64 *keys, size_t n);
+extern pg_tz *rnn_model_tz(const RnnModel *m);
+extern pg_tz *rnn_training_tz(const char *configured, char *name_out);
+extern bool rnn_keys_to_months(int ts_kind, int64 *keys, size_t n, pg_tz *tz);
+extern bool rnn_keys_to_local_days(int64 *keys, size_t n, pg_tz *tz);
 /* the unit-step key `steps` steps after the model's last row; false on overflow */
 extern bool rnn_key_after(const RnnModel *m, int64 steps, int64 *key);
 extern Datum rnn_future_timestamptz(const RnnModel *m, int step_ahead, bool *isnull);
+extern Datum rnn_future_local(const RnnModel *m, int step_ahead, bool *isnull);
 extern const char *rnn_ts_kind_name(int ts_kind);
 extern char *rnn_key_to_text(int ts_kind, int64 key);
 extern int	rnn_default_season(int ts_kind, int step_kind, int64 step);

@@ -369,11 +369,16 @@ rnn_rows_of_series(const RnnRows *st, int32 **order, int32 s)
 	return one;
 }
 
-/* A key as text for messages, month numbers as YYYY-MM. */
+/*
+ * A key as text for messages: month numbers as YYYY-MM, local days as the
+ * wall-clock time.
+ */
 static char *
-key_text(int ts_kind, bool months, int64 key)
+key_text(int ts_kind, int step_kind, int64 key)
 {
-	if (months)
+	if (step_kind == RNN_STEP_LOCAL_DAYS)
+		return rnn_key_to_text(RNN_TS_TIMESTAMP, key);
+	if (step_kind == RNN_STEP_MONTHS)
 	{
 		int64		year = key >= 0 ? key / 12 : -((-key + 11) / 12);
 
@@ -408,8 +413,8 @@ rnn_rows_describe(const RnnRows *st)
 			if (st->keys[i] > hi)
 				hi = st->keys[i];
 		}
-		appendStringInfo(&s, " from %s to %s", key_text(st->ts_kind, false, lo),
-						 key_text(st->ts_kind, false, hi));
+		appendStringInfo(&s, " from %s to %s", key_text(st->ts_kind, RNN_STEP_UNITS, lo),
+						 key_text(st->ts_kind, RNN_STEP_UNITS, hi));
 	}
 	return s.data;
 }
@@ -433,7 +438,7 @@ step_text(int ts_kind, int64 d)
 }
 
 static void
-series_error(RnnStatus st, int ts_kind, bool months, int64 bad, int64 grid, const char *fname)
+series_error(RnnStatus st, int ts_kind, int step_kind, int64 bad, int64 grid, const char *fname)
 {
 	switch (st)
 	{
@@ -441,9 +446,11 @@ series_error(RnnStatus st, int ts_kind, bool months, int64 bad, int64 grid, cons
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("%s: the row at %s is off the grid of the other rows", fname,
-							key_text(ts_kind, months, bad)),
+							key_text(ts_kind, step_kind, bad)),
 					 errdetail("At least 90%% of the rows lie %s apart or a multiple of it; the few others would make the step finer and fill the points between.",
 							   step_text(ts_kind, grid)),
+					 ts_kind == RNN_TS_TIMESTAMPTZ ?
+					 errhint("Move such rows onto the grid (e.g. date_trunc or date_bin to the step), or delete them; rows at local midnight need time_zone in rnn_config set to their zone (the session's TimeZone is used otherwise).") :
 					 errhint("Move such rows onto the grid (e.g. date_trunc or date_bin to the step), or delete them.")));
 			break;
 		case RNN_ERR_NOVALUES:
@@ -455,19 +462,19 @@ series_error(RnnStatus st, int ts_kind, bool months, int64 bad, int64 grid, cons
 		case RNN_ERR_NONFINITE:
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("%s: infinite value at %s", fname, key_text(ts_kind, months, bad)),
+					 errmsg("%s: infinite value at %s", fname, key_text(ts_kind, step_kind, bad)),
 					 errhint("Replace infinities with NULL to have them interpolated, or filter them out.")));
 			break;
 		case RNN_ERR_DUPLICATE:
 			ereport(ERROR,
 					(errcode(ERRCODE_UNIQUE_VIOLATION),
-					 errmsg("%s: duplicate timestamp %s", fname, key_text(ts_kind, months, bad)),
+					 errmsg("%s: duplicate timestamp %s", fname, key_text(ts_kind, step_kind, bad)),
 					 errhint("Aggregate the rows to one value per timestamp first, e.g. with GROUP BY.")));
 			break;
 		case RNN_ERR_MISSING:
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("%s: missing value at %s", fname, key_text(ts_kind, months, bad)),
+					 errmsg("%s: missing value at %s", fname, key_text(ts_kind, step_kind, bad)),
 					 errdetail("The configuration has missing => 'error'."),
 					 errhint("Use missing => 'interpolate' to fill gaps and NULLs by linear interpolation.")));
 			break;
@@ -476,6 +483,8 @@ series_error(RnnStatus st, int ts_kind, bool months, int64 bad, int64 grid, cons
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("%s: timestamps are too irregular to infer a step", fname),
 					 errdetail("A regular grid through the rows would need " INT64_FORMAT " points.", bad),
+					 ts_kind == RNN_TS_TIMESTAMPTZ ?
+					 errhint("Truncate the timestamps to a regular step first, e.g. with date_trunc or date_bin; rows at local midnight need time_zone in rnn_config set to their zone (the session's TimeZone is used otherwise).") :
 					 errhint("Truncate the timestamps to a regular step first, e.g. with date_trunc or date_bin.")));
 			break;
 		case RNN_ERR_LIMIT:
@@ -491,31 +500,41 @@ series_error(RnnStatus st, int ts_kind, bool months, int64 bad, int64 grid, cons
 
 /*
  * Regularise the collected rows (leaving the state unchanged) into *series
- * and describe the time axis in *axis.
+ * and describe the time axis in *axis.  timestamptz rows are read in the
+ * configured time zone, else the session's: month-aligned rows step in its
+ * calendar months, rows at one time of day there in its days (across DST
+ * changes), others in absolute time.
  */
 void
 rnn_rows_to_series(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
-				   bool interpolate, const char *fname)
+				   const RnnConfig *cfg, const char *fname)
 {
 	int64	   *keys = NULL;
-	bool		months = false;
+	int			step_kind = RNN_STEP_UNITS;
 	int64		bad = 0;
 	RnnStatus	rs;
+	pg_tz	   *tz = NULL;
 
+	memset(axis, 0, sizeof(*axis));
+	if (st->ts_kind == RNN_TS_TIMESTAMPTZ)
+		tz = rnn_training_tz(cfg->time_zone, axis->time_zone);
 	if (st->keys)
 	{
 		keys = palloc(sizeof(int64) * st->n);
 		memcpy(keys, st->keys, sizeof(int64) * st->n);
-		months = rnn_keys_to_months(st->ts_kind, keys, st->n);
+		if (rnn_keys_to_months(st->ts_kind, keys, st->n, tz))
+			step_kind = RNN_STEP_MONTHS;
+		else if (st->ts_kind == RNN_TS_TIMESTAMPTZ && rnn_keys_to_local_days(keys, st->n, tz))
+			step_kind = RNN_STEP_LOCAL_DAYS;
 	}
 	rs = rnn_series_regularize(series, keys, st->values, st->isnull, st->n,
-							   interpolate, RNN_MAX_ROWS, &rnn_palloc_allocator, &bad,
+							   cfg->interpolate, RNN_MAX_ROWS, &rnn_palloc_allocator, &bad,
 							   rnn_check_interrupts, NULL);
 	if (rs != RNN_OK)
-		series_error(rs, st->ts_kind, months, bad, series->step, fname);
+		series_error(rs, st->ts_kind, step_kind, bad, series->step, fname);
 
 	axis->ts_kind = st->ts_kind;
-	axis->step_kind = months ? RNN_STEP_MONTHS : RNN_STEP_UNITS;
+	axis->step_kind = step_kind;
 	axis->step = series->step;
 	if (st->keys)
 	{

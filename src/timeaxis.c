@@ -21,11 +21,53 @@
 
 #include "rnn_pg.h"
 
-/* Broken-down time of a key; false when out of range. */
-static bool
-key_to_tm(int ts_kind, int64 key, struct pg_tm *tm, fsec_t *fsec)
+/*
+ * The zone whose calendar a model's timestamptz axis follows: the one it
+ * recorded (format 4), else the session's (models of earlier formats were
+ * made and read that way).
+ */
+pg_tz *
+rnn_model_tz(const RnnModel *m)
 {
-	int			tz;
+	pg_tz	   *tz;
+
+	if (m->time_zone[0] == '\0')
+		return session_timezone;
+	tz = pg_tzset(m->time_zone);
+	if (tz == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the model's time zone \"%s\" is not known to this server", m->time_zone),
+				 errdetail("The model continues the calendar of the time zone it was trained in."),
+				 errhint("Install the same time zone data as on the server that trained it.")));
+	return tz;
+}
+
+/*
+ * The zone a training reads timestamptz rows in: time_zone of the
+ * configuration, else the session's TimeZone; its name goes to name_out
+ * (RNN_MAX_ZONE_NAME + 1 bytes).
+ */
+pg_tz *
+rnn_training_tz(const char *configured, char *name_out)
+{
+	const char *name = configured && configured[0] ? configured : pg_get_timezone_name(session_timezone);
+	pg_tz	   *tz = pg_tzset(name);
+
+	if (tz == NULL || strlen(name) > RNN_MAX_ZONE_NAME)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown time zone \"%s\"", name),
+				 errhint("Use a name from pg_timezone_names, e.g. 'Europe/Berlin' or 'UTC'.")));
+	strlcpy(name_out, name, RNN_MAX_ZONE_NAME + 1);
+	return tz;
+}
+
+/* Broken-down time of a key (timestamptz in zone tz); false when out of range. */
+static bool
+key_to_tm(int ts_kind, int64 key, struct pg_tm *tm, fsec_t *fsec, pg_tz *tz)
+{
+	int			off;
 
 	*fsec = 0;
 	memset(tm, 0, sizeof(*tm));
@@ -39,9 +81,44 @@ key_to_tm(int ts_kind, int64 key, struct pg_tm *tm, fsec_t *fsec)
 		case RNN_TS_TIMESTAMP:
 			return !TIMESTAMP_NOT_FINITE(key) && timestamp2tm(key, NULL, tm, fsec, NULL, NULL) == 0;
 		case RNN_TS_TIMESTAMPTZ:
-			return !TIMESTAMP_NOT_FINITE(key) && timestamp2tm(key, &tz, tm, fsec, NULL, session_timezone) == 0;
+			return !TIMESTAMP_NOT_FINITE(key) && timestamp2tm(key, &off, tm, fsec, NULL, tz) == 0;
 	}
 	return false;
+}
+
+/* The wall-clock time in zone tz of an instant, as a timestamp; false out of range. */
+static bool
+utc_to_local(int64 utc, pg_tz *tz, int64 *local)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	Timestamp	t;
+
+	if (!key_to_tm(RNN_TS_TIMESTAMPTZ, utc, &tm, &fsec, tz) || tm2timestamp(&tm, fsec, NULL, &t) != 0)
+		return false;
+	*local = t;
+	return true;
+}
+
+/*
+ * The instant of a wall-clock time in zone tz (a time that a DST change
+ * skips or repeats resolves as PostgreSQL's timestamp -> timestamptz does).
+ */
+static bool
+local_to_utc(int64 local, pg_tz *tz, int64 *utc)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int			off;
+	TimestampTz t;
+
+	if (TIMESTAMP_NOT_FINITE(local) || timestamp2tm(local, NULL, &tm, &fsec, NULL, NULL) != 0)
+		return false;
+	off = DetermineTimeZoneOffset(&tm, tz);
+	if (tm2timestamp(&tm, fsec, &off, &t) != 0 || !IS_VALID_TIMESTAMP(t))
+		return false;
+	*utc = t;
+	return true;
 }
 
 static int
@@ -131,7 +208,7 @@ sort_keys(int64 *a, size_t n)
  * rows are month-aligned as described above; false (keys unchanged) if not.
  */
 bool
-rnn_keys_to_months(int ts_kind, int64 *keys, size_t n)
+rnn_keys_to_months(int ts_kind, int64 *keys, size_t n, pg_tz *tz)
 {
 	struct pg_tm tm0;
 	fsec_t		fsec0;
@@ -142,7 +219,7 @@ rnn_keys_to_months(int ts_kind, int64 *keys, size_t n)
 
 	if (ts_kind != RNN_TS_DATE && ts_kind != RNN_TS_TIMESTAMP && ts_kind != RNN_TS_TIMESTAMPTZ)
 		return false;
-	if (n < 2 || !key_to_tm(ts_kind, keys[0], &tm0, &fsec0))
+	if (n < 2 || !key_to_tm(ts_kind, keys[0], &tm0, &fsec0, tz))
 		return false;
 	months = palloc(sizeof(int64) * n);
 	for (size_t i = 0; i < n; i++)
@@ -152,7 +229,7 @@ rnn_keys_to_months(int ts_kind, int64 *keys, size_t n)
 
 		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		if (!key_to_tm(ts_kind, keys[i], &tm, &fsec))
+		if (!key_to_tm(ts_kind, keys[i], &tm, &fsec, tz))
 		{
 			pfree(months);
 			return false;
@@ -199,6 +276,36 @@ rnn_keys_to_months(int ts_kind, int64 *keys, size_t n)
 	return true;
 }
 
+/*
+ * Convert timestamptz keys in place to wall-clock times in zone tz when
+ * every row has the same time of day there (daily or weekly rows at local
+ * midnight, across DST changes): their grid is one of local days.  False
+ * (keys unchanged) otherwise: hourly rows stay on absolute time.
+ */
+bool
+rnn_keys_to_local_days(int64 *keys, size_t n, pg_tz *tz)
+{
+	int64	   *local;
+
+	if (n < 2)
+		return false;
+	local = palloc(sizeof(int64) * n);
+	for (size_t i = 0; i < n; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (!utc_to_local(keys[i], tz, &local[i]) ||
+			(local[i] - local[0]) % USECS_PER_DAY != 0)
+		{
+			pfree(local);
+			return false;
+		}
+	}
+	memcpy(keys, local, sizeof(int64) * n);
+	pfree(local);
+	return true;
+}
+
 /* Seasonal period implied by the step: 24 hourly, 7 daily, 12 monthly... */
 int
 rnn_default_season(int ts_kind, int step_kind, int64 step)
@@ -215,6 +322,7 @@ rnn_default_season(int ts_kind, int step_kind, int64 step)
 		return step == 1 ? 7 : step == 7 ? 52 : 1;
 	if (ts_kind == RNN_TS_TIMESTAMP || ts_kind == RNN_TS_TIMESTAMPTZ)
 	{
+		/* RNN_STEP_LOCAL_DAYS steps are whole days: the same table */
 		if (step == USECS_PER_HOUR)
 			return 24;
 		if (step == USECS_PER_DAY)
@@ -254,26 +362,34 @@ rnn_key_after(const RnnModel *m, int64 steps, int64 *key)
 {
 	int64		delta;
 
+	if (m->step_kind == RNN_STEP_LOCAL_DAYS)
+	{
+		pg_tz	   *tz = rnn_model_tz(m);
+		int64		local;
+
+		return utc_to_local(m->last_ts, tz, &local) &&
+			!pg_mul_s64_overflow(m->step, steps, &delta) &&
+			!pg_add_s64_overflow(local, delta, &local) &&
+			local_to_utc(local, tz, key);
+	}
 	return !pg_mul_s64_overflow(m->step, steps, &delta) &&
 		!pg_add_s64_overflow(m->last_ts, delta, key);
 }
 
 /*
- * The timestamp step_ahead steps after the model's last training row, as
- * timestamptz; *isnull for models without calendar timestamps.
+ * The point step_ahead steps after the model's last training row: its
+ * wall-clock time in the series' own calendar (the date at midnight, the
+ * timestamp, or the time in the model's zone) and, for timestamptz
+ * models, its instant.  Calendar steps are continued in the model's zone,
+ * never the session's.
  */
-Datum
-rnn_future_timestamptz(const RnnModel *m, int step_ahead, bool *isnull)
+static void
+future_point(const RnnModel *m, int step_ahead, int64 *utc, Timestamp *local)
 {
+	pg_tz	   *tz = m->ts_kind == RNN_TS_TIMESTAMPTZ ? rnn_model_tz(m) : NULL;
 	int64		key;
 
-	*isnull = false;
-	if (m->ts_kind == RNN_TS_NONE || m->ts_kind == RNN_TS_BIGINT)
-	{
-		*isnull = true;
-		return (Datum) 0;
-	}
-
+	*utc = 0;
 	if (m->step_kind == RNN_STEP_MONTHS)
 	{
 		struct pg_tm tm;
@@ -281,57 +397,77 @@ rnn_future_timestamptz(const RnnModel *m, int step_ahead, bool *isnull)
 		bool		month_end;
 		int64		delta;
 
-		if (pg_mul_s64_overflow(m->step, step_ahead, &delta))
-			time_overflow();
-
-		if (!key_to_tm(m->ts_kind, m->last_ts, &tm, &fsec) || delta > 12 * 100000)
+		if (pg_mul_s64_overflow(m->step, step_ahead, &delta) ||
+			!key_to_tm(m->ts_kind, m->last_ts, &tm, &fsec, tz) || delta > 12 * 100000 ||
+			delta < -12 * 100000)
 			time_overflow();
 		month_end = tm.tm_mday > 28 && tm.tm_mday == days_in_month(tm.tm_year, tm.tm_mon);
 		tm_add_months(&tm, delta, month_end);
-		if (m->ts_kind == RNN_TS_DATE)
-		{
-			DateADT		d;
-
-			if (!IS_VALID_JULIAN(tm.tm_year, tm.tm_mon, tm.tm_mday))
-				time_overflow();
-			d = date2j(tm.tm_year, tm.tm_mon, tm.tm_mday) - POSTGRES_EPOCH_JDATE;
-			return DirectFunctionCall1(date_timestamptz, DateADTGetDatum(d));
-		}
-		else
-		{
-			Timestamp	ts;
-
-			if (m->ts_kind == RNN_TS_TIMESTAMPTZ)
-			{
-				int			tz = DetermineTimeZoneOffset(&tm, session_timezone);
-
-				if (tm2timestamp(&tm, fsec, &tz, &ts) != 0)
-					time_overflow();
-				return TimestampTzGetDatum(ts);
-			}
-			if (tm2timestamp(&tm, fsec, NULL, &ts) != 0)
-				time_overflow();
-			return DirectFunctionCall1(timestamp_timestamptz, TimestampGetDatum(ts));
-		}
+		if (!IS_VALID_JULIAN(tm.tm_year, tm.tm_mon, tm.tm_mday) ||
+			tm2timestamp(&tm, fsec, NULL, local) != 0 || !IS_VALID_TIMESTAMP(*local))
+			time_overflow();
+		if (m->ts_kind == RNN_TS_TIMESTAMPTZ && !local_to_utc(*local, tz, utc))
+			time_overflow();
+		return;
 	}
-
 	if (!rnn_key_after(m, step_ahead, &key))
 		time_overflow();
 	switch (m->ts_kind)
 	{
 		case RNN_TS_DATE:
-			if (key < INT32_MIN || key > INT32_MAX || !IS_VALID_DATE(key))
+			if (key < INT32_MIN || key > INT32_MAX || !IS_VALID_DATE(key) ||
+				pg_mul_s64_overflow(key, USECS_PER_DAY, local) || !IS_VALID_TIMESTAMP(*local))
 				time_overflow();
-			return DirectFunctionCall1(date_timestamptz, DateADTGetDatum((DateADT) key));
+			break;
 		case RNN_TS_TIMESTAMP:
 			if (!IS_VALID_TIMESTAMP(key))
 				time_overflow();
-			return DirectFunctionCall1(timestamp_timestamptz, TimestampGetDatum(key));
+			*local = key;
+			break;
 		default:
-			if (!IS_VALID_TIMESTAMP(key))
+			if (!IS_VALID_TIMESTAMP(key) || !utc_to_local(key, tz, local) || !IS_VALID_TIMESTAMP(*local))
 				time_overflow();
-			return TimestampTzGetDatum(key);
+			*utc = key;
+			break;
 	}
+}
+
+/*
+ * The timestamp step_ahead steps after the model's last training row, as
+ * timestamptz (date and timestamp series: their wall-clock time in the
+ * session's TimeZone, as a cast would give); *isnull for models without
+ * calendar timestamps.
+ */
+Datum
+rnn_future_timestamptz(const RnnModel *m, int step_ahead, bool *isnull)
+{
+	int64		utc;
+	Timestamp	local;
+
+	*isnull = m->ts_kind == RNN_TS_NONE || m->ts_kind == RNN_TS_BIGINT;
+	if (*isnull)
+		return (Datum) 0;
+	future_point(m, step_ahead, &utc, &local);
+	if (m->ts_kind == RNN_TS_TIMESTAMPTZ)
+		return TimestampTzGetDatum(utc);
+	return DirectFunctionCall1(timestamp_timestamptz, TimestampGetDatum(local));
+}
+
+/*
+ * The same point as a timestamp in the series' own calendar (ts_local):
+ * independent of the session's TimeZone.
+ */
+Datum
+rnn_future_local(const RnnModel *m, int step_ahead, bool *isnull)
+{
+	int64		utc;
+	Timestamp	local;
+
+	*isnull = m->ts_kind == RNN_TS_NONE || m->ts_kind == RNN_TS_BIGINT;
+	if (*isnull)
+		return (Datum) 0;
+	future_point(m, step_ahead, &utc, &local);
+	return TimestampGetDatum(local);
 }
 
 /*
@@ -342,18 +478,20 @@ rnn_future_timestamptz(const RnnModel *m, int step_ahead, bool *isnull)
 char *
 rnn_point_text(const RnnModel *m, int64 offset, int64 n_rows)
 {
-	bool		isnull;
-	Datum		d;
 	int64		key;
 
 	if (m->ts_kind == RNN_TS_NONE)
 		return psprintf("row " INT64_FORMAT, n_rows + offset);
 	if (m->step_kind == RNN_STEP_MONTHS)
 	{
+		int64		utc;
+		Timestamp	local;
+
 		if (offset < PG_INT32_MIN || offset > PG_INT32_MAX)
 			time_overflow();
-		d = rnn_future_timestamptz(m, (int) offset, &isnull);
-		return DatumGetCString(DirectFunctionCall1(timestamptz_out, d));
+		future_point(m, (int) offset, &utc, &local);
+		return rnn_key_to_text(m->ts_kind, m->ts_kind == RNN_TS_DATE ? local / USECS_PER_DAY :
+							   m->ts_kind == RNN_TS_TIMESTAMP ? local : utc);
 	}
 	if (!rnn_key_after(m, offset, &key))
 		time_overflow();
@@ -436,8 +574,9 @@ rnn_steps_after(const RnnModel *m, int ts_kind, int64 key)
 					b;
 		fsec_t		fa,
 					fb;
+		pg_tz	   *tz = m->ts_kind == RNN_TS_TIMESTAMPTZ ? rnn_model_tz(m) : NULL;
 
-		if (!key_to_tm(m->ts_kind, m->last_ts, &a, &fa) || !key_to_tm(ts_kind, key, &b, &fb))
+		if (!key_to_tm(m->ts_kind, m->last_ts, &a, &fa, tz) || !key_to_tm(ts_kind, key, &b, &fb, tz))
 			time_overflow();
 		diff = ((int64) b.tm_year * 12 + b.tm_mon) - ((int64) a.tm_year * 12 + a.tm_mon);
 		if (diff % m->step != 0)
@@ -457,7 +596,18 @@ rnn_steps_after(const RnnModel *m, int ts_kind, int64 key)
 	}
 	else
 	{
-		if (pg_sub_s64_overflow(key, m->last_ts, &diff) || diff % m->step != 0)
+		int64		a = m->last_ts,
+					b = key;
+
+		/* a grid of local days: compare wall-clock times in the model's zone */
+		if (m->step_kind == RNN_STEP_LOCAL_DAYS)
+		{
+			pg_tz	   *tz = rnn_model_tz(m);
+
+			if (!utc_to_local(m->last_ts, tz, &a) || !utc_to_local(key, tz, &b))
+				time_overflow();
+		}
+		if (pg_sub_s64_overflow(b, a, &diff) || diff % m->step != 0)
 			diff = -1;
 		else
 			diff /= m->step;

@@ -69,8 +69,11 @@ train_group(RnnRows *st, const RnnConfig *cfg, MemoryContext trainctx)
 		rnn_fit_global(&m, st, cfg, st->init ? &init : NULL, "rnn_train");
 	else
 	{
-		rnn_rows_to_series(&series, &axis, st, cfg->interpolate, "rnn_train");
-		rnn_fit(&m, series.values, series.n, &axis, cfg, st->init ? &init : NULL, "rnn_train");
+		rnn_rows_to_series(&series, &axis, st, cfg, "rnn_train");
+		rnn_fit(&m, series.values, series.n, &axis, cfg,
+				rnn_warm_start_or_cold(st->init ? &init : NULL, &axis, series.n, cfg,
+									   RNN_STRATEGY_RECURSIVE, false, "rnn_train"),
+				"rnn_train");
 	}
 	MemoryContextSwitchTo(old);
 	return rnn_model_write(&m);

@@ -1,6 +1,6 @@
 /*
  * rnn_model.c
- *	  The stored model format (version 2; version 1 is still read).  Every number is written
+ *	  The stored model format (version 4; versions 1 to 3 are still read).  Every number is written
  *	  little-endian byte by byte, so the bytes are the same on every
  *	  platform; every dimension is bounded; a CRC-32 over all preceding bytes
  *	  closes the value.  Decoding trusts nothing: it checks the magic, the
@@ -18,6 +18,8 @@
  *	 f64 naive_scale (v2 and later)
  *	 i32 phase_last n_seasonal n_series n_short (v3)
  *	 u32 n_params (per member)
+ *	 u16 zone_len, zone, u16 config_len, config (v4: printable ASCII text, the
+ *	   time zone of a timestamptz axis and the resolved configuration JSON)
  *	 f64 history[n_history * input_size]
  *	 f64 seasonal[n_seasonal] (v3)
  *	 f32 loss_train[n_loss] loss_val[n_loss]
@@ -154,6 +156,14 @@ payload_counts(const RnnModel *m, size_t *n_hist, size_t *n_cal, size_t *n_par)
 	return *n_par <= (size_t) RNN_MAX_PARAMS;
 }
 
+/* bytes of the text fields of format 4 (both bounded, NUL-terminated) */
+static size_t
+texts_size(const RnnModel *m)
+{
+	return 2 + strnlen(m->time_zone, RNN_MAX_ZONE_NAME + 1) +
+		2 + strnlen(m->config, RNN_MAX_CONFIG_TEXT + 1);
+}
+
 static size_t
 encoded_size_version(const RnnModel *m, int version)
 {
@@ -161,17 +171,30 @@ encoded_size_version(const RnnModel *m, int version)
 				n_cal,
 				n_par;
 
-	if (!payload_counts(m, &n_hist, &n_cal, &n_par))
+	if (!payload_counts(m, &n_hist, &n_cal, &n_par) ||
+		strnlen(m->time_zone, RNN_MAX_ZONE_NAME + 1) > RNN_MAX_ZONE_NAME ||
+		strnlen(m->config, RNN_MAX_CONFIG_TEXT + 1) > RNN_MAX_CONFIG_TEXT)
 		return 0;
 	/* bounded counts: no overflow possible */
 	return header_bytes(version) + 8 * n_hist + 4 * 2 * (size_t) m->n_loss + 4 * n_cal + 4 * n_par + 4 +
-		(version >= 3 ? 8 * (size_t) m->n_seasonal + records_size(m) : 0);
+		(version >= 3 ? 8 * (size_t) m->n_seasonal + records_size(m) : 0) +
+		(version >= 4 ? texts_size(m) : 0);
 }
 
 size_t
 rnn_model_encoded_size(const RnnModel *m)
 {
 	return encoded_size_version(m, RNN_MODEL_VERSION);
+}
+
+static uint8_t *
+put_text(uint8_t *p, const char *text)
+{
+	size_t		len = strlen(text);
+
+	p = put_u16(p, (uint16_t) len);
+	memcpy(p, text, len);
+	return p + len;
 }
 
 void
@@ -223,6 +246,8 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 	p = put_u32(p, (uint32_t) m->n_series);
 	p = put_u32(p, (uint32_t) m->n_short);
 	p = put_u32(p, (uint32_t) (n_par / m->members));
+	p = put_text(p, m->time_zone);
+	p = put_text(p, m->config);
 	for (size_t i = 0; i < n_hist; i++)
 		p = put_f64(p, m->history[i]);
 	for (int32_t i = 0; i < m->n_seasonal; i++)
@@ -522,7 +547,11 @@ rnn_model_validate(const RnnModel *m, const char **why)
 		return RNN_ERR_CORRUPT;
 	}
 	if (m->ts_kind < RNN_TS_NONE || m->ts_kind > RNN_TS_DATE ||
-		(m->step_kind != RNN_STEP_UNITS && m->step_kind != RNN_STEP_MONTHS) ||
+		(m->step_kind != RNN_STEP_UNITS && m->step_kind != RNN_STEP_MONTHS &&
+		 m->step_kind != RNN_STEP_LOCAL_DAYS) ||
+		(m->step_kind == RNN_STEP_LOCAL_DAYS &&
+		 (m->ts_kind != RNN_TS_TIMESTAMPTZ || m->time_zone[0] == '\0' ||
+		  m->step % RNN_USECS_PER_DAY != 0)) ||
 		m->step < 1 || (m->step_kind == RNN_STEP_MONTHS && m->step > RNN_MAX_MONTH_STEP) ||
 		(m->step_kind == RNN_STEP_MONTHS && m->ts_kind != RNN_TS_TIMESTAMPTZ &&
 		 m->ts_kind != RNN_TS_TIMESTAMP && m->ts_kind != RNN_TS_DATE))
@@ -614,6 +643,30 @@ rnn_model_validate(const RnnModel *m, const char **why)
 	return RNN_OK;
 }
 
+/*
+ * A u16 length and that many bytes of printable ASCII, copied into out
+ * (max bytes and a terminator): 1; 0 when it is longer than max or would
+ * pass end; -1 when it holds other bytes.
+ */
+static int
+get_text(Reader *r, const uint8_t *end, char *out, size_t max)
+{
+	size_t		n;
+
+	if (end - r->p < 2)
+		return 0;
+	n = get_u16(r);
+	if (n > max || (size_t) (end - r->p) < n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (r->p[i] < 0x20 || r->p[i] > 0x7e)
+			return -1;
+	memcpy(out, r->p, n);
+	out[n] = '\0';
+	r->p += n;
+	return 1;
+}
+
 RnnStatus
 rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 				 const RnnAlloc *a, const char **why)
@@ -642,7 +695,7 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 	}
 	r.p = buf + 4;
 	version = get_u16(&r);
-	if (version < 1 || version > 3)
+	if (version < 1 || version > 4)
 	{
 		*why = "The model format version is not supported by this version of rnn_forecast.";
 		return RNN_ERR_VERSION;
@@ -734,6 +787,22 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 		}
 	}
 	n_params_hdr = get_u32(&r);
+	if (version >= 4)
+	{
+		int			t1 = get_text(&r, buf + len - 4, m->time_zone, RNN_MAX_ZONE_NAME);
+		int			t2 = t1 == 1 ? get_text(&r, buf + len - 4, m->config, RNN_MAX_CONFIG_TEXT) : 1;
+
+		if (t1 == 0 || t2 == 0)
+		{
+			*why = "Its size does not match the sizes in its header.";
+			return RNN_ERR_CORRUPT;
+		}
+		if (t1 < 0 || t2 < 0)
+		{
+			*why = "Its time zone or configuration text is not printable ASCII.";
+			return RNN_ERR_CORRUPT;
+		}
+	}
 
 	if (rnn_shape_check(&m->shape) != RNN_OK || !payload_counts(m, &n_hist, &n_cal, &n_par))
 	{

@@ -11,10 +11,13 @@
 #include "rnn_net.h"
 
 #define RNN_MODEL_MAGIC			"RNNF"
-#define RNN_MODEL_VERSION		3	/* written; 1 and 2 are still read */
+#define RNN_MODEL_VERSION		4	/* written; 1 to 3 are still read */
 #define RNN_MAX_SERIES			(1024 * 1024)	/* series in one global model */
 #define RNN_MAX_SERIES_NAME		1024	/* bytes of a series name */
 #define RNN_MODEL_MAX_LOSSES	RNN_MAX_EPOCHS
+#define RNN_MAX_ZONE_NAME		255 /* bytes of a time zone name (PostgreSQL's TZ_STRLEN_MAX) */
+#define RNN_MAX_CONFIG_TEXT		4096	/* bytes of the stored training configuration */
+#define RNN_USECS_PER_DAY		INT64_C(86400000000)
 
 typedef enum RnnScaling
 {
@@ -47,7 +50,9 @@ typedef enum RnnTsKind
 typedef enum RnnStepKind
 {
 	RNN_STEP_UNITS = 0,			/* step in the key's own unit */
-	RNN_STEP_MONTHS = 1			/* step in calendar months */
+	RNN_STEP_MONTHS = 1,		/* step in calendar months (of the model's time zone) */
+	RNN_STEP_LOCAL_DAYS = 2		/* timestamptz: whole days of wall-clock time in the
+								 * model's time zone (format 4), step in microseconds */
 } RnnStepKind;
 
 /* How forecasts beyond one step are made. */
@@ -97,6 +102,10 @@ typedef struct RnnModel
 	int32_t		step_kind;		/* RnnStepKind */
 	int64_t		step;			/* >= 1 when ts_kind != NONE */
 	int64_t		last_ts;		/* native value of the last training row */
+	/* format 4: the zone whose calendar a timestamptz axis follows ("" before) */
+	char		time_zone[RNN_MAX_ZONE_NAME + 1];
+	/* format 4: the resolved training configuration as JSON text ("" before) */
+	char		config[RNN_MAX_CONFIG_TEXT + 1];
 
 	int32_t		n_history;		/* rows of history (each input_size values) */
 	double	   *history;		/* last rows of the series, unscaled */

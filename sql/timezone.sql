@@ -1,0 +1,138 @@
+-- The same rows give the same model and the same forecast timestamps in every session,
+-- whatever its TimeZone: timestamptz rows are read in the zone of rnn_config(time_zone => ...)
+-- (else the training session's), which the model records and continues in.
+-- Also: ts_local, the configuration recorded in the model, on_init_mismatch.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS rnn_forecast;
+SET extra_float_digits = 0;
+
+-- daily rows at Berlin midnight, January to June 2024 (DST starts on March 31)
+CREATE TABLE tz_daily AS
+SELECT (timestamp '2024-01-01' + i * interval '1 day') AT TIME ZONE 'Europe/Berlin' AS ts,
+       10 + sin(i * 2 * pi() / 7) + i * 0.01 AS v
+FROM generate_series(0, 181) i;
+-- monthly rows at Berlin midnight on the first, 2019 to 2023
+CREATE TABLE tz_monthly AS
+SELECT (timestamp '2019-01-01' + i * interval '1 month') AT TIME ZONE 'Europe/Berlin' AS ts,
+       100 + 10 * sin(i * 2 * pi() / 12) + i AS v
+FROM generate_series(0, 59) i;
+-- the same months as dates
+CREATE TABLE tz_dates AS
+SELECT (date '2019-01-01' + i * interval '1 month')::date AS d, 100 + 10 * sin(i * 2 * pi() / 12) + i AS v
+FROM generate_series(0, 59) i;
+
+CREATE TABLE tz_runs(zone text, series text, weights jsonb, info jsonb, fc jsonb, instants jsonb);
+
+-- one training and one forecast per session zone: the weights, the time axis (without
+-- "last", which is shown in the session's zone), ts_local and the values, and the instants
+-- of ts as epochs
+CREATE FUNCTION tz_run(zone text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM set_config('TimeZone', zone, true);
+    INSERT INTO tz_runs
+    SELECT zone, s.series, rnn_model_to_json(s.m)->'state_dict', (rnn_model_info(s.m)->'time') - 'last',
+           (SELECT jsonb_agg(jsonb_build_array(f.ts_local::text, round(f.forecast::numeric, 9)) ORDER BY f.step)
+            FROM rnn_forecast(s.m, 14) f),
+           (SELECT jsonb_agg(extract(epoch FROM f.ts) ORDER BY f.step) FROM rnn_forecast(s.m, 14) f)
+    FROM (SELECT 'daily' AS series,
+                 rnn_train(ts, v, rnn_config(horizon => 1, epochs => 3, hidden_size => 4, ensemble => 1,
+                                             time_zone => 'Europe/Berlin')) AS m
+          FROM tz_daily
+          UNION ALL
+          SELECT 'monthly',
+                 rnn_train(ts, v, rnn_config(horizon => 1, epochs => 3, hidden_size => 4, ensemble => 1,
+                                             time_zone => 'Europe/Berlin'))
+          FROM tz_monthly
+          UNION ALL
+          SELECT 'dates',
+                 rnn_train(d, v, rnn_config(horizon => 1, epochs => 3, hidden_size => 4, ensemble => 1))
+          FROM tz_dates) s;
+END $$;
+
+SELECT tz_run(z) FROM unnest(ARRAY['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata']) z;
+-- one distinct model, axis, forecast and ts_local per series over the four zones; the
+-- instants of ts too, except for the date series, whose ts is the date's midnight in the
+-- session's zone (as date::timestamptz is)
+SELECT series, count(*) AS sessions, count(DISTINCT weights) AS models,
+       count(DISTINCT info) AS axes, count(DISTINCT fc) AS forecasts,
+       count(DISTINCT instants) AS instants
+FROM tz_runs GROUP BY series ORDER BY series;
+SET TimeZone = 'UTC';
+SELECT series, info->>'calendar' AS calendar, info->>'time_zone' AS time_zone, info->>'step' AS step
+FROM tz_runs WHERE zone = 'Asia/Kolkata' ORDER BY series;
+-- the forecasts go on at Berlin midnight (the rows crossed the change to summer time on
+-- March 31), whatever the session's zone (New York here)
+SELECT f->>0 AS ts_local, to_timestamp(i::float8) AS instant_utc
+FROM tz_runs, jsonb_array_elements(fc) WITH ORDINALITY a(f, k), jsonb_array_elements(instants) WITH ORDINALITY b(i, j)
+WHERE zone = 'America/New_York' AND series = 'daily' AND k = j AND k <= 3 ORDER BY k;
+SELECT f->>0 AS ts_local, to_timestamp(i::float8) AS instant_utc
+FROM tz_runs, jsonb_array_elements(fc) WITH ORDINALITY a(f, k), jsonb_array_elements(instants) WITH ORDINALITY b(i, j)
+WHERE zone = 'America/New_York' AND series = 'monthly' AND k = j AND k <= 6 ORDER BY k;
+-- date series: ts_local is the date at midnight in every session
+SELECT f->>0 AS ts_local FROM tz_runs, jsonb_array_elements(fc) WITH ORDINALITY a(f, k)
+WHERE zone = 'America/New_York' AND series = 'dates' AND k <= 2 ORDER BY k;
+
+-- a model trained in one zone forecasts the same instants and ts_local in every session
+CREATE TABLE tz_model AS
+SELECT rnn_train(ts, v, rnn_config(horizon => 1, epochs => 2, hidden_size => 4, ensemble => 1,
+                                   time_zone => 'Europe/Berlin')) AS m FROM tz_monthly;
+CREATE TABLE tz_fc(zone text, fc text);
+CREATE FUNCTION tz_forecast(zone text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM set_config('TimeZone', zone, true);
+    INSERT INTO tz_fc SELECT zone, string_agg(extract(epoch FROM ts) || '/' || ts_local, ',' ORDER BY step)
+    FROM tz_model, rnn_forecast(m, 18);
+END $$;
+SELECT tz_forecast(z) FROM unnest(ARRAY['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata']) z;
+SELECT count(DISTINCT fc) AS distinct_forecast_timestamps FROM tz_fc;
+
+-- without time_zone the session's zone reads the rows: Berlin-midnight days in a Berlin
+-- session follow Berlin's days across the DST change ...
+SET TimeZone = 'Europe/Berlin';
+SELECT rnn_model_info(m)->'time'->>'calendar' AS calendar, rnn_model_info(m)->'time'->>'time_zone' AS zone,
+       (SELECT ts_local FROM rnn_forecast(m, 1)) AS next_day
+FROM (SELECT rnn_train(ts, v, rnn_config(epochs => 2, hidden_size => 4, ensemble => 1)) AS m FROM tz_daily) s;
+-- ... and in a UTC session they are 23 or 25 hours apart twice a year: refused, with a hint
+SET TimeZone = 'UTC';
+SELECT rnn_train(ts, v, rnn_config(epochs => 2, hidden_size => 4, ensemble => 1)) IS NOT NULL FROM tz_daily;
+-- hourly rows across the DST change stay on absolute time in any zone
+SET TimeZone = 'Europe/Berlin';
+SELECT rnn_model_info(m)->'time'->>'calendar' AS calendar,
+       (SELECT array_agg(ts AT TIME ZONE 'UTC' ORDER BY step) FROM rnn_forecast(m, 2)) AS next_hours_utc
+FROM (SELECT rnn_train(ts, v, rnn_config(epochs => 1, hidden_size => 4, ensemble => 1, "window" => 24)) AS m
+      FROM (SELECT timestamptz '2024-03-29 00:00+00' + i * interval '1 hour' AS ts, sin(i / 4.0) AS v
+            FROM generate_series(0, 99) i) h) s;
+RESET TimeZone;
+
+-- a bad zone
+SELECT rnn_config(time_zone => 'Mars/Olympus');
+
+-- the configuration a model was trained with, with automatic choices filled in
+SELECT c->>'window' AS "window", c->>'season' AS season, c->>'horizon' AS horizon,
+       c->>'ensemble' AS ensemble, c->>'strategy' AS strategy, c->>'scaling' AS scaling,
+       c->>'time_zone' AS time_zone, c->>'hidden_size' AS hidden_size
+FROM tz_model, LATERAL (SELECT rnn_model_info(m)->'config' AS c) x;
+
+-- on_init_mismatch: a warm start from a model of another architecture stops the training
+-- (default) or trains from scratch with a NOTICE ('cold')
+SET client_min_messages = notice;
+SELECT rnn_train(ts, v, rnn_config(epochs => 2, hidden_size => 8, ensemble => 1, time_zone => 'Europe/Berlin'), m)
+FROM tz_monthly, tz_model;
+SELECT rnn_model_info(n)->'config'->>'hidden_size' AS hidden_size
+FROM (SELECT rnn_train(ts, v, rnn_config(epochs => 2, hidden_size => 8, ensemble => 1, time_zone => 'Europe/Berlin',
+                                         on_init_mismatch => 'cold'), m) AS n
+      FROM tz_monthly, tz_model GROUP BY m) s;
+-- a matching model is still used as the warm start under 'cold' (no NOTICE)
+SELECT rnn_model_info(n)->'config'->>'hidden_size' AS hidden_size
+FROM (SELECT rnn_train(ts, v, rnn_config(epochs => 2, hidden_size => 4, ensemble => 1, time_zone => 'Europe/Berlin',
+                                         on_init_mismatch => 'cold'), m) AS n
+      FROM tz_monthly, tz_model GROUP BY m) s;
+-- a time axis of another step
+SELECT rnn_model_info(n)->'time'->>'step' AS step
+FROM (SELECT rnn_train(ts, v, rnn_config(epochs => 2, hidden_size => 4, ensemble => 1, time_zone => 'Europe/Berlin',
+                                         on_init_mismatch => 'cold'), m) AS n
+      FROM tz_daily, tz_model GROUP BY m) s;
+SET client_min_messages = warning;
+
+DROP TABLE tz_daily, tz_monthly, tz_dates, tz_runs, tz_model, tz_fc;
+DROP FUNCTION tz_run(text), tz_forecast(text);
