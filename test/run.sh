@@ -221,7 +221,7 @@ done
 # ---------------------------------------------------------------- tap
 # Multi-server tests with PostgreSQL's own TAP framework (PostgreSQL::Test::Cluster from
 # postgresql-server-dev-15). initdb refuses root, so prove runs as the postgres OS user on a
-# copy of test/t and data/ it can read, with TESTDIR (tmp_check, logs) in the throwaway dir.
+# copy of test/t, data/ and README.md it can read, with TESTDIR (tmp_check, logs) in the throwaway dir.
 section "TAP tests (prove test/t/*.pl)"
 shopt -s nullglob
 taps=(test/t/*.pl)
@@ -229,7 +229,7 @@ shopt -u nullglob
 PGXS_DIR=$(dirname "$("$PG_CONFIG" --pgxs)")/..
 tap_src="$TMP/tap-src"
 mkdir -p "$tap_src"
-cp -r test/t data "$tap_src/"
+cp -r test/t data README.md "$tap_src/"
 run_as_postgres=()
 if [ "$(id -un)" != postgres ]; then
     run_as_postgres=(runuser -u postgres --)

@@ -26,39 +26,18 @@ CREATE TABLE sales(store int, day date, sales float8, PRIMARY KEY (store, day));
 INSERT INTO sales
 SELECT s, date '2024-01-01' + d, 100 * s + 10 * sin(2 * pi() * d / 7) + d * 0.2 + (d * s % 5)
 FROM generate_series(1, 3) s, generate_series(0, 119) d;
-CREATE TABLE models(store int PRIMARY KEY, model bytea NOT NULL, trained_at timestamptz NOT NULL);
-CREATE TABLE forecasts(store int, day date, forecast float8, lower float8, upper float8,
-                       PRIMARY KEY (store, day));
-
--- the job of the README ("Scheduled jobs"): a store without a model trains from scratch
--- (init NULL), a known store continues from its model; a store that cannot be trained keeps
--- its old model (on_error => 'null'), and a model of another architecture after a change of
--- the configuration is replaced by a cold training (on_init_mismatch => 'cold')
-CREATE PROCEDURE public.refresh_forecasts()
-LANGUAGE plpgsql AS $$
-BEGIN
-    MERGE INTO public.models m
-    USING (SELECT s.store,
-                  public.rnn_train(s.day, s.sales,
-                                   public.rnn_config(horizon => 7, epochs => 20, hidden_size => 8,
-                                                     on_error => 'null', on_init_mismatch => 'cold'),
-                                   m.model) AS model
-           FROM public.sales s LEFT JOIN public.models m USING (store)
-           GROUP BY s.store, m.model) r
-    ON m.store = r.store
-    WHEN MATCHED AND r.model IS NOT NULL THEN UPDATE SET model = r.model, trained_at = now()
-    WHEN NOT MATCHED AND r.model IS NOT NULL THEN INSERT VALUES (r.store, r.model, now());
-    DELETE FROM public.forecasts;
-    INSERT INTO public.forecasts
-    SELECT m.store, f.ts_local::date, f.forecast, f.lower, f.upper
-    FROM public.models m, public.rnn_forecast(m.model, 7) f;
-END $$;
 });
 
-$node->safe_psql('postgres', q{
-CREATE EXTENSION pg_cron;
-SELECT cron.schedule_in_database('refresh-forecasts', '* * * * *', 'CALL public.refresh_forecasts()', 'shop');
-});
+# the job as the README gives it (its "```sql pg_cron" block): the tables and the
+# procedure, then the schedule, every minute here instead of at 3 am
+open(my $fh, '<', "$ENV{RNN_SRC}/README.md") or die "README.md: $!";
+my $readme = do { local $/; <$fh> };
+close $fh;
+my ($job) = $readme =~ /^```sql pg_cron\n(.*?)^```$/ms or die 'no "```sql pg_cron" block in README.md';
+my ($procedure, $schedule) = $job =~ /\A(.*?END \$\$;\n)(.*)\z/s or die 'the job block has no procedure';
+$schedule =~ s/'0 3 \* \* \*'/'* * * * *'/ or die 'the job block has no 3 am schedule';
+$node->safe_psql('shop', $procedure);
+$node->safe_psql('postgres', "CREATE EXTENSION pg_cron;\n$schedule");
 
 # wait for the n-th finished run of the job; its status and message
 sub wait_run
