@@ -11,7 +11,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 
 PORT=${RNN_DEMO_PORT:-54330}
 
-tools/install-deps.sh
+# gnuplot-nox draws docs/co2-forecast.png
+tools/install-deps.sh gnuplot-nox
 
 if [ -z "${PG_CONFIG:-}" ]; then
     if [ -x /usr/lib/postgresql/15/bin/pg_config ]; then
@@ -45,3 +46,28 @@ CREATE TABLE co2 (ts date, value float8);
 SQL
 
 "$PSQL" -X -v ON_ERROR_STOP=1 -a -f demo.sql
+
+# The picture: the last five years of history, the 18-month forecast with its 90% interval
+# and the held-out actual values, drawn by gnuplot into docs/co2-forecast.png.
+"$PSQL" -X -q -v ON_ERROR_STOP=1 <<SQL
+\copy (SELECT ts, value FROM co2 WHERE ts >= DATE '1991-07-01' AND ts < DATE '1996-07-01' ORDER BY ts) TO '$TMP/history.csv' WITH (FORMAT csv)
+\copy (SELECT f.ts_local::date, f.forecast, f.lower, f.upper, c.value FROM models, rnn_forecast(model, 18, 0.9) f JOIN co2 c ON c.ts = f.ts_local::date ORDER BY f.step) TO '$TMP/forecast.csv' WITH (FORMAT csv)
+SQL
+mkdir -p docs
+gnuplot <<GP
+set terminal pngcairo size 900,450 font "sans,10"
+set output "docs/co2-forecast.png"
+set datafile separator ","
+set xdata time
+set timefmt "%Y-%m-%d"
+set format x "%Y"
+set title "Mauna Loa CO2: rnn_forecast defaults, 18 held-out months (bash demo.sh)" noenhanced
+set ylabel "ppm"
+set key top left
+set grid
+plot "$TMP/forecast.csv" using 1:3:4 with filledcurves lc rgb "#c6dbef" title "90% interval", \
+     "$TMP/history.csv" using 1:2 with lines lw 2 lc rgb "#444444" title "history", \
+     "$TMP/forecast.csv" using 1:5 with points pt 7 ps 0.8 lc rgb "#000000" title "actual (held out)", \
+     "$TMP/forecast.csv" using 1:2 with lines lw 2 lc rgb "#2166ac" title "forecast"
+GP
+echo "demo: wrote docs/co2-forecast.png"

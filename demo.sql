@@ -20,7 +20,7 @@ FROM models;
 -- Forecast the 18 held-out months with a 90% interval, next to the actual values.
 SELECT f.step, f.ts::date AS month, round(f.forecast::numeric, 2) AS forecast,
        round(f.lower::numeric, 2) AS lower, round(f.upper::numeric, 2) AS upper, c.value AS actual
-FROM models, rnn_forecast(model, 18, 0.9) f JOIN co2 c ON c.ts = f.ts::date
+FROM models, rnn_forecast(model, 18, 0.9) f JOIN co2 c ON c.ts = f.ts_local::date
 ORDER BY f.step;
 
 -- Mean absolute error against the seasonal naive forecast (same month last year).
@@ -28,7 +28,7 @@ SELECT round(avg(abs(f.forecast - c.value))::numeric, 3) AS rnn_mae,
        round(avg(abs(l.value - c.value))::numeric, 3) AS seasonal_naive_mae,
        round(avg((c.value BETWEEN f.lower AND f.upper)::int)::numeric, 2) AS interval_coverage
 FROM models, rnn_forecast(model, 18) f
-JOIN co2 c ON c.ts = f.ts::date
+JOIN co2 c ON c.ts = f.ts_local::date
 JOIN co2 l ON l.ts = (DATE '1996-06-01' - INTERVAL '11 months' + ((f.step - 1) % 12) * INTERVAL '1 month')::date;
 
 -- A one-step-ahead forecast for every month with the window function: the frame
