@@ -218,6 +218,14 @@ for script in "${scripts[@]}"; do
     fi
 done
 
+# ---------------------------------------------------------------- citus
+section "Citus for test/t/citus.pl (tools/build-citus.sh)"
+# Builds and installs Citus from ../shared/vendor as root (once: skipped when that version is
+# installed; "skipped" when the folder is absent, and citus.pl then skips itself).
+if ! "${as_root[@]}" env PG_CONFIG="$PG_CONFIG" tools/build-citus.sh; then
+    record build fail "tools/build-citus.sh"
+fi
+
 # ---------------------------------------------------------------- tap
 # Multi-server tests with PostgreSQL's own TAP framework (PostgreSQL::Test::Cluster from
 # postgresql-server-dev-15). initdb refuses root, so prove runs as the postgres OS user on a
