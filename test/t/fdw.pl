@@ -357,10 +357,16 @@ is( $coord->safe_psql('postgres',
 	$coord->safe_psql('postgres',
 		"SELECT string_agg(store || ' ' || $SAME_BYTES, ',' ORDER BY store) FROM t_one_1"),
 	'120-epoch per-series models: the same bytes on the shards as on one server');
+my $load = '';
+if (open(my $fh, '<', '/proc/loadavg'))
+{
+	$load = '; load average ' . join(' ', (split ' ', <$fh>)[ 0 .. 2 ]);
+	close $fh;
+}
 note sprintf(
 	"per-series training, 6 stores x 60 months, 120 epochs (best of 2): one server %.2f s, "
-	  . "two shards through postgres_fdw %.2f s, speed-up %.2fx",
-	$secs{one}, $secs{shards}, $secs{one} / $secs{shards});
+	  . "two shards through postgres_fdw %.2f s, speed-up %.2fx%s",
+	$secs{one}, $secs{shards}, $secs{one} / $secs{shards}, $load);
 
 # ------------------------------------------------------------------ (c) cancel
 # A training of 100,000 epochs without early stopping (minutes per store) through the
