@@ -13,6 +13,9 @@
 #       the backtests agree
 #   (c) pg_cancel_backend of the coordinator's backend stops the trainings on both shards
 #   (d) a note with the wall time of the per-series training on the shards against one server
+#   time zones: timestamptz (with time_zone), timestamp and date series trained on the shards
+#       from coordinator sessions in UTC, Europe/Berlin, America/New_York and Asia/Kolkata
+#       give the models, forecast instants and ts_local of one server
 #   (e) rnn_forecast.max_training_seconds set in the coordinator's session does not reach the
 #       shards; ALTER ROLE / ALTER DATABASE ... SET on a shard does
 #
@@ -332,6 +335,66 @@ is($bt_shards, $bt_one, 'per-series backtests from the shards: the same scores a
 $bt_shards = $coord->safe_psql('postgres', $PWA . sprintf($scores, $backtest_region));
 $bt_one = $coord->safe_psql('postgres', sprintf($scores, $backtest_region_local));
 is($bt_shards, $bt_one, 'global backtests per region from the shards: the same scores as on one server');
+
+# ------------------------------------------------------------------ time zones
+# The same rows as timestamptz (Berlin midnight on the 1st: their UTC instants are 22:00 or
+# 23:00 on the last day of the month before) and as timestamp: trained on the shards, whose
+# remote sessions run in GMT, from coordinator sessions in four zones, and on one server in a
+# Berlin session. With time_zone => 'Europe/Berlin' every model is the same, and so are the
+# forecast instants (ts) and ts_local; the date series (sales) likewise.
+for my $node (@shards)
+{
+	$node->safe_psql('postgres',
+		'CREATE TABLE sales_tz (store text, region text, ts timestamptz, lt timestamp, sales float8)');
+}
+$coord->safe_psql('postgres', q{
+	CREATE TABLE sales_tz (store text, region text, ts timestamptz, lt timestamp, sales float8)
+	  PARTITION BY HASH (store);
+	CREATE FOREIGN TABLE sales_tz1 PARTITION OF sales_tz FOR VALUES WITH (MODULUS 2, REMAINDER 0)
+	  SERVER shard1 OPTIONS (table_name 'sales_tz');
+	CREATE FOREIGN TABLE sales_tz2 PARTITION OF sales_tz FOR VALUES WITH (MODULUS 2, REMAINDER 1)
+	  SERVER shard2 OPTIONS (table_name 'sales_tz');
+	CREATE TABLE sales_tz_local AS
+	SELECT store, region, month::timestamp AT TIME ZONE 'Europe/Berlin' AS ts, month::timestamp AS lt, sales
+	FROM sales_local;
+	INSERT INTO sales_tz SELECT * FROM sales_tz_local;
+	ANALYZE sales_tz;
+});
+my $CFG_TZ = "rnn_config(horizon => 6, epochs => 10, seed => 1, time_zone => 'Europe/Berlin')";
+my %tz_query = (
+	timestamptz => "SELECT store, rnn_train(ts, sales, $CFG_TZ) AS model FROM %s GROUP BY store",
+	timestamp   => "SELECT store, rnn_train(lt, sales, $CFG) AS model FROM %s GROUP BY store",
+	date        => "SELECT store, rnn_train(month, sales, $CFG) AS model FROM %s GROUP BY store");
+my %tz_table = (timestamptz => 'sales_tz', timestamp => 'sales_tz', date => 'sales');
+my %tz_local = (timestamptz => 'sales_tz_local', timestamp => 'sales_tz_local', date => 'sales_local');
+pushed_down_ok(plan_of(sprintf($tz_query{timestamptz}, 'sales_tz')), 'public.rnn_train', '1',
+	'timestamptz training with time_zone');
+# models (their bytes but the training time and checksum), forecast instants as epochs
+# (timestamptz only: ts of date and timestamp series is their wall-clock time in the
+# session's zone, as a cast gives), ts_local and values, of a models table
+for my $kind ('timestamptz', 'timestamp', 'date')
+{
+	my $instant = $kind eq 'timestamptz' ? 'extract(epoch FROM f.ts)' : 'NULL';
+	my $tz_signature = qq{
+		SELECT string_agg(store || ' ' || $SAME_BYTES || ' ' ||
+		                  (SELECT string_agg(concat_ws('/', $instant, f.ts_local, f.forecast), ',' ORDER BY f.step)
+		                   FROM rnn_forecast(model, 6) f), E'\\n' ORDER BY store)
+		FROM tz_models};
+	my $one = $coord->safe_psql('postgres', qq{
+		SET TimeZone = 'Europe/Berlin';
+		CREATE TEMP TABLE tz_models AS } . sprintf($tz_query{$kind}, $tz_local{$kind}) . qq{;
+		$tz_signature});
+	like($one, qr/^(\w+ [0-9a-f]{32} [^\n]+\n){5}\w+ [0-9a-f]{32} /, "$kind: six models on one server");
+	for my $zone ('UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata')
+	{
+		my $pushed = $coord->safe_psql('postgres', qq{
+			$PWA SET TimeZone = '$zone';
+			CREATE TEMP TABLE tz_models AS } . sprintf($tz_query{$kind}, $tz_table{$kind}) . qq{;
+			$tz_signature});
+		is($pushed, $one,
+			"$kind, trained on the shards from a session in $zone: the models, forecast instants and ts_local of one server in Berlin");
+	}
+}
 
 # ------------------------------------------------------------------ (d) wall time
 # 120 epochs without early stopping: about a second per store on this class of machine
