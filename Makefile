@@ -6,12 +6,12 @@ MODULE_big = rnn_forecast
 CORE_OBJS = $(patsubst %.c,%.o,$(wildcard src/core/*.c))
 GLUE_OBJS = src/rnn_forecast.o src/config.o src/model_io.o src/model_json.o \
 	src/timeaxis.o src/rows.o src/fit.o src/fit_global.o src/train.o src/forecast.o \
-	src/evaluate.o
+	src/evaluate.o src/predict_window.o
 OBJS = $(GLUE_OBJS) $(CORE_OBJS)
 
 # every full install script and every upgrade script
 DATA = $(wildcard $(EXTENSION)--*.sql)
-REGRESS = config train forecast model_io errors timeaxis window_predict warm_start pytorch evaluate compat global groups edges timezone
+REGRESS = config train forecast model_io errors timeaxis window_predict warm_start pytorch evaluate compat global groups edges timezone parallel predict_rows
 REGRESS_OPTS = --dbname=rnn_regress
 
 # The serial OpenBLAS: no thread pool in every backend that loads us.

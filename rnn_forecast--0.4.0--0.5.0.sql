@@ -3,9 +3,23 @@
 -- series' own calendar, whatever the session's TimeZone). Changing a result type needs DROP
 -- FUNCTION: views that call rnn_forecast's table forms must be dropped before the update and
 -- created again after it (the update stops with PostgreSQL's dependency error otherwise).
+-- rnn_predict_rows, a window function that forecasts every row's window in batches.
+-- The final functions of rnn_train and rnn_backtest get COST 1000000, so that the planner
+-- spreads the groups of a partitionwise aggregate over parallel workers.
 -- Stored models of format 3 keep working as before (their timestamptz calendar follows the
 -- session's TimeZone); models trained from now on are format 4 and record their zone.
 \echo Use "ALTER EXTENSION rnn_forecast UPDATE TO '0.5.0'" to load this file. \quit
+
+CREATE FUNCTION @extschema@.rnn_predict_rows(value float8, model bytea, horizon integer DEFAULT 1)
+RETURNS float8[]
+AS 'MODULE_PATHNAME', 'rnn_predict_rows'
+LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.rnn_predict_rows(float8, bytea, integer) IS
+'Window function: the forecast after the model''s window of rows ending at each row (window ORDER BY), computed in batches of rows';
+
+ALTER FUNCTION @extschema@.rnn_train_finalfn(internal) COST 1000000;
+ALTER FUNCTION @extschema@.rnn_backtest_finalfn(internal) COST 1000000;
 
 DROP FUNCTION @extschema@.rnn_config(text, integer, integer, boolean, integer, integer, integer, integer,
     float8, text, float8, float8, integer, bigint, text, text, text, float8, integer, text, integer,

@@ -100,7 +100,11 @@ LANGUAGE C PARALLEL SAFE;
 
 CREATE FUNCTION @extschema@.rnn_train_finalfn(internal)
 RETURNS bytea AS 'MODULE_PATHNAME', 'rnn_train_finalfn'
-LANGUAGE C VOLATILE PARALLEL SAFE;
+LANGUAGE C VOLATILE PARALLEL SAFE
+-- a training per group: the planner must know a group is expensive, or it never spreads
+-- the groups of a partitionwise aggregate over parallel workers (cost units per group:
+-- 1,000,000 x cpu_operator_cost = 2,500)
+COST 1000000;
 
 CREATE AGGREGATE @extschema@.rnn_train(value float8) (
     SFUNC = @extschema@.rnn_train_transfn,
@@ -127,7 +131,8 @@ COMMENT ON AGGREGATE @extschema@.rnn_train(float8, jsonb) IS
 
 CREATE FUNCTION @extschema@.rnn_backtest_finalfn(internal)
 RETURNS jsonb AS 'MODULE_PATHNAME', 'rnn_backtest_finalfn'
-LANGUAGE C VOLATILE PARALLEL SAFE;
+LANGUAGE C VOLATILE PARALLEL SAFE
+COST 1000000;
 
 CREATE FUNCTION @extschema@.rnn_evaluate_finalfn(internal)
 RETURNS jsonb AS 'MODULE_PATHNAME', 'rnn_evaluate_finalfn'
@@ -279,6 +284,14 @@ COMMENT ON FUNCTION @extschema@.rnn_model_series(bytea) IS
 
 COMMENT ON AGGREGATE @extschema@.rnn_predict(float8, bytea, integer) IS
 'Forecasts after the rows given (ORDER BY order); also a window function: NULL until the frame holds a full window';
+
+CREATE FUNCTION @extschema@.rnn_predict_rows(value float8, model bytea, horizon integer DEFAULT 1)
+RETURNS float8[]
+AS 'MODULE_PATHNAME', 'rnn_predict_rows'
+LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.rnn_predict_rows(float8, bytea, integer) IS
+'Window function: the forecast after the model''s window of rows ending at each row (window ORDER BY), computed in batches of rows';
 
 -- ---------------------------------------------------------------------------
 -- Inspection and interchange

@@ -108,6 +108,7 @@ SELECT 'date', array_agg(f.ts_bigint ORDER BY f.step), bool_and(f.ts IS NULL) FR
 UNION ALL
 SELECT 'global, bigint', array_agg(f.ts_bigint ORDER BY f.step), bool_and(f.ts IS NULL)
 FROM (SELECT rnn_train(s, 10 * i::bigint + k, sin(i + k), rnn_config(epochs => 1, ensemble => 1, horizon => 2))
-      FROM (VALUES ('a', 0), ('b', 3)) v(s, k), generate_series(0, 30) i) x(m), rnn_forecast(x.m, 'b', 2) f;
+      FROM (VALUES ('a', 0), ('b', 3)) v(s, k), generate_series(0, 30) i) x(m), rnn_forecast(x.m, 'b', 2) f
+ORDER BY 1;
 
 DROP TABLE tiny, daily, ten, held, held_model;

@@ -38,8 +38,8 @@ check_horizon(int horizon)
 }
 
 /* A horizon beyond the output size needs a univariate (recursive) model. */
-static void
-check_model_horizon(const RnnModel *m, int horizon)
+void
+rnn_check_model_horizon(const RnnModel *m, int horizon)
 {
 	check_horizon(horizon);
 	if (horizon > m->shape.output_size && m->shape.input_size != 1)
@@ -260,7 +260,7 @@ rnn_forecast_table(PG_FUNCTION_ARGS)
 		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
 		ctx = forecast_table_start(fcinfo, funcctx, level);
 		rnn_model_read(&ctx->m, raw);
-		check_model_horizon(&ctx->m, horizon);
+		rnn_check_model_horizon(&ctx->m, horizon);
 		ctx->fc = rnn_forecast_stored(&ctx->m, horizon, "rnn_forecast");
 		rnn_report_status(rnn_intervals_prepare(&ctx->iv, &ctx->m, level, &rnn_palloc_allocator),
 						  "rnn_forecast");
@@ -307,7 +307,7 @@ rnn_forecast_series(PG_FUNCTION_ARGS)
 					 errmsg("rnn_forecast: the model has no series \"%s\"", text_to_cstring(name)),
 					 errhint("rnn_model_series(model) lists its series; rnn_forecast(model, history float8[], horizon) forecasts another one.")));
 		rnn_model_series_view(&ctx->m, m, i);
-		check_model_horizon(&ctx->m, horizon);
+		rnn_check_model_horizon(&ctx->m, horizon);
 		ctx->fc = rnn_forecast_view(&ctx->m, horizon, "rnn_forecast");
 		rnn_report_status(rnn_intervals_prepare(&ctx->iv, &ctx->m, level, &rnn_palloc_allocator),
 						  "rnn_forecast");
@@ -355,8 +355,8 @@ rnn_model_series(PG_FUNCTION_ARGS)
 	SRF_RETURN_DONE(funcctx);
 }
 
-static ArrayType *
-float8_array(const double *v, int n)
+ArrayType *
+rnn_float8_array(const double *v, int n)
 {
 	Datum	   *d = palloc(sizeof(Datum) * n);
 
@@ -385,7 +385,7 @@ rnn_forecast_array(PG_FUNCTION_ARGS)
 	double	   *hist;
 
 	rnn_model_read(&m, raw);
-	check_model_horizon(&m, horizon);
+	rnn_check_model_horizon(&m, horizon);
 	if (ndim == 1)
 	{
 		T = ARR_DIMS(arr)[0];
@@ -433,7 +433,7 @@ rnn_forecast_array(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("history must contain finite values (element %d is %g)", i + 1, hist[i])));
 	}
-	PG_RETURN_ARRAYTYPE_P(float8_array(rnn_forecast_or_error(&m, hist, T, horizon, "rnn_forecast"), horizon));
+	PG_RETURN_ARRAYTYPE_P(rnn_float8_array(rnn_forecast_or_error(&m, hist, T, horizon, "rnn_forecast"), horizon));
 }
 
 /* ---- rnn_predict(value, model, horizon): aggregate and window function ---- */
@@ -486,7 +486,7 @@ rnn_predict_transfn(PG_FUNCTION_ARGS)
 		st->model_crc = model_tail(raw);
 		st->model_len = VARSIZE_ANY_EXHDR(raw);
 		st->horizon = PG_GETARG_INT32(3);
-		check_model_horizon(&st->m, st->horizon);
+		rnn_check_model_horizon(&st->m, st->horizon);
 		if (st->m.shape.input_size != 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -554,6 +554,6 @@ rnn_predict_finalfn(PG_FUNCTION_ARGS)
 	if (rs == RNN_ERR_NOVALUES)
 		PG_RETURN_NULL();
 	rnn_report_status(rs, "rnn_predict");
-	PG_RETURN_ARRAYTYPE_P(float8_array(rnn_forecast_or_error(&st->m, s.values, (int) W, st->horizon, "rnn_predict"),
+	PG_RETURN_ARRAYTYPE_P(rnn_float8_array(rnn_forecast_or_error(&st->m, s.values, (int) W, st->horizon, "rnn_predict"),
 									   st->horizon));
 }

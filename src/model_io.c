@@ -5,7 +5,10 @@
  */
 #include "postgres.h"
 
+
 #include "access/detoast.h"
+#include "common/jsonapi.h"
+#include "mb/pg_wchar.h"
 #include "storage/proc.h"
 #include "utils/memutils.h"
 #if PG_VERSION_NUM >= 160000
@@ -13,6 +16,23 @@
 #endif
 
 #include "rnn_pg.h"
+
+/*
+ * The stored configuration text (format 4) is a JSON object: checked by
+ * the parser without raising, so that a crafted model is an invalid model
+ * (22P03) and not a JSON syntax error.
+ */
+static bool
+config_text_valid(const char *text)
+{
+	JsonLexContext *lex = makeJsonLexContextCstringLen((char *) text, (int) strlen(text),
+													   PG_UTF8, false);
+	const char *p = text;
+
+	while (*p == ' ')
+		p++;
+	return *p == '{' && pg_parse_json(lex, &nullSemAction) == JSON_SUCCESS;
+}
 
 /* Decode and validate; any defect is an error with ERRCODE_RNN_BAD_MODEL. */
 void
@@ -34,6 +54,12 @@ rnn_model_read(RnnModel *m, bytea *raw)
 				(errcode(ERRCODE_RNN_BAD_MODEL),
 				 errmsg("invalid rnn_forecast model"),
 				 errdetail("%s", why ? why : "The value could not be decoded."),
+				 errhint("Pass a value returned by rnn_train or rnn_model_from_json.")));
+	if (m->config[0] != '\0' && !config_text_valid(m->config))
+		ereport(ERROR,
+				(errcode(ERRCODE_RNN_BAD_MODEL),
+				 errmsg("invalid rnn_forecast model"),
+				 errdetail("Its stored configuration is not a JSON object."),
 				 errhint("Pass a value returned by rnn_train or rnn_model_from_json.")));
 	if (m->n_params * m->members > (size_t) rnn_max_parameters)
 		ereport(ERROR,

@@ -11,6 +11,7 @@
 
 #include "fmgr.h"
 #include "pgtime.h"
+#include "utils/array.h"
 #include "utils/jsonb.h"
 
 #include "rnn_common.h"
@@ -212,6 +213,8 @@ extern int	rnn_steps_after(const RnnModel *m, int ts_kind, int64 key);
 extern char *rnn_point_text(const RnnModel *m, int64 offset, int64 n_rows);
 
 /* forecast.c */
+extern void rnn_check_model_horizon(const RnnModel *m, int horizon);
+extern ArrayType *rnn_float8_array(const double *v, int n);
 extern double *rnn_forecast_or_error(const RnnModel *m, const double *hist, int T, int horizon,
 									 const char *fname);
 extern double *rnn_forecast_stored(const RnnModel *m, int horizon, const char *fname);

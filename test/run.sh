@@ -234,7 +234,7 @@ section "TAP tests (prove test/t/*.pl)"
 shopt -s nullglob
 taps=(test/t/*.pl)
 shopt -u nullglob
-PGXS_DIR=$(dirname "$("$PG_CONFIG" --pgxs)")/..
+PGXS_DIR=$(dirname "$("$PG_CONFIG" --pgxs)")/../..
 tap_src="$TMP/tap-src"
 mkdir -p "$tap_src"
 cp -r test/t data README.md "$tap_src/"

@@ -1,0 +1,45 @@
+-- Many series on both cores: a GROUP BY over a table partitioned by the series trains each
+-- partition's groups in a parallel worker (partitionwise aggregation under a Parallel
+-- Append). rnn_train_finalfn's COST tells the planner that a group is expensive, so the
+-- default costs choose the parallel plan; the models are those of a serial plan.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS rnn_forecast;
+SET jit = off;
+
+CREATE TABLE par_sales (store int, month date, v float8) PARTITION BY HASH (store);
+CREATE TABLE par_sales_0 PARTITION OF par_sales FOR VALUES WITH (MODULUS 4, REMAINDER 0);
+CREATE TABLE par_sales_1 PARTITION OF par_sales FOR VALUES WITH (MODULUS 4, REMAINDER 1);
+CREATE TABLE par_sales_2 PARTITION OF par_sales FOR VALUES WITH (MODULUS 4, REMAINDER 2);
+CREATE TABLE par_sales_3 PARTITION OF par_sales FOR VALUES WITH (MODULUS 4, REMAINDER 3);
+INSERT INTO par_sales
+SELECT s, date '2015-01-01' + make_interval(months => m),
+       100 + s % 7 + m * 0.3 + 10 * sin(2 * pi() * m / 12) + (m * s % 11) * 0.5
+FROM generate_series(1, 40) s, generate_series(0, 47) m;
+ANALYZE par_sales;
+
+SET enable_partitionwise_aggregate = on;
+SET max_parallel_workers_per_gather = 2;
+-- the default costs choose a Gather over a Parallel Append of per-partition aggregates
+EXPLAIN (COSTS OFF)
+SELECT store, rnn_train(month, v, rnn_config(horizon => 3, epochs => 3, hidden_size => 4, ensemble => 1)) AS model
+FROM par_sales GROUP BY store;
+-- so does a backtest
+EXPLAIN (COSTS OFF)
+SELECT store, rnn_backtest(month, v, rnn_config(epochs => 3, hidden_size => 4, ensemble => 1), 3, 2)
+FROM par_sales GROUP BY store;
+
+-- the same models as a serial plan (their bytes but the training time and the checksum)
+CREATE TABLE par_models AS
+SELECT store, rnn_train(month, v, rnn_config(horizon => 3, epochs => 3, hidden_size => 4, ensemble => 1)) AS model
+FROM par_sales GROUP BY store;
+SET max_parallel_workers_per_gather = 0;
+CREATE TABLE ser_models AS
+SELECT store, rnn_train(month, v, rnn_config(horizon => 3, epochs => 3, hidden_size => 4, ensemble => 1)) AS model
+FROM par_sales GROUP BY store;
+SELECT count(*) AS stores,
+       count(*) FILTER (WHERE md5(substr(p.model, 1, 132) || substr(p.model, 141, length(p.model) - 144)) =
+                              md5(substr(s.model, 1, 132) || substr(s.model, 141, length(s.model) - 144)))
+         AS identical
+FROM par_models p JOIN ser_models s USING (store);
+
+DROP TABLE par_sales, par_models, ser_models;

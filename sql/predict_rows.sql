@@ -1,0 +1,65 @@
+-- rnn_predict_rows: the window function that forecasts every row's window in batches gives
+-- the forecasts of rnn_predict over a frame of the model's window (one pass per row).
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS rnn_forecast;
+SET extra_float_digits = 0;
+
+-- two stores of 700 days (more than two batches of 256 rows each), NULLs in store 2
+CREATE TABLE pr_sales AS
+SELECT s AS store, date '2023-01-01' + d AS day,
+       CASE WHEN s = 2 AND d IN (300, 301, 555) THEN NULL
+            ELSE 100 * s + 10 * sin(2 * pi() * d / 7) + d * 0.05 + ((d * 7919 * s) % 13) * 0.3 END AS v
+FROM generate_series(1, 2) s, generate_series(0, 699) d;
+-- a model with seasonal indices (daily: season 7) and one without, window 14
+CREATE TABLE pr_models AS
+SELECT 'seasonal' AS kind, rnn_train(day, v, rnn_config(horizon => 3, epochs => 2, hidden_size => 8, ensemble => 2,
+                                                       "window" => 14, deseasonalize => true)) AS m
+FROM pr_sales WHERE store = 1
+UNION ALL
+SELECT 'plain', rnn_train(day, v, rnn_config(horizon => 3, epochs => 2, hidden_size => 8, ensemble => 1,
+                                             "window" => 14, deseasonalize => false, log => false))
+FROM pr_sales WHERE store = 1
+UNION ALL
+SELECT 'global', rnn_train(store::text, day, v, rnn_config(horizon => 3, epochs => 2, hidden_size => 8, ensemble => 1,
+                                                           "window" => 14))
+FROM pr_sales;
+SELECT kind, (rnn_model_info(m)->>'window')::int AS "window",
+       CASE WHEN jsonb_typeof(rnn_model_info(m)->'pipeline'->'seasonal_indices') = 'array'
+            THEN jsonb_array_length(rnn_model_info(m)->'pipeline'->'seasonal_indices') ELSE 0 END AS indices
+FROM pr_models ORDER BY kind;
+
+-- every row of both stores, for each model: the two functions agree (float32 networks; a
+-- batch of 256 windows and a batch of one may round differently in the last bits)
+CREATE TABLE pr_cmp AS
+SELECT p.kind, s.store, s.day,
+       rnn_predict_rows(s.v, p.m, 3) OVER w AS batched,
+       rnn_predict(s.v, p.m, 3) OVER (w ROWS BETWEEN 13 PRECEDING AND CURRENT ROW) AS framed
+FROM pr_sales s, pr_models p
+WINDOW w AS (PARTITION BY p.kind, s.store ORDER BY s.day);
+SELECT kind, count(*) AS rows,
+       count(*) FILTER (WHERE batched IS NULL) AS null_batched,
+       count(*) FILTER (WHERE framed IS NULL) AS null_framed,
+       count(*) FILTER (WHERE batched IS NOT NULL AND framed IS NOT NULL
+                        AND (SELECT bool_and(abs(a - b) <= 1e-6 * greatest(1, abs(b)))
+                             FROM unnest(batched, framed) u(a, b))) AS agree
+FROM pr_cmp GROUP BY kind ORDER BY kind;
+
+-- the first 13 rows of each partition have no full window
+SELECT kind, store, min(day) FILTER (WHERE batched IS NOT NULL) AS first_forecast
+FROM pr_cmp WHERE kind = 'plain' GROUP BY kind, store ORDER BY store;
+
+-- errors
+SELECT rnn_predict_rows(v, NULL::bytea, 1) OVER (ORDER BY day) FROM pr_sales WHERE store = 1 LIMIT 1;
+-- two models in one partition
+SELECT count(f) FROM (SELECT rnn_predict_rows(s.v, p.m, 1) OVER (ORDER BY s.day, p.kind) AS f
+                      FROM pr_sales s, pr_models p WHERE s.store = 1 AND p.kind <> 'global') x;
+SELECT rnn_predict_rows(v, rnn_model_from_json('{
+  "cell": "gru", "input_size": 1, "hidden_size": 1, "num_layers": 1, "bidirectional": false,
+  "output_size": 1,
+  "state_dict": {"rnn.weight_ih_l0": [[0.5], [0.5], [0.5]], "rnn.weight_hh_l0": [[0.1], [0.1], [0.1]],
+                 "rnn.bias_ih_l0": [0, 0, 0], "rnn.bias_hh_l0": [0, 0, 0],
+                 "fc.weight": [[1.0]], "fc.bias": [0.0]}}'), 1) OVER (ORDER BY day)
+FROM pr_sales WHERE store = 1 LIMIT 1;
+SELECT rnn_predict_rows(v, m, 0) OVER (ORDER BY day) FROM pr_sales, pr_models WHERE store = 1 AND kind = 'plain' LIMIT 1;
+
+DROP TABLE pr_sales, pr_models, pr_cmp;

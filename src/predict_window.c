@@ -1,0 +1,262 @@
+/*
+ * predict_window.c
+ *	  rnn_predict_rows(value, model, horizon) OVER (...): a window function
+ *	  that gives every row the forecast after the model's window of rows
+ *	  ending at it, in the window's ORDER BY.  It reads ahead in its
+ *	  partition and forecasts RNN_ROWS_BATCH rows in one pass of the network
+ *	  (one GEMM per step for the whole batch), where the aggregate
+ *	  rnn_predict over a moving frame makes one pass per row.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/detoast.h"
+#include "miscadmin.h"
+#include "utils/memutils.h"
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"
+#endif
+#include "windowapi.h"
+
+#include "rnn_pg.h"
+#include "rnn_pipeline.h"
+#include "rnn_predict.h"
+#include "rnn_series.h"
+
+PG_FUNCTION_INFO_V1(rnn_predict_rows);
+
+/* rows forecast in one pass of the network */
+#define RNN_ROWS_BATCH 256
+
+/*
+ * The decoded model and the buffers of one query's call site (fn_extra),
+ * kept while the partitions pass the same model; replaced when a
+ * partition passes another (partitions are evaluated one after the other).
+ */
+typedef struct RowsCache
+{
+	MemoryContext cxt;
+	Size		len;			/* the model's bytes */
+	char	   *bytes;
+	Size		rawlen;			/* the last row's datum as passed (maybe toasted) */
+	char	   *raw;
+	RnnModel	m;
+	int			horizon;
+	int			W;
+	double	   *vals;			/* (W - 1 + RNN_ROWS_BATCH) values read */
+	bool	   *vnull;
+	double	   *hist;			/* (RNN_ROWS_BATCH, W) */
+	int32_t    *phases;			/* (RNN_ROWS_BATCH) */
+	double	   *out;			/* (RNN_ROWS_BATCH, horizon) */
+	int		   *slot;			/* (RNN_ROWS_BATCH) row b's history in hist, -1: none */
+} RowsCache;
+
+/* Per partition (zeroed at its start): which rows the cache's forecasts are for. */
+typedef struct RowsPart
+{
+	int64		first;			/* partition position of row 0 of the batch */
+	int			count;			/* rows in the batch; 0: none yet */
+	RowsCache  *cache;			/* the model of the partition's first row */
+} RowsPart;
+
+/* The model of this row: the cache's when the same, else decoded into a new cache. */
+static RowsCache *
+rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon)
+{
+	RowsCache  *c = (RowsCache *) fcinfo->flinfo->fn_extra;
+	struct varlena *v = (struct varlena *) DatumGetPointer(model);
+	Size		rawlen = VARSIZE_ANY(v);
+	bytea	   *raw;
+	MemoryContext cxt,
+				old;
+	int			W;
+
+	/* the same datum as the last row's: nothing to read */
+	if (c != NULL && c->horizon == horizon && rawlen == c->rawlen && memcmp(v, c->raw, rawlen) == 0)
+		return c;
+	raw = (bytea *) PG_DETOAST_DATUM_PACKED(model);
+	if (c != NULL && c->horizon == horizon && VARSIZE_ANY_EXHDR(raw) == c->len &&
+		memcmp(VARDATA_ANY(raw), c->bytes, c->len) == 0)
+	{
+		/* the same model passed another way (toasted, or not): remember this way */
+		if (rawlen <= c->rawlen)
+		{
+			memcpy(c->raw, v, rawlen);
+			c->rawlen = rawlen;
+		}
+		return c;
+	}
+
+	cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "rnn_predict_rows model",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	c = palloc0(sizeof(RowsCache));
+	c->cxt = cxt;
+	rnn_model_read(&c->m, raw);
+	rnn_check_model_horizon(&c->m, horizon);
+	if (c->m.shape.input_size != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("rnn_predict_rows needs a model with input_size 1; this one has %d",
+						c->m.shape.input_size),
+				 errhint("Use rnn_forecast(model, history float8[][], horizon) for multivariate models.")));
+	if (c->m.window < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("rnn_predict_rows needs a model with a fixed window; this one reads histories of any length"),
+				 errhint("Use rnn_predict(value, model, horizon) over a frame of the rows to read.")));
+	W = c->m.window;
+	c->W = W;
+	c->horizon = horizon;
+	c->len = VARSIZE_ANY_EXHDR(raw);
+	c->bytes = palloc(c->len);
+	memcpy(c->bytes, VARDATA_ANY(raw), c->len);
+	/* room for a later row's datum of this model up to this size */
+	c->rawlen = rawlen;
+	c->raw = palloc(Max(rawlen, VARSIZE_ANY(raw)));
+	memcpy(c->raw, v, rawlen);
+	c->vals = palloc(sizeof(double) * (W - 1 + RNN_ROWS_BATCH));
+	c->vnull = palloc(sizeof(bool) * (W - 1 + RNN_ROWS_BATCH));
+	c->hist = palloc(sizeof(double) * (size_t) W * RNN_ROWS_BATCH);
+	c->phases = palloc(sizeof(int32_t) * RNN_ROWS_BATCH);
+	c->out = palloc(sizeof(double) * (size_t) horizon * RNN_ROWS_BATCH);
+	c->slot = palloc(sizeof(int) * RNN_ROWS_BATCH);
+	MemoryContextSwitchTo(old);
+
+	/* the partition before used another model: its cache goes */
+	if (fcinfo->flinfo->fn_extra != NULL)
+		MemoryContextDelete(((RowsCache *) fcinfo->flinfo->fn_extra)->cxt);
+	fcinfo->flinfo->fn_extra = c;
+	return c;
+}
+
+/*
+ * Forecast rows first .. first + RNN_ROWS_BATCH - 1 of the partition (fewer
+ * at its end): read the values from W - 1 rows before, build each row's
+ * window (NULL and NaN values interpolated, as rnn_predict does), and run
+ * the network once over all of them.  Returns the rows read.
+ */
+static int
+rows_batch(WindowObject win, RowsCache *c, int64 first)
+{
+	int			W = c->W;
+	int64		from = Max(first - (W - 1), 0);
+	int			n = 0;
+	int			rows = 0;
+	int			k = 0;
+
+	CHECK_FOR_INTERRUPTS();
+	/* the rows before `from` are never read again */
+	WinSetMarkPosition(win, from);
+	for (int64 p = from; p < first + RNN_ROWS_BATCH; p++)
+	{
+		bool		isnull,
+					isout;
+		Datum		d = WinGetFuncArgInPartition(win, 0, (int) (p - first), WINDOW_SEEK_CURRENT,
+												 false, &isnull, &isout);
+
+		if (isout)
+			break;
+		c->vnull[n] = isnull;
+		c->vals[n] = isnull ? 0 : DatumGetFloat8(d);
+		if (!isnull && isinf(c->vals[n]))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("rnn_predict_rows: value is infinite (row " INT64_FORMAT " of the partition)", p + 1)));
+		n++;
+		if (p >= first)
+			rows++;
+	}
+	for (int b = 0; b < rows; b++)
+	{
+		int64		end = first + b;	/* the window ends at this row */
+		int			off = (int) (end - (W - 1) - from);
+		double	   *h = c->hist + (size_t) k * W;
+		bool		any_null = false;
+
+		c->slot[b] = -1;
+		if (end - (W - 1) < 0)
+			continue;			/* fewer rows than the window so far */
+		for (int t = 0; t < W; t++)
+			any_null |= c->vnull[off + t] || isnan(c->vals[off + t]);
+		if (any_null)
+		{
+			RnnSeries	s;
+			int64		bad;
+			RnnStatus	rs = rnn_series_regularize(&s, NULL, c->vals + off, c->vnull + off, W, true,
+												   RNN_MAX_ROWS, &rnn_palloc_allocator, &bad,
+												   NULL, NULL);
+
+			if (rs == RNN_ERR_NOVALUES)
+				continue;		/* nothing but NULLs: NULL, as rnn_predict */
+			rnn_report_status(rs, "rnn_predict_rows");
+			memcpy(h, s.values, sizeof(double) * W);
+		}
+		else
+			memcpy(h, c->vals + off, sizeof(double) * W);
+		c->phases[k] = c->m.n_seasonal > 0 ? rnn_pipeline_guess_phase(&c->m, h, W) : c->m.phase_last;
+		c->slot[b] = k++;
+	}
+	if (k == 0)
+		return rows;
+	if (c->m.n_series > 0)
+	{
+		/* a global model scales every history by itself: one pass each */
+		for (int j = 0; j < k; j++)
+		{
+			double	   *f = rnn_forecast_or_error(&c->m, c->hist + (size_t) j * W, W, c->horizon,
+												  "rnn_predict_rows");
+
+			memcpy(c->out + (size_t) j * c->horizon, f, sizeof(double) * c->horizon);
+		}
+	}
+	else
+		rnn_report_status(rnn_forecast_batch_checked(c->out, &c->m, c->hist, k, W, c->horizon,
+													 c->phases, rnn_check_interrupts, NULL,
+													 &rnn_palloc_allocator),
+						  "rnn_predict_rows");
+	return rows;
+}
+
+/*
+ * rnn_predict_rows(value float8, model bytea, horizon int DEFAULT 1)
+ *	 RETURNS float8[], a window function: the horizon forecasts after the
+ *	 model's window of rows ending at the current row (partition order, the
+ *	 frame is not used); NULL while fewer rows than the window have passed,
+ *	 or when the window holds nothing but NULLs.
+ */
+Datum
+rnn_predict_rows(PG_FUNCTION_ARGS)
+{
+	WindowObject win = PG_WINDOW_OBJECT();
+	RowsPart   *part = (RowsPart *) WinGetPartitionLocalMemory(win, sizeof(RowsPart));
+	int64		pos = WinGetCurrentPosition(win);
+	bool		model_null,
+				horizon_null;
+	Datum		model = WinGetFuncArgCurrent(win, 1, &model_null);
+	Datum		horizon = WinGetFuncArgCurrent(win, 2, &horizon_null);
+	RowsCache  *c;
+	int			b;
+
+	if (model_null || horizon_null)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("rnn_predict_rows: model and horizon must not be NULL")));
+	c = rows_cache(fcinfo, model, DatumGetInt32(horizon));
+	if (part->cache != NULL && part->cache != c)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("rnn_predict_rows: every row of a partition must pass the same model and horizon")));
+	part->cache = c;
+	if (part->count == 0 || pos < part->first || pos >= part->first + part->count)
+	{
+		/* the partition's first row, or past the batch: the next batch starts here */
+		part->first = pos;
+		part->count = rows_batch(win, c, pos);
+	}
+	b = (int) (pos - part->first);
+	if (b < 0 || b >= part->count || c->slot[b] < 0)
+		PG_RETURN_NULL();
+	PG_RETURN_ARRAYTYPE_P(rnn_float8_array(c->out + (size_t) c->slot[b] * c->horizon, c->horizon));
+}
