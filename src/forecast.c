@@ -372,10 +372,10 @@ rnn_float8_array(const double *v, int n)
 Datum
 rnn_forecast_array(PG_FUNCTION_ARGS)
 {
-	bytea	   *raw = PG_GETARG_BYTEA_PP(0);
 	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
 	int			horizon = PG_GETARG_INT32(2);
-	RnnModel	m;
+	/* one model for many rows is decoded once (cached for the transaction) */
+	RnnModel	m = *rnn_model_cached(PG_GETARG_DATUM(0));
 	int			ndim = ARR_NDIM(arr);
 	int			T,
 				I;
@@ -384,7 +384,6 @@ rnn_forecast_array(PG_FUNCTION_ARGS)
 	int			nelems;
 	double	   *hist;
 
-	rnn_model_read(&m, raw);
 	rnn_check_model_horizon(&m, horizon);
 	if (ndim == 1)
 	{

@@ -30,6 +30,63 @@ PG_FUNCTION_INFO_V1(rnn_predict_rows);
 #define RNN_ROWS_BATCH 256
 
 /*
+ * The network's workspace for a batch (tens of MB for a large model): a
+ * buffer kept across batches and handed out front to back, so that no
+ * batch maps and faults in fresh pages.  What does not fit comes from
+ * palloc, and the buffer grows to that size at the next reset.
+ */
+typedef struct Arena
+{
+	MemoryContext cxt;
+	char	   *raw;			/* as palloc'd */
+	char	   *buf;			/* raw aligned to 64 bytes */
+	size_t		cap;
+	size_t		used;
+	size_t		spill;			/* bytes that did not fit since the reset */
+} Arena;
+
+static void *
+arena_alloc(void *ctx, size_t size)
+{
+	Arena	   *a = (Arena *) ctx;
+	size_t		need = TYPEALIGN(64, size);
+
+	if (a->used + need > a->cap)
+	{
+		a->spill += need;
+		return MemoryContextAllocExtended(CurrentMemoryContext, size, MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+	}
+	a->used += need;
+	return a->buf + a->used - need;
+}
+
+static void
+arena_release(void *ctx, void *ptr)
+{
+	Arena	   *a = (Arena *) ctx;
+
+	if ((char *) ptr < a->buf || (char *) ptr >= a->buf + a->cap)
+		pfree(ptr);
+}
+
+static void
+arena_reset(Arena *a)
+{
+	if (a->spill > 0)
+	{
+		size_t		cap = TYPEALIGN(64, a->used + a->spill) + 64;
+
+		if (a->raw)
+			pfree(a->raw);
+		a->raw = MemoryContextAllocHuge(a->cxt, cap);
+		a->buf = (char *) TYPEALIGN(64, a->raw);
+		a->cap = cap - 64;
+	}
+	a->used = 0;
+	a->spill = 0;
+}
+
+/*
  * The decoded model and the buffers of one query's call site (fn_extra),
  * kept while the partitions pass the same model; replaced when a
  * partition passes another (partitions are evaluated one after the other).
@@ -50,6 +107,8 @@ typedef struct RowsCache
 	int32_t    *phases;			/* (RNN_ROWS_BATCH) */
 	double	   *out;			/* (RNN_ROWS_BATCH, horizon) */
 	int		   *slot;			/* (RNN_ROWS_BATCH) row b's history in hist, -1: none */
+	Arena		arena;
+	RnnAlloc	arena_alloc;
 } RowsCache;
 
 /* Per partition (zeroed at its start): which rows the cache's forecasts are for. */
@@ -122,6 +181,10 @@ rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon)
 	c->phases = palloc(sizeof(int32_t) * RNN_ROWS_BATCH);
 	c->out = palloc(sizeof(double) * (size_t) horizon * RNN_ROWS_BATCH);
 	c->slot = palloc(sizeof(int) * RNN_ROWS_BATCH);
+	c->arena.cxt = cxt;
+	c->arena_alloc.alloc = arena_alloc;
+	c->arena_alloc.release = arena_release;
+	c->arena_alloc.ctx = &c->arena;
 	MemoryContextSwitchTo(old);
 
 	/* the partition before used another model: its cache goes */
@@ -212,10 +275,13 @@ rows_batch(WindowObject win, RowsCache *c, int64 first)
 		}
 	}
 	else
+	{
+		arena_reset(&c->arena);
 		rnn_report_status(rnn_forecast_batch_checked(c->out, &c->m, c->hist, k, W, c->horizon,
 													 c->phases, rnn_check_interrupts, NULL,
-													 &rnn_palloc_allocator),
+													 &c->arena_alloc),
 						  "rnn_predict_rows");
+	}
 	return rows;
 }
 

@@ -11,6 +11,8 @@
 #
 #   * PyTorch:             model(x) over all windows in batches of 1,024 under
 #                          torch.no_grad() (torch.set_num_threads(1)): batched inference.
+#   * rnn_predict_rows:    (rnn_predict_rows(v, model, 1) OVER (ORDER BY i))[1] for every row:
+#                          the window function that forecasts 256 rows per pass.
 #   * rnn_predict window:  (rnn_predict(v, model, 1) OVER (ORDER BY i ROWS BETWEEN 47
 #                          PRECEDING AND CURRENT ROW))[1] for every row of the table.
 #   * rnn_forecast array:  rnn_forecast(model, window float8[], 1) per row of a table that
@@ -116,11 +118,16 @@ BEGIN
 END \$\$;
 EOF
 
+Q_ROWS="SELECT i, (rnn_predict_rows(v, m, 1) OVER (ORDER BY i))[1] AS f FROM series, model"
 Q_WINDOW="SELECT i, (rnn_predict(v, m, 1) OVER (ORDER BY i ROWS BETWEEN $((WINDOW - 1)) PRECEDING AND CURRENT ROW))[1] AS f FROM series, model"
 Q_ARRAY="SELECT i, (rnn_forecast(m, h, 1))[1] AS f FROM windows, model"
+best_rows=
 best_window=
 best_array=
 for r in $(seq 1 "$REPEAT"); do
+    t=$("${PSQL[@]}" -c "SELECT timed(\$q\$$Q_ROWS\$q\$)")
+    say "run $r: rnn_predict_rows ${t} s"
+    best_rows=$("$PYTHON" -c "print(min(float('$t'), float('${best_rows:-inf}')))")
     t=$("${PSQL[@]}" -c "SELECT timed(\$q\$$Q_WINDOW\$q\$)")
     say "run $r: rnn_predict window ${t} s"
     best_window=$("$PYTHON" -c "print(min(float('$t'), float('${best_window:-inf}')))")
@@ -129,20 +136,23 @@ for r in $(seq 1 "$REPEAT"); do
     best_array=$("$PYTHON" -c "print(min(float('$t'), float('${best_array:-inf}')))")
 done
 # agreement with PyTorch (float32 weights both sides; the extension computes in float32 too)
+diff_rows=$("${PSQL[@]}" -c "CREATE TEMP TABLE o AS $Q_ROWS; SELECT max(abs(o.f - t.f)) FROM o JOIN torch_out t USING (i)")
 diff_window=$("${PSQL[@]}" -c "CREATE TEMP TABLE o AS $Q_WINDOW; SELECT max(abs(o.f - t.f)) FROM o JOIN torch_out t USING (i)")
 diff_array=$("${PSQL[@]}" -c "CREATE TEMP TABLE o AS $Q_ARRAY; SELECT max(abs(o.f - t.f)) FROM o JOIN torch_out t USING (i)")
 ext_version=$("${PSQL[@]}" -c "SELECT extversion FROM pg_extension WHERE extname = 'rnn_forecast'")
 torch_seconds=$(cat "$TMP/torch_seconds")
 
-"$PYTHON" - "$WINDOWS" "$torch_seconds" "$best_window" "$best_array" "$diff_window" "$diff_array" "$ext_version" <<'EOF'
+"$PYTHON" - "$WINDOWS" "$torch_seconds" "$best_window" "$best_array" "$diff_window" "$diff_array" "$ext_version" "$best_rows" "$diff_rows" <<'EOF'
 import sys
 n, t_torch, t_win, t_arr = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 d_win, d_arr, ver = sys.argv[5], sys.argv[6], sys.argv[7]
+t_rows, d_rows = float(sys.argv[8]), sys.argv[9]
 torch_rate = n / t_torch
 print("one-step forecasts from %d windows of 48 points, LSTM 64x2, one thread (best of runs)" % n)
 print("%-44s %10s %12s %8s %14s" % ("", "seconds", "forecasts/s", "ratio", "max |diff|"))
 print("%-44s %10.3f %12.0f %8s %14s" % ("PyTorch batched (1,024 per batch)", t_torch, torch_rate, "1.00", ""))
-for name, t, d in (("rnn_forecast %s rnn_predict window" % ver, t_win, d_win),
+for name, t, d in (("rnn_forecast %s rnn_predict_rows" % ver, t_rows, d_rows),
+                  ("rnn_forecast %s rnn_predict window" % ver, t_win, d_win),
                    ("rnn_forecast %s rnn_forecast(model, array, 1)" % ver, t_arr, d_arr)):
     print("%-44s %10.3f %12.0f %8.2f %14s" % (name, t, n / t, (n / t) / torch_rate, d))
 print("ratio = rnn_forecast forecasts/s / PyTorch forecasts/s (above 1 = rnn_forecast faster)")
