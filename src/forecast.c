@@ -8,6 +8,7 @@
 
 #include <math.h>
 
+#include "access/detoast.h"
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
@@ -439,9 +440,9 @@ rnn_forecast_array(PG_FUNCTION_ARGS)
 
 typedef struct PredictState
 {
-	RnnModel	m;				/* decoded once per group */
-	uint32		model_crc;		/* last 4 bytes of the model: its checksum */
-	Size		model_len;
+	RnnModel	m;				/* decoded once per query, copied per group */
+	Size		rawlen;			/* the first row's model datum as passed (maybe toasted) */
+	char	   *raw;
 	int			horizon;
 	size_t		n;
 	size_t		cap;
@@ -449,17 +450,26 @@ typedef struct PredictState
 	bool	   *isnull;
 } PredictState;
 
-static uint32
-model_tail(bytea *raw)
+/*
+ * Whether a row passes the model of the group's first row: the same datum
+ * (a TOAST pointer is compared without reading the value), else the same
+ * bytes.
+ */
+static bool
+same_model(PredictState *st, Datum model)
 {
-	const uint8 *p = (const uint8 *) VARDATA_ANY(raw);
-	Size		len = VARSIZE_ANY_EXHDR(raw);
-	uint32		v = 0;
+	struct varlena *v = (struct varlena *) DatumGetPointer(model);
+	Size		rawlen = VARSIZE_ANY(v);
+	bytea	   *a,
+			   *b;
 
-	if (len < 4)
-		return 0;
-	memcpy(&v, p + len - 4, 4);
-	return v;
+	if (rawlen == st->rawlen && memcmp(v, st->raw, rawlen) == 0)
+		return true;
+	/* passed another way (toasted or not): compare the values */
+	a = (bytea *) PG_DETOAST_DATUM_PACKED(model);
+	b = (bytea *) PG_DETOAST_DATUM_PACKED(PointerGetDatum(st->raw));
+	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
+		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
 }
 
 Datum
@@ -468,7 +478,6 @@ rnn_predict_transfn(PG_FUNCTION_ARGS)
 	MemoryContext aggctx,
 				old;
 	PredictState *st;
-	bytea	   *raw;
 
 	if (!AggCheckCallContext(fcinfo, &aggctx))
 		elog(ERROR, "rnn_predict called in non-aggregate context");
@@ -476,14 +485,20 @@ rnn_predict_transfn(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("rnn_predict: model and horizon must not be NULL")));
-	raw = PG_GETARG_BYTEA_PP(2);
 	if (PG_ARGISNULL(0))
 	{
+		Datum		model = PG_GETARG_DATUM(2);
+
+		/*
+		 * A moving frame starts a new group at every row: the model is
+		 * decoded once per transaction (rnn_model_cached) and copied here.
+		 */
 		old = MemoryContextSwitchTo(aggctx);
 		st = palloc0(sizeof(PredictState));
-		rnn_model_read(&st->m, raw);
-		st->model_crc = model_tail(raw);
-		st->model_len = VARSIZE_ANY_EXHDR(raw);
+		rnn_model_copy(&st->m, rnn_model_cached(model));
+		st->rawlen = VARSIZE_ANY(DatumGetPointer(model));
+		st->raw = palloc(st->rawlen);
+		memcpy(st->raw, DatumGetPointer(model), st->rawlen);
 		st->horizon = PG_GETARG_INT32(3);
 		rnn_check_model_horizon(&st->m, st->horizon);
 		if (st->m.shape.input_size != 1)
@@ -500,9 +515,7 @@ rnn_predict_transfn(PG_FUNCTION_ARGS)
 	else
 	{
 		st = (PredictState *) PG_GETARG_POINTER(0);
-		/* the checksum identifies the model cheaply */
-		if (VARSIZE_ANY_EXHDR(raw) != st->model_len || model_tail(raw) != st->model_crc ||
-			PG_GETARG_INT32(3) != st->horizon)
+		if (PG_GETARG_INT32(3) != st->horizon || !same_model(st, PG_GETARG_DATUM(2)))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("rnn_predict: every row of a group must pass the same model and horizon")));

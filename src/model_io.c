@@ -69,6 +69,39 @@ rnn_model_read(RnnModel *m, bytea *raw)
 				 errhint("Ask a superuser to raise rnn_forecast.max_parameters.")));
 }
 
+static void *
+dup_bytes(const void *src, size_t n)
+{
+	void	   *p = palloc(n ? n : 1);
+
+	if (n)
+		memcpy(p, src, n);
+	return p;
+}
+
+/* A deep copy of a decoded model in the current memory context. */
+void
+rnn_model_copy(RnnModel *dst, const RnnModel *src)
+{
+	*dst = *src;
+	dst->history = dup_bytes(src->history, sizeof(double) * src->n_history * src->shape.input_size);
+	dst->loss_train = dup_bytes(src->loss_train, sizeof(float) * src->n_loss);
+	dst->loss_val = dup_bytes(src->loss_val, sizeof(float) * src->n_loss);
+	dst->cal_err = dup_bytes(src->cal_err, sizeof(float) * src->cal_steps * src->cal_n);
+	dst->params = dup_bytes(src->params, sizeof(rnn_real) * src->n_params * src->members);
+	dst->seasonal = dup_bytes(src->seasonal, sizeof(double) * src->n_seasonal);
+	dst->series = dup_bytes(src->series, sizeof(RnnSeriesState) * src->n_series);
+	for (int32 i = 0; i < src->n_series; i++)
+	{
+		const RnnSeriesState *a = &src->series[i];
+		RnnSeriesState *b = &dst->series[i];
+
+		b->name = dup_bytes(a->name, a->name_len);
+		b->seasonal = dup_bytes(a->seasonal, sizeof(double) * a->n_seasonal);
+		b->history = dup_bytes(a->history, sizeof(double) * a->n_history);
+	}
+}
+
 bytea *
 rnn_model_write(const RnnModel *m)
 {

@@ -36,6 +36,7 @@ extern const RnnAlloc rnn_palloc_allocator;
 /* model_io.c */
 extern void rnn_model_read(RnnModel *m, bytea *raw);
 extern const RnnModel *rnn_model_cached(Datum model);
+extern void rnn_model_copy(RnnModel *dst, const RnnModel *src);
 extern bytea *rnn_model_write(const RnnModel *m);
 extern void rnn_report_status(RnnStatus st, const char *what);
 
