@@ -98,6 +98,7 @@ typedef struct RowsCache
 	char	   *bytes;
 	Size		rawlen;			/* the last row's datum as passed (maybe toasted) */
 	char	   *raw;
+	Size		rawcap;			/* bytes allocated at raw */
 	RnnModel	m;
 	int			horizon;
 	int			W;
@@ -139,7 +140,7 @@ rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon)
 		memcmp(VARDATA_ANY(raw), c->bytes, c->len) == 0)
 	{
 		/* the same model passed another way (toasted, or not): remember this way */
-		if (rawlen <= c->rawlen)
+		if (rawlen <= c->rawcap)
 		{
 			memcpy(c->raw, v, rawlen);
 			c->rawlen = rawlen;
@@ -173,7 +174,8 @@ rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon)
 	memcpy(c->bytes, VARDATA_ANY(raw), c->len);
 	/* room for a later row's datum of this model up to this size */
 	c->rawlen = rawlen;
-	c->raw = palloc(Max(rawlen, VARSIZE_ANY(raw)));
+	c->rawcap = Max(rawlen, VARSIZE_ANY(raw));
+	c->raw = palloc(c->rawcap);
 	memcpy(c->raw, v, rawlen);
 	c->vals = palloc(sizeof(double) * (W - 1 + RNN_ROWS_BATCH));
 	c->vnull = palloc(sizeof(bool) * (W - 1 + RNN_ROWS_BATCH));
