@@ -3,9 +3,8 @@
 -- series' own calendar, whatever the session's TimeZone). Changing a result type needs DROP
 -- FUNCTION: views that call rnn_forecast's table forms must be dropped before the update and
 -- created again after it (the update stops with PostgreSQL's dependency error otherwise).
--- rnn_predict_rows, a window function that forecasts every row's window in batches.
--- The final functions of rnn_train and rnn_backtest get COST 1000000, so that the planner
--- spreads the groups of a partitionwise aggregate over parallel workers.
+-- rnn_predict_rows, a window function that forecasts every row's window in batches, and
+-- rnn_anomaly, which flags rows outside the calibrated interval of that forecast.
 -- Stored models of format 3 keep working as before (their timestamptz calendar follows the
 -- session's TimeZone); models trained from now on are format 4 and record their zone.
 \echo Use "ALTER EXTENSION rnn_forecast UPDATE TO '0.5.0'" to load this file. \quit
@@ -18,8 +17,22 @@ LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.rnn_predict_rows(float8, bytea, integer) IS
 'Window function: the forecast after the model''s window of rows ending at each row (window ORDER BY), computed in batches of rows';
 
-ALTER FUNCTION @extschema@.rnn_train_finalfn(internal) COST 1000000;
-ALTER FUNCTION @extschema@.rnn_backtest_finalfn(internal) COST 1000000;
+CREATE TYPE @extschema@.rnn_anomaly_result AS (
+    expected float8,
+    lower float8,
+    upper float8,
+    is_anomaly boolean,
+    score float8
+);
+
+CREATE FUNCTION @extschema@.rnn_anomaly(value float8, model bytea, level float8 DEFAULT 0.99)
+RETURNS @extschema@.rnn_anomaly_result
+AS 'MODULE_PATHNAME', 'rnn_anomaly'
+LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.rnn_anomaly(float8, bytea, float8) IS
+'Window function: each row against the one-step forecast from the model''s window of rows before it and its calibrated interval at level';
+
 
 DROP FUNCTION @extschema@.rnn_config(text, integer, integer, boolean, integer, integer, integer, integer,
     float8, text, float8, float8, integer, bigint, text, text, text, float8, integer, text, integer,

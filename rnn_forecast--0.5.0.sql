@@ -100,11 +100,7 @@ LANGUAGE C PARALLEL SAFE;
 
 CREATE FUNCTION @extschema@.rnn_train_finalfn(internal)
 RETURNS bytea AS 'MODULE_PATHNAME', 'rnn_train_finalfn'
-LANGUAGE C VOLATILE PARALLEL SAFE
--- a training per group: the planner must know a group is expensive, or it never spreads
--- the groups of a partitionwise aggregate over parallel workers (cost units per group:
--- 1,000,000 x cpu_operator_cost = 2,500)
-COST 1000000;
+LANGUAGE C VOLATILE PARALLEL SAFE;
 
 CREATE AGGREGATE @extschema@.rnn_train(value float8) (
     SFUNC = @extschema@.rnn_train_transfn,
@@ -131,8 +127,7 @@ COMMENT ON AGGREGATE @extschema@.rnn_train(float8, jsonb) IS
 
 CREATE FUNCTION @extschema@.rnn_backtest_finalfn(internal)
 RETURNS jsonb AS 'MODULE_PATHNAME', 'rnn_backtest_finalfn'
-LANGUAGE C VOLATILE PARALLEL SAFE
-COST 1000000;
+LANGUAGE C VOLATILE PARALLEL SAFE;
 
 CREATE FUNCTION @extschema@.rnn_evaluate_finalfn(internal)
 RETURNS jsonb AS 'MODULE_PATHNAME', 'rnn_evaluate_finalfn'
@@ -292,6 +287,22 @@ LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
 
 COMMENT ON FUNCTION @extschema@.rnn_predict_rows(float8, bytea, integer) IS
 'Window function: the forecast after the model''s window of rows ending at each row (window ORDER BY), computed in batches of rows';
+
+CREATE TYPE @extschema@.rnn_anomaly_result AS (
+    expected float8,
+    lower float8,
+    upper float8,
+    is_anomaly boolean,
+    score float8
+);
+
+CREATE FUNCTION @extschema@.rnn_anomaly(value float8, model bytea, level float8 DEFAULT 0.99)
+RETURNS @extschema@.rnn_anomaly_result
+AS 'MODULE_PATHNAME', 'rnn_anomaly'
+LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.rnn_anomaly(float8, bytea, float8) IS
+'Window function: each row against the one-step forecast from the model''s window of rows before it and its calibrated interval at level';
 
 -- ---------------------------------------------------------------------------
 -- Inspection and interchange

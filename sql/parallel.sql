@@ -1,7 +1,7 @@
 -- Many series on both cores: a GROUP BY over a table partitioned by the series trains each
 -- partition's groups in a parallel worker (partitionwise aggregation under a Parallel
--- Append). rnn_train_finalfn's COST tells the planner that a group is expensive, so the
--- default costs choose the parallel plan; the models are those of a serial plan.
+-- Append), with enable_partitionwise_aggregate = on and parallel_setup_cost = 0 (the planner
+-- does not know that a group is a training); the models are those of a serial plan.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS rnn_forecast;
 SET jit = off;
@@ -19,7 +19,12 @@ ANALYZE par_sales;
 
 SET enable_partitionwise_aggregate = on;
 SET max_parallel_workers_per_gather = 2;
--- the default costs choose a Gather over a Parallel Append of per-partition aggregates
+-- without parallel_setup_cost = 0: one aggregate after the other
+EXPLAIN (COSTS OFF)
+SELECT store, rnn_train(month, v, rnn_config(horizon => 3, epochs => 3, hidden_size => 4, ensemble => 1)) AS model
+FROM par_sales GROUP BY store;
+SET parallel_setup_cost = 0;
+-- a Gather over a Parallel Append of per-partition aggregates
 EXPLAIN (COSTS OFF)
 SELECT store, rnn_train(month, v, rnn_config(horizon => 3, epochs => 3, hidden_size => 4, ensemble => 1)) AS model
 FROM par_sales GROUP BY store;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Many series on both cores: the same GROUP BY training over a table partitioned by the
-# series, with parallel workers (max_parallel_workers_per_gather = 2: a Gather over a
-# Parallel Append of per-partition aggregates) and without (0), alternating.
+# series, with parallel workers (enable_partitionwise_aggregate = on, parallel_setup_cost = 0,
+# max_parallel_workers_per_gather = 2: a Gather over a Parallel Append of per-partition
+# aggregates) and without (max_parallel_workers_per_gather = 0), alternating.
 #
 #   bash test/bench/parallel_groups.sh [--repeat N] [--series N]
 #
@@ -45,6 +46,7 @@ DECLARE t0 timestamptz;
 BEGIN
     PERFORM set_config('max_parallel_workers_per_gather', workers::text, true);
     PERFORM set_config('enable_partitionwise_aggregate', 'on', true);
+    PERFORM set_config('parallel_setup_cost', '0', true);
     DROP TABLE IF EXISTS out;
     t0 := clock_timestamp();
     CREATE TEMP TABLE out AS
@@ -52,7 +54,7 @@ BEGIN
     RETURN extract(epoch FROM clock_timestamp() - t0);
 END \$\$;
 EOF
-"${PSQL[@]}" -c "SET enable_partitionwise_aggregate = on; EXPLAIN (COSTS OFF)
+"${PSQL[@]}" -c "SET enable_partitionwise_aggregate = on; SET parallel_setup_cost = 0; EXPLAIN (COSTS OFF)
     SELECT store, rnn_train(month, v, rnn_config(horizon => 6)) FROM sales GROUP BY store" | head -6 >&2
 best_serial=inf
 best_parallel=inf

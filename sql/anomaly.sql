@@ -1,0 +1,75 @@
+-- rnn_anomaly: each row against the one-step forecast from the rows before it and the
+-- model's calibrated interval. The Mauna Loa CO2 series (data/co2.csv, 468 months): a model
+-- trained on the first 400 months, anomalies injected at known rows of the last 68.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS rnn_forecast;
+SET extra_float_digits = 0;
+
+CREATE TABLE an_co2 (ts date, value float8);
+\copy an_co2 FROM 'data/co2.csv' WITH (FORMAT csv, HEADER true)
+ALTER TABLE an_co2 ADD COLUMN k int;
+UPDATE an_co2 a SET k = n.k FROM (SELECT ts, row_number() OVER (ORDER BY ts) AS k FROM an_co2) n WHERE n.ts = a.ts;
+CREATE TABLE an_model AS
+SELECT rnn_train(ts, value, rnn_config(horizon => 1, epochs => 30, hidden_size => 16, ensemble => 1)) AS m
+FROM an_co2 WHERE k <= 400;
+SELECT (rnn_model_info(m)->>'window')::int AS "window", rnn_model_info(m)->'calibration'->>'samples' AS cal_samples
+FROM an_model;
+
+-- injected: spikes of +4 ppm (months 410, 425, 450), dropouts to 0 (415, 440), a level
+-- shift of +3 ppm (455 to 460). A value the model cannot read (0 under its log) is a gap in
+-- the windows after it; other anomalous values stay in them.
+CREATE TABLE an_truth AS
+SELECT k, CASE WHEN k IN (410, 425, 450) THEN 'spike' WHEN k IN (415, 440) THEN 'dropout'
+               WHEN k BETWEEN 455 AND 460 THEN 'shift' END AS kind
+FROM an_co2;
+UPDATE an_co2 a SET value = CASE t.kind WHEN 'spike' THEN a.value + 4 WHEN 'dropout' THEN 0
+                                        WHEN 'shift' THEN a.value + 3 END
+FROM an_truth t WHERE t.k = a.k AND t.kind IS NOT NULL;
+
+CREATE TABLE an_out AS
+SELECT c.k, c.value, t.kind, (rnn_anomaly(c.value, m.m) OVER (ORDER BY c.ts)).*
+FROM an_co2 c JOIN an_truth t USING (k), an_model m;
+
+-- NULL while fewer rows than the window came before; then every row has a verdict
+SELECT count(*) FILTER (WHERE expected IS NULL) AS no_forecast, (SELECT rnn_model_info(m)->>'window' FROM an_model) AS "window",
+       count(*) FILTER (WHERE is_anomaly IS NOT NULL) AS verdicts
+FROM an_out;
+-- the expected value is the previous row's one-step forecast (rnn_predict_rows, on the
+-- months before the injections), the flag says the value is outside [lower, upper], and the
+-- score passes 0.995 exactly then
+SELECT count(*) AS compared,
+       count(*) FILTER (WHERE abs(o.expected - p.f) > 1e-9 * greatest(1, abs(p.f))) AS expected_differs
+FROM an_out o
+JOIN (SELECT k, (rnn_predict_rows(value, m, 1) OVER (ORDER BY ts))[1] AS f FROM an_co2, an_model WHERE k <= 400) p
+  ON p.k = o.k - 1
+WHERE o.expected IS NOT NULL;
+SELECT count(*) FILTER (WHERE is_anomaly <> (value < lower OR value > upper)) AS flag_differs,
+       count(*) FILTER (WHERE is_anomaly <> (score > 0.995)) AS score_differs,
+       count(*) FILTER (WHERE score < 0.5 OR score > 1) AS score_out_of_range
+FROM an_out WHERE expected IS NOT NULL;
+
+-- precision and recall at level 0.99 on the 68 months after training
+SELECT count(*) FILTER (WHERE is_anomaly AND kind IS NOT NULL) AS true_positives,
+       count(*) FILTER (WHERE is_anomaly AND kind IS NULL) AS false_positives,
+       count(*) FILTER (WHERE NOT is_anomaly AND kind IS NOT NULL) AS missed,
+       round(count(*) FILTER (WHERE is_anomaly AND kind IS NOT NULL)::numeric
+             / nullif(count(*) FILTER (WHERE is_anomaly), 0), 2) AS precision,
+       round(count(*) FILTER (WHERE is_anomaly AND kind IS NOT NULL)::numeric
+             / count(*) FILTER (WHERE kind IS NOT NULL), 2) AS recall
+FROM an_out WHERE k > 400;
+SELECT kind, count(*) AS injected, count(*) FILTER (WHERE is_anomaly) AS flagged,
+       round(min(score)::numeric, 3) AS min_score
+FROM an_out WHERE kind IS NOT NULL GROUP BY kind ORDER BY kind;
+-- on the months the model was trained on, how many rows are flagged at 0.99
+SELECT count(*) FILTER (WHERE is_anomaly) AS flagged, count(*) FILTER (WHERE is_anomaly IS NOT NULL) AS rows
+FROM an_out WHERE k <= 400;
+
+-- a NULL value gets a forecast and bounds but no verdict
+SELECT (rnn_anomaly(v, m) OVER (ORDER BY i)).* FROM
+  (SELECT k AS i, CASE WHEN k = 420 THEN NULL ELSE value END AS v FROM an_co2) x, an_model
+ORDER BY i OFFSET 419 LIMIT 1;
+-- errors
+SELECT (rnn_anomaly(value, m, 1.5) OVER (ORDER BY ts)).is_anomaly FROM an_co2, an_model LIMIT 1;
+SELECT (rnn_anomaly(value, NULL) OVER (ORDER BY ts)).is_anomaly FROM an_co2 LIMIT 1;
+
+DROP TABLE an_co2, an_model, an_truth, an_out;
