@@ -71,5 +71,8 @@ ORDER BY i OFFSET 419 LIMIT 1;
 -- errors
 SELECT (rnn_anomaly(value, m, 1.5) OVER (ORDER BY ts)).is_anomaly FROM an_co2, an_model LIMIT 1;
 SELECT (rnn_anomaly(value, NULL) OVER (ORDER BY ts)).is_anomaly FROM an_co2 LIMIT 1;
+SELECT (rnn_anomaly(value, g.m) OVER (ORDER BY ts)).is_anomaly
+FROM an_co2, (SELECT rnn_train(s, ts, value, rnn_config(epochs => 1, hidden_size => 4, ensemble => 1)) AS m
+              FROM an_co2, (VALUES ('a'), ('b')) v(s) WHERE k <= 100) g LIMIT 1;
 
 DROP TABLE an_co2, an_model, an_truth, an_out;

@@ -464,6 +464,12 @@ rnn_anomaly(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("rnn_anomaly: model and level must not be NULL")));
 	c = rows_cache(fcinfo, model, 1, "rnn_anomaly");
+	if (c->m.n_series > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("rnn_anomaly does not take global models yet"),
+				 errdetail("A global model's intervals are calibrated per series; rows of a window function carry no series name."),
+				 errhint("Train a model per series (GROUP BY), or compare rnn_predict_rows with the values.")));
 	anomaly_prepare(fcinfo, c, DatumGetFloat8(level));
 	rows_position(win, part, c, pos, 1, "rnn_anomaly");
 	b = (int) (pos - part->first);
