@@ -376,7 +376,7 @@ rnn_forecast_array(PG_FUNCTION_ARGS)
 	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
 	int			horizon = PG_GETARG_INT32(2);
 	/* one model for many rows is decoded once (cached for the transaction) */
-	RnnModel	m = *rnn_model_cached(PG_GETARG_DATUM(0));
+	const RnnModel *m = rnn_model_cached(PG_GETARG_DATUM(0));
 	int			ndim = ARR_NDIM(arr);
 	int			T,
 				I;
@@ -385,7 +385,7 @@ rnn_forecast_array(PG_FUNCTION_ARGS)
 	int			nelems;
 	double	   *hist;
 
-	rnn_check_model_horizon(&m, horizon);
+	rnn_check_model_horizon(m, horizon);
 	if (ndim == 1)
 	{
 		T = ARR_DIMS(arr)[0];
@@ -400,21 +400,21 @@ rnn_forecast_array(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("history must be a 1-D or 2-D array, not %d-D", ndim)));
-	if (I != m.shape.input_size)
+	if (I != m->shape.input_size)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("history has %d value%s per step, the model's input_size is %d",
-						I, I == 1 ? "" : "s", m.shape.input_size),
-				 m.shape.input_size > 1 ?
-				 errhint("Pass a 2-D array of T rows with %d values each.", m.shape.input_size) :
+						I, I == 1 ? "" : "s", m->shape.input_size),
+				 m->shape.input_size > 1 ?
+				 errhint("Pass a 2-D array of T rows with %d values each.", m->shape.input_size) :
 				 errhint("Pass a 1-D array of recent values.")));
 	/* a global model pads a short history as it does its short series */
-	if (T < 1 || (m.window > 0 && T < m.window && (m.n_series == 0 || T < 2)))
+	if (T < 1 || (m->window > 0 && T < m->window && (m->n_series == 0 || T < 2)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("history has %d step%s, the model needs at least %d",
-						T, T == 1 ? "" : "s", m.n_series > 0 ? 2 : Max(m.window, 1))));
-	if (T > RNN_MAX_WINDOW && m.window == 0)
+						T, T == 1 ? "" : "s", m->n_series > 0 ? 2 : Max(m->window, 1))));
+	if (T > RNN_MAX_WINDOW && m->window == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("history has %d steps, more than the limit of %d", T, RNN_MAX_WINDOW)));
@@ -433,7 +433,7 @@ rnn_forecast_array(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("history must contain finite values (element %d is %g)", i + 1, hist[i])));
 	}
-	PG_RETURN_ARRAYTYPE_P(rnn_float8_array(rnn_forecast_or_error(&m, hist, T, horizon, "rnn_forecast"), horizon));
+	PG_RETURN_ARRAYTYPE_P(rnn_float8_array(rnn_forecast_or_error(m, hist, T, horizon, "rnn_forecast"), horizon));
 }
 
 /* ---- rnn_predict(value, model, horizon): aggregate and window function ---- */
@@ -441,8 +441,7 @@ rnn_forecast_array(PG_FUNCTION_ARGS)
 typedef struct PredictState
 {
 	RnnModel	m;				/* decoded once per query, copied per group */
-	Size		rawlen;			/* the first row's model datum as passed (maybe toasted) */
-	char	   *raw;
+	RnnModelDatum key;			/* the first row's model datum */
 	int			horizon;
 	size_t		n;
 	size_t		cap;
@@ -451,25 +450,19 @@ typedef struct PredictState
 } PredictState;
 
 /*
- * Whether a row passes the model of the group's first row: the same datum
- * (a TOAST pointer is compared without reading the value), else the same
- * bytes.
+ * The checks of a model that forecasts rows one value each (rnn_predict,
+ * rnn_predict_rows, rnn_anomaly): the horizon, and one input per step.
  */
-static bool
-same_model(PredictState *st, Datum model)
+void
+rnn_check_predict_model(const RnnModel *m, int horizon, const char *fname)
 {
-	struct varlena *v = (struct varlena *) DatumGetPointer(model);
-	Size		rawlen = VARSIZE_ANY(v);
-	bytea	   *a,
-			   *b;
-
-	if (rawlen == st->rawlen && memcmp(v, st->raw, rawlen) == 0)
-		return true;
-	/* passed another way (toasted or not): compare the values */
-	a = (bytea *) PG_DETOAST_DATUM_PACKED(model);
-	b = (bytea *) PG_DETOAST_DATUM_PACKED(PointerGetDatum(st->raw));
-	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
-		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
+	rnn_check_model_horizon(m, horizon);
+	if (m->shape.input_size != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s needs a model with input_size 1; this one has %d",
+						fname, m->shape.input_size),
+				 errhint("Use rnn_forecast(model, history float8[][], horizon) for multivariate models.")));
 }
 
 Datum
@@ -496,17 +489,9 @@ rnn_predict_transfn(PG_FUNCTION_ARGS)
 		old = MemoryContextSwitchTo(aggctx);
 		st = palloc0(sizeof(PredictState));
 		rnn_model_copy(&st->m, rnn_model_cached(model));
-		st->rawlen = VARSIZE_ANY(DatumGetPointer(model));
-		st->raw = palloc(st->rawlen);
-		memcpy(st->raw, DatumGetPointer(model), st->rawlen);
+		rnn_model_datum_keep(&st->key, model);
 		st->horizon = PG_GETARG_INT32(3);
-		rnn_check_model_horizon(&st->m, st->horizon);
-		if (st->m.shape.input_size != 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("rnn_predict needs a model with input_size 1; this one has %d",
-							st->m.shape.input_size),
-					 errhint("Use rnn_forecast(model, history float8[][], horizon) for multivariate models.")));
+		rnn_check_predict_model(&st->m, st->horizon, "rnn_predict");
 		st->cap = 64;
 		st->values = palloc(sizeof(double) * st->cap);
 		st->isnull = palloc(sizeof(bool) * st->cap);
@@ -515,7 +500,7 @@ rnn_predict_transfn(PG_FUNCTION_ARGS)
 	else
 	{
 		st = (PredictState *) PG_GETARG_POINTER(0);
-		if (PG_GETARG_INT32(3) != st->horizon || !same_model(st, PG_GETARG_DATUM(2)))
+		if (PG_GETARG_INT32(3) != st->horizon || !rnn_model_datum_same(&st->key, PG_GETARG_DATUM(2)))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("rnn_predict: every row of a group must pass the same model and horizon")));

@@ -69,6 +69,35 @@ rnn_model_read(RnnModel *m, bytea *raw)
 				 errhint("Ask a superuser to raise rnn_forecast.max_parameters.")));
 }
 
+/* Keep a model datum as passed (a TOAST pointer stays a pointer), in the current context. */
+void
+rnn_model_datum_keep(RnnModelDatum *k, Datum model)
+{
+	k->len = VARSIZE_ANY(DatumGetPointer(model));
+	k->raw = palloc(k->len);
+	memcpy(k->raw, DatumGetPointer(model), k->len);
+}
+
+/*
+ * Whether a datum is the kept model: the same datum (a TOAST pointer is
+ * compared without reading the value), else, passed another way (toasted
+ * or not), the same bytes.
+ */
+bool
+rnn_model_datum_same(const RnnModelDatum *k, Datum model)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(model);
+	bytea	   *a,
+			   *b;
+
+	if (VARSIZE_ANY(v) == k->len && memcmp(v, k->raw, k->len) == 0)
+		return true;
+	a = (bytea *) PG_DETOAST_DATUM_PACKED(model);
+	b = (bytea *) PG_DETOAST_DATUM_PACKED(PointerGetDatum(k->raw));
+	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
+		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
+}
+
 static void *
 dup_bytes(const void *src, size_t n)
 {

@@ -103,15 +103,11 @@ arena_reset(Arena *a)
 typedef struct RowsCache
 {
 	MemoryContext cxt;
-	Size		len;			/* the model's bytes */
-	char	   *bytes;
-	Size		rawlen;			/* the last row's datum as passed (maybe toasted) */
-	char	   *raw;
-	Size		rawcap;			/* bytes allocated at raw */
+	RnnModelDatum key;			/* the model datum decoded into m */
 	RnnModel	m;
 	int			horizon;
 	int			W;
-	double	   *vals;			/* (W - 1 + RNN_ROWS_BATCH) values read */
+	double	   *vals;			/* (W + RNN_ROWS_BATCH) values read (a lag of one reads one more) */
 	bool	   *vnull;
 	bool	   *wnull;			/* (W) the gaps of one window */
 	double	   *hist;			/* (RNN_ROWS_BATCH, W) */
@@ -143,42 +139,24 @@ static RowsCache *
 rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, const char *fname)
 {
 	RowsCache  *c = (RowsCache *) fcinfo->flinfo->fn_extra;
-	struct varlena *v = (struct varlena *) DatumGetPointer(model);
-	Size		rawlen = VARSIZE_ANY(v);
 	bytea	   *raw;
 	MemoryContext cxt,
 				old;
 	int			W;
 
-	/* the same datum as the last row's: nothing to read */
-	if (c != NULL && c->horizon == horizon && rawlen == c->rawlen && memcmp(v, c->raw, rawlen) == 0)
+	if (c != NULL && c->horizon == horizon && rnn_model_datum_same(&c->key, model))
 		return c;
-	raw = (bytea *) PG_DETOAST_DATUM_PACKED(model);
-	if (c != NULL && c->horizon == horizon && VARSIZE_ANY_EXHDR(raw) == c->len &&
-		memcmp(VARDATA_ANY(raw), c->bytes, c->len) == 0)
-	{
-		/* the same model passed another way (toasted, or not): remember this way */
-		if (rawlen <= c->rawcap)
-		{
-			memcpy(c->raw, v, rawlen);
-			c->rawlen = rawlen;
-		}
-		return c;
-	}
 
+	/* read in the row's context: the cache keeps the decoded model, not the bytes */
+	raw = (bytea *) PG_DETOAST_DATUM_PACKED(model);
 	cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "rnn_forecast window model",
 								ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 	c = palloc0(sizeof(RowsCache));
 	c->cxt = cxt;
 	rnn_model_read(&c->m, raw);
-	rnn_check_model_horizon(&c->m, horizon);
-	if (c->m.shape.input_size != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s needs a model with input_size 1; this one has %d",
-						fname, c->m.shape.input_size),
-				 errhint("Use rnn_forecast(model, history float8[][], horizon) for multivariate models.")));
+	rnn_model_datum_keep(&c->key, model);
+	rnn_check_predict_model(&c->m, horizon, fname);
 	if (c->m.window < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -187,14 +165,6 @@ rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, const char *fname)
 	W = c->m.window;
 	c->W = W;
 	c->horizon = horizon;
-	c->len = VARSIZE_ANY_EXHDR(raw);
-	c->bytes = palloc(c->len);
-	memcpy(c->bytes, VARDATA_ANY(raw), c->len);
-	/* room for a later row's datum of this model up to this size */
-	c->rawlen = rawlen;
-	c->rawcap = Max(rawlen, VARSIZE_ANY(raw));
-	c->raw = palloc(c->rawcap);
-	memcpy(c->raw, v, rawlen);
 	c->vals = palloc(sizeof(double) * (W + RNN_ROWS_BATCH));
 	c->vnull = palloc(sizeof(bool) * (W + RNN_ROWS_BATCH));
 	c->wnull = palloc(sizeof(bool) * W);
@@ -317,13 +287,13 @@ rows_batch(WindowObject win, RowsCache *c, int64 first, int lag, const char *fna
 
 /* Make the batch cover row pos of the partition (one model per partition). */
 static void
-rows_position(WindowObject win, RowsPart *part, RowsCache *c, int64 pos, int lag, const char *fname)
+rows_position(WindowObject win, RowsPart *part, RowsCache *c, int64 pos, int lag, const char *fname,
+			  const char *argname)
 {
 	if (part->cache != NULL && part->cache != c)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: every row of a partition must pass the same model and %s", fname,
-						lag ? "level" : "horizon")));
+				 errmsg("%s: every row of a partition must pass the same model and %s", fname, argname)));
 	part->cache = c;
 	if (part->count == 0 || pos < part->first || pos >= part->first + part->count)
 	{
@@ -358,7 +328,7 @@ rnn_predict_rows(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("rnn_predict_rows: model and horizon must not be NULL")));
 	c = rows_cache(fcinfo, model, DatumGetInt32(horizon), "rnn_predict_rows");
-	rows_position(win, part, c, pos, 0, "rnn_predict_rows");
+	rows_position(win, part, c, pos, 0, "rnn_predict_rows", "horizon");
 	b = (int) (pos - part->first);
 	if (b < 0 || b >= part->count || c->slot[b] < 0)
 		PG_RETURN_NULL();
@@ -471,7 +441,7 @@ rnn_anomaly(PG_FUNCTION_ARGS)
 				 errdetail("A global model's intervals are calibrated per series; rows of a window function carry no series name."),
 				 errhint("Train a model per series (GROUP BY), or compare rnn_predict_rows with the values.")));
 	anomaly_prepare(fcinfo, c, DatumGetFloat8(level));
-	rows_position(win, part, c, pos, 1, "rnn_anomaly");
+	rows_position(win, part, c, pos, 1, "rnn_anomaly", "level");
 	b = (int) (pos - part->first);
 	if (b < 0 || b >= part->count || c->slot[b] < 0)
 		PG_RETURN_NULL();

@@ -37,6 +37,16 @@ extern const RnnAlloc rnn_palloc_allocator;
 extern void rnn_model_read(RnnModel *m, bytea *raw);
 extern const RnnModel *rnn_model_cached(Datum model);
 extern void rnn_model_copy(RnnModel *dst, const RnnModel *src);
+
+/* A model datum kept to recognise the same model in later rows (model_io.c). */
+typedef struct RnnModelDatum
+{
+	Size		len;
+	char	   *raw;			/* the datum as passed (maybe a TOAST pointer) */
+} RnnModelDatum;
+
+extern void rnn_model_datum_keep(RnnModelDatum *k, Datum model);
+extern bool rnn_model_datum_same(const RnnModelDatum *k, Datum model);
 extern bytea *rnn_model_write(const RnnModel *m);
 extern void rnn_report_status(RnnStatus st, const char *what);
 
@@ -215,6 +225,7 @@ extern char *rnn_point_text(const RnnModel *m, int64 offset, int64 n_rows);
 
 /* forecast.c */
 extern void rnn_check_model_horizon(const RnnModel *m, int horizon);
+extern void rnn_check_predict_model(const RnnModel *m, int horizon, const char *fname);
 extern ArrayType *rnn_float8_array(const double *v, int n);
 extern double *rnn_forecast_or_error(const RnnModel *m, const double *hist, int T, int horizon,
 									 const char *fname);
