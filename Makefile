@@ -1,6 +1,6 @@
 # rnn_forecast: recurrent neural network forecasting inside PostgreSQL (PGXS)
 EXTENSION = rnn_forecast
-EXTVERSION = 0.5.0
+EXTVERSION = 0.6.0
 MODULE_big = rnn_forecast
 
 CORE_OBJS = $(patsubst %.c,%.o,$(wildcard src/core/*.c))
