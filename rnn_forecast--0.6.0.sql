@@ -48,7 +48,8 @@ CREATE FUNCTION @extschema@.rnn_config(
     epoch_size integer DEFAULT NULL,
     on_error text DEFAULT NULL,
     on_init_mismatch text DEFAULT NULL,
-    time_zone text DEFAULT NULL)
+    time_zone text DEFAULT NULL,
+    calendar boolean DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
@@ -80,7 +81,8 @@ AS $$
         'epoch_size', epoch_size,
         'on_error', on_error,
         'on_init_mismatch', on_init_mismatch,
-        'time_zone', time_zone)))
+        'time_zone', time_zone,
+        'calendar', calendar)))
 $$;
 
 COMMENT ON FUNCTION @extschema@.rnn_config IS
@@ -400,3 +402,55 @@ BEGIN
     END LOOP;
 END
 $global$;
+
+-- ---------------------------------------------------------------------------
+-- Covariates (0.6.0): rnn_train(ts, value, features float8[], config [, init]), once per
+-- timestamp type, and rnn_forecast(model, horizon, level, future float8[])
+-- ---------------------------------------------------------------------------
+
+DO $features$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['timestamptz', 'timestamp', 'date', 'bigint'] LOOP
+        EXECUTE format($f$
+            CREATE FUNCTION @extschema@.rnn_train_features_transfn(internal, %1$s, float8, float8[], jsonb)
+            RETURNS internal AS 'MODULE_PATHNAME', 'rnn_train_features_transfn'
+            LANGUAGE C PARALLEL SAFE;
+
+            CREATE FUNCTION @extschema@.rnn_train_features_transfn(internal, %1$s, float8, float8[], jsonb, bytea)
+            RETURNS internal AS 'MODULE_PATHNAME', 'rnn_train_features_transfn'
+            LANGUAGE C PARALLEL SAFE;
+
+            CREATE AGGREGATE @extschema@.rnn_train(ts %1$s, value float8, features float8[], config jsonb) (
+                SFUNC = @extschema@.rnn_train_features_transfn,
+                STYPE = internal,
+                FINALFUNC = @extschema@.rnn_train_finalfn,
+                PARALLEL = SAFE
+            );
+
+            CREATE AGGREGATE @extschema@.rnn_train(ts %1$s, value float8, features float8[], config jsonb, init bytea) (
+                SFUNC = @extschema@.rnn_train_features_transfn,
+                STYPE = internal,
+                FINALFUNC = @extschema@.rnn_train_finalfn,
+                PARALLEL = SAFE
+            );
+
+            COMMENT ON AGGREGATE @extschema@.rnn_train(%1$s, float8, float8[], jsonb) IS
+            'Trains a model on time-stamped rows with features known at each row''s time (the network reads each value with the next step''s features); returns the model as bytea';
+            COMMENT ON AGGREGATE @extschema@.rnn_train(%1$s, float8, float8[], jsonb, bytea) IS
+            'Continues training a model with features (warm start); returns the model as bytea';
+        $f$, t);
+    END LOOP;
+END
+$features$;
+
+CREATE FUNCTION @extschema@.rnn_forecast(model bytea, horizon integer, level float8, future float8[])
+RETURNS TABLE(step integer, ts timestamptz, forecast float8, lower float8, upper float8, ts_bigint bigint,
+              ts_local timestamp)
+AS 'MODULE_PATHNAME', 'rnn_forecast_table'
+LANGUAGE C STABLE PARALLEL SAFE
+ROWS 24;
+
+COMMENT ON FUNCTION @extschema@.rnn_forecast(bytea, integer, float8, float8[]) IS
+'Forecasts horizon steps of a model trained with features, given the features of those steps (at least horizon rows of as many values as the model was trained with)';

@@ -68,6 +68,7 @@ static const ConfigKey config_keys[] = {
 	{"on_error", K_TEXT, 0, 0, false, "error, null"},
 	{"on_init_mismatch", K_TEXT, 0, 0, false, "error, cold"},
 	{"time_zone", K_TEXT, 0, 0, true, "a name from pg_timezone_names"},
+	{"calendar", K_BOOL, 0, 0, false, NULL},
 };
 
 #define N_CONFIG_KEYS lengthof(config_keys)
@@ -139,6 +140,7 @@ rnn_config_defaults(RnnConfig *cfg)
 	cfg->on_error_null = false;
 	cfg->init_mismatch_cold = false;
 	cfg->time_zone[0] = '\0';
+	cfg->calendar = false;
 	cfg->group = NULL;
 }
 
@@ -394,6 +396,8 @@ rnn_config_from_jsonb(RnnConfig *cfg, Jsonb *jb)
 					cfg->deseasonalize = v.val.boolean ? 1 : 0;
 				else if (strcmp(k->name, "refit") == 0)
 					cfg->refit = v.val.boolean ? 1 : 0;
+				else if (strcmp(k->name, "calendar") == 0)
+					cfg->calendar = v.val.boolean;
 				else
 					cfg->bidirectional = v.val.boolean;
 				break;
@@ -456,7 +460,7 @@ rnn_config_to_json(const RnnConfig *c)
 		escape_json(&s, c->time_zone);
 	else
 		appendStringInfoString(&s, "null");
-	appendStringInfoChar(&s, '}');
+	appendStringInfo(&s, ", \"calendar\": %s}", c->calendar ? "true" : "false");
 	return s.data;
 }
 

@@ -334,7 +334,7 @@ rnn_backtest_finalfn(PG_FUNCTION_ARGS)
 
 		old = MemoryContextSwitchTo(foldctx);
 		/* the fold's training part ends `series.n - origin` steps before the last row */
-		rnn_fit(&m, series.values, origin, &fold_axis, &cfg, NULL, "rnn_backtest");
+		rnn_fit(&m, series.values, NULL, 0, origin, &fold_axis, &cfg, NULL, "rnn_backtest");
 		seconds += m.train_seconds;
 		fc = rnn_forecast_stored(&m, (int) h, "rnn_backtest");
 		rnn_report_status(rnn_intervals_prepare(&iv, &m, EVAL_LEVEL, &rnn_palloc_allocator),

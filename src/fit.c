@@ -15,6 +15,7 @@
 #include "utils/memutils.h"
 
 #include "rnn_pg.h"
+#include "rnn_calendar.h"
 #include "rnn_pipeline.h"
 #include "rnn_predict.h"
 #include "rnn_series.h"
@@ -201,7 +202,7 @@ rnn_fit_architecture(RnnModel *m, const RnnConfig *cfg, int window, int outputs,
 	int			members = cfg->ensemble;
 
 	m->shape.cell = cfg->cell;
-	m->shape.input_size = 1;
+	m->shape.input_size = 1 + m->n_features;
 	m->shape.hidden_size = cfg->hidden_size;
 	m->shape.num_layers = cfg->num_layers;
 	m->shape.bidirectional = cfg->bidirectional ? 1 : 0;
@@ -247,7 +248,8 @@ rnn_check_training_memory(const RnnModel *m, const RnnConfig *cfg, int window, s
 		sizeof(rnn_real) * rows * ((double) window * m->shape.input_size + 3.0 * m->shape.output_size) +
 		(double) n_win * sizeof(size_t) * (refit ? 2 : 1) +
 		(refit ? 6.0 : 5.0) * sizeof(rnn_real) * rnn_param_count(&m->shape) * members +
-		(double) n * (2 * sizeof(double) + sizeof(rnn_real));
+		(double) n * (2 * sizeof(double) + sizeof(rnn_real)) +
+		(double) n * m->n_features * (sizeof(double) + sizeof(rnn_real));
 
 	/*
 	 * the allocator's own overhead (page rounding, memory-context blocks):
@@ -346,6 +348,81 @@ rnn_fit_train_spec(RnnTrainSpec *spec, const RnnModel *m, const RnnConfig *cfg)
 		m->n_series > 0 ? 0 : RNN_FIT_EPOCH_WINDOWS;
 }
 
+/*
+ * The features of a training: the user's n_user columns (feats, on the
+ * series' grid) and, with calendar => true, the calendar's for each step;
+ * sets m->n_features and m->calendar (the model's axis must be set).  A
+ * warm start must have the same features.  NULL when there are none.
+ */
+double *
+rnn_fit_features(RnnModel *m, const double *feats, int n_user, size_t n, const RnnConfig *cfg,
+				 const RnnModel *init, const char *fname)
+{
+	int			bits = 0;
+	int			K;
+	double	   *F;
+
+	if (cfg->calendar)
+	{
+		bits = rnn_axis_calendar_bits(m);
+		if (bits == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: calendar => true needs date, timestamp or timestamptz rows less than a year apart", fname),
+					 errdetail("These rows are %s.", m->ts_kind == RNN_TS_NONE ? "ordered without timestamps" :
+							   m->ts_kind == RNN_TS_BIGINT ? "numbered by bigint steps" : "a year or more apart")));
+	}
+	K = n_user + rnn_calendar_count(bits);
+	if (K >= RNN_MAX_INPUT_SIZE)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s: %d features are more than the %d a model takes", fname, K, RNN_MAX_INPUT_SIZE - 1)));
+	if (init && (init->n_features != K || init->calendar != bits))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: warm-start model was trained with %d features, these rows have %d",
+						fname, init->n_features - rnn_calendar_count(init->calendar), n_user),
+				 errdetail("Its calendar features are %s, this configuration's %s.",
+						   init->calendar ? "on" : "off", bits ? "on" : "off")));
+	m->n_features = K;
+	m->calendar = bits;
+	if (K == 0)
+		return NULL;
+	F = palloc_extended(sizeof(double) * n * K, MCXT_ALLOC_HUGE);
+	for (size_t i = 0; i < n; i++)
+		for (int j = 0; j < n_user; j++)
+			F[i * K + j] = feats[i * n_user + j];
+	if (bits)
+		rnn_calendar_rows(m, -(int64) (n - 1), n, F, K, n_user);
+	return F;
+}
+
+/*
+ * The features on the network's scale (rnn_pipeline_scale_features); a
+ * warm start keeps its model's statistics.
+ */
+rnn_real *
+rnn_fit_scale_features(RnnModel *m, const double *F, size_t n, const RnnModel *init)
+{
+	int			K = m->n_features;
+	rnn_real   *Fs = palloc_extended(sizeof(rnn_real) * n * K, MCXT_ALLOC_HUGE);
+	int			bad = 0;
+
+	m->feature_mean = palloc(sizeof(double) * K);
+	m->feature_std = palloc(sizeof(double) * K);
+	if (init)
+	{
+		memcpy(m->feature_mean, init->feature_mean, sizeof(double) * K);
+		memcpy(m->feature_std, init->feature_std, sizeof(double) * K);
+	}
+	if (rnn_pipeline_scale_features(m, F, n, init != NULL, Fs, &bad) != RNN_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("rnn_train: feature %d is too large to train on", bad + 1),
+				 errhint("Rescale the feature.")));
+	return Fs;
+}
+
 /* The first member's loss history stands for the ensemble. */
 void
 rnn_fit_keep_history(RnnModel *m, const RnnTrainResult *res)
@@ -358,8 +435,8 @@ rnn_fit_keep_history(RnnModel *m, const RnnTrainResult *res)
 }
 
 void
-rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
-		const RnnConfig *cfg, const RnnModel *init, const char *fname)
+rnn_fit(RnnModel *m, const double *values, const double *feats, int n_user, size_t n,
+		const RnnAxis *axis, const RnnConfig *cfg, const RnnModel *init, const char *fname)
 {
 	bool		warm = init != NULL;
 	RnnConfig	resolved = rnn_config_resolve(cfg, init, RNN_STRATEGY_RECURSIVE);
@@ -370,6 +447,8 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 	int			members = cfg->ensemble;
 	rnn_real   *scaled;
 	double	   *adj;
+	double	   *F = NULL;		/* (n, n_features): the user's features, then the calendar's */
+	rnn_real   *Fs = NULL;		/* the same, scaled */
 	RnnTrainSpec spec;
 	RnnFitProgress prog;
 	instr_time	t0,
@@ -415,6 +494,7 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: warm-start model was trained on a different time axis", fname),
 				 errdetail("The model's timestamps are of another type or step than these rows'.")));
+	F = rnn_fit_features(m, feats, n_user, n, cfg, init, fname);
 
 	/* season: given, the warm-start model's, from the step, or from the autocorrelation */
 	season = cfg->season > 0 ? cfg->season :
@@ -431,6 +511,13 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 	if (m->scaling == RNN_CONFIG_SCALE_AUTO)
 		m->scaling = RNN_SCALE_WINDOW;
 	lag = m->scaling == RNN_SCALE_SEASONAL ? season : m->scaling == RNN_SCALE_DIFF ? 1 : 0;
+	if (m->n_features > 0 && (lag > 0 || cfg->strategy == RNN_STRATEGY_SEQ2SEQ))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s: features cannot be combined with %s", fname,
+						lag > 0 ? psprintf("scaling => '%s'", rnn_scaling_name(m->scaling)) :
+						"strategy => 'seq2seq'"),
+				 errhint("Use scaling => 'window', 'zscore', 'level' or 'none' and a recursive or direct strategy.")));
 	if (m->scaling == RNN_SCALE_SEASONAL && season < 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -557,8 +644,12 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 			scaled[i] -= scaled[i - lag];
 	}
 
+	if (m->n_features > 0)
+		Fs = rnn_fit_scale_features(m, F, n, warm ? init : NULL);
 	rnn_fit_train_spec(&spec, m, cfg);
 	spec.window = window - lag;
+	spec.n_features = m->n_features;
+	spec.features = Fs;
 	rnn_fit_progress_init(&prog, t0, cfg, fname);
 
 	for (int k = 0; k < members; k++)
@@ -586,10 +677,18 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 	m->val_loss = (m->n_loss > 0 && m->loss_val[0] >= 0) || m->best_epoch == 0 ?
 		(float) (sum_val / members) : -1.0;
 
-	/* history: the last window of the series */
+	/* history: the last window of the series (with each step's features) */
 	m->n_history = window;
-	m->history = palloc(sizeof(double) * window);
-	memcpy(m->history, values + n - window, sizeof(double) * window);
+	m->history = palloc(sizeof(double) * window * (1 + m->n_features));
+	for (int t = 0; t < window; t++)
+	{
+		size_t		i = n - window + t;
+
+		m->history[(size_t) t * (1 + m->n_features)] = values[i];
+		if (m->n_features > 0)
+			memcpy(m->history + (size_t) t * (1 + m->n_features) + 1, F + i * m->n_features,
+				   sizeof(double) * m->n_features);
+	}
 	m->rows = (int64) n;
 	m->seed = (uint64_t) cfg->seed;
 	m->naive_scale = rnn_series_naive_mae(values, n, season);
@@ -608,7 +707,7 @@ rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 			region = Min(30, n - window);
 		/* errors on the network's scale: intervals follow the log and the season */
 		m->cal_scaled = 1;
-		rs = rnn_calibrate(m, values, n, n - region,
+		rs = rnn_calibrate(m, values, F, n, n - region,
 						   Max(cfg->horizon, Max(season, 12)), true,
 						   prog.hooks.check, prog.hooks.arg, &rnn_palloc_allocator);
 		rnn_report_status(rs, fname);

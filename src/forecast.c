@@ -18,6 +18,7 @@
 #include "utils/memutils.h"
 
 #include "rnn_pg.h"
+#include "rnn_calendar.h"
 #include "rnn_pipeline.h"
 #include "rnn_predict.h"
 #include "rnn_series.h"
@@ -43,7 +44,7 @@ void
 rnn_check_model_horizon(const RnnModel *m, int horizon)
 {
 	check_horizon(horizon);
-	if (horizon > m->shape.output_size && m->shape.input_size != 1)
+	if (horizon > m->shape.output_size && m->shape.input_size != 1 && m->n_features == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("horizon %d exceeds the model's output size %d", horizon, m->shape.output_size),
@@ -60,6 +61,114 @@ forecast_at_phase(const RnnModel *m, const double *hist, int T, int horizon, int
 	RnnStatus	st = rnn_forecast_batch(out, m, hist, 1, T, horizon, &phase, &rnn_palloc_allocator);
 
 	rnn_report_status(st, fname);
+	for (int h = 0; h < horizon; h++)
+		if (!isfinite(out[h]))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("%s: the forecast is not finite", fname),
+					 errdetail("The recursive forecast grew beyond the range of double precision at step %d.", h + 1)));
+	return out;
+}
+
+/*
+ * A model trained with features forecasts only where the future features
+ * can be given: rnn_forecast(model, horizon, level, future).
+ */
+void
+rnn_check_no_features(const RnnModel *m, const char *fname)
+{
+	if (m->n_features > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s does not take models trained with features", fname),
+				 errdetail("The model reads %d feature%s besides the values.", m->n_features,
+						   m->n_features == 1 ? "" : "s"),
+				 errhint("Forecast it with rnn_forecast(model, horizon, level, future).")));
+}
+
+/*
+ * The features of the horizon steps after a model's last training row
+ * (horizon rows of m->n_features): the user's from future (at least
+ * horizon rows of as many values as the model was trained with: a 2-D
+ * array, or a 1-D one for a single feature; NULL when the model has none),
+ * then the calendar's, computed from the model's time axis.
+ */
+static double *
+future_features(const RnnModel *m, ArrayType *future, int horizon, const char *fname)
+{
+	int			K = m->n_features;
+	int			n_user = K - rnn_calendar_count(m->calendar);
+	double	   *F = palloc(sizeof(double) * horizon * (K > 0 ? K : 1));
+
+	if (n_user > 0 && future == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: the model was trained with %d feature%s: pass their future values",
+						fname, n_user, n_user == 1 ? "" : "s"),
+				 errhint("Call rnn_forecast(model, horizon, level, future) with at least %d rows of %d value%s, e.g. array_agg(ARRAY[...] ORDER BY ts).",
+						 horizon, n_user, n_user == 1 ? "" : "s")));
+	if (n_user == 0 && future != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: the model was trained without features, but future features were given", fname),
+				 errhint("Call rnn_forecast(model, horizon, level).")));
+	if (n_user > 0)
+	{
+		int			ndim = ARR_NDIM(future);
+		int			rows = ndim >= 1 ? ARR_DIMS(future)[0] : 0;
+		int			cols = ndim == 2 ? ARR_DIMS(future)[1] : 1;
+		Datum	   *elems;
+		bool	   *nulls;
+		int			nelems;
+
+		if (ndim < 1 || ndim > 2 || cols != n_user || rows < horizon)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("%s: future must have at least %d rows of %d value%s; it has %d of %d",
+							fname, horizon, n_user, n_user == 1 ? "" : "s", rows, ndim == 0 ? 0 : cols),
+					 errhint("A model trained with %d feature%s needs a %s array: one row per forecast step.",
+							 n_user, n_user == 1 ? "" : "s", n_user == 1 ? "1-D or 2-D" : "2-D")));
+		deconstruct_array(future, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+						  &elems, &nulls, &nelems);
+		for (int h = 0; h < horizon; h++)
+			for (int j = 0; j < n_user; j++)
+			{
+				int			e = h * n_user + j;
+
+				if (nulls[e] || !isfinite(DatumGetFloat8(elems[e])))
+					ereport(ERROR,
+							(errcode(ERRCODE_DATA_EXCEPTION),
+							 errmsg("%s: future feature %d of step %d is %s", fname, j + 1, h + 1,
+									nulls[e] ? "NULL" : "not finite"),
+							 errdetail("Future features are not interpolated: every step needs its values.")));
+				F[(size_t) h * K + j] = DatumGetFloat8(elems[e]);
+			}
+	}
+	if (m->calendar)
+		rnn_calendar_rows(m, 1, horizon, F, K, n_user);
+	return F;
+}
+
+/* horizon forecasts of a model with features after its stored history */
+static double *
+forecast_with_features(const RnnModel *m, ArrayType *future, int horizon, const char *fname)
+{
+	double	   *F = future_features(m, future, horizon, fname);
+	double	   *out = palloc(sizeof(double) * horizon);
+	int32_t		phase = m->phase_last;
+
+	if (m->n_series > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: the model is a global model of %d series", fname, m->n_series),
+				 errhint("Name the series: rnn_forecast(model, series, horizon, level); rnn_model_series(model) lists them.")));
+	if (m->n_history < 1 || (m->window > 0 && m->n_history < m->window))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: the model keeps no history to forecast from", fname)));
+	rnn_report_status(rnn_forecast_features(out, m, m->history, m->n_features > 0 ? F : NULL, 1,
+											m->n_history, horizon, &phase, NULL, NULL,
+											&rnn_palloc_allocator), fname);
 	for (int h = 0; h < horizon; h++)
 		if (!isfinite(out[h]))
 			ereport(ERROR,
@@ -136,6 +245,7 @@ rnn_forecast_or_error(const RnnModel *m, const double *hist, int T, int horizon,
 double *
 rnn_forecast_stored(const RnnModel *m, int horizon, const char *fname)
 {
+	rnn_check_no_features(m, fname);
 	if (m->n_series > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -262,7 +372,11 @@ rnn_forecast_table(PG_FUNCTION_ARGS)
 		ctx = forecast_table_start(fcinfo, funcctx, level);
 		rnn_model_read(&ctx->m, raw);
 		rnn_check_model_horizon(&ctx->m, horizon);
-		ctx->fc = rnn_forecast_stored(&ctx->m, horizon, "rnn_forecast");
+		if (ctx->m.n_features > 0 || PG_NARGS() > 3)
+			ctx->fc = forecast_with_features(&ctx->m, PG_NARGS() > 3 && !PG_ARGISNULL(3) ?
+											 PG_GETARG_ARRAYTYPE_P(3) : NULL, horizon, "rnn_forecast");
+		else
+			ctx->fc = rnn_forecast_stored(&ctx->m, horizon, "rnn_forecast");
 		rnn_report_status(rnn_intervals_prepare(&ctx->iv, &ctx->m, level, &rnn_palloc_allocator),
 						  "rnn_forecast");
 		funcctx->max_calls = horizon;
@@ -385,6 +499,7 @@ rnn_forecast_array(PG_FUNCTION_ARGS)
 	int			nelems;
 	double	   *hist;
 
+	rnn_check_no_features(m, "rnn_forecast(model, history, horizon)");
 	rnn_check_model_horizon(m, horizon);
 	if (ndim == 1)
 	{
@@ -456,6 +571,7 @@ typedef struct PredictState
 void
 rnn_check_predict_model(const RnnModel *m, int horizon, const char *fname)
 {
+	rnn_check_no_features(m, fname);
 	rnn_check_model_horizon(m, horizon);
 	if (m->shape.input_size != 1)
 		ereport(ERROR,

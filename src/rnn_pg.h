@@ -82,6 +82,7 @@ typedef struct RnnConfig
 	bool		init_mismatch_cold; /* on_init_mismatch => 'cold': train an incompatible
 									 * warm start from scratch, with a NOTICE */
 	char		time_zone[RNN_MAX_ZONE_NAME + 1];	/* "" = the session's TimeZone */
+	bool		calendar;		/* calendar features (rnn_calendar.h) */
 	const char *group;			/* not a key: the rows being trained, for progress notices */
 } RnnConfig;
 
@@ -121,6 +122,9 @@ typedef struct RnnRows
 	Jsonb	   *config;			/* the first row's config, copied (NULL: none) */
 	bytea	   *init;			/* the first row's warm-start model, copied (NULL: none) */
 	bool		options_seen;	/* config and init were read from the first row */
+	int32		n_feat;			/* features per row (0: none) */
+	double	   *feats;			/* (cap, n_feat) */
+	bool	   *feat_null;		/* (cap, n_feat) */
 	int32		horizon;		/* rnn_backtest */
 	int32		folds;			/* rnn_backtest */
 
@@ -144,6 +148,9 @@ extern RnnRows *rnn_rows_state(FunctionCallInfo fcinfo, int ts_kind, const char 
 extern void rnn_rows_add(RnnRows *st, int64 key, bool value_null, double value);
 extern int64 rnn_ts_arg_key(FunctionCallInfo fcinfo, int argno, int ts_kind, const char *fname);
 extern void rnn_rows_options(FunctionCallInfo fcinfo, RnnRows *st, int config_arg, int init_arg);
+extern void rnn_rows_add_features(FunctionCallInfo fcinfo, RnnRows *st, int argno, const char *fname);
+extern double *rnn_rows_features_to_grid(const RnnRows *st, const RnnSeries *series,
+										 const RnnConfig *cfg, const char *fname);
 extern RnnRows *rnn_rows_ts_transfn(FunctionCallInfo fcinfo, int init_arg, const char *fname);
 extern RnnRows *rnn_rows_series_transfn(FunctionCallInfo fcinfo, int init_arg, const char *fname);
 extern RnnRows *rnn_rows_of_series(const RnnRows *st, int32 **order, int32 s);
@@ -171,8 +178,13 @@ typedef struct RnnFitProgress
 /* windows per epoch of a one-series model (a sample of them when there are more) */
 #define RNN_FIT_EPOCH_WINDOWS 512
 
-extern void rnn_fit(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
-					const RnnConfig *cfg, const RnnModel *init, const char *fname);
+extern void rnn_fit(RnnModel *m, const double *values, const double *feats, int n_user,
+					size_t n, const RnnAxis *axis, const RnnConfig *cfg, const RnnModel *init,
+					const char *fname);
+extern double *rnn_fit_features(RnnModel *m, const double *feats, int n_user, size_t n,
+								const RnnConfig *cfg, const RnnModel *init, const char *fname);
+extern rnn_real *rnn_fit_scale_features(RnnModel *m, const double *F, size_t n,
+										const RnnModel *init);
 extern void rnn_fit_architecture(RnnModel *m, const RnnConfig *cfg, int window, int outputs,
 								 const char *fname);
 extern void rnn_check_training_memory(const RnnModel *m, const RnnConfig *cfg, int window,
@@ -209,6 +221,9 @@ extern void rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut,
 								const RnnConfig *cfg, const RnnModel *init, const char *fname);
 
 /* timeaxis.c */
+extern int	rnn_axis_calendar_bits(const RnnModel *m);
+extern void rnn_calendar_rows(const RnnModel *m, int64 first, size_t count, double *out,
+							  int stride, int col);
 extern pg_tz *rnn_model_tz(const RnnModel *m);
 extern pg_tz *rnn_training_tz(const char *configured, char *name_out);
 extern bool rnn_keys_to_months(int ts_kind, int64 *keys, size_t n, pg_tz *tz);
@@ -225,6 +240,7 @@ extern char *rnn_point_text(const RnnModel *m, int64 offset, int64 n_rows);
 
 /* forecast.c */
 extern void rnn_check_model_horizon(const RnnModel *m, int horizon);
+extern void rnn_check_no_features(const RnnModel *m, const char *fname);
 extern void rnn_check_predict_model(const RnnModel *m, int horizon, const char *fname);
 extern ArrayType *rnn_float8_array(const double *v, int n);
 extern double *rnn_forecast_or_error(const RnnModel *m, const double *hist, int T, int horizon,

@@ -6,6 +6,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "lib/stringinfo.h"
@@ -66,7 +68,8 @@ rnn_rows_add(RnnRows *st, int64 key, bool value_null, double value)
 		size_t		newcap = st->cap * 2;
 		/* key, value, null flag, series index, and the regular series made from them */
 		double		row_bytes = sizeof(int64) + sizeof(double) + sizeof(bool) + sizeof(int32) +
-			2 * sizeof(double);
+			2 * sizeof(double) +
+			(double) st->n_feat * (sizeof(double) + sizeof(bool) + 3 * sizeof(double) + sizeof(rnn_real));
 
 		/* the rows held count against the same limit as training's working memory */
 		if ((double) newcap * row_bytes > (double) rnn_max_training_memory * 1024 * 1024)
@@ -85,6 +88,11 @@ rnn_rows_add(RnnRows *st, int64 key, bool value_null, double value)
 		st->isnull = repalloc_huge(st->isnull, sizeof(bool) * newcap);
 		if (st->keys)
 			st->keys = repalloc_huge(st->keys, sizeof(int64) * newcap);
+		if (st->n_feat > 0)
+		{
+			st->feats = repalloc_huge(st->feats, sizeof(double) * newcap * st->n_feat);
+			st->feat_null = repalloc_huge(st->feat_null, sizeof(bool) * newcap * st->n_feat);
+		}
 		st->cap = newcap;
 	}
 	if (st->keys)
@@ -186,6 +194,130 @@ rnn_rows_options(FunctionCallInfo fcinfo, RnnRows *st, int config_arg, int init_
 		st->init = DatumGetByteaPCopy(PG_GETARG_DATUM(init_arg));
 	st->options_seen = true;
 	MemoryContextSwitchTo(old);
+}
+
+static void
+feature_context(void *arg)
+{
+	errcontext("while reading %s", (const char *) arg);
+}
+
+/*
+ * The features of the row just added (rnn_rows_add), a float8[] at argno:
+ * the first row fixes their count, every row must have as many; a NULL
+ * array or element is a missing value (interpolated like values, or an
+ * error under missing => 'error').
+ */
+void
+rnn_rows_add_features(FunctionCallInfo fcinfo, RnnRows *st, int argno, const char *fname)
+{
+	size_t		row = st->n - 1;
+	ArrayType  *arr;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+
+	if (PG_ARGISNULL(argno))
+	{
+		if (st->n_feat == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s: the first row's features are NULL", fname),
+					 errdetail("The first row fixes how many features every row has."),
+					 errhint("Order the rows so that the first has its features, or pass an array of NULLs.")));
+		for (int j = 0; j < st->n_feat; j++)
+			st->feat_null[row * st->n_feat + j] = true;
+		return;
+	}
+	arr = PG_GETARG_ARRAYTYPE_P(argno);
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s: features must be a one-dimensional array, not %d-dimensional", fname, ARR_NDIM(arr))));
+	deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
+	if (st->n_feat == 0)
+	{
+		MemoryContext aggctx;
+
+		if (n < 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("%s: features must have at least one element", fname),
+					 errhint("Use rnn_train(ts, value, config) for a series without features.")));
+		if (n >= RNN_MAX_INPUT_SIZE - 8)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("%s: %d features are more than the %d a model takes", fname, n,
+							RNN_MAX_INPUT_SIZE - 9)));
+		if (!AggCheckCallContext(fcinfo, &aggctx))
+			elog(ERROR, "%s called in non-aggregate context", fname);
+		st->n_feat = n;
+		st->feats = MemoryContextAllocHuge(aggctx, sizeof(double) * st->cap * n);
+		st->feat_null = MemoryContextAllocHuge(aggctx, sizeof(bool) * st->cap * n);
+	}
+	if (n != st->n_feat)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s: every row must have %d features; row %zu has %d", fname, st->n_feat, st->n, n)));
+	for (int j = 0; j < n; j++)
+	{
+		double		v = nulls[j] ? 0 : DatumGetFloat8(elems[j]);
+
+		if (!nulls[j] && isinf(v))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("%s: feature %d of row %zu is infinite", fname, j + 1, st->n)));
+		st->feats[row * n + j] = v;
+		st->feat_null[row * n + j] = nulls[j] || isnan(v);
+	}
+	pfree(elems);
+	pfree(nulls);
+}
+
+/*
+ * The features on the grid of series (made from st by rnn_rows_to_series
+ * with the same cfg): each feature regularised as the values were, its gaps
+ * and NULLs filled the same way.  (series->n, st->n_feat) values.
+ */
+double *
+rnn_rows_features_to_grid(const RnnRows *st, const RnnSeries *series, const RnnConfig *cfg,
+						  const char *fname)
+{
+	int			k = st->n_feat;
+	double	   *F = palloc_extended(sizeof(double) * series->n * k, MCXT_ALLOC_HUGE);
+	RnnRows		col = *st;
+
+	col.values = palloc_extended(sizeof(double) * st->n, MCXT_ALLOC_HUGE);
+	col.isnull = palloc_extended(sizeof(bool) * st->n, MCXT_ALLOC_HUGE);
+	col.n_feat = 0;
+	for (int j = 0; j < k; j++)
+	{
+		RnnSeries	fs;
+		RnnAxis		axis;
+		ErrorContextCallback ecb;
+		char		what[64];
+
+		for (size_t i = 0; i < st->n; i++)
+		{
+			col.values[i] = st->feats[i * k + j];
+			col.isnull[i] = st->feat_null[i * k + j];
+		}
+		snprintf(what, sizeof(what), "feature %d", j + 1);
+		ecb.callback = feature_context;
+		ecb.arg = what;
+		ecb.previous = error_context_stack;
+		error_context_stack = &ecb;
+		rnn_rows_to_series(&fs, &axis, &col, cfg, fname);
+		error_context_stack = ecb.previous;
+		if (fs.n != series->n || fs.first_key != series->first_key || fs.step != series->step)
+			elog(ERROR, "%s: feature %d is on another grid than the values", fname, j + 1);
+		for (size_t i = 0; i < fs.n; i++)
+			F[i * k + j] = fs.values[i];
+		pfree(fs.values);
+	}
+	pfree(col.values);
+	pfree(col.isnull);
+	return F;
 }
 
 /*

@@ -11,6 +11,8 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "common/int.h"
 #include "datatype/timestamp.h"
 #include "miscadmin.h"
@@ -20,6 +22,7 @@
 #include "utils/timestamp.h"
 
 #include "rnn_pg.h"
+#include "rnn_calendar.h"
 
 /*
  * The zone whose calendar a model's timestamptz axis follows: the one it
@@ -429,6 +432,57 @@ future_point(const RnnModel *m, int step_ahead, int64 *utc, Timestamp *local)
 				time_overflow();
 			*utc = key;
 			break;
+	}
+}
+
+/* The calendar features a model's time axis makes meaningful (rnn_calendar_bits). */
+int
+rnn_axis_calendar_bits(const RnnModel *m)
+{
+	switch (m->ts_kind)
+	{
+		case RNN_TS_DATE:
+			if (m->step_kind == RNN_STEP_MONTHS)
+				return rnn_calendar_bits(0, m->step);
+			return m->step < 366 ? rnn_calendar_bits(m->step * USECS_PER_DAY, 0) : 0;
+		case RNN_TS_TIMESTAMP:
+		case RNN_TS_TIMESTAMPTZ:
+			if (m->step_kind == RNN_STEP_MONTHS)
+				return rnn_calendar_bits(0, m->step);
+			return rnn_calendar_bits(m->step, 0);
+	}
+	return 0;
+}
+
+/*
+ * The calendar features (m->calendar) of the count points first, first +
+ * 1, ... steps after the model's last training row (0: that row; negative:
+ * earlier rows), in the series' own calendar: row i's at out[i * stride +
+ * col ..].
+ */
+void
+rnn_calendar_rows(const RnnModel *m, int64 first, size_t count, double *out, int stride, int col)
+{
+	for (size_t i = 0; i < count; i++)
+	{
+		int64		utc;
+		Timestamp	local;
+		struct pg_tm tm;
+		fsec_t		fsec;
+		RnnCivilTime t;
+
+		if ((i & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (first + (int64) i < INT_MIN || first + (int64) i > INT_MAX)
+			time_overflow();
+		future_point(m, (int) (first + (int64) i), &utc, &local);
+		if (timestamp2tm(local, NULL, &tm, &fsec, NULL, NULL) != 0)
+			time_overflow();
+		t.year = tm.tm_year;
+		t.month = tm.tm_mon;
+		t.day = tm.tm_mday;
+		t.seconds = tm.tm_hour * 3600.0 + tm.tm_min * 60.0 + tm.tm_sec + fsec / 1e6;
+		rnn_calendar_features(m->calendar, &t, out + i * stride + col);
 	}
 }
 

@@ -9,6 +9,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 
@@ -17,6 +18,7 @@
 PG_FUNCTION_INFO_V1(rnn_train_transfn);
 PG_FUNCTION_INFO_V1(rnn_train_ts_transfn);
 PG_FUNCTION_INFO_V1(rnn_train_series_transfn);
+PG_FUNCTION_INFO_V1(rnn_train_features_transfn);
 PG_FUNCTION_INFO_V1(rnn_train_finalfn);
 
 /* rnn_train(value float8 [, config jsonb]): rows in the aggregate's ORDER BY order */
@@ -35,6 +37,23 @@ Datum
 rnn_train_ts_transfn(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_POINTER(rnn_rows_ts_transfn(fcinfo, 4, "rnn_train"));
+}
+
+/* rnn_train(ts, value float8, features float8[], config jsonb [, init bytea]) */
+Datum
+rnn_train_features_transfn(PG_FUNCTION_ARGS)
+{
+	int			kind = rnn_ts_kind_of_type(get_fn_expr_argtype(fcinfo->flinfo, 1));
+	RnnRows    *st;
+
+	if (kind < 0)
+		elog(ERROR, "rnn_train: unsupported timestamp type");
+	st = rnn_rows_state(fcinfo, kind, "rnn_train");
+	rnn_rows_add(st, rnn_ts_arg_key(fcinfo, 1, kind, "rnn_train"), PG_ARGISNULL(2),
+				 PG_ARGISNULL(2) ? 0 : PG_GETARG_FLOAT8(2));
+	rnn_rows_add_features(fcinfo, st, 3, "rnn_train");
+	rnn_rows_options(fcinfo, st, 4, 5);
+	PG_RETURN_POINTER(st);
 }
 
 /* rnn_train(series text, ts, value float8, config jsonb [, init bytea]): a global model */
@@ -69,8 +88,12 @@ train_group(RnnRows *st, const RnnConfig *cfg, MemoryContext trainctx)
 		rnn_fit_global(&m, st, cfg, st->init ? &init : NULL, "rnn_train");
 	else
 	{
+		double	   *feats = NULL;
+
 		rnn_rows_to_series(&series, &axis, st, cfg, "rnn_train");
-		rnn_fit(&m, series.values, series.n, &axis, cfg,
+		if (st->n_feat > 0)
+			feats = rnn_rows_features_to_grid(st, &series, cfg, "rnn_train");
+		rnn_fit(&m, series.values, feats, st->n_feat, series.n, &axis, cfg,
 				rnn_warm_start_or_cold(st->init ? &init : NULL, &axis, series.n, cfg,
 									   RNN_STRATEGY_RECURSIVE, false, "rnn_train"),
 				"rnn_train");

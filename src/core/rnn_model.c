@@ -20,6 +20,8 @@
  *	 u32 n_params (per member)
  *	 u16 zone_len, zone, u16 config_len, config (v4: printable ASCII text, the
  *	   time zone of a timestamptz axis and the resolved configuration JSON)
+ *	 i32 n_features, u32 calendar bits, f64 feature_mean[n_features]
+ *	   feature_std[n_features] (v5)
  *	 f64 history[n_history * input_size]
  *	 f64 seasonal[n_seasonal] (v3)
  *	 f32 loss_train[n_loss] loss_val[n_loss]
@@ -32,6 +34,8 @@
  *	 u32 crc32
  */
 #include "rnn_model.h"
+
+#include "rnn_calendar.h"
 
 #include <math.h>
 #include <string.h>
@@ -140,7 +144,8 @@ payload_counts(const RnnModel *m, size_t *n_hist, size_t *n_cal, size_t *n_par)
 		m->cal_n < 0 || m->cal_n > RNN_MAX_CAL_SAMPLES ||
 		m->members < 1 || m->members > RNN_MAX_ENSEMBLE ||
 		m->n_seasonal < 0 || m->n_seasonal > RNN_MAX_SEASON_INDICES ||
-		m->n_series < 0 || m->n_series > RNN_MAX_SERIES)
+		m->n_series < 0 || m->n_series > RNN_MAX_SERIES ||
+		m->n_features < 0 || m->n_features >= RNN_MAX_INPUT_SIZE)
 		return false;
 	/* the records, once read (decoding checks their sizes in records_fit first) */
 	for (int32_t i = 0; m->series != NULL && i < m->n_series; i++)
@@ -178,13 +183,21 @@ encoded_size_version(const RnnModel *m, int version)
 	/* bounded counts: no overflow possible */
 	return header_bytes(version) + 8 * n_hist + 4 * 2 * (size_t) m->n_loss + 4 * n_cal + 4 * n_par + 4 +
 		(version >= 3 ? 8 * (size_t) m->n_seasonal + records_size(m) : 0) +
-		(version >= 4 ? texts_size(m) : 0);
+		(version >= 4 ? texts_size(m) : 0) +
+		(version >= 5 ? 8 + 16 * (size_t) m->n_features : 0);
+}
+
+/* the version written: 5 for a model with features, 4 for the others (read by 0.5.0 too) */
+static int
+written_version(const RnnModel *m)
+{
+	return m->n_features > 0 ? 5 : 4;
 }
 
 size_t
 rnn_model_encoded_size(const RnnModel *m)
 {
-	return encoded_size_version(m, RNN_MODEL_VERSION);
+	return encoded_size_version(m, written_version(m));
 }
 
 static uint8_t *
@@ -208,7 +221,7 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 	(void) payload_counts(m, &n_hist, &n_cal, &n_par);
 	memcpy(p, RNN_MODEL_MAGIC, 4);
 	p += 4;
-	p = put_u16(p, RNN_MODEL_VERSION);
+	p = put_u16(p, (uint16_t) written_version(m));
 	p = put_u16(p, m->cal_scaled ? 1 : 0);
 	p = put_u8(p, (uint8_t) m->shape.cell);
 	p = put_u8(p, (uint8_t) m->shape.bidirectional);
@@ -248,6 +261,15 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 	p = put_u32(p, (uint32_t) (n_par / m->members));
 	p = put_text(p, m->time_zone);
 	p = put_text(p, m->config);
+	if (written_version(m) >= 5)
+	{
+		p = put_u32(p, (uint32_t) m->n_features);
+		p = put_u32(p, (uint32_t) m->calendar);
+		for (int32_t i = 0; i < m->n_features; i++)
+			p = put_f64(p, m->feature_mean[i]);
+		for (int32_t i = 0; i < m->n_features; i++)
+			p = put_f64(p, m->feature_std[i]);
+	}
 	for (size_t i = 0; i < n_hist; i++)
 		p = put_f64(p, m->history[i]);
 	for (int32_t i = 0; i < m->n_seasonal; i++)
@@ -405,7 +427,7 @@ records_fit(const uint8_t *p, size_t len, int32_t n, int32_t season)
 static bool
 series_state_valid(int32_t log_transform, int32_t n_seasonal, const double *seasonal,
 				   int32_t phase_last, int32_t season, double scale_mean, double scale_std,
-				   double naive_scale, int32_t n_history, const double *history)
+				   double naive_scale, int32_t n_history, int32_t stride, const double *history)
 {
 	if ((log_transform != 0 && log_transform != 1) ||
 		(n_seasonal != 0 && n_seasonal != season) ||
@@ -419,8 +441,9 @@ series_state_valid(int32_t log_transform, int32_t n_seasonal, const double *seas
 		fabs(scale_mean) > 1e300 || scale_std > 1e300 || scale_std < 1e-300 ||
 		!isfinite(naive_scale) || naive_scale < 0)
 		return false;
+	/* rows of stride values: the series' value first (positive under log), then features */
 	for (int32_t k = 0; k < n_history; k++)
-		if (!isfinite(history[k]) || (log_transform && !(history[k] > 0)))
+		if (!isfinite(history[k]) || (log_transform && k % stride == 0 && !(history[k] > 0)))
 			return false;
 	return true;
 }
@@ -453,6 +476,9 @@ rnn_model_free(RnnModel *m, const RnnAlloc *a)
 	rnn_release(a, m->loss_val);
 	rnn_release(a, m->cal_err);
 	rnn_release(a, m->params);
+	rnn_release(a, m->feature_mean);
+	rnn_release(a, m->feature_std);
+	m->feature_mean = m->feature_std = NULL;
 	m->series = NULL;
 	m->seasonal = m->history = NULL;
 	m->loss_train = m->loss_val = m->cal_err = NULL;
@@ -532,7 +558,8 @@ rnn_model_validate(const RnnModel *m, const char **why)
 		return RNN_ERR_CORRUPT;
 	}
 	if (m->scaling != RNN_SCALE_NONE && m->scaling != RNN_SCALE_ZSCORE &&
-		!((m->scaling == RNN_SCALE_WINDOW || m->scaling == RNN_SCALE_LEVEL) && m->shape.input_size == 1) &&
+		!((m->scaling == RNN_SCALE_WINDOW || m->scaling == RNN_SCALE_LEVEL) &&
+		  m->shape.input_size == 1 + m->n_features) &&
 		!(m->scaling == RNN_SCALE_SEASONAL && m->shape.input_size == 1 &&
 		  m->season > 1 && m->window > m->season) &&
 		!(m->scaling == RNN_SCALE_DIFF && m->shape.input_size == 1 && m->window > 1))
@@ -573,9 +600,10 @@ rnn_model_validate(const RnnModel *m, const char **why)
 	}
 	if (!series_state_valid(m->log_transform, m->n_seasonal, m->seasonal, m->phase_last,
 							m->season, m->scale_mean, m->scale_std, m->naive_scale,
-							m->n_history * m->shape.input_size, m->history) ||
+							m->n_history * m->shape.input_size,
+							m->n_features > 0 ? m->shape.input_size : 1, m->history) ||
 		((m->log_transform || m->n_seasonal) &&
-		 (m->shape.input_size != 1 || m->scaling == RNN_SCALE_LEVEL)))
+		 (m->shape.input_size != 1 + m->n_features || m->scaling == RNN_SCALE_LEVEL)))
 	{
 		*why = "Its log transform, seasonal indices or history are invalid.";
 		return RNN_ERR_CORRUPT;
@@ -585,6 +613,23 @@ rnn_model_validate(const RnnModel *m, const char **why)
 		*why = "A global model keeps its history in its series records.";
 		return RNN_ERR_CORRUPT;
 	}
+	if (m->n_features < 0 || m->n_features >= RNN_MAX_INPUT_SIZE ||
+		(m->n_features > 0 && (m->shape.input_size != 1 + m->n_features || m->n_series > 0 ||
+							   m->scaling == RNN_SCALE_SEASONAL || m->scaling == RNN_SCALE_DIFF ||
+							   m->strategy == RNN_STRATEGY_SEQ2SEQ)) ||
+		m->calendar < 0 || m->calendar > RNN_CAL_ALL ||
+		rnn_calendar_count(m->calendar) > m->n_features)
+	{
+		*why = "Its features do not match its input size.";
+		return RNN_ERR_CORRUPT;
+	}
+	for (int32_t i = 0; i < m->n_features; i++)
+		if (!isfinite(m->feature_mean[i]) || fabs(m->feature_mean[i]) > 1e300 ||
+			!(m->feature_std[i] > 0) || m->feature_std[i] > 1e300 || m->feature_std[i] < 1e-300)
+		{
+			*why = "Its feature scaling statistics are not finite and positive.";
+			return RNN_ERR_CORRUPT;
+		}
 	if (m->n_short > m->n_series)
 	{
 		*why = "Its count of short series is out of range.";
@@ -596,7 +641,7 @@ rnn_model_validate(const RnnModel *m, const char **why)
 
 		if (!series_state_valid(st->log_transform, st->n_seasonal, st->seasonal, st->phase_last,
 								m->season, st->scale_mean, st->scale_std, st->naive_scale,
-								st->n_history, st->history) ||
+								st->n_history, 1, st->history) ||
 			st->n_history > m->window || st->n_history < 1 || st->rows < 1 ||
 			(i > 0 && name_cmp(&m->series[i - 1], st) >= 0))
 		{
@@ -695,7 +740,7 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 	}
 	r.p = buf + 4;
 	version = get_u16(&r);
-	if (version < 1 || version > 4)
+	if (version < 1 || version > 5)
 	{
 		*why = "The model format version is not supported by this version of rnn_forecast.";
 		return RNN_ERR_VERSION;
@@ -803,6 +848,28 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 			return RNN_ERR_CORRUPT;
 		}
 	}
+	if (version >= 5)
+	{
+		uint32_t	bits;
+
+		if (buf + len - 4 - r.p < 8)
+		{
+			*why = "Its size does not match the sizes in its header.";
+			return RNN_ERR_CORRUPT;
+		}
+		if (!get_i32_in(&r, &m->n_features, 1, RNN_MAX_INPUT_SIZE - 1))
+		{
+			*why = "A size in its header is out of range.";
+			return RNN_ERR_LIMIT;
+		}
+		bits = get_u32(&r);
+		if (bits > RNN_CAL_ALL)
+		{
+			*why = "Its calendar features are unknown.";
+			return RNN_ERR_CORRUPT;
+		}
+		m->calendar = (int32_t) bits;
+	}
 
 	if (rnn_shape_check(&m->shape) != RNN_OK || !payload_counts(m, &n_hist, &n_cal, &n_par))
 	{
@@ -850,12 +917,18 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 	m->params = rnn_alloc(a, n_par * sizeof(rnn_real));
 	m->seasonal = rnn_alloc(a, (m->n_seasonal ? m->n_seasonal : 1) * sizeof(double));
 	m->series = rnn_alloc(a, (m->n_series ? m->n_series : 1) * sizeof(RnnSeriesState));
+	m->feature_mean = rnn_alloc(a, (m->n_features ? m->n_features : 1) * sizeof(double));
+	m->feature_std = rnn_alloc(a, (m->n_features ? m->n_features : 1) * sizeof(double));
 	/* zeroed before anything can fail, so that rnn_model_free sees no stray pointers */
 	if (m->series)
 		memset(m->series, 0, (m->n_series ? m->n_series : 1) * sizeof(RnnSeriesState));
 	if (!m->history || !m->loss_train || !m->loss_val || !m->cal_err || !m->params ||
-		!m->seasonal || !m->series)
+		!m->seasonal || !m->series || !m->feature_mean || !m->feature_std)
 		return RNN_ERR_ALLOC;
+	for (int32_t i = 0; i < m->n_features; i++)
+		m->feature_mean[i] = get_f64(&r);
+	for (int32_t i = 0; i < m->n_features; i++)
+		m->feature_std[i] = get_f64(&r);
 	for (size_t i = 0; i < n_hist; i++)
 		m->history[i] = get_f64(&r);
 	for (int32_t i = 0; i < m->n_seasonal; i++)

@@ -11,7 +11,7 @@
 #include "rnn_net.h"
 
 #define RNN_MODEL_MAGIC			"RNNF"
-#define RNN_MODEL_VERSION		4	/* written; 1 to 3 are still read */
+#define RNN_MODEL_VERSION		5	/* written for models with features, 4 for the others; 1 to 3 are still read */
 #define RNN_MAX_SERIES			(1024 * 1024)	/* series in one global model */
 #define RNN_MAX_SERIES_NAME		1024	/* bytes of a series name */
 #define RNN_MODEL_MAX_LOSSES	RNN_MAX_EPOCHS
@@ -137,6 +137,19 @@ typedef struct RnnModel
 	int32_t		n_series;
 	RnnSeriesState *series;
 	int32_t		n_short;		/* series too short for a window (naive forecasts) */
+
+	/*
+	 * format 5: covariates.  The network's input at step t is the value at t
+	 * and the n_features features at t + 1 (those of the step it predicts):
+	 * input_size = 1 + n_features.  The user's features come first, then the
+	 * calendar's (rnn_calendar.h bits in calendar).  history rows hold the
+	 * value and the features at the same step; the features are scaled by
+	 * (f - feature_mean) / feature_std.
+	 */
+	int32_t		n_features;
+	int32_t		calendar;
+	double	   *feature_mean;	/* (n_features) */
+	double	   *feature_std;	/* (n_features) > 0 */
 
 	int32_t		format_version; /* as read (not stored; the writer writes the current one) */
 

@@ -4,6 +4,8 @@
  */
 #include "rnn_pipeline.h"
 
+#include "rnn_calendar.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -396,4 +398,61 @@ rnn_pipeline_auto_window(int season, size_t room, int lag)
 	if ((size_t) net > room / 2)
 		net = room / 2 < 2 ? 2 : (int) (room / 2);
 	return net + lag;
+}
+
+RnnStatus
+rnn_pipeline_scale_features(RnnModel *m, const double *F, size_t n, bool keep,
+							rnn_real *Fs, int *bad)
+{
+	int			K = m->n_features;
+	int			n_user = K - rnn_calendar_count(m->calendar);
+
+	for (int j = 0; j < K; j++)
+	{
+		if (!keep)
+		{
+			m->feature_mean[j] = 0;
+			m->feature_std[j] = 1;
+		}
+		if (!keep && j < n_user && m->scaling != RNN_SCALE_NONE && n > 0)
+		{
+			double		s = 0,
+						ss = 0,
+						mag = 0;
+
+			for (size_t i = 0; i < n; i++)
+				s += F[i * K + j];
+			m->feature_mean[j] = s / n;
+			for (size_t i = 0; i < n; i++)
+			{
+				double		d = F[i * K + j] - m->feature_mean[j];
+
+				ss += d * d;
+				if (fabs(F[i * K + j]) > mag)
+					mag = fabs(F[i * K + j]);
+			}
+			/* a constant feature (to 12 digits) is divided by its magnitude, or 1 */
+			m->feature_std[j] = n > 1 ? sqrt(ss / (n - 1)) : 0;
+			if (!(m->feature_std[j] > 1e-12 * mag))
+				m->feature_std[j] = mag > 0 ? mag : 1;
+		}
+		if (!(fabs(m->feature_mean[j]) <= 1e300) || !(m->feature_std[j] <= 1e300) ||
+			!(m->feature_std[j] >= 1e-300))
+		{
+			*bad = j;
+			return RNN_ERR_NONFINITE;
+		}
+		for (size_t i = 0; i < n; i++)
+		{
+			double		z = (F[i * K + j] - m->feature_mean[j]) / m->feature_std[j];
+
+			if (!(fabs(z) <= 1e30))
+			{
+				*bad = j;
+				return RNN_ERR_NONFINITE;
+			}
+			Fs[i * K + j] = (rnn_real) z;
+		}
+	}
+	return RNN_OK;
 }

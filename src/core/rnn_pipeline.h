@@ -105,4 +105,17 @@ double		rnn_pipeline_spread_or_magnitude(double spread, const double *adj, size_
 /* The spread of the changes of adj[0..n-1] (as above for a constant or short series). */
 double		rnn_pipeline_change_scale(const double *adj, size_t n);
 
+/*
+ * Features (n rows of m->n_features; the user's first, then the
+ * calendar's) on the network's scale into Fs: each user feature less its
+ * mean, divided by its spread (as the series' own constant rule:
+ * rnn_pipeline_spread_or_magnitude), or as it is under scaling none;
+ * calendar features as they are (in [-1, 1]).  Sets m->feature_mean and
+ * feature_std (allocated by the caller) unless keep (a warm start's).
+ * RNN_ERR_NONFINITE, with the column in *bad, when a scaled feature would
+ * be out of float range.
+ */
+RnnStatus	rnn_pipeline_scale_features(RnnModel *m, const double *F, size_t n, bool keep,
+										rnn_real *Fs, int *bad);
+
 #endif							/* RNN_PIPELINE_H */

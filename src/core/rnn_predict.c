@@ -40,141 +40,192 @@ rnn_forecast_batch_checked(double *out, const RnnModel *m, const double *hist,
 						   int B, int T, int horizon, const int32_t *phases,
 						   void (*check) (void *), void *check_arg, const RnnAlloc *a)
 {
+	return rnn_forecast_features(out, m, hist, NULL, B, T, horizon, phases, check, check_arg, a);
+}
+
+/* a feature on the network's scale */
+static double
+feature_in(const RnnModel *m, int j, double f)
+{
+	return (f - m->feature_mean[j]) / m->feature_std[j];
+}
+
+RnnStatus
+rnn_forecast_features(double *out, const RnnModel *m, const double *hist, const double *future,
+					  int B, int T, int horizon, const int32_t *phases,
+					  void (*check) (void *), void *check_arg, const RnnAlloc *a)
+{
 	const RnnShape *s = &m->shape;
 	int			I = s->input_size;
 	int			O = s->output_size;
+	int			K = m->n_features;
 	int			W = m->window > 0 ? m->window : T;
 	int			skip = T - W;
 	int			lag = RNN_DIFF_LAG(m);
 	int			Tn = W - lag;	/* steps the network reads */
+	bool		feed = I == 1 || K > 0; /* recursive passes feed the value back */
 	rnn_real   *x,
 			   *y;
 	double	   *buf;
 	double	   *base_of;
 	RnnWork    *work;
 	int			passes;
+	size_t		row;
 	RnnStatus	status = RNN_OK;
 
 	if (B < 1 || T < 1 || W < 1 || skip < 0 || horizon < 1 || horizon > RNN_MAX_HORIZON ||
-		(horizon > O && I != 1) || Tn < 1 || (lag > 0 && I != 1))
+		(horizon > O && !feed) || Tn < 1 || (lag > 0 && I != 1) ||
+		(K > 0 && (future == NULL || I != K + 1)))
 		return RNN_ERR_ARGUMENT;
 	passes = (horizon + O - 1) / O;
+	row = (size_t) W + (size_t) passes * O;
 
 	/*
-	 * buf (B, W + passes*O) holds the scaled window followed by the scaled
-	 * forecasts, so the recursive passes just slide along it.
+	 * buf (B, W + passes*O, I) holds the scaled window followed by the
+	 * scaled forecasts (and, with features, the future steps' features), so
+	 * the recursive passes just slide along it.
 	 */
-	buf = rnn_alloc(a, sizeof(double) * (size_t) B * (W + (size_t) passes * O) * I);
+	buf = rnn_alloc(a, sizeof(double) * (size_t) B * row * I);
 	x = rnn_alloc(a, sizeof(rnn_real) * (size_t) Tn * B * I);
 	y = rnn_alloc(a, sizeof(rnn_real) * (size_t) B * O);
 	base_of = rnn_alloc(a, sizeof(double) * B);
 	work = rnn_work_create(s, Tn, B, a);
 	if (!buf || !x || !y || !work || !base_of)
-		return RNN_ERR_ALLOC;
-
 	{
-		size_t		row = (size_t) W + (size_t) passes * O;
+		status = RNN_ERR_ALLOC;
+		goto done;
+	}
+	memset(buf, 0, sizeof(double) * (size_t) B * row * I);
 
-		for (int b = 0; b < B; b++)
-			for (int t = 0; t < W; t++)
-				for (int i = 0; i < I; i++)
+	for (int b = 0; b < B; b++)
+		for (int t = 0; t < W; t++)
+			for (int i = 0; i < I; i++)
+			{
+				double		v = hist[((size_t) b * T + skip + t) * I + i];
+				double		u,
+							z;
+
+				if (K > 0 && i > 0)
+					u = z = feature_in(m, i - 1, v);
+				else
 				{
 					int			ph = rnn_pipeline_phase(m, phases ? phases[b] : m->phase_last,
 														(long) (skip + t) - (T - 1));
-					double		u = rnn_pipeline_in(m, hist[((size_t) b * T + skip + t) * I + i], ph);
-					double		z = scale_in(m, u);
 
-					if (isnan(u) && m->log_transform)
-					{
-						status = RNN_ERR_DOMAIN;
-						goto done;
-					}
-					/* float32 network inputs: far out of range is an error, not inf */
-					if (!(fabs(z) <= 1e30))
+					u = rnn_pipeline_in(m, v, ph);
+					z = scale_in(m, u);
+				}
+				if (isnan(u) && m->log_transform)
+				{
+					status = RNN_ERR_DOMAIN;
+					goto done;
+				}
+				/* float32 network inputs: far out of range is an error, not inf */
+				if (!(fabs(z) <= 1e30))
+				{
+					status = RNN_ERR_NONFINITE;
+					goto done;
+				}
+				buf[((size_t) b * row + t) * I + i] = z;
+			}
+	/* the future steps' features: rows W .. W + horizon - 1 */
+	for (int b = 0; b < B && K > 0; b++)
+		for (int h = 0; h < horizon; h++)
+			for (int j = 0; j < K; j++)
+			{
+				double		z = feature_in(m, j, future[((size_t) b * horizon + h) * K + j]);
+
+				if (!(fabs(z) <= 1e30))
+				{
+					status = RNN_ERR_NONFINITE;
+					goto done;
+				}
+				buf[((size_t) b * row + W + h) * I + 1 + j] = z;
+			}
+	for (size_t k = 0; k < (size_t) B * horizon; k++)
+		out[k] = 0.0;
+
+	for (int member = 0; member < m->members; member++)
+	{
+		const rnn_real *params = m->params + (size_t) member * m->n_params;
+
+		for (int p = 0; p < passes; p++)
+		{
+			if (check)
+				check(check_arg);	/* may not return: nothing is left allocated but a's */
+			/* x (Tn, B, I) time-major from the window at buf rows p*O .. p*O+W-1 */
+			for (int b = 0; b < B; b++)
+			{
+				const double *win = buf + ((size_t) b * row + (size_t) p * O) * I;
+
+				if (lag > 0)
+				{
+					/* (seasonal) differences x[t + lag] - x[t] */
+					for (int t = 0; t < Tn; t++)
+						x[(size_t) t * B + b] = (rnn_real) (win[t + lag] - win[t]);
+					continue;
+				}
+				if (K > 0)
+				{
+					/* the features of the step after each input step */
+					for (int t = 0; t < W; t++)
+						for (int j = 1; j < I; j++)
+							x[((size_t) t * B + b) * I + j] = (rnn_real) win[(size_t) (t + 1) * I + j];
+				}
+				if (m->scaling == RNN_SCALE_LEVEL)
+				{
+					/* level scaling: v / mean(window) - 1 (of the values) */
+					double		mean = 0;
+
+					for (int t = 0; t < W; t++)
+						mean += win[(size_t) t * I];
+					mean /= W;
+					if (!(mean > 0))
 					{
 						status = RNN_ERR_NONFINITE;
 						goto done;
 					}
-					buf[((size_t) b * row + t) * I + i] = z;
-				}
-		for (size_t k = 0; k < (size_t) B * horizon; k++)
-			out[k] = 0.0;
-
-		for (int member = 0; member < m->members; member++)
-		{
-			const rnn_real *params = m->params + (size_t) member * m->n_params;
-
-			for (int p = 0; p < passes; p++)
-			{
-				if (check)
-					check(check_arg);	/* may not return: nothing is left allocated but a's */
-				/* x (Tn, B, I) time-major from the window at buf rows p*O .. p*O+W-1 */
-				for (int b = 0; b < B; b++)
-				{
-					const double *win = buf + ((size_t) b * row + (size_t) p * O) * I;
-
-					if (lag > 0)
-					{
-						/* (seasonal) differences x[t + lag] - x[t] */
-						for (int t = 0; t < Tn; t++)
-							x[(size_t) t * B + b] = (rnn_real) (win[t + lag] - win[t]);
-						continue;
-					}
-					if (m->scaling == RNN_SCALE_LEVEL)
-					{
-						/* level scaling: v / mean(window) - 1 (I == 1) */
-						double		mean = 0;
-
-						for (int t = 0; t < W; t++)
-							mean += win[t];
-						mean /= W;
-						if (!(mean > 0))
-						{
-							status = RNN_ERR_NONFINITE;
-							goto done;
-						}
-						base_of[b] = mean;
-						for (int t = 0; t < W; t++)
-							x[(size_t) t * B + b] = (rnn_real) (win[t] / mean - 1.0);
-						continue;
-					}
-					/* window scaling: relative to the window's last value (I == 1) */
-					base_of[b] = m->scaling == RNN_SCALE_WINDOW ? win[W - 1] : 0.0;
+					base_of[b] = mean;
 					for (int t = 0; t < W; t++)
-						for (int i = 0; i < I; i++)
-							x[((size_t) t * B + b) * I + i] = (rnn_real) (win[(size_t) t * I + i] - base_of[b]);
+						x[((size_t) t * B + b) * I] = (rnn_real) (win[(size_t) t * I] / mean - 1.0);
+					continue;
 				}
-				rnn_forward(y, x, params, s, Tn, B, work);
-				for (int b = 0; b < B; b++)
+				/* window scaling: relative to the window's last value */
+				base_of[b] = m->scaling == RNN_SCALE_WINDOW ? win[(size_t) (W - 1) * I] : 0.0;
+				for (int t = 0; t < W; t++)
+					for (int i = 0; i < (K > 0 ? 1 : I); i++)
+						x[((size_t) t * B + b) * I + i] = (rnn_real) (win[(size_t) t * I + i] - base_of[b]);
+			}
+			rnn_forward(y, x, params, s, Tn, B, work);
+			for (int b = 0; b < B; b++)
+			{
+				double	   *next = buf + ((size_t) b * row + W + (size_t) p * O) * I;
+
+				for (int o = 0; o < O; o++)
 				{
-					double	   *next = buf + ((size_t) b * row + W + (size_t) p * O) * I;
+					int			h = p * O + o;
+					double		v = y[(size_t) b * O + o];
 
-					for (int o = 0; o < O; o++)
-					{
-						int			h = p * O + o;
-						double		v = y[(size_t) b * O + o];
-
-						/* undo the transform: the value one season back, the level, or the mean */
-						if (lag > 0)
-							v += next[o - lag];
-						else if (m->scaling == RNN_SCALE_LEVEL)
-							v = (v + 1.0) * base_of[b];
-						else
-							v += base_of[b];
-						/* recursive passes feed the outputs back (I == 1) */
-						if (I == 1)
-							next[o] = v;
-						if (h < horizon)
-							out[(size_t) b * horizon + h] +=
-								rnn_pipeline_out(m, scale_out(m, v),
-												 rnn_pipeline_phase(m, phases ? phases[b] : m->phase_last, h + 1));
-					}
+					/* undo the transform: the value one season back, the level, or the mean */
+					if (lag > 0)
+						v += next[o - lag];
+					else if (m->scaling == RNN_SCALE_LEVEL)
+						v = (v + 1.0) * base_of[b];
+					else
+						v += base_of[b];
+					/* recursive passes feed the outputs back */
+					if (feed)
+						next[(size_t) o * I] = v;
+					if (h < horizon)
+						out[(size_t) b * horizon + h] +=
+							rnn_pipeline_out(m, scale_out(m, v),
+											 rnn_pipeline_phase(m, phases ? phases[b] : m->phase_last, h + 1));
 				}
 			}
 		}
-		for (size_t k = 0; k < (size_t) B * horizon; k++)
-			out[k] /= m->members;
 	}
+	for (size_t k = 0; k < (size_t) B * horizon; k++)
+		out[k] /= m->members;
 done:
 	rnn_work_free(work, a);
 	rnn_release(a, buf);
@@ -204,42 +255,55 @@ calibration_error(const RnnModel *m, double actual, double forecast, int phase)
 }
 
 RnnStatus
-rnn_calibration_errors(float *err, const RnnModel *m, const double *v, size_t n,
-					   size_t first_origin, size_t origins, int steps,
+rnn_calibration_errors(float *err, const RnnModel *m, const double *v, const double *feats,
+					   size_t n, size_t first_origin, size_t origins, int steps,
 					   void (*check) (void *), void *check_arg, const RnnAlloc *a)
 {
 	int			W = m->window;
 	int			T = first_origin >= (size_t) W ? W : (int) first_origin;
+	int			K = m->n_features;
+	int			I = K + 1;
+	int			len = W > T ? W : T;
 	double	   *hist,
-			   *fc;
+			   *fc,
+			   *future = NULL;
 	int32_t    *phases;
 	RnnStatus	st;
 
-	if (T < 1 || origins < 1 || first_origin + origins - 1 + (size_t) steps > n)
+	if (T < 1 || origins < 1 || first_origin + origins - 1 + (size_t) steps > n ||
+		(K > 0 && !feats))
 		return RNN_ERR_ARGUMENT;
-	hist = rnn_alloc(a, sizeof(double) * origins * (W > T ? W : T));
+	hist = rnn_alloc(a, sizeof(double) * origins * len * I);
 	fc = rnn_alloc(a, sizeof(double) * origins * steps);
 	phases = rnn_alloc(a, sizeof(int32_t) * origins);
-	if (!hist || !fc || !phases)
+	if (K > 0)
+		future = rnn_alloc(a, sizeof(double) * origins * steps * K);
+	if (!hist || !fc || !phases || (K > 0 && !future))
 	{
-		rnn_release(a, hist);
-		rnn_release(a, fc);
-		rnn_release(a, phases);
-		return RNN_ERR_ALLOC;
+		st = RNN_ERR_ALLOC;
+		goto done;
 	}
 	for (size_t o = 0; o < origins; o++)
 	{
-		double	   *row = hist + o * (W > T ? W : T);
+		double	   *row = hist + o * len * I;
 
-		/* a history shorter than the window is padded with its first value */
-		for (int t = 0; t < W - T; t++)
-			row[t] = v[first_origin + o - T];
-		memcpy(row + (W > T ? W - T : 0), v + first_origin + o - T, sizeof(double) * T);
+		/* a history shorter than the window is padded with its first row */
+		for (int t = 0; t < len; t++)
+		{
+			size_t		src = first_origin + o - T + (t < len - T ? 0 : (size_t) (t - (len - T)));
+
+			row[(size_t) t * I] = v[src];
+			for (int j = 0; j < K; j++)
+				row[(size_t) t * I + 1 + j] = feats[src * K + j];
+		}
+		for (int h = 0; h < steps && K > 0; h++)
+			memcpy(future + (o * steps + h) * K, feats + (first_origin + o + h) * K,
+				   sizeof(double) * K);
 		/* the series ends at n - 1 with phase_last; this history at first_origin + o - 1 */
 		phases[o] = rnn_pipeline_phase(m, m->phase_last, (long) (first_origin + o) - (long) n);
 	}
-	st = rnn_forecast_batch_checked(fc, m, hist, (int) origins, W > T ? W : T, steps, phases,
-									check, check_arg, a);
+	st = rnn_forecast_features(fc, m, hist, future, (int) origins, len, steps, phases,
+							   check, check_arg, a);
 	if (st == RNN_OK)
 		for (int h = 0; h < steps; h++)
 			for (size_t o = 0; o < origins; o++)
@@ -249,9 +313,11 @@ rnn_calibration_errors(float *err, const RnnModel *m, const double *v, size_t n,
 
 				err[(size_t) h * origins + o] = (float) (isfinite(e) ? e : 0.0);
 			}
+done:
 	rnn_release(a, hist);
 	rnn_release(a, fc);
 	rnn_release(a, phases);
+	rnn_release(a, future);
 	return st;
 }
 
@@ -283,7 +349,7 @@ rnn_calibration_store(RnnModel *m, float *err, int steps, size_t count, const Rn
 }
 
 RnnStatus
-rnn_calibrate(RnnModel *m, const double *v, size_t n,
+rnn_calibrate(RnnModel *m, const double *v, const double *feats, size_t n,
 			  size_t first_origin, int max_steps, bool naive_floor,
 			  void (*check) (void *), void *check_arg, const RnnAlloc *a)
 {
@@ -295,7 +361,8 @@ rnn_calibrate(RnnModel *m, const double *v, size_t n,
 
 	m->cal_steps = 0;
 	m->cal_n = 0;
-	if (W < 1 || m->shape.input_size != 1 || first_origin < (size_t) W || first_origin >= n)
+	if (W < 1 || m->shape.input_size != 1 + m->n_features || first_origin < (size_t) W ||
+		first_origin >= n)
 		return RNN_OK;
 	/* every origin must have `steps` actual values after it */
 	steps = max_steps;
@@ -315,7 +382,8 @@ rnn_calibrate(RnnModel *m, const double *v, size_t n,
 	err = rnn_alloc(a, sizeof(float) * origins * steps);
 	if (!err)
 		return RNN_ERR_ALLOC;
-	st = rnn_calibration_errors(err, m, v, n, first_origin, origins, steps, check, check_arg, a);
+	st = rnn_calibration_errors(err, m, v, feats, n, first_origin, origins, steps, check,
+								check_arg, a);
 	if (st == RNN_OK)
 		st = rnn_calibration_store(m, err, steps, origins, a);
 	if (st == RNN_OK && naive_floor && m->cal_scaled)

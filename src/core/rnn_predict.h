@@ -29,8 +29,21 @@ RnnStatus	rnn_forecast_batch_checked(double *out, const RnnModel *m, const doubl
 									   const RnnAlloc *a);
 
 /*
+ * The same for a model with features (m->n_features = K > 0): hist (B, T,
+ * 1 + K) rows of a value and the features of its own step, future (B,
+ * horizon, K) the features of the steps forecast (unscaled).  The network
+ * reads each step's value with the next step's features.  future is NULL
+ * for models without features.
+ */
+RnnStatus	rnn_forecast_features(double *out, const RnnModel *m, const double *hist,
+								  const double *future, int B, int T, int horizon,
+								  const int32_t *phases, void (*check) (void *), void *check_arg,
+								  const RnnAlloc *a);
+
+/*
  * Fill m->cal_steps, cal_n and cal_err from forecasts of the unscaled series
- * v[0..n-1] made at origins first_origin.. (each origin o forecasts v[o..]
+ * v[0..n-1] (with its features feats (n, m->n_features), NULL without) made
+ * at origins first_origin.. (each origin o forecasts v[o..]
  * from v[o-W..o-1]); max_steps bounds the calibrated horizon.  With
  * naive_floor (and m->cal_scaled), every stored order statistic of a step
  * is at least that of the naive (no-change) forecast's errors from the same
@@ -39,7 +52,7 @@ RnnStatus	rnn_forecast_batch_checked(double *out, const RnnModel *m, const doubl
  * the naive forecast's.  check(check_arg), when not NULL, is called before
  * every pass of the network (cancellation and the training-time limit).
  */
-RnnStatus	rnn_calibrate(RnnModel *m, const double *v, size_t n,
+RnnStatus	rnn_calibrate(RnnModel *m, const double *v, const double *feats, size_t n,
 						  size_t first_origin, int max_steps, bool naive_floor,
 						  void (*check) (void *), void *check_arg, const RnnAlloc *a);
 
@@ -51,7 +64,8 @@ RnnStatus	rnn_calibrate(RnnModel *m, const double *v, size_t n,
  * the network's scaled units when m->cal_scaled.  check(check_arg), when
  * not NULL, is called between chunks of origins (it may longjmp out).
  */
-RnnStatus	rnn_calibration_errors(float *err, const RnnModel *m, const double *v, size_t n,
+RnnStatus	rnn_calibration_errors(float *err, const RnnModel *m, const double *v,
+								   const double *feats, size_t n,
 								   size_t first_origin, size_t origins, int steps,
 								   void (*check) (void *), void *check_arg,
 								   const RnnAlloc *a);

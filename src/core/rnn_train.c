@@ -77,14 +77,31 @@ rnn_loss(rnn_real *dy, const rnn_real *y, const rnn_real *target,
 	return total * inv;
 }
 
-/* x (W, B, 1) and target (B, O) for windows idx[0..B-1] */
+/*
+ * x (W, B, 1 + k) and target (B, O) for windows idx[0..B-1]: the values,
+ * made relative to the window (norm), and the k features of the next row
+ */
 static void
 gather_batch(rnn_real *x, rnn_real *target, const rnn_real *series,
-			 const size_t *idx, int B, int W, int O, int norm)
+			 const size_t *idx, int B, const RnnTrainSpec *spec)
 {
+	int			W = spec->window;
+	int			O = spec->shape.output_size;
+	int			norm = spec->window_norm;
+	int			k = spec->n_features;
+
+	if (k > 0)
+	{
+		/* the features are not made relative to the window */
+		for (int b = 0; b < B; b++)
+			for (int t = 0; t < W; t++)
+				memcpy(x + ((size_t) t * B + b) * (k + 1) + 1,
+					   spec->features + (idx[b] + t + 1) * (size_t) k, sizeof(rnn_real) * k);
+	}
 	for (int b = 0; b < B; b++)
 	{
 		const rnn_real *src = series + idx[b];
+		size_t		I = (size_t) k + 1;
 
 		if (norm == RNN_NORM_MEAN_RATIO)
 		{
@@ -95,7 +112,7 @@ gather_batch(rnn_real *x, rnn_real *target, const rnn_real *series,
 				mean += src[t];
 			mean /= W;
 			for (int t = 0; t < W; t++)
-				x[(size_t) t * B + b] = (rnn_real) (src[t] / mean - 1.0);
+				x[((size_t) t * B + b) * I] = (rnn_real) (src[t] / mean - 1.0);
 			for (int o = 0; o < O; o++)
 				target[(size_t) b * O + o] = (rnn_real) (src[W + o] / mean - 1.0);
 			continue;
@@ -104,7 +121,7 @@ gather_batch(rnn_real *x, rnn_real *target, const rnn_real *series,
 			rnn_real	base = norm == RNN_NORM_LAST ? src[W - 1] : 0;
 
 			for (int t = 0; t < W; t++)
-				x[(size_t) t * B + b] = src[t] - base;
+				x[((size_t) t * B + b) * I] = src[t] - base;
 			for (int o = 0; o < O; o++)
 				target[(size_t) b * O + o] = src[W + o] - base;
 		}
@@ -125,8 +142,7 @@ validation_loss(const rnn_real *params, const rnn_real *series, const size_t *va
 
 		if (hooks && hooks->check)
 			hooks->check(hooks->arg);
-		gather_batch(x, target, series, val_idx + start, bs, spec->window,
-					 spec->shape.output_size, spec->window_norm);
+		gather_batch(x, target, series, val_idx + start, bs, spec);
 		rnn_forward(y, x, params, &spec->shape, spec->window, bs, work);
 		val_sum += rnn_loss(NULL, y, target, (size_t) bs * spec->shape.output_size,
 							spec->loss, spec->quantile) * bs;
@@ -180,7 +196,7 @@ train_epoch(rnn_real *params, const rnn_real *series, size_t *idx, size_t n, int
 
 		if (hooks && hooks->check)
 			hooks->check(hooks->arg);
-		gather_batch(eb->x, eb->target, series, idx + start, bs, W, O, spec->window_norm);
+		gather_batch(eb->x, eb->target, series, idx + start, bs, spec);
 		rnn_forward_train(eb->y, eb->x, eb->target, params, s, W, bs, eb->work);
 		loss = rnn_loss(eb->dy, eb->y, eb->target, (size_t) bs * O, spec->loss, spec->quantile);
 		if (!isfinite(loss))
@@ -281,7 +297,7 @@ rnn_train_segments(rnn_real *params, RnnTrainResult *res, const rnn_real *series
 		n_val += v;
 		n_train += w - v - gap;
 	}
-	if (s->input_size != 1 || W < 1 || n_win == 0 || n_train == 0 || spec->epochs < 1)
+	if (s->input_size != 1 + spec->n_features || (spec->n_features > 0 && !spec->features) || W < 1 || n_win == 0 || n_train == 0 || spec->epochs < 1)
 		return RNN_ERR_ARGUMENT;
 	B = spec->batch_size <= 0 || (size_t) spec->batch_size > n_train ?
 		(int) n_train : spec->batch_size;
@@ -302,7 +318,7 @@ rnn_train_segments(rnn_real *params, RnnTrainResult *res, const rnn_real *series
 	{
 		int			Bmax = B > Bval ? B : Bval;
 
-		x = rnn_alloc(a, sizeof(rnn_real) * (size_t) W * Bmax);
+		x = rnn_alloc(a, sizeof(rnn_real) * (size_t) W * Bmax * s->input_size);
 		y = rnn_alloc(a, sizeof(rnn_real) * (size_t) Bmax * O);
 		target = rnn_alloc(a, sizeof(rnn_real) * (size_t) Bmax * O);
 		dy = rnn_alloc(a, sizeof(rnn_real) * (size_t) Bmax * O);

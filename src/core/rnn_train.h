@@ -29,7 +29,7 @@ typedef enum RnnWindowNorm
 
 typedef struct RnnTrainSpec
 {
-	RnnShape	shape;			/* input_size must be 1 */
+	RnnShape	shape;			/* input_size must be 1 + n_features */
 	int			window;			/* inputs per training window */
 	int			epochs;
 	int			batch_size;		/* 0: all training windows in one batch */
@@ -46,6 +46,15 @@ typedef struct RnnTrainSpec
 	bool		validate_initial;	/* the initial weights compete with every epoch's */
 	bool		refit;			/* then train again on every window for the best epoch count */
 	size_t		epoch_windows;	/* 0: an epoch is every training window; else a sample of this many */
+
+	/*
+	 * Covariates: features (n, n_features), row i belonging to series[i];
+	 * the input at window step t is the value at t and the features of the
+	 * row after it (those of the step predicted), already scaled.  NULL
+	 * when n_features is 0.
+	 */
+	int			n_features;
+	const rnn_real *features;
 } RnnTrainSpec;
 
 typedef struct RnnTrainHooks
