@@ -127,3 +127,18 @@ ROWS 24;
 
 COMMENT ON FUNCTION @extschema@.rnn_forecast(bytea, integer, float8, float8[]) IS
 'Forecasts horizon steps of a model trained with features, given the features of those steps (at least horizon rows of as many values as the model was trained with)';
+
+-- 0.6.0: the ORDER BY form with a warm start (fine-tuning, e.g. of an imported PyTorch model)
+CREATE FUNCTION @extschema@.rnn_train_transfn(internal, float8, jsonb, bytea)
+RETURNS internal AS 'MODULE_PATHNAME', 'rnn_train_transfn'
+LANGUAGE C PARALLEL SAFE;
+
+CREATE AGGREGATE @extschema@.rnn_train(value float8, config jsonb, init bytea) (
+    SFUNC = @extschema@.rnn_train_transfn,
+    STYPE = internal,
+    FINALFUNC = @extschema@.rnn_train_finalfn,
+    PARALLEL = SAFE
+);
+
+COMMENT ON AGGREGATE @extschema@.rnn_train(float8, jsonb, bytea) IS
+'Continues training the init model on the rows in the aggregate''s ORDER BY order (warm start); returns the model as bytea';

@@ -140,9 +140,23 @@ rnn_check_warm_start(const RnnModel *init, const RnnShape *s, int window, int me
 }
 
 /*
+ * Whether a model was made by rnn_model_from_json (from PyTorch, or a
+ * model's JSON moved in): it records no training configuration, which
+ * every model trained by rnn_train since format 4 does.
+ */
+bool
+rnn_model_imported(const RnnModel *m)
+{
+	return m->format_version >= 4 && m->config[0] == '\0';
+}
+
+/*
  * Whether a warm-start model's time axis continues these rows': the same
  * timestamp type and step (a grid of local days and one of absolute days
- * are the same network input).
+ * are the same network input).  A model without a time axis (imported, or
+ * trained on ORDER BY rows) continues on rows of any axis and takes theirs;
+ * a model with one does not continue on ORDER BY rows (see
+ * rnn_check_warm_axis).
  */
 bool
 rnn_axis_matches(const RnnModel *init, const RnnAxis *axis)
@@ -150,9 +164,36 @@ rnn_axis_matches(const RnnModel *init, const RnnAxis *axis)
 	bool		days = (init->step_kind == RNN_STEP_UNITS || init->step_kind == RNN_STEP_LOCAL_DAYS) &&
 		(axis->step_kind == RNN_STEP_UNITS || axis->step_kind == RNN_STEP_LOCAL_DAYS);
 
+	if (init->ts_kind == RNN_TS_NONE)
+		return true;
 	return init->ts_kind == axis->ts_kind &&
 		(axis->ts_kind == RNN_TS_NONE ||
 		 ((init->step_kind == axis->step_kind || days) && init->step == axis->step));
+}
+
+/*
+ * Refuse a warm start whose model's time axis these rows do not continue
+ * (n rows: one row has no step to compare).  A model without an axis fits
+ * any rows; a model with one is refused on ORDER BY rows rather than
+ * silently losing the timestamps its forecasts carry.
+ */
+void
+rnn_check_warm_axis(const RnnModel *init, const RnnAxis *axis, size_t n, const char *fname)
+{
+	if (init->ts_kind == RNN_TS_NONE)
+		return;
+	if (axis->ts_kind == RNN_TS_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: warm-start model has a time axis; rows in ORDER BY order have none", fname),
+				 errdetail("The model was trained on %s timestamps; the new model would forecast steps without them.",
+						   rnn_ts_kind_name(init->ts_kind)),
+				 errhint("Continue on time-stamped rows with rnn_train(ts, value, config, init).")));
+	if (init->ts_kind != axis->ts_kind || (n > 1 && !rnn_axis_matches(init, axis)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: warm-start model was trained on a different time axis", fname),
+				 errdetail("The model's timestamps are of another type or step than these rows'.")));
 }
 
 /*
@@ -174,6 +215,8 @@ rnn_warm_start_or_cold(const RnnModel *init, const RnnAxis *axis, size_t rows,
 		why = pstrdup("It is a single-series model; these rows train a global model.");
 	else if (!global && init->n_series > 0)
 		why = pstrdup("It is a global model; these rows train a single-series model.");
+	else if (init->ts_kind != RNN_TS_NONE && axis->ts_kind == RNN_TS_NONE)
+		why = pstrdup("The model has a time axis; rows in the aggregate's ORDER BY order have none.");
 	else if (!rnn_axis_matches(init, axis) && (global || rows > 1 || init->ts_kind != axis->ts_kind))
 		why = pstrdup("The model's timestamps are of another type or step than these rows'.");
 	else
@@ -439,6 +482,7 @@ rnn_fit(RnnModel *m, const double *values, const double *feats, int n_user, size
 		const RnnAxis *axis, const RnnConfig *cfg, const RnnModel *init, const char *fname)
 {
 	bool		warm = init != NULL;
+	bool		imported = warm && rnn_model_imported(init);
 	RnnConfig	resolved = rnn_config_resolve(cfg, init, RNN_STRATEGY_RECURSIVE);
 	int			outputs;
 	int			season,
@@ -489,25 +533,30 @@ rnn_fit(RnnModel *m, const double *values, const double *feats, int n_user, size
 		(void) rnn_future_timestamptz(m, Max(cfg->horizon, 1), &isnull);
 		error_context_stack = ecb.previous;
 	}
-	if (warm && (init->ts_kind != m->ts_kind || (n > 1 && !rnn_axis_matches(init, axis))))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: warm-start model was trained on a different time axis", fname),
-				 errdetail("The model's timestamps are of another type or step than these rows'.")));
+	if (warm)
+		rnn_check_warm_axis(init, axis, n, fname);
 	F = rnn_fit_features(m, feats, n_user, n, cfg, init, fname);
 
-	/* season: given, the warm-start model's, from the step, or from the autocorrelation */
+	/*
+	 * season: given, the warm-start model's, from the step, or from the
+	 * autocorrelation; a model without a time axis and without a season
+	 * takes the one of the rows' step
+	 */
 	season = cfg->season > 0 ? cfg->season :
-		warm ? init->season : rnn_default_season(m->ts_kind, m->step_kind, m->step);
+		warm && !(init->ts_kind == RNN_TS_NONE && init->season <= 1) ? init->season :
+		rnn_default_season(m->ts_kind, m->step_kind, m->step);
 	if (cfg->season == 0 && !warm && (m->ts_kind == RNN_TS_NONE || m->ts_kind == RNN_TS_BIGINT))
 		season = rnn_series_acf_season(values, n, (int) Min(n / 3, 400), rnn_check_interrupts, NULL);
 
 	/*
-	 * scaling: a warm start keeps its model's; auto makes every window
-	 * relative to its last value, after the pipeline below took out the
-	 * log level and the seasonal pattern
+	 * scaling: a warm start keeps its model's, except that an imported
+	 * model takes a scaling the configuration names (its weights come from
+	 * elsewhere: the user knows what they were trained on); auto makes
+	 * every window relative to its last value, after the pipeline below
+	 * took out the log level and the seasonal pattern
 	 */
-	m->scaling = warm ? init->scaling : cfg->scaling;
+	m->scaling = !warm ? cfg->scaling :
+		imported && cfg->scaling != RNN_CONFIG_SCALE_AUTO ? cfg->scaling : init->scaling;
 	if (m->scaling == RNN_CONFIG_SCALE_AUTO)
 		m->scaling = RNN_SCALE_WINDOW;
 	lag = m->scaling == RNN_SCALE_SEASONAL ? season : m->scaling == RNN_SCALE_DIFF ? 1 : 0;
@@ -559,13 +608,18 @@ rnn_fit(RnnModel *m, const double *values, const double *feats, int n_user, size
 	 * pipeline: log of positive series and seasonal indices when the
 	 * seasonality test passes (automatic under scaling 'auto'/'window'/
 	 * 'zscore'); a warm start keeps its model's choices and re-estimates
-	 * the indices on these rows
+	 * the indices on these rows.  An imported model keeps its JSON's
+	 * choices (none without a "pipeline") unless the configuration sets
+	 * log or deseasonalize: nothing is chosen automatically for weights
+	 * trained elsewhere.
 	 */
 	adj = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE);
 	{
 		bool		plain = m->scaling == RNN_SCALE_WINDOW || m->scaling == RNN_SCALE_ZSCORE;
-		int			log_mode = warm ? init->log_transform : cfg->log < 0 && !plain ? 0 : cfg->log;
-		int			ds_mode = warm ? (init->n_seasonal > 0) :
+		int			log_mode = imported && cfg->log >= 0 ? cfg->log :
+			warm ? init->log_transform : cfg->log < 0 && !plain ? 0 : cfg->log;
+		int			ds_mode = imported && cfg->deseasonalize >= 0 ? cfg->deseasonalize :
+			warm ? (init->n_seasonal > 0) :
 			cfg->deseasonalize < 0 && !plain ? 0 : cfg->deseasonalize;
 
 		if ((log_mode == 1 || ds_mode == 1) && m->scaling == RNN_SCALE_LEVEL)
@@ -580,7 +634,10 @@ rnn_fit(RnnModel *m, const double *values, const double *feats, int n_user, size
 					 errhint("Leave log unset: it is used only when every value is positive.")));
 	}
 
-	/* z-score statistics: a warm start keeps those its weights were trained with */
+	/*
+	 * z-score statistics: a warm start keeps those its weights were trained
+	 * with; an imported model given another scaling gets them from these rows
+	 */
 	m->scale_mean = 0;
 	m->scale_std = 1;
 	if (m->scaling == RNN_SCALE_LEVEL)
@@ -595,7 +652,7 @@ rnn_fit(RnnModel *m, const double *values, const double *feats, int n_user, size
 								   rnn_point_text(m, (int64) i - (int64) (n - 1), (int64) n), values[i]),
 						 errhint("Use scaling => 'window', which subtracts the level instead of dividing by it.")));
 	}
-	if (warm)
+	if (warm && m->scaling == init->scaling)
 	{
 		m->scale_mean = init->scale_mean;
 		m->scale_std = init->scale_std;

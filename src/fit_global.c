@@ -228,8 +228,12 @@ rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut, const RnnCo
 				 errmsg("%s: warm-start model was trained on a different time axis", fname),
 				 errdetail("The model's timestamps are of another type or step than these rows'.")));
 
-	/* season: given, the warm-start model's, from the step, or from the longest series */
-	season = cfg->season > 0 ? cfg->season : warm ? init->season :
+	/*
+	 * season: given, the warm-start model's (unless it has neither a time
+	 * axis nor a season), from the step, or from the longest series
+	 */
+	season = cfg->season > 0 ? cfg->season :
+		warm && !(init->ts_kind == RNN_TS_NONE && init->season <= 1) ? init->season :
 		rnn_default_season(m->ts_kind, m->step_kind, m->step);
 	if (cfg->season == 0 && !warm && m->ts_kind == RNN_TS_BIGINT)
 	{

@@ -190,6 +190,9 @@ extern void rnn_fit_architecture(RnnModel *m, const RnnConfig *cfg, int window, 
 extern void rnn_check_training_memory(const RnnModel *m, const RnnConfig *cfg, int window,
 									  size_t n, size_t n_win, const char *fname);
 extern bool rnn_axis_matches(const RnnModel *init, const RnnAxis *axis);
+extern bool rnn_model_imported(const RnnModel *m);
+extern void rnn_check_warm_axis(const RnnModel *init, const RnnAxis *axis, size_t n,
+								const char *fname);
 extern const RnnModel *rnn_warm_start_or_cold(const RnnModel *init, const RnnAxis *axis, size_t rows,
 											  const RnnConfig *cfg, int dflt, bool global,
 											  const char *fname);

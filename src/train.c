@@ -21,14 +21,17 @@ PG_FUNCTION_INFO_V1(rnn_train_series_transfn);
 PG_FUNCTION_INFO_V1(rnn_train_features_transfn);
 PG_FUNCTION_INFO_V1(rnn_train_finalfn);
 
-/* rnn_train(value float8 [, config jsonb]): rows in the aggregate's ORDER BY order */
+/*
+ * rnn_train(value float8 [, config jsonb [, init bytea]]): rows in the
+ * aggregate's ORDER BY order, optionally continuing from a model
+ */
 Datum
 rnn_train_transfn(PG_FUNCTION_ARGS)
 {
 	RnnRows    *st = rnn_rows_state(fcinfo, RNN_TS_NONE, "rnn_train");
 
 	rnn_rows_add(st, 0, PG_ARGISNULL(1), PG_ARGISNULL(1) ? 0 : PG_GETARG_FLOAT8(1));
-	rnn_rows_options(fcinfo, st, 2, -1);
+	rnn_rows_options(fcinfo, st, 2, 3);
 	PG_RETURN_POINTER(st);
 }
 
