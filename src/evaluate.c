@@ -445,6 +445,7 @@ rnn_evaluate_finalfn(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	es = (EvalState *) PG_GETARG_POINTER(0);
 	rnn_model_read(&m, es->model);
+	rnn_check_no_features(&m, "rnn_evaluate");
 	n = es->rows->n;
 	steps = palloc(sizeof(int) * n);
 	for (size_t i = 0; i < n; i++)

@@ -420,13 +420,26 @@ rnn_fit_features(RnnModel *m, const double *feats, int n_user, size_t n, const R
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("%s: %d features are more than the %d a model takes", fname, K, RNN_MAX_INPUT_SIZE - 1)));
-	if (init && (init->n_features != K || init->calendar != bits))
+	/*
+	 * a warm start needs the same features; an imported PyTorch model (no
+	 * recorded features) whose input_size is 1 + K reads them as they come
+	 */
+	if (init && init->n_features == 0 && bits == 0 && K > 0 &&
+		init->shape.input_size == 1 + K && rnn_model_imported(init))
+		;
+	else if (init && (init->n_features != K || init->calendar != bits))
+	{
+		int			init_user = init->n_features - rnn_calendar_count(init->calendar);
+
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: warm-start model was trained with %d features, these rows have %d",
-						fname, init->n_features - rnn_calendar_count(init->calendar), n_user),
-				 errdetail("Its calendar features are %s, this configuration's %s.",
-						   init->calendar ? "on" : "off", bits ? "on" : "off")));
+				 errmsg("%s: warm-start model was trained with %d feature%s, these rows have %d",
+						fname, init_user, init_user == 1 ? "" : "s", n_user),
+				 (init->calendar != 0) != (bits != 0) ?
+				 errdetail("Its calendar features are %s, this configuration's are %s.",
+						   init->calendar ? "on" : "off", bits ? "on" : "off") : 0,
+				 errhint("Pass the features the model was trained with, or set on_init_mismatch => 'cold' to train from scratch.")));
+	}
 	m->n_features = K;
 	m->calendar = bits;
 	if (K == 0)
@@ -450,15 +463,16 @@ rnn_fit_scale_features(RnnModel *m, const double *F, size_t n, const RnnModel *i
 	int			K = m->n_features;
 	rnn_real   *Fs = palloc_extended(sizeof(rnn_real) * n * K, MCXT_ALLOC_HUGE);
 	int			bad = 0;
+	bool		keep = init != NULL && init->n_features == K;
 
 	m->feature_mean = palloc(sizeof(double) * K);
 	m->feature_std = palloc(sizeof(double) * K);
-	if (init)
+	if (keep)
 	{
 		memcpy(m->feature_mean, init->feature_mean, sizeof(double) * K);
 		memcpy(m->feature_std, init->feature_std, sizeof(double) * K);
 	}
-	if (rnn_pipeline_scale_features(m, F, n, init != NULL, Fs, &bad) != RNN_OK)
+	if (rnn_pipeline_scale_features(m, F, n, keep, Fs, &bad) != RNN_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("rnn_train: feature %d is too large to train on", bad + 1),

@@ -120,6 +120,8 @@ rnn_model_copy(RnnModel *dst, const RnnModel *src)
 	dst->params = dup_bytes(src->params, sizeof(rnn_real) * src->n_params * src->members);
 	dst->seasonal = dup_bytes(src->seasonal, sizeof(double) * src->n_seasonal);
 	dst->series = dup_bytes(src->series, sizeof(RnnSeriesState) * src->n_series);
+	dst->feature_mean = dup_bytes(src->feature_mean, sizeof(double) * src->n_features);
+	dst->feature_std = dup_bytes(src->feature_std, sizeof(double) * src->n_features);
 	for (int32 i = 0; i < src->n_series; i++)
 	{
 		const RnnSeriesState *a = &src->series[i];

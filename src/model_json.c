@@ -19,6 +19,7 @@
 #include "utils/timestamp.h"
 
 #include "rnn_pg.h"
+#include "rnn_calendar.h"
 #include "rnn_predict.h"
 
 PG_FUNCTION_INFO_V1(rnn_model_info);
@@ -111,6 +112,28 @@ append_metadata(StringInfo s, const RnnModel *m)
 	if (m->n_series > 0)
 		appendStringInfo(s, "\"series\": {\"count\": %d, \"short\": %d}, ",
 						 m->n_series, m->n_short);
+	if (m->n_features > 0)
+	{
+		/* covariates (format 5): the user's first, then the calendar's */
+		static const char *const cycles[4] = {"day", "week", "month", "year"};
+		bool		first = true;
+
+		appendStringInfo(s, "\"features\": {\"count\": %d, \"user\": %d, \"calendar\": [",
+						 m->n_features, m->n_features - rnn_calendar_count(m->calendar));
+		for (int i = 0; i < 4; i++)
+			if (m->calendar & (1 << i))
+			{
+				appendStringInfo(s, "%s\"%s\"", first ? "" : ", ", cycles[i]);
+				first = false;
+			}
+		appendStringInfoString(s, "], \"mean\": [");
+		for (int j = 0; j < m->n_features; j++)
+			appendStringInfo(s, "%s%.17g", j ? ", " : "", m->feature_mean[j]);
+		appendStringInfoString(s, "], \"std\": [");
+		for (int j = 0; j < m->n_features; j++)
+			appendStringInfo(s, "%s%.17g", j ? ", " : "", m->feature_std[j]);
+		appendStringInfoString(s, "]}, ");
+	}
 	appendStringInfo(s, "\"time\": {\"kind\": \"%s\"", rnn_ts_kind_name(m->ts_kind));
 	if (m->ts_kind != RNN_TS_NONE)
 	{
@@ -699,6 +722,61 @@ read_pipeline(JsonbContainer *c, RnnModel *m)
 	}
 }
 
+/*
+ * "features" (format 5): {"count": K, "calendar": ["day" | "week" | "month"
+ * | "year", ...], "mean": [K], "std": [K]}; count must be input_size - 1.
+ */
+static void
+read_features(JsonbContainer *c, RnnModel *m)
+{
+	static const char *const cycles[4] = {"day", "week", "month", "year"};
+	JsonbContainer *sub,
+			   *arr;
+	int			n;
+
+	if ((sub = container_key(c, "features")) == NULL)
+		return;
+	if (!JsonContainerIsObject(sub))
+		bad_json("%s", "\"features\" must be an object.");
+	m->n_features = int_key(sub, "count", 1, RNN_MAX_INPUT_SIZE - 1, true, 0);
+	if (m->n_features != m->shape.input_size - 1)
+		bad_json("%s", "\"features\".\"count\" must be input_size - 1.");
+	if ((arr = container_key(sub, "calendar")) != NULL)
+	{
+		JsonbIterator *it;
+		JsonbIteratorToken tok;
+		JsonbValue	v;
+
+		if (!JsonContainerIsArray(arr) || JsonContainerSize(arr) > 4)
+			bad_json("%s", "\"features\".\"calendar\" must be an array of day, week, month, year.");
+		it = JsonbIteratorInit(arr);
+		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		{
+			int			bit = 0;
+
+			if (tok != WJB_ELEM)
+				continue;
+			for (int i = 0; i < 4 && v.type == jbvString; i++)
+				if (v.val.string.len == (int) strlen(cycles[i]) &&
+					strncmp(v.val.string.val, cycles[i], v.val.string.len) == 0)
+					bit = 1 << i;
+			if (bit == 0)
+				bad_json("%s", "\"features\".\"calendar\" must be an array of day, week, month, year.");
+			m->calendar |= bit;
+		}
+	}
+	if ((arr = container_key(sub, "mean")) == NULL)
+		bad_json("%s", "\"features\" needs \"mean\" and \"std\".");
+	m->feature_mean = read_numbers(arr, "mean", RNN_MAX_INPUT_SIZE, &n);
+	if (n != m->n_features)
+		bad_json("%s", "\"features\".\"mean\" must have count values.");
+	if ((arr = container_key(sub, "std")) == NULL)
+		bad_json("%s", "\"features\" needs \"mean\" and \"std\".");
+	m->feature_std = read_numbers(arr, "std", RNN_MAX_INPUT_SIZE, &n);
+	if (n != m->n_features)
+		bad_json("%s", "\"features\".\"std\" must have count values.");
+}
+
 /* rnn_model_from_json(jsonb) RETURNS bytea */
 Datum
 rnn_model_from_json(PG_FUNCTION_ARGS)
@@ -906,6 +984,19 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 			m.cal_steps = 0;
 	}
 	read_pipeline(c, &m);
+	read_features(c, &m);
+	if ((sub = container_key(c, "config")) != NULL && JsonContainerIsObject(sub))
+	{
+		/* the configuration a model trained in SQL recorded comes back with it */
+		char	   *text = JsonbToCString(NULL, sub, 0);
+		bool		printable = true;
+
+		for (const char *p = text; *p; p++)
+			if (*p < 0x20 || *p > 0x7e)
+				printable = false;
+		if (printable && strlen(text) <= RNN_MAX_CONFIG_TEXT)
+			strlcpy(m.config, text, sizeof(m.config));
+	}
 	{
 		bytea	   *out = rnn_model_write(&m);
 

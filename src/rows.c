@@ -258,7 +258,8 @@ rnn_rows_add_features(FunctionCallInfo fcinfo, RnnRows *st, int argno, const cha
 	if (n != st->n_feat)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("%s: every row must have %d features; row %zu has %d", fname, st->n_feat, st->n, n)));
+				 errmsg("%s: every row must have %d feature%s, as the first; row %zu has %d",
+						fname, st->n_feat, st->n_feat == 1 ? "" : "s", st->n, n)));
 	for (int j = 0; j < n; j++)
 	{
 		double		v = nulls[j] ? 0 : DatumGetFloat8(elems[j]);

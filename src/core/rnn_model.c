@@ -618,6 +618,8 @@ rnn_model_validate(const RnnModel *m, const char **why)
 							   m->scaling == RNN_SCALE_SEASONAL || m->scaling == RNN_SCALE_DIFF ||
 							   m->strategy == RNN_STRATEGY_SEQ2SEQ)) ||
 		m->calendar < 0 || m->calendar > RNN_CAL_ALL ||
+		(m->calendar != 0 && m->ts_kind != RNN_TS_DATE && m->ts_kind != RNN_TS_TIMESTAMP &&
+		 m->ts_kind != RNN_TS_TIMESTAMPTZ) ||
 		rnn_calendar_count(m->calendar) > m->n_features)
 	{
 		*why = "Its features do not match its input size.";

@@ -1,0 +1,157 @@
+-- Covariates: rnn_train(ts, value, features float8[], config [, init]) reads each value
+-- with the next step's features; rnn_forecast(model, horizon, level, future) takes the
+-- future steps' features; calendar => true adds features from the timestamps.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS rnn_forecast;
+RESET client_min_messages;
+
+-- PyTorch fixture (test/ref/make_features.py): an LSTM with input_size 3 (value + 2
+-- features), one SGD step over every window in SQL equals PyTorch's step, and the
+-- recursive forecast of the result from the future features equals PyTorch's
+\set fx `cat test/ref/fixtures/features_lstm.json`
+CREATE TABLE fe_fx AS SELECT :'fx'::jsonb AS j;
+CREATE TABLE fe_rows AS
+SELECT i, (j->'series'->>(i - 1))::float8 AS v,
+       ARRAY[(j->'features'->(i - 1)->>0)::float8, (j->'features'->(i - 1)->>1)::float8] AS f
+FROM fe_fx, generate_series(1, 30) i;
+CREATE FUNCTION fe_weights(sd jsonb) RETURNS float8[] LANGUAGE sql AS $$
+  SELECT array_agg(v::text::float8 ORDER BY k)
+  FROM jsonb_path_query(sd, 'lax $.** ? (@.type() == "number")') WITH ORDINALITY AS t(v, k)
+$$;
+CREATE TABLE fe_step AS
+SELECT rnn_train(DATE '2024-01-01' + i, v, f,
+                 rnn_config(cell => 'lstm', hidden_size => 4, epochs => 1, optimizer => 'sgd',
+                            learning_rate => 0.1, batch_size => 0, validation_fraction => 0,
+                            clip_norm => 0, loss => 'mse', ensemble => 1),
+                 (SELECT rnn_model_from_json(j->'model') FROM fe_fx)) AS m
+FROM fe_rows;
+SELECT max(abs(a - b)) < 1e-5 AS step_matches_pytorch, max(abs(a - c)) > 1e-3 AS step_moves_weights
+FROM fe_step, fe_fx,
+     unnest(fe_weights(rnn_model_to_json(m)->'state_dict'), fe_weights(j->'after'),
+            fe_weights(j->'model'->'state_dict')) AS u(a, b, c);
+SELECT f.step, f.ts_local::date AS day, abs(f.forecast - (j->'forecast'->>(f.step - 1))::float8) < 1e-4 AS matches_pytorch
+FROM fe_step, fe_fx,
+     rnn_forecast(m, 3, 0.9, (SELECT array_agg(ARRAY[(e->>0)::float8, (e->>1)::float8] ORDER BY o)
+                              FROM jsonb_array_elements(j->'future') WITH ORDINALITY AS t(e, o))) f
+ORDER BY f.step;
+SELECT rnn_model_info(m)->'features' AS features, rnn_model_info(m)->>'format_version' AS format,
+       rnn_model_info(m)->'input_size' AS input_size
+FROM fe_step;
+
+-- a daily series whose spikes follow a promotion flag known in advance
+CREATE TABLE fe_sales AS
+SELECT i, DATE '2024-01-01' + i AS day,
+       100 + 10 * sin(2 * pi() * i / 7) + CASE WHEN i % 11 = 0 THEN 40 ELSE 0 END + ((i * 7919) % 13) - 6 AS v,
+       (i % 11 = 0)::int::float8 AS promo
+FROM generate_series(0, 259) i;
+CREATE TABLE fe_models AS
+SELECT 'date' AS kind, rnn_train(day, v, ARRAY[promo], rnn_config(hidden_size => 8, epochs => 15, ensemble => 1, season => 7)) AS m
+FROM fe_sales WHERE i < 240
+UNION ALL
+SELECT 'timestamp', rnn_train(day::timestamp, v, ARRAY[promo], rnn_config(hidden_size => 8, epochs => 15, ensemble => 1, season => 7))
+FROM fe_sales WHERE i < 240
+UNION ALL
+SELECT 'timestamptz', rnn_train(day::timestamp AT TIME ZONE 'UTC', v, ARRAY[promo],
+                                rnn_config(hidden_size => 8, epochs => 15, ensemble => 1, season => 7, time_zone => 'UTC'))
+FROM fe_sales WHERE i < 240
+UNION ALL
+SELECT 'bigint', rnn_train(i::bigint, v, ARRAY[promo], rnn_config(hidden_size => 8, epochs => 15, ensemble => 1, season => 7))
+FROM fe_sales WHERE i < 240;
+-- one network, one pipeline: every axis gives the same forecast, and the promotion days
+-- (every 11th) are forecast well above the others
+CREATE TABLE fe_fc AS
+SELECT kind, f.* FROM fe_models,
+       rnn_forecast(m, 20, 0.9, (SELECT array_agg(promo ORDER BY i) FROM fe_sales WHERE i >= 240)) f;
+SELECT kind, count(*) AS steps, max(abs(forecast - (SELECT forecast FROM fe_fc d WHERE d.kind = 'date' AND d.step = fe_fc.step))) < 1e-9 AS same_as_date,
+       bool_and(lower < forecast AND forecast < upper) AS intervals
+FROM fe_fc GROUP BY kind ORDER BY kind;
+SELECT avg(forecast) FILTER (WHERE s.promo = 1) - avg(forecast) FILTER (WHERE s.promo = 0) > 25 AS promotions_forecast_higher
+FROM fe_fc JOIN fe_sales s ON s.i = 239 + fe_fc.step WHERE kind = 'date';
+SELECT kind, min(ts_local)::date AS first_day, max(ts_local)::date AS last_day, min(ts_bigint) AS first_bigint
+FROM fe_fc GROUP BY kind ORDER BY kind;
+
+-- a NULL feature (or a NULL array) is interpolated like a missing value: the same model as
+-- with the interpolated values given
+CREATE TABLE fe_gap AS
+SELECT rnn_train(day, v, CASE WHEN i = 100 THEN ARRAY[NULL]::float8[] WHEN i = 101 THEN NULL ELSE ARRAY[i::float8] END,
+                 rnn_config(hidden_size => 4, epochs => 2, ensemble => 1)) AS a,
+       rnn_train(day, v, ARRAY[i::float8], rnn_config(hidden_size => 4, epochs => 2, ensemble => 1)) AS b
+FROM fe_sales WHERE i < 240;
+SELECT rnn_model_to_json(a)->'state_dict' = rnn_model_to_json(b)->'state_dict' AS same_weights FROM fe_gap;
+
+-- calendar => true: the cycles each step makes meaningful
+CREATE TABLE fe_cal AS
+SELECT 'daily' AS kind, rnn_train(day, v, rnn_config(hidden_size => 4, epochs => 2, ensemble => 1, calendar => true)) AS m
+FROM fe_sales
+UNION ALL
+SELECT 'hourly', rnn_train(TIMESTAMPTZ '2024-03-30 00:00+01' + i * INTERVAL '1 hour', v,
+                           rnn_config(hidden_size => 4, epochs => 2, ensemble => 1, calendar => true, time_zone => 'Europe/Berlin'))
+FROM fe_sales
+UNION ALL
+SELECT 'monthly', rnn_train(DATE '2000-01-01' + make_interval(months => i), v,
+                            rnn_config(hidden_size => 4, epochs => 2, ensemble => 1, calendar => true))
+FROM fe_sales
+UNION ALL
+SELECT 'promo and daily', rnn_train(day, v, ARRAY[promo], rnn_config(hidden_size => 4, epochs => 2, ensemble => 1, calendar => true))
+FROM fe_sales WHERE i < 240;
+SELECT kind, rnn_model_info(m)->'features'->'count' AS count, rnn_model_info(m)->'features'->'user' AS "user",
+       rnn_model_info(m)->'features'->'calendar' AS calendar, rnn_model_info(m)->'config'->'calendar' AS config
+FROM fe_cal ORDER BY kind;
+-- calendar-only models forecast without future values; a model with features of its own
+-- needs them
+SELECT kind, count(*) AS steps FROM fe_cal, rnn_forecast(m, 5) f WHERE kind <> 'promo and daily' GROUP BY kind ORDER BY kind;
+SELECT count(*) AS steps FROM fe_cal, rnn_forecast(m, 5, 0.9, ARRAY[0, 1, 0, 0, 0]::float8[]) WHERE kind = 'promo and daily';
+-- the stored calendar features of the history are those of its days: the week, month and
+-- year cycles of the last training day, 2024-09-16 (a Monday, day 16 of 30, in September),
+-- next to the values they must have
+SELECT rnn_model_info(m)->'time'->>'last' AS last, x.*
+FROM fe_cal, LATERAL (SELECT (rnn_model_info(m)->>'window')::int - 1 AS h) w,
+     LATERAL (SELECT c.name, round(((rnn_model_to_json(m)->'history'->>(h * 7 + c.col))::float8)::numeric, 6) AS stored,
+                     round(c.want::numeric, 6) AS expected
+              FROM (VALUES ('week_sin', 1, sin(0.0)), ('week_cos', 2, cos(0.0)),
+                           ('month_sin', 3, sin(2 * pi() * 15 / 30)), ('month_cos', 4, cos(2 * pi() * 15 / 30)),
+                           ('year_sin', 5, sin(2 * pi() * (8 + 15.0 / 30) / 12)),
+                           ('year_cos', 6, cos(2 * pi() * (8 + 15.0 / 30) / 12))) AS c(name, col, want)) x
+WHERE kind = 'daily';
+-- hourly rows in Europe/Berlin across the change to summer time (2024-03-31): the time of
+-- day is the wall-clock hour; the stored day cycle of the last row (2024-04-09 18:00 UTC,
+-- 20:00 CEST)
+SELECT rnn_model_info(m)->'time'->>'last' AS last,
+       round(((rnn_model_to_json(m)->'history'->>(h * 5 + 1))::float8)::numeric, 6) AS day_sin,
+       round(sin(2 * pi() * 20 / 24)::numeric, 6) AS expected
+FROM fe_cal, LATERAL (SELECT (rnn_model_info(m)->>'window')::int - 1 AS h) w
+WHERE kind = 'hourly';
+
+-- JSON round trip: the same forecasts
+SELECT kind, bool_and(abs(a.forecast - b.forecast) < 1e-9) AS same_forecast
+FROM fe_cal, rnn_forecast(m, 5, 0.9, CASE WHEN kind = 'promo and daily' THEN ARRAY[0, 1, 0, 0, 0]::float8[] END) a
+     JOIN rnn_forecast(rnn_model_from_json(rnn_model_to_json(m)), 5, 0.9,
+                       CASE WHEN kind = 'promo and daily' THEN ARRAY[0, 1, 0, 0, 0]::float8[] END) b USING (step)
+GROUP BY kind ORDER BY kind;
+
+-- warm start: the same features continue; other features are an error
+SELECT length(rnn_train(day, v, ARRAY[promo], rnn_config(hidden_size => 8, epochs => 1, ensemble => 1), (SELECT m FROM fe_models WHERE kind = 'date'))) > 0 AS warm
+FROM fe_sales;
+SELECT rnn_train(day, v, ARRAY[promo, promo], rnn_config(hidden_size => 8, epochs => 1, ensemble => 1), (SELECT m FROM fe_models WHERE kind = 'date'))
+FROM fe_sales;
+
+-- errors
+SELECT rnn_train(day, v, CASE WHEN i = 5 THEN ARRAY[promo, promo] ELSE ARRAY[promo] END, rnn_config()) FROM fe_sales;
+SELECT rnn_train(day, v, CASE WHEN i = 0 THEN NULL ELSE ARRAY[promo] END, rnn_config()) FROM (SELECT * FROM fe_sales ORDER BY i) s;
+SELECT rnn_train(day, v, ARRAY[]::float8[], rnn_config()) FROM fe_sales;
+SELECT rnn_train(day, v, ARRAY[[promo]], rnn_config()) FROM fe_sales;
+SELECT rnn_train(day, v, ARRAY['infinity'::float8], rnn_config()) FROM fe_sales;
+SELECT rnn_train(day, v, CASE WHEN i = 7 THEN ARRAY[NULL::float8] ELSE ARRAY[promo] END, rnn_config(missing => 'error')) FROM fe_sales;
+SELECT rnn_train(day, v, ARRAY[promo], rnn_config(scaling => 'seasonal', season => 7)) FROM fe_sales;
+SELECT rnn_train(i::bigint, v, rnn_config(calendar => true)) FROM fe_sales;
+SELECT rnn_train(DATE '2000-01-01' + make_interval(years => i), v, rnn_config(calendar => true)) FROM fe_sales;
+SELECT * FROM rnn_forecast((SELECT m FROM fe_models WHERE kind = 'date'), 3);
+SELECT * FROM rnn_forecast((SELECT m FROM fe_models WHERE kind = 'date'), 3, 0.9, ARRAY[1, 0]::float8[]);
+SELECT * FROM rnn_forecast((SELECT m FROM fe_models WHERE kind = 'date'), 3, 0.9, ARRAY[[1, 0], [0, 0], [0, 0]]::float8[]);
+SELECT * FROM rnn_forecast((SELECT m FROM fe_models WHERE kind = 'date'), 3, 0.9, ARRAY[1, NULL, 0]::float8[]);
+SELECT * FROM rnn_forecast((SELECT m FROM fe_cal WHERE kind = 'daily'), 3, 0.9, ARRAY[1, 0, 0]::float8[]);
+SELECT rnn_forecast((SELECT m FROM fe_models WHERE kind = 'date'), ARRAY[1, 2, 3]::float8[], 1);
+SELECT rnn_predict(v, (SELECT m FROM fe_models WHERE kind = 'date'), 1) FROM fe_sales;
+SELECT rnn_predict_rows(v, (SELECT m FROM fe_models WHERE kind = 'date')) OVER (ORDER BY i) FROM fe_sales LIMIT 1;
+SELECT rnn_anomaly(v, (SELECT m FROM fe_models WHERE kind = 'date')) OVER (ORDER BY i) FROM fe_sales LIMIT 1;
+SELECT rnn_evaluate((SELECT m FROM fe_models WHERE kind = 'date'), day, v) FROM fe_sales WHERE i >= 240;
