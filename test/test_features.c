@@ -1,0 +1,348 @@
+/*
+ * test_features.c
+ *	  Core tests of covariates: the calendar cycles, the format-5 encoding,
+ *	  the convention that the network reads each value with the next step's
+ *	  features (in training and in forecasts), and that zero feature weights
+ *	  give the univariate network's forecasts.
+ */
+#include "test_util.h"
+
+#include "rnn_calendar.h"
+#include "rnn_model.h"
+#include "rnn_predict.h"
+#include "rnn_rng.h"
+#include "rnn_train.h"
+
+static int
+close_to(double a, double b, double tol)
+{
+	return fabs(a - b) <= tol;
+}
+
+static void
+test_calendar(void)
+{
+	double		f[8];
+	RnnCivilTime t;
+	const int64_t hour = INT64_C(3600000000),
+				day = 24 * hour;
+
+	report(rnn_calendar_bits(hour, 0) == (RNN_CAL_DAY | RNN_CAL_WEEK) &&
+		   rnn_calendar_bits(day, 0) == (RNN_CAL_WEEK | RNN_CAL_MONTH | RNN_CAL_YEAR) &&
+		   rnn_calendar_bits(7 * day, 0) == RNN_CAL_YEAR &&
+		   rnn_calendar_bits(365 * day, 0) == 0 &&
+		   rnn_calendar_bits(0, 1) == RNN_CAL_YEAR && rnn_calendar_bits(0, 3) == RNN_CAL_YEAR &&
+		   rnn_calendar_bits(0, 12) == 0 && rnn_calendar_bits(0, 0) == 0,
+		   "calendar: the cycles each step makes meaningful");
+	report(rnn_calendar_count(RNN_CAL_ALL) == 8 && rnn_calendar_count(RNN_CAL_YEAR) == 2 &&
+		   rnn_calendar_count(0) == 0, "calendar: two features per cycle");
+
+	/* 1970-01-01 was a Thursday: day 3 of a week that starts on Monday */
+	t.year = 1970;
+	t.month = 1;
+	t.day = 1;
+	t.seconds = 0;
+	rnn_calendar_features(RNN_CAL_WEEK, &t, f);
+	report(close_to(f[0], sin(2 * M_PI * 3 / 7), 1e-12) && close_to(f[1], cos(2 * M_PI * 3 / 7), 1e-12),
+		   "calendar: 1970-01-01 is a Thursday (%.6f %.6f)", f[0], f[1]);
+	/* 2024-02-29 18:00, a leap day and a Thursday */
+	t.year = 2024;
+	t.month = 2;
+	t.day = 29;
+	t.seconds = 18 * 3600.0;
+	rnn_calendar_features(RNN_CAL_ALL, &t, f);
+	report(close_to(f[0], sin(2 * M_PI * 0.75), 1e-12) && close_to(f[1], cos(2 * M_PI * 0.75), 1e-12) &&
+		   close_to(f[2], sin(2 * M_PI * (3 + 0.75) / 7), 1e-12) &&
+		   close_to(f[4], sin(2 * M_PI * (28 + 0.75) / 29), 1e-12) &&
+		   close_to(f[6], sin(2 * M_PI * (1 + (28 + 0.75) / 29) / 12), 1e-12),
+		   "calendar: 2024-02-29 18:00 in the day, week, month (of 29 days) and year");
+	/* years before 1970 and far from it: 1600-03-01 was a Wednesday */
+	t.year = 1600;
+	t.month = 3;
+	t.day = 1;
+	t.seconds = 0;
+	rnn_calendar_features(RNN_CAL_WEEK, &t, f);
+	report(close_to(f[0], sin(2 * M_PI * 2 / 7), 1e-12), "calendar: 1600-03-01 is a Wednesday");
+	{
+		char		names[128];
+
+		rnn_calendar_names(RNN_CAL_WEEK | RNN_CAL_YEAR, names, sizeof(names));
+		report(strcmp(names, "week_sin, week_cos, year_sin, year_cos") == 0, "calendar: names (%s)", names);
+	}
+}
+
+/* A model of input_size 1 + K with K features (the last 2 the week's calendar). */
+static void
+make_feature_model(RnnModel *m, int K, int window, uint64_t seed)
+{
+	RnnShape	s = {RNN_CELL_LSTM, 1 + K, 6, 1, 0, 1, 0};
+
+	memset(m, 0, sizeof(*m));
+	m->shape = s;
+	m->window = window;
+	m->season = 1;
+	m->members = 1;
+	m->strategy = RNN_STRATEGY_RECURSIVE;
+	m->scaling = RNN_SCALE_WINDOW;
+	m->scale_mean = 10;
+	m->scale_std = 2;
+	m->ts_kind = RNN_TS_DATE;
+	m->step_kind = RNN_STEP_UNITS;
+	m->step = 1;
+	m->last_ts = 9000;
+	m->n_features = K;
+	m->calendar = K >= 3 ? RNN_CAL_WEEK : 0;
+	m->feature_mean = calloc(K, sizeof(double));
+	m->feature_std = calloc(K, sizeof(double));
+	for (int j = 0; j < K; j++)
+	{
+		m->feature_mean[j] = j < K - 2 ? 0.5 : 0;
+		m->feature_std[j] = j < K - 2 ? 0.25 : 1;
+	}
+	m->n_history = window;
+	m->history = calloc((size_t) window * (1 + K), sizeof(double));
+	for (int t = 0; t < window; t++)
+	{
+		m->history[(size_t) t * (1 + K)] = 10 + sin(t);
+		for (int j = 0; j < K; j++)
+			m->history[(size_t) t * (1 + K) + 1 + j] = cos(t + j);
+	}
+	m->rows = 100;
+	m->val_loss = -1;
+	m->n_params = rnn_param_count(&s);
+	m->params = calloc(m->n_params, sizeof(rnn_real));
+	m->loss_train = calloc(1, sizeof(float));
+	m->loss_val = calloc(1, sizeof(float));
+	m->cal_err = calloc(1, sizeof(float));
+	rnn_init_params(m->params, &s, seed);
+}
+
+static void
+free_model(RnnModel *m)
+{
+	rnn_model_free(m, &test_allocator);
+}
+
+static void
+test_encoding(void)
+{
+	RnnModel	m,
+				d,
+				plain;
+	size_t		len;
+	uint8_t    *buf,
+			   *bad;
+	const char *why;
+	RnnStatus	st;
+	int			rejected = 1;
+
+	make_feature_model(&m, 3, 5, 1);
+	len = rnn_model_encoded_size(&m);
+	buf = malloc(len);
+	rnn_model_encode(&m, buf);
+	st = rnn_model_decode(&d, buf, len, &test_allocator, &why);
+	report(len > 0 && buf[4] == 5 && buf[5] == 0 && st == RNN_OK && d.n_features == 3 &&
+		   d.calendar == RNN_CAL_WEEK && d.feature_mean[0] == 0.5 && d.feature_std[0] == 0.25 &&
+		   d.feature_std[2] == 1 && d.history[4 * 4 + 2] == m.history[4 * 4 + 2] &&
+		   d.format_version == 5,
+		   "features: a model with features is written as format 5 and read back (%zu bytes)", len);
+	free_model(&d);
+	for (size_t cut = 0; cut < len; cut++)
+	{
+		st = rnn_model_decode(&d, buf, cut, &test_allocator, &why);
+		if (st == RNN_OK || why == NULL)
+			rejected = 0;
+		free_model(&d);
+	}
+	bad = malloc(len);
+	for (size_t i = 0; i < len * 8; i++)
+	{
+		memcpy(bad, buf, len);
+		bad[i / 8] ^= (uint8_t) (1u << (i % 8));
+		if (rnn_model_decode(&d, bad, len, &test_allocator, &why) == RNN_OK)
+			rejected = 0;
+		free_model(&d);
+	}
+	report(rejected, "features: every truncation and single-bit flip of a format-5 model is rejected");
+	free(bad);
+
+	/* features that do not match the input size, or unknown calendar bits, are refused */
+	m.n_features = 2;
+	report(rnn_model_validate(&m, &why) == RNN_ERR_CORRUPT, "features: a count other than input_size - 1 is refused");
+	m.n_features = 3;
+	m.calendar = 16;
+	report(rnn_model_validate(&m, &why) == RNN_ERR_CORRUPT, "features: unknown calendar bits are refused");
+	m.calendar = RNN_CAL_WEEK;
+	m.ts_kind = RNN_TS_BIGINT;
+	report(rnn_model_validate(&m, &why) == RNN_ERR_CORRUPT, "features: calendar features need a calendar axis");
+	m.ts_kind = RNN_TS_DATE;
+	m.feature_std[1] = 0;
+	report(rnn_model_validate(&m, &why) == RNN_ERR_CORRUPT, "features: a zero feature spread is refused");
+	m.feature_std[1] = 0.25;
+	free(buf);
+
+	/* a model without features stays format 4 (readable by 0.5.0) */
+	make_feature_model(&plain, 0, 5, 1);
+	len = rnn_model_encoded_size(&plain);
+	buf = malloc(len);
+	rnn_model_encode(&plain, buf);
+	report(buf[4] == 4, "features: a model without features is written as format 4");
+	free(buf);
+	free_model(&plain);
+	free_model(&m);
+}
+
+/* weight_ih_l0 of a shape: its offset and columns */
+static void
+weight_ih(const RnnShape *s, size_t *offset, int *rows, int *cols)
+{
+	RnnTensorInfo t[RNN_MAX_TENSORS];
+	int			n = rnn_tensor_table(s, t);
+
+	for (int i = 0; i < n; i++)
+		if (strstr(t[i].name, "weight_ih_l0") && !strstr(t[i].name, "reverse"))
+		{
+			*offset = t[i].offset;
+			*rows = t[i].rows;
+			*cols = t[i].cols;
+			return;
+		}
+	*offset = 0;
+	*rows = *cols = 0;
+}
+
+static void
+test_forecast(void)
+{
+	RnnModel	m,
+				u;
+	const int	K = 3,
+				W = 5,
+				H = 4;
+	double		future[4 * 3],
+				other[4 * 3],
+				fm[4],
+				fo[4],
+				fu[4];
+	double		hist[5];
+	size_t		off_m,
+				off_u;
+	int			rows,
+				cols,
+				ru,
+				cu;
+	RnnStatus	s1,
+				s2,
+				s3;
+
+	make_feature_model(&m, K, W, 7);
+	for (int i = 0; i < H * K; i++)
+		future[i] = other[i] = sin(3.0 * i);
+	/* only step 3's features differ */
+	for (int j = 0; j < K; j++)
+		other[2 * K + j] += 1.5;
+	s1 = rnn_forecast_features(fm, &m, m.history, future, 1, W, H, NULL, NULL, NULL, &test_allocator);
+	s2 = rnn_forecast_features(fo, &m, m.history, other, 1, W, H, NULL, NULL, NULL, &test_allocator);
+	report(s1 == RNN_OK && s2 == RNN_OK && fm[0] == fo[0] && fm[1] == fo[1] && fm[2] != fo[2],
+		   "features: the features of step h reach the forecast of step h, not the earlier ones");
+	report(rnn_forecast_features(fm, &m, m.history, NULL, 1, W, H, NULL, NULL, NULL, &test_allocator) ==
+		   RNN_ERR_ARGUMENT, "features: a model with features needs the future ones");
+
+	/* zero feature weights: the forecasts of the univariate network with column 0's weights */
+	make_feature_model(&u, 0, W, 7);
+	weight_ih(&m.shape, &off_m, &rows, &cols);
+	weight_ih(&u.shape, &off_u, &ru, &cu);
+	{
+		/* every other tensor has the same size: copy them around weight_ih_l0 */
+		size_t		before = off_m,
+					after_m = off_m + (size_t) rows * cols,
+					after_u = off_u + (size_t) ru * cu;
+
+		memcpy(u.params, m.params, sizeof(rnn_real) * before);
+		memcpy(u.params + after_u, m.params + after_m, sizeof(rnn_real) * (m.n_params - after_m));
+		for (int r = 0; r < rows; r++)
+		{
+			u.params[off_u + r] = m.params[off_m + (size_t) r * cols];
+			for (int c = 1; c < cols; c++)
+				m.params[off_m + (size_t) r * cols + c] = 0;
+		}
+	}
+	for (int t = 0; t < W; t++)
+		hist[t] = m.history[(size_t) t * (1 + K)];
+	s1 = rnn_forecast_features(fm, &m, m.history, future, 1, W, H, NULL, NULL, NULL, &test_allocator);
+	s3 = rnn_forecast_batch(fu, &u, hist, 1, W, H, NULL, &test_allocator);
+	report(s1 == RNN_OK && s3 == RNN_OK && close_to(fm[0], fu[0], 1e-9) && close_to(fm[3], fu[3], 1e-9),
+		   "features: zero feature weights give the univariate forecasts (%.6f %.6f, %.6f %.6f)",
+		   fm[0], fu[0], fm[3], fu[3]);
+	free_model(&m);
+	free_model(&u);
+}
+
+/*
+ * A series that is its own next-step feature: v[t] = f[t] with f random
+ * signs.  Reading the features of the step it predicts, a network learns it;
+ * without them nothing can.
+ */
+static void
+test_training(void)
+{
+	enum
+	{
+		N = 400
+	};
+	rnn_real	v[N],
+				f[N];
+	RnnRng		rng;
+	RnnTrainSpec spec;
+	RnnShape	s1 = {RNN_CELL_GRU, 1, 8, 1, 0, 1, 0},
+				s2 = {RNN_CELL_GRU, 2, 8, 1, 0, 1, 0};
+	rnn_real   *p1 = malloc(rnn_param_count(&s1) * sizeof(rnn_real)),
+			   *p2 = malloc(rnn_param_count(&s2) * sizeof(rnn_real));
+	RnnTrainResult r1,
+				r2;
+	RnnStatus	st1,
+				st2;
+
+	rnn_rng_seed(&rng, 11);
+	for (int i = 0; i < N; i++)
+		v[i] = f[i] = rnn_rng_below(&rng, 2) ? 1 : -1;
+	memset(&spec, 0, sizeof(spec));
+	spec.window = 4;
+	spec.epochs = 30;
+	spec.batch_size = 32;
+	spec.learning_rate = 0.01;
+	spec.optimizer = RNN_OPT_ADAM;
+	spec.validation_fraction = 0.2;
+	spec.seed = 3;
+	spec.loss = RNN_LOSS_MSE;
+	spec.shape = s1;
+	rnn_init_params(p1, &s1, 5);
+	st1 = rnn_train(p1, &r1, v, N, &spec, &test_allocator, NULL);
+	spec.shape = s2;
+	spec.n_features = 1;
+	spec.features = f;
+	rnn_init_params(p2, &s2, 5);
+	st2 = rnn_train(p2, &r2, v, N, &spec, &test_allocator, NULL);
+	report(st1 == RNN_OK && st2 == RNN_OK && r2.val_loss < 0.05 && r1.val_loss > 0.5,
+		   "features: the next step's features are read (held-out loss %.4f with, %.4f without)",
+		   r2.val_loss, r1.val_loss);
+	spec.features = NULL;
+	report(rnn_train(p2, &r2, v, N, &spec, &test_allocator, NULL) == RNN_ERR_ARGUMENT,
+		   "features: a spec with features and no values is refused");
+	free(r1.loss_train);
+	free(r1.loss_val);
+	free(r2.loss_train);
+	free(r2.loss_val);
+	free(p1);
+	free(p2);
+}
+
+int
+main(void)
+{
+	test_calendar();
+	test_encoding();
+	test_forecast();
+	test_training();
+	return finish("features");
+}
