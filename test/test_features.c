@@ -326,13 +326,13 @@ test_training(void)
 	report(st1 == RNN_OK && st2 == RNN_OK && r2.val_loss < 0.05 && r1.val_loss > 0.5,
 		   "features: the next step's features are read (held-out loss %.4f with, %.4f without)",
 		   r2.val_loss, r1.val_loss);
-	spec.features = NULL;
-	report(rnn_train(p2, &r2, v, N, &spec, &test_allocator, NULL) == RNN_ERR_ARGUMENT,
-		   "features: a spec with features and no values is refused");
 	free(r1.loss_train);
 	free(r1.loss_val);
 	free(r2.loss_train);
 	free(r2.loss_val);
+	spec.features = NULL;
+	report(rnn_train(p2, &r2, v, N, &spec, &test_allocator, NULL) == RNN_ERR_ARGUMENT,
+		   "features: a spec with features and no values is refused");
 	free(p1);
 	free(p2);
 }
