@@ -182,8 +182,8 @@ forecast_history(const RnnModel *m, const double *hist, int T)
 
 	if (T < 1 || T < W)
 		return;					/* the server refuses these before forecasting */
-	if (m->shape.input_size != 1 && horizon > O)
-		horizon = O;			/* recursive forecasts need one input */
+	if (m->shape.input_size != 1 && m->n_features == 0 && horizon > O)
+		horizon = O;			/* recursive forecasts need one input, or features */
 	passes = (horizon + O - 1) / O;
 	work = (double) m->n_params * m->members * W * passes;
 	if (work > FUZZ_MAX_WORK)
@@ -195,7 +195,20 @@ forecast_history(const RnnModel *m, const double *hist, int T)
 		RnnAlloc	a = {arena_alloc, arena_release, &ar};
 
 		memset(out[k], 0, sizeof(out[k]));
-		st[k] = rnn_forecast_batch(out[k], m, hist, 1, T, horizon, NULL, &a);
+		if (m->n_features > 0)
+		{
+			/* future features: the history's last row's, step after step */
+			double	   *future = arena_alloc(&ar, sizeof(double) * horizon * m->n_features);
+
+			for (int h = 0; h < horizon && future; h++)
+				memcpy(future + (size_t) h * m->n_features,
+					   hist + (size_t) (T - 1) * m->shape.input_size + 1,
+					   sizeof(double) * m->n_features);
+			st[k] = future ? rnn_forecast_features(out[k], m, hist, future, 1, T, horizon, NULL,
+												   NULL, NULL, &a) : RNN_ERR_ALLOC;
+		}
+		else
+			st[k] = rnn_forecast_batch(out[k], m, hist, 1, T, horizon, NULL, &a);
 		arena_free_all(&ar);
 		if (st[k] != RNN_OK && st[k] != RNN_ERR_ARGUMENT && st[k] != RNN_ERR_ALLOC &&
 			st[k] != RNN_ERR_NONFINITE)
