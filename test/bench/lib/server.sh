@@ -2,10 +2,12 @@
 # and a say() function: builds and installs the extension, starts a throwaway
 # server on PORT in a temporary directory that an exit trap stops and removes,
 # and sets PSQL (an array: psql with its connection options), PGBIN, TMP, PGDIR.
+# RNN_DESTDIR: install into a relocated copy of PostgreSQL there (make install
+# DESTDIR=...) and run its binaries, leaving the system's installation alone.
 say "building and installing the extension"
-make -s >&2 && make -s install >&2
+make -s >&2 && make -s install ${RNN_DESTDIR:+DESTDIR=$RNN_DESTDIR} >&2
 
-PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+export PGBIN=${PGBIN:-${RNN_DESTDIR:-}/usr/lib/postgresql/15/bin}
 TMP=$(mktemp -d)
 PGDIR=$TMP/pg
 cleanup() {
