@@ -113,6 +113,33 @@ BEGIN
             'Trains a model on time-stamped rows with features known at each row''s time (the network reads each value with the next step''s features); returns the model as bytea';
             COMMENT ON AGGREGATE @extschema@.rnn_train(%1$s, float8, float8[], jsonb, bytea) IS
             'Continues training a model with features (warm start); returns the model as bytea';
+
+            CREATE FUNCTION @extschema@.rnn_train_series_features_transfn(internal, text, %1$s, float8, float8[], jsonb)
+            RETURNS internal AS 'MODULE_PATHNAME', 'rnn_train_series_features_transfn'
+            LANGUAGE C PARALLEL SAFE;
+
+            CREATE FUNCTION @extschema@.rnn_train_series_features_transfn(internal, text, %1$s, float8, float8[], jsonb, bytea)
+            RETURNS internal AS 'MODULE_PATHNAME', 'rnn_train_series_features_transfn'
+            LANGUAGE C PARALLEL SAFE;
+
+            CREATE AGGREGATE @extschema@.rnn_train(series text, ts %1$s, value float8, features float8[], config jsonb) (
+                SFUNC = @extschema@.rnn_train_series_features_transfn,
+                STYPE = internal,
+                FINALFUNC = @extschema@.rnn_train_finalfn,
+                PARALLEL = SAFE
+            );
+
+            CREATE AGGREGATE @extschema@.rnn_train(series text, ts %1$s, value float8, features float8[], config jsonb, init bytea) (
+                SFUNC = @extschema@.rnn_train_series_features_transfn,
+                STYPE = internal,
+                FINALFUNC = @extschema@.rnn_train_finalfn,
+                PARALLEL = SAFE
+            );
+
+            COMMENT ON AGGREGATE @extschema@.rnn_train(text, %1$s, float8, float8[], jsonb) IS
+            'Trains one global model on the rows of many series with features known at each row''s time; returns the model as bytea';
+            COMMENT ON AGGREGATE @extschema@.rnn_train(text, %1$s, float8, float8[], jsonb, bytea) IS
+            'Continues training a global model with features (warm start); returns the model as bytea';
         $f$, t);
     END LOOP;
 END
@@ -127,6 +154,16 @@ ROWS 24;
 
 COMMENT ON FUNCTION @extschema@.rnn_forecast(bytea, integer, float8, float8[]) IS
 'Forecasts horizon steps of a model trained with features, given the features of those steps (at least horizon rows of as many values as the model was trained with)';
+
+CREATE FUNCTION @extschema@.rnn_forecast(model bytea, series text, horizon integer, level float8, future float8[])
+RETURNS TABLE(step integer, ts timestamptz, forecast float8, lower float8, upper float8, ts_bigint bigint,
+              ts_local timestamp)
+AS 'MODULE_PATHNAME', 'rnn_forecast_series'
+LANGUAGE C STABLE PARALLEL SAFE
+ROWS 24;
+
+COMMENT ON FUNCTION @extschema@.rnn_forecast(bytea, text, integer, float8, float8[]) IS
+'Forecasts horizon steps of one series of a global model trained with features, given the features of those steps';
 
 -- 0.6.0: the ORDER BY form with a warm start (fine-tuning, e.g. of an imported PyTorch model)
 CREATE FUNCTION @extschema@.rnn_train_transfn(internal, float8, jsonb, bytea)

@@ -258,7 +258,7 @@ rnn_backtest_transfn(PG_FUNCTION_ARGS)
 Datum
 rnn_backtest_series_transfn(PG_FUNCTION_ARGS)
 {
-	RnnRows    *st = rnn_rows_series_transfn(fcinfo, -1, "rnn_backtest");
+	RnnRows    *st = rnn_rows_series_transfn(fcinfo, -1, -1, "rnn_backtest");
 
 	backtest_options(fcinfo, st, 5);
 	PG_RETURN_POINTER(st);

@@ -97,6 +97,8 @@ rnn_global_collect(const RnnRows *rows, const RnnConfig *cfg, const char *fname)
 	g->name_len = palloc(sizeof(int32) * ns);
 	g->series = palloc0(sizeof(RnnSeries) * ns);
 	g->axes = palloc0(sizeof(RnnAxis) * ns);
+	g->n_user = rows->n_feat;
+	g->feat = palloc0(sizeof(double *) * ns);
 	g->ref = -1;
 
 	ecb.callback = series_error_context;
@@ -115,6 +117,12 @@ rnn_global_collect(const RnnRows *rows, const RnnConfig *cfg, const char *fname)
 		earg.len = g->name_len[k];
 		one = rnn_rows_of_series(rows, &order, i);
 		rnn_rows_to_series(&g->series[k], &g->axes[k], one, cfg, fname);
+		if (one->n_feat > 0)
+		{
+			g->feat[k] = rnn_rows_features_to_grid(one, &g->series[k], cfg, fname);
+			pfree(one->feats);
+			pfree(one->feat_null);
+		}
 		pfree(one->values);
 		pfree(one->isnull);
 		pfree(one->keys);
@@ -175,6 +183,8 @@ rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut, const RnnCo
 	int			season,
 				window;
 	rnn_real   *scaled;
+	double	  **F = palloc0(sizeof(double *) * g->ns);	/* each series' features, unscaled */
+	rnn_real   *Fs = NULL;
 	SeriesErrorArg earg = {NULL, 0};
 	ErrorContextCallback ecb;
 	RnnTrainSpec spec;
@@ -265,6 +275,26 @@ rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut, const RnnCo
 		pfree(len);
 	}
 
+	/*
+	 * features: each series' own and its calendar's (relative to its last
+	 * row, over its whole grid; a backtest's fold uses the first rows)
+	 */
+	for (int32 k = 0; k < ns; k++)
+	{
+		const RnnSeries *whole = &g->series[pick[k]];
+
+		earg.name = g->name[pick[k]];
+		earg.len = g->name_len[pick[k]];
+		m->last_ts = axes[k].last_ts;
+		F[k] = rnn_fit_features(m, g->feat[pick[k]], g->n_user, whole->n, cfg, init, fname);
+	}
+	earg.name = NULL;
+	m->last_ts = 0;
+	if (m->n_features > 0 && cfg->strategy == RNN_STRATEGY_SEQ2SEQ)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s: features cannot be combined with strategy => 'seq2seq'", fname)));
+
 	rnn_fit_architecture(m, cfg, window, outputs, fname);
 	rnn_check_training_memory(m, cfg, window, total, total, fname);
 	if (warm)
@@ -312,6 +342,21 @@ rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut, const RnnCo
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("%s: values are too large to train on", fname)));
 		rnn_report_status(rs, fname);
+		if (m->n_features > 0)
+		{
+			/* the history's rows: each value with the features of its step */
+			int			K = m->n_features;
+			double	   *rows = palloc(sizeof(double) * Max(st->n_history, 1) * (1 + K));
+
+			for (int32 t = 0; t < st->n_history; t++)
+			{
+				size_t		i = series[k].n - st->n_history + t;
+
+				rows[(size_t) t * (1 + K)] = st->history[t];
+				memcpy(rows + (size_t) t * (1 + K) + 1, F[k] + i * K, sizeof(double) * K);
+			}
+			st->history = rows;
+		}
 		st->name = g->name[pick[k]];
 		st->name_len = g->name_len[pick[k]];
 		st->last_ts = axes[k].last_ts;
@@ -338,8 +383,22 @@ rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut, const RnnCo
 	rnn_report_status(rnn_pipeline_share_log_scale(m->series, ns, scaled, seg_start, seg_len,
 												   &rnn_palloc_allocator), fname);
 
+	if (m->n_features > 0)
+	{
+		/* the features of all series, in the order of the values, scaled alike */
+		int			K = m->n_features;
+		double	   *all = palloc_extended(sizeof(double) * Max(total, 1) * K, MCXT_ALLOC_HUGE);
+
+		for (int32 k = 0; k < ns; k++)
+			memcpy(all + seg_start[k] * K, F[k], sizeof(double) * seg_len[k] * K);
+		Fs = rnn_fit_scale_features(m, all, total, init);
+		pfree(all);
+	}
+
 	/* one network over the windows of all series */
 	rnn_fit_train_spec(&spec, m, cfg);
+	spec.n_features = m->n_features;
+	spec.features = Fs;
 	rnn_fit_progress_init(&prog, t0, cfg, fname);
 	for (int k = 0; k < m->members; k++)
 	{
@@ -399,7 +458,7 @@ rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut, const RnnCo
 				rnn_model_series_view(&view, m, k);
 				view.cal_scaled = 1;
 				/* one origin: the first held-out point */
-				rnn_report_status(rnn_calibration_errors(err, &view, series[k].values, NULL, n,
+				rnn_report_status(rnn_calibration_errors(err, &view, series[k].values, F[k], n,
 														 n - hold, 1, steps, prog.hooks.check,
 														 prog.hooks.arg, &rnn_palloc_allocator), fname);
 				for (int h = 0; h < steps; h++)

@@ -105,7 +105,7 @@ future_features(const RnnModel *m, ArrayType *future, int horizon, const char *f
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: the model was trained with %d feature%s: pass their future values",
 						fname, n_user, n_user == 1 ? "" : "s"),
-				 errhint("Call rnn_forecast(model, horizon, level, future) with at least %d rows of %d value%s, e.g. array_agg(ARRAY[...] ORDER BY ts).",
+				 errhint("Call rnn_forecast(model, [series,] horizon, level, future) with at least %d rows of %d value%s, e.g. array_agg(ARRAY[...] ORDER BY ts).",
 						 horizon, n_user, n_user == 1 ? "" : "s")));
 	if (n_user == 0 && future != NULL)
 		ereport(ERROR,
@@ -156,18 +156,32 @@ forecast_with_features(const RnnModel *m, ArrayType *future, int horizon, const 
 	double	   *F = future_features(m, future, horizon, fname);
 	double	   *out = palloc(sizeof(double) * horizon);
 	int32_t		phase = m->phase_last;
+	const double *hist = m->history;
+	int			T = m->n_history;
+	int			I = m->shape.input_size;
 
 	if (m->n_series > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: the model is a global model of %d series", fname, m->n_series),
 				 errhint("Name the series: rnn_forecast(model, series, horizon, level); rnn_model_series(model) lists them.")));
-	if (m->n_history < 1 || (m->window > 0 && m->n_history < m->window))
+	if (T < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: the model keeps no history to forecast from", fname)));
-	rnn_report_status(rnn_forecast_features(out, m, m->history, m->n_features > 0 ? F : NULL, 1,
-											m->n_history, horizon, &phase, NULL, NULL,
+	if (m->window > 0 && T < m->window)
+	{
+		/* a series shorter than the window: padded with its first row, as in training */
+		double	   *pad = palloc(sizeof(double) * m->window * I);
+
+		for (int t = 0; t < m->window - T; t++)
+			memcpy(pad + (size_t) t * I, hist, sizeof(double) * I);
+		memcpy(pad + (size_t) (m->window - T) * I, hist, sizeof(double) * T * I);
+		hist = pad;
+		T = m->window;
+	}
+	rnn_report_status(rnn_forecast_features(out, m, hist, m->n_features > 0 ? F : NULL, 1,
+											T, horizon, &phase, NULL, NULL,
 											&rnn_palloc_allocator), fname);
 	for (int h = 0; h < horizon; h++)
 		if (!isfinite(out[h]))
@@ -360,6 +374,12 @@ rnn_forecast_table(PG_FUNCTION_ARGS)
 	FuncCallContext *funcctx;
 	TableCtx   *ctx;
 
+	/* the form with future features is not strict (future may be NULL): NULL arguments give no rows */
+	if (SRF_IS_FIRSTCALL() && (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2)))
+	{
+		funcctx = SRF_FIRSTCALL_INIT();
+		SRF_RETURN_DONE(funcctx);
+	}
 	if (SRF_IS_FIRSTCALL())
 	{
 		MemoryContext old;
@@ -398,6 +418,12 @@ rnn_forecast_series(PG_FUNCTION_ARGS)
 	FuncCallContext *funcctx;
 	TableCtx   *ctx;
 
+	/* as rnn_forecast_table: NULL arguments but future give no rows */
+	if (SRF_IS_FIRSTCALL() && (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3)))
+	{
+		funcctx = SRF_FIRSTCALL_INIT();
+		SRF_RETURN_DONE(funcctx);
+	}
 	if (SRF_IS_FIRSTCALL())
 	{
 		MemoryContext old;
@@ -423,7 +449,11 @@ rnn_forecast_series(PG_FUNCTION_ARGS)
 					 errhint("rnn_model_series(model) lists its series; rnn_forecast(model, history float8[], horizon) forecasts another one.")));
 		rnn_model_series_view(&ctx->m, m, i);
 		rnn_check_model_horizon(&ctx->m, horizon);
-		ctx->fc = rnn_forecast_view(&ctx->m, horizon, "rnn_forecast");
+		if (ctx->m.n_features > 0 || PG_NARGS() > 4)
+			ctx->fc = forecast_with_features(&ctx->m, PG_NARGS() > 4 && !PG_ARGISNULL(4) ?
+											 PG_GETARG_ARRAYTYPE_P(4) : NULL, horizon, "rnn_forecast");
+		else
+			ctx->fc = rnn_forecast_view(&ctx->m, horizon, "rnn_forecast");
 		rnn_report_status(rnn_intervals_prepare(&ctx->iv, &ctx->m, level, &rnn_palloc_allocator),
 						  "rnn_forecast");
 		/* the cached model may be replaced between rows: keep what the rows need */
@@ -436,6 +466,7 @@ rnn_forecast_series(PG_FUNCTION_ARGS)
 		}
 		ctx->m.params = NULL;
 		ctx->m.history = NULL;
+		ctx->m.feature_mean = ctx->m.feature_std = NULL;
 		ctx->m.cal_err = NULL;
 		ctx->m.loss_train = ctx->m.loss_val = NULL;
 		funcctx->max_calls = horizon;

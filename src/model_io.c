@@ -129,7 +129,7 @@ rnn_model_copy(RnnModel *dst, const RnnModel *src)
 
 		b->name = dup_bytes(a->name, a->name_len);
 		b->seasonal = dup_bytes(a->seasonal, sizeof(double) * a->n_seasonal);
-		b->history = dup_bytes(a->history, sizeof(double) * a->n_history);
+		b->history = dup_bytes(a->history, sizeof(double) * a->n_history * (1 + src->n_features));
 	}
 }
 

@@ -406,7 +406,7 @@ rnn_model_to_json(PG_FUNCTION_ARGS)
 			push_token(&b, WJB_END_ARRAY);
 			push_key(&b, "history");
 			push_token(&b, WJB_BEGIN_ARRAY);
-			for (int k = 0; k < st->n_history; k++)
+			for (size_t k = 0; k < (size_t) st->n_history * (1 + m.n_features); k++)
 				push_number(&b, st->history[k], 17);
 			push_token(&b, WJB_END_ARRAY);
 			push_token(&b, WJB_END_OBJECT);
@@ -715,7 +715,12 @@ read_pipeline(JsonbContainer *c, RnnModel *m)
 										&st->n_seasonal);
 			if ((idx = container_key(rec, "history")) == NULL)
 				bad_json("%s", "A series_state entry needs \"history\".");
-			st->history = read_numbers(idx, "history", RNN_MAX_WINDOW, &st->n_history);
+			st->history = read_numbers(idx, "history", RNN_MAX_WINDOW * (1 + m->n_features),
+									   &st->n_history);
+			/* rows of a value and its features */
+			if (st->n_history % (1 + m->n_features) != 0)
+				bad_json("%s", "A series_state \"history\" must hold rows of 1 + the features' count values.");
+			st->n_history /= 1 + m->n_features;
 		}
 		/* the model keeps its series in name order */
 		qsort(m->series, m->n_series, sizeof(RnnSeriesState), series_name_cmp);
@@ -983,8 +988,8 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 		if (m.cal_n == 0)
 			m.cal_steps = 0;
 	}
-	read_pipeline(c, &m);
 	read_features(c, &m);
+	read_pipeline(c, &m);
 	if ((sub = container_key(c, "config")) != NULL && JsonContainerIsObject(sub))
 	{
 		/* the configuration a model trained in SQL recorded comes back with it */

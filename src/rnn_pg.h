@@ -152,7 +152,8 @@ extern void rnn_rows_add_features(FunctionCallInfo fcinfo, RnnRows *st, int argn
 extern double *rnn_rows_features_to_grid(const RnnRows *st, const RnnSeries *series,
 										 const RnnConfig *cfg, const char *fname);
 extern RnnRows *rnn_rows_ts_transfn(FunctionCallInfo fcinfo, int init_arg, const char *fname);
-extern RnnRows *rnn_rows_series_transfn(FunctionCallInfo fcinfo, int init_arg, const char *fname);
+extern RnnRows *rnn_rows_series_transfn(FunctionCallInfo fcinfo, int features_arg, int init_arg,
+										const char *fname);
 extern RnnRows *rnn_rows_of_series(const RnnRows *st, int32 **order, int32 s);
 extern char *rnn_rows_describe(const RnnRows *st);
 extern void rnn_rows_to_series(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
@@ -213,6 +214,8 @@ typedef struct RnnGlobalData
 	int32	   *name_len;
 	RnnSeries  *series;			/* regular series */
 	RnnAxis    *axes;
+	int32		n_user;			/* features per row (0: none) */
+	double	  **feat;			/* (ns) each series' features on its grid (series[k].n, n_user) */
 	int32		ref;			/* a series with two rows or more: the shared step */
 } RnnGlobalData;
 

@@ -405,7 +405,7 @@ names_lookup(RnnNames *t, MemoryContext cxt, const char *name, int32 len)
  * value, config jsonb [, init bytea]).
  */
 RnnRows *
-rnn_rows_series_transfn(FunctionCallInfo fcinfo, int init_arg, const char *fname)
+rnn_rows_series_transfn(FunctionCallInfo fcinfo, int features_arg, int init_arg, const char *fname)
 {
 	int			kind = rnn_ts_kind_of_type(get_fn_expr_argtype(fcinfo->flinfo, 2));
 	MemoryContext aggctx;
@@ -442,7 +442,9 @@ rnn_rows_series_transfn(FunctionCallInfo fcinfo, int init_arg, const char *fname
 		st->sidx = repalloc_huge(st->sidx, sizeof(int32) * st->cap);
 	st->sidx[st->n - 1] = names_lookup(st->names, aggctx, VARDATA_ANY(name),
 									   (int32) VARSIZE_ANY_EXHDR(name));
-	rnn_rows_options(fcinfo, st, 4, init_arg);
+	if (features_arg >= 0)
+		rnn_rows_add_features(fcinfo, st, features_arg, fname);
+	rnn_rows_options(fcinfo, st, features_arg >= 0 ? features_arg + 1 : 4, init_arg);
 	return st;
 }
 
@@ -498,6 +500,19 @@ rnn_rows_of_series(const RnnRows *st, int32 **order, int32 s)
 		one->values[i - from] = st->values[o[i]];
 		one->isnull[i - from] = st->isnull[o[i]];
 		one->keys[i - from] = st->keys[o[i]];
+	}
+	if (st->n_feat > 0)
+	{
+		int			k = st->n_feat;
+
+		one->n_feat = k;
+		one->feats = palloc(sizeof(double) * (one->n ? one->n : 1) * k);
+		one->feat_null = palloc(sizeof(bool) * (one->n ? one->n : 1) * k);
+		for (size_t i = from; i < to; i++)
+		{
+			memcpy(one->feats + (i - from) * k, st->feats + (size_t) o[i] * k, sizeof(double) * k);
+			memcpy(one->feat_null + (i - from) * k, st->feat_null + (size_t) o[i] * k, sizeof(bool) * k);
+		}
 	}
 	return one;
 }

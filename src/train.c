@@ -19,6 +19,7 @@ PG_FUNCTION_INFO_V1(rnn_train_transfn);
 PG_FUNCTION_INFO_V1(rnn_train_ts_transfn);
 PG_FUNCTION_INFO_V1(rnn_train_series_transfn);
 PG_FUNCTION_INFO_V1(rnn_train_features_transfn);
+PG_FUNCTION_INFO_V1(rnn_train_series_features_transfn);
 PG_FUNCTION_INFO_V1(rnn_train_finalfn);
 
 /*
@@ -63,7 +64,14 @@ rnn_train_features_transfn(PG_FUNCTION_ARGS)
 Datum
 rnn_train_series_transfn(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_POINTER(rnn_rows_series_transfn(fcinfo, 5, "rnn_train"));
+	PG_RETURN_POINTER(rnn_rows_series_transfn(fcinfo, -1, 5, "rnn_train"));
+}
+
+/* rnn_train(series text, ts, value float8, features float8[], config jsonb [, init bytea]) */
+Datum
+rnn_train_series_features_transfn(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(rnn_rows_series_transfn(fcinfo, 4, 6, "rnn_train"));
 }
 
 /* the error context of a training: which group's rows it was */

@@ -30,7 +30,8 @@
  *	 n_series records (v3), names strictly ascending (bytewise, then shorter first):
  *	   u16 name_len, name bytes, i64 last_ts rows, f64 scale_mean scale_std
  *	   naive_scale, i32 phase_last, u8 log_transform, 3 reserved (0),
- *	   i32 n_seasonal n_history, f64 seasonal[n_seasonal] history[n_history]
+ *	   i32 n_seasonal n_history, f64 seasonal[n_seasonal]
+ *	   history[n_history * (1 + n_features)] (rows of a value and its features)
  *	 u32 crc32
  */
 #include "rnn_model.h"
@@ -59,7 +60,8 @@ records_size(const RnnModel *m)
 
 	for (int32_t i = 0; i < m->n_series; i++)
 		total += RECORD_FIXED_BYTES + (size_t) m->series[i].name_len +
-			8 * ((size_t) m->series[i].n_seasonal + (size_t) m->series[i].n_history);
+			8 * ((size_t) m->series[i].n_seasonal +
+				 (size_t) m->series[i].n_history * (1 + (size_t) m->n_features));
 	return total;
 }
 
@@ -303,7 +305,7 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 		p = put_u32(p, (uint32_t) st->n_history);
 		for (int32_t k = 0; k < st->n_seasonal; k++)
 			p = put_f64(p, st->seasonal[k]);
-		for (int32_t k = 0; k < st->n_history; k++)
+		for (size_t k = 0; k < (size_t) st->n_history * (1 + m->n_features); k++)
 			p = put_f64(p, st->history[k]);
 	}
 	p = put_u32(p, rnn_crc32(buf, (size_t) (p - buf)));
@@ -391,7 +393,7 @@ get_i32_in(Reader *r, int32_t *out, int32_t lo, int32_t hi)
  * allocated for them.
  */
 static bool
-records_fit(const uint8_t *p, size_t len, int32_t n, int32_t season)
+records_fit(const uint8_t *p, size_t len, int32_t n, int32_t season, int32_t stride)
 {
 	size_t		off = 0;
 
@@ -416,9 +418,9 @@ records_fit(const uint8_t *p, size_t len, int32_t n, int32_t season)
 			n_seasonal > RNN_MAX_SEASON_INDICES || n_history > RNN_MAX_WINDOW)
 			return false;
 		off += RECORD_FIXED_BYTES + name_len;
-		if (len - off < 8 * ((size_t) n_seasonal + n_history))
+		if (len - off < 8 * ((size_t) n_seasonal + (size_t) n_history * stride))
 			return false;
-		off += 8 * ((size_t) n_seasonal + n_history);
+		off += 8 * ((size_t) n_seasonal + (size_t) n_history * stride);
 	}
 	return off == len;
 }
@@ -608,13 +610,14 @@ rnn_model_validate(const RnnModel *m, const char **why)
 		*why = "Its log transform, seasonal indices or history are invalid.";
 		return RNN_ERR_CORRUPT;
 	}
-	if (m->n_series > 0 && (m->n_history != 0 || m->shape.input_size != 1 || m->window < 1))
+	if (m->n_series > 0 && (m->n_history != 0 || m->shape.input_size != 1 + m->n_features ||
+							m->window < 1))
 	{
 		*why = "A global model keeps its history in its series records.";
 		return RNN_ERR_CORRUPT;
 	}
 	if (m->n_features < 0 || m->n_features >= RNN_MAX_INPUT_SIZE ||
-		(m->n_features > 0 && (m->shape.input_size != 1 + m->n_features || m->n_series > 0 ||
+		(m->n_features > 0 && (m->shape.input_size != 1 + m->n_features ||
 							   m->scaling == RNN_SCALE_SEASONAL || m->scaling == RNN_SCALE_DIFF ||
 							   m->strategy == RNN_STRATEGY_SEQ2SEQ)) ||
 		m->calendar < 0 || m->calendar > RNN_CAL_ALL ||
@@ -643,7 +646,8 @@ rnn_model_validate(const RnnModel *m, const char **why)
 
 		if (!series_state_valid(st->log_transform, st->n_seasonal, st->seasonal, st->phase_last,
 								m->season, st->scale_mean, st->scale_std, st->naive_scale,
-								st->n_history, 1, st->history) ||
+								st->n_history * (1 + m->n_features), 1 + m->n_features,
+								st->history) ||
 			st->n_history > m->window || st->n_history < 1 || st->rows < 1 ||
 			(i > 0 && name_cmp(&m->series[i - 1], st) >= 0))
 		{
@@ -896,7 +900,7 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 		*why = "Its size does not match the sizes in its header.";
 		return RNN_ERR_CORRUPT;
 	}
-	if (!records_fit(buf + expected - 4, len - expected, m->n_series, m->season))
+	if (!records_fit(buf + expected - 4, len - expected, m->n_series, m->season, 1 + m->n_features))
 	{
 		*why = "Its series records do not match its size.";
 		return RNN_ERR_CORRUPT;
@@ -973,12 +977,13 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 		st->n_seasonal = (int32_t) get_u32(&r);
 		st->n_history = (int32_t) get_u32(&r);
 		st->seasonal = rnn_alloc(a, (st->n_seasonal ? st->n_seasonal : 1) * sizeof(double));
-		st->history = rnn_alloc(a, (st->n_history ? st->n_history : 1) * sizeof(double));
+		st->history = rnn_alloc(a, (st->n_history ? (size_t) st->n_history * (1 + m->n_features) : 1) *
+								sizeof(double));
 		if (!st->seasonal || !st->history)
 			return RNN_ERR_ALLOC;
 		for (int32_t k = 0; k < st->n_seasonal; k++)
 			st->seasonal[k] = get_f64(&r);
-		for (int32_t k = 0; k < st->n_history; k++)
+		for (size_t k = 0; k < (size_t) st->n_history * (1 + m->n_features); k++)
 			st->history[k] = get_f64(&r);
 	}
 
