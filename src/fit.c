@@ -12,6 +12,7 @@
 
 #include "miscadmin.h"
 #include "portability/instr_time.h"
+#include "storage/ipc.h"
 #include "utils/memutils.h"
 
 #include "rnn_pg.h"
@@ -358,6 +359,18 @@ rnn_fit_train_spec(RnnTrainSpec *spec, const RnnModel *m, const RnnConfig *cfg)
 }
 
 /*
+ * A FATAL error (pg_terminate_backend) does not unwind: it exits, and the
+ * exit callbacks free the transaction's memory (ShutdownPostgres).  This
+ * one, registered after them, runs before them and stops a training's
+ * worker threads first.
+ */
+static void
+stop_training_threads(int code, Datum arg)
+{
+	rnn_threads_abandon();
+}
+
+/*
  * rnn_train_segments with the caller's hooks, which may throw (cancel, the
  * time limit): worker threads are stopped and joined before the error
  * travels on and the training's memory is freed.
@@ -367,8 +380,15 @@ rnn_fit_run_training(rnn_real *params, RnnTrainResult *res, const rnn_real *seri
 					 const size_t *seg_start, const size_t *seg_len, size_t n_seg,
 					 const RnnTrainSpec *spec, const RnnTrainHooks *hooks)
 {
+	static int	exit_callback_pid = 0;
 	RnnStatus	rs = RNN_OK;
 
+	/* once per process (a preloaded library's postmaster registrations do not carry over) */
+	if (spec->threads > 1 && exit_callback_pid != MyProcPid)
+	{
+		before_shmem_exit(stop_training_threads, (Datum) 0);
+		exit_callback_pid = MyProcPid;
+	}
 	PG_TRY();
 	{
 		rs = rnn_train_segments(params, res, series, seg_start, seg_len, n_seg, spec,

@@ -9,14 +9,12 @@
 
 #include "fmgr.h"
 #include "miscadmin.h"
-#include "storage/ipc.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
 #include "rnn_blas.h"
 #include "rnn_net.h"
 #include "rnn_pg.h"
-#include "rnn_threads.h"
 
 PG_MODULE_MAGIC;
 
@@ -49,12 +47,6 @@ check_threads(int *newval, void **extra, GucSource source)
 	return true;
 }
 
-/* a FATAL exit does not unwind: stop a training's worker threads before exit */
-static void
-stop_training_threads(int code, Datum arg)
-{
-	rnn_threads_abandon();
-}
 
 /* The core calls this once per time step: cancellation within one step. */
 static void
@@ -70,7 +62,6 @@ _PG_init(void)
 	/* one BLAS thread per calling thread, whichever OpenBLAS variant is loaded */
 	if (rnn_blas_is_parallel())
 		rnn_blas_set_threads(1);
-	on_proc_exit(stop_training_threads, (Datum) 0);
 	DefineCustomIntVariable("rnn_forecast.threads",
 							"Threads one training uses.",
 							"Every mini-batch is split among them; results are reproducible for a given number.",
