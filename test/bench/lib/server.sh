@@ -2,19 +2,21 @@
 # and a say() function: builds and installs the extension, starts a throwaway
 # server on PORT in a temporary directory that an exit trap stops and removes,
 # and sets PSQL (an array: psql with its connection options), PGBIN, TMP, PGDIR.
+# RNN_DESTDIR: install into a private copy of PostgreSQL (make install DESTDIR=...) and run
+# its binaries, instead of the system directories.
 say "building and installing the extension"
-make -s >&2 && make -s install >&2
+make -s >&2 && make -s install ${RNN_DESTDIR:+DESTDIR="$RNN_DESTDIR"} >&2
 
-PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+PGBIN=${PGBIN:-${RNN_DESTDIR:+$RNN_DESTDIR}/usr/lib/postgresql/15/bin}
 TMP=$(mktemp -d)
 PGDIR=$TMP/pg
 cleanup() {
-    tools/pg-temp-server.sh stop "$PGDIR" >/dev/null 2>&1 || true
+    PGBIN=$PGBIN tools/pg-temp-server.sh stop "$PGDIR" >/dev/null 2>&1 || true
     rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-tools/pg-temp-server.sh start "$PGDIR" "$PORT" >&2
+PGBIN=$PGBIN tools/pg-temp-server.sh start "$PGDIR" "$PORT" >&2
 
 PSQL=("$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$PGDIR/sock" -p "$PORT" -U postgres -d postgres)
