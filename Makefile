@@ -22,7 +22,7 @@ PG_CPPFLAGS = -Isrc -Isrc/core -I$(OPENBLAS_INCDIR)
 # -fno-trapping-math lets the compiler vectorise the cell loops (no FP trap is relied on);
 # it is not -ffast-math: NaN and infinity checks keep working.
 PG_CFLAGS = -O3 -fno-trapping-math -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare -Wno-cast-function-type
-SHLIB_LINK += -L$(OPENBLAS_LIBDIR) -Wl,-rpath,$(OPENBLAS_LIBDIR) -lopenblas -lm
+SHLIB_LINK += -L$(OPENBLAS_LIBDIR) -Wl,-rpath,$(OPENBLAS_LIBDIR) -lopenblas -lm -pthread
 
 PG_CONFIG ?= $(shell test -x /usr/lib/postgresql/15/bin/pg_config && echo /usr/lib/postgresql/15/bin/pg_config || echo pg_config)
 PGXS := $(shell $(PG_CONFIG) --pgxs)

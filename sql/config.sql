@@ -42,4 +42,8 @@ SELECT rnn_config_check('3');
 -- the GUCs
 SHOW rnn_forecast.threads;
 SET rnn_forecast.threads = 2;
+SHOW rnn_forecast.threads;
+SET rnn_forecast.threads = 0;
+SET rnn_forecast.threads = 65;
+RESET rnn_forecast.threads;
 SET rnn_forecast.nonexistent = 1;

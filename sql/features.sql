@@ -155,3 +155,48 @@ SELECT rnn_predict(v, (SELECT m FROM fe_models WHERE kind = 'date'), 1) FROM fe_
 SELECT rnn_predict_rows(v, (SELECT m FROM fe_models WHERE kind = 'date')) OVER (ORDER BY i) FROM fe_sales LIMIT 1;
 SELECT rnn_anomaly(v, (SELECT m FROM fe_models WHERE kind = 'date')) OVER (ORDER BY i) FROM fe_sales LIMIT 1;
 SELECT rnn_evaluate((SELECT m FROM fe_models WHERE kind = 'date'), day, v) FROM fe_sales WHERE i >= 240;
+
+-- global models: one network over the rows of many series with features; each series'
+-- forecast reads its own future features
+CREATE TABLE fe_stores AS
+SELECT 's' || s AS store, i, DATE '2024-01-01' + i AS day,
+       (50 + 20 * s) * (1 + 0.1 * sin(2 * pi() * i / 7)) + CASE WHEN (i + s) % 11 = 0 THEN 30 + 10 * s ELSE 0 END
+       + ((i * 7919 + s * 31) % 13) - 6 AS v,
+       ((i + s) % 11 = 0)::int::float8 AS promo
+FROM generate_series(1, 4) s, generate_series(0, 159) i;
+CREATE TABLE fe_global AS
+SELECT rnn_train(store, day, v, ARRAY[promo], rnn_config(horizon => 14, strategy => 'recursive', epochs => 30, ensemble => 1)) AS m,
+       rnn_train(store, day, v, rnn_config(horizon => 14, strategy => 'recursive', epochs => 30, ensemble => 1)) AS m0
+FROM fe_stores WHERE i < 146;
+SELECT rnn_model_info(m)->'features'->'count' AS features, rnn_model_info(m)->'series'->'count' AS series,
+       rnn_model_info(m)->>'format_version' AS format, rnn_model_info(m0)->>'format_version' AS plain_format
+FROM fe_global;
+CREATE TABLE fe_gfc AS
+SELECT 'features' AS model, s.name AS store, f.*
+FROM fe_global CROSS JOIN LATERAL rnn_model_series(fe_global.m) s(name)
+     CROSS JOIN LATERAL rnn_forecast(fe_global.m, s.name, 14, 0.9,
+                                     (SELECT array_agg(promo ORDER BY i) FROM fe_stores WHERE store = s.name AND i >= 146)) f
+UNION ALL
+SELECT 'plain', s.name, f.*
+FROM fe_global CROSS JOIN LATERAL rnn_model_series(fe_global.m0) s(name)
+     CROSS JOIN LATERAL rnn_forecast(fe_global.m0, s.name, 14) f;
+-- the promotion flag makes the forecasts better: the mean absolute error with features is
+-- less than half the plain model's
+SELECT (SELECT avg(abs(forecast - v)) FROM fe_gfc JOIN fe_stores USING (store) WHERE model = 'features' AND day = ts_local::date)
+     < 0.5 * (SELECT avg(abs(forecast - v)) FROM fe_gfc JOIN fe_stores USING (store) WHERE model = 'plain' AND day = ts_local::date)
+       AS features_halve_the_error,
+       (SELECT count(*) FROM fe_gfc WHERE model = 'features') AS steps;
+-- JSON round trip of a global model with features: the same forecasts
+SELECT bool_and(abs(a.forecast - b.forecast) < 1e-9) AS same_forecast
+FROM fe_global,
+     rnn_forecast(m, 's2', 5, 0.9, ARRAY[0, 1, 0, 0, 0]::float8[]) a
+     JOIN rnn_forecast(rnn_model_from_json(rnn_model_to_json(m)), 's2', 5, 0.9, ARRAY[0, 1, 0, 0, 0]::float8[]) b USING (step);
+-- NULL arguments of the forms with future features give no rows
+SELECT (SELECT count(*) FROM rnn_forecast(NULL::bytea, 3, 0.9, ARRAY[1, 0, 0]::float8[])) AS null_model,
+       (SELECT count(*) FROM fe_global, rnn_forecast(m, NULL::text, 3, 0.9, ARRAY[1, 0, 0]::float8[])) AS null_series;
+-- errors: no future features, a single-series call, warm starts with other features
+SELECT * FROM fe_global, rnn_forecast(m, 's1', 3);
+SELECT * FROM fe_global, rnn_forecast(m, 3, 0.9, ARRAY[1, 0, 0]::float8[]);
+SELECT * FROM fe_global, rnn_forecast(m0, 's1', 3, 0.9, ARRAY[1, 0, 0]::float8[]);
+SELECT rnn_train(store, day, v, rnn_config(horizon => 14, strategy => 'recursive', epochs => 1, ensemble => 1), (SELECT m FROM fe_global))
+FROM fe_stores;

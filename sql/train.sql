@@ -101,3 +101,33 @@ SELECT rnn_train(date '2024-01-01' + i, sin(i / 3.0), rnn_config(epochs => 1, en
        IS NOT NULL AS trained
 FROM generate_series(1, 40) i;
 RESET rnn_forecast.progress;
+
+-- rnn_forecast.threads = 2: every mini-batch split between two threads; for each cell the
+-- same bytes from run to run (but for the training time and the checksum), and forecasts
+-- within float sums of one thread's; a global model too
+SET rnn_forecast.threads = 2;
+CREATE TEMP TABLE threaded AS
+SELECT c AS cell,
+       rnn_train(d, v, rnn_config(cell => c, hidden_size => 6, epochs => 8, batch_size => 9, seed => 7, ensemble => 1)) AS m2,
+       rnn_train(d, v, rnn_config(cell => c, hidden_size => 6, epochs => 8, batch_size => 9, seed => 7, ensemble => 1)) AS m2b
+FROM sine, (VALUES ('rnn_tanh'), ('lstm'), ('gru')) cells(c) GROUP BY c;
+SET rnn_forecast.threads = 1;
+CREATE TEMP TABLE single AS
+SELECT c AS cell,
+       rnn_train(d, v, rnn_config(cell => c, hidden_size => 6, epochs => 8, batch_size => 9, seed => 7, ensemble => 1)) AS m1
+FROM sine, (VALUES ('rnn_tanh'), ('lstm'), ('gru')) cells(c) GROUP BY c;
+SELECT cell,
+       length(m2) = length(m2b) AND substr(m2, 1, 132) = substr(m2b, 1, 132)
+         AND substr(m2, 141, length(m2) - 144) = substr(m2b, 141, length(m2b) - 144) AS same_bytes_but_time,
+       substr(m2, 141, length(m2) - 144) <> substr(m1, 141, length(m1) - 144) AS summed_in_parts,
+       (SELECT max(abs(x.forecast - y.forecast)) FROM rnn_forecast(m2, 5) x JOIN rnn_forecast(m1, 5) y USING (step)) < 1e-3
+         AS forecasts_as_one_thread
+FROM threaded JOIN single USING (cell) ORDER BY cell;
+SET rnn_forecast.threads = 2;
+SELECT a.m IS NOT NULL AS global_trained,
+       substr(a.m, 141, length(a.m) - 144) = substr(b.m, 141, length(b.m) - 144) AS global_same_bytes
+FROM (SELECT rnn_train(s::text, d, v, rnn_config(hidden_size => 6, epochs => 4, ensemble => 1)) m
+      FROM sine, generate_series(1, 3) s) a,
+     (SELECT rnn_train(s::text, d, v, rnn_config(hidden_size => 6, epochs => 4, ensemble => 1)) m
+      FROM sine, generate_series(1, 3) s) b;
+RESET rnn_forecast.threads;

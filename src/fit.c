@@ -12,6 +12,7 @@
 
 #include "miscadmin.h"
 #include "portability/instr_time.h"
+#include "storage/ipc.h"
 #include "utils/memutils.h"
 
 #include "rnn_pg.h"
@@ -19,6 +20,7 @@
 #include "rnn_pipeline.h"
 #include "rnn_predict.h"
 #include "rnn_series.h"
+#include "rnn_threads.h"
 #include "rnn_train.h"
 
 
@@ -287,10 +289,19 @@ rnn_check_training_memory(const RnnModel *m, const RnnConfig *cfg, int window, s
 		(int) Min(n_win, (size_t) RNN_MAX_BATCH) : cfg->batch_size;
 	double		rows = Max(batch, 256);
 	bool		refit = cfg->refit == 1 || (cfg->refit < 0 && m->n_series > 0);
-	double		bytes = (double) rnn_work_bytes(&m->shape, window, (int) rows) +
-		sizeof(rnn_real) * rows * ((double) window * m->shape.input_size + 3.0 * m->shape.output_size) +
+
+	/*
+	 * with threads, every part of a batch has activations for its share of
+	 * the rows and gradients of its own (rnn_train_segments)
+	 */
+	int			parts = Min(rnn_threads, (int) rows);
+	int			part_rows = ((int) rows + parts - 1) / parts;
+	double		bytes = (double) rnn_work_bytes(&m->shape, window, part_rows) * parts +
+		sizeof(rnn_real) * (double) part_rows * parts *
+		((double) window * m->shape.input_size + 3.0 * m->shape.output_size) +
 		(double) n_win * sizeof(size_t) * (refit ? 2 : 1) +
 		(refit ? 6.0 : 5.0) * sizeof(rnn_real) * rnn_param_count(&m->shape) * members +
+		(parts - 1.0) * sizeof(rnn_real) * rnn_param_count(&m->shape) +
 		(double) n * (2 * sizeof(double) + sizeof(rnn_real)) +
 		(double) n * m->n_features * (sizeof(double) + sizeof(rnn_real));
 
@@ -389,6 +400,52 @@ rnn_fit_train_spec(RnnTrainSpec *spec, const RnnModel *m, const RnnConfig *cfg)
 	 */
 	spec->epoch_windows = cfg->epoch_size >= 0 ? (size_t) cfg->epoch_size :
 		m->n_series > 0 ? 0 : RNN_FIT_EPOCH_WINDOWS;
+	spec->threads = rnn_threads;
+}
+
+/*
+ * A FATAL error (pg_terminate_backend) does not unwind: it exits, and the
+ * exit callbacks free the transaction's memory (ShutdownPostgres).  This
+ * one, registered after them, runs before them and stops a training's
+ * worker threads first.
+ */
+static void
+stop_training_threads(int code, Datum arg)
+{
+	rnn_threads_abandon();
+}
+
+/*
+ * rnn_train_segments with the caller's hooks, which may throw (cancel, the
+ * time limit): worker threads are stopped and joined before the error
+ * travels on and the training's memory is freed.
+ */
+RnnStatus
+rnn_fit_run_training(rnn_real *params, RnnTrainResult *res, const rnn_real *series,
+					 const size_t *seg_start, const size_t *seg_len, size_t n_seg,
+					 const RnnTrainSpec *spec, const RnnTrainHooks *hooks)
+{
+	static int	exit_callback_pid = 0;
+	RnnStatus	rs = RNN_OK;
+
+	/* once per process (a preloaded library's postmaster registrations do not carry over) */
+	if (spec->threads > 1 && exit_callback_pid != MyProcPid)
+	{
+		before_shmem_exit(stop_training_threads, (Datum) 0);
+		exit_callback_pid = MyProcPid;
+	}
+	PG_TRY();
+	{
+		rs = rnn_train_segments(params, res, series, seg_start, seg_len, n_seg, spec,
+								&rnn_palloc_allocator, hooks);
+	}
+	PG_CATCH();
+	{
+		rnn_threads_abandon();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	return rs;
 }
 
 /*
@@ -727,11 +784,13 @@ rnn_fit(RnnModel *m, const double *values, const double *feats, int n_user, size
 	{
 		RnnTrainResult res;
 		RnnStatus	rs;
+		size_t		seg_start = 0,
+					seg_len = n - lag;
 
 		prog.member = k;
 		spec.seed = (uint64_t) cfg->seed + 7919 * (uint64_t) k;
-		rs = rnn_train(m->params + (size_t) k * m->n_params, &res, scaled + lag, n - lag, &spec,
-					   &rnn_palloc_allocator, &prog.hooks);
+		rs = rnn_fit_run_training(m->params + (size_t) k * m->n_params, &res, scaled + lag,
+								  &seg_start, &seg_len, 1, &spec, &prog.hooks);
 		if (rs == RNN_ERR_LIMIT)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),

@@ -407,9 +407,8 @@ rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut, const RnnCo
 
 		prog.member = k;
 		spec.seed = (uint64_t) cfg->seed + 7919 * (uint64_t) k;
-		rs = rnn_train_segments(m->params + (size_t) k * m->n_params, &res, scaled,
-								seg_start, seg_len, ns, &spec, &rnn_palloc_allocator,
-								&prog.hooks);
+		rs = rnn_fit_run_training(m->params + (size_t) k * m->n_params, &res, scaled,
+								  seg_start, seg_len, ns, &spec, &prog.hooks);
 		rnn_report_status(rs == RNN_ERR_LIMIT ? RNN_ERR_ARGUMENT : rs, fname);
 		sum_train += res.train_loss;
 		sum_val += res.val_loss;

@@ -111,7 +111,7 @@ future_features(const RnnModel *m, ArrayType *future, int horizon, const char *f
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: the model was trained without features, but future features were given", fname),
-				 errhint("Call rnn_forecast(model, horizon, level).")));
+				 errhint("Call rnn_forecast(model, [series,] horizon, level).")));
 	if (n_user > 0)
 	{
 		int			ndim = ARR_NDIM(future);

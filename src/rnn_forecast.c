@@ -29,28 +29,24 @@ int			rnn_max_series = 100000;
 void		_PG_init(void);
 
 /*
- * The extension links the serial OpenBLAS, so no thread pool is created in
- * backends.  More than one thread is accepted only when the OpenBLAS that
- * was loaded can use them; a value that would be silently ignored is refused.
+ * rnn_forecast.threads: the threads one training uses, the extension's own
+ * (src/core/rnn_threads.c) over a single-threaded BLAS.  More than one is
+ * refused when OpenBLAS's buffer table is not behind the core's lock
+ * (another copy of OpenBLAS loaded first into the backend): its products
+ * could then go wrong.
  */
 static bool
 check_threads(int *newval, void **extra, GucSource source)
 {
-	if (*newval > 1 && !rnn_blas_is_parallel())
+	if (*newval > 1 && !rnn_blas_thread_safe())
 	{
-		GUC_check_errdetail("The OpenBLAS library loaded by rnn_forecast is single-threaded.");
-		GUC_check_errhint("Build rnn_forecast against the pthread variant of OpenBLAS to use more threads.");
+		GUC_check_errdetail("The OpenBLAS loaded in this backend cannot be called from several threads at once.");
+		GUC_check_errhint("Load rnn_forecast before any other library that uses OpenBLAS.");
 		return false;
 	}
 	return true;
 }
 
-static void
-assign_threads(int newval, void *extra)
-{
-	if (rnn_blas_is_parallel())
-		rnn_blas_set_threads(newval);
-}
 
 /* The core calls this once per time step: cancellation within one step. */
 static void
@@ -63,14 +59,17 @@ void
 _PG_init(void)
 {
 	rnn_step_hook = step_interrupt_check;
+	/* one BLAS thread per calling thread, whichever OpenBLAS variant is loaded */
+	if (rnn_blas_is_parallel())
+		rnn_blas_set_threads(1);
 	DefineCustomIntVariable("rnn_forecast.threads",
-							"Number of BLAS threads training may use.",
-							NULL,
+							"Threads one training uses.",
+							"Every mini-batch is split among them; results are reproducible for a given number.",
 							&rnn_threads,
-							1, 1, 64,
+							1, 1, RNN_MAX_THREADS,
 							PGC_USERSET,
 							0,
-							check_threads, assign_threads, NULL);
+							check_threads, NULL, NULL);
 	DefineCustomBoolVariable("rnn_forecast.progress",
 							 "Send a NOTICE with the losses as training runs.",
 							 NULL,

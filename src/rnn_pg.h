@@ -201,6 +201,10 @@ extern void rnn_check_warm_start(const RnnModel *init, const RnnShape *s, int wi
 								 int members, const char *fname);
 extern void rnn_fit_init_params(RnnModel *m, const RnnConfig *cfg, const RnnModel *init);
 extern void rnn_fit_train_spec(RnnTrainSpec *spec, const RnnModel *m, const RnnConfig *cfg);
+extern RnnStatus rnn_fit_run_training(rnn_real *params, RnnTrainResult *res,
+									  const rnn_real *series, const size_t *seg_start,
+									  const size_t *seg_len, size_t n_seg,
+									  const RnnTrainSpec *spec, const RnnTrainHooks *hooks);
 extern void rnn_fit_keep_history(RnnModel *m, const RnnTrainResult *res);
 extern void rnn_check_interrupts(void *arg);
 extern void rnn_fit_progress_init(RnnFitProgress *p, instr_time start, const RnnConfig *cfg,

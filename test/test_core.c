@@ -6,6 +6,10 @@
  */
 #include "test_util.h"
 
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+
 #include "rnn_act.h"
 #include "rnn_blas.h"
 #include "rnn_model.h"
@@ -15,6 +19,7 @@
 #include "rnn_predict.h"
 #include "rnn_rng.h"
 #include "rnn_series.h"
+#include "rnn_threads.h"
 #include "rnn_train.h"
 
 #ifndef FIXTURE_DIR
@@ -818,6 +823,339 @@ test_training(void)
 	free(p2);
 }
 
+
+/* ---------- training threads ---------- */
+
+typedef struct GemmRace
+{
+	rnn_real	a[32 * 64],
+				b[256 * 64],
+				c[32 * 256],
+				ref[32 * 256];
+	int			wrong;
+} GemmRace;
+
+static void *
+gemm_race_thread(void *arg)
+{
+	GemmRace   *g = arg;
+
+	for (int it = 0; it < 4000; it++)
+	{
+		rnn_gemm(false, true, 32, 256, 64, 1, g->a, 64, g->b, 64, 0, g->c, 256);
+		if (memcmp(g->c, g->ref, sizeof(g->c)) != 0)
+			g->wrong++;
+	}
+	return NULL;
+}
+
+/*
+ * Two threads in sgemm at once: the serial OpenBLAS's buffer table is
+ * shared without a lock; rnn_blas.c puts one around it.  Without it this
+ * shape went wrong hundreds of times in 20,000 products per thread.
+ */
+static void
+test_gemm_threads(void)
+{
+	GemmRace   *g = malloc(2 * sizeof(GemmRace));
+	pthread_t	t[2];
+	RnnRng		rng;
+
+	report(rnn_blas_thread_safe(), "threads: OpenBLAS's buffer allocator is behind the core's lock");
+	rnn_rng_seed(&rng, 77);
+	for (int k = 0; k < 2; k++)
+	{
+		for (size_t i = 0; i < 32 * 64; i++)
+			g[k].a[i] = (rnn_real) rnn_rng_uniform(&rng, -1, 1);
+		for (size_t i = 0; i < 256 * 64; i++)
+			g[k].b[i] = (rnn_real) rnn_rng_uniform(&rng, -1, 1);
+		rnn_gemm(false, true, 32, 256, 64, 1, g[k].a, 64, g[k].b, 64, 0, g[k].ref, 256);
+		g[k].wrong = 0;
+	}
+	for (int k = 0; k < 2; k++)
+		pthread_create(&t[k], NULL, gemm_race_thread, &g[k]);
+	for (int k = 0; k < 2; k++)
+		pthread_join(t[k], NULL);
+	report(g[0].wrong == 0 && g[1].wrong == 0,
+		   "threads: 2 x 4000 concurrent 32x256x64 sgemm all equal their one-thread result (%d, %d wrong)",
+		   g[0].wrong, g[1].wrong);
+	free(g);
+}
+
+static pthread_t main_thread;
+static int	hook_calls = 0;
+static int	hook_off_main = 0;
+static int	hook_jump_after = -1;	/* longjmp out of the step hook at this call */
+static jmp_buf hook_jump;
+
+/* the server's hooks run CHECK_FOR_INTERRUPTS: only the main thread may call them */
+static void
+test_step_hook(void)
+{
+	if (!pthread_equal(pthread_self(), main_thread))
+		__atomic_add_fetch(&hook_off_main, 1, __ATOMIC_RELAXED);
+	else if (++hook_calls == hook_jump_after)
+		longjmp(hook_jump, 1);
+}
+
+static void
+test_check_hook(void *arg)
+{
+	(void) arg;
+	test_step_hook();
+}
+
+typedef struct PartLog
+{
+	pthread_t	thread[4];
+	int			blocked[4];
+} PartLog;
+
+static void
+log_part(void *arg, int part)
+{
+	PartLog    *l = arg;
+	sigset_t	cur;
+
+	l->thread[part] = pthread_self();
+	pthread_sigmask(SIG_BLOCK, NULL, &cur);
+	l->blocked[part] = sigismember(&cur, SIGINT) && sigismember(&cur, SIGTERM) &&
+		sigismember(&cur, SIGUSR1) && sigismember(&cur, SIGALRM);
+}
+
+/* allocations of a training that is left by longjmp, freed after it */
+static void *tracked[4096];
+static int	n_tracked = 0;
+
+static void *
+tracking_alloc(void *ctx, size_t size)
+{
+	void	   *p = test_alloc(ctx, size);
+
+	if (p && n_tracked < 4096)
+		tracked[n_tracked++] = p;
+	return p;
+}
+
+static void
+tracking_release(void *ctx, void *p)
+{
+	for (int i = 0; i < n_tracked; i++)
+		if (tracked[i] == p)
+		{
+			tracked[i] = tracked[--n_tracked];
+			break;
+		}
+	free(p);
+}
+
+static const RnnAlloc tracking_allocator = {tracking_alloc, tracking_release, NULL};
+
+/* train params from seed 5 with spec; the status */
+static RnnStatus
+train_threads(rnn_real *params, RnnTrainResult *r, const rnn_real *series, size_t n,
+			  const RnnTrainSpec *spec, const RnnTrainHooks *hooks)
+{
+	rnn_init_params(params, &spec->shape, 5);
+	return rnn_train(params, r, series, n, spec, &test_allocator, hooks);
+}
+
+static double
+max_rel_diff(const rnn_real *a, const rnn_real *b, size_t n)
+{
+	double		m = 0;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		double		d = fabs((double) a[i] - b[i]) / (1e-3 + fabs((double) b[i]));
+
+		if (!(d <= m))
+			m = d;
+	}
+	return m;
+}
+
+static void
+test_threads(void)
+{
+	int			cells[] = {RNN_CELL_LSTM, RNN_CELL_GRU, RNN_CELL_TANH};
+	size_t		n = 104;
+	rnn_real	series[104];
+	RnnTrainHooks hooks = {NULL, test_check_hook, NULL};
+
+	main_thread = pthread_self();
+	for (size_t i = 0; i < n; i++)
+		series[i] = (rnn_real) (sin(0.37 * (double) i) + 0.2 * cos(1.3 * (double) i));
+
+	/* the pool: part 1 on another thread, with every signal blocked */
+	{
+		RnnThreads *t = rnn_threads_start(2, &test_allocator);
+		PartLog		l;
+
+		memset(&l, 0, sizeof(l));
+		rnn_threads_run(t, log_part, &l);
+		report(rnn_threads_workers(t) == 1 && pthread_equal(l.thread[0], main_thread) &&
+			   !pthread_equal(l.thread[1], main_thread) && l.blocked[1] && !l.blocked[0],
+			   "threads: part 0 runs on the calling thread, part 1 on a worker that blocks all signals");
+		rnn_threads_stop(t, &test_allocator);
+	}
+
+	for (int c = 0; c < 3; c++)
+	{
+		RnnTrainSpec spec;
+		RnnShape	s = {cells[c], 1, 12, 2, 0, 1, 0};
+		size_t		np = rnn_param_count(&s);
+		rnn_real   *p1 = malloc(np * sizeof(rnn_real)),
+				   *p2 = malloc(np * sizeof(rnn_real)),
+				   *p2b = malloc(np * sizeof(rnn_real)),
+				   *p2i = malloc(np * sizeof(rnn_real));
+		RnnTrainResult r1,
+					r2,
+					r2b,
+					r2i;
+		RnnStatus	st1,
+					st2,
+					st2b,
+					st2i;
+		double		dp,
+					dl = 0;
+		const char *name = rnn_cell_name(cells[c]);
+
+		/*
+		 * 104 points, window 10: 94 windows, 19 held out, 75 trained on in
+		 * batches of 7 (the last one 5); held-out batches of 7 (the last
+		 * one 5); and batches of 1 below
+		 */
+		memset(&spec, 0, sizeof(spec));
+		spec.shape = s;
+		spec.window = 10;
+		spec.epochs = 2;
+		spec.batch_size = 7;
+		spec.learning_rate = 0.002;
+		spec.optimizer = RNN_OPT_ADAM;
+		spec.validation_fraction = 0.2;
+		spec.seed = 3;
+		spec.loss = RNN_LOSS_MSE;
+		spec.window_norm = RNN_NORM_LAST;
+		spec.validate_initial = true;
+
+		spec.threads = 1;
+		st1 = train_threads(p1, &r1, series, n, &spec, NULL);
+		spec.threads = 2;
+		hook_calls = 0;
+		hook_off_main = 0;
+		rnn_step_hook = test_step_hook;
+		st2 = train_threads(p2, &r2, series, n, &spec, &hooks);
+		rnn_step_hook = NULL;
+		report(st2 == RNN_OK && hook_calls > 0 && hook_off_main == 0,
+			   "threads %s: the step hook and check ran on the main thread only (%d calls, %d elsewhere)",
+			   name, hook_calls, hook_off_main);
+		st2b = train_threads(p2b, &r2b, series, n, &spec, NULL);
+		rnn_threads_allow_workers(false);
+		st2i = train_threads(p2i, &r2i, series, n, &spec, NULL);
+		rnn_threads_allow_workers(true);
+
+		dp = max_rel_diff(p2, p1, np);
+		for (int e = 0; e < 2 && st1 == RNN_OK && st2 == RNN_OK; e++)
+			dl = fmax(dl, fabs(r2.loss_train[e] - r1.loss_train[e]) / r1.loss_train[e] +
+					  fabs(r2.loss_val[e] - r1.loss_val[e]) / r1.loss_val[e]);
+		report(st1 == RNN_OK && st2 == RNN_OK && r1.epochs_run == 2 && r2.epochs_run == 2 &&
+			   dp < 1e-3 && dl < 1e-5 && r2.best_epoch == r1.best_epoch,
+			   "threads %s: 2 threads train as 1 within float sums (weights %.2g, losses %.2g relative; odd batches, a last batch of 5, validation split too)",
+			   name, dp, dl);
+		report(st2b == RNN_OK && memcmp(p2, p2b, np * sizeof(rnn_real)) == 0 &&
+			   memcmp(r2.loss_train, r2b.loss_train, 2 * sizeof(float)) == 0 &&
+			   memcmp(r2.loss_val, r2b.loss_val, 2 * sizeof(float)) == 0,
+			   "threads %s: two 2-thread trainings are bit-identical", name);
+		report(st2i == RNN_OK && memcmp(p2, p2i, np * sizeof(rnn_real)) == 0,
+			   "threads %s: the same with the parts run one after the other on one thread (the split decides, not the threads)",
+			   name);
+		free(r1.loss_train);
+		free(r1.loss_val);
+		free(r2.loss_train);
+		free(r2.loss_val);
+		free(r2b.loss_train);
+		free(r2b.loss_val);
+		free(r2i.loss_train);
+		free(r2i.loss_val);
+
+		/* batches of 1 and 3 windows with 2 and 4 threads: empty parts */
+		{
+			int			batch[] = {1, 3};
+			int			thr[] = {2, 4};
+
+			for (int v = 0; v < 2; v++)
+			{
+				spec.epochs = 1;
+				spec.batch_size = batch[v];
+				spec.threads = 1;
+				st1 = train_threads(p1, &r1, series, n, &spec, NULL);
+				spec.threads = thr[v];
+				st2 = train_threads(p2, &r2, series, n, &spec, NULL);
+				dp = max_rel_diff(p2, p1, np);
+				report(st1 == RNN_OK && st2 == RNN_OK && dp < 1e-3 &&
+					   fabs(r2.loss_train[0] - r1.loss_train[0]) < 1e-5 * r1.loss_train[0],
+					   "threads %s: batches of %d with %d threads train as one thread (weights %.2g relative)",
+					   name, batch[v], thr[v], dp);
+				free(r1.loss_train);
+				free(r1.loss_val);
+				free(r2.loss_train);
+				free(r2.loss_val);
+			}
+		}
+		free(p1);
+		free(p2);
+		free(p2b);
+		free(p2i);
+	}
+
+	/*
+	 * a cancel: the step hook longjmps out in the middle of a batch while
+	 * the worker runs its part; rnn_threads_abandon stops and joins it, then
+	 * the training's memory is freed (ASan would see a worker touch it)
+	 */
+	{
+		RnnTrainSpec spec;
+		RnnShape	s = {RNN_CELL_LSTM, 1, 32, 2, 0, 1, 0};
+		size_t		np = rnn_param_count(&s);
+		rnn_real   *p = malloc(np * sizeof(rnn_real));
+		RnnTrainResult r;
+		volatile int jumped = 0;
+		int			left;
+
+		memset(&spec, 0, sizeof(spec));
+		spec.shape = s;
+		spec.window = 40;
+		spec.epochs = 50;
+		spec.batch_size = 32;
+		spec.learning_rate = 0.001;
+		spec.optimizer = RNN_OPT_ADAM;
+		spec.seed = 1;
+		spec.loss = RNN_LOSS_MSE;
+		spec.threads = 2;
+		rnn_init_params(p, &s, 5);
+		hook_calls = 0;
+		hook_off_main = 0;
+		hook_jump_after = 500;
+		n_tracked = 0;
+		rnn_step_hook = test_step_hook;
+		if (setjmp(hook_jump) == 0)
+			(void) rnn_train(p, &r, series, n, &spec, &tracking_allocator, &hooks);
+		else
+			jumped = 1;
+		rnn_step_hook = NULL;
+		hook_jump_after = -1;
+		rnn_threads_abandon();
+		left = n_tracked;
+		while (n_tracked > 0)
+			tracking_release(NULL, tracked[n_tracked - 1]);
+		report(jumped && left > 0 && hook_off_main == 0,
+			   "threads: a longjmp out of the step hook mid-batch, then rnn_threads_abandon: workers joined before %d blocks are freed",
+			   left);
+		free(p);
+	}
+}
+
 int
 main(void)
 {
@@ -852,5 +1190,7 @@ main(void)
 	test_series_sort();
 	test_encoding();
 	test_training();
+	test_gemm_threads();
+	test_threads();
 	return finish("core");
 }

@@ -30,4 +30,11 @@ void		rnn_blas_use_naive(bool naive);
 void		rnn_blas_set_threads(int n);
 bool		rnn_blas_is_parallel(void);
 
+/*
+ * Whether several threads may call rnn_gemm at once: OpenBLAS's buffer
+ * allocator goes through this file's lock (see rnn_blas.c).  Call it on one
+ * thread first (it runs a probe product once).
+ */
+bool		rnn_blas_thread_safe(void);
+
 #endif							/* RNN_BLAS_H */

@@ -34,6 +34,7 @@ typedef float rnn_real;
 #define RNN_MAX_PARAMS			(64 * 1024 * 1024)	/* 256 MB of float32 */
 #define RNN_MAX_EPOCHS			100000
 #define RNN_MAX_BATCH			65536
+#define RNN_MAX_THREADS			64		/* threads one training may use */
 #define RNN_MAX_ROWS			((int64_t) 100 * 1000 * 1000)
 #define RNN_MAX_HORIZON			100000
 #define RNN_MAX_MONTH_STEP		1200	/* a calendar step of at most 100 years */

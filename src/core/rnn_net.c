@@ -24,6 +24,7 @@
 #include "rnn_act.h"
 #include "rnn_blas.h"
 #include "rnn_rng.h"
+#include "rnn_threads.h"
 
 /*
  * The per-step cell loops are compiled twice on x86-64 (AVX2+FMA and the
@@ -539,8 +540,7 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 		{
 			int			nt = T - t0 < tc ? T - t0 : tc;
 
-			if (rnn_step_hook)
-				rnn_step_hook();
+			rnn_step_check();
 			rnn_gemm(false, true, nt * B, GH, Il, 1, x + (size_t) t0 * B * Il, Il,
 					 W_ih, Il, 0, gates + (size_t) t0 * B * GH, GH);
 		}
@@ -557,8 +557,7 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 		rnn_real   *g = gates + (size_t) t * B * GH;
 		rnn_real   *h = out + (size_t) t * B * DH + (size_t) d * H;
 
-		if (rnn_step_hook)
-			rnn_step_hook();
+		rnn_step_check();
 		/* tmp (B, GH) = h_prev @ W_hh^T + b_hh */
 		for (int b = 0; b < B; b++)
 			memcpy(tmp + (size_t) b * GH, b_hh, sizeof(rnn_real) * GH);
@@ -859,8 +858,7 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 		int			ldp = step == 0 ? H : DH;
 		const rnn_real *h_prev = step == 0 ? h0 : out + (size_t) tp * B * DH + (size_t) d * H;
 
-		if (rnn_step_hook)
-			rnn_step_hook();
+		rnn_step_check();
 		memset(dh_next, 0, sizeof(rnn_real) * B * H);
 		for (int b = 0; b < B; b++)
 		{
@@ -983,8 +981,7 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 		{
 			int			nt = T - t0 < tc ? T - t0 : tc;
 
-			if (rnn_step_hook)
-				rnn_step_hook();
+			rnn_step_check();
 			rnn_gemm(true, false, GH, Il, nt * B, 1, dgi + (size_t) t0 * B * GH, GH,
 					 x + (size_t) t0 * B * Il, Il, 1, dW_ih, Il);
 			/* dx (TB, Il) += dgi (TB, GH) @ W_ih (GH, Il) */
@@ -1006,8 +1003,7 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 		{
 			int			nt = T - 1 - t0 < tc ? T - 1 - t0 : tc;
 
-			if (rnn_step_hook)
-				rnn_step_hook();
+			rnn_step_check();
 			rnn_gemm(true, false, GH, H, nt * B, 1, dg_rows + (size_t) t0 * B * GH, GH,
 					 hp_rows + (size_t) t0 * B * DH, DH, 1, dW_hh, H);
 		}

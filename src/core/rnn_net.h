@@ -75,6 +75,8 @@ void		rnn_zero_output_layer(rnn_real *params, const RnnShape *s);
  * Called once per time step of every layer in forward and backward passes,
  * so a long pass can be cancelled promptly (the server sets it to a
  * function that runs CHECK_FOR_INTERRUPTS, which may longjmp).  NULL: none.
+ * Only the main thread calls it: the passes call rnn_step_check
+ * (rnn_threads.h), which worker threads of a training answer themselves.
  */
 extern void (*rnn_step_hook) (void);
 

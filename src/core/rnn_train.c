@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "rnn_rng.h"
+#include "rnn_threads.h"
 
 size_t
 rnn_window_count(size_t n, int window, int output_size)
@@ -23,12 +24,15 @@ rnn_window_count(size_t n, int window, int output_size)
 	return n >= need ? n - need + 1 : 0;
 }
 
-double
-rnn_loss(rnn_real *dy, const rnn_real *y, const rnn_real *target,
-		 size_t n, int loss, double quantile)
+/*
+ * The sum of the losses of n outputs, and dy = inv * d loss / d y (when not
+ * NULL): inv is 1 / the outputs of the whole batch that the mean is over.
+ */
+static double
+loss_sum(rnn_real *dy, const rnn_real *y, const rnn_real *target,
+		 size_t n, double inv, int loss, double quantile)
 {
 	double		total = 0.0;
-	double		inv = 1.0 / (double) n;
 
 	for (size_t i = 0; i < n; i++)
 	{
@@ -74,7 +78,16 @@ rnn_loss(rnn_real *dy, const rnn_real *y, const rnn_real *target,
 		if (dy)
 			dy[i] = (rnn_real) (g * inv);
 	}
-	return total * inv;
+	return total;
+}
+
+double
+rnn_loss(rnn_real *dy, const rnn_real *y, const rnn_real *target,
+		 size_t n, int loss, double quantile)
+{
+	double		inv = 1.0 / (double) n;
+
+	return loss_sum(dy, y, target, n, inv, loss, quantile) * inv;
 }
 
 /*
@@ -128,11 +141,123 @@ gather_batch(rnn_real *x, rnn_real *target, const rnn_real *series,
 	}
 }
 
+/* The buffers of one part of a batch: one thread's. */
+typedef struct PartBuffers
+{
+	rnn_real   *x;				/* (W, cap, 1 + n_features) time-major inputs */
+	rnn_real   *y;				/* (cap, O) */
+	rnn_real   *target;			/* (cap, O) */
+	rnn_real   *dy;				/* (cap, O) */
+	rnn_real   *grads;			/* (np); part 0's is the one the optimizer reads */
+	RnnWork    *work;			/* activations for (W, cap) */
+	int			bs;				/* windows of the current batch in this part */
+	double		loss_sum;		/* their summed losses (not divided) */
+} PartBuffers;
+
+/* One batch handed to the parts: windows idx[0..bs-1]. */
+typedef struct BatchJob
+{
+	const RnnTrainSpec *spec;
+	const rnn_real *params;
+	const rnn_real *series;
+	const size_t *idx;
+	int			bs;
+	int			chunk;			/* windows per part: ceil(bs / parts) */
+	bool		train;			/* forward, loss and backward; else forward and loss */
+	double		inv;			/* 1 / (bs * O): the batch mean's weight */
+	size_t		np;
+	PartBuffers *pb;
+} BatchJob;
+
+/* Part k of a batch: windows [k * chunk, (k + 1) * chunk) of it (any thread). */
+static void
+batch_part(void *arg, int k)
+{
+	BatchJob   *j = arg;
+	PartBuffers *p = &j->pb[k];
+	const RnnShape *s = &j->spec->shape;
+	int			W = j->spec->window;
+	int			O = s->output_size;
+	size_t		lo = (size_t) k * j->chunk;
+
+	p->bs = lo >= (size_t) j->bs ? 0 :
+		(int) ((size_t) j->bs - lo < (size_t) j->chunk ? (size_t) j->bs - lo : (size_t) j->chunk);
+	p->loss_sum = 0.0;
+	if (p->bs == 0)
+		return;
+	gather_batch(p->x, p->target, j->series, j->idx + lo, p->bs, j->spec);
+	if (!j->train)
+	{
+		rnn_forward(p->y, p->x, j->params, s, W, p->bs, p->work);
+		p->loss_sum = loss_sum(NULL, p->y, p->target, (size_t) p->bs * O, j->inv,
+							   j->spec->loss, j->spec->quantile);
+		return;
+	}
+	rnn_forward_train(p->y, p->x, p->target, j->params, s, W, p->bs, p->work);
+	p->loss_sum = loss_sum(p->dy, p->y, p->target, (size_t) p->bs * O, j->inv,
+						   j->spec->loss, j->spec->quantile);
+	if (!isfinite(p->loss_sum))
+		return;					/* the batch's loss is not finite: no step follows */
+	memset(p->grads, 0, sizeof(rnn_real) * j->np);
+	rnn_backward(p->grads, p->dy, p->x, j->params, s, W, p->bs, p->work);
+}
+
+/* the threads of one training: parts per batch, their buffers, the pool (NULL: one part) */
+typedef struct BatchThreads
+{
+	int			parts;
+	PartBuffers *pb;
+	RnnThreads *pool;
+} BatchThreads;
+
+/*
+ * The mean loss of batch idx[0..bs-1]; when training, the batch's
+ * gradients in pb[0].grads (summed over the parts in part order).
+ */
+static double
+run_batch(const BatchThreads *bt, const RnnTrainSpec *spec, const rnn_real *params,
+		  const rnn_real *series, const size_t *idx, int bs, bool train)
+{
+	BatchJob	j;
+	double		total;
+
+	j.spec = spec;
+	j.params = params;
+	j.series = series;
+	j.idx = idx;
+	j.bs = bs;
+	j.chunk = (bs + bt->parts - 1) / bt->parts;
+	j.train = train;
+	j.inv = 1.0 / (double) ((size_t) bs * spec->shape.output_size);
+	j.np = rnn_param_count(&spec->shape);
+	j.pb = bt->pb;
+	if (bt->pool)
+		rnn_threads_run(bt->pool, batch_part, &j);
+	else
+		batch_part(&j, 0);
+	/* fixed order: the result depends on the number of parts only */
+	total = bt->pb[0].loss_sum;
+	for (int k = 1; k < bt->parts; k++)
+		total += bt->pb[k].loss_sum;
+	if (train && isfinite(total))
+		for (int k = 1; k < bt->parts; k++)
+		{
+			rnn_real   *restrict g = bt->pb[0].grads;
+			const rnn_real *restrict gk = bt->pb[k].grads;
+
+			if (bt->pb[k].bs == 0)
+				continue;
+			for (size_t i = 0; i < j.np; i++)
+				g[i] += gk[i];
+		}
+	return total * j.inv;
+}
+
 /* mean loss over the held-out windows val_idx[0..n_val-1], in batches of Bval */
 static double
 validation_loss(const rnn_real *params, const rnn_real *series, const size_t *val_idx,
-				size_t n_val, int Bval, const RnnTrainSpec *spec, rnn_real *x,
-				rnn_real *y, rnn_real *target, RnnWork *work, const RnnTrainHooks *hooks)
+				size_t n_val, int Bval, const RnnTrainSpec *spec, const BatchThreads *bt,
+				const RnnTrainHooks *hooks)
 {
 	double		val_sum = 0.0;
 
@@ -142,23 +267,15 @@ validation_loss(const rnn_real *params, const rnn_real *series, const size_t *va
 
 		if (hooks && hooks->check)
 			hooks->check(hooks->arg);
-		gather_batch(x, target, series, val_idx + start, bs, spec);
-		rnn_forward(y, x, params, &spec->shape, spec->window, bs, work);
-		val_sum += rnn_loss(NULL, y, target, (size_t) bs * spec->shape.output_size,
-							spec->loss, spec->quantile) * bs;
+		val_sum += run_batch(bt, spec, params, series, val_idx + start, bs, false) * bs;
 	}
 	return val_sum / (double) n_val;
 }
 
-/* buffers of one training run */
+/* state of one training run besides the weights */
 typedef struct EpochBuffers
 {
-	rnn_real   *x,
-			   *y,
-			   *target,
-			   *dy,
-			   *grads;
-	RnnWork    *work;
+	BatchThreads *bt;
 	RnnAdam    *adam;
 	RnnRng	   *rng;
 } EpochBuffers;
@@ -172,9 +289,8 @@ train_epoch(rnn_real *params, const rnn_real *series, size_t *idx, size_t n, int
 			const RnnTrainSpec *spec, EpochBuffers *eb, const RnnTrainHooks *hooks)
 {
 	const RnnShape *s = &spec->shape;
-	int			W = spec->window;
-	int			O = s->output_size;
 	size_t		np = rnn_param_count(s);
+	rnn_real   *grads = eb->bt->pb[0].grads;
 	double		sum = 0.0;
 
 	/* Fisher-Yates shuffle of the training windows */
@@ -194,24 +310,93 @@ train_epoch(rnn_real *params, const rnn_real *series, size_t *idx, size_t n, int
 		int			bs = (int) (n - start < (size_t) B ? n - start : (size_t) B);
 		double		loss;
 
+		/* between batches: every worker thread waits for the next one */
 		if (hooks && hooks->check)
 			hooks->check(hooks->arg);
-		gather_batch(eb->x, eb->target, series, idx + start, bs, spec);
-		rnn_forward_train(eb->y, eb->x, eb->target, params, s, W, bs, eb->work);
-		loss = rnn_loss(eb->dy, eb->y, eb->target, (size_t) bs * O, spec->loss, spec->quantile);
+		loss = run_batch(eb->bt, spec, params, series, idx + start, bs, true);
 		if (!isfinite(loss))
 			return NAN;
 		sum += loss * bs;
-		memset(eb->grads, 0, sizeof(rnn_real) * np);
-		rnn_backward(eb->grads, eb->dy, eb->x, params, s, W, bs, eb->work);
 		if (spec->clip_norm > 0)
-			rnn_clip_grad_norm(eb->grads, np, spec->clip_norm);
+			rnn_clip_grad_norm(grads, np, spec->clip_norm);
 		if (spec->optimizer == RNN_OPT_SGD)
-			rnn_sgd_step(params, eb->grads, np, spec->learning_rate);
+			rnn_sgd_step(params, grads, np, spec->learning_rate);
 		else
-			rnn_adam_step(params, eb->grads, np, spec->learning_rate, eb->adam);
+			rnn_adam_step(params, grads, np, spec->learning_rate, eb->adam);
 	}
 	return sum / (double) n;
+}
+
+/* stop the workers, then free every part's buffers */
+static void
+batch_threads_free(BatchThreads *bt, const RnnAlloc *a)
+{
+	rnn_threads_stop(bt->pool, a);
+	bt->pool = NULL;
+	if (!bt->pb)
+		return;
+	for (int k = 0; k < bt->parts; k++)
+	{
+		PartBuffers *p = &bt->pb[k];
+
+		rnn_work_free(p->work, a);
+		rnn_release(a, p->x);
+		rnn_release(a, p->y);
+		rnn_release(a, p->target);
+		rnn_release(a, p->dy);
+		rnn_release(a, p->grads);
+	}
+	rnn_release(a, bt->pb);
+	bt->pb = NULL;
+}
+
+/*
+ * The parts of batches of up to Bmax windows: spec->threads of them (one
+ * per window at most), each with buffers for ceil(Bmax / parts) windows,
+ * all allocated here on the calling thread; then the worker threads start.
+ * false when memory runs out.
+ */
+static bool
+batch_threads_create(BatchThreads *bt, const RnnTrainSpec *spec, int Bmax, const RnnAlloc *a)
+{
+	const RnnShape *s = &spec->shape;
+	int			W = spec->window;
+	int			O = s->output_size;
+	size_t		np = rnn_param_count(s);
+	int			parts = spec->threads > 1 ? spec->threads : 1;
+	int			cap;
+
+	if (parts > RNN_MAX_THREADS)
+		parts = RNN_MAX_THREADS;
+	if (parts > Bmax)
+		parts = Bmax > 1 ? Bmax : 1;
+	cap = (Bmax + parts - 1) / parts;
+	bt->parts = parts;
+	bt->pool = NULL;
+	bt->pb = rnn_alloc(a, sizeof(PartBuffers) * parts);
+	if (!bt->pb)
+		return false;
+	memset(bt->pb, 0, sizeof(PartBuffers) * parts);
+	for (int k = 0; k < parts; k++)
+	{
+		PartBuffers *p = &bt->pb[k];
+
+		p->x = rnn_alloc(a, sizeof(rnn_real) * (size_t) W * cap * spec->shape.input_size);
+		p->y = rnn_alloc(a, sizeof(rnn_real) * (size_t) cap * O);
+		p->target = rnn_alloc(a, sizeof(rnn_real) * (size_t) cap * O);
+		p->dy = rnn_alloc(a, sizeof(rnn_real) * (size_t) cap * O);
+		p->grads = rnn_alloc(a, sizeof(rnn_real) * np);
+		p->work = rnn_work_create(s, W, cap, a);
+		if (!p->x || !p->y || !p->target || !p->dy || !p->grads || !p->work)
+			return false;
+	}
+	if (parts > 1)
+	{
+		bt->pool = rnn_threads_start(parts, a);
+		if (!bt->pool)
+			return false;
+	}
+	return true;
 }
 
 RnnStatus
@@ -268,16 +453,11 @@ rnn_train_segments(rnn_real *params, RnnTrainResult *res, const rnn_real *series
 	int			Bval;
 	size_t	   *idx = NULL;
 	size_t	   *val_idx = NULL;
-	rnn_real   *grads = NULL,
-			   *best = NULL,
+	rnn_real   *best = NULL,
 			   *initial = NULL,
 			   *m = NULL,
-			   *v = NULL,
-			   *x = NULL,
-			   *y = NULL,
-			   *target = NULL,
-			   *dy = NULL;
-	RnnWork    *work = NULL;
+			   *v = NULL;
+	BatchThreads bt = {0, NULL, NULL};
 	RnnAdam		adam;
 	RnnRng		rng;
 	EpochBuffers eb;
@@ -309,23 +489,14 @@ rnn_train_segments(rnn_real *params, RnnTrainResult *res, const rnn_real *series
 	res->loss_val = rnn_alloc(a, sizeof(float) * spec->epochs);
 	idx = rnn_alloc(a, sizeof(size_t) * n_train);
 	val_idx = rnn_alloc(a, sizeof(size_t) * (n_val ? n_val : 1));
-	grads = rnn_alloc(a, sizeof(rnn_real) * np);
 	best = rnn_alloc(a, sizeof(rnn_real) * np);
 	if (spec->refit)
 		initial = rnn_alloc(a, sizeof(rnn_real) * np);
 	m = rnn_alloc(a, sizeof(rnn_real) * np);
 	v = rnn_alloc(a, sizeof(rnn_real) * np);
-	{
-		int			Bmax = B > Bval ? B : Bval;
-
-		x = rnn_alloc(a, sizeof(rnn_real) * (size_t) W * Bmax * s->input_size);
-		y = rnn_alloc(a, sizeof(rnn_real) * (size_t) Bmax * O);
-		target = rnn_alloc(a, sizeof(rnn_real) * (size_t) Bmax * O);
-		dy = rnn_alloc(a, sizeof(rnn_real) * (size_t) Bmax * O);
-		work = rnn_work_create(s, W, Bmax, a);
-	}
-	if (!res->loss_train || !res->loss_val || !idx || !val_idx || !grads || !best ||
-		!m || !v || !x || !y || !target || !dy || !work || (spec->refit && !initial))
+	if (!res->loss_train || !res->loss_val || !idx || !val_idx || !best ||
+		!m || !v || (spec->refit && !initial) ||
+		!batch_threads_create(&bt, spec, B > Bval ? B : Bval, a))
 	{
 		status = RNN_ERR_ALLOC;
 		goto done;
@@ -360,7 +531,7 @@ rnn_train_segments(rnn_real *params, RnnTrainResult *res, const rnn_real *series
 	if (spec->validate_initial && n_val > 0)
 	{
 		double		v0 = validation_loss(params, series, val_idx, n_val, Bval, spec,
-										 x, y, target, work, hooks);
+										 &bt, hooks);
 
 		if (isfinite(v0))
 		{
@@ -370,12 +541,7 @@ rnn_train_segments(rnn_real *params, RnnTrainResult *res, const rnn_real *series
 		}
 	}
 
-	eb.x = x;
-	eb.y = y;
-	eb.target = target;
-	eb.dy = dy;
-	eb.grads = grads;
-	eb.work = work;
+	eb.bt = &bt;
 	eb.adam = &adam;
 	eb.rng = &rng;
 	for (int epoch = 1; epoch <= spec->epochs; epoch++)
@@ -393,7 +559,7 @@ rnn_train_segments(rnn_real *params, RnnTrainResult *res, const rnn_real *series
 		if (n_val > 0)
 		{
 			val_loss = validation_loss(params, series, val_idx, n_val, Bval, spec,
-									   x, y, target, work, hooks);
+									   &bt, hooks);
 			if (!isfinite(val_loss))
 			{
 				status = RNN_ERR_DIVERGED;
@@ -456,17 +622,12 @@ rnn_train_segments(rnn_real *params, RnnTrainResult *res, const rnn_real *series
 	}
 
 done:
-	rnn_work_free(work, a);
+	batch_threads_free(&bt, a);
 	rnn_release(a, idx);
 	rnn_release(a, val_idx);
-	rnn_release(a, grads);
 	rnn_release(a, best);
 	rnn_release(a, initial);
 	rnn_release(a, m);
 	rnn_release(a, v);
-	rnn_release(a, x);
-	rnn_release(a, y);
-	rnn_release(a, target);
-	rnn_release(a, dy);
 	return status;
 }

@@ -46,6 +46,8 @@ typedef struct RnnTrainSpec
 	bool		validate_initial;	/* the initial weights compete with every epoch's */
 	bool		refit;			/* then train again on every window for the best epoch count */
 	size_t		epoch_windows;	/* 0: an epoch is every training window; else a sample of this many */
+	int			threads;		/* 0 or 1: one thread; n: every mini-batch in n parts, one per
+								 * thread (results depend on n, see rnn_train_segments) */
 
 	/*
 	 * Covariates: features (n, n_features), row i belonging to series[i];
@@ -57,6 +59,15 @@ typedef struct RnnTrainSpec
 	const rnn_real *features;
 } RnnTrainSpec;
 
+/*
+ * The caller's hooks.  Only the thread that called rnn_train runs them (and
+ * rnn_step_hook), never a worker thread.  check runs before every
+ * mini-batch, while the workers wait; rnn_step_hook runs at the time steps
+ * of the calling thread's own part of a batch, while the workers compute
+ * theirs.  When either may longjmp out and spec->threads > 1, the caller
+ * must call rnn_threads_abandon() (rnn_threads.h) after the longjmp and
+ * before it frees the memory it allocated for the training.
+ */
 typedef struct RnnTrainHooks
 {
 	void	   *arg;
@@ -95,6 +106,14 @@ RnnStatus	rnn_train(rnn_real *params, RnnTrainResult *res,
  * series[seg_start[g] .. seg_start[g] + seg_len[g] - 1]; windows never cross
  * segments, and every segment holds out its own last windows.  Segments too
  * short for a window are skipped.  One segment is exactly rnn_train.
+ *
+ * With spec->threads = n > 1, every mini-batch (and validation batch) is
+ * cut into n contiguous parts of ceil(B / n) windows (the last ones may be
+ * smaller or empty); thread k runs the forward and backward passes of part
+ * k with its own activations and gradients, the gradients are added up in
+ * part order and one optimizer step follows.  The loss is the same mean
+ * over the batch.  Results are bit-identical from run to run for a given
+ * n; they differ from one thread's in the order of sums only.
  */
 RnnStatus	rnn_train_segments(rnn_real *params, RnnTrainResult *res, const rnn_real *series,
 							   const size_t *seg_start, const size_t *seg_len, size_t n_seg,

@@ -1,13 +1,15 @@
 #!/usr/bin/python3
 """PyTorch half of the rnn_forecast training-speed benchmark.
 
-Trains the reference RNNModel (2-layer LSTM, hidden 64, input 1, output 1)
-for ONE epoch over N windows of 48 points cut from a noisy sine, with
-batch 64, Adam(lr=0.001), MSELoss, float32 and a single CPU thread, and
-reports the throughput in windows per second.  Only the training loop is
-timed (data creation and one warm-up batch are excluded).
+Trains the reference RNNModel (2-layer LSTM, GRU or tanh RNN, hidden 64,
+input 1, output 1) for ONE epoch over N windows of 48 points cut from a
+noisy sine, with batch 64, Adam(lr=0.001), MSELoss, float32 and
+torch.set_num_threads(--threads, default 1), and reports the throughput in
+windows per second.  Only the training loop is timed (data creation and one
+warm-up batch are excluded).
 
-Usage:  /usr/bin/python3 test/bench/bench_torch.py [--windows N] [--json]
+Usage:  /usr/bin/python3 test/bench/bench_torch.py [--windows N] [--cell lstm|gru|rnn]
+                                                   [--threads N] [--json]
 """
 
 import argparse
@@ -27,10 +29,11 @@ SEED = 12345
 
 
 class RNNModel(nn.Module):
-    def __init__(self, input_size, hidden_size, output_size, num_layers):
+    def __init__(self, input_size, hidden_size, output_size, num_layers,
+                 cell="lstm"):
         super().__init__()
-        self.rnn = nn.LSTM(input_size, hidden_size, num_layers,
-                           batch_first=True)
+        kind = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[cell]
+        self.rnn = kind(input_size, hidden_size, num_layers, batch_first=True)
         self.fc = nn.Linear(hidden_size, output_size)
 
     def forward(self, x):
@@ -62,6 +65,8 @@ def train_step(model, opt, loss_fn, xb, yb):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--windows", type=int, default=20000)
+    ap.add_argument("--cell", choices=["lstm", "gru", "rnn"], default="lstm")
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", action="store_true",
                     help="print a single JSON line")
     args = ap.parse_args()
@@ -69,10 +74,10 @@ def main():
     if n < 1:
         ap.error("--windows must be positive")
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     torch.manual_seed(SEED)
     x, y, perm = make_data(n)
-    model = RNNModel(1, HIDDEN, 1, LAYERS)
+    model = RNNModel(1, HIDDEN, 1, LAYERS, args.cell)
     loss_fn = nn.MSELoss()
 
     # Warm-up batch (not timed), then restore the initial state so the
@@ -93,7 +98,8 @@ def main():
     wps = n / seconds
 
     if args.json:
-        print(json.dumps({"impl": "pytorch", "windows": n,
+        print(json.dumps({"impl": "pytorch", "cell": args.cell,
+                          "threads": torch.get_num_threads(), "windows": n,
                           "seconds": round(seconds, 6),
                           "windows_per_second": round(wps, 3)},
                          separators=(",", ":")))

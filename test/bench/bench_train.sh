@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Training-speed benchmark: rnn_forecast (inside PostgreSQL) against PyTorch.
 #
-#   bash test/bench/bench_train.sh [--repeat N] [--windows N]
+#   bash test/bench/bench_train.sh [--repeat N] [--windows N] [--no-threads]
 #
 # Both sides train the same workload on the same data, single-threaded: a 2-layer LSTM,
 # hidden 64, input 1, output 1, windows of 48 points (+1 target) cut from a noisy sine,
@@ -21,12 +21,21 @@
 # side trains once on a small subset first. The two implementations alternate (torch, sql,
 # torch, sql, ...) --repeat times (default 2) and the best run of each is reported.
 #
+# Then, unless --no-threads: the same epoch for LSTM, GRU and tanh RNN (2x64) on 1 and 2 threads:
+# PyTorch with torch.set_num_threads(1) and (2), the core's training loop alone
+# (test/bench_core: rnn_forecast.threads' split of every mini-batch, timed exactly) and the SQL
+# statement with SET rnn_forecast.threads = 1 and 2 (training_seconds); best of --repeat each,
+# ratios in one table, and the load average before and after (the machine is shared).
+#
 # Needs root (or sudo) only if python3-torch or the build dependencies are missing.
+# RNN_DESTDIR=/path installs into a private PostgreSQL copy (test/bench/lib/server.sh);
+# BENCH_PORT overrides the port.
 set -euo pipefail
 
 REPEAT=2
 WINDOWS=20000
-PORT=54410
+PORT=${BENCH_PORT:-54410}
+THREADS_TABLE=1
 WINDOW=48
 WARMUP_WINDOWS=1000
 PYTHON=/usr/bin/python3
@@ -42,6 +51,7 @@ while [ $# -gt 0 ]; do
         --repeat=*) REPEAT=${1#*=}; shift ;;
         --windows) [ $# -ge 2 ] || usage; WINDOWS=$2; shift 2 ;;
         --windows=*) WINDOWS=${1#*=}; shift ;;
+        --no-threads) THREADS_TABLE=0; shift ;;
         -h|--help) usage ;;
         *) echo "bench_train: unknown argument '$1'" >&2; usage ;;
     esac
@@ -98,7 +108,7 @@ say "loaded $("${PSQL[@]}" -c 'SELECT count(*) FROM series') rows; extension ver
 
 # The benchmark configuration; every value is pinned so that no default chosen by the
 # extension changes the workload.
-CONFIG="rnn_config(cell => 'lstm', hidden_size => 64, num_layers => 2, \"window\" => $WINDOW,
+CONFIG="rnn_config(cell => 'CELL', hidden_size => 64, num_layers => 2, \"window\" => $WINDOW,
                    horizon => 1, epochs => 1, batch_size => 64, learning_rate => 0.001,
                    optimizer => 'adam', clip_norm => 0, validation_fraction => 0, patience => 0,
                    scaling => 'none', loss => 'mse', ensemble => 1, strategy => 'direct', epoch_size => 0)"
@@ -113,7 +123,7 @@ SET rnn_forecast.threads = 1;
 SET rnn_forecast.progress = on;
 SELECT extract(epoch FROM clock_timestamp()) AS t0 \\gset
 CREATE TEMP TABLE m AS
-SELECT rnn_train(v, $CONFIG ORDER BY i) AS model FROM series WHERE i < $rows;
+SELECT rnn_train(v, ${CONFIG/CELL/lstm} ORDER BY i) AS model FROM series WHERE i < $rows;
 SELECT extract(epoch FROM clock_timestamp()) - :t0 AS wall \\gset
 SELECT round(:wall::numeric, 3),
        rnn_model_info(model)->'training'->>'training_seconds',
@@ -210,4 +220,80 @@ if loops:
 print("final train loss: rnn_forecast's mean loss over the epoch (training.train_loss); "
       "bench_torch.py --json prints no loss")
 EOF
+[ "$THREADS_TABLE" = 1 ] || exit 0
+
+# ---------------------------------------------------------------------------------------
+# Threads: LSTM, GRU, tanh RNN on 1 and 2 threads: PyTorch, the core loop, SQL
+# ---------------------------------------------------------------------------------------
+make -s -C test bench_core >&2
+load_before=$(cat /proc/loadavg)
+: >"$TMP/threads.txt"
+for r in $(seq 1 "$REPEAT"); do
+    for cell in lstm gru rnn_tanh; do
+        tcell=$cell
+        [ "$cell" = rnn_tanh ] && tcell=rnn
+        for t in 1 2; do
+            say "threads run $r/$REPEAT: $cell, $t thread(s)"
+            OMP_NUM_THREADS=$t MKL_NUM_THREADS=$t OPENBLAS_NUM_THREADS=1 \
+                "$PYTHON" test/bench/bench_torch.py --windows "$WINDOWS" --cell "$tcell" --threads "$t" --json \
+                | "$PYTHON" -c 'import json, sys; d = json.load(sys.stdin); print("torch|%s|%s|%s" % (sys.argv[1], sys.argv[2], d["seconds"]))' "$cell" "$t" >>"$TMP/threads.txt"
+            OPENBLAS_NUM_THREADS=1 test/bench_core "$WINDOWS" "$cell" "$t" \
+                | "$PYTHON" -c 'import json, sys; d = json.load(sys.stdin); print("core|%s|%s|%s" % (sys.argv[1], sys.argv[2], d["seconds"]))' "$cell" "$t" >>"$TMP/threads.txt"
+            line=$("${PSQL[@]}" <<SQL
+SET rnn_forecast.threads = $t;
+CREATE TEMP TABLE m AS SELECT rnn_train(v, ${CONFIG/CELL/$cell} ORDER BY i) AS model FROM series WHERE i < $((WINDOWS + WINDOW));
+SELECT rnn_model_info(model)->'training'->>'training_seconds' FROM m;
+SQL
+)
+            echo "sql|$cell|$t|$line" >>"$TMP/threads.txt"
+            say "  $(tail -n 3 "$TMP/threads.txt" | tr '\n' ' ')"
+        done
+    done
+done
+load_after=$(cat /proc/loadavg)
+
+"$PYTHON" - "$WINDOWS" "$REPEAT" "$TMP/threads.txt" "$torch_version" "$load_before" "$load_after" <<'EOF'
+import sys
+
+windows, repeat = int(sys.argv[1]), int(sys.argv[2])
+best = {}
+for l in open(sys.argv[3]):
+    f = l.strip().split("|")
+    if len(f) == 4 and f[3]:
+        k = (f[0], f[1], int(f[2]))
+        best[k] = min(best.get(k, 1e30), float(f[3]))
+wps = {k: windows / v for k, v in best.items()}
+
+
+def g(impl, cell, t):
+    return wps.get((impl, cell, t))
+
+
+def r(a, b):
+    return "%.2fx" % (a / b) if a and b else "n/a"
+
+
+def w(v):
+    return "{:,.0f}".format(v) if v else "n/a"
+
+
+print()
+print("2x64, window 48, batch 64, Adam 0.001, MSE, 1 epoch over %d windows; windows/s, best of %d; "
+      "PyTorch %s" % (windows, repeat, sys.argv[4]))
+print("| cell | PyTorch 1 thr | PyTorch 2 thr | core 1 thr | core 2 thr | SQL 1 thr | SQL 2 thr "
+      "| core 2/1 thr | SQL 2/1 thr | core/PyTorch 1 thr | core/PyTorch 2 thr |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+for cell in ("lstm", "gru", "rnn_tanh"):
+    print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        cell, w(g("torch", cell, 1)), w(g("torch", cell, 2)), w(g("core", cell, 1)),
+        w(g("core", cell, 2)), w(g("sql", cell, 1)), w(g("sql", cell, 2)),
+        r(g("core", cell, 2), g("core", cell, 1)), r(g("sql", cell, 2), g("sql", cell, 1)),
+        r(g("core", cell, 1), g("torch", cell, 1)), r(g("core", cell, 2), g("torch", cell, 2))))
+print()
+print("core: test/bench_core, the training loop alone; SQL: rnn_train's training_seconds "
+      "(includes the interval calibration), SET rnn_forecast.threads = 1 or 2")
+print("load average before: %s" % sys.argv[5])
+print("load average after:  %s" % sys.argv[6])
+EOF
 exit 0
+

@@ -13,6 +13,11 @@
 #       statement returns, trained or cancelled, within 4 s
 #   (e) pg_cancel_backend 1 s into rnn_model_to_json of a 7.1-million-weight model (seconds of
 #       work): the error reaches the client within 1 s of the cancel call
+#   (g) rnn_forecast.threads = 2: the backend runs a second thread while it trains;
+#       statement_timeout = 500ms stops the training within 500 ms + 1 s, the second thread is
+#       gone after it, and a 2-thread training in the same session then runs to the end;
+#       pg_terminate_backend during a 2-thread training ends the process within 1 s (no crash:
+#       the checks at the end)
 #
 # Environment (from test/run.sh): PGHOST, PGPORT, PGUSER (a superuser), RNN_TMP.
 set -uo pipefail
@@ -375,6 +380,86 @@ else
     sed 's/^/#   /' "$WORK/e0.out"
 fi
 
+# ------------------------------------------------------------------ (g) two training threads
+# The same training with rnn_forecast.threads = 2 (a worker thread computes half of every
+# mini-batch while the backend's own thread computes the other half and checks for
+# interrupts). The backend's threads are counted in /proc while it trains.
+cat >"$WORK/g.sql" <<SQL
+SET rnn_forecast.threads = 2;
+SET statement_timeout = '1500ms';
+\\timing on
+$TRAIN;
+\\timing off
+\\echo STATE :LAST_ERROR_SQLSTATE
+RESET statement_timeout;
+SELECT pg_backend_pid() AS pid \\gset
+\\echo PID :pid
+SELECT length(rnn_train(v, rnn_config(hidden_size => 16, "window" => 24, epochs => 2, batch_size => 32, ensemble => 1) ORDER BY i)) > 0 AS ok
+FROM cancel_series WHERE i <= 2000 \\gset
+\\echo TRAINED :ok
+SQL
+PGAPPNAME=rnn_cancel_g psql -X -q -v ON_ERROR_STOP=0 -At -d "$DB" -f "$WORK/g.sql" >"$WORK/g.out" 2>"$WORK/g.err" &
+g_job=$!
+bg_pids+=("$g_job")
+g_threads=
+if g_pid=$(wait_active rnn_cancel_g); then
+    sleep 0.5
+    g_threads=$(ls "/proc/$g_pid/task" 2>/dev/null | wc -l)
+fi
+if wait_exit "$g_job" 40; then
+    gt_ms=$(sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' "$WORK/g.out" | head -n 1)
+    g_state=$(sed -n 's/^STATE //p' "$WORK/g.out")
+    g_trained=$(sed -n 's/^TRAINED //p' "$WORK/g.out")
+    [ "$g_threads" = 2 ]
+    check $? "(g) threads = 2: backend ${g_pid:-?} runs ${g_threads:-?} threads while it trains (want 2)"
+    [ "$g_state" = 57014 ] && [ -n "$gt_ms" ] && lt "$gt_ms" 2500
+    check $? "(g) threads = 2, statement_timeout = 1500ms: SQLSTATE ${g_state:-none} after ${gt_ms:-?} ms (limit 2500 ms; overshoot $(awk -v t="${gt_ms:-0}" 'BEGIN { printf "%.0f", t - 1500 }') ms)"
+    [ "$g_trained" = t ]
+    check $? "(g) a 2-thread training in the same session after the timeout runs to the end (${g_trained:-nothing})"
+    [ "${failures}" -eq 0 ] || sed 's/^/#   (g) /' "$WORK/g.out" "$WORK/g.err"
+else
+    not_ok "(g) the 2-thread session still runs 40 s after its start"
+fi
+# the worker thread is joined when the statement fails: one thread left in the idle backend
+cat >"$WORK/g2.sql" <<SQL
+SET rnn_forecast.threads = 2;
+SET statement_timeout = '700ms';
+$TRAIN;
+RESET statement_timeout;
+SELECT count(*) FROM pg_ls_dir('/proc/' || pg_backend_pid() || '/task');
+SQL
+g_left=$(psql -X -q -v ON_ERROR_STOP=0 -At -d "$DB" -f "$WORK/g2.sql" 2>/dev/null | tail -n 1)
+[ "$g_left" = 1 ]
+check $? "(g) after a cancelled 2-thread training the backend has ${g_left:-?} thread (want 1)"
+# pg_terminate_backend: FATAL does not unwind; the exit callback stops the worker first
+cat >"$WORK/g3.sql" <<SQL
+SET rnn_forecast.threads = 2;
+$TRAIN;
+SQL
+PGAPPNAME=rnn_cancel_g3 PGOPTIONS="-c statement_timeout=$SAFETY_TIMEOUT" \
+    psql -X -q -v ON_ERROR_STOP=1 -At -d "$DB" -f "$WORK/g3.sql" >"$WORK/g3.out" 2>&1 &
+g3_job=$!
+bg_pids+=("$g3_job")
+if g3_pid=$(wait_active rnn_cancel_g3); then
+    sleep 1
+    t_term=$(now)
+    psql_admin -c "SELECT pg_terminate_backend($g3_pid)" >/dev/null
+    g3_gone=
+    for _ in $(seq 1 2000); do
+        st=$(awk '{ print $3 }' "/proc/$g3_pid/stat" 2>/dev/null)
+        if [ -z "$st" ] || [ "$st" = Z ]; then
+            g3_gone=$(ms "$t_term" "$(now)")
+            break
+        fi
+        sleep 0.005
+    done
+    [ -n "$g3_gone" ] && lt "$g3_gone" 1000
+    check $? "(g) pg_terminate_backend during a 2-thread training: process $g3_pid exited ${g3_gone:-?} ms after the call (limit 1000 ms)"
+    wait_exit "$g3_job" 10 || true
+else
+    not_ok "(g) the 2-thread training for pg_terminate_backend never showed up as active"
+fi
+
 # ------------------------------------------------------------------ the server survived
 after=$(psql_db -c "SELECT 1" 2>&1)
 [ "$after" = 1 ]
@@ -394,5 +479,5 @@ else
     not_ok "server log $LOG is not readable"
 fi
 
-echo "# summary: (a) timeout ${a_ms:-?} ms [SQLSTATE ${a_state1:-?}], (b) cancel ${b_ms:-?} ms (${b_srv_ms:-?} ms from the server-side call), (c) terminate ${c_ms:-?} ms (${c_srv_ms:-?} ms; process exit ${g_ms:-?} ms), memory +${d1:-?} / +${d2:-?} bytes, (d) 320 000 descending rows ${d_ms:-?} ms [SQLSTATE ${d_state:-?}], (e) rnn_model_to_json cancel ${e_ms:-?} ms; $failures failed"
+echo "# summary: (a) timeout ${a_ms:-?} ms [SQLSTATE ${a_state1:-?}], (b) cancel ${b_ms:-?} ms (${b_srv_ms:-?} ms from the server-side call), (c) terminate ${c_ms:-?} ms (${c_srv_ms:-?} ms; process exit ${g_ms:-?} ms), memory +${d1:-?} / +${d2:-?} bytes, (d) 320 000 descending rows ${d_ms:-?} ms [SQLSTATE ${d_state:-?}], (e) rnn_model_to_json cancel ${e_ms:-?} ms, (g) 2 threads: timeout ${gt_ms:-?} ms, terminate ${g3_gone:-?} ms; $failures failed"
 [ "$failures" -eq 0 ]

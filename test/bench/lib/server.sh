@@ -11,12 +11,12 @@ export PGBIN=${PGBIN:-${RNN_DESTDIR:-}/usr/lib/postgresql/15/bin}
 TMP=$(mktemp -d)
 PGDIR=$TMP/pg
 cleanup() {
-    tools/pg-temp-server.sh stop "$PGDIR" >/dev/null 2>&1 || true
+    PGBIN=$PGBIN tools/pg-temp-server.sh stop "$PGDIR" >/dev/null 2>&1 || true
     rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-tools/pg-temp-server.sh start "$PGDIR" "$PORT" >&2
+PGBIN=$PGBIN tools/pg-temp-server.sh start "$PGDIR" "$PORT" >&2
 
 PSQL=("$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$PGDIR/sock" -p "$PORT" -U postgres -d postgres)
