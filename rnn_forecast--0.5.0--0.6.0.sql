@@ -140,6 +140,34 @@ BEGIN
             'Trains one global model on the rows of many series with features known at each row''s time; returns the model as bytea';
             COMMENT ON AGGREGATE @extschema@.rnn_train(text, %1$s, float8, float8[], jsonb, bytea) IS
             'Continues training a global model with features (warm start); returns the model as bytea';
+
+            CREATE FUNCTION @extschema@.rnn_backtest_features_transfn(internal, %1$s, float8, float8[], jsonb, integer, integer)
+            RETURNS internal AS 'MODULE_PATHNAME', 'rnn_backtest_features_transfn'
+            LANGUAGE C PARALLEL SAFE;
+
+            CREATE AGGREGATE @extschema@.rnn_backtest(ts %1$s, value float8, features float8[], config jsonb, horizon integer, folds integer) (
+                SFUNC = @extschema@.rnn_backtest_features_transfn,
+                STYPE = internal,
+                FINALFUNC = @extschema@.rnn_backtest_finalfn,
+                PARALLEL = SAFE
+            );
+
+            COMMENT ON AGGREGATE @extschema@.rnn_backtest(%1$s, float8, float8[], jsonb, integer, integer) IS
+            'Backtests a model with features on rolling origins: each fold forecasts from the features of its horizon''s rows';
+
+            CREATE FUNCTION @extschema@.rnn_backtest_series_features_transfn(internal, text, %1$s, float8, float8[], jsonb, integer, integer)
+            RETURNS internal AS 'MODULE_PATHNAME', 'rnn_backtest_series_features_transfn'
+            LANGUAGE C PARALLEL SAFE;
+
+            CREATE AGGREGATE @extschema@.rnn_backtest(series text, ts %1$s, value float8, features float8[], config jsonb, horizon integer, folds integer) (
+                SFUNC = @extschema@.rnn_backtest_series_features_transfn,
+                STYPE = internal,
+                FINALFUNC = @extschema@.rnn_backtest_finalfn,
+                PARALLEL = SAFE
+            );
+
+            COMMENT ON AGGREGATE @extschema@.rnn_backtest(text, %1$s, float8, float8[], jsonb, integer, integer) IS
+            'Backtests a global model with features on rolling origins: metrics per fold, overall and per series';
         $f$, t);
     END LOOP;
 END

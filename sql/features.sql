@@ -200,3 +200,27 @@ SELECT * FROM fe_global, rnn_forecast(m, 3, 0.9, ARRAY[1, 0, 0]::float8[]);
 SELECT * FROM fe_global, rnn_forecast(m0, 's1', 3, 0.9, ARRAY[1, 0, 0]::float8[]);
 SELECT rnn_train(store, day, v, rnn_config(horizon => 14, strategy => 'recursive', epochs => 1, ensemble => 1), (SELECT m FROM fe_global))
 FROM fe_stores;
+
+-- backtests with features: each fold trains on the rows before its origin and forecasts from
+-- the features of its horizon's rows; the last fold is exactly a training on the rows before
+-- it and rnn_forecast with those rows' promotion flags
+CREATE TABLE fe_bt AS
+SELECT rnn_backtest(day, v, ARRAY[promo], rnn_config(hidden_size => 8, epochs => 20, ensemble => 1), 14, 3) AS f,
+       rnn_backtest(day, v, rnn_config(hidden_size => 8, epochs => 20, ensemble => 1), 14, 3) AS p,
+       rnn_backtest(day, v, rnn_config(hidden_size => 8, epochs => 20, ensemble => 1, calendar => true), 14, 3) AS c
+FROM fe_sales;
+SELECT f->'points' AS points, (f->>'mae')::float8 < (p->>'mae')::float8 AS features_better,
+       c->'points' AS calendar_points, f->'per_fold'->2->>'origin' AS last_origin
+FROM fe_bt;
+SELECT round((f->'per_fold'->2->>'mae')::numeric, 4) = round(avg(abs(x.forecast - s.v))::numeric, 4) AS last_fold_is_a_forecast
+FROM fe_bt,
+     (SELECT fc.* FROM (SELECT rnn_train(day, v, ARRAY[promo], rnn_config(hidden_size => 8, epochs => 20, ensemble => 1)) AS m
+                        FROM fe_sales WHERE i < 246) t,
+             rnn_forecast(t.m, 14, 0.9, (SELECT array_agg(promo ORDER BY i) FROM fe_sales WHERE i >= 246)) fc) x
+     JOIN fe_sales s ON s.day = x.ts_local::date
+GROUP BY f;
+SELECT (g->>'points')::int AS points, (g->>'series')::int AS series,
+       (g->>'mae')::float8 < (gp->>'mae')::float8 AS features_better
+FROM (SELECT rnn_backtest(store, day, v, ARRAY[promo], rnn_config(hidden_size => 8, epochs => 20, ensemble => 1, strategy => 'recursive', horizon => 14), 14, 2) AS g,
+             rnn_backtest(store, day, v, rnn_config(hidden_size => 8, epochs => 20, ensemble => 1, strategy => 'recursive', horizon => 14), 14, 2) AS gp
+      FROM fe_stores) b;

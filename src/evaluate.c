@@ -23,6 +23,8 @@
 
 PG_FUNCTION_INFO_V1(rnn_backtest_transfn);
 PG_FUNCTION_INFO_V1(rnn_backtest_series_transfn);
+PG_FUNCTION_INFO_V1(rnn_backtest_features_transfn);
+PG_FUNCTION_INFO_V1(rnn_backtest_series_features_transfn);
 PG_FUNCTION_INFO_V1(rnn_backtest_finalfn);
 PG_FUNCTION_INFO_V1(rnn_evaluate_transfn);
 PG_FUNCTION_INFO_V1(rnn_evaluate_finalfn);
@@ -128,6 +130,29 @@ backtest_options(FunctionCallInfo fcinfo, RnnRows *st, int arg)
 				 errmsg("rnn_backtest: folds must be between 1 and 100")));
 }
 
+/*
+ * Every feature of a series for its whole grid (the user's, then the
+ * calendar's relative to the series' last row), as the folds' models read
+ * them: a fold's forecast takes its horizon's rows.  NULL without features.
+ */
+static double *
+backtest_features(const RnnAxis *axis, const double *feats, int n_user, size_t n,
+				  const RnnConfig *cfg, int *K)
+{
+	RnnModel	t;
+	double	   *F;
+
+	memset(&t, 0, sizeof(t));
+	t.ts_kind = axis->ts_kind;
+	t.step_kind = axis->step_kind;
+	t.step = axis->step;
+	t.last_ts = axis->last_ts;
+	strlcpy(t.time_zone, axis->time_zone, sizeof(t.time_zone));
+	F = rnn_fit_features(&t, feats, n_user, n, 0, cfg, NULL, "rnn_backtest");
+	*K = t.n_features;
+	return F;
+}
+
 /* per series of a global backtest: pooled points and the sum of the folds' MASE */
 typedef struct SeriesScores
 {
@@ -148,6 +173,8 @@ backtest_global(RnnRows *st, RnnConfig *cfg)
 	RnnGlobalData *g = rnn_global_collect(st, cfg, "rnn_backtest");
 	size_t		h = (size_t) st->horizon;
 	SeriesScores *per = palloc0(sizeof(SeriesScores) * g->ns);
+	double	  **F = palloc0(sizeof(double *) * g->ns);
+	int			K = 0;
 	Scores		total;
 	double		mase_sum = 0;
 	int			mase_n = 0;
@@ -160,6 +187,9 @@ backtest_global(RnnRows *st, RnnConfig *cfg)
 	initStringInfo(&out);
 	appendStringInfo(&out, "{\"horizon\": %zu, \"folds\": %d, \"level\": %g, \"series\": %d, \"per_fold\": [",
 					 h, st->folds, EVAL_LEVEL, g->ns);
+	if (g->n_user > 0 || cfg->calendar)
+		for (int32 k = 0; k < g->ns; k++)
+			F[k] = backtest_features(&g->axes[k], g->feat[k], g->n_user, g->series[k].n, cfg, &K);
 	foldctx = AllocSetContextCreate(CurrentMemoryContext, "rnn_backtest fold",
 									ALLOCSET_DEFAULT_SIZES);
 	for (int f = 0; f < st->folds; f++)
@@ -192,7 +222,8 @@ backtest_global(RnnRows *st, RnnConfig *cfg)
 			ser = &g->series[k];
 			origin = ser->n - cut;
 			rnn_model_series_view(&view, &m, i);
-			fc = rnn_forecast_view(&view, (int) h, "rnn_backtest");
+			fc = K > 0 ? rnn_forecast_future(&view, F[k] + origin * K, (int) h, "rnn_backtest") :
+				rnn_forecast_view(&view, (int) h, "rnn_backtest");
 			rnn_report_status(rnn_intervals_prepare(&iv, &view, EVAL_LEVEL, &rnn_palloc_allocator),
 							  "rnn_backtest");
 			memset(&s, 0, sizeof(s));
@@ -254,6 +285,34 @@ rnn_backtest_transfn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
+/* rnn_backtest(ts, value, features, config, horizon, folds) */
+Datum
+rnn_backtest_features_transfn(PG_FUNCTION_ARGS)
+{
+	int			kind = rnn_ts_kind_of_type(get_fn_expr_argtype(fcinfo->flinfo, 1));
+	RnnRows    *st;
+
+	if (kind < 0)
+		elog(ERROR, "rnn_backtest: unsupported timestamp type");
+	st = rnn_rows_state(fcinfo, kind, "rnn_backtest");
+	rnn_rows_add(st, rnn_ts_arg_key(fcinfo, 1, kind, "rnn_backtest"), PG_ARGISNULL(2),
+				 PG_ARGISNULL(2) ? 0 : PG_GETARG_FLOAT8(2));
+	rnn_rows_add_features(fcinfo, st, 3, "rnn_backtest");
+	rnn_rows_options(fcinfo, st, 4, -1);
+	backtest_options(fcinfo, st, 5);
+	PG_RETURN_POINTER(st);
+}
+
+/* rnn_backtest(series text, ts, value, features, config, horizon, folds) */
+Datum
+rnn_backtest_series_features_transfn(PG_FUNCTION_ARGS)
+{
+	RnnRows    *st = rnn_rows_series_transfn(fcinfo, 4, -1, "rnn_backtest");
+
+	backtest_options(fcinfo, st, 6);
+	PG_RETURN_POINTER(st);
+}
+
 /* rnn_backtest(series text, ts, value, config, horizon, folds): a global model's backtest */
 Datum
 rnn_backtest_series_transfn(PG_FUNCTION_ARGS)
@@ -301,6 +360,9 @@ rnn_backtest_finalfn(PG_FUNCTION_ARGS)
 	MemoryContext foldctx,
 				old;
 	size_t		h;
+	double	   *feats = NULL,
+			   *F = NULL;
+	int			K = 0;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
@@ -316,6 +378,10 @@ rnn_backtest_finalfn(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("rnn_backtest: too few rows: %zu for %d folds of horizon %zu", series.n, st->folds, h),
 				 errhint("Use fewer folds or a shorter horizon.")));
+	if (st->n_feat > 0)
+		feats = rnn_rows_features_to_grid(st, &series, &cfg, "rnn_backtest");
+	if (st->n_feat > 0 || cfg.calendar)
+		F = backtest_features(&axis, feats, st->n_feat, series.n, &cfg, &K);
 
 	memset(&total, 0, sizeof(total));
 	initStringInfo(&out);
@@ -334,9 +400,11 @@ rnn_backtest_finalfn(PG_FUNCTION_ARGS)
 
 		old = MemoryContextSwitchTo(foldctx);
 		/* the fold's training part ends `series.n - origin` steps before the last row */
-		rnn_fit(&m, series.values, NULL, 0, origin, &fold_axis, &cfg, NULL, "rnn_backtest");
+		fold_axis.shift = -(int64) (series.n - origin);
+		rnn_fit(&m, series.values, feats, st->n_feat, origin, &fold_axis, &cfg, NULL, "rnn_backtest");
 		seconds += m.train_seconds;
-		fc = rnn_forecast_stored(&m, (int) h, "rnn_backtest");
+		fc = K > 0 ? rnn_forecast_future(&m, F + origin * K, (int) h, "rnn_backtest") :
+			rnn_forecast_stored(&m, (int) h, "rnn_backtest");
 		rnn_report_status(rnn_intervals_prepare(&iv, &m, EVAL_LEVEL, &rnn_palloc_allocator),
 						  "rnn_backtest");
 		memset(&s, 0, sizeof(s));

@@ -451,12 +451,14 @@ rnn_fit_run_training(rnn_real *params, RnnTrainResult *res, const rnn_real *seri
 /*
  * The features of a training: the user's n_user columns (feats, on the
  * series' grid) and, with calendar => true, the calendar's for each step;
- * sets m->n_features and m->calendar (the model's axis must be set).  A
- * warm start must have the same features.  NULL when there are none.
+ * sets m->n_features and m->calendar (the model's axis must be set; the
+ * last of the n rows is `shift` steps from m->last_ts, 0 but for a
+ * backtest's fold).  A warm start must have the same features.  NULL when
+ * there are none.
  */
 double *
-rnn_fit_features(RnnModel *m, const double *feats, int n_user, size_t n, const RnnConfig *cfg,
-				 const RnnModel *init, const char *fname)
+rnn_fit_features(RnnModel *m, const double *feats, int n_user, size_t n, int64 shift,
+				 const RnnConfig *cfg, const RnnModel *init, const char *fname)
 {
 	int			bits = 0;
 	int			K;
@@ -506,7 +508,7 @@ rnn_fit_features(RnnModel *m, const double *feats, int n_user, size_t n, const R
 		for (int j = 0; j < n_user; j++)
 			F[i * K + j] = feats[i * n_user + j];
 	if (bits)
-		rnn_calendar_rows(m, -(int64) (n - 1), n, F, K, n_user);
+		rnn_calendar_rows(m, shift - (int64) (n - 1), n, F, K, n_user);
 	return F;
 }
 
@@ -606,7 +608,7 @@ rnn_fit(RnnModel *m, const double *values, const double *feats, int n_user, size
 	}
 	if (warm)
 		rnn_check_warm_axis(init, axis, n, fname);
-	F = rnn_fit_features(m, feats, n_user, n, cfg, init, fname);
+	F = rnn_fit_features(m, feats, n_user, n, axis->shift, cfg, init, fname);
 
 	/*
 	 * season: given, the warm-start model's, from the step, or from the

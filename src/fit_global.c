@@ -286,7 +286,7 @@ rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut, const RnnCo
 		earg.name = g->name[pick[k]];
 		earg.len = g->name_len[pick[k]];
 		m->last_ts = axes[k].last_ts;
-		F[k] = rnn_fit_features(m, g->feat[pick[k]], g->n_user, whole->n, cfg, init, fname);
+		F[k] = rnn_fit_features(m, g->feat[pick[k]], g->n_user, whole->n, 0, cfg, init, fname);
 	}
 	earg.name = NULL;
 	m->last_ts = 0;

@@ -153,7 +153,17 @@ future_features(const RnnModel *m, ArrayType *future, int horizon, const char *f
 static double *
 forecast_with_features(const RnnModel *m, ArrayType *future, int horizon, const char *fname)
 {
-	double	   *F = future_features(m, future, horizon, fname);
+	return rnn_forecast_future(m, future_features(m, future, horizon, fname), horizon, fname);
+}
+
+/*
+ * horizon forecasts after a model's stored history (a single-series model
+ * or a series view), given the horizon steps' features (horizon rows of
+ * m->n_features, the calendar's included; NULL without features)
+ */
+double *
+rnn_forecast_future(const RnnModel *m, const double *F, int horizon, const char *fname)
+{
 	double	   *out = palloc(sizeof(double) * horizon);
 	int32_t		phase = m->phase_last;
 	const double *hist = m->history;

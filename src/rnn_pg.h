@@ -141,6 +141,8 @@ typedef struct RnnAxis
 	int64		step;
 	int64		last_ts;		/* native value of the last row */
 	char		time_zone[RNN_MAX_ZONE_NAME + 1];	/* timestamptz: the zone read in */
+	int64		shift;			/* steps from the last of the rows trained on to last_ts: 0, or
+								 * negative for a backtest fold's first rows (calendar features) */
 } RnnAxis;
 
 extern int	rnn_ts_kind_of_type(Oid type);
@@ -183,7 +185,8 @@ extern void rnn_fit(RnnModel *m, const double *values, const double *feats, int 
 					size_t n, const RnnAxis *axis, const RnnConfig *cfg, const RnnModel *init,
 					const char *fname);
 extern double *rnn_fit_features(RnnModel *m, const double *feats, int n_user, size_t n,
-								const RnnConfig *cfg, const RnnModel *init, const char *fname);
+								int64 shift, const RnnConfig *cfg, const RnnModel *init,
+								const char *fname);
 extern rnn_real *rnn_fit_scale_features(RnnModel *m, const double *F, size_t n,
 										const RnnModel *init);
 extern void rnn_fit_architecture(RnnModel *m, const RnnConfig *cfg, int window, int outputs,
@@ -257,5 +260,7 @@ extern double *rnn_forecast_or_error(const RnnModel *m, const double *hist, int 
 									 const char *fname);
 extern double *rnn_forecast_stored(const RnnModel *m, int horizon, const char *fname);
 extern double *rnn_forecast_view(const RnnModel *view, int horizon, const char *fname);
+extern double *rnn_forecast_future(const RnnModel *m, const double *future, int horizon,
+								   const char *fname);
 
 #endif							/* RNN_PG_H */
