@@ -168,6 +168,20 @@ BEGIN
 
             COMMENT ON AGGREGATE @extschema@.rnn_backtest(text, %1$s, float8, float8[], jsonb, integer, integer) IS
             'Backtests a global model with features on rolling origins: metrics per fold, overall and per series';
+
+            CREATE FUNCTION @extschema@.rnn_evaluate_transfn(internal, bytea, %1$s, float8, float8[])
+            RETURNS internal AS 'MODULE_PATHNAME', 'rnn_evaluate_transfn'
+            LANGUAGE C PARALLEL SAFE;
+
+            CREATE AGGREGATE @extschema@.rnn_evaluate(model bytea, ts %1$s, value float8, features float8[]) (
+                SFUNC = @extschema@.rnn_evaluate_transfn,
+                STYPE = internal,
+                FINALFUNC = @extschema@.rnn_evaluate_finalfn,
+                PARALLEL = SAFE
+            );
+
+            COMMENT ON AGGREGATE @extschema@.rnn_evaluate(bytea, %1$s, float8, float8[]) IS
+            'Scores a model with features against the rows after its training data, forecasting each step from the features of its row';
         $f$, t);
     END LOOP;
 END

@@ -224,3 +224,16 @@ SELECT (g->>'points')::int AS points, (g->>'series')::int AS series,
 FROM (SELECT rnn_backtest(store, day, v, ARRAY[promo], rnn_config(hidden_size => 8, epochs => 20, ensemble => 1, strategy => 'recursive', horizon => 14), 14, 2) AS g,
              rnn_backtest(store, day, v, rnn_config(hidden_size => 8, epochs => 20, ensemble => 1, strategy => 'recursive', horizon => 14), 14, 2) AS gp
       FROM fe_stores) b;
+
+-- rnn_evaluate with features: each step's forecast reads the features of that step's row; the
+-- score is that of rnn_forecast with the same future features
+SELECT round((e->>'mae')::numeric, 4) = round(x.mae::numeric, 4) AS same_as_forecast, e->'points' AS points
+FROM (SELECT rnn_evaluate(m, day, v, ARRAY[promo]) AS e FROM fe_models, fe_sales WHERE kind = 'date' AND i >= 240 GROUP BY m) a,
+     (SELECT avg(abs(f.forecast - s.v)) AS mae
+      FROM fe_models, rnn_forecast(m, 20, 0.9, (SELECT array_agg(promo ORDER BY i) FROM fe_sales WHERE i >= 240)) f
+           JOIN fe_sales s ON s.day = f.ts_local::date
+      WHERE kind = 'date') x;
+SELECT rnn_evaluate(m, day, v, ARRAY[promo]) FROM fe_models, fe_sales WHERE kind = 'date' AND i >= 240 AND i <> 245 GROUP BY m;
+SELECT rnn_evaluate(m, day, v, ARRAY[promo, promo]) FROM fe_models, fe_sales WHERE kind = 'date' AND i >= 240 GROUP BY m;
+-- with calendar features too (computed for the scored steps)
+SELECT rnn_evaluate(m, day, v, ARRAY[promo])->'points' AS points FROM fe_cal, fe_sales WHERE kind = 'promo and daily' AND i >= 240 GROUP BY m;

@@ -19,6 +19,7 @@
 #include "utils/timestamp.h"
 
 #include "rnn_pg.h"
+#include "rnn_calendar.h"
 #include "rnn_predict.h"
 
 PG_FUNCTION_INFO_V1(rnn_backtest_transfn);
@@ -492,7 +493,66 @@ rnn_evaluate_transfn(PG_FUNCTION_ARGS)
 				 errmsg("rnn_evaluate: infinite value at %s", rnn_key_to_text(kind, key)),
 				 errhint("Replace infinities with NULL to have them skipped.")));
 	rnn_rows_add(es->rows, key, PG_ARGISNULL(3), PG_ARGISNULL(3) ? 0 : PG_GETARG_FLOAT8(3));
+	/* rnn_evaluate(model, ts, value, features): the rows' features, for the forecast steps */
+	if (PG_NARGS() > 4)
+		rnn_rows_add_features(fcinfo, es->rows, 4, "rnn_evaluate");
 	PG_RETURN_POINTER(es);
+}
+
+/*
+ * The features of forecast steps 1..max_step for a model with features:
+ * the user's from the rows at those steps (every step needs a row with its
+ * features), the calendar's from the model's axis.
+ */
+static double *
+evaluate_features(const RnnModel *m, const RnnRows *rows, const int *steps, int max_step)
+{
+	int			K = m->n_features;
+	int			n_user = K - rnn_calendar_count(m->calendar);
+	double	   *F;
+	bool	   *have;
+
+	if (n_user != rows->n_feat)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("rnn_evaluate: the model was trained with %d feature%s, the rows pass %d",
+						n_user, n_user == 1 ? "" : "s", rows->n_feat),
+				 n_user > 0 ? errhint("Call rnn_evaluate(model, ts, value, features).") :
+				 errhint("Call rnn_evaluate(model, ts, value).")));
+	if (m->n_series > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("rnn_evaluate: the model is a global model of %d series", m->n_series)));
+	F = palloc0(sizeof(double) * max_step * K);
+	have = palloc0(sizeof(bool) * (max_step + 1));
+	for (size_t i = 0; i < rows->n; i++)
+	{
+		bool		ok = true;
+
+		if (steps[i] == 0)
+			continue;
+		for (int j = 0; j < n_user; j++)
+			ok = ok && !rows->feat_null[i * n_user + j];
+		if (!ok)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("rnn_evaluate: the features at %s are NULL",
+							rnn_key_to_text(rows->ts_kind, rows->keys[i])),
+					 errdetail("The forecast of every step reads its features; they are not interpolated.")));
+		memcpy(F + (size_t) (steps[i] - 1) * K, rows->feats + i * n_user, sizeof(double) * n_user);
+		have[steps[i]] = true;
+	}
+	for (int h = 1; h <= max_step && n_user > 0; h++)
+		if (!have[h])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("rnn_evaluate: no row gives the features of forecast step %d", h),
+					 errdetail("The rows reach step %d; a model with features forecasts each step from that step's features.",
+							   max_step),
+					 errhint("Pass a row (its value may be NULL) for every step up to the last one scored.")));
+	if (m->calendar)
+		rnn_calendar_rows(m, 1, max_step, F, K, n_user);
+	return F;
 }
 
 Datum
@@ -513,7 +573,6 @@ rnn_evaluate_finalfn(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	es = (EvalState *) PG_GETARG_POINTER(0);
 	rnn_model_read(&m, es->model);
-	rnn_check_no_features(&m, "rnn_evaluate");
 	n = es->rows->n;
 	steps = palloc(sizeof(int) * n);
 	for (size_t i = 0; i < n; i++)
@@ -548,12 +607,16 @@ rnn_evaluate_finalfn(PG_FUNCTION_ARGS)
 			seen[steps[i]] = true;
 		}
 	}
-	if (max_step > m.shape.output_size && m.shape.input_size != 1)
+	if (max_step > m.shape.output_size && m.shape.input_size != 1 && m.n_features == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("rnn_evaluate: rows reach step %d, beyond the model's output size %d",
 						max_step, m.shape.output_size)));
-	fc = rnn_forecast_stored(&m, max_step, "rnn_evaluate");
+	if (m.n_features > 0 || es->rows->n_feat > 0)
+		fc = rnn_forecast_future(&m, evaluate_features(&m, es->rows, steps, max_step), max_step,
+								 "rnn_evaluate");
+	else
+		fc = rnn_forecast_stored(&m, max_step, "rnn_evaluate");
 	rnn_report_status(rnn_intervals_prepare(&iv, &m, EVAL_LEVEL, &rnn_palloc_allocator),
 					  "rnn_evaluate");
 	memset(&s, 0, sizeof(s));
