@@ -322,12 +322,17 @@ global_series(const RnnModel *m)
 		W = view.window;		/* >= 1 in a global model */
 		if (T < 1)
 			continue;			/* decoding refuses these */
-		hist = malloc(sizeof(double) * (size_t) (T < W ? W : T));
-		if (!hist)
-			continue;
-		for (int t = 0; t < W - T; t++)
-			hist[t] = view.history[0];
-		memcpy(hist + (T < W ? W - T : 0), view.history, sizeof(double) * (size_t) T);
+		{
+			/* rows of input_size values: a value and its features */
+			size_t		I = (size_t) view.shape.input_size;
+
+			hist = malloc(sizeof(double) * (size_t) (T < W ? W : T) * I);
+			if (!hist)
+				continue;
+			for (int t = 0; t < W - T; t++)
+				memcpy(hist + (size_t) t * I, view.history, sizeof(double) * I);
+			memcpy(hist + (size_t) (T < W ? W - T : 0) * I, view.history, sizeof(double) * (size_t) T * I);
+		}
 		forecast_history(&view, hist, T < W ? W : T);
 		free(hist);
 	}
