@@ -104,7 +104,8 @@ SELECT model,
              / nullif(count(*) FILTER (WHERE is_anomaly), 0), 2) AS precision,
        round(count(*) FILTER (WHERE is_anomaly AND kind IS NOT NULL)::numeric
              / count(*) FILTER (WHERE kind IS NOT NULL), 2) AS recall,
-       count(*) FILTER (WHERE is_anomaly AND promo = 1) AS promotions_flagged
+       count(*) FILTER (WHERE is_anomaly AND promo = 1) AS promotions_flagged,
+       round(avg(upper - lower)::numeric, 1) AS mean_width
 FROM af_out WHERE k > 400 GROUP BY model ORDER BY model;
 SELECT model, kind, count(*) AS injected, count(*) FILTER (WHERE is_anomaly) AS flagged
 FROM af_out WHERE kind IS NOT NULL GROUP BY model, kind ORDER BY model, kind;
