@@ -548,3 +548,20 @@ ROWS 24;
 
 COMMENT ON FUNCTION @extschema@.rnn_forecast(bytea, text, integer, float8, float8[]) IS
 'Forecasts horizon steps of one series of a global model trained with features, given the features of those steps';
+
+-- 0.6.0: the window functions with each row's own features (models trained with features)
+CREATE FUNCTION @extschema@.rnn_predict_rows(value float8, model bytea, horizon integer, features float8[])
+RETURNS float8[]
+AS 'MODULE_PATHNAME', 'rnn_predict_rows'
+LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.rnn_predict_rows(float8, bytea, integer, float8[]) IS
+'Window function for a model trained with features: the forecast after the model''s window of rows ending at each row, reading the rows'' own features and, for the steps forecast, those of the rows after it';
+
+CREATE FUNCTION @extschema@.rnn_anomaly(value float8, model bytea, level float8, features float8[])
+RETURNS @extschema@.rnn_anomaly_result
+AS 'MODULE_PATHNAME', 'rnn_anomaly'
+LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.rnn_anomaly(float8, bytea, float8, float8[]) IS
+'Window function for a model trained with features: each row against the one-step forecast from the window of rows before it (values and features) with the row''s own features, and its calibrated interval at level';

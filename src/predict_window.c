@@ -8,7 +8,9 @@
  *	  in their partition (window ORDER BY) and forecast RNN_ROWS_BATCH rows
  *	  in one pass of the network (one GEMM per step for the whole batch),
  *	  where the aggregate rnn_predict over a moving frame makes one pass per
- *	  row.
+ *	  row.  With a features argument (models trained with covariates) each
+ *	  row also passes its own features: the windows read them with the
+ *	  values, and the steps forecast take those of the rows after the window.
  */
 #include "postgres.h"
 
@@ -16,8 +18,10 @@
 
 #include "access/detoast.h"
 #include "access/htup_details.h"
+#include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/memutils.h"
 #if PG_VERSION_NUM >= 160000
 #include "varatt.h"
@@ -25,6 +29,7 @@
 #include "windowapi.h"
 
 #include "rnn_pg.h"
+#include "rnn_calendar.h"
 #include "rnn_pipeline.h"
 #include "rnn_predict.h"
 #include "rnn_series.h"
@@ -107,10 +112,15 @@ typedef struct RowsCache
 	RnnModel	m;
 	int			horizon;
 	int			W;
-	double	   *vals;			/* (W + RNN_ROWS_BATCH) values read (a lag of one reads one more) */
+	int			K;				/* features each row passes (0: the form without them) */
+	double	   *vals;			/* (W + RNN_ROWS_BATCH + horizon) values read */
 	bool	   *vnull;
+	double	   *feats;			/* (W + RNN_ROWS_BATCH + horizon, K) features read */
+	bool	   *fnull;			/* the same: missing (NULL array or element, NaN) */
 	bool	   *wnull;			/* (W) the gaps of one window */
-	double	   *hist;			/* (RNN_ROWS_BATCH, W) */
+	double	   *wcol;			/* (W) one window's values, or one feature of it */
+	double	   *hist;			/* (RNN_ROWS_BATCH, W, 1 + K) */
+	double	   *future;			/* (RNN_ROWS_BATCH, horizon, K) the forecast steps' features */
 	int32_t    *phases;			/* (RNN_ROWS_BATCH) */
 	double	   *out;			/* (RNN_ROWS_BATCH, horizon) */
 	int		   *slot;			/* (RNN_ROWS_BATCH) row b's history in hist, -1: none */
@@ -134,15 +144,54 @@ typedef struct RowsPart
 	RowsCache  *cache;			/* the model of the partition's first row */
 } RowsPart;
 
-/* The model of this row: the cache's when the same, else decoded into a new cache. */
+/*
+ * The features form of these window functions, or the form without, fits
+ * the model: a model with user features needs each row's, a model without
+ * takes none, and calendar features cannot be computed for rows that carry
+ * no timestamps.  call names the form to use instead.
+ */
+static void
+rows_check_features(const RnnModel *m, bool given, const char *fname, const char *call_with,
+					const char *call_without)
+{
+	int			n_user = m->n_features - rnn_calendar_count(m->calendar);
+
+	if (m->calendar != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s does not take models with calendar features", fname),
+				 errdetail("Calendar features are computed from timestamps, and the rows of a window function pass none."),
+				 errhint("Forecast the model with rnn_forecast(model, horizon, level%s), or train one without calendar => true.",
+						 n_user > 0 ? ", future" : "")));
+	if (n_user > 0 && !given)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: the model was trained with %d feature%s: pass each row's features",
+						fname, n_user, n_user == 1 ? "" : "s"),
+				 errhint("Call %s with an array of %d value%s on every row, e.g. ARRAY[promo].",
+						 call_with, n_user, n_user == 1 ? "" : "s")));
+	if (n_user == 0 && given)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: the model was trained without features, but features were given", fname),
+				 errhint("Call %s.", call_without)));
+}
+
+/*
+ * The model of this row: the cache's when the same, else decoded into a new
+ * cache.  with_features: the call passes each row's features.
+ */
 static RowsCache *
-rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, const char *fname)
+rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, bool with_features, const char *fname,
+		   const char *call_with, const char *call_without)
 {
 	RowsCache  *c = (RowsCache *) fcinfo->flinfo->fn_extra;
 	bytea	   *raw;
 	MemoryContext cxt,
 				old;
-	int			W;
+	int			W,
+				K;
+	size_t		cap;
 
 	if (c != NULL && c->horizon == horizon && rnn_model_datum_same(&c->key, model))
 		return c;
@@ -156,21 +205,44 @@ rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, const char *fname)
 	c->cxt = cxt;
 	rnn_model_read(&c->m, raw);
 	rnn_model_datum_keep(&c->key, model);
-	rnn_check_predict_model(&c->m, horizon, fname);
+	rows_check_features(&c->m, with_features, fname, call_with, call_without);
+	if (with_features)
+	{
+		rnn_check_model_horizon(&c->m, horizon);
+		if (c->m.shape.input_size != 1 + c->m.n_features)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: the model reads %d inputs per step, not a value and its %d feature%s",
+							fname, c->m.shape.input_size, c->m.n_features,
+							c->m.n_features == 1 ? "" : "s")));
+	}
+	else
+		rnn_check_predict_model(&c->m, horizon, fname);
 	if (c->m.window < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s needs a model with a fixed window; this one reads histories of any length", fname),
 				 errhint("Use rnn_predict(value, model, horizon) over a frame of the rows to read.")));
 	W = c->m.window;
+	K = with_features ? c->m.n_features : 0;
 	c->W = W;
+	c->K = K;
 	c->horizon = horizon;
-	c->vals = palloc(sizeof(double) * (W + RNN_ROWS_BATCH));
-	c->vnull = palloc(sizeof(bool) * (W + RNN_ROWS_BATCH));
+	/* the window before the batch, the batch, and (features) the forecast steps after it */
+	cap = (size_t) W + RNN_ROWS_BATCH + (K > 0 ? horizon : 0);
+	c->vals = palloc(sizeof(double) * cap);
+	c->vnull = palloc(sizeof(bool) * cap);
 	c->wnull = palloc(sizeof(bool) * W);
-	c->hist = palloc(sizeof(double) * (size_t) W * RNN_ROWS_BATCH);
+	c->wcol = palloc(sizeof(double) * W);
+	c->hist = MemoryContextAllocHuge(cxt, sizeof(double) * (size_t) W * (1 + K) * RNN_ROWS_BATCH);
+	if (K > 0)
+	{
+		c->feats = MemoryContextAllocHuge(cxt, sizeof(double) * cap * K);
+		c->fnull = MemoryContextAllocHuge(cxt, sizeof(bool) * cap * K);
+		c->future = MemoryContextAllocHuge(cxt, sizeof(double) * (size_t) horizon * K * RNN_ROWS_BATCH);
+	}
 	c->phases = palloc(sizeof(int32_t) * RNN_ROWS_BATCH);
-	c->out = palloc(sizeof(double) * (size_t) horizon * RNN_ROWS_BATCH);
+	c->out = MemoryContextAllocHuge(cxt, sizeof(double) * (size_t) horizon * RNN_ROWS_BATCH);
 	c->slot = palloc(sizeof(int) * RNN_ROWS_BATCH);
 	c->arena.cxt = cxt;
 	c->arena_alloc.alloc = arena_alloc;
@@ -186,18 +258,117 @@ rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, const char *fname)
 }
 
 /*
+ * The features a row passes (argument 3, a float8[] of c->K values) into
+ * dst (K), with missing ones (a NULL array or element, NaN) marked in
+ * dnull.  p: the row's partition position, for the errors.
+ */
+static void
+rows_read_features(RowsCache *c, Datum d, bool isnull, int64 p, double *dst, bool *dnull,
+				   const char *fname)
+{
+	int			K = c->K;
+	ArrayType  *arr;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+
+	if (isnull)
+	{
+		for (int j = 0; j < K; j++)
+		{
+			dst[j] = 0;
+			dnull[j] = true;
+		}
+		return;
+	}
+	arr = DatumGetArrayTypeP(d);
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s: features must be a one-dimensional array, not %d-dimensional",
+						fname, ARR_NDIM(arr))));
+	deconstruct_array(arr, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &elems, &nulls, &n);
+	if (n != K)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s: the model was trained with %d feature%s; row " INT64_FORMAT " of the partition has %d",
+						fname, K, K == 1 ? "" : "s", p + 1, n),
+				 errhint("Pass an array of %d value%s on every row, in the order of training.",
+						 K, K == 1 ? "" : "s")));
+	for (int j = 0; j < K; j++)
+	{
+		double		v = nulls[j] ? 0 : DatumGetFloat8(elems[j]);
+
+		if (!nulls[j] && isinf(v))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("%s: feature %d of row " INT64_FORMAT " of the partition is infinite",
+							fname, j + 1, p + 1)));
+		dst[j] = v;
+		dnull[j] = nulls[j] || isnan(v);
+	}
+	pfree(elems);
+	pfree(nulls);
+	if ((Pointer) arr != DatumGetPointer(d))
+		pfree(arr);
+}
+
+/*
+ * One window's column (c->wcol, W values, the missing ones marked in
+ * c->wnull) with its gaps interpolated as rnn_predict does (in place), and
+ * copied to dst at stride dstride.  False when the window holds nothing but
+ * missing values.
+ */
+static bool
+rows_fill_window(RowsCache *c, double *dst, int dstride, const char *fname)
+{
+	int			W = c->W;
+	bool		any_null = false;
+
+	for (int t = 0; t < W; t++)
+		any_null |= c->wnull[t] || isnan(c->wcol[t]);
+	if (any_null)
+	{
+		RnnSeries	s;
+		int64		bad;
+		RnnStatus	rs = rnn_series_regularize(&s, NULL, c->wcol, c->wnull, W, true,
+											   RNN_MAX_ROWS, &rnn_palloc_allocator, &bad,
+											   NULL, NULL);
+
+		if (rs == RNN_ERR_NOVALUES)
+			return false;
+		rnn_report_status(rs, fname);
+		memcpy(c->wcol, s.values, sizeof(double) * W);
+		pfree(s.values);
+	}
+	for (int t = 0; t < W; t++)
+		dst[(size_t) t * dstride] = c->wcol[t];
+	return true;
+}
+
+/*
  * Forecast for rows first .. first + RNN_ROWS_BATCH - 1 of the partition
  * (fewer at its end) from the window of W rows ending `lag` rows before
  * each (0: at the row itself, rnn_predict_rows; 1: the rows before it,
- * rnn_anomaly): read the values, build each window (NULL and NaN values
- * interpolated, as rnn_predict does), and run the network once over all of
- * them.  Returns the rows read; c->vals holds the values from c->from on.
+ * rnn_anomaly): read the values (and features), build each window (NULL
+ * and NaN values and features interpolated, as rnn_predict does), and run
+ * the network once over all of them.  With features, the forecast steps
+ * take the features of the horizon rows after the window: a window whose
+ * steps run past the partition's end, or whose steps miss a feature, has no
+ * forecast (future features are not interpolated).  Returns the rows read;
+ * c->vals holds the values from c->from on.
  */
 static int
 rows_batch(WindowObject win, RowsCache *c, int64 first, int lag, const char *fname)
 {
 	int			W = c->W;
+	int			K = c->K;
+	int			I = 1 + K;
+	int			horizon = c->horizon;
 	int64		from = Max(first - lag - (W - 1), 0);
+	/* the last row read: the batch's last, or the last forecast step's features */
+	int64		last = first + RNN_ROWS_BATCH - 1 + (K > 0 ? Max(horizon - lag, 0) : 0);
 	int			n = 0;
 	int			rows = 0;
 	int			k = 0;
@@ -205,7 +376,7 @@ rows_batch(WindowObject win, RowsCache *c, int64 first, int lag, const char *fna
 	CHECK_FOR_INTERRUPTS();
 	/* the rows before `from` are never read again */
 	WinSetMarkPosition(win, from);
-	for (int64 p = from; p < first + RNN_ROWS_BATCH; p++)
+	for (int64 p = from; p <= last; p++)
 	{
 		bool		isnull,
 					isout;
@@ -220,8 +391,15 @@ rows_batch(WindowObject win, RowsCache *c, int64 first, int lag, const char *fna
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("%s: value is infinite (row " INT64_FORMAT " of the partition)", fname, p + 1)));
+		if (K > 0)
+		{
+			d = WinGetFuncArgInPartition(win, 3, (int) (p - first), WINDOW_SEEK_CURRENT,
+										 false, &isnull, &isout);
+			rows_read_features(c, d, isnull, p, c->feats + (size_t) n * K,
+							   c->fnull + (size_t) n * K, fname);
+		}
 		n++;
-		if (p >= first)
+		if (p >= first && p < first + RNN_ROWS_BATCH)
 			rows++;
 	}
 	c->from = from;
@@ -230,35 +408,56 @@ rows_batch(WindowObject win, RowsCache *c, int64 first, int lag, const char *fna
 	{
 		int64		end = first + b - lag;	/* the window ends at this row */
 		int			off = (int) (end - (W - 1) - from);
-		double	   *h = c->hist + (size_t) k * W;
-		bool		any_null = false;
+		double	   *h = c->hist + (size_t) k * W * I;
+		bool		ok = true;
 
 		c->slot[b] = -1;
 		if (end - (W - 1) < 0)
 			continue;			/* fewer rows than the window so far */
+		if (K > 0)
+		{
+			/* the forecast steps' features: rows end + 1 .. end + horizon, all known */
+			double	   *fut = c->future + (size_t) k * horizon * K;
+
+			if (end + horizon - from >= n)
+				continue;		/* the partition ends before the last step */
+			for (int s = 0; s < horizon && ok; s++)
+				for (int j = 0; j < K; j++)
+				{
+					size_t		q = (size_t) (end + 1 + s - from) * K + j;
+
+					if (c->fnull[q])
+					{
+						ok = false;
+						break;
+					}
+					fut[(size_t) s * K + j] = c->feats[q];
+				}
+			if (!ok)
+				continue;
+		}
+		/* rnn_anomaly: a value a logged model cannot read is a gap in the windows after it */
 		for (int t = 0; t < W; t++)
 		{
-			/* rnn_anomaly: a value a logged model cannot read is a gap in the windows after it */
+			c->wcol[t] = c->vals[off + t];
 			c->wnull[t] = c->vnull[off + t] ||
-				(lag && c->m.log_transform && c->m.n_series == 0 && !(c->vals[off + t] > 0));
-			any_null |= c->wnull[t] || isnan(c->vals[off + t]);
+				(lag && c->m.log_transform && c->m.n_series == 0 && !(c->wcol[t] > 0));
 		}
-		if (any_null)
+		if (!rows_fill_window(c, h, I, fname))
+			continue;			/* nothing but NULLs: NULL, as rnn_predict */
+		/* c->wcol: the window's values, gaps filled */
+		c->phases[k] = c->m.n_seasonal > 0 ? rnn_pipeline_guess_phase(&c->m, c->wcol, W) : c->m.phase_last;
+		for (int j = 0; j < K && ok; j++)
 		{
-			RnnSeries	s;
-			int64		bad;
-			RnnStatus	rs = rnn_series_regularize(&s, NULL, c->vals + off, c->wnull, W, true,
-												   RNN_MAX_ROWS, &rnn_palloc_allocator, &bad,
-												   NULL, NULL);
-
-			if (rs == RNN_ERR_NOVALUES)
-				continue;		/* nothing but NULLs: NULL, as rnn_predict */
-			rnn_report_status(rs, fname);
-			memcpy(h, s.values, sizeof(double) * W);
+			for (int t = 0; t < W; t++)
+			{
+				c->wcol[t] = c->feats[(size_t) (off + t) * K + j];
+				c->wnull[t] = c->fnull[(size_t) (off + t) * K + j];
+			}
+			ok = rows_fill_window(c, h + 1 + j, I, fname);
 		}
-		else
-			memcpy(h, c->vals + off, sizeof(double) * W);
-		c->phases[k] = c->m.n_seasonal > 0 ? rnn_pipeline_guess_phase(&c->m, h, W) : c->m.phase_last;
+		if (!ok)
+			continue;			/* a feature missing on every row of the window */
 		c->slot[b] = k++;
 	}
 	if (k == 0)
@@ -268,18 +467,18 @@ rows_batch(WindowObject win, RowsCache *c, int64 first, int lag, const char *fna
 		/* a global model scales every history by itself: one pass each */
 		for (int j = 0; j < k; j++)
 		{
-			double	   *f = rnn_forecast_or_error(&c->m, c->hist + (size_t) j * W, W, c->horizon,
+			double	   *f = rnn_forecast_or_error(&c->m, c->hist + (size_t) j * W, W, horizon,
 												  fname);
 
-			memcpy(c->out + (size_t) j * c->horizon, f, sizeof(double) * c->horizon);
+			memcpy(c->out + (size_t) j * horizon, f, sizeof(double) * horizon);
 		}
 	}
 	else
 	{
 		arena_reset(&c->arena);
-		rnn_report_status(rnn_forecast_batch_checked(c->out, &c->m, c->hist, k, W, c->horizon,
-													 c->phases, rnn_check_interrupts, NULL,
-													 &c->arena_alloc),
+		rnn_report_status(rnn_forecast_features(c->out, &c->m, c->hist, K > 0 ? c->future : NULL,
+												k, W, horizon, c->phases, rnn_check_interrupts,
+												NULL, &c->arena_alloc),
 						  fname);
 	}
 	return rows;
@@ -309,6 +508,11 @@ rows_position(WindowObject win, RowsPart *part, RowsCache *c, int64 pos, int lag
  *	 model's window of rows ending at the current row (partition order, the
  *	 frame is not used); NULL while fewer rows than the window have passed,
  *	 or when the window holds nothing but NULLs.
+ * rnn_predict_rows(value float8, model bytea, horizon int, features float8[])
+ *	 the same for a model trained with features: the window reads the rows'
+ *	 own features, the forecast steps those of the horizon rows after the
+ *	 current one; NULL when the partition ends before them or one of them
+ *	 misses a feature.
  */
 Datum
 rnn_predict_rows(PG_FUNCTION_ARGS)
@@ -327,7 +531,9 @@ rnn_predict_rows(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("rnn_predict_rows: model and horizon must not be NULL")));
-	c = rows_cache(fcinfo, model, DatumGetInt32(horizon), "rnn_predict_rows");
+	c = rows_cache(fcinfo, model, DatumGetInt32(horizon), PG_NARGS() > 3, "rnn_predict_rows",
+				   "rnn_predict_rows(value, model, horizon, features)",
+				   "rnn_predict_rows(value, model, horizon)");
 	rows_position(win, part, c, pos, 0, "rnn_predict_rows", "horizon");
 	b = (int) (pos - part->first);
 	if (b < 0 || b >= part->count || c->slot[b] < 0)
@@ -409,6 +615,10 @@ anomaly_score(RowsCache *c, double fc, int phase, double v)
  *	 interval at level.  NULL while fewer rows than the window came before;
  *	 is_anomaly and score NULL for a NULL value, the bounds too for a model
  *	 without calibration.
+ * rnn_anomaly(value float8, model bytea, level float8, features float8[])
+ *	 the same for a model trained with features: the window reads the rows'
+ *	 own features, the forecast step the current row's; all NULL when the
+ *	 current row misses a feature.
  */
 Datum
 rnn_anomaly(PG_FUNCTION_ARGS)
@@ -433,7 +643,8 @@ rnn_anomaly(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("rnn_anomaly: model and level must not be NULL")));
-	c = rows_cache(fcinfo, model, 1, "rnn_anomaly");
+	c = rows_cache(fcinfo, model, 1, PG_NARGS() > 3, "rnn_anomaly",
+				   "rnn_anomaly(value, model, level, features)", "rnn_anomaly(value, model, level)");
 	if (c->m.n_series > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
