@@ -207,6 +207,14 @@ ROWS 24;
 COMMENT ON FUNCTION @extschema@.rnn_forecast(bytea, text, integer, float8, float8[]) IS
 'Forecasts horizon steps of one series of a global model trained with features, given the features of those steps';
 
+CREATE FUNCTION @extschema@.rnn_forecast(model bytea, history float8[], horizon integer, future float8[])
+RETURNS float8[]
+AS 'MODULE_PATHNAME', 'rnn_forecast_array'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.rnn_forecast(bytea, float8[], integer, float8[]) IS
+'Forecasts horizon steps of a model trained with features after the given history (T rows of the value and its features), given the features of those steps';
+
 -- 0.6.0: the ORDER BY form with a warm start (fine-tuning, e.g. of an imported PyTorch model)
 CREATE FUNCTION @extschema@.rnn_train_transfn(internal, float8, jsonb, bytea)
 RETURNS internal AS 'MODULE_PATHNAME', 'rnn_train_transfn'

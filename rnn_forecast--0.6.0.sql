@@ -549,6 +549,14 @@ ROWS 24;
 COMMENT ON FUNCTION @extschema@.rnn_forecast(bytea, text, integer, float8, float8[]) IS
 'Forecasts horizon steps of one series of a global model trained with features, given the features of those steps';
 
+CREATE FUNCTION @extschema@.rnn_forecast(model bytea, history float8[], horizon integer, future float8[])
+RETURNS float8[]
+AS 'MODULE_PATHNAME', 'rnn_forecast_array'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.rnn_forecast(bytea, float8[], integer, float8[]) IS
+'Forecasts horizon steps of a model trained with features after the given history (T rows of the value and its features), given the features of those steps';
+
 -- 0.6.0: the window functions with each row's own features (models trained with features)
 CREATE FUNCTION @extschema@.rnn_predict_rows(value float8, model bytea, horizon integer, features float8[])
 RETURNS float8[]

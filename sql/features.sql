@@ -237,3 +237,22 @@ SELECT rnn_evaluate(m, day, v, ARRAY[promo]) FROM fe_models, fe_sales WHERE kind
 SELECT rnn_evaluate(m, day, v, ARRAY[promo, promo]) FROM fe_models, fe_sales WHERE kind = 'date' AND i >= 240 GROUP BY m;
 -- with calendar features too (computed for the scored steps)
 SELECT rnn_evaluate(m, day, v, ARRAY[promo])->'points' AS points FROM fe_cal, fe_sales WHERE kind = 'promo and daily' AND i >= 240 GROUP BY m;
+
+-- the array form with features: a history of rows (value, features) and the future features;
+-- from the model's own last window (the fine-tuned PyTorch model: no seasonal indices, so no
+-- season position to guess) it is rnn_forecast's forecast, and PyTorch's
+SELECT bool_and(abs(a.f - b.forecast) < 1e-9) AS same_as_stored,
+       bool_and(abs(a.f - (j->'forecast'->>(a.step::int - 1))::float8) < 1e-4) AS matches_pytorch
+FROM fe_step, fe_fx,
+     LATERAL unnest(rnn_forecast(m, (SELECT array_agg(ARRAY[v, f[1], f[2]] ORDER BY i) FROM fe_rows WHERE i > 25), 3,
+                                 (SELECT array_agg(ARRAY[(e->>0)::float8, (e->>1)::float8] ORDER BY o)
+                                  FROM jsonb_array_elements(j->'future') WITH ORDINALITY AS t(e, o)))) WITH ORDINALITY AS a(f, step)
+     JOIN rnn_forecast(m, 3, 0.9, (SELECT array_agg(ARRAY[(e->>0)::float8, (e->>1)::float8] ORDER BY o)
+                                   FROM jsonb_array_elements(j->'future') WITH ORDINALITY AS t(e, o))) b USING (step);
+-- a global model forecasts a series it never saw from its history with features
+SELECT array_length(rnn_forecast(m, (SELECT array_agg(ARRAY[v * 1.5, promo] ORDER BY i) FROM fe_stores WHERE store = 's1' AND i < 146),
+                                 14, (SELECT array_agg(promo ORDER BY i) FROM fe_stores WHERE store = 's1' AND i >= 146)), 1) AS steps
+FROM fe_global;
+SELECT rnn_forecast(m, ARRAY[[1, 0], [2, 0]]::float8[], 3) FROM fe_models WHERE kind = 'date';
+SELECT rnn_forecast(m, ARRAY[1, 2, 3]::float8[], 3, ARRAY[1, 0, 0]::float8[]) FROM fe_models WHERE kind = 'date';
+SELECT rnn_forecast(m, ARRAY[[1, 0], [2, 0]]::float8[], 3, ARRAY[1, 0, 0]::float8[]) FROM fe_cal WHERE kind = 'promo and daily';

@@ -522,8 +522,50 @@ rnn_float8_array(const double *v, int n)
 }
 
 /*
- * rnn_forecast(model bytea, history float8[], horizon int) RETURNS float8[]
- * history: 1-D (T values) or 2-D (T rows of input_size values).
+ * A model with features forecasts from a history of T rows (a value and
+ * its features) given the future features F (horizon rows): a global
+ * model scales a series it did not keep by the history's values, as
+ * without features.
+ */
+static double *
+forecast_history_features(const RnnModel *m, const double *hist, int T, const double *F,
+						  int horizon, const char *fname)
+{
+	int			I = m->shape.input_size;
+	double	   *values = palloc(sizeof(double) * T);
+	RnnModel	one = *m;
+
+	for (int t = 0; t < T; t++)
+		values[t] = hist[(size_t) t * I];
+	if (m->n_series > 0)
+	{
+		RnnModel	view;
+		RnnSeriesState st;
+
+		memset(&st, 0, sizeof(st));
+		rnn_report_status(rnn_pipeline_series_state(&st, values, (size_t) T, m->season, m->window,
+													 -1, -1, NULL, &rnn_palloc_allocator),
+						  fname);
+		st.rows = T;
+		/* the history's last rows, with their features */
+		st.history = (double *) hist + (size_t) (T - st.n_history) * I;
+		one.n_series = 1;
+		one.series = &st;
+		rnn_model_series_view(&view, &one, 0);
+		return rnn_forecast_future(&view, F, horizon, fname);
+	}
+	one.history = (double *) hist;
+	one.n_history = T;
+	if (m->n_seasonal > 0)
+		one.phase_last = rnn_pipeline_guess_phase(m, values, T);
+	return rnn_forecast_future(&one, F, horizon, fname);
+}
+
+/*
+ * rnn_forecast(model bytea, history float8[], horizon int [, future float8[]]) RETURNS float8[]
+ * history: 1-D (T values) or 2-D (T rows of input_size values: for a model
+ * with features, each row's value and features); future: the features of
+ * the steps forecast.
  */
 Datum
 rnn_forecast_array(PG_FUNCTION_ARGS)
@@ -539,8 +581,21 @@ rnn_forecast_array(PG_FUNCTION_ARGS)
 	bool	   *nulls;
 	int			nelems;
 	double	   *hist;
+	bool		with_future = PG_NARGS() > 3;
 
-	rnn_check_no_features(m, "rnn_forecast(model, history, horizon)");
+	if (m->calendar)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("rnn_forecast(model, history, horizon) does not take models with calendar features"),
+				 errdetail("A history array carries no timestamps to compute them from."),
+				 errhint("Forecast it with rnn_forecast(model, horizon, level[, future]).")));
+	if (m->n_features > 0 && !with_future)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("rnn_forecast: the model was trained with %d feature%s: pass their future values",
+						m->n_features, m->n_features == 1 ? "" : "s"),
+				 errhint("Call rnn_forecast(model, history, horizon, future) with a history of rows of the value and its %d feature%s.",
+						 m->n_features, m->n_features == 1 ? "" : "s")));
 	rnn_check_model_horizon(m, horizon);
 	if (ndim == 1)
 	{
@@ -589,6 +644,11 @@ rnn_forecast_array(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("history must contain finite values (element %d is %g)", i + 1, hist[i])));
 	}
+	if (with_future)
+		PG_RETURN_ARRAYTYPE_P(rnn_float8_array(forecast_history_features(m, hist, T,
+																		 future_features(m, PG_GETARG_ARRAYTYPE_P(3), horizon, "rnn_forecast"),
+																		 horizon, "rnn_forecast"),
+											   horizon));
 	PG_RETURN_ARRAYTYPE_P(rnn_float8_array(rnn_forecast_or_error(m, hist, T, horizon, "rnn_forecast"), horizon));
 }
 
