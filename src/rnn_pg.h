@@ -178,6 +178,12 @@ typedef struct RnnFitProgress
 #define RNN_FIT_MIN_VALIDATION 3
 /* windows per epoch of a one-series model (a sample of them when there are more) */
 #define RNN_FIT_EPOCH_WINDOWS 512
+/*
+ * held-out windows of a one-series model whose epochs are sampled
+ * automatically: the latest ones, at most twice the epoch's sample, so that
+ * an epoch's cost does not grow with the series
+ */
+#define RNN_FIT_VALIDATION_WINDOWS (2 * RNN_FIT_EPOCH_WINDOWS)
 
 extern void rnn_fit(RnnModel *m, const double *values, const double *feats, int n_user,
 					size_t n, const RnnAxis *axis, const RnnConfig *cfg, const RnnModel *init,
@@ -236,8 +242,8 @@ extern void rnn_calendar_rows(const RnnModel *m, int64 first, size_t count, doub
 							  int stride, int col);
 extern pg_tz *rnn_model_tz(const RnnModel *m);
 extern pg_tz *rnn_training_tz(const char *configured, char *name_out);
-extern bool rnn_keys_to_months(int ts_kind, int64 *keys, size_t n, pg_tz *tz);
-extern bool rnn_keys_to_local_days(int64 *keys, size_t n, pg_tz *tz);
+extern int64 *rnn_keys_to_months(int ts_kind, const int64 *keys, size_t n, pg_tz *tz);
+extern int64 *rnn_keys_to_local_days(const int64 *keys, size_t n, pg_tz *tz);
 /* the unit-step key `steps` steps after the model's last row; false on overflow */
 extern bool rnn_key_after(const RnnModel *m, int64 steps, int64 *key);
 extern Datum rnn_future_timestamptz(const RnnModel *m, int step_ahead, bool *isnull);

@@ -657,7 +657,8 @@ void
 rnn_rows_to_series(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
 				   const RnnConfig *cfg, const char *fname)
 {
-	int64	   *keys = NULL;
+	const int64 *keys = st->keys;
+	int64	   *converted = NULL;
 	int			step_kind = RNN_STEP_UNITS;
 	int64		bad = 0;
 	RnnStatus	rs;
@@ -666,14 +667,16 @@ rnn_rows_to_series(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
 	memset(axis, 0, sizeof(*axis));
 	if (st->ts_kind == RNN_TS_TIMESTAMPTZ)
 		tz = rnn_training_tz(cfg->time_zone, axis->time_zone);
+	/* the keys as they are, or converted to months or local days (a copy) */
 	if (st->keys)
 	{
-		keys = palloc(sizeof(int64) * st->n);
-		memcpy(keys, st->keys, sizeof(int64) * st->n);
-		if (rnn_keys_to_months(st->ts_kind, keys, st->n, tz))
+		if ((converted = rnn_keys_to_months(st->ts_kind, st->keys, st->n, tz)) != NULL)
 			step_kind = RNN_STEP_MONTHS;
-		else if (st->ts_kind == RNN_TS_TIMESTAMPTZ && rnn_keys_to_local_days(keys, st->n, tz))
+		else if (st->ts_kind == RNN_TS_TIMESTAMPTZ &&
+				 (converted = rnn_keys_to_local_days(st->keys, st->n, tz)) != NULL)
 			step_kind = RNN_STEP_LOCAL_DAYS;
+		if (converted)
+			keys = converted;
 	}
 	rs = rnn_series_regularize(series, keys, st->values, st->isnull, st->n,
 							   cfg->interpolate, RNN_MAX_ROWS, &rnn_palloc_allocator, &bad,
@@ -694,6 +697,6 @@ rnn_rows_to_series(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
 	}
 	else
 		axis->last_ts = (int64) series->n - 1;
-	if (keys)
-		pfree(keys);
+	if (converted)
+		pfree(converted);
 }

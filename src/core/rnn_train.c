@@ -410,8 +410,9 @@ rnn_train(rnn_real *params, RnnTrainResult *res,
 }
 
 /*
- * Held-out windows of a segment with n_win windows: the last ones, with
- * O - 1 windows before them dropped so no training target is held out.
+ * Held-out windows of a segment with n_win windows: the last ones (their
+ * share validation_fraction, at most max_validation), with O - 1 windows
+ * before them dropped so no training target is held out.
  */
 static void
 segment_split(size_t n_win, const RnnTrainSpec *spec, size_t *n_val, size_t *gap)
@@ -425,6 +426,8 @@ segment_split(size_t n_win, const RnnTrainSpec *spec, size_t *n_val, size_t *gap
 	 * outputs (and three)
 	 */
 	*n_val = (size_t) floor(spec->validation_fraction * (double) n_win);
+	if (spec->max_validation > 0 && *n_val > spec->max_validation)
+		*n_val = spec->max_validation;
 	if (spec->validation_fraction > 0 && *n_val < mv &&
 		n_win >= mv + (size_t) (O - 1) + (mv + O > 3 ? mv + O : 3))
 		*n_val = mv;

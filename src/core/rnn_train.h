@@ -46,6 +46,8 @@ typedef struct RnnTrainSpec
 	bool		validate_initial;	/* the initial weights compete with every epoch's */
 	bool		refit;			/* then train again on every window for the best epoch count */
 	size_t		epoch_windows;	/* 0: an epoch is every training window; else a sample of this many */
+	size_t		max_validation; /* 0: validation_fraction alone; else at most this many
+								 * held-out windows per segment (the latest ones) */
 	int			threads;		/* 0 or 1: one thread; n: every mini-batch in n parts, one per
 								 * thread (results depend on n, see rnn_train_segments) */
 
