@@ -293,18 +293,39 @@ train_epoch(rnn_real *params, const rnn_real *series, size_t *idx, size_t n, int
 	rnn_real   *grads = eb->bt->pb[0].grads;
 	double		sum = 0.0;
 
-	/* Fisher-Yates shuffle of the training windows */
-	for (size_t i = n; i > 1; i--)
+	if (spec->epoch_windows > 0 && spec->epoch_windows < n && n > RNN_TRAIN_FULL_SHUFFLE)
 	{
-		size_t		j = (size_t) rnn_rng_below(eb->rng, i);
-		size_t		t = idx[i - 1];
+		/*
+		 * a sample of many windows: the first epoch_windows steps of a
+		 * Fisher-Yates shuffle from the front draw it uniformly, in time
+		 * proportional to the sample and not to the series (the full
+		 * shuffle of 9M windows took 77% of a 10M-row training)
+		 */
+		for (size_t i = 0; i < spec->epoch_windows; i++)
+		{
+			size_t		j = i + (size_t) rnn_rng_below(eb->rng, n - i);
+			size_t		t = idx[i];
 
-		idx[i - 1] = idx[j];
-		idx[j] = t;
-	}
-	/* a sample of the shuffled windows when epochs are capped */
-	if (spec->epoch_windows > 0 && spec->epoch_windows < n)
+			idx[i] = idx[j];
+			idx[j] = t;
+		}
 		n = spec->epoch_windows;
+	}
+	else
+	{
+		/* Fisher-Yates shuffle of the training windows */
+		for (size_t i = n; i > 1; i--)
+		{
+			size_t		j = (size_t) rnn_rng_below(eb->rng, i);
+			size_t		t = idx[i - 1];
+
+			idx[i - 1] = idx[j];
+			idx[j] = t;
+		}
+		/* a sample of the shuffled windows when epochs are capped */
+		if (spec->epoch_windows > 0 && spec->epoch_windows < n)
+			n = spec->epoch_windows;
+	}
 	for (size_t start = 0; start < n; start += B)
 	{
 		int			bs = (int) (n - start < (size_t) B ? n - start : (size_t) B);

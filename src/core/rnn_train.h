@@ -27,6 +27,13 @@ typedef enum RnnWindowNorm
 	RNN_NORM_MEAN_RATIO = 2		/* divided by the window's mean, minus 1 */
 } RnnWindowNorm;
 
+/*
+ * Epochs sampled from more training windows than this draw their sample with
+ * a partial shuffle (O(sample) per epoch); up to it the whole order is
+ * shuffled every epoch, as before 0.6.0, so shorter series train as they did.
+ */
+#define RNN_TRAIN_FULL_SHUFFLE 65536
+
 typedef struct RnnTrainSpec
 {
 	RnnShape	shape;			/* input_size must be 1 + n_features */
