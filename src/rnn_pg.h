@@ -122,6 +122,8 @@ typedef struct RnnRows
 	Jsonb	   *config;			/* the first row's config, copied (NULL: none) */
 	bytea	   *init;			/* the first row's warm-start model, copied (NULL: none) */
 	bool		options_seen;	/* config and init were read from the first row */
+	bool		options_stable; /* and are constants (or external parameters) of
+								 * the query: every row passes the same ones */
 	int32		n_feat;			/* features per row (0: none) */
 	double	   *feats;			/* (cap, n_feat) */
 	bool	   *feat_null;		/* (cap, n_feat) */
