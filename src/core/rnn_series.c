@@ -240,13 +240,13 @@ rnn_series_regularize(RnnSeries *out, const int64_t *keys,
 			*bad_key = keys ? keys[i] : (int64_t) i;
 			return RNN_ERR_NONFINITE;
 		}
-		if (keys && i > 0 && keys[i] <= keys[i - 1])
+		if (keys && i > 0 && keys[i] < keys[i - 1])
 			ascending = false;
 	}
 
 	/*
-	 * rows whose keys ascend (as a table often returns them) are read where
-	 * they are; others are sorted in a copy, O(n log n)
+	 * rows whose keys never descend (as a table often returns them) are read
+	 * where they are; others are sorted in a copy, O(n log n)
 	 */
 	memset(&r, 0, sizeof(r));
 	r.keys = keys;

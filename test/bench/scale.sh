@@ -5,7 +5,7 @@
 #   bash test/bench/scale.sh [--part collect|rows|series|all] [--repeat N] [--rows N]
 #
 # collect  The time rnn_train's transition function takes to collect N rows (--rows, default
-#          2,000,000 hourly rows; timestamp, float8) against array_agg of the same rows, in one
+#          5,000,000 hourly rows; timestamp, float8) against array_agg of the same rows, in one
 #          session, alternating. rnn_train is given a warm-start model that is not a model
 #          ('\x00..'): every row is collected (and the model compared with the first row's, by
 #          its length and last 4 bytes, as always), then the final function's first act, reading
@@ -36,7 +36,7 @@ set -euo pipefail
 PORT=${BENCH_PORT:-54434}
 PART=all
 REPEAT=1
-NROWS=2000000
+NROWS=5000000
 while [ $# -gt 0 ]; do
     case $1 in
         --part) PART=$2; shift 2 ;;
@@ -142,6 +142,7 @@ SQL
     for i in $(seq 1 "$REPEAT"); do
         for t in s1m s10m; do
             say "rows: $t, run $i/$REPEAT"
+            measure rows-scan "$t" "SELECT count(v) FROM $t"
             measure rows "$t" "CREATE TABLE m_$t$i AS SELECT rnn_train(ts, v, $CFG) AS model FROM $t"
             "${PSQL[@]}" -c "UPDATE runs SET train_secs = (rnn_model_info(model)->'training'->>'training_seconds')::float8,
                                              epochs = (rnn_model_info(model)->'training'->>'epochs_run')::int,
@@ -172,7 +173,7 @@ fi
 "${PSQL[@]}" -P format=aligned -P tuples_only=off -P footer=off <<'SQL'
 \echo
 SELECT part, label, round(min(secs)::numeric, 3) AS best_seconds, round((max(hwm_kb) / 1024.0)::numeric, 0) AS peak_mb,
-       round(min(train_secs)::numeric, 2) AS training_seconds, round((min(secs) - min(train_secs))::numeric, 2) AS rest_seconds,
+       round(min(train_secs)::numeric, 2) AS training_seconds, round(min(secs - train_secs)::numeric, 2) AS rest_seconds,
        min(epochs) AS epochs, count(*) AS runs
 FROM runs GROUP BY part, label ORDER BY part, min(secs);
 \echo collection against array_agg (best of each; net: less the scan, count(v))
@@ -184,11 +185,15 @@ JOIN (SELECT part, label, min(secs) s FROM runs WHERE label LIKE 'array_agg%' GR
 JOIN (SELECT part, min(secs) s FROM runs WHERE label LIKE 'scan%' GROUP BY part) c USING (part)
 ORDER BY r.part, a.label;
 \echo 10M rows against 1M rows
-SELECT round((b.s / a.s)::numeric, 2) AS time_ratio_10m_1m, round(((b.s - b.t) / (a.s - a.t))::numeric, 2) AS rest_ratio_10m_1m,
+SELECT round((b.s / a.s)::numeric, 2) AS time_ratio_10m_1m, round((b.r / a.r)::numeric, 2) AS rest_ratio_10m_1m,
+       round((bs.s / as_.s)::numeric, 2) AS scan_ratio_10m_1m,
+       round(((b.r - bs.s) / (a.r - as_.s))::numeric, 2) AS rest_less_scan_ratio_10m_1m,
        round((b.h / 1024.0)::numeric, 0) AS peak_mb_10m,
        round(((b.h - a.h) * 1024.0 / 9000000)::numeric, 1) AS peak_bytes_per_added_row
-FROM (SELECT min(secs) s, min(train_secs) t, max(hwm_kb) h FROM runs WHERE part = 'rows' AND label = 's1m') a,
-     (SELECT min(secs) s, min(train_secs) t, max(hwm_kb) h FROM runs WHERE part = 'rows' AND label = 's10m') b
+FROM (SELECT min(secs) s, min(secs - train_secs) r, max(hwm_kb) h FROM runs WHERE part = 'rows' AND label = 's1m') a,
+     (SELECT min(secs) s, min(secs - train_secs) r, max(hwm_kb) h FROM runs WHERE part = 'rows' AND label = 's10m') b,
+     (SELECT min(secs) s FROM runs WHERE part = 'rows-scan' AND label = 's1m') as_,
+     (SELECT min(secs) s FROM runs WHERE part = 'rows-scan' AND label = 's10m') bs
 WHERE a.s IS NOT NULL AND b.s IS NOT NULL;
 \echo forecasts per series: 100,000 series against 1,000
 SELECT split_part(b.label, ',', 1) AS model_from, round((a.s / 1000 * 1e3)::numeric, 4) AS ms_per_series_1k,
