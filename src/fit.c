@@ -400,6 +400,13 @@ rnn_fit_train_spec(RnnTrainSpec *spec, const RnnModel *m, const RnnConfig *cfg)
 	 */
 	spec->epoch_windows = cfg->epoch_size >= 0 ? (size_t) cfg->epoch_size :
 		m->n_series > 0 ? 0 : RNN_FIT_EPOCH_WINDOWS;
+	/*
+	 * and, with that automatic sample, the held-out windows too: the
+	 * validation after every epoch held 10% of all windows, so a series of
+	 * a million rows validated 100,000 windows per epoch and trained 512
+	 * (174 s for 1M hourly rows); no series below 10,250 windows changes
+	 */
+	spec->max_validation = cfg->epoch_size < 0 && m->n_series == 0 ? RNN_FIT_VALIDATION_WINDOWS : 0;
 	spec->threads = rnn_threads;
 }
 
@@ -832,9 +839,12 @@ rnn_fit(RnnModel *m, const double *values, const double *feats, int n_user, size
 	{
 		size_t		n_win = rnn_window_count(n, window, outputs);
 		size_t		n_val = (size_t) floor(cfg->validation_fraction * (double) n_win);
-		size_t		region = n_val + outputs - 1;
+		size_t		region;
 		RnnStatus	rs;
 
+		if (spec.max_validation > 0 && n_val > spec.max_validation)
+			n_val = spec.max_validation;
+		region = n_val + outputs - 1;
 		if (region < 30)
 			region = Min(30, n - window);
 		/* errors on the network's scale: intervals follow the log and the season */

@@ -161,7 +161,12 @@ rnn_model_write(const RnnModel *m)
  * One decoded model kept per backend for the rest of the transaction, so
  * that a query forecasting every series of a global model (one call per
  * series) decodes it once.  A value stored out of line is known by its
- * TOAST pointer without being read; any other value by its bytes.
+ * TOAST pointer without being read; any other value by its bytes, or,
+ * when it is passed again at the address where it was last compared, by
+ * its length and checksum (its last 4 bytes) there: a model made in the
+ * same query (a CTE, a subquery) is not compared byte by byte for each of
+ * its series, which made forecasting every series of it quadratic (10,000
+ * series of a 1.6 MB model: 3.9 s against 2.0 s from a table).
  */
 static MemoryContext cache_cxt = NULL;
 static RnnModel cache_model;
@@ -170,6 +175,7 @@ static bool cache_by_pointer;
 static struct varatt_external cache_pointer;
 static Size cache_len;
 static char *cache_bytes;
+static const char *cache_addr;	/* where the value was last found equal (not detoasted) */
 
 /* models above this size are decoded on every call rather than kept */
 #define RNN_CACHE_MAX_BYTES ((Size) 256 * 1024 * 1024)
@@ -197,8 +203,18 @@ rnn_model_cached(Datum model)
 		return &cache_model;
 	raw = (bytea *) PG_DETOAST_DATUM_PACKED(model);
 	len = VARSIZE_ANY_EXHDR(raw);
-	if (usable && !by_pointer && len == cache_len && memcmp(VARDATA_ANY(raw), cache_bytes, len) == 0)
-		return &cache_model;
+	if (usable && !by_pointer && len == cache_len)
+	{
+		/* the same address again: its length and checksum; else every byte */
+		if ((const char *) raw == cache_addr && (char *) raw == (char *) v && len >= 4 &&
+			memcmp(VARDATA_ANY(raw) + len - 4, cache_bytes + len - 4, 4) == 0)
+			return &cache_model;
+		if (memcmp(VARDATA_ANY(raw), cache_bytes, len) == 0)
+		{
+			cache_addr = (char *) raw == (char *) v ? (const char *) raw : NULL;
+			return &cache_model;
+		}
+	}
 
 	/* decode under the caller's context: an error frees it */
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "rnn_forecast model cache",
@@ -220,8 +236,11 @@ rnn_model_cached(Datum model)
 	cache_pointer = ptr;
 	cache_len = len;
 	cache_bytes = NULL;
+	cache_addr = NULL;
 	if (!by_pointer)
 	{
+		if ((char *) raw == (char *) v)
+			cache_addr = (const char *) raw;
 		cache_bytes = MemoryContextAllocHuge(cxt, len ? len : 1);
 		memcpy(cache_bytes, VARDATA_ANY(raw), len);
 	}

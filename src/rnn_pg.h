@@ -122,6 +122,8 @@ typedef struct RnnRows
 	Jsonb	   *config;			/* the first row's config, copied (NULL: none) */
 	bytea	   *init;			/* the first row's warm-start model, copied (NULL: none) */
 	bool		options_seen;	/* config and init were read from the first row */
+	bool		options_stable; /* and are constants (or external parameters) of
+								 * the query: every row passes the same ones */
 	int32		n_feat;			/* features per row (0: none) */
 	double	   *feats;			/* (cap, n_feat) */
 	bool	   *feat_null;		/* (cap, n_feat) */
@@ -180,6 +182,12 @@ typedef struct RnnFitProgress
 #define RNN_FIT_MIN_VALIDATION 3
 /* windows per epoch of a one-series model (a sample of them when there are more) */
 #define RNN_FIT_EPOCH_WINDOWS 512
+/*
+ * held-out windows of a one-series model whose epochs are sampled
+ * automatically: the latest ones, at most twice the epoch's sample, so that
+ * an epoch's cost does not grow with the series
+ */
+#define RNN_FIT_VALIDATION_WINDOWS (2 * RNN_FIT_EPOCH_WINDOWS)
 
 extern void rnn_fit(RnnModel *m, const double *values, const double *feats, int n_user,
 					size_t n, const RnnAxis *axis, const RnnConfig *cfg, const RnnModel *init,
@@ -239,8 +247,8 @@ extern void rnn_calendar_rows(const RnnModel *m, int64 first, size_t count, doub
 							  int stride, int col);
 extern pg_tz *rnn_model_tz(const RnnModel *m);
 extern pg_tz *rnn_training_tz(const char *configured, char *name_out);
-extern bool rnn_keys_to_months(int ts_kind, int64 *keys, size_t n, pg_tz *tz);
-extern bool rnn_keys_to_local_days(int64 *keys, size_t n, pg_tz *tz);
+extern int64 *rnn_keys_to_months(int ts_kind, const int64 *keys, size_t n, pg_tz *tz);
+extern int64 *rnn_keys_to_local_days(const int64 *keys, size_t n, pg_tz *tz);
 /* the unit-step key `steps` steps after the model's last row; false on overflow */
 extern bool rnn_key_after(const RnnModel *m, int64 steps, int64 *key);
 extern Datum rnn_future_timestamptz(const RnnModel *m, int step_ahead, bool *isnull);

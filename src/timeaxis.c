@@ -207,11 +207,13 @@ sort_keys(int64 *a, size_t n)
 }
 
 /*
- * Convert keys in place to month numbers (year * 12 + month - 1) when the
- * rows are month-aligned as described above; false (keys unchanged) if not.
+ * The keys as month numbers (year * 12 + month - 1), a new array, when the
+ * rows are month-aligned as described above; NULL if not (decided at the
+ * first row that is neither on the first row's day of the month nor on the
+ * last day of its month, so hourly or daily rows cost a few rows).
  */
-bool
-rnn_keys_to_months(int ts_kind, int64 *keys, size_t n, pg_tz *tz)
+int64 *
+rnn_keys_to_months(int ts_kind, const int64 *keys, size_t n, pg_tz *tz)
 {
 	struct pg_tm tm0;
 	fsec_t		fsec0;
@@ -221,10 +223,10 @@ rnn_keys_to_months(int ts_kind, int64 *keys, size_t n, pg_tz *tz)
 	int64		min_gap = PG_INT64_MAX;
 
 	if (ts_kind != RNN_TS_DATE && ts_kind != RNN_TS_TIMESTAMP && ts_kind != RNN_TS_TIMESTAMPTZ)
-		return false;
+		return NULL;
 	if (n < 2 || !key_to_tm(ts_kind, keys[0], &tm0, &fsec0, tz))
-		return false;
-	months = palloc(sizeof(int64) * n);
+		return NULL;
+	months = palloc_extended(sizeof(int64) * n, MCXT_ALLOC_HUGE);
 	for (size_t i = 0; i < n; i++)
 	{
 		struct pg_tm tm;
@@ -235,29 +237,34 @@ rnn_keys_to_months(int ts_kind, int64 *keys, size_t n, pg_tz *tz)
 		if (!key_to_tm(ts_kind, keys[i], &tm, &fsec, tz))
 		{
 			pfree(months);
-			return false;
+			return NULL;
 		}
 		if (tm.tm_hour != tm0.tm_hour || tm.tm_min != tm0.tm_min ||
 			tm.tm_sec != tm0.tm_sec || fsec != fsec0)
 		{
 			pfree(months);
-			return false;
+			return NULL;
 		}
 		if (tm.tm_mday != tm0.tm_mday || tm0.tm_mday > 28)
 			same_day = false;
 		if (tm.tm_mday != days_in_month(tm.tm_year, tm.tm_mon))
 			last_day = false;
+		if (!same_day && !last_day)
+		{
+			pfree(months);
+			return NULL;
+		}
 		months[i] = (int64) tm.tm_year * 12 + tm.tm_mon - 1;
 	}
 	/* not month-aligned: no need to look at the gaps */
 	if (!same_day && !last_day)
 	{
 		pfree(months);
-		return false;
+		return NULL;
 	}
 	/* rows must be at least 28 days apart (keys may be unsorted) */
 	{
-		int64	   *sorted = palloc(sizeof(int64) * n);
+		int64	   *sorted = palloc_extended(sizeof(int64) * n, MCXT_ALLOC_HUGE);
 		int64		unit = ts_kind == RNN_TS_DATE ? 1 : USECS_PER_DAY;
 
 		memcpy(sorted, keys, sizeof(int64) * n);
@@ -272,27 +279,25 @@ rnn_keys_to_months(int ts_kind, int64 *keys, size_t n, pg_tz *tz)
 	if (!same_day && !last_day)
 	{
 		pfree(months);
-		return false;
+		return NULL;
 	}
-	memcpy(keys, months, sizeof(int64) * n);
-	pfree(months);
-	return true;
+	return months;
 }
 
 /*
- * Convert timestamptz keys in place to wall-clock times in zone tz when
+ * The timestamptz keys as wall-clock times in zone tz, a new array, when
  * every row has the same time of day there (daily or weekly rows at local
- * midnight, across DST changes): their grid is one of local days.  False
- * (keys unchanged) otherwise: hourly rows stay on absolute time.
+ * midnight, across DST changes): their grid is one of local days.  NULL
+ * otherwise: hourly rows stay on absolute time.
  */
-bool
-rnn_keys_to_local_days(int64 *keys, size_t n, pg_tz *tz)
+int64 *
+rnn_keys_to_local_days(const int64 *keys, size_t n, pg_tz *tz)
 {
 	int64	   *local;
 
 	if (n < 2)
-		return false;
-	local = palloc(sizeof(int64) * n);
+		return NULL;
+	local = palloc_extended(sizeof(int64) * n, MCXT_ALLOC_HUGE);
 	for (size_t i = 0; i < n; i++)
 	{
 		if ((i & 0xFFFF) == 0)
@@ -301,12 +306,10 @@ rnn_keys_to_local_days(int64 *keys, size_t n, pg_tz *tz)
 			(local[i] - local[0]) % USECS_PER_DAY != 0)
 		{
 			pfree(local);
-			return false;
+			return NULL;
 		}
 	}
-	memcpy(keys, local, sizeof(int64) * n);
-	pfree(local);
-	return true;
+	return local;
 }
 
 /* Seasonal period implied by the step: 24 hourly, 7 daily, 12 monthly... */

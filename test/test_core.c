@@ -565,6 +565,132 @@ test_series_sort(void)
 	free(nl);
 }
 
+/*
+ * Rows whose keys already ascend are read in place (no sorted copy): the
+ * same series, gaps, NULLs, NaNs and errors as the same rows in another
+ * order, which are sorted first.
+ */
+static void
+test_series_ascending(void)
+{
+	size_t		n = 5000;
+	int64_t    *k = malloc(sizeof(int64_t) * n),
+			   *kr = malloc(sizeof(int64_t) * n);
+	double	   *v = malloc(sizeof(double) * n),
+			   *vr = malloc(sizeof(double) * n);
+	bool	   *nl = calloc(n, sizeof(bool)),
+			   *nlr = calloc(n, sizeof(bool));
+	RnnSeries	a,
+				b;
+	int64_t		bad_a,
+				bad_b;
+	RnnStatus	sa,
+				sb;
+	bool		same;
+
+	/* every 10th step missing (a gap), every 7th value NULL, one NaN */
+	for (size_t i = 0; i < n; i++)
+	{
+		k[i] = 100 + 3 * (int64_t) (i + i / 9);
+		v[i] = sin((double) i / 5.0) * 10 + (double) i / 100.0;
+		nl[i] = i % 7 == 3;
+	}
+	v[40] = NAN;
+	for (size_t i = 0; i < n; i++)
+	{
+		kr[i] = k[n - 1 - i];
+		vr[i] = v[n - 1 - i];
+		nlr[i] = nl[n - 1 - i];
+	}
+	sa = rnn_series_regularize(&a, k, v, nl, n, true, 100000000, &test_allocator, &bad_a, NULL, NULL);
+	sb = rnn_series_regularize(&b, kr, vr, nlr, n, true, 100000000, &test_allocator, &bad_b, NULL, NULL);
+	same = sa == RNN_OK && sb == RNN_OK && a.n == b.n && a.step == 3 && b.step == 3 &&
+		a.first_key == 100 && b.first_key == 100 && a.n_filled == b.n_filled && a.n_filled > n / 7 &&
+		memcmp(a.values, b.values, sizeof(double) * a.n) == 0;
+	report(same, "series: ascending rows (read in place) and the same rows descending (sorted) give the same series (%zu points, %zu filled)",
+		   a.n, a.n_filled);
+	if (sa == RNN_OK)
+		free(a.values);
+	if (sb == RNN_OK)
+		free(b.values);
+
+	/* errors name the same row either way */
+	k[2000] = k[1999];
+	kr[n - 1 - 2000] = kr[n - 1 - 1999];
+	sa = rnn_series_regularize(&a, k, v, nl, n, true, 100000000, &test_allocator, &bad_a, NULL, NULL);
+	sb = rnn_series_regularize(&b, kr, vr, nlr, n, true, 100000000, &test_allocator, &bad_b, NULL, NULL);
+	report(sa == RNN_ERR_DUPLICATE && sb == RNN_ERR_DUPLICATE && bad_a == k[1999] && bad_b == k[1999],
+		   "series: a duplicate key among ascending rows is named as among sorted ones");
+	k[2000] = 100 + 3 * (int64_t) (2000 + 2000 / 9);
+	sa = rnn_series_regularize(&a, k, v, nl, n, false, 100000000, &test_allocator, &bad_a, NULL, NULL);
+	report(sa == RNN_ERR_MISSING && bad_a == k[3] && nl[3],
+		   "series: missing => error names the first missing step among ascending rows");
+	free(k);
+	free(kr);
+	free(v);
+	free(vr);
+	free(nl);
+	free(nlr);
+}
+
+/*
+ * A long series with sampled epochs: at most max_validation windows held
+ * out (the latest), the rest train; above RNN_TRAIN_FULL_SHUFFLE windows
+ * the sample is drawn by a partial shuffle: reproducible, and the network
+ * still learns (it beats its initial weights on the held-out windows).
+ */
+static void
+test_long_series_sampling(void)
+{
+	size_t		n = RNN_TRAIN_FULL_SHUFFLE + 20000;
+	RnnShape	s = {RNN_CELL_GRU, 1, 4, 1, 0, 1, 0};
+	size_t		np = rnn_param_count(&s);
+	rnn_real   *series = malloc(sizeof(rnn_real) * n);
+	rnn_real   *p1 = malloc(np * sizeof(rnn_real)),
+			   *p2 = malloc(np * sizeof(rnn_real));
+	RnnTrainSpec spec;
+	RnnTrainResult r1,
+				r2;
+	RnnStatus	st1,
+				st2;
+	size_t		n_win = n - 6;
+
+	for (size_t i = 0; i < n; i++)
+		series[i] = (rnn_real) sin(2 * M_PI * (double) i / 12.0);
+	memset(&spec, 0, sizeof(spec));
+	spec.shape = s;
+	spec.window = 6;
+	spec.epochs = 8;
+	spec.batch_size = 32;
+	spec.learning_rate = 0.02;
+	spec.optimizer = RNN_OPT_ADAM;
+	spec.clip_norm = 1.0;
+	spec.validation_fraction = 0.1;
+	spec.seed = 9;
+	spec.loss = RNN_LOSS_MSE;
+	spec.validate_initial = true;
+	spec.epoch_windows = 256;
+	spec.max_validation = 300;
+	rnn_init_params(p1, &s, 4);
+	rnn_init_params(p2, &s, 4);
+	st1 = rnn_train(p1, &r1, series, n, &spec, &test_allocator, NULL);
+	st2 = rnn_train(p2, &r2, series, n, &spec, &test_allocator, NULL);
+	report(st1 == RNN_OK && r1.n_val == 300 && r1.n_train == n_win - 300,
+		   "training: max_validation holds out the last 300 of %zu windows, not 10%% (%zu held out, %zu train)",
+		   n_win, r1.n_val, r1.n_train);
+	report(st1 == RNN_OK && st2 == RNN_OK && memcmp(p1, p2, np * sizeof(rnn_real)) == 0 &&
+		   r1.best_epoch > 0 && r1.val_loss < 0.5 * r1.loss_val[0],
+		   "training: epochs sampled by a partial shuffle of %zu windows are reproducible and learn (validation %.4f after epoch 1, best %.4f at epoch %d)",
+		   r1.n_train, r1.loss_val[0], r1.val_loss, r1.best_epoch);
+	free(r1.loss_train);
+	free(r1.loss_val);
+	free(r2.loss_train);
+	free(r2.loss_val);
+	free(series);
+	free(p1);
+	free(p2);
+}
+
 static void
 test_constant_scale(void)
 {
@@ -1188,8 +1314,10 @@ main(void)
 	test_series();
 	test_constant_scale();
 	test_series_sort();
+	test_series_ascending();
 	test_encoding();
 	test_training();
+	test_long_series_sampling();
 	test_gemm_threads();
 	test_threads();
 	return finish("core");

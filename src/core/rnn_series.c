@@ -15,6 +15,36 @@ typedef struct KeyedRow
 	bool		missing;
 } KeyedRow;
 
+/*
+ * The rows in key order: the caller's arrays when their keys already
+ * ascend (rows NULL: nothing copied), else a sorted copy in rows.
+ */
+typedef struct SortedRows
+{
+	const KeyedRow *rows;
+	const int64_t *keys;
+	const double *values;
+	const bool *isnull;
+} SortedRows;
+
+static inline int64_t
+row_key(const SortedRows *r, size_t i)
+{
+	return r->rows ? r->rows[i].key : r->keys ? r->keys[i] : (int64_t) i;
+}
+
+static inline double
+row_value(const SortedRows *r, size_t i)
+{
+	return r->rows ? r->rows[i].value : r->values[i];
+}
+
+static inline bool
+row_missing(const SortedRows *r, size_t i)
+{
+	return r->rows ? r->rows[i].missing : r->isnull[i] || isnan(r->values[i]);
+}
+
 static void
 sift_down(KeyedRow *r, size_t root, size_t n)
 {
@@ -115,7 +145,7 @@ interpolate_missing(double *v, const bool *missing, size_t n)
  * INT64_MAX.  Two linear passes of majority votes, nothing allocated.
  */
 static RnnStatus
-off_grid_rows(const KeyedRow *rows, size_t n, int64_t step, int64_t *bad_key, int64_t *grid)
+off_grid_rows(const SortedRows *rows, size_t n, int64_t step, int64_t *bad_key, int64_t *grid)
 {
 	int64_t		d = 0,
 				cand = 0,
@@ -130,7 +160,7 @@ off_grid_rows(const KeyedRow *rows, size_t n, int64_t step, int64_t *bad_key, in
 	/* the majority distance between neighbours, if there is one */
 	for (size_t i = 1; i < n; i++)
 	{
-		int64_t		dist = (int64_t) ((uint64_t) rows[i].key - (uint64_t) rows[i - 1].key);
+		int64_t		dist = (int64_t) ((uint64_t) row_key(rows, i) - (uint64_t) row_key(rows, i - 1));
 
 		if (votes == 0)
 		{
@@ -141,14 +171,14 @@ off_grid_rows(const KeyedRow *rows, size_t n, int64_t step, int64_t *bad_key, in
 			votes += dist == d ? 1 : -1;
 	}
 	for (size_t i = 1; i < n; i++)
-		count += (int64_t) ((uint64_t) rows[i].key - (uint64_t) rows[i - 1].key) == d;
+		count += (int64_t) ((uint64_t) row_key(rows, i) - (uint64_t) row_key(rows, i - 1)) == d;
 	if (2 * count <= n - 1 || d <= step || d % step != 0)
 		return RNN_OK;
 	/* the commonest position modulo d (majority vote), then its share */
 	votes = 0;
 	for (size_t i = 0; i < n; i++)
 	{
-		int64_t		r = (int64_t) (((uint64_t) rows[i].key - (uint64_t) rows[0].key) % (uint64_t) d);
+		int64_t		r = (int64_t) (((uint64_t) row_key(rows, i) - (uint64_t) row_key(rows, 0)) % (uint64_t) d);
 
 		if (votes == 0)
 		{
@@ -160,14 +190,14 @@ off_grid_rows(const KeyedRow *rows, size_t n, int64_t step, int64_t *bad_key, in
 	}
 	for (size_t i = 0; i < n; i++)
 	{
-		int64_t		r = (int64_t) (((uint64_t) rows[i].key - (uint64_t) rows[0].key) % (uint64_t) d);
+		int64_t		r = (int64_t) (((uint64_t) row_key(rows, i) - (uint64_t) row_key(rows, 0)) % (uint64_t) d);
 
 		if (r == cand)
 			on++;
 		else if (!found)
 		{
 			found = true;
-			first_off = rows[i].key;
+			first_off = row_key(rows, i);
 		}
 	}
 	if (!found || (double) on < 0.9 * (double) n)
@@ -184,11 +214,13 @@ rnn_series_regularize(RnnSeries *out, const int64_t *keys,
 					  const RnnAlloc *a, int64_t *bad_key,
 					  void (*check) (void *), void *check_arg)
 {
-	KeyedRow   *rows;
+	KeyedRow   *copy = NULL;
+	SortedRows	r;
 	bool	   *missing;
 	size_t		npoints;
 	size_t		n_present = 0;
 	int64_t		step = 1;
+	bool		ascending = true;
 
 	memset(out, 0, sizeof(*out));
 	*bad_key = 0;
@@ -200,30 +232,48 @@ rnn_series_regularize(RnnSeries *out, const int64_t *keys,
 		return RNN_ERR_LIMIT;
 	}
 
-	rows = rnn_alloc(a, n * sizeof(KeyedRow));
-	if (rows == NULL)
-		return RNN_ERR_ALLOC;
+	/* infinite values are errors, named in the rows' order */
 	for (size_t i = 0; i < n; i++)
 	{
-		rows[i].key = keys ? keys[i] : (int64_t) i;
-		rows[i].value = values[i];
-		rows[i].missing = isnull[i] || isnan(values[i]);
-		if (!rows[i].missing && isinf(values[i]))
+		if (!isnull[i] && isinf(values[i]))
 		{
-			*bad_key = rows[i].key;
-			rnn_release(a, rows);
+			*bad_key = keys ? keys[i] : (int64_t) i;
 			return RNN_ERR_NONFINITE;
 		}
+		if (keys && i > 0 && keys[i] < keys[i - 1])
+			ascending = false;
+	}
+
+	/*
+	 * rows whose keys never descend (as a table often returns them) are read
+	 * where they are; others are sorted in a copy, O(n log n)
+	 */
+	memset(&r, 0, sizeof(r));
+	r.keys = keys;
+	r.values = values;
+	r.isnull = isnull;
+	if (!ascending)
+	{
+		copy = rnn_alloc(a, n * sizeof(KeyedRow));
+		if (copy == NULL)
+			return RNN_ERR_ALLOC;
+		for (size_t i = 0; i < n; i++)
+		{
+			copy[i].key = keys[i];
+			copy[i].value = values[i];
+			copy[i].missing = isnull[i] || isnan(values[i]);
+		}
+		sort_rows(copy, n, check, check_arg);
+		r.rows = copy;
 	}
 	if (keys)
 	{
-		sort_rows(rows, n, check, check_arg);
 		for (size_t i = 1; i < n; i++)
 		{
-			if (rows[i].key == rows[i - 1].key)
+			if (row_key(&r, i) == row_key(&r, i - 1))
 			{
-				*bad_key = rows[i].key;
-				rnn_release(a, rows);
+				*bad_key = row_key(&r, i);
+				rnn_release(a, copy);
 				return RNN_ERR_DUPLICATE;
 			}
 		}
@@ -232,12 +282,12 @@ rnn_series_regularize(RnnSeries *out, const int64_t *keys,
 		for (size_t i = 1; i < n; i++)
 		{
 			/* keys are distinct and sorted; a distance can overflow int64 */
-			uint64_t	dist = (uint64_t) rows[i].key - (uint64_t) rows[i - 1].key;
+			uint64_t	dist = (uint64_t) row_key(&r, i) - (uint64_t) row_key(&r, i - 1);
 
 			if (dist > (uint64_t) INT64_MAX)
 			{
-				*bad_key = rows[i].key;
-				rnn_release(a, rows);
+				*bad_key = row_key(&r, i);
+				rnn_release(a, copy);
 				return RNN_ERR_IRREGULAR;
 			}
 			step = gcd64((int64_t) dist, step);
@@ -245,16 +295,16 @@ rnn_series_regularize(RnnSeries *out, const int64_t *keys,
 		if (step == 0)
 			step = 1;
 		{
-			RnnStatus	st = off_grid_rows(rows, n, step, bad_key, &out->step);
+			RnnStatus	st = off_grid_rows(&r, n, step, bad_key, &out->step);
 
 			if (st != RNN_OK)
 			{
-				rnn_release(a, rows);
+				rnn_release(a, copy);
 				return st;
 			}
 		}
 		{
-			uint64_t	span = ((uint64_t) rows[n - 1].key - (uint64_t) rows[0].key) / (uint64_t) step;
+			uint64_t	span = ((uint64_t) row_key(&r, n - 1) - (uint64_t) row_key(&r, 0)) / (uint64_t) step;
 
 			/*
 			 * A grid much larger than the rows means irregular timestamps
@@ -263,7 +313,7 @@ rnn_series_regularize(RnnSeries *out, const int64_t *keys,
 			if (span + 1 > (uint64_t) max_points || span + 1 > 10 * (uint64_t) n)
 			{
 				*bad_key = (int64_t) (span + 1);
-				rnn_release(a, rows);
+				rnn_release(a, copy);
 				return RNN_ERR_IRREGULAR;
 			}
 			npoints = (size_t) span + 1;
@@ -278,28 +328,28 @@ rnn_series_regularize(RnnSeries *out, const int64_t *keys,
 	{
 		rnn_release(a, out->values);
 		rnn_release(a, missing);
-		rnn_release(a, rows);
+		rnn_release(a, copy);
 		out->values = NULL;
 		return RNN_ERR_ALLOC;
 	}
 	memset(missing, 1, npoints * sizeof(bool));
 	for (size_t i = 0; i < n; i++)
 	{
-		size_t		j = keys ? (size_t) (((uint64_t) rows[i].key - (uint64_t) rows[0].key) / (uint64_t) step) : i;
+		size_t		j = keys ? (size_t) (((uint64_t) row_key(&r, i) - (uint64_t) row_key(&r, 0)) / (uint64_t) step) : i;
 
 		if (check && (i & 0xFFFFF) == 0xFFFFF)
 			check(check_arg);	/* may not return: nothing but a's memory is held */
 
-		if (!rows[i].missing)
+		if (!row_missing(&r, i))
 		{
-			out->values[j] = rows[i].value;
+			out->values[j] = row_value(&r, i);
 			missing[j] = false;
 			n_present++;
 		}
 	}
 	if (n_present == 0)
 	{
-		rnn_release(a, rows);
+		rnn_release(a, copy);
 		rnn_release(a, missing);
 		rnn_release(a, out->values);
 		out->values = NULL;
@@ -311,11 +361,11 @@ rnn_series_regularize(RnnSeries *out, const int64_t *keys,
 		{
 			if (missing[j])
 			{
-				*bad_key = keys ? rows[0].key + (int64_t) j * step : (int64_t) j;
+				*bad_key = keys ? row_key(&r, 0) + (int64_t) j * step : (int64_t) j;
 				break;
 			}
 		}
-		rnn_release(a, rows);
+		rnn_release(a, copy);
 		rnn_release(a, missing);
 		rnn_release(a, out->values);
 		out->values = NULL;
@@ -325,10 +375,10 @@ rnn_series_regularize(RnnSeries *out, const int64_t *keys,
 		check(check_arg);
 	interpolate_missing(out->values, missing, npoints);
 	out->n = npoints;
-	out->first_key = keys ? rows[0].key : 0;
+	out->first_key = keys ? row_key(&r, 0) : 0;
 	out->step = step;
 	out->n_filled = npoints - n_present;
-	rnn_release(a, rows);
+	rnn_release(a, copy);
 	rnn_release(a, missing);
 	return RNN_OK;
 }

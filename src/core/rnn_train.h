@@ -27,6 +27,13 @@ typedef enum RnnWindowNorm
 	RNN_NORM_MEAN_RATIO = 2		/* divided by the window's mean, minus 1 */
 } RnnWindowNorm;
 
+/*
+ * Epochs sampled from more training windows than this draw their sample with
+ * a partial shuffle (O(sample) per epoch); up to it the whole order is
+ * shuffled every epoch, as before 0.6.0, so shorter series train as they did.
+ */
+#define RNN_TRAIN_FULL_SHUFFLE 65536
+
 typedef struct RnnTrainSpec
 {
 	RnnShape	shape;			/* input_size must be 1 + n_features */
@@ -46,6 +53,8 @@ typedef struct RnnTrainSpec
 	bool		validate_initial;	/* the initial weights compete with every epoch's */
 	bool		refit;			/* then train again on every window for the best epoch count */
 	size_t		epoch_windows;	/* 0: an epoch is every training window; else a sample of this many */
+	size_t		max_validation; /* 0: validation_fraction alone; else at most this many
+								 * held-out windows per segment (the latest ones) */
 	int			threads;		/* 0 or 1: one thread; n: every mini-batch in n parts, one per
 								 * thread (results depend on n, see rnn_train_segments) */
 
