@@ -514,10 +514,10 @@ add_bias_rows(rnn_real *X, const rnn_real *bias, size_t M, size_t N)
 	}
 }
 
-/* X (M, N) = x (M) outer w (N) + bias (N): a product with K = 1, fused with its bias. */
+/* X (M, N) = x (M) outer w (N): a product with K = 1. */
 static void
-outer_bias_rows(rnn_real *restrict X, const rnn_real *restrict x, const rnn_real *restrict w,
-				const rnn_real *restrict bias, size_t M, size_t N)
+outer_rows(rnn_real *restrict X, const rnn_real *restrict x, const rnn_real *restrict w,
+		   size_t M, size_t N)
 {
 	for (size_t i = 0; i < M; i++)
 	{
@@ -525,7 +525,7 @@ outer_bias_rows(rnn_real *restrict X, const rnn_real *restrict x, const rnn_real
 		rnn_real	xi = x[i];
 
 		for (size_t j = 0; j < N; j++)
-			row[j] = xi * w[j] + bias[j];
+			row[j] = xi * w[j];
 	}
 }
 
@@ -585,25 +585,28 @@ add_col_sums(rnn_real *acc, const rnn_real *X, size_t M, size_t N)
 
 /*
  * The cells' element-wise work on one batch row, one fused pass each so
- * that it vectorises: g (G*H) holds the input projection x W_ih^T + b_ih
- * and receives the activated gates, t (G*H) the recurrent projection
- * h_prev W_hh^T, bh (G*H) is b_hh.  The pointers never alias (restrict).
+ * that it vectorises: g (G*H) holds the input projection x W_ih^T and
+ * receives the activated gates, t (G*H) the recurrent projection
+ * h_prev W_hh^T, bi and bh (G*H) are b_ih and b_hh: the pre-activation is
+ * (g + b_ih) + (t + b_hh).  The pointers never alias (restrict).
  */
 RNN_ROW void
 tanh_row_forward(rnn_real *restrict h, const rnn_real *restrict g,
-				 const rnn_real *restrict t, const rnn_real *restrict bh, int H)
+				 const rnn_real *restrict t, const rnn_real *restrict bi,
+				 const rnn_real *restrict bh, int H)
 {
 	for (int j = 0; j < H; j++)
-		h[j] = ACT_TANH(g[j] + (t[j] + bh[j]));
+		h[j] = ACT_TANH((g[j] + bi[j]) + (t[j] + bh[j]));
 }
 
 RNN_ROW void
 relu_row_forward(rnn_real *restrict h, const rnn_real *restrict g,
-				 const rnn_real *restrict t, const rnn_real *restrict bh, int H)
+				 const rnn_real *restrict t, const rnn_real *restrict bi,
+				 const rnn_real *restrict bh, int H)
 {
 	for (int j = 0; j < H; j++)
 	{
-		rnn_real	a = g[j] + (t[j] + bh[j]);
+		rnn_real	a = (g[j] + bi[j]) + (t[j] + bh[j]);
 
 		h[j] = a > 0 ? a : 0;
 	}
@@ -612,15 +615,16 @@ relu_row_forward(rnn_real *restrict h, const rnn_real *restrict g,
 /* LSTM gates i, f, g, o: sigmoid, sigmoid, tanh, sigmoid; c = f * c_prev + i * g; h = o * tanh(c) */
 RNN_ROW void
 lstm_row_forward(rnn_real *restrict h, rnn_real *restrict c, rnn_real *restrict g,
-				 const rnn_real *restrict t, const rnn_real *restrict bh,
+				 const rnn_real *restrict t, const rnn_real *restrict bi,
+				 const rnn_real *restrict bh,
 				 const rnn_real *restrict cp, int H)
 {
 	for (int j = 0; j < H; j++)
 	{
-		rnn_real	ig = ACT_SIGMOID(g[j] + (t[j] + bh[j]));
-		rnn_real	fg = ACT_SIGMOID(g[H + j] + (t[H + j] + bh[H + j]));
-		rnn_real	gg = ACT_TANH(g[2 * H + j] + (t[2 * H + j] + bh[2 * H + j]));
-		rnn_real	og = ACT_SIGMOID(g[3 * H + j] + (t[3 * H + j] + bh[3 * H + j]));
+		rnn_real	ig = ACT_SIGMOID((g[j] + bi[j]) + (t[j] + bh[j]));
+		rnn_real	fg = ACT_SIGMOID((g[H + j] + bi[H + j]) + (t[H + j] + bh[H + j]));
+		rnn_real	gg = ACT_TANH((g[2 * H + j] + bi[2 * H + j]) + (t[2 * H + j] + bh[2 * H + j]));
+		rnn_real	og = ACT_SIGMOID((g[3 * H + j] + bi[3 * H + j]) + (t[3 * H + j] + bh[3 * H + j]));
 		rnn_real	cj = fg * cp[j] + ig * gg;
 
 		g[j] = ig;
@@ -635,14 +639,15 @@ lstm_row_forward(rnn_real *restrict h, rnn_real *restrict c, rnn_real *restrict 
 /* the same with c_prev = 0 */
 RNN_ROW void
 lstm_row_forward0(rnn_real *restrict h, rnn_real *restrict c, rnn_real *restrict g,
-				  const rnn_real *restrict t, const rnn_real *restrict bh, int H)
+				  const rnn_real *restrict t, const rnn_real *restrict bi,
+				 const rnn_real *restrict bh, int H)
 {
 	for (int j = 0; j < H; j++)
 	{
-		rnn_real	ig = ACT_SIGMOID(g[j] + (t[j] + bh[j]));
-		rnn_real	fg = ACT_SIGMOID(g[H + j] + (t[H + j] + bh[H + j]));
-		rnn_real	gg = ACT_TANH(g[2 * H + j] + (t[2 * H + j] + bh[2 * H + j]));
-		rnn_real	og = ACT_SIGMOID(g[3 * H + j] + (t[3 * H + j] + bh[3 * H + j]));
+		rnn_real	ig = ACT_SIGMOID((g[j] + bi[j]) + (t[j] + bh[j]));
+		rnn_real	fg = ACT_SIGMOID((g[H + j] + bi[H + j]) + (t[H + j] + bh[H + j]));
+		rnn_real	gg = ACT_TANH((g[2 * H + j] + bi[2 * H + j]) + (t[2 * H + j] + bh[2 * H + j]));
+		rnn_real	og = ACT_SIGMOID((g[3 * H + j] + bi[3 * H + j]) + (t[3 * H + j] + bh[3 * H + j]));
 		rnn_real	cj = ig * gg;
 
 		g[j] = ig;
@@ -660,15 +665,16 @@ lstm_row_forward0(rnn_real *restrict h, rnn_real *restrict c, rnn_real *restrict
  */
 RNN_ROW void
 gru_row_forward(rnn_real *restrict h, rnn_real *restrict hn, rnn_real *restrict g,
-				const rnn_real *restrict t, const rnn_real *restrict bh,
+				const rnn_real *restrict t, const rnn_real *restrict bi,
+				 const rnn_real *restrict bh,
 				const rnn_real *restrict hp, int H)
 {
 	for (int j = 0; j < H; j++)
 	{
-		rnn_real	r = ACT_SIGMOID(g[j] + (t[j] + bh[j]));
-		rnn_real	z = ACT_SIGMOID(g[H + j] + (t[H + j] + bh[H + j]));
+		rnn_real	r = ACT_SIGMOID((g[j] + bi[j]) + (t[j] + bh[j]));
+		rnn_real	z = ACT_SIGMOID((g[H + j] + bi[H + j]) + (t[H + j] + bh[H + j]));
 		rnn_real	hnj = t[2 * H + j] + bh[2 * H + j];
-		rnn_real	n = ACT_TANH(g[2 * H + j] + r * hnj);
+		rnn_real	n = ACT_TANH((g[2 * H + j] + bi[2 * H + j]) + r * hnj);
 
 		g[j] = r;
 		g[H + j] = z;
@@ -681,14 +687,15 @@ gru_row_forward(rnn_real *restrict h, rnn_real *restrict hn, rnn_real *restrict 
 /* the same with h_prev = 0 */
 RNN_ROW void
 gru_row_forward0(rnn_real *restrict h, rnn_real *restrict hn, rnn_real *restrict g,
-				 const rnn_real *restrict t, const rnn_real *restrict bh, int H)
+				 const rnn_real *restrict t, const rnn_real *restrict bi,
+				 const rnn_real *restrict bh, int H)
 {
 	for (int j = 0; j < H; j++)
 	{
-		rnn_real	r = ACT_SIGMOID(g[j] + (t[j] + bh[j]));
-		rnn_real	z = ACT_SIGMOID(g[H + j] + (t[H + j] + bh[H + j]));
+		rnn_real	r = ACT_SIGMOID((g[j] + bi[j]) + (t[j] + bh[j]));
+		rnn_real	z = ACT_SIGMOID((g[H + j] + bi[H + j]) + (t[H + j] + bh[H + j]));
 		rnn_real	hnj = t[2 * H + j] + bh[2 * H + j];
-		rnn_real	n = ACT_TANH(g[2 * H + j] + r * hnj);
+		rnn_real	n = ACT_TANH((g[2 * H + j] + bi[2 * H + j]) + r * hnj);
 
 		g[j] = r;
 		g[H + j] = z;
@@ -715,9 +722,9 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 	int			DH = D * H;
 	size_t		TB = (size_t) T * B;
 
-	/* gates (T*B, GH) = x (T*B, Il) @ W_ih^T + b_ih: all time steps at once */
+	/* gates (T*B, GH) = x (T*B, Il) @ W_ih^T: all time steps at once; the cells add b_ih */
 	if (Il == 1)
-		outer_bias_rows(gates, x, W_ih, b_ih, TB, GH);
+		outer_rows(gates, x, W_ih, TB, GH);
 	else
 	{
 		int			tc = steps_per_chunk(T, B, (size_t) GH * Il);
@@ -730,7 +737,6 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 			rnn_gemm(false, true, nt * B, GH, Il, 1, x + (size_t) t0 * B * Il, Il,
 					 W_ih, Il, 0, gates + (size_t) t0 * B * GH, GH);
 		}
-		add_bias_rows(gates, b_ih, TB, GH);
 	}
 
 	for (int step = 0; step < T; step++)
@@ -760,10 +766,10 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 			switch (cell)
 			{
 				case RNN_CELL_TANH:
-					tanh_row_forward(hb, gb, tb, b_hh, H);
+					tanh_row_forward(hb, gb, tb, b_ih, b_hh, H);
 					break;
 				case RNN_CELL_RELU:
-					relu_row_forward(hb, gb, tb, b_hh, H);
+					relu_row_forward(hb, gb, tb, b_ih, b_hh, H);
 					break;
 				case RNN_CELL_LSTM:
 					{
@@ -772,9 +778,9 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 							state + (size_t) tp * B * H + (size_t) b * H;
 
 						if (cp)
-							lstm_row_forward(hb, c, gb, tb, b_hh, cp, H);
+							lstm_row_forward(hb, c, gb, tb, b_ih, b_hh, cp, H);
 						else
-							lstm_row_forward0(hb, c, gb, tb, b_hh, H);
+							lstm_row_forward0(hb, c, gb, tb, b_ih, b_hh, H);
 					}
 					break;
 				case RNN_CELL_GRU:
@@ -782,9 +788,9 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 						rnn_real   *hn = state + (size_t) t * B * H + (size_t) b * H;
 
 						if (hpb)
-							gru_row_forward(hb, hn, gb, tb, b_hh, hpb, H);
+							gru_row_forward(hb, hn, gb, tb, b_ih, b_hh, hpb, H);
 						else
-							gru_row_forward0(hb, hn, gb, tb, b_hh, H);
+							gru_row_forward0(hb, hn, gb, tb, b_ih, b_hh, H);
 					}
 					break;
 			}
