@@ -588,7 +588,9 @@ add_col_sums(rnn_real *acc, const rnn_real *X, size_t M, size_t N)
  * that it vectorises: g (G*H) holds the input projection x W_ih^T and
  * receives the activated gates, t (G*H) the recurrent projection
  * h_prev W_hh^T, bi and bh (G*H) are b_ih and b_hh: the pre-activation is
- * (g + b_ih) + (t + b_hh).  The pointers never alias (restrict).
+ * (g + b_ih) + (t + b_hh).  The pointers never alias (restrict), and every
+ * gate has its own, so that loops vectorise under -fwrapv too (PostgreSQL
+ * builds with it, and g[2 * H + j] is then no simple access pattern).
  */
 RNN_ROW void
 tanh_row_forward(rnn_real *restrict h, const rnn_real *restrict g,
@@ -619,18 +621,23 @@ lstm_row_forward(rnn_real *restrict h, rnn_real *restrict c, rnn_real *restrict 
 				 const rnn_real *restrict bh,
 				 const rnn_real *restrict cp, int H)
 {
+	rnn_real   *restrict g0 = g, *restrict g1 = g + H, *restrict g2 = g + 2 * H, *restrict g3 = g + 3 * H;
+	const rnn_real *restrict t0 = t, *restrict t1 = t + H, *restrict t2 = t + 2 * H, *restrict t3 = t + 3 * H;
+	const rnn_real *restrict bi0 = bi, *restrict bi1 = bi + H, *restrict bi2 = bi + 2 * H, *restrict bi3 = bi + 3 * H;
+	const rnn_real *restrict bh0 = bh, *restrict bh1 = bh + H, *restrict bh2 = bh + 2 * H, *restrict bh3 = bh + 3 * H;
+
 	for (int j = 0; j < H; j++)
 	{
-		rnn_real	ig = ACT_SIGMOID((g[j] + bi[j]) + (t[j] + bh[j]));
-		rnn_real	fg = ACT_SIGMOID((g[H + j] + bi[H + j]) + (t[H + j] + bh[H + j]));
-		rnn_real	gg = ACT_TANH((g[2 * H + j] + bi[2 * H + j]) + (t[2 * H + j] + bh[2 * H + j]));
-		rnn_real	og = ACT_SIGMOID((g[3 * H + j] + bi[3 * H + j]) + (t[3 * H + j] + bh[3 * H + j]));
+		rnn_real	ig = ACT_SIGMOID((g0[j] + bi0[j]) + (t0[j] + bh0[j]));
+		rnn_real	fg = ACT_SIGMOID((g1[j] + bi1[j]) + (t1[j] + bh1[j]));
+		rnn_real	gg = ACT_TANH((g2[j] + bi2[j]) + (t2[j] + bh2[j]));
+		rnn_real	og = ACT_SIGMOID((g3[j] + bi3[j]) + (t3[j] + bh3[j]));
 		rnn_real	cj = fg * cp[j] + ig * gg;
 
-		g[j] = ig;
-		g[H + j] = fg;
-		g[2 * H + j] = gg;
-		g[3 * H + j] = og;
+		g0[j] = ig;
+		g1[j] = fg;
+		g2[j] = gg;
+		g3[j] = og;
 		c[j] = cj;
 		h[j] = og * ACT_TANH(cj);
 	}
@@ -642,18 +649,23 @@ lstm_row_forward0(rnn_real *restrict h, rnn_real *restrict c, rnn_real *restrict
 				  const rnn_real *restrict t, const rnn_real *restrict bi,
 				 const rnn_real *restrict bh, int H)
 {
+	rnn_real   *restrict g0 = g, *restrict g1 = g + H, *restrict g2 = g + 2 * H, *restrict g3 = g + 3 * H;
+	const rnn_real *restrict t0 = t, *restrict t1 = t + H, *restrict t2 = t + 2 * H, *restrict t3 = t + 3 * H;
+	const rnn_real *restrict bi0 = bi, *restrict bi1 = bi + H, *restrict bi2 = bi + 2 * H, *restrict bi3 = bi + 3 * H;
+	const rnn_real *restrict bh0 = bh, *restrict bh1 = bh + H, *restrict bh2 = bh + 2 * H, *restrict bh3 = bh + 3 * H;
+
 	for (int j = 0; j < H; j++)
 	{
-		rnn_real	ig = ACT_SIGMOID((g[j] + bi[j]) + (t[j] + bh[j]));
-		rnn_real	fg = ACT_SIGMOID((g[H + j] + bi[H + j]) + (t[H + j] + bh[H + j]));
-		rnn_real	gg = ACT_TANH((g[2 * H + j] + bi[2 * H + j]) + (t[2 * H + j] + bh[2 * H + j]));
-		rnn_real	og = ACT_SIGMOID((g[3 * H + j] + bi[3 * H + j]) + (t[3 * H + j] + bh[3 * H + j]));
+		rnn_real	ig = ACT_SIGMOID((g0[j] + bi0[j]) + (t0[j] + bh0[j]));
+		rnn_real	fg = ACT_SIGMOID((g1[j] + bi1[j]) + (t1[j] + bh1[j]));
+		rnn_real	gg = ACT_TANH((g2[j] + bi2[j]) + (t2[j] + bh2[j]));
+		rnn_real	og = ACT_SIGMOID((g3[j] + bi3[j]) + (t3[j] + bh3[j]));
 		rnn_real	cj = ig * gg;
 
-		g[j] = ig;
-		g[H + j] = fg;
-		g[2 * H + j] = gg;
-		g[3 * H + j] = og;
+		g0[j] = ig;
+		g1[j] = fg;
+		g2[j] = gg;
+		g3[j] = og;
 		c[j] = cj;
 		h[j] = og * ACT_TANH(cj);
 	}
@@ -669,16 +681,21 @@ gru_row_forward(rnn_real *restrict h, rnn_real *restrict hn, rnn_real *restrict 
 				 const rnn_real *restrict bh,
 				const rnn_real *restrict hp, int H)
 {
+	rnn_real   *restrict g0 = g, *restrict g1 = g + H, *restrict g2 = g + 2 * H;
+	const rnn_real *restrict t0 = t, *restrict t1 = t + H, *restrict t2 = t + 2 * H;
+	const rnn_real *restrict bi0 = bi, *restrict bi1 = bi + H, *restrict bi2 = bi + 2 * H;
+	const rnn_real *restrict bh0 = bh, *restrict bh1 = bh + H, *restrict bh2 = bh + 2 * H;
+
 	for (int j = 0; j < H; j++)
 	{
-		rnn_real	r = ACT_SIGMOID((g[j] + bi[j]) + (t[j] + bh[j]));
-		rnn_real	z = ACT_SIGMOID((g[H + j] + bi[H + j]) + (t[H + j] + bh[H + j]));
-		rnn_real	hnj = t[2 * H + j] + bh[2 * H + j];
-		rnn_real	n = ACT_TANH((g[2 * H + j] + bi[2 * H + j]) + r * hnj);
+		rnn_real	r = ACT_SIGMOID((g0[j] + bi0[j]) + (t0[j] + bh0[j]));
+		rnn_real	z = ACT_SIGMOID((g1[j] + bi1[j]) + (t1[j] + bh1[j]));
+		rnn_real	hnj = t2[j] + bh2[j];
+		rnn_real	n = ACT_TANH((g2[j] + bi2[j]) + r * hnj);
 
-		g[j] = r;
-		g[H + j] = z;
-		g[2 * H + j] = n;
+		g0[j] = r;
+		g1[j] = z;
+		g2[j] = n;
 		hn[j] = hnj;
 		h[j] = (1 - z) * n + z * hp[j];
 	}
@@ -690,16 +707,21 @@ gru_row_forward0(rnn_real *restrict h, rnn_real *restrict hn, rnn_real *restrict
 				 const rnn_real *restrict t, const rnn_real *restrict bi,
 				 const rnn_real *restrict bh, int H)
 {
+	rnn_real   *restrict g0 = g, *restrict g1 = g + H, *restrict g2 = g + 2 * H;
+	const rnn_real *restrict t0 = t, *restrict t1 = t + H, *restrict t2 = t + 2 * H;
+	const rnn_real *restrict bi0 = bi, *restrict bi1 = bi + H, *restrict bi2 = bi + 2 * H;
+	const rnn_real *restrict bh0 = bh, *restrict bh1 = bh + H, *restrict bh2 = bh + 2 * H;
+
 	for (int j = 0; j < H; j++)
 	{
-		rnn_real	r = ACT_SIGMOID((g[j] + bi[j]) + (t[j] + bh[j]));
-		rnn_real	z = ACT_SIGMOID((g[H + j] + bi[H + j]) + (t[H + j] + bh[H + j]));
-		rnn_real	hnj = t[2 * H + j] + bh[2 * H + j];
-		rnn_real	n = ACT_TANH((g[2 * H + j] + bi[2 * H + j]) + r * hnj);
+		rnn_real	r = ACT_SIGMOID((g0[j] + bi0[j]) + (t0[j] + bh0[j]));
+		rnn_real	z = ACT_SIGMOID((g1[j] + bi1[j]) + (t1[j] + bh1[j]));
+		rnn_real	hnj = t2[j] + bh2[j];
+		rnn_real	n = ACT_TANH((g2[j] + bi2[j]) + r * hnj);
 
-		g[j] = r;
-		g[H + j] = z;
-		g[2 * H + j] = n;
+		g0[j] = r;
+		g1[j] = z;
+		g2[j] = n;
 		hn[j] = hnj;
 		h[j] = (1 - z) * n;
 	}
@@ -1019,13 +1041,16 @@ lstm_row_backward(rnn_real *restrict dgi, rnn_real *restrict dc, rnn_real *restr
 				  const rnn_real *restrict dout, const rnn_real *restrict g,
 				  const rnn_real *restrict c, const rnn_real *restrict cp, int H)
 {
+	const rnn_real *restrict g0 = g, *restrict g1 = g + H, *restrict g2 = g + 2 * H, *restrict g3 = g + 3 * H;
+	rnn_real   *restrict dgi0 = dgi, *restrict dgi1 = dgi + H, *restrict dgi2 = dgi + 2 * H, *restrict dgi3 = dgi + 3 * H;
+
 	for (int j = 0; j < H; j++)
 	{
 		rnn_real	dhj = dh[j] + dout[j];
-		rnn_real	ig = g[j],
-					fg = g[H + j],
-					gg = g[2 * H + j],
-					og = g[3 * H + j];
+		rnn_real	ig = g0[j],
+					fg = g1[j],
+					gg = g2[j],
+					og = g3[j];
 		rnn_real	tc = ACT_TANH(c[j]);
 		/* h = o * tanh(c) */
 		rnn_real	d_o = dhj * tc;
@@ -1033,10 +1058,10 @@ lstm_row_backward(rnn_real *restrict dgi, rnn_real *restrict dc, rnn_real *restr
 
 		/* c = f * c_prev + i * g */
 		dh[j] = dhj;
-		dgi[j] = d_c * gg * ig * (1 - ig);
-		dgi[H + j] = d_c * fg * (1 - fg) * cp[j];
-		dgi[2 * H + j] = d_c * ig * (1 - gg * gg);
-		dgi[3 * H + j] = d_o * og * (1 - og);
+		dgi0[j] = d_c * gg * ig * (1 - ig);
+		dgi1[j] = d_c * fg * (1 - fg) * cp[j];
+		dgi2[j] = d_c * ig * (1 - gg * gg);
+		dgi3[j] = d_o * og * (1 - og);
 		dc[j] = d_c * fg;		/* d c_prev */
 	}
 }
@@ -1047,22 +1072,25 @@ lstm_row_backward0(rnn_real *restrict dgi, rnn_real *restrict dc, rnn_real *rest
 				   const rnn_real *restrict dout, const rnn_real *restrict g,
 				   const rnn_real *restrict c, int H)
 {
+	const rnn_real *restrict g0 = g, *restrict g1 = g + H, *restrict g2 = g + 2 * H, *restrict g3 = g + 3 * H;
+	rnn_real   *restrict dgi0 = dgi, *restrict dgi1 = dgi + H, *restrict dgi2 = dgi + 2 * H, *restrict dgi3 = dgi + 3 * H;
+
 	for (int j = 0; j < H; j++)
 	{
 		rnn_real	dhj = dh[j] + dout[j];
-		rnn_real	ig = g[j],
-					fg = g[H + j],
-					gg = g[2 * H + j],
-					og = g[3 * H + j];
+		rnn_real	ig = g0[j],
+					fg = g1[j],
+					gg = g2[j],
+					og = g3[j];
 		rnn_real	tc = ACT_TANH(c[j]);
 		rnn_real	d_o = dhj * tc;
 		rnn_real	d_c = dc[j] + dhj * og * (1 - tc * tc);
 
 		dh[j] = dhj;
-		dgi[j] = d_c * gg * ig * (1 - ig);
-		dgi[H + j] = 0;
-		dgi[2 * H + j] = d_c * ig * (1 - gg * gg);
-		dgi[3 * H + j] = d_o * og * (1 - og);
+		dgi0[j] = d_c * gg * ig * (1 - ig);
+		dgi1[j] = 0;
+		dgi2[j] = d_c * ig * (1 - gg * gg);
+		dgi3[j] = d_o * og * (1 - og);
 		dc[j] = d_c * fg;
 	}
 }
@@ -1074,12 +1102,16 @@ gru_row_backward(rnn_real *restrict dgi, rnn_real *restrict dgh, rnn_real *restr
 				 const rnn_real *restrict g, const rnn_real *restrict hn,
 				 const rnn_real *restrict hp, int H)
 {
+	const rnn_real *restrict g0 = g, *restrict g1 = g + H, *restrict g2 = g + 2 * H;
+	rnn_real   *restrict dgi0 = dgi, *restrict dgi1 = dgi + H, *restrict dgi2 = dgi + 2 * H;
+	rnn_real   *restrict dgh0 = dgh, *restrict dgh1 = dgh + H, *restrict dgh2 = dgh + 2 * H;
+
 	for (int j = 0; j < H; j++)
 	{
 		rnn_real	dhj = dh[j] + dout[j];
-		rnn_real	r = g[j],
-					z = g[H + j],
-					n = g[2 * H + j];
+		rnn_real	r = g0[j],
+					z = g1[j],
+					n = g2[j];
 
 		/* h = (1 - z) * n + z * h_prev */
 		rnn_real	dn = dhj * (1 - z);
@@ -1092,12 +1124,12 @@ gru_row_backward(rnn_real *restrict dgi, rnn_real *restrict dgh, rnn_real *restr
 
 		dh[j] = dhj;
 		dhp[j] = dhj * z;
-		dgi[j] = dar;
-		dgi[H + j] = daz;
-		dgi[2 * H + j] = dan;
-		dgh[j] = dar;
-		dgh[H + j] = daz;
-		dgh[2 * H + j] = dan * r;	/* hn = W_hn h + b_hn */
+		dgi0[j] = dar;
+		dgi1[j] = daz;
+		dgi2[j] = dan;
+		dgh0[j] = dar;
+		dgh1[j] = daz;
+		dgh2[j] = dan * r;	/* hn = W_hn h + b_hn */
 	}
 }
 
@@ -1107,12 +1139,16 @@ gru_row_backward0(rnn_real *restrict dgi, rnn_real *restrict dgh, rnn_real *rest
 				  rnn_real *restrict dh, const rnn_real *restrict dout,
 				  const rnn_real *restrict g, const rnn_real *restrict hn, int H)
 {
+	const rnn_real *restrict g0 = g, *restrict g1 = g + H, *restrict g2 = g + 2 * H;
+	rnn_real   *restrict dgi0 = dgi, *restrict dgi1 = dgi + H, *restrict dgi2 = dgi + 2 * H;
+	rnn_real   *restrict dgh0 = dgh, *restrict dgh1 = dgh + H, *restrict dgh2 = dgh + 2 * H;
+
 	for (int j = 0; j < H; j++)
 	{
 		rnn_real	dhj = dh[j] + dout[j];
-		rnn_real	r = g[j],
-					z = g[H + j],
-					n = g[2 * H + j];
+		rnn_real	r = g0[j],
+					z = g1[j],
+					n = g2[j];
 		rnn_real	dn = dhj * (1 - z);
 		rnn_real	dz = -dhj * n;
 		rnn_real	dan = dn * (1 - n * n);
@@ -1122,12 +1158,12 @@ gru_row_backward0(rnn_real *restrict dgi, rnn_real *restrict dgh, rnn_real *rest
 
 		dh[j] = dhj;
 		dhp[j] = dhj * z;
-		dgi[j] = dar;
-		dgi[H + j] = daz;
-		dgi[2 * H + j] = dan;
-		dgh[j] = dar;
-		dgh[H + j] = daz;
-		dgh[2 * H + j] = dan * r;
+		dgi0[j] = dar;
+		dgi1[j] = daz;
+		dgi2[j] = dan;
+		dgh0[j] = dar;
+		dgh1[j] = daz;
+		dgh2[j] = dan * r;
 	}
 }
 
