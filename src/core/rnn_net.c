@@ -27,14 +27,21 @@
 #include "rnn_threads.h"
 
 /*
- * The per-step cell loops are compiled twice on x86-64 (AVX2+FMA and the
- * baseline) and picked at load time, so one binary package runs well on
- * every CPU.  Everything else is left to OpenBLAS's own dispatch.
+ * The per-step cell loops are compiled three times on x86-64 (AVX-512,
+ * AVX2+FMA and the baseline) and picked at load time, so one binary package
+ * runs well on every CPU.  Everything else is left to OpenBLAS's own dispatch.
  */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(RNN_NO_CLONES)
-#define RNN_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#define RNN_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define RNN_SIMD_CLONES
+#endif
+
+/* the row helpers of the cells are inlined into each clone, so they get its instruction set */
+#if defined(__GNUC__)
+#define RNN_ROW static inline __attribute__((always_inline))
+#else
+#define RNN_ROW static inline
 #endif
 
 /* float activations vectorise; the double build (gradient check) uses libm */
@@ -74,6 +81,7 @@ struct RnnWork
 	rnn_real   *dh;				/* (B, H) */
 	rnn_real   *dh_next;		/* (B, H) */
 	rnn_real   *dc;				/* (B, H) */
+	rnn_real   *zeros;			/* (H) zeros: the rows of dout that are not stored */
 	void	   *block;
 
 	/* seq2seq only */
@@ -339,7 +347,8 @@ stack_work_elements(const Stack *k, int max_T, int max_B)
 		+ 2 * TB * G * H		/* dgi, dgh */
 		+ 2 * TB * D * H		/* dout_a, dout_b */
 		+ (size_t) max_B * G * H	/* tmp */
-		+ 3 * (size_t) max_B * H;	/* dh, dh_next, dc */
+		+ 3 * (size_t) max_B * H	/* dh, dh_next, dc */
+		+ H;					/* zeros */
 }
 
 /* seq2seq extras: decoder inputs, outputs and the per-layer state buffers */
@@ -422,6 +431,9 @@ stack_work_create(const Stack *k, int max_T, int max_B, const RnnAlloc *a)
 	w->dh_next = p;
 	p += (size_t) max_B * H;
 	w->dc = p;
+	p += (size_t) max_B * H;
+	w->zeros = p;
+	memset(w->zeros, 0, sizeof(rnn_real) * H);
 	return w;
 }
 
@@ -502,6 +514,62 @@ add_bias_rows(rnn_real *X, const rnn_real *bias, size_t M, size_t N)
 	}
 }
 
+/* X (M, N) = x (M) outer w (N): a product with K = 1. */
+static void
+outer_rows(rnn_real *restrict X, const rnn_real *restrict x, const rnn_real *restrict w,
+		   size_t M, size_t N)
+{
+	for (size_t i = 0; i < M; i++)
+	{
+		rnn_real   *restrict row = X + i * N;
+		rnn_real	xi = x[i];
+
+		for (size_t j = 0; j < N; j++)
+			row[j] = xi * w[j];
+	}
+}
+
+/*
+ * dw (N) += X^T (N, M) @ x (M) and acc (N) += column sums of X (M, N), and
+ * acc2 too when not NULL: the weight and bias gradients of a product with
+ * K = 1, in one pass over X.
+ */
+static void
+outer_grad_rows(rnn_real *restrict dw, rnn_real *restrict acc, rnn_real *restrict acc2,
+				const rnn_real *restrict X, const rnn_real *restrict x, size_t M, size_t N)
+{
+	for (size_t i = 0; i < M; i++)
+	{
+		const rnn_real *restrict row = X + i * N;
+		rnn_real	xi = x[i];
+
+		for (size_t j = 0; j < N; j++)
+			dw[j] += row[j] * xi;
+		for (size_t j = 0; j < N; j++)
+			acc[j] += row[j];
+		if (acc2)
+			for (size_t j = 0; j < N; j++)
+				acc2[j] += row[j];
+	}
+}
+
+/* acc (N) += column sums of X (M, N), and acc2 (N) too when not NULL. */
+static void
+add_col_sums2(rnn_real *restrict acc, rnn_real *restrict acc2, const rnn_real *restrict X,
+			  size_t M, size_t N)
+{
+	for (size_t i = 0; i < M; i++)
+	{
+		const rnn_real *restrict row = X + i * N;
+
+		for (size_t j = 0; j < N; j++)
+			acc[j] += row[j];
+		if (acc2)
+			for (size_t j = 0; j < N; j++)
+				acc2[j] += row[j];
+	}
+}
+
 /* acc (N) += column sums of X (M, N). */
 static void
 add_col_sums(rnn_real *acc, const rnn_real *X, size_t M, size_t N)
@@ -512,6 +580,150 @@ add_col_sums(rnn_real *acc, const rnn_real *X, size_t M, size_t N)
 
 		for (size_t j = 0; j < N; j++)
 			acc[j] += row[j];
+	}
+}
+
+/*
+ * The cells' element-wise work on one batch row, one fused pass each so
+ * that it vectorises: g (G*H) holds the input projection x W_ih^T and
+ * receives the activated gates, t (G*H) the recurrent projection
+ * h_prev W_hh^T, bi and bh (G*H) are b_ih and b_hh: the pre-activation is
+ * (g + b_ih) + (t + b_hh).  The pointers never alias (restrict), and every
+ * gate has its own, so that loops vectorise under -fwrapv too (PostgreSQL
+ * builds with it, and g[2 * H + j] is then no simple access pattern).
+ */
+RNN_ROW void
+tanh_row_forward(rnn_real *restrict h, const rnn_real *restrict g,
+				 const rnn_real *restrict t, const rnn_real *restrict bi,
+				 const rnn_real *restrict bh, int H)
+{
+	for (int j = 0; j < H; j++)
+		h[j] = ACT_TANH((g[j] + bi[j]) + (t[j] + bh[j]));
+}
+
+RNN_ROW void
+relu_row_forward(rnn_real *restrict h, const rnn_real *restrict g,
+				 const rnn_real *restrict t, const rnn_real *restrict bi,
+				 const rnn_real *restrict bh, int H)
+{
+	for (int j = 0; j < H; j++)
+	{
+		rnn_real	a = (g[j] + bi[j]) + (t[j] + bh[j]);
+
+		h[j] = a > 0 ? a : 0;
+	}
+}
+
+/* LSTM gates i, f, g, o: sigmoid, sigmoid, tanh, sigmoid; c = f * c_prev + i * g; h = o * tanh(c) */
+RNN_ROW void
+lstm_row_forward(rnn_real *restrict h, rnn_real *restrict c, rnn_real *restrict g,
+				 const rnn_real *restrict t, const rnn_real *restrict bi,
+				 const rnn_real *restrict bh,
+				 const rnn_real *restrict cp, int H)
+{
+	rnn_real   *restrict g0 = g, *restrict g1 = g + H, *restrict g2 = g + 2 * H, *restrict g3 = g + 3 * H;
+	const rnn_real *restrict t0 = t, *restrict t1 = t + H, *restrict t2 = t + 2 * H, *restrict t3 = t + 3 * H;
+	const rnn_real *restrict bi0 = bi, *restrict bi1 = bi + H, *restrict bi2 = bi + 2 * H, *restrict bi3 = bi + 3 * H;
+	const rnn_real *restrict bh0 = bh, *restrict bh1 = bh + H, *restrict bh2 = bh + 2 * H, *restrict bh3 = bh + 3 * H;
+
+	for (int j = 0; j < H; j++)
+	{
+		rnn_real	ig = ACT_SIGMOID((g0[j] + bi0[j]) + (t0[j] + bh0[j]));
+		rnn_real	fg = ACT_SIGMOID((g1[j] + bi1[j]) + (t1[j] + bh1[j]));
+		rnn_real	gg = ACT_TANH((g2[j] + bi2[j]) + (t2[j] + bh2[j]));
+		rnn_real	og = ACT_SIGMOID((g3[j] + bi3[j]) + (t3[j] + bh3[j]));
+		rnn_real	cj = fg * cp[j] + ig * gg;
+
+		g0[j] = ig;
+		g1[j] = fg;
+		g2[j] = gg;
+		g3[j] = og;
+		c[j] = cj;
+		h[j] = og * ACT_TANH(cj);
+	}
+}
+
+/* the same with c_prev = 0 */
+RNN_ROW void
+lstm_row_forward0(rnn_real *restrict h, rnn_real *restrict c, rnn_real *restrict g,
+				  const rnn_real *restrict t, const rnn_real *restrict bi,
+				 const rnn_real *restrict bh, int H)
+{
+	rnn_real   *restrict g0 = g, *restrict g1 = g + H, *restrict g2 = g + 2 * H, *restrict g3 = g + 3 * H;
+	const rnn_real *restrict t0 = t, *restrict t1 = t + H, *restrict t2 = t + 2 * H, *restrict t3 = t + 3 * H;
+	const rnn_real *restrict bi0 = bi, *restrict bi1 = bi + H, *restrict bi2 = bi + 2 * H, *restrict bi3 = bi + 3 * H;
+	const rnn_real *restrict bh0 = bh, *restrict bh1 = bh + H, *restrict bh2 = bh + 2 * H, *restrict bh3 = bh + 3 * H;
+
+	for (int j = 0; j < H; j++)
+	{
+		rnn_real	ig = ACT_SIGMOID((g0[j] + bi0[j]) + (t0[j] + bh0[j]));
+		rnn_real	fg = ACT_SIGMOID((g1[j] + bi1[j]) + (t1[j] + bh1[j]));
+		rnn_real	gg = ACT_TANH((g2[j] + bi2[j]) + (t2[j] + bh2[j]));
+		rnn_real	og = ACT_SIGMOID((g3[j] + bi3[j]) + (t3[j] + bh3[j]));
+		rnn_real	cj = ig * gg;
+
+		g0[j] = ig;
+		g1[j] = fg;
+		g2[j] = gg;
+		g3[j] = og;
+		c[j] = cj;
+		h[j] = og * ACT_TANH(cj);
+	}
+}
+
+/*
+ * GRU: r, z = sigmoid; hn = W_hn h_prev + b_hn (kept for backward);
+ * n = tanh(x_n + r * hn); h = (1 - z) * n + z * h_prev
+ */
+RNN_ROW void
+gru_row_forward(rnn_real *restrict h, rnn_real *restrict hn, rnn_real *restrict g,
+				const rnn_real *restrict t, const rnn_real *restrict bi,
+				 const rnn_real *restrict bh,
+				const rnn_real *restrict hp, int H)
+{
+	rnn_real   *restrict g0 = g, *restrict g1 = g + H, *restrict g2 = g + 2 * H;
+	const rnn_real *restrict t0 = t, *restrict t1 = t + H, *restrict t2 = t + 2 * H;
+	const rnn_real *restrict bi0 = bi, *restrict bi1 = bi + H, *restrict bi2 = bi + 2 * H;
+	const rnn_real *restrict bh0 = bh, *restrict bh1 = bh + H, *restrict bh2 = bh + 2 * H;
+
+	for (int j = 0; j < H; j++)
+	{
+		rnn_real	r = ACT_SIGMOID((g0[j] + bi0[j]) + (t0[j] + bh0[j]));
+		rnn_real	z = ACT_SIGMOID((g1[j] + bi1[j]) + (t1[j] + bh1[j]));
+		rnn_real	hnj = t2[j] + bh2[j];
+		rnn_real	n = ACT_TANH((g2[j] + bi2[j]) + r * hnj);
+
+		g0[j] = r;
+		g1[j] = z;
+		g2[j] = n;
+		hn[j] = hnj;
+		h[j] = (1 - z) * n + z * hp[j];
+	}
+}
+
+/* the same with h_prev = 0 */
+RNN_ROW void
+gru_row_forward0(rnn_real *restrict h, rnn_real *restrict hn, rnn_real *restrict g,
+				 const rnn_real *restrict t, const rnn_real *restrict bi,
+				 const rnn_real *restrict bh, int H)
+{
+	rnn_real   *restrict g0 = g, *restrict g1 = g + H, *restrict g2 = g + 2 * H;
+	const rnn_real *restrict t0 = t, *restrict t1 = t + H, *restrict t2 = t + 2 * H;
+	const rnn_real *restrict bi0 = bi, *restrict bi1 = bi + H, *restrict bi2 = bi + 2 * H;
+	const rnn_real *restrict bh0 = bh, *restrict bh1 = bh + H, *restrict bh2 = bh + 2 * H;
+
+	for (int j = 0; j < H; j++)
+	{
+		rnn_real	r = ACT_SIGMOID((g0[j] + bi0[j]) + (t0[j] + bh0[j]));
+		rnn_real	z = ACT_SIGMOID((g1[j] + bi1[j]) + (t1[j] + bh1[j]));
+		rnn_real	hnj = t2[j] + bh2[j];
+		rnn_real	n = ACT_TANH((g2[j] + bi2[j]) + r * hnj);
+
+		g0[j] = r;
+		g1[j] = z;
+		g2[j] = n;
+		hn[j] = hnj;
+		h[j] = (1 - z) * n;
 	}
 }
 
@@ -532,7 +744,10 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 	int			DH = D * H;
 	size_t		TB = (size_t) T * B;
 
-	/* gates (T*B, GH) = x (T*B, Il) @ W_ih^T + b_ih: all time steps at once */
+	/* gates (T*B, GH) = x (T*B, Il) @ W_ih^T: all time steps at once; the cells add b_ih */
+	if (Il == 1)
+		outer_rows(gates, x, W_ih, TB, GH);
+	else
 	{
 		int			tc = steps_per_chunk(T, B, (size_t) GH * Il);
 
@@ -545,7 +760,6 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 					 W_ih, Il, 0, gates + (size_t) t0 * B * GH, GH);
 		}
 	}
-	add_bias_rows(gates, b_ih, TB, GH);
 
 	for (int step = 0; step < T; step++)
 	{
@@ -558,76 +772,47 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 		rnn_real   *h = out + (size_t) t * B * DH + (size_t) d * H;
 
 		rnn_step_check();
-		/* tmp (B, GH) = h_prev @ W_hh^T + b_hh */
-		for (int b = 0; b < B; b++)
-			memcpy(tmp + (size_t) b * GH, b_hh, sizeof(rnn_real) * GH);
+		/* tmp (B, GH) = h_prev @ W_hh^T; the cells add b_hh */
 		if (h_prev)
-			rnn_gemm(false, true, B, GH, H, 1, h_prev, ldp, W_hh, H, 1, tmp, GH);
+			rnn_gemm(false, true, B, GH, H, 1, h_prev, ldp, W_hh, H, 0, tmp, GH);
+		else
+			memset(tmp, 0, sizeof(rnn_real) * B * GH);
 
 		for (int b = 0; b < B; b++)
 		{
-			rnn_real   *restrict gb = g + (size_t) b * GH;
-			const rnn_real *restrict tb = tmp + (size_t) b * GH;
-			rnn_real   *restrict hb = h + (size_t) b * DH;
+			rnn_real   *gb = g + (size_t) b * GH;
+			const rnn_real *tb = tmp + (size_t) b * GH;
+			rnn_real   *hb = h + (size_t) b * DH;
 			const rnn_real *hpb = h_prev ? h_prev + (size_t) b * ldp : NULL;
 
 			switch (cell)
 			{
 				case RNN_CELL_TANH:
-					for (int j = 0; j < H; j++)
-						hb[j] = ACT_TANH(gb[j] + tb[j]);
+					tanh_row_forward(hb, gb, tb, b_ih, b_hh, H);
 					break;
 				case RNN_CELL_RELU:
-					for (int j = 0; j < H; j++)
-					{
-						rnn_real	a = gb[j] + tb[j];
-
-						hb[j] = a > 0 ? a : 0;
-					}
+					relu_row_forward(hb, gb, tb, b_ih, b_hh, H);
 					break;
 				case RNN_CELL_LSTM:
 					{
-						rnn_real   *restrict c = state + (size_t) t * B * H + (size_t) b * H;
+						rnn_real   *c = state + (size_t) t * B * H + (size_t) b * H;
 						const rnn_real *cp = step == 0 ? (c0 ? c0 + (size_t) b * H : NULL) :
 							state + (size_t) tp * B * H + (size_t) b * H;
 
-						/* gates i, f, g, o: sigmoid, sigmoid, tanh, sigmoid */
-						for (int j = 0; j < 2 * H; j++)
-							gb[j] = ACT_SIGMOID(gb[j] + tb[j]);
-						for (int j = 2 * H; j < 3 * H; j++)
-							gb[j] = ACT_TANH(gb[j] + tb[j]);
-						for (int j = 3 * H; j < 4 * H; j++)
-							gb[j] = ACT_SIGMOID(gb[j] + tb[j]);
-						/* c = f * c_prev + i * g;  h = o * tanh(c) */
 						if (cp)
-							for (int j = 0; j < H; j++)
-								c[j] = gb[H + j] * cp[j] + gb[j] * gb[2 * H + j];
+							lstm_row_forward(hb, c, gb, tb, b_ih, b_hh, cp, H);
 						else
-							for (int j = 0; j < H; j++)
-								c[j] = gb[j] * gb[2 * H + j];
-						for (int j = 0; j < H; j++)
-							hb[j] = gb[3 * H + j] * ACT_TANH(c[j]);
+							lstm_row_forward0(hb, c, gb, tb, b_ih, b_hh, H);
 					}
 					break;
 				case RNN_CELL_GRU:
 					{
-						rnn_real   *restrict hn = state + (size_t) t * B * H + (size_t) b * H;
+						rnn_real   *hn = state + (size_t) t * B * H + (size_t) b * H;
 
-						/* r, z = sigmoid; hn = W_hn h + b_hn; n = tanh(x_n + r * hn) */
-						for (int j = 0; j < 2 * H; j++)
-							gb[j] = ACT_SIGMOID(gb[j] + tb[j]);
-						for (int j = 0; j < H; j++)
-						{
-							hn[j] = tb[2 * H + j];
-							gb[2 * H + j] = ACT_TANH(gb[2 * H + j] + gb[j] * hn[j]);
-						}
-						/* h = (1 - z) * n + z * h_prev */
 						if (hpb)
-							for (int j = 0; j < H; j++)
-								hb[j] = (1 - gb[H + j]) * gb[2 * H + j] + gb[H + j] * hpb[j];
+							gru_row_forward(hb, hn, gb, tb, b_ih, b_hh, hpb, H);
 						else
-							for (int j = 0; j < H; j++)
-								hb[j] = (1 - gb[H + j]) * gb[2 * H + j];
+							gru_row_forward0(hb, hn, gb, tb, b_ih, b_hh, H);
 					}
 					break;
 			}
@@ -815,16 +1000,186 @@ rnn_forward_train(rnn_real *y, const rnn_real *x, const rnn_real *target,
 }
 
 /*
+ * Backward of the cells on one batch row, one fused pass each: dh (H) is
+ * the gradient reaching the row's output from the next step, to which the
+ * gradient dout from above is added first; g (G*H) are the activated gates
+ * of the forward pass; dgi (G*H) receives d pre-activation (input path),
+ * for the GRU dgh (G*H) the hidden path's and dhp (H) the direct part of
+ * d h_prev.  The pointers never alias (restrict).
+ */
+RNN_ROW void
+tanh_row_backward(rnn_real *restrict dgi, rnn_real *restrict dh,
+				  const rnn_real *restrict dout, const rnn_real *restrict h, int H)
+{
+	/* h = tanh(a): da = dh * (1 - h^2) */
+	for (int j = 0; j < H; j++)
+	{
+		rnn_real	dhj = dh[j] + dout[j];
+
+		dh[j] = dhj;
+		dgi[j] = dhj * (1 - h[j] * h[j]);
+	}
+}
+
+RNN_ROW void
+relu_row_backward(rnn_real *restrict dgi, rnn_real *restrict dh,
+				  const rnn_real *restrict dout, const rnn_real *restrict h, int H)
+{
+	/* h = max(a, 0): da = dh * [h > 0] */
+	for (int j = 0; j < H; j++)
+	{
+		rnn_real	dhj = dh[j] + dout[j];
+
+		dh[j] = dhj;
+		dgi[j] = h[j] > 0 ? dhj : 0;
+	}
+}
+
+/* dc (H): the gradient of c from the next step on entry, of c_prev on exit */
+RNN_ROW void
+lstm_row_backward(rnn_real *restrict dgi, rnn_real *restrict dc, rnn_real *restrict dh,
+				  const rnn_real *restrict dout, const rnn_real *restrict g,
+				  const rnn_real *restrict c, const rnn_real *restrict cp, int H)
+{
+	const rnn_real *restrict g0 = g, *restrict g1 = g + H, *restrict g2 = g + 2 * H, *restrict g3 = g + 3 * H;
+	rnn_real   *restrict dgi0 = dgi, *restrict dgi1 = dgi + H, *restrict dgi2 = dgi + 2 * H, *restrict dgi3 = dgi + 3 * H;
+
+	for (int j = 0; j < H; j++)
+	{
+		rnn_real	dhj = dh[j] + dout[j];
+		rnn_real	ig = g0[j],
+					fg = g1[j],
+					gg = g2[j],
+					og = g3[j];
+		rnn_real	tc = ACT_TANH(c[j]);
+		/* h = o * tanh(c) */
+		rnn_real	d_o = dhj * tc;
+		rnn_real	d_c = dc[j] + dhj * og * (1 - tc * tc);
+
+		/* c = f * c_prev + i * g */
+		dh[j] = dhj;
+		dgi0[j] = d_c * gg * ig * (1 - ig);
+		dgi1[j] = d_c * fg * (1 - fg) * cp[j];
+		dgi2[j] = d_c * ig * (1 - gg * gg);
+		dgi3[j] = d_o * og * (1 - og);
+		dc[j] = d_c * fg;		/* d c_prev */
+	}
+}
+
+/* the same with c_prev = 0 */
+RNN_ROW void
+lstm_row_backward0(rnn_real *restrict dgi, rnn_real *restrict dc, rnn_real *restrict dh,
+				   const rnn_real *restrict dout, const rnn_real *restrict g,
+				   const rnn_real *restrict c, int H)
+{
+	const rnn_real *restrict g0 = g, *restrict g1 = g + H, *restrict g2 = g + 2 * H, *restrict g3 = g + 3 * H;
+	rnn_real   *restrict dgi0 = dgi, *restrict dgi1 = dgi + H, *restrict dgi2 = dgi + 2 * H, *restrict dgi3 = dgi + 3 * H;
+
+	for (int j = 0; j < H; j++)
+	{
+		rnn_real	dhj = dh[j] + dout[j];
+		rnn_real	ig = g0[j],
+					fg = g1[j],
+					gg = g2[j],
+					og = g3[j];
+		rnn_real	tc = ACT_TANH(c[j]);
+		rnn_real	d_o = dhj * tc;
+		rnn_real	d_c = dc[j] + dhj * og * (1 - tc * tc);
+
+		dh[j] = dhj;
+		dgi0[j] = d_c * gg * ig * (1 - ig);
+		dgi1[j] = 0;
+		dgi2[j] = d_c * ig * (1 - gg * gg);
+		dgi3[j] = d_o * og * (1 - og);
+		dc[j] = d_c * fg;
+	}
+}
+
+/* GRU; hn (H) = W_hn h_prev + b_hn of the forward pass */
+RNN_ROW void
+gru_row_backward(rnn_real *restrict dgi, rnn_real *restrict dgh, rnn_real *restrict dhp,
+				 rnn_real *restrict dh, const rnn_real *restrict dout,
+				 const rnn_real *restrict g, const rnn_real *restrict hn,
+				 const rnn_real *restrict hp, int H)
+{
+	const rnn_real *restrict g0 = g, *restrict g1 = g + H, *restrict g2 = g + 2 * H;
+	rnn_real   *restrict dgi0 = dgi, *restrict dgi1 = dgi + H, *restrict dgi2 = dgi + 2 * H;
+	rnn_real   *restrict dgh0 = dgh, *restrict dgh1 = dgh + H, *restrict dgh2 = dgh + 2 * H;
+
+	for (int j = 0; j < H; j++)
+	{
+		rnn_real	dhj = dh[j] + dout[j];
+		rnn_real	r = g0[j],
+					z = g1[j],
+					n = g2[j];
+
+		/* h = (1 - z) * n + z * h_prev */
+		rnn_real	dn = dhj * (1 - z);
+		rnn_real	dz = -dhj * n;
+		/* n = tanh(a_n), a_n = x_n + r * hn */
+		rnn_real	dan = dn * (1 - n * n);
+		rnn_real	dr = dan * hn[j];
+		rnn_real	dar = dr * r * (1 - r);
+		rnn_real	daz = dz * z * (1 - z) + dhj * hp[j] * z * (1 - z);
+
+		dh[j] = dhj;
+		dhp[j] = dhj * z;
+		dgi0[j] = dar;
+		dgi1[j] = daz;
+		dgi2[j] = dan;
+		dgh0[j] = dar;
+		dgh1[j] = daz;
+		dgh2[j] = dan * r;	/* hn = W_hn h + b_hn */
+	}
+}
+
+/* the same with h_prev = 0 */
+RNN_ROW void
+gru_row_backward0(rnn_real *restrict dgi, rnn_real *restrict dgh, rnn_real *restrict dhp,
+				  rnn_real *restrict dh, const rnn_real *restrict dout,
+				  const rnn_real *restrict g, const rnn_real *restrict hn, int H)
+{
+	const rnn_real *restrict g0 = g, *restrict g1 = g + H, *restrict g2 = g + 2 * H;
+	rnn_real   *restrict dgi0 = dgi, *restrict dgi1 = dgi + H, *restrict dgi2 = dgi + 2 * H;
+	rnn_real   *restrict dgh0 = dgh, *restrict dgh1 = dgh + H, *restrict dgh2 = dgh + 2 * H;
+
+	for (int j = 0; j < H; j++)
+	{
+		rnn_real	dhj = dh[j] + dout[j];
+		rnn_real	r = g0[j],
+					z = g1[j],
+					n = g2[j];
+		rnn_real	dn = dhj * (1 - z);
+		rnn_real	dz = -dhj * n;
+		rnn_real	dan = dn * (1 - n * n);
+		rnn_real	dr = dan * hn[j];
+		rnn_real	dar = dr * r * (1 - r);
+		rnn_real	daz = dz * z * (1 - z);
+
+		dh[j] = dhj;
+		dhp[j] = dhj * z;
+		dgi0[j] = dar;
+		dgi1[j] = daz;
+		dgi2[j] = dan;
+		dgh0[j] = dar;
+		dgh1[j] = daz;
+		dgh2[j] = dan * r;
+	}
+}
+
+/*
  * One direction of one layer, backward through time.
  * dout (T, B, D*H): gradient reaching this direction's outputs (column d*H).
- * Accumulates into dW_ih.. and, when dx is not NULL, dx (T, B, Il) +=.
+ * Only the rows of time steps t >= dout_from are read: the earlier ones are
+ * zero.  Accumulates into dW_ih.. and, when dx is not NULL, computes
+ * dx (T, B, Il) = dx_beta * dx + the gradient of this direction's input.
  * dhT, dcT (B, H), or NULL: gradient reaching the final states (seq2seq).
  * h0, c0: the initial states of the forward pass; dh0, dc0 (B, H), when not
  * NULL, receive the gradient of the initial states.
  */
 RNN_SIMD_CLONES static void
 layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *db_hh,
-				   rnn_real *dx, RnnWork *w, const rnn_real *dout,
+				   rnn_real *dx, rnn_real dx_beta, RnnWork *w, const rnn_real *dout, int dout_from,
 				   const rnn_real *out, const rnn_real *gates, const rnn_real *state,
 				   const rnn_real *x, int Il, const rnn_real *W_ih, const rnn_real *W_hh,
 				   const rnn_real *h0, const rnn_real *c0, const rnn_real *dhT, const rnn_real *dcT,
@@ -859,33 +1214,29 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 		const rnn_real *h_prev = step == 0 ? h0 : out + (size_t) tp * B * DH + (size_t) d * H;
 
 		rnn_step_check();
-		memset(dh_next, 0, sizeof(rnn_real) * B * H);
+		/* the GRU's cells set dh_next first; the other cells leave it to the GEMM */
+		if (cell != RNN_CELL_GRU && !h_prev)
+			memset(dh_next, 0, sizeof(rnn_real) * B * H);
 		for (int b = 0; b < B; b++)
 		{
 			rnn_real   *dhb = dh + (size_t) b * H;
 			rnn_real   *dcb = dc + (size_t) b * H;
 			rnn_real   *dnb = dh_next + (size_t) b * H;
-			const rnn_real *doutb = dout + (size_t) t * B * DH + (size_t) b * DH + (size_t) d * H;
+			const rnn_real *doutb = t < dout_from ? w->zeros :
+				dout + (size_t) t * B * DH + (size_t) b * DH + (size_t) d * H;
 			const rnn_real *hb = out + (size_t) t * B * DH + (size_t) b * DH + (size_t) d * H;
 			const rnn_real *gb = gates + (size_t) t * B * GH + (size_t) b * GH;
 			rnn_real   *dgib = dgi + (size_t) t * B * GH + (size_t) b * GH;
 			rnn_real   *dghb = dgh + (size_t) t * B * GH + (size_t) b * GH;
 			const rnn_real *hpb = h_prev ? h_prev + (size_t) b * ldp : NULL;
 
-			for (int j = 0; j < H; j++)
-				dhb[j] += doutb[j];
-
 			switch (cell)
 			{
 				case RNN_CELL_TANH:
-					/* h = tanh(a): da = dh * (1 - h^2) */
-					for (int j = 0; j < H; j++)
-						dgib[j] = dhb[j] * (1 - hb[j] * hb[j]);
+					tanh_row_backward(dgib, dhb, doutb, hb, H);
 					break;
 				case RNN_CELL_RELU:
-					/* h = max(a, 0): da = dh * [h > 0] */
-					for (int j = 0; j < H; j++)
-						dgib[j] = hb[j] > 0 ? dhb[j] : 0;
+					relu_row_backward(dgib, dhb, doutb, hb, H);
 					break;
 				case RNN_CELL_LSTM:
 					{
@@ -893,73 +1244,28 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 						const rnn_real *cp = step == 0 ? (c0 ? c0 + (size_t) b * H : NULL) :
 							state + (size_t) tp * B * H + (size_t) b * H;
 
-						for (int j = 0; j < H; j++)
-						{
-							rnn_real	ig = gb[j],
-										fg = gb[H + j],
-										gg = gb[2 * H + j],
-										og = gb[3 * H + j];
-							rnn_real	tc = ACT_TANH(c[j]);
-							/* h = o * tanh(c) */
-							rnn_real	d_o = dhb[j] * tc;
-							rnn_real	d_c = dcb[j] + dhb[j] * og * (1 - tc * tc);
-
-							/* c = f * c_prev + i * g */
-							dgib[j] = d_c * gg * ig * (1 - ig);
-							dgib[H + j] = d_c * fg * (1 - fg);	/* times c_prev below */
-							dgib[2 * H + j] = d_c * ig * (1 - gg * gg);
-							dgib[3 * H + j] = d_o * og * (1 - og);
-							dcb[j] = d_c * fg;	/* d c_prev */
-						}
 						if (cp)
-							for (int j = 0; j < H; j++)
-								dgib[H + j] *= cp[j];
+							lstm_row_backward(dgib, dcb, dhb, doutb, gb, c, cp, H);
 						else
-							for (int j = 0; j < H; j++)
-								dgib[H + j] = 0;
+							lstm_row_backward0(dgib, dcb, dhb, doutb, gb, c, H);
 					}
 					break;
 				case RNN_CELL_GRU:
 					{
 						const rnn_real *hn = state + (size_t) t * B * H + (size_t) b * H;
 
-						for (int j = 0; j < H; j++)
-						{
-							rnn_real	r = gb[j],
-										z = gb[H + j],
-										n = gb[2 * H + j];
-
-							/* h = (1 - z) * n + z * h_prev */
-							rnn_real	dn = dhb[j] * (1 - z);
-							rnn_real	dz = -dhb[j] * n;
-							/* n = tanh(a_n), a_n = x_n + r * hn */
-							rnn_real	dan = dn * (1 - n * n);
-							rnn_real	dr = dan * hn[j];
-
-							dnb[j] = dhb[j] * z;
-							dgib[j] = dr * r * (1 - r);
-							dgib[H + j] = dz * z * (1 - z);	/* h_prev term added below */
-							dgib[2 * H + j] = dan;
-							dghb[j] = dgib[j];
-							dghb[2 * H + j] = dan * r;	/* hn = W_hn h + b_hn */
-						}
 						if (hpb)
-							for (int j = 0; j < H; j++)
-							{
-								rnn_real	z = gb[H + j];
-
-								dgib[H + j] += dhb[j] * hpb[j] * z * (1 - z);
-							}
-						for (int j = 0; j < H; j++)
-							dghb[H + j] = dgib[H + j];
+							gru_row_backward(dgib, dghb, dnb, dhb, doutb, gb, hn, hpb, H);
+						else
+							gru_row_backward0(dgib, dghb, dnb, dhb, doutb, gb, hn, H);
 					}
 					break;
 			}
 		}
-		/* dh_prev += dgh[t] (B, GH) @ W_hh (GH, H) */
+		/* dh_prev (+)= dgh[t] (B, GH) @ W_hh (GH, H) */
 		if (h_prev)
 			rnn_gemm(false, false, B, H, GH, 1, dgh + (size_t) t * B * GH, GH,
-					 W_hh, H, 1, dh_next, H);
+					 W_hh, H, cell == RNN_CELL_GRU ? 1 : 0, dh_next, H);
 		{
 			rnn_real   *swap = dh;
 
@@ -973,7 +1279,13 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 	if (dc0)
 		memcpy(dc0, dc, sizeof(rnn_real) * B * H);
 
-	/* dW_ih (GH, Il) += dgi^T (GH, TB) @ x (TB, Il); db_ih += sum dgi */
+	/*
+	 * dW_ih (GH, Il) += dgi^T (GH, TB) @ x (TB, Il); db_ih += sum dgi, and
+	 * db_hh too when the hidden path's gradient is the same (not GRU)
+	 */
+	if (Il == 1 && !dx)
+		outer_grad_rows(dW_ih, db_ih, dgh == dgi ? db_hh : NULL, dgi, x, TB, GH);
+	else
 	{
 		int			tc = steps_per_chunk(T, B, (size_t) GH * Il);
 
@@ -984,13 +1296,13 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 			rnn_step_check();
 			rnn_gemm(true, false, GH, Il, nt * B, 1, dgi + (size_t) t0 * B * GH, GH,
 					 x + (size_t) t0 * B * Il, Il, 1, dW_ih, Il);
-			/* dx (TB, Il) += dgi (TB, GH) @ W_ih (GH, Il) */
+			/* dx (TB, Il) (+)= dgi (TB, GH) @ W_ih (GH, Il) */
 			if (dx)
 				rnn_gemm(false, false, nt * B, Il, GH, 1, dgi + (size_t) t0 * B * GH, GH,
-						 W_ih, Il, 1, dx + (size_t) t0 * B * Il, Il);
+						 W_ih, Il, dx_beta, dx + (size_t) t0 * B * Il, Il);
 		}
+		add_col_sums2(db_ih, dgh == dgi ? db_hh : NULL, dgi, TB, GH);
 	}
-	add_col_sums(db_ih, dgi, TB, GH);
 	/* dW_hh (GH, H) += sum_t dgh[t]^T @ h_prev[t], skipping the first step */
 	if (T > 1)
 	{
@@ -1012,26 +1324,27 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 	if (h0)
 		rnn_gemm(true, false, GH, H, B, 1, dgh + (size_t) (d ? T - 1 : 0) * B * GH, GH,
 				 h0, H, 1, dW_hh, H);
-	add_col_sums(db_hh, dgh, TB, GH);
+	if (dgh != dgi)
+		add_col_sums2(db_hh, NULL, dgh, TB, GH);
 }
 
 /*
  * Backward through stack k (weights p, gradients g), given the gradient of
- * its top layer's outputs in w->dout_a (clobbered).  h0/c0: the initial
+ * its top layer's outputs in w->dout_a (clobbered) at the time steps
+ * t >= dout_from (the earlier ones are zero, not read).  h0/c0: the initial
  * states of the forward pass; dhT/dcT: gradients reaching the final states;
  * dh0/dc0: receive the gradients of the initial states (all per layer, may
  * be NULL).
  */
 static void
 stack_backward(rnn_real *g, RnnWork *w, const Stack *k, const rnn_real *p,
-			   const rnn_real *x, int T, int B,
+			   const rnn_real *x, int T, int B, int dout_from,
 			   const rnn_real *const *h0, const rnn_real *const *c0,
 			   rnn_real *const *dhT, rnn_real *const *dcT,
 			   rnn_real *const *dh0, rnn_real *const *dc0)
 {
 	int			D = k->D;
 	int			DH = D * k->hidden_size;
-	size_t		TB = (size_t) T * B;
 	rnn_real   *dout = w->dout_a;
 	rnn_real   *dx = w->dout_b;
 
@@ -1040,8 +1353,6 @@ stack_backward(rnn_real *g, RnnWork *w, const Stack *k, const rnn_real *p,
 		const rnn_real *xin = l == 0 ? x : w->out[l - 1];
 		int			Il = l == 0 ? k->input_size : DH;
 
-		if (l > 0)
-			memset(dx, 0, sizeof(rnn_real) * TB * Il);
 		for (int d = 0; d < D; d++)
 		{
 			LayerWeights lw = layer_weights(k, p, l, d);
@@ -1050,7 +1361,9 @@ stack_backward(rnn_real *g, RnnWork *w, const Stack *k, const rnn_real *p,
 			rnn_real   *db_ih = dW_hh + (size_t) rnn_gate_count(k->cell) * k->hidden_size * k->hidden_size;
 			rnn_real   *db_hh = db_ih + (size_t) rnn_gate_count(k->cell) * k->hidden_size;
 
-			layer_dir_backward(dW_ih, dW_hh, db_ih, db_hh, l > 0 ? dx : NULL, w, dout,
+			/* the first direction sets dx, the second adds to it */
+			layer_dir_backward(dW_ih, dW_hh, db_ih, db_hh, l > 0 ? dx : NULL, d == 0 ? 0 : 1,
+							   w, dout, l == k->num_layers - 1 ? dout_from : 0,
 							   w->out[l], w->gates[l * D + d], w->state[l * D + d],
 							   xin, Il, lw.W_ih, lw.W_hh,
 							   h0 ? h0[l] : NULL, c0 ? c0[l] : NULL,
@@ -1078,7 +1391,6 @@ rnn_backward(rnn_real *grads, const rnn_real *dy, const rnn_real *x,
 	size_t		fco = fc_offset(s);
 	const rnn_real *fc_w = params + fco;
 	rnn_real   *dfc_w = grads + fco;
-	size_t		TB = (size_t) T * B;
 
 	if (s->seq2seq)
 	{
@@ -1098,9 +1410,9 @@ rnn_backward(rnn_real *grads, const rnn_real *dy, const rnn_real *x,
 		/* decoder, then the encoder from the gradient of its final states */
 		stack_final_states(w, &enc, T, B, h, c);
 		stack_backward(grads + stack_size(&enc), w->dec, &dec, params + stack_size(&enc),
-					   w->xd, O, B, h, lstm ? c : NULL, NULL, NULL, w->dhs, lstm ? w->dcs : NULL);
-		memset(w->dout_a, 0, sizeof(rnn_real) * TB * H);
-		stack_backward(grads, w, &enc, params, x, T, B, NULL, NULL,
+					   w->xd, O, B, 0, h, lstm ? c : NULL, NULL, NULL, w->dhs, lstm ? w->dcs : NULL);
+		/* no gradient reaches the encoder's outputs, only its final states */
+		stack_backward(grads, w, &enc, params, x, T, B, T, NULL, NULL,
 					   w->dhs, lstm ? w->dcs : NULL, NULL, NULL);
 		return;
 	}
@@ -1111,9 +1423,9 @@ rnn_backward(rnn_real *grads, const rnn_real *dy, const rnn_real *x,
 
 		rnn_gemm(true, false, O, DH, B, 1, dy, O, last, DH, 1, dfc_w, DH);
 		add_col_sums(dfc_w + (size_t) O * DH, dy, B, O);
-		memset(w->dout_a, 0, sizeof(rnn_real) * TB * DH);
+		/* only the last step's outputs reach the head */
 		rnn_gemm(false, false, B, DH, O, 1, dy, O, fc_w, DH, 0,
 				 w->dout_a + (size_t) (T - 1) * B * DH, DH);
 	}
-	stack_backward(grads, w, &enc, params, x, T, B, NULL, NULL, NULL, NULL, NULL, NULL);
+	stack_backward(grads, w, &enc, params, x, T, B, T - 1, NULL, NULL, NULL, NULL, NULL, NULL);
 }

@@ -25,7 +25,8 @@
 # PyTorch with torch.set_num_threads(1) and (2), the core's training loop alone
 # (test/bench_core: rnn_forecast.threads' split of every mini-batch, timed exactly) and the SQL
 # statement with SET rnn_forecast.threads = 1 and 2 (training_seconds); best of --repeat each,
-# ratios in one table, and the load average before and after (the machine is shared).
+# ratios in one table, and the load average before and after (the machine is shared); and
+# the one-core sgemm bound of each cell (test/bench_sgemm) with the core loop's fraction of it.
 #
 # Needs root (or sudo) only if python3-torch or the build dependencies are missing.
 # RNN_DESTDIR=/path installs into a private PostgreSQL copy (test/bench/lib/server.sh);
@@ -225,10 +226,16 @@ EOF
 # ---------------------------------------------------------------------------------------
 # Threads: LSTM, GRU, tanh RNN on 1 and 2 threads: PyTorch, the core loop, SQL
 # ---------------------------------------------------------------------------------------
-make -s -C test bench_core >&2
+make -s -C test bench_core bench_sgemm >&2
 load_before=$(cat /proc/loadavg)
 : >"$TMP/threads.txt"
 for r in $(seq 1 "$REPEAT"); do
+    # the one-core sgemm bound of each cell's training step, as the time of WINDOWS windows
+    say "threads run $r/$REPEAT: sgemm bound (test/bench_sgemm)"
+    OPENBLAS_NUM_THREADS=1 test/bench_sgemm all | grep '^{' \
+        | "$PYTHON" -c 'import json, sys
+for l in sys.stdin:
+    d = json.loads(l); print("bound|%s|1|%s" % (d["cell"], int(sys.argv[1]) / d["bound_windows_per_second"]))' "$WINDOWS" >>"$TMP/threads.txt"
     for cell in lstm gru rnn_tanh; do
         tcell=$cell
         [ "$cell" = rnn_tanh ] && tcell=rnn
@@ -281,17 +288,22 @@ print()
 print("2x64, window 48, batch 64, Adam 0.001, MSE, 1 epoch over %d windows; windows/s, best of %d; "
       "PyTorch %s" % (windows, repeat, sys.argv[4]))
 print("| cell | PyTorch 1 thr | PyTorch 2 thr | core 1 thr | core 2 thr | SQL 1 thr | SQL 2 thr "
-      "| core 2/1 thr | SQL 2/1 thr | core/PyTorch 1 thr | core/PyTorch 2 thr |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+      "| core 2/1 thr | SQL 2/1 thr | core/PyTorch 1 thr | core/PyTorch 2 thr "
+      "| sgemm bound 1 thr | core/bound 1 thr |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for cell in ("lstm", "gru", "rnn_tanh"):
-    print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+    bound = g("bound", cell, 1)
+    print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
         cell, w(g("torch", cell, 1)), w(g("torch", cell, 2)), w(g("core", cell, 1)),
         w(g("core", cell, 2)), w(g("sql", cell, 1)), w(g("sql", cell, 2)),
         r(g("core", cell, 2), g("core", cell, 1)), r(g("sql", cell, 2), g("sql", cell, 1)),
-        r(g("core", cell, 1), g("torch", cell, 1)), r(g("core", cell, 2), g("torch", cell, 2))))
+        r(g("core", cell, 1), g("torch", cell, 1)), r(g("core", cell, 2), g("torch", cell, 2)),
+        w(bound), "%.0f%%" % (100 * g("core", cell, 1) / bound) if bound and g("core", cell, 1) else "n/a"))
 print()
 print("core: test/bench_core, the training loop alone; SQL: rnn_train's training_seconds "
       "(includes the interval calibration), SET rnn_forecast.threads = 1 or 2")
+print("sgemm bound: test/bench_sgemm, the windows/s of a loop that did only the products of a "
+      "training step, each at the serial OpenBLAS's one-core speed for its shape (best of --repeat)")
 print("load average before: %s" % sys.argv[5])
 print("load average after:  %s" % sys.argv[6])
 EOF
