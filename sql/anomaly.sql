@@ -74,8 +74,19 @@ ORDER BY i OFFSET 419 LIMIT 1;
 -- errors
 SELECT (rnn_anomaly(value, m, 1.5) OVER (ORDER BY ts)).is_anomaly FROM an_co2, an_model LIMIT 1;
 SELECT (rnn_anomaly(value, NULL) OVER (ORDER BY ts)).is_anomaly FROM an_co2 LIMIT 1;
-SELECT (rnn_anomaly(value, g.m) OVER (ORDER BY ts)).is_anomaly
-FROM an_co2, (SELECT rnn_train(s, ts, value, rnn_config(epochs => 1, hidden_size => 4, ensemble => 1)) AS m
-              FROM an_co2, (VALUES ('a'), ('b')) v(s) WHERE k <= 100) g LIMIT 1;
+-- a global model (0.6.0): each window forecast as a series of its own, scaled by itself, as
+-- rnn_forecast(model, history, 1) forecasts it
+CREATE TABLE an_global AS
+SELECT rnn_train(s, ts, value, rnn_config(epochs => 1, hidden_size => 4, ensemble => 1)) AS m
+FROM an_co2, (VALUES ('a'), ('b')) v(s) WHERE k <= 100;
+SELECT (rnn_model_info(m)->>'window')::int AS w FROM an_global \gset
+SELECT :w AS "window", count(*) AS rows,
+       count(*) FILTER (WHERE abs((a).expected - f) <= 1e-9 * abs(f)) AS expected_equals_array_form,
+       count(*) FILTER (WHERE (a).lower < (a).expected AND (a).expected < (a).upper) AS inside_bounds
+FROM (SELECT k, a, (rnn_forecast(m, h, 1))[1] AS f
+      FROM (SELECT k, g.m, rnn_anomaly(value, g.m) OVER (ORDER BY ts) AS a,
+                   array_agg(value) OVER (ORDER BY ts ROWS BETWEEN :w PRECEDING AND 1 PRECEDING) AS h
+            FROM an_co2, an_global g) y
+      WHERE k BETWEEN 200 AND 260) x;
 
-DROP TABLE an_co2, an_model, an_truth, an_out;
+DROP TABLE an_co2, an_model, an_truth, an_out, an_global;

@@ -527,9 +527,9 @@ rnn_float8_array(const double *v, int n)
  * model scales a series it did not keep by the history's values, as
  * without features.
  */
-static double *
-forecast_history_features(const RnnModel *m, const double *hist, int T, const double *F,
-						  int horizon, const char *fname)
+double *
+rnn_forecast_history_features(const RnnModel *m, const double *hist, int T, const double *F,
+							  int horizon, const char *fname)
 {
 	int			I = m->shape.input_size;
 	double	   *values = palloc(sizeof(double) * T);
@@ -645,7 +645,7 @@ rnn_forecast_array(PG_FUNCTION_ARGS)
 					 errmsg("history must contain finite values (element %d is %g)", i + 1, hist[i])));
 	}
 	if (with_future)
-		PG_RETURN_ARRAYTYPE_P(rnn_float8_array(forecast_history_features(m, hist, T,
+		PG_RETURN_ARRAYTYPE_P(rnn_float8_array(rnn_forecast_history_features(m, hist, T,
 																		 future_features(m, PG_GETARG_ARRAYTYPE_P(3), horizon, "rnn_forecast"),
 																		 horizon, "rnn_forecast"),
 											   horizon));

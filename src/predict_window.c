@@ -467,7 +467,10 @@ rows_batch(WindowObject win, RowsCache *c, int64 first, int lag, const char *fna
 		/* a global model scales every history by itself: one pass each */
 		for (int j = 0; j < k; j++)
 		{
-			double	   *f = rnn_forecast_or_error(&c->m, c->hist + (size_t) j * W, W, horizon,
+			double	   *f = K > 0 ?
+				rnn_forecast_history_features(&c->m, c->hist + (size_t) j * W * I, W,
+											  c->future + (size_t) j * horizon * K, horizon, fname) :
+				rnn_forecast_or_error(&c->m, c->hist + (size_t) j * W, W, horizon,
 												  fname);
 
 			memcpy(c->out + (size_t) j * horizon, f, sizeof(double) * horizon);
@@ -585,7 +588,7 @@ anomaly_prepare(FunctionCallInfo fcinfo, RowsCache *c, double level)
  * none does.  Intervals widen with the level, so a bisection finds it.
  */
 static double
-anomaly_score(RowsCache *c, double fc, int phase, double v)
+anomaly_score(RowsCache *c, const RnnModel *m, double fc, int phase, double v)
 {
 	int			lo = 0,
 				hi = RNN_SCORE_LEVELS;	/* the answer is in [lo, hi]; hi: none */
@@ -598,7 +601,7 @@ anomaly_score(RowsCache *c, double fc, int phase, double v)
 		double		l,
 					u;
 
-		rnn_interval_bounds(&c->m, &c->grid[mid], fc, 1, phase, &l, &u);
+		rnn_interval_bounds(m, &c->grid[mid], fc, 1, phase, &l, &u);
 		if (l <= v && v <= u)
 			hi = mid;
 		else
@@ -638,6 +641,9 @@ rnn_anomaly(PG_FUNCTION_ARGS)
 	double		fc,
 				v;
 	int			phase;
+	const RnnModel *bm;
+	RnnModel	view;
+	RnnSeriesState wstate;
 
 	if (model_null || level_null)
 		ereport(ERROR,
@@ -645,19 +651,39 @@ rnn_anomaly(PG_FUNCTION_ARGS)
 				 errmsg("rnn_anomaly: model and level must not be NULL")));
 	c = rows_cache(fcinfo, model, 1, PG_NARGS() > 3, "rnn_anomaly",
 				   "rnn_anomaly(value, model, level, features)", "rnn_anomaly(value, model, level)");
-	if (c->m.n_series > 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("rnn_anomaly does not take global models yet"),
-				 errdetail("A global model's intervals are calibrated per series; rows of a window function carry no series name."),
-				 errhint("Train a model per series (GROUP BY), or compare rnn_predict_rows with the values.")));
 	anomaly_prepare(fcinfo, c, DatumGetFloat8(level));
+	bm = &c->m;
 	rows_position(win, part, c, pos, 1, "rnn_anomaly", "level");
 	b = (int) (pos - part->first);
 	if (b < 0 || b >= part->count || c->slot[b] < 0)
 		PG_RETURN_NULL();
 	fc = c->out[c->slot[b]];
 	phase = c->phases[c->slot[b]];
+	if (c->m.n_series > 0)
+	{
+		/*
+		 * a global model forecast the window as a series of its own, scaled
+		 * by the window (as rnn_forecast(model, history, horizon) does): the
+		 * interval is the global calibration on that window's scale
+		 */
+		int			I = 1 + c->K;
+		const double *h = c->hist + (size_t) c->slot[b] * c->W * I;
+		double	   *wv = palloc(sizeof(double) * c->W);
+		RnnModel	one = c->m;
+
+		for (int t = 0; t < c->W; t++)
+			wv[t] = h[(size_t) t * I];
+		memset(&wstate, 0, sizeof(wstate));
+		rnn_report_status(rnn_pipeline_series_state(&wstate, wv, (size_t) c->W, c->m.season, c->m.window,
+													 -1, -1, NULL, &rnn_palloc_allocator),
+						  "rnn_anomaly");
+		wstate.rows = c->W;
+		one.n_series = 1;
+		one.series = &wstate;
+		rnn_model_series_view(&view, &one, 0);
+		bm = &view;
+		phase = wstate.phase_last;
+	}
 	values[0] = Float8GetDatum(fc);
 	value_null = c->vnull[pos - c->from];
 	v = c->vals[pos - c->from];
@@ -666,14 +692,14 @@ rnn_anomaly(PG_FUNCTION_ARGS)
 		double		lo,
 					hi;
 
-		rnn_interval_bounds(&c->m, &c->iv, fc, 1, phase, &lo, &hi);
+		rnn_interval_bounds(bm, &c->iv, fc, 1, phase, &lo, &hi);
 		values[1] = Float8GetDatum(lo);
 		values[2] = Float8GetDatum(hi);
 		nulls[1] = nulls[2] = false;
 		if (!value_null && !isnan(v))
 		{
 			values[3] = BoolGetDatum(v < lo || v > hi);
-			values[4] = Float8GetDatum(anomaly_score(c, fc, phase, v));
+			values[4] = Float8GetDatum(anomaly_score(c, bm, fc, phase, v));
 			nulls[3] = nulls[4] = false;
 		}
 	}

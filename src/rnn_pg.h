@@ -270,5 +270,7 @@ extern double *rnn_forecast_stored(const RnnModel *m, int horizon, const char *f
 extern double *rnn_forecast_view(const RnnModel *view, int horizon, const char *fname);
 extern double *rnn_forecast_future(const RnnModel *m, const double *future, int horizon,
 								   const char *fname);
+extern double *rnn_forecast_history_features(const RnnModel *m, const double *hist, int T,
+											 const double *F, int horizon, const char *fname);
 
 #endif							/* RNN_PG_H */
