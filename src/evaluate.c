@@ -144,11 +144,7 @@ backtest_features(const RnnAxis *axis, const double *feats, int n_user, size_t n
 	double	   *F;
 
 	memset(&t, 0, sizeof(t));
-	t.ts_kind = axis->ts_kind;
-	t.step_kind = axis->step_kind;
-	t.step = axis->step;
-	t.last_ts = axis->last_ts;
-	strlcpy(t.time_zone, axis->time_zone, sizeof(t.time_zone));
+	rnn_model_set_axis(&t, axis);
 	F = rnn_fit_features(&t, feats, n_user, n, 0, cfg, NULL, "rnn_backtest");
 	*K = t.n_features;
 	return F;
@@ -223,8 +219,7 @@ backtest_global(RnnRows *st, RnnConfig *cfg)
 			ser = &g->series[k];
 			origin = ser->n - cut;
 			rnn_model_series_view(&view, &m, i);
-			fc = K > 0 ? rnn_forecast_future(&view, F[k] + origin * K, (int) h, "rnn_backtest") :
-				rnn_forecast_view(&view, (int) h, "rnn_backtest");
+			fc = rnn_forecast_view(&view, K > 0 ? F[k] + origin * K : NULL, (int) h, "rnn_backtest");
 			rnn_report_status(rnn_intervals_prepare(&iv, &view, EVAL_LEVEL, &rnn_palloc_allocator),
 							  "rnn_backtest");
 			memset(&s, 0, sizeof(s));
@@ -335,11 +330,7 @@ index_text(const RnnAxis *axis, size_t n, size_t i)
 	if (axis->ts_kind == RNN_TS_NONE)
 		return psprintf("%zu", i + 1);
 	memset(&m, 0, sizeof(m));
-	m.ts_kind = axis->ts_kind;
-	m.step_kind = axis->step_kind;
-	m.step = axis->step;
-	m.last_ts = axis->last_ts;
-	strlcpy(m.time_zone, axis->time_zone, sizeof(m.time_zone));
+	rnn_model_set_axis(&m, axis);
 	if (axis->ts_kind == RNN_TS_BIGINT)
 		return psprintf(INT64_FORMAT, axis->last_ts - (int64) (n - 1 - i) * axis->step);
 	d = rnn_future_timestamptz(&m, (int) ((int64) i - (int64) (n - 1)), &isnull);
@@ -404,7 +395,7 @@ rnn_backtest_finalfn(PG_FUNCTION_ARGS)
 		fold_axis.shift = -(int64) (series.n - origin);
 		rnn_fit(&m, series.values, feats, st->n_feat, origin, &fold_axis, &cfg, NULL, "rnn_backtest");
 		seconds += m.train_seconds;
-		fc = K > 0 ? rnn_forecast_future(&m, F + origin * K, (int) h, "rnn_backtest") :
+		fc = K > 0 ? rnn_forecast_view(&m, F + origin * K, (int) h, "rnn_backtest") :
 			rnn_forecast_stored(&m, (int) h, "rnn_backtest");
 		rnn_report_status(rnn_intervals_prepare(&iv, &m, EVAL_LEVEL, &rnn_palloc_allocator),
 						  "rnn_backtest");
@@ -613,8 +604,8 @@ rnn_evaluate_finalfn(PG_FUNCTION_ARGS)
 				 errmsg("rnn_evaluate: rows reach step %d, beyond the model's output size %d",
 						max_step, m.shape.output_size)));
 	if (m.n_features > 0 || es->rows->n_feat > 0)
-		fc = rnn_forecast_future(&m, evaluate_features(&m, es->rows, steps, max_step), max_step,
-								 "rnn_evaluate");
+		fc = rnn_forecast_view(&m, evaluate_features(&m, es->rows, steps, max_step), max_step,
+							   "rnn_evaluate");
 	else
 		fc = rnn_forecast_stored(&m, max_step, "rnn_evaluate");
 	rnn_report_status(rnn_intervals_prepare(&iv, &m, EVAL_LEVEL, &rnn_palloc_allocator),

@@ -455,6 +455,17 @@ rnn_fit_run_training(rnn_real *params, RnnTrainResult *res, const rnn_real *seri
 	return rs;
 }
 
+/* The time axis of axis in m: timestamp type, step, last row, time zone. */
+void
+rnn_model_set_axis(RnnModel *m, const RnnAxis *axis)
+{
+	m->ts_kind = axis->ts_kind;
+	m->step_kind = axis->step_kind;
+	m->step = axis->step;
+	m->last_ts = axis->last_ts;
+	strlcpy(m->time_zone, axis->time_zone, sizeof(m->time_zone));
+}
+
 /*
  * The features of a training: the user's n_user columns (feats, on the
  * series' grid) and, with calendar => true, the calendar's for each step;
@@ -470,6 +481,7 @@ rnn_fit_features(RnnModel *m, const double *feats, int n_user, size_t n, int64 s
 	int			bits = 0;
 	int			K;
 	double	   *F;
+	bool		imported_inputs;
 
 	if (cfg->calendar)
 	{
@@ -490,10 +502,9 @@ rnn_fit_features(RnnModel *m, const double *feats, int n_user, size_t n, int64 s
 	 * a warm start needs the same features; an imported PyTorch model (no
 	 * recorded features) whose input_size is 1 + K reads them as they come
 	 */
-	if (init && init->n_features == 0 && bits == 0 && K > 0 &&
-		init->shape.input_size == 1 + K && rnn_model_imported(init))
-		;
-	else if (init && (init->n_features != K || init->calendar != bits))
+	imported_inputs = init && init->n_features == 0 && bits == 0 && K > 0 &&
+		init->shape.input_size == 1 + K && rnn_model_imported(init);
+	if (init && !imported_inputs && (init->n_features != K || init->calendar != bits))
 	{
 		int			init_user = init->n_features - rnn_calendar_count(init->calendar);
 
@@ -589,11 +600,7 @@ rnn_fit(RnnModel *m, const double *values, const double *feats, int n_user, size
 				 errdetail("The decoder starts from the encoder's final states, which a reverse direction does not end at.")));
 	INSTR_TIME_SET_CURRENT(t0);
 	memset(m, 0, sizeof(*m));
-	m->ts_kind = axis->ts_kind;
-	m->step_kind = axis->step_kind;
-	m->step = axis->step;
-	m->last_ts = axis->last_ts;
-	strlcpy(m->time_zone, axis->time_zone, sizeof(m->time_zone));
+	rnn_model_set_axis(m, axis);
 	m->strategy = cfg->strategy;
 	if (m->step_kind == RNN_STEP_MONTHS && m->step > RNN_MAX_MONTH_STEP)
 		ereport(ERROR,

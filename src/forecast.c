@@ -52,13 +52,17 @@ rnn_check_model_horizon(const RnnModel *m, int horizon)
 						   m->shape.input_size)));
 }
 
-/* horizon forecasts after hist (T rows) whose last row has the given phase */
+/*
+ * horizon forecasts after hist (T rows) whose last row has the given phase;
+ * F: the horizon steps' features for a model with features (NULL without)
+ */
 static double *
 forecast_at_phase(const RnnModel *m, const double *hist, int T, int horizon, int32_t phase,
-				  const char *fname)
+				  const double *F, const char *fname)
 {
 	double	   *out = palloc(sizeof(double) * horizon);
-	RnnStatus	st = rnn_forecast_batch(out, m, hist, 1, T, horizon, &phase, &rnn_palloc_allocator);
+	RnnStatus	st = rnn_forecast_features(out, m, hist, F, 1, T, horizon, &phase, NULL, NULL,
+										   &rnn_palloc_allocator);
 
 	rnn_report_status(st, fname);
 	for (int h = 0; h < horizon; h++)
@@ -153,64 +157,28 @@ future_features(const RnnModel *m, ArrayType *future, int horizon, const char *f
 static double *
 forecast_with_features(const RnnModel *m, ArrayType *future, int horizon, const char *fname)
 {
-	return rnn_forecast_future(m, future_features(m, future, horizon, fname), horizon, fname);
-}
-
-/*
- * horizon forecasts after a model's stored history (a single-series model
- * or a series view), given the horizon steps' features (horizon rows of
- * m->n_features, the calendar's included; NULL without features)
- */
-double *
-rnn_forecast_future(const RnnModel *m, const double *F, int horizon, const char *fname)
-{
-	double	   *out = palloc(sizeof(double) * horizon);
-	int32_t		phase = m->phase_last;
-	const double *hist = m->history;
-	int			T = m->n_history;
-	int			I = m->shape.input_size;
+	double	   *F = future_features(m, future, horizon, fname);
 
 	if (m->n_series > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: the model is a global model of %d series", fname, m->n_series),
 				 errhint("Name the series: rnn_forecast(model, series, horizon, level); rnn_model_series(model) lists them.")));
-	if (T < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: the model keeps no history to forecast from", fname)));
-	if (m->window > 0 && T < m->window)
-	{
-		/* a series shorter than the window: padded with its first row, as in training */
-		double	   *pad = palloc(sizeof(double) * m->window * I);
-
-		for (int t = 0; t < m->window - T; t++)
-			memcpy(pad + (size_t) t * I, hist, sizeof(double) * I);
-		memcpy(pad + (size_t) (m->window - T) * I, hist, sizeof(double) * T * I);
-		hist = pad;
-		T = m->window;
-	}
-	rnn_report_status(rnn_forecast_features(out, m, hist, m->n_features > 0 ? F : NULL, 1,
-											T, horizon, &phase, NULL, NULL,
-											&rnn_palloc_allocator), fname);
-	for (int h = 0; h < horizon; h++)
-		if (!isfinite(out[h]))
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("%s: the forecast is not finite", fname),
-					 errdetail("The recursive forecast grew beyond the range of double precision at step %d.", h + 1)));
-	return out;
+	return rnn_forecast_view(m, F, horizon, fname);
 }
 
 /*
- * horizon forecasts after the history a series view keeps, padded at the
- * front with its first value when the series was shorter than the window
+ * horizon forecasts after the history a series view (or a single-series
+ * model) keeps, padded at the front with its first row when the series was
+ * shorter than the window; F: the horizon steps' features (horizon rows of
+ * n_features, the calendar's included; NULL without features)
  */
 double *
-rnn_forecast_view(const RnnModel *view, int horizon, const char *fname)
+rnn_forecast_view(const RnnModel *view, const double *F, int horizon, const char *fname)
 {
 	const double *hist = view->history;
 	int			T = view->n_history;
+	int			I = view->shape.input_size;
 
 	if (T < 1)
 		ereport(ERROR,
@@ -219,15 +187,15 @@ rnn_forecast_view(const RnnModel *view, int horizon, const char *fname)
 				 errhint("Pass the recent values: rnn_forecast(model, history float8[], horizon).")));
 	if (view->window > 0 && T < view->window)
 	{
-		double	   *pad = palloc(sizeof(double) * view->window);
+		double	   *pad = palloc(sizeof(double) * view->window * I);
 
 		for (int t = 0; t < view->window - T; t++)
-			pad[t] = hist[0];
-		memcpy(pad + view->window - T, hist, sizeof(double) * T);
+			memcpy(pad + (size_t) t * I, hist, sizeof(double) * I);
+		memcpy(pad + (size_t) (view->window - T) * I, hist, sizeof(double) * T * I);
 		hist = pad;
 		T = view->window;
 	}
-	return forecast_at_phase(view, hist, T, horizon, view->phase_last, fname);
+	return forecast_at_phase(view, hist, T, horizon, view->phase_last, F, fname);
 }
 
 /*
@@ -253,7 +221,7 @@ rnn_forecast_or_error(const RnnModel *m, const double *hist, int T, int horizon,
 		one.n_series = 1;
 		one.series = &st;
 		rnn_model_series_view(&view, &one, 0);
-		return rnn_forecast_view(&view, horizon, fname);
+		return rnn_forecast_view(&view, NULL, horizon, fname);
 	}
 
 	/*
@@ -262,7 +230,7 @@ rnn_forecast_or_error(const RnnModel *m, const double *hist, int T, int horizon,
 	 */
 	if (hist != m->history && m->n_seasonal > 0)
 		phase = rnn_pipeline_guess_phase(m, hist, T);
-	return forecast_at_phase(m, hist, T, horizon, phase, fname);
+	return forecast_at_phase(m, hist, T, horizon, phase, NULL, fname);
 }
 
 /* horizon forecasts after the history the model keeps (an error when it keeps none) */
@@ -463,7 +431,7 @@ rnn_forecast_series(PG_FUNCTION_ARGS)
 			ctx->fc = forecast_with_features(&ctx->m, PG_NARGS() > 4 && !PG_ARGISNULL(4) ?
 											 PG_GETARG_ARRAYTYPE_P(4) : NULL, horizon, "rnn_forecast");
 		else
-			ctx->fc = rnn_forecast_view(&ctx->m, horizon, "rnn_forecast");
+			ctx->fc = rnn_forecast_view(&ctx->m, NULL, horizon, "rnn_forecast");
 		rnn_report_status(rnn_intervals_prepare(&ctx->iv, &ctx->m, level, &rnn_palloc_allocator),
 						  "rnn_forecast");
 		/* the cached model may be replaced between rows: keep what the rows need */
@@ -552,13 +520,13 @@ rnn_forecast_history_features(const RnnModel *m, const double *hist, int T, cons
 		one.n_series = 1;
 		one.series = &st;
 		rnn_model_series_view(&view, &one, 0);
-		return rnn_forecast_future(&view, F, horizon, fname);
+		return rnn_forecast_view(&view, F, horizon, fname);
 	}
 	one.history = (double *) hist;
 	one.n_history = T;
 	if (m->n_seasonal > 0)
 		one.phase_last = rnn_pipeline_guess_phase(m, values, T);
-	return rnn_forecast_future(&one, F, horizon, fname);
+	return rnn_forecast_view(&one, F, horizon, fname);
 }
 
 /*

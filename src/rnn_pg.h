@@ -192,6 +192,7 @@ typedef struct RnnFitProgress
 extern void rnn_fit(RnnModel *m, const double *values, const double *feats, int n_user,
 					size_t n, const RnnAxis *axis, const RnnConfig *cfg, const RnnModel *init,
 					const char *fname);
+extern void rnn_model_set_axis(RnnModel *m, const RnnAxis *axis);
 extern double *rnn_fit_features(RnnModel *m, const double *feats, int n_user, size_t n,
 								int64 shift, const RnnConfig *cfg, const RnnModel *init,
 								const char *fname);
@@ -267,9 +268,8 @@ extern ArrayType *rnn_float8_array(const double *v, int n);
 extern double *rnn_forecast_or_error(const RnnModel *m, const double *hist, int T, int horizon,
 									 const char *fname);
 extern double *rnn_forecast_stored(const RnnModel *m, int horizon, const char *fname);
-extern double *rnn_forecast_view(const RnnModel *view, int horizon, const char *fname);
-extern double *rnn_forecast_future(const RnnModel *m, const double *future, int horizon,
-								   const char *fname);
+extern double *rnn_forecast_view(const RnnModel *view, const double *F, int horizon,
+								 const char *fname);
 extern double *rnn_forecast_history_features(const RnnModel *m, const double *hist, int T,
 											 const double *F, int horizon, const char *fname);
 
