@@ -27,11 +27,16 @@ FROM hmodel, rnn_forecast(model, 24, 0.99) w99 JOIN rnn_forecast(model, 24, 0.5)
 SELECT avg(abs(forecast - (10 + 3 * sin((240 + step - 1) * 2 * pi() / 24)))) < 0.5 AS accurate
 FROM hmodel, rnn_forecast(model, 24);
 
--- array form: the last window of the training data reproduces the table form
-SELECT (rnn_forecast(model, (SELECT array_agg(v ORDER BY ts) FROM (SELECT * FROM hourly ORDER BY ts DESC
-                                                                  LIMIT (rnn_model_info(model)->>'window')::int) t), 3))
+-- array form: the training series reproduces the table form (the network reads its last
+-- window; the Theta forecast it is combined with is fitted on the whole history given)
+SELECT (rnn_forecast(model, (SELECT array_agg(v ORDER BY ts) FROM hourly), 3))
        = (SELECT array_agg(forecast ORDER BY step) FROM rnn_forecast(model, 3)) AS same
 FROM hmodel;
+-- with the network alone, the last window is enough
+SELECT (rnn_forecast(m, (SELECT array_agg(v ORDER BY ts) FROM (SELECT * FROM hourly ORDER BY ts DESC
+                                                              LIMIT (rnn_model_info(m)->>'window')::int) t), 3))
+       = (SELECT array_agg(forecast ORDER BY step) FROM rnn_forecast(m, 3)) AS same_window
+FROM (SELECT rnn_train(ts, v, rnn_config(hidden_size => 8, epochs => 5, theta_weight => 0)) AS m FROM hourly) n;
 -- longer histories use their last window
 SELECT array_length(rnn_forecast(model, (SELECT array_agg(v ORDER BY ts) FROM hourly), 30), 1) FROM hmodel;
 

@@ -32,7 +32,7 @@ CREATE TABLE sgd_base AS
 SELECT rnn_train(t, v, rnn_config(cell => 'rnn_tanh', hidden_size => 3, "window" => 4, epochs => 1, scaling => 'none',
                                   validation_fraction => 0, clip_norm => 0, optimizer => 'sgd', batch_size => 0,
                                   loss => 'mse', ensemble => 1,
-                                  learning_rate => 1e-8)) AS m
+                                  learning_rate => 1e-8, theta_weight => 0)) AS m
 FROM ws WHERE t <= 30;
 CREATE TABLE sgd_step AS
 SELECT rnn_train(t, v, rnn_config(cell => 'rnn_tanh', hidden_size => 3, "window" => 4, epochs => 1, scaling => 'none',

@@ -69,6 +69,7 @@ static const ConfigKey config_keys[] = {
 	{"on_init_mismatch", K_TEXT, 0, 0, false, "error, cold"},
 	{"time_zone", K_TEXT, 0, 0, true, "a name from pg_timezone_names"},
 	{"calendar", K_BOOL, 0, 0, false, NULL},
+	{"theta_weight", K_FLOAT, 0, 1, true, NULL},
 };
 
 #define N_CONFIG_KEYS lengthof(config_keys)
@@ -141,6 +142,7 @@ rnn_config_defaults(RnnConfig *cfg)
 	cfg->init_mismatch_cold = false;
 	cfg->time_zone[0] = '\0';
 	cfg->calendar = false;
+	cfg->theta_weight = -1;
 	cfg->group = NULL;
 }
 
@@ -334,6 +336,7 @@ set_number(RnnConfig *cfg, const ConfigKey *k, double v, const char *shown)
 	SET(season);
 	SET(ensemble);
 	SET(epoch_size);
+	SET(theta_weight);
 #undef SET
 }
 
@@ -460,7 +463,11 @@ rnn_config_to_json(const RnnConfig *c)
 		escape_json(&s, c->time_zone);
 	else
 		appendStringInfoString(&s, "null");
-	appendStringInfo(&s, ", \"calendar\": %s}", c->calendar ? "true" : "false");
+	appendStringInfo(&s, ", \"calendar\": %s, \"theta_weight\": ", c->calendar ? "true" : "false");
+	if (c->theta_weight >= 0)
+		appendStringInfo(&s, "%.15g}", c->theta_weight);
+	else
+		appendStringInfoString(&s, "null}");
 	return s.data;
 }
 
@@ -483,6 +490,7 @@ rnn_config_record(RnnModel *m, const RnnConfig *cfg)
 	c.ensemble = m->members;
 	c.log = m->log_transform ? 1 : 0;
 	c.deseasonalize = m->n_seasonal > 0 ? 1 : 0;
+	c.theta_weight = m->theta_weight;
 	strlcpy(c.time_zone, m->time_zone, sizeof(c.time_zone));
 	json = rnn_config_to_json(&c);
 	/* the model format keeps printable ASCII (escape_json left other bytes as they are) */

@@ -20,6 +20,7 @@
 #include "rnn_pipeline.h"
 #include "rnn_predict.h"
 #include "rnn_series.h"
+#include "rnn_theta.h"
 #include "rnn_threads.h"
 #include "rnn_train.h"
 
@@ -838,6 +839,11 @@ rnn_fit(RnnModel *m, const double *values, const double *feats, int n_user, size
 	m->rows = (int64) n;
 	m->seed = (uint64_t) cfg->seed;
 	m->naive_scale = rnn_series_naive_mae(values, n, season);
+
+	/* the Theta forecast combined with the network's (rnn_theta.h) */
+	m->theta_weight = rnn_theta_weight(cfg->theta_weight, false, m->n_features, imported);
+	if (m->theta_weight > 0)
+		rnn_theta_fit_values(&m->theta, m, values, n, 1, m->phase_last);
 
 	/*
 	 * interval calibration on the held-out windows' targets, or on the last

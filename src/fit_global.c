@@ -18,6 +18,7 @@
 #include "rnn_pipeline.h"
 #include "rnn_predict.h"
 #include "rnn_series.h"
+#include "rnn_theta.h"
 #include "rnn_train.h"
 
 /* the series an error is about, for the error context */
@@ -295,6 +296,8 @@ rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut, const RnnCo
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("%s: features cannot be combined with strategy => 'seq2seq'", fname)));
 
+	m->theta_weight = rnn_theta_weight(cfg->theta_weight, true, m->n_features,
+									   warm && rnn_model_imported(init));
 	rnn_fit_architecture(m, cfg, window, outputs, fname);
 	rnn_check_training_memory(m, cfg, window, total, total, fname);
 	if (warm)

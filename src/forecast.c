@@ -22,6 +22,7 @@
 #include "rnn_pipeline.h"
 #include "rnn_predict.h"
 #include "rnn_series.h"
+#include "rnn_theta.h"
 
 PG_FUNCTION_INFO_V1(rnn_forecast_table);
 PG_FUNCTION_INFO_V1(rnn_forecast_series);
@@ -65,6 +66,7 @@ forecast_at_phase(const RnnModel *m, const double *hist, int T, int horizon, int
 										   &rnn_palloc_allocator);
 
 	rnn_report_status(st, fname);
+	rnn_theta_combine(out, m, &m->theta, horizon, phase);
 	for (int h = 0; h < horizon; h++)
 		if (!isfinite(out[h]))
 			ereport(ERROR,
@@ -230,6 +232,14 @@ rnn_forecast_or_error(const RnnModel *m, const double *hist, int T, int horizon,
 	 */
 	if (hist != m->history && m->n_seasonal > 0)
 		phase = rnn_pipeline_guess_phase(m, hist, T);
+	if (hist != m->history && m->theta_weight > 0)
+	{
+		/* Theta fitted on the history given */
+		RnnModel	one = *m;
+
+		rnn_theta_fit_values(&one.theta, m, hist, (size_t) T, 1, phase);
+		return forecast_at_phase(&one, hist, T, horizon, phase, NULL, fname);
+	}
 	return forecast_at_phase(m, hist, T, horizon, phase, NULL, fname);
 }
 
@@ -526,6 +536,7 @@ rnn_forecast_history_features(const RnnModel *m, const double *hist, int T, cons
 	one.n_history = T;
 	if (m->n_seasonal > 0)
 		one.phase_last = rnn_pipeline_guess_phase(m, values, T);
+	rnn_theta_fit_values(&one.theta, &one, values, (size_t) T, 1, one.phase_last);
 	return rnn_forecast_view(&one, F, horizon, fname);
 }
 
@@ -730,6 +741,9 @@ rnn_predict_finalfn(PG_FUNCTION_ARGS)
 	W = st->m.window > 0 ? (size_t) st->m.window : Min(st->n, (size_t) RNN_MAX_WINDOW);
 	if (st->n < W || W == 0)
 		PG_RETURN_NULL();
+	/* a model combined with Theta fits it on up to RNN_THETA_MAX_POINTS rows */
+	if (st->m.theta_weight > 0 && W < Min(st->n, (size_t) RNN_THETA_MAX_POINTS))
+		W = Min(st->n, (size_t) RNN_THETA_MAX_POINTS);
 	/* NULL and NaN values inside the window are interpolated */
 	rs = rnn_series_regularize(&s, NULL, st->values + st->n - W, st->isnull + st->n - W, W,
 							   true, RNN_MAX_ROWS, &rnn_palloc_allocator, &bad, NULL, NULL);

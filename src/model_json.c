@@ -19,6 +19,7 @@
 #include "utils/timestamp.h"
 
 #include "rnn_pg.h"
+#include "rnn_theta.h"
 #include "rnn_calendar.h"
 #include "rnn_predict.h"
 
@@ -112,6 +113,16 @@ append_metadata(StringInfo s, const RnnModel *m)
 	if (m->n_series > 0)
 		appendStringInfo(s, "\"series\": {\"count\": %d, \"short\": %d}, ",
 						 m->n_series, m->n_short);
+	if (m->theta_weight > 0)
+	{
+		/* format 6: the Theta forecast combined with the network's (rnn_theta.h) */
+		appendStringInfo(s, "\"combination\": {\"method\": \"theta\", \"weight\": %.17g",
+						 m->theta_weight);
+		if (m->n_series == 0)
+			appendStringInfo(s, ", \"level\": %.17g, \"drift\": %.17g, \"alpha\": %.17g, \"points\": %d",
+							 m->theta.level, m->theta.drift, m->theta.alpha, m->theta.n);
+		appendStringInfoString(s, "}, ");
+	}
 	if (m->n_features > 0)
 	{
 		/* covariates (format 5): the user's first, then the calendar's */
@@ -409,6 +420,17 @@ rnn_model_to_json(PG_FUNCTION_ARGS)
 			for (size_t k = 0; k < (size_t) st->n_history * (1 + m.n_features); k++)
 				push_number(&b, st->history[k], 17);
 			push_token(&b, WJB_END_ARRAY);
+			if (m.theta_weight > 0)
+			{
+				/* level, drift, alpha, points */
+				push_key(&b, "theta");
+				push_token(&b, WJB_BEGIN_ARRAY);
+				push_number(&b, st->theta.level, 17);
+				push_number(&b, st->theta.drift, 17);
+				push_number(&b, st->theta.alpha, 17);
+				push_number(&b, st->theta.n, 17);
+				push_token(&b, WJB_END_ARRAY);
+			}
 			push_token(&b, WJB_END_OBJECT);
 		}
 		push_token(&b, WJB_END_ARRAY);
@@ -721,9 +743,47 @@ read_pipeline(JsonbContainer *c, RnnModel *m)
 			if (st->n_history % (1 + m->n_features) != 0)
 				bad_json("%s", "A series_state \"history\" must hold rows of 1 + the features' count values.");
 			st->n_history /= 1 + m->n_features;
+			if ((idx = container_key(rec, "theta")) != NULL)
+			{
+				num = read_numbers(idx, "theta", 4, &count);
+				if (count != 4 || !(num[3] >= 0 && num[3] <= RNN_THETA_MAX_POINTS))
+					bad_json("%s", "A series_state \"theta\" must be [level, drift, alpha, points].");
+				st->theta.level = num[0];
+				st->theta.drift = num[1];
+				st->theta.alpha = num[2];
+				st->theta.n = (int32) num[3];
+			}
 		}
 		/* the model keeps its series in name order */
 		qsort(m->series, m->n_series, sizeof(RnnSeriesState), series_name_cmp);
+	}
+}
+
+/*
+ * "combination" (format 6): {"method": "theta", "weight": w, and for one
+ * series "level", "drift", "alpha", "points"}
+ */
+static void
+read_combination(JsonbContainer *c, RnnModel *m)
+{
+	JsonbContainer *sub;
+	JsonbValue	v;
+
+	if ((sub = container_key(c, "combination")) == NULL)
+		return;
+	if (!JsonContainerIsObject(sub))
+		bad_json("%s", "\"combination\" must be an object.");
+	if (!get_key(sub, "method", &v) || v.type != jbvString || v.val.string.len != 5 ||
+		strncmp(v.val.string.val, "theta", 5) != 0)
+		bad_json("%s", "\"combination\".\"method\" must be \"theta\".");
+	/* rnn_model_validate checks the ranges */
+	m->theta_weight = float_key(sub, "weight", 0);
+	if (m->n_series == 0)
+	{
+		m->theta.level = float_key(sub, "level", 0);
+		m->theta.drift = float_key(sub, "drift", 0);
+		m->theta.alpha = float_key(sub, "alpha", 0);
+		m->theta.n = int_key(sub, "points", 0, RNN_THETA_MAX_POINTS, false, 0);
 	}
 }
 
@@ -990,6 +1050,7 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 	}
 	read_features(c, &m);
 	read_pipeline(c, &m);
+	read_combination(c, &m);
 	if ((sub = container_key(c, "config")) != NULL && JsonContainerIsObject(sub))
 	{
 		/* the configuration a model trained in SQL recorded comes back with it */

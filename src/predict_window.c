@@ -33,6 +33,7 @@
 #include "rnn_pipeline.h"
 #include "rnn_predict.h"
 #include "rnn_series.h"
+#include "rnn_theta.h"
 
 PG_FUNCTION_INFO_V1(rnn_predict_rows);
 PG_FUNCTION_INFO_V1(rnn_anomaly);
@@ -483,6 +484,8 @@ rows_batch(WindowObject win, RowsCache *c, int64 first, int lag, const char *fna
 												k, W, horizon, c->phases, rnn_check_interrupts,
 												NULL, &c->arena_alloc),
 						  fname);
+		/* each window's own Theta, as rnn_forecast(model, history, horizon) */
+		rnn_theta_combine_histories(c->out, &c->m, c->hist, k, W, I, horizon, c->phases);
 	}
 	return rows;
 }

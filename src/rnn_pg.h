@@ -83,6 +83,7 @@ typedef struct RnnConfig
 									 * warm start from scratch, with a NOTICE */
 	char		time_zone[RNN_MAX_ZONE_NAME + 1];	/* "" = the session's TimeZone */
 	bool		calendar;		/* calendar features (rnn_calendar.h) */
+	double		theta_weight;	/* weight of the Theta forecast (rnn_theta.h); -1 automatic */
 	const char *group;			/* not a key: the rows being trained, for progress notices */
 } RnnConfig;
 

@@ -21,7 +21,8 @@
  *	 u16 zone_len, zone, u16 config_len, config (v4: printable ASCII text, the
  *	   time zone of a timestamptz axis and the resolved configuration JSON)
  *	 i32 n_features, u32 calendar bits, f64 feature_mean[n_features]
- *	   feature_std[n_features] (v5)
+ *	   feature_std[n_features] (v5; v6 too, n_features may be 0)
+ *	 f64 theta_weight, theta level drift alpha, i32 theta n (v6)
  *	 f64 history[n_history * input_size]
  *	 f64 seasonal[n_seasonal] (v3)
  *	 f32 loss_train[n_loss] loss_val[n_loss]
@@ -32,11 +33,13 @@
  *	   naive_scale, i32 phase_last, u8 log_transform, 3 reserved (0),
  *	   i32 n_seasonal n_history, f64 seasonal[n_seasonal]
  *	   history[n_history * (1 + n_features)] (rows of a value and its features)
+ *	   f64 theta level drift alpha, i32 theta n (v6)
  *	 u32 crc32
  */
 #include "rnn_model.h"
 
 #include "rnn_calendar.h"
+#include "rnn_theta.h"
 
 #include <math.h>
 #include <string.h>
@@ -45,6 +48,8 @@
 #define HEADER_BYTES_V2 (HEADER_BYTES_V1 + 8)
 #define HEADER_BYTES_V3 (HEADER_BYTES_V2 + 16)
 #define RECORD_FIXED_BYTES (2 + 8 * 2 + 8 * 3 + 4 + 4 + 4 * 2)
+#define THETA_BYTES (8 * 3 + 4)
+#define RECORD_THETA_BYTES(version) ((version) >= 6 ? THETA_BYTES : 0)
 
 static size_t
 header_bytes(int version)
@@ -54,12 +59,12 @@ header_bytes(int version)
 
 /* bytes of the series records (bounded by the checks of payload_counts) */
 static size_t
-records_size(const RnnModel *m)
+records_size(const RnnModel *m, int version)
 {
 	size_t		total = 0;
 
 	for (int32_t i = 0; i < m->n_series; i++)
-		total += RECORD_FIXED_BYTES + (size_t) m->series[i].name_len +
+		total += RECORD_FIXED_BYTES + RECORD_THETA_BYTES(version) + (size_t) m->series[i].name_len +
 			8 * ((size_t) m->series[i].n_seasonal +
 				 (size_t) m->series[i].n_history * (1 + (size_t) m->n_features));
 	return total;
@@ -184,16 +189,29 @@ encoded_size_version(const RnnModel *m, int version)
 		return 0;
 	/* bounded counts: no overflow possible */
 	return header_bytes(version) + 8 * n_hist + 4 * 2 * (size_t) m->n_loss + 4 * n_cal + 4 * n_par + 4 +
-		(version >= 3 ? 8 * (size_t) m->n_seasonal + records_size(m) : 0) +
+		(version >= 3 ? 8 * (size_t) m->n_seasonal + records_size(m, version) : 0) +
 		(version >= 4 ? texts_size(m) : 0) +
-		(version >= 5 ? 8 + 16 * (size_t) m->n_features : 0);
+		(version >= 5 ? 8 + 16 * (size_t) m->n_features : 0) +
+		(version >= 6 ? 8 + THETA_BYTES : 0);
 }
 
-/* the version written: 5 for a model with features, 4 for the others (read by 0.5.0 too) */
+/*
+ * the version written: 6 for a model combined with Theta, 5 for a model
+ * with features, 4 for the others (read by 0.5.0 too)
+ */
 static int
 written_version(const RnnModel *m)
 {
-	return m->n_features > 0 ? 5 : 4;
+	return m->theta_weight > 0 ? 6 : m->n_features > 0 ? 5 : 4;
+}
+
+static uint8_t *
+put_theta(uint8_t *p, const RnnTheta *th)
+{
+	p = put_f64(p, th->level);
+	p = put_f64(p, th->drift);
+	p = put_f64(p, th->alpha);
+	return put_u32(p, (uint32_t) th->n);
 }
 
 size_t
@@ -272,6 +290,11 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 		for (int32_t i = 0; i < m->n_features; i++)
 			p = put_f64(p, m->feature_std[i]);
 	}
+	if (written_version(m) >= 6)
+	{
+		p = put_f64(p, m->theta_weight);
+		p = put_theta(p, &m->theta);
+	}
 	for (size_t i = 0; i < n_hist; i++)
 		p = put_f64(p, m->history[i]);
 	for (int32_t i = 0; i < m->n_seasonal; i++)
@@ -307,6 +330,8 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 			p = put_f64(p, st->seasonal[k]);
 		for (size_t k = 0; k < (size_t) st->n_history * (1 + m->n_features); k++)
 			p = put_f64(p, st->history[k]);
+		if (written_version(m) >= 6)
+			p = put_theta(p, &st->theta);
 	}
 	p = put_u32(p, rnn_crc32(buf, (size_t) (p - buf)));
 }
@@ -375,6 +400,15 @@ get_f64(Reader *r)
 	return f;
 }
 
+static void
+get_theta(Reader *r, RnnTheta *th)
+{
+	th->level = get_f64(r);
+	th->drift = get_f64(r);
+	th->alpha = get_f64(r);
+	th->n = (int32_t) get_u32(r);
+}
+
 /* Read an i32 that must lie in [lo, hi]. */
 static bool
 get_i32_in(Reader *r, int32_t *out, int32_t lo, int32_t hi)
@@ -393,7 +427,7 @@ get_i32_in(Reader *r, int32_t *out, int32_t lo, int32_t hi)
  * allocated for them.
  */
 static bool
-records_fit(const uint8_t *p, size_t len, int32_t n, int32_t season, int32_t stride)
+records_fit(const uint8_t *p, size_t len, int32_t n, int32_t season, int32_t stride, int version)
 {
 	size_t		off = 0;
 
@@ -421,6 +455,9 @@ records_fit(const uint8_t *p, size_t len, int32_t n, int32_t season, int32_t str
 		if (len - off < 8 * ((size_t) n_seasonal + (size_t) n_history * stride))
 			return false;
 		off += 8 * ((size_t) n_seasonal + (size_t) n_history * stride);
+		if (len - off < (size_t) RECORD_THETA_BYTES(version))
+			return false;
+		off += RECORD_THETA_BYTES(version);
 	}
 	return off == len;
 }
@@ -530,6 +567,7 @@ rnn_model_series_view(RnnModel *view, const RnnModel *m, int32_t i)
 	view->seasonal = st->seasonal;
 	view->n_history = st->n_history;
 	view->history = st->history;
+	view->theta = st->theta;
 }
 
 RnnStatus
@@ -633,6 +671,17 @@ rnn_model_validate(const RnnModel *m, const char **why)
 			!(m->feature_std[i] > 0) || m->feature_std[i] > 1e300 || m->feature_std[i] < 1e-300)
 		{
 			*why = "Its feature scaling statistics are not finite and positive.";
+			return RNN_ERR_CORRUPT;
+		}
+	if (!(m->theta_weight >= 0 && m->theta_weight <= 1) || !rnn_theta_valid(&m->theta))
+	{
+		*why = "Its Theta combination is invalid.";
+		return RNN_ERR_CORRUPT;
+	}
+	for (int32_t i = 0; i < m->n_series; i++)
+		if (!rnn_theta_valid(&m->series[i].theta))
+		{
+			*why = "A series record's Theta state is invalid.";
 			return RNN_ERR_CORRUPT;
 		}
 	if (m->n_short > m->n_series)
@@ -746,7 +795,7 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 	}
 	r.p = buf + 4;
 	version = get_u16(&r);
-	if (version < 1 || version > 5)
+	if (version < 1 || version > 6)
 	{
 		*why = "The model format version is not supported by this version of rnn_forecast.";
 		return RNN_ERR_VERSION;
@@ -863,7 +912,7 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 			*why = "Its size does not match the sizes in its header.";
 			return RNN_ERR_CORRUPT;
 		}
-		if (!get_i32_in(&r, &m->n_features, 1, RNN_MAX_INPUT_SIZE - 1))
+		if (!get_i32_in(&r, &m->n_features, version >= 6 ? 0 : 1, RNN_MAX_INPUT_SIZE - 1))
 		{
 			*why = "A size in its header is out of range.";
 			return RNN_ERR_LIMIT;
@@ -900,7 +949,8 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 		*why = "Its size does not match the sizes in its header.";
 		return RNN_ERR_CORRUPT;
 	}
-	if (!records_fit(buf + expected - 4, len - expected, m->n_series, m->season, 1 + m->n_features))
+	if (!records_fit(buf + expected - 4, len - expected, m->n_series, m->season, 1 + m->n_features,
+					 version))
 	{
 		*why = "Its series records do not match its size.";
 		return RNN_ERR_CORRUPT;
@@ -935,6 +985,11 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 		m->feature_mean[i] = get_f64(&r);
 	for (int32_t i = 0; i < m->n_features; i++)
 		m->feature_std[i] = get_f64(&r);
+	if (version >= 6)
+	{
+		m->theta_weight = get_f64(&r);
+		get_theta(&r, &m->theta);
+	}
 	for (size_t i = 0; i < n_hist; i++)
 		m->history[i] = get_f64(&r);
 	for (int32_t i = 0; i < m->n_seasonal; i++)
@@ -985,6 +1040,8 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 			st->seasonal[k] = get_f64(&r);
 		for (size_t k = 0; k < (size_t) st->n_history * (1 + m->n_features); k++)
 			st->history[k] = get_f64(&r);
+		if (version >= 6)
+			get_theta(&r, &st->theta);
 	}
 
 	return rnn_model_validate(m, why);

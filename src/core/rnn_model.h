@@ -11,7 +11,7 @@
 #include "rnn_net.h"
 
 #define RNN_MODEL_MAGIC			"RNNF"
-#define RNN_MODEL_VERSION		5	/* written for models with features, 4 for the others; 1 to 3 are still read */
+#define RNN_MODEL_VERSION		6	/* written for models combined with Theta, 5 for models with features, 4 for the others; 1 to 3 are still read */
 #define RNN_MAX_SERIES			(1024 * 1024)	/* series in one global model */
 #define RNN_MAX_SERIES_NAME		1024	/* bytes of a series name */
 #define RNN_MODEL_MAX_LOSSES	RNN_MAX_EPOCHS
@@ -65,6 +65,19 @@ typedef enum RnnStrategy
 } RnnStrategy;
 
 /*
+ * Format 6: the Theta method's state on a series' adjusted values
+ * (rnn_theta.h): the smoothed level, half the trend line's slope, the
+ * smoothing weight and the points it was fitted on (0: not fitted).
+ */
+typedef struct RnnTheta
+{
+	double		level;
+	double		drift;
+	double		alpha;
+	int32_t		n;
+} RnnTheta;
+
+/*
  * What a global model keeps of each series it was trained on: the series'
  * own pipeline (log, seasonal indices, scale), its time axis and its last
  * values.  A single-series model keeps the same things in RnnModel itself.
@@ -84,6 +97,7 @@ typedef struct RnnSeriesState
 	double	   *seasonal;
 	int32_t		n_history;
 	double	   *history;
+	RnnTheta	theta;			/* format 6 */
 } RnnSeriesState;
 
 typedef struct RnnModel
@@ -150,6 +164,14 @@ typedef struct RnnModel
 	int32_t		calendar;
 	double	   *feature_mean;	/* (n_features) */
 	double	   *feature_std;	/* (n_features) > 0 */
+
+	/*
+	 * format 6: forecasts are (1 - theta_weight) network + theta_weight
+	 * Theta (rnn_theta.h); theta is the training series' state (a global
+	 * model keeps one per series record)
+	 */
+	double		theta_weight;	/* [0, 1]; 0: the network alone */
+	RnnTheta	theta;
 
 	int32_t		format_version; /* as read (not stored; the writer writes the current one) */
 

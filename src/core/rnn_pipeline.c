@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "rnn_series.h"
+#include "rnn_theta.h"
 
 /* exp of at most this: forecasts stay finite */
 #define RNN_LOG_MAX 700.0
@@ -317,6 +318,7 @@ rnn_pipeline_series_state(RnnSeriesState *st, const double *v, size_t n,
 		st->scale_mean += adj[i];
 	st->scale_mean = n ? st->scale_mean / (double) n : 0;
 	st->scale_std = rnn_pipeline_change_scale(adj, n);
+	rnn_theta_fit(&st->theta, adj, n);
 	for (size_t i = 0; scaled != NULL && i < n && rs == RNN_OK; i++)
 	{
 		double		z = (adj[i] - st->scale_mean) / st->scale_std;

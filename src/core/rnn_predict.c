@@ -12,6 +12,7 @@
 
 #include "rnn_net.h"
 #include "rnn_pipeline.h"
+#include "rnn_theta.h"
 
 /* the z-score every scaling but none starts with */
 static double
@@ -304,6 +305,16 @@ rnn_calibration_errors(float *err, const RnnModel *m, const double *v, const dou
 	}
 	st = rnn_forecast_features(fc, m, hist, future, (int) origins, len, steps, phases,
 							   check, check_arg, a);
+	/* combined with Theta fitted on the series up to each origin, as the model's forecast is */
+	for (size_t o = 0; st == RNN_OK && m->theta_weight > 0 && o < origins; o++)
+	{
+		size_t		end = first_origin + o;
+		size_t		start = end > RNN_THETA_MAX_POINTS ? end - RNN_THETA_MAX_POINTS : 0;
+		RnnTheta	th;
+
+		rnn_theta_fit_values(&th, m, v + start, end - start, 1, phases[o]);
+		rnn_theta_combine(fc + o * steps, m, &th, steps, phases[o]);
+	}
 	if (st == RNN_OK)
 		for (int h = 0; h < steps; h++)
 			for (size_t o = 0; o < origins; o++)

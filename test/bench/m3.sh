@@ -343,6 +343,9 @@ for mode in "${MODES[@]}"; do
     "${PSQL[@]}" -v mode="$mode" -v methods="$methods" -v cv="$CV" \
         <<<"SELECT m3_report(:'mode', :'methods'::text[], :'cv')" >"$TMP/report-$mode.json"
     "${PSQL[@]}" -v mode="$mode" <<<"SELECT m3_scored(:'mode')" >"$TMP/scored-$mode.json"
+    # the same models' network alone (theta_weight 0), when they combine
+    "${PSQL[@]}" -v mode="$mode network" -v methods="$methods" -v cv="$CV" \
+        <<<"SELECT m3_report(:'mode', :'methods'::text[], :'cv')" >"$TMP/report-$mode-network.json"
     # the competition's NAIVE2 next to this one, on the series that ran (a check line)
     "${PSQL[@]}" -v mode="$mode" -v cv="$CV" >"$TMP/naive2-$mode.txt" <<'EOF'
 SELECT CASE WHEN :'cv' THEN '' ELSE format('%s|%s|%s|%s', count(*), avg(b.smape), avg(m.smape),
@@ -358,6 +361,10 @@ EOF
         if [ "$FOLD" = 2 ]; then csv="$OUT/m3_${mode}_cv2.csv"; fi
         "${PSQL[@]}" -c "\\copy (SELECT * FROM m3_rows('$mode')) TO '$csv' (FORMAT csv, HEADER)"
         say "wrote $csv"
+        # the forecasts with their holdout values, for studying combinations offline
+        "${PSQL[@]}" -c "\\copy (SELECT f.id, f.step, f.forecast, f.lower, f.upper, o.value AS actual FROM m3_fc f JOIN m3_obs o ON o.id = f.id AND o.role = 'h' AND o.i = (SELECT min(i) FROM m3_obs x WHERE x.id = f.id AND x.role = 'h') + f.step - 1 WHERE f.mode = '$mode' ORDER BY f.id, f.step) TO '${csv%.csv}_fc.csv' (FORMAT csv, HEADER)"
+        "${PSQL[@]}" -c "\\copy (SELECT o.id, s.period, s.h, o.i, o.value FROM m3_obs o JOIN m3_meta s USING (id) WHERE o.role = 'f' AND o.id IN (SELECT id FROM m3_fc WHERE mode = '$mode') ORDER BY o.id, o.i) TO '${csv%.csv}_fit.csv' (FORMAT csv, HEADER)"
+        say "wrote ${csv%.csv}_fc.csv and ${csv%.csv}_fit.csv"
     fi
     REPORTS+=("$mode" "$WALL")
 done
@@ -453,6 +460,19 @@ for k in range(0, len(runs), 2):
     print()
     print("Means over the series that ran; the other methods over the same series. ALL is the "
           "mean over all series.")
+    net = json.load(open(os.path.join(tmp, "report-%s-network.json" % mode)))
+    if any(p["ok"] for p in net["periods"]):
+        print()
+        print("The network alone: the same models with theta_weight 0 (no statistical combination),")
+        print("through rnn_model_from_json of the model with its combination weight set to 0:")
+        print()
+        head = ["period", "series", "sMAPE", "MASE"] + ["%s sMAPE" % label for _, label in METHODS]
+        rows = []
+        for p in net["periods"]:
+            base = p["base"] or {}
+            rows.append([p["period"], str(p["ok"]), num(p["smape"], 2), num(p["mase"], 3)] +
+                        [num((base.get(m) or {}).get("smape"), 2) for m, _ in METHODS])
+        print(table(head, ["<"] + [">"] * (len(head) - 1), rows))
 
     # timing
     n_train = r["train_n"] or 0

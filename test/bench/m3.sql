@@ -492,6 +492,15 @@ $$;
 -- Per-series mode, one series: trains on its fitting part with
 -- rnn_config(horizon => h) || p_extra, forecasts h steps with a 90% interval and scores
 -- them. Errors are caught and stored. Returns a line for the progress log.
+-- The same model without its statistical combination: the network's forecast alone
+-- (theta_weight 0 through the JSON form; the intervals stay the combined model's).
+CREATE FUNCTION m3_network_alone(p_model bytea) RETURNS bytea
+LANGUAGE sql AS $$
+    SELECT CASE WHEN rnn_model_info(p_model) ? 'combination'
+                THEN rnn_model_from_json(jsonb_set(rnn_model_to_json(p_model), '{combination,weight}', '0'))
+                ELSE p_model END
+$$;
+
 CREATE FUNCTION m3_fit_series(p_id text, p_extra jsonb) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -506,8 +515,8 @@ DECLARE
     r        m3_result;
 BEGIN
     SELECT * INTO STRICT s FROM m3_sel WHERE id = p_id;
-    DELETE FROM m3_fc WHERE mode = 'per-series' AND id = p_id;
-    DELETE FROM m3_result WHERE mode = 'per-series' AND id = p_id;
+    DELETE FROM m3_fc WHERE mode IN ('per-series', 'per-series network') AND id = p_id;
+    DELETE FROM m3_result WHERE mode IN ('per-series', 'per-series network') AND id = p_id;
     INSERT INTO m3_result (mode, id, period) VALUES ('per-series', p_id, s.period);
 
     t0 := clock_timestamp();
@@ -529,6 +538,9 @@ BEGIN
         INSERT INTO m3_fc (mode, id, step, ts, forecast, lower, upper)
         SELECT 'per-series', p_id, f.step, f.ts, f.forecast, f.lower, f.upper
         FROM rnn_forecast(v_model, s.h, 0.9) f;
+        INSERT INTO m3_fc (mode, id, step, ts, forecast, lower, upper)
+        SELECT 'per-series network', p_id, f.step, f.ts, f.forecast, f.lower, f.upper
+        FROM rnn_forecast(m3_network_alone(v_model), s.h, 0.9) f;
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS v_err = MESSAGE_TEXT, v_detail = PG_EXCEPTION_DETAIL;
         v_err := v_err || coalesce(' (' || nullif(v_detail, '') || ')', '');
@@ -544,6 +556,8 @@ BEGIN
 
     IF v_err IS NULL THEN
         PERFORM m3_score('per-series', p_id);
+        INSERT INTO m3_result (mode, id, period) VALUES ('per-series network', p_id, s.period);
+        PERFORM m3_score('per-series network', p_id);
     END IF;
     SELECT * INTO r FROM m3_result WHERE mode = 'per-series' AND id = p_id;
     IF r.error IS NOT NULL THEN
@@ -651,11 +665,13 @@ DECLARE
     v_id     text;
     v_ok     integer := 0;
     v_failed integer := 0;
+    v_net    bytea;
 BEGIN
     SELECT max(h) INTO v_h FROM m3_sel WHERE period = p_period;
     DELETE FROM m3_gmodel WHERE period = p_period;
-    DELETE FROM m3_fc f USING m3_sel s WHERE f.mode = 'global' AND f.id = s.id AND s.period = p_period;
-    DELETE FROM m3_result WHERE mode = 'global' AND period = p_period;
+    DELETE FROM m3_fc f USING m3_sel s
+    WHERE f.mode IN ('global', 'global network') AND f.id = s.id AND s.period = p_period;
+    DELETE FROM m3_result WHERE mode IN ('global', 'global network') AND period = p_period;
     INSERT INTO m3_gmodel (period, series, rows)
     SELECT p_period, count(DISTINCT o.id), count(*)
     FROM m3_sel s JOIN m3_obs o USING (id) WHERE s.period = p_period AND o.role = 'f';
@@ -691,6 +707,7 @@ BEGIN
                       round(extract(epoch FROM clock_timestamp() - t0)::numeric, 1), v_err);
     END;
 
+    v_net := m3_network_alone(v_model);
     FOR v_id IN SELECT id FROM m3_sel WHERE period = p_period ORDER BY ord LOOP
         INSERT INTO m3_result (mode, id, period) VALUES ('global', v_id, p_period);
         BEGIN
@@ -698,6 +715,11 @@ BEGIN
             SELECT 'global', v_id, f.step, f.ts, f.forecast, f.lower, f.upper
             FROM rnn_forecast(v_model, v_id, v_h, 0.9) f;
             PERFORM m3_score('global', v_id);
+            INSERT INTO m3_fc (mode, id, step, ts, forecast, lower, upper)
+            SELECT 'global network', v_id, f.step, f.ts, f.forecast, f.lower, f.upper
+            FROM rnn_forecast(v_net, v_id, v_h, 0.9) f;
+            INSERT INTO m3_result (mode, id, period) VALUES ('global network', v_id, p_period);
+            PERFORM m3_score('global network', v_id);
         EXCEPTION WHEN OTHERS THEN
             GET STACKED DIAGNOSTICS v_err = MESSAGE_TEXT, v_detail = PG_EXCEPTION_DETAIL;
             UPDATE m3_result SET error = v_err || coalesce(' (' || nullif(v_detail, '') || ')', '')

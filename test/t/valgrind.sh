@@ -19,7 +19,7 @@ PORT=${RNN_VALGRIND_PORT:-54339}
 #   rnn_forecast.max_epochs = 2, so their outputs differ from the expected ones and only
 #   memcheck errors and crashes count (the normal run checks their outputs).
 # RNN_VALGRIND_TESTS and RNN_VALGRIND_REDUCED override the lists.
-TESTS=${RNN_VALGRIND_TESTS:-"config timeaxis warm_start model_io errors pytorch window_predict compat global groups edges timezone parallel predict_rows anomaly finetune"}
+TESTS=${RNN_VALGRIND_TESTS:-"config timeaxis warm_start model_io errors pytorch window_predict compat global groups edges timezone parallel predict_rows anomaly finetune theta"}
 REDUCED=${RNN_VALGRIND_REDUCED-"train forecast evaluate anomaly_features features scale"}
 BIN=/usr/lib/postgresql/15/bin
 DIR="$RNN_TMP/valgrind"

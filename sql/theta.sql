@@ -1,0 +1,137 @@
+-- theta (0.7.0): forecasts combined with the Theta method, (1 - w) network + w Theta, on
+-- the pipeline's adjusted series; w = theta_weight (default 0.75 for one series, 0.5 for a
+-- global model, 0 with features)
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS rnn_forecast;
+RESET client_min_messages;
+SET extra_float_digits = 0;
+
+-- The reference: simple exponential smoothing started at the first value, alpha the one
+-- of 0.01, 0.02, ..., 1 with the least squared one-step error, plus half the slope of the
+-- least-squares line as a drift: f(h) = level + b/2 ((h - 1) + (1 - (1 - alpha)^n) / alpha)
+CREATE FUNCTION ref_theta(u float8[], h int) RETURNS float8[] LANGUAGE plpgsql AS $$
+DECLARE
+    n int := array_length(u, 1);
+    best float8 := 'Infinity';
+    a float8; ba float8; l float8; bl float8; sse float8; e float8; b float8;
+    out float8[] := '{}';
+BEGIN
+    FOR k IN 1..100 LOOP
+        a := k / 100.0;
+        l := u[1];
+        sse := 0;
+        FOR t IN 2..n LOOP
+            e := u[t] - l;
+            sse := sse + e * e;
+            l := l + a * e;
+        END LOOP;
+        IF sse < best THEN best := sse; ba := a; bl := l; END IF;
+    END LOOP;
+    SELECT regr_slope(x, t) / 2 INTO b FROM unnest(u) WITH ORDINALITY AS z(x, t);
+    FOR k IN 1..h LOOP
+        out := out || (bl + b * ((k - 1) + (1 - (1 - ba) ^ n) / ba));
+    END LOOP;
+    RETURN out;
+END $$;
+
+CREATE TABLE th AS
+SELECT i, DATE '2020-01-01' + i * 7 AS d, 100 + 0.8 * i + 6 * sin(i * 0.7) + ((i * 7919) % 11) - 5 AS v
+FROM generate_series(1, 80) i;
+
+-- one series, the pipeline off (log, seasonal indices): the weights 0, 1 and 0.5
+CREATE TABLE thm AS
+SELECT w, rnn_train(d, v, rnn_config(horizon => 6, hidden_size => 8, epochs => 15, log => false,
+                                      deseasonalize => false, theta_weight => w)) AS m
+FROM th, (VALUES (0.0), (0.5), (1.0)) x(w) GROUP BY w;
+SELECT w, rnn_model_info(m)->>'format_version' AS format, rnn_model_info(m)->'combination'->>'method' AS method,
+       rnn_model_info(m)->'combination'->>'points' AS points, rnn_model_info(m)->'config'->>'theta_weight' AS config
+FROM thm ORDER BY w;
+
+-- theta_weight 1 is the Theta method, on the training series
+SELECT max(abs(f.forecast - r.r)) < 1e-9 AS theta_exact
+FROM thm, rnn_forecast(m, 6) f,
+     unnest(ref_theta((SELECT array_agg(v ORDER BY i) FROM th), 6)) WITH ORDINALITY r(r, step)
+WHERE w = 1 AND r.step = f.step;
+-- the network does not depend on the weight: 0.5 is the mean of 0 and 1
+SELECT max(abs(h.forecast - (z.forecast + o.forecast) / 2)) < 1e-9 AS half_is_mean
+FROM (SELECT f.* FROM thm, rnn_forecast(m, 6) f WHERE w = 0.5) h
+JOIN (SELECT f.* FROM thm, rnn_forecast(m, 6) f WHERE w = 0) z USING (step)
+JOIN (SELECT f.* FROM thm, rnn_forecast(m, 6) f WHERE w = 1) o USING (step);
+-- and the network alone is not the Theta forecast
+SELECT max(abs(z.forecast - o.forecast)) > 0.01 AS network_differs
+FROM (SELECT f.* FROM thm, rnn_forecast(m, 6) f WHERE w = 0) z
+JOIN (SELECT f.* FROM thm, rnn_forecast(m, 6) f WHERE w = 1) o USING (step);
+
+-- the array form fits Theta on the history given: the training series gives the table
+-- form, another history its own Theta forecast
+SELECT rnn_forecast(m, (SELECT array_agg(v ORDER BY i) FROM th), 6)
+       = (SELECT array_agg(forecast ORDER BY step) FROM rnn_forecast(m, 6)) AS same_as_table
+FROM thm WHERE w = 0.5;
+SELECT max(abs(f - r)) < 1e-9 AS other_history
+FROM thm, unnest(rnn_forecast(m, (SELECT array_agg(v ORDER BY i) FROM th WHERE i <= 60), 6),
+                 ref_theta((SELECT array_agg(v ORDER BY i) FROM th WHERE i <= 60), 6)) x(f, r)
+WHERE w = 1;
+-- rnn_predict over ordered rows = the array form of the same rows
+SELECT rnn_predict(v, m, 6 ORDER BY i) = rnn_forecast(m, array_agg(v ORDER BY i), 6) AS predict_same
+FROM th, thm WHERE w = 0.5 GROUP BY m;
+-- rnn_predict_rows at the last row: Theta fitted on the model's window of rows
+SELECT max(abs(x.p - x.r)) < 1e-9 AS rows_window
+FROM thm, (SELECT pr FROM (SELECT i, rnn_predict_rows(v, (SELECT m FROM thm WHERE w = 1), 6) OVER (ORDER BY i) AS pr
+                           FROM th) q ORDER BY i DESC LIMIT 1) z,
+     unnest(z.pr, rnn_forecast(m, (SELECT array_agg(v ORDER BY i) FROM
+                                  (SELECT * FROM th ORDER BY i DESC
+                                   LIMIT (SELECT (rnn_model_info(m)->>'window')::int FROM thm WHERE w = 1)) t), 6)) x(p, r)
+WHERE w = 1;
+
+-- under log, Theta works on the log of the series
+SELECT max(abs(f.forecast - exp(r.r))) < 1e-7 AS theta_log
+FROM (SELECT rnn_train(d, v, rnn_config(horizon => 4, hidden_size => 4, epochs => 2, log => true,
+                                         deseasonalize => false, theta_weight => 1)) AS m FROM th) x,
+     rnn_forecast(m, 4) f,
+     unnest(ref_theta((SELECT array_agg(ln(v) ORDER BY i) FROM th), 4)) WITH ORDINALITY r(r, step)
+WHERE r.step = f.step;
+
+-- JSON carries the combination; weight 0 there gives the network alone
+SELECT (SELECT array_agg(forecast ORDER BY step) FROM rnn_forecast(rnn_model_from_json(rnn_model_to_json(m)), 6))
+       = (SELECT array_agg(forecast ORDER BY step) FROM rnn_forecast(m, 6)) AS json_round_trip,
+       (SELECT array_agg(forecast ORDER BY step)
+        FROM rnn_forecast(rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{combination,weight}', '0')), 6))
+       = (SELECT array_agg(f.forecast ORDER BY f.step) FROM thm z, rnn_forecast(z.m, 6) f WHERE z.w = 0) AS json_weight_zero
+FROM thm WHERE w = 0.5;
+
+-- a global model keeps each series' Theta state
+CREATE TABLE thg AS
+SELECT s, i, DATE '2020-01-01' + i * 7 AS d, v * (1 + s) + 10 * s * sin(i * 0.3) AS v
+FROM th, generate_series(0, 2) s;
+CREATE TABLE thgm AS
+SELECT rnn_train(s::text, d, v, rnn_config(horizon => 6, hidden_size => 8, epochs => 5, log => false,
+                                          deseasonalize => false, theta_weight => 1)) AS m,
+       rnn_train(s::text, d, v, rnn_config(horizon => 6, hidden_size => 8, epochs => 5)) AS dflt
+FROM thg;
+SELECT rnn_model_info(m)->'combination' AS combination,
+       rnn_model_info(dflt)->'combination'->'weight' AS default_weight,
+       jsonb_array_length(rnn_model_to_json(m)->'series_state'->0->'theta') AS theta_numbers
+FROM thgm;
+SELECT k AS series, max(abs(f.forecast - r.r)) < 1e-9 AS series_theta
+FROM thgm, generate_series(0, 2) k, rnn_forecast(m, k::text, 6) f,
+     unnest(ref_theta((SELECT array_agg(v ORDER BY i) FROM thg WHERE thg.s = k), 6)) WITH ORDINALITY r(r, step)
+WHERE r.step = f.step GROUP BY k ORDER BY k;
+-- a series the model never saw: Theta on its history, whose pipeline is chosen
+-- automatically (positive values: the log)
+SELECT max(abs(f - exp(r))) < 1e-7 AS unseen_series
+FROM thgm, unnest(rnn_forecast(m, (SELECT array_agg(v * 3 ORDER BY i) FROM th), 6),
+                  ref_theta((SELECT array_agg(ln(v * 3) ORDER BY i) FROM th), 6)) x(f, r);
+SELECT (SELECT array_agg(forecast ORDER BY step) FROM rnn_forecast(rnn_model_from_json(rnn_model_to_json(m)), '1', 6))
+       = (SELECT array_agg(forecast ORDER BY step) FROM rnn_forecast(m, '1', 6)) AS global_json_round_trip
+FROM thgm;
+
+-- defaults: 0.75 for one series, 0 with features
+SELECT rnn_model_info(rnn_train(d, v, rnn_config(horizon => 2, epochs => 2)))->'combination'->'weight' AS series_default,
+       rnn_model_info(rnn_train(d, v, ARRAY[(i % 2)::float8], rnn_config(horizon => 2, epochs => 2))) ? 'combination' AS features_combined
+FROM th;
+
+-- errors
+SELECT rnn_config(theta_weight => 1.5);
+SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{combination,weight}', '2')) FROM thm WHERE w = 0.5;
+SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{combination,method}', '"ets"')) FROM thm WHERE w = 0.5;
+SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{combination,alpha}', '0')) FROM thm WHERE w = 0.5;

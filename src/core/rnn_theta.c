@@ -1,0 +1,150 @@
+/*
+ * rnn_theta.c
+ *	  The Theta method on the adjusted series and its combination with the
+ *	  network's forecast (see rnn_theta.h).
+ */
+#include "rnn_theta.h"
+
+#include <math.h>
+
+#include "rnn_pipeline.h"
+
+#define ALPHA_STEPS 100			/* alpha = 0.01, 0.02, ..., 1 */
+
+void
+rnn_theta_fit(RnnTheta *th, const double *u, size_t n)
+{
+	double		best_sse = INFINITY;
+	double		mean_t,
+				mean_u = 0,
+				sxy = 0,
+				sxx = 0;
+
+	/* the unfitted state is all zeros (as a zeroed model's) */
+	th->level = th->drift = th->alpha = 0;
+	th->n = 0;
+	if (n > RNN_THETA_MAX_POINTS)
+	{
+		u += n - RNN_THETA_MAX_POINTS;
+		n = RNN_THETA_MAX_POINTS;
+	}
+	for (size_t t = 0; t < n; t++)
+	{
+		if (!isfinite(u[t]) || fabs(u[t]) > 1e300)
+			return;
+		mean_u += u[t];
+	}
+	if (n == 0)
+		return;
+	mean_u /= (double) n;
+	mean_t = ((double) n - 1) / 2;
+	for (size_t t = 0; t < n; t++)
+	{
+		sxy += ((double) t - mean_t) * (u[t] - mean_u);
+		sxx += ((double) t - mean_t) * ((double) t - mean_t);
+	}
+	th->drift = sxx > 0 ? sxy / sxx / 2 : 0;
+	th->level = u[n - 1];
+	for (int k = 1; k <= ALPHA_STEPS; k++)
+	{
+		double		alpha = (double) k / ALPHA_STEPS;
+		double		level = u[0];
+		double		sse = 0;
+
+		for (size_t t = 1; t < n; t++)
+		{
+			double		e = u[t] - level;
+
+			sse += e * e;
+			level += alpha * e;
+		}
+		/* the smallest alpha of the least error (strictly less to move) */
+		if (sse < best_sse)
+		{
+			best_sse = sse;
+			th->alpha = alpha;
+			th->level = level;
+		}
+	}
+	if (!isfinite(th->level) || !isfinite(th->drift))
+	{
+		th->level = th->drift = th->alpha = 0;
+		return;
+	}
+	th->n = (int32_t) n;
+}
+
+double
+rnn_theta_forecast(const RnnTheta *th, int h)
+{
+	double		a = th->alpha;
+
+	return th->level + th->drift * ((double) (h - 1) + (1.0 - pow(1.0 - a, (double) th->n)) / a);
+}
+
+void
+rnn_theta_fit_values(RnnTheta *th, const RnnModel *m, const double *v, size_t n, size_t stride,
+					 int32_t phase_last)
+{
+	double		u[RNN_THETA_MAX_POINTS];
+	size_t		skip = n > RNN_THETA_MAX_POINTS ? n - RNN_THETA_MAX_POINTS : 0;
+
+	for (size_t t = skip; t < n; t++)
+		u[t - skip] = rnn_pipeline_in(m, v[t * stride],
+									  rnn_pipeline_phase(m, phase_last, (long) t - (long) (n - 1)));
+	rnn_theta_fit(th, u, n - skip);
+}
+
+void
+rnn_theta_combine(double *out, const RnnModel *m, const RnnTheta *th, int horizon,
+				  int32_t phase_last)
+{
+	double		w = m->theta_weight;
+
+	if (!(w > 0) || th->n < 1)
+		return;
+	for (int h = 0; h < horizon; h++)
+	{
+		double		f = rnn_pipeline_out(m, rnn_theta_forecast(th, h + 1),
+										 rnn_pipeline_phase(m, phase_last, h + 1));
+
+		out[h] = (1.0 - w) * out[h] + w * f;
+	}
+}
+
+void
+rnn_theta_combine_histories(double *out, const RnnModel *m, const double *hist, int B, int T,
+							int stride, int horizon, const int32_t *phases)
+{
+	if (!(m->theta_weight > 0))
+		return;
+	for (int b = 0; b < B; b++)
+	{
+		RnnTheta	th;
+		int32_t		ph = phases ? phases[b] : m->phase_last;
+
+		rnn_theta_fit_values(&th, m, hist + (size_t) b * T * stride, (size_t) T, (size_t) stride, ph);
+		rnn_theta_combine(out + (size_t) b * horizon, m, &th, horizon, ph);
+	}
+}
+
+double
+rnn_theta_weight(double configured, bool global, int n_features, bool imported)
+{
+	if (configured >= 0)
+		return configured;
+	if (n_features > 0 || imported)
+		return 0;
+	return global ? RNN_THETA_WEIGHT_GLOBAL : RNN_THETA_WEIGHT_SERIES;
+}
+
+bool
+rnn_theta_valid(const RnnTheta *th)
+{
+	if (th->n == 0)
+		return th->level == 0 && th->drift == 0 && th->alpha == 0;
+	return th->n > 0 && th->n <= RNN_THETA_MAX_POINTS &&
+		isfinite(th->level) && fabs(th->level) <= 1e300 &&
+		isfinite(th->drift) && fabs(th->drift) <= 1e300 &&
+		th->alpha >= 0.01 && th->alpha <= 1;
+}

@@ -1,0 +1,75 @@
+/*
+ * rnn_theta.h
+ *	  The Theta method on the pipeline's adjusted series (the log and
+ *	  seasonally adjusted values the network reads), and its combination with
+ *	  the network's forecast.
+ *
+ * Theta (Assimakopoulos and Nikolopoulos, as Hyndman and Billah showed it
+ * to be): simple exponential smoothing of the adjusted series u[0..n-1],
+ * its level started at u[0] and its alpha the one of 0.01, 0.02, ..., 1
+ * with the least squared one-step error, plus half the slope b of the
+ * least-squares line through u as a drift:
+ *
+ *	 theta(h) = level + b/2 ((h - 1) + (1 - (1 - alpha)^n) / alpha)
+ *
+ * A combined forecast is (1 - w) network + w theta on the series' own scale
+ * (after the pipeline's inverse), w = the model's theta_weight.  Theta is
+ * fitted on the last RNN_THETA_MAX_POINTS points of the history a forecast
+ * is made from: the training series (kept in the model), or the history a
+ * caller passes.
+ */
+#ifndef RNN_THETA_H
+#define RNN_THETA_H
+
+#include "rnn_common.h"
+#include "rnn_model.h"
+
+#define RNN_THETA_MAX_POINTS	1000
+
+/*
+ * Fit on u[0..n-1] (its last RNN_THETA_MAX_POINTS); the unfitted state
+ * (all zeros) when n = 0 or a value is not finite.
+ */
+void		rnn_theta_fit(RnnTheta *th, const double *u, size_t n);
+
+/* The forecast h >= 1 steps after the last point, on the adjusted scale. */
+double		rnn_theta_forecast(const RnnTheta *th, int h);
+
+/*
+ * Fit on the values v[0], v[stride], ... (n of them) of a series whose last
+ * value has phase phase_last: each taken to the adjusted scale by m's
+ * pipeline first.  th->n = 0 when a value cannot be (<= 0 under log).
+ */
+void		rnn_theta_fit_values(RnnTheta *th, const RnnModel *m, const double *v, size_t n,
+								 size_t stride, int32_t phase_last);
+
+/*
+ * out[h] = (1 - w) out[h] + w theta(h + 1) for h < horizon, theta taken
+ * back to the series' scale at the phase of each step after phase_last;
+ * nothing when m->theta_weight is 0 or th->n is 0.
+ */
+void		rnn_theta_combine(double *out, const RnnModel *m, const RnnTheta *th, int horizon,
+							  int32_t phase_last);
+
+/*
+ * Each of B histories hist (B rows of T steps, stride values a step, the
+ * series' value first) gets its own Theta, combined into out (B rows of
+ * horizon); phases: each history's last phase (NULL: m->phase_last).
+ */
+void		rnn_theta_combine_histories(double *out, const RnnModel *m, const double *hist,
+										int B, int T, int stride, int horizon,
+										const int32_t *phases);
+
+/*
+ * The weight a model gets: the configured one (>= 0), else 0 for a model
+ * with features or weights imported from elsewhere, else the default of
+ * its kind, chosen by cross-validation on the M3 training parts (README).
+ */
+#define RNN_THETA_WEIGHT_SERIES 0.75
+#define RNN_THETA_WEIGHT_GLOBAL 0.5
+double		rnn_theta_weight(double configured, bool global, int n_features, bool imported);
+
+/* Is th a state rnn_theta_fit can produce (finite, alpha in [0.01, 1], n in range)? */
+bool		rnn_theta_valid(const RnnTheta *th);
+
+#endif							/* RNN_THETA_H */
