@@ -34,6 +34,7 @@
 #include "rnn_model.h"
 #include "rnn_net.h"
 #include "rnn_predict.h"
+#include "rnn_theta.h"
 
 /* Skip forecasting when parameters x time steps x passes exceed this. */
 #define FUZZ_MAX_WORK	1000000.0
@@ -233,7 +234,12 @@ forecast_history(const RnnModel *m, const double *hist, int T)
 				abort();
 			}
 	if (st[0] == RNN_OK)
+	{
+		/* the stored Theta state combined, then Theta refitted on the history (format 6) */
+		rnn_theta_combine(out[0], m, &m->theta, horizon, m->phase_last);
+		rnn_theta_combine_histories(out[1], m, hist, 1, T, m->shape.input_size, horizon, NULL);
 		check_bounds(m, out[0], horizon);
+	}
 }
 
 /* equal names (bytes and length) */
