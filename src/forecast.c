@@ -685,6 +685,7 @@ rnn_predict_transfn(PG_FUNCTION_ARGS)
 		old = MemoryContextSwitchTo(aggctx);
 		st = palloc0(sizeof(PredictState));
 		rnn_model_copy(&st->m, rnn_model_cached(model));
+		rnn_report_status(rnn_model_prepare_infer(&st->m, &rnn_palloc_allocator), "rnn_predict");
 		rnn_model_datum_keep(&st->key, model);
 		st->horizon = PG_GETARG_INT32(3);
 		rnn_check_predict_model(&st->m, st->horizon, "rnn_predict");

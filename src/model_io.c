@@ -16,6 +16,7 @@
 #endif
 
 #include "rnn_pg.h"
+#include "rnn_predict.h"
 
 /*
  * The stored configuration text (format 4) is a JSON object: checked by
@@ -122,6 +123,9 @@ rnn_model_copy(RnnModel *dst, const RnnModel *src)
 	dst->series = dup_bytes(src->series, sizeof(RnnSeriesState) * src->n_series);
 	dst->feature_mean = dup_bytes(src->feature_mean, sizeof(double) * src->n_features);
 	dst->feature_std = dup_bytes(src->feature_std, sizeof(double) * src->n_features);
+	/* rearranged weights belong to src's params: prepare the copy's own if needed */
+	dst->infer_block = NULL;
+	dst->infer_hhT = dst->infer_of = NULL;
 	for (int32 i = 0; i < src->n_series; i++)
 	{
 		const RnnSeriesState *a = &src->series[i];
@@ -222,6 +226,8 @@ rnn_model_cached(Datum model)
 	old = MemoryContextSwitchTo(cxt);
 	fresh = palloc(sizeof(RnnModel));
 	rnn_model_read(fresh, raw);
+	/* the calls that follow forecast one history each: W_hh^T once for all */
+	rnn_report_status(rnn_model_prepare_infer(fresh, &rnn_palloc_allocator), "rnn_forecast");
 	MemoryContextSwitchTo(old);
 	if (len > RNN_CACHE_MAX_BYTES)
 		return fresh;			/* lives as long as the caller's context */

@@ -205,6 +205,8 @@ rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, bool with_features
 	c = palloc0(sizeof(RowsCache));
 	c->cxt = cxt;
 	rnn_model_read(&c->m, raw);
+	/* for the batches of fewer than RNN_INFER_MAX_ROWS windows, and global models' windows */
+	rnn_report_status(rnn_model_prepare_infer(&c->m, &rnn_palloc_allocator), fname);
 	rnn_model_datum_keep(&c->key, model);
 	rows_check_features(&c->m, with_features, fname, call_with, call_without);
 	if (with_features)

@@ -250,6 +250,28 @@ check_fixture(const char *name)
 	rnn_forward(y, xt, fx.params, s, T, B, w);
 	d = maxdiff(y, fx.out, nout, 1e-5, 1e-4);
 	report(d <= 1, "fixture %s: forward output equals PyTorch (scaled diff %.3f)", name, d);
+	{
+		/* inference from rearranged weights, one history at a time (x is batch-first) */
+		float	   *hhT = malloc(rnn_infer_weights_count(s) * sizeof(float));
+		RnnWork    *w1 = rnn_work_create_infer(s, T, 1, &test_allocator);
+
+		rnn_infer_weights(hhT, fx.params, s);
+		d = 0;
+		for (int b = 0; b < B; b++)
+		{
+			double		db;
+
+			rnn_forward_infer(y + (size_t) b * s->output_size,
+							  fx.x + (size_t) b * T * s->input_size, fx.params, hhT, s, T, 1, w1);
+			db = maxdiff(y + (size_t) b * s->output_size, fx.out + (size_t) b * s->output_size,
+						 s->output_size, 1e-5, 1e-4);
+			d = db > d ? db : d;
+		}
+		report(d <= 1, "fixture %s: one-history inference from W_hh^T equals PyTorch (scaled diff %.3f)",
+			   name, d);
+		rnn_work_free(w1, &test_allocator);
+		free(hhT);
+	}
 	loss = rnn_loss(dy, y, fx.target, nout, RNN_LOSS_MSE, 0);
 	report(fabs(loss - fx.loss) <= 1e-5 + 1e-4 * fabs(fx.loss), "fixture %s: MSE loss %.7f equals PyTorch %.7f", name, loss, fx.loss);
 	rnn_backward(g, dy, xt, fx.params, s, T, B, w);
@@ -378,6 +400,28 @@ check_seq2seq_fixture(const char *name)
 	rnn_forward(y, xt, fx.params, s, fx.seq_len, fx.batch, w);
 	d = maxdiff(y, fx.out_infer, nout, 1e-5, 1e-4);
 	report(d <= 1, "fixture %s: autoregressive forecasts equal PyTorch (scaled diff %.3f)", name, d);
+	{
+		/* the encoder from rearranged weights, one history at a time */
+		float	   *hhT = malloc(rnn_infer_weights_count(s) * sizeof(float));
+		RnnWork    *w1 = rnn_work_create_infer(s, fx.seq_len, 1, &test_allocator);
+		int			O = s->output_size;
+
+		rnn_infer_weights(hhT, fx.params, s);
+		d = 0;
+		for (int b = 0; b < fx.batch; b++)
+		{
+			double		db;
+
+			rnn_forward_infer(y + (size_t) b * O, fx.x + (size_t) b * fx.seq_len, fx.params, hhT,
+							  s, fx.seq_len, 1, w1);
+			db = maxdiff(y + (size_t) b * O, fx.out_infer + (size_t) b * O, O, 1e-5, 1e-4);
+			d = db > d ? db : d;
+		}
+		report(d <= 1, "fixture %s: one-history forecasts from W_hh^T equal PyTorch (scaled diff %.3f)",
+			   name, d);
+		rnn_work_free(w1, &test_allocator);
+		free(hhT);
+	}
 	rnn_sgd_step(fx.params, g, np, fx.lr);
 	d = maxdiff(fx.params, fx.sgd1, np, 1e-6, 1e-5);
 	report(d <= 1, "fixture %s: one SGD step equals torch.optim.SGD (scaled diff %.3f)", name, d);
@@ -387,6 +431,95 @@ check_seq2seq_fixture(const char *name)
 	free(dy);
 	free(g);
 	free_fixture(&fx);
+}
+
+/* ---------- inference from rearranged weights ---------- */
+
+/*
+ * rnn_forward_infer with rnn_infer_weights against rnn_forward through the
+ * naive GEMM, on random shapes whose G*H hit every tail of the register
+ * blocks (multiples of 128, of 16, neither), batches of 1 to
+ * RNN_INFER_MAX_ROWS + 1 (the last one takes sgemm), every cell, one or two
+ * layers and directions.  The rearranged weights of other parameters must
+ * change the outputs of the small batches: the products do come from them.
+ */
+static void
+test_infer_weights(void)
+{
+	RnnRng		rng;
+	const int	hidden[] = {1, 5, 8, 13, 32, 33, 64, 70};
+	double		worst = 0;
+	int			used = 1;
+
+	rnn_rng_seed(&rng, 11);
+	for (int trial = 0; trial < 48; trial++)
+	{
+		RnnShape	sh = {0};
+		int			T = 1 + (int) rnn_rng_below(&rng, 9);
+		int			B = 1 + trial % (RNN_INFER_MAX_ROWS + 1);
+		size_t		np,
+					nx,
+					ny;
+		float	   *params,
+				   *other,
+				   *hhT,
+				   *hhT_other,
+				   *x,
+				   *y_ref,
+				   *y;
+		RnnWork    *w;
+
+		sh.cell = 1 + trial % 4;
+		sh.hidden_size = hidden[rnn_rng_below(&rng, 8)];
+		sh.num_layers = 1 + (int) rnn_rng_below(&rng, 2);
+		sh.bidirectional = (int) rnn_rng_below(&rng, 2);
+		sh.input_size = 1 + (int) rnn_rng_below(&rng, 3);
+		sh.output_size = 1 + (int) rnn_rng_below(&rng, 3);
+		np = rnn_param_count(&sh);
+		nx = (size_t) T * B * sh.input_size;
+		ny = (size_t) B * sh.output_size;
+		params = malloc(np * sizeof(float));
+		other = malloc(np * sizeof(float));
+		hhT = malloc(rnn_infer_weights_count(&sh) * sizeof(float));
+		hhT_other = malloc(rnn_infer_weights_count(&sh) * sizeof(float));
+		x = malloc(nx * sizeof(float));
+		y_ref = malloc(ny * sizeof(float));
+		y = malloc(ny * sizeof(float));
+		rnn_init_params(params, &sh, 100 + trial);
+		rnn_init_params(other, &sh, 200 + trial);
+		for (size_t i = 0; i < nx; i++)
+			x[i] = (float) rnn_rng_uniform(&rng, -2, 2);
+		rnn_infer_weights(hhT, params, &sh);
+		rnn_infer_weights(hhT_other, other, &sh);
+		w = rnn_work_create_infer(&sh, T, B, &test_allocator);
+		rnn_blas_use_naive(true);
+		rnn_forward(y_ref, x, params, &sh, T, B, w);
+		rnn_blas_use_naive(false);
+		rnn_forward_infer(y, x, params, hhT, &sh, T, B, w);
+		{
+			double		d = maxdiff(y, y_ref, ny, 1e-5, 1e-4);
+
+			worst = d > worst ? d : worst;
+		}
+		if (B <= RNN_INFER_MAX_ROWS && T > 1)
+		{
+			rnn_forward_infer(y, x, params, hhT_other, &sh, T, B, w);
+			if (maxdiff(y, y_ref, ny, 1e-5, 1e-4) <= 1)
+				used = 0;
+		}
+		rnn_work_free(w, &test_allocator);
+		free(params);
+		free(other);
+		free(hhT);
+		free(hhT_other);
+		free(x);
+		free(y_ref);
+		free(y);
+	}
+	report(worst <= 1, "rnn_forward_infer from W_hh^T equals the naive forward on 48 random shapes (scaled diff %.3f)",
+		   worst);
+	report(used, "rnn_forward_infer takes the recurrent products of batches up to %d from W_hh^T",
+		   RNN_INFER_MAX_ROWS);
 }
 
 /* ---------- GEMM ---------- */
@@ -1289,6 +1422,7 @@ main(void)
 
 	test_activations();
 	test_gemm();
+	test_infer_weights();
 	for (int c = 0; c < 4; c++)
 		for (int l = 1; l <= 3; l++)
 			for (int b = 0; b <= 1; b++)

@@ -515,6 +515,9 @@ rnn_model_free(RnnModel *m, const RnnAlloc *a)
 	rnn_release(a, m->loss_val);
 	rnn_release(a, m->cal_err);
 	rnn_release(a, m->params);
+	rnn_release(a, m->infer_block);
+	m->infer_block = NULL;
+	m->infer_hhT = m->infer_of = NULL;
 	rnn_release(a, m->feature_mean);
 	rnn_release(a, m->feature_std);
 	m->feature_mean = m->feature_std = NULL;

@@ -177,6 +177,16 @@ typedef struct RnnModel
 
 	size_t		n_params;		/* per member */
 	rnn_real   *params;			/* (members, n_params) */
+
+	/*
+	 * Not stored: the weights rearranged for inference
+	 * (rnn_model_prepare_infer), (members, rnn_infer_weights_count) from
+	 * infer_block, 64-byte aligned.  Used only while infer_of == params:
+	 * a copy of the model with weights of its own does not use them.
+	 */
+	void	   *infer_block;
+	const rnn_real *infer_hhT;
+	const rnn_real *infer_of;
 } RnnModel;
 
 /* Size in bytes of the encoding of m (0 when m is inconsistent or too large). */

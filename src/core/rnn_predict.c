@@ -30,6 +30,37 @@ scale_out(const RnnModel *m, double v)
 }
 
 RnnStatus
+rnn_model_prepare_infer(RnnModel *m, const RnnAlloc *a)
+{
+	size_t		per = rnn_infer_weights_count(&m->shape);
+	rnn_real   *dst;
+
+	m->infer_block = NULL;
+	m->infer_hhT = m->infer_of = NULL;
+	if (m->params == NULL || m->members < 1)
+		return RNN_OK;
+	m->infer_block = rnn_alloc(a, sizeof(rnn_real) * per * m->members + 64);
+	if (m->infer_block == NULL)
+		return RNN_ERR_ALLOC;
+	dst = (rnn_real *) (((uintptr_t) m->infer_block + 63) & ~(uintptr_t) 63);
+	for (int member = 0; member < m->members; member++)
+		rnn_infer_weights(dst + (size_t) member * per, m->params + (size_t) member * m->n_params,
+						  &m->shape);
+	m->infer_hhT = dst;
+	m->infer_of = m->params;
+	return RNN_OK;
+}
+
+/* member's rearranged weights, when m has them for its own params */
+static const rnn_real *
+infer_weights_of(const RnnModel *m, int member)
+{
+	if (m->infer_hhT == NULL || m->infer_of != m->params)
+		return NULL;
+	return m->infer_hhT + (size_t) member * rnn_infer_weights_count(&m->shape);
+}
+
+RnnStatus
 rnn_forecast_batch(double *out, const RnnModel *m, const double *hist,
 				   int B, int T, int horizon, const int32_t *phases, const RnnAlloc *a)
 {
@@ -90,7 +121,7 @@ rnn_forecast_features(double *out, const RnnModel *m, const double *hist, const 
 	x = rnn_alloc(a, sizeof(rnn_real) * (size_t) Tn * B * I);
 	y = rnn_alloc(a, sizeof(rnn_real) * (size_t) B * O);
 	base_of = rnn_alloc(a, sizeof(double) * B);
-	work = rnn_work_create(s, Tn, B, a);
+	work = rnn_work_create_infer(s, Tn, B, a);
 	if (!buf || !x || !y || !work || !base_of)
 	{
 		status = RNN_ERR_ALLOC;
@@ -149,6 +180,7 @@ rnn_forecast_features(double *out, const RnnModel *m, const double *hist, const 
 	for (int member = 0; member < m->members; member++)
 	{
 		const rnn_real *params = m->params + (size_t) member * m->n_params;
+		const rnn_real *hhT = infer_weights_of(m, member);
 
 		for (int p = 0; p < passes; p++)
 		{
@@ -197,7 +229,7 @@ rnn_forecast_features(double *out, const RnnModel *m, const double *hist, const 
 					for (int i = 0; i < (K > 0 ? 1 : I); i++)
 						x[((size_t) t * B + b) * I + i] = (rnn_real) (win[(size_t) t * I + i] - base_of[b]);
 			}
-			rnn_forward(y, x, params, s, Tn, B, work);
+			rnn_forward_infer(y, x, params, hhT, s, Tn, B, work);
 			for (int b = 0; b < B; b++)
 			{
 				double	   *next = buf + ((size_t) b * row + W + (size_t) p * O) * I;

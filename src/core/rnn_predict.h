@@ -11,6 +11,14 @@
 #include "rnn_model.h"
 
 /*
+ * Rearrange m's weights once for the forecasts that follow
+ * (rnn_infer_weights of every member): forecasts of one history at a time
+ * then take the recurrent products from them.  Optional: without it (or
+ * after RNN_ERR_ALLOC) forecasts are the same, slower.
+ */
+RnnStatus	rnn_model_prepare_infer(RnnModel *m, const RnnAlloc *a);
+
+/*
  * out (B, horizon) = forecasts after each of B histories, hist (B, T,
  * input_size) unscaled, batch-first.  When m->window > 0, only the last
  * m->window rows are read and T must be at least that.  A horizon above the

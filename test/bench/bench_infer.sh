@@ -26,7 +26,8 @@ set -euo pipefail
 
 REPEAT=3
 WINDOWS=20000
-PORT=54412
+# BENCH_PORT overrides the port.
+PORT=${BENCH_PORT:-54412}
 WINDOW=48
 PYTHON=/usr/bin/python3
 
