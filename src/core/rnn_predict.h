@@ -79,6 +79,36 @@ RnnStatus	rnn_calibration_errors(float *err, const RnnModel *m, const double *v,
 								   const RnnAlloc *a);
 
 /*
+ * The forecasts behind rnn_calibration_errors: the network's net (origins,
+ * steps) and, when th is not NULL, the Theta method's alone th (origins,
+ * steps; NaN where it could not be fitted), both on the series' scale,
+ * and each origin's phase (origins).
+ */
+RnnStatus	rnn_origin_forecasts(double *net, double *th, int32_t *phases, const RnnModel *m,
+								 const double *v, const double *feats, size_t n,
+								 size_t first_origin, size_t origins, int steps,
+								 void (*check) (void *), void *check_arg, const RnnAlloc *a);
+
+/* err (steps, origins) as rnn_calibration_errors, from those forecasts combined with m->theta_weight */
+void		rnn_origin_errors(float *err, const RnnModel *m, const double *v, size_t first_origin,
+							  size_t origins, int steps, const double *net, const double *th,
+							  const int32_t *phases);
+
+/*
+ * The naive (no-change) forecast's errors err (steps, origins) from the
+ * same origins as rnn_calibration_errors, on the network's scale.
+ */
+void		rnn_naive_errors(float *err, const RnnModel *m, const double *v, size_t n,
+							 size_t first_origin, size_t origins, int steps);
+
+/*
+ * Floor m's stored errors by the naive forecast's naive (m->cal_steps,
+ * count; sorted here per step) from the same count origins: every stored
+ * order statistic is at least the naive one's at the same rank.
+ */
+void		rnn_calibration_floor(RnnModel *m, float *naive, size_t count);
+
+/*
  * Store errors err (steps, count) as m's calibration: sorted per step (err
  * is sorted in place), at most RNN_MAX_CAL_SAMPLES evenly spaced order
  * statistics kept per step.
