@@ -1,0 +1,236 @@
+/*
+ * test_theta.c
+ *	  Core tests of the Theta combination: the fit against values worked
+ *	  out by hand, the unfitted state, the combination on the series' scale
+ *	  (log and seasonal indices undone), and format 6 (weight and states
+ *	  read back; every truncation and single-bit flip refused; models
+ *	  without a weight stay format 4).
+ */
+#include "test_util.h"
+
+#include "rnn_model.h"
+#include "rnn_pipeline.h"
+#include "rnn_predict.h"
+#include "rnn_theta.h"
+
+static int
+close_to(double a, double b, double tol)
+{
+	return fabs(a - b) <= tol * (1 + fabs(b));
+}
+
+static void
+test_fit(void)
+{
+	/* a straight line: alpha 1 (no one-step error can beat following it), level the last */
+	double		line[20];
+	double		bad[3] = {1, NAN, 2};
+	double		noisy[40];
+	RnnTheta	th;
+
+	for (int t = 0; t < 20; t++)
+		line[t] = 3 + 0.5 * t;
+	rnn_theta_fit(&th, line, 20);
+	report(th.n == 20 && th.alpha == 1 && close_to(th.level, 12.5, 1e-12) &&
+		   close_to(th.drift, 0.25, 1e-12),
+		   "theta: a line gives alpha 1, its last value and half its slope (%g, %g, %g)",
+		   th.alpha, th.level, th.drift);
+	/* h steps ahead: level + b/2 ((h - 1) + 1): half the line's pace */
+	report(close_to(rnn_theta_forecast(&th, 1), 12.75, 1e-12) &&
+		   close_to(rnn_theta_forecast(&th, 4), 13.5, 1e-12),
+		   "theta: forecasts of a line grow at half its slope");
+
+	/*
+	 * a level with alternating noise: a small alpha (large enough to leave
+	 * the start at 6 behind), level near the mean, no drift
+	 */
+	for (int t = 0; t < 40; t++)
+		noisy[t] = 7 + (t % 2 ? 1 : -1);
+	rnn_theta_fit(&th, noisy, 40);
+	report(th.n == 40 && th.alpha <= 0.2 && fabs(th.level - 7) < 0.1 && fabs(th.drift) < 0.01,
+		   "theta: alternating noise gives a small alpha (%g), level %g near the mean", th.alpha,
+		   th.level);
+
+	rnn_theta_fit(&th, bad, 3);
+	report(th.n == 0 && th.level == 0 && th.drift == 0 && th.alpha == 0 && rnn_theta_valid(&th),
+		   "theta: a non-finite value leaves the unfitted (all zero) state");
+	rnn_theta_fit(&th, line, 1);
+	report(th.n == 1 && th.level == 3 && th.drift == 0 && rnn_theta_valid(&th),
+		   "theta: one point is its own level");
+	th.alpha = 0;
+	report(!rnn_theta_valid(&th), "theta: alpha 0 with points is invalid");
+}
+
+/* a model shell with a pipeline (log, seasonal indices of season 4) and a history */
+static void
+make_model(RnnModel *m, double w)
+{
+	RnnShape	s = {RNN_CELL_GRU, 1, 4, 1, 0, 1, 0};
+
+	memset(m, 0, sizeof(*m));
+	m->shape = s;
+	m->window = 8;
+	m->season = 4;
+	m->members = 1;
+	m->strategy = RNN_STRATEGY_RECURSIVE;
+	m->scaling = RNN_SCALE_WINDOW;
+	m->scale_mean = 0;
+	m->scale_std = 0.1;
+	m->ts_kind = RNN_TS_BIGINT;
+	m->step = 1;
+	m->log_transform = 1;
+	m->n_seasonal = 4;
+	m->seasonal = calloc(4, sizeof(double));
+	m->seasonal[0] = 0.1;
+	m->seasonal[1] = -0.1;
+	m->seasonal[2] = 0.05;
+	m->seasonal[3] = -0.05;
+	m->phase_last = 3;
+	m->n_history = 8;
+	m->history = calloc(8, sizeof(double));
+	for (int t = 0; t < 8; t++)
+		m->history[t] = 100 + t;
+	m->rows = 8;
+	m->val_loss = -1;
+	m->n_params = rnn_param_count(&s);
+	m->params = calloc(m->n_params, sizeof(rnn_real));
+	m->loss_train = calloc(1, sizeof(float));
+	m->loss_val = calloc(1, sizeof(float));
+	m->cal_err = calloc(1, sizeof(float));
+	m->theta_weight = w;
+}
+
+static void
+test_combine(void)
+{
+	RnnModel	m;
+	double		v[24],
+				out[3] = {10, 20, 30},
+				u[24];
+	RnnTheta	th,
+				direct;
+
+	make_model(&m, 0.75);
+	/* a series with the model's multiplicative season, ending at phase 3 */
+	for (int t = 0; t < 24; t++)
+		v[t] = exp(log(50 + 2 * t) + m.seasonal[(t + 3 - 23 % 4 + 4) % 4]);
+	rnn_theta_fit_values(&th, &m, v, 24, 1, 3);
+	for (int t = 0; t < 24; t++)
+		u[t] = rnn_pipeline_in(&m, v[t], rnn_pipeline_phase(&m, 3, t - 23));
+	rnn_theta_fit(&direct, u, 24);
+	report(th.n == 24 && th.level == direct.level && th.alpha == direct.alpha &&
+		   th.drift == direct.drift,
+		   "theta: fitting the values is fitting their adjusted series (log, less the indices)");
+	rnn_theta_combine(out, &m, &th, 3, 3);
+	{
+		double		f1 = exp(rnn_theta_forecast(&th, 1) + m.seasonal[0]);
+		double		f3 = exp(rnn_theta_forecast(&th, 3) + m.seasonal[2]);
+
+		report(close_to(out[0], 0.25 * 10 + 0.75 * f1, 1e-12) &&
+			   close_to(out[2], 0.25 * 30 + 0.75 * f3, 1e-12),
+			   "theta: combined on the series' scale, each step with its own seasonal index");
+	}
+	m.theta_weight = 0;
+	out[0] = 10;
+	rnn_theta_combine(out, &m, &th, 1, 3);
+	report(out[0] == 10, "theta: weight 0 leaves the network's forecast");
+	m.theta_weight = 0.75;
+	th.n = 0;
+	rnn_theta_combine(out, &m, &th, 1, 3);
+	report(out[0] == 10, "theta: an unfitted state leaves the network's forecast");
+	rnn_model_free(&m, &test_allocator);
+}
+
+static void
+test_format(void)
+{
+	RnnModel	m,
+				d;
+	size_t		len;
+	uint8_t    *buf,
+			   *bad;
+	const char *why;
+	RnnStatus	st;
+	int			rejected = 1;
+	RnnSeriesState *series;
+
+	/* a global model of two series, each with its Theta state */
+	make_model(&m, 0.5);
+	series = calloc(2, sizeof(RnnSeriesState));
+	for (int i = 0; i < 2; i++)
+	{
+		RnnSeriesState *s = &series[i];
+
+		s->name = malloc(1);
+		s->name[0] = (char) ('a' + i);
+		s->name_len = 1;
+		s->rows = 30;
+		s->scale_std = 0.2;
+		s->n_history = 8;
+		s->history = calloc(8, sizeof(double));
+		for (int t = 0; t < 8; t++)
+			s->history[t] = 1 + i + t;
+		s->theta.level = 1.5 + i;
+		s->theta.drift = 0.01 * (i + 1);
+		s->theta.alpha = 0.3;
+		s->theta.n = 30;
+	}
+	m.log_transform = 0;
+	m.n_seasonal = 0;
+	m.phase_last = 0;
+	m.n_history = 0;
+	m.n_series = 2;
+	m.series = series;
+	len = rnn_model_encoded_size(&m);
+	buf = malloc(len);
+	rnn_model_encode(&m, buf);
+	st = rnn_model_decode(&d, buf, len, &test_allocator, &why);
+	report(len > 0 && buf[4] == 6 && st == RNN_OK && d.theta_weight == 0.5 && d.n_series == 2 &&
+		   d.series[1].theta.level == 2.5 && d.series[1].theta.drift == 0.02 &&
+		   d.series[0].theta.alpha == 0.3 && d.series[0].theta.n == 30 && d.format_version == 6,
+		   "theta: a combined global model is written as format 6 and read back (%zu bytes: %s)", len,
+		   why ? why : "ok");
+	rnn_model_free(&d, &test_allocator);
+	for (size_t cut = 0; cut < len; cut++)
+	{
+		st = rnn_model_decode(&d, buf, cut, &test_allocator, &why);
+		if (st == RNN_OK || why == NULL)
+			rejected = 0;
+		rnn_model_free(&d, &test_allocator);
+	}
+	bad = malloc(len);
+	for (size_t i = 0; i < len * 8; i++)
+	{
+		memcpy(bad, buf, len);
+		bad[i / 8] ^= (uint8_t) (1u << (i % 8));
+		if (rnn_model_decode(&d, bad, len, &test_allocator, &why) == RNN_OK)
+			rejected = 0;
+		rnn_model_free(&d, &test_allocator);
+	}
+	report(rejected, "theta: every truncation and single-bit flip of a format-6 model is rejected");
+	free(bad);
+	free(buf);
+
+	m.theta_weight = 1.5;
+	report(rnn_model_validate(&m, &why) == RNN_ERR_CORRUPT, "theta: a weight above 1 is refused");
+	m.theta_weight = 0.5;
+	series[1].theta.alpha = 2;
+	report(rnn_model_validate(&m, &why) == RNN_ERR_CORRUPT, "theta: a series' alpha above 1 is refused");
+	series[1].theta.alpha = 0.3;
+	m.theta_weight = 0;
+	len = rnn_model_encoded_size(&m);
+	buf = malloc(len);
+	rnn_model_encode(&m, buf);
+	report(buf[4] == 4, "theta: a model with weight 0 is written as format 4 (read by 0.6.0)");
+	free(buf);
+	rnn_model_free(&m, &test_allocator);
+}
+
+int
+main(void)
+{
+	test_fit();
+	test_combine();
+	test_format();
+	return finish("theta");
+}
