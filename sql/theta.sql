@@ -125,9 +125,13 @@ SELECT (SELECT array_agg(forecast ORDER BY step) FROM rnn_forecast(rnn_model_fro
        = (SELECT array_agg(forecast ORDER BY step) FROM rnn_forecast(m, '1', 6)) AS global_json_round_trip
 FROM thgm;
 
--- defaults: 0.75 for one series, 0 with features
+-- defaults: 0.75 for one series, 0 with features, 0 when the configuration turns off the
+-- seasonal adjustment of a seasonal axis (weekly dates: season 52)
 SELECT rnn_model_info(rnn_train(d, v, rnn_config(horizon => 2, epochs => 2)))->'combination'->'weight' AS series_default,
-       rnn_model_info(rnn_train(d, v, ARRAY[(i % 2)::float8], rnn_config(horizon => 2, epochs => 2))) ? 'combination' AS features_combined
+       rnn_model_info(rnn_train(d, v, ARRAY[(i % 2)::float8], rnn_config(horizon => 2, epochs => 2))) ? 'combination' AS features_combined,
+       rnn_model_info(rnn_train(d, v, rnn_config(horizon => 2, epochs => 2, deseasonalize => false))) ? 'combination' AS unadjusted_combined,
+       rnn_model_info(rnn_train(i::bigint, v, rnn_config(horizon => 2, epochs => 2, deseasonalize => false, season => 1)))->'combination'->'weight' AS no_season_weight,
+       rnn_model_info(rnn_train(d, v, rnn_config(horizon => 2, epochs => 2, deseasonalize => false)))->'season' AS season
 FROM th;
 
 -- errors

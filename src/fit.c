@@ -841,7 +841,11 @@ rnn_fit(RnnModel *m, const double *values, const double *feats, int n_user, size
 	m->naive_scale = rnn_series_naive_mae(values, n, season);
 
 	/* the Theta forecast combined with the network's (rnn_theta.h) */
-	m->theta_weight = rnn_theta_weight(cfg->theta_weight, false, m->n_features, imported);
+	m->theta_weight = rnn_theta_weight(cfg->theta_weight, false, m->n_features, imported,
+									   season > 1 && m->n_seasonal == 0 &&
+									   (cfg->deseasonalize == 0 ||
+										(m->scaling != RNN_SCALE_WINDOW &&
+										 m->scaling != RNN_SCALE_ZSCORE)));
 	if (m->theta_weight > 0)
 		rnn_theta_fit_values(&m->theta, m, values, n, 1, m->phase_last);
 

@@ -297,7 +297,8 @@ rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut, const RnnCo
 				 errmsg("%s: features cannot be combined with strategy => 'seq2seq'", fname)));
 
 	m->theta_weight = rnn_theta_weight(cfg->theta_weight, true, m->n_features,
-									   warm && rnn_model_imported(init));
+									   warm && rnn_model_imported(init),
+									   season > 1 && cfg->deseasonalize == 0);
 	rnn_fit_architecture(m, cfg, window, outputs, fname);
 	rnn_check_training_memory(m, cfg, window, total, total, fname);
 	if (warm)

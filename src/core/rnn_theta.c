@@ -129,11 +129,12 @@ rnn_theta_combine_histories(double *out, const RnnModel *m, const double *hist, 
 }
 
 double
-rnn_theta_weight(double configured, bool global, int n_features, bool imported)
+rnn_theta_weight(double configured, bool global, int n_features, bool imported,
+				 bool season_unadjusted)
 {
 	if (configured >= 0)
 		return configured;
-	if (n_features > 0 || imported)
+	if (n_features > 0 || imported || season_unadjusted)
 		return 0;
 	return global ? RNN_THETA_WEIGHT_GLOBAL : RNN_THETA_WEIGHT_SERIES;
 }

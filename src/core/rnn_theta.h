@@ -62,12 +62,16 @@ void		rnn_theta_combine_histories(double *out, const RnnModel *m, const double *
 
 /*
  * The weight a model gets: the configured one (>= 0), else 0 for a model
- * with features or weights imported from elsewhere, else the default of
- * its kind, chosen by cross-validation on the M3 training parts (README).
+ * with features or weights imported from elsewhere, or with a season whose
+ * adjustment the configuration turned off (Theta's straight line cannot
+ * follow a seasonal pattern: it needs the seasonally adjusted series),
+ * else the default of its kind, chosen by cross-validation on the M3
+ * training parts (README).
  */
 #define RNN_THETA_WEIGHT_SERIES 0.75
 #define RNN_THETA_WEIGHT_GLOBAL 0.5
-double		rnn_theta_weight(double configured, bool global, int n_features, bool imported);
+double		rnn_theta_weight(double configured, bool global, int n_features, bool imported,
+							 bool season_unadjusted);
 
 /* Is th a state rnn_theta_fit can produce (finite, alpha in [0.01, 1], n in range)? */
 bool		rnn_theta_valid(const RnnTheta *th);
