@@ -349,6 +349,37 @@ test_activations(void)
 	report(worst_exp < 5e-7, "activations: rnn_expf relative error %.2e on [-86, 86]", worst_exp);
 	report(worst_sig < 2e-7 && worst_tanh < 3e-7,
 		   "activations: sigmoid and tanh absolute error %.2e, %.2e on [-30, 30]", worst_sig, worst_tanh);
+	{
+		/* sigmoid(a) tanh(b) with one division, over a grid and at the ends */
+		double		worst_st = 0;
+		const float ends[] = {-1000.0f, -88.0f, -30.0f, 30.0f, 88.0f, 1000.0f};
+		bool		ends_ok = true;
+
+		for (int i = -300; i <= 300; i++)
+			for (int j = -300; j <= 300; j++)
+			{
+				float		a = (float) i * 0.05f,
+							b = (float) j * 0.05f;	/* [-15, 15] each */
+				double		ref = tanh((double) b) / (1.0 + exp(-(double) a));
+				double		d = fabs(rnn_sigmoid_tanhf(a, b) - ref);
+
+				if (d > worst_st)
+					worst_st = d;
+			}
+		for (int i = 0; i < 6; i++)
+			for (int j = 0; j < 6; j++)
+			{
+				float		v = rnn_sigmoid_tanhf(ends[i], ends[j]);
+				double		ref = (ends[j] < 0 ? -1.0 : 1.0) / (1.0 + exp(-(double) ends[i]));
+
+				if (!(fabs(v - ref) <= 1e-7))
+					ends_ok = false;
+			}
+		report(worst_st < 3e-7 && ends_ok && rnn_sigmoid_tanhf(1.0f, 0.0f) == 0.0f &&
+			   isnan(rnn_sigmoid_tanhf(NAN, 1.0f)) && isnan(rnn_sigmoid_tanhf(1.0f, NAN)),
+			   "activations: sigmoid(a) tanh(b) in one division, absolute error %.2e on [-15, 15]^2, saturates, NaN stays NaN",
+			   worst_st);
+	}
 	report(rnn_sigmoidf(-1000.0f) >= 0 && rnn_sigmoidf(1000.0f) == 1.0f &&
 		   rnn_tanhf(1000.0f) == 1.0f && rnn_tanhf(-1000.0f) == -1.0f && rnn_tanhf(0.0f) == 0.0f,
 		   "activations: saturate at the ends, tanh(0) = 0");

@@ -48,9 +48,11 @@
 #ifdef RNN_DOUBLE
 #define ACT_SIGMOID(x) (1.0 / (1.0 + exp(-(x))))
 #define ACT_TANH(x) tanh(x)
+#define ACT_SIGMOID_TANH(a, b) (ACT_SIGMOID(a) * ACT_TANH(b))
 #else
 #define ACT_SIGMOID(x) rnn_sigmoidf(x)
 #define ACT_TANH(x) rnn_tanhf(x)
+#define ACT_SIGMOID_TANH(a, b) rnn_sigmoid_tanhf(a, b)
 #endif
 
 void		(*rnn_step_hook) (void) = NULL;
@@ -690,6 +692,35 @@ lstm_row_forward0(rnn_real *restrict h, rnn_real *restrict c, rnn_real *restrict
 }
 
 /*
+ * The LSTM cell for inference (nothing kept for backward): c = f * c_prev +
+ * sig(i) tanh(g) and h = sig(o) tanh(c), each product of two activations
+ * with one division (ACT_SIGMOID_TANH); cp NULL: c_prev = 0.  g is read
+ * only.
+ */
+RNN_ROW void
+lstm_row_infer(rnn_real *restrict h, rnn_real *restrict c, const rnn_real *restrict g,
+			   const rnn_real *restrict t, const rnn_real *restrict bi,
+			   const rnn_real *restrict bh, const rnn_real *restrict cp, int H)
+{
+	const rnn_real *restrict g0 = g, *restrict g1 = g + H, *restrict g2 = g + 2 * H, *restrict g3 = g + 3 * H;
+	const rnn_real *restrict t0 = t, *restrict t1 = t + H, *restrict t2 = t + 2 * H, *restrict t3 = t + 3 * H;
+	const rnn_real *restrict bi0 = bi, *restrict bi1 = bi + H, *restrict bi2 = bi + 2 * H, *restrict bi3 = bi + 3 * H;
+	const rnn_real *restrict bh0 = bh, *restrict bh1 = bh + H, *restrict bh2 = bh + 2 * H, *restrict bh3 = bh + 3 * H;
+
+	for (int j = 0; j < H; j++)
+	{
+		rnn_real	ai = (g0[j] + bi0[j]) + (t0[j] + bh0[j]);
+		rnn_real	fg = ACT_SIGMOID((g1[j] + bi1[j]) + (t1[j] + bh1[j]));
+		rnn_real	ag = (g2[j] + bi2[j]) + (t2[j] + bh2[j]);
+		rnn_real	ao = (g3[j] + bi3[j]) + (t3[j] + bh3[j]);
+		rnn_real	cj = (cp ? fg * cp[j] : 0) + ACT_SIGMOID_TANH(ai, ag);
+
+		c[j] = cj;
+		h[j] = ACT_SIGMOID_TANH(ao, cj);
+	}
+}
+
+/*
  * GRU: r, z = sigmoid; hn = W_hn h_prev + b_hn (kept for backward);
  * n = tanh(x_n + r * hn); h = (1 - z) * n + z * h_prev
  */
@@ -756,12 +787,45 @@ rnn_infer_row_stride(const RnnShape *s)
 	return (GH + RNN_INFER_ALIGN - 1) / RNN_INFER_ALIGN * RNN_INFER_ALIGN;
 }
 
+/*
+ * Offset of the rearranged weights of (layer l, direction d) in
+ * rnn_infer_weights' output: W_hh^T (H rows), then W_ih^T (Il rows), each
+ * row ldw elements, for every (l, d) in the order of the parameters.
+ */
+static size_t
+infer_offset(const Stack *k, size_t ldw, int l, int d)
+{
+	size_t		H = k->hidden_size;
+	size_t		off = 0;
+
+	for (int i = 0; i <= l; i++)
+	{
+		size_t		Ii = i == 0 ? (size_t) k->input_size : (size_t) k->D * H;
+
+		off += (size_t) (i < l ? k->D : d) * (H + Ii) * ldw;
+	}
+	return off;
+}
+
 size_t
 rnn_infer_weights_count(const RnnShape *s)
 {
-	size_t		D = s->bidirectional ? 2 : 1;
+	Stack		k = stack_of(s, false);
 
-	return (size_t) s->num_layers * D * s->hidden_size * rnn_infer_row_stride(s);
+	return infer_offset(&k, rnn_infer_row_stride(s), k.num_layers, 0);
+}
+
+/* W (rows, cols) -> WT (cols, ldw): WT[c * ldw + r] = W[r * cols + c], padding zeroed */
+static void
+transpose_padded(rnn_real *WT, const rnn_real *W, size_t rows, size_t cols, size_t ldw)
+{
+	for (size_t c = 0; c < cols; c++)
+	{
+		for (size_t r = 0; r < rows; r++)
+			WT[c * ldw + r] = W[r * cols + c];
+		for (size_t r = rows; r < ldw; r++)
+			WT[c * ldw + r] = 0;
+	}
 }
 
 void
@@ -776,18 +840,13 @@ rnn_infer_weights(rnn_real *dst, const rnn_real *params, const RnnShape *s)
 	for (int l = 0; l < k.num_layers; l++)
 		for (int d = 0; d < k.D; d++)
 		{
-			/* W_hh (GH, H) after W_ih (GH, Il) of (l, d) */
+			/* W_ih (GH, Il), then W_hh (GH, H) of (l, d) */
 			size_t		Il = l == 0 ? (size_t) k.input_size : (size_t) k.D * H;
-			const rnn_real *W_hh = params + stack_offset(&k, l, d) + GH * Il;
-			rnn_real   *WT = dst + ((size_t) l * k.D + d) * H * ldw;
+			const rnn_real *W_ih = params + stack_offset(&k, l, d);
+			rnn_real   *hhT = dst + infer_offset(&k, ldw, l, d);
 
-			for (size_t kk = 0; kk < H; kk++)
-			{
-				for (size_t j = 0; j < GH; j++)
-					WT[kk * ldw + j] = W_hh[j * H + kk];
-				for (size_t j = GH; j < ldw; j++)
-					WT[kk * ldw + j] = 0;
-			}
+			transpose_padded(hhT, W_ih + GH * Il, GH, H, ldw);
+			transpose_padded(hhT + H * ldw, W_ih, GH, Il, ldw);
 		}
 }
 
@@ -804,21 +863,29 @@ typedef rnn_real RnnVec __attribute__((vector_size(64)));
 #define RNN_VL ((int) (sizeof(RnnVec) / sizeof(rnn_real)))
 
 /*
+ * v in every lane: a broadcast (v - 0 is v for every v, so the compiler
+ * drops the subtraction; (RnnVec) {0} + v would add 0 first: -0 + 0 is +0)
+ */
+#define VEC_SPLAT(v) ((v) - (RnnVec) {0})
+
+/*
  * Outputs j .. j + nv*RNN_VL - 1 with nv accumulators (nv a constant
  * after inlining, so that they live in registers).
  */
 RNN_ROW void
 recurrent_block(rnn_real *restrict t, const rnn_real *restrict h,
-				const rnn_real *restrict WT, int H, size_t ldw, int j, const int nv)
+				const rnn_real *restrict WT, int H, size_t ldw, int j, const int nv,
+				bool down)
 {
 	RnnVec		acc[16];
 
 	for (int q = 0; q < nv; q++)
 		acc[q] = (RnnVec) {0};
-	for (int k = 0; k < H; k++)
+	for (int kk = 0; kk < H; kk++)
 	{
+		int			k = down ? H - 1 - kk : kk;
 		const rnn_real *restrict w = WT + (size_t) k * ldw + j;
-		RnnVec		hk = (RnnVec) {0} + h[k];
+		RnnVec		hk = VEC_SPLAT(h[k]);
 
 		for (int q = 0; q < nv; q++)
 		{
@@ -839,19 +906,19 @@ recurrent_block(rnn_real *restrict t, const rnn_real *restrict h,
  */
 RNN_ROW void
 recurrent_row_product(rnn_real *restrict t, const rnn_real *restrict h,
-					  const rnn_real *restrict WT, int H, int GH, size_t ldw)
+					  const rnn_real *restrict WT, int H, int GH, size_t ldw, bool down)
 {
 	int			j = 0;
 
 #if defined(__x86_64__)
 	if (__builtin_cpu_supports("avx512f"))
 		for (; j + 16 * RNN_VL <= GH; j += 16 * RNN_VL)
-			recurrent_block(t, h, WT, H, ldw, j, 16);
+			recurrent_block(t, h, WT, H, ldw, j, 16, down);
 #endif
 	for (; j + 8 * RNN_VL <= GH; j += 8 * RNN_VL)
-		recurrent_block(t, h, WT, H, ldw, j, 8);
+		recurrent_block(t, h, WT, H, ldw, j, 8, down);
 	for (; j + RNN_VL <= GH; j += RNN_VL)
-		recurrent_block(t, h, WT, H, ldw, j, 1);
+		recurrent_block(t, h, WT, H, ldw, j, 1, down);
 	for (; j < GH; j++)
 	{
 		rnn_real	acc = 0;
@@ -861,10 +928,89 @@ recurrent_row_product(rnn_real *restrict t, const rnn_real *restrict h,
 		t[j] = acc;
 	}
 }
+
+/*
+ * Rows i .. i+R-1, outputs j .. j + nv*RNN_VL - 1 of out (M, GH) =
+ * X (M, K) @ WT (K, GH), with R*nv accumulators (R, nv constants after
+ * inlining); each sum is added in k order as recurrent_block's.
+ */
+RNN_ROW void
+rows_block(rnn_real *restrict out, size_t ldo, const rnn_real *restrict X, size_t ldx,
+		   const rnn_real *restrict WT, size_t ldw, int K, size_t i, int j,
+		   const int R, const int nv)
+{
+	RnnVec		acc[6][4];
+
+	for (int r = 0; r < R; r++)
+		for (int q = 0; q < nv; q++)
+			acc[r][q] = (RnnVec) {0};
+	for (int k = 0; k < K; k++)
+	{
+		const rnn_real *restrict w = WT + (size_t) k * ldw + j;
+		RnnVec		wv[4];
+
+		for (int q = 0; q < nv; q++)
+			memcpy(&wv[q], w + q * RNN_VL, sizeof(wv[q]));
+		for (int r = 0; r < R; r++)
+		{
+			RnnVec		xr = VEC_SPLAT(X[(i + r) * ldx + k]);
+
+			for (int q = 0; q < nv; q++)
+				acc[r][q] += xr * wv[q];
+		}
+	}
+	for (int r = 0; r < R; r++)
+		for (int q = 0; q < nv; q++)
+			memcpy(out + (i + r) * ldo + j + q * RNN_VL, &acc[r][q], sizeof(acc[r][q]));
+}
+
+/*
+ * out (M, GH) = X (M, K) @ WT (K, GH), WT rows ldw apart: the input
+ * projection of a layer over all steps of a small batch, without the
+ * packing copies sgemm makes.  Columns in blocks of 4 vectors (a block of
+ * WT stays in L1 while every row passes), rows 6 at a time where 32
+ * vector registers hold the 24 accumulators, else 2.
+ */
+RNN_ROW void
+rows_product(rnn_real *restrict out, const rnn_real *restrict X, size_t ldx,
+			 const rnn_real *restrict WT, size_t ldw, size_t M, int K, int GH)
+{
+	int			j = 0;
+	size_t		R = 2;
+
+#if defined(__x86_64__)
+	if (__builtin_cpu_supports("avx512f"))
+		R = 6;
+#endif
+	for (; j + 4 * RNN_VL <= GH; j += 4 * RNN_VL)
+	{
+		size_t		i = 0;
+
+		if (R == 6)
+			for (; i + 6 <= M; i += 6)
+				rows_block(out, GH, X, ldx, WT, ldw, K, i, j, 6, 4);
+		for (; i + 2 <= M; i += 2)
+			rows_block(out, GH, X, ldx, WT, ldw, K, i, j, 2, 4);
+		for (; i < M; i++)
+			rows_block(out, GH, X, ldx, WT, ldw, K, i, j, 1, 4);
+	}
+	for (; j + RNN_VL <= GH; j += RNN_VL)
+		for (size_t i = 0; i < M; i++)
+			rows_block(out, GH, X, ldx, WT, ldw, K, i, j, 1, 1);
+	for (; j < GH; j++)
+		for (size_t i = 0; i < M; i++)
+		{
+			rnn_real	acc = 0;
+
+			for (int k = 0; k < K; k++)
+				acc += X[i * ldx + k] * WT[(size_t) k * ldw + j];
+			out[i * GH + j] = acc;
+		}
+}
 #else
 RNN_ROW void
 recurrent_row_product(rnn_real *restrict t, const rnn_real *restrict h,
-					  const rnn_real *restrict WT, int H, int GH, size_t ldw)
+					  const rnn_real *restrict WT, int H, int GH, size_t ldw, bool down)
 {
 	for (int j = 0; j < GH; j++)
 		t[j] = 0;
@@ -872,27 +1018,39 @@ recurrent_row_product(rnn_real *restrict t, const rnn_real *restrict h,
 		for (int j = 0; j < GH; j++)
 			t[j] += h[k] * WT[(size_t) k * ldw + j];
 }
+
+RNN_ROW void
+rows_product(rnn_real *restrict out, const rnn_real *restrict X, size_t ldx,
+			 const rnn_real *restrict WT, size_t ldw, size_t M, int K, int GH)
+{
+	for (size_t i = 0; i < M; i++)
+		recurrent_row_product(out + i * GH, X + i * ldx, WT, K, GH, ldw, false);
+}
 #endif
 
 /*
  * One direction of one layer, forward.
  * x (T, B, Il) -> out[:, :, d*H:(d+1)*H] with row stride D*H.
  * h0, c0 (B, H): initial states, or NULL for zeros (PyTorch's default).
- * W_hhT: rnn_infer_weights' W_hh^T of this layer and direction (rows ldw
- * apart) for batches of at most RNN_INFER_MAX_ROWS, or NULL.
+ * W_hhT, W_ihT: rnn_infer_weights' W_hh^T and W_ih^T of this layer and
+ * direction (rows ldw apart), for the products of batches of at most
+ * RNN_INFER_MAX_ROWS, or NULL.  With them (inference), the activated gates
+ * are not kept: gates holds the input projection only.
  */
 RNN_SIMD_CLONES static void
 layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp,
 				  const rnn_real *x, int Il, const rnn_real *W_ih, const rnn_real *W_hh,
 				  const rnn_real *b_ih, const rnn_real *b_hh,
 				  const rnn_real *h0, const rnn_real *c0,
-				  const rnn_real *W_hhT, size_t ldw,
+				  const rnn_real *W_hhT, const rnn_real *W_ihT, size_t ldw,
 				  int cell, int T, int B, int H, int D, int d)
 {
 	int			G = rnn_gate_count(cell);
 	int			GH = G * H;
 	int			DH = D * H;
 	size_t		TB = (size_t) T * B;
+	/* inference: no backward pass follows, the cells need not keep the activated gates */
+	bool		infer = W_hhT != NULL;
 
 	/* gates (T*B, GH) = x (T*B, Il) @ W_ih^T: all time steps at once; the cells add b_ih */
 	if (Il == 1)
@@ -906,8 +1064,12 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 			int			nt = T - t0 < tc ? T - t0 : tc;
 
 			rnn_step_check();
-			rnn_gemm(false, true, nt * B, GH, Il, 1, x + (size_t) t0 * B * Il, Il,
-					 W_ih, Il, 0, gates + (size_t) t0 * B * GH, GH);
+			if (W_ihT && B <= RNN_INFER_MAX_ROWS)
+				rows_product(gates + (size_t) t0 * B * GH, x + (size_t) t0 * B * Il, Il,
+							 W_ihT, ldw, (size_t) nt * B, Il, GH);
+			else
+				rnn_gemm(false, true, nt * B, GH, Il, 1, x + (size_t) t0 * B * Il, Il,
+						 W_ih, Il, 0, gates + (size_t) t0 * B * GH, GH);
 		}
 	}
 
@@ -926,7 +1088,7 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 		if (h_prev && W_hhT && B <= RNN_INFER_MAX_ROWS)
 			for (int b = 0; b < B; b++)
 				recurrent_row_product(tmp + (size_t) b * GH, h_prev + (size_t) b * ldp, W_hhT,
-									  H, GH, ldw);
+									  H, GH, ldw, (step & 1) != 0);
 		else if (h_prev)
 			rnn_gemm(false, true, B, GH, H, 1, h_prev, ldp, W_hh, H, 0, tmp, GH);
 		else
@@ -953,7 +1115,9 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 						const rnn_real *cp = step == 0 ? (c0 ? c0 + (size_t) b * H : NULL) :
 							state + (size_t) tp * B * H + (size_t) b * H;
 
-						if (cp)
+						if (infer)
+							lstm_row_infer(hb, c, gb, tb, b_ih, b_hh, cp, H);
+						else if (cp)
 							lstm_row_forward(hb, c, gb, tb, b_ih, b_hh, cp, H);
 						else
 							lstm_row_forward0(hb, c, gb, tb, b_ih, b_hh, H);
@@ -1026,7 +1190,8 @@ stack_forward(RnnWork *w, const Stack *k, const rnn_real *p, const rnn_real *x, 
 			layer_dir_forward(w->out[l], w->gates[l * D + d], w->state[l * D + d], w->tmp,
 							  xin, lw.Il, lw.W_ih, lw.W_hh, lw.b_ih, lw.b_hh,
 							  h0 ? h0[l] : NULL, c0 ? c0[l] : NULL,
-							  hhT ? hhT + ((size_t) l * D + d) * H * ldw : NULL, ldw,
+							  hhT ? hhT + infer_offset(k, ldw, l, d) : NULL,
+							  hhT ? hhT + infer_offset(k, ldw, l, d) + H * ldw : NULL, ldw,
 							  k->cell, T, B, k->hidden_size, D, d);
 		}
 	}
