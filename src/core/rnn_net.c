@@ -80,6 +80,7 @@ struct RnnWork
 	rnn_real   *dout_a;			/* (T, B, D*H) */
 	rnn_real   *dout_b;			/* (T, B, D*H) */
 	rnn_real   *tmp;			/* (B, G*H) recurrent projection */
+	rnn_real   *hhT;			/* (H, G*H) W_hh^T of the layer being run forward */
 	rnn_real   *dh;				/* (B, H) */
 	rnn_real   *dh_next;		/* (B, H) */
 	rnn_real   *dc;				/* (B, H) */
@@ -350,6 +351,7 @@ stack_work_elements(const Stack *k, int max_T, int max_B, bool backward)
 		+ nld * TB * H			/* state */
 		+ L * TB * D * H		/* out */
 		+ (size_t) max_B * G * H	/* tmp */
+		+ H * G * H				/* hhT */
 		+ H						/* zeros */
 		+ (backward ?
 		   2 * TB * G * H		/* dgi, dgh */
@@ -424,6 +426,8 @@ stack_work_create(const Stack *k, int max_T, int max_B, bool backward, const Rnn
 	}
 	w->tmp = p;
 	p += (size_t) max_B * G * H;
+	w->hhT = p;
+	p += H * G * H;
 	w->zeros = p;
 	memset(w->zeros, 0, sizeof(rnn_real) * H);
 	p += H;
@@ -1039,6 +1043,7 @@ rows_product(rnn_real *restrict out, const rnn_real *restrict X, size_t ldx,
  */
 RNN_SIMD_CLONES static void
 layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp,
+				  rnn_real *hhT_buf,
 				  const rnn_real *x, int Il, const rnn_real *W_ih, const rnn_real *W_hh,
 				  const rnn_real *b_ih, const rnn_real *b_hh,
 				  const rnn_real *h0, const rnn_real *c0,
@@ -1051,6 +1056,19 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 	size_t		TB = (size_t) T * B;
 	/* inference: no backward pass follows, the cells need not keep the activated gates */
 	bool		infer = W_hhT != NULL;
+
+	/*
+	 * Without rearranged weights (training), the per-step products of the
+	 * batch come from a transposed copy of W_hh made here, as rows_product
+	 * over the batch's rows: sgemm would pack W_hh again at every step (its
+	 * packing copies were about 15% of a training step).
+	 */
+	if (W_hhT)
+		hhT_buf = NULL;
+	if (hhT_buf && (T > 1 || h0))
+		for (int k = 0; k < H; k++)
+			for (int j = 0; j < GH; j++)
+				hhT_buf[(size_t) k * GH + j] = W_hh[(size_t) j * H + k];
 
 	/* gates (T*B, GH) = x (T*B, Il) @ W_ih^T: all time steps at once; the cells add b_ih */
 	if (Il == 1)
@@ -1089,6 +1107,8 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 			for (int b = 0; b < B; b++)
 				recurrent_row_product(tmp + (size_t) b * GH, h_prev + (size_t) b * ldp, W_hhT,
 									  H, GH, ldw, (step & 1) != 0);
+		else if (h_prev && hhT_buf)
+			rows_product(tmp, h_prev, ldp, hhT_buf, GH, B, H, GH);
 		else if (h_prev)
 			rnn_gemm(false, true, B, GH, H, 1, h_prev, ldp, W_hh, H, 0, tmp, GH);
 		else
@@ -1188,6 +1208,7 @@ stack_forward(RnnWork *w, const Stack *k, const rnn_real *p, const rnn_real *x, 
 			LayerWeights lw = layer_weights(k, p, l, d);
 
 			layer_dir_forward(w->out[l], w->gates[l * D + d], w->state[l * D + d], w->tmp,
+							  w->hhT,
 							  xin, lw.Il, lw.W_ih, lw.W_hh, lw.b_ih, lw.b_hh,
 							  h0 ? h0[l] : NULL, c0 ? c0[l] : NULL,
 							  hhT ? hhT + infer_offset(k, ldw, l, d) : NULL,
@@ -1593,8 +1614,14 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 					break;
 			}
 		}
-		/* dh_prev (+)= dgh[t] (B, GH) @ W_hh (GH, H) */
-		if (h_prev)
+		/*
+		 * dh_prev (+)= dgh[t] (B, GH) @ W_hh (GH, H): W_hh is already the
+		 * (K, N) operand of rows_product, which needs no packing copy; the
+		 * GRU adds to its cells' part with sgemm's beta = 1
+		 */
+		if (h_prev && cell != RNN_CELL_GRU)
+			rows_product(dh_next, dgh + (size_t) t * B * GH, GH, W_hh, H, B, GH, H);
+		else if (h_prev)
 			rnn_gemm(false, false, B, H, GH, 1, dgh + (size_t) t * B * GH, GH,
 					 W_hh, H, cell == RNN_CELL_GRU ? 1 : 0, dh_next, H);
 		{
