@@ -698,25 +698,32 @@ lstm_row_forward0(rnn_real *restrict h, rnn_real *restrict c, rnn_real *restrict
 /*
  * The LSTM cell for inference (nothing kept for backward): c = f * c_prev +
  * sig(i) tanh(g) and h = sig(o) tanh(c), each product of two activations
- * with one division (ACT_SIGMOID_TANH); cp NULL: c_prev = 0.  g is read
- * only.
+ * with one division (ACT_SIGMOID_TANH); cp NULL: c_prev = 0.  The input
+ * projection is g (read only), or with g NULL the single input value xv
+ * times wi (W_ih of a layer of input size 1): computed here, the first
+ * layer's (T, B, G*H) projection is neither written nor read back.
  */
 RNN_ROW void
 lstm_row_infer(rnn_real *restrict h, rnn_real *restrict c, const rnn_real *restrict g,
+			   rnn_real xv, const rnn_real *restrict wi,
 			   const rnn_real *restrict t, const rnn_real *restrict bi,
 			   const rnn_real *restrict bh, const rnn_real *restrict cp, int H)
 {
-	const rnn_real *restrict g0 = g, *restrict g1 = g + H, *restrict g2 = g + 2 * H, *restrict g3 = g + 3 * H;
 	const rnn_real *restrict t0 = t, *restrict t1 = t + H, *restrict t2 = t + 2 * H, *restrict t3 = t + 3 * H;
 	const rnn_real *restrict bi0 = bi, *restrict bi1 = bi + H, *restrict bi2 = bi + 2 * H, *restrict bi3 = bi + 3 * H;
 	const rnn_real *restrict bh0 = bh, *restrict bh1 = bh + H, *restrict bh2 = bh + 2 * H, *restrict bh3 = bh + 3 * H;
+	const rnn_real *restrict g0 = g ? g : wi,
+			   *restrict g1 = g0 + H,
+			   *restrict g2 = g0 + 2 * H,
+			   *restrict g3 = g0 + 3 * H;
+	rnn_real	s = g ? 1 : xv;	/* the projection is s * g0[j]: g itself, or xv * wi */
 
 	for (int j = 0; j < H; j++)
 	{
-		rnn_real	ai = (g0[j] + bi0[j]) + (t0[j] + bh0[j]);
-		rnn_real	fg = ACT_SIGMOID((g1[j] + bi1[j]) + (t1[j] + bh1[j]));
-		rnn_real	ag = (g2[j] + bi2[j]) + (t2[j] + bh2[j]);
-		rnn_real	ao = (g3[j] + bi3[j]) + (t3[j] + bh3[j]);
+		rnn_real	ai = (s * g0[j] + bi0[j]) + (t0[j] + bh0[j]);
+		rnn_real	fg = ACT_SIGMOID((s * g1[j] + bi1[j]) + (t1[j] + bh1[j]));
+		rnn_real	ag = (s * g2[j] + bi2[j]) + (t2[j] + bh2[j]);
+		rnn_real	ao = (s * g3[j] + bi3[j]) + (t3[j] + bh3[j]);
 		rnn_real	cj = (cp ? fg * cp[j] : 0) + ACT_SIGMOID_TANH(ai, ag);
 
 		c[j] = cj;
@@ -1071,7 +1078,9 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 				hhT_buf[(size_t) k * GH + j] = W_hh[(size_t) j * H + k];
 
 	/* gates (T*B, GH) = x (T*B, Il) @ W_ih^T: all time steps at once; the cells add b_ih */
-	if (Il == 1)
+	if (Il == 1 && infer && cell == RNN_CELL_LSTM)
+		;						/* the cell multiplies x by W_ih itself */
+	else if (Il == 1)
 		outer_rows(gates, x, W_ih, TB, GH);
 	else
 	{
@@ -1107,6 +1116,8 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 			for (int b = 0; b < B; b++)
 				recurrent_row_product(tmp + (size_t) b * GH, h_prev + (size_t) b * ldp, W_hhT,
 									  H, GH, ldw, (step & 1) != 0);
+		else if (h_prev && W_hhT)
+			rows_product(tmp, h_prev, ldp, W_hhT, ldw, B, H, GH);
 		else if (h_prev && hhT_buf)
 			rows_product(tmp, h_prev, ldp, hhT_buf, GH, B, H, GH);
 		else if (h_prev)
@@ -1136,7 +1147,8 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 							state + (size_t) tp * B * H + (size_t) b * H;
 
 						if (infer)
-							lstm_row_infer(hb, c, gb, tb, b_ih, b_hh, cp, H);
+							lstm_row_infer(hb, c, Il == 1 ? NULL : gb, Il == 1 ? x[(size_t) t * B + b] : 0, W_ih,
+										   tb, b_ih, b_hh, cp, H);
 						else if (cp)
 							lstm_row_forward(hb, c, gb, tb, b_ih, b_hh, cp, H);
 						else
