@@ -941,14 +941,15 @@ recurrent_row_product(rnn_real *restrict t, const rnn_real *restrict h,
 }
 
 /*
- * Rows i .. i+R-1, outputs j .. j + nv*RNN_VL - 1 of out (M, GH) =
+ * Rows i .. i+R-1, outputs j .. j + nv*RNN_VL - 1 of out (M, GH) (+)=
  * X (M, K) @ WT (K, GH), with R*nv accumulators (R, nv constants after
- * inlining); each sum is added in k order as recurrent_block's.
+ * inlining); each sum is added in k order as recurrent_block's, then to
+ * out when add (as sgemm's beta = 1).
  */
 RNN_ROW void
 rows_block(rnn_real *restrict out, size_t ldo, const rnn_real *restrict X, size_t ldx,
 		   const rnn_real *restrict WT, size_t ldw, int K, size_t i, int j,
-		   const int R, const int nv)
+		   const int R, const int nv, bool add)
 {
 	RnnVec		acc[6][4];
 
@@ -972,19 +973,32 @@ rows_block(rnn_real *restrict out, size_t ldo, const rnn_real *restrict X, size_
 	}
 	for (int r = 0; r < R; r++)
 		for (int q = 0; q < nv; q++)
-			memcpy(out + (i + r) * ldo + j + q * RNN_VL, &acc[r][q], sizeof(acc[r][q]));
+		{
+			rnn_real   *o = out + (i + r) * ldo + j + q * RNN_VL;
+
+			if (add)
+			{
+				RnnVec		ov;
+
+				memcpy(&ov, o, sizeof(ov));
+				acc[r][q] += ov;
+			}
+			memcpy(o, &acc[r][q], sizeof(acc[r][q]));
+		}
 }
 
 /*
- * out (M, GH) = X (M, K) @ WT (K, GH), WT rows ldw apart: the input
- * projection of a layer over all steps of a small batch, without the
- * packing copies sgemm makes.  Columns in blocks of 4 vectors (a block of
- * WT stays in L1 while every row passes), rows 6 at a time where 32
- * vector registers hold the 24 accumulators, else 2.
+ * out (M, GH) (+)= X (M, K) @ WT (K, GH), WT rows ldw apart (add: out is
+ * added to, as sgemm's beta = 1): the products of a batch's rows with one
+ * small matrix (the input projection over all steps of a small batch, the
+ * per-step recurrent products of a larger one and their gradients),
+ * without the packing copies sgemm makes at every call.  Columns in blocks
+ * of 4 vectors (a block of WT stays in L1 while every row passes), rows 6
+ * at a time where 32 vector registers hold the 24 accumulators, else 2.
  */
 RNN_ROW void
 rows_product(rnn_real *restrict out, const rnn_real *restrict X, size_t ldx,
-			 const rnn_real *restrict WT, size_t ldw, size_t M, int K, int GH)
+			 const rnn_real *restrict WT, size_t ldw, size_t M, int K, int GH, bool add)
 {
 	int			j = 0;
 	size_t		R = 2;
@@ -999,15 +1013,15 @@ rows_product(rnn_real *restrict out, const rnn_real *restrict X, size_t ldx,
 
 		if (R == 6)
 			for (; i + 6 <= M; i += 6)
-				rows_block(out, GH, X, ldx, WT, ldw, K, i, j, 6, 4);
+				rows_block(out, GH, X, ldx, WT, ldw, K, i, j, 6, 4, add);
 		for (; i + 2 <= M; i += 2)
-			rows_block(out, GH, X, ldx, WT, ldw, K, i, j, 2, 4);
+			rows_block(out, GH, X, ldx, WT, ldw, K, i, j, 2, 4, add);
 		for (; i < M; i++)
-			rows_block(out, GH, X, ldx, WT, ldw, K, i, j, 1, 4);
+			rows_block(out, GH, X, ldx, WT, ldw, K, i, j, 1, 4, add);
 	}
 	for (; j + RNN_VL <= GH; j += RNN_VL)
 		for (size_t i = 0; i < M; i++)
-			rows_block(out, GH, X, ldx, WT, ldw, K, i, j, 1, 1);
+			rows_block(out, GH, X, ldx, WT, ldw, K, i, j, 1, 1, add);
 	for (; j < GH; j++)
 		for (size_t i = 0; i < M; i++)
 		{
@@ -1015,7 +1029,7 @@ rows_product(rnn_real *restrict out, const rnn_real *restrict X, size_t ldx,
 
 			for (int k = 0; k < K; k++)
 				acc += X[i * ldx + k] * WT[(size_t) k * ldw + j];
-			out[i * GH + j] = acc;
+			out[i * GH + j] = add ? acc + out[i * GH + j] : acc;
 		}
 }
 #else
@@ -1032,10 +1046,17 @@ recurrent_row_product(rnn_real *restrict t, const rnn_real *restrict h,
 
 RNN_ROW void
 rows_product(rnn_real *restrict out, const rnn_real *restrict X, size_t ldx,
-			 const rnn_real *restrict WT, size_t ldw, size_t M, int K, int GH)
+			 const rnn_real *restrict WT, size_t ldw, size_t M, int K, int GH, bool add)
 {
 	for (size_t i = 0; i < M; i++)
-		recurrent_row_product(out + i * GH, X + i * ldx, WT, K, GH, ldw, false);
+		for (int j = 0; j < GH; j++)
+		{
+			rnn_real	acc = 0;
+
+			for (int k = 0; k < K; k++)
+				acc += X[i * ldx + k] * WT[(size_t) k * ldw + j];
+			out[i * GH + j] = add ? acc + out[i * GH + j] : acc;
+		}
 }
 #endif
 
@@ -1093,7 +1114,7 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 			rnn_step_check();
 			if (W_ihT && B <= RNN_INFER_MAX_ROWS)
 				rows_product(gates + (size_t) t0 * B * GH, x + (size_t) t0 * B * Il, Il,
-							 W_ihT, ldw, (size_t) nt * B, Il, GH);
+							 W_ihT, ldw, (size_t) nt * B, Il, GH, false);
 			else
 				rnn_gemm(false, true, nt * B, GH, Il, 1, x + (size_t) t0 * B * Il, Il,
 						 W_ih, Il, 0, gates + (size_t) t0 * B * GH, GH);
@@ -1117,9 +1138,9 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 				recurrent_row_product(tmp + (size_t) b * GH, h_prev + (size_t) b * ldp, W_hhT,
 									  H, GH, ldw, (step & 1) != 0);
 		else if (h_prev && W_hhT)
-			rows_product(tmp, h_prev, ldp, W_hhT, ldw, B, H, GH);
+			rows_product(tmp, h_prev, ldp, W_hhT, ldw, B, H, GH, false);
 		else if (h_prev && hhT_buf)
-			rows_product(tmp, h_prev, ldp, hhT_buf, GH, B, H, GH);
+			rows_product(tmp, h_prev, ldp, hhT_buf, GH, B, H, GH, false);
 		else if (h_prev)
 			rnn_gemm(false, true, B, GH, H, 1, h_prev, ldp, W_hh, H, 0, tmp, GH);
 		else
@@ -1629,13 +1650,11 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 		/*
 		 * dh_prev (+)= dgh[t] (B, GH) @ W_hh (GH, H): W_hh is already the
 		 * (K, N) operand of rows_product, which needs no packing copy; the
-		 * GRU adds to its cells' part with sgemm's beta = 1
+		 * GRU adds to its cells' part
 		 */
-		if (h_prev && cell != RNN_CELL_GRU)
-			rows_product(dh_next, dgh + (size_t) t * B * GH, GH, W_hh, H, B, GH, H);
-		else if (h_prev)
-			rnn_gemm(false, false, B, H, GH, 1, dgh + (size_t) t * B * GH, GH,
-					 W_hh, H, cell == RNN_CELL_GRU ? 1 : 0, dh_next, H);
+		if (h_prev)
+			rows_product(dh_next, dgh + (size_t) t * B * GH, GH, W_hh, H, B, GH, H,
+						 cell == RNN_CELL_GRU);
 		{
 			rnn_real   *swap = dh;
 
