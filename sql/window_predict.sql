@@ -30,3 +30,19 @@ SELECT rnn_predict(CASE WHEN i = 145 THEN NULL ELSE v END, m, 1 ORDER BY i) IS N
 -- different models in one group are refused
 SELECT rnn_predict(v, CASE WHEN i < 100 THEN m ELSE m || '\x00'::bytea END, 1 ORDER BY i) FROM wp, wpm;
 SELECT rnn_predict(v, NULL, 1) FROM wp;
+
+-- groups with different models in one query forecast each with its own (a call site keeps
+-- the first model it sees for the query; a group with another one copies that)
+CREATE TABLE wpm2 AS
+SELECT 1 AS k, m FROM wpm
+UNION ALL
+SELECT 2, rnn_train(v, rnn_config(cell => 'lstm', hidden_size => 4, "window" => 10, epochs => 5,
+                                  deseasonalize => false, theta_weight => 0) ORDER BY i) FROM wp;
+SELECT count(DISTINCT (rnn_forecast(m, (SELECT array_agg(v ORDER BY i) FROM wp WHERE i > 140), 1))[1]) AS distinct_forecasts
+FROM wpm2;
+SELECT k, rnn_predict(v, m, 2 ORDER BY i) = rnn_forecast(m, array_agg(v ORDER BY i), 2) AS same_as_array
+FROM wp, wpm2 GROUP BY k, m ORDER BY k;
+SELECT k, count(*) AS forecasts, bool_and(f = (rnn_forecast(m, h, 1))[1]) AS same_as_array
+FROM (SELECT k, m, i, (rnn_predict(v, m, 1) OVER w)[1] AS f, array_agg(v) OVER w AS h
+      FROM wp, wpm2 WINDOW w AS (PARTITION BY k ORDER BY i ROWS BETWEEN 9 PRECEDING AND CURRENT ROW)) s
+WHERE i >= 10 GROUP BY k ORDER BY k;

@@ -635,7 +635,8 @@ rnn_forecast_array(PG_FUNCTION_ARGS)
 
 typedef struct PredictState
 {
-	RnnModel	m;				/* decoded once per query, copied per group */
+	const RnnModel *m;			/* the call site's model (predict_model), or &own */
+	RnnModel	own;			/* a group's copy of a model other than the call site's */
 	RnnModelDatum key;			/* the first row's model datum */
 	int			horizon;
 	size_t		n;
@@ -661,6 +662,46 @@ rnn_check_predict_model(const RnnModel *m, int horizon, const char *fname)
 				 errhint("Use rnn_forecast(model, history float8[][], horizon) for multivariate models.")));
 }
 
+/* The model of an rnn_predict call site: decoded, with its rearranged weights. */
+typedef struct PredictModel
+{
+	RnnModel	m;
+	RnnModelDatum key;
+} PredictModel;
+
+/*
+ * The model for a group's first row.  A moving window frame starts a new
+ * group at every row; copying the model and rearranging its weights for
+ * each (a few hundred KB) cost about as much as the forecast itself.  The
+ * first model a call site sees is kept for the query in the function's
+ * fn_extra, where no other model can replace it while groups use it; a
+ * group with another model gets its own copy in its own context, as every
+ * group did before.
+ */
+static const RnnModel *
+predict_model(FunctionCallInfo fcinfo, Datum model, RnnModel *own)
+{
+	PredictModel *pm = (PredictModel *) fcinfo->flinfo->fn_extra;
+	MemoryContext old;
+
+	if (pm != NULL && rnn_model_datum_same(&pm->key, model))
+		return &pm->m;
+	if (pm != NULL)
+	{
+		rnn_model_copy(own, rnn_model_cached(model));
+		rnn_report_status(rnn_model_prepare_infer(own, &rnn_palloc_allocator), "rnn_predict");
+		return own;
+	}
+	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	pm = palloc0(sizeof(PredictModel));
+	rnn_model_copy(&pm->m, rnn_model_cached(model));
+	rnn_report_status(rnn_model_prepare_infer(&pm->m, &rnn_palloc_allocator), "rnn_predict");
+	rnn_model_datum_keep(&pm->key, model);
+	MemoryContextSwitchTo(old);
+	fcinfo->flinfo->fn_extra = pm;	/* only once complete */
+	return &pm->m;
+}
+
 Datum
 rnn_predict_transfn(PG_FUNCTION_ARGS)
 {
@@ -680,15 +721,14 @@ rnn_predict_transfn(PG_FUNCTION_ARGS)
 
 		/*
 		 * A moving frame starts a new group at every row: the model is
-		 * decoded once per transaction (rnn_model_cached) and copied here.
+		 * prepared once per call site (predict_model).
 		 */
 		old = MemoryContextSwitchTo(aggctx);
 		st = palloc0(sizeof(PredictState));
-		rnn_model_copy(&st->m, rnn_model_cached(model));
-		rnn_report_status(rnn_model_prepare_infer(&st->m, &rnn_palloc_allocator), "rnn_predict");
+		st->m = predict_model(fcinfo, model, &st->own);
 		rnn_model_datum_keep(&st->key, model);
 		st->horizon = PG_GETARG_INT32(3);
-		rnn_check_predict_model(&st->m, st->horizon, "rnn_predict");
+		rnn_check_predict_model(st->m, st->horizon, "rnn_predict");
 		st->cap = 64;
 		st->values = palloc(sizeof(double) * st->cap);
 		st->isnull = palloc(sizeof(bool) * st->cap);
@@ -739,11 +779,11 @@ rnn_predict_finalfn(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	st = (PredictState *) PG_GETARG_POINTER(0);
-	W = st->m.window > 0 ? (size_t) st->m.window : Min(st->n, (size_t) RNN_MAX_WINDOW);
+	W = st->m->window > 0 ? (size_t) st->m->window : Min(st->n, (size_t) RNN_MAX_WINDOW);
 	if (st->n < W || W == 0)
 		PG_RETURN_NULL();
 	/* a model combined with Theta fits it on up to RNN_THETA_MAX_POINTS rows */
-	if (st->m.theta_weight > 0 && W < Min(st->n, (size_t) RNN_THETA_MAX_POINTS))
+	if (st->m->theta_weight > 0 && W < Min(st->n, (size_t) RNN_THETA_MAX_POINTS))
 		W = Min(st->n, (size_t) RNN_THETA_MAX_POINTS);
 	/* NULL and NaN values inside the window are interpolated */
 	rs = rnn_series_regularize(&s, NULL, st->values + st->n - W, st->isnull + st->n - W, W,
@@ -751,6 +791,6 @@ rnn_predict_finalfn(PG_FUNCTION_ARGS)
 	if (rs == RNN_ERR_NOVALUES)
 		PG_RETURN_NULL();
 	rnn_report_status(rs, "rnn_predict");
-	PG_RETURN_ARRAYTYPE_P(rnn_float8_array(rnn_forecast_or_error(&st->m, s.values, (int) W, st->horizon, "rnn_predict"),
+	PG_RETURN_ARRAYTYPE_P(rnn_float8_array(rnn_forecast_or_error(st->m, s.values, (int) W, st->horizon, "rnn_predict"),
 									   st->horizon));
 }

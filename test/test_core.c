@@ -349,6 +349,37 @@ test_activations(void)
 	report(worst_exp < 5e-7, "activations: rnn_expf relative error %.2e on [-86, 86]", worst_exp);
 	report(worst_sig < 2e-7 && worst_tanh < 3e-7,
 		   "activations: sigmoid and tanh absolute error %.2e, %.2e on [-30, 30]", worst_sig, worst_tanh);
+	{
+		/* sigmoid(a) tanh(b) with one division, over a grid and at the ends */
+		double		worst_st = 0;
+		const float ends[] = {-1000.0f, -88.0f, -30.0f, 30.0f, 88.0f, 1000.0f};
+		bool		ends_ok = true;
+
+		for (int i = -300; i <= 300; i++)
+			for (int j = -300; j <= 300; j++)
+			{
+				float		a = (float) i * 0.05f,
+							b = (float) j * 0.05f;	/* [-15, 15] each */
+				double		ref = tanh((double) b) / (1.0 + exp(-(double) a));
+				double		d = fabs(rnn_sigmoid_tanhf(a, b) - ref);
+
+				if (d > worst_st)
+					worst_st = d;
+			}
+		for (int i = 0; i < 6; i++)
+			for (int j = 0; j < 6; j++)
+			{
+				float		v = rnn_sigmoid_tanhf(ends[i], ends[j]);
+				double		ref = (ends[j] < 0 ? -1.0 : 1.0) / (1.0 + exp(-(double) ends[i]));
+
+				if (!(fabs(v - ref) <= 1e-7))
+					ends_ok = false;
+			}
+		report(worst_st < 3e-7 && ends_ok && rnn_sigmoid_tanhf(1.0f, 0.0f) == 0.0f &&
+			   isnan(rnn_sigmoid_tanhf(NAN, 1.0f)) && isnan(rnn_sigmoid_tanhf(1.0f, NAN)),
+			   "activations: sigmoid(a) tanh(b) in one division, absolute error %.2e on [-15, 15]^2, saturates, NaN stays NaN",
+			   worst_st);
+	}
 	report(rnn_sigmoidf(-1000.0f) >= 0 && rnn_sigmoidf(1000.0f) == 1.0f &&
 		   rnn_tanhf(1000.0f) == 1.0f && rnn_tanhf(-1000.0f) == -1.0f && rnn_tanhf(0.0f) == 0.0f,
 		   "activations: saturate at the ends, tanh(0) = 0");
@@ -439,9 +470,10 @@ check_seq2seq_fixture(const char *name)
  * rnn_forward_infer with rnn_infer_weights against rnn_forward through the
  * naive GEMM, on random shapes whose G*H hit every tail of the register
  * blocks (multiples of 128, of 16, neither), batches of 1 to
- * RNN_INFER_MAX_ROWS + 1 (the last one takes sgemm), every cell, one or two
+ * RNN_INFER_MAX_ROWS + 1 (the last one takes sgemm for the input
+ * projections, rows_product for the recurrent ones), every cell, one or two
  * layers and directions.  The rearranged weights of other parameters must
- * change the outputs of the small batches: the products do come from them.
+ * change the outputs of every batch: the products do come from them.
  */
 static void
 test_infer_weights(void)
@@ -501,7 +533,7 @@ test_infer_weights(void)
 
 			worst = d > worst ? d : worst;
 		}
-		if (B <= RNN_INFER_MAX_ROWS && T > 1)
+		if (T > 1)
 		{
 			rnn_forward_infer(y, x, params, hhT_other, &sh, T, B, w);
 			if (maxdiff(y, y_ref, ny, 1e-5, 1e-4) <= 1)
@@ -518,8 +550,8 @@ test_infer_weights(void)
 	}
 	report(worst <= 1, "rnn_forward_infer from W_hh^T equals the naive forward on 48 random shapes (scaled diff %.3f)",
 		   worst);
-	report(used, "rnn_forward_infer takes the recurrent products of batches up to %d from W_hh^T",
-		   RNN_INFER_MAX_ROWS);
+	report(used, "rnn_forward_infer takes the recurrent products of batches of 1 to %d from W_hh^T",
+		   RNN_INFER_MAX_ROWS + 1);
 }
 
 /* ---------- GEMM ---------- */

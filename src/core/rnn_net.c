@@ -48,9 +48,11 @@
 #ifdef RNN_DOUBLE
 #define ACT_SIGMOID(x) (1.0 / (1.0 + exp(-(x))))
 #define ACT_TANH(x) tanh(x)
+#define ACT_SIGMOID_TANH(a, b) (ACT_SIGMOID(a) * ACT_TANH(b))
 #else
 #define ACT_SIGMOID(x) rnn_sigmoidf(x)
 #define ACT_TANH(x) rnn_tanhf(x)
+#define ACT_SIGMOID_TANH(a, b) rnn_sigmoid_tanhf(a, b)
 #endif
 
 void		(*rnn_step_hook) (void) = NULL;
@@ -78,6 +80,7 @@ struct RnnWork
 	rnn_real   *dout_a;			/* (T, B, D*H) */
 	rnn_real   *dout_b;			/* (T, B, D*H) */
 	rnn_real   *tmp;			/* (B, G*H) recurrent projection */
+	rnn_real   *hhT;			/* (H, G*H) W_hh^T of the layer being run forward */
 	rnn_real   *dh;				/* (B, H) */
 	rnn_real   *dh_next;		/* (B, H) */
 	rnn_real   *dc;				/* (B, H) */
@@ -348,6 +351,7 @@ stack_work_elements(const Stack *k, int max_T, int max_B, bool backward)
 		+ nld * TB * H			/* state */
 		+ L * TB * D * H		/* out */
 		+ (size_t) max_B * G * H	/* tmp */
+		+ H * G * H				/* hhT */
 		+ H						/* zeros */
 		+ (backward ?
 		   2 * TB * G * H		/* dgi, dgh */
@@ -422,6 +426,8 @@ stack_work_create(const Stack *k, int max_T, int max_B, bool backward, const Rnn
 	}
 	w->tmp = p;
 	p += (size_t) max_B * G * H;
+	w->hhT = p;
+	p += H * G * H;
 	w->zeros = p;
 	memset(w->zeros, 0, sizeof(rnn_real) * H);
 	p += H;
@@ -690,6 +696,42 @@ lstm_row_forward0(rnn_real *restrict h, rnn_real *restrict c, rnn_real *restrict
 }
 
 /*
+ * The LSTM cell for inference (nothing kept for backward): c = f * c_prev +
+ * sig(i) tanh(g) and h = sig(o) tanh(c), each product of two activations
+ * with one division (ACT_SIGMOID_TANH); cp NULL: c_prev = 0.  The input
+ * projection is g (read only), or with g NULL the single input value xv
+ * times wi (W_ih of a layer of input size 1): computed here, the first
+ * layer's (T, B, G*H) projection is neither written nor read back.
+ */
+RNN_ROW void
+lstm_row_infer(rnn_real *restrict h, rnn_real *restrict c, const rnn_real *restrict g,
+			   rnn_real xv, const rnn_real *restrict wi,
+			   const rnn_real *restrict t, const rnn_real *restrict bi,
+			   const rnn_real *restrict bh, const rnn_real *restrict cp, int H)
+{
+	const rnn_real *restrict t0 = t, *restrict t1 = t + H, *restrict t2 = t + 2 * H, *restrict t3 = t + 3 * H;
+	const rnn_real *restrict bi0 = bi, *restrict bi1 = bi + H, *restrict bi2 = bi + 2 * H, *restrict bi3 = bi + 3 * H;
+	const rnn_real *restrict bh0 = bh, *restrict bh1 = bh + H, *restrict bh2 = bh + 2 * H, *restrict bh3 = bh + 3 * H;
+	const rnn_real *restrict g0 = g ? g : wi,
+			   *restrict g1 = g0 + H,
+			   *restrict g2 = g0 + 2 * H,
+			   *restrict g3 = g0 + 3 * H;
+	rnn_real	s = g ? 1 : xv;	/* the projection is s * g0[j]: g itself, or xv * wi */
+
+	for (int j = 0; j < H; j++)
+	{
+		rnn_real	ai = (s * g0[j] + bi0[j]) + (t0[j] + bh0[j]);
+		rnn_real	fg = ACT_SIGMOID((s * g1[j] + bi1[j]) + (t1[j] + bh1[j]));
+		rnn_real	ag = (s * g2[j] + bi2[j]) + (t2[j] + bh2[j]);
+		rnn_real	ao = (s * g3[j] + bi3[j]) + (t3[j] + bh3[j]);
+		rnn_real	cj = (cp ? fg * cp[j] : 0) + ACT_SIGMOID_TANH(ai, ag);
+
+		c[j] = cj;
+		h[j] = ACT_SIGMOID_TANH(ao, cj);
+	}
+}
+
+/*
  * GRU: r, z = sigmoid; hn = W_hn h_prev + b_hn (kept for backward);
  * n = tanh(x_n + r * hn); h = (1 - z) * n + z * h_prev
  */
@@ -756,12 +798,45 @@ rnn_infer_row_stride(const RnnShape *s)
 	return (GH + RNN_INFER_ALIGN - 1) / RNN_INFER_ALIGN * RNN_INFER_ALIGN;
 }
 
+/*
+ * Offset of the rearranged weights of (layer l, direction d) in
+ * rnn_infer_weights' output: W_hh^T (H rows), then W_ih^T (Il rows), each
+ * row ldw elements, for every (l, d) in the order of the parameters.
+ */
+static size_t
+infer_offset(const Stack *k, size_t ldw, int l, int d)
+{
+	size_t		H = k->hidden_size;
+	size_t		off = 0;
+
+	for (int i = 0; i <= l; i++)
+	{
+		size_t		Ii = i == 0 ? (size_t) k->input_size : (size_t) k->D * H;
+
+		off += (size_t) (i < l ? k->D : d) * (H + Ii) * ldw;
+	}
+	return off;
+}
+
 size_t
 rnn_infer_weights_count(const RnnShape *s)
 {
-	size_t		D = s->bidirectional ? 2 : 1;
+	Stack		k = stack_of(s, false);
 
-	return (size_t) s->num_layers * D * s->hidden_size * rnn_infer_row_stride(s);
+	return infer_offset(&k, rnn_infer_row_stride(s), k.num_layers, 0);
+}
+
+/* W (rows, cols) -> WT (cols, ldw): WT[c * ldw + r] = W[r * cols + c], padding zeroed */
+static void
+transpose_padded(rnn_real *WT, const rnn_real *W, size_t rows, size_t cols, size_t ldw)
+{
+	for (size_t c = 0; c < cols; c++)
+	{
+		for (size_t r = 0; r < rows; r++)
+			WT[c * ldw + r] = W[r * cols + c];
+		for (size_t r = rows; r < ldw; r++)
+			WT[c * ldw + r] = 0;
+	}
 }
 
 void
@@ -776,18 +851,13 @@ rnn_infer_weights(rnn_real *dst, const rnn_real *params, const RnnShape *s)
 	for (int l = 0; l < k.num_layers; l++)
 		for (int d = 0; d < k.D; d++)
 		{
-			/* W_hh (GH, H) after W_ih (GH, Il) of (l, d) */
+			/* W_ih (GH, Il), then W_hh (GH, H) of (l, d) */
 			size_t		Il = l == 0 ? (size_t) k.input_size : (size_t) k.D * H;
-			const rnn_real *W_hh = params + stack_offset(&k, l, d) + GH * Il;
-			rnn_real   *WT = dst + ((size_t) l * k.D + d) * H * ldw;
+			const rnn_real *W_ih = params + stack_offset(&k, l, d);
+			rnn_real   *hhT = dst + infer_offset(&k, ldw, l, d);
 
-			for (size_t kk = 0; kk < H; kk++)
-			{
-				for (size_t j = 0; j < GH; j++)
-					WT[kk * ldw + j] = W_hh[j * H + kk];
-				for (size_t j = GH; j < ldw; j++)
-					WT[kk * ldw + j] = 0;
-			}
+			transpose_padded(hhT, W_ih + GH * Il, GH, H, ldw);
+			transpose_padded(hhT + H * ldw, W_ih, GH, Il, ldw);
 		}
 }
 
@@ -804,21 +874,29 @@ typedef rnn_real RnnVec __attribute__((vector_size(64)));
 #define RNN_VL ((int) (sizeof(RnnVec) / sizeof(rnn_real)))
 
 /*
+ * v in every lane: a broadcast (v - 0 is v for every v, so the compiler
+ * drops the subtraction; (RnnVec) {0} + v would add 0 first: -0 + 0 is +0)
+ */
+#define VEC_SPLAT(v) ((v) - (RnnVec) {0})
+
+/*
  * Outputs j .. j + nv*RNN_VL - 1 with nv accumulators (nv a constant
  * after inlining, so that they live in registers).
  */
 RNN_ROW void
 recurrent_block(rnn_real *restrict t, const rnn_real *restrict h,
-				const rnn_real *restrict WT, int H, size_t ldw, int j, const int nv)
+				const rnn_real *restrict WT, int H, size_t ldw, int j, const int nv,
+				bool down)
 {
 	RnnVec		acc[16];
 
 	for (int q = 0; q < nv; q++)
 		acc[q] = (RnnVec) {0};
-	for (int k = 0; k < H; k++)
+	for (int kk = 0; kk < H; kk++)
 	{
+		int			k = down ? H - 1 - kk : kk;
 		const rnn_real *restrict w = WT + (size_t) k * ldw + j;
-		RnnVec		hk = (RnnVec) {0} + h[k];
+		RnnVec		hk = VEC_SPLAT(h[k]);
 
 		for (int q = 0; q < nv; q++)
 		{
@@ -839,19 +917,19 @@ recurrent_block(rnn_real *restrict t, const rnn_real *restrict h,
  */
 RNN_ROW void
 recurrent_row_product(rnn_real *restrict t, const rnn_real *restrict h,
-					  const rnn_real *restrict WT, int H, int GH, size_t ldw)
+					  const rnn_real *restrict WT, int H, int GH, size_t ldw, bool down)
 {
 	int			j = 0;
 
 #if defined(__x86_64__)
 	if (__builtin_cpu_supports("avx512f"))
 		for (; j + 16 * RNN_VL <= GH; j += 16 * RNN_VL)
-			recurrent_block(t, h, WT, H, ldw, j, 16);
+			recurrent_block(t, h, WT, H, ldw, j, 16, down);
 #endif
 	for (; j + 8 * RNN_VL <= GH; j += 8 * RNN_VL)
-		recurrent_block(t, h, WT, H, ldw, j, 8);
+		recurrent_block(t, h, WT, H, ldw, j, 8, down);
 	for (; j + RNN_VL <= GH; j += RNN_VL)
-		recurrent_block(t, h, WT, H, ldw, j, 1);
+		recurrent_block(t, h, WT, H, ldw, j, 1, down);
 	for (; j < GH; j++)
 	{
 		rnn_real	acc = 0;
@@ -861,10 +939,103 @@ recurrent_row_product(rnn_real *restrict t, const rnn_real *restrict h,
 		t[j] = acc;
 	}
 }
+
+/*
+ * Rows i .. i+R-1, outputs j .. j + nv*RNN_VL - 1 of out (M, GH) (+)=
+ * X (M, K) @ WT (K, GH), with R*nv accumulators (R, nv constants after
+ * inlining); each sum is added in k order as recurrent_block's, then to
+ * out when add (as sgemm's beta = 1).
+ */
+RNN_ROW void
+rows_block(rnn_real *restrict out, size_t ldo, const rnn_real *restrict X, size_t ldx,
+		   const rnn_real *restrict WT, size_t ldw, int K, size_t i, int j,
+		   const int R, const int nv, bool add)
+{
+	RnnVec		acc[6][4];
+
+	for (int r = 0; r < R; r++)
+		for (int q = 0; q < nv; q++)
+			acc[r][q] = (RnnVec) {0};
+	for (int k = 0; k < K; k++)
+	{
+		const rnn_real *restrict w = WT + (size_t) k * ldw + j;
+		RnnVec		wv[4];
+
+		for (int q = 0; q < nv; q++)
+			memcpy(&wv[q], w + q * RNN_VL, sizeof(wv[q]));
+		for (int r = 0; r < R; r++)
+		{
+			RnnVec		xr = VEC_SPLAT(X[(i + r) * ldx + k]);
+
+			for (int q = 0; q < nv; q++)
+				acc[r][q] += xr * wv[q];
+		}
+	}
+	for (int r = 0; r < R; r++)
+		for (int q = 0; q < nv; q++)
+		{
+			rnn_real   *o = out + (i + r) * ldo + j + q * RNN_VL;
+
+			if (add)
+			{
+				RnnVec		ov;
+
+				memcpy(&ov, o, sizeof(ov));
+				acc[r][q] += ov;
+			}
+			memcpy(o, &acc[r][q], sizeof(acc[r][q]));
+		}
+}
+
+/*
+ * out (M, GH) (+)= X (M, K) @ WT (K, GH), WT rows ldw apart (add: out is
+ * added to, as sgemm's beta = 1): the products of a batch's rows with one
+ * small matrix (the input projection over all steps of a small batch, the
+ * per-step recurrent products of a larger one and their gradients),
+ * without the packing copies sgemm makes at every call.  Columns in blocks
+ * of 4 vectors (a block of WT stays in L1 while every row passes), rows 6
+ * at a time where 32 vector registers hold the 24 accumulators, else 2.
+ */
+RNN_ROW void
+rows_product(rnn_real *restrict out, const rnn_real *restrict X, size_t ldx,
+			 const rnn_real *restrict WT, size_t ldw, size_t M, int K, int GH, bool add)
+{
+	int			j = 0;
+	size_t		R = 2;
+
+#if defined(__x86_64__)
+	if (__builtin_cpu_supports("avx512f"))
+		R = 6;
+#endif
+	for (; j + 4 * RNN_VL <= GH; j += 4 * RNN_VL)
+	{
+		size_t		i = 0;
+
+		if (R == 6)
+			for (; i + 6 <= M; i += 6)
+				rows_block(out, GH, X, ldx, WT, ldw, K, i, j, 6, 4, add);
+		for (; i + 2 <= M; i += 2)
+			rows_block(out, GH, X, ldx, WT, ldw, K, i, j, 2, 4, add);
+		for (; i < M; i++)
+			rows_block(out, GH, X, ldx, WT, ldw, K, i, j, 1, 4, add);
+	}
+	for (; j + RNN_VL <= GH; j += RNN_VL)
+		for (size_t i = 0; i < M; i++)
+			rows_block(out, GH, X, ldx, WT, ldw, K, i, j, 1, 1, add);
+	for (; j < GH; j++)
+		for (size_t i = 0; i < M; i++)
+		{
+			rnn_real	acc = 0;
+
+			for (int k = 0; k < K; k++)
+				acc += X[i * ldx + k] * WT[(size_t) k * ldw + j];
+			out[i * GH + j] = add ? acc + out[i * GH + j] : acc;
+		}
+}
 #else
 RNN_ROW void
 recurrent_row_product(rnn_real *restrict t, const rnn_real *restrict h,
-					  const rnn_real *restrict WT, int H, int GH, size_t ldw)
+					  const rnn_real *restrict WT, int H, int GH, size_t ldw, bool down)
 {
 	for (int j = 0; j < GH; j++)
 		t[j] = 0;
@@ -872,30 +1043,65 @@ recurrent_row_product(rnn_real *restrict t, const rnn_real *restrict h,
 		for (int j = 0; j < GH; j++)
 			t[j] += h[k] * WT[(size_t) k * ldw + j];
 }
+
+RNN_ROW void
+rows_product(rnn_real *restrict out, const rnn_real *restrict X, size_t ldx,
+			 const rnn_real *restrict WT, size_t ldw, size_t M, int K, int GH, bool add)
+{
+	for (size_t i = 0; i < M; i++)
+		for (int j = 0; j < GH; j++)
+		{
+			rnn_real	acc = 0;
+
+			for (int k = 0; k < K; k++)
+				acc += X[i * ldx + k] * WT[(size_t) k * ldw + j];
+			out[i * GH + j] = add ? acc + out[i * GH + j] : acc;
+		}
+}
 #endif
 
 /*
  * One direction of one layer, forward.
  * x (T, B, Il) -> out[:, :, d*H:(d+1)*H] with row stride D*H.
  * h0, c0 (B, H): initial states, or NULL for zeros (PyTorch's default).
- * W_hhT: rnn_infer_weights' W_hh^T of this layer and direction (rows ldw
- * apart) for batches of at most RNN_INFER_MAX_ROWS, or NULL.
+ * W_hhT, W_ihT: rnn_infer_weights' W_hh^T and W_ih^T of this layer and
+ * direction (rows ldw apart), for the products of batches of at most
+ * RNN_INFER_MAX_ROWS, or NULL.  With them (inference), the activated gates
+ * are not kept: gates holds the input projection only.
  */
 RNN_SIMD_CLONES static void
 layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp,
+				  rnn_real *hhT_buf,
 				  const rnn_real *x, int Il, const rnn_real *W_ih, const rnn_real *W_hh,
 				  const rnn_real *b_ih, const rnn_real *b_hh,
 				  const rnn_real *h0, const rnn_real *c0,
-				  const rnn_real *W_hhT, size_t ldw,
+				  const rnn_real *W_hhT, const rnn_real *W_ihT, size_t ldw,
 				  int cell, int T, int B, int H, int D, int d)
 {
 	int			G = rnn_gate_count(cell);
 	int			GH = G * H;
 	int			DH = D * H;
 	size_t		TB = (size_t) T * B;
+	/* inference: no backward pass follows, the cells need not keep the activated gates */
+	bool		infer = W_hhT != NULL;
+
+	/*
+	 * Without rearranged weights (training), the per-step products of the
+	 * batch come from a transposed copy of W_hh made here, as rows_product
+	 * over the batch's rows: sgemm would pack W_hh again at every step (its
+	 * packing copies were about 15% of a training step).
+	 */
+	if (W_hhT)
+		hhT_buf = NULL;
+	if (hhT_buf && (T > 1 || h0))
+		for (int k = 0; k < H; k++)
+			for (int j = 0; j < GH; j++)
+				hhT_buf[(size_t) k * GH + j] = W_hh[(size_t) j * H + k];
 
 	/* gates (T*B, GH) = x (T*B, Il) @ W_ih^T: all time steps at once; the cells add b_ih */
-	if (Il == 1)
+	if (Il == 1 && infer && cell == RNN_CELL_LSTM)
+		;						/* the cell multiplies x by W_ih itself */
+	else if (Il == 1)
 		outer_rows(gates, x, W_ih, TB, GH);
 	else
 	{
@@ -906,8 +1112,12 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 			int			nt = T - t0 < tc ? T - t0 : tc;
 
 			rnn_step_check();
-			rnn_gemm(false, true, nt * B, GH, Il, 1, x + (size_t) t0 * B * Il, Il,
-					 W_ih, Il, 0, gates + (size_t) t0 * B * GH, GH);
+			if (W_ihT && B <= RNN_INFER_MAX_ROWS)
+				rows_product(gates + (size_t) t0 * B * GH, x + (size_t) t0 * B * Il, Il,
+							 W_ihT, ldw, (size_t) nt * B, Il, GH, false);
+			else
+				rnn_gemm(false, true, nt * B, GH, Il, 1, x + (size_t) t0 * B * Il, Il,
+						 W_ih, Il, 0, gates + (size_t) t0 * B * GH, GH);
 		}
 	}
 
@@ -926,7 +1136,11 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 		if (h_prev && W_hhT && B <= RNN_INFER_MAX_ROWS)
 			for (int b = 0; b < B; b++)
 				recurrent_row_product(tmp + (size_t) b * GH, h_prev + (size_t) b * ldp, W_hhT,
-									  H, GH, ldw);
+									  H, GH, ldw, (step & 1) != 0);
+		else if (h_prev && W_hhT)
+			rows_product(tmp, h_prev, ldp, W_hhT, ldw, B, H, GH, false);
+		else if (h_prev && hhT_buf)
+			rows_product(tmp, h_prev, ldp, hhT_buf, GH, B, H, GH, false);
 		else if (h_prev)
 			rnn_gemm(false, true, B, GH, H, 1, h_prev, ldp, W_hh, H, 0, tmp, GH);
 		else
@@ -953,7 +1167,10 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 						const rnn_real *cp = step == 0 ? (c0 ? c0 + (size_t) b * H : NULL) :
 							state + (size_t) tp * B * H + (size_t) b * H;
 
-						if (cp)
+						if (infer)
+							lstm_row_infer(hb, c, Il == 1 ? NULL : gb, Il == 1 ? x[(size_t) t * B + b] : 0, W_ih,
+										   tb, b_ih, b_hh, cp, H);
+						else if (cp)
 							lstm_row_forward(hb, c, gb, tb, b_ih, b_hh, cp, H);
 						else
 							lstm_row_forward0(hb, c, gb, tb, b_ih, b_hh, H);
@@ -1024,9 +1241,11 @@ stack_forward(RnnWork *w, const Stack *k, const rnn_real *p, const rnn_real *x, 
 			LayerWeights lw = layer_weights(k, p, l, d);
 
 			layer_dir_forward(w->out[l], w->gates[l * D + d], w->state[l * D + d], w->tmp,
+							  w->hhT,
 							  xin, lw.Il, lw.W_ih, lw.W_hh, lw.b_ih, lw.b_hh,
 							  h0 ? h0[l] : NULL, c0 ? c0[l] : NULL,
-							  hhT ? hhT + ((size_t) l * D + d) * H * ldw : NULL, ldw,
+							  hhT ? hhT + infer_offset(k, ldw, l, d) : NULL,
+							  hhT ? hhT + infer_offset(k, ldw, l, d) + H * ldw : NULL, ldw,
 							  k->cell, T, B, k->hidden_size, D, d);
 		}
 	}
@@ -1428,10 +1647,14 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 					break;
 			}
 		}
-		/* dh_prev (+)= dgh[t] (B, GH) @ W_hh (GH, H) */
+		/*
+		 * dh_prev (+)= dgh[t] (B, GH) @ W_hh (GH, H): W_hh is already the
+		 * (K, N) operand of rows_product, which needs no packing copy; the
+		 * GRU adds to its cells' part
+		 */
 		if (h_prev)
-			rnn_gemm(false, false, B, H, GH, 1, dgh + (size_t) t * B * GH, GH,
-					 W_hh, H, cell == RNN_CELL_GRU ? 1 : 0, dh_next, H);
+			rows_product(dh_next, dgh + (size_t) t * B * GH, GH, W_hh, H, B, GH, H,
+						 cell == RNN_CELL_GRU);
 		{
 			rnn_real   *swap = dh;
 

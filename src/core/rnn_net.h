@@ -95,13 +95,16 @@ void		rnn_forward(rnn_real *y, const rnn_real *x, const rnn_real *params,
 						const RnnShape *s, int T, int B, RnnWork *w);
 
 /*
- * Inference with weights rearranged once per model: W_hh^T (H, G*H) of
- * every layer and direction of the encoder, each row padded to a multiple
- * of 64 bytes (rnn_infer_row_stride) and each matrix 64-byte aligned when
- * dst is.  With them, the recurrent product of a small batch (at most
- * RNN_INFER_MAX_ROWS histories, e.g. one rnn_forecast call) streams
- * contiguous rows of W_hh^T through registers instead of calling sgemm for
- * a (1, H) x (H, G*H) product, which OpenBLAS does at a third of the speed.
+ * Inference with weights rearranged once per model: W_hh^T (H, G*H) and
+ * W_ih^T (I_l, G*H) of every layer and direction of the encoder, each row
+ * padded to a multiple of 64 bytes (rnn_infer_row_stride) and each matrix
+ * 64-byte aligned when dst is.  With them, the recurrent product of a small
+ * batch (at most RNN_INFER_MAX_ROWS histories, e.g. one rnn_forecast call)
+ * streams contiguous rows of W_hh^T through registers instead of calling
+ * sgemm for a (1, H) x (H, G*H) product, which OpenBLAS does at a third of
+ * the speed, and its input projections need no sgemm either; a larger
+ * batch's recurrent products are register-blocked over its rows, without
+ * the packing copy sgemm makes at every step.
  */
 #define RNN_INFER_MAX_ROWS 4
 size_t		rnn_infer_row_stride(const RnnShape *s);
@@ -113,8 +116,10 @@ RnnWork    *rnn_work_create_infer(const RnnShape *s, int max_T, int max_B, const
 
 /*
  * y (B, O) = model(x) as rnn_forward, with the encoder's recurrent products
- * for B <= RNN_INFER_MAX_ROWS taken from hhT (rnn_infer_weights of params;
- * NULL: sgemm as rnn_forward).  w from rnn_work_create or
+ * (and for B <= RNN_INFER_MAX_ROWS its input projections) taken from hhT
+ * (rnn_infer_weights of params; NULL: exactly rnn_forward).  With hhT the
+ * LSTM cells keep no activations for a backward pass and take products of
+ * two activations with one division.  w from rnn_work_create or
  * rnn_work_create_infer.
  */
 void		rnn_forward_infer(rnn_real *y, const rnn_real *x, const rnn_real *params,
