@@ -847,7 +847,7 @@ rnn_fit(RnnModel *m, const double *values, const double *feats, int n_user, size
 										(m->scaling != RNN_SCALE_WINDOW &&
 										 m->scaling != RNN_SCALE_ZSCORE)));
 	if (m->theta_weight > 0)
-		rnn_theta_fit_values(&m->theta, m, values, n, 1, m->phase_last);
+		rnn_theta_fit(&m->theta, adj, n);	/* the adjusted series, as the pipeline made it */
 
 	/*
 	 * interval calibration on the held-out windows' targets, or on the last

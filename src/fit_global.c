@@ -442,19 +442,15 @@ rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut, const RnnCo
 		if (count > 0)
 		{
 			size_t		c = 0;
-			double	   *net = palloc_extended(sizeof(double) * count * steps, MCXT_ALLOC_HUGE);
-			double	   *th = palloc_extended(sizeof(double) * count * steps, MCXT_ALLOC_HUGE);
-			int32	   *phases = palloc(sizeof(int32) * count);
-			size_t	   *origin = palloc(sizeof(size_t) * count);
-			int32	   *which = palloc(sizeof(int32) * count);
-			RnnModel	view;
+			float	   *naive;
 
 			err = palloc(sizeof(float) * steps);
 			pooled = palloc_extended(sizeof(float) * count * steps, MCXT_ALLOC_HUGE);
+			naive = palloc_extended(sizeof(float) * count * steps, MCXT_ALLOC_HUGE);
 			m->cal_scaled = 1;
-			/* the network's and Theta's forecasts from each series' first held-out point */
 			for (int32 k = 0; k < ns; k++)
 			{
+				RnnModel	view;
 				size_t		n = series[k].n;
 				size_t		hold = Max((size_t) steps,
 									   (size_t) floor(cfg->validation_fraction * (double) (n - window)));
@@ -466,24 +462,17 @@ rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut, const RnnCo
 					hold = n - window;
 				rnn_model_series_view(&view, m, k);
 				view.cal_scaled = 1;
-				rnn_report_status(rnn_origin_forecasts(net + c * steps,
-													   m->theta_weight > 0 ? th + c * steps : NULL,
-													   phases + c, &view, series[k].values, F[k], n,
-													   n - hold, 1, steps, prog.hooks.check,
-													   prog.hooks.arg, &rnn_palloc_allocator), fname);
-				origin[c] = n - hold;
-				which[c] = k;
-				c++;
-			}
-			for (size_t i = 0; i < count; i++)
-			{
-				rnn_model_series_view(&view, m, which[i]);
-				view.cal_scaled = 1;
-				rnn_origin_errors(err, &view, series[which[i]].values, origin[i], 1, steps,
-								  net + i * steps, m->theta_weight > 0 ? th + i * steps : NULL,
-								  phases + i);
+				/* one origin: the first held-out point */
+				rnn_report_status(rnn_calibration_errors(err, &view, series[k].values, F[k], n,
+														 n - hold, 1, steps, prog.hooks.check,
+														 prog.hooks.arg, &rnn_palloc_allocator), fname);
 				for (int h = 0; h < steps; h++)
-					pooled[(size_t) h * count + i] = err[h];
+					pooled[(size_t) h * count + c] = err[h];
+				/* and the naive forecast's errors from it */
+				rnn_naive_errors(err, &view, series[k].values, n, n - hold, 1, steps);
+				for (int h = 0; h < steps; h++)
+					naive[(size_t) h * count + c] = err[h];
+				c++;
 			}
 			rnn_report_status(rnn_calibration_store(m, pooled, steps, count,
 													&rnn_palloc_allocator), fname);
@@ -493,16 +482,7 @@ rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut, const RnnCo
 			 * ones, as for one series (rnn_calibrate): the held-out origins
 			 * flatter the network, which early stopping chose on them
 			 */
-			for (size_t i = 0; i < count; i++)
-			{
-				rnn_model_series_view(&view, m, which[i]);
-				view.cal_scaled = 1;
-				rnn_naive_errors(err, &view, series[which[i]].values, series[which[i]].n,
-								 origin[i], 1, steps);
-				for (int h = 0; h < steps; h++)
-					pooled[(size_t) h * count + i] = err[h];
-			}
-			rnn_calibration_floor(m, pooled, count);
+			rnn_calibration_floor(m, naive, count);
 		}
 	}
 	error_context_stack = ecb.previous;

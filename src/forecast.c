@@ -536,7 +536,8 @@ rnn_forecast_history_features(const RnnModel *m, const double *hist, int T, cons
 	one.n_history = T;
 	if (m->n_seasonal > 0)
 		one.phase_last = rnn_pipeline_guess_phase(m, values, T);
-	rnn_theta_fit_values(&one.theta, &one, values, (size_t) T, 1, one.phase_last);
+	if (m->theta_weight > 0)
+		rnn_theta_fit_values(&one.theta, &one, values, (size_t) T, 1, one.phase_last);
 	return rnn_forecast_view(&one, F, horizon, fname);
 }
 

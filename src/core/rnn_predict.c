@@ -288,10 +288,9 @@ calibration_error(const RnnModel *m, double actual, double forecast, int phase)
 }
 
 RnnStatus
-rnn_origin_forecasts(double *net, double *th, int32_t *phases, const RnnModel *m,
-					 const double *v, const double *feats, size_t n, size_t first_origin,
-					 size_t origins, int steps, void (*check) (void *), void *check_arg,
-					 const RnnAlloc *a)
+rnn_calibration_errors(float *err, const RnnModel *m, const double *v, const double *feats,
+					   size_t n, size_t first_origin, size_t origins, int steps,
+					   void (*check) (void *), void *check_arg, const RnnAlloc *a)
 {
 	int			W = m->window;
 	int			T = first_origin >= (size_t) W ? W : (int) first_origin;
@@ -299,16 +298,20 @@ rnn_origin_forecasts(double *net, double *th, int32_t *phases, const RnnModel *m
 	int			I = K + 1;
 	int			len = W > T ? W : T;
 	double	   *hist,
+			   *fc,
 			   *future = NULL;
+	int32_t    *phases;
 	RnnStatus	st;
 
 	if (T < 1 || origins < 1 || first_origin + origins - 1 + (size_t) steps > n ||
 		(K > 0 && !feats))
 		return RNN_ERR_ARGUMENT;
 	hist = rnn_alloc(a, sizeof(double) * origins * len * I);
+	fc = rnn_alloc(a, sizeof(double) * origins * steps);
+	phases = rnn_alloc(a, sizeof(int32_t) * origins);
 	if (K > 0)
 		future = rnn_alloc(a, sizeof(double) * origins * steps * K);
-	if (!hist || (K > 0 && !future))
+	if (!hist || !fc || !phases || (K > 0 && !future))
 	{
 		st = RNN_ERR_ALLOC;
 		goto done;
@@ -332,80 +335,33 @@ rnn_origin_forecasts(double *net, double *th, int32_t *phases, const RnnModel *m
 		/* the series ends at n - 1 with phase_last; this history at first_origin + o - 1 */
 		phases[o] = rnn_pipeline_phase(m, m->phase_last, (long) (first_origin + o) - (long) n);
 	}
-	st = rnn_forecast_features(net, m, hist, future, (int) origins, len, steps, phases,
+	st = rnn_forecast_features(fc, m, hist, future, (int) origins, len, steps, phases,
 							   check, check_arg, a);
-	/* Theta fitted on the series up to each origin, as the model's own is on the training series */
-	for (size_t o = 0; st == RNN_OK && th != NULL && o < origins; o++)
+	/* combined with Theta fitted on the series up to each origin, as the model's forecast is */
+	for (size_t o = 0; st == RNN_OK && m->theta_weight > 0 && o < origins; o++)
 	{
 		size_t		end = first_origin + o;
 		size_t		start = end > RNN_THETA_MAX_POINTS ? end - RNN_THETA_MAX_POINTS : 0;
-		RnnTheta	fit;
-		RnnModel	pure = *m;
+		RnnTheta	th;
 
-		rnn_theta_fit_values(&fit, m, v + start, end - start, 1, phases[o]);
-		/* the Theta forecast alone: weight 1 over a zero forecast */
-		pure.theta_weight = 1;
-		for (int h = 0; h < steps; h++)
-			th[o * steps + h] = NAN;
-		if (fit.n > 0)
-		{
-			for (int h = 0; h < steps; h++)
-				th[o * steps + h] = 0;
-			rnn_theta_combine(th + o * steps, &pure, &fit, steps, phases[o]);
-		}
+		rnn_theta_fit_values(&th, m, v + start, end - start, 1, phases[o]);
+		rnn_theta_combine(fc + o * steps, m, &th, steps, phases[o]);
 	}
+	if (st == RNN_OK)
+		for (int h = 0; h < steps; h++)
+			for (size_t o = 0; o < origins; o++)
+			{
+				double		e = calibration_error(m, v[first_origin + o + h], fc[o * steps + h],
+												  rnn_pipeline_phase(m, phases[o], h + 1));
+
+				err[(size_t) h * origins + o] = (float) (isfinite(e) ? e : 0.0);
+			}
 done:
 	rnn_release(a, hist);
+	rnn_release(a, fc);
+	rnn_release(a, phases);
 	rnn_release(a, future);
 	return st;
-}
-
-/* (1 - w) net + w th, or net where Theta could not be fitted */
-static inline double
-combined(double net, double th, double w)
-{
-	return w > 0 && !isnan(th) ? (1.0 - w) * net + w * th : net;
-}
-
-RnnStatus
-rnn_calibration_errors(float *err, const RnnModel *m, const double *v, const double *feats,
-					   size_t n, size_t first_origin, size_t origins, int steps,
-					   void (*check) (void *), void *check_arg, const RnnAlloc *a)
-{
-	double	   *net = rnn_alloc(a, sizeof(double) * origins * steps);
-	double	   *th = rnn_alloc(a, sizeof(double) * origins * steps);
-	int32_t    *phases = rnn_alloc(a, sizeof(int32_t) * (origins ? origins : 1));
-	RnnStatus	st;
-
-	if (!net || !th || !phases)
-		st = RNN_ERR_ALLOC;
-	else
-		st = rnn_origin_forecasts(net, m->theta_weight > 0 ? th : NULL, phases, m, v, feats, n,
-								  first_origin, origins, steps, check, check_arg, a);
-	if (st == RNN_OK)
-		rnn_origin_errors(err, m, v, first_origin, origins, steps, net,
-						  m->theta_weight > 0 ? th : NULL, phases);
-	rnn_release(a, net);
-	rnn_release(a, th);
-	rnn_release(a, phases);
-	return st;
-}
-
-void
-rnn_origin_errors(float *err, const RnnModel *m, const double *v, size_t first_origin,
-				  size_t origins, int steps, const double *net, const double *th,
-				  const int32_t *phases)
-{
-	for (int h = 0; h < steps; h++)
-		for (size_t o = 0; o < origins; o++)
-		{
-			double		f = th ? combined(net[o * steps + h], th[o * steps + h], m->theta_weight) :
-				net[o * steps + h];
-			double		e = calibration_error(m, v[first_origin + o + h], f,
-											  rnn_pipeline_phase(m, phases[o], h + 1));
-
-			err[(size_t) h * origins + o] = (float) (isfinite(e) ? e : 0.0);
-		}
 }
 
 /* the index of the k-th of `keep` evenly spaced order statistics of count errors (the largest last) */
@@ -515,8 +471,7 @@ rnn_calibrate(RnnModel *m, const double *v, const double *feats, size_t n,
 	if (!err)
 		return RNN_ERR_ALLOC;
 	st = rnn_calibration_errors(err, m, v, feats, n, first_origin, origins, steps, check,
-									check_arg, a);	st = rnn_calibration_errors(err, m, v, feats, n, first_origin, origins, steps, check,
-									check_arg, a);
+								check_arg, a);
 	if (st == RNN_OK)
 		st = rnn_calibration_store(m, err, steps, origins, a);
 	if (st == RNN_OK && naive_floor && m->cal_scaled)

@@ -79,22 +79,6 @@ RnnStatus	rnn_calibration_errors(float *err, const RnnModel *m, const double *v,
 								   const RnnAlloc *a);
 
 /*
- * The forecasts behind rnn_calibration_errors: the network's net (origins,
- * steps) and, when th is not NULL, the Theta method's alone th (origins,
- * steps; NaN where it could not be fitted), both on the series' scale,
- * and each origin's phase (origins).
- */
-RnnStatus	rnn_origin_forecasts(double *net, double *th, int32_t *phases, const RnnModel *m,
-								 const double *v, const double *feats, size_t n,
-								 size_t first_origin, size_t origins, int steps,
-								 void (*check) (void *), void *check_arg, const RnnAlloc *a);
-
-/* err (steps, origins) as rnn_calibration_errors, from those forecasts combined with m->theta_weight */
-void		rnn_origin_errors(float *err, const RnnModel *m, const double *v, size_t first_origin,
-							  size_t origins, int steps, const double *net, const double *th,
-							  const int32_t *phases);
-
-/*
  * The naive (no-change) forecast's errors err (steps, origins) from the
  * same origins as rnn_calibration_errors, on the network's scale.
  */
