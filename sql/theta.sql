@@ -125,14 +125,67 @@ SELECT (SELECT array_agg(forecast ORDER BY step) FROM rnn_forecast(rnn_model_fro
        = (SELECT array_agg(forecast ORDER BY step) FROM rnn_forecast(m, '1', 6)) AS global_json_round_trip
 FROM thgm;
 
--- defaults: 0.75 for one series, 0 with features, 0 when the configuration turns off the
--- seasonal adjustment of a seasonal axis (weekly dates: season 52)
+-- a series of at least three times the tail of 8 + h - 1 points gets its weight by
+-- validation: a model trained the same way (the network alone) without the last 13 of the
+-- 80 points forecasts 6 steps from each of the 8 origins of the tail, and so does Theta
+-- fitted up to each origin; the weight is e_net / (e_net + e_theta) of their mean absolute
+-- errors (each forecast weighted by its inverse error)
+CREATE TABLE thv AS
+SELECT rnn_train(d, v, rnn_config(horizon => 6, hidden_size => 8, epochs => 15, log => false,
+                                  deseasonalize => false, season => 1)) AS m FROM th;
+CREATE TABLE thv_inner AS
+SELECT rnn_train(d, v, rnn_config(horizon => 6, hidden_size => 8, epochs => 15, log => false,
+                                  deseasonalize => false, season => 1, theta_weight => 0,
+                                  "window" => (SELECT (rnn_model_info(m)->>'window')::int FROM thv))) AS m
+FROM th WHERE i <= 67;
+WITH o AS (SELECT k, (SELECT array_agg(v ORDER BY i) FROM th WHERE i <= 67 + k) AS hist
+           FROM generate_series(0, 7) k),
+e AS (SELECT avg(abs(a.v - x.f)) AS e_net, avg(abs(a.v - x.r)) AS e_theta
+      FROM o, thv_inner, unnest(rnn_forecast(thv_inner.m, o.hist, 6), ref_theta(o.hist, 6))
+                         WITH ORDINALITY x(f, r, step), th a
+      WHERE a.i = 67 + o.k + x.step)
+SELECT abs((rnn_model_info(thv.m)->'combination'->>'weight')::float8 - e_net / (e_net + e_theta)) < 1e-5 AS validated_weight,
+       round((e_net / (e_net + e_theta))::numeric, 2) NOT IN (0, 0.75, 1) AS not_a_default
+FROM thv, e;
+-- the same network as a model given that weight: only the weight was chosen
+SELECT max(abs(a.forecast - b.forecast)) < 1e-9 AS same_network
+FROM thv, rnn_forecast(thv.m, 6) a,
+     LATERAL (SELECT rnn_train(d, v, rnn_config(horizon => 6, hidden_size => 8, epochs => 15, log => false,
+                                              deseasonalize => false, season => 1,
+                                              theta_weight => (rnn_model_info(thv.m)->'combination'->>'weight')::float8)) AS m
+              FROM th) given,
+     rnn_forecast(given.m, 6) b
+WHERE a.step = b.step;
+
+-- a long series chooses on the windows its own training held out (the last 10%: here 38
+-- of 388, from 38 one-step origins), with no second model
+CREATE TABLE thl AS
+SELECT i, DATE '2000-01-01' + i * 7 AS d, 100 + 0.1 * i + 6 * sin(i * 0.7) + ((i * 7919) % 11) - 5 AS v
+FROM generate_series(1, 400) i;
+CREATE TABLE thlm AS
+SELECT rnn_train(d, v, rnn_config(hidden_size => 8, epochs => 15, log => false,
+                                  deseasonalize => false, season => 1)) AS m FROM thl;
+WITH o AS (SELECT k, (SELECT array_agg(v ORDER BY i) FROM thl WHERE i <= 362 + k) AS hist
+           FROM generate_series(0, 37) k),
+net AS (SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{combination,weight}', '0')) AS m FROM thlm),
+e AS (SELECT avg(abs(a.v - (rnn_forecast(net.m, o.hist, 1))[1])) AS e_net,
+             avg(abs(a.v - (ref_theta(o.hist, 1))[1])) AS e_theta
+      FROM o, net, thl a WHERE a.i = 363 + o.k)
+SELECT (rnn_model_info(thlm.m)->>'window')::int AS window,
+       abs((rnn_model_info(thlm.m)->'combination'->>'weight')::float8 - e_net / (e_net + e_theta)) < 1e-5 AS own_validation
+FROM thlm, e;
+
+-- defaults: 0.75 for one series too short for validation (26 points < 3 x (8 + 2 - 1)), 0
+-- with features, 0 when the configuration turns off the seasonal adjustment of a seasonal
+-- axis (weekly dates: season 52)
+SET client_min_messages = warning;
 SELECT rnn_model_info(rnn_train(d, v, rnn_config(horizon => 2, epochs => 2)))->'combination'->'weight' AS series_default,
        rnn_model_info(rnn_train(d, v, ARRAY[(i % 2)::float8], rnn_config(horizon => 2, epochs => 2))) ? 'combination' AS features_combined,
        rnn_model_info(rnn_train(d, v, rnn_config(horizon => 2, epochs => 2, deseasonalize => false))) ? 'combination' AS unadjusted_combined,
        rnn_model_info(rnn_train(i::bigint, v, rnn_config(horizon => 2, epochs => 2, deseasonalize => false, season => 1)))->'combination'->'weight' AS no_season_weight,
        rnn_model_info(rnn_train(d, v, rnn_config(horizon => 2, epochs => 2, deseasonalize => false)))->'season' AS season
-FROM th;
+FROM th WHERE i <= 26;
+RESET client_min_messages;
 
 -- errors
 SELECT rnn_config(theta_weight => 1.5);

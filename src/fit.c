@@ -569,9 +569,71 @@ rnn_fit_keep_history(RnnModel *m, const RnnTrainResult *res)
 	m->loss_val = res->loss_val;
 }
 
+static void fit_series(RnnModel *m, const double *values, const double *feats, int n_user,
+					   size_t n, const RnnAxis *axis, const RnnConfig *cfg,
+					   const RnnModel *init, const char *fname, const instr_time *start);
+
 void
 rnn_fit(RnnModel *m, const double *values, const double *feats, int n_user, size_t n,
 		const RnnAxis *axis, const RnnConfig *cfg, const RnnModel *init, const char *fname)
+{
+	fit_series(m, values, feats, n_user, n, axis, cfg, init, fname, NULL);
+}
+
+/* the windows the training of one series holds out for early stopping (the last ones) */
+static size_t
+held_out_windows(size_t n, int window, int outputs, const RnnConfig *cfg, const RnnTrainSpec *spec)
+{
+	size_t		n_val = (size_t) floor(cfg->validation_fraction *
+									   (double) rnn_window_count(n, window, outputs));
+
+	if (spec->max_validation > 0 && n_val > spec->max_validation)
+		n_val = spec->max_validation;
+	return n_val;
+}
+
+/*
+ * Choose m's Theta weight on held-out data: a model trained by the same
+ * configuration (without the combination) on all but the tail of the
+ * series forecasts the tail (rnn_theta_choose_weight).  The weight stays
+ * dflt when the series is too short.
+ */
+static double
+choose_theta_weight(const double *values, size_t n, const RnnAxis *axis, const RnnConfig *cfg,
+					int season, int window, double dflt, const char *fname,
+					const instr_time *start, RnnFitProgress *prog)
+{
+	RnnConfig	sub = *cfg;
+	RnnModel	mv;
+	size_t		tail,
+				origins;
+	double		w;
+
+	if (!rnn_theta_selection_tail(n, cfg->horizon, window, &tail, &origins))
+		return dflt;
+	sub.theta_weight = 0;
+	sub.group = NULL;			/* the DETAIL of its notices would count the outer rows */
+	sub.season = season;
+	sub.window = window;
+	/* its progress notices and errors say which training they come from */
+	fit_series(&mv, values, NULL, 0, n - tail, axis, &sub, NULL,
+			   psprintf("%s (validating theta_weight)", fname), start);
+	rnn_report_status(rnn_theta_choose_weight(&w, NULL, &mv, n - tail, values, n, n - tail, origins,
+											  cfg->horizon, dflt, prog->hooks.check,
+											  prog->hooks.arg, &rnn_palloc_allocator),
+					  fname);
+	return w;
+}
+
+/*
+ * rnn_fit; start: the outer training's start when this fit is the model
+ * that chooses its Theta weight (the time limit counts from there; no
+ * calibration).
+ */
+static void
+fit_series(RnnModel *m, const double *values, const double *feats, int n_user, size_t n,
+		   const RnnAxis *axis, const RnnConfig *cfg, const RnnModel *init, const char *fname,
+		   const instr_time *start)
 {
 	bool		warm = init != NULL;
 	bool		imported = warm && rnn_model_imported(init);
@@ -600,6 +662,8 @@ rnn_fit(RnnModel *m, const double *values, const double *feats, int n_user, size
 				 errmsg("%s: strategy => 'seq2seq' needs bidirectional => false", fname),
 				 errdetail("The decoder starts from the encoder's final states, which a reverse direction does not end at.")));
 	INSTR_TIME_SET_CURRENT(t0);
+	if (start)
+		t0 = *start;
 	memset(m, 0, sizeof(*m));
 	rnn_model_set_axis(m, axis);
 	m->strategy = cfg->strategy;
@@ -846,21 +910,39 @@ rnn_fit(RnnModel *m, const double *values, const double *feats, int n_user, size
 									   (cfg->deseasonalize == 0 ||
 										(m->scaling != RNN_SCALE_WINDOW &&
 										 m->scaling != RNN_SCALE_ZSCORE)));
+	if (m->theta_weight > 0 && cfg->theta_weight < 0 && !warm && !start)
+	{
+		/*
+		 * the weight by validation: on the windows this training held out
+		 * when they are enough (long series: nothing more to train), else on
+		 * a second model's forecasts of the series' tail
+		 */
+		size_t		n_val = held_out_windows(n, window, outputs, cfg, &spec);
+
+		if (n_val >= rnn_theta_selection_origins(cfg->horizon) + cfg->horizon - 1)
+			rnn_report_status(rnn_theta_choose_weight(&m->theta_weight, NULL, m, n, values, n,
+													  n - n_val, n_val - cfg->horizon + 1,
+													  cfg->horizon, m->theta_weight,
+													  prog.hooks.check, prog.hooks.arg,
+													  &rnn_palloc_allocator), fname);
+		else
+			m->theta_weight = choose_theta_weight(values, n, axis, cfg, season, window,
+												  m->theta_weight, fname, &t0, &prog);
+	}
 	if (m->theta_weight > 0)
 		rnn_theta_fit(&m->theta, adj, n);	/* the adjusted series, as the pipeline made it */
+	if (start)
+		return;					/* the weight's model: no intervals needed */
 
 	/*
 	 * interval calibration on the held-out windows' targets, or on the last
 	 * 30 points when fewer are held out (those include training windows)
 	 */
 	{
-		size_t		n_win = rnn_window_count(n, window, outputs);
-		size_t		n_val = (size_t) floor(cfg->validation_fraction * (double) n_win);
+		size_t		n_val = held_out_windows(n, window, outputs, cfg, &spec);
 		size_t		region;
 		RnnStatus	rs;
 
-		if (spec.max_validation > 0 && n_val > spec.max_validation)
-			n_val = spec.max_validation;
 		region = n_val + outputs - 1;
 		if (region < 30)
 			region = Min(30, n - window);

@@ -226,10 +226,39 @@ test_format(void)
 	rnn_model_free(&m, &test_allocator);
 }
 
+/* the held-out tail the weight is chosen on (its errors: sql/theta.sql) */
+static void
+test_selection_tail(void)
+{
+	size_t		tail = 0,
+				origins = 0;
+	RnnModel	m;
+	double		w = -1,
+				v[40] = {0};
+
+	/* horizon 1: 8 origins of one step, 8 points; three tails are 24 points */
+	report(rnn_theta_selection_tail(24, 1, 4, &tail, &origins) && tail == 8 && origins == 8 &&
+		   !rnn_theta_selection_tail(23, 1, 4, &tail, &origins),
+		   "theta: horizon 1 chooses on 8 one-step origins from 24 points on");
+	/* horizon 18 (monthly M3): 18 origins, 35 points, 105 points at least */
+	report(rnn_theta_selection_tail(105, 18, 24, &tail, &origins) && tail == 35 && origins == 18 &&
+		   !rnn_theta_selection_tail(104, 18, 24, &tail, &origins),
+		   "theta: horizon 18 chooses on 18 origins from 105 points on");
+	/* the model without the tail needs a window and 12 points more */
+	report(!rnn_theta_selection_tail(40, 6, 22, &tail, &origins) &&
+		   rnn_theta_selection_tail(40, 6, 14, &tail, &origins) && tail == 13,
+		   "theta: a window too long for the rest leaves the default");
+	memset(&m, 0, sizeof(m));
+	report(rnn_theta_choose_weight(&w, NULL, &m, 30, v, 40, 30, 8, 6, 0.75, NULL, NULL,
+								   &test_allocator) == RNN_ERR_ARGUMENT && w == 0.75,
+		   "theta: origins past the series' end are refused, the default kept");
+}
+
 int
 main(void)
 {
 	test_fit();
+	test_selection_tail();
 	test_combine();
 	test_format();
 	return finish("theta");

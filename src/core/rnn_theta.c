@@ -6,8 +6,10 @@
 #include "rnn_theta.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "rnn_pipeline.h"
+#include "rnn_predict.h"
 
 #define ALPHA_STEPS 100			/* alpha = 0.01, 0.02, ..., 1 */
 
@@ -137,6 +139,67 @@ rnn_theta_weight(double configured, bool global, int n_features, bool imported,
 	if (n_features > 0 || imported || season_unadjusted)
 		return 0;
 	return global ? RNN_THETA_WEIGHT_GLOBAL : RNN_THETA_WEIGHT_SERIES;
+}
+
+size_t
+rnn_theta_selection_origins(int steps)
+{
+	return steps > RNN_THETA_SELECT_MIN_ORIGINS ? (size_t) steps : RNN_THETA_SELECT_MIN_ORIGINS;
+}
+
+bool
+rnn_theta_selection_tail(size_t n, int steps, int window, size_t *tail, size_t *origins)
+{
+	size_t		k = rnn_theta_selection_origins(steps);
+	size_t		v = k + (size_t) steps - 1;
+
+	if (steps < 1 || window < 1 || n < 3 * v ||
+		n - v < (size_t) window + (size_t) (steps > 12 ? steps : 12))
+		return false;
+	*tail = v;
+	*origins = k;
+	return true;
+}
+
+RnnStatus
+rnn_theta_choose_weight(double *w, double *err_out, const RnnModel *mv, size_t mv_n,
+						const double *v, size_t n, size_t first_origin, size_t origins,
+						int steps, double dflt, void (*check) (void *), void *check_arg,
+						const RnnAlloc *a)
+{
+	RnnModel	view = *mv;
+	size_t		count = origins * (size_t) steps;
+	float	   *err;
+	double		mean[2] = {0, 0};
+	RnnStatus	st = RNN_OK;
+
+	*w = dflt;
+	if (origins < 1 || steps < 1 || first_origin < 1 || mv_n < 1 || mv_n > n ||
+		first_origin + origins - 1 + (size_t) steps > n)
+		return RNN_ERR_ARGUMENT;
+	err = rnn_alloc(a, sizeof(float) * count);
+	if (!err)
+		return RNN_ERR_ALLOC;
+	/* mv's last point is v[mv_n - 1]; the phases count from v[n - 1] */
+	view.phase_last = rnn_pipeline_phase(mv, mv->phase_last, (long) (n - mv_n));
+	view.cal_scaled = 1;
+	/* the network alone (weight 0), then Theta alone (weight 1) */
+	for (int k = 0; k < 2 && st == RNN_OK; k++)
+	{
+		view.theta_weight = k;
+		st = rnn_calibration_errors(err, &view, v, NULL, n, first_origin, origins, steps,
+									check, check_arg, a);
+		for (size_t i = 0; st == RNN_OK && i < count; i++)
+			mean[k] += err[i];
+		mean[k] /= (double) count;
+	}
+	if (err_out)
+		memcpy(err_out, mean, sizeof(mean));
+	/* each forecast weighted by the other's error: by its inverse error */
+	if (st == RNN_OK && isfinite(mean[0]) && isfinite(mean[1]) && mean[0] + mean[1] > 0)
+		*w = mean[0] / (mean[0] + mean[1]);
+	rnn_release(a, err);
+	return st;
 }
 
 bool

@@ -73,6 +73,38 @@ void		rnn_theta_combine_histories(double *out, const RnnModel *m, const double *
 double		rnn_theta_weight(double configured, bool global, int n_features, bool imported,
 							 bool season_unadjusted);
 
+/*
+ * Choosing the weight by validation (one series, automatic weight): mv, a
+ * model trained on v[0..mv_n-1] (mv_n <= first_origin: a second model
+ * trained without the series' tail; mv_n = n: the model itself, whose
+ * training held out the windows after first_origin), forecasts `steps`
+ * steps from each of `origins` consecutive origins of v (the first at
+ * first_origin), and so does Theta fitted on v up to each origin.  With
+ * e_net and e_theta their mean absolute errors on the network's scale (the
+ * log and seasonally adjusted series over its spread), *w = e_net / (e_net
+ * + e_theta): each forecast weighted by its inverse error.  dflt when
+ * neither has an error.  err_out (2), when not NULL, gets e_net and
+ * e_theta.  check(check_arg) as for rnn_calibration_errors.
+ */
+RnnStatus	rnn_theta_choose_weight(double *w, double *err_out, const RnnModel *mv, size_t mv_n,
+									const double *v, size_t n, size_t first_origin,
+									size_t origins, int steps, double dflt,
+									void (*check) (void *), void *check_arg,
+									const RnnAlloc *a);
+
+/*
+ * The origins the weight is chosen on (rnn_theta_selection_origins):
+ * *origins = max(steps, RNN_THETA_SELECT_MIN_ORIGINS) forecasts of `steps` steps, over a tail of
+ * *tail = *origins + steps - 1 points.  rnn_theta_selection_tail: false
+ * when a series of n points is too short for a second model trained
+ * without the tail: the series must hold three tails, and the rest a
+ * window and max(steps, 12) more points.
+ */
+#define RNN_THETA_SELECT_MIN_ORIGINS 8
+size_t		rnn_theta_selection_origins(int steps);
+bool		rnn_theta_selection_tail(size_t n, int steps, int window, size_t *tail,
+									 size_t *origins);
+
 /* Is th a state rnn_theta_fit can produce (finite, alpha in [0.01, 1], n in range)? */
 bool		rnn_theta_valid(const RnnTheta *th);
 

@@ -25,11 +25,11 @@
 # is printed.
 #
 # Runs `make -s && make -s install` first, then a throwaway server
-# (tools/pg-temp-server.sh, port 54420) in a mktemp -d directory that an exit trap stops and
+# (tools/pg-temp-server.sh, port 54420, or BENCH_PORT) in a mktemp -d directory that an exit trap stops and
 # removes. Progress goes to stderr, the report to stdout. Needs root (or the postgres user).
 set -euo pipefail
 
-PORT=54420
+PORT=${BENCH_PORT:-54420}
 PYTHON=/usr/bin/python3
 
 usage() {

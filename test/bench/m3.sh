@@ -48,7 +48,10 @@
 #   --out DIR        also write DIR/m3_MODE[_cv|_cv2].csv (_cv: fold 1, _cv2: fold 2): id,
 #                    period, h, smape, mase, coverage, train_seconds, wall_seconds, error (one
 #                    line per series, the left-out ones with the reason as the error; in global
-#                    mode the training times are the period models', printed, not per series)
+#                    mode the training times are the period models', printed, not per series);
+#                    and beside it _fc.csv (id, step, forecast, lower, upper, actual, network:
+#                    the network alone, empty when the models do not combine) and _fit.csv
+#                    (id, period, h, i, value: the fitting part), for studying forecasts offline
 #   --naive2-check   no training: NAIVE2 computed here on the train parts, scored on the test
 #                    parts, against the competition's NAIVE2, per period (with --quick and
 #                    --limit-period on that sample)
@@ -76,6 +79,9 @@
 # the competition's (--naive2-check: the same sMAPE on 2,589 of 2,703 series, mean 14.80
 # against 14.81).
 #
+# BENCH_PORT overrides the port (54431); RNN_DESTDIR installs into a relocated PostgreSQL
+# (test/bench/lib/server.sh).
+#
 # Also printed: total wall seconds of the training and forecasting, the sum of the models'
 # own training_seconds (rnn_model_info(model)->'training'), the mean per series, the slowest
 # series, the extension's automatic choices (scaling, window, epochs), the failed series
@@ -95,7 +101,7 @@
 # 50 s); the full run about ten times that; they grow with the configuration.
 set -euo pipefail
 
-PORT=54431
+PORT=${BENCH_PORT:-54431}
 PYTHON=/usr/bin/python3
 
 usage() {
@@ -361,8 +367,9 @@ EOF
         if [ "$FOLD" = 2 ]; then csv="$OUT/m3_${mode}_cv2.csv"; fi
         "${PSQL[@]}" -c "\\copy (SELECT * FROM m3_rows('$mode')) TO '$csv' (FORMAT csv, HEADER)"
         say "wrote $csv"
-        # the forecasts with their holdout values, for studying combinations offline
-        "${PSQL[@]}" -c "\\copy (SELECT f.id, f.step, f.forecast, f.lower, f.upper, o.value AS actual FROM m3_fc f JOIN m3_obs o ON o.id = f.id AND o.role = 'h' AND o.i = (SELECT min(i) FROM m3_obs x WHERE x.id = f.id AND x.role = 'h') + f.step - 1 WHERE f.mode = '$mode' ORDER BY f.id, f.step) TO '${csv%.csv}_fc.csv' (FORMAT csv, HEADER)"
+        # the forecasts with their holdout values and the network's alone (empty when the
+        # models do not combine), for studying combinations offline
+        "${PSQL[@]}" -c "\\copy (SELECT f.id, f.step, f.forecast, f.lower, f.upper, o.value AS actual, n.forecast AS network FROM m3_fc f LEFT JOIN m3_fc n ON n.mode = f.mode || ' network' AND n.id = f.id AND n.step = f.step JOIN m3_obs o ON o.id = f.id AND o.role = 'h' AND o.i = (SELECT min(i) FROM m3_obs x WHERE x.id = f.id AND x.role = 'h') + f.step - 1 WHERE f.mode = '$mode' ORDER BY f.id, f.step) TO '${csv%.csv}_fc.csv' (FORMAT csv, HEADER)"
         "${PSQL[@]}" -c "\\copy (SELECT o.id, s.period, s.h, o.i, o.value FROM m3_obs o JOIN m3_meta s USING (id) WHERE o.role = 'f' AND o.id IN (SELECT id FROM m3_fc WHERE mode = '$mode') ORDER BY o.id, o.i) TO '${csv%.csv}_fit.csv' (FORMAT csv, HEADER)"
         say "wrote ${csv%.csv}_fc.csv and ${csv%.csv}_fit.csv"
     fi
