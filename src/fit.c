@@ -608,6 +608,8 @@ choose_theta_weight(const double *values, size_t n, const RnnAxis *axis, const R
 	size_t		tail,
 				origins;
 	double		w;
+	MemoryContext cxt,
+				old;
 
 	if (!rnn_theta_selection_tail(n, cfg->horizon, window, &tail, &origins))
 		return dflt;
@@ -615,6 +617,10 @@ choose_theta_weight(const double *values, size_t n, const RnnAxis *axis, const R
 	sub.group = NULL;			/* the DETAIL of its notices would count the outer rows */
 	sub.season = season;
 	sub.window = window;
+	/* the second model's memory is freed as soon as the weight is known */
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "rnn_forecast theta_weight validation",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
 	/* its progress notices and errors say which training they come from */
 	fit_series(&mv, values, NULL, 0, n - tail, axis, &sub, NULL,
 			   psprintf("%s (validating theta_weight)", fname), start);
@@ -622,6 +628,8 @@ choose_theta_weight(const double *values, size_t n, const RnnAxis *axis, const R
 											  cfg->horizon, dflt, prog->hooks.check,
 											  prog->hooks.arg, &rnn_palloc_allocator),
 					  fname);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
 	return w;
 }
 
