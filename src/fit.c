@@ -580,14 +580,19 @@ rnn_fit(RnnModel *m, const double *values, const double *feats, int n_user, size
 	fit_series(m, values, feats, n_user, n, axis, cfg, init, fname, NULL);
 }
 
-/* the windows the training of one series holds out for early stopping (the last ones) */
+/*
+ * The windows the training of one series holds out for early stopping (the
+ * last ones); *capped: fewer than validation_fraction, the series being long
+ */
 static size_t
-held_out_windows(size_t n, int window, int outputs, const RnnConfig *cfg, const RnnTrainSpec *spec)
+held_out_windows(size_t n, int window, int outputs, const RnnConfig *cfg, const RnnTrainSpec *spec,
+				 bool *capped)
 {
 	size_t		n_val = (size_t) floor(cfg->validation_fraction *
 									   (double) rnn_window_count(n, window, outputs));
 
-	if (spec->max_validation > 0 && n_val > spec->max_validation)
+	*capped = spec->max_validation > 0 && n_val > spec->max_validation;
+	if (*capped)
 		n_val = spec->max_validation;
 	return n_val;
 }
@@ -923,9 +928,12 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 		/*
 		 * the weight by validation: on the windows this training held out
 		 * when they are enough (long series: nothing more to train), else on
-		 * a second model's forecasts of the series' tail
+		 * a second model's forecasts of the series' tail; not for a series
+		 * so long that its held-out windows were capped (a horizon above
+		 * about half the cap): it keeps the default
 		 */
-		size_t		n_val = held_out_windows(n, window, outputs, cfg, &spec);
+		bool		capped;
+		size_t		n_val = held_out_windows(n, window, outputs, cfg, &spec, &capped);
 
 		if (n_val >= rnn_theta_selection_origins(cfg->horizon) + cfg->horizon - 1)
 			rnn_report_status(rnn_theta_choose_weight(&m->theta_weight, NULL, m, n, values, n,
@@ -933,7 +941,7 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 													  cfg->horizon, m->theta_weight,
 													  prog.hooks.check, prog.hooks.arg,
 													  &rnn_palloc_allocator), fname);
-		else
+		else if (!capped)
 			m->theta_weight = choose_theta_weight(values, n, axis, cfg, season, window,
 												  m->theta_weight, fname, &t0, &prog);
 	}
@@ -947,7 +955,8 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 	 * 30 points when fewer are held out (those include training windows)
 	 */
 	{
-		size_t		n_val = held_out_windows(n, window, outputs, cfg, &spec);
+		bool		capped;
+		size_t		n_val = held_out_windows(n, window, outputs, cfg, &spec, &capped);
 		size_t		region;
 		RnnStatus	rs;
 
