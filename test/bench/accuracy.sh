@@ -268,10 +268,10 @@ for s in series:
     i = r["info"]
     cal = i.get("calibration") or {}
     print("  %-13s step %s, season %s, window %s, scaling %s, epochs %s (best %s), "
-          "calibration %s steps/%s samples, width %.2f, statement %.2f s"
+          "calibration %s steps/%s samples, width %.2f, theta_weight %.3f, statement %.2f s"
           % (s["name"], i.get("step"), i.get("season"), i.get("window"), i.get("scaling"),
              i.get("epochs_run"), i.get("best_epoch"), cal.get("steps"), cal.get("samples"),
-             r["mean_width"], r["wall_seconds"]))
+             r["mean_width"], i.get("theta_weight") or 0, r["wall_seconds"]))
 
 # Protocol checks: row counts, timestamps, finiteness, and the seasonal naive MASE computed
 # here against data/baselines.csv's snaive (same denominator and holdout).

@@ -159,6 +159,7 @@ BEGIN
                'epochs_run', v_info->'training'->'epochs_run',
                'best_epoch', v_info->'training'->'best_epoch',
                'calibration', v_info->'calibration',
+               'theta_weight', coalesce(v_info->'combination'->'weight', '0'::jsonb),
                'members', v_info->'members',
                'cell', v_info->'cell'),
            NULL
