@@ -927,15 +927,17 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 	{
 		/*
 		 * the weight by validation: on the windows this training held out
-		 * when they are enough (long series: nothing more to train), else on
-		 * a second model's forecasts of the series' tail; not for a series
-		 * so long that its held-out windows were capped (a horizon above
-		 * about half the cap): it keeps the default
+		 * when they are enough (long series: nothing more to train; not
+		 * after a refit, which trained on them), else on a second model's
+		 * forecasts of the series' tail; not for a series so long that its
+		 * held-out windows were capped (a horizon above about half the cap):
+		 * it keeps the default
 		 */
 		bool		capped;
 		size_t		n_val = held_out_windows(n, window, outputs, cfg, &spec, &capped);
 
-		if (n_val >= rnn_theta_selection_origins(cfg->horizon) + cfg->horizon - 1)
+		if (!spec.refit &&
+			n_val >= rnn_theta_selection_origins(cfg->horizon) + cfg->horizon - 1)
 			rnn_report_status(rnn_theta_choose_weight(&m->theta_weight, NULL, m, n, values, n,
 													  n - n_val, n_val - cfg->horizon + 1,
 													  cfg->horizon, m->theta_weight,
