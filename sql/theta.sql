@@ -157,6 +157,13 @@ FROM thv, rnn_forecast(thv.m, 6) a,
      rnn_forecast(given.m, 6) b
 WHERE a.step = b.step;
 
+-- a warm start keeps its model's weight: the windows it would validate on were learnt
+SELECT (rnn_model_info(rnn_train(d, v, rnn_config(horizon => 6, hidden_size => 8, epochs => 2, log => false,
+                                                  deseasonalize => false, season => 1),
+                                 (SELECT m FROM thv)))->'combination'->>'weight')::float8
+       = (rnn_model_info((SELECT m FROM thv))->'combination'->>'weight')::float8 AS warm_keeps_weight
+FROM th;
+
 -- a long series chooses on the windows its own training held out (the last 10%: here 38
 -- of 388, from 38 one-step origins), with no second model
 CREATE TABLE thl AS

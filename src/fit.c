@@ -605,8 +605,8 @@ held_out_windows(size_t n, int window, int outputs, const RnnConfig *cfg, const 
  */
 static double
 choose_theta_weight(const double *values, size_t n, const RnnAxis *axis, const RnnConfig *cfg,
-					int season, int window, double dflt, const char *fname,
-					const instr_time *start, RnnFitProgress *prog)
+					int season, int window, int m_log, int m_deseasonalize, double dflt,
+					const char *fname, const instr_time *start, RnnFitProgress *prog)
 {
 	RnnConfig	sub = *cfg;
 	RnnModel	mv;
@@ -620,8 +620,11 @@ choose_theta_weight(const double *values, size_t n, const RnnAxis *axis, const R
 		return dflt;
 	sub.theta_weight = 0;
 	sub.group = NULL;			/* the DETAIL of its notices would count the outer rows */
+	/* the pipeline of the model it stands for, not one chosen again on fewer points */
 	sub.season = season;
 	sub.window = window;
+	sub.log = m_log;
+	sub.deseasonalize = m_deseasonalize;
 	/* the second model's memory is freed as soon as the weight is known */
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "rnn_forecast theta_weight validation",
 								ALLOCSET_DEFAULT_SIZES);
@@ -923,7 +926,10 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 									   (cfg->deseasonalize == 0 ||
 										(m->scaling != RNN_SCALE_WINDOW &&
 										 m->scaling != RNN_SCALE_ZSCORE)));
-	if (m->theta_weight > 0 && cfg->theta_weight < 0 && !warm && !start)
+	if (m->theta_weight > 0 && cfg->theta_weight < 0 && warm && !imported &&
+		init->theta_weight > 0)
+		m->theta_weight = init->theta_weight;	/* its windows were learnt: none is held out */
+	else if (m->theta_weight > 0 && cfg->theta_weight < 0 && !warm && !start)
 	{
 		/*
 		 * the weight by validation: on the windows this training held out
@@ -936,15 +942,24 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 		bool		capped;
 		size_t		n_val = held_out_windows(n, window, outputs, cfg, &spec, &capped);
 
-		if (!spec.refit &&
-			n_val >= rnn_theta_selection_origins(cfg->horizon) + cfg->horizon - 1)
+		size_t		k = rnn_theta_selection_origins(cfg->horizon);
+
+		if (!spec.refit && n_val >= k + cfg->horizon - 1)
+		{
+			/* the latest origins whose h steps lie in the held-out windows */
+			size_t		origins = Min(n_val - cfg->horizon + 1,
+									  Max(k, RNN_THETA_SELECT_MAX_ORIGINS));
+
 			rnn_report_status(rnn_theta_choose_weight(&m->theta_weight, NULL, m, n, values, n,
-													  n - n_val, n_val - cfg->horizon + 1,
+													  n - cfg->horizon + 1 - origins, origins,
 													  cfg->horizon, m->theta_weight,
 													  prog.hooks.check, prog.hooks.arg,
 													  &rnn_palloc_allocator), fname);
+		}
 		else if (!capped)
 			m->theta_weight = choose_theta_weight(values, n, axis, cfg, season, window,
+												  m->log_transform ? 1 : 0,
+												  m->n_seasonal > 0 ? 1 : 0,
 												  m->theta_weight, fname, &t0, &prog);
 	}
 	if (m->theta_weight > 0)

@@ -288,9 +288,9 @@ calibration_error(const RnnModel *m, double actual, double forecast, int phase)
 }
 
 RnnStatus
-rnn_calibration_errors(float *err, const RnnModel *m, const double *v, const double *feats,
-					   size_t n, size_t first_origin, size_t origins, int steps,
-					   void (*check) (void *), void *check_arg, const RnnAlloc *a)
+rnn_calibration_errors(float *err, size_t *nonfinite, const RnnModel *m, const double *v,
+					   const double *feats, size_t n, size_t first_origin, size_t origins,
+					   int steps, void (*check) (void *), void *check_arg, const RnnAlloc *a)
 {
 	int			W = m->window;
 	int			T = first_origin >= (size_t) W ? W : (int) first_origin;
@@ -303,6 +303,8 @@ rnn_calibration_errors(float *err, const RnnModel *m, const double *v, const dou
 	int32_t    *phases;
 	RnnStatus	st;
 
+	if (nonfinite)
+		*nonfinite = 0;
 	if (T < 1 || origins < 1 || first_origin + origins - 1 + (size_t) steps > n ||
 		(K > 0 && !feats))
 		return RNN_ERR_ARGUMENT;
@@ -344,6 +346,8 @@ rnn_calibration_errors(float *err, const RnnModel *m, const double *v, const dou
 		size_t		start = end > RNN_THETA_MAX_POINTS ? end - RNN_THETA_MAX_POINTS : 0;
 		RnnTheta	th;
 
+		if (check && o % 64 == 63)
+			check(check_arg);	/* up to 100 passes over 1,000 points an origin */
 		rnn_theta_fit_values(&th, m, v + start, end - start, 1, phases[o]);
 		rnn_theta_combine(fc + o * steps, m, &th, steps, phases[o]);
 	}
@@ -354,6 +358,8 @@ rnn_calibration_errors(float *err, const RnnModel *m, const double *v, const dou
 				double		e = calibration_error(m, v[first_origin + o + h], fc[o * steps + h],
 												  rnn_pipeline_phase(m, phases[o], h + 1));
 
+				if (!isfinite(e) && nonfinite)
+					(*nonfinite)++;
 				err[(size_t) h * origins + o] = (float) (isfinite(e) ? e : 0.0);
 			}
 done:
@@ -470,7 +476,7 @@ rnn_calibrate(RnnModel *m, const double *v, const double *feats, size_t n,
 	err = rnn_alloc(a, sizeof(float) * origins * steps);
 	if (!err)
 		return RNN_ERR_ALLOC;
-	st = rnn_calibration_errors(err, m, v, feats, n, first_origin, origins, steps, check,
+	st = rnn_calibration_errors(err, NULL, m, v, feats, n, first_origin, origins, steps, check,
 								check_arg, a);
 	if (st == RNN_OK)
 		st = rnn_calibration_store(m, err, steps, origins, a);

@@ -69,11 +69,12 @@ RnnStatus	rnn_calibrate(RnnModel *m, const double *v, const double *feats, size_
  * consecutive origins of v, the first at first_origin (each origin o
  * forecasts v[o..] from the window before it, padded with its first value
  * when the series is shorter than the window): in the series' units, or in
- * the network's scaled units when m->cal_scaled.  check(check_arg), when
- * not NULL, is called between chunks of origins (it may longjmp out).
+ * the network's scaled units when m->cal_scaled; a non-finite error is
+ * stored as 0 and counted in *nonfinite (when not NULL).  check(check_arg),
+ * when not NULL, is called between chunks of origins (it may longjmp out).
  */
-RnnStatus	rnn_calibration_errors(float *err, const RnnModel *m, const double *v,
-								   const double *feats, size_t n,
+RnnStatus	rnn_calibration_errors(float *err, size_t *nonfinite, const RnnModel *m,
+								   const double *v, const double *feats, size_t n,
 								   size_t first_origin, size_t origins, int steps,
 								   void (*check) (void *), void *check_arg,
 								   const RnnAlloc *a);

@@ -171,6 +171,7 @@ rnn_theta_choose_weight(double *w, double *err_out, const RnnModel *mv, size_t m
 	size_t		count = origins * (size_t) steps;
 	float	   *err;
 	double		mean[2] = {0, 0};
+	size_t		bad[2] = {0, 0};
 	RnnStatus	st = RNN_OK;
 
 	*w = dflt;
@@ -187,16 +188,23 @@ rnn_theta_choose_weight(double *w, double *err_out, const RnnModel *mv, size_t m
 	for (int k = 0; k < 2 && st == RNN_OK; k++)
 	{
 		view.theta_weight = k;
-		st = rnn_calibration_errors(err, &view, v, NULL, n, first_origin, origins, steps,
-									check, check_arg, a);
+		st = rnn_calibration_errors(err, &bad[k], &view, v, NULL, n, first_origin, origins,
+									steps, check, check_arg, a);
 		for (size_t i = 0; st == RNN_OK && i < count; i++)
 			mean[k] += err[i];
 		mean[k] /= (double) count;
 	}
 	if (err_out)
 		memcpy(err_out, mean, sizeof(mean));
-	/* each forecast weighted by the other's error: by its inverse error */
-	if (st == RNN_OK && isfinite(mean[0]) && isfinite(mean[1]) && mean[0] + mean[1] > 0)
+	/*
+	 * each forecast weighted by the other's error: by its inverse error; a
+	 * forecaster with a non-finite forecast (an overflow) gets none
+	 */
+	if (st != RNN_OK || (bad[0] > 0 && bad[1] > 0))
+		*w = dflt;
+	else if (bad[0] > 0 || bad[1] > 0)
+		*w = bad[0] > 0 ? 1 : 0;
+	else if (isfinite(mean[0]) && isfinite(mean[1]) && mean[0] + mean[1] > 0)
 		*w = mean[0] / (mean[0] + mean[1]);
 	rnn_release(a, err);
 	return st;

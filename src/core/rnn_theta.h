@@ -82,8 +82,9 @@ double		rnn_theta_weight(double configured, bool global, int n_features, bool im
  * first_origin), and so does Theta fitted on v up to each origin.  With
  * e_net and e_theta their mean absolute errors on the network's scale (the
  * log and seasonally adjusted series over its spread), *w = e_net / (e_net
- * + e_theta): each forecast weighted by its inverse error.  dflt when
- * neither has an error.  err_out (2), when not NULL, gets e_net and
+ * + e_theta): each forecast weighted by its inverse error; 0 or 1 when
+ * only one of them has a non-finite forecast (it gets no weight); dflt when
+ * both have, or neither has an error.  err_out (2), when not NULL, gets e_net and
  * e_theta.  check(check_arg) as for rnn_calibration_errors.
  */
 RnnStatus	rnn_theta_choose_weight(double *w, double *err_out, const RnnModel *mv, size_t mv_n,
@@ -101,6 +102,7 @@ RnnStatus	rnn_theta_choose_weight(double *w, double *err_out, const RnnModel *mv
  * window and max(steps, 12) more points.
  */
 #define RNN_THETA_SELECT_MIN_ORIGINS 8
+#define RNN_THETA_SELECT_MAX_ORIGINS 1024	/* the latest, from a long series' held-out windows */
 size_t		rnn_theta_selection_origins(int steps);
 bool		rnn_theta_selection_tail(size_t n, int steps, int window, size_t *tail,
 									 size_t *origins);
