@@ -1,9 +1,15 @@
 /*
  * rnn_net.c
  *	  Forward and backward passes of the recurrent network, batched so that
- *	  BLAS does the work: the input projection of all time steps of a layer
- *	  is one GEMM, the recurrent projection one GEMM per step, and weight
- *	  gradients are accumulated with one GEMM per weight over all steps.
+ *	  matrix products do the work: the input projection of all time steps
+ *	  of a layer is one product, the recurrent projection one per step, and
+ *	  weight gradients are accumulated with one product per weight over all
+ *	  steps.  In training these are the register-blocked products below
+ *	  (rows_product, grad_product), which read the weights and activations
+ *	  in place; sgemm would copy them into packed blocks at every call.
+ *	  sgemm remains for the output layer, the first layer's input
+ *	  projection when it has several inputs (a layer of input size 1 uses
+ *	  plain loops) and inference's input projections of large batches.
  *
  * Cell equations (PyTorch documentation of nn.RNN, nn.LSTM, nn.GRU):
  *	 RNN:  h' = act(W_ih x + b_ih + W_hh h + b_hh)
@@ -80,7 +86,8 @@ struct RnnWork
 	rnn_real   *dout_a;			/* (T, B, D*H) */
 	rnn_real   *dout_b;			/* (T, B, D*H) */
 	rnn_real   *tmp;			/* (B, G*H) recurrent projection */
-	rnn_real   *hhT;			/* (H, hht_stride) W_hh^T of the layer being run forward */
+	rnn_real   *hhT;			/* (H + D*H, hht_stride) W_hh^T, then W_ih^T (upper layers), of
+								 * the layer being run forward */
 	rnn_real   *dh;				/* (B, H) */
 	rnn_real   *dh_next;		/* (B, H) */
 	rnn_real   *dc;				/* (B, H) */
@@ -368,7 +375,7 @@ stack_work_elements(const Stack *k, int max_T, int max_B, bool backward)
 		+ nld * TB * H			/* state */
 		+ L * TB * D * H		/* out */
 		+ (size_t) max_B * G * H	/* tmp */
-		+ H * hht_stride(G * H)	/* hhT */
+		+ (H + D * H) * hht_stride(G * H)	/* hhT, then W_ih^T of an upper layer */
 		+ H						/* zeros */
 		+ (backward ?
 		   2 * TB * G * H		/* dgi, dgh */
@@ -444,7 +451,7 @@ stack_work_create(const Stack *k, int max_T, int max_B, bool backward, const Rnn
 	w->tmp = p;
 	p += (size_t) max_B * G * H;
 	w->hhT = p;
-	p += H * hht_stride(G * H);
+	p += (H + D * H) * hht_stride(G * H);
 	w->zeros = p;
 	memset(w->zeros, 0, sizeof(rnn_real) * H);
 	p += H;
@@ -556,7 +563,7 @@ add_bias_rows(rnn_real *X, const rnn_real *bias, size_t M, size_t N)
 }
 
 /* X (M, N) = x (M) outer w (N): a product with K = 1. */
-static void
+RNN_ROW void
 outer_rows(rnn_real *restrict X, const rnn_real *restrict x, const rnn_real *restrict w,
 		   size_t M, size_t N)
 {
@@ -575,7 +582,7 @@ outer_rows(rnn_real *restrict X, const rnn_real *restrict x, const rnn_real *res
  * acc2 too when not NULL: the weight and bias gradients of a product with
  * K = 1, in one pass over X.
  */
-static void
+RNN_ROW void
 outer_grad_rows(rnn_real *restrict dw, rnn_real *restrict acc, rnn_real *restrict acc2,
 				const rnn_real *restrict X, const rnn_real *restrict x, size_t M, size_t N)
 {
@@ -595,7 +602,7 @@ outer_grad_rows(rnn_real *restrict dw, rnn_real *restrict acc, rnn_real *restric
 }
 
 /* acc (N) += column sums of X (M, N), and acc2 (N) too when not NULL. */
-static void
+RNN_ROW void
 add_col_sums2(rnn_real *restrict acc, rnn_real *restrict acc2, const rnn_real *restrict X,
 			  size_t M, size_t N)
 {
@@ -1092,6 +1099,90 @@ rows_product(rnn_real *restrict out, const rnn_real *restrict X, size_t ldx,
 			out[i * GH + j] = add ? acc + out[i * GH + j] : acc;
 		}
 }
+
+/*
+ * Rows i .. i+R-1, outputs j .. j + nv*RNN_VL - 1 of dW (M, N) +=
+ * A^T (M, K) @ Bm (K, N) over k = k0 .. k1-1, A (K, M) rows lda apart,
+ * Bm rows ldb apart: the sums continue from dW's values in k order.
+ */
+RNN_ROW void
+grad_block(rnn_real *restrict dW, size_t ldo, const rnn_real *restrict A, size_t lda,
+		   const rnn_real *restrict Bm, size_t ldb, size_t k0, size_t k1, int i, int j,
+		   const int R, const int nv)
+{
+	RnnVec		acc[6][4];
+
+	for (int r = 0; r < R; r++)
+		for (int q = 0; q < nv; q++)
+			memcpy(&acc[r][q], dW + (size_t) (i + r) * ldo + j + q * RNN_VL, sizeof(acc[r][q]));
+	for (size_t k = k0; k < k1; k++)
+	{
+		const rnn_real *restrict b = Bm + k * ldb + j;
+		const rnn_real *restrict a = A + k * lda + i;
+		RnnVec		wv[4];
+
+		for (int q = 0; q < nv; q++)
+			memcpy(&wv[q], b + q * RNN_VL, sizeof(wv[q]));
+		for (int r = 0; r < R; r++)
+		{
+			RnnVec		ar = VEC_SPLAT(a[r]);
+
+			for (int q = 0; q < nv; q++)
+				acc[r][q] += ar * wv[q];
+		}
+	}
+	for (int r = 0; r < R; r++)
+		for (int q = 0; q < nv; q++)
+			memcpy(dW + (size_t) (i + r) * ldo + j + q * RNN_VL, &acc[r][q], sizeof(acc[r][q]));
+}
+
+/*
+ * dW (M, N) += A^T (M, K) @ Bm (K, N): a weight gradient over all time
+ * steps (A the gradients of the pre-activations (T*B, G*H), Bm the layer's
+ * inputs or previous states (T*B, N)), each sum continued from dW in k
+ * order.  sgemm packed A again, with a transposing copy, for every call
+ * (about 5% of a training step); here the rows of Bm are taken in chunks
+ * that stay in L1 while the blocks of dW pass over them, and A is read in
+ * place.
+ */
+RNN_ROW void
+grad_product(rnn_real *restrict dW, const rnn_real *restrict A, size_t lda,
+			 const rnn_real *restrict Bm, size_t ldb, int M, size_t K, int N)
+{
+	int			R = 2;
+	int			j = 0;
+
+#if defined(__x86_64__)
+	if (__builtin_cpu_supports("avx512f"))
+		R = 6;
+#endif
+	for (; j + 4 * RNN_VL <= N; j += 4 * RNN_VL)
+		for (size_t k0 = 0; k0 < K; k0 += RNN_ROWS_K_CHUNK)
+		{
+			size_t		k1 = K - k0 < RNN_ROWS_K_CHUNK ? K : k0 + RNN_ROWS_K_CHUNK;
+			int			i = 0;
+
+			if (R == 6)
+				for (; i + 6 <= M; i += 6)
+					grad_block(dW, N, A, lda, Bm, ldb, k0, k1, i, j, 6, 4);
+			for (; i + 2 <= M; i += 2)
+				grad_block(dW, N, A, lda, Bm, ldb, k0, k1, i, j, 2, 4);
+			for (; i < M; i++)
+				grad_block(dW, N, A, lda, Bm, ldb, k0, k1, i, j, 1, 4);
+		}
+	for (; j + RNN_VL <= N; j += RNN_VL)
+		for (int i = 0; i < M; i++)
+			grad_block(dW, N, A, lda, Bm, ldb, 0, K, i, j, 1, 1);
+	for (; j < N; j++)
+		for (int i = 0; i < M; i++)
+		{
+			rnn_real	acc = dW[(size_t) i * N + j];
+
+			for (size_t k = 0; k < K; k++)
+				acc += A[k * lda + i] * Bm[k * ldb + j];
+			dW[(size_t) i * N + j] = acc;
+		}
+}
 #else
 RNN_ROW void
 recurrent_row_product(rnn_real *restrict t, const rnn_real *restrict h,
@@ -1116,6 +1207,20 @@ rows_product(rnn_real *restrict out, const rnn_real *restrict X, size_t ldx,
 			for (int k = 0; k < K; k++)
 				acc += X[i * ldx + k] * WT[(size_t) k * ldw + j];
 			out[i * GH + j] = add ? acc + out[i * GH + j] : acc;
+		}
+}
+RNN_ROW void
+grad_product(rnn_real *restrict dW, const rnn_real *restrict A, size_t lda,
+			 const rnn_real *restrict Bm, size_t ldb, int M, size_t K, int N)
+{
+	for (int i = 0; i < M; i++)
+		for (int j = 0; j < N; j++)
+		{
+			rnn_real	acc = dW[(size_t) i * N + j];
+
+			for (size_t k = 0; k < K; k++)
+				acc += A[k * lda + i] * Bm[k * ldb + j];
+			dW[(size_t) i * N + j] = acc;
 		}
 }
 #endif
@@ -1154,12 +1259,26 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 	 */
 	size_t		ldt = hht_stride(GH);
 
+	rnn_real   *ihT_buf = NULL;
+
 	if (W_hhT)
 		hhT_buf = NULL;
 	if (hhT_buf && (T > 1 || h0))
 		for (int k = 0; k < H; k++)
 			for (int j = 0; j < GH; j++)
 				hhT_buf[(size_t) k * ldt + j] = W_hh[(size_t) j * H + k];
+
+	/*
+	 * An upper layer's input projection likewise, from W_ih^T after W_hh^T
+	 * (sgemm packed the (T*B, Il) input with a transposing copy)
+	 */
+	if (hhT_buf && Il > 1 && Il <= DH)
+	{
+		ihT_buf = hhT_buf + (size_t) H * ldt;
+		for (int k = 0; k < Il; k++)
+			for (int j = 0; j < GH; j++)
+				ihT_buf[(size_t) k * ldt + j] = W_ih[(size_t) j * Il + k];
+	}
 
 	/* gates (T*B, GH) = x (T*B, Il) @ W_ih^T: all time steps at once; the cells add b_ih */
 	if (Il == 1 && infer && cell == RNN_CELL_LSTM)
@@ -1178,6 +1297,9 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 			if (W_ihT && B <= RNN_INFER_MAX_ROWS)
 				rows_product(gates + (size_t) t0 * B * GH, x + (size_t) t0 * B * Il, Il,
 							 W_ihT, ldw, (size_t) nt * B, Il, GH, false);
+			else if (ihT_buf)
+				rows_product(gates + (size_t) t0 * B * GH, x + (size_t) t0 * B * Il, Il,
+							 ihT_buf, ldt, (size_t) nt * B, Il, GH, false);
 			else
 				rnn_gemm(false, true, nt * B, GH, Il, 1, x + (size_t) t0 * B * Il, Il,
 						 W_ih, Il, 0, gates + (size_t) t0 * B * GH, GH);
@@ -1730,6 +1852,20 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 		if (h_prev)
 			rows_product(dh_next, dgh + (size_t) t * B * GH, GH, W_hh, H, B, GH, H,
 						 cell == RNN_CELL_GRU);
+
+		/*
+		 * The bias gradients (and a layer of input size 1's dW_ih, a product
+		 * with K = 1) from this step's rows while they are in cache: db_ih
+		 * += sum dgi, db_hh too when the hidden path's gradient is the same
+		 * (not GRU); steps in processing order, reversed
+		 */
+		if (Il == 1 && !dx)
+			outer_grad_rows(dW_ih, db_ih, dgh == dgi ? db_hh : NULL, dgi + (size_t) t * B * GH,
+							x + (size_t) t * B, B, GH);
+		else
+			add_col_sums2(db_ih, dgh == dgi ? db_hh : NULL, dgi + (size_t) t * B * GH, B, GH);
+		if (dgh != dgi)
+			add_col_sums2(db_hh, NULL, dgh + (size_t) t * B * GH, B, GH);
 		{
 			rnn_real   *swap = dh;
 
@@ -1743,13 +1879,8 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 	if (dc0)
 		memcpy(dc0, dc, sizeof(rnn_real) * B * H);
 
-	/*
-	 * dW_ih (GH, Il) += dgi^T (GH, TB) @ x (TB, Il); db_ih += sum dgi, and
-	 * db_hh too when the hidden path's gradient is the same (not GRU)
-	 */
-	if (Il == 1 && !dx)
-		outer_grad_rows(dW_ih, db_ih, dgh == dgi ? db_hh : NULL, dgi, x, TB, GH);
-	else
+	/* dW_ih (GH, Il) += dgi^T (GH, TB) @ x (TB, Il), unless taken per step above */
+	if (Il > 1 || dx)
 	{
 		int			tc = steps_per_chunk(T, B, (size_t) GH * Il);
 
@@ -1758,14 +1889,16 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 			int			nt = T - t0 < tc ? T - t0 : tc;
 
 			rnn_step_check();
-			rnn_gemm(true, false, GH, Il, nt * B, 1, dgi + (size_t) t0 * B * GH, GH,
-					 x + (size_t) t0 * B * Il, Il, 1, dW_ih, Il);
-			/* dx (TB, Il) (+)= dgi (TB, GH) @ W_ih (GH, Il) */
+			grad_product(dW_ih, dgi + (size_t) t0 * B * GH, GH, x + (size_t) t0 * B * Il, Il,
+						 GH, (size_t) nt * B, Il);
+			/*
+			 * dx (TB, Il) (+)= dgi (TB, GH) @ W_ih (GH, Il): W_ih as stored is
+			 * rows_product's (K, N) operand, as W_hh is for dh_prev above
+			 */
 			if (dx)
-				rnn_gemm(false, false, nt * B, Il, GH, 1, dgi + (size_t) t0 * B * GH, GH,
-						 W_ih, Il, dx_beta, dx + (size_t) t0 * B * Il, Il);
+				rows_product(dx + (size_t) t0 * B * Il, dgi + (size_t) t0 * B * GH, GH,
+							 W_ih, Il, (size_t) nt * B, GH, Il, dx_beta != 0);
 		}
-		add_col_sums2(db_ih, dgh == dgi ? db_hh : NULL, dgi, TB, GH);
 	}
 	/* dW_hh (GH, H) += sum_t dgh[t]^T @ h_prev[t], skipping the first step */
 	if (T > 1)
@@ -1780,16 +1913,14 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 			int			nt = T - 1 - t0 < tc ? T - 1 - t0 : tc;
 
 			rnn_step_check();
-			rnn_gemm(true, false, GH, H, nt * B, 1, dg_rows + (size_t) t0 * B * GH, GH,
-					 hp_rows + (size_t) t0 * B * DH, DH, 1, dW_hh, H);
+			grad_product(dW_hh, dg_rows + (size_t) t0 * B * GH, GH,
+						 hp_rows + (size_t) t0 * B * DH, DH, GH, (size_t) nt * B, H);
 		}
 	}
 	/* the first step's recurrent input was the initial state */
 	if (h0)
 		rnn_gemm(true, false, GH, H, B, 1, dgh + (size_t) (d ? T - 1 : 0) * B * GH, GH,
 				 h0, H, 1, dW_hh, H);
-	if (dgh != dgi)
-		add_col_sums2(db_hh, NULL, dgh, TB, GH);
 }
 
 /*
