@@ -375,7 +375,7 @@ stack_work_elements(const Stack *k, int max_T, int max_B, bool backward)
 		+ nld * TB * H			/* state */
 		+ L * TB * D * H		/* out */
 		+ (size_t) max_B * G * H	/* tmp */
-		+ (H + D * H) * hht_stride(G * H)	/* hhT, then W_ih^T of an upper layer */
+		+ (backward ? H + D * H : H) * hht_stride(G * H)	/* hhT, and W_ih^T in training */
 		+ H						/* zeros */
 		+ (backward ?
 		   2 * TB * G * H		/* dgi, dgh */
@@ -451,7 +451,7 @@ stack_work_create(const Stack *k, int max_T, int max_B, bool backward, const Rnn
 	w->tmp = p;
 	p += (size_t) max_B * G * H;
 	w->hhT = p;
-	p += (H + D * H) * hht_stride(G * H);
+	p += (backward ? H + D * H : H) * hht_stride(G * H);
 	w->zeros = p;
 	memset(w->zeros, 0, sizeof(rnn_real) * H);
 	p += H;
@@ -1232,11 +1232,13 @@ grad_product(rnn_real *restrict dW, const rnn_real *restrict A, size_t lda,
  * W_hhT, W_ihT: rnn_infer_weights' W_hh^T and W_ih^T of this layer and
  * direction (rows ldw apart), for the products of batches of at most
  * RNN_INFER_MAX_ROWS, or NULL.  With them (inference), the activated gates
- * are not kept: gates holds the input projection only.
+ * are not kept: gates holds the input projection only.  hhT_buf (H, ldt):
+ * room for W_hh^T, and with ihT_room (training) for an upper layer's W_ih^T
+ * (D*H, ldt) after it.
  */
 RNN_SIMD_CLONES static void
 layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp,
-				  rnn_real *hhT_buf,
+				  rnn_real *hhT_buf, bool ihT_room,
 				  const rnn_real *x, int Il, const rnn_real *W_ih, const rnn_real *W_hh,
 				  const rnn_real *b_ih, const rnn_real *b_hh,
 				  const rnn_real *h0, const rnn_real *c0,
@@ -1269,10 +1271,14 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 				hhT_buf[(size_t) k * ldt + j] = W_hh[(size_t) j * H + k];
 
 	/*
-	 * An upper layer's input projection likewise, from W_ih^T after W_hh^T
-	 * (sgemm packed the (T*B, Il) input with a transposing copy)
+	 * In training (ihT_room), an upper layer's input projection likewise,
+	 * from W_ih^T after W_hh^T (sgemm packed the (T*B, Il) input with a
+	 * transposing copy).  Not in inference: its batches of more than
+	 * RNN_INFER_MAX_ROWS windows use sgemm with rearranged weights, and
+	 * OpenBLAS's kernels for a small K (a first layer with features) round
+	 * differently, so the forms of a forecast would not agree to the bit.
 	 */
-	if (hhT_buf && Il > 1 && Il <= DH)
+	if (hhT_buf && ihT_room && Il > 1 && Il <= DH)
 	{
 		ihT_buf = hhT_buf + (size_t) H * ldt;
 		for (int k = 0; k < Il; k++)
@@ -1430,7 +1436,7 @@ stack_forward(RnnWork *w, const Stack *k, const rnn_real *p, const rnn_real *x, 
 			LayerWeights lw = layer_weights(k, p, l, d);
 
 			layer_dir_forward(w->out[l], w->gates[l * D + d], w->state[l * D + d], w->tmp,
-							  w->hhT,
+							  w->hhT, w->dgi != NULL,
 							  xin, lw.Il, lw.W_ih, lw.W_hh, lw.b_ih, lw.b_hh,
 							  h0 ? h0[l] : NULL, c0 ? c0[l] : NULL,
 							  hhT ? hhT + infer_offset(k, ldw, l, d) : NULL,
