@@ -601,6 +601,14 @@ outer_grad_rows(rnn_real *restrict dw, rnn_real *restrict acc, rnn_real *restric
 	}
 }
 
+/* x (n) += y (n) */
+RNN_ROW void
+add_rows(rnn_real *restrict x, const rnn_real *restrict y, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		x[i] += y[i];
+}
+
 /* acc (N) += column sums of X (M, N), and acc2 (N) too when not NULL. */
 RNN_ROW void
 add_col_sums2(rnn_real *restrict acc, rnn_real *restrict acc2, const rnn_real *restrict X,
@@ -1795,14 +1803,18 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 		const rnn_real *h_prev = step == 0 ? h0 : out + (size_t) tp * B * DH + (size_t) d * H;
 
 		rnn_step_check();
-		/* the GRU's cells set dh_next first; the other cells leave it to the GEMM */
+		/*
+		 * the GRU's cells write the direct part of dh_prev into dc (the
+		 * LSTM's buffer, unused by the GRU), added after the product below;
+		 * the other cells leave dh_prev to the product
+		 */
 		if (cell != RNN_CELL_GRU && !h_prev)
 			memset(dh_next, 0, sizeof(rnn_real) * B * H);
 		for (int b = 0; b < B; b++)
 		{
 			rnn_real   *dhb = dh + (size_t) b * H;
 			rnn_real   *dcb = dc + (size_t) b * H;
-			rnn_real   *dnb = dh_next + (size_t) b * H;
+			rnn_real   *dnb = dc + (size_t) b * H;	/* GRU only */
 			const rnn_real *doutb = t < dout_from ? w->zeros :
 				dout + (size_t) t * B * DH + (size_t) b * DH + (size_t) d * H;
 			const rnn_real *hb = out + (size_t) t * B * DH + (size_t) b * DH + (size_t) d * H;
@@ -1851,13 +1863,23 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 			}
 		}
 		/*
-		 * dh_prev (+)= dgh[t] (B, GH) @ W_hh (GH, H): W_hh is already the
-		 * (K, N) operand of rows_product, which needs no packing copy; the
-		 * GRU adds to its cells' part
+		 * dh_prev = dgh[t] (B, GH) @ W_hh (GH, H): W_hh is already the
+		 * (K, N) operand of rows_product, which needs no packing copy
 		 */
 		if (h_prev)
-			rows_product(dh_next, dgh + (size_t) t * B * GH, GH, W_hh, H, B, GH, H,
-						 cell == RNN_CELL_GRU);
+			rows_product(dh_next, dgh + (size_t) t * B * GH, GH, W_hh, H, B, GH, H, false);
+		if (cell == RNN_CELL_GRU)
+		{
+			/*
+			 * product + direct part: the one addition sgemm's beta = 1 made,
+			 * but after a product that could take W_hh in chunks that stay
+			 * in L1 (rows_product does not chunk when it adds)
+			 */
+			if (h_prev)
+				add_rows(dh_next, dc, (size_t) B * H);
+			else
+				memcpy(dh_next, dc, sizeof(rnn_real) * B * H);
+		}
 
 		/*
 		 * The bias gradients (and a layer of input size 1's dW_ih, a product
