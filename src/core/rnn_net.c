@@ -1,9 +1,15 @@
 /*
  * rnn_net.c
  *	  Forward and backward passes of the recurrent network, batched so that
- *	  BLAS does the work: the input projection of all time steps of a layer
- *	  is one GEMM, the recurrent projection one GEMM per step, and weight
- *	  gradients are accumulated with one GEMM per weight over all steps.
+ *	  matrix products do the work: the input projection of all time steps
+ *	  of a layer is one product, the recurrent projection one per step, and
+ *	  weight gradients are accumulated with one product per weight over all
+ *	  steps.  In training these are the register-blocked products below
+ *	  (rows_product, grad_product), which read the weights and activations
+ *	  in place; sgemm would copy them into packed blocks at every call.
+ *	  sgemm remains for the output layer, the first layer's input
+ *	  projection when it has several inputs (a layer of input size 1 uses
+ *	  plain loops) and inference's input projections of large batches.
  *
  * Cell equations (PyTorch documentation of nn.RNN, nn.LSTM, nn.GRU):
  *	 RNN:  h' = act(W_ih x + b_ih + W_hh h + b_hh)
@@ -80,7 +86,8 @@ struct RnnWork
 	rnn_real   *dout_a;			/* (T, B, D*H) */
 	rnn_real   *dout_b;			/* (T, B, D*H) */
 	rnn_real   *tmp;			/* (B, G*H) recurrent projection */
-	rnn_real   *hhT;			/* (H, G*H) W_hh^T of the layer being run forward */
+	rnn_real   *hhT;			/* (H + D*H, hht_stride) W_hh^T, then W_ih^T (upper layers), of
+								 * the layer being run forward */
 	rnn_real   *dh;				/* (B, H) */
 	rnn_real   *dh_next;		/* (B, H) */
 	rnn_real   *dc;				/* (B, H) */
@@ -333,6 +340,23 @@ rnn_zero_output_layer(rnn_real *params, const RnnShape *s)
 }
 
 /*
+ * Row stride of the work area's W_hh^T (H, G*H): G*H rounded up to whole
+ * 64-byte lines, plus one line when that makes an even number of lines.
+ * With an odd number of lines between rows, the rows of a 64-column block
+ * fall into every set of the L1 cache; with 256 columns (LSTM, H = 64:
+ * rows 1 KB apart) they fell into 16 of its 64 sets and evicted each other
+ * while rows_product read the block once per 6 batch rows.
+ */
+static size_t
+hht_stride(size_t GH)
+{
+	size_t		line = 64 / sizeof(rnn_real);
+	size_t		lines = (GH + line - 1) / line;
+
+	return (lines % 2 == 0 ? lines + 1 : lines) * line;
+}
+
+/*
  * Elements of one stack's activation block for (max_T, max_B); without
  * backward, only what the forward pass uses.
  */
@@ -351,7 +375,7 @@ stack_work_elements(const Stack *k, int max_T, int max_B, bool backward)
 		+ nld * TB * H			/* state */
 		+ L * TB * D * H		/* out */
 		+ (size_t) max_B * G * H	/* tmp */
-		+ H * G * H				/* hhT */
+		+ (backward ? H + D * H : H) * hht_stride(G * H)	/* hhT, and W_ih^T in training */
 		+ H						/* zeros */
 		+ (backward ?
 		   2 * TB * G * H		/* dgi, dgh */
@@ -427,7 +451,7 @@ stack_work_create(const Stack *k, int max_T, int max_B, bool backward, const Rnn
 	w->tmp = p;
 	p += (size_t) max_B * G * H;
 	w->hhT = p;
-	p += H * G * H;
+	p += (backward ? H + D * H : H) * hht_stride(G * H);
 	w->zeros = p;
 	memset(w->zeros, 0, sizeof(rnn_real) * H);
 	p += H;
@@ -539,7 +563,7 @@ add_bias_rows(rnn_real *X, const rnn_real *bias, size_t M, size_t N)
 }
 
 /* X (M, N) = x (M) outer w (N): a product with K = 1. */
-static void
+RNN_ROW void
 outer_rows(rnn_real *restrict X, const rnn_real *restrict x, const rnn_real *restrict w,
 		   size_t M, size_t N)
 {
@@ -558,7 +582,7 @@ outer_rows(rnn_real *restrict X, const rnn_real *restrict x, const rnn_real *res
  * acc2 too when not NULL: the weight and bias gradients of a product with
  * K = 1, in one pass over X.
  */
-static void
+RNN_ROW void
 outer_grad_rows(rnn_real *restrict dw, rnn_real *restrict acc, rnn_real *restrict acc2,
 				const rnn_real *restrict X, const rnn_real *restrict x, size_t M, size_t N)
 {
@@ -577,8 +601,16 @@ outer_grad_rows(rnn_real *restrict dw, rnn_real *restrict acc, rnn_real *restric
 	}
 }
 
+/* x (n) += y (n) */
+RNN_ROW void
+add_rows(rnn_real *restrict x, const rnn_real *restrict y, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		x[i] += y[i];
+}
+
 /* acc (N) += column sums of X (M, N), and acc2 (N) too when not NULL. */
-static void
+RNN_ROW void
 add_col_sums2(rnn_real *restrict acc, rnn_real *restrict acc2, const rnn_real *restrict X,
 			  size_t M, size_t N)
 {
@@ -606,6 +638,29 @@ add_col_sums(rnn_real *acc, const rnn_real *X, size_t M, size_t N)
 			acc[j] += row[j];
 	}
 }
+
+/*
+ * Ask for the cache lines of n elements at p ahead of their use (rw 1:
+ * they are going to be written).  The cell passes read and write a batch
+ * row of each of several (T, B, G*H) arrays per step, larger than L2 for
+ * the standard workload (3 MB a layer), in an order the hardware
+ * prefetcher does not follow across so many streams: a row of the next
+ * step is asked for while the current step runs, when a layer's gates
+ * take more than RNN_PREFETCH_BYTES (smaller ones stay in L2, where
+ * asking only costs instructions: 3% of the tanh RNN's step).
+ */
+#define RNN_PREFETCH_BYTES ((size_t) 1 << 20)
+#if defined(__GNUC__)
+#define PREFETCH_ROW(p, n, rw) \
+	do { \
+		const char *pf_ = (const char *) (p); \
+		size_t		pf_n_ = (size_t) (n) * sizeof(rnn_real); \
+		for (size_t pf_o_ = 0; pf_o_ < pf_n_; pf_o_ += 64) \
+			__builtin_prefetch(pf_ + pf_o_, (rw), 3); \
+	} while (0)
+#else
+#define PREFETCH_ROW(p, n, rw) ((void) 0)
+#endif
 
 /*
  * The cells' element-wise work on one batch row, one fused pass each so
@@ -948,15 +1003,21 @@ recurrent_row_product(rnn_real *restrict t, const rnn_real *restrict h,
  */
 RNN_ROW void
 rows_block(rnn_real *restrict out, size_t ldo, const rnn_real *restrict X, size_t ldx,
-		   const rnn_real *restrict WT, size_t ldw, int K, size_t i, int j,
+		   const rnn_real *restrict WT, size_t ldw, int k0, int K, size_t i, int j,
 		   const int R, const int nv, bool add)
 {
 	RnnVec		acc[6][4];
 
+	/* k0 > 0: out holds the sums over k < k0, which continue in k order */
 	for (int r = 0; r < R; r++)
 		for (int q = 0; q < nv; q++)
-			acc[r][q] = (RnnVec) {0};
-	for (int k = 0; k < K; k++)
+		{
+			if (k0 > 0)
+				memcpy(&acc[r][q], out + (i + r) * ldo + j + q * RNN_VL, sizeof(acc[r][q]));
+			else
+				acc[r][q] = (RnnVec) {0};
+		}
+	for (int k = k0; k < K; k++)
 	{
 		const rnn_real *restrict w = WT + (size_t) k * ldw + j;
 		RnnVec		wv[4];
@@ -988,6 +1049,13 @@ rows_block(rnn_real *restrict out, size_t ldo, const rnn_real *restrict X, size_
 }
 
 /*
+ * Rows of WT per pass of a 4-vector column block over the batch's rows:
+ * 96 rows of 256 bytes (24 KB) stay in a 32 or 48 KB L1 cache with room
+ * for the rows of X, where the 256 rows of the LSTM's W_hh (64 KB) did not.
+ */
+#define RNN_ROWS_K_CHUNK 96
+
+/*
  * out (M, GH) (+)= X (M, K) @ WT (K, GH), WT rows ldw apart (add: out is
  * added to, as sgemm's beta = 1): the products of a batch's rows with one
  * small matrix (the input projection over all steps of a small batch, the
@@ -995,6 +1063,9 @@ rows_block(rnn_real *restrict out, size_t ldo, const rnn_real *restrict X, size_
  * without the packing copies sgemm makes at every call.  Columns in blocks
  * of 4 vectors (a block of WT stays in L1 while every row passes), rows 6
  * at a time where 32 vector registers hold the 24 accumulators, else 2.
+ * Without add, a long K is taken in chunks of rows of WT that fit in L1,
+ * each chunk continuing the sums of the one before in out: every sum is
+ * still added in k order, as in one pass.
  */
 RNN_ROW void
 rows_product(rnn_real *restrict out, const rnn_real *restrict X, size_t ldx,
@@ -1002,26 +1073,30 @@ rows_product(rnn_real *restrict out, const rnn_real *restrict X, size_t ldx,
 {
 	int			j = 0;
 	size_t		R = 2;
+	int			nchunks = add ? 1 : (K + RNN_ROWS_K_CHUNK - 1) / RNN_ROWS_K_CHUNK;
+	int			kc = nchunks > 1 ? (K + nchunks - 1) / nchunks : K;
 
 #if defined(__x86_64__)
 	if (__builtin_cpu_supports("avx512f"))
 		R = 6;
 #endif
 	for (; j + 4 * RNN_VL <= GH; j += 4 * RNN_VL)
-	{
-		size_t		i = 0;
+		for (int k0 = 0; k0 < K; k0 += kc)
+		{
+			int			k1 = K - k0 < kc ? K : k0 + kc;
+			size_t		i = 0;
 
-		if (R == 6)
-			for (; i + 6 <= M; i += 6)
-				rows_block(out, GH, X, ldx, WT, ldw, K, i, j, 6, 4, add);
-		for (; i + 2 <= M; i += 2)
-			rows_block(out, GH, X, ldx, WT, ldw, K, i, j, 2, 4, add);
-		for (; i < M; i++)
-			rows_block(out, GH, X, ldx, WT, ldw, K, i, j, 1, 4, add);
-	}
+			if (R == 6)
+				for (; i + 6 <= M; i += 6)
+					rows_block(out, GH, X, ldx, WT, ldw, k0, k1, i, j, 6, 4, add);
+			for (; i + 2 <= M; i += 2)
+				rows_block(out, GH, X, ldx, WT, ldw, k0, k1, i, j, 2, 4, add);
+			for (; i < M; i++)
+				rows_block(out, GH, X, ldx, WT, ldw, k0, k1, i, j, 1, 4, add);
+		}
 	for (; j + RNN_VL <= GH; j += RNN_VL)
 		for (size_t i = 0; i < M; i++)
-			rows_block(out, GH, X, ldx, WT, ldw, K, i, j, 1, 1, add);
+			rows_block(out, GH, X, ldx, WT, ldw, 0, K, i, j, 1, 1, add);
 	for (; j < GH; j++)
 		for (size_t i = 0; i < M; i++)
 		{
@@ -1030,6 +1105,90 @@ rows_product(rnn_real *restrict out, const rnn_real *restrict X, size_t ldx,
 			for (int k = 0; k < K; k++)
 				acc += X[i * ldx + k] * WT[(size_t) k * ldw + j];
 			out[i * GH + j] = add ? acc + out[i * GH + j] : acc;
+		}
+}
+
+/*
+ * Rows i .. i+R-1, outputs j .. j + nv*RNN_VL - 1 of dW (M, N) +=
+ * A^T (M, K) @ Bm (K, N) over k = k0 .. k1-1, A (K, M) rows lda apart,
+ * Bm rows ldb apart: the sums continue from dW's values in k order.
+ */
+RNN_ROW void
+grad_block(rnn_real *restrict dW, size_t ldo, const rnn_real *restrict A, size_t lda,
+		   const rnn_real *restrict Bm, size_t ldb, size_t k0, size_t k1, int i, int j,
+		   const int R, const int nv)
+{
+	RnnVec		acc[6][4];
+
+	for (int r = 0; r < R; r++)
+		for (int q = 0; q < nv; q++)
+			memcpy(&acc[r][q], dW + (size_t) (i + r) * ldo + j + q * RNN_VL, sizeof(acc[r][q]));
+	for (size_t k = k0; k < k1; k++)
+	{
+		const rnn_real *restrict b = Bm + k * ldb + j;
+		const rnn_real *restrict a = A + k * lda + i;
+		RnnVec		wv[4];
+
+		for (int q = 0; q < nv; q++)
+			memcpy(&wv[q], b + q * RNN_VL, sizeof(wv[q]));
+		for (int r = 0; r < R; r++)
+		{
+			RnnVec		ar = VEC_SPLAT(a[r]);
+
+			for (int q = 0; q < nv; q++)
+				acc[r][q] += ar * wv[q];
+		}
+	}
+	for (int r = 0; r < R; r++)
+		for (int q = 0; q < nv; q++)
+			memcpy(dW + (size_t) (i + r) * ldo + j + q * RNN_VL, &acc[r][q], sizeof(acc[r][q]));
+}
+
+/*
+ * dW (M, N) += A^T (M, K) @ Bm (K, N): a weight gradient over all time
+ * steps (A the gradients of the pre-activations (T*B, G*H), Bm the layer's
+ * inputs or previous states (T*B, N)), each sum continued from dW in k
+ * order.  sgemm packed A again, with a transposing copy, for every call
+ * (about 5% of a training step); here the rows of Bm are taken in chunks
+ * that stay in L1 while the blocks of dW pass over them, and A is read in
+ * place.
+ */
+RNN_ROW void
+grad_product(rnn_real *restrict dW, const rnn_real *restrict A, size_t lda,
+			 const rnn_real *restrict Bm, size_t ldb, int M, size_t K, int N)
+{
+	int			R = 2;
+	int			j = 0;
+
+#if defined(__x86_64__)
+	if (__builtin_cpu_supports("avx512f"))
+		R = 6;
+#endif
+	for (; j + 4 * RNN_VL <= N; j += 4 * RNN_VL)
+		for (size_t k0 = 0; k0 < K; k0 += RNN_ROWS_K_CHUNK)
+		{
+			size_t		k1 = K - k0 < RNN_ROWS_K_CHUNK ? K : k0 + RNN_ROWS_K_CHUNK;
+			int			i = 0;
+
+			if (R == 6)
+				for (; i + 6 <= M; i += 6)
+					grad_block(dW, N, A, lda, Bm, ldb, k0, k1, i, j, 6, 4);
+			for (; i + 2 <= M; i += 2)
+				grad_block(dW, N, A, lda, Bm, ldb, k0, k1, i, j, 2, 4);
+			for (; i < M; i++)
+				grad_block(dW, N, A, lda, Bm, ldb, k0, k1, i, j, 1, 4);
+		}
+	for (; j + RNN_VL <= N; j += RNN_VL)
+		for (int i = 0; i < M; i++)
+			grad_block(dW, N, A, lda, Bm, ldb, 0, K, i, j, 1, 1);
+	for (; j < N; j++)
+		for (int i = 0; i < M; i++)
+		{
+			rnn_real	acc = dW[(size_t) i * N + j];
+
+			for (size_t k = 0; k < K; k++)
+				acc += A[k * lda + i] * Bm[k * ldb + j];
+			dW[(size_t) i * N + j] = acc;
 		}
 }
 #else
@@ -1058,6 +1217,20 @@ rows_product(rnn_real *restrict out, const rnn_real *restrict X, size_t ldx,
 			out[i * GH + j] = add ? acc + out[i * GH + j] : acc;
 		}
 }
+RNN_ROW void
+grad_product(rnn_real *restrict dW, const rnn_real *restrict A, size_t lda,
+			 const rnn_real *restrict Bm, size_t ldb, int M, size_t K, int N)
+{
+	for (int i = 0; i < M; i++)
+		for (int j = 0; j < N; j++)
+		{
+			rnn_real	acc = dW[(size_t) i * N + j];
+
+			for (size_t k = 0; k < K; k++)
+				acc += A[k * lda + i] * Bm[k * ldb + j];
+			dW[(size_t) i * N + j] = acc;
+		}
+}
 #endif
 
 /*
@@ -1067,11 +1240,13 @@ rows_product(rnn_real *restrict out, const rnn_real *restrict X, size_t ldx,
  * W_hhT, W_ihT: rnn_infer_weights' W_hh^T and W_ih^T of this layer and
  * direction (rows ldw apart), for the products of batches of at most
  * RNN_INFER_MAX_ROWS, or NULL.  With them (inference), the activated gates
- * are not kept: gates holds the input projection only.
+ * are not kept: gates holds the input projection only.  hhT_buf (H, ldt):
+ * room for W_hh^T, and with ihT_room (training) for an upper layer's W_ih^T
+ * (D*H, ldt) after it.
  */
 RNN_SIMD_CLONES static void
 layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp,
-				  rnn_real *hhT_buf,
+				  rnn_real *hhT_buf, bool ihT_room,
 				  const rnn_real *x, int Il, const rnn_real *W_ih, const rnn_real *W_hh,
 				  const rnn_real *b_ih, const rnn_real *b_hh,
 				  const rnn_real *h0, const rnn_real *c0,
@@ -1084,6 +1259,7 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 	size_t		TB = (size_t) T * B;
 	/* inference: no backward pass follows, the cells need not keep the activated gates */
 	bool		infer = W_hhT != NULL;
+	bool		prefetch = !infer && TB * GH * sizeof(rnn_real) > RNN_PREFETCH_BYTES;
 
 	/*
 	 * Without rearranged weights (training), the per-step products of the
@@ -1091,12 +1267,32 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 	 * over the batch's rows: sgemm would pack W_hh again at every step (its
 	 * packing copies were about 15% of a training step).
 	 */
+	size_t		ldt = hht_stride(GH);
+
+	rnn_real   *ihT_buf = NULL;
+
 	if (W_hhT)
 		hhT_buf = NULL;
 	if (hhT_buf && (T > 1 || h0))
 		for (int k = 0; k < H; k++)
 			for (int j = 0; j < GH; j++)
-				hhT_buf[(size_t) k * GH + j] = W_hh[(size_t) j * H + k];
+				hhT_buf[(size_t) k * ldt + j] = W_hh[(size_t) j * H + k];
+
+	/*
+	 * In training (ihT_room), an upper layer's input projection likewise,
+	 * from W_ih^T after W_hh^T (sgemm packed the (T*B, Il) input with a
+	 * transposing copy).  Not in inference: its batches of more than
+	 * RNN_INFER_MAX_ROWS windows use sgemm with rearranged weights, and
+	 * OpenBLAS's kernels for a small K (a first layer with features) round
+	 * differently, so the forms of a forecast would not agree to the bit.
+	 */
+	if (hhT_buf && ihT_room && Il > 1 && Il <= DH)
+	{
+		ihT_buf = hhT_buf + (size_t) H * ldt;
+		for (int k = 0; k < Il; k++)
+			for (int j = 0; j < GH; j++)
+				ihT_buf[(size_t) k * ldt + j] = W_ih[(size_t) j * Il + k];
+	}
 
 	/* gates (T*B, GH) = x (T*B, Il) @ W_ih^T: all time steps at once; the cells add b_ih */
 	if (Il == 1 && infer && cell == RNN_CELL_LSTM)
@@ -1115,6 +1311,9 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 			if (W_ihT && B <= RNN_INFER_MAX_ROWS)
 				rows_product(gates + (size_t) t0 * B * GH, x + (size_t) t0 * B * Il, Il,
 							 W_ihT, ldw, (size_t) nt * B, Il, GH, false);
+			else if (ihT_buf)
+				rows_product(gates + (size_t) t0 * B * GH, x + (size_t) t0 * B * Il, Il,
+							 ihT_buf, ldt, (size_t) nt * B, Il, GH, false);
 			else
 				rnn_gemm(false, true, nt * B, GH, Il, 1, x + (size_t) t0 * B * Il, Il,
 						 W_ih, Il, 0, gates + (size_t) t0 * B * GH, GH);
@@ -1140,7 +1339,7 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 		else if (h_prev && W_hhT)
 			rows_product(tmp, h_prev, ldp, W_hhT, ldw, B, H, GH, false);
 		else if (h_prev && hhT_buf)
-			rows_product(tmp, h_prev, ldp, hhT_buf, GH, B, H, GH, false);
+			rows_product(tmp, h_prev, ldp, hhT_buf, ldt, B, H, GH, false);
 		else if (h_prev)
 			rnn_gemm(false, true, B, GH, H, 1, h_prev, ldp, W_hh, H, 0, tmp, GH);
 		else
@@ -1152,6 +1351,10 @@ layer_dir_forward(rnn_real *out, rnn_real *gates, rnn_real *state, rnn_real *tmp
 			const rnn_real *tb = tmp + (size_t) b * GH;
 			rnn_real   *hb = h + (size_t) b * DH;
 			const rnn_real *hpb = h_prev ? h_prev + (size_t) b * ldp : NULL;
+
+			/* the next step's input projection of this row */
+			if (prefetch && step + 1 < T)
+				PREFETCH_ROW(gates + ((size_t) (d ? t - 1 : t + 1) * B + b) * GH, GH, 1);
 
 			switch (cell)
 			{
@@ -1241,7 +1444,7 @@ stack_forward(RnnWork *w, const Stack *k, const rnn_real *p, const rnn_real *x, 
 			LayerWeights lw = layer_weights(k, p, l, d);
 
 			layer_dir_forward(w->out[l], w->gates[l * D + d], w->state[l * D + d], w->tmp,
-							  w->hhT,
+							  w->hhT, w->dgi != NULL,
 							  xin, lw.Il, lw.W_ih, lw.W_hh, lw.b_ih, lw.b_hh,
 							  h0 ? h0[l] : NULL, c0 ? c0[l] : NULL,
 							  hhT ? hhT + infer_offset(k, ldw, l, d) : NULL,
@@ -1580,6 +1783,7 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 	rnn_real   *dh = w->dh;
 	rnn_real   *dh_next = w->dh_next;
 	rnn_real   *dc = w->dc;
+	bool		prefetch = TB * GH * sizeof(rnn_real) > RNN_PREFETCH_BYTES;
 
 	if (dhT)
 		memcpy(dh, dhT, sizeof(rnn_real) * B * H);
@@ -1599,14 +1803,18 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 		const rnn_real *h_prev = step == 0 ? h0 : out + (size_t) tp * B * DH + (size_t) d * H;
 
 		rnn_step_check();
-		/* the GRU's cells set dh_next first; the other cells leave it to the GEMM */
+		/*
+		 * the GRU's cells write the direct part of dh_prev into dc (the
+		 * LSTM's buffer, unused by the GRU), added after the product below;
+		 * the other cells leave dh_prev to the product
+		 */
 		if (cell != RNN_CELL_GRU && !h_prev)
 			memset(dh_next, 0, sizeof(rnn_real) * B * H);
 		for (int b = 0; b < B; b++)
 		{
 			rnn_real   *dhb = dh + (size_t) b * H;
 			rnn_real   *dcb = dc + (size_t) b * H;
-			rnn_real   *dnb = dh_next + (size_t) b * H;
+			rnn_real   *dnb = dc + (size_t) b * H;	/* GRU only */
 			const rnn_real *doutb = t < dout_from ? w->zeros :
 				dout + (size_t) t * B * DH + (size_t) b * DH + (size_t) d * H;
 			const rnn_real *hb = out + (size_t) t * B * DH + (size_t) b * DH + (size_t) d * H;
@@ -1614,6 +1822,13 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 			rnn_real   *dgib = dgi + (size_t) t * B * GH + (size_t) b * GH;
 			rnn_real   *dghb = dgh + (size_t) t * B * GH + (size_t) b * GH;
 			const rnn_real *hpb = h_prev ? h_prev + (size_t) b * ldp : NULL;
+
+			/* the gates this row reads and the gradients it writes at the next step */
+			if (prefetch && step > 0)
+			{
+				PREFETCH_ROW(gates + ((size_t) tp * B + b) * GH, GH, 0);
+				PREFETCH_ROW(dgi + ((size_t) tp * B + b) * GH, GH, 1);
+			}
 
 			switch (cell)
 			{
@@ -1648,13 +1863,37 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 			}
 		}
 		/*
-		 * dh_prev (+)= dgh[t] (B, GH) @ W_hh (GH, H): W_hh is already the
-		 * (K, N) operand of rows_product, which needs no packing copy; the
-		 * GRU adds to its cells' part
+		 * dh_prev = dgh[t] (B, GH) @ W_hh (GH, H): W_hh is already the
+		 * (K, N) operand of rows_product, which needs no packing copy
 		 */
 		if (h_prev)
-			rows_product(dh_next, dgh + (size_t) t * B * GH, GH, W_hh, H, B, GH, H,
-						 cell == RNN_CELL_GRU);
+			rows_product(dh_next, dgh + (size_t) t * B * GH, GH, W_hh, H, B, GH, H, false);
+		if (cell == RNN_CELL_GRU)
+		{
+			/*
+			 * product + direct part: the one addition sgemm's beta = 1 made,
+			 * but after a product that could take W_hh in chunks that stay
+			 * in L1 (rows_product does not chunk when it adds)
+			 */
+			if (h_prev)
+				add_rows(dh_next, dc, (size_t) B * H);
+			else
+				memcpy(dh_next, dc, sizeof(rnn_real) * B * H);
+		}
+
+		/*
+		 * The bias gradients (and a layer of input size 1's dW_ih, a product
+		 * with K = 1) from this step's rows while they are in cache: db_ih
+		 * += sum dgi, db_hh too when the hidden path's gradient is the same
+		 * (not GRU); steps in processing order, reversed
+		 */
+		if (Il == 1 && !dx)
+			outer_grad_rows(dW_ih, db_ih, dgh == dgi ? db_hh : NULL, dgi + (size_t) t * B * GH,
+							x + (size_t) t * B, B, GH);
+		else
+			add_col_sums2(db_ih, dgh == dgi ? db_hh : NULL, dgi + (size_t) t * B * GH, B, GH);
+		if (dgh != dgi)
+			add_col_sums2(db_hh, NULL, dgh + (size_t) t * B * GH, B, GH);
 		{
 			rnn_real   *swap = dh;
 
@@ -1668,13 +1907,8 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 	if (dc0)
 		memcpy(dc0, dc, sizeof(rnn_real) * B * H);
 
-	/*
-	 * dW_ih (GH, Il) += dgi^T (GH, TB) @ x (TB, Il); db_ih += sum dgi, and
-	 * db_hh too when the hidden path's gradient is the same (not GRU)
-	 */
-	if (Il == 1 && !dx)
-		outer_grad_rows(dW_ih, db_ih, dgh == dgi ? db_hh : NULL, dgi, x, TB, GH);
-	else
+	/* dW_ih (GH, Il) += dgi^T (GH, TB) @ x (TB, Il), unless taken per step above */
+	if (Il > 1 || dx)
 	{
 		int			tc = steps_per_chunk(T, B, (size_t) GH * Il);
 
@@ -1683,14 +1917,16 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 			int			nt = T - t0 < tc ? T - t0 : tc;
 
 			rnn_step_check();
-			rnn_gemm(true, false, GH, Il, nt * B, 1, dgi + (size_t) t0 * B * GH, GH,
-					 x + (size_t) t0 * B * Il, Il, 1, dW_ih, Il);
-			/* dx (TB, Il) (+)= dgi (TB, GH) @ W_ih (GH, Il) */
+			grad_product(dW_ih, dgi + (size_t) t0 * B * GH, GH, x + (size_t) t0 * B * Il, Il,
+						 GH, (size_t) nt * B, Il);
+			/*
+			 * dx (TB, Il) (+)= dgi (TB, GH) @ W_ih (GH, Il): W_ih as stored is
+			 * rows_product's (K, N) operand, as W_hh is for dh_prev above
+			 */
 			if (dx)
-				rnn_gemm(false, false, nt * B, Il, GH, 1, dgi + (size_t) t0 * B * GH, GH,
-						 W_ih, Il, dx_beta, dx + (size_t) t0 * B * Il, Il);
+				rows_product(dx + (size_t) t0 * B * Il, dgi + (size_t) t0 * B * GH, GH,
+							 W_ih, Il, (size_t) nt * B, GH, Il, dx_beta != 0);
 		}
-		add_col_sums2(db_ih, dgh == dgi ? db_hh : NULL, dgi, TB, GH);
 	}
 	/* dW_hh (GH, H) += sum_t dgh[t]^T @ h_prev[t], skipping the first step */
 	if (T > 1)
@@ -1705,16 +1941,14 @@ layer_dir_backward(rnn_real *dW_ih, rnn_real *dW_hh, rnn_real *db_ih, rnn_real *
 			int			nt = T - 1 - t0 < tc ? T - 1 - t0 : tc;
 
 			rnn_step_check();
-			rnn_gemm(true, false, GH, H, nt * B, 1, dg_rows + (size_t) t0 * B * GH, GH,
-					 hp_rows + (size_t) t0 * B * DH, DH, 1, dW_hh, H);
+			grad_product(dW_hh, dg_rows + (size_t) t0 * B * GH, GH,
+						 hp_rows + (size_t) t0 * B * DH, DH, GH, (size_t) nt * B, H);
 		}
 	}
 	/* the first step's recurrent input was the initial state */
 	if (h0)
 		rnn_gemm(true, false, GH, H, B, 1, dgh + (size_t) (d ? T - 1 : 0) * B * GH, GH,
 				 h0, H, 1, dW_hh, H);
-	if (dgh != dgi)
-		add_col_sums2(db_hh, NULL, dgh, TB, GH);
 }
 
 /*
