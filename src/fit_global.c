@@ -463,7 +463,7 @@ rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut, const RnnCo
 				rnn_model_series_view(&view, m, k);
 				view.cal_scaled = 1;
 				/* one origin: the first held-out point */
-				rnn_report_status(rnn_calibration_errors(err, NULL, &view, series[k].values, F[k], n,
+				rnn_report_status(rnn_calibration_errors(err, &view, series[k].values, F[k], n,
 														 n - hold, 1, steps, prog.hooks.check,
 														 prog.hooks.arg, &rnn_palloc_allocator), fname);
 				for (int h = 0; h < steps; h++)

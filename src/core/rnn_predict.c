@@ -287,10 +287,14 @@ calibration_error(const RnnModel *m, double actual, double forecast, int phase)
 	return fabs(actual - forecast);
 }
 
-RnnStatus
-rnn_calibration_errors(float *err, size_t *nonfinite, const RnnModel *m, const double *v,
-					   const double *feats, size_t n, size_t first_origin, size_t origins,
-					   int steps, void (*check) (void *), void *check_arg, const RnnAlloc *a)
+/*
+ * The network's forecasts fc (origins, steps) from `origins` consecutive
+ * origins of v, and each origin's phase (see rnn_calibration_errors).
+ */
+static RnnStatus
+origin_forecasts(double *fc, int32_t *phases, const RnnModel *m, const double *v,
+				 const double *feats, size_t n, size_t first_origin, size_t origins, int steps,
+				 void (*check) (void *), void *check_arg, const RnnAlloc *a)
 {
 	int			W = m->window;
 	int			T = first_origin >= (size_t) W ? W : (int) first_origin;
@@ -298,22 +302,16 @@ rnn_calibration_errors(float *err, size_t *nonfinite, const RnnModel *m, const d
 	int			I = K + 1;
 	int			len = W > T ? W : T;
 	double	   *hist,
-			   *fc,
 			   *future = NULL;
-	int32_t    *phases;
 	RnnStatus	st;
 
-	if (nonfinite)
-		*nonfinite = 0;
 	if (T < 1 || origins < 1 || first_origin + origins - 1 + (size_t) steps > n ||
 		(K > 0 && !feats))
 		return RNN_ERR_ARGUMENT;
 	hist = rnn_alloc(a, sizeof(double) * origins * len * I);
-	fc = rnn_alloc(a, sizeof(double) * origins * steps);
-	phases = rnn_alloc(a, sizeof(int32_t) * origins);
 	if (K > 0)
 		future = rnn_alloc(a, sizeof(double) * origins * steps * K);
-	if (!hist || !fc || !phases || (K > 0 && !future))
+	if (!hist || (K > 0 && !future))
 	{
 		st = RNN_ERR_ALLOC;
 		goto done;
@@ -339,34 +337,101 @@ rnn_calibration_errors(float *err, size_t *nonfinite, const RnnModel *m, const d
 	}
 	st = rnn_forecast_features(fc, m, hist, future, (int) origins, len, steps, phases,
 							   check, check_arg, a);
+done:
+	rnn_release(a, hist);
+	rnn_release(a, future);
+	return st;
+}
+
+/* Theta fitted on v up to origin first_origin + o (at most its last RNN_THETA_MAX_POINTS) */
+static void
+origin_theta(RnnTheta *th, const RnnModel *m, const double *v, size_t end, int32_t phase)
+{
+	size_t		start = end > RNN_THETA_MAX_POINTS ? end - RNN_THETA_MAX_POINTS : 0;
+
+	rnn_theta_fit_values(th, m, v + start, end - start, 1, phase);
+}
+
+/* err (steps, origins) of the forecasts fc; a non-finite error stored as 0 and counted */
+static size_t
+origin_errors(float *err, const RnnModel *m, const double *v, size_t first_origin,
+			  size_t origins, int steps, const double *fc, const int32_t *phases)
+{
+	size_t		bad = 0;
+
+	for (int h = 0; h < steps; h++)
+		for (size_t o = 0; o < origins; o++)
+		{
+			double		e = calibration_error(m, v[first_origin + o + h], fc[o * steps + h],
+											  rnn_pipeline_phase(m, phases[o], h + 1));
+
+			bad += !isfinite(e);
+			err[(size_t) h * origins + o] = (float) (isfinite(e) ? e : 0.0);
+		}
+	return bad;
+}
+
+RnnStatus
+rnn_calibration_errors(float *err, const RnnModel *m, const double *v, const double *feats,
+					   size_t n, size_t first_origin, size_t origins, int steps,
+					   void (*check) (void *), void *check_arg, const RnnAlloc *a)
+{
+	double	   *fc = rnn_alloc(a, sizeof(double) * origins * steps);
+	int32_t    *phases = rnn_alloc(a, sizeof(int32_t) * (origins ? origins : 1));
+	RnnStatus	st;
+
+	st = !fc || !phases ? RNN_ERR_ALLOC :
+		origin_forecasts(fc, phases, m, v, feats, n, first_origin, origins, steps, check,
+						 check_arg, a);
 	/* combined with Theta fitted on the series up to each origin, as the model's forecast is */
 	for (size_t o = 0; st == RNN_OK && m->theta_weight > 0 && o < origins; o++)
 	{
-		size_t		end = first_origin + o;
-		size_t		start = end > RNN_THETA_MAX_POINTS ? end - RNN_THETA_MAX_POINTS : 0;
 		RnnTheta	th;
 
 		if (check && o % 64 == 63)
 			check(check_arg);	/* up to 100 passes over 1,000 points an origin */
-		rnn_theta_fit_values(&th, m, v + start, end - start, 1, phases[o]);
+		origin_theta(&th, m, v, first_origin + o, phases[o]);
 		rnn_theta_combine(fc + o * steps, m, &th, steps, phases[o]);
 	}
 	if (st == RNN_OK)
-		for (int h = 0; h < steps; h++)
-			for (size_t o = 0; o < origins; o++)
-			{
-				double		e = calibration_error(m, v[first_origin + o + h], fc[o * steps + h],
-												  rnn_pipeline_phase(m, phases[o], h + 1));
-
-				if (!isfinite(e) && nonfinite)
-					(*nonfinite)++;
-				err[(size_t) h * origins + o] = (float) (isfinite(e) ? e : 0.0);
-			}
-done:
-	rnn_release(a, hist);
+		(void) origin_errors(err, m, v, first_origin, origins, steps, fc, phases);
 	rnn_release(a, fc);
 	rnn_release(a, phases);
-	rnn_release(a, future);
+	return st;
+}
+
+RnnStatus
+rnn_validation_errors(float *net_err, float *theta_err, size_t bad[2], const RnnModel *m,
+					  const double *v, size_t n, size_t first_origin, size_t origins, int steps,
+					  void (*check) (void *), void *check_arg, const RnnAlloc *a)
+{
+	double	   *fc = rnn_alloc(a, sizeof(double) * origins * steps);
+	int32_t    *phases = rnn_alloc(a, sizeof(int32_t) * (origins ? origins : 1));
+	RnnStatus	st;
+
+	bad[0] = bad[1] = 0;
+	st = !fc || !phases ? RNN_ERR_ALLOC :
+		origin_forecasts(fc, phases, m, v, NULL, n, first_origin, origins, steps, check,
+						 check_arg, a);
+	if (st == RNN_OK)
+		bad[0] = origin_errors(net_err, m, v, first_origin, origins, steps, fc, phases);
+	/* Theta alone, on the series' scale; NaN where it could not be fitted */
+	for (size_t o = 0; st == RNN_OK && o < origins; o++)
+	{
+		RnnTheta	th;
+
+		if (check && o % 64 == 63)
+			check(check_arg);
+		origin_theta(&th, m, v, first_origin + o, phases[o]);
+		for (int h = 0; h < steps; h++)
+			fc[o * steps + h] = th.n < 1 ? NAN :
+				rnn_pipeline_out(m, rnn_theta_forecast(&th, h + 1),
+								 rnn_pipeline_phase(m, phases[o], h + 1));
+	}
+	if (st == RNN_OK)
+		bad[1] = origin_errors(theta_err, m, v, first_origin, origins, steps, fc, phases);
+	rnn_release(a, fc);
+	rnn_release(a, phases);
 	return st;
 }
 
@@ -476,7 +541,7 @@ rnn_calibrate(RnnModel *m, const double *v, const double *feats, size_t n,
 	err = rnn_alloc(a, sizeof(float) * origins * steps);
 	if (!err)
 		return RNN_ERR_ALLOC;
-	st = rnn_calibration_errors(err, NULL, m, v, feats, n, first_origin, origins, steps, check,
+	st = rnn_calibration_errors(err, m, v, feats, n, first_origin, origins, steps, check,
 								check_arg, a);
 	if (st == RNN_OK)
 		st = rnn_calibration_store(m, err, steps, origins, a);

@@ -70,14 +70,27 @@ RnnStatus	rnn_calibrate(RnnModel *m, const double *v, const double *feats, size_
  * forecasts v[o..] from the window before it, padded with its first value
  * when the series is shorter than the window): in the series' units, or in
  * the network's scaled units when m->cal_scaled; a non-finite error is
- * stored as 0 and counted in *nonfinite (when not NULL).  check(check_arg),
- * when not NULL, is called between chunks of origins (it may longjmp out).
+ * stored as 0.  check(check_arg), when not NULL, is called between chunks
+ * of origins (it may longjmp out).
  */
-RnnStatus	rnn_calibration_errors(float *err, size_t *nonfinite, const RnnModel *m,
-								   const double *v, const double *feats, size_t n,
+RnnStatus	rnn_calibration_errors(float *err, const RnnModel *m, const double *v,
+								   const double *feats, size_t n,
 								   size_t first_origin, size_t origins, int steps,
 								   void (*check) (void *), void *check_arg,
 								   const RnnAlloc *a);
+
+/*
+ * From the same origins (a model without features), the network's errors
+ * alone net_err and the Theta method's alone theta_err (steps, origins),
+ * Theta fitted on v up to each origin; the network forecasts once.  A
+ * non-finite error (an overflow, or a Theta that could not be fitted) is
+ * stored as 0 and counted in bad[0] (the network's) or bad[1] (Theta's).
+ */
+RnnStatus	rnn_validation_errors(float *net_err, float *theta_err, size_t bad[2],
+								  const RnnModel *m, const double *v, size_t n,
+								  size_t first_origin, size_t origins, int steps,
+								  void (*check) (void *), void *check_arg,
+								  const RnnAlloc *a);
 
 /*
  * The naive (no-change) forecast's errors err (steps, origins) from the

@@ -172,26 +172,25 @@ rnn_theta_choose_weight(double *w, double *err_out, const RnnModel *mv, size_t m
 	float	   *err;
 	double		mean[2] = {0, 0};
 	size_t		bad[2] = {0, 0};
-	RnnStatus	st = RNN_OK;
+	RnnStatus	st;
 
 	*w = dflt;
 	if (origins < 1 || steps < 1 || first_origin < 1 || mv_n < 1 || mv_n > n ||
 		first_origin + origins - 1 + (size_t) steps > n)
 		return RNN_ERR_ARGUMENT;
-	err = rnn_alloc(a, sizeof(float) * count);
+	err = rnn_alloc(a, sizeof(float) * count * 2);
 	if (!err)
 		return RNN_ERR_ALLOC;
 	/* mv's last point is v[mv_n - 1]; the phases count from v[n - 1] */
 	view.phase_last = rnn_pipeline_phase(mv, mv->phase_last, (long) (n - mv_n));
 	view.cal_scaled = 1;
-	/* the network alone (weight 0), then Theta alone (weight 1) */
+	/* the network alone, and Theta alone */
+	st = rnn_validation_errors(err, err + count, bad, &view, v, n, first_origin, origins, steps,
+							   check, check_arg, a);
 	for (int k = 0; k < 2 && st == RNN_OK; k++)
 	{
-		view.theta_weight = k;
-		st = rnn_calibration_errors(err, &bad[k], &view, v, NULL, n, first_origin, origins,
-									steps, check, check_arg, a);
-		for (size_t i = 0; st == RNN_OK && i < count; i++)
-			mean[k] += err[i];
+		for (size_t i = 0; i < count; i++)
+			mean[k] += err[k * count + i];
 		mean[k] /= (double) count;
 	}
 	if (err_out)
