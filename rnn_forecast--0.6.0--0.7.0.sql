@@ -1,7 +1,8 @@
 -- rnn_forecast 0.6.0 -> 0.7.0: forecasts combined with the Theta method (the theta_weight
 -- key of rnn_config; by default 0.75 for one series, 0.5 for a global model, 0 with
--- features). Models written by 0.6.0 keep working and forecast as before; models trained
--- with a Theta weight are format 6, which 0.6.0 cannot read.
+-- features; each series of a global model its own, chosen by validation). Models written by
+-- 0.6.0 keep working and forecast as before; models trained with a Theta weight are format 6
+-- (7 for a global model whose series have weights of their own), which 0.6.0 cannot read.
 \echo Use "ALTER EXTENSION rnn_forecast UPDATE TO '0.7.0'" to load this file. \quit
 
 -- rnn_config gains theta_weight: a new argument list needs DROP FUNCTION

@@ -125,6 +125,60 @@ SELECT (SELECT array_agg(forecast ORDER BY step) FROM rnn_forecast(rnn_model_fro
        = (SELECT array_agg(forecast ORDER BY step) FROM rnn_forecast(m, '1', 6)) AS global_json_round_trip
 FROM thgm;
 
+-- each series of a global model gets its own weight (format 7) by validation: a second
+-- global model, trained the same way without the combination on every series without its
+-- tail, forecasts the tail. Series of 38 points hold fewer than three tails of 8 + 6 - 1,
+-- so the tail is the horizon's 6 points, one origin (80 points would give 8 origins)
+CREATE TABLE thgs AS SELECT * FROM thg WHERE i <= 38;
+CREATE TABLE thgw AS
+SELECT rnn_train(s::text, d, v, rnn_config(horizon => 6, hidden_size => 8, epochs => 5, log => false,
+                                          deseasonalize => false, season => 1, "window" => 12)) AS m
+FROM thgs;
+CREATE TABLE thgw_inner AS
+SELECT rnn_train(s::text, d, v, rnn_config(horizon => 6, hidden_size => 8, epochs => 5, log => false,
+                                          deseasonalize => false, season => 1, "window" => 12,
+                                          theta_weight => 0)) AS m
+FROM thgs WHERE i <= 32;
+CREATE TABLE thgw_e AS
+SELECT k, avg(abs(a.v - f.forecast)) AS e_net, avg(abs(a.v - r.r)) AS e_theta
+FROM thgw_inner, generate_series(0, 2) k, rnn_forecast(thgw_inner.m, k::text, 6) f,
+     unnest(ref_theta((SELECT array_agg(v ORDER BY i) FROM thgs WHERE s = k AND i <= 32), 6))
+       WITH ORDINALITY r(r, step),
+     thgs a
+WHERE r.step = f.step AND a.s = k AND a.i = 32 + f.step GROUP BY k;
+SELECT e.k AS series, abs((st->>'theta_weight')::float8 - e_net / (e_net + e_theta)) < 1e-6 AS validated_weight
+FROM thgw, thgw_e e, jsonb_array_elements(rnn_model_to_json(thgw.m)->'series_state') st
+WHERE st->>'name' = e.k::text ORDER BY 1;
+SELECT rnn_model_info(m)->>'format_version' AS format,
+       rnn_model_info(m)->'combination'->'weight' AS model_weight,
+       rnn_model_info(m)->'combination'->'series_own_weight' AS own_weights
+FROM thgw;
+-- each series' forecast combines with its own weight; the JSON carries the weights
+WITH net AS (SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{combination,weight}', '0')) AS m
+             FROM thgw)
+SELECT k AS series,
+       max(abs(f.forecast - ((1 - (st->>'theta_weight')::float8) * n.forecast
+                             + (st->>'theta_weight')::float8 * r.r))) < 1e-9 AS own_weight_used
+FROM thgw, net, generate_series(0, 2) k, rnn_forecast(thgw.m, k::text, 6) f,
+     rnn_forecast(net.m, k::text, 6) n,
+     unnest(ref_theta((SELECT array_agg(v ORDER BY i) FROM thgs WHERE s = k), 6)) WITH ORDINALITY r(r, step),
+     jsonb_array_elements(rnn_model_to_json(thgw.m)->'series_state') st
+WHERE f.step = n.step AND r.step = f.step AND st->>'name' = k::text GROUP BY k ORDER BY k;
+SELECT rnn_model_to_json(rnn_model_from_json(rnn_model_to_json(m)))->'series_state'
+       = rnn_model_to_json(m)->'series_state' AS weights_json_round_trip,
+       (SELECT count(DISTINCT st->'theta_weight')
+        FROM jsonb_array_elements(rnn_model_to_json(m)->'series_state') st) AS distinct_weights
+FROM thgw;
+-- a warm start keeps the series' weights (their tails were learnt); a history the model
+-- never saw gets the model's weight
+SELECT (SELECT array_agg(st->'theta_weight' ORDER BY st->>'name')
+        FROM jsonb_array_elements(rnn_model_to_json(w.m)->'series_state') st)
+       = (SELECT array_agg(st->'theta_weight' ORDER BY st->>'name')
+          FROM jsonb_array_elements(rnn_model_to_json(thgw.m)->'series_state') st) AS warm_keeps_weights
+FROM thgw, (SELECT rnn_train(s::text, d, v, rnn_config(horizon => 6, hidden_size => 8, epochs => 1, log => false,
+                                                      deseasonalize => false, season => 1, "window" => 12),
+                             (SELECT m FROM thgw)) AS m FROM thgs) w;
+
 -- a series of at least three times the tail of 8 + h - 1 points gets its weight by
 -- validation: a model trained the same way (the network alone) without the last 13 of the
 -- 80 points forecasts 6 steps from each of the 8 origins of the tail, and so does Theta
@@ -199,3 +253,4 @@ SELECT rnn_config(theta_weight => 1.5);
 SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{combination,weight}', '2')) FROM thm WHERE w = 0.5;
 SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{combination,method}', '"ets"')) FROM thm WHERE w = 0.5;
 SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{combination,alpha}', '0')) FROM thm WHERE w = 0.5;
+SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{series_state,0,theta_weight}', '2')) FROM thgw;

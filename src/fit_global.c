@@ -163,6 +163,10 @@ rnn_fit_global(RnnModel *m, const RnnRows *rows, const RnnConfig *cfg, const Rnn
 	rnn_fit_global_data(m, g, 0, cfg, init, fname);
 }
 
+static void fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *cuts,
+							const RnnConfig *cfg, const RnnModel *init, const RnnModel *pipeline,
+							const char *fname, const instr_time *start);
+
 /*
  * Fit a global model to g's series without their last `cut` points (a
  * backtest's fold; 0 to train on everything).  Series left with fewer than
@@ -171,6 +175,87 @@ rnn_fit_global(RnnModel *m, const RnnRows *rows, const RnnConfig *cfg, const Rnn
 void
 rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut, const RnnConfig *cfg,
 					const RnnModel *init, const char *fname)
+{
+	fit_global_cuts(m, g, cut, NULL, cfg, init, NULL, fname, NULL);
+}
+
+/*
+ * Each series' Theta weight, chosen by validation (rnn_theta_choose_weight):
+ * a second global model, trained by the same configuration without the
+ * combination, on every series without its tail (rnn_theta_selection_global;
+ * the series m was trained on, series[k] for m->series[k], are g's without
+ * their last `cut` points), and each series' own pipeline choices, forecasts
+ * the tails.  A series too short for a tail keeps the model's weight.
+ */
+static void
+choose_series_weights(RnnModel *m, const RnnGlobalData *g, const int32 *pick,
+					  const RnnSeries *series, size_t cut, const RnnConfig *cfg, const char *fname,
+					  const instr_time *start, RnnFitProgress *prog)
+{
+	size_t	   *cuts = palloc(sizeof(size_t) * g->ns);
+	size_t	   *tails = palloc0(sizeof(size_t) * m->n_series);
+	size_t	   *origins = palloc0(sizeof(size_t) * m->n_series);
+	bool		any = false;
+	RnnConfig	sub = *cfg;
+	RnnModel	mv;
+	MemoryContext cxt,
+				old;
+
+	/* a series not validated is left out of the second model */
+	for (int32 k = 0; k < g->ns; k++)
+		cuts[k] = g->series[k].n;
+	for (int32 k = 0; k < m->n_series; k++)
+		if (rnn_theta_selection_global(series[k].n, cfg->horizon, m->window, &tails[k], &origins[k]))
+		{
+			cuts[pick[k]] = cut + tails[k];
+			any = true;
+		}
+	if (!any)
+		return;
+	sub.theta_weight = 0;
+	sub.group = NULL;			/* the DETAIL of its notices would count the outer rows */
+	sub.season = m->season;
+	sub.window = m->window;
+	/* the second model's memory is freed as soon as the weights are known */
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "rnn_forecast theta_weight validation",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	fit_global_cuts(&mv, g, 0, cuts, &sub, NULL, m, psprintf("%s (validating theta_weight)", fname),
+					start);
+	for (int32 k = 0; k < m->n_series; k++)
+	{
+		RnnSeriesState *st = &m->series[k];
+		RnnModel	view;
+		int32		i;
+		size_t		n = series[k].n;
+
+		if (origins[k] == 0 ||
+			(i = rnn_model_find_series(&mv, st->name, st->name_len)) < 0)
+			continue;
+		rnn_model_series_view(&view, &mv, i);
+		rnn_report_status(rnn_theta_choose_weight(&st->theta_weight, NULL, &view, n - tails[k],
+												  series[k].values, n, n - tails[k], origins[k],
+												  cfg->horizon, m->theta_weight,
+												  prog->hooks.check, prog->hooks.arg,
+												  &rnn_palloc_allocator),
+						  fname);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+}
+
+/*
+ * rnn_fit_global_data with each series' own cut (cuts[k] for g's series k;
+ * NULL: `cut` for all).  pipeline: a model whose series keep their log and
+ * seasonal choices (the deployed model a validation model stands for), or
+ * NULL.  start: the outer training's start when this model validates
+ * another's weights (the time limit counts from there; no calibration, no
+ * weights chosen), else NULL.
+ */
+static void
+fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *cuts,
+				const RnnConfig *cfg, const RnnModel *init, const RnnModel *pipeline,
+				const char *fname, const instr_time *start)
 {
 	int32		ns = 0;
 	int32	   *pick = palloc(sizeof(int32) * g->ns);
@@ -199,7 +284,10 @@ rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut, const RnnCo
 
 	cfg = &resolved;
 	outputs = cfg->strategy == RNN_STRATEGY_RECURSIVE ? 1 : cfg->horizon;
-	INSTR_TIME_SET_CURRENT(t0);
+	if (start)
+		t0 = *start;
+	else
+		INSTR_TIME_SET_CURRENT(t0);
 	if (warm && init->n_series == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -207,11 +295,11 @@ rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut, const RnnCo
 				 errhint("Warm-start a global model from a global model, or use rnn_train(ts, value, config, init).")));
 	/* the series that keep at least two points (all of them when cut is 0) */
 	for (int32 k = 0; k < g->ns; k++)
-		if (cut == 0 || g->series[k].n >= cut + 2)
+		if ((cuts ? cuts[k] : cut) == 0 || g->series[k].n >= (cuts ? cuts[k] : cut) + 2)
 		{
 			pick[ns] = k;
 			series[ns] = g->series[k];
-			series[ns].n -= cut;
+			series[ns].n -= cuts ? cuts[k] : cut;
 			axes[ns] = g->axes[k];
 			total += series[ns].n;
 			ns++;
@@ -323,15 +411,20 @@ rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut, const RnnCo
 		CHECK_FOR_INTERRUPTS();
 		earg.name = g->name[pick[k]];
 		earg.len = g->name_len[pick[k]];
-		if (warm)
+		st->theta_weight = m->theta_weight;
+		if (warm || pipeline)
 		{
-			/* a known series keeps its pipeline choices */
-			int			w = rnn_model_find_series(init, earg.name, earg.len);
+			/* a known series keeps its pipeline choices and its Theta weight */
+			const RnnModel *from = warm ? init : pipeline;
+			int			w = rnn_model_find_series(from, earg.name, earg.len);
 
 			if (w >= 0)
 			{
-				log_mode = init->series[w].log_transform;
-				ds_mode = init->series[w].n_seasonal > 0;
+				log_mode = from->series[w].log_transform;
+				ds_mode = from->series[w].n_seasonal > 0;
+				if (warm && m->theta_weight > 0 && init->theta_weight > 0 &&
+					cfg->theta_weight < 0)
+					st->theta_weight = init->series[w].theta_weight;
 			}
 		}
 		rs = rnn_pipeline_series_state(st, series[k].values, series[k].n, season, window,
@@ -436,7 +529,7 @@ rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut, const RnnCo
 		float	   *err;
 		float	   *pooled;
 
-		for (int32 k = 0; k < ns; k++)
+		for (int32 k = 0; k < ns && !start; k++)
 			if (series[k].n >= (size_t) steps + 2 * window)
 				count++;
 		if (count > 0)
@@ -486,6 +579,10 @@ rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut, const RnnCo
 		}
 	}
 	error_context_stack = ecb.previous;
+
+	/* each series' own Theta weight, when the weight is automatic */
+	if (m->theta_weight > 0 && cfg->theta_weight < 0 && !warm && !start)
+		choose_series_weights(m, g, pick, series, cut, cfg, fname, &t0, &prog);
 
 	INSTR_TIME_SET_CURRENT(t1);
 	INSTR_TIME_SUBTRACT(t1, t0);

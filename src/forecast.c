@@ -220,6 +220,7 @@ rnn_forecast_or_error(const RnnModel *m, const double *hist, int T, int horizon,
 													 -1, -1, NULL, &rnn_palloc_allocator),
 						  fname);
 		st.rows = T;
+		st.theta_weight = m->theta_weight;	/* an unseen series: the model's weight */
 		one.n_series = 1;
 		one.series = &st;
 		rnn_model_series_view(&view, &one, 0);
@@ -525,6 +526,7 @@ rnn_forecast_history_features(const RnnModel *m, const double *hist, int T, cons
 													 -1, -1, NULL, &rnn_palloc_allocator),
 						  fname);
 		st.rows = T;
+		st.theta_weight = m->theta_weight;	/* an unseen series: the model's weight */
 		/* the history's last rows, with their features */
 		st.history = (double *) hist + (size_t) (T - st.n_history) * I;
 		one.n_series = 1;

@@ -121,6 +121,30 @@ append_metadata(StringInfo s, const RnnModel *m)
 		if (m->n_series == 0)
 			appendStringInfo(s, ", \"level\": %.17g, \"drift\": %.17g, \"alpha\": %.17g, \"points\": %d",
 							 m->theta.level, m->theta.drift, m->theta.alpha, m->theta.n);
+		else
+		{
+			/*
+			 * format 7: the series' own weights (chosen by validation; the
+			 * others, and series the model has not seen, get "weight")
+			 */
+			int			own = 0;
+			double		lo = 1,
+						hi = 0,
+						sum = 0;
+
+			for (int i = 0; i < m->n_series; i++)
+			{
+				double		w = m->series[i].theta_weight;
+
+				own += w != m->theta_weight;
+				lo = Min(lo, w);
+				hi = Max(hi, w);
+				sum += w;
+			}
+			appendStringInfo(s, ", \"series_own_weight\": %d, \"series_weight_min\": %.6g, "
+							 "\"series_weight_mean\": %.6g, \"series_weight_max\": %.6g",
+							 own, lo, sum / m->n_series, hi);
+		}
 		appendStringInfoString(s, "}, ");
 	}
 	if (m->n_features > 0)
@@ -263,9 +287,9 @@ push_key(JsonBuild *b, const char *key)
 	pushJsonbValue(&b->ps, WJB_KEY, &v);
 }
 
-/* One array element: d printed with `digits` significant digits. */
+/* d printed with `digits` significant digits, as an array element or a key's value (tok) */
 static void
-push_number(JsonBuild *b, double d, int digits)
+push_number_as(JsonBuild *b, double d, int digits, JsonbIteratorToken tok)
 {
 	char		buf[64];
 	JsonbValue	v;
@@ -282,7 +306,14 @@ push_number(JsonBuild *b, double d, int digits)
 	v.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(buf),
 														ObjectIdGetDatum(InvalidOid),
 														Int32GetDatum(-1)));
-	pushJsonbValue(&b->ps, WJB_ELEM, &v);
+	pushJsonbValue(&b->ps, tok, &v);
+}
+
+/* One array element. */
+static void
+push_number(JsonBuild *b, double d, int digits)
+{
+	push_number_as(b, d, digits, WJB_ELEM);
 }
 
 static void
@@ -430,6 +461,9 @@ rnn_model_to_json(PG_FUNCTION_ARGS)
 				push_number(&b, st->theta.alpha, 17);
 				push_number(&b, st->theta.n, 17);
 				push_token(&b, WJB_END_ARRAY);
+				/* format 7: its own weight */
+				push_key(&b, "theta_weight");
+				push_number_as(&b, st->theta_weight, 17, WJB_VALUE);
 			}
 			push_token(&b, WJB_END_OBJECT);
 		}
@@ -753,6 +787,10 @@ read_pipeline(JsonbContainer *c, RnnModel *m)
 				st->theta.alpha = num[2];
 				st->theta.n = (int32) num[3];
 			}
+			/* its own weight (format 7); absent: the model's (read_combination) */
+			st->theta_weight = float_key(rec, "theta_weight", -1);
+			if (!(st->theta_weight >= 0 && st->theta_weight <= 1) && st->theta_weight != -1)
+				bad_json("%s", "A series_state \"theta_weight\" must be between 0 and 1.");
 		}
 		/* the model keeps its series in name order */
 		qsort(m->series, m->n_series, sizeof(RnnSeriesState), series_name_cmp);
@@ -1051,6 +1089,9 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 	read_features(c, &m);
 	read_pipeline(c, &m);
 	read_combination(c, &m);
+	for (int32 i = 0; i < m.n_series; i++)
+		if (m.series[i].theta_weight < 0)
+			m.series[i].theta_weight = m.theta_weight;	/* not given: the model's */
 	if ((sub = container_key(c, "config")) != NULL && JsonContainerIsObject(sub))
 	{
 		/* the configuration a model trained in SQL recorded comes back with it */

@@ -683,6 +683,7 @@ rnn_anomaly(PG_FUNCTION_ARGS)
 													 -1, -1, NULL, &rnn_palloc_allocator),
 						  "rnn_anomaly");
 		wstate.rows = c->W;
+		wstate.theta_weight = c->m.theta_weight;
 		one.n_series = 1;
 		one.series = &wstate;
 		rnn_model_series_view(&view, &one, 0);

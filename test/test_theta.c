@@ -174,6 +174,7 @@ test_format(void)
 		s->theta.drift = 0.01 * (i + 1);
 		s->theta.alpha = 0.3;
 		s->theta.n = 30;
+		s->theta_weight = 0.5;	/* the model's: format 6 */
 	}
 	m.log_transform = 0;
 	m.n_seasonal = 0;
@@ -187,9 +188,40 @@ test_format(void)
 	st = rnn_model_decode(&d, buf, len, &test_allocator, &why);
 	report(len > 0 && buf[4] == 6 && st == RNN_OK && d.theta_weight == 0.5 && d.n_series == 2 &&
 		   d.series[1].theta.level == 2.5 && d.series[1].theta.drift == 0.02 &&
-		   d.series[0].theta.alpha == 0.3 && d.series[0].theta.n == 30 && d.format_version == 6,
+		   d.series[0].theta.alpha == 0.3 && d.series[0].theta.n == 30 && d.format_version == 6 &&
+		   d.series[0].theta_weight == 0.5 && d.series[1].theta_weight == 0.5,
 		   "theta: a combined global model is written as format 6 and read back (%zu bytes: %s)", len,
 		   why ? why : "ok");
+	rnn_model_free(&d, &test_allocator);
+	free(buf);
+
+	/* a series with a weight of its own: format 7 */
+	series[1].theta_weight = 0.125;
+	len = rnn_model_encoded_size(&m);
+	buf = malloc(len);
+	rnn_model_encode(&m, buf);
+	st = rnn_model_decode(&d, buf, len, &test_allocator, &why);
+	{
+		RnnModel	v0,
+					v1;
+
+		if (st == RNN_OK)
+		{
+			rnn_model_series_view(&v0, &d, 0);
+			rnn_model_series_view(&v1, &d, 1);
+		}
+		report(buf[4] == 7 && st == RNN_OK && d.format_version == 7 && d.theta_weight == 0.5 &&
+			   d.series[0].theta_weight == 0.5 && d.series[1].theta_weight == 0.125 &&
+			   v0.theta_weight == 0.5 && v1.theta_weight == 0.125 && d.series[1].theta.level == 2.5,
+			   "theta: per-series weights are written as format 7, read back and used by each series (%s)",
+			   why ? why : "ok");
+		if (st == RNN_OK)
+		{
+			d.theta_weight = 0;
+			rnn_model_series_view(&v1, &d, 1);
+			report(v1.theta_weight == 0, "theta: the model's weight 0 turns every series' combination off");
+		}
+	}
 	rnn_model_free(&d, &test_allocator);
 	for (size_t cut = 0; cut < len; cut++)
 	{
@@ -207,9 +239,12 @@ test_format(void)
 			rejected = 0;
 		rnn_model_free(&d, &test_allocator);
 	}
-	report(rejected, "theta: every truncation and single-bit flip of a format-6 model is rejected");
+	report(rejected, "theta: every truncation and single-bit flip of a format-7 model is rejected");
 	free(bad);
 	free(buf);
+	series[1].theta_weight = 1.5;
+	report(rnn_model_validate(&m, &why) == RNN_ERR_CORRUPT, "theta: a series' weight above 1 is refused");
+	series[1].theta_weight = 0.5;
 
 	m.theta_weight = 1.5;
 	report(rnn_model_validate(&m, &why) == RNN_ERR_CORRUPT, "theta: a weight above 1 is refused");
@@ -227,6 +262,21 @@ test_format(void)
 }
 
 /* the held-out tail the weight is chosen on (its errors: sql/theta.sql) */
+static void
+test_selection_global(void)
+{
+	size_t		tail,
+				origins;
+
+	/* three tails: as for one series; else one origin when a window and h points stay */
+	report(rnn_theta_selection_global(45, 8, 12, &tail, &origins) && tail == 15 && origins == 8,
+		   "theta: a global model's long series is validated on 8 origins");
+	report(rnn_theta_selection_global(44, 8, 12, &tail, &origins) && tail == 8 && origins == 1 &&
+		   rnn_theta_selection_global(28, 8, 12, &tail, &origins) && tail == 8 && origins == 1 &&
+		   !rnn_theta_selection_global(27, 8, 12, &tail, &origins),
+		   "theta: a global model's shorter series on one origin, down to 2h + window points");
+}
+
 static void
 test_selection_tail(void)
 {
@@ -259,6 +309,7 @@ main(void)
 {
 	test_fit();
 	test_selection_tail();
+	test_selection_global();
 	test_combine();
 	test_format();
 	return finish("theta");

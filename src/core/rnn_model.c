@@ -1,6 +1,6 @@
 /*
  * rnn_model.c
- *	  The stored model format (version 4; versions 1 to 3 are still read).  Every number is written
+ *	  The stored model format (version 7; versions 1 to 6 are still read).  Every number is written
  *	  little-endian byte by byte, so the bytes are the same on every
  *	  platform; every dimension is bounded; a CRC-32 over all preceding bytes
  *	  closes the value.  Decoding trusts nothing: it checks the magic, the
@@ -34,6 +34,7 @@
  *	   i32 n_seasonal n_history, f64 seasonal[n_seasonal]
  *	   history[n_history * (1 + n_features)] (rows of a value and its features)
  *	   f64 theta level drift alpha, i32 theta n (v6)
+ *	   f64 theta_weight (v7: the series' own; before, the model's)
  *	 u32 crc32
  */
 #include "rnn_model.h"
@@ -49,7 +50,8 @@
 #define HEADER_BYTES_V3 (HEADER_BYTES_V2 + 16)
 #define RECORD_FIXED_BYTES (2 + 8 * 2 + 8 * 3 + 4 + 4 + 4 * 2)
 #define THETA_BYTES (8 * 3 + 4)
-#define RECORD_THETA_BYTES(version) ((version) >= 6 ? THETA_BYTES : 0)
+#define RECORD_THETA_BYTES(version) \
+	((version) >= 7 ? THETA_BYTES + 8 : (version) >= 6 ? THETA_BYTES : 0)
 
 static size_t
 header_bytes(int version)
@@ -195,14 +197,27 @@ encoded_size_version(const RnnModel *m, int version)
 		(version >= 6 ? 8 + THETA_BYTES : 0);
 }
 
+/* whether a global model's series have Theta weights of their own */
+static bool
+series_weights_differ(const RnnModel *m)
+{
+	for (int32_t i = 0; i < m->n_series; i++)
+		if (m->series[i].theta_weight != m->theta_weight)
+			return true;
+	return false;
+}
+
 /*
- * the version written: 6 for a model combined with Theta, 5 for a model
- * with features, 4 for the others (read by 0.5.0 too)
+ * the version written: 7 for a global model combined with Theta whose
+ * series have weights of their own, 6 for other models combined with Theta,
+ * 5 for a model with features, 4 for the others (read by 0.5.0 too)
  */
 static int
 written_version(const RnnModel *m)
 {
-	return m->theta_weight > 0 ? 6 : m->n_features > 0 ? 5 : 4;
+	if (m->theta_weight > 0)
+		return series_weights_differ(m) ? 7 : 6;
+	return m->n_features > 0 ? 5 : 4;
 }
 
 static uint8_t *
@@ -332,6 +347,8 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 			p = put_f64(p, st->history[k]);
 		if (written_version(m) >= 6)
 			p = put_theta(p, &st->theta);
+		if (written_version(m) >= 7)
+			p = put_f64(p, st->theta_weight);
 	}
 	p = put_u32(p, rnn_crc32(buf, (size_t) (p - buf)));
 }
@@ -571,6 +588,8 @@ rnn_model_series_view(RnnModel *view, const RnnModel *m, int32_t i)
 	view->n_history = st->n_history;
 	view->history = st->history;
 	view->theta = st->theta;
+	/* the model's weight 0 turns the combination off for every series */
+	view->theta_weight = m->theta_weight > 0 ? st->theta_weight : 0;
 }
 
 RnnStatus
@@ -682,7 +701,8 @@ rnn_model_validate(const RnnModel *m, const char **why)
 		return RNN_ERR_CORRUPT;
 	}
 	for (int32_t i = 0; i < m->n_series; i++)
-		if (!rnn_theta_valid(&m->series[i].theta))
+		if (!rnn_theta_valid(&m->series[i].theta) ||
+			!(m->series[i].theta_weight >= 0 && m->series[i].theta_weight <= 1))
 		{
 			*why = "A series record's Theta state is invalid.";
 			return RNN_ERR_CORRUPT;
@@ -798,7 +818,7 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 	}
 	r.p = buf + 4;
 	version = get_u16(&r);
-	if (version < 1 || version > 6)
+	if (version < 1 || version > 7)
 	{
 		*why = "The model format version is not supported by this version of rnn_forecast.";
 		return RNN_ERR_VERSION;
@@ -1045,6 +1065,7 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 			st->history[k] = get_f64(&r);
 		if (version >= 6)
 			get_theta(&r, &st->theta);
+		st->theta_weight = version >= 7 ? get_f64(&r) : m->theta_weight;
 	}
 
 	return rnn_model_validate(m, why);

@@ -11,7 +11,7 @@
 #include "rnn_net.h"
 
 #define RNN_MODEL_MAGIC			"RNNF"
-#define RNN_MODEL_VERSION		6	/* written for models combined with Theta, 5 for models with features, 4 for the others; 1 to 3 are still read */
+#define RNN_MODEL_VERSION		7	/* written for global models with per-series Theta weights, 6 for other models combined with Theta, 5 for models with features, 4 for the others; 1 to 3 are still read */
 #define RNN_MAX_SERIES			(1024 * 1024)	/* series in one global model */
 #define RNN_MAX_SERIES_NAME		1024	/* bytes of a series name */
 #define RNN_MODEL_MAX_LOSSES	RNN_MAX_EPOCHS
@@ -98,6 +98,8 @@ typedef struct RnnSeriesState
 	int32_t		n_history;
 	double	   *history;
 	RnnTheta	theta;			/* format 6 */
+	/* format 7: this series' Theta weight, [0, 1] (the model's before) */
+	double		theta_weight;
 } RnnSeriesState;
 
 typedef struct RnnModel

@@ -161,6 +161,18 @@ rnn_theta_selection_tail(size_t n, int steps, int window, size_t *tail, size_t *
 	return true;
 }
 
+bool
+rnn_theta_selection_global(size_t n, int steps, int window, size_t *tail, size_t *origins)
+{
+	if (rnn_theta_selection_tail(n, steps, window, tail, origins))
+		return true;
+	if (steps < 1 || window < 1 || n < 2 * (size_t) steps + (size_t) window)
+		return false;
+	*tail = (size_t) steps;
+	*origins = 1;
+	return true;
+}
+
 RnnStatus
 rnn_theta_choose_weight(double *w, double *err_out, const RnnModel *mv, size_t mv_n,
 						const double *v, size_t n, size_t first_origin, size_t origins,

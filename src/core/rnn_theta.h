@@ -107,6 +107,16 @@ size_t		rnn_theta_selection_origins(int steps);
 bool		rnn_theta_selection_tail(size_t n, int steps, int window, size_t *tail,
 									 size_t *origins);
 
+/*
+ * The same for a series of a global model, whose validation model trains
+ * on every series at once: a series holding three tails gets the
+ * *origins of rnn_theta_selection_tail; a shorter one that keeps a window
+ * and `steps` points before a tail of `steps` points gets one origin
+ * (*tail = steps); false for the others, which keep the model's weight.
+ */
+bool		rnn_theta_selection_global(size_t n, int steps, int window, size_t *tail,
+									   size_t *origins);
+
 /* Is th a state rnn_theta_fit can produce (finite, alpha in [0.01, 1], n in range)? */
 bool		rnn_theta_valid(const RnnTheta *th);
 
