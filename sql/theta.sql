@@ -169,8 +169,30 @@ SELECT rnn_model_to_json(rnn_model_from_json(rnn_model_to_json(m)))->'series_sta
        (SELECT count(DISTINCT st->'theta_weight')
         FROM jsonb_array_elements(rnn_model_to_json(m)->'series_state') st) AS distinct_weights
 FROM thgw;
--- a warm start keeps the series' weights (their tails were learnt); a history the model
--- never saw gets the model's weight
+-- a series_state without its theta_weight takes the model's (0.5)
+SELECT max(abs(a.forecast - (0.5 * n.forecast + 0.5 * r.r))) < 1e-9 AS missing_weight_is_models
+FROM thgw,
+     rnn_forecast(rnn_model_from_json(rnn_model_to_json(m) #- '{series_state,0,theta_weight}'), '0', 6) a,
+     rnn_forecast(rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{combination,weight}', '0')), '0', 6) n,
+     unnest(ref_theta((SELECT array_agg(v ORDER BY i) FROM thgs WHERE s = 0), 6)) WITH ORDINALITY r(r, step)
+WHERE a.step = n.step AND r.step = a.step;
+-- a history the model never saw gets the model's weight (its pipeline chosen on it: the log)
+SELECT max(abs(f - (0.5 * g + 0.5 * exp(r)))) < 1e-7 AS unseen_history_models_weight
+FROM thgw, unnest(rnn_forecast(m, (SELECT array_agg(v * 3 ORDER BY i) FROM thgs WHERE s = 1), 6),
+                  rnn_forecast(rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{combination,weight}', '0')),
+                               (SELECT array_agg(v * 3 ORDER BY i) FROM thgs WHERE s = 1), 6),
+                  ref_theta((SELECT array_agg(ln(v * 3) ORDER BY i) FROM thgs WHERE s = 1), 6)) x(f, g, r);
+-- a global backtest trains each fold's model as rnn_train does: its series' weights are
+-- validated too (so it scores otherwise than with one weight of 0.5)
+SELECT (a->>'smape')::float8 <> (b->>'smape')::float8 AS folds_validate_weights,
+       jsonb_array_length(a->'per_fold') AS folds, jsonb_array_length(a->'per_series') AS series
+FROM (SELECT rnn_backtest(s::text, d, v, rnn_config(horizon => 6, hidden_size => 8, epochs => 5, log => false,
+                                                     deseasonalize => false, season => 1, "window" => 12), 6, 2) AS a,
+             rnn_backtest(s::text, d, v, rnn_config(horizon => 6, hidden_size => 8, epochs => 5, log => false,
+                                                     deseasonalize => false, season => 1, "window" => 12,
+                                                     theta_weight => 0.5), 6, 2) AS b
+      FROM thgs) x;
+-- a warm start keeps the series' weights (their tails were learnt)
 SELECT (SELECT array_agg(st->'theta_weight' ORDER BY st->>'name')
         FROM jsonb_array_elements(rnn_model_to_json(w.m)->'series_state') st)
        = (SELECT array_agg(st->'theta_weight' ORDER BY st->>'name')
@@ -178,6 +200,17 @@ SELECT (SELECT array_agg(st->'theta_weight' ORDER BY st->>'name')
 FROM thgw, (SELECT rnn_train(s::text, d, v, rnn_config(horizon => 6, hidden_size => 8, epochs => 1, log => false,
                                                       deseasonalize => false, season => 1, "window" => 12),
                              (SELECT m FROM thgw)) AS m FROM thgs) w;
+
+-- and a warm start from a model of one configured weight keeps it, for the model and its series
+SELECT rnn_model_info(w)->'combination'->'weight' AS warm_model_weight,
+       rnn_model_info(w)->'combination'->'series_own_weight' AS own_weights
+FROM (SELECT rnn_train(s::text, d, v, rnn_config(horizon => 6, hidden_size => 8, epochs => 1, log => false,
+                                                deseasonalize => false, season => 1, "window" => 12),
+                       (SELECT rnn_train(s::text, d, v, rnn_config(horizon => 6, hidden_size => 8, epochs => 1,
+                                                                  log => false, deseasonalize => false, season => 1,
+                                                                  "window" => 12, theta_weight => 0.3))
+                        FROM thgs)) AS w
+      FROM thgs) x;
 
 -- a series of at least three times the tail of 8 + h - 1 points gets its weight by
 -- validation: a model trained the same way (the network alone) without the last 13 of the

@@ -387,6 +387,10 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 	m->theta_weight = rnn_theta_weight(cfg->theta_weight, true, m->n_features,
 									   warm && rnn_model_imported(init),
 									   season > 1 && cfg->deseasonalize == 0);
+	/* a warm start keeps its model's weight (its series keep theirs, below) */
+	if (m->theta_weight > 0 && cfg->theta_weight < 0 && warm && !rnn_model_imported(init) &&
+		init->theta_weight > 0)
+		m->theta_weight = init->theta_weight;
 	rnn_fit_architecture(m, cfg, window, outputs, fname);
 	rnn_check_training_memory(m, cfg, window, total, total, fname);
 	if (warm)
@@ -519,6 +523,13 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 	m->naive_scale = 0;
 
 	/*
+	 * each series' own Theta weight, when the weight is automatic (before
+	 * the intervals, which are calibrated on the combined forecasts)
+	 */
+	if (m->theta_weight > 0 && cfg->theta_weight < 0 && !warm && !start)
+		choose_series_weights(m, g, pick, series, cut, cfg, fname, &t0, &prog);
+
+	/*
 	 * intervals: forecasts from the start of every series' held-out end
 	 * (its last validation_fraction, at least the horizon when the series
 	 * is long enough), errors on each series' scale, pooled
@@ -579,10 +590,6 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 		}
 	}
 	error_context_stack = ecb.previous;
-
-	/* each series' own Theta weight, when the weight is automatic */
-	if (m->theta_weight > 0 && cfg->theta_weight < 0 && !warm && !start)
-		choose_series_weights(m, g, pick, series, cut, cfg, fname, &t0, &prog);
 
 	INSTR_TIME_SET_CURRENT(t1);
 	INSTR_TIME_SUBTRACT(t1, t0);

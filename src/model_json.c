@@ -736,7 +736,8 @@ read_pipeline(JsonbContainer *c, RnnModel *m)
 		{
 			RnnSeriesState *st;
 			JsonbContainer *rec;
-			JsonbValue	name;
+			JsonbValue	name,
+						wv;
 			double	   *num;
 			int			count;
 
@@ -788,9 +789,13 @@ read_pipeline(JsonbContainer *c, RnnModel *m)
 				st->theta.n = (int32) num[3];
 			}
 			/* its own weight (format 7); absent: the model's (read_combination) */
-			st->theta_weight = float_key(rec, "theta_weight", -1);
-			if (!(st->theta_weight >= 0 && st->theta_weight <= 1) && st->theta_weight != -1)
-				bad_json("%s", "A series_state \"theta_weight\" must be between 0 and 1.");
+			st->theta_weight = -1;	/* not given */
+			if (get_key(rec, "theta_weight", &wv) && wv.type != jbvNull)
+			{
+				st->theta_weight = numeric_value(&wv, "theta_weight");
+				if (!(st->theta_weight >= 0 && st->theta_weight <= 1))
+					bad_json("%s", "A series_state \"theta_weight\" must be between 0 and 1.");
+			}
 		}
 		/* the model keeps its series in name order */
 		qsort(m->series, m->n_series, sizeof(RnnSeriesState), series_name_cmp);

@@ -154,6 +154,25 @@ test_format(void)
 	int			rejected = 1;
 	RnnSeriesState *series;
 
+	/* format 7 is a global model's: a single-series model claiming it is refused */
+	make_model(&m, 0.5);
+	len = rnn_model_encoded_size(&m);
+	buf = malloc(len);
+	rnn_model_encode(&m, buf);
+	buf[4] = 7;
+	{
+		uint32_t	crc = rnn_crc32(buf, len - 4);
+
+		for (int i = 0; i < 4; i++)
+			buf[len - 4 + i] = (uint8_t) (crc >> (8 * i));
+	}
+	st = rnn_model_decode(&d, buf, len, &test_allocator, &why);
+	report(st == RNN_ERR_CORRUPT && why && strstr(why, "format-7") != NULL,
+		   "theta: a single-series model marked format 7 is refused (%s)", why ? why : "accepted");
+	rnn_model_free(&d, &test_allocator);
+	free(buf);
+	rnn_model_free(&m, &test_allocator);
+
 	/* a global model of two series, each with its Theta state */
 	make_model(&m, 0.5);
 	series = calloc(2, sizeof(RnnSeriesState));

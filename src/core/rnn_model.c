@@ -249,6 +249,7 @@ void
 rnn_model_encode(const RnnModel *m, uint8_t *buf)
 {
 	uint8_t    *p = buf;
+	int			version = written_version(m);	/* once: it scans the series */
 	size_t		n_hist,
 				n_cal,
 				n_par;
@@ -256,7 +257,7 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 	(void) payload_counts(m, &n_hist, &n_cal, &n_par);
 	memcpy(p, RNN_MODEL_MAGIC, 4);
 	p += 4;
-	p = put_u16(p, (uint16_t) written_version(m));
+	p = put_u16(p, (uint16_t) version);
 	p = put_u16(p, m->cal_scaled ? 1 : 0);
 	p = put_u8(p, (uint8_t) m->shape.cell);
 	p = put_u8(p, (uint8_t) m->shape.bidirectional);
@@ -296,7 +297,7 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 	p = put_u32(p, (uint32_t) (n_par / m->members));
 	p = put_text(p, m->time_zone);
 	p = put_text(p, m->config);
-	if (written_version(m) >= 5)
+	if (version >= 5)
 	{
 		p = put_u32(p, (uint32_t) m->n_features);
 		p = put_u32(p, (uint32_t) m->calendar);
@@ -305,7 +306,7 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 		for (int32_t i = 0; i < m->n_features; i++)
 			p = put_f64(p, m->feature_std[i]);
 	}
-	if (written_version(m) >= 6)
+	if (version >= 6)
 	{
 		p = put_f64(p, m->theta_weight);
 		p = put_theta(p, &m->theta);
@@ -345,9 +346,9 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 			p = put_f64(p, st->seasonal[k]);
 		for (size_t k = 0; k < (size_t) st->n_history * (1 + m->n_features); k++)
 			p = put_f64(p, st->history[k]);
-		if (written_version(m) >= 6)
+		if (version >= 6)
 			p = put_theta(p, &st->theta);
-		if (written_version(m) >= 7)
+		if (version >= 7)
 			p = put_f64(p, st->theta_weight);
 	}
 	p = put_u32(p, rnn_crc32(buf, (size_t) (p - buf)));
@@ -1066,6 +1067,12 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 		if (version >= 6)
 			get_theta(&r, &st->theta);
 		st->theta_weight = version >= 7 ? get_f64(&r) : m->theta_weight;
+	}
+	if (version >= 7 && (m->n_series == 0 || !(m->theta_weight > 0)))
+	{
+		/* written only for a global model combined with Theta */
+		*why = "A format-7 model must be a global model combined with Theta.";
+		return RNN_ERR_CORRUPT;
 	}
 
 	return rnn_model_validate(m, why);
