@@ -126,9 +126,10 @@ SELECT (SELECT array_agg(forecast ORDER BY step) FROM rnn_forecast(rnn_model_fro
 FROM thgm;
 
 -- each series of a global model gets its own weight (format 7) by validation: a second
--- global model, trained the same way without the combination on every series without its
--- tail, forecasts the tail. Series of 38 points hold fewer than three tails of 8 + 6 - 1,
--- so the tail is the horizon's 6 points, one origin (80 points would give 8 origins)
+-- global model, trained the same way with one member and without the combination on every
+-- series without its tail, forecasts the tail. Series of 38 points hold fewer than three
+-- tails of 8 + 6 - 1, so the tail is the horizon's 6 points, one origin (80 points would
+-- give 8 origins)
 CREATE TABLE thgs AS SELECT * FROM thg WHERE i <= 38;
 CREATE TABLE thgw AS
 SELECT rnn_train(s::text, d, v, rnn_config(horizon => 6, hidden_size => 8, epochs => 5, log => false,
@@ -137,7 +138,7 @@ FROM thgs;
 CREATE TABLE thgw_inner AS
 SELECT rnn_train(s::text, d, v, rnn_config(horizon => 6, hidden_size => 8, epochs => 5, log => false,
                                           deseasonalize => false, season => 1, "window" => 12,
-                                          theta_weight => 0)) AS m
+                                          theta_weight => 0, ensemble => 1)) AS m
 FROM thgs WHERE i <= 32;
 CREATE TABLE thgw_e AS
 SELECT k, avg(abs(a.v - f.forecast)) AS e_net, avg(abs(a.v - r.r)) AS e_theta

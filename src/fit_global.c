@@ -181,8 +181,8 @@ rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut, const RnnCo
 
 /*
  * Each series' Theta weight, chosen by validation (rnn_theta_choose_weight):
- * a second global model, trained by the same configuration without the
- * combination, on every series without its tail (rnn_theta_selection_global;
+ * a second global model, trained by the same configuration with one member
+ * and without the combination, on every series without its tail (rnn_theta_selection_global;
  * the series m was trained on, series[k] for m->series[k], are g's without
  * their last `cut` points), and each series' own pipeline choices, forecasts
  * the tails.  A series too short for a tail keeps the model's weight.
@@ -213,6 +213,8 @@ choose_series_weights(RnnModel *m, const RnnGlobalData *g, const int32 *pick,
 	if (!any)
 		return;
 	sub.theta_weight = 0;
+	/* one member: a third of the default's cost, the same weights on the M3 folds (README) */
+	sub.ensemble = 1;
 	sub.group = NULL;			/* the DETAIL of its notices would count the outer rows */
 	sub.season = m->season;
 	sub.window = m->window;
