@@ -925,11 +925,9 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 									   season > 1 && m->n_seasonal == 0 &&
 									   (cfg->deseasonalize == 0 ||
 										(m->scaling != RNN_SCALE_WINDOW &&
-										 m->scaling != RNN_SCALE_ZSCORE)));
-	if (m->theta_weight > 0 && cfg->theta_weight < 0 && warm && !imported &&
-		init->theta_weight > 0)
-		m->theta_weight = init->theta_weight;	/* its windows were learnt: none is held out */
-	else if (m->theta_weight > 0 && cfg->theta_weight < 0 && !warm && !start)
+										 m->scaling != RNN_SCALE_ZSCORE)),
+									   warm ? init->theta_weight : 0);
+	if (m->theta_weight > 0 && cfg->theta_weight < 0 && !warm && !start)
 	{
 		/*
 		 * the weight by validation: on the windows this training held out

@@ -282,6 +282,7 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 	double		sum_train = 0,
 				sum_val = 0;
 	bool		warm = init != NULL;
+	bool		keep_weights;
 	RnnConfig	resolved = rnn_config_resolve(cfg, init, RNN_STRATEGY_DIRECT);
 
 	cfg = &resolved;
@@ -297,15 +298,19 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 				 errhint("Warm-start a global model from a global model, or use rnn_train(ts, value, config, init).")));
 	/* the series that keep at least two points (all of them when cut is 0) */
 	for (int32 k = 0; k < g->ns; k++)
-		if ((cuts ? cuts[k] : cut) == 0 || g->series[k].n >= (cuts ? cuts[k] : cut) + 2)
+	{
+		size_t		c = cuts ? cuts[k] : cut;
+
+		if (c == 0 || g->series[k].n >= c + 2)
 		{
 			pick[ns] = k;
 			series[ns] = g->series[k];
-			series[ns].n -= cuts ? cuts[k] : cut;
+			series[ns].n -= c;
 			axes[ns] = g->axes[k];
 			total += series[ns].n;
 			ns++;
 		}
+	}
 	if (ns == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -388,11 +393,10 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 
 	m->theta_weight = rnn_theta_weight(cfg->theta_weight, true, m->n_features,
 									   warm && rnn_model_imported(init),
-									   season > 1 && cfg->deseasonalize == 0);
-	/* a warm start keeps its model's weight (its series keep theirs, below) */
-	if (m->theta_weight > 0 && cfg->theta_weight < 0 && warm && !rnn_model_imported(init) &&
-		init->theta_weight > 0)
-		m->theta_weight = init->theta_weight;
+									   season > 1 && cfg->deseasonalize == 0,
+									   warm ? init->theta_weight : 0);
+	/* a warm start that kept its model's weight keeps its series' too (below) */
+	keep_weights = warm && cfg->theta_weight < 0 && m->theta_weight > 0 && init->theta_weight > 0;
 	rnn_fit_architecture(m, cfg, window, outputs, fname);
 	rnn_check_training_memory(m, cfg, window, total, total, fname);
 	if (warm)
@@ -428,8 +432,7 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 			{
 				log_mode = from->series[w].log_transform;
 				ds_mode = from->series[w].n_seasonal > 0;
-				if (warm && m->theta_weight > 0 && init->theta_weight > 0 &&
-					cfg->theta_weight < 0)
+				if (keep_weights)
 					st->theta_weight = init->series[w].theta_weight;
 			}
 		}

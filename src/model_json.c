@@ -788,7 +788,7 @@ read_pipeline(JsonbContainer *c, RnnModel *m)
 				st->theta.alpha = num[2];
 				st->theta.n = (int32) num[3];
 			}
-			/* its own weight (format 7); absent: the model's (read_combination) */
+			/* its own weight (format 7); absent or null: the model's (rnn_model_from_json) */
 			st->theta_weight = -1;	/* not given */
 			if (get_key(rec, "theta_weight", &wv) && wv.type != jbvNull)
 			{

@@ -132,12 +132,14 @@ rnn_theta_combine_histories(double *out, const RnnModel *m, const double *hist, 
 
 double
 rnn_theta_weight(double configured, bool global, int n_features, bool imported,
-				 bool season_unadjusted)
+				 bool season_unadjusted, double warm_weight)
 {
 	if (configured >= 0)
 		return configured;
 	if (n_features > 0 || imported || season_unadjusted)
 		return 0;
+	if (warm_weight > 0)
+		return warm_weight;
 	return global ? RNN_THETA_WEIGHT_GLOBAL : RNN_THETA_WEIGHT_SERIES;
 }
 

@@ -65,13 +65,15 @@ void		rnn_theta_combine_histories(double *out, const RnnModel *m, const double *
  * with features or weights imported from elsewhere, or with a season whose
  * adjustment the configuration turned off (Theta's straight line cannot
  * follow a seasonal pattern: it needs the seasonally adjusted series),
- * else the default of its kind, chosen by cross-validation on the M3
- * training parts (README).
+ * else a warm start's: its model's weight warm_weight when that is
+ * positive (the windows a new validation would use were learnt; 0 without
+ * a warm start), else the default of its kind, chosen by cross-validation
+ * on the M3 training parts (README).
  */
 #define RNN_THETA_WEIGHT_SERIES 0.75
 #define RNN_THETA_WEIGHT_GLOBAL 0.5
 double		rnn_theta_weight(double configured, bool global, int n_features, bool imported,
-							 bool season_unadjusted);
+							 bool season_unadjusted, double warm_weight);
 
 /*
  * Choosing the weight by validation (one series, automatic weight): mv, a
