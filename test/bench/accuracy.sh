@@ -4,6 +4,8 @@
 #
 #   bash test/bench/accuracy.sh                      # rnn_config()
 #   bash test/bench/accuracy.sh '{"cell": "gru"}'    # rnn_config() || '{"cell": "gru"}'::jsonb
+#   bash test/bench/accuracy.sh --horizon            # rnn_config(horizon => h), h the holdout:
+#                                                    # the M3 benchmark's protocol
 #
 # For every series listed in data/series.csv (data/NAME.csv, columns ts,value; ts an ISO
 # date on the first of the month, quarter or year) the last h points are held out (h = 18
@@ -33,11 +35,13 @@ PORT=${BENCH_PORT:-54420}
 PYTHON=/usr/bin/python3
 
 usage() {
-    echo "usage: $0 [EXTRA_CONFIG_JSON]" >&2
+    echo "usage: $0 [--horizon] [EXTRA_CONFIG_JSON]" >&2
     echo "  e.g. $0 '{\"cell\": \"gru\"}'" >&2
     exit 2
 }
 
+WITH_H=off
+if [ "${1:-}" = "--horizon" ]; then WITH_H=on; shift; fi
 EXTRA=
 case $# in
     0) ;;
@@ -77,6 +81,7 @@ else
     CONFIG=$("${PSQL[@]}" -c 'SELECT rnn_config()::text')
     CONFIG_DESC="rnn_config()"
 fi
+if [ "$WITH_H" = on ]; then CONFIG_DESC="$CONFIG_DESC || jsonb_build_object('horizon', h)"; fi
 say "configuration: $CONFIG_DESC = $CONFIG"
 
 # data/series.csv, data/NAME.csv and data/baselines.csv as one COPY script.
@@ -131,10 +136,13 @@ mapfile -t NAMES < <("${PSQL[@]}" -c 'SELECT name FROM bench_series ORDER BY ord
 for name in "${NAMES[@]}"; do
     say "$name: training and forecasting"
     # bench_run catches SQL errors itself; a failing psql means a lost connection (crash).
-    if ! err=$("${PSQL[@]}" -v name="$name" -v config="$CONFIG" 2>&1 <<'EOF'
+    if ! err=$("${PSQL[@]}" -v name="$name" -v config="$CONFIG" -v with_h="$WITH_H" 2>&1 <<'EOF'
 SET client_min_messages = warning;
 SET rnn_forecast.threads = 1;
-SELECT bench_run(:'name', :'config'::jsonb);
+SELECT bench_run(:'name', :'config'::jsonb
+                 || CASE WHEN :'with_h' = 'on'
+                         THEN jsonb_build_object('horizon', h) ELSE '{}' END)
+FROM bench_series WHERE name = :'name';
 EOF
     ); then
         say "  $name: the session failed: $err"
