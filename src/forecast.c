@@ -211,19 +211,12 @@ rnn_forecast_or_error(const RnnModel *m, const double *hist, int T, int horizon,
 
 	if (m->n_series > 0)
 	{
-		RnnModel	one = *m;
 		RnnModel	view;
 		RnnSeriesState st;
 
-		memset(&st, 0, sizeof(st));
-		rnn_report_status(rnn_pipeline_series_state(&st, hist, (size_t) T, m->season, m->window,
-													 -1, -1, NULL, &rnn_palloc_allocator),
+		rnn_report_status(rnn_pipeline_unseen_view(&view, &st, m, hist, (size_t) T, NULL,
+												   &rnn_palloc_allocator),
 						  fname);
-		st.rows = T;
-		st.theta_weight = m->theta_weight;	/* an unseen series: the model's weight */
-		one.n_series = 1;
-		one.series = &st;
-		rnn_model_series_view(&view, &one, 0);
 		return rnn_forecast_view(&view, NULL, horizon, fname);
 	}
 
@@ -521,17 +514,10 @@ rnn_forecast_history_features(const RnnModel *m, const double *hist, int T, cons
 		RnnModel	view;
 		RnnSeriesState st;
 
-		memset(&st, 0, sizeof(st));
-		rnn_report_status(rnn_pipeline_series_state(&st, values, (size_t) T, m->season, m->window,
-													 -1, -1, NULL, &rnn_palloc_allocator),
-						  fname);
-		st.rows = T;
-		st.theta_weight = m->theta_weight;	/* an unseen series: the model's weight */
 		/* the history's last rows, with their features */
-		st.history = (double *) hist + (size_t) (T - st.n_history) * I;
-		one.n_series = 1;
-		one.series = &st;
-		rnn_model_series_view(&view, &one, 0);
+		rnn_report_status(rnn_pipeline_unseen_view(&view, &st, m, values, (size_t) T, hist,
+												   &rnn_palloc_allocator),
+						  fname);
 		return rnn_forecast_view(&view, F, horizon, fname);
 	}
 	one.history = (double *) hist;

@@ -674,19 +674,12 @@ rnn_anomaly(PG_FUNCTION_ARGS)
 		int			I = 1 + c->K;
 		const double *h = c->hist + (size_t) c->slot[b] * c->W * I;
 		double	   *wv = palloc(sizeof(double) * c->W);
-		RnnModel	one = c->m;
 
 		for (int t = 0; t < c->W; t++)
 			wv[t] = h[(size_t) t * I];
-		memset(&wstate, 0, sizeof(wstate));
-		rnn_report_status(rnn_pipeline_series_state(&wstate, wv, (size_t) c->W, c->m.season, c->m.window,
-													 -1, -1, NULL, &rnn_palloc_allocator),
+		rnn_report_status(rnn_pipeline_unseen_view(&view, &wstate, &c->m, wv, (size_t) c->W, NULL,
+												   &rnn_palloc_allocator),
 						  "rnn_anomaly");
-		wstate.rows = c->W;
-		wstate.theta_weight = c->m.theta_weight;
-		one.n_series = 1;
-		one.series = &wstate;
-		rnn_model_series_view(&view, &one, 0);
 		bm = &view;
 		phase = wstate.phase_last;
 	}

@@ -340,6 +340,30 @@ rnn_pipeline_series_state(RnnSeriesState *st, const double *v, size_t n,
 	return RNN_OK;
 }
 
+RnnStatus
+rnn_pipeline_unseen_view(RnnModel *view, RnnSeriesState *st, const RnnModel *m,
+						 const double *v, size_t n, const double *rows, const RnnAlloc *a)
+{
+	RnnModel	one = *m;
+	RnnStatus	rs;
+
+	memset(st, 0, sizeof(*st));
+	rs = rnn_pipeline_series_state(st, v, n, m->season, m->window, -1, -1, NULL, a);
+	if (rs != RNN_OK)
+		return rs;
+	st->rows = (int64_t) n;
+	st->theta_weight = m->theta_weight;	/* an unseen series: the model's weight */
+	if (rows)
+	{
+		rnn_release(a, st->history);
+		st->history = (double *) rows + (n - (size_t) st->n_history) * (size_t) m->shape.input_size;
+	}
+	one.n_series = 1;
+	one.series = st;
+	rnn_model_series_view(view, &one, 0);
+	return RNN_OK;
+}
+
 static int
 double_cmp(const void *a, const void *b)
 {

@@ -75,6 +75,19 @@ RnnStatus	rnn_pipeline_series_state(RnnSeriesState *st, const double *v, size_t 
 									  const RnnAlloc *a);
 
 /*
+ * A history that global model m did not keep, forecast as a series of its
+ * own: st gets the history's pipeline and scale (rnn_pipeline_series_state
+ * of v[0..n-1], the model's season and window) and the model's Theta
+ * weight, and view is m's view of it (rnn_model_series_view).  rows, when
+ * not NULL, are the history's n rows of m->shape.input_size values (the
+ * value, then the features), whose last ones become the view's history;
+ * else its last values do.  st must outlive view.
+ */
+RnnStatus	rnn_pipeline_unseen_view(RnnModel *view, RnnSeriesState *st, const RnnModel *m,
+									 const double *v, size_t n, const double *rows,
+									 const RnnAlloc *a);
+
+/*
  * Give the log-transformed series among st[0..ns-1] one scale, the median of
  * their scales, rescaling their values in scaled (series k at
  * seg_start[k], seg_len[k] values).
