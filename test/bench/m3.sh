@@ -35,17 +35,20 @@
 #                    trains on the rest; the test part is not even loaded. The baselines are
 #                    then computed here on the same holdout (naive, seasonal naive, NAIVE2)
 #                    instead of taken from the competition. The same as --cv-fold 1.
-#   --cv-fold K      cross-validation fold K = 1 or 2 (implies --cv): the model trains on the
+#   --cv-fold K      cross-validation fold K = 1 to 4 (implies --cv): the model trains on the
 #                    train part without its last K*h points and the holdout is the h points
 #                    after that. Fold 2 holds out the h points before the last h of the train
-#                    part, and those last h are used neither for fitting nor for scoring. A
+#                    part, and those last h are used neither for fitting nor for scoring (fold
+#                    3 and 4: the last 2h and 3h; more series are left out, below, and the
+#                    rest are shorter: a global model's automatic window follows the median
+#                    series, 2 for quarterly fold 4, so deep folds test shorter histories). A
 #                    series whose fitting part would have no more than a season of points
 #                    (fewer than 2, or none for the MASE scale; fold 2: 45 quarterly series of
 #                    0 points and 2 monthly of 12) is left out of the run and of every mean,
 #                    the baselines' too, and counted in the report.
 #   --config JSON    a JSON object merged into rnn_config(horizon => h) with jsonb ||; the
 #                    effective configuration is printed
-#   --out DIR        also write DIR/m3_MODE[_cv|_cv2].csv (_cv: fold 1, _cv2: fold 2): id,
+#   --out DIR        also write DIR/m3_MODE[_cv|_cvK].csv (_cv: fold 1, _cvK: fold K > 1): id,
 #                    period, h, smape, mase, coverage, train_seconds, wall_seconds, error (one
 #                    line per series, the left-out ones with the reason as the error; in global
 #                    mode the training times are the period models', printed, not per series);
@@ -163,8 +166,8 @@ if $CV; then
     # --cv alone is fold 1
     FOLD=${FOLD:-1}
     case "$FOLD" in
-        1|2) ;;
-        *) echo "m3: --cv-fold must be 1 or 2, got '$FOLD'" >&2; exit 2 ;;
+        1|2|3|4) ;;
+        *) echo "m3: --cv-fold must be 1, 2, 3 or 4, got '$FOLD'" >&2; exit 2 ;;
     esac
 else
     FOLD=0   # the competition's holdout
@@ -364,7 +367,7 @@ EOF
     if [ -n "$OUT" ]; then
         csv="$OUT/m3_${mode}.csv"
         if [ "$FOLD" = 1 ]; then csv="$OUT/m3_${mode}_cv.csv"; fi
-        if [ "$FOLD" = 2 ]; then csv="$OUT/m3_${mode}_cv2.csv"; fi
+        if [ "$FOLD" -gt 1 ]; then csv="$OUT/m3_${mode}_cv$FOLD.csv"; fi
         "${PSQL[@]}" -c "\\copy (SELECT * FROM m3_rows('$mode')) TO '$csv' (FORMAT csv, HEADER)"
         say "wrote $csv"
         # the forecasts with their holdout values and the network's alone (empty when the
@@ -386,7 +389,7 @@ import json, os, sys
 from collections import Counter
 
 tmp, fold, config_desc, config, horizons, ext_version, pg_version, sample, jobs, total = sys.argv[1:11]
-fold = int(fold)   # 0: the competition's holdout, 1 or 2: the cross-validation fold
+fold = int(fold)   # 0: the competition's holdout, 1 to 4: the cross-validation fold
 cv = fold > 0
 runs = sys.argv[11:]
 
@@ -423,16 +426,17 @@ for k in range(0, len(runs), 2):
     if fold == 1:
         print("holdout: CROSS-VALIDATION fold 1, the last h points of each train part (the test parts "
               "were not loaded); baselines computed on the same holdout")
-    elif fold == 2:
-        print("holdout: CROSS-VALIDATION fold 2, the h points before the last h of each train part, "
-              "fitted on the points before them; the last h points neither fitted nor scored (the "
-              "test parts were not loaded); baselines computed on the same holdout")
+    elif fold >= 2:
+        last = "h" if fold == 2 else "%dh" % (fold - 1)
+        print("holdout: CROSS-VALIDATION fold %d, the h points before the last %s of each train part, "
+              "fitted on the points before them; the last %s points neither fitted nor scored (the "
+              "test parts were not loaded); baselines computed on the same holdout" % (fold, last, last))
     else:
         print("holdout: the competition's test parts; the methods are the competition's "
               "submitted forecasts (m3_methods)")
     print("series: %s; h: %s" % (sample, horizons))
     left_out = r["left_out"]
-    if left_out or fold == 2:
+    if left_out or fold >= 2:
         detail = ""
         if left_out:
             by_period = Counter(x["period"] for x in left_out)
@@ -572,7 +576,7 @@ for k in range(0, len(runs), 2):
               "forecast dates = holdout dates, all forecasts and bounds finite, the other "
               "methods scored on every series that ran, the metrics of the %d scored series "
               "recomputed in Python = SQL."
-              % ("fitting, holdout and unused row counts" if fold == 2
+              % ("fitting, holdout and unused row counts" if fold >= 2
                  else "fitting and holdout row counts",
                  " for cv fold %d" % fold if cv else "",
                  "" if cv else ", MASE scale = m3_meta.scale recomputed", len(scored)))

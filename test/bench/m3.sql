@@ -17,6 +17,7 @@
 --   cv fold 2:   the fitting part is the train part but its last 2h points, the holdout the
 --                h points after it (n - 2h + 1 .. n - h); the last h points of the train part
 --                are neither fitted nor scored (role 'u')
+--   cv fold 3, 4: the same, the holdout before the last 2h or 3h points
 -- In cv mode a sampled series whose fitting part would have no more than a season of points
 -- (fewer than 2 points, or no pair a season apart for the MASE scale; fold 2 only: 45
 -- quarterly series with 0 points and 2 monthly ones with 12) is left out: not trained, not
@@ -180,7 +181,7 @@ $$;
 
 -- Picks the series (every p_every-th of each period in id order, optionally one period),
 -- numbers their points and marks the fitting part, the holdout and the unused points.
--- p_fold 0: the competition's holdout (the test part). p_fold 1 or 2: cross-validation fold
+-- p_fold 0: the competition's holdout (the test part). p_fold 1 to 4: cross-validation fold
 -- p_fold (the loader has left the test parts out): the fitting part is the train part
 -- without its last p_fold * h points, the holdout the h points after it, the rest unused.
 -- The sample is drawn before any series is left out, so every fold has the same sample; a
@@ -189,8 +190,8 @@ $$;
 CREATE FUNCTION m3_prepare(p_every integer, p_period text, p_fold integer) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF p_fold IS NULL OR p_fold NOT IN (0, 1, 2) THEN
-        RAISE EXCEPTION 'm3_prepare: fold must be 0 (competition), 1 or 2, got %', p_fold;
+    IF p_fold IS NULL OR p_fold NOT IN (0, 1, 2, 3, 4) THEN
+        RAISE EXCEPTION 'm3_prepare: fold must be 0 (competition) or 1 to 4, got %', p_fold;
     END IF;
     IF p_fold > 0 AND EXISTS (SELECT 1 FROM m3_raw WHERE part = 'test') THEN
         RAISE EXCEPTION 'cross-validation mode: test points were loaded';
