@@ -41,7 +41,10 @@
 #                    part, and those last h are used neither for fitting nor for scoring (fold
 #                    3 and 4: the last 2h and 3h; more series are left out, below, and the
 #                    rest are shorter: a global model's automatic window follows the median
-#                    series, 2 for quarterly fold 4, so deep folds test shorter histories). A
+#                    series, 2 for quarterly fold 4, so deep folds test shorter histories;
+#                    the same holds for fold 1 and 2 of yearly, windows 3 and 2 where the
+#                    holdout's models read 6, and quarterly fold 2, 10 instead of 12: pass
+#                    --config '{"window": W}' to compare at the holdout's window). A
 #                    series whose fitting part would have no more than a season of points
 #                    (fewer than 2, or none for the MASE scale; fold 2: 45 quarterly series of
 #                    0 points and 2 monthly of 12) is left out of the run and of every mean,
