@@ -44,11 +44,18 @@
 #                    series, 2 for quarterly fold 4, so deep folds test shorter histories;
 #                    the same holds for fold 1 and 2 of yearly, windows 3 and 2 where the
 #                    holdout's models read 6, and quarterly fold 2, 10 instead of 12: pass
-#                    --config '{"window": W}' to compare at the holdout's window). A
+#                    --holdout-window, or --config '{"window": W}', to compare at the
+#                    holdout's window). A
 #                    series whose fitting part would have no more than a season of points
 #                    (fewer than 2, or none for the MASE scale; fold 2: 45 quarterly series of
 #                    0 points and 2 monthly of 12) is left out of the run and of every mean,
 #                    the baselines' too, and counted in the report.
+#   --holdout-window with --cv-fold in global mode: each period's model reads the window the
+#                    holdout's model would (unless --config gives one): the extension's
+#                    automatic window of a one-epoch, one-member model over the selected
+#                    series' whole train parts, read from rnn_model_info and printed with
+#                    the training line. Without it the fold's models choose their own, which
+#                    the shorter fitting parts make shorter (see --cv-fold)
 #   --config JSON    a JSON object merged into rnn_config(horizon => h) with jsonb ||; the
 #                    effective configuration is printed
 #   --out DIR        also write DIR/m3_MODE[_cv|_cvK].csv (_cv: fold 1, _cvK: fold K > 1): id,
@@ -124,6 +131,7 @@ FOLD=
 EXTRA='{}'
 OUT=
 NAIVE2_CHECK=false
+HOLDOUT_WINDOW=off
 while [ $# -gt 0 ]; do
     case "$1" in
         --mode) [ $# -ge 2 ] || usage; MODE=$2; shift 2 ;;
@@ -141,6 +149,7 @@ while [ $# -gt 0 ]; do
         --out) [ $# -ge 2 ] || usage; OUT=$2; shift 2 ;;
         --out=*) OUT=${1#*=}; shift ;;
         --naive2-check) NAIVE2_CHECK=true; shift ;;
+        --holdout-window) HOLDOUT_WINDOW=on; shift ;;
         -h|--help) usage ;;
         *) echo "m3: unknown argument: $1" >&2; usage ;;
     esac
@@ -174,6 +183,10 @@ if $CV; then
     esac
 else
     FOLD=0   # the competition's holdout
+fi
+if [ "$HOLDOUT_WINDOW" = on ] && { ! $CV || [ "$MODE" = per-series ]; }; then
+    echo "m3: --holdout-window is for --cv-fold runs in global mode" >&2
+    exit 2
 fi
 if $NAIVE2_CHECK && $CV; then
     echo "m3: --naive2-check compares with the competition on the test parts; it takes no --cv or --cv-fold" >&2
@@ -317,6 +330,7 @@ run_job() {
         if "${PSQL[@]}" -v job="$job" -v extra="$EXTRA" 2>&1 >/dev/null <<EOF | sed -u 's/^NOTICE:  /m3: /' >&2
 SET client_min_messages = notice;
 SET rnn_forecast.threads = 1;
+SET m3.holdout_window = $HOLDOUT_WINDOW;
 CALL $proc(:job, :'extra'::jsonb);
 EOF
         then

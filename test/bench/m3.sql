@@ -680,6 +680,23 @@ BEGIN
     t0 := clock_timestamp();
     BEGIN
         v_config := rnn_config(horizon => v_h) || p_extra;
+        -- m3.sh --holdout-window: the window the extension chooses for the whole train parts
+        -- (every loaded row: the test parts are not loaded in cross-validation), read from a
+        -- model of one epoch and one member
+        IF current_setting('m3.holdout_window', true) = 'on' AND NOT p_extra ? 'window' THEN
+            IF p_period = 'OTHER' THEN
+                SELECT rnn_train(o.id, o.k, o.value, v_config || '{"epochs": 1, "ensemble": 1, "theta_weight": 0}')
+                INTO v_model
+                FROM m3_obs o JOIN m3_sel s USING (id) WHERE s.period = p_period;
+            ELSE
+                SELECT rnn_train(o.id, o.d, o.value, v_config || '{"epochs": 1, "ensemble": 1, "theta_weight": 0}')
+                INTO v_model
+                FROM m3_obs o JOIN m3_sel s USING (id) WHERE s.period = p_period;
+            END IF;
+            v_config := v_config || jsonb_build_object('window', rnn_model_info(v_model)->'window');
+            RAISE NOTICE '%: the holdout''s window, %', p_period, v_config->'window';
+            t0 := clock_timestamp();
+        END IF;
         IF p_period = 'OTHER' THEN
             SELECT rnn_train(o.id, o.k, o.value, v_config) INTO v_model
             FROM m3_obs o JOIN m3_sel s USING (id) WHERE s.period = p_period AND o.role = 'f';
