@@ -280,6 +280,39 @@ test_format(void)
 	rnn_model_free(&m, &test_allocator);
 }
 
+/* a history a global model did not keep: its own pipeline and scale, the model's weight */
+static void
+test_unseen_view(void)
+{
+	RnnModel	m,
+				view;
+	RnnSeriesState st,
+				st2;
+	double		v[40],
+				rows[40];
+	bool		ok;
+
+	make_model(&m, 0.5);
+	for (int t = 0; t < 40; t++)
+		v[t] = rows[t] = 50 + t + (t % 4 == 0 ? 5 : 0);
+	ok = rnn_pipeline_unseen_view(&view, &st, &m, v, 40, NULL, &test_allocator) == RNN_OK;
+	report(ok && view.n_series == 0 && view.series == NULL && view.rows == 40 &&
+		   view.theta_weight == 0.5 && view.n_history == 8 && view.history == st.history &&
+		   view.history != v && view.history[7] == v[39] && view.history[0] == v[32] &&
+		   view.scale_std == st.scale_std && view.scale_std != m.scale_std &&
+		   view.log_transform == 1 && view.theta.n == 40 && view.naive_scale > 0,
+		   "theta: an unseen history is a series of its own, at the model's weight");
+	/* with rows of values and features, the view's history is their last rows */
+	m.theta_weight = 0;
+	ok = rnn_pipeline_unseen_view(&view, &st2, &m, v, 40, rows, &test_allocator) == RNN_OK;
+	report(ok && view.history == rows + 32 && view.n_history == 8 && view.theta_weight == 0,
+		   "theta: an unseen history's rows become its history; the model's weight 0 stays off");
+	rnn_release(&test_allocator, st.history);
+	rnn_release(&test_allocator, st.seasonal);
+	rnn_release(&test_allocator, st2.seasonal);
+	rnn_model_free(&m, &test_allocator);
+}
+
 /* the held-out tail the weight is chosen on (its errors: sql/theta.sql) */
 static void
 test_selection_global(void)
@@ -331,5 +364,6 @@ main(void)
 	test_selection_global();
 	test_combine();
 	test_format();
+	test_unseen_view();
 	return finish("theta");
 }
