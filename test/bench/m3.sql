@@ -649,6 +649,20 @@ EXCEPTION WHEN undefined_function OR ambiguous_function THEN
 END
 $$;
 
+-- One global model over the selected series of a period, on their points of the given roles
+-- ('f' fitting, 'h' holdout, 'u' unused): "other" series by step number, the rest by date.
+CREATE FUNCTION m3_train_period(p_period text, p_config jsonb, p_roles "char"[]) RETURNS bytea
+LANGUAGE sql AS $$
+    SELECT CASE WHEN p_period = 'OTHER'
+                THEN (SELECT rnn_train(o.id, o.k, o.value, p_config)
+                      FROM m3_obs o JOIN m3_sel s USING (id)
+                      WHERE s.period = p_period AND o.role = ANY (p_roles))
+                ELSE (SELECT rnn_train(o.id, o.d, o.value, p_config)
+                      FROM m3_obs o JOIN m3_sel s USING (id)
+                      WHERE s.period = p_period AND o.role = ANY (p_roles))
+           END
+$$;
+
 -- Global mode, one period: one model over all its selected series with
 -- rnn_train(series, ts, value, rnn_config(horizon => h) || p_extra), then each series'
 -- forecast with rnn_forecast(model, series, h, 0.9), scored. A failed training fails every
@@ -684,26 +698,14 @@ BEGIN
         -- (every loaded row: the test parts are not loaded in cross-validation), read from a
         -- model of one epoch and one member
         IF current_setting('m3.holdout_window', true) = 'on' AND NOT p_extra ? 'window' THEN
-            IF p_period = 'OTHER' THEN
-                SELECT rnn_train(o.id, o.k, o.value, v_config || '{"epochs": 1, "ensemble": 1, "theta_weight": 0}')
-                INTO v_model
-                FROM m3_obs o JOIN m3_sel s USING (id) WHERE s.period = p_period;
-            ELSE
-                SELECT rnn_train(o.id, o.d, o.value, v_config || '{"epochs": 1, "ensemble": 1, "theta_weight": 0}')
-                INTO v_model
-                FROM m3_obs o JOIN m3_sel s USING (id) WHERE s.period = p_period;
-            END IF;
+            v_model := m3_train_period(p_period,
+                                       v_config || '{"epochs": 1, "ensemble": 1, "theta_weight": 0}',
+                                       '{f,h,u}');
             v_config := v_config || jsonb_build_object('window', rnn_model_info(v_model)->'window');
             RAISE NOTICE '%: the holdout''s window, %', p_period, v_config->'window';
             t0 := clock_timestamp();
         END IF;
-        IF p_period = 'OTHER' THEN
-            SELECT rnn_train(o.id, o.k, o.value, v_config) INTO v_model
-            FROM m3_obs o JOIN m3_sel s USING (id) WHERE s.period = p_period AND o.role = 'f';
-        ELSE
-            SELECT rnn_train(o.id, o.d, o.value, v_config) INTO v_model
-            FROM m3_obs o JOIN m3_sel s USING (id) WHERE s.period = p_period AND o.role = 'f';
-        END IF;
+        v_model := m3_train_period(p_period, v_config, '{f}');
         IF v_model IS NULL THEN
             RAISE EXCEPTION 'rnn_train returned NULL';
         END IF;
