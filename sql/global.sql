@@ -113,3 +113,15 @@ SELECT region, jsonb_array_length(r->'per_fold') AS folds, (r->>'points')::int A
 FROM gb ORDER BY region;
 SELECT r->'per_series'->0->>'series' AS first_series, r->'per_series'->0 ? 'mase' AS has_mase FROM gb WHERE region = 'south';
 SELECT rnn_backtest(store, day::date, sales, rnn_config(), 6, 0) FROM sales;
+
+-- intervals for series too short for a held-out end: four series of 20 steps, window 8,
+-- horizon 6 (a held-out end needs 6 + 2 x 8 = 22 rows): the errors of the last 6 steps of
+-- each series calibrate the intervals, widened for resting on 4 origins, not none at all
+CREATE TABLE gshort AS
+SELECT rnn_train('s' || k, i::bigint, 100 + 3 * i + 10 * sin(i * k), rnn_config(horizon => 6, epochs => 3, hidden_size => 4) || '{"window": 8}') AS model
+FROM generate_series(1, 4) k, generate_series(1, 20) i;
+SELECT c->>'steps' AS steps, c->>'samples' AS samples, c->>'few_samples' AS few_samples
+FROM (SELECT rnn_model_info(model)->'calibration' AS c FROM gshort) x;
+SELECT count(*) AS steps, bool_and(lower < forecast AND forecast < upper) AS around,
+       bool_and(upper - lower >= 0) AS ordered
+FROM gshort, rnn_model_series(gshort.model) s, rnn_forecast(gshort.model, s, 6) f;

@@ -537,16 +537,28 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 	/*
 	 * intervals: forecasts from the start of every series' held-out end
 	 * (its last validation_fraction, at least the horizon when the series
-	 * is long enough), errors on each series' scale, pooled
+	 * is long enough), errors on each series' scale, pooled; when no series
+	 * is long enough for that, from the last steps of the series that have
+	 * them (rnn_global_calibration_steps)
 	 */
 	{
 		int			steps = Min(Max(cfg->horizon, 1), RNN_MAX_CAL_STEPS);
 		size_t		count = 0;
+		size_t		min_len = 0;
 		float	   *err;
 		float	   *pooled;
 
-		for (int32 k = 0; k < ns && !start; k++)
-			if (series[k].n >= (size_t) steps + 2 * window)
+		if (!start)
+		{
+			size_t	   *len = palloc(sizeof(size_t) * Max(ns, 1));
+
+			for (int32 k = 0; k < ns; k++)
+				len[k] = series[k].n;
+			steps = rnn_global_calibration_steps(len, (size_t) ns, window, steps, &min_len);
+			pfree(len);
+		}
+		for (int32 k = 0; k < ns && !start && steps > 0; k++)
+			if (series[k].n >= min_len)
 				count++;
 		if (count > 0)
 		{
@@ -561,12 +573,13 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 			{
 				RnnModel	view;
 				size_t		n = series[k].n;
-				size_t		hold = Max((size_t) steps,
-									   (size_t) floor(cfg->validation_fraction * (double) (n - window)));
+				size_t		hold;
 
-				if (n < (size_t) steps + 2 * window)
+				if (n < min_len)
 					continue;
 				CHECK_FOR_INTERRUPTS();
+				hold = Max((size_t) steps,
+						   (size_t) floor(cfg->validation_fraction * (double) (n - window)));
 				if (hold > n - window)
 					hold = n - window;
 				rnn_model_series_view(&view, m, k);

@@ -871,6 +871,35 @@ test_constant_scale(void)
 		   rnn_interval_widening(9, 0.9) > 1.15 && rnn_interval_widening(10, 0.9) == 1.0 &&
 		   rnn_interval_widening(3, 0.9) > rnn_interval_widening(4, 0.9),
 		   "intervals: fewer than 10 calibration origins widen them (t over z), 10 or more do not");
+	{
+		size_t		len[12] = {20, 20, 20, 20, 30, 14, 14, 14, 14, 14, 14, 9};
+		size_t		min_len;
+		int			s1,
+					s2,
+					s3,
+					s4,
+					s5;
+
+		/* one series of 6 + 2 x 12 = 30 points: held-out ends, 6 steps */
+		s1 = rnn_global_calibration_steps(len, 12, 12, 6, &min_len);
+		report(s1 == 6 && min_len == 30,
+			   "global intervals: a series as long as steps + 2 windows keeps the held-out-end rule (%d, %zu)",
+			   s1, min_len);
+		/* window 8, without the 30-point series: none of 22; the 14-point ones give 6 steps */
+		s2 = rnn_global_calibration_steps(len + 5, 7, 8, 6, &min_len);
+		report(s2 == 6 && min_len == 14,
+			   "global intervals: none long enough for a held-out end, the last steps of the series (%d, %zu)",
+			   s2, min_len);
+		/* window 12, horizon 8: none of 32; 5 of 12 series reach 12 + 8, 11 reach 12 + 2 */
+		s3 = rnn_global_calibration_steps(len, 12, 12, 8, &min_len);
+		s4 = rnn_global_calibration_steps(len, 10, 12, 8, &min_len);
+		report(s3 == 2 && s4 == 8 && min_len == 20,
+			   "global intervals: the most steps that half of the series can give (%d, %d)", s3, s4);
+		/* no series longer than the window: none; one series one step longer: one step */
+		s5 = rnn_global_calibration_steps(len + 11, 1, 9, 6, &min_len);
+		report(s5 == 0 && rnn_global_calibration_steps(len + 11, 1, 8, 6, &min_len) == 1 && min_len == 9,
+			   "global intervals: no series longer than the window gives none, one a step longer one step");
+	}
 }
 
 /* ---------- model encoding ---------- */

@@ -641,6 +641,48 @@ normal_quantile(double p)
 	return 0.5 * (lo + hi);
 }
 
+int
+rnn_global_calibration_steps(const size_t *len, size_t ns, int window, int steps,
+							 size_t *min_len)
+{
+	size_t		usable = 0;
+	size_t		want;
+
+	*min_len = 0;
+	if (ns == 0 || window < 1 || steps < 1)
+		return 0;
+	for (size_t k = 0; k < ns; k++)
+	{
+		if (len[k] >= (size_t) steps + 2 * (size_t) window)
+		{
+			*min_len = (size_t) steps + 2 * (size_t) window;
+			return steps;
+		}
+		if (len[k] > (size_t) window)
+			usable++;
+	}
+	if (usable == 0)
+		return 0;
+	/* half of the series longer than the window, at most RNN_FEW_CAL_ORIGINS */
+	want = (usable + 1) / 2;
+	if (want > (size_t) RNN_FEW_CAL_ORIGINS)
+		want = RNN_FEW_CAL_ORIGINS;
+	for (int s = steps; s >= 1; s--)
+	{
+		size_t		count = 0;
+
+		for (size_t k = 0; k < ns; k++)
+			if (len[k] >= (size_t) window + (size_t) s)
+				count++;
+		if (count >= want)
+		{
+			*min_len = (size_t) window + (size_t) s;
+			return s;
+		}
+	}
+	return 0;					/* not reached: s = 1 counts every usable series */
+}
+
 double
 rnn_interval_widening(int origins, double level)
 {

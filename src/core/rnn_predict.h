@@ -132,6 +132,19 @@ RnnStatus	rnn_calibration_store(RnnModel *m, float *err, int steps, size_t count
 #define RNN_FEW_CAL_ORIGINS 10
 double		rnn_interval_widening(int origins, double level);
 
+/*
+ * A global model's calibration: one origin per series, `steps` ahead, at the
+ * start of the series' held-out end, from the series at least steps + 2 *
+ * window long.  When none is that long, the most steps s (at most `steps`)
+ * that half of the series longer than the window (at most
+ * RNN_FEW_CAL_ORIGINS series) can give from their last s points, which lie
+ * inside the training data; the naive floor covers that.  Returns the
+ * steps, 0 when no series is longer than the window, and sets *min_len to
+ * the length a series needs.
+ */
+int			rnn_global_calibration_steps(const size_t *len, size_t ns, int window,
+										 int steps, size_t *min_len);
+
 typedef struct RnnIntervals
 {
 	int			steps;			/* 0: the model has no calibration (no intervals) */
