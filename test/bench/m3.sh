@@ -52,10 +52,12 @@
 #                    the baselines' too, and counted in the report.
 #   --holdout-window with --cv-fold in global mode: each period's model reads the window the
 #                    holdout's model would (unless --config gives one): the extension's
-#                    automatic window of a one-epoch, one-member model over the selected
-#                    series' whole train parts, read from rnn_model_info and printed with
-#                    the training line. Without it the fold's models choose their own, which
-#                    the shorter fitting parts make shorter (see --cv-fold)
+#                    automatic window of a one-epoch, one-member model over the whole
+#                    train parts of every sampled series of the period (also those the
+#                    fold leaves out, as the holdout's model has them), read from
+#                    rnn_model_info and printed with the training line. Without it the
+#                    fold's models choose their own, which the shorter fitting parts make
+#                    shorter (see --cv-fold)
 #   --config JSON    a JSON object merged into rnn_config(horizon => h) with jsonb ||; the
 #                    effective configuration is printed
 #   --out DIR        also write DIR/m3_MODE[_cv|_cvK].csv (_cv: fold 1, _cvK: fold K > 1): id,
@@ -564,7 +566,10 @@ for k in range(0, len(runs), 2):
         mine = (sum(0 if abs(u) + abs(v) == 0 else 200 * abs(u - v) / (abs(u) + abs(v))
                     for u, v in zip(a, f)) / h,
                 sum(abs(u - v) for u, v in zip(a, f)) / h / scale if scale else None,
-                sum(1 for u, l, p in zip(a, lo, hi) if l <= u <= p) / h)
+                # SQL's avg over BETWEEN: a point without bounds counts in neither sum
+                None if all(l is None or p is None for l, p in zip(lo, hi)) else
+                sum(1 for u, l, p in zip(a, lo, hi) if l is not None and p is not None and l <= u <= p)
+                / sum(1 for l, p in zip(lo, hi) if l is not None and p is not None))
         for what, x, y in zip(("sMAPE", "MASE", "coverage"), mine, (smape, mase, coverage)):
             if (x is None) != (y is None) or (x is not None and abs(x - y) > 1e-9 * max(1, abs(x))):
                 differ.append("%s %s" % (sid, what))

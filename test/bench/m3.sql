@@ -649,17 +649,27 @@ EXCEPTION WHEN undefined_function OR ambiguous_function THEN
 END
 $$;
 
--- One global model over the selected series of a period, on their points of the given roles
--- ('f' fitting, 'h' holdout, 'u' unused): "other" series by step number, the rest by date.
-CREATE FUNCTION m3_train_period(p_period text, p_config jsonb, p_roles "char"[]) RETURNS bytea
+-- One global model over a period's series: its selected series' fitting parts, or, with
+-- p_whole, the whole train parts of every sampled series of the period, those left out of
+-- the fold too (the data the competition's holdout model trains on, for
+-- m3.sh --holdout-window); "other" series by step number, the rest by date.
+CREATE FUNCTION m3_train_period(p_period text, p_config jsonb, p_whole boolean) RETURNS bytea
 LANGUAGE sql AS $$
+    WITH pts AS (
+        SELECT o.id, o.d, o.k, o.value
+        FROM m3_obs o JOIN m3_sel s USING (id)
+        WHERE NOT p_whole AND s.period = p_period AND o.role = 'f'
+        UNION ALL
+        SELECT r.id,
+               CASE WHEN p_period <> 'OTHER' THEN m3_date(r.ts) END,
+               CASE WHEN p_period = 'OTHER' THEN r.ts::bigint END,
+               r.value
+        FROM m3_raw r
+        JOIN (SELECT id, period FROM m3_sel UNION ALL SELECT id, period FROM m3_left_out) s USING (id)
+        WHERE p_whole AND s.period = p_period AND r.part = 'train')
     SELECT CASE WHEN p_period = 'OTHER'
-                THEN (SELECT rnn_train(o.id, o.k, o.value, p_config)
-                      FROM m3_obs o JOIN m3_sel s USING (id)
-                      WHERE s.period = p_period AND o.role = ANY (p_roles))
-                ELSE (SELECT rnn_train(o.id, o.d, o.value, p_config)
-                      FROM m3_obs o JOIN m3_sel s USING (id)
-                      WHERE s.period = p_period AND o.role = ANY (p_roles))
+                THEN (SELECT rnn_train(id, k, value, p_config) FROM pts)
+                ELSE (SELECT rnn_train(id, d, value, p_config) FROM pts)
            END
 $$;
 
@@ -695,17 +705,17 @@ BEGIN
     BEGIN
         v_config := rnn_config(horizon => v_h) || p_extra;
         -- m3.sh --holdout-window: the window the extension chooses for the whole train parts
-        -- (every loaded row: the test parts are not loaded in cross-validation), read from a
-        -- model of one epoch and one member
+        -- of every sampled series (those the fold leaves out too), read from a model of one
+        -- epoch and one member
         IF current_setting('m3.holdout_window', true) = 'on' AND NOT p_extra ? 'window' THEN
             v_model := m3_train_period(p_period,
                                        v_config || '{"epochs": 1, "ensemble": 1, "theta_weight": 0}',
-                                       '{f,h,u}');
+                                       true);
             v_config := v_config || jsonb_build_object('window', rnn_model_info(v_model)->'window');
             RAISE NOTICE '%: the holdout''s window, %', p_period, v_config->'window';
             t0 := clock_timestamp();
         END IF;
-        v_model := m3_train_period(p_period, v_config, '{f}');
+        v_model := m3_train_period(p_period, v_config, false);
         IF v_model IS NULL THEN
             RAISE EXCEPTION 'rnn_train returned NULL';
         END IF;
