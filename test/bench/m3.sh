@@ -48,8 +48,10 @@
 #                    holdout's window). A
 #                    series whose fitting part would have no more than a season of points
 #                    (fewer than 2, or none for the MASE scale; fold 2: 45 quarterly series of
-#                    0 points and 2 monthly of 12) is left out of the run and of every mean,
-#                    the baselines' too, and counted in the report.
+#                    0 points and 2 monthly of 12), or whose values a season apart are all
+#                    equal (no MASE scale either; fold 3: one yearly series of 2 equal
+#                    points), is left out of the run and of every mean, the baselines' too,
+#                    and counted in the report.
 #   --holdout-window with --cv-fold in global mode: each period's model reads the window the
 #                    holdout's model would (unless --config gives one): the extension's
 #                    automatic window of a one-epoch, one-member model over the whole

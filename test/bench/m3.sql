@@ -20,8 +20,9 @@
 --   cv fold 3, 4: the same, the holdout before the last 2h or 3h points
 -- In cv mode a sampled series whose fitting part would have no more than a season of points
 -- (fewer than 2 points, or no pair a season apart for the MASE scale; fold 2 only: 45
--- quarterly series with 0 points and 2 monthly ones with 12) is left out: not trained, not
--- scored, in no mean (m3_left_out, reported).
+-- quarterly series with 0 points and 2 monthly ones with 12), or whose values a season
+-- apart are all equal (no MASE scale), is left out: not trained, not scored, in no mean
+-- (m3_left_out, reported).
 -- Metrics per series over its h holdout points a and forecasts f:
 --   sMAPE    = mean(200 |a - f| / (|a| + |f|))  (a term with a = f = 0 counts as 0)
 --   MASE     = mean(|a - f|) / scale; scale = m3_meta.scale (competition) or the in-sample
@@ -238,6 +239,15 @@ BEGIN
               JOIN m3_obs b ON b.id = a.id AND b.i = a.i - s2.season
               GROUP BY a.id) x
         WHERE s.id = x.id;
+        -- a fitting part whose values a season apart are all equal has no MASE scale either
+        -- (fold 3: N0400, whose 2 points are equal)
+        INSERT INTO m3_left_out (id, period, ord, h, n_fit, reason)
+        SELECT id, period, ord, h, n_fit,
+               format('fitting part of %s points, equal a season (%s) apart: no MASE scale',
+                      n_fit, season)
+        FROM m3_sel WHERE scale IS NULL OR scale = 0;
+        DELETE FROM m3_obs o USING m3_left_out l WHERE o.id = l.id;
+        DELETE FROM m3_sel s USING m3_left_out l WHERE s.id = l.id;
     END IF;
 
     INSERT INTO m3_queue (mode, unit, ord) SELECT 'per-series', id, ord FROM m3_sel;
