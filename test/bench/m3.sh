@@ -466,7 +466,7 @@ for k in range(0, len(runs), 2):
                           for p in ["YEARLY", "QUARTERLY", "MONTHLY", "OTHER"] if p in by_period),
                 "/".join(str(n) for n in sorted(set(x["n_fit"] for x in left_out))))
         print("left out of the run and of every mean (the baselines' too): %d series whose "
-              "fitting part would have no more than a season of points%s"
+              "fitting part would have no more than a season of points, or no MASE scale%s"
               % (len(left_out), detail))
     print("config: %s" % config_desc)
     print("      = %s" % config)

@@ -260,6 +260,17 @@ BEGIN
 END
 $$;
 
+-- Are the first p_n points of a series' train part equal a season apart (no MASE scale)?
+CREATE FUNCTION m3_flat_fit(p_id text, p_period text, p_n integer, p_season integer) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(bool_and(v = lag_v), true)
+    FROM (SELECT value AS v, lag(value, p_season) OVER (ORDER BY i) AS lag_v, i
+          FROM (SELECT value, row_number() OVER (ORDER BY CASE WHEN p_period = 'OTHER' THEN ts::bigint END,
+                                                          CASE WHEN p_period <> 'OTHER' THEN m3_date(ts) END) AS i
+                FROM m3_raw WHERE id = p_id AND part = 'train') r) x
+    WHERE i <= p_n AND lag_v IS NOT NULL
+$$;
+
 -- Row counts, the split and the MASE scale against m3_meta for fold p_fold (0: the
 -- competition's holdout, 1 or 2: cv): a list of problems (empty = fine).
 CREATE FUNCTION m3_protocol_checks(p_fold integer) RETURNS SETOF text
@@ -289,14 +300,16 @@ LANGUAGE sql AS $$
     SELECT format('%s: unused points outside cv fold 2', id)
     FROM m3_obs WHERE role = 'u' AND p_fold < 2 GROUP BY id
   UNION ALL
-    -- the left-out series are those whose fitting part would have no more than a season
+    -- the left-out series are those whose fitting part would have no more than a season,
+    -- or whose values a season apart are all equal (counted again here from m3_raw)
     SELECT format('%s: %s with a fitting part of %s points (season %s)', m.id,
                   CASE WHEN l.id IS NULL THEN 'run' ELSE 'left out' END, m.n - p_fold * m.h, m.season)
     FROM m3_meta m
     LEFT JOIN m3_left_out l USING (id)
     LEFT JOIN m3_sel s USING (id)
     WHERE (l.id IS NOT NULL OR s.id IS NOT NULL)
-      AND ((l.id IS NOT NULL) <> (m.n - p_fold * m.h <= m.season OR m.n - p_fold * m.h < 2)
+      AND ((l.id IS NOT NULL) <> (m.n - p_fold * m.h <= m.season OR m.n - p_fold * m.h < 2
+                                  OR (p_fold > 0 AND m3_flat_fit(m.id, m.period, m.n - p_fold * m.h, m.season)))
            OR (l.id IS NOT NULL AND s.id IS NOT NULL))
   UNION ALL
     SELECT format('%s: no points', s.id)
