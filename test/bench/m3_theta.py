@@ -19,7 +19,8 @@ On the competition's holdout it prints, per period, this Theta's sMAPE beside th
 competition's THETA and NAIVE2 on the same series and how many series' sMAPE agree with THETA's
 within 0.01. On a fold (--cv-fold K, the split of test/bench/m3.sql: the fitting part is the
 train part without its last K h points, the holdout the h points after it; a series whose
-fitting part has no more than a season of points, or fewer than 2, is left out) it prints
+fitting part has no more than a season of points, or fewer than 2, or is equal a season
+apart, is left out) it prints
 this Theta's sMAPE. --against CSV (a per-series file of test/bench/m3.sh --out, the same fold)
 adds that run's sMAPE on the same series, the mean per-series difference (run minus Theta)
 with its standard error over series, and the number of series where each is better.
@@ -142,8 +143,8 @@ def main():
         x = train[sid]
         if args.cv_fold:
             n_fit = len(x) - args.cv_fold * h
-            if n_fit <= s or n_fit < 2:
-                left_out[p] += 1
+            if n_fit <= s or n_fit < 2 or all(x[t] == x[t - s] for t in range(s, n_fit)):
+                left_out[p] += 1     # as m3.sql: too short, or no MASE scale
                 continue
             fit, hold = x[:n_fit], x[n_fit:n_fit + h]
         else:
