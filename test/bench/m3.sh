@@ -109,6 +109,9 @@
 # methods scored on every series that ran, and the metrics recomputed in Python from
 # the forecasts. In --cv mode the report says which fold, and counts the series left out.
 # The report names the commit the extension was built from (-dirty: with local changes).
+# Last, each mode's sMAPE beside the textbook Theta method's on the same series and holdout
+# (test/bench/m3_theta.py --against: the mean per-series difference and its standard error,
+# the series each wins; about 10 s more), the reference the folds otherwise lack.
 #
 # Runs `make -s && make -s install` first, then a throwaway server
 # (tools/pg-temp-server.sh, port 54431) in a mktemp -d directory that an exit trap stops and
@@ -385,6 +388,8 @@ JOIN m3_base b ON b.id = r.id AND b.method = 'naive2'
 JOIN m3_methods m ON m.id = r.id AND m.method = 'NAIVE2'
 WHERE r.mode = :'mode' AND r.error IS NULL AND r.smape IS NOT NULL;
 EOF
+    # the per-series scores, for the comparison with the textbook Theta after the report
+    "${PSQL[@]}" -c "\\copy (SELECT * FROM m3_rows('$mode')) TO '$TMP/rows-$mode.csv' (FORMAT csv, HEADER)"
     if [ -n "$OUT" ]; then
         csv="$OUT/m3_${mode}.csv"
         if [ "$FOLD" = 1 ]; then csv="$OUT/m3_${mode}_cv.csv"; fi
@@ -611,3 +616,12 @@ for k in range(0, len(runs), 2):
             print("NAIVE2 recomputed here on these %s series: sMAPE %.2f (competition %.2f), the "
                   "same on %s" % (n, float(ours), float(theirs), equal))
 EOF
+
+# The same series against the textbook Theta method (test/bench/m3_theta.py: no server),
+# the mean per-series difference with its standard error
+for mode in "${MODES[@]}"; do
+    echo
+    echo "$mode mode against the textbook Theta method, on the same series and holdout"
+    "$PYTHON" test/bench/m3_theta.py --cv-fold "$FOLD" ${PERIOD:+--limit-period "$PERIOD"} \
+        --against "$TMP/rows-$mode.csv" | tail -n +2
+done
