@@ -394,7 +394,7 @@ EOF
         csv="$OUT/m3_${mode}.csv"
         if [ "$FOLD" = 1 ]; then csv="$OUT/m3_${mode}_cv.csv"; fi
         if [ "$FOLD" -gt 1 ]; then csv="$OUT/m3_${mode}_cv$FOLD.csv"; fi
-        "${PSQL[@]}" -c "\\copy (SELECT * FROM m3_rows('$mode')) TO '$csv' (FORMAT csv, HEADER)"
+        cp "$TMP/rows-$mode.csv" "$csv"
         say "wrote $csv"
         # the forecasts with their holdout values and the network's alone (empty when the
         # models do not combine), for studying combinations offline

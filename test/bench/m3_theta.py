@@ -149,9 +149,9 @@ def main():
             fit, hold = x[:n_fit], x[n_fit:n_fit + h]
         else:
             fit, hold = x, test[sid][:h]
-        th = smape(theta(fit, h, s), np.array(hold))
         if args.against and sid not in ours:
-            continue
+            continue     # not in the run (--quick, failed): not fitted at all
+        th = smape(theta(fit, h, s), np.array(hold))
         rows[p].append((th, comp[sid].get('THETA'), comp[sid].get('NAIVE2'), ours.get(sid)))
 
     where = 'fold %d' % args.cv_fold if args.cv_fold else "the competition's holdout"
