@@ -106,6 +106,8 @@ rnn_strategy_name(int strategy)
 			return "direct";
 		case RNN_STRATEGY_SEQ2SEQ:
 			return "seq2seq";
+		case RNN_STRATEGY_MIXED:
+			return "mixed";
 	}
 	return "auto";
 }
@@ -258,6 +260,8 @@ set_text(RnnConfig *cfg, const ConfigKey *k, const char *v)
 			cfg->strategy = RNN_STRATEGY_RECURSIVE;
 		else if (strcmp(v, "seq2seq") == 0)
 			cfg->strategy = RNN_STRATEGY_SEQ2SEQ;
+		else if (strcmp(v, "mixed") == 0)
+			cfg->strategy = RNN_STRATEGY_MIXED;
 		else
 			bad_value(k, v);
 	}
@@ -487,7 +491,7 @@ rnn_config_record(RnnModel *m, const RnnConfig *cfg)
 	c.season = m->season;
 	c.scaling = m->scaling;
 	c.strategy = m->strategy;
-	c.ensemble = m->members;
+	c.ensemble = m->strategy == RNN_STRATEGY_MIXED ? m->members / 2 : m->members;
 	c.log = m->log_transform ? 1 : 0;
 	c.deseasonalize = m->n_seasonal > 0 ? 1 : 0;
 	c.theta_weight = m->theta_weight;

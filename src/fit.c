@@ -88,7 +88,7 @@ rnn_fit_progress_init(RnnFitProgress *p, instr_time start, const RnnConfig *cfg,
 	p->start = start;
 	p->epochs = fit_epochs(cfg);
 	p->member = 0;
-	p->members = cfg->ensemble;
+	p->members = rnn_config_members(cfg);
 	p->fname = fname;
 	p->group = cfg->group;
 	p->hooks.arg = p;
@@ -101,8 +101,10 @@ rnn_fit_progress_init(RnnFitProgress *p, instr_time start, const RnnConfig *cfg,
  * configuration's (a sentence for errdetail), or NULL when it matches.
  */
 static char *
-warm_start_mismatch(const RnnModel *init, const RnnShape *s, int window, int members)
+warm_start_mismatch(const RnnModel *init, const RnnShape *s, int window, int strategy, int members)
 {
+	bool		mixed = strategy == RNN_STRATEGY_MIXED;
+
 	struct
 	{
 		const char *label;
@@ -115,12 +117,16 @@ warm_start_mismatch(const RnnModel *init, const RnnShape *s, int window, int mem
 		{"output size (horizon with strategy direct)", init->shape.output_size, s->output_size},
 		{"input_size", init->shape.input_size, s->input_size},
 		{"window", init->window > 0 ? init->window : window, window},
-		{"ensemble", init->members, members},
+		{mixed ? "ensemble (members of each kind)" : "ensemble", mixed ? init->members / 2 : init->members,
+		mixed ? members / 2 : members},
 	};
 
 	if (init->shape.cell != s->cell)
 		return psprintf("The model's cell is %s, the configuration's is %s.",
 						rnn_cell_name(init->shape.cell), rnn_cell_name(s->cell));
+	if ((init->strategy == RNN_STRATEGY_MIXED) != mixed)
+		return psprintf("The model's strategy is %s, the configuration's is %s.",
+						rnn_strategy_name(init->strategy), rnn_strategy_name(strategy));
 	for (size_t i = 0; i < lengthof(dims); i++)
 		if (dims[i].model != dims[i].config)
 			return psprintf("The model's %s is %d, the configuration's is %d.",
@@ -130,9 +136,10 @@ warm_start_mismatch(const RnnModel *init, const RnnShape *s, int window, int mem
 
 /* Compare the architecture of a warm-start model with the configuration. */
 void
-rnn_check_warm_start(const RnnModel *init, const RnnShape *s, int window, int members, const char *fname)
+rnn_check_warm_start(const RnnModel *init, const RnnShape *s, int window, int strategy, int members,
+					 const char *fname)
 {
-	char	   *why = warm_start_mismatch(init, s, window, members);
+	char	   *why = warm_start_mismatch(init, s, window, strategy, members);
 
 	if (why)
 		ereport(ERROR,
@@ -230,7 +237,7 @@ rnn_warm_start_or_cold(const RnnModel *init, const RnnAxis *axis, size_t rows,
 
 		memset(&t, 0, sizeof(t));
 		rnn_fit_architecture(&t, &c, window, c.strategy == RNN_STRATEGY_RECURSIVE ? 1 : c.horizon, fname);
-		why = warm_start_mismatch(init, &t.shape, window, c.ensemble);
+		why = warm_start_mismatch(init, &t.shape, window, c.strategy, rnn_config_members(&c));
 	}
 	if (why == NULL)
 		return init;
@@ -245,8 +252,14 @@ rnn_warm_start_or_cold(const RnnModel *init, const RnnAxis *axis, size_t rows,
 void
 rnn_fit_architecture(RnnModel *m, const RnnConfig *cfg, int window, int outputs, const char *fname)
 {
-	int			members = cfg->ensemble;
+	int			members = rnn_config_members(cfg);
 
+	if (members > RNN_MAX_ENSEMBLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: strategy => 'mixed' trains %d members of each kind, more than %d in all",
+						fname, cfg->ensemble, RNN_MAX_ENSEMBLE),
+				 errhint("Choose an ensemble of at most %d.", RNN_MAX_ENSEMBLE / 2)));
 	m->shape.cell = cfg->cell;
 	m->shape.input_size = 1 + m->n_features;
 	m->shape.hidden_size = cfg->hidden_size;
@@ -278,7 +291,7 @@ void
 rnn_check_training_memory(const RnnModel *m, const RnnConfig *cfg, int window, size_t n,
 						  size_t n_win, const char *fname)
 {
-	int			members = cfg->ensemble;
+	int			members = rnn_config_members(cfg);
 
 	/*
 	 * activations of the largest batch (at least 256 rows are assumed), its
@@ -453,6 +466,40 @@ rnn_fit_run_training(rnn_real *params, RnnTrainResult *res, const rnn_real *seri
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	return rs;
+}
+
+/*
+ * Train m's member k (its weights: the initial ones, or a warm start's) with
+ * spec.  A mixed model's one-step members train as networks of one output,
+ * started from their own initial weights (or the warm start's first
+ * output), and are kept inside the direct members' shape.
+ */
+RnnStatus
+rnn_fit_train_member(RnnModel *m, int k, bool warm, RnnTrainResult *res, const rnn_real *series,
+					 const size_t *seg_start, const size_t *seg_len, size_t n_seg,
+					 const RnnTrainSpec *spec, const RnnTrainHooks *hooks)
+{
+	rnn_real   *params = m->params + (size_t) k * m->n_params;
+	RnnTrainSpec one = *spec;
+	rnn_real   *w;
+	RnnStatus	rs;
+
+	if (!RNN_MEMBER_ONE_STEP(m, k))
+		return rnn_fit_run_training(params, res, series, seg_start, seg_len, n_seg, spec, hooks);
+	one.shape.output_size = 1;
+	w = palloc(sizeof(rnn_real) * rnn_param_count(&one.shape));
+	if (warm)
+		rnn_params_extract_one_step(w, params, &m->shape);
+	else
+	{
+		rnn_init_params(w, &one.shape, spec->seed);
+		if (m->scaling == RNN_SCALE_WINDOW)
+			rnn_zero_output_layer(w, &one.shape);
+	}
+	rs = rnn_fit_run_training(w, res, series, seg_start, seg_len, n_seg, &one, hooks);
+	rnn_params_embed_one_step(params, w, &m->shape);
+	pfree(w);
 	return rs;
 }
 
@@ -658,7 +705,7 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 	int			season,
 				window,
 				lag;
-	int			members = cfg->ensemble;
+	int			members = rnn_config_members(&resolved);
 	rnn_real   *scaled;
 	double	   *adj;
 	double	   *F = NULL;		/* (n, n_features): the user's features, then the calendar's */
@@ -766,7 +813,7 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 	rnn_fit_architecture(m, cfg, window, outputs, fname);
 	rnn_check_training_memory(m, cfg, window, n, rnn_window_count(n, window, outputs), fname);
 	if (warm)
-		rnn_check_warm_start(init, &m->shape, window, members, fname);
+		rnn_check_warm_start(init, &m->shape, window, cfg->strategy, members, fname);
 	m->window = window;
 	m->season = season;
 	m->members = members;
@@ -886,8 +933,8 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 
 		prog.member = k;
 		spec.seed = (uint64_t) cfg->seed + 7919 * (uint64_t) k;
-		rs = rnn_fit_run_training(m->params + (size_t) k * m->n_params, &res, scaled + lag,
-								  &seg_start, &seg_len, 1, &spec, &prog.hooks);
+		rs = rnn_fit_train_member(m, k, warm, &res, scaled + lag, &seg_start, &seg_len, 1, &spec,
+								  &prog.hooks);
 		if (rs == RNN_ERR_LIMIT)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),

@@ -400,10 +400,10 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 	rnn_fit_architecture(m, cfg, window, outputs, fname);
 	rnn_check_training_memory(m, cfg, window, total, total, fname);
 	if (warm)
-		rnn_check_warm_start(init, &m->shape, window, cfg->ensemble, fname);
+		rnn_check_warm_start(init, &m->shape, window, cfg->strategy, rnn_config_members(cfg), fname);
 	m->window = window;
 	m->season = season;
-	m->members = cfg->ensemble;
+	m->members = rnn_config_members(cfg);
 	rnn_fit_init_params(m, cfg, init);
 
 	/* every series through its pipeline, onto the network's scale */
@@ -513,8 +513,8 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 
 		prog.member = k;
 		spec.seed = (uint64_t) cfg->seed + 7919 * (uint64_t) k;
-		rs = rnn_fit_run_training(m->params + (size_t) k * m->n_params, &res, scaled,
-								  seg_start, seg_len, ns, &spec, &prog.hooks);
+		rs = rnn_fit_train_member(m, k, warm, &res, scaled, seg_start, seg_len, ns, &spec,
+								  &prog.hooks);
 		rnn_report_status(rs == RNN_ERR_LIMIT ? RNN_ERR_ARGUMENT : rs, fname);
 		sum_train += res.train_loss;
 		sum_val += res.val_loss;

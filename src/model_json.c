@@ -915,7 +915,8 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 
 		m.strategy = strcmp(strategy, "recursive") == 0 ? RNN_STRATEGY_RECURSIVE :
 			strcmp(strategy, "direct") == 0 ? RNN_STRATEGY_DIRECT :
-			strcmp(strategy, "seq2seq") == 0 ? RNN_STRATEGY_SEQ2SEQ : RNN_STRATEGY_AUTO;
+			strcmp(strategy, "seq2seq") == 0 ? RNN_STRATEGY_SEQ2SEQ :
+			strcmp(strategy, "mixed") == 0 ? RNN_STRATEGY_MIXED : RNN_STRATEGY_AUTO;
 		m.shape.seq2seq = m.strategy == RNN_STRATEGY_SEQ2SEQ;
 		if (m.shape.seq2seq && (m.shape.bidirectional || m.shape.input_size != 1))
 			bad_json("%s", "A seq2seq model must be unidirectional with input_size 1.");

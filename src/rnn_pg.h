@@ -73,7 +73,7 @@ typedef struct RnnConfig
 	double		quantile;
 	int			season;			/* 0: inferred */
 	int			strategy;		/* RnnStrategy; AUTO until rnn_config_resolve */
-	int			ensemble;		/* members */
+	int			ensemble;		/* members (of each kind, with strategy mixed) */
 	int			log;			/* log transform: -1 auto (positive series), 0 off, 1 on */
 	int			deseasonalize;	/* seasonal indices: -1 auto (seasonality test), 0 off, 1 on */
 	int			refit;			/* retrain on all windows for the best epoch count: -1 auto */
@@ -179,6 +179,13 @@ typedef struct RnnFitProgress
 	RnnTrainHooks hooks;		/* cancellation, time limit, progress notices */
 } RnnFitProgress;
 
+/* The members a model of cfg has: ensemble, or twice that with strategy mixed. */
+static inline int
+rnn_config_members(const RnnConfig *cfg)
+{
+	return cfg->strategy == RNN_STRATEGY_MIXED ? 2 * cfg->ensemble : cfg->ensemble;
+}
+
 /* held-out windows at least, under window scaling, when the series has enough */
 #define RNN_FIT_MIN_VALIDATION 3
 /* windows per epoch of a one-series model (a sample of them when there are more) */
@@ -211,10 +218,14 @@ extern const RnnModel *rnn_warm_start_or_cold(const RnnModel *init, const RnnAxi
 											  const RnnConfig *cfg, int dflt, bool global,
 											  const char *fname);
 extern void rnn_check_warm_start(const RnnModel *init, const RnnShape *s, int window,
-								 int members, const char *fname);
+								 int strategy, int members, const char *fname);
 extern void rnn_fit_init_params(RnnModel *m, const RnnConfig *cfg, const RnnModel *init);
 extern void rnn_fit_train_spec(RnnTrainSpec *spec, const RnnModel *m, const RnnConfig *cfg);
 extern RnnStatus rnn_fit_run_training(rnn_real *params, RnnTrainResult *res,
+									  const rnn_real *series, const size_t *seg_start,
+									  const size_t *seg_len, size_t n_seg,
+									  const RnnTrainSpec *spec, const RnnTrainHooks *hooks);
+extern RnnStatus rnn_fit_train_member(RnnModel *m, int k, bool warm, RnnTrainResult *res,
 									  const rnn_real *series, const size_t *seg_start,
 									  const size_t *seg_len, size_t n_seg,
 									  const RnnTrainSpec *spec, const RnnTrainHooks *hooks);

@@ -1143,6 +1143,114 @@ test_training(void)
 	free(p2);
 }
 
+/* ---------- mixed models ---------- */
+
+/*
+ * A mixed model (half its members direct, half one-step fed back) forecasts
+ * the mean of a direct model's and a recursive model's forecasts from the
+ * same weights; its one-step members keep their weights through the direct
+ * shape; format 8 carries it and nothing else.
+ */
+static void
+test_mixed(void)
+{
+	RnnShape	s3 = {RNN_CELL_LSTM, 1, 6, 1, 0, 3, 0};
+	RnnShape	s1 = {RNN_CELL_LSTM, 1, 6, 1, 0, 1, 0};
+	size_t		n3 = rnn_param_count(&s3),
+				n1 = rnn_param_count(&s1);
+	rnn_real   *one = malloc(n1 * sizeof(rnn_real)),
+			   *back = malloc(n1 * sizeof(rnn_real));
+	RnnModel	mx,
+				dm,
+				rm,
+				d;
+	double		hist[12],
+				fm[5],
+				fd[5],
+				fr[5];
+	double		worst = 0;
+	uint8_t    *buf;
+	size_t		len;
+	const char *why;
+	RnnStatus	st;
+
+	rnn_init_params(one, &s1, 11);
+	make_model(&dm, RNN_CELL_LSTM);
+	free(dm.params);
+	dm.shape = s3;
+	dm.strategy = RNN_STRATEGY_DIRECT;
+	dm.n_params = n3;
+	dm.params = malloc(n3 * sizeof(rnn_real));
+	rnn_init_params(dm.params, &s3, 9);
+	make_model(&rm, RNN_CELL_LSTM);
+	free(rm.params);
+	rm.shape = s1;
+	rm.strategy = RNN_STRATEGY_RECURSIVE;
+	rm.n_params = n1;
+	rm.params = malloc(n1 * sizeof(rnn_real));
+	memcpy(rm.params, one, n1 * sizeof(rnn_real));
+	make_model(&mx, RNN_CELL_LSTM);
+	free(mx.params);
+	mx.shape = s3;
+	mx.strategy = RNN_STRATEGY_MIXED;
+	mx.members = 2;
+	mx.n_params = n3;
+	mx.params = malloc(2 * n3 * sizeof(rnn_real));
+	memcpy(mx.params, dm.params, n3 * sizeof(rnn_real));
+	for (size_t i = 0; i < n3; i++)
+		mx.params[n3 + i] = (rnn_real) 7;	/* overwritten by the embedding */
+	rnn_params_embed_one_step(mx.params + n3, one, &s3);
+	rnn_params_extract_one_step(back, mx.params + n3, &s3);
+	report(memcmp(back, one, n1 * sizeof(rnn_real)) == 0 &&
+		   mx.params[2 * n3 - 1] == 0 && mx.params[2 * n3 - 3] == (rnn_real) one[n1 - 1],
+		   "mixed: a one-step network kept in the direct shape comes back unchanged, its other outputs zero");
+
+	for (int i = 0; i < 12; i++)
+		hist[i] = 10 + sin(i) + 0.1 * i;
+	report(rnn_forecast_batch(fm, &mx, hist, 1, 12, 5, NULL, &test_allocator) == RNN_OK &&
+		   rnn_forecast_batch(fd, &dm, hist, 1, 12, 5, NULL, &test_allocator) == RNN_OK &&
+		   rnn_forecast_batch(fr, &rm, hist, 1, 12, 5, NULL, &test_allocator) == RNN_OK,
+		   "mixed: the mixed, direct and recursive models forecast 5 steps");
+	for (int h = 0; h < 5; h++)
+		worst = fmax(worst, fabs(fm[h] - 0.5 * (fd[h] + fr[h])));
+	report(worst < 1e-9 && fabs(fd[4] - fr[4]) > 1e-3,
+		   "mixed: the forecast is the mean of the direct and the recursive model's (worst %.3g; they differ by %.3g)",
+		   worst, fabs(fd[4] - fr[4]));
+
+	len = rnn_model_encoded_size(&mx);
+	buf = malloc(len);
+	rnn_model_encode(&mx, buf);
+	st = rnn_model_decode(&d, buf, len, &test_allocator, &why);
+	report(len > 0 && buf[4] == 8 && st == RNN_OK && d.strategy == RNN_STRATEGY_MIXED && d.members == 2 &&
+		   memcmp(d.params, mx.params, 2 * n3 * sizeof(rnn_real)) == 0,
+		   "mixed: written as format 8 and read back with its strategy and both members");
+	free_model(&d);
+	/* format 8 is only for mixed models: the same bytes marked direct are refused */
+	buf[8 + 5] = RNN_STRATEGY_DIRECT;
+	{
+		uint32_t	crc = rnn_crc32(buf, len - 4);
+
+		for (int i = 0; i < 4; i++)
+			buf[len - 4 + i] = (uint8_t) (crc >> (8 * i));
+	}
+	st = rnn_model_decode(&d, buf, len, &test_allocator, &why);
+	report(st == RNN_ERR_CORRUPT && why && strstr(why, "format-8") != NULL,
+		   "mixed: a format-8 model that is not mixed is refused (%s)", why ? why : "");
+	free_model(&d);
+	mx.members = 1;
+	why = NULL;
+	st = rnn_model_validate(&mx, &why);
+	report(st == RNN_ERR_CORRUPT && why && strstr(why, "strategy") != NULL,
+		   "mixed: a mixed model with an odd number of members is refused (%s)", why ? why : "");
+	mx.members = 2;
+	free(buf);
+	free(one);
+	free(back);
+	free_model(&mx);
+	free_model(&dm);
+	free_model(&rm);
+}
+
 
 /* ---------- training threads ---------- */
 
@@ -1512,6 +1620,7 @@ main(void)
 	test_series_ascending();
 	test_encoding();
 	test_training();
+	test_mixed();
 	test_long_series_sampling();
 	test_gemm_threads();
 	test_threads();

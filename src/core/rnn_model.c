@@ -1,6 +1,6 @@
 /*
  * rnn_model.c
- *	  The stored model format (version 7; versions 1 to 6 are still read).  Every number is written
+ *	  The stored model format (version 8; versions 1 to 7 are still read).  Every number is written
  *	  little-endian byte by byte, so the bytes are the same on every
  *	  platform; every dimension is bounded; a CRC-32 over all preceding bytes
  *	  closes the value.  Decoding trusts nothing: it checks the magic, the
@@ -10,7 +10,7 @@
  * Layout:
  *	 "RNNF" u16 version u16 flags (v3: bit 0 = cal_scaled; else 0)
  *	 u8 cell, bidirectional, scaling, ts_kind, step_kind, strategy (v2, else
- *	   reserved), log_transform (v3, else reserved), 1 reserved (0)
+ *	   reserved; v8: mixed, and only then), log_transform (v3, else reserved), 1 reserved (0)
  *	 i32 input_size hidden_size num_layers output_size window season members
  *	 i32 n_history n_loss cal_steps cal_n epochs_run best_epoch
  *	 i64 step last_ts rows   u64 seed
@@ -34,8 +34,9 @@
  *	   i32 n_seasonal n_history, f64 seasonal[n_seasonal]
  *	   history[n_history * (1 + n_features)] (rows of a value and its features)
  *	   f64 theta level drift alpha, i32 theta n (v6)
- *	   f64 theta_weight (v7: the series' own; before, the model's)
+ *	   f64 theta_weight (v7 and v8: the series' own; before, the model's)
  *	 u32 crc32
+ * Version 8 is version 7's layout for a mixed model (RNN_STRATEGY_MIXED).
  */
 #include "rnn_model.h"
 
@@ -208,13 +209,16 @@ series_weights_differ(const RnnModel *m)
 }
 
 /*
- * the version written: 7 for a global model combined with Theta whose
- * series have weights of their own, 6 for other models combined with Theta,
- * 5 for a model with features, 4 for the others (read by 0.5.0 too)
+ * the version written: 8 for a mixed model, 7 for a global model combined
+ * with Theta whose series have weights of their own, 6 for other models
+ * combined with Theta, 5 for a model with features, 4 for the others (read
+ * by 0.5.0 too)
  */
 static int
 written_version(const RnnModel *m)
 {
+	if (m->strategy == RNN_STRATEGY_MIXED)
+		return 8;
 	if (m->theta_weight > 0)
 		return series_weights_differ(m) ? 7 : 6;
 	return m->n_features > 0 ? 5 : 4;
@@ -649,8 +653,10 @@ rnn_model_validate(const RnnModel *m, const char **why)
 		*why = "Its time axis is invalid.";
 		return RNN_ERR_CORRUPT;
 	}
-	if (m->strategy < RNN_STRATEGY_AUTO || m->strategy > RNN_STRATEGY_SEQ2SEQ ||
+	if (m->strategy < RNN_STRATEGY_AUTO || m->strategy > RNN_STRATEGY_MIXED ||
 		(m->strategy == RNN_STRATEGY_RECURSIVE && m->shape.output_size != 1) ||
+		(m->strategy == RNN_STRATEGY_MIXED &&
+		 (m->members % 2 != 0 || m->shape.input_size != 1 + m->n_features)) ||
 		(m->strategy == RNN_STRATEGY_SEQ2SEQ) != (m->shape.seq2seq == 1))
 	{
 		*why = "Its multi-step strategy is invalid.";
@@ -819,7 +825,7 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 	}
 	r.p = buf + 4;
 	version = get_u16(&r);
-	if (version < 1 || version > 7)
+	if (version < 1 || version > RNN_MODEL_VERSION)
 	{
 		*why = "The model format version is not supported by this version of rnn_forecast.";
 		return RNN_ERR_VERSION;
@@ -1068,10 +1074,16 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 			get_theta(&r, &st->theta);
 		st->theta_weight = version >= 7 ? get_f64(&r) : m->theta_weight;
 	}
-	if (version >= 7 && (m->n_series == 0 || !(m->theta_weight > 0)))
+	if (version == 7 && (m->n_series == 0 || !(m->theta_weight > 0)))
 	{
 		/* written only for a global model combined with Theta */
 		*why = "A format-7 model must be a global model combined with Theta.";
+		return RNN_ERR_CORRUPT;
+	}
+	if ((version >= 8) != (m->strategy == RNN_STRATEGY_MIXED))
+	{
+		/* written for mixed models, and only for them */
+		*why = "Only a format-8 model is mixed, and a format-8 model must be.";
 		return RNN_ERR_CORRUPT;
 	}
 

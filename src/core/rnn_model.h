@@ -11,7 +11,7 @@
 #include "rnn_net.h"
 
 #define RNN_MODEL_MAGIC			"RNNF"
-#define RNN_MODEL_VERSION		7	/* written for global models with per-series Theta weights, 6 for other models combined with Theta, 5 for models with features, 4 for the others; 1 to 3 are still read */
+#define RNN_MODEL_VERSION		8	/* written for mixed models, 7 for other global models with per-series Theta weights, 6 for other models combined with Theta, 5 for models with features, 4 for the others; 1 to 3 are still read */
 #define RNN_MAX_SERIES			(1024 * 1024)	/* series in one global model */
 #define RNN_MAX_SERIES_NAME		1024	/* bytes of a series name */
 #define RNN_MODEL_MAX_LOSSES	RNN_MAX_EPOCHS
@@ -61,8 +61,18 @@ typedef enum RnnStrategy
 	RNN_STRATEGY_AUTO = 0,		/* format 1: direct within the output size, recursive beyond */
 	RNN_STRATEGY_RECURSIVE = 1, /* one output, fed back */
 	RNN_STRATEGY_DIRECT = 2,	/* horizon outputs at once */
-	RNN_STRATEGY_SEQ2SEQ = 3	/* encoder-decoder (shape.seq2seq) */
+	RNN_STRATEGY_SEQ2SEQ = 3,	/* encoder-decoder (shape.seq2seq) */
+	RNN_STRATEGY_MIXED = 4		/* format 8: half the members direct, half one-step (below) */
 } RnnStrategy;
+
+/*
+ * A mixed model's members: the first half direct (horizon outputs at
+ * once), the second half trained on one-step targets and forecasting
+ * recursively with their first output fed back (rnn_params_embed_one_step
+ * keeps them in the direct members' shape).  Their forecasts are averaged.
+ */
+#define RNN_MEMBER_ONE_STEP(m, k) \
+	((m)->strategy == RNN_STRATEGY_MIXED && (k) >= (m)->members / 2)
 
 /*
  * Format 6: the Theta method's state on a series' adjusted values

@@ -339,6 +339,31 @@ rnn_zero_output_layer(rnn_real *params, const RnnShape *s)
 		params[i] = 0;
 }
 
+void
+rnn_params_embed_one_step(rnn_real *params, const rnn_real *one_step, const RnnShape *s)
+{
+	size_t		off = fc_offset(s);
+	int			rows,
+				cols;
+
+	fc_dims(s, &rows, &cols);
+	memcpy(params, one_step, sizeof(rnn_real) * (off + (size_t) cols));
+	memset(params + off + cols, 0, sizeof(rnn_real) * ((size_t) (rows - 1) * cols + rows));
+	params[off + (size_t) rows * cols] = one_step[off + cols];
+}
+
+void
+rnn_params_extract_one_step(rnn_real *one_step, const rnn_real *params, const RnnShape *s)
+{
+	size_t		off = fc_offset(s);
+	int			rows,
+				cols;
+
+	fc_dims(s, &rows, &cols);
+	memcpy(one_step, params, sizeof(rnn_real) * (off + (size_t) cols));
+	one_step[off + cols] = params[off + (size_t) rows * cols];
+}
+
 /*
  * Row stride of the work area's W_hh^T (H, G*H): G*H rounded up to whole
  * 64-byte lines, plus one line when that makes an even number of lines.

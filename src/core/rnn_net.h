@@ -72,6 +72,17 @@ void		rnn_init_params(rnn_real *params, const RnnShape *s, uint64_t seed);
 void		rnn_zero_output_layer(rnn_real *params, const RnnShape *s);
 
 /*
+ * A one-step network (one output) inside a network of shape s (output_size
+ * O, not seq2seq) and back: the same recurrent weights, fc's first row and
+ * bias, the other O - 1 rows and biases zero.  A mixed model
+ * (RNN_STRATEGY_MIXED) keeps its one-step members so, and forecasts with
+ * their first output fed back.  one_step has rnn_param_count of s with
+ * output_size 1.
+ */
+void		rnn_params_embed_one_step(rnn_real *params, const rnn_real *one_step, const RnnShape *s);
+void		rnn_params_extract_one_step(rnn_real *one_step, const rnn_real *params, const RnnShape *s);
+
+/*
  * Called once per time step of every layer in forward and backward passes,
  * so a long pass can be cancelled promptly (the server sets it to a
  * function that runs CHECK_FOR_INTERRUPTS, which may longjmp).  NULL: none.

@@ -181,15 +181,18 @@ rnn_forecast_features(double *out, const RnnModel *m, const double *hist, const 
 	{
 		const rnn_real *params = m->params + (size_t) member * m->n_params;
 		const rnn_real *hhT = infer_weights_of(m, member);
+		/* a mixed model's one-step members feed their first output back */
+		int			Om = RNN_MEMBER_ONE_STEP(m, member) ? 1 : O;
+		int			member_passes = (horizon + Om - 1) / Om;
 
-		for (int p = 0; p < passes; p++)
+		for (int p = 0; p < member_passes; p++)
 		{
 			if (check)
 				check(check_arg);	/* may not return: nothing is left allocated but a's */
-			/* x (Tn, B, I) time-major from the window at buf rows p*O .. p*O+W-1 */
+			/* x (Tn, B, I) time-major from the window at buf rows p*Om .. p*Om+W-1 */
 			for (int b = 0; b < B; b++)
 			{
-				const double *win = buf + ((size_t) b * row + (size_t) p * O) * I;
+				const double *win = buf + ((size_t) b * row + (size_t) p * Om) * I;
 
 				if (lag > 0)
 				{
@@ -232,11 +235,11 @@ rnn_forecast_features(double *out, const RnnModel *m, const double *hist, const 
 			rnn_forward_infer(y, x, params, hhT, s, Tn, B, work);
 			for (int b = 0; b < B; b++)
 			{
-				double	   *next = buf + ((size_t) b * row + W + (size_t) p * O) * I;
+				double	   *next = buf + ((size_t) b * row + W + (size_t) p * Om) * I;
 
-				for (int o = 0; o < O; o++)
+				for (int o = 0; o < Om; o++)
 				{
-					int			h = p * O + o;
+					int			h = p * Om + o;
 					double		v = y[(size_t) b * O + o];
 
 					/* undo the transform: the value one season back, the level, or the mean */
