@@ -159,7 +159,7 @@ rnn_fit_global(RnnModel *m, const RnnRows *rows, const RnnConfig *cfg, const Rnn
 {
 	RnnGlobalData *g = rnn_global_collect(rows, cfg, fname);
 
-	init = rnn_warm_start_or_cold(init, &g->axes[g->ref], 0, cfg, RNN_STRATEGY_DIRECT, true, fname);
+	init = rnn_warm_start_or_cold(init, &g->axes[g->ref], 0, cfg, RNN_GLOBAL_STRATEGY, true, fname);
 	rnn_fit_global_data(m, g, 0, cfg, init, fname);
 }
 
@@ -283,7 +283,7 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 				sum_val = 0;
 	bool		warm = init != NULL;
 	bool		keep_weights;
-	RnnConfig	resolved = rnn_config_resolve(cfg, init, RNN_STRATEGY_DIRECT);
+	RnnConfig	resolved = rnn_config_resolve(cfg, init, RNN_GLOBAL_STRATEGY);
 
 	cfg = &resolved;
 	outputs = cfg->strategy == RNN_STRATEGY_RECURSIVE ? 1 : cfg->horizon;

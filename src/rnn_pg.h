@@ -179,6 +179,15 @@ typedef struct RnnFitProgress
 	RnnTrainHooks hooks;		/* cancellation, time limit, progress notices */
 } RnnFitProgress;
 
+/*
+ * A global model's strategy => 'auto': direct.  'mixed' beat it on the M3
+ * training parts (4 folds x 3 seeds: 0.2 sMAPE yearly, 0.1 quarterly and
+ * monthly, other equal) but trains three to five times as long: the 1,285
+ * monthly series' model took 320 s, above the 5 minutes it must stay under
+ * (README, the protocol table).
+ */
+#define RNN_GLOBAL_STRATEGY RNN_STRATEGY_DIRECT
+
 /* The members a model of cfg has: ensemble, or twice that with strategy mixed. */
 static inline int
 rnn_config_members(const RnnConfig *cfg)
