@@ -93,7 +93,9 @@ INSERT INTO fz_base (name, cfg, tcol, ord) VALUES
                           scaling => 'zscore', epochs => 2), 't_big', 4),
   ('monthly',  rnn_config(cell => 'gru', hidden_size => 3, epochs => 2), 't_date', 5),
   ('seq2seq',  rnn_config(cell => 'lstm', hidden_size => 3, "window" => 12, horizon => 3, strategy => 'seq2seq',
-                          ensemble => 1, epochs => 2), 't_big', 7);
+                          ensemble => 1, epochs => 2), 't_big', 7),
+  ('mixed',    rnn_config(cell => 'lstm', hidden_size => 3, "window" => 12, horizon => 3, strategy => 'mixed',
+                          ensemble => 1, epochs => 2), 't_big', 8);
 UPDATE fz_base b SET m = (SELECT rnn_train(s.t_big, s.v, b.cfg) FROM fz_series s WHERE s.i < 100)
 WHERE tcol = 't_big';
 UPDATE fz_base b SET m = (SELECT rnn_train(s.t_date, s.v, b.cfg) FROM fz_series s WHERE s.i < 100)
