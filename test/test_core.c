@@ -949,6 +949,18 @@ free_model(RnnModel *m)
 	rnn_model_free(m, &test_allocator);
 }
 
+/* make_model's model with another network: shape s, strategy, members of zero weights */
+static void
+reshape_model(RnnModel *m, const RnnShape *s, int strategy, int members)
+{
+	free(m->params);
+	m->shape = *s;
+	m->strategy = strategy;
+	m->members = members;
+	m->n_params = rnn_param_count(s);
+	m->params = calloc((size_t) members * m->n_params, sizeof(rnn_real));
+}
+
 static void
 test_encoding(void)
 {
@@ -1117,11 +1129,7 @@ test_training(void)
 		RnnShape	s3 = {RNN_CELL_LSTM, 1, 6, 1, 0, 1, 0};
 
 		make_model(&m, RNN_CELL_LSTM);
-		free(m.params);
-		m.shape = s3;
-		m.window = 6;
-		m.n_params = rnn_param_count(&s3);
-		m.params = malloc(m.n_params * sizeof(rnn_real));
+		reshape_model(&m, &s3, m.strategy, 1);
 		rnn_init_params(m.params, &s3, 9);
 		for (int i = 0; i < 12; i++)
 			hist[i] = 10 + sin(i);
@@ -1176,26 +1184,13 @@ test_mixed(void)
 
 	rnn_init_params(one, &s1, 11);
 	make_model(&dm, RNN_CELL_LSTM);
-	free(dm.params);
-	dm.shape = s3;
-	dm.strategy = RNN_STRATEGY_DIRECT;
-	dm.n_params = n3;
-	dm.params = malloc(n3 * sizeof(rnn_real));
+	reshape_model(&dm, &s3, RNN_STRATEGY_DIRECT, 1);
 	rnn_init_params(dm.params, &s3, 9);
 	make_model(&rm, RNN_CELL_LSTM);
-	free(rm.params);
-	rm.shape = s1;
-	rm.strategy = RNN_STRATEGY_RECURSIVE;
-	rm.n_params = n1;
-	rm.params = malloc(n1 * sizeof(rnn_real));
+	reshape_model(&rm, &s1, RNN_STRATEGY_RECURSIVE, 1);
 	memcpy(rm.params, one, n1 * sizeof(rnn_real));
 	make_model(&mx, RNN_CELL_LSTM);
-	free(mx.params);
-	mx.shape = s3;
-	mx.strategy = RNN_STRATEGY_MIXED;
-	mx.members = 2;
-	mx.n_params = n3;
-	mx.params = malloc(2 * n3 * sizeof(rnn_real));
+	reshape_model(&mx, &s3, RNN_STRATEGY_MIXED, 2);
 	memcpy(mx.params, dm.params, n3 * sizeof(rnn_real));
 	for (size_t i = 0; i < n3; i++)
 		mx.params[n3 + i] = (rnn_real) 7;	/* overwritten by the embedding */
@@ -1227,12 +1222,7 @@ test_mixed(void)
 	free_model(&d);
 	/* format 8 is only for mixed models: the same bytes marked direct are refused */
 	buf[8 + 5] = RNN_STRATEGY_DIRECT;
-	{
-		uint32_t	crc = rnn_crc32(buf, len - 4);
-
-		for (int i = 0; i < 4; i++)
-			buf[len - 4 + i] = (uint8_t) (crc >> (8 * i));
-	}
+	reseal_model(buf, len);
 	st = rnn_model_decode(&d, buf, len, &test_allocator, &why);
 	report(st == RNN_ERR_CORRUPT && why && strstr(why, "format-8") != NULL,
 		   "mixed: a format-8 model that is not mixed is refused (%s)", why ? why : "");

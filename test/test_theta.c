@@ -160,12 +160,7 @@ test_format(void)
 	buf = malloc(len);
 	rnn_model_encode(&m, buf);
 	buf[4] = 7;
-	{
-		uint32_t	crc = rnn_crc32(buf, len - 4);
-
-		for (int i = 0; i < 4; i++)
-			buf[len - 4 + i] = (uint8_t) (crc >> (8 * i));
-	}
+	reseal_model(buf, len);
 	st = rnn_model_decode(&d, buf, len, &test_allocator, &why);
 	report(st == RNN_ERR_CORRUPT && why && strstr(why, "format-7") != NULL,
 		   "theta: a single-series model marked format 7 is refused (%s)", why ? why : "accepted");

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "rnn_common.h"
+#include "rnn_model.h"
 
 static int	tests_passed = 0;
 static int	tests_failed = 0;
@@ -61,5 +62,15 @@ test_release(void *ctx, void *p)
 }
 
 static const RnnAlloc test_allocator = {test_alloc, test_release, NULL};
+
+/* Recompute the closing CRC-32 of an encoded model of len bytes after an edit. */
+static inline void
+reseal_model(uint8_t *buf, size_t len)
+{
+	uint32_t	crc = rnn_crc32(buf, len - 4);
+
+	for (int i = 0; i < 4; i++)
+		buf[len - 4 + i] = (uint8_t) (crc >> (8 * i));
+}
 
 #endif							/* TEST_UTIL_H */
