@@ -1081,16 +1081,44 @@ rows_block(rnn_real *restrict out, size_t ldo, const rnn_real *restrict X, size_
 #define RNN_ROWS_K_CHUNK 96
 
 /*
+ * Columns j .. j + nv*RNN_VL - 1 of rows_product's out over all M rows,
+ * K in chunks of kc: rows R at a time (6 where 32 vector registers hold
+ * 6*nv accumulators), then 2, then 1.
+ */
+RNN_ROW void
+rows_columns(rnn_real *restrict out, const rnn_real *restrict X, size_t ldx,
+			 const rnn_real *restrict WT, size_t ldw, size_t M, int K, int kc, int GH,
+			 int j, const int nv, size_t R, bool add)
+{
+	for (int k0 = 0; k0 < K; k0 += kc)
+	{
+		int			k1 = K - k0 < kc ? K : k0 + kc;
+		size_t		i = 0;
+
+		if (R == 6)
+			for (; i + 6 <= M; i += 6)
+				rows_block(out, GH, X, ldx, WT, ldw, k0, k1, i, j, 6, nv, add);
+		for (; i + 2 <= M; i += 2)
+			rows_block(out, GH, X, ldx, WT, ldw, k0, k1, i, j, 2, nv, add);
+		for (; i < M; i++)
+			rows_block(out, GH, X, ldx, WT, ldw, k0, k1, i, j, 1, nv, add);
+	}
+}
+
+/*
  * out (M, GH) (+)= X (M, K) @ WT (K, GH), WT rows ldw apart (add: out is
  * added to, as sgemm's beta = 1): the products of a batch's rows with one
  * small matrix (the input projection over all steps of a small batch, the
  * per-step recurrent products of a larger one and their gradients),
  * without the packing copies sgemm makes at every call.  Columns in blocks
- * of 4 vectors (a block of WT stays in L1 while every row passes), rows 6
- * at a time where 32 vector registers hold the 24 accumulators, else 2.
- * Without add, a long K is taken in chunks of rows of WT that fit in L1,
- * each chunk continuing the sums of the one before in out: every sum is
- * still added in k order, as in one pass.
+ * of 4 vectors (a block of WT stays in L1 while every row passes), then
+ * of 2 and 1 (the H = 32 columns of d h_prev at the default hidden size),
+ * each block over several rows at once: one accumulator per block had
+ * every FMA wait for the one before (AVX-512: 60% of a training step at
+ * hidden size 32).  Without add, a long K is taken in chunks of rows of
+ * WT that fit in L1, each chunk continuing the sums of the one before in
+ * out: every sum is still added in k order, as in one pass, so the result
+ * does not depend on the blocking.
  */
 RNN_ROW void
 rows_product(rnn_real *restrict out, const rnn_real *restrict X, size_t ldx,
@@ -1106,22 +1134,17 @@ rows_product(rnn_real *restrict out, const rnn_real *restrict X, size_t ldx,
 		R = 6;
 #endif
 	for (; j + 4 * RNN_VL <= GH; j += 4 * RNN_VL)
-		for (int k0 = 0; k0 < K; k0 += kc)
-		{
-			int			k1 = K - k0 < kc ? K : k0 + kc;
-			size_t		i = 0;
-
-			if (R == 6)
-				for (; i + 6 <= M; i += 6)
-					rows_block(out, GH, X, ldx, WT, ldw, k0, k1, i, j, 6, 4, add);
-			for (; i + 2 <= M; i += 2)
-				rows_block(out, GH, X, ldx, WT, ldw, k0, k1, i, j, 2, 4, add);
-			for (; i < M; i++)
-				rows_block(out, GH, X, ldx, WT, ldw, k0, k1, i, j, 1, 4, add);
-		}
-	for (; j + RNN_VL <= GH; j += RNN_VL)
-		for (size_t i = 0; i < M; i++)
-			rows_block(out, GH, X, ldx, WT, ldw, 0, K, i, j, 1, 1, add);
+		rows_columns(out, X, ldx, WT, ldw, M, K, kc, GH, j, 4, R, add);
+	if (j + 2 * RNN_VL <= GH)
+	{
+		rows_columns(out, X, ldx, WT, ldw, M, K, kc, GH, j, 2, R, add);
+		j += 2 * RNN_VL;
+	}
+	if (j + RNN_VL <= GH)
+	{
+		rows_columns(out, X, ldx, WT, ldw, M, K, kc, GH, j, 1, R, add);
+		j += RNN_VL;
+	}
 	for (; j < GH; j++)
 		for (size_t i = 0; i < M; i++)
 		{
@@ -1170,13 +1193,40 @@ grad_block(rnn_real *restrict dW, size_t ldo, const rnn_real *restrict A, size_t
 }
 
 /*
+ * Columns j .. j + nv*RNN_VL - 1 of grad_product's dW over all M rows, the
+ * K rows of Bm in chunks that stay in L1: rows of dW R at a time, then 2,
+ * then 1, as rows_columns.
+ */
+RNN_ROW void
+grad_columns(rnn_real *restrict dW, const rnn_real *restrict A, size_t lda,
+			 const rnn_real *restrict Bm, size_t ldb, int M, size_t K, int N, int j,
+			 const int nv, int R)
+{
+	for (size_t k0 = 0; k0 < K; k0 += RNN_ROWS_K_CHUNK)
+	{
+		size_t		k1 = K - k0 < RNN_ROWS_K_CHUNK ? K : k0 + RNN_ROWS_K_CHUNK;
+		int			i = 0;
+
+		if (R == 6)
+			for (; i + 6 <= M; i += 6)
+				grad_block(dW, N, A, lda, Bm, ldb, k0, k1, i, j, 6, nv);
+		for (; i + 2 <= M; i += 2)
+			grad_block(dW, N, A, lda, Bm, ldb, k0, k1, i, j, 2, nv);
+		for (; i < M; i++)
+			grad_block(dW, N, A, lda, Bm, ldb, k0, k1, i, j, 1, nv);
+	}
+}
+
+/*
  * dW (M, N) += A^T (M, K) @ Bm (K, N): a weight gradient over all time
  * steps (A the gradients of the pre-activations (T*B, G*H), Bm the layer's
  * inputs or previous states (T*B, N)), each sum continued from dW in k
  * order.  sgemm packed A again, with a transposing copy, for every call
  * (about 5% of a training step); here the rows of Bm are taken in chunks
  * that stay in L1 while the blocks of dW pass over them, and A is read in
- * place.
+ * place.  Columns in blocks of 4, 2 and 1 vectors, several rows of dW at
+ * once (dW_hh has N = H = 32 columns at the default hidden size), as in
+ * rows_product.
  */
 RNN_ROW void
 grad_product(rnn_real *restrict dW, const rnn_real *restrict A, size_t lda,
@@ -1190,22 +1240,17 @@ grad_product(rnn_real *restrict dW, const rnn_real *restrict A, size_t lda,
 		R = 6;
 #endif
 	for (; j + 4 * RNN_VL <= N; j += 4 * RNN_VL)
-		for (size_t k0 = 0; k0 < K; k0 += RNN_ROWS_K_CHUNK)
-		{
-			size_t		k1 = K - k0 < RNN_ROWS_K_CHUNK ? K : k0 + RNN_ROWS_K_CHUNK;
-			int			i = 0;
-
-			if (R == 6)
-				for (; i + 6 <= M; i += 6)
-					grad_block(dW, N, A, lda, Bm, ldb, k0, k1, i, j, 6, 4);
-			for (; i + 2 <= M; i += 2)
-				grad_block(dW, N, A, lda, Bm, ldb, k0, k1, i, j, 2, 4);
-			for (; i < M; i++)
-				grad_block(dW, N, A, lda, Bm, ldb, k0, k1, i, j, 1, 4);
-		}
-	for (; j + RNN_VL <= N; j += RNN_VL)
-		for (int i = 0; i < M; i++)
-			grad_block(dW, N, A, lda, Bm, ldb, 0, K, i, j, 1, 1);
+		grad_columns(dW, A, lda, Bm, ldb, M, K, N, j, 4, R);
+	if (j + 2 * RNN_VL <= N)
+	{
+		grad_columns(dW, A, lda, Bm, ldb, M, K, N, j, 2, R);
+		j += 2 * RNN_VL;
+	}
+	if (j + RNN_VL <= N)
+	{
+		grad_columns(dW, A, lda, Bm, ldb, M, K, N, j, 1, R);
+		j += RNN_VL;
+	}
 	for (; j < N; j++)
 		for (int i = 0; i < M; i++)
 		{
