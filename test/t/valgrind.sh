@@ -12,17 +12,15 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
 PORT=${RNN_VALGRIND_PORT:-54339}
 # Every file of the pg_regress suite runs under memcheck, in two passes on one server:
 # - TESTS, with their outputs checked as in the normal run (about 8 minutes);
-# - REDUCED, the training-heavy ones (train, forecast, evaluate, features, scale; global, groups,
-#   theta and mixed since global models default to strategy mixed, which trains twice the
-#   members: global, groups and theta took 145-165 s each here, and the script went past its
-#   20 minutes, on 2026-12-03), which would take tens of minutes under memcheck (its emulated OpenBLAS kernels are ~50x slower), and
+# - REDUCED, the training-heavy ones (train, forecast, evaluate, features, scale), which would
+#   take tens of minutes under memcheck (its emulated OpenBLAS kernels are ~50x slower), and
 #   anomaly_features, whose counts follow the trained weights (under memcheck OpenBLAS rounds
 #   differently: 2 of 467 expected values off by more than 1e-9, other flags): they run with
 #   rnn_forecast.max_epochs = 2, so their outputs differ from the expected ones and only
 #   memcheck errors and crashes count (the normal run checks their outputs).
 # RNN_VALGRIND_TESTS and RNN_VALGRIND_REDUCED override the lists.
-TESTS=${RNN_VALGRIND_TESTS:-"config timeaxis warm_start model_io errors pytorch window_predict compat edges timezone parallel predict_rows anomaly finetune"}
-REDUCED=${RNN_VALGRIND_REDUCED-"train forecast evaluate anomaly_features features scale global groups theta mixed"}
+TESTS=${RNN_VALGRIND_TESTS:-"config timeaxis warm_start model_io errors pytorch window_predict compat global groups edges timezone parallel predict_rows anomaly finetune theta"}
+REDUCED=${RNN_VALGRIND_REDUCED-"train forecast evaluate anomaly_features features scale"}
 BIN=/usr/lib/postgresql/15/bin
 DIR="$RNN_TMP/valgrind"
 PGXS_DIR=$(dirname "$(/usr/lib/postgresql/15/bin/pg_config --pgxs)")
