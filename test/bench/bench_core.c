@@ -45,27 +45,30 @@ main(int argc, char **argv)
 	int			layers = argc > 5 ? atoi(argv[5]) : 2;
 	int			window = argc > 6 ? atoi(argv[6]) : 48;
 	int			batch = argc > 7 ? atoi(argv[7]) : 64;
-	size_t		n = windows + (window > 0 ? window : 0);
+	size_t		n;
 	uint64_t	hash = 14695981039346656037ULL;
 	RnnAlloc	a = {b_alloc, b_free, NULL};
 	RnnTrainSpec spec = {0};
 	RnnTrainResult res;
 	RnnRng		rng;
-	float	   *series = malloc(sizeof(float) * n);
+	float	   *series;
 	float	   *params;
+	size_t		nbytes;
 	struct timespec t0,
 				t1;
 	double		sec;
 
-	rnn_rng_seed(&rng, 1);
-	for (size_t i = 0; i < n; i++)
-		series[i] = (float) (sin(2 * M_PI * i / 50.0) + 0.1 * rnn_rng_uniform(&rng, -1, 1));
 	if (cell == 0 || threads < 1 || windows < 1 || hidden < 1 || hidden > 1024 ||
 		layers < 1 || layers > 8 || window < 1 || window > 10000 || batch < 1)
 	{
 		fprintf(stderr, "usage: bench_core [windows [lstm|gru|rnn_tanh [threads [hidden [layers [window [batch]]]]]]]\n");
 		return 2;
 	}
+	n = windows + window;
+	series = malloc(sizeof(float) * n);
+	rnn_rng_seed(&rng, 1);
+	for (size_t i = 0; i < n; i++)
+		series[i] = (float) (sin(2 * M_PI * i / 50.0) + 0.1 * rnn_rng_uniform(&rng, -1, 1));
 	spec.shape = (RnnShape) {cell, 1, hidden, layers, 0, 1, 0};
 	spec.threads = threads;
 	spec.window = window;
@@ -81,7 +84,8 @@ main(int argc, char **argv)
 	rnn_train(params, &res, series, n, &spec, &a, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	sec = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-	for (size_t i = 0; i < sizeof(float) * rnn_param_count(&spec.shape); i++)
+	nbytes = sizeof(float) * rnn_param_count(&spec.shape);
+	for (size_t i = 0; i < nbytes; i++)
 		hash = (hash ^ ((const unsigned char *) params)[i]) * 1099511628211ULL;
 	printf("{\"impl\":\"rnn_forecast core\",\"cell\":\"%s\",\"threads\":%d,\"hidden\":%d,\"layers\":%d,\"window\":%d,\"batch\":%d,\"windows\":%zu,\"seconds\":%.3f,\"windows_per_second\":%.1f,\"loss\":%.5f,\"weights_hash\":\"%016llx\"}\n",
 		   rnn_cell_name(cell), threads, hidden, layers, window, batch, windows, sec, windows / sec,
