@@ -993,7 +993,7 @@ recurrent_block(rnn_real *restrict t, const rnn_real *restrict h,
 /*
  * Blocks of 16 vectors (256 floats: the four gates of 64 units at once)
  * where 32 vector registers hold them (AVX-512: 5-7% faster than 8 in
- * rnn_forecast calls), else of 8, then single vectors and scalars.
+ * rnn_forecast calls), else of 8, then of 4, 2 and 1 vectors and scalars.
  */
 RNN_ROW void
 recurrent_row_product(rnn_real *restrict t, const rnn_real *restrict h,
@@ -1008,8 +1008,22 @@ recurrent_row_product(rnn_real *restrict t, const rnn_real *restrict h,
 #endif
 	for (; j + 8 * RNN_VL <= GH; j += 8 * RNN_VL)
 		recurrent_block(t, h, WT, H, ldw, j, 8, down);
-	for (; j + RNN_VL <= GH; j += RNN_VL)
+	/* the rest in blocks of 4 and 2 (a GRU of 32 units: 6 vectors), not 1 */
+	if (j + 4 * RNN_VL <= GH)
+	{
+		recurrent_block(t, h, WT, H, ldw, j, 4, down);
+		j += 4 * RNN_VL;
+	}
+	if (j + 2 * RNN_VL <= GH)
+	{
+		recurrent_block(t, h, WT, H, ldw, j, 2, down);
+		j += 2 * RNN_VL;
+	}
+	if (j + RNN_VL <= GH)
+	{
 		recurrent_block(t, h, WT, H, ldw, j, 1, down);
+		j += RNN_VL;
+	}
 	for (; j < GH; j++)
 	{
 		rnn_real	acc = 0;
