@@ -7,7 +7,11 @@
  *	  window and batch size can be given: 32 1 24 32 is the default
  *	  configuration's network on a monthly window).  Prints windows per
  *	  second and a hash of the trained weights (FNV-1a of their bytes: two
- *	  builds that train bit for bit alike print the same) as one JSON line.
+ *	  builds that train bit for bit alike print the same) as one JSON line;
+ *	  then the trained network's one-window forecasts (rnn_forward_infer
+ *	  from rearranged weights, batches of one, as one rnn_forecast call
+ *	  makes them) over the same windows: forecasts per second and a hash of
+ *	  the forecasts.
  *	  Build: make -C test bench_core; run:
  *	  test/bench_core [windows [cell [threads [hidden [layers [window [batch]]]]]]]
  */
@@ -56,7 +60,12 @@ main(int argc, char **argv)
 	size_t		nbytes;
 	struct timespec t0,
 				t1;
-	double		sec;
+	double		sec,
+				isec;
+	uint64_t	ihash = 14695981039346656037ULL;
+	float	   *hhT,
+				y;
+	RnnWork    *iw;
 
 	if (cell == 0 || threads < 1 || windows < 1 || hidden < 1 || hidden > 1024 ||
 		layers < 1 || layers > 8 || window < 1 || window > 10000 || batch < 1)
@@ -87,8 +96,23 @@ main(int argc, char **argv)
 	nbytes = sizeof(float) * rnn_param_count(&spec.shape);
 	for (size_t i = 0; i < nbytes; i++)
 		hash = (hash ^ ((const unsigned char *) params)[i]) * 1099511628211ULL;
-	printf("{\"impl\":\"rnn_forecast core\",\"cell\":\"%s\",\"threads\":%d,\"hidden\":%d,\"layers\":%d,\"window\":%d,\"batch\":%d,\"windows\":%zu,\"seconds\":%.3f,\"windows_per_second\":%.1f,\"loss\":%.5f,\"weights_hash\":\"%016llx\"}\n",
+	/* inference: every window once, a batch of one */
+	hhT = malloc(sizeof(float) * rnn_infer_weights_count(&spec.shape));
+	rnn_infer_weights(hhT, params, &spec.shape);
+	iw = rnn_work_create_infer(&spec.shape, window, 1, &a);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (size_t i = 0; i < windows; i++)
+	{
+		rnn_forward_infer(&y, series + i, params, hhT, &spec.shape, window, 1, iw);
+		for (size_t k = 0; k < sizeof(y); k++)
+			ihash = (ihash ^ ((const unsigned char *) &y)[k]) * 1099511628211ULL;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	isec = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	rnn_work_free(iw, &a);
+	free(hhT);
+	printf("{\"impl\":\"rnn_forecast core\",\"cell\":\"%s\",\"threads\":%d,\"hidden\":%d,\"layers\":%d,\"window\":%d,\"batch\":%d,\"windows\":%zu,\"seconds\":%.3f,\"windows_per_second\":%.1f,\"loss\":%.5f,\"weights_hash\":\"%016llx\",\"forecasts_per_second\":%.1f,\"forecasts_hash\":\"%016llx\"}\n",
 		   rnn_cell_name(cell), threads, hidden, layers, window, batch, windows, sec, windows / sec,
-		   res.train_loss, (unsigned long long) hash);
+		   res.train_loss, (unsigned long long) hash, windows / isec, (unsigned long long) ihash);
 	return 0;
 }
