@@ -103,7 +103,7 @@ run_core() {
         return
     fi
     make -C test clean >/dev/null
-    make -C test "$@" check 2>&1 | tee "$LOGS/$suite.log"
+    make -C test -j"$(nproc)" "$@" check 2>&1 | tee "$LOGS/$suite.log"
     local rc=${PIPESTATUS[0]} n_ok=0 n_fail=0 line
     while IFS= read -r line; do
         if [[ $line =~ ^not\ ok(\ [0-9]+)?\ -\ (.*)$ ]]; then
