@@ -125,11 +125,11 @@ SELECT (SELECT array_agg(forecast ORDER BY step) FROM rnn_forecast(rnn_model_fro
        = (SELECT array_agg(forecast ORDER BY step) FROM rnn_forecast(m, '1', 6)) AS global_json_round_trip
 FROM thgm;
 
--- each series of a global model gets its own weight (format 7) by validation: a second
--- global model, trained the same way with one member and without the combination on every
--- series without its tail, forecasts the tail. Series of 38 points hold fewer than three
--- tails of 8 + 6 - 1, so the tail is the horizon's 6 points, one origin (80 points would
--- give 8 origins)
+-- each series of a global model gets its own weight (format 7; 8, as here, for a mixed model)
+-- by validation: a second global model, trained the same way with one member (of each kind)
+-- and without the combination on every series without its tail, forecasts the tail. Series
+-- of 38 points hold fewer than three tails of 8 + 6 - 1, so the tail is the horizon's 6
+-- points, one origin (80 points would give 8 origins)
 CREATE TABLE thgs AS SELECT * FROM thg WHERE i <= 38;
 CREATE TABLE thgw AS
 SELECT rnn_train(s::text, d, v, rnn_config(horizon => 6, hidden_size => 8, epochs => 5, log => false,

@@ -59,7 +59,7 @@ static const ConfigKey config_keys[] = {
 	{"loss", K_TEXT, 0, 0, false, "mse, mae, huber, pinball"},
 	{"quantile", K_FLOAT, 0.001, 0.999, false, NULL},
 	{"season", K_INT, 1, RNN_MAX_WINDOW, true, NULL},
-	{"strategy", K_TEXT, 0, 0, false, "auto, recursive, direct, seq2seq"},
+	{"strategy", K_TEXT, 0, 0, false, "auto, recursive, direct, seq2seq, mixed"},
 	{"ensemble", K_INT, 1, RNN_MAX_ENSEMBLE, false, NULL},
 	{"log", K_BOOL, 0, 0, true, NULL},
 	{"deseasonalize", K_BOOL, 0, 0, true, NULL},
@@ -134,7 +134,7 @@ rnn_config_defaults(RnnConfig *cfg)
 	cfg->loss = RNN_LOSS_MAE;
 	cfg->quantile = 0.5;
 	cfg->season = 0;
-	cfg->strategy = RNN_STRATEGY_AUTO;	/* recursive for one series, direct for many */
+	cfg->strategy = RNN_STRATEGY_AUTO;	/* recursive for one series, mixed for many */
 	cfg->ensemble = 3;
 	cfg->log = -1;
 	cfg->deseasonalize = -1;
@@ -150,7 +150,7 @@ rnn_config_defaults(RnnConfig *cfg)
 
 /*
  * The configuration with strategy => 'auto' resolved: a warm start keeps
- * its model's strategy, else dflt (recursive for one series, direct for a
+ * its model's strategy, else dflt (recursive for one series, mixed for a
  * global model: chosen by cross-validation on the M3 training parts, see
  * the README).
  */
