@@ -2,7 +2,8 @@
 # The project's test command: bash test/run.sh
 #
 # Installs the build dependencies, builds and installs the extension, then runs
-#   core     the C core tests (make -C test check; lines "ok - NAME" / "not ok - NAME"),
+#   core     the C core tests (make -C test check; lines "ok - NAME" / "not ok - NAME"), also
+#            under ASan + UBSan and test_core under valgrind memcheck,
 #   regress  the pg_regress suite (make installcheck) against a throwaway server,
 #   scripts  every executable test/t/*.sh (env PGHOST, PGPORT, PGUSER, RNN_TMP; exit 0 = pass),
 #   tap      every test/t/*.pl with prove and PostgreSQL::Test::Cluster (servers of their own,
@@ -58,8 +59,9 @@ trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------- build
 section "dependencies"
-# libipc-run-perl: PostgreSQL's TAP framework; postgresql-15-cron: test/t/cron.pl
-if ! tools/install-deps.sh libipc-run-perl postgresql-15-cron; then
+# libipc-run-perl: PostgreSQL's TAP framework; postgresql-15-cron: test/t/cron.pl; valgrind:
+# core-valgrind and test/t/valgrind.sh
+if ! tools/install-deps.sh libipc-run-perl postgresql-15-cron valgrind; then
     record build fail "tools/install-deps.sh"
 fi
 
@@ -91,19 +93,19 @@ elif ! "${as_root[@]}" make PG_CONFIG="$PG_CONFIG" install; then
 fi
 
 # ---------------------------------------------------------------- core
-# run_core SUITE [make arguments...]: build and run the C core tests, one
+# run_core SUITE TARGET [make arguments...]: build and run the C core tests (make TARGET), one
 # result per "ok - NAME" / "not ok - NAME" line.
 run_core() {
-    local suite=$1
-    shift
-    section "core tests: $suite (make -C test clean check $*)"
+    local suite=$1 target=$2
+    shift 2
+    section "core tests: $suite (make -C test clean $target $*)"
     if [ ! -f test/Makefile ]; then
         echo "test/Makefile is missing"
         record "$suite" fail "test/Makefile missing"
         return
     fi
     make -C test clean >/dev/null
-    make -C test -j"$(nproc)" "$@" check 2>&1 | tee "$LOGS/$suite.log"
+    make -C test -j"$(nproc)" "$@" "$target" 2>&1 | tee "$LOGS/$suite.log"
     local rc=${PIPESTATUS[0]} n_ok=0 n_fail=0 line
     while IFS= read -r line; do
         if [[ $line =~ ^not\ ok(\ [0-9]+)?\ -\ (.*)$ ]]; then
@@ -118,15 +120,18 @@ run_core() {
         fi
     done <"$LOGS/$suite.log"
     if [ "$rc" -ne 0 ] && [ "$n_fail" -eq 0 ]; then
-        record "$suite" fail "make -C test check exited with status $rc"
+        record "$suite" fail "make -C test $target exited with status $rc"
     elif [ "$n_ok" -eq 0 ] && [ "$n_fail" -eq 0 ]; then
-        record "$suite" fail "make -C test check reported no test results"
+        record "$suite" fail "make -C test $target reported no test results"
     fi
 }
 
-run_core core
+run_core core check
 # the same tests under AddressSanitizer (with leak detection) and UBSan
-ASAN_OPTIONS=detect_leaks=1 run_core core-asan SANITIZE=1
+ASAN_OPTIONS=detect_leaks=1 run_core core-asan check SANITIZE=1
+# test_core under valgrind memcheck: its allocator fills memory with junk, so a read before a
+# write changes results, and memcheck reports the read (status 99)
+run_core core-valgrind valgrind-check
 make -C test clean >/dev/null
 
 # ---------------------------------------------------------------- server
