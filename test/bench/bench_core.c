@@ -97,9 +97,15 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < nbytes; i++)
 		hash = (hash ^ ((const unsigned char *) params)[i]) * 1099511628211ULL;
 	/* inference: every window once, a batch of one */
-	hhT = malloc(sizeof(float) * rnn_infer_weights_count(&spec.shape));
-	rnn_infer_weights(hhT, params, &spec.shape);
+	/* 64-byte aligned, as rnn_forecast's rearranged weights are (rnn_predict.c) */
+	hhT = aligned_alloc(64, (sizeof(float) * rnn_infer_weights_count(&spec.shape) + 63) / 64 * 64);
 	iw = rnn_work_create_infer(&spec.shape, window, 1, &a);
+	if (!hhT || !iw)
+	{
+		fprintf(stderr, "bench_core: out of memory\n");
+		return 1;
+	}
+	rnn_infer_weights(hhT, params, &spec.shape);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (size_t i = 0; i < windows; i++)
 	{
