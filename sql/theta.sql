@@ -105,11 +105,9 @@ SELECT s, i, DATE '2020-01-01' + i * 7 AS d, v * (1 + s) + 10 * s * sin(i * 0.3)
 FROM th, generate_series(0, 2) s;
 CREATE TABLE thgm AS
 SELECT rnn_train(s::text, d, v, rnn_config(horizon => 6, hidden_size => 8, epochs => 5, log => false,
-                                          deseasonalize => false, theta_weight => 1)) AS m,
-       rnn_train(s::text, d, v, rnn_config(horizon => 6, hidden_size => 8, epochs => 5)) AS dflt
+                                          deseasonalize => false, theta_weight => 1)) AS m
 FROM thg;
 SELECT rnn_model_info(m)->'combination' AS combination,
-       rnn_model_info(dflt)->'combination'->'weight' AS default_weight,
        jsonb_array_length(rnn_model_to_json(m)->'series_state'->0->'theta') AS theta_numbers
 FROM thgm;
 SELECT k AS series, max(abs(f.forecast - r.r)) < 1e-9 AS series_theta
@@ -212,6 +210,50 @@ FROM (SELECT rnn_train(s::text, d, v, rnn_config(horizon => 6, hidden_size => 8,
                                                                   "window" => 12, theta_weight => 0.3))
                         FROM thgs)) AS w
       FROM thgs) x;
+
+-- a global model keeps the combination only when it validates: pooled over the series
+-- validated, each series' mean error over its scale in the second model (numbers[3]), the
+-- combination at each series' own weight must not lose to the network alone. A trend with
+-- noise keeps it (at the global default 0.5, each series its own); a clean cycle, which
+-- Theta's straight line cannot follow, drops it: weight 0, no combination
+CREATE TABLE thp AS
+SELECT 'trend' AS set, 5 AS ep, s, i, d, v FROM thgs
+UNION ALL
+SELECT 'cycle', 20, s, i, DATE '2020-01-01' + i * 7, 50 + (10 + s) * sin(i * 2 * pi() / 9 + s) + ((i * 7919) % 5) * 0.1
+FROM generate_series(1, 38) i, generate_series(0, 2) s;
+CREATE TABLE thp_m AS
+SELECT set, rnn_train(s::text, d, v, rnn_config(horizon => 6, hidden_size => 8, epochs => ep, log => false,
+                                                deseasonalize => false, season => 1, "window" => 12)) AS m,
+       rnn_train(s::text, d, v, rnn_config(horizon => 6, hidden_size => 8, epochs => ep, log => false,
+                                           deseasonalize => false, season => 1, "window" => 12,
+                                           theta_weight => 0, ensemble => 1)) FILTER (WHERE i <= 32) AS inner_m
+FROM thp GROUP BY set;
+WITH e AS (
+  SELECT thp_m.set, k, avg(abs(a.v - f.forecast)) AS e_net, avg(abs(a.v - r.r)) AS e_theta,
+         array_agg(a.v ORDER BY f.step) AS actual, array_agg(f.forecast ORDER BY f.step) AS net,
+         array_agg(r.r ORDER BY f.step) AS theta
+  FROM thp_m, generate_series(0, 2) k, rnn_forecast(inner_m, k::text, 6) f,
+       LATERAL unnest(ref_theta((SELECT array_agg(v ORDER BY i) FROM thp WHERE thp.set = thp_m.set AND s = k AND i <= 32), 6))
+         WITH ORDINALITY r(r, step),
+       thp a
+  WHERE r.step = f.step AND a.set = thp_m.set AND a.s = k AND a.i = 32 + f.step GROUP BY thp_m.set, k),
+c AS (
+  SELECT e.set, e.k, e_net / sd AS net, avg(abs(x.a - ((1 - w) * x.n + w * x.t))) / sd AS comb
+  FROM e, thp_m, LATERAL (SELECT e_net / (e_net + e_theta) AS w) ww,
+       LATERAL (SELECT (st->'numbers'->>3)::float8 AS sd
+                FROM jsonb_array_elements(rnn_model_to_json(thp_m.inner_m)->'series_state') st
+                WHERE st->>'name' = e.k::text) s,
+       unnest(e.actual, e.net, e.theta) x(a, n, t)
+  WHERE thp_m.set = e.set GROUP BY e.set, e.k, e_net, sd)
+SELECT c.set, sum(net) > sum(comb) AS combination_validated,
+       rnn_model_info(m)->'combination' IS NOT NULL AS combined,
+       rnn_model_info(m)->'config'->'theta_weight' AS config_weight
+FROM c JOIN thp_m USING (set) GROUP BY c.set, m ORDER BY 1;
+-- a warm start keeps the model's weight 0: no combination, no validation
+SELECT rnn_model_info(rnn_train(s::text, d, v, rnn_config(horizon => 6, hidden_size => 8, epochs => 1, log => false,
+                                                          deseasonalize => false, season => 1, "window" => 12),
+                                (SELECT m FROM thp_m WHERE set = 'cycle')))->'combination' IS NULL AS warm_keeps_none
+FROM thp WHERE set = 'cycle';
 
 -- a series of at least three times the tail of 8 + h - 1 points gets its weight by
 -- validation: a model trained the same way (the network alone) without the last 13 of the

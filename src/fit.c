@@ -973,7 +973,7 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 									   (cfg->deseasonalize == 0 ||
 										(m->scaling != RNN_SCALE_WINDOW &&
 										 m->scaling != RNN_SCALE_ZSCORE)),
-									   warm ? init->theta_weight : 0);
+									   warm ? init->theta_weight : -1);
 	if (m->theta_weight > 0 && cfg->theta_weight < 0 && !warm && !start)
 	{
 		/*

@@ -185,7 +185,10 @@ rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut, const RnnCo
  * and without the combination, on every series without its tail (rnn_theta_selection_global;
  * the series m was trained on, series[k] for m->series[k], are g's without
  * their last `cut` points), and each series' own pipeline choices, forecasts
- * the tails.  A series too short for a tail keeps the model's weight.
+ * the tails.  A series too short for a tail keeps the model's weight.  When
+ * the network alone beat the combination at those weights, pooled over the
+ * validated series (rnn_theta_combination_kept), the model drops the
+ * combination: weight 0 for the model and every series.
  */
 static void
 choose_series_weights(RnnModel *m, const RnnGlobalData *g, const int32 *pick,
@@ -196,6 +199,8 @@ choose_series_weights(RnnModel *m, const RnnGlobalData *g, const int32 *pick,
 	size_t	   *tails = palloc0(sizeof(size_t) * m->n_series);
 	size_t	   *origins = palloc0(sizeof(size_t) * m->n_series);
 	bool		any = false;
+	double		pooled[2] = {0, 0};
+	int32		validated = 0;
 	RnnConfig	sub = *cfg;
 	RnnModel	mv;
 	MemoryContext cxt,
@@ -230,19 +235,38 @@ choose_series_weights(RnnModel *m, const RnnGlobalData *g, const int32 *pick,
 		RnnModel	view;
 		int32		i;
 		size_t		n = series[k].n;
+		double		e[3];
 
 		if (origins[k] == 0 ||
 			(i = rnn_model_find_series(&mv, st->name, st->name_len)) < 0)
 			continue;
 		rnn_model_series_view(&view, &mv, i);
-		rnn_report_status(rnn_theta_choose_weight(&st->theta_weight, NULL, &view, n - tails[k],
+		rnn_report_status(rnn_theta_choose_weight(&st->theta_weight, e, &view, n - tails[k],
 												  series[k].values, n, n - tails[k], origins[k],
 												  cfg->horizon, m->theta_weight,
 												  prog->hooks.check, prog->hooks.arg,
 												  &rnn_palloc_allocator),
 						  fname);
+		if (isfinite(e[0]) && isfinite(e[2]))
+		{
+			pooled[0] += e[0];
+			pooled[1] += e[2];
+			validated++;
+		}
 	}
 	MemoryContextSwitchTo(old);
+	/* and the combination itself, pooled over the validated series */
+	if (!rnn_theta_combination_kept(pooled[0], pooled[1], (size_t) validated))
+	{
+		ereport(rnn_progress ? NOTICE : DEBUG1,
+				(errmsg("%s: no combination with Theta: the network alone was better on the validation",
+						fname),
+				 errdetail("Mean validation error over %d series: the network alone %.4g, combined with Theta %.4g.",
+						   validated, pooled[0] / validated, pooled[1] / validated)));
+		m->theta_weight = 0;
+		for (int32 k = 0; k < m->n_series; k++)
+			m->series[k].theta_weight = 0;
+	}
 	MemoryContextDelete(cxt);
 }
 
@@ -394,7 +418,7 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 	m->theta_weight = rnn_theta_weight(cfg->theta_weight, true, m->n_features,
 									   warm && rnn_model_imported(init),
 									   season > 1 && cfg->deseasonalize == 0,
-									   warm ? init->theta_weight : 0);
+									   warm ? init->theta_weight : -1);
 	/* a warm start that kept its model's weight keeps its series' too (below) */
 	keep_weights = warm && cfg->theta_weight < 0 && m->theta_weight > 0 && init->theta_weight > 0;
 	rnn_fit_architecture(m, cfg, window, outputs, fname);

@@ -351,6 +351,50 @@ test_selection_tail(void)
 		   "theta: origins past the series' end are refused, the default kept");
 }
 
+/*
+ * The validation's errors: a network of zero weights forecasts the last
+ * value (the naive forecast; window scaling), Theta on a straight line has
+ * alpha 1 and half its slope as drift, so on v_t = 10 + 2 t with no log and
+ * no season the errors at step h are 2h (network) and h (Theta) over the
+ * scale, the weight is 2/3 and the combination's errors are 2/3 the network's.
+ */
+static void
+test_choose_errors(void)
+{
+	RnnModel	m;
+	double		v[40],
+				e[3] = {0, 0, 0},
+				w = -1,
+				net = 0;
+
+	make_model(&m, 0.5);
+	m.log_transform = 0;
+	m.n_seasonal = 0;
+	for (int t = 0; t < 40; t++)
+		v[t] = 10 + 2 * t;
+	for (int h = 1; h <= 6; h++)
+		net += 2.0 * h / m.scale_std / 6;
+	report(rnn_theta_choose_weight(&w, e, &m, 40, v, 40, 26, 8, 6, 0.75, NULL, NULL,
+								   &test_allocator) == RNN_OK &&
+		   close_to(e[0], net, 1e-6) && close_to(e[1], net / 2, 1e-6) &&
+		   close_to(w, 2.0 / 3, 1e-6) && close_to(e[2], net * 2 / 3, 1e-6),
+		   "theta: validation errors of the network, Theta and their combination at the weight");
+	rnn_model_free(&m, &test_allocator);
+
+	/* the combination stays unless the network alone is better pooled over the series */
+	report(rnn_theta_combination_kept(2.0, 1.9, 3) && rnn_theta_combination_kept(2.0, 2.0, 3) &&
+		   !rnn_theta_combination_kept(1.9, 2.0, 3) && rnn_theta_combination_kept(1.9, 2.0, 0) &&
+		   rnn_theta_combination_kept(NAN, 2.0, 3),
+		   "theta: a global model drops the combination only when the network alone validated better");
+	/* a warm start keeps its model's weight, 0 included; without one, the default */
+	report(rnn_theta_weight(-1, true, 0, false, false, 0) == 0 &&
+		   rnn_theta_weight(-1, true, 0, false, false, 0.3) == 0.3 &&
+		   rnn_theta_weight(-1, true, 0, false, false, -1) == RNN_THETA_WEIGHT_GLOBAL &&
+		   rnn_theta_weight(-1, false, 0, false, false, -1) == RNN_THETA_WEIGHT_SERIES &&
+		   rnn_theta_weight(0.2, true, 0, false, false, 0) == 0.2,
+		   "theta: a warm start keeps its model's weight, 0 too");
+}
+
 int
 main(void)
 {
@@ -360,5 +404,6 @@ main(void)
 	test_combine();
 	test_format();
 	test_unseen_view();
+	test_choose_errors();
 	return finish("theta");
 }

@@ -404,20 +404,15 @@ rnn_calibration_errors(float *err, const RnnModel *m, const double *v, const dou
 }
 
 RnnStatus
-rnn_validation_errors(float *net_err, float *theta_err, size_t bad[2], const RnnModel *m,
-					  const double *v, size_t n, size_t first_origin, size_t origins, int steps,
-					  void (*check) (void *), void *check_arg, const RnnAlloc *a)
+rnn_validation_forecasts(double *fc, int32_t *phases, const RnnModel *m, const double *v,
+						 size_t n, size_t first_origin, size_t origins, int steps,
+						 void (*check) (void *), void *check_arg, const RnnAlloc *a)
 {
-	double	   *fc = rnn_alloc(a, sizeof(double) * origins * steps);
-	int32_t    *phases = rnn_alloc(a, sizeof(int32_t) * (origins ? origins : 1));
+	size_t		count = origins * (size_t) steps;
 	RnnStatus	st;
 
-	bad[0] = bad[1] = 0;
-	st = !fc || !phases ? RNN_ERR_ALLOC :
-		origin_forecasts(fc, phases, m, v, NULL, n, first_origin, origins, steps, check,
-						 check_arg, a);
-	if (st == RNN_OK)
-		bad[0] = origin_errors(net_err, m, v, first_origin, origins, steps, fc, phases);
+	st = origin_forecasts(fc, phases, m, v, NULL, n, first_origin, origins, steps, check,
+						  check_arg, a);
 	/* Theta alone, on the series' scale; NaN where it could not be fitted */
 	for (size_t o = 0; st == RNN_OK && o < origins; o++)
 	{
@@ -427,15 +422,18 @@ rnn_validation_errors(float *net_err, float *theta_err, size_t bad[2], const Rnn
 			check(check_arg);
 		origin_theta(&th, m, v, first_origin + o, phases[o]);
 		for (int h = 0; h < steps; h++)
-			fc[o * steps + h] = th.n < 1 ? NAN :
+			fc[count + o * steps + h] = th.n < 1 ? NAN :
 				rnn_pipeline_out(m, rnn_theta_forecast(&th, h + 1),
 								 rnn_pipeline_phase(m, phases[o], h + 1));
 	}
-	if (st == RNN_OK)
-		bad[1] = origin_errors(theta_err, m, v, first_origin, origins, steps, fc, phases);
-	rnn_release(a, fc);
-	rnn_release(a, phases);
 	return st;
+}
+
+size_t
+rnn_validation_error_of(float *err, const RnnModel *m, const double *v, size_t first_origin,
+						size_t origins, int steps, const double *fc, const int32_t *phases)
+{
+	return origin_errors(err, m, v, first_origin, origins, steps, fc, phases);
 }
 
 /* the index of the k-th of `keep` evenly spaced order statistics of count errors (the largest last) */

@@ -80,17 +80,27 @@ RnnStatus	rnn_calibration_errors(float *err, const RnnModel *m, const double *v,
 								   const RnnAlloc *a);
 
 /*
- * From the same origins (a model without features), the network's errors
- * alone net_err and the Theta method's alone theta_err (steps, origins),
- * Theta fitted on v up to each origin; the network forecasts once.  A
- * non-finite error (an overflow, or a Theta that could not be fitted) is
- * stored as 0 and counted in bad[0] (the network's) or bad[1] (Theta's).
+ * From the same origins (a model without features), the network's forecasts
+ * alone fc[0 .. origins * steps - 1] and the Theta method's alone after them
+ * (origins, steps each, on the series' scale; NaN where Theta could not be
+ * fitted), Theta fitted on v up to each origin; the network forecasts once.
+ * phases (origins) gets each origin's phase, for rnn_validation_error_of.
  */
-RnnStatus	rnn_validation_errors(float *net_err, float *theta_err, size_t bad[2],
-								  const RnnModel *m, const double *v, size_t n,
-								  size_t first_origin, size_t origins, int steps,
-								  void (*check) (void *), void *check_arg,
-								  const RnnAlloc *a);
+RnnStatus	rnn_validation_forecasts(double *fc, int32_t *phases, const RnnModel *m,
+									 const double *v, size_t n, size_t first_origin,
+									 size_t origins, int steps,
+									 void (*check) (void *), void *check_arg,
+									 const RnnAlloc *a);
+
+/*
+ * The errors err (steps, origins) of forecasts fc (origins, steps) from
+ * rnn_validation_forecasts' origins, on the network's scale when m
+ * calibrates there; a non-finite error is stored as 0, and the count of
+ * them returned.
+ */
+size_t		rnn_validation_error_of(float *err, const RnnModel *m, const double *v,
+									size_t first_origin, size_t origins, int steps,
+									const double *fc, const int32_t *phases);
 
 /*
  * The naive (no-change) forecast's errors err (steps, origins) from the

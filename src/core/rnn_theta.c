@@ -138,7 +138,7 @@ rnn_theta_weight(double configured, bool global, int n_features, bool imported,
 		return configured;
 	if (n_features > 0 || imported || season_unadjusted)
 		return 0;
-	if (warm_weight > 0)
+	if (warm_weight >= 0)
 		return warm_weight;
 	return global ? RNN_THETA_WEIGHT_GLOBAL : RNN_THETA_WEIGHT_SERIES;
 }
@@ -175,6 +175,17 @@ rnn_theta_selection_global(size_t n, int steps, int window, size_t *tail, size_t
 	return true;
 }
 
+/* the mean of count errors */
+static double
+mean_error(const float *err, size_t count)
+{
+	double		sum = 0;
+
+	for (size_t i = 0; i < count; i++)
+		sum += err[i];
+	return sum / (double) count;
+}
+
 RnnStatus
 rnn_theta_choose_weight(double *w, double *err_out, const RnnModel *mv, size_t mv_n,
 						const double *v, size_t n, size_t first_origin, size_t origins,
@@ -184,7 +195,9 @@ rnn_theta_choose_weight(double *w, double *err_out, const RnnModel *mv, size_t m
 	RnnModel	view = *mv;
 	size_t		count = origins * (size_t) steps;
 	float	   *err;
-	double		mean[2] = {0, 0};
+	double	   *fc;
+	int32_t    *phases;
+	double		mean[3] = {NAN, NAN, NAN};
 	size_t		bad[2] = {0, 0};
 	RnnStatus	st;
 
@@ -192,23 +205,27 @@ rnn_theta_choose_weight(double *w, double *err_out, const RnnModel *mv, size_t m
 	if (origins < 1 || steps < 1 || first_origin < 1 || mv_n < 1 || mv_n > n ||
 		first_origin + origins - 1 + (size_t) steps > n)
 		return RNN_ERR_ARGUMENT;
-	err = rnn_alloc(a, sizeof(float) * count * 2);
-	if (!err)
-		return RNN_ERR_ALLOC;
+	err = rnn_alloc(a, sizeof(float) * count);
+	fc = rnn_alloc(a, sizeof(double) * count * 3);
+	phases = rnn_alloc(a, sizeof(int32_t) * origins);
+	if (!err || !fc || !phases)
+	{
+		st = RNN_ERR_ALLOC;
+		goto done;
+	}
 	/* mv's last point is v[mv_n - 1]; the phases count from v[n - 1] */
 	view.phase_last = rnn_pipeline_phase(mv, mv->phase_last, (long) (n - mv_n));
 	view.cal_scaled = 1;
 	/* the network alone, and Theta alone */
-	st = rnn_validation_errors(err, err + count, bad, &view, v, n, first_origin, origins, steps,
-							   check, check_arg, a);
+	st = rnn_validation_forecasts(fc, phases, &view, v, n, first_origin, origins, steps,
+								  check, check_arg, a);
 	for (int k = 0; k < 2 && st == RNN_OK; k++)
 	{
-		for (size_t i = 0; i < count; i++)
-			mean[k] += err[k * count + i];
-		mean[k] /= (double) count;
+		bad[k] = rnn_validation_error_of(err, &view, v, first_origin, origins, steps,
+										 fc + k * count, phases);
+		mean[k] = mean_error(err, count);
 	}
-	if (err_out)
-		memcpy(err_out, mean, sizeof(mean));
+
 	/*
 	 * each forecast weighted by the other's error: by its inverse error; a
 	 * forecaster with a non-finite forecast (an overflow) gets none
@@ -219,8 +236,28 @@ rnn_theta_choose_weight(double *w, double *err_out, const RnnModel *mv, size_t m
 		*w = bad[0] > 0 ? 1 : 0;
 	else if (isfinite(mean[0]) && isfinite(mean[1]) && mean[0] + mean[1] > 0)
 		*w = mean[0] / (mean[0] + mean[1]);
+	/* and the combination at that weight, when both could forecast */
+	if (st == RNN_OK && bad[0] == 0 && bad[1] == 0)
+	{
+		for (size_t i = 0; i < count; i++)
+			fc[2 * count + i] = (1 - *w) * fc[i] + *w * fc[count + i];
+		if (rnn_validation_error_of(err, &view, v, first_origin, origins, steps,
+									fc + 2 * count, phases) == 0)
+			mean[2] = mean_error(err, count);
+	}
+	if (err_out)
+		memcpy(err_out, mean, sizeof(mean));
+done:
 	rnn_release(a, err);
+	rnn_release(a, fc);
+	rnn_release(a, phases);
 	return st;
+}
+
+bool
+rnn_theta_combination_kept(double net_sum, double comb_sum, size_t validated)
+{
+	return validated == 0 || !isfinite(net_sum) || !isfinite(comb_sum) || comb_sum <= net_sum;
 }
 
 bool

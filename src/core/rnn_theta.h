@@ -65,10 +65,10 @@ void		rnn_theta_combine_histories(double *out, const RnnModel *m, const double *
  * with features or weights imported from elsewhere, or with a season whose
  * adjustment the configuration turned off (Theta's straight line cannot
  * follow a seasonal pattern: it needs the seasonally adjusted series),
- * else a warm start's: its model's weight warm_weight when that is
- * positive (the windows a new validation would use were learnt; 0 without
- * a warm start), else the default of its kind, chosen by cross-validation
- * on the M3 training parts (README).
+ * else a warm start's: its model's weight warm_weight, 0 included (the
+ * windows a new validation would use were learnt; negative without a warm
+ * start), else the default of its kind, chosen by cross-validation on the
+ * M3 training parts (README).
  */
 #define RNN_THETA_WEIGHT_SERIES 0.75
 #define RNN_THETA_WEIGHT_GLOBAL 0.5
@@ -86,14 +86,27 @@ double		rnn_theta_weight(double configured, bool global, int n_features, bool im
  * log and seasonally adjusted series over its spread), *w = e_net / (e_net
  * + e_theta): each forecast weighted by its inverse error; 0 or 1 when
  * only one of them has a non-finite forecast (it gets no weight); dflt when
- * both have, or neither has an error.  err_out (2), when not NULL, gets e_net and
- * e_theta.  check(check_arg) as for rnn_calibration_errors.
+ * both have, or neither has an error.  err_out (3), when not NULL, gets e_net,
+ * e_theta and the mean absolute error of the combination at *w (NaN for
+ * one that could not be measured).  check(check_arg) as for
+ * rnn_calibration_errors.
  */
 RnnStatus	rnn_theta_choose_weight(double *w, double *err_out, const RnnModel *mv, size_t mv_n,
 									const double *v, size_t n, size_t first_origin,
 									size_t origins, int steps, double dflt,
 									void (*check) (void *), void *check_arg,
 									const RnnAlloc *a);
+
+/*
+ * Whether a global model keeps its combination with Theta once each series'
+ * weight is validated: validated series' mean validation errors (on their
+ * own network scale, so they pool like MASE) of the network alone sum to
+ * net_sum, of the combination at each series' own weight to comb_sum.  The
+ * combination stays unless the network alone is better pooled over them
+ * (the M3 "other" series, README): the weights are chosen on the same
+ * errors, so this leans towards the combination.  Kept when none was validated.
+ */
+bool		rnn_theta_combination_kept(double net_sum, double comb_sum, size_t validated);
 
 /*
  * The origins the weight is chosen on (rnn_theta_selection_origins):
