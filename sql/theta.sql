@@ -249,6 +249,11 @@ SELECT c.set, sum(net) > sum(comb) AS combination_validated,
        rnn_model_info(m)->'combination' IS NOT NULL AS combined,
        rnn_model_info(m)->'config'->'theta_weight' AS config_weight
 FROM c JOIN thp_m USING (set) GROUP BY c.set, m ORDER BY 1;
+-- the model without the combination round-trips through JSON and forecasts the network alone
+SELECT rnn_model_info(m)->>'format_version' AS format,
+       (SELECT array_agg(forecast ORDER BY step) FROM rnn_forecast(rnn_model_from_json(rnn_model_to_json(m)), '1', 6))
+       = (SELECT array_agg(forecast ORDER BY step) FROM rnn_forecast(m, '1', 6)) AS dropped_json_round_trip
+FROM thp_m WHERE set = 'cycle';
 -- a warm start keeps the model's weight 0: no combination, no validation
 SELECT rnn_model_info(rnn_train(s::text, d, v, rnn_config(horizon => 6, hidden_size => 8, epochs => 1, log => false,
                                                           deseasonalize => false, season => 1, "window" => 12),

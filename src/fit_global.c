@@ -235,7 +235,7 @@ choose_series_weights(RnnModel *m, const RnnGlobalData *g, const int32 *pick,
 		RnnModel	view;
 		int32		i;
 		size_t		n = series[k].n;
-		double		e[3];
+		double		e[3] = {NAN, NAN, NAN};
 
 		if (origins[k] == 0 ||
 			(i = rnn_model_find_series(&mv, st->name, st->name_len)) < 0)
