@@ -202,11 +202,13 @@ rnn_theta_choose_weight(double *w, double *err_out, const RnnModel *mv, size_t m
 	RnnStatus	st;
 
 	*w = dflt;
+	if (err_out)
+		memcpy(err_out, mean, sizeof(mean));
 	if (origins < 1 || steps < 1 || first_origin < 1 || mv_n < 1 || mv_n > n ||
 		first_origin + origins - 1 + (size_t) steps > n)
 		return RNN_ERR_ARGUMENT;
 	err = rnn_alloc(a, sizeof(float) * count);
-	fc = rnn_alloc(a, sizeof(double) * count * 3);
+	fc = rnn_alloc(a, sizeof(double) * count * (err_out ? 3 : 2));
 	phases = rnn_alloc(a, sizeof(int32_t) * origins);
 	if (!err || !fc || !phases)
 	{
@@ -236,8 +238,8 @@ rnn_theta_choose_weight(double *w, double *err_out, const RnnModel *mv, size_t m
 		*w = bad[0] > 0 ? 1 : 0;
 	else if (isfinite(mean[0]) && isfinite(mean[1]) && mean[0] + mean[1] > 0)
 		*w = mean[0] / (mean[0] + mean[1]);
-	/* and the combination at that weight, when both could forecast */
-	if (st == RNN_OK && bad[0] == 0 && bad[1] == 0)
+	/* and the combination at that weight, when both could forecast (and it is asked for) */
+	if (err_out && st == RNN_OK && bad[0] == 0 && bad[1] == 0)
 	{
 		for (size_t i = 0; i < count; i++)
 			fc[2 * count + i] = (1 - *w) * fc[i] + *w * fc[count + i];
