@@ -89,12 +89,14 @@ SELECT rnn_train(store, day::date, sales, rnn_config(horizon => 6, hidden_size =
 SELECT rnn_train(store, day::date, sales, rnn_config(), (SELECT rnn_train(day::date, sales, rnn_config(epochs => 1, hidden_size => 2)) FROM sales WHERE store = 'north-1'))
 FROM sales WHERE region = 'north';
 
--- strategy auto is mixed for a global model (direct before 0.8.0); recursive or direct
--- when asked (a direct global model with its series' own Theta weights is format 7)
+-- strategy auto is mixed for a global model (direct in 0.6.0); recursive or direct
+-- when asked (a direct global model with its series' own Theta weights is format 9 with the
+-- figures of the validation that chose them, format 7 without)
 SELECT rnn_config(strategy => 'recursive')->>'strategy' AS asked,
        rnn_model_info(rnn_train(store, day::date, sales, rnn_config(strategy => 'recursive', epochs => 1, hidden_size => 2)))->>'strategy' AS trained
 FROM sales WHERE region = 'south';
 SELECT rnn_model_info(m)->>'strategy' AS strategy, rnn_model_info(m)->>'format_version' AS format,
+       rnn_model_info(rnn_model_from_json(rnn_model_to_json(m) - 'theta_validation'))->>'format_version' AS without_validation,
        rnn_model_info(m)->>'members' AS members
 FROM (SELECT rnn_train(store, day::date, sales, rnn_config(strategy => 'direct', epochs => 1, hidden_size => 2)) AS m
       FROM sales WHERE region = 'south') t;

@@ -229,6 +229,7 @@ SELECT set, rnn_train(s::text, d, v, rnn_config(horizon => 6, hidden_size => 8, 
                                            deseasonalize => false, season => 1, "window" => 12,
                                            theta_weight => 0, ensemble => 1)) FILTER (WHERE i <= 32) AS inner_m
 FROM thp GROUP BY set;
+CREATE TABLE thp_c AS
 WITH e AS (
   SELECT thp_m.set, k, avg(abs(a.v - f.forecast)) AS e_net, avg(abs(a.v - r.r)) AS e_theta,
          array_agg(a.v ORDER BY f.step) AS actual, array_agg(f.forecast ORDER BY f.step) AS net,
@@ -246,21 +247,42 @@ c AS (
                 WHERE st->>'name' = e.k::text) s,
        unnest(e.actual, e.net, e.theta) x(a, n, t)
   WHERE thp_m.set = e.set GROUP BY e.set, e.k, e_net, sd)
+SELECT * FROM c;
 SELECT c.set, round(avg(net)::numeric, 2) AS network_error, round(avg(comb)::numeric, 2) AS combined_error,
        sum(comb) <= sum(net) AS combination_validated,
        rnn_model_info(m)->'combination' IS NOT NULL AS combined,
        rnn_model_info(m)->'config'->'theta_weight' AS config_weight
-FROM c JOIN thp_m USING (set) GROUP BY c.set, m ORDER BY 1;
+FROM thp_c c JOIN thp_m USING (set) GROUP BY c.set, m ORDER BY 1;
+-- the model keeps those figures (format 9): rnn_model_info's theta_validation
+SELECT c.set, (tv->>'series')::int = count(*) AS all_series,
+       abs((tv->>'network_error')::float8 - avg(net)) < 1e-5 AS network_error_kept,
+       abs((tv->>'combined_error')::float8 - avg(comb)) < 1e-5 AS combined_error_kept,
+       ((tv->>'network_error')::float8 < (tv->>'combined_error')::float8)
+       = (rnn_model_info(m)->'combination' IS NULL) AS drop_shown,
+       rnn_model_info(m)->>'format_version' AS format
+FROM thp_c c JOIN thp_m USING (set), LATERAL (SELECT rnn_model_info(m)->'theta_validation' AS tv) x
+GROUP BY c.set, m, tv ORDER BY 1;
 -- the model without the combination round-trips through JSON and forecasts the network alone
 SELECT rnn_model_info(m)->>'format_version' AS format,
        (SELECT array_agg(forecast ORDER BY step) FROM rnn_forecast(rnn_model_from_json(rnn_model_to_json(m)), '1', 6))
-       = (SELECT array_agg(forecast ORDER BY step) FROM rnn_forecast(m, '1', 6)) AS dropped_json_round_trip
+       = (SELECT array_agg(forecast ORDER BY step) FROM rnn_forecast(m, '1', 6)) AS dropped_json_round_trip,
+       rnn_model_info(rnn_model_from_json(rnn_model_to_json(m)))->'theta_validation'
+       = rnn_model_info(m)->'theta_validation' AS validation_json_round_trip
 FROM thp_m WHERE set = 'cycle';
+-- without its validation figures a model is written in the format before 9 (7 for own weights,
+-- 8 for mixed), which is still read; bad figures are refused
+SELECT set, rnn_model_info(rnn_model_from_json(rnn_model_to_json(m) - 'theta_validation'))->>'format_version' AS format,
+       rnn_model_info(rnn_model_from_json(rnn_model_to_json(m) - 'theta_validation')) ? 'theta_validation' AS has_validation
+FROM thp_m ORDER BY 1;
+SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{theta_validation,network_error}', '-1')) FROM thp_m WHERE set = 'trend';
+SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{theta_validation,series}', '4')) FROM thp_m WHERE set = 'trend';
 -- a warm start keeps the model's weight 0: no combination, no validation
-SELECT rnn_model_info(rnn_train(s::text, d, v, rnn_config(horizon => 6, hidden_size => 8, epochs => 1, log => false,
-                                                          deseasonalize => false, season => 1, "window" => 12),
-                                (SELECT m FROM thp_m WHERE set = 'cycle')))->'combination' IS NULL AS warm_keeps_none
-FROM thp WHERE set = 'cycle';
+-- (and its model has no validation figures of its own)
+SELECT i->'combination' IS NULL AS warm_keeps_none, i ? 'theta_validation' AS warm_validated
+FROM (SELECT rnn_model_info(rnn_train(s::text, d, v, rnn_config(horizon => 6, hidden_size => 8, epochs => 1, log => false,
+                                                                deseasonalize => false, season => 1, "window" => 12),
+                                      (SELECT m FROM thp_m WHERE set = 'cycle'))) AS i
+      FROM thp WHERE set = 'cycle') w;
 
 -- a series of at least three times the tail of 8 + h - 1 points gets its weight by
 -- validation: a model trained the same way (the network alone) without the last 13 of the
@@ -284,6 +306,24 @@ e AS (SELECT avg(abs(a.v - x.f)) AS e_net, avg(abs(a.v - x.r)) AS e_theta
 SELECT abs((rnn_model_info(thv.m)->'combination'->>'weight')::float8 - e_net / (e_net + e_theta)) < 1e-5 AS validated_weight,
        round((e_net / (e_net + e_theta))::numeric, 2) NOT IN (0, 0.75, 1) AS not_a_default
 FROM thv, e;
+-- the model keeps the validation's errors (format 9), on the network's scale: their ratios
+-- are those of the errors above, and the combination's at the weight
+WITH o AS (SELECT k, (SELECT array_agg(v ORDER BY i) FROM th WHERE i <= 67 + k) AS hist
+           FROM generate_series(0, 7) k),
+f AS (SELECT a.v, x.f, x.r
+      FROM o, thv_inner, unnest(rnn_forecast(thv_inner.m, o.hist, 6), ref_theta(o.hist, 6))
+                         WITH ORDINALITY x(f, r, step), th a
+      WHERE a.i = 67 + o.k + x.step),
+e AS (SELECT avg(abs(v - f)) AS e_net, avg(abs(v - r)) AS e_theta, e_w FROM f,
+             LATERAL (SELECT (rnn_model_info(m)->'combination'->>'weight')::float8 AS e_w FROM thv) w GROUP BY e_w),
+c AS (SELECT avg(abs(v - ((1 - e_w) * f + e_w * r))) AS e_comb FROM f, e),
+tv AS (SELECT (j->>'series')::int AS series, (j->>'network_error')::float8 AS net,
+              (j->>'theta_error')::float8 AS theta, (j->>'combined_error')::float8 AS comb,
+              rnn_model_info(m)->>'format_version' AS format
+       FROM thv, LATERAL (SELECT rnn_model_info(m)->'theta_validation' AS j) x)
+SELECT series, format, abs(theta / net - e_theta / e_net) < 1e-5 AS theta_over_network,
+       abs(comb / net - e_comb / e_net) < 1e-5 AS combined_over_network
+FROM tv, e, c;
 -- the same network as a model given that weight: only the weight was chosen
 SELECT max(abs(a.forecast - b.forecast)) < 1e-9 AS same_network
 FROM thv, rnn_forecast(thv.m, 6) a,

@@ -647,13 +647,13 @@ held_out_windows(size_t n, int window, int outputs, const RnnConfig *cfg, const 
 /*
  * Choose m's Theta weight on held-out data: a model trained by the same
  * configuration (without the combination) on all but the tail of the
- * series forecasts the tail (rnn_theta_choose_weight).  The weight stays
- * dflt when the series is too short.
+ * series forecasts the tail (rnn_theta_choose_weight, which fills err[3]).
+ * The weight stays dflt when the series is too short (err NaN).
  */
 static double
-choose_theta_weight(const double *values, size_t n, const RnnAxis *axis, const RnnConfig *cfg,
-					int season, int window, int m_log, int m_deseasonalize, double dflt,
-					const char *fname, const instr_time *start, RnnFitProgress *prog)
+choose_theta_weight(double *err, const double *values, size_t n, const RnnAxis *axis,
+					const RnnConfig *cfg, int season, int window, int m_log, int m_deseasonalize,
+					double dflt, const char *fname, const instr_time *start, RnnFitProgress *prog)
 {
 	RnnConfig	sub = *cfg;
 	RnnModel	mv;
@@ -663,6 +663,8 @@ choose_theta_weight(const double *values, size_t n, const RnnAxis *axis, const R
 	MemoryContext cxt,
 				old;
 
+	for (int i = 0; i < 3; i++)
+		err[i] = NAN;
 	if (!rnn_theta_selection_tail(n, cfg->horizon, window, &tail, &origins))
 		return dflt;
 	sub.theta_weight = 0;
@@ -679,7 +681,7 @@ choose_theta_weight(const double *values, size_t n, const RnnAxis *axis, const R
 	/* its progress notices and errors say which training they come from */
 	fit_series(&mv, values, NULL, 0, n - tail, axis, &sub, NULL,
 			   psprintf("%s (validating theta_weight)", fname), start);
-	rnn_report_status(rnn_theta_choose_weight(&w, NULL, &mv, n - tail, values, n, n - tail, origins,
+	rnn_report_status(rnn_theta_choose_weight(&w, err, &mv, n - tail, values, n, n - tail, origins,
 											  cfg->horizon, dflt, prog->hooks.check,
 											  prog->hooks.arg, &rnn_palloc_allocator),
 					  fname);
@@ -988,6 +990,7 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 		size_t		n_val = held_out_windows(n, window, outputs, cfg, &spec, &capped);
 
 		size_t		k = rnn_theta_selection_origins(cfg->horizon);
+		double		e[3] = {NAN, NAN, NAN};
 
 		if (!spec.refit && n_val >= k + cfg->horizon - 1)
 		{
@@ -995,17 +998,25 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 			size_t		origins = Min(n_val - cfg->horizon + 1,
 									  Max(k, RNN_THETA_SELECT_MAX_ORIGINS));
 
-			rnn_report_status(rnn_theta_choose_weight(&m->theta_weight, NULL, m, n, values, n,
+			rnn_report_status(rnn_theta_choose_weight(&m->theta_weight, e, m, n, values, n,
 													  n - cfg->horizon + 1 - origins, origins,
 													  cfg->horizon, m->theta_weight,
 													  prog.hooks.check, prog.hooks.arg,
 													  &rnn_palloc_allocator), fname);
 		}
 		else if (!capped)
-			m->theta_weight = choose_theta_weight(values, n, axis, cfg, season, window,
+			m->theta_weight = choose_theta_weight(e, values, n, axis, cfg, season, window,
 												  m->log_transform ? 1 : 0,
 												  m->n_seasonal > 0 ? 1 : 0,
 												  m->theta_weight, fname, &t0, &prog);
+		if (isfinite(e[0]) && isfinite(e[1]) && isfinite(e[2]))
+		{
+			/* kept in the model (format 9) for rnn_model_info */
+			m->theta_validation.series = 1;
+			m->theta_validation.network = e[0];
+			m->theta_validation.theta = e[1];
+			m->theta_validation.combined = e[2];
+		}
 	}
 	if (m->theta_weight > 0)
 		rnn_theta_fit(&m->theta, adj, n);	/* the adjusted series, as the pipeline made it */

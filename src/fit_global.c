@@ -199,7 +199,7 @@ choose_series_weights(RnnModel *m, const RnnGlobalData *g, const int32 *pick,
 	size_t	   *tails = palloc0(sizeof(size_t) * m->n_series);
 	size_t	   *origins = palloc0(sizeof(size_t) * m->n_series);
 	bool		any = false;
-	double		pooled[2] = {0, 0};
+	double		pooled[3] = {0, 0, 0};
 	int32		validated = 0;
 	RnnConfig	sub = *cfg;
 	RnnModel	mv;
@@ -247,22 +247,31 @@ choose_series_weights(RnnModel *m, const RnnGlobalData *g, const int32 *pick,
 												  prog->hooks.check, prog->hooks.arg,
 												  &rnn_palloc_allocator),
 						  fname);
-		if (isfinite(e[0]) && isfinite(e[2]))
+		/* the combination's error is finite only when both forecasts were */
+		if (isfinite(e[0]) && isfinite(e[1]) && isfinite(e[2]))
 		{
-			pooled[0] += e[0];
-			pooled[1] += e[2];
+			for (int j = 0; j < 3; j++)
+				pooled[j] += e[j];
 			validated++;
 		}
 	}
 	MemoryContextSwitchTo(old);
+	if (validated > 0)
+	{
+		/* kept in the model (format 9): rnn_model_info shows the decision's figures */
+		m->theta_validation.series = validated;
+		m->theta_validation.network = pooled[0] / validated;
+		m->theta_validation.theta = pooled[1] / validated;
+		m->theta_validation.combined = pooled[2] / validated;
+	}
 	/* and the combination itself, pooled over the validated series */
-	if (!rnn_theta_combination_kept(pooled[0], pooled[1], (size_t) validated))
+	if (!rnn_theta_combination_kept(pooled[0], pooled[2], (size_t) validated))
 	{
 		ereport(rnn_progress ? NOTICE : DEBUG1,
 				(errmsg("%s: no combination with Theta: the network alone was better on the validation",
 						fname),
 				 errdetail("Mean validation error over %d series: the network alone %.4g, combined with Theta %.4g.",
-						   validated, pooled[0] / validated, pooled[1] / validated)));
+						   validated, m->theta_validation.network, m->theta_validation.combined)));
 		m->theta_weight = 0;
 		for (int32 k = 0; k < m->n_series; k++)
 			m->series[k].theta_weight = 0;

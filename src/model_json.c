@@ -147,6 +147,18 @@ append_metadata(StringInfo s, const RnnModel *m)
 		}
 		appendStringInfoString(s, "}, ");
 	}
+	if (m->theta_validation.series > 0)
+	{
+		/*
+		 * format 9: the validation behind the Theta weights (mean errors on
+		 * the network's scale); a global model whose network_error is below
+		 * its combined_error dropped the combination
+		 */
+		appendStringInfo(s, "\"theta_validation\": {\"series\": %d, \"network_error\": %.17g, "
+						 "\"theta_error\": %.17g, \"combined_error\": %.17g}, ",
+						 m->theta_validation.series, m->theta_validation.network,
+						 m->theta_validation.theta, m->theta_validation.combined);
+	}
 	if (m->n_features > 0)
 	{
 		/* covariates (format 5): the user's first, then the calendar's */
@@ -831,6 +843,26 @@ read_combination(JsonbContainer *c, RnnModel *m)
 }
 
 /*
+ * "theta_validation" (format 9): {"series": n, "network_error": e,
+ * "theta_error": e, "combined_error": e}; rnn_model_validate checks the
+ * ranges
+ */
+static void
+read_theta_validation(JsonbContainer *c, RnnModel *m)
+{
+	JsonbContainer *sub;
+
+	if ((sub = container_key(c, "theta_validation")) == NULL)
+		return;
+	if (!JsonContainerIsObject(sub))
+		bad_json("%s", "\"theta_validation\" must be an object.");
+	m->theta_validation.series = int_key(sub, "series", 1, Max(m->n_series, 1), true, 0);
+	m->theta_validation.network = float_key(sub, "network_error", -1);
+	m->theta_validation.theta = float_key(sub, "theta_error", -1);
+	m->theta_validation.combined = float_key(sub, "combined_error", -1);
+}
+
+/*
  * "features" (format 5): {"count": K, "calendar": ["day" | "week" | "month"
  * | "year", ...], "mean": [K], "std": [K]}; count must be input_size - 1.
  */
@@ -1095,6 +1127,7 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 	read_features(c, &m);
 	read_pipeline(c, &m);
 	read_combination(c, &m);
+	read_theta_validation(c, &m);
 	for (int32 i = 0; i < m.n_series; i++)
 		if (m.series[i].theta_weight < 0)
 			m.series[i].theta_weight = m.theta_weight;	/* not given: the model's */

@@ -1397,6 +1397,98 @@ test_mixed(void)
 }
 
 
+/*
+ * Format 9 keeps the figures of the validation that chose a model's Theta
+ * weights, for any strategy; without them the older format is written;
+ * the decoder refuses a format-9 value without validated series and the
+ * validator refuses figures out of range.
+ */
+static void
+test_theta_validation_format(void)
+{
+	RnnModel	m,
+				d;
+	uint8_t    *buf;
+	size_t		len,
+				len8;
+	const char *why = NULL;
+	RnnStatus	st;
+
+	make_model(&m, RNN_CELL_GRU);
+	m.theta_weight = 0.4;
+	m.theta.level = 10;
+	m.theta.drift = 0.1;
+	m.theta.alpha = 0.5;
+	m.theta.n = 100;
+	len8 = rnn_model_encoded_size(&m);
+	m.theta_validation.series = 1;
+	m.theta_validation.network = 0.8;
+	m.theta_validation.theta = 1.2;
+	m.theta_validation.combined = 0.7;
+	len = rnn_model_encoded_size(&m);
+	buf = malloc(len);
+	rnn_model_encode(&m, buf);
+	st = rnn_model_decode(&d, buf, len, &test_allocator, &why);
+	report(len == len8 + 28 && buf[4] == 9 && st == RNN_OK && d.format_version == 9 &&
+		   d.theta_validation.series == 1 && d.theta_validation.network == 0.8 &&
+		   d.theta_validation.theta == 1.2 && d.theta_validation.combined == 0.7 &&
+		   d.theta_weight == 0.4,
+		   "theta validation: written as format 9 (28 bytes more) and read back");
+	free_model(&d);
+	/* series 0 in a format-9 value: refused (the checksum made right) */
+	{
+		/* the block follows the Theta state: find it by its bytes (little-endian) */
+		size_t		at = 0;
+		uint8_t		want[12] = {1, 0, 0, 0};
+		uint64_t	bits;
+
+		memcpy(&bits, &m.theta_validation.network, 8);
+		for (int i = 0; i < 8; i++)
+			want[4 + i] = (uint8_t) (bits >> (8 * i));
+		for (size_t i = 0; i + 12 <= len; i++)
+			if (memcmp(buf + i, want, 12) == 0)
+				at = i;
+		report(at > 0, "theta validation: the block is found after the Theta state");
+		if (at > 0)
+		{
+			uint32_t	crc;
+
+			buf[at] = 0;
+			crc = rnn_crc32(buf, len - 4);
+			for (int i = 0; i < 4; i++)
+				buf[len - 4 + i] = (uint8_t) (crc >> (8 * i));
+			st = rnn_model_decode(&d, buf, len, &test_allocator, &why);
+			report(st == RNN_ERR_CORRUPT && why && strstr(why, "format-9") != NULL,
+				   "theta validation: a format-9 value without validated series is refused (%s)",
+				   why ? why : "");
+			free_model(&d);
+		}
+	}
+	free(buf);
+	/* figures out of range */
+	m.theta_validation.combined = NAN;
+	why = NULL;
+	st = rnn_model_validate(&m, &why);
+	report(st == RNN_ERR_CORRUPT && why && strstr(why, "validation") != NULL,
+		   "theta validation: a non-finite error is refused (%s)", why ? why : "");
+	m.theta_validation.combined = 0.7;
+	m.theta_validation.series = 2;	/* a one-series model validates one series */
+	why = NULL;
+	report(rnn_model_validate(&m, &why) == RNN_ERR_CORRUPT,
+		   "theta validation: more validated series than the model has is refused");
+	m.theta_validation.series = 0;
+	why = NULL;
+	report(rnn_model_validate(&m, &why) == RNN_ERR_CORRUPT,
+		   "theta validation: errors without validated series are refused");
+	m.theta_validation = (RnnThetaValidation) {0};
+	buf = malloc(rnn_model_encoded_size(&m));
+	rnn_model_encode(&m, buf);
+	report(buf[4] == 6 && rnn_model_encoded_size(&m) == len8,
+		   "theta validation: a model without them is written as before (format 6)");
+	free(buf);
+	free_model(&m);
+}
+
 /* ---------- training threads ---------- */
 
 typedef struct GemmRace
@@ -1770,6 +1862,7 @@ main(void)
 	test_encoding();
 	test_training();
 	test_mixed();
+	test_theta_validation_format();
 	test_long_series_sampling();
 	test_gemm_threads();
 	test_threads();

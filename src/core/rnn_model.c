@@ -1,6 +1,6 @@
 /*
  * rnn_model.c
- *	  The stored model format (version 8; versions 1 to 7 are still read).  Every number is written
+ *	  The stored model format (version 9; versions 1 to 8 are still read).  Every number is written
  *	  little-endian byte by byte, so the bytes are the same on every
  *	  platform; every dimension is bounded; a CRC-32 over all preceding bytes
  *	  closes the value.  Decoding trusts nothing: it checks the magic, the
@@ -23,6 +23,8 @@
  *	 i32 n_features, u32 calendar bits, f64 feature_mean[n_features]
  *	   feature_std[n_features] (v5; v6 too, n_features may be 0)
  *	 f64 theta_weight, theta level drift alpha, i32 theta n (v6)
+ *	 i32 validated series, f64 network theta combined errors (v9: the
+ *	   validation of the Theta weights, RnnThetaValidation)
  *	 f64 history[n_history * input_size]
  *	 f64 seasonal[n_seasonal] (v3)
  *	 f32 loss_train[n_loss] loss_val[n_loss]
@@ -34,9 +36,11 @@
  *	   i32 n_seasonal n_history, f64 seasonal[n_seasonal]
  *	   history[n_history * (1 + n_features)] (rows of a value and its features)
  *	   f64 theta level drift alpha, i32 theta n (v6)
- *	   f64 theta_weight (v7 and v8: the series' own; before, the model's)
+ *	   f64 theta_weight (v7 and later: the series' own; before, the model's)
  *	 u32 crc32
  * Version 8 is version 7's layout for a mixed model (RNN_STRATEGY_MIXED).
+ * Version 9 is written for every model whose Theta weights were validated
+ * at training (theta_validation.series > 0), of any strategy.
  */
 #include "rnn_model.h"
 
@@ -51,6 +55,7 @@
 #define HEADER_BYTES_V3 (HEADER_BYTES_V2 + 16)
 #define RECORD_FIXED_BYTES (2 + 8 * 2 + 8 * 3 + 4 + 4 + 4 * 2)
 #define THETA_BYTES (8 * 3 + 4)
+#define THETA_VALIDATION_BYTES (4 + 8 * 3)
 #define RECORD_THETA_BYTES(version) \
 	((version) >= 7 ? THETA_BYTES + 8 : (version) >= 6 ? THETA_BYTES : 0)
 
@@ -195,7 +200,8 @@ encoded_size_version(const RnnModel *m, int version)
 		(version >= 3 ? 8 * (size_t) m->n_seasonal + records_size(m, version) : 0) +
 		(version >= 4 ? texts_size(m) : 0) +
 		(version >= 5 ? 8 + 16 * (size_t) m->n_features : 0) +
-		(version >= 6 ? 8 + THETA_BYTES : 0);
+		(version >= 6 ? 8 + THETA_BYTES : 0) +
+		(version >= 9 ? THETA_VALIDATION_BYTES : 0);
 }
 
 /* whether a global model's series have Theta weights of their own */
@@ -209,14 +215,16 @@ series_weights_differ(const RnnModel *m)
 }
 
 /*
- * the version written: 8 for a mixed model, 7 for a global model combined
- * with Theta whose series have weights of their own, 6 for other models
- * combined with Theta, 5 for a model with features, 4 for the others (read
- * by 0.5.0 too)
+ * the version written: 9 for a model whose Theta weights were validated, 8
+ * for another mixed model, 7 for a global model combined with Theta whose
+ * series have weights of their own, 6 for other models combined with
+ * Theta, 5 for a model with features, 4 for the others (read by 0.5.0 too)
  */
 static int
 written_version(const RnnModel *m)
 {
+	if (m->theta_validation.series > 0)
+		return 9;
 	if (m->strategy == RNN_STRATEGY_MIXED)
 		return 8;
 	if (m->theta_weight > 0)
@@ -314,6 +322,13 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 	{
 		p = put_f64(p, m->theta_weight);
 		p = put_theta(p, &m->theta);
+	}
+	if (version >= 9)
+	{
+		p = put_u32(p, (uint32_t) m->theta_validation.series);
+		p = put_f64(p, m->theta_validation.network);
+		p = put_f64(p, m->theta_validation.theta);
+		p = put_f64(p, m->theta_validation.combined);
 	}
 	for (size_t i = 0; i < n_hist; i++)
 		p = put_f64(p, m->history[i]);
@@ -521,6 +536,20 @@ name_cmp(const RnnSeriesState *a, const RnnSeriesState *b)
 	return a->name_len < b->name_len ? -1 : a->name_len > b->name_len ? 1 : 0;
 }
 
+/* series in [0, max(n_series, 1)]; finite non-negative errors, all 0 without series */
+static bool
+theta_validation_valid(const RnnThetaValidation *v, int32_t n_series)
+{
+	const double e[3] = {v->network, v->theta, v->combined};
+
+	if (v->series < 0 || v->series > (n_series > 0 ? n_series : 1))
+		return false;
+	for (int i = 0; i < 3; i++)
+		if (!(v->series > 0 ? e[i] >= 0 && e[i] <= 1e300 : e[i] == 0))
+			return false;
+	return true;
+}
+
 void
 rnn_model_free(RnnModel *m, const RnnAlloc *a)
 {
@@ -714,6 +743,11 @@ rnn_model_validate(const RnnModel *m, const char **why)
 			*why = "A series record's Theta state is invalid.";
 			return RNN_ERR_CORRUPT;
 		}
+	if (!theta_validation_valid(&m->theta_validation, m->n_series))
+	{
+		*why = "Its Theta validation figures are invalid.";
+		return RNN_ERR_CORRUPT;
+	}
 	if (m->n_short > m->n_series)
 	{
 		*why = "Its count of short series is out of range.";
@@ -1020,6 +1054,19 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 		m->theta_weight = get_f64(&r);
 		get_theta(&r, &m->theta);
 	}
+	if (version >= 9)
+	{
+		m->theta_validation.series = (int32_t) get_u32(&r);
+		m->theta_validation.network = get_f64(&r);
+		m->theta_validation.theta = get_f64(&r);
+		m->theta_validation.combined = get_f64(&r);
+		if (m->theta_validation.series < 1)
+		{
+			/* written only when a validation ran */
+			*why = "A format-9 model must say how many series validated its Theta weights.";
+			return RNN_ERR_CORRUPT;
+		}
+	}
 	for (size_t i = 0; i < n_hist; i++)
 		m->history[i] = get_f64(&r);
 	for (int32_t i = 0; i < m->n_seasonal; i++)
@@ -1080,10 +1127,11 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 		*why = "A format-7 model must be a global model combined with Theta.";
 		return RNN_ERR_CORRUPT;
 	}
-	if ((version >= 8) != (m->strategy == RNN_STRATEGY_MIXED))
+	if ((version == 8 && m->strategy != RNN_STRATEGY_MIXED) ||
+		(version < 8 && m->strategy == RNN_STRATEGY_MIXED))
 	{
-		/* written for mixed models, and only for them */
-		*why = "Only a format-8 model is mixed, and a format-8 model must be.";
+		/* written for mixed models (format 9 too), and only for them */
+		*why = "Only a format-8 or format-9 model is mixed, and a format-8 model must be.";
 		return RNN_ERR_CORRUPT;
 	}
 

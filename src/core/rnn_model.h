@@ -11,7 +11,7 @@
 #include "rnn_net.h"
 
 #define RNN_MODEL_MAGIC			"RNNF"
-#define RNN_MODEL_VERSION		8	/* written for mixed models, 7 for other global models with per-series Theta weights, 6 for other models combined with Theta, 5 for models with features, 4 for the others; 1 to 3 are still read */
+#define RNN_MODEL_VERSION		9	/* written for models whose Theta weights were validated, 8 for other mixed models, 7 for other global models with per-series Theta weights, 6 for other models combined with Theta, 5 for models with features, 4 for the others; 1 to 3 are still read */
 #define RNN_MAX_SERIES			(1024 * 1024)	/* series in one global model */
 #define RNN_MAX_SERIES_NAME		1024	/* bytes of a series name */
 #define RNN_MODEL_MAX_LOSSES	RNN_MAX_EPOCHS
@@ -112,6 +112,22 @@ typedef struct RnnSeriesState
 	double		theta_weight;
 } RnnSeriesState;
 
+/*
+ * The validation behind a model's Theta weights (rnn_theta_choose_weight):
+ * the mean absolute errors, on the network's scale, of the network alone,
+ * Theta alone and their combination at each series' own weight, each a
+ * series' mean over its validation forecasts, averaged over the `series`
+ * validated.  A global model drops the combination when network < combined
+ * (rnn_theta_combination_kept).
+ */
+typedef struct RnnThetaValidation
+{
+	int32_t		series;			/* series validated; 0: no validation ran */
+	double		network;
+	double		theta;
+	double		combined;
+} RnnThetaValidation;
+
 typedef struct RnnModel
 {
 	RnnShape	shape;
@@ -184,6 +200,12 @@ typedef struct RnnModel
 	 */
 	double		theta_weight;	/* [0, 1]; 0: the network alone */
 	RnnTheta	theta;
+
+	/*
+	 * format 9: the validation that chose the Theta weights at training
+	 * (series 0: none ran)
+	 */
+	RnnThetaValidation theta_validation;
 
 	int32_t		format_version; /* as read (not stored; the writer writes the current one) */
 
