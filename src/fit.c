@@ -832,13 +832,12 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 	 */
 	adj = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE);
 	{
-		bool		plain = m->scaling == RNN_SCALE_WINDOW || m->scaling == RNN_SCALE_ZSCORE;
-		int			log_mode = imported && cfg->log >= 0 ? cfg->log :
-			warm ? init->log_transform : cfg->log < 0 && !plain ? 0 : cfg->log;
-		int			ds_mode = imported && cfg->deseasonalize >= 0 ? cfg->deseasonalize :
-			warm ? (init->n_seasonal > 0) :
-			cfg->deseasonalize < 0 && !plain ? 0 : cfg->deseasonalize;
+		int			log_mode,
+					ds_mode;
 
+		rnn_pipeline_modes(cfg->log, cfg->deseasonalize, m->scaling, warm, imported,
+						   warm ? init->log_transform : 0, warm ? (init->n_seasonal > 0) : 0,
+						   &log_mode, &ds_mode);
 		if ((log_mode == 1 || ds_mode == 1) && m->scaling == RNN_SCALE_LEVEL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -851,12 +850,6 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 					 errhint("Leave log unset: it is used only when every value is positive.")));
 	}
 
-	/*
-	 * z-score statistics: a warm start keeps those its weights were trained
-	 * with; an imported model given another scaling gets them from these rows
-	 */
-	m->scale_mean = 0;
-	m->scale_std = 1;
 	if (m->scaling == RNN_SCALE_LEVEL)
 	{
 		/* each window is divided by its own mean: the series must be positive (warm start too) */
@@ -869,53 +862,35 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 								   rnn_point_text(m, (int64) i - (int64) (n - 1), (int64) n), values[i]),
 						 errhint("Use scaling => 'window', which subtracts the level instead of dividing by it.")));
 	}
+
+	/*
+	 * the network's series: z-scores (a warm start keeps the statistics its
+	 * weights were trained with; an imported model given another scaling
+	 * gets them from these rows), differenced at the lag
+	 */
 	if (warm && m->scaling == init->scaling)
 	{
 		m->scale_mean = init->scale_mean;
 		m->scale_std = init->scale_std;
 	}
-	else if (m->scaling != RNN_SCALE_NONE && m->scaling != RNN_SCALE_LEVEL)
-	{
-		double		s = 0,
-					ss = 0;
-
-		for (size_t i = 0; i < n; i++)
-			s += adj[i];
-		m->scale_mean = s / n;
-		if (m->scaling == RNN_SCALE_WINDOW && n > 2)
-			m->scale_std = rnn_pipeline_change_scale(adj, n);	/* windows relative to their last value */
-		else
-		{
-			for (size_t i = 0; i < n; i++)
-				ss += (adj[i] - m->scale_mean) * (adj[i] - m->scale_mean);
-			m->scale_std = n > 1 ? sqrt(ss / (n - 1)) : 0;
-		}
-		m->scale_std = rnn_pipeline_spread_or_magnitude(m->scale_std, adj, n);
-	}
-	/* the stored model bounds its statistics: refuse before training, not after */
-	if (!(m->scale_std <= 1e300) || !(fabs(m->scale_mean) <= 1e300))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("%s: values are too large to train on", fname),
-				 errdetail("Their mean or spread exceeds 1e300 in magnitude."),
-				 errhint("Rescale the values, e.g. divide them by a power of ten.")));
 	scaled = palloc_extended(sizeof(rnn_real) * n, MCXT_ALLOC_HUGE);
-	for (size_t i = 0; i < n; i++)
+	switch (rnn_pipeline_scale_series(m, adj, n, lag, warm && m->scaling == init->scaling, scaled))
 	{
-		double		z = (adj[i] - m->scale_mean) / m->scale_std;
-
-		if (!isfinite(z) || fabs(z) > 1e30)
+		case RNN_OK:
+			break;
+		case RNN_ERR_LIMIT:
+			/* the stored model bounds its statistics: refuse before training, not after */
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("%s: values are too large to train on", fname),
+					 errdetail("Their mean or spread exceeds 1e300 in magnitude."),
+					 errhint("Rescale the values, e.g. divide them by a power of ten.")));
+			break;
+		default:
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("%s: values are too large to train on", fname),
 					 errhint("Rescale the values, or use scaling => 'zscore'.")));
-		scaled[i] = (rnn_real) z;
-	}
-	if (lag > 0)
-	{
-		/* seasonal differences: the network sees and predicts z[t] - z[t - lag] */
-		for (size_t i = n - 1; i >= (size_t) lag; i--)
-			scaled[i] -= scaled[i - lag];
 	}
 
 	if (m->n_features > 0)

@@ -1011,6 +1011,78 @@ test_long_series_sampling(void)
 	free(p2);
 }
 
+/*
+ * The one-series pipeline's policy and scaling, in the core: which log and
+ * seasonal modes a model gets, and its network series (statistics, scaled
+ * values, differences, the bounds) from an adjusted series.
+ */
+static void
+test_pipeline_scaling(void)
+{
+	double		adj[6] = {10, 12, 11, 15, 14, 18};
+	rnn_real	z[6];
+	RnnModel	m;
+	int			lm,
+				dm;
+	double		mean = 80.0 / 6,
+				ch = sqrt((4.0 + 1 + 16 + 1 + 16) / 5),
+				sd = 0;
+	bool		ok = true;
+	RnnStatus	st;
+
+	for (int i = 0; i < 6; i++)
+		sd += (adj[i] - mean) * (adj[i] - mean);
+	sd = sqrt(sd / 5);
+
+	/* modes: automatic only where windows carry the level; a warm start keeps its model's */
+	rnn_pipeline_modes(-1, -1, RNN_SCALE_WINDOW, false, false, 0, 0, &lm, &dm);
+	ok = ok && lm == -1 && dm == -1;
+	rnn_pipeline_modes(-1, -1, RNN_SCALE_SEASONAL, false, false, 0, 0, &lm, &dm);
+	ok = ok && lm == 0 && dm == 0;
+	rnn_pipeline_modes(1, -1, RNN_SCALE_NONE, false, false, 0, 0, &lm, &dm);
+	ok = ok && lm == 1 && dm == 0;
+	rnn_pipeline_modes(0, 0, RNN_SCALE_WINDOW, true, false, 1, 1, &lm, &dm);
+	ok = ok && lm == 1 && dm == 1;
+	rnn_pipeline_modes(0, -1, RNN_SCALE_WINDOW, true, true, 1, 1, &lm, &dm);
+	ok = ok && lm == 0 && dm == 1;
+	report(ok, "pipeline: log and seasonal modes (automatic under window and zscore scaling, a warm start's kept, an imported model's overridden only where the configuration says)");
+
+	memset(&m, 0, sizeof(m));
+	m.scaling = RNN_SCALE_WINDOW;
+	st = rnn_pipeline_scale_series(&m, adj, 6, 0, false, z);
+	ok = st == RNN_OK && fabs(m.scale_mean - mean) < 1e-12 && fabs(m.scale_std - ch) < 1e-12;
+	for (int i = 0; i < 6; i++)
+		ok = ok && fabs(z[i] - (adj[i] - mean) / ch) < 1e-6;
+	report(ok, "pipeline: window scaling takes the mean and the spread of the changes (%.6f), then z-scores",
+		   m.scale_std);
+	m.scaling = RNN_SCALE_ZSCORE;
+	st = rnn_pipeline_scale_series(&m, adj, 6, 2, false, z);
+	ok = st == RNN_OK && fabs(m.scale_std - sd) < 1e-12;
+	for (int i = 2; i < 6; i++)
+		ok = ok && fabs(z[i] - (adj[i] - adj[i - 2]) / sd) < 1e-6;
+	ok = ok && fabs(z[0] - (adj[0] - mean) / sd) < 1e-6;
+	report(ok, "pipeline: zscore scaling takes the standard deviation (%.6f); lag 2 differences from the third point",
+		   m.scale_std);
+	m.scaling = RNN_SCALE_LEVEL;
+	st = rnn_pipeline_scale_series(&m, adj, 6, 0, false, z);
+	report(st == RNN_OK && m.scale_mean == 0 && m.scale_std == 1 && z[5] == 18,
+		   "pipeline: level scaling leaves the series as it is (mean 0, spread 1)");
+	m.scaling = RNN_SCALE_ZSCORE;
+	m.scale_mean = 10;
+	m.scale_std = 2;
+	st = rnn_pipeline_scale_series(&m, adj, 6, 0, true, z);
+	report(st == RNN_OK && m.scale_mean == 10 && m.scale_std == 2 && z[5] == 4,
+		   "pipeline: kept statistics (a warm start's) scale the new rows");
+	m.scale_std = 1e-300;
+	report(rnn_pipeline_scale_series(&m, adj, 6, 0, true, z) == RNN_ERR_NONFINITE,
+		   "pipeline: a scaled value beyond float range is refused");
+	m.scale_mean = 1e301;
+	m.scale_std = 1;
+	report(rnn_pipeline_scale_series(&m, adj, 6, 0, true, z) == RNN_ERR_LIMIT &&
+		   rnn_pipeline_scale_series(&m, adj, 0, 0, false, z) == RNN_ERR_ARGUMENT,
+		   "pipeline: statistics beyond 1e300 are refused, and an empty series");
+}
+
 static void
 test_constant_scale(void)
 {
@@ -1857,6 +1929,7 @@ main(void)
 	rnn_blas_use_naive(false);
 	test_series();
 	test_constant_scale();
+	test_pipeline_scaling();
 	test_series_sort();
 	test_series_ascending();
 	test_encoding();

@@ -290,6 +290,64 @@ rnn_pipeline_spread_or_magnitude(double spread, const double *adj, size_t n)
 	return mag > 0 && isfinite(mag) ? mag : 1;
 }
 
+void
+rnn_pipeline_modes(int cfg_log, int cfg_ds, int scaling, bool warm, bool imported,
+				   int init_log, int init_ds, int *log_mode, int *ds_mode)
+{
+	bool		plain = scaling == RNN_SCALE_WINDOW || scaling == RNN_SCALE_ZSCORE;
+
+	*log_mode = imported && cfg_log >= 0 ? cfg_log :
+		warm ? init_log : cfg_log < 0 && !plain ? 0 : cfg_log;
+	*ds_mode = imported && cfg_ds >= 0 ? cfg_ds :
+		warm ? init_ds : cfg_ds < 0 && !plain ? 0 : cfg_ds;
+}
+
+RnnStatus
+rnn_pipeline_scale_series(RnnModel *m, const double *adj, size_t n, int lag, bool keep,
+						  rnn_real *scaled)
+{
+	if (n < 1 || lag < 0)
+		return RNN_ERR_ARGUMENT;
+	if (!keep)
+	{
+		m->scale_mean = 0;
+		m->scale_std = 1;
+		if (m->scaling != RNN_SCALE_NONE && m->scaling != RNN_SCALE_LEVEL)
+		{
+			double		s = 0;
+
+			for (size_t i = 0; i < n; i++)
+				s += adj[i];
+			m->scale_mean = s / n;
+			if (m->scaling == RNN_SCALE_WINDOW && n > 2)
+				m->scale_std = rnn_pipeline_change_scale(adj, n);
+			else
+			{
+				double		ss = 0;
+
+				for (size_t i = 0; i < n; i++)
+					ss += (adj[i] - m->scale_mean) * (adj[i] - m->scale_mean);
+				m->scale_std = n > 1 ? sqrt(ss / (n - 1)) : 0;
+			}
+			m->scale_std = rnn_pipeline_spread_or_magnitude(m->scale_std, adj, n);
+		}
+	}
+	if (!(m->scale_std <= 1e300) || !(fabs(m->scale_mean) <= 1e300))
+		return RNN_ERR_LIMIT;
+	for (size_t i = 0; i < n; i++)
+	{
+		double		z = (adj[i] - m->scale_mean) / m->scale_std;
+
+		if (!isfinite(z) || fabs(z) > 1e30)
+			return RNN_ERR_NONFINITE;
+		scaled[i] = (rnn_real) z;
+	}
+	/* seasonal (or first) differences: the network sees and predicts z[t] - z[t - lag] */
+	for (size_t i = n - 1; lag > 0 && i >= (size_t) lag; i--)
+		scaled[i] -= scaled[i - lag];
+	return RNN_OK;
+}
+
 RnnStatus
 rnn_pipeline_series_state(RnnSeriesState *st, const double *v, size_t n,
 						  int season, int window, int log_mode, int deseason_mode,

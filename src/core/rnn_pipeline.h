@@ -119,6 +119,34 @@ double		rnn_pipeline_spread_or_magnitude(double spread, const double *adj, size_
 double		rnn_pipeline_change_scale(const double *adj, size_t n);
 
 /*
+ * The log and seasonal-adjustment modes (1 on, 0 off, -1 automatic:
+ * rnn_pipeline_fit) of a one-series model.  cfg_log, cfg_ds: the
+ * configuration's (-1 unset).  An imported model (weights trained
+ * elsewhere) takes the configuration's where it sets them, else its own
+ * (init_log, init_ds: 0 or 1), as a warm start always does; otherwise the
+ * configuration's, where unset automatic only under the scalings that
+ * leave the series' level to the windows (window, zscore), else off.
+ */
+void		rnn_pipeline_modes(int cfg_log, int cfg_ds, int scaling, bool warm, bool imported,
+							   int init_log, int init_ds, int *log_mode, int *ds_mode);
+
+/*
+ * The network's series of a one-series model from the pipeline's adjusted
+ * series adj[0..n-1] (n >= 1).  Unless keep (a warm start with the same
+ * scaling keeps m's statistics), sets m->scale_mean and m->scale_std: 0
+ * and 1 under scaling none or level; else the mean, and the spread of the
+ * changes under window scaling (its windows are relative to their last
+ * value; more than 2 points) or the standard deviation, each made safe for
+ * a constant series (rnn_pipeline_spread_or_magnitude).  Then scaled[i] =
+ * (adj[i] - mean) / std, differenced at lag > 0 (z[t] - z[t - lag] from t
+ * = lag on).  RNN_ERR_LIMIT: a statistic beyond 1e300 in magnitude (the
+ * stored model bounds them); RNN_ERR_NONFINITE: a scaled value beyond 1e30
+ * (the network's float inputs).
+ */
+RnnStatus	rnn_pipeline_scale_series(RnnModel *m, const double *adj, size_t n, int lag, bool keep,
+									  rnn_real *scaled);
+
+/*
  * Features (n rows of m->n_features; the user's first, then the
  * calendar's) on the network's scale into Fs: each user feature less its
  * mean, divided by its spread (as the series' own constant rule:
