@@ -537,6 +537,12 @@ for k in range(0, len(runs), 2):
                       % (m["period"], m["series"], m["rows"], num(m["train_seconds"], 1),
                          num(m["wall_seconds"], 1), i.get("window"), i.get("scaling"),
                          i.get("epochs_run"), i.get("best_epoch")))
+                v = i.get("theta_validation")
+                if v:
+                    print("        Theta weights validated on %d series: mean error network %.3f, Theta %.3f, "
+                          "combined %.3f: combination %s (model weight %s)"
+                          % (v["series"], v["network_error"], v["theta_error"], v["combined_error"],
+                             "kept" if i.get("theta_weight") else "dropped", i.get("theta_weight")))
 
     # failures
     failed = r["failed"]

@@ -510,7 +510,9 @@ LANGUAGE sql IMMUTABLE AS $$
         'scaling', p_info->'scaling'->'method',
         'epochs_run', p_info->'training'->'epochs_run',
         'best_epoch', p_info->'training'->'best_epoch',
-        'rows', p_info->'training'->'rows')
+        'rows', p_info->'training'->'rows',
+        'theta_validation', p_info->'theta_validation',
+        'theta_weight', coalesce(p_info->'combination'->'weight', '0'))
 $$;
 
 -- Per-series mode, one series: trains on its fitting part with
