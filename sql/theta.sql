@@ -240,13 +240,13 @@ WITH e AS (
        thp a
   WHERE r.step = f.step AND a.set = thp_m.set AND a.s = k AND a.i = 32 + f.step GROUP BY thp_m.set, k),
 c AS (
-  SELECT e.set, e.k, e_net / sd AS net, avg(abs(x.a - ((1 - w) * x.n + w * x.t))) / sd AS comb
+  SELECT e.set, e.k, e_net / sd AS net, e_theta / sd AS theta, avg(abs(x.a - ((1 - w) * x.n + w * x.t))) / sd AS comb
   FROM e, thp_m, LATERAL (SELECT e_net / (e_net + e_theta) AS w) ww,
        LATERAL (SELECT (st->'numbers'->>3)::float8 AS sd
                 FROM jsonb_array_elements(rnn_model_to_json(thp_m.inner_m)->'series_state') st
                 WHERE st->>'name' = e.k::text) s,
        unnest(e.actual, e.net, e.theta) x(a, n, t)
-  WHERE thp_m.set = e.set GROUP BY e.set, e.k, e_net, sd)
+  WHERE thp_m.set = e.set GROUP BY e.set, e.k, e_net, e_theta, sd)
 SELECT * FROM c;
 SELECT c.set, round(avg(net)::numeric, 2) AS network_error, round(avg(comb)::numeric, 2) AS combined_error,
        sum(comb) <= sum(net) AS combination_validated,
@@ -256,6 +256,7 @@ FROM thp_c c JOIN thp_m USING (set) GROUP BY c.set, m ORDER BY 1;
 -- the model keeps those figures (format 9): rnn_model_info's theta_validation
 SELECT c.set, (tv->>'series')::int = count(*) AS all_series,
        abs((tv->>'network_error')::float8 - avg(net)) < 1e-5 AS network_error_kept,
+       abs((tv->>'theta_error')::float8 - avg(theta)) < 1e-5 AS theta_error_kept,
        abs((tv->>'combined_error')::float8 - avg(comb)) < 1e-5 AS combined_error_kept,
        ((tv->>'network_error')::float8 < (tv->>'combined_error')::float8)
        = (rnn_model_info(m)->'combination' IS NULL) AS drop_shown,
@@ -276,6 +277,7 @@ SELECT set, rnn_model_info(rnn_model_from_json(rnn_model_to_json(m) - 'theta_val
 FROM thp_m ORDER BY 1;
 SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{theta_validation,network_error}', '-1')) FROM thp_m WHERE set = 'trend';
 SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{theta_validation,series}', '4')) FROM thp_m WHERE set = 'trend';
+SELECT rnn_model_from_json(rnn_model_to_json(m) #- '{theta_validation,theta_error}') FROM thp_m WHERE set = 'trend';
 -- a warm start keeps the model's weight 0: no combination, no validation
 -- (and its model has no validation figures of its own)
 SELECT i->'combination' IS NULL AS warm_keeps_none, i ? 'theta_validation' AS warm_validated

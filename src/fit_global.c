@@ -247,7 +247,7 @@ choose_series_weights(RnnModel *m, const RnnGlobalData *g, const int32 *pick,
 												  prog->hooks.check, prog->hooks.arg,
 												  &rnn_palloc_allocator),
 						  fname);
-		/* the combination's error is finite only when both forecasts were */
+		/* the series whose three errors are all finite (the combination's needs both forecasts) */
 		if (isfinite(e[0]) && isfinite(e[1]) && isfinite(e[2]))
 		{
 			for (int j = 0; j < 3; j++)

@@ -850,16 +850,29 @@ read_combination(JsonbContainer *c, RnnModel *m)
 static void
 read_theta_validation(JsonbContainer *c, RnnModel *m)
 {
+	static const char *const keys[4] = {"series", "network_error", "theta_error", "combined_error"};
 	JsonbContainer *sub;
+	double		x[4];
 
 	if ((sub = container_key(c, "theta_validation")) == NULL)
 		return;
 	if (!JsonContainerIsObject(sub))
 		bad_json("%s", "\"theta_validation\" must be an object.");
-	m->theta_validation.series = int_key(sub, "series", 1, Max(m->n_series, 1), true, 0);
-	m->theta_validation.network = float_key(sub, "network_error", -1);
-	m->theta_validation.theta = float_key(sub, "theta_error", -1);
-	m->theta_validation.combined = float_key(sub, "combined_error", -1);
+	for (int i = 0; i < 4; i++)
+	{
+		JsonbValue	v;
+
+		if (!get_key(sub, keys[i], &v) || v.type == jbvNull)
+			bad_json("\"theta_validation\" needs \"%s\".", keys[i]);
+		x[i] = numeric_value(&v, keys[i]);
+	}
+	if (x[0] != floor(x[0]) || x[0] < 1 || x[0] > Max(m->n_series, 1))
+		bad_json("%s", psprintf("\"theta_validation\".\"series\" must be an integer between 1 and %d (the series in the model).",
+								Max(m->n_series, 1)));
+	m->theta_validation.series = (int32) x[0];
+	m->theta_validation.network = x[1];
+	m->theta_validation.theta = x[2];
+	m->theta_validation.combined = x[3];
 }
 
 /*

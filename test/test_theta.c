@@ -266,6 +266,34 @@ test_format(void)
 	series[1].theta.alpha = 2;
 	report(rnn_model_validate(&m, &why) == RNN_ERR_CORRUPT, "theta: a series' alpha above 1 is refused");
 	series[1].theta.alpha = 0.3;
+
+	/* format 9: the validation's figures of a global model; no more series than it has */
+	m.theta_validation.series = 2;
+	m.theta_validation.network = 1.25;
+	m.theta_validation.theta = 1.5;
+	m.theta_validation.combined = 1.125;
+	len = rnn_model_encoded_size(&m);
+	buf = malloc(len);
+	rnn_model_encode(&m, buf);
+	st = rnn_model_decode(&d, buf, len, &test_allocator, &why);
+	report(buf[4] == 9 && st == RNN_OK && d.theta_validation.series == 2 &&
+		   d.theta_validation.combined == 1.125 && d.series[1].theta_weight == 0.5,
+		   "theta: a global model's validation figures are written as format 9 and read back (%s)",
+		   st == RNN_OK ? "ok" : why);
+	rnn_model_free(&d, &test_allocator);
+	free(buf);
+	m.theta_validation.series = 3;
+	buf = malloc(rnn_model_encoded_size(&m));
+	rnn_model_encode(&m, buf);
+	why = NULL;
+	st = rnn_model_decode(&d, buf, len, &test_allocator, &why);
+	report(st == RNN_ERR_CORRUPT && why && strstr(why, "validation") != NULL,
+		   "theta: a format-9 global model validated on more series than it has is refused (%s)",
+		   why ? why : "accepted");
+	rnn_model_free(&d, &test_allocator);
+	free(buf);
+	memset(&m.theta_validation, 0, sizeof(m.theta_validation));
+
 	m.theta_weight = 0;
 	len = rnn_model_encoded_size(&m);
 	buf = malloc(len);
