@@ -754,16 +754,11 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 		rnn_check_warm_axis(init, axis, n, fname);
 	F = rnn_fit_features(m, feats, n_user, n, axis->shift, cfg, init, fname);
 
-	/*
-	 * season: given, the warm-start model's, from the step, or from the
-	 * autocorrelation; a model without a time axis and without a season
-	 * takes the one of the rows' step
-	 */
-	season = cfg->season > 0 ? cfg->season :
-		warm && !(init->ts_kind == RNN_TS_NONE && init->season <= 1) ? init->season :
-		rnn_default_season(m->ts_kind, m->step_kind, m->step);
-	if (cfg->season == 0 && !warm && (m->ts_kind == RNN_TS_NONE || m->ts_kind == RNN_TS_BIGINT))
-		season = rnn_series_acf_season(values, n, (int) Min(n / 3, 400), rnn_check_interrupts, NULL);
+	/* season: given, the warm-start model's, from the step, or from the autocorrelation */
+	season = rnn_pipeline_choose_season(cfg->season, warm, warm ? init->season : 1,
+										warm ? init->ts_kind : RNN_TS_NONE,
+										m->ts_kind, m->step_kind, m->step, values, n,
+										rnn_check_interrupts, NULL);
 
 	/*
 	 * scaling: a warm start keeps its model's, except that an imported
@@ -794,11 +789,8 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 	 * window: the network reads two seasons (at least 12 steps) but leaves
 	 * half the rows as windows; seasonal differences need one season more
 	 */
-	window = cfg->window;
-	if (window == 0 && warm && init->window > 0)
-		window = init->window;
-	if (window == 0)
-		window = rnn_pipeline_auto_window(season, n > (size_t) (outputs + lag) ? n - outputs - lag : 0, lag);
+	window = rnn_pipeline_choose_window(cfg->window, warm, warm ? init->window : 0, season,
+										n > (size_t) (outputs + lag) ? n - outputs - lag : 0, lag);
 	if (window <= lag)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -371,27 +371,23 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 	 * season: given, the warm-start model's (unless it has neither a time
 	 * axis nor a season), from the step, or from the longest series
 	 */
-	season = cfg->season > 0 ? cfg->season :
-		warm && !(init->ts_kind == RNN_TS_NONE && init->season <= 1) ? init->season :
-		rnn_default_season(m->ts_kind, m->step_kind, m->step);
-	if (cfg->season == 0 && !warm && m->ts_kind == RNN_TS_BIGINT)
 	{
 		int32		longest = 0;
 
 		for (int32 k = 1; k < ns; k++)
 			if (series[k].n > series[longest].n)
 				longest = k;
-		season = rnn_series_acf_season(series[longest].values, series[longest].n,
-									   (int) Min(series[longest].n / 3, 400),
-									   rnn_check_interrupts, NULL);
+		season = rnn_pipeline_choose_season(cfg->season, warm, warm ? init->season : 1,
+											warm ? init->ts_kind : RNN_TS_NONE,
+											m->ts_kind, m->step_kind, m->step,
+											series[longest].values, series[longest].n,
+											rnn_check_interrupts, NULL);
 	}
 
 	/*
 	 * window: two seasons (at least 12 steps) but at most half the median
 	 * series, so that most series give windows; shorter series are padded
 	 */
-	window = cfg->window > 0 ? cfg->window : warm ? init->window : 0;
-	if (window == 0)
 	{
 		size_t	   *len = palloc(sizeof(size_t) * ns);
 		size_t		median;
@@ -400,7 +396,8 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 			len[k] = series[k].n;
 		qsort(len, ns, sizeof(size_t), size_cmp);
 		median = len[ns / 2];
-		window = rnn_pipeline_auto_window(season, median > (size_t) outputs ? median - outputs : SIZE_MAX, 0);
+		window = rnn_pipeline_choose_window(cfg->window, warm, warm ? init->window : 0, season,
+											median > (size_t) outputs ? median - outputs : SIZE_MAX, 0);
 		pfree(len);
 	}
 

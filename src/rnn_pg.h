@@ -280,7 +280,6 @@ extern Datum rnn_future_timestamptz(const RnnModel *m, int step_ahead, bool *isn
 extern Datum rnn_future_local(const RnnModel *m, int step_ahead, bool *isnull);
 extern const char *rnn_ts_kind_name(int ts_kind);
 extern char *rnn_key_to_text(int ts_kind, int64 key);
-extern int	rnn_default_season(int ts_kind, int step_kind, int64 step);
 extern int	rnn_steps_after(const RnnModel *m, int ts_kind, int64 key);
 extern char *rnn_point_text(const RnnModel *m, int64 offset, int64 n_rows);
 

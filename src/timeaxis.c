@@ -312,35 +312,6 @@ rnn_keys_to_local_days(const int64 *keys, size_t n, pg_tz *tz)
 	return local;
 }
 
-/* Seasonal period implied by the step: 24 hourly, 7 daily, 12 monthly... */
-int
-rnn_default_season(int ts_kind, int step_kind, int64 step)
-{
-	if (step_kind == RNN_STEP_MONTHS)
-	{
-		if (step == 1)
-			return 12;
-		if (step == 3)
-			return 4;
-		return 1;
-	}
-	if (ts_kind == RNN_TS_DATE)
-		return step == 1 ? 7 : step == 7 ? 52 : 1;
-	if (ts_kind == RNN_TS_TIMESTAMP || ts_kind == RNN_TS_TIMESTAMPTZ)
-	{
-		/* RNN_STEP_LOCAL_DAYS steps are whole days: the same table */
-		if (step == USECS_PER_HOUR)
-			return 24;
-		if (step == USECS_PER_DAY)
-			return 7;
-		if (step == 7 * USECS_PER_DAY)
-			return 52;
-		if (step < USECS_PER_HOUR && USECS_PER_DAY % step == 0 && USECS_PER_DAY / step <= 2000)
-			return (int) (USECS_PER_DAY / step);
-	}
-	return 1;
-}
-
 /* Add months to a broken-down time, clamping (or snapping to month end). */
 static void
 tm_add_months(struct pg_tm *tm, int64 months, bool month_end)

@@ -1083,6 +1083,42 @@ test_pipeline_scaling(void)
 		   "pipeline: statistics beyond 1e300 are refused, and an empty series");
 }
 
+/* The season and window a model gets: configured, a warm start's, the step's, the data's. */
+static void
+test_pipeline_choices(void)
+{
+	const int64_t hour = RNN_USECS_PER_DAY / 24;
+	double		v[120];
+	bool		ok;
+
+	for (int i = 0; i < 120; i++)
+		v[i] = 10 + 3 * sin(2 * M_PI * i / 6) + 0.01 * i;
+	ok = rnn_pipeline_default_season(RNN_TS_DATE, RNN_STEP_MONTHS, 1) == 12 &&
+		rnn_pipeline_default_season(RNN_TS_TIMESTAMPTZ, RNN_STEP_MONTHS, 3) == 4 &&
+		rnn_pipeline_default_season(RNN_TS_DATE, RNN_STEP_MONTHS, 12) == 1 &&
+		rnn_pipeline_default_season(RNN_TS_DATE, RNN_STEP_UNITS, 1) == 7 &&
+		rnn_pipeline_default_season(RNN_TS_DATE, RNN_STEP_UNITS, 7) == 52 &&
+		rnn_pipeline_default_season(RNN_TS_TIMESTAMP, RNN_STEP_UNITS, hour) == 24 &&
+		rnn_pipeline_default_season(RNN_TS_TIMESTAMPTZ, RNN_STEP_LOCAL_DAYS, RNN_USECS_PER_DAY) == 7 &&
+		rnn_pipeline_default_season(RNN_TS_TIMESTAMP, RNN_STEP_UNITS, hour / 2) == 48 &&
+		rnn_pipeline_default_season(RNN_TS_TIMESTAMP, RNN_STEP_UNITS, 7 * hour) == 1 &&
+		rnn_pipeline_default_season(RNN_TS_BIGINT, RNN_STEP_UNITS, 1) == 1;
+	report(ok, "pipeline: the season a step implies (monthly 12, quarterly 4, daily 7, weekly 52, hourly 24, half-hourly 48, else 1)");
+	ok = rnn_pipeline_choose_season(5, false, 1, RNN_TS_NONE, RNN_TS_BIGINT, RNN_STEP_UNITS, 1, v, 120, NULL, NULL) == 5 &&
+		rnn_pipeline_choose_season(0, false, 1, RNN_TS_NONE, RNN_TS_BIGINT, RNN_STEP_UNITS, 1, v, 120, NULL, NULL) == 6 &&
+		rnn_pipeline_choose_season(0, false, 1, RNN_TS_NONE, RNN_TS_NONE, RNN_STEP_UNITS, 1, v, 120, NULL, NULL) == 6 &&
+		rnn_pipeline_choose_season(0, false, 1, RNN_TS_NONE, RNN_TS_DATE, RNN_STEP_MONTHS, 1, v, 120, NULL, NULL) == 12 &&
+		rnn_pipeline_choose_season(0, true, 9, RNN_TS_BIGINT, RNN_TS_BIGINT, RNN_STEP_UNITS, 1, v, 120, NULL, NULL) == 9 &&
+		rnn_pipeline_choose_season(0, true, 1, RNN_TS_NONE, RNN_TS_DATE, RNN_STEP_MONTHS, 1, v, 120, NULL, NULL) == 12;
+	report(ok, "pipeline: the season is the configuration's, else a warm start's (unless that model had no time axis and no season), else the step's; bigint or no keys: the autocorrelation's (6)");
+	ok = rnn_pipeline_choose_window(10, true, 20, 12, 1000, 0) == 10 &&
+		rnn_pipeline_choose_window(0, true, 20, 12, 1000, 0) == 20 &&
+		rnn_pipeline_choose_window(0, false, 20, 12, 1000, 0) == 24 &&
+		rnn_pipeline_choose_window(0, true, 0, 4, 1000, 4) == 16 &&
+		rnn_pipeline_choose_window(0, false, 0, 12, 30, 0) == 15;
+	report(ok, "pipeline: the window is the configuration's, else a warm start's, else two seasons (at least 12, at most half the room) plus the lag");
+}
+
 static void
 test_constant_scale(void)
 {
@@ -1930,6 +1966,7 @@ main(void)
 	test_series();
 	test_constant_scale();
 	test_pipeline_scaling();
+	test_pipeline_choices();
 	test_series_sort();
 	test_series_ascending();
 	test_encoding();

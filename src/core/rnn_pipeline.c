@@ -470,6 +470,46 @@ rnn_pipeline_share_log_scale(RnnSeriesState *st, int ns, rnn_real *scaled,
 }
 
 int
+rnn_pipeline_default_season(int ts_kind, int step_kind, int64_t step)
+{
+	const int64_t hour = RNN_USECS_PER_DAY / 24;
+
+	if (step_kind == RNN_STEP_MONTHS)
+		return step == 1 ? 12 : step == 3 ? 4 : 1;
+	if (ts_kind == RNN_TS_DATE)
+		return step == 1 ? 7 : step == 7 ? 52 : 1;
+	if (ts_kind == RNN_TS_TIMESTAMP || ts_kind == RNN_TS_TIMESTAMPTZ)
+	{
+		/* RNN_STEP_LOCAL_DAYS steps are whole days: the same table */
+		if (step == hour)
+			return 24;
+		if (step == RNN_USECS_PER_DAY)
+			return 7;
+		if (step == 7 * RNN_USECS_PER_DAY)
+			return 52;
+		if (step > 0 && step < hour && RNN_USECS_PER_DAY % step == 0 &&
+			RNN_USECS_PER_DAY / step <= 2000)
+			return (int) (RNN_USECS_PER_DAY / step);
+	}
+	return 1;
+}
+
+int
+rnn_pipeline_choose_season(int cfg_season, bool warm, int init_season, int init_ts_kind,
+						   int ts_kind, int step_kind, int64_t step,
+						   const double *v, size_t n, void (*check) (void *), void *check_arg)
+{
+	if (cfg_season > 0)
+		return cfg_season;
+	if (warm)
+		return !(init_ts_kind == RNN_TS_NONE && init_season <= 1) ? init_season :
+			rnn_pipeline_default_season(ts_kind, step_kind, step);
+	if (ts_kind == RNN_TS_NONE || ts_kind == RNN_TS_BIGINT)
+		return rnn_series_acf_season(v, n, (int) (n / 3 < 400 ? n / 3 : 400), check, check_arg);
+	return rnn_pipeline_default_season(ts_kind, step_kind, step);
+}
+
+int
 rnn_pipeline_auto_window(int season, size_t room, int lag)
 {
 	int			net = 2 * season;
@@ -482,6 +522,17 @@ rnn_pipeline_auto_window(int season, size_t room, int lag)
 	if ((size_t) net > room / 2)
 		net = room / 2 < 2 ? 2 : (int) (room / 2);
 	return net + lag;
+}
+
+int
+rnn_pipeline_choose_window(int cfg_window, bool warm, int init_window, int season,
+						   size_t room, int lag)
+{
+	if (cfg_window > 0)
+		return cfg_window;
+	if (warm && init_window > 0)
+		return init_window;
+	return rnn_pipeline_auto_window(season, room, lag);
 }
 
 RnnStatus

@@ -97,6 +97,29 @@ RnnStatus	rnn_pipeline_share_log_scale(RnnSeriesState *st, int ns, rnn_real *sca
 										 const RnnAlloc *a);
 
 /*
+ * The seasonal period a time axis's step implies: 12 for monthly steps, 4
+ * quarterly; 7 for daily dates, 52 weekly; 24 for hourly timestamps, 7
+ * daily, 52 weekly, and the steps of a day for a step that divides a day
+ * (at most 2,000); else 1.
+ */
+int			rnn_pipeline_default_season(int ts_kind, int step_kind, int64_t step);
+
+/*
+ * A model's season: the configuration's (cfg_season > 0); a warm start's
+ * model's (init_season) unless that model had neither a time axis nor a
+ * season (init_ts_kind RNN_TS_NONE, init_season 1); else the step's
+ * (rnn_pipeline_default_season), except that rows with bigint keys or
+ * none, whose step says nothing of a calendar, take the autocorrelation's
+ * of v[0..n-1] (rnn_series_acf_season, lags up to min(n / 3, 400); check
+ * is called before each lag and may not return).  init_* are read only
+ * when warm.
+ */
+int			rnn_pipeline_choose_season(int cfg_season, bool warm, int init_season, int init_ts_kind,
+									   int ts_kind, int step_kind, int64_t step,
+									   const double *v, size_t n,
+									   void (*check) (void *), void *check_arg);
+
+/*
  * The automatic window: two seasons, at least 12 steps and at most
  * max(one season, RNN_PIPELINE_MAX_AUTO_WINDOW), then at most half of the
  * `room` values a series leaves for windows (at least 2), plus the lag of
@@ -106,6 +129,14 @@ RnnStatus	rnn_pipeline_share_log_scale(RnnSeriesState *st, int ns, rnn_real *sca
  */
 #define RNN_PIPELINE_MAX_AUTO_WINDOW 48
 int			rnn_pipeline_auto_window(int season, size_t room, int lag);
+
+/*
+ * A model's window: the configuration's (cfg_window > 0), a warm start's
+ * model's (init_window > 0, read only when warm), else the automatic one
+ * above.
+ */
+int			rnn_pipeline_choose_window(int cfg_window, bool warm, int init_window, int season,
+									   size_t room, int lag);
 
 /*
  * spread, unless adj[0..n-1] is constant to 12 digits of its own magnitude
