@@ -635,13 +635,8 @@ static size_t
 held_out_windows(size_t n, int window, int outputs, const RnnConfig *cfg, const RnnTrainSpec *spec,
 				 bool *capped)
 {
-	size_t		n_val = (size_t) floor(cfg->validation_fraction *
-									   (double) rnn_window_count(n, window, outputs));
-
-	*capped = spec->max_validation > 0 && n_val > spec->max_validation;
-	if (*capped)
-		n_val = spec->max_validation;
-	return n_val;
+	return rnn_train_held_out(rnn_window_count(n, window, outputs), cfg->validation_fraction,
+							  spec->max_validation, capped);
 }
 
 /*

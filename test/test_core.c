@@ -998,6 +998,16 @@ test_long_series_sampling(void)
 	report(st1 == RNN_OK && r1.n_val == 300 && r1.n_train == n_win - 300,
 		   "training: max_validation holds out the last 300 of %zu windows, not 10%% (%zu held out, %zu train)",
 		   n_win, r1.n_val, r1.n_train);
+	{
+		bool		c1,
+					c2,
+					c3;
+
+		report(rnn_train_held_out(n_win, 0.1, 300, &c1) == r1.n_val && c1 &&
+			   rnn_train_held_out(1000, 0.1, 300, &c2) == 100 && !c2 &&
+			   rnn_train_held_out(1000, 0.25, 0, &c3) == 250 && !c3,
+			   "training: the held-out share the fit glue plans with is the training's (capped, under the cap, no cap)");
+	}
 	report(st1 == RNN_OK && st2 == RNN_OK && memcmp(p1, p2, np * sizeof(rnn_real)) == 0 &&
 		   r1.best_epoch > 0 && r1.val_loss < 0.5 * r1.loss_val[0],
 		   "training: epochs sampled by a partial shuffle of %zu windows are reproducible and learn (validation %.4f after epoch 1, best %.4f at epoch %d)",

@@ -430,6 +430,15 @@ rnn_train(rnn_real *params, RnnTrainResult *res,
 	return rnn_train_segments(params, res, series, &start, &n, 1, spec, a, hooks);
 }
 
+size_t
+rnn_train_held_out(size_t n_win, double validation_fraction, size_t max_validation, bool *capped)
+{
+	size_t		n_val = (size_t) floor(validation_fraction * (double) n_win);
+
+	*capped = max_validation > 0 && n_val > max_validation;
+	return *capped ? max_validation : n_val;
+}
+
 /*
  * Held-out windows of a segment with n_win windows: the last ones (their
  * share validation_fraction, at most max_validation), with O - 1 windows
@@ -440,15 +449,15 @@ segment_split(size_t n_win, const RnnTrainSpec *spec, size_t *n_val, size_t *gap
 {
 	int			O = spec->shape.output_size;
 	size_t		mv = (size_t) spec->min_validation;
+	bool		capped;
+
+	*n_val = rnn_train_held_out(n_win, spec->validation_fraction, spec->max_validation, &capped);
 
 	/*
 	 * at least min_validation held out when the segment keeps, besides them
 	 * and the gap, as many training windows as held-out windows plus
 	 * outputs (and three)
 	 */
-	*n_val = (size_t) floor(spec->validation_fraction * (double) n_win);
-	if (spec->max_validation > 0 && *n_val > spec->max_validation)
-		*n_val = spec->max_validation;
 	if (spec->validation_fraction > 0 && *n_val < mv &&
 		n_win >= mv + (size_t) (O - 1) + (mv + O > 3 ? mv + O : 3))
 		*n_val = mv;

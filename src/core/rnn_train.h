@@ -102,6 +102,15 @@ typedef struct RnnTrainResult
 size_t		rnn_window_count(size_t n, int window, int output_size);
 
 /*
+ * The share of n_win windows held out for early stopping: the last
+ * floor(validation_fraction * n_win), at most max_validation (> 0; 0: no
+ * cap), *capped when the cap applied.  Training may hold out more for its
+ * min_validation, or none when the windows are too few (rnn_train_segments).
+ */
+size_t		rnn_train_held_out(size_t n_win, double validation_fraction, size_t max_validation,
+							   bool *capped);
+
+/*
  * Train params (initialised by the caller) on series[0..n-1].  On return
  * params hold the best weights found.  RNN_ERR_DIVERGED when the loss stops
  * being finite.
