@@ -101,7 +101,9 @@
 #
 # Also printed: total wall seconds of the training and forecasting, the sum of the models'
 # own training_seconds (rnn_model_info(model)->'training'), the mean per series, the slowest
-# series, the extension's automatic choices (scaling, window, epochs), the failed series
+# series, the extension's automatic choices (scaling, window, epochs), the validation behind
+# the Theta weights (rnn_model_info's theta_validation: each global model's, and per period
+# the per-series models'), the failed series
 # with their errors (a series whose training or forecast fails, or whose forecast does not
 # have steps 1..h, is caught in its own subtransaction and counted; it does not stop the
 # run), and checks: row counts of the fold's split, consecutive dates, the MASE scale
@@ -555,6 +557,18 @@ for k in range(0, len(runs), 2):
                                       " ..." if len(ids) > 12 else ""))
     else:
         print("failed: 0 series")
+
+    # per series: the validation behind the Theta weights (format 9's theta_validation)
+    if r.get("validation"):
+        print("Theta weights validated (series validated of those trained; their mean errors on the "
+              "network's scale, network / Theta / combined; their mean weight):")
+        for v in r["validation"]:
+            if v["validated"]:
+                print("  %-9s %d of %d: %.3f / %.3f / %.3f, weight %.3f"
+                      % (v["period"], v["validated"], v["series"], v["network"], v["theta"],
+                         v["combined"], v["weight"]))
+            else:
+                print("  %-9s 0 of %d" % (v["period"], v["series"]))
 
     # the extension's automatic choices
     if r["choices"]:

@@ -886,6 +886,16 @@ LANGUAGE sql AS $$
                    FROM m3_gmodel WHERE p_mode = 'global'),
         'ts_mismatch', (SELECT coalesce(sum(ts_mismatch), 0) FROM m3_result WHERE mode = p_mode),
         'nonfinite', (SELECT coalesce(sum(nonfinite), 0) FROM m3_result WHERE mode = p_mode),
+        'validation', (SELECT json_agg(x ORDER BY period) FROM (
+            SELECT period, count(*) AS series,
+                   count(*) FILTER (WHERE jsonb_typeof(info->'theta_validation') = 'object') AS validated,
+                   avg((info->'theta_validation'->>'network_error')::float8) AS network,
+                   avg((info->'theta_validation'->>'theta_error')::float8) AS theta,
+                   avg((info->'theta_validation'->>'combined_error')::float8) AS combined,
+                   avg((info->>'theta_weight')::float8)
+                       FILTER (WHERE jsonb_typeof(info->'theta_validation') = 'object') AS weight
+            FROM m3_result WHERE mode = p_mode AND p_mode = 'per-series' AND info IS NOT NULL
+            GROUP BY period) x),
         'choices', (SELECT json_agg(x) FROM (
             SELECT period, info->>'scaling' AS scaling, info->>'window' AS window,
                    count(*) AS series, avg((info->>'epochs_run')::float8) AS epochs,
