@@ -499,6 +499,19 @@ for k in range(0, len(runs), 2):
     print()
     print("Means over the series that ran; the other methods over the same series. ALL is the "
           "mean over all series.")
+    print()
+    print("Paired, series by series: this run's sMAPE minus each method's, mean (its standard "
+          "error over series), and the series where this run is better / worse:")
+    print()
+    def paired(b):
+        if not b or b.get("diff") is None:
+            return "-"
+        return "%+.2f (%s) %d/%d" % (b["diff"], num(b.get("se"), 2), b["better"], b["worse"])
+    head = ["period"] + ["- %s" % label for _, label in METHODS]
+    rows = [[p["period"]] + [paired((p["base"] or {}).get(m)) for m, _ in METHODS]
+            for p in periods]
+    print(table(head, ["<"] + [">"] * (len(head) - 1), rows))
+    print()
     net = json.load(open(os.path.join(tmp, "report-%s-network.json" % mode)))
     if any(p["ok"] for p in net["periods"]):
         print()

@@ -860,9 +860,17 @@ LANGUAGE sql AS $$
                    avg(g.mase) FILTER (WHERE g.ok) AS mase,
                    avg(g.coverage) FILTER (WHERE g.ok) AS coverage,
                    avg(g.train_seconds) FILTER (WHERE g.ok) AS train_mean,
-                   (SELECT json_object_agg(m, json_build_object('smape', bs, 'mase', bm, 'n', bn))
+                   (SELECT json_object_agg(m, json_build_object('smape', bs, 'mase', bm, 'n', bn,
+                                                                'diff', bd, 'se', bse,
+                                                                'better', bw, 'worse', bl))
                     FROM (SELECT b.method AS m, avg(b.smape) AS bs, avg(b.mase) AS bm,
-                                 count(b.smape) AS bn
+                                 count(b.smape) AS bn,
+                                 -- paired: this run's sMAPE minus the method's, series by series
+                                 avg(g2.smape - b.smape) AS bd,
+                                 stddev_samp(g2.smape - b.smape)
+                                     / sqrt(count(g2.smape - b.smape)) AS bse,
+                                 count(*) FILTER (WHERE g2.smape < b.smape) AS bw,
+                                 count(*) FILTER (WHERE g2.smape > b.smape) AS bl
                           FROM base b JOIN grp g2 ON g2.id = b.id AND g2.grp = g.grp AND g2.ok
                           GROUP BY b.method) bb) AS base
             FROM grp g GROUP BY g.grp) x),
