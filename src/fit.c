@@ -941,36 +941,34 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 	if (m->theta_weight > 0 && cfg->theta_weight < 0 && !warm && !start)
 	{
 		/*
-		 * the weight by validation: on the windows this training held out
-		 * when they are enough (long series: nothing more to train; not
-		 * after a refit, which trained on them), else on a second model's
-		 * forecasts of the series' tail; not for a series so long that its
-		 * held-out windows were capped (a horizon above about half the cap):
-		 * it keeps the default
+		 * the weight by validation, where rnn_theta_route says: this
+		 * training's held-out windows, or a second model's forecasts of the
+		 * series' tail, or nowhere (the default stays)
 		 */
 		bool		capped;
 		size_t		n_val = held_out_windows(n, window, outputs, cfg, &spec, &capped);
-
-		size_t		k = rnn_theta_selection_origins(cfg->horizon);
+		size_t		first,
+					origins;
 		double		e[3] = {NAN, NAN, NAN};
 
-		if (!spec.refit && n_val >= k + cfg->horizon - 1)
+		switch (rnn_theta_route(n, n_val, capped, spec.refit, cfg->horizon, &first, &origins))
 		{
-			/* the latest origins whose h steps lie in the held-out windows */
-			size_t		origins = Min(n_val - cfg->horizon + 1,
-									  Max(k, RNN_THETA_SELECT_MAX_ORIGINS));
-
-			rnn_report_status(rnn_theta_choose_weight(&m->theta_weight, e, m, n, values, n,
-													  n - cfg->horizon + 1 - origins, origins,
-													  cfg->horizon, m->theta_weight,
-													  prog.hooks.check, prog.hooks.arg,
-													  &rnn_palloc_allocator), fname);
+			case RNN_THETA_ROUTE_HELD_OUT:
+				rnn_report_status(rnn_theta_choose_weight(&m->theta_weight, e, m, n, values, n,
+														  first, origins, cfg->horizon,
+														  m->theta_weight, prog.hooks.check,
+														  prog.hooks.arg, &rnn_palloc_allocator),
+								  fname);
+				break;
+			case RNN_THETA_ROUTE_SECOND_MODEL:
+				m->theta_weight = choose_theta_weight(e, values, n, axis, cfg, season, window,
+													  m->log_transform ? 1 : 0,
+													  m->n_seasonal > 0 ? 1 : 0,
+													  m->theta_weight, fname, &t0, &prog);
+				break;
+			case RNN_THETA_ROUTE_KEEP:
+				break;
 		}
-		else if (!capped)
-			m->theta_weight = choose_theta_weight(e, values, n, axis, cfg, season, window,
-												  m->log_transform ? 1 : 0,
-												  m->n_seasonal > 0 ? 1 : 0,
-												  m->theta_weight, fname, &t0, &prog);
 		if (isfinite(e[0]) && isfinite(e[1]) && isfinite(e[2]))
 		{
 			/* kept in the model (format 9) for rnn_model_info */
@@ -992,16 +990,12 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 	{
 		bool		capped;
 		size_t		n_val = held_out_windows(n, window, outputs, cfg, &spec, &capped);
-		size_t		region;
 		RnnStatus	rs;
 
-		region = n_val + outputs - 1;
-		if (region < 30)
-			region = Min(30, n - window);
 		/* errors on the network's scale: intervals follow the log and the season */
 		m->cal_scaled = 1;
-		rs = rnn_calibrate(m, values, F, n, n - region,
-						   Max(cfg->horizon, Max(season, 12)), true,
+		rs = rnn_calibrate(m, values, F, n, rnn_calibration_first_origin(n, window, n_val, outputs),
+						   rnn_calibration_max_steps(cfg->horizon, season), true,
 						   prog.hooks.check, prog.hooks.arg, &rnn_palloc_allocator);
 		rnn_report_status(rs, fname);
 		if (m->cal_n > 0 && m->cal_n < RNN_FEW_CAL_ORIGINS)

@@ -52,15 +52,6 @@ name_order(const void *a, const void *b)
 	return sort_names->len[i] < sort_names->len[j] ? -1 : sort_names->len[i] > sort_names->len[j];
 }
 
-static int
-size_cmp(const void *a, const void *b)
-{
-	size_t		x = *(const size_t *) a;
-	size_t		y = *(const size_t *) b;
-
-	return x < y ? -1 : x > y;
-}
-
 /*
  * Regularise every series of a global aggregate's rows, in name order (the
  * model's records are sorted for lookups); all must share one time axis.
@@ -256,26 +247,13 @@ choose_series_weights(RnnModel *m, const RnnGlobalData *g, const int32 *pick,
 		}
 	}
 	MemoryContextSwitchTo(old);
-	if (validated > 0)
-	{
-		/* kept in the model (format 9): rnn_model_info shows the decision's figures */
-		m->theta_validation.series = validated;
-		m->theta_validation.network = pooled[0] / validated;
-		m->theta_validation.theta = pooled[1] / validated;
-		m->theta_validation.combined = pooled[2] / validated;
-	}
-	/* and the combination itself, pooled over the validated series */
-	if (!rnn_theta_combination_kept(pooled[0], pooled[2], (size_t) validated))
-	{
+	/* the figures kept in the model, and the combination itself, pooled over the validated series */
+	if (!rnn_theta_pool_decide(m, pooled, (size_t) validated))
 		ereport(rnn_progress ? NOTICE : DEBUG1,
 				(errmsg("%s: no combination with Theta: the network alone was better on the validation",
 						fname),
 				 errdetail("Mean validation error over %d series: the network alone %.4g, combined with Theta %.4g.",
 						   validated, m->theta_validation.network, m->theta_validation.combined)));
-		m->theta_weight = 0;
-		for (int32 k = 0; k < m->n_series; k++)
-			m->series[k].theta_weight = 0;
-	}
 	MemoryContextDelete(cxt);
 }
 
@@ -390,14 +368,11 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 	 */
 	{
 		size_t	   *len = palloc(sizeof(size_t) * ns);
-		size_t		median;
 
 		for (int32 k = 0; k < ns; k++)
 			len[k] = series[k].n;
-		qsort(len, ns, sizeof(size_t), size_cmp);
-		median = len[ns / 2];
 		window = rnn_pipeline_choose_window(cfg->window, warm, warm ? init->window : 0, season,
-											median > (size_t) outputs ? median - outputs : SIZE_MAX, 0);
+											rnn_pipeline_global_room(len, ns, outputs), 0);
 		pfree(len);
 	}
 
@@ -565,77 +540,27 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 		choose_series_weights(m, g, pick, series, cut, cfg, fname, &t0, &prog);
 
 	/*
-	 * intervals: forecasts from the start of every series' held-out end
-	 * (its last validation_fraction, at least the horizon when the series
-	 * is long enough), errors on each series' scale, pooled; when no series
-	 * is long enough for that, from the last steps of the series that have
-	 * them (rnn_global_calibration_steps)
+	 * intervals: one forecast from the start of every series' held-out end,
+	 * errors on each series' scale, pooled, floored by the naive forecast's
+	 * (rnn_calibrate_global); not for a model that validates another's weights
 	 */
+	if (!start)
 	{
-		int			steps = Min(Max(cfg->horizon, 1), RNN_MAX_CAL_STEPS);
-		size_t		count = 0;
-		size_t		min_len = 0;
-		float	   *err;
-		float	   *pooled;
+		const double **vals = palloc(sizeof(double *) * ns);
+		size_t	   *len = palloc(sizeof(size_t) * ns);
 
-		if (!start)
+		for (int32 k = 0; k < ns; k++)
 		{
-			size_t	   *len = palloc(sizeof(size_t) * Max(ns, 1));
-
-			for (int32 k = 0; k < ns; k++)
-				len[k] = series[k].n;
-			steps = rnn_global_calibration_steps(len, (size_t) ns, window, steps, &min_len);
-			pfree(len);
+			vals[k] = series[k].values;
+			len[k] = series[k].n;
 		}
-		for (int32 k = 0; k < ns && !start && steps > 0; k++)
-			if (series[k].n >= min_len)
-				count++;
-		if (count > 0)
-		{
-			size_t		c = 0;
-			float	   *naive;
-
-			err = palloc(sizeof(float) * steps);
-			pooled = palloc_extended(sizeof(float) * count * steps, MCXT_ALLOC_HUGE);
-			naive = palloc_extended(sizeof(float) * count * steps, MCXT_ALLOC_HUGE);
-			m->cal_scaled = 1;
-			for (int32 k = 0; k < ns; k++)
-			{
-				RnnModel	view;
-				size_t		n = series[k].n;
-				size_t		hold;
-
-				if (n < min_len)
-					continue;
-				CHECK_FOR_INTERRUPTS();
-				hold = Max((size_t) steps,
-						   (size_t) floor(cfg->validation_fraction * (double) (n - window)));
-				if (hold > n - window)
-					hold = n - window;
-				rnn_model_series_view(&view, m, k);
-				view.cal_scaled = 1;
-				/* one origin: the first held-out point */
-				rnn_report_status(rnn_calibration_errors(err, &view, series[k].values, F[k], n,
-														 n - hold, 1, steps, prog.hooks.check,
-														 prog.hooks.arg, &rnn_palloc_allocator), fname);
-				for (int h = 0; h < steps; h++)
-					pooled[(size_t) h * count + c] = err[h];
-				/* and the naive forecast's errors from it */
-				rnn_naive_errors(err, &view, series[k].values, n, n - hold, 1, steps);
-				for (int h = 0; h < steps; h++)
-					naive[(size_t) h * count + c] = err[h];
-				c++;
-			}
-			rnn_report_status(rnn_calibration_store(m, pooled, steps, count,
-													&rnn_palloc_allocator), fname);
-
-			/*
-			 * the naive forecast's errors from the same origins floor the stored
-			 * ones, as for one series (rnn_calibrate): the held-out origins
-			 * flatter the network, which early stopping chose on them
-			 */
-			rnn_calibration_floor(m, naive, count);
-		}
+		rnn_report_status(rnn_calibrate_global(m, vals, (const double *const *) F, len,
+											   cfg->horizon, cfg->validation_fraction,
+											   prog.hooks.check, prog.hooks.arg,
+											   &rnn_palloc_allocator),
+						  fname);
+		pfree(vals);
+		pfree(len);
 	}
 	error_context_stack = ecb.previous;
 

@@ -1173,6 +1173,24 @@ test_constant_scale(void)
 		report(s5 == 0 && rnn_global_calibration_steps(len + 11, 1, 8, 6, &min_len) == 1 && min_len == 9,
 			   "global intervals: no series longer than the window gives none, one a step longer one step");
 	}
+
+	/* one series' calibration origins: the held-out windows' targets, else the last 30 points */
+	report(rnn_calibration_first_origin(100, 12, 40, 8) == 53 &&
+		   rnn_calibration_first_origin(100, 12, 9, 1) == 70 &&
+		   rnn_calibration_first_origin(40, 24, 2, 1) == 24,
+		   "intervals: one series calibrates on its held-out targets, else its last 30 points after a window");
+	report(rnn_calibration_max_steps(18, 12) == 18 && rnn_calibration_max_steps(1, 4) == 12 &&
+		   rnn_calibration_max_steps(6, 24) == 24,
+		   "intervals: calibrated for the horizon, at least a season and 12 steps");
+	{
+		size_t		len[5] = {30, 10, 50, 20, 40};
+
+		report(rnn_pipeline_global_room(len, 5, 8) == 22 && len[0] == 10 && len[4] == 50 &&
+			   rnn_pipeline_global_room(len, 5, 30) == SIZE_MAX &&
+			   rnn_pipeline_global_room(len, 0, 8) == SIZE_MAX &&
+			   rnn_pipeline_choose_window(0, false, 0, 4, rnn_pipeline_global_room(len, 5, 8), 0) == 11,
+			   "global window: half of what the median series leaves after the outputs");
+	}
 }
 
 /* ---------- model encoding ---------- */

@@ -423,6 +423,152 @@ test_choose_errors(void)
 		   "theta: a warm start keeps its model's weight, 0 too");
 }
 
+/* where one series' weight is validated: held-out windows, a second model, or nowhere */
+static void
+test_route(void)
+{
+	size_t		first = 99,
+				origins = 99;
+
+	/* horizon 6: 8 origins need 13 held-out windows; the latest origins end the series */
+	report(rnn_theta_route(200, 30, false, false, 6, &first, &origins) == RNN_THETA_ROUTE_HELD_OUT &&
+		   origins == 25 && first == 170 && first + origins - 1 + 6 == 200 &&
+		   rnn_theta_route(200, 13, false, false, 6, &first, &origins) == RNN_THETA_ROUTE_HELD_OUT &&
+		   origins == 8 && first == 187,
+		   "theta: a series with enough held-out windows is validated on the latest of them");
+	report(rnn_theta_route(200, 12, false, false, 6, &first, &origins) == RNN_THETA_ROUTE_SECOND_MODEL &&
+		   origins == 0 &&
+		   rnn_theta_route(200, 30, false, true, 6, &first, &origins) == RNN_THETA_ROUTE_SECOND_MODEL &&
+		   rnn_theta_route(200, 30, true, true, 6, &first, &origins) == RNN_THETA_ROUTE_KEEP &&
+		   rnn_theta_route(200, 12, true, false, 6, &first, &origins) == RNN_THETA_ROUTE_KEEP,
+		   "theta: too few held-out windows, or a refit, take a second model; capped ones keep the default");
+	report(rnn_theta_route(5000, 2000, false, false, 1, &first, &origins) == RNN_THETA_ROUTE_HELD_OUT &&
+		   origins == RNN_THETA_SELECT_MAX_ORIGINS && first == 5000 - RNN_THETA_SELECT_MAX_ORIGINS,
+		   "theta: at most %d held-out origins", RNN_THETA_SELECT_MAX_ORIGINS);
+}
+
+/* a global model's validation pooled: the figures kept, the combination dropped or not */
+static void
+test_pool_decide(void)
+{
+	RnnModel	m;
+	RnnSeriesState st[2];
+	double		kept[3] = {4, 5, 3},
+				dropped[3] = {3, 5, 4},
+				none[3] = {0, 0, 0};
+
+	make_model(&m, 0.5);
+	memset(st, 0, sizeof(st));
+	st[0].theta_weight = 0.5;
+	st[1].theta_weight = 0.25;
+	m.n_series = 2;
+	m.series = st;
+	report(rnn_theta_pool_decide(&m, kept, 2) && m.theta_validation.series == 2 &&
+		   m.theta_validation.network == 2 && m.theta_validation.theta == 2.5 &&
+		   m.theta_validation.combined == 1.5 && m.theta_weight == 0.5 && st[1].theta_weight == 0.25,
+		   "theta: a pooled validation that favours the combination keeps it and its figures");
+	report(!rnn_theta_pool_decide(&m, dropped, 2) && m.theta_validation.network == 1.5 &&
+		   m.theta_validation.combined == 2 && m.theta_weight == 0 && st[0].theta_weight == 0 &&
+		   st[1].theta_weight == 0,
+		   "theta: a pooled validation where the network alone is better drops the combination everywhere");
+	memset(&m.theta_validation, 0, sizeof(m.theta_validation));
+	m.theta_weight = 0.5;
+	report(rnn_theta_pool_decide(&m, none, 0) && m.theta_validation.series == 0 && m.theta_weight == 0.5,
+		   "theta: no series validated: no figures, the combination kept");
+	m.n_series = 0;
+	m.series = NULL;
+	rnn_model_free(&m, &test_allocator);
+}
+
+/*
+ * A global model's intervals (rnn_calibrate_global) are the per-series
+ * primitives composed: one origin per long enough series at the start of
+ * its held-out end, the network's errors pooled and stored, floored by the
+ * naive forecast's from the same origins.
+ */
+static void
+test_calibrate_global(void)
+{
+	RnnModel	m,
+				ref;
+	RnnSeriesState st[3];
+	double		v0[40],
+				v1[60],
+				v2[12];
+	const double *vals[3] = {v0, v1, v2};
+	size_t		len[3] = {40, 60, 12};
+	size_t		origin[2] = {34, 54};	/* 6 steps: floor(0.1 * (n - 8)) is below 6 for both */
+	float		err[6],
+				pooled[12],
+				naive[12];
+	rnn_real	scaled[60];
+	bool		ok = true;
+	RnnStatus	rs;
+
+	make_model(&m, 0);
+	free(m.cal_err);			/* rnn_calibration_store allocates its own */
+	m.cal_err = NULL;
+	for (size_t i = 0; i < m.n_params; i++)
+		m.params[i] = (rnn_real) (0.3 * sin(0.7 * (double) i + 0.2));
+	for (int t = 0; t < 60; t++)
+	{
+		double		s = (t % 4 == 0 ? 1.1 : t % 4 == 2 ? 0.9 : 1.0);
+
+		if (t < 40)
+			v0[t] = s * (100 + 2 * t + 3 * sin(t));
+		v1[t] = s * (50 + 0.5 * t + 2 * cos(0.3 * t));
+		if (t < 12)
+			v2[t] = 20 + t;
+	}
+	memset(st, 0, sizeof(st));
+	for (int k = 0; k < 3; k++)
+		ok = ok && rnn_pipeline_series_state(&st[k], vals[k], len[k], 4, 8, -1, -1, scaled,
+											 &test_allocator) == RNN_OK;
+	m.n_series = 3;
+	m.series = st;
+	rs = rnn_calibrate_global(&m, vals, NULL, len, 6, 0.1, NULL, NULL, &test_allocator);
+
+	/* the same by hand: series 0 and 1 (series 2, 12 points, is shorter than 6 + 2 x 8) */
+	for (int k = 0; k < 2 && ok; k++)
+	{
+		RnnModel	view;
+
+		rnn_model_series_view(&view, &m, k);
+		view.cal_scaled = 1;
+		ok = rnn_calibration_errors(err, &view, vals[k], NULL, len[k], origin[k], 1, 6, NULL,
+									NULL, &test_allocator) == RNN_OK;
+		for (int h = 0; h < 6; h++)
+			pooled[h * 2 + k] = err[h];
+		rnn_naive_errors(err, &view, vals[k], len[k], origin[k], 1, 6);
+		for (int h = 0; h < 6; h++)
+			naive[h * 2 + k] = err[h];
+	}
+	memset(&ref, 0, sizeof(ref));
+	ok = ok && rnn_calibration_store(&ref, pooled, 6, 2, &test_allocator) == RNN_OK;
+	rnn_calibration_floor(&ref, naive, 2);
+	ok = ok && rs == RNN_OK && m.cal_scaled == 1 && m.cal_steps == 6 && m.cal_n == 2 &&
+		ref.cal_steps == 6 && ref.cal_n == 2;
+	for (int i = 0; ok && i < 12; i++)
+		ok = m.cal_err[i] == ref.cal_err[i] && m.cal_err[i] > 0;
+	report(ok, "theta: a global model's intervals pool one held-out origin per long enough series, naive-floored");
+
+	/* no series long enough for a window and a step: no calibration */
+	len[0] = len[1] = 8;
+	len[2] = 8;
+	report(rnn_calibrate_global(&m, vals, NULL, len, 6, 0.1, NULL, NULL, &test_allocator) == RNN_OK &&
+		   m.cal_steps == 0 && m.cal_n == 0,
+		   "theta: a global model without a series longer than its window gets no intervals");
+	rnn_release(&test_allocator, ref.cal_err);
+	for (int k = 0; k < 3; k++)
+	{
+		rnn_release(&test_allocator, st[k].seasonal);
+		rnn_release(&test_allocator, st[k].history);
+	}
+	m.n_series = 0;
+	m.series = NULL;
+	rnn_model_free(&m, &test_allocator);
+}
+
 int
 main(void)
 {
@@ -433,5 +579,8 @@ main(void)
 	test_format();
 	test_unseen_view();
 	test_choose_errors();
+	test_route();
+	test_pool_decide();
+	test_calibrate_global();
 	return finish("theta");
 }

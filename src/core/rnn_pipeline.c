@@ -535,6 +535,27 @@ rnn_pipeline_choose_window(int cfg_window, bool warm, int init_window, int seaso
 	return rnn_pipeline_auto_window(season, room, lag);
 }
 
+static int
+size_order(const void *a, const void *b)
+{
+	size_t		x = *(const size_t *) a;
+	size_t		y = *(const size_t *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+size_t
+rnn_pipeline_global_room(size_t *len, size_t ns, int outputs)
+{
+	size_t		median;
+
+	if (ns == 0)
+		return SIZE_MAX;
+	qsort(len, ns, sizeof(size_t), size_order);
+	median = len[ns / 2];
+	return median > (size_t) outputs ? median - (size_t) outputs : SIZE_MAX;
+}
+
 RnnStatus
 rnn_pipeline_scale_features(RnnModel *m, const double *F, size_t n, bool keep,
 							rnn_real *Fs, int *bad)

@@ -139,6 +139,15 @@ int			rnn_pipeline_choose_window(int cfg_window, bool warm, int init_window, int
 									   size_t room, int lag);
 
 /*
+ * The room a global model's automatic window gets (rnn_pipeline_choose_window's
+ * `room`): what the median of the series' lengths len[0..ns-1] (sorted here,
+ * in place) leaves after the outputs, so that most series give windows and
+ * the shorter ones are padded; no bound (SIZE_MAX) when the median leaves
+ * nothing, as no window would fit most series anyway.
+ */
+size_t		rnn_pipeline_global_room(size_t *len, size_t ns, int outputs);
+
+/*
  * spread, unless adj[0..n-1] is constant to 12 digits of its own magnitude
  * (spread <= 1e-12 max |adj|; no absolute floor, so a series of values near
  * 1e-14 is not taken for a constant): then that magnitude, or 1 when every

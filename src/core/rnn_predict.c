@@ -684,6 +684,100 @@ rnn_global_calibration_steps(const size_t *len, size_t ns, int window, int steps
 	return 0;					/* not reached: s = 1 counts every usable series */
 }
 
+RnnStatus
+rnn_calibrate_global(RnnModel *m, const double *const *values, const double *const *feats,
+					 const size_t *len, int horizon, double validation_fraction,
+					 void (*check) (void *), void *check_arg, const RnnAlloc *a)
+{
+	size_t		ns = m->n_series > 0 ? (size_t) m->n_series : 0;
+	int			W = m->window;
+	int			steps = horizon < 1 ? 1 : horizon > RNN_MAX_CAL_STEPS ? RNN_MAX_CAL_STEPS : horizon;
+	size_t		min_len = 0;
+	size_t		count = 0,
+				c = 0;
+	float	   *err,
+			   *pooled,
+			   *naive;
+	RnnStatus	st = RNN_OK;
+
+	m->cal_steps = 0;
+	m->cal_n = 0;
+	steps = rnn_global_calibration_steps(len, ns, W, steps, &min_len);
+	for (size_t k = 0; k < ns && steps > 0; k++)
+		if (len[k] >= min_len)
+			count++;
+	if (count == 0)
+		return RNN_OK;
+	err = rnn_alloc(a, sizeof(float) * (size_t) steps);
+	pooled = rnn_alloc(a, sizeof(float) * count * (size_t) steps);
+	naive = rnn_alloc(a, sizeof(float) * count * (size_t) steps);
+	if (!err || !pooled || !naive)
+	{
+		st = RNN_ERR_ALLOC;
+		goto done;
+	}
+	m->cal_scaled = 1;
+	for (size_t k = 0; k < ns; k++)
+	{
+		RnnModel	view;
+		size_t		n = len[k];
+		size_t		hold;
+
+		if (n < min_len)
+			continue;
+		if (check)
+			check(check_arg);
+		/* the series' held-out end: its last validation_fraction, at least the steps */
+		hold = (size_t) floor(validation_fraction * (double) (n - (size_t) W));
+		if (hold < (size_t) steps)
+			hold = (size_t) steps;
+		if (hold > n - (size_t) W)
+			hold = n - (size_t) W;
+		rnn_model_series_view(&view, m, (int32_t) k);
+		view.cal_scaled = 1;
+		st = rnn_calibration_errors(err, &view, values[k], feats ? feats[k] : NULL, n, n - hold,
+									1, steps, check, check_arg, a);
+		if (st != RNN_OK)
+			goto done;
+		for (int h = 0; h < steps; h++)
+			pooled[(size_t) h * count + c] = err[h];
+		rnn_naive_errors(err, &view, values[k], n, n - hold, 1, steps);
+		for (int h = 0; h < steps; h++)
+			naive[(size_t) h * count + c] = err[h];
+		c++;
+	}
+	st = rnn_calibration_store(m, pooled, steps, count, a);
+	if (st == RNN_OK)
+		rnn_calibration_floor(m, naive, count);
+done:
+	rnn_release(a, err);
+	rnn_release(a, pooled);
+	rnn_release(a, naive);
+	return st;
+}
+
+size_t
+rnn_calibration_first_origin(size_t n, int window, size_t n_val, int outputs)
+{
+	size_t		region = n_val + (size_t) outputs - 1;
+
+	if (region < RNN_MIN_CAL_REGION)
+	{
+		region = RNN_MIN_CAL_REGION;
+		if (n > (size_t) window && region > n - (size_t) window)
+			region = n - (size_t) window;
+	}
+	return region < n ? n - region : 0;
+}
+
+int
+rnn_calibration_max_steps(int horizon, int season)
+{
+	int			s = season > 12 ? season : 12;
+
+	return horizon > s ? horizon : s;
+}
+
 double
 rnn_interval_widening(int origins, double level)
 {

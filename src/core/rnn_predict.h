@@ -155,6 +155,36 @@ double		rnn_interval_widening(int origins, double level);
 int			rnn_global_calibration_steps(const size_t *len, size_t ns, int window,
 										 int steps, size_t *min_len);
 
+/*
+ * A global model's calibration (its series m->series[k] are values[k],
+ * len[k] points, with feats[k] when the model has features; feats NULL
+ * without): the steps and the series long enough from
+ * rnn_global_calibration_steps(horizon at most RNN_MAX_CAL_STEPS); from each
+ * such series one origin at the start of its held-out end (its last
+ * validation_fraction of the points after the window, at least the steps,
+ * at most all of them); the network's errors on the series' scale, pooled
+ * and stored, and floored by the naive forecast's from the same origins
+ * (rnn_calibration_floor: the held-out origins flatter the network, which
+ * early stopping chose on them).  No series long enough: no calibration.
+ * check(check_arg), when not NULL, is called before every series.
+ */
+RnnStatus	rnn_calibrate_global(RnnModel *m, const double *const *values,
+								 const double *const *feats, const size_t *len, int horizon,
+								 double validation_fraction, void (*check) (void *),
+								 void *check_arg, const RnnAlloc *a);
+
+/*
+ * One series' calibration origins (rnn_calibrate's first_origin): the
+ * windows training held out (n_val of them, their targets n_val + outputs -
+ * 1 points), or the last RNN_MIN_CAL_REGION points when those are fewer
+ * (which include training windows), but no more than the points after the
+ * first window.  rnn_calibration_max_steps: the steps the intervals are
+ * calibrated for, the horizon or at least a season and 12 steps.
+ */
+#define RNN_MIN_CAL_REGION 30
+size_t		rnn_calibration_first_origin(size_t n, int window, size_t n_val, int outputs);
+int			rnn_calibration_max_steps(int horizon, int season);
+
 typedef struct RnnIntervals
 {
 	int			steps;			/* 0: the model has no calibration (no intervals) */

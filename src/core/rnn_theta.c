@@ -149,6 +149,31 @@ rnn_theta_selection_origins(int steps)
 	return steps > RNN_THETA_SELECT_MIN_ORIGINS ? (size_t) steps : RNN_THETA_SELECT_MIN_ORIGINS;
 }
 
+RnnThetaRoute
+rnn_theta_route(size_t n, size_t n_val, bool capped, bool refit, int steps,
+				size_t *first_origin, size_t *origins)
+{
+	size_t		k = rnn_theta_selection_origins(steps);
+
+	*first_origin = 0;
+	*origins = 0;
+	if (steps < 1)
+		return RNN_THETA_ROUTE_KEEP;
+	if (!refit && n_val >= k + (size_t) steps - 1 && n_val <= n)
+	{
+		size_t		o = n_val - (size_t) steps + 1;
+
+		if (o > RNN_THETA_SELECT_MAX_ORIGINS)
+			o = RNN_THETA_SELECT_MAX_ORIGINS;
+		if (o < k)
+			o = k;				/* steps above the cap: k of them */
+		*origins = o;
+		*first_origin = n - (size_t) steps + 1 - o;
+		return RNN_THETA_ROUTE_HELD_OUT;
+	}
+	return capped ? RNN_THETA_ROUTE_KEEP : RNN_THETA_ROUTE_SECOND_MODEL;
+}
+
 bool
 rnn_theta_selection_tail(size_t n, int steps, int window, size_t *tail, size_t *origins)
 {
@@ -260,6 +285,24 @@ bool
 rnn_theta_combination_kept(double net_sum, double comb_sum, size_t validated)
 {
 	return validated == 0 || !isfinite(net_sum) || !isfinite(comb_sum) || comb_sum <= net_sum;
+}
+
+bool
+rnn_theta_pool_decide(RnnModel *m, const double sum[3], size_t validated)
+{
+	if (validated > 0)
+	{
+		m->theta_validation.series = (int32_t) validated;
+		m->theta_validation.network = sum[0] / (double) validated;
+		m->theta_validation.theta = sum[1] / (double) validated;
+		m->theta_validation.combined = sum[2] / (double) validated;
+	}
+	if (rnn_theta_combination_kept(sum[0], sum[2], validated))
+		return true;
+	m->theta_weight = 0;
+	for (int32_t k = 0; k < m->n_series; k++)
+		m->series[k].theta_weight = 0;
+	return false;
 }
 
 bool

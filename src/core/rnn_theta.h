@@ -108,6 +108,16 @@ RnnStatus	rnn_theta_choose_weight(double *w, double *err_out, const RnnModel *mv
  */
 bool		rnn_theta_combination_kept(double net_sum, double comb_sum, size_t validated);
 
+
+/*
+ * A global model's validation pooled over its `validated` series (sum[0],
+ * sum[1], sum[2]: their mean errors of the network alone, Theta alone and
+ * the combination at each series' weight, summed): the means kept in
+ * m->theta_validation (format 9) when any series was validated, and the
+ * combination dropped when rnn_theta_combination_kept says so (the model's
+ * and every series' weight 0).  Returns whether it is kept.
+ */
+bool		rnn_theta_pool_decide(RnnModel *m, const double sum[3], size_t validated);
 /*
  * The origins the weight is chosen on (rnn_theta_selection_origins):
  * *origins = max(steps, RNN_THETA_SELECT_MIN_ORIGINS) forecasts of `steps` steps, over a tail of
@@ -131,6 +141,26 @@ bool		rnn_theta_selection_tail(size_t n, int steps, int window, size_t *tail,
  */
 bool		rnn_theta_selection_global(size_t n, int steps, int window, size_t *tail,
 									   size_t *origins);
+
+/*
+ * How one series' weight is validated (rnn_theta_route): on the windows its
+ * training held out, n_val of the last of its n points, when they hold
+ * rnn_theta_selection_origins(steps) origins of `steps` steps and no refit
+ * trained on them (*first_origin and *origins: the latest origins there, at
+ * most RNN_THETA_SELECT_MAX_ORIGINS); else on a second model's forecasts of
+ * the series' tail (rnn_theta_selection_tail), unless the held-out windows
+ * were capped (a series so long that its horizon exceeds about half the
+ * cap), which keeps the default weight.
+ */
+typedef enum RnnThetaRoute
+{
+	RNN_THETA_ROUTE_KEEP,		/* the default weight */
+	RNN_THETA_ROUTE_HELD_OUT,	/* the training's held-out windows */
+	RNN_THETA_ROUTE_SECOND_MODEL	/* a model trained without the tail */
+} RnnThetaRoute;
+
+RnnThetaRoute rnn_theta_route(size_t n, size_t n_val, bool capped, bool refit, int steps,
+							  size_t *first_origin, size_t *origins);
 
 /* Is th a state rnn_theta_fit can produce (finite, alpha in [0.01, 1], n in range)? */
 bool		rnn_theta_valid(const RnnTheta *th);
