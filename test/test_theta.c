@@ -436,6 +436,9 @@ test_route(void)
 		   rnn_theta_route(200, 13, false, false, 6, &first, &origins) == RNN_THETA_ROUTE_HELD_OUT &&
 		   origins == 8 && first == 187,
 		   "theta: a series with enough held-out windows is validated on the latest of them");
+	report(rnn_theta_route(200, 30, true, false, 6, &first, &origins) == RNN_THETA_ROUTE_HELD_OUT &&
+		   origins == 25 && first == 170,
+		   "theta: held-out windows enough for the origins are used even when their count was capped");
 	report(rnn_theta_route(200, 12, false, false, 6, &first, &origins) == RNN_THETA_ROUTE_SECOND_MODEL &&
 		   origins == 0 &&
 		   rnn_theta_route(200, 30, false, true, 6, &first, &origins) == RNN_THETA_ROUTE_SECOND_MODEL &&
@@ -473,7 +476,8 @@ test_pool_decide(void)
 		   "theta: a pooled validation where the network alone is better drops the combination everywhere");
 	memset(&m.theta_validation, 0, sizeof(m.theta_validation));
 	m.theta_weight = 0.5;
-	report(rnn_theta_pool_decide(&m, none, 0) && m.theta_validation.series == 0 && m.theta_weight == 0.5,
+	report(rnn_theta_pool_decide(&m, none, 0) && m.theta_validation.series == 0 &&
+		   m.theta_validation.network == 0 && m.theta_validation.combined == 0 && m.theta_weight == 0.5,
 		   "theta: no series validated: no figures, the combination kept");
 	m.n_series = 0;
 	m.series = NULL;
@@ -493,15 +497,16 @@ test_calibrate_global(void)
 				ref;
 	RnnSeriesState st[3];
 	double		v0[40],
-				v1[60],
+				v1[100],
 				v2[12];
 	const double *vals[3] = {v0, v1, v2};
-	size_t		len[3] = {40, 60, 12};
-	size_t		origin[2] = {34, 54};	/* 6 steps: floor(0.1 * (n - 8)) is below 6 for both */
+	size_t		len[3] = {40, 100, 12};
+	/* held out: at least the 6 steps (40 points: 0.1 x 32 is 3), else 0.1 x (100 - 8) = 9 */
+	size_t		origin[2] = {34, 91};
 	float		err[6],
 				pooled[12],
 				naive[12];
-	rnn_real	scaled[60];
+	rnn_real	scaled[100];
 	bool		ok = true;
 	RnnStatus	rs;
 
@@ -510,7 +515,7 @@ test_calibrate_global(void)
 	m.cal_err = NULL;
 	for (size_t i = 0; i < m.n_params; i++)
 		m.params[i] = (rnn_real) (0.3 * sin(0.7 * (double) i + 0.2));
-	for (int t = 0; t < 60; t++)
+	for (int t = 0; t < 100; t++)
 	{
 		double		s = (t % 4 == 0 ? 1.1 : t % 4 == 2 ? 0.9 : 1.0);
 

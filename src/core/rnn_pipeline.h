@@ -143,7 +143,7 @@ int			rnn_pipeline_choose_window(int cfg_window, bool warm, int init_window, int
  * `room`): what the median of the series' lengths len[0..ns-1] (sorted here,
  * in place) leaves after the outputs, so that most series give windows and
  * the shorter ones are padded; no bound (SIZE_MAX) when the median leaves
- * nothing, as no window would fit most series anyway.
+ * nothing, as no window would fit most series anyway, or when ns is 0.
  */
 size_t		rnn_pipeline_global_room(size_t *len, size_t ns, int outputs);
 

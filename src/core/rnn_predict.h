@@ -165,7 +165,9 @@ int			rnn_global_calibration_steps(const size_t *len, size_t ns, int window,
  * at most all of them); the network's errors on the series' scale, pooled
  * and stored, and floored by the naive forecast's from the same origins
  * (rnn_calibration_floor: the held-out origins flatter the network, which
- * early stopping chose on them).  No series long enough: no calibration.
+ * early stopping chose on them).  Sets m->cal_scaled and resets cal_steps
+ * and cal_n first; no series long enough: no calibration.  m's cal_err is
+ * replaced, not freed (a model fresh from training has none).
  * check(check_arg), when not NULL, is called before every series.
  */
 RnnStatus	rnn_calibrate_global(RnnModel *m, const double *const *values,
@@ -176,10 +178,12 @@ RnnStatus	rnn_calibrate_global(RnnModel *m, const double *const *values,
 /*
  * One series' calibration origins (rnn_calibrate's first_origin): the
  * windows training held out (n_val of them, their targets n_val + outputs -
- * 1 points), or the last RNN_MIN_CAL_REGION points when those are fewer
+ * 1 points), or when those are fewer the last RNN_MIN_CAL_REGION points
  * (which include training windows), but no more than the points after the
- * first window.  rnn_calibration_max_steps: the steps the intervals are
- * calibrated for, the horizon or at least a season and 12 steps.
+ * first window; 0 when the region is the whole series or more (rnn_calibrate
+ * then calibrates nothing, as for any origin inside the first window).
+ * rnn_calibration_max_steps: the steps the intervals are calibrated for,
+ * the horizon or at least a season and 12 steps.
  */
 #define RNN_MIN_CAL_REGION 30
 size_t		rnn_calibration_first_origin(size_t n, int window, size_t n_val, int outputs);

@@ -147,10 +147,11 @@ bool		rnn_theta_selection_global(size_t n, int steps, int window, size_t *tail,
  * training held out, n_val of the last of its n points, when they hold
  * rnn_theta_selection_origins(steps) origins of `steps` steps and no refit
  * trained on them (*first_origin and *origins: the latest origins there, at
- * most RNN_THETA_SELECT_MAX_ORIGINS); else on a second model's forecasts of
- * the series' tail (rnn_theta_selection_tail), unless the held-out windows
- * were capped (a series so long that its horizon exceeds about half the
- * cap), which keeps the default weight.
+ * most max(RNN_THETA_SELECT_MAX_ORIGINS, those), which a horizon of at most
+ * 1,024 keeps at the cap); else on a second model's forecasts of the
+ * series' tail (rnn_theta_selection_tail), unless the held-out windows were
+ * capped (a series so long that its horizon exceeds about half the cap),
+ * which keeps the default weight, as does steps < 1.  n_val is at most n.
  */
 typedef enum RnnThetaRoute
 {
