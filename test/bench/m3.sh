@@ -111,6 +111,8 @@
 # methods scored on every series that ran, and the metrics recomputed in Python from
 # the forecasts. In --cv mode the report says which fold, and counts the series left out.
 # The report names the commit the extension was built from (-dirty: with local changes).
+# It also names the OpenBLAS the backends load and the kernel it picked for this CPU (or the
+# one OPENBLAS_CORETYPE names): a global model's figures depend on the kernel (README).
 # Last, each mode's sMAPE beside the textbook Theta method's on the same series and holdout
 # (test/bench/m3_theta.py --against: the mean per-series difference and its standard error,
 # the series each wins; about 10 s more), the reference the folds otherwise lack.
@@ -228,6 +230,18 @@ export PGTZ=UTC
 "${PSQL[@]}" -f test/bench/m3.sql >/dev/null
 EXT_VERSION=$("${PSQL[@]}" -c "SELECT extversion FROM pg_extension WHERE extname = 'rnn_forecast'")
 PG_VERSION=$("${PSQL[@]}" -c 'SHOW server_version')
+# The BLAS the backends use and the kernel it picks for this CPU (or OPENBLAS_CORETYPE's):
+# a global model's figures depend on it (README, "How sure the group figures are")
+BLAS_LIB=$(ldd "$("$PGBIN/pg_config" --pkglibdir)/rnn_forecast.so" 2>/dev/null |
+           awk '/libopenblas/ { print $3; exit }')
+BLAS=$("$PYTHON" -c '
+import ctypes, sys
+lib = ctypes.CDLL(sys.argv[1])
+lib.openblas_get_config.restype = lib.openblas_get_corename.restype = ctypes.c_char_p
+print("%s, kernel %s" % (" ".join(lib.openblas_get_config().decode().split()[:2]),
+                         lib.openblas_get_corename().decode()))' "$BLAS_LIB" 2>/dev/null ||
+      echo "BLAS unknown")
+PG_VERSION="$PG_VERSION; $BLAS"
 # what was built: the commit, -dirty when tracked files had local changes
 BUILT_FROM=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo "unknown")
 
