@@ -108,7 +108,6 @@ RnnStatus	rnn_theta_choose_weight(double *w, double *err_out, const RnnModel *mv
  */
 bool		rnn_theta_combination_kept(double net_sum, double comb_sum, size_t validated);
 
-
 /*
  * A global model's validation pooled over its `validated` series (sum[0],
  * sum[1], sum[2]: their mean errors of the network alone, Theta alone and
@@ -118,6 +117,7 @@ bool		rnn_theta_combination_kept(double net_sum, double comb_sum, size_t validat
  * and every series' weight 0).  Returns whether it is kept.
  */
 bool		rnn_theta_pool_decide(RnnModel *m, const double sum[3], size_t validated);
+
 /*
  * The origins the weight is chosen on (rnn_theta_selection_origins):
  * *origins = max(steps, RNN_THETA_SELECT_MIN_ORIGINS) forecasts of `steps` steps, over a tail of

@@ -241,7 +241,6 @@ lib.openblas_get_config.restype = lib.openblas_get_corename.restype = ctypes.c_c
 print("%s, kernel %s" % (" ".join(lib.openblas_get_config().decode().split()[:2]),
                          lib.openblas_get_corename().decode()))' "$BLAS_LIB" 2>/dev/null ||
       echo "BLAS unknown")
-PG_VERSION="$PG_VERSION; $BLAS"
 # what was built: the commit, -dirty when tracked files had local changes
 BUILT_FROM=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo "unknown")
 
@@ -425,7 +424,7 @@ done
 # Report
 # ---------------------------------------------------------------------------------------
 TOTAL=$(elapsed "$T_START")
-"$PYTHON" - "$TMP" "$FOLD" "$CONFIG_DESC" "$CONFIG" "$HORIZONS" "$EXT_VERSION ($BUILT_FROM)" "$PG_VERSION" \
+"$PYTHON" - "$TMP" "$FOLD" "$CONFIG_DESC" "$CONFIG" "$HORIZONS" "$EXT_VERSION ($BUILT_FROM)" "$PG_VERSION; $BLAS" \
     "$SAMPLE" "$JOBS" "$TOTAL" "${REPORTS[@]}" <<'EOF'
 import json, os, sys
 from collections import Counter
@@ -443,6 +442,12 @@ else:
 
 def num(x, digits):
     return "-" if x is None else "%.*f" % (digits, x)
+
+def paired(b):
+    """a method's paired difference: mean (standard error) better/worse"""
+    if not b or b.get("diff") is None:
+        return "-"
+    return "%+.2f (%s) %d/%d" % (b["diff"], num(b.get("se"), 2), b["better"], b["worse"])
 
 def table(head, align, rows):
     w = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
@@ -517,15 +522,10 @@ for k in range(0, len(runs), 2):
     print("Paired, series by series: this run's sMAPE minus each method's, mean (its standard "
           "error over series), and the series where this run is better / worse:")
     print()
-    def paired(b):
-        if not b or b.get("diff") is None:
-            return "-"
-        return "%+.2f (%s) %d/%d" % (b["diff"], num(b.get("se"), 2), b["better"], b["worse"])
     head = ["period"] + ["- %s" % label for _, label in METHODS]
     rows = [[p["period"]] + [paired((p["base"] or {}).get(m)) for m, _ in METHODS]
             for p in periods]
     print(table(head, ["<"] + [">"] * (len(head) - 1), rows))
-    print()
     net = json.load(open(os.path.join(tmp, "report-%s-network.json" % mode)))
     if any(p["ok"] for p in net["periods"]):
         print()
