@@ -18,7 +18,8 @@ REGRESS_OPTS = --dbname=rnn_regress
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 OPENBLAS_LIBDIR ?= /usr/lib/$(MULTIARCH)/openblas-serial
 OPENBLAS_INCDIR ?= /usr/include/$(MULTIARCH)/openblas-serial
-PG_CPPFLAGS = -Isrc -Isrc/core -I$(OPENBLAS_INCDIR)
+# RNN_EXTVERSION: the library's version, recorded in every model it trains
+PG_CPPFLAGS = -Isrc -Isrc/core -I$(OPENBLAS_INCDIR) -DRNN_EXTVERSION='"$(EXTVERSION)"'
 # -fno-trapping-math lets the compiler vectorise the cell loops (no FP trap is relied on);
 # it is not -ffast-math: NaN and infinity checks keep working.
 PG_CFLAGS = -O3 -fno-trapping-math -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare -Wno-cast-function-type

@@ -3,6 +3,10 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS rnn_forecast;
 RESET client_min_messages;
+-- the format a model's content needs: every trained model is format 10, as it records what
+-- trained it (model_io.sql), so the format checks here read it without that text
+CREATE FUNCTION pg_temp.content_format(m bytea) RETURNS int LANGUAGE sql AS
+$$ SELECT (rnn_model_info(rnn_model_from_json(rnn_model_to_json(m) #- '{training,trained_with}'))->>'format_version')::int $$;
 SET TimeZone = 'UTC';
 
 CREATE TABLE mx_sales AS
@@ -16,7 +20,7 @@ CREATE TABLE mx AS
 SELECT rnn_train(store, day::date, sales, rnn_config(horizon => 6, hidden_size => 8, epochs => 10, ensemble => 2, strategy => 'mixed')) AS model
 FROM mx_sales WHERE day < date '2019-07-01';
 SELECT rnn_model_info(model)->>'strategy' AS strategy, rnn_model_info(model)->>'members' AS members,
-       rnn_model_info(model)->'config'->>'ensemble' AS ensemble, get_byte(model, 4) AS format,
+       rnn_model_info(model)->'config'->>'ensemble' AS ensemble, pg_temp.content_format(model) AS format,
        rnn_model_info(model)->'calibration'->>'steps' AS calibrated_steps
 FROM mx;
 
@@ -79,7 +83,7 @@ SELECT rnn_train(store, day::date, sales, rnn_config(horizon => 6, hidden_size =
                  (SELECT model FROM mx)) FROM mx_sales;
 
 -- one series, mixed: the same halves, trained on one series
-SELECT rnn_model_info(m)->>'strategy' AS strategy, rnn_model_info(m)->>'members' AS members, get_byte(m, 4) AS format,
+SELECT rnn_model_info(m)->>'strategy' AS strategy, rnn_model_info(m)->>'members' AS members, pg_temp.content_format(m) AS format,
        (SELECT count(*) FROM rnn_forecast(m, 8)) AS steps
 FROM (SELECT rnn_train(day::date, sales, rnn_config(horizon => 4, hidden_size => 4, epochs => 3, strategy => 'mixed')) AS m
       FROM mx_sales WHERE store = 'north-1') x;

@@ -16,7 +16,7 @@ SELECT rnn_model_to_json(substr(m, 1, 200)) FROM good;
 SELECT rnn_model_info(overlay(m placing '\xff'::bytea from length(m) - 20 for 1)) FROM good;
 SELECT rnn_model_info(m || '\x00'::bytea) FROM good;
 -- a newer format version is reported as such
-SELECT rnn_model_info(overlay(m placing '\x0a00'::bytea from 5 for 2)) FROM good;
+SELECT rnn_model_info(overlay(m placing '\x0b00'::bytea from 5 for 2)) FROM good;
 SELECT rnn_predict(v, substr(m, 2), 1) FROM good, (VALUES (1.0::float8)) t(v) GROUP BY m;
 
 -- many truncations and bit flips: each one an error with the same errcode
@@ -33,3 +33,29 @@ SELECT try_model(set_byte(m, n, (get_byte(m, n) + 1 + n % 254) % 256)) AS sqlsta
 FROM good, generate_series(0, length(m) - 1, 3) n GROUP BY 1;
 -- the good model itself is accepted
 SELECT try_model(m) FROM good;
+
+-- what trained a model (format 10): this library's version, the BLAS with the kernel it
+-- picked for this CPU, and rnn_forecast.threads (the kernel's name varies by CPU: matched,
+-- not printed); a JSON round trip keeps it; without it a model is written in the format its
+-- content needs (9 here); a value that is not a short printable string is refused
+SELECT get_byte(m, 4) AS format,
+       rnn_model_info(m)->'training'->>'trained_with'
+         ~ '^rnn_forecast [0-9]+\.[0-9]+\.[0-9]+; OpenBLAS [0-9.]+, kernel [A-Za-z0-9_]+; 1 thread$' AS shown,
+       split_part(rnn_model_info(m)->'training'->>'trained_with', ' ', 2)
+         = (SELECT extversion FROM pg_extension WHERE extname = 'rnn_forecast') || ';' AS this_version,
+       rnn_model_info(rnn_model_from_json(rnn_model_to_json(m)))->'training'->'trained_with'
+         = rnn_model_info(m)->'training'->'trained_with' AS json_round_trip,
+       get_byte(rnn_model_from_json(rnn_model_to_json(m) #- '{training,trained_with}'), 4) AS format_without,
+       rnn_model_info(rnn_model_from_json(rnn_model_to_json(m) #- '{training,trained_with}'))->'training'->'trained_with' AS without
+FROM good;
+SET rnn_forecast.threads = 2;
+SELECT rnn_model_info(rnn_train(i::bigint, sin(i / 3.0), rnn_config(hidden_size => 4, "window" => 6, epochs => 1)))
+         ->'training'->>'trained_with' LIKE '%; 2 threads' AS two_threads
+FROM generate_series(1, 60) i;
+RESET rnn_forecast.threads;
+SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{training,trained_with}', '5')) FROM good;
+SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{training,trained_with}', to_jsonb(repeat('x', 256)))) FROM good;
+SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{training,trained_with}', to_jsonb(E'tab\there'::text))) FROM good;
+SELECT length(rnn_model_info(rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{training,trained_with}',
+                                                          to_jsonb(repeat('x', 255)))))->'training'->>'trained_with') AS longest
+FROM good;

@@ -16,6 +16,7 @@
 #include "utils/memutils.h"
 
 #include "rnn_pg.h"
+#include "rnn_blas.h"
 #include "rnn_calendar.h"
 #include "rnn_pipeline.h"
 #include "rnn_predict.h"
@@ -24,6 +25,22 @@
 #include "rnn_threads.h"
 #include "rnn_train.h"
 
+
+/*
+ * What trained the model (format 10): this library's version, the BLAS and
+ * the kernel it picked for this CPU, and rnn_forecast.threads.  The same
+ * rows, configuration and seed give the same model only where all three
+ * are the same (README, Limits).
+ */
+void
+rnn_fit_record_provenance(RnnModel *m)
+{
+	char		blas[128];
+
+	rnn_blas_describe(blas, sizeof(blas));
+	snprintf(m->trained_with, sizeof(m->trained_with), "rnn_forecast %s; %s; %d thread%s",
+			 RNN_EXTVERSION, blas, rnn_threads, rnn_threads == 1 ? "" : "s");
+}
 
 /* Once per mini-batch: cancellation and the training-time limit. */
 static void
@@ -1011,4 +1028,5 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 	INSTR_TIME_SUBTRACT(t1, t0);
 	m->train_seconds = INSTR_TIME_GET_DOUBLE(t1);
 	rnn_config_record(m, cfg);
+	rnn_fit_record_provenance(m);
 }

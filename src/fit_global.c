@@ -568,4 +568,5 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 	INSTR_TIME_SUBTRACT(t1, t0);
 	m->train_seconds = INSTR_TIME_GET_DOUBLE(t1);
 	rnn_config_record(m, cfg);
+	rnn_fit_record_provenance(m);
 }

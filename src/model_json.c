@@ -228,8 +228,13 @@ append_metadata(StringInfo s, const RnnModel *m)
 		appendStringInfo(s, "%.9g", m->val_loss);
 	else
 		appendStringInfoString(s, "null");
-	appendStringInfo(s, ", \"seed\": " UINT64_FORMAT ", \"training_seconds\": %.3f, \"loss_per_epoch\": ",
+	appendStringInfo(s, ", \"seed\": " UINT64_FORMAT ", \"training_seconds\": %.3f, \"trained_with\": ",
 					 m->seed, m->train_seconds);
+	if (m->trained_with[0])
+		escape_json(s, m->trained_with);
+	else
+		appendStringInfoString(s, "null");
+	appendStringInfoString(s, ", \"loss_per_epoch\": ");
 	append_float_array(s, m->loss_train, m->n_loss);
 	appendStringInfoString(s, ", \"validation_loss_per_epoch\": ");
 	if (m->val_loss >= 0)
@@ -843,6 +848,28 @@ read_combination(JsonbContainer *c, RnnModel *m)
 }
 
 /*
+ * "training"."trained_with" (format 10): a string of printable ASCII of at
+ * most RNN_MAX_TRAINED_WITH bytes, or null.  It says what trained the model
+ * and comes back with it, so a round trip keeps the bytes.
+ */
+static void
+read_trained_with(JsonbContainer *c, RnnModel *m)
+{
+	JsonbValue	v;
+
+	if (!get_key(c, "trained_with", &v) || v.type == jbvNull)
+		return;
+	if (v.type != jbvString || v.val.string.len > RNN_MAX_TRAINED_WITH)
+		bad_json("%s", psprintf("\"training\".\"trained_with\" must be a string of at most %d bytes.",
+								RNN_MAX_TRAINED_WITH));
+	for (int i = 0; i < v.val.string.len; i++)
+		if (v.val.string.val[i] < 0x20 || v.val.string.val[i] > 0x7e)
+			bad_json("%s", "\"training\".\"trained_with\" must be printable ASCII.");
+	memcpy(m->trained_with, v.val.string.val, v.val.string.len);
+	m->trained_with[v.val.string.len] = '\0';
+}
+
+/*
  * "theta_validation" (format 9): {"series": n, "network_error": e,
  * "theta_error": e, "combined_error": e}; rnn_model_validate checks the
  * ranges
@@ -1099,6 +1126,7 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 		m.val_loss = float_key(sub, "validation_loss", -1);
 		m.seed = (uint64) int64_key(sub, "seed", 0, 9e15, 0);
 		m.train_seconds = float_key(sub, "training_seconds", 0);
+		read_trained_with(sub, &m);
 	}
 
 	/* calibration errors, per step */

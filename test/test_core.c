@@ -1625,6 +1625,124 @@ test_theta_validation_format(void)
 	free_model(&m);
 }
 
+/*
+ * Format 10 keeps what trained a model (rnn_fit_record_provenance writes
+ * it in SQL): the text round-trips, everything format 9 holds comes with
+ * it, an empty validation is allowed, every truncation and single-bit flip
+ * is refused, a byte outside printable ASCII is refused with the checksum
+ * made right, and a model without the text is written as before.
+ */
+static void
+test_provenance_format(void)
+{
+	RnnModel	m,
+				d;
+	uint8_t    *buf,
+			   *again;
+	size_t		len,
+				len_before;
+	const char *why = NULL;
+	RnnStatus	st;
+	char		blas[128];
+	int			refused = 0,
+				tried = 0;
+	const char *text = "rnn_forecast 0.7.0; OpenBLAS 0.3.21, kernel Haswell; 1 thread";
+
+	make_model(&m, RNN_CELL_LSTM);
+	len_before = rnn_model_encoded_size(&m);
+	buf = malloc(len_before);
+	rnn_model_encode(&m, buf);
+	report(buf[4] == 4, "provenance: a model without it is written as before (format 4)");
+	free(buf);
+
+	strcpy(m.trained_with, text);
+	len = rnn_model_encoded_size(&m);
+	buf = malloc(len);
+	rnn_model_encode(&m, buf);
+	st = rnn_model_decode(&d, buf, len, &test_allocator, &why);
+	/* format 4 plus: the features' counts (8), the weight and Theta state (36), the validation (28), the text */
+	report(buf[4] == 10 && len == len_before + 8 + 36 + 28 + 2 + strlen(text) && st == RNN_OK &&
+		   d.format_version == 10 && strcmp(d.trained_with, text) == 0 &&
+		   d.theta_validation.series == 0 && d.theta_weight == 0 && d.window == m.window &&
+		   memcmp(d.params, m.params, m.n_params * sizeof(rnn_real)) == 0,
+		   "provenance: written as format 10 and read back (%s)", why ? why : "ok");
+	again = malloc(len);
+	if (st == RNN_OK && rnn_model_encoded_size(&d) == len)
+	{
+		rnn_model_encode(&d, again);
+		report(memcmp(buf, again, len) == 0, "provenance: read and written again, the same bytes");
+	}
+	else
+		report(false, "provenance: read and written again, the same bytes");
+	free(again);
+	free_model(&d);
+
+	for (size_t cut = 0; cut < len; cut++)
+	{
+		tried++;
+		if (rnn_model_decode(&d, buf, cut, &test_allocator, &why) != RNN_OK)
+			refused++;
+		free_model(&d);
+	}
+	for (size_t i = 0; i < len * 8; i++)
+	{
+		buf[i / 8] ^= (uint8_t) (1u << (i % 8));
+		tried++;
+		if (rnn_model_decode(&d, buf, len, &test_allocator, &why) != RNN_OK)
+			refused++;
+		free_model(&d);
+		buf[i / 8] ^= (uint8_t) (1u << (i % 8));
+	}
+	report(refused == tried, "provenance: every truncation and bit flip of format 10 refused (%d of %d)",
+		   refused, tried);
+
+	/* a control character in the text, the checksum made right */
+	{
+		uint8_t    *at = memmem(buf, len, "Haswell", 7);
+
+		if (at)
+		{
+			uint32_t	crc;
+
+			*at = 0x07;
+			crc = rnn_crc32(buf, len - 4);
+			for (int i = 0; i < 4; i++)
+				buf[len - 4 + i] = (uint8_t) (crc >> (8 * i));
+			why = NULL;
+			st = rnn_model_decode(&d, buf, len, &test_allocator, &why);
+			free_model(&d);
+		}
+		report(at != NULL && st == RNN_ERR_CORRUPT && why && strstr(why, "provenance") != NULL,
+			   "provenance: a byte outside printable ASCII is refused (%s)", why ? why : "");
+	}
+	free(buf);
+
+	/* the longest text fits */
+	memset(m.trained_with, 'x', RNN_MAX_TRAINED_WITH);
+	m.trained_with[RNN_MAX_TRAINED_WITH] = '\0';
+	len = rnn_model_encoded_size(&m);
+	buf = malloc(len ? len : 1);
+	if (len)
+		rnn_model_encode(&m, buf);
+	st = len ? rnn_model_decode(&d, buf, len, &test_allocator, &why) : RNN_ERR_CORRUPT;
+	report(st == RNN_OK && strlen(d.trained_with) == RNN_MAX_TRAINED_WITH,
+		   "provenance: a text of %d bytes round-trips", RNN_MAX_TRAINED_WITH);
+	if (st == RNN_OK)
+		free_model(&d);
+	free(buf);
+	free_model(&m);
+
+	rnn_blas_describe(blas, sizeof(blas));
+	report(strncmp(blas, "OpenBLAS ", 9) == 0 && strstr(blas, ", kernel ") != NULL,
+		   "provenance: the BLAS describes itself (%s)", blas);
+	rnn_blas_use_naive(true);
+	rnn_blas_describe(blas, sizeof(blas));
+	rnn_blas_use_naive(false);
+	report(strcmp(blas, "naive GEMM") == 0, "provenance: the naive kernel names itself");
+	rnn_blas_describe(blas, 12);
+	report(strlen(blas) == 11, "provenance: the description is cut to its buffer");
+}
+
 /* ---------- training threads ---------- */
 
 typedef struct GemmRace
@@ -2001,6 +2119,7 @@ main(void)
 	test_training();
 	test_mixed();
 	test_theta_validation_format();
+	test_provenance_format();
 	test_long_series_sampling();
 	test_gemm_threads();
 	test_threads();

@@ -23,12 +23,16 @@
 #include <cblas.h>
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <string.h>
 
 static bool use_naive = false;
 
 /* Declared by OpenBLAS (cblas.h of OpenBLAS has them; keep prototypes explicit). */
 extern void openblas_set_num_threads(int num_threads);
 extern int	openblas_get_parallel(void);
+extern char *openblas_get_config(void);
+extern char *openblas_get_corename(void);
 
 /* OpenBLAS's buffer allocator (memory.c), interposed below */
 void	   *blas_memory_alloc(int procpos);
@@ -106,6 +110,34 @@ void
 rnn_blas_use_naive(bool naive)
 {
 	use_naive = naive;
+}
+
+void
+rnn_blas_describe(char *out, size_t len)
+{
+	const char *config = openblas_get_config();
+	const char *core = openblas_get_corename();
+	size_t		version_len;
+	size_t		n = 0;
+
+	if (len == 0)
+		return;
+	out[0] = '\0';
+	if (use_naive)
+	{
+		snprintf(out, len, "naive GEMM");
+		return;
+	}
+	/* the configuration starts "OpenBLAS 0.3.21 ...": keep the first two words */
+	config = config ? config : "OpenBLAS";
+	version_len = strcspn(config, " ");
+	if (config[version_len] == ' ')
+		version_len += 1 + strcspn(config + version_len + 1, " ");
+	snprintf(out, len, "%.*s, kernel %s", (int) version_len, config, core ? core : "unknown");
+	/* printable ASCII only (the model format keeps nothing else) */
+	for (; out[n]; n++)
+		if (out[n] < 0x20 || out[n] > 0x7e)
+			out[n] = '?';
 }
 
 void

@@ -26,6 +26,14 @@ void		rnn_gemm_naive(bool trans_a, bool trans_b, int M, int N, int K,
 /* Use the naive kernel for every rnn_gemm call (tests only). */
 void		rnn_blas_use_naive(bool naive);
 
+/*
+ * The BLAS products go through, as printable text for a model's provenance:
+ * "OpenBLAS 0.3.21, kernel Haswell" (the library's version and the kernel
+ * it picked for this CPU, which sets the order of its additions), or the
+ * naive kernel's name when tests use it.  Truncated to fit len.
+ */
+void		rnn_blas_describe(char *out, size_t len);
+
 /* BLAS threading: number of threads, and whether the loaded OpenBLAS can use more than one. */
 void		rnn_blas_set_threads(int n);
 bool		rnn_blas_is_parallel(void);

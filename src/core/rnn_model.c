@@ -1,6 +1,6 @@
 /*
  * rnn_model.c
- *	  The stored model format (version 9; versions 1 to 8 are still read).  Every number is written
+ *	  The stored model format (version 10; versions 1 to 9 are still read).  Every number is written
  *	  little-endian byte by byte, so the bytes are the same on every
  *	  platform; every dimension is bounded; a CRC-32 over all preceding bytes
  *	  closes the value.  Decoding trusts nothing: it checks the magic, the
@@ -20,11 +20,14 @@
  *	 u32 n_params (per member)
  *	 u16 zone_len, zone, u16 config_len, config (v4: printable ASCII text, the
  *	   time zone of a timestamptz axis and the resolved configuration JSON)
+ *	 u16 trained_with_len, trained_with (v10: printable ASCII, what trained
+ *	   the model: extension version, BLAS and its kernel, threads)
  *	 i32 n_features, u32 calendar bits, f64 feature_mean[n_features]
  *	   feature_std[n_features] (v5; v6 too, n_features may be 0)
  *	 f64 theta_weight, theta level drift alpha, i32 theta n (v6)
  *	 i32 validated series, f64 network theta combined errors (v9: the
- *	   validation of the Theta weights, RnnThetaValidation)
+ *	   validation of the Theta weights, RnnThetaValidation; v10: series 0
+ *	   and the errors 0 when none ran)
  *	 f64 history[n_history * input_size]
  *	 f64 seasonal[n_seasonal] (v3)
  *	 f32 loss_train[n_loss] loss_val[n_loss]
@@ -40,7 +43,10 @@
  *	 u32 crc32
  * Version 8 is version 7's layout for a mixed model (RNN_STRATEGY_MIXED).
  * Version 9 is written for every model whose Theta weights were validated
- * at training (theta_validation.series > 0), of any strategy.
+ * at training (theta_validation.series > 0), of any strategy.  Version 10
+ * is version 9's layout with the provenance text, written for every model
+ * that has one (all trained since); its validation may be empty, and it
+ * may be mixed or not.
  */
 #include "rnn_model.h"
 
@@ -176,12 +182,13 @@ payload_counts(const RnnModel *m, size_t *n_hist, size_t *n_cal, size_t *n_par)
 	return *n_par <= (size_t) RNN_MAX_PARAMS;
 }
 
-/* bytes of the text fields of format 4 (both bounded, NUL-terminated) */
+/* bytes of the text fields of format 4, and format 10's (all bounded, NUL-terminated) */
 static size_t
-texts_size(const RnnModel *m)
+texts_size(const RnnModel *m, int version)
 {
 	return 2 + strnlen(m->time_zone, RNN_MAX_ZONE_NAME + 1) +
-		2 + strnlen(m->config, RNN_MAX_CONFIG_TEXT + 1);
+		2 + strnlen(m->config, RNN_MAX_CONFIG_TEXT + 1) +
+		(version >= 10 ? 2 + strnlen(m->trained_with, RNN_MAX_TRAINED_WITH + 1) : 0);
 }
 
 static size_t
@@ -193,12 +200,13 @@ encoded_size_version(const RnnModel *m, int version)
 
 	if (!payload_counts(m, &n_hist, &n_cal, &n_par) ||
 		strnlen(m->time_zone, RNN_MAX_ZONE_NAME + 1) > RNN_MAX_ZONE_NAME ||
-		strnlen(m->config, RNN_MAX_CONFIG_TEXT + 1) > RNN_MAX_CONFIG_TEXT)
+		strnlen(m->config, RNN_MAX_CONFIG_TEXT + 1) > RNN_MAX_CONFIG_TEXT ||
+		strnlen(m->trained_with, RNN_MAX_TRAINED_WITH + 1) > RNN_MAX_TRAINED_WITH)
 		return 0;
 	/* bounded counts: no overflow possible */
 	return header_bytes(version) + 8 * n_hist + 4 * 2 * (size_t) m->n_loss + 4 * n_cal + 4 * n_par + 4 +
 		(version >= 3 ? 8 * (size_t) m->n_seasonal + records_size(m, version) : 0) +
-		(version >= 4 ? texts_size(m) : 0) +
+		(version >= 4 ? texts_size(m, version) : 0) +
 		(version >= 5 ? 8 + 16 * (size_t) m->n_features : 0) +
 		(version >= 6 ? 8 + THETA_BYTES : 0) +
 		(version >= 9 ? THETA_VALIDATION_BYTES : 0);
@@ -215,14 +223,18 @@ series_weights_differ(const RnnModel *m)
 }
 
 /*
- * the version written: 9 for a model whose Theta weights were validated, 8
- * for another mixed model, 7 for a global model combined with Theta whose
+ * the version written: 10 for a model that records what trained it (every
+ * model trained by this version; format 10 holds everything format 9 can),
+ * 9 for another model whose Theta weights were validated, 8 for another
+ * mixed model, 7 for a global model combined with Theta whose
  * series have weights of their own, 6 for other models combined with
  * Theta, 5 for a model with features, 4 for the others (read by 0.5.0 too)
  */
 static int
 written_version(const RnnModel *m)
 {
+	if (m->trained_with[0] != '\0')
+		return 10;
 	if (m->theta_validation.series > 0)
 		return 9;
 	if (m->strategy == RNN_STRATEGY_MIXED)
@@ -309,6 +321,8 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 	p = put_u32(p, (uint32_t) (n_par / m->members));
 	p = put_text(p, m->time_zone);
 	p = put_text(p, m->config);
+	if (version >= 10)
+		p = put_text(p, m->trained_with);
 	if (version >= 5)
 	{
 		p = put_u32(p, (uint32_t) m->n_features);
@@ -955,15 +969,17 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 	{
 		int			t1 = get_text(&r, buf + len - 4, m->time_zone, RNN_MAX_ZONE_NAME);
 		int			t2 = t1 == 1 ? get_text(&r, buf + len - 4, m->config, RNN_MAX_CONFIG_TEXT) : 1;
+		int			t3 = t1 == 1 && t2 == 1 && version >= 10 ?
+			get_text(&r, buf + len - 4, m->trained_with, RNN_MAX_TRAINED_WITH) : 1;
 
-		if (t1 == 0 || t2 == 0)
+		if (t1 == 0 || t2 == 0 || t3 == 0)
 		{
 			*why = "Its size does not match the sizes in its header.";
 			return RNN_ERR_CORRUPT;
 		}
-		if (t1 < 0 || t2 < 0)
+		if (t1 < 0 || t2 < 0 || t3 < 0)
 		{
-			*why = "Its time zone or configuration text is not printable ASCII.";
+			*why = "Its time zone, configuration or provenance text is not printable ASCII.";
 			return RNN_ERR_CORRUPT;
 		}
 	}
@@ -1060,9 +1076,9 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 		m->theta_validation.network = get_f64(&r);
 		m->theta_validation.theta = get_f64(&r);
 		m->theta_validation.combined = get_f64(&r);
-		if (m->theta_validation.series < 1)
+		if (m->theta_validation.series < (version == 9 ? 1 : 0))
 		{
-			/* written only when a validation ran */
+			/* format 9 is written only when a validation ran (format 10: 0 when none did) */
 			*why = "A format-9 model must say how many series validated its Theta weights.";
 			return RNN_ERR_CORRUPT;
 		}
@@ -1130,8 +1146,8 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 	if ((version == 8 && m->strategy != RNN_STRATEGY_MIXED) ||
 		(version < 8 && m->strategy == RNN_STRATEGY_MIXED))
 	{
-		/* written for mixed models (format 9 too), and only for them */
-		*why = "Only a format-8 or format-9 model is mixed, and a format-8 model must be.";
+		/* written for mixed models (formats 9 and 10 too), and only for them */
+		*why = "Only a model of format 8 or later is mixed, and a format-8 model must be.";
 		return RNN_ERR_CORRUPT;
 	}
 

@@ -11,12 +11,13 @@
 #include "rnn_net.h"
 
 #define RNN_MODEL_MAGIC			"RNNF"
-#define RNN_MODEL_VERSION		9	/* written for models whose Theta weights were validated, 8 for other mixed models, 7 for other global models with per-series Theta weights, 6 for other models combined with Theta, 5 for models with features, 4 for the others; 1 to 3 are still read */
+#define RNN_MODEL_VERSION		10	/* written for models that record what trained them, 9 for other models whose Theta weights were validated, 8 for other mixed models, 7 for other global models with per-series Theta weights, 6 for other models combined with Theta, 5 for models with features, 4 for the others; 1 to 3 are still read */
 #define RNN_MAX_SERIES			(1024 * 1024)	/* series in one global model */
 #define RNN_MAX_SERIES_NAME		1024	/* bytes of a series name */
 #define RNN_MODEL_MAX_LOSSES	RNN_MAX_EPOCHS
 #define RNN_MAX_ZONE_NAME		255 /* bytes of a time zone name (PostgreSQL's TZ_STRLEN_MAX) */
 #define RNN_MAX_CONFIG_TEXT		4096	/* bytes of the stored training configuration */
+#define RNN_MAX_TRAINED_WITH	255 /* bytes of the stored provenance (format 10) */
 #define RNN_USECS_PER_DAY		INT64_C(86400000000)
 
 typedef enum RnnScaling
@@ -148,6 +149,13 @@ typedef struct RnnModel
 	char		time_zone[RNN_MAX_ZONE_NAME + 1];
 	/* format 4: the resolved training configuration as JSON text ("" before) */
 	char		config[RNN_MAX_CONFIG_TEXT + 1];
+	/*
+	 * format 10: what trained the model, as printable text: the extension's
+	 * version, the BLAS and the kernel it picked for this CPU, the training
+	 * threads ("" before, or for a model built from JSON without it).  The
+	 * kernel adds in its own order, so models trained elsewhere differ.
+	 */
+	char		trained_with[RNN_MAX_TRAINED_WITH + 1];
 
 	int32_t		n_history;		/* rows of history (each input_size values) */
 	double	   *history;		/* last rows of the series, unscaled */
