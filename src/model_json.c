@@ -1185,8 +1185,14 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 			strlcpy(m.config, text, sizeof(m.config));
 	}
 	{
-		bytea	   *out = rnn_model_write(&m);
+		const char *why = NULL;
 
-		PG_RETURN_BYTEA_P(out);
+		/* what the keys' own checks let through but the model's invariants do not */
+		if (rnn_model_validate(&m, &why) != RNN_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid model JSON"),
+					 errdetail("%s", why)));
+		PG_RETURN_BYTEA_P(rnn_model_write(&m));
 	}
 }

@@ -721,9 +721,10 @@ rnn_model_validate(const RnnModel *m, const char **why)
 		return RNN_ERR_CORRUPT;
 	}
 	if (m->n_series > 0 && (m->n_history != 0 || m->shape.input_size != 1 + m->n_features ||
-							m->window < 1))
+							m->window < 1 || m->log_transform != 0 || m->n_seasonal != 0))
 	{
-		*why = "A global model keeps its history in its series records.";
+		/* its own log flag and indices would be kept but neither used nor shown */
+		*why = "A global model keeps its history and pipeline in its series records.";
 		return RNN_ERR_CORRUPT;
 	}
 	if (m->n_features < 0 || m->n_features >= RNN_MAX_INPUT_SIZE ||
