@@ -31,6 +31,8 @@ include $(PGXS)
 
 # PGXS tracks no header dependencies: rebuild every object when a header changes.
 $(OBJS): $(wildcard src/*.h src/core/*.h)
+# the version fit.c records in every model (RNN_EXTVERSION) comes from here
+src/fit.o: Makefile
 
 # Core tests without PostgreSQL.
 check-core:

@@ -497,6 +497,16 @@ rnn_config_record(RnnModel *m, const RnnConfig *cfg)
 	c.theta_weight = m->theta_weight;
 	strlcpy(c.time_zone, m->time_zone, sizeof(c.time_zone));
 	json = rnn_config_to_json(&c);
+	/*
+	 * in jsonb's own form (keys sorted, its spacing): the text
+	 * rnn_model_to_json gives and rnn_model_from_json takes back, so that a
+	 * round trip keeps the bytes
+	 */
+	{
+		Jsonb	   *jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
+
+		json = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
+	}
 	/* the model format keeps printable ASCII (escape_json left other bytes as they are) */
 	for (const char *p = json; *p; p++)
 		if (*p < 0x20 || *p > 0x7e)

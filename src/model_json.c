@@ -848,6 +848,43 @@ read_combination(JsonbContainer *c, RnnModel *m)
 }
 
 /*
+ * "training"."loss_per_epoch" and "validation_loss_per_epoch" (null, or
+ * "validation_loss" null, when nothing was held out: -1 per epoch, as
+ * training stores it), so that a
+ * model's curve survives a round trip; both at most RNN_MODEL_MAX_LOSSES
+ * and of one length.  rnn_model_validate checks that they are finite.
+ */
+static void
+read_losses(JsonbContainer *c, RnnModel *m)
+{
+	JsonbContainer *lt,
+			   *lv;
+	double	   *t,
+			   *v = NULL;
+	int			n,
+				nv = 0;
+
+	if ((lt = container_key(c, "loss_per_epoch")) == NULL)
+		return;
+	t = read_numbers(lt, "loss_per_epoch", RNN_MODEL_MAX_LOSSES, &n);
+	/* without a validation loss nothing was held out: the per-epoch ones are not shown either */
+	if (m->val_loss >= 0 && (lv = container_key(c, "validation_loss_per_epoch")) != NULL)
+	{
+		v = read_numbers(lv, "validation_loss_per_epoch", RNN_MODEL_MAX_LOSSES, &nv);
+		if (nv != n)
+			bad_json("%s", "\"validation_loss_per_epoch\" must be as long as \"loss_per_epoch\", or null.");
+	}
+	m->n_loss = n;
+	m->loss_train = palloc(sizeof(float) * (n ? n : 1));
+	m->loss_val = palloc(sizeof(float) * (n ? n : 1));
+	for (int i = 0; i < n; i++)
+	{
+		m->loss_train[i] = (float) t[i];
+		m->loss_val[i] = v ? (float) v[i] : -1.0f;
+	}
+}
+
+/*
  * "training"."trained_with" (format 10): a string of printable ASCII of at
  * most RNN_MAX_TRAINED_WITH bytes, or null.  It says what trained the model
  * and comes back with it, so a round trip keeps the bytes.
@@ -1127,6 +1164,7 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 		m.seed = (uint64) int64_key(sub, "seed", 0, 9e15, 0);
 		m.train_seconds = float_key(sub, "training_seconds", 0);
 		read_trained_with(sub, &m);
+		read_losses(sub, &m);
 	}
 
 	/* calibration errors, per step */
@@ -1183,6 +1221,17 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 				printable = false;
 		if (printable && strlen(text) <= RNN_MAX_CONFIG_TEXT)
 			strlcpy(m.config, text, sizeof(m.config));
+	}
+	if (m.n_series > 0 && (m.log_transform || m.n_seasonal > 0))
+	{
+		/*
+		 * each series has its own (series_state); the model's would be
+		 * stored but neither used nor exported, so a round trip would
+		 * change the model.  Refused here, not when a stored model is read:
+		 * 0.3.0 to 0.7.0 imported such documents, and their models still
+		 * read and forecast as before.
+		 */
+		bad_json("%s", "A global model keeps its log flag and seasonal indices in \"series_state\", not in \"pipeline\".");
 	}
 	{
 		const char *why = NULL;

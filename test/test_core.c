@@ -1632,6 +1632,16 @@ test_theta_validation_format(void)
  * is refused, a byte outside printable ASCII is refused with the checksum
  * made right, and a model without the text is written as before.
  */
+/* the value's last 4 bytes set to the CRC-32 of the rest (little-endian) */
+static void
+fix_crc(uint8_t *buf, size_t len)
+{
+	uint32_t	crc = rnn_crc32(buf, len - 4);
+
+	for (int i = 0; i < 4; i++)
+		buf[len - 4 + i] = (uint8_t) (crc >> (8 * i));
+}
+
 static void
 test_provenance_format(void)
 {
@@ -1693,7 +1703,7 @@ test_provenance_format(void)
 		free_model(&d);
 		buf[i / 8] ^= (uint8_t) (1u << (i % 8));
 	}
-	report(refused == tried, "provenance: every truncation and bit flip of format 10 refused (%d of %d)",
+	report(refused == tried, "provenance: every truncation and bit flip of format 10 refused, the checksum first (%d of %d)",
 		   refused, tried);
 
 	/* a control character in the text, the checksum made right */
@@ -1702,18 +1712,55 @@ test_provenance_format(void)
 
 		if (at)
 		{
-			uint32_t	crc;
-
 			*at = 0x07;
-			crc = rnn_crc32(buf, len - 4);
-			for (int i = 0; i < 4; i++)
-				buf[len - 4 + i] = (uint8_t) (crc >> (8 * i));
+			fix_crc(buf, len);
 			why = NULL;
 			st = rnn_model_decode(&d, buf, len, &test_allocator, &why);
 			free_model(&d);
 		}
 		report(at != NULL && st == RNN_ERR_CORRUPT && why && strstr(why, "provenance") != NULL,
 			   "provenance: a byte outside printable ASCII is refused (%s)", why ? why : "");
+	}
+	free(buf);
+
+	/*
+	 * with the checksum made right, so that the format's own checks answer:
+	 * an empty text (format 10 is written only with one) and a text length
+	 * one longer than the bytes there
+	 */
+	strcpy(m.trained_with, "PROVENANCE");
+	len = rnn_model_encoded_size(&m);
+	buf = malloc(len);
+	rnn_model_encode(&m, buf);
+	{
+		uint8_t    *at = memmem(buf, len, "PROVENANCE", 10);
+		uint8_t    *cut = malloc(len);
+		size_t		off = at ? (size_t) (at - buf) : 0;
+		RnnStatus	st_empty = RNN_OK,
+					st_long = RNN_OK;
+		const char *why_empty = NULL;
+
+		if (at && off >= 2 && at[-2] == 10 && at[-1] == 0)
+		{
+			/* the same value without the text's 10 bytes, its length 0 */
+			memcpy(cut, buf, off);
+			memcpy(cut + off, buf + off + 10, len - off - 10);
+			cut[off - 2] = 0;
+			fix_crc(cut, len - 10);
+			st_empty = rnn_model_decode(&d, cut, len - 10, &test_allocator, &why_empty);
+			free_model(&d);
+			/* the length says 11 */
+			buf[off - 2] = 11;
+			fix_crc(buf, len);
+			why = NULL;
+			st_long = rnn_model_decode(&d, buf, len, &test_allocator, &why);
+			free_model(&d);
+		}
+		report(at != NULL && st_empty == RNN_ERR_CORRUPT && why_empty && strstr(why_empty, "provenance") != NULL,
+			   "provenance: a format-10 value with an empty text is refused (%s)", why_empty ? why_empty : "");
+		report(at != NULL && st_long == RNN_ERR_CORRUPT,
+			   "provenance: a text length past its bytes is refused (%s)", why ? why : "");
+		free(cut);
 	}
 	free(buf);
 

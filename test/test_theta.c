@@ -264,29 +264,6 @@ test_format(void)
 	report(rnn_model_validate(&m, &why) == RNN_ERR_CORRUPT, "theta: a weight above 1 is refused");
 	m.theta_weight = 0.5;
 
-	/* a global model's pipeline lives in its series records: its own would be neither used nor shown */
-	{
-		double		idx[4] = {0.1, -0.1, 0.2, -0.2};
-
-		report(rnn_model_validate(&m, &why) == RNN_OK, "theta: the global model is valid before");
-		m.log_transform = 1;
-		why = NULL;
-		report(rnn_model_validate(&m, &why) == RNN_ERR_CORRUPT && why && strstr(why, "pipeline") != NULL,
-			   "theta: a global model with a log flag of its own is refused (%s)", why ? why : "accepted");
-		m.log_transform = 0;
-		if (m.season == 4)
-		{
-			m.n_seasonal = 4;
-			m.seasonal = idx;
-			why = NULL;
-			report(rnn_model_validate(&m, &why) == RNN_ERR_CORRUPT && why && strstr(why, "pipeline") != NULL,
-				   "theta: a global model with seasonal indices of its own is refused (%s)", why ? why : "accepted");
-			m.n_seasonal = 0;
-			m.seasonal = NULL;
-		}
-		else
-			report(false, "theta: the global test model has season 4 (it has %d)", m.season);
-	}
 	series[1].theta.alpha = 2;
 	report(rnn_model_validate(&m, &why) == RNN_ERR_CORRUPT, "theta: a series' alpha above 1 is refused");
 	series[1].theta.alpha = 0.3;

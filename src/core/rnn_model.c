@@ -278,6 +278,16 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 				n_cal,
 				n_par;
 
+	/*
+	 * Without the combination (weight 0, when every series' weight is off
+	 * too) the Theta states and the series' weights are not used, and not
+	 * exported: zeros are written, so that the bytes are the same after a
+	 * JSON round trip (a global model that dropped the combination keeps
+	 * format 9 or 10, which holds them).
+	 */
+	const bool	combined = m->theta_weight > 0;
+	static const RnnTheta no_theta = {0};
+
 	(void) payload_counts(m, &n_hist, &n_cal, &n_par);
 	memcpy(p, RNN_MODEL_MAGIC, 4);
 	p += 4;
@@ -335,7 +345,7 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 	if (version >= 6)
 	{
 		p = put_f64(p, m->theta_weight);
-		p = put_theta(p, &m->theta);
+		p = put_theta(p, combined ? &m->theta : &no_theta);
 	}
 	if (version >= 9)
 	{
@@ -380,9 +390,9 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 		for (size_t k = 0; k < (size_t) st->n_history * (1 + m->n_features); k++)
 			p = put_f64(p, st->history[k]);
 		if (version >= 6)
-			p = put_theta(p, &st->theta);
+			p = put_theta(p, combined ? &st->theta : &no_theta);
 		if (version >= 7)
-			p = put_f64(p, st->theta_weight);
+			p = put_f64(p, combined ? st->theta_weight : 0);
 	}
 	p = put_u32(p, rnn_crc32(buf, (size_t) (p - buf)));
 }
@@ -721,10 +731,9 @@ rnn_model_validate(const RnnModel *m, const char **why)
 		return RNN_ERR_CORRUPT;
 	}
 	if (m->n_series > 0 && (m->n_history != 0 || m->shape.input_size != 1 + m->n_features ||
-							m->window < 1 || m->log_transform != 0 || m->n_seasonal != 0))
+							m->window < 1))
 	{
-		/* its own log flag and indices would be kept but neither used nor shown */
-		*why = "A global model keeps its history and pipeline in its series records.";
+		*why = "A global model keeps its history in its series records.";
 		return RNN_ERR_CORRUPT;
 	}
 	if (m->n_features < 0 || m->n_features >= RNN_MAX_INPUT_SIZE ||
@@ -978,9 +987,15 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 			*why = "Its size does not match the sizes in its header.";
 			return RNN_ERR_CORRUPT;
 		}
-		if (t1 < 0 || t2 < 0 || t3 < 0)
+		if (t1 < 0 || t2 < 0)
 		{
-			*why = "Its time zone, configuration or provenance text is not printable ASCII.";
+			*why = "Its time zone or configuration text is not printable ASCII.";
+			return RNN_ERR_CORRUPT;
+		}
+		if (t3 < 0 || (version >= 10 && m->trained_with[0] == '\0'))
+		{
+			/* format 10 is written only for a model that has the text */
+			*why = "Its provenance text (format 10) is empty or not printable ASCII.";
 			return RNN_ERR_CORRUPT;
 		}
 	}
@@ -1080,7 +1095,9 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 		if (m->theta_validation.series < (version == 9 ? 1 : 0))
 		{
 			/* format 9 is written only when a validation ran (format 10: 0 when none did) */
-			*why = "A format-9 model must say how many series validated its Theta weights.";
+			*why = version == 9 ?
+				"A format-9 model must say how many series validated its Theta weights." :
+				"The count of series that validated its Theta weights is negative.";
 			return RNN_ERR_CORRUPT;
 		}
 	}
