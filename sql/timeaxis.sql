@@ -60,26 +60,3 @@ SELECT step, ts IS NULL AS no_ts FROM (SELECT rnn_train(i::bigint * 5, sin(i::fl
                                       FROM generate_series(1, 60) i) t, rnn_forecast(m, 2);
 SELECT rnn_model_info(rnn_train(i::bigint * 5, sin(i::float8), rnn_config(hidden_size => 4, epochs => 1)))->'time' AS time
 FROM generate_series(1, 60) i;
-
--- sub-daily rows whose daily changes repeat weekly take a week as their season (hourly 168),
--- with the window of two days as before; a daily pattern alone keeps 24. Four weeks of hourly
--- load from a Monday, half as high on weekends in 'weekly': its forecast of the next Saturday
--- noon is lower than Friday noon's, the daily model's about the same
-CREATE TEMP TABLE hw AS
-SELECT k, timestamptz '2024-01-01 00:00+00' + i * interval '1 hour' AS ts,
-       100 + CASE WHEN k = 'weekly' AND (i / 24) % 7 >= 5 THEN 0.5 ELSE 1 END
-             * (40 * greatest(0, sin(2 * pi() * ((i % 24) - 6) / 24)) + 10) + 3 * sin(i * 7.3) AS v
-FROM generate_series(0, 671) i, (VALUES ('weekly'), ('daily')) x(k);
-CREATE TEMP TABLE hwm AS
-SELECT k, rnn_train(ts, v, rnn_config(hidden_size => 4, epochs => 2)) AS m FROM hw GROUP BY k;
-SELECT k, rnn_model_info(m)->'season' AS season, rnn_model_info(m)->'window' AS window_size,
-       rnn_model_info(m)->'config'->'season' AS recorded,
-       (SELECT forecast FROM rnn_forecast(m, 168) WHERE step = 109) - (SELECT forecast FROM rnn_forecast(m, 168) WHERE step = 133)
-         > CASE k WHEN 'weekly' THEN 10 ELSE -1e9 END AS saturday_lower,
-       abs((SELECT forecast FROM rnn_forecast(m, 168) WHERE step = 109) - (SELECT forecast FROM rnn_forecast(m, 168) WHERE step = 133))
-         < CASE k WHEN 'daily' THEN 5 ELSE 1e9 END AS saturday_same,
-       (SELECT extract(isodow FROM ts) || ' ' || extract(hour FROM ts) FROM rnn_forecast(m, 168) WHERE step = 133) AS step_133
-FROM hwm ORDER BY k;
--- the configured season stays, and so does the window it implies
-SELECT rnn_model_info(rnn_train(ts, v, rnn_config(hidden_size => 4, epochs => 1) || '{"season": 24}'))->'season' AS season
-FROM hw WHERE k = 'weekly';

@@ -717,7 +717,6 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 	RnnConfig	resolved = rnn_config_resolve(cfg, init, RNN_STRATEGY_RECURSIVE);
 	int			outputs;
 	int			season,
-				window_season,
 				window,
 				lag;
 	int			members = rnn_config_members(&resolved);
@@ -771,7 +770,7 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 	season = rnn_pipeline_choose_season(cfg->season, warm, warm ? init->season : 1,
 										warm ? init->ts_kind : RNN_TS_NONE,
 										m->ts_kind, m->step_kind, m->step, values, n,
-										rnn_check_interrupts, NULL, &window_season);
+										rnn_check_interrupts, NULL);
 
 	/*
 	 * scaling: a warm start keeps its model's, except that an imported
@@ -802,7 +801,7 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 	 * window: the network reads two seasons (at least 12 steps) but leaves
 	 * half the rows as windows; seasonal differences need one season more
 	 */
-	window = rnn_pipeline_choose_window(cfg->window, warm, warm ? init->window : 0, window_season,
+	window = rnn_pipeline_choose_window(cfg->window, warm, warm ? init->window : 0, season,
 										n > (size_t) (outputs + lag) ? n - outputs - lag : 0, lag);
 	if (window <= lag)
 		ereport(ERROR,

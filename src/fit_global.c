@@ -280,7 +280,6 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 	int32		ref = g->ref;
 	int			outputs;
 	int			season,
-				window_season,
 				window;
 	rnn_real   *scaled;
 	double	  **F = palloc0(sizeof(double *) * g->ns);	/* each series' features, unscaled */
@@ -360,7 +359,7 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 											warm ? init->ts_kind : RNN_TS_NONE,
 											m->ts_kind, m->step_kind, m->step,
 											series[longest].values, series[longest].n,
-											rnn_check_interrupts, NULL, &window_season);
+											rnn_check_interrupts, NULL);
 	}
 
 	/*
@@ -372,7 +371,7 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 
 		for (int32 k = 0; k < ns; k++)
 			len[k] = series[k].n;
-		window = rnn_pipeline_choose_window(cfg->window, warm, warm ? init->window : 0, window_season,
+		window = rnn_pipeline_choose_window(cfg->window, warm, warm ? init->window : 0, season,
 											rnn_pipeline_global_room(len, ns, outputs), 0);
 		pfree(len);
 	}

@@ -1114,12 +1114,12 @@ test_pipeline_choices(void)
 		rnn_pipeline_default_season(RNN_TS_TIMESTAMP, RNN_STEP_UNITS, 7 * hour) == 1 &&
 		rnn_pipeline_default_season(RNN_TS_BIGINT, RNN_STEP_UNITS, 1) == 1;
 	report(ok, "pipeline: the season a step implies (monthly 12, quarterly 4, daily 7, weekly 52, hourly 24, half-hourly 48, else 1)");
-	ok = rnn_pipeline_choose_season(5, false, 1, RNN_TS_NONE, RNN_TS_BIGINT, RNN_STEP_UNITS, 1, v, 120, NULL, NULL, NULL) == 5 &&
-		rnn_pipeline_choose_season(0, false, 1, RNN_TS_NONE, RNN_TS_BIGINT, RNN_STEP_UNITS, 1, v, 120, NULL, NULL, NULL) == 6 &&
-		rnn_pipeline_choose_season(0, false, 1, RNN_TS_NONE, RNN_TS_NONE, RNN_STEP_UNITS, 1, v, 120, NULL, NULL, NULL) == 6 &&
-		rnn_pipeline_choose_season(0, false, 1, RNN_TS_NONE, RNN_TS_DATE, RNN_STEP_MONTHS, 1, v, 120, NULL, NULL, NULL) == 12 &&
-		rnn_pipeline_choose_season(0, true, 9, RNN_TS_BIGINT, RNN_TS_BIGINT, RNN_STEP_UNITS, 1, v, 120, NULL, NULL, NULL) == 9 &&
-		rnn_pipeline_choose_season(0, true, 1, RNN_TS_NONE, RNN_TS_DATE, RNN_STEP_MONTHS, 1, v, 120, NULL, NULL, NULL) == 12;
+	ok = rnn_pipeline_choose_season(5, false, 1, RNN_TS_NONE, RNN_TS_BIGINT, RNN_STEP_UNITS, 1, v, 120, NULL, NULL) == 5 &&
+		rnn_pipeline_choose_season(0, false, 1, RNN_TS_NONE, RNN_TS_BIGINT, RNN_STEP_UNITS, 1, v, 120, NULL, NULL) == 6 &&
+		rnn_pipeline_choose_season(0, false, 1, RNN_TS_NONE, RNN_TS_NONE, RNN_STEP_UNITS, 1, v, 120, NULL, NULL) == 6 &&
+		rnn_pipeline_choose_season(0, false, 1, RNN_TS_NONE, RNN_TS_DATE, RNN_STEP_MONTHS, 1, v, 120, NULL, NULL) == 12 &&
+		rnn_pipeline_choose_season(0, true, 9, RNN_TS_BIGINT, RNN_TS_BIGINT, RNN_STEP_UNITS, 1, v, 120, NULL, NULL) == 9 &&
+		rnn_pipeline_choose_season(0, true, 1, RNN_TS_NONE, RNN_TS_DATE, RNN_STEP_MONTHS, 1, v, 120, NULL, NULL) == 12;
 	report(ok, "pipeline: the season is the configuration's, else a warm start's (unless that model had no time axis and no season), else the step's; bigint or no keys: the autocorrelation's (6)");
 	ok = rnn_pipeline_choose_window(10, true, 20, 12, 1000, 0) == 10 &&
 		rnn_pipeline_choose_window(0, true, 20, 12, 1000, 0) == 20 &&
@@ -1127,113 +1127,6 @@ test_pipeline_choices(void)
 		rnn_pipeline_choose_window(0, true, 0, 4, 1000, 4) == 16 &&
 		rnn_pipeline_choose_window(0, false, 0, 12, 30, 0) == 15;
 	report(ok, "pipeline: the window is the configuration's, else a warm start's, else two seasons (at least 12, at most half the room) plus the lag");
-}
-
-/* a deterministic standard normal draw (Box-Muller over an LCG) */
-static double
-test_gauss(uint64_t *state)
-{
-	double		u1,
-				u2;
-
-	*state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
-	u1 = ((*state >> 11) + 1.0) / 9007199254740993.0;
-	*state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
-	u2 = (*state >> 11) / 9007199254740992.0;
-	return sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
-}
-
-/*
- * Ten weeks of hourly load: a daily shape (on weekends half as high when
- * weekly), a trend, noise; day steps per day (24 hourly, 48 half-hourly).
- */
-static void
-test_week_series(double *v, int n, int day, bool weekly, double trend, uint64_t seed)
-{
-	for (int i = 0; i < n; i++)
-	{
-		double		h = (double) (i % day) * 24.0 / day;
-		double		shape = 40 * fmax(0, sin(2 * M_PI * (h - 6) / 24)) + 10;
-		bool		weekend = (i / day) % 7 >= 5;
-
-		v[i] = 100 + trend * i + (weekly && weekend ? 0.5 : 1.0) * shape + 4 * test_gauss(&seed);
-	}
-}
-
-/*
- * The weekly cycle of sub-daily series: found where weekends differ
- * (hourly and half-hourly, with a trend too), not in a daily pattern with
- * noise, a trend or a random walk; the bounds (three weeks and a day, a
- * week of at most RNN_MAX_SEASON_INDICES steps, a non-finite value); and
- * rnn_pipeline_choose_season's window season: the day when it chose the
- * week, else the season.
- */
-static void
-test_weekly_season(void)
-{
-	const int64_t hour = RNN_USECS_PER_DAY / 24;
-	static double v[2 * 1680];
-	int			found = 0,
-				missed = 0,
-				wrong = 0,
-				ws = -1;
-	bool		ok;
-
-	for (uint64_t seed = 1; seed <= 10; seed++)
-	{
-		test_week_series(v, 1680, 24, true, 0, seed);
-		found += rnn_pipeline_weekly_season(24, v, 1680, NULL, NULL) == 168;
-		test_week_series(v, 1680, 24, true, 0.02, seed);
-		found += rnn_pipeline_weekly_season(24, v, 1680, NULL, NULL) == 168;
-		test_week_series(v, 2 * 1680, 48, true, 0.01, seed);
-		found += rnn_pipeline_weekly_season(48, v, 2 * 1680, NULL, NULL) == 336;
-		test_week_series(v, 1680, 24, false, 0, seed);
-		wrong += rnn_pipeline_weekly_season(24, v, 1680, NULL, NULL) != 24;
-		test_week_series(v, 1680, 24, false, 0.05, seed);
-		wrong += rnn_pipeline_weekly_season(24, v, 1680, NULL, NULL) != 24;
-		/* a random walk with a daily shape */
-		test_week_series(v, 1680, 24, false, 0, seed);
-		{
-			uint64_t	s2 = seed + 100;
-			double		walk = 0;
-
-			for (int i = 0; i < 1680; i++)
-			{
-				walk += 0.5 * test_gauss(&s2);
-				v[i] += walk;
-			}
-		}
-		wrong += rnn_pipeline_weekly_season(24, v, 1680, NULL, NULL) != 24;
-	}
-	missed = 30 - found;
-	report(missed == 0 && wrong <= 2,
-		   "pipeline: a weekly cycle found in 30 of 30 weekly series (hourly, with a trend, half-hourly: %d), "
-		   "a week taken in %d of 30 daily ones (noise, trend, random walk; at most 2)", found, wrong);
-
-	test_week_series(v, 1680, 24, true, 0, 3);
-	ok = rnn_pipeline_weekly_season(24, v, 3 * 168 + 24, NULL, NULL) == 168 &&
-		rnn_pipeline_weekly_season(24, v, 3 * 168 + 23, NULL, NULL) == 24 &&
-		rnn_pipeline_weekly_season(288, v, 1680, NULL, NULL) == 288 &&
-		rnn_pipeline_weekly_season(1, v, 1680, NULL, NULL) == 1;
-	v[100] = NAN;
-	ok = ok && rnn_pipeline_weekly_season(24, v, 1680, NULL, NULL) == 24;
-	report(ok, "pipeline: the weekly test needs three weeks and a day, a week of at most %d steps, finite values",
-		   RNN_MAX_SEASON_INDICES);
-
-	test_week_series(v, 1680, 24, true, 0, 4);
-	ok = rnn_pipeline_choose_season(0, false, 1, RNN_TS_NONE, RNN_TS_TIMESTAMPTZ, RNN_STEP_UNITS, hour,
-									v, 1680, NULL, NULL, &ws) == 168 && ws == 24;
-	ok = ok && rnn_pipeline_choose_season(0, false, 1, RNN_TS_NONE, RNN_TS_TIMESTAMP, RNN_STEP_UNITS, hour,
-										  v, 400, NULL, NULL, &ws) == 24 && ws == 24;
-	ok = ok && rnn_pipeline_choose_season(168, false, 1, RNN_TS_NONE, RNN_TS_TIMESTAMP, RNN_STEP_UNITS, hour,
-										  v, 1680, NULL, NULL, &ws) == 168 && ws == 168;
-	ok = ok && rnn_pipeline_choose_season(0, true, 24, RNN_TS_TIMESTAMP, RNN_TS_TIMESTAMP, RNN_STEP_UNITS, hour,
-										  v, 1680, NULL, NULL, &ws) == 24 && ws == 24;
-	/* daily dates keep 7: the weekly test is for steps within a day */
-	ok = ok && rnn_pipeline_choose_season(0, false, 1, RNN_TS_NONE, RNN_TS_DATE, RNN_STEP_UNITS, 1,
-										  v, 1680, NULL, NULL, &ws) == 7 && ws == 7;
-	report(ok, "pipeline: hourly rows with a weekly cycle get season 168 and a window of two days; "
-		   "too short, configured, warm or daily, the season as before");
 }
 
 static void
@@ -2273,7 +2166,6 @@ main(void)
 	test_training();
 	test_mixed();
 	test_theta_validation_format();
-	test_weekly_season();
 	test_provenance_format();
 	test_long_series_sampling();
 	test_gemm_threads();

@@ -495,87 +495,18 @@ rnn_pipeline_default_season(int ts_kind, int step_kind, int64_t step)
 }
 
 int
-rnn_pipeline_weekly_season(int day, const double *v, size_t n,
-						   void (*check) (void *), void *check_arg)
-{
-	int			week = 7 * day;
-	size_t		len,
-				first;
-	double		mean = 0,
-				var = 0,
-				sum_r2 = 0,
-				r_week = 0;
-
-	if (day < 2 || week > RNN_MAX_SEASON_INDICES || n < (size_t) day + 3 * (size_t) week)
-		return day;
-	/* the changes d[i] = v[first + i] - v[first + i - day] of the last weeks tested */
-	len = n - (size_t) day;
-	if (len > (size_t) RNN_PIPELINE_WEEKS_TESTED * week)
-		len = (size_t) RNN_PIPELINE_WEEKS_TESTED * week;
-	first = n - len;
-#define DAY_CHANGE(i) (v[first + (i)] - v[first + (i) - (size_t) day])
-	for (size_t i = 0; i < len; i++)
-	{
-		double		d = DAY_CHANGE(i);
-
-		if (!isfinite(d))
-			return day;
-		mean += d;
-	}
-	mean /= (double) len;
-	for (size_t i = 0; i < len; i++)
-		var += (DAY_CHANGE(i) - mean) * (DAY_CHANGE(i) - mean);
-	if (!(var > 0))
-		return day;
-	/* rnn_pipeline_season_test's statistic, on the changes computed in place */
-	for (int k = 1; k <= week; k++)
-	{
-		double		c = 0;
-
-		if (check && (k & 63) == 0)
-			check(check_arg);
-		for (size_t i = (size_t) k; i < len; i++)
-			c += (DAY_CHANGE(i) - mean) * (DAY_CHANGE(i - k) - mean);
-		c /= var;
-		if (k < week)
-			sum_r2 += c * c;
-		else
-			r_week = c;
-	}
-#undef DAY_CHANGE
-	return r_week > 1.645 * sqrt((1.0 + 2.0 * sum_r2) / (double) len) ? week : day;
-}
-
-int
 rnn_pipeline_choose_season(int cfg_season, bool warm, int init_season, int init_ts_kind,
 						   int ts_kind, int step_kind, int64_t step,
-						   const double *v, size_t n, void (*check) (void *), void *check_arg,
-						   int *window_season)
+						   const double *v, size_t n, void (*check) (void *), void *check_arg)
 {
-	int			season;
-
 	if (cfg_season > 0)
-		season = cfg_season;
-	else if (warm)
-		season = !(init_ts_kind == RNN_TS_NONE && init_season <= 1) ? init_season :
+		return cfg_season;
+	if (warm)
+		return !(init_ts_kind == RNN_TS_NONE && init_season <= 1) ? init_season :
 			rnn_pipeline_default_season(ts_kind, step_kind, step);
-	else if (ts_kind == RNN_TS_NONE || ts_kind == RNN_TS_BIGINT)
-		season = rnn_series_acf_season(v, n, (int) (n / 3 < 400 ? n / 3 : 400), check, check_arg);
-	else
-	{
-		int			day = rnn_pipeline_default_season(ts_kind, step_kind, step);
-
-		/* sub-daily steps (the step divides a day): is there a week besides the day? */
-		season = step_kind != RNN_STEP_MONTHS && step > 0 && step < RNN_USECS_PER_DAY &&
-			step * day == RNN_USECS_PER_DAY ?
-			rnn_pipeline_weekly_season(day, v, n, check, check_arg) : day;
-		if (window_season)
-			*window_season = season != day ? day : season;
-		return season;
-	}
-	if (window_season)
-		*window_season = season;
-	return season;
+	if (ts_kind == RNN_TS_NONE || ts_kind == RNN_TS_BIGINT)
+		return rnn_series_acf_season(v, n, (int) (n / 3 < 400 ? n / 3 : 400), check, check_arg);
+	return rnn_pipeline_default_season(ts_kind, step_kind, step);
 }
 
 int

@@ -105,38 +105,19 @@ RnnStatus	rnn_pipeline_share_log_scale(RnnSeriesState *st, int ns, rnn_real *sca
 int			rnn_pipeline_default_season(int ts_kind, int step_kind, int64_t step);
 
 /*
- * The weekly cycle of a series sampled `day` times a day (24 hourly, 48
- * half-hourly; 7 * day at most RNN_MAX_SEASON_INDICES): 7 * day when the
- * changes from one day to the next (v[t] - v[t - day], which take out the
- * daily pattern and a trend) repeat from week to week: their
- * autocorrelation at lag 7 * day is positive and passes the 90% test of
- * rnn_pipeline_season_test, over the last RNN_PIPELINE_WEEKS_TESTED weeks
- * of v[0..n-1] (at least three); else day.  A series with a non-finite
- * value keeps day.  check is called now and then and may not return.
- */
-#define RNN_PIPELINE_WEEKS_TESTED 16
-int			rnn_pipeline_weekly_season(int day, const double *v, size_t n,
-									   void (*check) (void *), void *check_arg);
-
-/*
  * A model's season: the configuration's (cfg_season > 0); a warm start's
  * model's (init_season) unless that model had neither a time axis nor a
  * season (init_ts_kind RNN_TS_NONE, init_season 1); else the step's
- * (rnn_pipeline_default_season), a week for sub-daily steps whose series
- * repeats weekly (rnn_pipeline_weekly_season), except that rows with bigint
- * keys or none, whose step says nothing of a calendar, take the
- * autocorrelation's of v[0..n-1] (rnn_series_acf_season, lags up to
- * min(n / 3, 400); check is called before each lag and may not return).
- * init_* are read only when warm.  *window_season (when not NULL) is the
- * season the automatic window covers: the day's steps when the week was
- * chosen here, so that the network reads two days as before and the
- * weekly indices carry the rest; else the season.
+ * (rnn_pipeline_default_season), except that rows with bigint keys or
+ * none, whose step says nothing of a calendar, take the autocorrelation's
+ * of v[0..n-1] (rnn_series_acf_season, lags up to min(n / 3, 400); check
+ * is called before each lag and may not return).  init_* are read only
+ * when warm.
  */
 int			rnn_pipeline_choose_season(int cfg_season, bool warm, int init_season, int init_ts_kind,
 									   int ts_kind, int step_kind, int64_t step,
 									   const double *v, size_t n,
-									   void (*check) (void *), void *check_arg,
-									   int *window_season);
+									   void (*check) (void *), void *check_arg);
 
 /*
  * The automatic window: two seasons, at least 12 steps and at most

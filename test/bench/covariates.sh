@@ -3,7 +3,7 @@
 #   promo   daily sales (two years) with a weekly pattern, a trend, noise and promotion days
 #           (about 1 in 10, known in advance) that lift sales by 60; forecast 28 days
 #   hourly  hourly load (10 weeks) with a daily shape that is half as high on weekends;
-#           forecast the 48 hours of a Friday and a Saturday
+#           forecast the 48 hours of the Sunday and Monday after the training rows
 # Each is drawn with 5 seeds (setseed). Models, all with rnn_config(horizon => H) only plus:
 #   plain          no features
 #   features       the promotion flag (promo only)
@@ -57,8 +57,8 @@ END
 SQL
 
 # promo: train on the first 730 days, forecast the last 28; hourly: train on 1,656 hours
-# (from Monday 2024-01-01, ending on Thursday 23:00 of week 10) and forecast the 48 hours of
-# Friday and Saturday
+# (from Monday 2024-01-01 00:00 to Saturday 2024-03-09 23:00) and forecast the 48 hours of
+# the Sunday and Monday after
 say "promo: training 4 models on each of $SEEDS series"
 "${PSQL[@]}" <<'SQL'
 SET TimeZone = 'UTC';
