@@ -508,10 +508,7 @@ rnn_config_record(RnnModel *m, const RnnConfig *cfg)
 		json = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
 	}
 	/* the model format keeps printable ASCII (escape_json left other bytes as they are) */
-	for (const char *p = json; *p; p++)
-		if (*p < 0x20 || *p > 0x7e)
-			return;
-	if (strlen(json) <= RNN_MAX_CONFIG_TEXT)
+	if (rnn_model_text_ok(json, strlen(json)) && strlen(json) <= RNN_MAX_CONFIG_TEXT)
 		strlcpy(m->config, json, sizeof(m->config));
 	pfree(json);
 }

@@ -899,9 +899,8 @@ read_trained_with(JsonbContainer *c, RnnModel *m)
 	if (v.type != jbvString || v.val.string.len > RNN_MAX_TRAINED_WITH)
 		bad_json("%s", psprintf("\"training\".\"trained_with\" must be a string of at most %d bytes.",
 								RNN_MAX_TRAINED_WITH));
-	for (int i = 0; i < v.val.string.len; i++)
-		if (v.val.string.val[i] < 0x20 || v.val.string.val[i] > 0x7e)
-			bad_json("%s", "\"training\".\"trained_with\" must be printable ASCII.");
+	if (!rnn_model_text_ok(v.val.string.val, v.val.string.len))
+		bad_json("%s", "\"training\".\"trained_with\" must be printable ASCII.");
 	memcpy(m->trained_with, v.val.string.val, v.val.string.len);
 	m->trained_with[v.val.string.len] = '\0';
 }
@@ -1214,12 +1213,8 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 	{
 		/* the configuration a model trained in SQL recorded comes back with it */
 		char	   *text = JsonbToCString(NULL, sub, 0);
-		bool		printable = true;
 
-		for (const char *p = text; *p; p++)
-			if (*p < 0x20 || *p > 0x7e)
-				printable = false;
-		if (printable && strlen(text) <= RNN_MAX_CONFIG_TEXT)
+		if (rnn_model_text_ok(text, strlen(text)) && strlen(text) <= RNN_MAX_CONFIG_TEXT)
 			strlcpy(m.config, text, sizeof(m.config));
 	}
 	if (m.n_series > 0 && (m.log_transform || m.n_seasonal > 0))

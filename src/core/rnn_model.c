@@ -831,6 +831,15 @@ rnn_model_validate(const RnnModel *m, const char **why)
 	return RNN_OK;
 }
 
+bool
+rnn_model_text_ok(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char) p[i] < 0x20 || (unsigned char) p[i] > 0x7e)
+			return false;
+	return true;
+}
+
 /*
  * A u16 length and that many bytes of printable ASCII, copied into out
  * (max bytes and a terminator): 1; 0 when it is longer than max or would
@@ -846,9 +855,8 @@ get_text(Reader *r, const uint8_t *end, char *out, size_t max)
 	n = get_u16(r);
 	if (n > max || (size_t) (end - r->p) < n)
 		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (r->p[i] < 0x20 || r->p[i] > 0x7e)
-			return -1;
+	if (!rnn_model_text_ok((const char *) r->p, n))
+		return -1;
 	memcpy(out, r->p, n);
 	out[n] = '\0';
 	r->p += n;

@@ -238,6 +238,12 @@ size_t		rnn_model_encoded_size(const RnnModel *m);
 void		rnn_model_encode(const RnnModel *m, uint8_t *buf);
 
 /*
+ * Whether the n bytes at p are printable ASCII (0x20 to 0x7e): the only bytes
+ * the format's texts (time zone, configuration, provenance) hold.
+ */
+bool		rnn_model_text_ok(const char *p, size_t n);
+
+/*
  * Decode and fully validate len bytes into *m, allocating its arrays.
  * Returns RNN_ERR_CORRUPT, RNN_ERR_VERSION or RNN_ERR_LIMIT for bad input,
  * with a static description in *why.
