@@ -140,14 +140,25 @@ rnn_model_copy(RnnModel *dst, const RnnModel *src)
 bytea *
 rnn_model_write(const RnnModel *m)
 {
+	return rnn_model_write_checked(m, ERRCODE_DATA_EXCEPTION, "cannot store the model");
+}
+
+/*
+ * The model's bytes, once rnn_model_validate passes; else an error with
+ * sqlerrcode and message, and the reason as its detail (rnn_model_from_json
+ * reports a document that breaks the model's rules as its own error).
+ */
+bytea *
+rnn_model_write_checked(const RnnModel *m, int sqlerrcode, const char *message)
+{
 	const char *why = NULL;
 	size_t		len;
 	bytea	   *out;
 
 	if (rnn_model_validate(m, &why) != RNN_OK)
 		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("cannot store the model"),
+				(errcode(sqlerrcode),
+				 errmsg("%s", message),
 				 errdetail("%s", why)));
 	len = rnn_model_encoded_size(m);
 	if (len == 0 || len > MaxAllocSize - VARHDRSZ)

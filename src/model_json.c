@@ -1228,15 +1228,6 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 		 */
 		bad_json("%s", "A global model keeps its log flag and seasonal indices in \"series_state\", not in \"pipeline\".");
 	}
-	{
-		const char *why = NULL;
-
-		/* what the keys' own checks let through but the model's invariants do not */
-		if (rnn_model_validate(&m, &why) != RNN_OK)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid model JSON"),
-					 errdetail("%s", why)));
-		PG_RETURN_BYTEA_P(rnn_model_write(&m));
-	}
+	/* what the keys' own checks let through but the model's invariants do not: the same error */
+	PG_RETURN_BYTEA_P(rnn_model_write_checked(&m, ERRCODE_INVALID_PARAMETER_VALUE, "invalid model JSON"));
 }

@@ -48,6 +48,7 @@ typedef struct RnnModelDatum
 extern void rnn_model_datum_keep(RnnModelDatum *k, Datum model);
 extern bool rnn_model_datum_same(const RnnModelDatum *k, Datum model);
 extern bytea *rnn_model_write(const RnnModel *m);
+extern bytea *rnn_model_write_checked(const RnnModel *m, int sqlerrcode, const char *message);
 extern void rnn_report_status(RnnStatus st, const char *what);
 
 /* config.c */
