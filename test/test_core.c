@@ -1534,6 +1534,26 @@ test_mixed(void)
 
 
 /*
+ * Decode buf after setting its last 4 bytes to the CRC-32 of the rest
+ * (little-endian), so that the format's own checks answer instead of the
+ * checksum; the model is freed, *why kept (the decoder's messages are static).
+ */
+static RnnStatus
+decode_crc_fixed(uint8_t *buf, size_t len, const char **why)
+{
+	RnnModel	d;
+	RnnStatus	st;
+	uint32_t	crc = rnn_crc32(buf, len - 4);
+
+	for (int i = 0; i < 4; i++)
+		buf[len - 4 + i] = (uint8_t) (crc >> (8 * i));
+	*why = NULL;
+	st = rnn_model_decode(&d, buf, len, &test_allocator, why);
+	free_model(&d);
+	return st;
+}
+
+/*
  * Format 9 keeps the figures of the validation that chose a model's Theta
  * weights, for any strategy; without them the older format is written;
  * the decoder refuses a format-9 value without validated series and the
@@ -1587,17 +1607,11 @@ test_theta_validation_format(void)
 		report(at > 0, "theta validation: the block is found after the Theta state");
 		if (at > 0)
 		{
-			uint32_t	crc;
-
 			buf[at] = 0;
-			crc = rnn_crc32(buf, len - 4);
-			for (int i = 0; i < 4; i++)
-				buf[len - 4 + i] = (uint8_t) (crc >> (8 * i));
-			st = rnn_model_decode(&d, buf, len, &test_allocator, &why);
+			st = decode_crc_fixed(buf, len, &why);
 			report(st == RNN_ERR_CORRUPT && why && strstr(why, "format-9") != NULL,
 				   "theta validation: a format-9 value without validated series is refused (%s)",
 				   why ? why : "");
-			free_model(&d);
 		}
 	}
 	free(buf);
@@ -1632,16 +1646,6 @@ test_theta_validation_format(void)
  * is refused, a byte outside printable ASCII is refused with the checksum
  * made right, and a model without the text is written as before.
  */
-/* the value's last 4 bytes set to the CRC-32 of the rest (little-endian) */
-static void
-fix_crc(uint8_t *buf, size_t len)
-{
-	uint32_t	crc = rnn_crc32(buf, len - 4);
-
-	for (int i = 0; i < 4; i++)
-		buf[len - 4 + i] = (uint8_t) (crc >> (8 * i));
-}
-
 static void
 test_provenance_format(void)
 {
@@ -1713,10 +1717,7 @@ test_provenance_format(void)
 		if (at)
 		{
 			*at = 0x07;
-			fix_crc(buf, len);
-			why = NULL;
-			st = rnn_model_decode(&d, buf, len, &test_allocator, &why);
-			free_model(&d);
+			st = decode_crc_fixed(buf, len, &why);
 		}
 		report(at != NULL && st == RNN_ERR_CORRUPT && why && strstr(why, "provenance") != NULL,
 			   "provenance: a byte outside printable ASCII is refused (%s)", why ? why : "");
@@ -1746,15 +1747,10 @@ test_provenance_format(void)
 			memcpy(cut, buf, off);
 			memcpy(cut + off, buf + off + 10, len - off - 10);
 			cut[off - 2] = 0;
-			fix_crc(cut, len - 10);
-			st_empty = rnn_model_decode(&d, cut, len - 10, &test_allocator, &why_empty);
-			free_model(&d);
+			st_empty = decode_crc_fixed(cut, len - 10, &why_empty);
 			/* the length says 11 */
 			buf[off - 2] = 11;
-			fix_crc(buf, len);
-			why = NULL;
-			st_long = rnn_model_decode(&d, buf, len, &test_allocator, &why);
-			free_model(&d);
+			st_long = decode_crc_fixed(buf, len, &why);
 		}
 		report(at != NULL && st_empty == RNN_ERR_CORRUPT && why_empty && strstr(why_empty, "provenance") != NULL,
 			   "provenance: a format-10 value with an empty text is refused (%s)", why_empty ? why_empty : "");
