@@ -35,37 +35,14 @@ set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
 
-: "${PGHOST:?}" "${PGPORT:?}" "${PGUSER:?}"
-export PGHOST PGPORT PGUSER
+NAME=fuzz_json
 DB=rnn_fuzz_json
-LOG=${RNN_TMP:+$RNN_TMP/server.log}
+# FUZZ_JSON_KEEP=1 keeps the database (documents and results) for a look afterwards
+KEEP_DB=${FUZZ_JSON_KEEP:-0}
 PER_BASE=${FUZZ_JSON_PER_BASE:-3000}
 SEED=${FUZZ_JSON_SEED:-0.2718}
-
-PSQL=(psql -X -q -v ON_ERROR_STOP=1 --no-psqlrc)
-
-fail() {
-    echo "fuzz_json: FAIL: $*"
-    exit 1
-}
-
-WORK=$(mktemp -d "${RNN_TMP:-${TMPDIR:-/tmp}}/fuzz_json.XXXXXX") || fail "mktemp"
-cleanup() {
-    # FUZZ_JSON_KEEP=1 keeps the database (documents and results) for a look afterwards
-    [ "${FUZZ_JSON_KEEP:-0}" = 1 ] ||
-        "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# shellcheck source=test/t/lib/health.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib/health.sh"
-health_begin || fail "cannot connect to the server"
-
-"${PSQL[@]}" -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB" \
-    -c "CREATE DATABASE $DB" >/dev/null ||
-    fail "cannot create database $DB"
+# shellcheck source=test/t/lib/fuzz_db.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/fuzz_db.sh"
 
 SECONDS=0
 OUT=$WORK/session.out
@@ -228,15 +205,6 @@ EOF
 fi
 run_secs=$SECONDS
 
-q() {
-    "${PSQL[@]}" -d "$DB" -At -F ' ' -c "$1"
-}
-qt() {
-    "${PSQL[@]}" -d "$DB" -P footer=off -c "$1"
-}
-
-errors=()
-
 bad_controls=$(q "SELECT count(*) FROM fj_result WHERE id <= 5 AND (state <> '00000' OR nonfinite)")
 n_controls=$(q "SELECT count(DISTINCT id) FROM fj_result WHERE id <= 5 AND probe = 'round_trip'")
 if [ "$bad_controls" != 0 ] || [ "$n_controls" != 5 ]; then
@@ -283,16 +251,5 @@ if [ "$nonfinite" != 0 ]; then
     errors+=("$nonfinite forecast(s) of accepted models were NaN or infinite")
 fi
 
-health_end fuzz_json "$WORK"
-echo "fuzz_json: server start time unchanged: $(health_unchanged)"
-
-echo "fuzz_json: total ${SECONDS} s"
-if [ ${#errors[@]} -ne 0 ]; then
-    for e in "${errors[@]}"; do
-        echo "fuzz_json: FAIL: $e"
-    done
-    exit 1
-fi
-echo "fuzz_json: PASS: $n_docs documents, refused with 22023 or 54000 only; $n_accepted accepted models described," \
+fuzz_db_finish "$n_docs documents, refused with 22023 or 54000 only; $n_accepted accepted models described," \
      "forecasting finite values or failing deliberately, and the same after JSON round trips"
-exit 0

@@ -33,42 +33,18 @@ set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
 
-: "${PGHOST:?}" "${PGPORT:?}" "${PGUSER:?}"
-export PGHOST PGPORT PGUSER
+NAME=fuzz_sql
 DB=rnn_fuzz_sql
-LOG=${RNN_TMP:+$RNN_TMP/server.log}
 # deliberate error classes for values with a recomputed checksum
 CRC_ALLOWED="22P03 22003 22008 22023 54000"
-
-PSQL=(psql -X -q -v ON_ERROR_STOP=1 --no-psqlrc)
-
-fail() {
-    echo "fuzz_sql: FAIL: $*"
-    exit 1
-}
-
-WORK=$(mktemp -d "${RNN_TMP:-${TMPDIR:-/tmp}}/fuzz_sql.XXXXXX") || fail "mktemp"
-cleanup() {
-    "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# shellcheck source=test/t/lib/health.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib/health.sh"
-health_begin || fail "cannot connect to the server"
-
-"${PSQL[@]}" -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB" \
-    -c "CREATE DATABASE $DB" >/dev/null ||
-    fail "cannot create database $DB"
+# shellcheck source=test/t/lib/fuzz_db.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/fuzz_db.sh"
 
 V1_HEX=$(tr -d ' \n' <test/ref/models/format_v1_gru.hex)
 [ -n "$V1_HEX" ] || fail "test/ref/models/format_v1_gru.hex is missing"
 
 SECONDS=0
-OUT=$(mktemp "${RNN_TMP:-${TMPDIR:-/tmp}}/fuzz_sql.XXXXXX") || fail "mktemp"
-trap 'cleanup; rm -f "$OUT"' EXIT
+OUT=$WORK/session.out
 
 # ---------------------------------------------------------------- generate and probe
 if ! "${PSQL[@]}" -d "$DB" -v v1hex="$V1_HEX" >"$OUT" 2>&1 <<'EOF'; then
@@ -273,15 +249,6 @@ EOF
 fi
 gen_secs=$SECONDS
 
-q() {
-    "${PSQL[@]}" -d "$DB" -At -F ' ' -c "$1"
-}
-qt() {
-    "${PSQL[@]}" -d "$DB" -P footer=off -c "$1"
-}
-
-errors=()
-
 # the base models themselves must pass every probe, or the probes are wrong
 bad_controls=$(q "SELECT count(*) FROM fz_result r JOIN fz_value f USING (id) WHERE f.kind = 'base' AND r.state <> '00000'")
 if [ "$bad_controls" != 0 ]; then
@@ -355,16 +322,5 @@ if [ "$inconsistent" != 0 ]; then
 fi
 
 # ---------------------------------------------------------------- server health
-health_end fuzz_sql "$WORK"
-echo "fuzz_sql: server start time unchanged: $(health_unchanged)"
-
-echo "fuzz_sql: total ${SECONDS} s"
-if [ ${#errors[@]} -ne 0 ]; then
-    for e in "${errors[@]}"; do
-        echo "fuzz_sql: FAIL: $e"
-    done
-    exit 1
-fi
-echo "fuzz_sql: PASS: $n_values values; every value with a wrong checksum rejected with 22P03 by all 7 functions;" \
+fuzz_db_finish "$n_values values; every value with a wrong checksum rejected with 22P03 by all 7 functions;" \
      "of $crc_total with a recomputed checksum, $crc_accepted valid models, the rest rejected with deliberate errors (SQLSTATE in: $CRC_ALLOWED)"
-exit 0
