@@ -850,9 +850,9 @@ read_combination(JsonbContainer *c, RnnModel *m)
 /*
  * "training"."loss_per_epoch" and "validation_loss_per_epoch" (null, or
  * "validation_loss" null, when nothing was held out: -1 per epoch, as
- * training stores it), so that a
- * model's curve survives a round trip; both at most RNN_MODEL_MAX_LOSSES
- * and of one length.  rnn_model_validate checks that they are finite.
+ * training stores it), so that a model's curve survives a round trip; both
+ * at most RNN_MODEL_MAX_LOSSES and of one length.  rnn_model_validate
+ * checks that they are finite.
  */
 static void
 read_losses(JsonbContainer *c, RnnModel *m)

@@ -122,7 +122,6 @@ rnn_blas_describe(char *out, size_t len)
 
 	if (len == 0)
 		return;
-	out[0] = '\0';
 	if (use_naive)
 	{
 		snprintf(out, len, "naive GEMM");
