@@ -76,11 +76,9 @@ SELECT bool_and(a.forecast = b.forecast AND a.lower = b.lower AND a.upper = b.up
 FROM gm, rnn_model_series(gm.model) s, rnn_forecast(gm.model, s, 6) a
 JOIN rnn_forecast(rnn_model_from_json(rnn_model_to_json(gm.model)), s, 6) b USING (step);
 SELECT jsonb_array_length(rnn_model_to_json(model)->'series_state') AS exported_series FROM gm ORDER BY region;
--- the same bytes but for the losses and seconds (printed shorter) and the checksum; a log flag
--- or seasonal indices of the model's own in a global model's JSON are refused (each series has its own)
-SELECT region, (SELECT length(r) = length(model) AND substr(r, 1, 116) = substr(model, 1, 116)
-                       AND substr(r, 141, length(r) - 144) = substr(model, 141, length(model) - 144)
-                FROM rnn_model_from_json(rnn_model_to_json(model)) r) AS json_round_trip_bytes
+-- the same bytes; a log flag or seasonal indices of the model's own in a global model's JSON
+-- are refused (each series has its own)
+SELECT region, rnn_model_from_json(rnn_model_to_json(model)) = model AS json_round_trip_bytes
 FROM gm ORDER BY region;
 SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(model), '{pipeline,log}', 'true')) FROM gm WHERE region = 'north';
 SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(model), '{pipeline,seasonal_indices}', '[0.1, -0.1, 0.1, -0.1, 0, 0, 0]'))

@@ -48,6 +48,19 @@ SELECT get_byte(m, 4) AS format,
        get_byte(rnn_model_from_json(rnn_model_to_json(m) #- '{training,trained_with}'), 4) AS format_without,
        rnn_model_info(rnn_model_from_json(rnn_model_to_json(m) #- '{training,trained_with}'))->'training'->'trained_with' AS without
 FROM good;
+-- a JSON round trip keeps every byte of a trained model: the losses print all 17 digits,
+-- the training time is kept in whole milliseconds and prints three decimals; a time with
+-- more digits (as models before 0.7.0 kept it) prints them all and round-trips too
+SELECT rnn_model_from_json(rnn_model_to_json(m)) = m AS json_round_trip_bytes,
+       (rnn_model_info(m)->'training'->>'training_seconds')::numeric
+         = round((rnn_model_info(m)->'training'->>'training_seconds')::numeric, 3) AS whole_ms,
+       rnn_model_to_json(rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{training,training_seconds}', '0.12345678901234566')))
+         ->'training'->'training_seconds' AS long_seconds,
+       rnn_model_to_json(rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{training,train_loss}', '0.12345678901234566')))
+         ->'training'->'train_loss' AS long_loss
+FROM good;
+-- no validation is null; a negative validation loss would come back as null: refused
+SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{training,validation_loss}', '-0.5')) FROM good;
 SET rnn_forecast.threads = 2;
 SELECT rnn_model_info(rnn_train(i::bigint, sin(i / 3.0), rnn_config(hidden_size => 4, "window" => 6, epochs => 1)))
          ->'training'->>'trained_with' LIKE '%; 2 threads' AS two_threads

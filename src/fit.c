@@ -27,16 +27,24 @@
 
 
 /*
- * What trained the model (format 10): this library's version, the BLAS and
- * the kernel it picked for this CPU, and rnn_forecast.threads.  The same
- * rows, configuration and seed give the same model only where all three
- * are the same (README, Limits).
+ * What every trained model records at the end of training: its training
+ * time since t0, in whole milliseconds (so that the three decimals JSON
+ * prints give back the same double), its configuration, and what trained
+ * it (format 10): this library's version, the BLAS and the kernel it
+ * picked for this CPU, and rnn_forecast.threads.  The same rows,
+ * configuration and seed give the same model only where all three are the
+ * same (README, Limits).
  */
 void
-rnn_fit_record_provenance(RnnModel *m)
+rnn_fit_finish(RnnModel *m, const RnnConfig *cfg, instr_time t0)
 {
+	instr_time	t1;
 	char		blas[128];
 
+	INSTR_TIME_SET_CURRENT(t1);
+	INSTR_TIME_SUBTRACT(t1, t0);
+	m->train_seconds = round(INSTR_TIME_GET_DOUBLE(t1) * 1000.0) / 1000.0;
+	rnn_config_record(m, cfg);
 	rnn_blas_describe(blas, sizeof(blas));
 	snprintf(m->trained_with, sizeof(m->trained_with), "rnn_forecast %s; %s; %d thread%s",
 			 RNN_EXTVERSION, blas, rnn_threads, rnn_threads == 1 ? "" : "s");
@@ -726,8 +734,7 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 	rnn_real   *Fs = NULL;		/* the same, scaled */
 	RnnTrainSpec spec;
 	RnnFitProgress prog;
-	instr_time	t0,
-				t1;
+	instr_time	t0;
 	double		sum_train = 0,
 				sum_val = 0;
 
@@ -1024,9 +1031,5 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 					 errhint("More rows give intervals that rest on more errors.")));
 	}
 
-	INSTR_TIME_SET_CURRENT(t1);
-	INSTR_TIME_SUBTRACT(t1, t0);
-	m->train_seconds = INSTR_TIME_GET_DOUBLE(t1);
-	rnn_config_record(m, cfg);
-	rnn_fit_record_provenance(m);
+	rnn_fit_finish(m, cfg, t0);
 }

@@ -288,8 +288,7 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 	ErrorContextCallback ecb;
 	RnnTrainSpec spec;
 	RnnFitProgress prog;
-	instr_time	t0,
-				t1;
+	instr_time	t0;
 	double		sum_train = 0,
 				sum_val = 0;
 	bool		warm = init != NULL;
@@ -564,9 +563,5 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 	}
 	error_context_stack = ecb.previous;
 
-	INSTR_TIME_SET_CURRENT(t1);
-	INSTR_TIME_SUBTRACT(t1, t0);
-	m->train_seconds = INSTR_TIME_GET_DOUBLE(t1);
-	rnn_config_record(m, cfg);
-	rnn_fit_record_provenance(m);
+	rnn_fit_finish(m, cfg, t0);
 }

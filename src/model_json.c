@@ -46,6 +46,22 @@ append_float_array(StringInfo s, const float *v, int n)
 	appendStringInfoChar(s, ']');
 }
 
+/*
+ * Training seconds: three decimals when they give back the same double (every
+ * model trained since 0.7.0 keeps whole milliseconds), else all 17 digits, so
+ * that a JSON round trip keeps every byte of older models too.
+ */
+static void
+append_seconds(StringInfo s, double sec)
+{
+	char		buf[64];
+
+	snprintf(buf, sizeof(buf), "%.3f", sec);
+	if (strtod(buf, NULL) != sec)
+		snprintf(buf, sizeof(buf), "%.17g", sec);
+	appendStringInfoString(s, buf);
+}
+
 /* The step as text: "1 mon", "7 days", "01:00:00", or a number. */
 static char *
 step_text(const RnnModel *m)
@@ -222,14 +238,15 @@ append_metadata(StringInfo s, const RnnModel *m)
 		appendStringInfoString(s, "null");
 	appendStringInfoString(s, ", ");
 	appendStringInfo(s, "\"training\": {\"rows\": " INT64_FORMAT ", \"epochs_run\": %d, \"best_epoch\": %d, "
-					 "\"train_loss\": %.9g, \"validation_loss\": ",
+					 "\"train_loss\": %.17g, \"validation_loss\": ",
 					 m->rows, m->epochs_run, m->best_epoch, m->train_loss);
 	if (m->val_loss >= 0)
-		appendStringInfo(s, "%.9g", m->val_loss);
+		appendStringInfo(s, "%.17g", m->val_loss);
 	else
 		appendStringInfoString(s, "null");
-	appendStringInfo(s, ", \"seed\": " UINT64_FORMAT ", \"training_seconds\": %.3f, \"trained_with\": ",
-					 m->seed, m->train_seconds);
+	appendStringInfo(s, ", \"seed\": " UINT64_FORMAT ", \"training_seconds\": ", m->seed);
+	append_seconds(s, m->train_seconds);
+	appendStringInfoString(s, ", \"trained_with\": ");
 	if (m->trained_with[0])
 		escape_json(s, m->trained_with);
 	else
@@ -1160,6 +1177,9 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 		m.best_epoch = int_key(sub, "best_epoch", 0, RNN_MAX_EPOCHS, false, 0);
 		m.train_loss = float_key(sub, "train_loss", 0);
 		m.val_loss = float_key(sub, "validation_loss", -1);
+		/* no validation is null (stored as -1): a negative loss would come back as null */
+		if (m.val_loss < 0 && get_key(sub, "validation_loss", &v) && v.type != jbvNull)
+			bad_json("%s", "\"validation_loss\" must be null or at least 0.");
 		m.seed = (uint64) int64_key(sub, "seed", 0, 9e15, 0);
 		m.train_seconds = float_key(sub, "training_seconds", 0);
 		read_trained_with(sub, &m);

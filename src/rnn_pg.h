@@ -243,7 +243,7 @@ extern RnnStatus rnn_fit_train_member(RnnModel *m, int k, bool warm, RnnTrainRes
 									  const size_t *seg_len, size_t n_seg,
 									  const RnnTrainSpec *spec, const RnnTrainHooks *hooks);
 extern void rnn_fit_keep_history(RnnModel *m, const RnnTrainResult *res);
-extern void rnn_fit_record_provenance(RnnModel *m);
+extern void rnn_fit_finish(RnnModel *m, const RnnConfig *cfg, instr_time t0);
 extern void rnn_check_interrupts(void *arg);
 extern void rnn_fit_progress_init(RnnFitProgress *p, instr_time start, const RnnConfig *cfg,
 								  const char *fname);
