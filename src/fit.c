@@ -833,13 +833,13 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 	rnn_fit_init_params(m, cfg, init);
 
 	/*
-	 * pipeline: log of positive series and seasonal indices when the
-	 * seasonality test passes (automatic under scaling 'auto'/'window'/
-	 * 'zscore'); a warm start keeps its model's choices and re-estimates
-	 * the indices on these rows.  An imported model keeps its JSON's
-	 * choices (none without a "pipeline") unless the configuration sets
-	 * log or deseasonalize: nothing is chosen automatically for weights
-	 * trained elsewhere.
+	 * pipeline: log of positive series and seasonal indices, shrunk by
+	 * their noise, when anything of them is left (automatic under scaling
+	 * 'auto'/'window'/'zscore'); a warm start keeps its model's choices
+	 * and re-estimates the indices on these rows.  An imported model keeps
+	 * its JSON's choices (none without a "pipeline") unless the
+	 * configuration sets log or deseasonalize: nothing is chosen
+	 * automatically for weights trained elsewhere.
 	 */
 	adj = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE);
 	{

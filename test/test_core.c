@@ -1129,6 +1129,102 @@ test_pipeline_choices(void)
 	report(ok, "pipeline: the window is the configuration's, else a warm start's, else two seasons (at least 12, at most half the room) plus the lag");
 }
 
+/*
+ * Seasonal indices shrunk by their noise: against a plain recomputation of
+ * the medial indices and the James-Stein factor; a clear season keeps its
+ * indices, noise loses them (and the automatic mode then adjusts nothing,
+ * while deseasonalize => true keeps the shrunk indices).
+ */
+static void
+test_seasonal_shrinkage(void)
+{
+	const int	m = 4;
+	const size_t n = 41;
+	const double pattern[4] = {0.3, -0.1, 0.05, -0.25};
+	double		u[41],
+				idx[4],
+				raw[4] = {0},
+				se2 = 0,
+				ss = 0,
+				mean = 0,
+				f = -1,
+				want_f;
+	double		lo[4],
+				hi[4],
+				sum[4] = {0},
+				sq[4] = {0};
+	int			cnt[4] = {0};
+	RnnRng		rng;
+	RnnModel	mod;
+	double		adj[120],
+				noise[120],
+				clear[120];
+	bool		ok;
+
+	rnn_rng_seed(&rng, 7);
+	for (size_t t = 0; t < n; t++)
+		u[t] = 2 + 0.01 * t + pattern[t % 4] + rnn_rng_uniform(&rng, -0.9, 0.9);
+	for (int k = 0; k < m; k++)
+	{
+		lo[k] = INFINITY;
+		hi[k] = -INFINITY;
+	}
+	for (size_t t = 2; t + 2 < n; t++)
+	{
+		double		r = u[t] - (0.5 * u[t - 2] + u[t - 1] + u[t] + u[t + 1] + 0.5 * u[t + 2]) / 4;
+
+		sum[t % 4] += r;
+		sq[t % 4] += r * r;
+		cnt[t % 4]++;
+		lo[t % 4] = fmin(lo[t % 4], r);
+		hi[t % 4] = fmax(hi[t % 4], r);
+	}
+	for (int k = 0; k < m; k++)
+	{
+		raw[k] = (sum[k] - lo[k] - hi[k]) / (cnt[k] - 2);
+		se2 += (sq[k] / cnt[k] - (sum[k] / cnt[k]) * (sum[k] / cnt[k])) * cnt[k] / (cnt[k] - 1) / cnt[k] / m;
+		mean += raw[k] / m;
+	}
+	for (int k = 0; k < m; k++)
+		ss += (raw[k] - mean) * (raw[k] - mean);
+	want_f = 1 - (m - 1) * se2 / ss;
+	ok = rnn_pipeline_seasonal_indices(u, n, m, idx, &f) && want_f > 0.1 && want_f < 0.9 &&
+		fabs(f - want_f) < 1e-12;
+	for (int k = 0; k < m; k++)
+		ok = ok && fabs(idx[k] - want_f * (raw[k] - mean)) < 1e-12;
+	ok = ok && !rnn_pipeline_seasonal_indices(u, 2 * m, m, idx, &f);
+	report(ok, "pipeline: seasonal indices are the medial ones shrunk by the James-Stein factor 1 - (m - 1) se^2 / sum idx^2 (here %.3f); none under 2m + 1 points", want_f);
+
+	/* a clear season keeps nearly all; noise nothing, and then the automatic mode adjusts nothing */
+	rnn_rng_seed(&rng, 11);
+	for (int t = 0; t < 120; t++)
+	{
+		clear[t] = 10 + 3 * sin(2 * M_PI * t / 12) + rnn_rng_uniform(&rng, -0.1, 0.1);
+		noise[t] = 10 + rnn_rng_uniform(&rng, -1, 1);
+	}
+	memset(&mod, 0, sizeof(mod));
+	ok = rnn_pipeline_fit(&mod, clear, 120, 12, 0, -1, adj, &test_allocator) == RNN_OK &&
+		mod.n_seasonal == 12 && fabs(mod.seasonal[3] - 3) < 0.05 && fabs(mod.seasonal[9] + 3) < 0.05;
+	free(mod.seasonal);
+	ok = ok && rnn_pipeline_seasonal_indices(noise, 120, 12, idx, &f) && f == 0;
+	memset(&mod, 0, sizeof(mod));
+	ok = ok && rnn_pipeline_fit(&mod, noise, 120, 12, 0, -1, adj, &test_allocator) == RNN_OK &&
+		mod.n_seasonal == 0 && adj[5] == noise[5];
+	memset(&mod, 0, sizeof(mod));
+	ok = ok && rnn_pipeline_fit(&mod, noise, 120, 12, 0, 1, adj, &test_allocator) == RNN_OK &&
+		mod.n_seasonal == 12 && mod.seasonal[5] == 0;
+	free(mod.seasonal);
+	/* under three seasons only deseasonalize => true adjusts */
+	memset(&mod, 0, sizeof(mod));
+	ok = ok && rnn_pipeline_fit(&mod, clear, 35, 12, 0, -1, adj, &test_allocator) == RNN_OK &&
+		mod.n_seasonal == 0;
+	memset(&mod, 0, sizeof(mod));
+	ok = ok && rnn_pipeline_fit(&mod, clear, 35, 12, 0, 1, adj, &test_allocator) == RNN_OK &&
+		mod.n_seasonal == 12;
+	free(mod.seasonal);
+	report(ok, "pipeline: a clear season keeps its indices (3 sin: within 0.05), noise is shrunk to none, so only deseasonalize => true adjusts it, as under three seasons");
+}
+
 static void
 test_constant_scale(void)
 {
@@ -2156,6 +2252,7 @@ main(void)
 	test_constant_scale();
 	test_pipeline_scaling();
 	test_pipeline_choices();
+	test_seasonal_shrinkage();
 	test_series_sort();
 	test_series_ascending();
 	test_encoding();

@@ -17,51 +17,24 @@
 #define RNN_LOG_MAX 700.0
 
 bool
-rnn_pipeline_season_test(const double *u, size_t n, int m)
-{
-	double		mean = 0,
-				var = 0,
-				sum_r2 = 0,
-				r_m = 0;
-
-	if (m < 2 || n < (size_t) 3 * m)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		mean += u[i];
-	mean /= (double) n;
-	for (size_t i = 0; i < n; i++)
-		var += (u[i] - mean) * (u[i] - mean);
-	if (!(var > 0))
-		return false;
-	for (int k = 1; k <= m; k++)
-	{
-		double		c = 0;
-
-		for (size_t i = (size_t) k; i < n; i++)
-			c += (u[i] - mean) * (u[i - k] - mean);
-		c /= var;
-		if (k < m)
-			sum_r2 += c * c;
-		else
-			r_m = c;
-	}
-	return fabs(r_m) > 1.645 * sqrt((1.0 + 2.0 * sum_r2) / (double) n);
-}
-
-bool
-rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx)
+rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx, double *shrink)
 {
 	int			half = m / 2;
-	double		mean = 0;
+	double		mean = 0,
+				se2 = 0,
+				ss = 0,
+				f;
 	size_t		count[RNN_MAX_SEASON_INDICES];
 	double		lo[RNN_MAX_SEASON_INDICES];
 	double		hi[RNN_MAX_SEASON_INDICES];
+	double		sq[RNN_MAX_SEASON_INDICES];
 
 	if (m < 2 || m > RNN_MAX_SEASON_INDICES || n < (size_t) 2 * m + 1)
 		return false;
 	for (int k = 0; k < m; k++)
 	{
 		idx[k] = 0;
+		sq[k] = 0;
 		count[k] = 0;
 		lo[k] = INFINITY;
 		hi[k] = -INFINITY;
@@ -87,6 +60,7 @@ rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx)
 		}
 		r = u[t] - ma;
 		idx[t % m] += r;
+		sq[t % m] += r * r;
 		count[t % m]++;
 		if (r < lo[t % m])
 			lo[t % m] = r;
@@ -95,18 +69,41 @@ rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx)
 	}
 	for (int k = 0; k < m; k++)
 	{
+		double		c = (double) count[k];
+
 		if (count[k] == 0)
 			return false;
+		/* the squared standard error of the phase's plain mean */
+		if (count[k] > 1)
+			se2 += (sq[k] - idx[k] * idx[k] / c) / (c - 1) / c;
 		/* the medial average (M3's): without the largest and smallest, given 3 or more */
 		if (count[k] >= 3)
-			idx[k] = (idx[k] - lo[k] - hi[k]) / (double) (count[k] - 2);
+			idx[k] = (idx[k] - lo[k] - hi[k]) / (c - 2);
 		else
-			idx[k] /= (double) count[k];
+			idx[k] /= c;
 		mean += idx[k];
 	}
 	mean /= m;
+	se2 /= m;
 	for (int k = 0; k < m; k++)
+	{
 		idx[k] -= mean;
+		ss += idx[k] * idx[k];
+	}
+
+	/*
+	 * Shrunk towards no season by the positive-part James-Stein factor: m - 1
+	 * free indices (they sum to 0), each estimated with squared standard
+	 * error se2.  A strong season keeps nearly all of its indices, noise
+	 * nearly none.
+	 */
+	f = ss > 0 ? 1.0 - (double) (m - 1) * se2 / ss : 0;
+	if (!(f > 0))
+		f = 0;
+	for (int k = 0; k < m; k++)
+		idx[k] *= f;
+	if (shrink)
+		*shrink = f;
 	return true;
 }
 
@@ -194,31 +191,6 @@ rnn_pipeline_guess_phase(const RnnModel *m, const double *hist, int T)
 	return best;
 }
 
-/*
- * The seasonality test on the changes of u: a trend makes every
- * autocorrelation of the levels large and hides the season (the decisions
- * of M3's own NAIVE2 are reproduced this way, test/bench/m3.sh
- * --naive2-check).  A strong season without a trend can fail it (the
- * changes of a sine correlate at every lag), so the levels are tested too.
- */
-static bool
-season_test_changes(const double *u, size_t n, int m, const RnnAlloc *a)
-{
-	double	   *d;
-	bool		yes;
-
-	if (n < 2)
-		return false;
-	d = rnn_alloc(a, sizeof(double) * (n - 1));
-	if (d == NULL)
-		return false;
-	for (size_t i = 1; i < n; i++)
-		d[i - 1] = u[i] - u[i - 1];
-	yes = rnn_pipeline_season_test(d, n - 1, m);
-	rnn_release(a, d);
-	return yes;
-}
-
 RnnStatus
 rnn_pipeline_fit(RnnModel *m, const double *v, size_t n, int season,
 				 int log_mode, int deseason_mode, double *adj, const RnnAlloc *a)
@@ -240,15 +212,16 @@ rnn_pipeline_fit(RnnModel *m, const double *v, size_t n, int season,
 	m->n_seasonal = 0;
 	m->seasonal = NULL;
 	m->phase_last = 0;
-	if (deseason_mode != 0 && season >= 2 && season <= RNN_MAX_SEASON_INDICES &&
-		(deseason_mode == 1 || rnn_pipeline_season_test(adj, n, season) ||
-		 season_test_changes(adj, n, season, a)))
+	if (deseason_mode != 0 && season >= 2 && season <= RNN_MAX_SEASON_INDICES)
 	{
 		double	   *idx = rnn_alloc(a, sizeof(double) * season);
+		double		shrink = 0;
 
 		if (idx == NULL)
 			return RNN_ERR_ALLOC;
-		if (rnn_pipeline_seasonal_indices(adj, n, season, idx))
+		/* automatic: three seasons at least, so that every phase's noise is measured */
+		if (rnn_pipeline_seasonal_indices(adj, n, season, idx, &shrink) &&
+			(deseason_mode == 1 || (shrink > 0 && n >= (size_t) 3 * season)))
 		{
 			m->n_seasonal = season;
 			m->seasonal = idx;

@@ -2,8 +2,8 @@
  * rnn_pipeline.h
  *	  The statistical steps around the network: a log transform of positive
  *	  series and a classical seasonal adjustment (seasonal indices from a
- *	  centred moving average, kept when the seasonality test passes), and
- *	  their inverses.  The network reads and predicts the adjusted series.
+ *	  centred moving average, shrunk by how far they stand above their
+ *	  noise), and their inverses.  The network reads and predicts the adjusted series.
  *
  * Positions: seasonal[k] belongs to the points whose position p (0 = the
  * first training point) has p mod season == k; the model's phase_last is
@@ -17,20 +17,20 @@
 #include "rnn_model.h"
 
 /*
- * The 90% test on the autocorrelation at lag m that M3's NAIVE2 and THETA
- * used: |r_m| > 1.645 sqrt((1 + 2 sum_{k<m} r_k^2) / n).  False when n < 3m.
- */
-bool		rnn_pipeline_season_test(const double *u, size_t n, int m);
-
-/*
  * Additive seasonal indices of u (the log of a positive series makes them
  * multiplicative): the medial average (the mean without the largest and
  * smallest, as M3's NAIVE2 computed them; the mean of fewer than 3), per
  * phase, of u minus its centred moving average of order m (2 x m for even
- * m), centred to sum 0.  idx has m
- * entries.  False when n < 2m + 1 (too short for a moving average).
+ * m), centred to sum 0, then shrunk towards 0 by the positive-part
+ * James-Stein factor f = max(0, 1 - (m - 1) se2 / sum idx^2), where se2 is
+ * the mean over phases of the squared standard error of the phase's mean
+ * (its deviations' variance over their count).  idx has m entries; *shrink
+ * (when not NULL) gets f: near 1 for a clear season, 0 when the indices are
+ * no larger than their noise.  False when n < 2m + 1 (too short for a
+ * moving average).
  */
-bool		rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx);
+bool		rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx,
+										  double *shrink);
 
 /* v to the adjusted scale (log, less the seasonal index) at phase; NaN when v <= 0 under log */
 double		rnn_pipeline_in(const RnnModel *m, double v, int phase);
@@ -52,8 +52,9 @@ int			rnn_pipeline_guess_phase(const RnnModel *m, const double *hist, int T);
 /*
  * Choose the pipeline of one series v[0..n-1] and apply it: log when
  * log_mode is 1, or -1 and every value is positive; seasonal indices when
- * deseason_mode is 1 (and the series is long enough), or -1 and the
- * seasonality test passes on the (log) series or on its changes.  Sets m->log_transform, n_seasonal, seasonal
+ * the series is long enough (2 seasons and a point) and deseason_mode is
+ * 1, or -1, the series holds 3 seasons and their shrinkage leaves anything
+ * of them (see rnn_pipeline_seasonal_indices).  Sets m->log_transform, n_seasonal, seasonal
  * (allocated with a) and phase_last; writes the adjusted series into
  * adj[0..n-1].  RNN_ERR_DOMAIN when log_mode is 1 and a value is <= 0.
  */
