@@ -219,9 +219,8 @@ rnn_pipeline_fit(RnnModel *m, const double *v, size_t n, int season,
 
 		if (idx == NULL)
 			return RNN_ERR_ALLOC;
-		/* automatic: three seasons at least, so that every phase's noise is measured */
 		if (rnn_pipeline_seasonal_indices(adj, n, season, idx, &shrink) &&
-			(deseason_mode == 1 || (shrink > 0 && n >= (size_t) 3 * season)))
+			(deseason_mode == 1 || shrink > 0))
 		{
 			m->n_seasonal = season;
 			m->seasonal = idx;

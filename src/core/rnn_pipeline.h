@@ -53,8 +53,8 @@ int			rnn_pipeline_guess_phase(const RnnModel *m, const double *hist, int T);
  * Choose the pipeline of one series v[0..n-1] and apply it: log when
  * log_mode is 1, or -1 and every value is positive; seasonal indices when
  * the series is long enough (2 seasons and a point) and deseason_mode is
- * 1, or -1, the series holds 3 seasons and their shrinkage leaves anything
- * of them (see rnn_pipeline_seasonal_indices).  Sets m->log_transform, n_seasonal, seasonal
+ * 1, or -1 and their shrinkage leaves anything of them (see
+ * rnn_pipeline_seasonal_indices).  Sets m->log_transform, n_seasonal, seasonal
  * (allocated with a) and phase_last; writes the adjusted series into
  * adj[0..n-1].  RNN_ERR_DOMAIN when log_mode is 1 and a value is <= 0.
  */
