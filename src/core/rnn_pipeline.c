@@ -22,8 +22,10 @@ rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx, dou
 	int			half = m / 2;
 	double		mean = 0,
 				se2 = 0,
+				var_sum = 0,
 				ss = 0,
 				f;
+	int			measured = 0;
 	size_t		count[RNN_MAX_SEASON_INDICES];
 	double		lo[RNN_MAX_SEASON_INDICES];
 	double		hi[RNN_MAX_SEASON_INDICES];
@@ -73,9 +75,16 @@ rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx, dou
 
 		if (count[k] == 0)
 			return false;
-		/* the squared standard error of the phase's plain mean */
+		/* the variance of the phase's deviations (rounding can make it a hair below 0) */
 		if (count[k] > 1)
-			se2 += (sq[k] - idx[k] * idx[k] / c) / (c - 1) / c;
+		{
+			double		var = (sq[k] - idx[k] * idx[k] / c) / (c - 1);
+
+			var = var > 0 ? var : 0;
+			se2 += var / c;
+			var_sum += var;
+			measured++;
+		}
 		/* the medial average (M3's): without the largest and smallest, given 3 or more */
 		if (count[k] >= 3)
 			idx[k] = (idx[k] - lo[k] - hi[k]) / (c - 2);
@@ -83,25 +92,30 @@ rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx, dou
 			idx[k] /= c;
 		mean += idx[k];
 	}
+	/* a phase of one point (under 3 seasons) has the measured phases' mean variance */
+	if (measured == 0)
+		return false;
+	se2 = (se2 + (double) (m - measured) * var_sum / measured) / m;
 	mean /= m;
-	se2 /= m;
 	for (int k = 0; k < m; k++)
 	{
 		idx[k] -= mean;
 		ss += idx[k] * idx[k];
 	}
+	if (!isfinite(ss) || !isfinite(se2))
+		return false;
 
 	/*
 	 * Shrunk towards no season by the positive-part James-Stein factor: m - 1
 	 * free indices (they sum to 0), each estimated with squared standard
 	 * error se2.  A strong season keeps nearly all of its indices, noise
-	 * nearly none.
+	 * little or none.
 	 */
 	f = ss > 0 ? 1.0 - (double) (m - 1) * se2 / ss : 0;
 	if (!(f > 0))
 		f = 0;
 	for (int k = 0; k < m; k++)
-		idx[k] *= f;
+		idx[k] = f > 0 ? idx[k] * f : 0;
 	if (shrink)
 		*shrink = f;
 	return true;
