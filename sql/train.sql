@@ -64,6 +64,19 @@ SELECT series, rnn_model_info(m)->'pipeline'->>'log' AS log,
 FROM (SELECT series, rnn_train(i::bigint, v, rnn_config(hidden_size => 8, epochs => 2)) AS m
       FROM multi GROUP BY series) t ORDER BY series;
 
+-- the indices are shrunk by their noise: a noisy season keeps them (its amplitude is 1),
+-- this noise none (null: not adjusted; deseasonalize => true keeps the zeros)
+SELECT setseed(0.25);
+CREATE TABLE noisy AS
+SELECT k, i, 10 + CASE k WHEN 'season' THEN sin(i * 2 * pi() / 12) ELSE 0 END + (random() - 0.5) * 3 AS v
+FROM (VALUES ('season'), ('noise')) s(k), generate_series(0, 119) i;
+SELECT k, d, (SELECT max(abs(x::float8)) FROM jsonb_array_elements_text(
+                  CASE WHEN jsonb_typeof(rnn_model_info(m)->'pipeline'->'seasonal_indices') = 'array'
+                       THEN rnn_model_info(m)->'pipeline'->'seasonal_indices' END) x)::numeric(6,3) AS amplitude
+FROM (SELECT k, d, rnn_train(i::bigint, v, rnn_config(hidden_size => 4, epochs => 1, season => 12, log => false,
+                                                   deseasonalize => d)) AS m
+      FROM noisy, (VALUES (NULL::bool), (true)) dd(d) GROUP BY k, d) t ORDER BY k, d;
+
 -- the trained model beats the naive (last value) forecast on the next 12 steps
 WITH actual AS (SELECT h, sin((199 + h) * 2 * pi() / 12) + 0.01 * (199 + h) AS a FROM generate_series(1, 12) h)
 SELECT avg(abs(f.forecast - a)) < 0.5 * avg(abs((SELECT v FROM sine WHERE i = 199) - a)) AS beats_naive
