@@ -508,8 +508,7 @@ rnn_config_record(RnnModel *m, const RnnConfig *cfg)
 		json = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
 	}
 	/* the model format keeps printable ASCII (escape_json left other bytes as they are) */
-	if (rnn_model_text_ok(json, strlen(json)) && strlen(json) <= RNN_MAX_CONFIG_TEXT)
-		strlcpy(m->config, json, sizeof(m->config));
+	rnn_model_set_config(m, json);
 	pfree(json);
 }
 

@@ -1232,10 +1232,7 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 	if ((sub = container_key(c, "config")) != NULL && JsonContainerIsObject(sub))
 	{
 		/* the configuration a model trained in SQL recorded comes back with it */
-		char	   *text = JsonbToCString(NULL, sub, 0);
-
-		if (rnn_model_text_ok(text, strlen(text)) && strlen(text) <= RNN_MAX_CONFIG_TEXT)
-			strlcpy(m.config, text, sizeof(m.config));
+		rnn_model_set_config(&m, JsonbToCString(NULL, sub, 0));
 	}
 	if (m.n_series > 0 && (m.log_transform || m.n_seasonal > 0))
 	{

@@ -840,6 +840,15 @@ rnn_model_text_ok(const char *p, size_t n)
 	return true;
 }
 
+void
+rnn_model_set_config(RnnModel *m, const char *text)
+{
+	size_t		n = strlen(text);
+
+	if (n <= RNN_MAX_CONFIG_TEXT && rnn_model_text_ok(text, n))
+		memcpy(m->config, text, n + 1);
+}
+
 /*
  * A u16 length and that many bytes of printable ASCII, copied into out
  * (max bytes and a terminator): 1; 0 when it is longer than max or would

@@ -244,6 +244,12 @@ void		rnn_model_encode(const RnnModel *m, uint8_t *buf);
 bool		rnn_model_text_ok(const char *p, size_t n);
 
 /*
+ * Keep text as m->config when the format can hold it (printable ASCII, at
+ * most RNN_MAX_CONFIG_TEXT bytes); else m->config stays as it is.
+ */
+void		rnn_model_set_config(RnnModel *m, const char *text);
+
+/*
  * Decode and fully validate len bytes into *m, allocating its arrays.
  * Returns RNN_ERR_CORRUPT, RNN_ERR_VERSION or RNN_ERR_LIMIT for bad input,
  * with a static description in *why.

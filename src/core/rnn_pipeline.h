@@ -3,7 +3,8 @@
  *	  The statistical steps around the network: a log transform of positive
  *	  series and a classical seasonal adjustment (seasonal indices from a
  *	  centred moving average, shrunk by how far they stand above their
- *	  noise), and their inverses.  The network reads and predicts the adjusted series.
+ *	  noise), and their inverses.  The network reads and predicts the
+ *	  adjusted series.
  *
  * Positions: seasonal[k] belongs to the points whose position p (0 = the
  * first training point) has p mod season == k; the model's phase_last is
@@ -24,7 +25,8 @@
  * m), centred to sum 0, then shrunk towards 0 by the positive-part
  * James-Stein factor f = max(0, 1 - (m - 1) se2 / sum idx^2), where se2 is
  * the mean over phases of the squared standard error of the phase's mean
- * (its deviations' variance over their count).  idx has m entries; *shrink
+ * (its deviations' variance over their count; a phase of one deviation
+ * takes the other phases' mean variance).  idx has m entries; *shrink
  * (when not NULL) gets f: near 1 for a clear season, 0 when the indices are
  * no larger than their noise.  False when n < 2m + 1 (too short for a
  * moving average).
