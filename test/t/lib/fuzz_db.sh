@@ -49,12 +49,5 @@ fuzz_db_finish() {
     health_end "$NAME" "$WORK"
     echo "$NAME: server start time unchanged: $(health_unchanged)"
     echo "$NAME: total ${SECONDS} s"
-    if [ ${#errors[@]} -ne 0 ]; then
-        for e in "${errors[@]}"; do
-            echo "$NAME: FAIL: $e"
-        done
-        exit 1
-    fi
-    echo "$NAME: PASS: $*"
-    exit 0
+    health_verdict "$NAME" "$@"
 }

@@ -4,6 +4,7 @@
 # log's size; health_end appends to the array `errors` when the server
 # restarted or the log gained "terminated by signal", and leaves the log
 # written since health_begin in $HEALTH_LOG (empty when there is no log).
+# health_verdict reports what `errors` collected and exits.
 
 health_begin() {
     log_size=0
@@ -37,4 +38,19 @@ health_end() {
 # "yes" when the postmaster start time did not change
 health_unchanged() {
     [ "$start_time" = "${end_time:-}" ] && echo yes || echo NO
+}
+
+# health_verdict NAME [PASS_MESSAGE...]: every error in `errors` as "NAME: FAIL: ..."
+# and exit 1, or "NAME: PASS" (": PASS_MESSAGE" when given) and exit 0
+health_verdict() {
+    local name=$1 e
+    shift
+    if [ ${#errors[@]} -ne 0 ]; then
+        for e in "${errors[@]}"; do
+            echo "$name: FAIL: $e"
+        done
+        exit 1
+    fi
+    echo "$name: PASS${*:+: $*}"
+    exit 0
 }
