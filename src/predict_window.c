@@ -137,12 +137,17 @@ typedef struct RowsCache
 	TupleDesc	tupdesc;
 } RowsCache;
 
-/* Per partition (zeroed at its start): which rows the cache's forecasts are for. */
+/*
+ * Per partition (zeroed at its start, which is rnn_phase_track_reset's
+ * state): which rows the cache's forecasts are for, and where the rows read
+ * so far fall in the model's season.
+ */
 typedef struct RowsPart
 {
 	int64		first;			/* partition position of row 0 of the batch */
 	int			count;			/* rows in the batch; 0: none yet */
 	RowsCache  *cache;			/* the model of the partition's first row */
+	RnnPhaseTrack track;		/* rows 0 .. track.rows - 1 of the partition */
 } RowsPart;
 
 /*
@@ -363,7 +368,8 @@ rows_fill_window(RowsCache *c, double *dst, int dstride, const char *fname)
  * c->vals holds the values from c->from on.
  */
 static int
-rows_batch(WindowObject win, RowsCache *c, int64 first, int lag, const char *fname)
+rows_batch(WindowObject win, RowsCache *c, RnnPhaseTrack *track, int64 first, int lag,
+		   const char *fname)
 {
 	int			W = c->W;
 	int			K = c->K;
@@ -415,6 +421,15 @@ rows_batch(WindowObject win, RowsCache *c, int64 first, int lag, const char *fna
 		bool		ok = true;
 
 		c->slot[b] = -1;
+		/* the season's phase from the partition's rows up to the window's end */
+		while (c->m.n_seasonal > 0 && track->rows <= end)
+		{
+			int64		q = track->rows - from;
+
+			/* (rows are read in order: none before `from` is still to come) */
+			rnn_phase_track_add(track, &c->m, q >= 0 ? c->vals[q] : 0,
+								q < 0 || c->vnull[q] || isnan(c->vals[q]));
+		}
 		if (end - (W - 1) < 0)
 			continue;			/* fewer rows than the window so far */
 		if (K > 0)
@@ -449,7 +464,7 @@ rows_batch(WindowObject win, RowsCache *c, int64 first, int lag, const char *fna
 		if (!rows_fill_window(c, h, I, fname))
 			continue;			/* nothing but NULLs: NULL, as rnn_predict */
 		/* c->wcol: the window's values, gaps filled */
-		c->phases[k] = c->m.n_seasonal > 0 ? rnn_pipeline_guess_phase(&c->m, c->wcol, W) : c->m.phase_last;
+		c->phases[k] = rnn_phase_track_phase(track, &c->m);
 		for (int j = 0; j < K && ok; j++)
 		{
 			for (int t = 0; t < W; t++)
@@ -506,7 +521,7 @@ rows_position(WindowObject win, RowsPart *part, RowsCache *c, int64 pos, int lag
 	{
 		/* the partition's first row, or past the batch: the next batch starts here */
 		part->first = pos;
-		part->count = rows_batch(win, c, pos, lag, fname);
+		part->count = rows_batch(win, c, &part->track, pos, lag, fname);
 	}
 }
 

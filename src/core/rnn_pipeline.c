@@ -205,6 +205,67 @@ rnn_pipeline_guess_phase(const RnnModel *m, const double *hist, int T)
 	return best;
 }
 
+void
+rnn_phase_track_reset(RnnPhaseTrack *t)
+{
+	t->rows = 0;
+	t->prev = 0;
+	t->have_prev = false;
+	t->any = false;
+	memset(t->rough, 0, sizeof(t->rough));
+}
+
+void
+rnn_phase_track_add(RnnPhaseTrack *t, const RnnModel *m, double v, bool missing)
+{
+	int			s = m->n_seasonal;
+	double		a = v;
+
+	if (!missing && m->log_transform)
+		a = v > 0 ? log(v) : NAN;
+	missing = missing || !isfinite(a);
+	if (!missing && t->have_prev && s >= 2 && s <= RNN_MAX_SEASON_INDICES)
+	{
+		double		d = a - t->prev;
+		/* with row 0 at phase q, this row (t->rows) is at (q + rows) % s */
+		int			p = (int) (t->rows % s);
+
+		for (int q = 0; q < s; q++)
+		{
+			int			cur = p,
+						before = p == 0 ? s - 1 : p - 1;
+			double		e = d - (m->seasonal[cur] - m->seasonal[before]);
+
+			t->rough[q] += e * e;
+			p = p + 1 == s ? 0 : p + 1;
+		}
+		t->any = true;
+	}
+	t->prev = a;
+	t->have_prev = !missing;
+	t->rows++;
+}
+
+int
+rnn_phase_track_phase(const RnnPhaseTrack *t, const RnnModel *m)
+{
+	int			s = m->n_seasonal;
+	int			last;
+	int			best;
+
+	if (s < 2 || s > RNN_MAX_SEASON_INDICES || !t->any || t->rows < 1)
+		return m->phase_last;
+	last = (int) ((t->rows - 1) % s);
+	/* the rotation that puts the last row at phase_last */
+	best = rnn_pipeline_phase(m, m->phase_last, -(long) last);
+	if (!isfinite(t->rough[best]))
+		return m->phase_last;
+	for (int q = 0; q < s; q++)
+		if (t->rough[q] < t->rough[best] * (1.0 - 1e-9))
+			best = q;
+	return rnn_pipeline_phase(m, best, last);
+}
+
 RnnStatus
 rnn_pipeline_fit(RnnModel *m, const double *v, size_t n, int season,
 				 int log_mode, int deseason_mode, double *adj, const RnnAlloc *a)

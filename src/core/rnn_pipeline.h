@@ -52,6 +52,38 @@ int			rnn_pipeline_phase(const RnnModel *m, int phase_last, long offset);
 int			rnn_pipeline_guess_phase(const RnnModel *m, const double *hist, int T);
 
 /*
+ * The phases of a stream of rows one step apart whose place in the season
+ * is not known (the rows of a window function's partition, in order): each
+ * row's phase is the rotation of the seasonal indices that fits every row
+ * so far best (least squares on the adjusted series' changes, as
+ * rnn_pipeline_guess_phase on a window, but over the whole stream), so the
+ * guess firms up as rows come and never reads ahead.  A missing row (or one
+ * the model's log cannot read) breaks the changes around it.  Keeps one sum
+ * per rotation: O(season) per row.
+ */
+typedef struct RnnPhaseTrack
+{
+	int64_t		rows;			/* rows added */
+	double		prev;			/* the last row on the log scale (when have_prev) */
+	bool		have_prev;
+	bool		any;			/* a change was summed */
+	double		rough[RNN_MAX_SEASON_INDICES];	/* by the phase of row 0 */
+} RnnPhaseTrack;
+
+void		rnn_phase_track_reset(RnnPhaseTrack *t);
+
+/* the next row: its value v, or none (missing) */
+void		rnn_phase_track_add(RnnPhaseTrack *t, const RnnModel *m, double v, bool missing);
+
+/*
+ * The phase of the last row added: the rotation of the least sum unless
+ * none fits clearly better (a relative 1e-9) than the one that gives that
+ * row the stored phase_last, as rnn_pipeline_guess_phase; phase_last when
+ * the model has no seasonal indices or no change was summed yet.
+ */
+int			rnn_phase_track_phase(const RnnPhaseTrack *t, const RnnModel *m);
+
+/*
  * Choose the pipeline of one series v[0..n-1] and apply it: log when
  * log_mode is 1, or -1 and every value is positive; seasonal indices when
  * the series is long enough (2 seasons and a point) and deseason_mode is
