@@ -61,6 +61,82 @@ test_fit(void)
 	report(!rnn_theta_valid(&th), "theta: alpha 0 with points is invalid");
 }
 
+/* the squared one-step errors of smoothing u at alpha from level l0 before u[0]; *end: L_n */
+static double
+ses_sse(const double *u, int n, double alpha, double l0, double *end)
+{
+	double		level = l0,
+				sse = 0;
+
+	for (int t = 0; t < n; t++)
+	{
+		sse += (u[t] - level) * (u[t] - level);
+		level += alpha * (u[t] - level);
+	}
+	*end = level;
+	return sse;
+}
+
+/*
+ * The smoothing's initial level is the one of the least squared one-step
+ * errors, found here the long way: for each alpha of the grid, the vertex
+ * of the parabola through the squared errors at three levels, then the
+ * alpha of the least error.
+ */
+static void
+test_initial_level(void)
+{
+	double		u[30],
+				flat[12];
+	RnnTheta	th;
+	bool		ok = true;
+	double		moved = 0;
+
+	for (int c = 0; c < 4; c++)
+	{
+		int			n = 6 + 8 * c;
+		double		best = INFINITY,
+					want_alpha = 0,
+					want_level = 0;
+
+		for (int t = 0; t < n; t++)
+			u[t] = 5 + 0.02 * t + 0.5 * sin(2.3 * t + c) + (t == 0 ? (c % 2 ? 2.0 : -1.5) : 0);
+		for (int k = 1; k <= 100; k++)
+		{
+			double		alpha = k / 100.0,
+						end,
+						sse,
+						sm = ses_sse(u, n, alpha, u[0] - 1, &end),
+						s0 = ses_sse(u, n, alpha, u[0], &end),
+						sp = ses_sse(u, n, alpha, u[0] + 1, &end);
+
+			/* the errors are linear in the level: their squares a parabola's vertex */
+			sse = ses_sse(u, n, alpha, u[0] - (sp - sm) / (2 * (sp - 2 * s0 + sm)), &end);
+			if (sse < best * (1 - 1e-9))
+			{
+				best = sse;
+				want_alpha = alpha;
+				want_level = end;
+			}
+		}
+		rnn_theta_fit(&th, u, (size_t) n);
+		ok = ok && th.n == n && th.alpha == want_alpha && close_to(th.level, want_level, 1e-9);
+		{
+			/* what starting at u[0] (errors from u[1] on) would have given */
+			double		from_first;
+
+			ses_sse(u + 1, n - 1, want_alpha, u[0], &from_first);
+			moved = fmax(moved, fabs(from_first - want_level));
+		}
+	}
+	for (int t = 0; t < 12; t++)
+		flat[t] = 0.1 * 3;
+	rnn_theta_fit(&th, flat, 12);
+	report(ok && moved > 1e-3 && th.level == flat[0] && th.drift == 0,
+		   "theta: the smoothing starts from the level of the least squared one-step errors (against the vertex of the squared errors' parabola for each alpha: 4 series of 6 to 30 points, level to 1e-9, the same alpha; starting at the first value would move the level by up to %.3f); a constant series is its own level exactly",
+		   moved);
+}
+
 /* a model shell with a pipeline (log, seasonal indices of season 4) and a history */
 static void
 make_model(RnnModel *m, double w)
@@ -579,6 +655,7 @@ int
 main(void)
 {
 	test_fit();
+	test_initial_level();
 	test_selection_tail();
 	test_selection_global();
 	test_combine();

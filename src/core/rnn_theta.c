@@ -13,6 +13,49 @@
 
 #define ALPHA_STEPS 100			/* alpha = 0.01, 0.02, ..., 1 */
 
+/*
+ * Simple exponential smoothing of u[0..n-1] at alpha from the level l0 it
+ * has before u[0] (L_0 = l0, L_t+1 = L_t + alpha (u_t - L_t)), l0 the one
+ * of the least squared one-step errors u_t - L_t over t = 0 .. n-1 (as the
+ * textbook Theta, R's forecast::thetaf, chooses it).  L_t is g_t l0 + c_t
+ * with g_t = (1 - alpha)^t and c_t the smoothing started from 0, so the
+ * errors are linear in l0 and l0 = sum g_t (u_t - c_t) / sum g_t^2.  All on
+ * u - u[0] (smoothing commutes with a shift), so that a constant series is
+ * its own level exactly.  Returns the sum of squares and sets *level to
+ * L_n, the level after u[n-1].
+ */
+static double
+ses_fit(const double *u, size_t n, double alpha, double *level)
+{
+	double		g = 1,
+				c = 0,
+				sgg = 0,
+				sgr = 0,
+				l0,
+				sse = 0;
+
+	for (size_t t = 0; t < n; t++)
+	{
+		sgg += g * g;
+		sgr += g * (u[t] - u[0] - c);
+		c += alpha * (u[t] - u[0] - c);
+		g *= 1 - alpha;
+	}
+	l0 = sgr / sgg;				/* sgg >= 1: the t = 0 term */
+	g = 1;
+	c = 0;
+	for (size_t t = 0; t < n; t++)
+	{
+		double		e = u[t] - u[0] - (g * l0 + c);
+
+		sse += e * e;
+		c += alpha * (u[t] - u[0] - c);
+		g *= 1 - alpha;
+	}
+	*level = u[0] + (g * l0 + c);
+	return sse;
+}
+
 void
 rnn_theta_fit(RnnTheta *th, const double *u, size_t n)
 {
@@ -50,16 +93,9 @@ rnn_theta_fit(RnnTheta *th, const double *u, size_t n)
 	for (int k = 1; k <= ALPHA_STEPS; k++)
 	{
 		double		alpha = (double) k / ALPHA_STEPS;
-		double		level = u[0];
-		double		sse = 0;
+		double		level;
+		double		sse = ses_fit(u, n, alpha, &level);
 
-		for (size_t t = 1; t < n; t++)
-		{
-			double		e = u[t] - level;
-
-			sse += e * e;
-			level += alpha * e;
-		}
 		/* the smallest alpha of the least error (strictly less to move) */
 		if (sse < best_sse)
 		{

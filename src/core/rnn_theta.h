@@ -6,8 +6,9 @@
  *
  * Theta (Assimakopoulos and Nikolopoulos, as Hyndman and Billah showed it
  * to be): simple exponential smoothing of the adjusted series u[0..n-1],
- * its level started at u[0] and its alpha the one of 0.01, 0.02, ..., 1
- * with the least squared one-step error, plus half the slope b of the
+ * its level before u[0] and its alpha (one of 0.01, 0.02, ..., 1) those of
+ * the least squared one-step errors (the level in closed form for each
+ * alpha, as R's forecast::thetaf fits it), plus half the slope b of the
  * least-squares line through u as a drift:
  *
  *	 theta(h) = level + b/2 ((h - 1) + (1 - (1 - alpha)^n) / alpha)
