@@ -50,43 +50,44 @@ SELECT kind, store, min(day) FILTER (WHERE batched IS NOT NULL) AS first_forecas
 FROM pr_cmp WHERE kind = 'plain' GROUP BY kind, store ORDER BY store;
 
 -- where a window falls in the season: from every row of the partition so far, not from the
--- window alone. A weak season in noise and a window of 4 months: every row gets the
--- forecast of rnn_forecast(model, history, 2) from all the rows up to it (which finds the
--- phase over the whole history), the training series' last row its stored forecast, and
+-- window alone. A weak season in noise and a window of 4 months, two partitions of 320 rows
+-- (two batches) that start at different months: every row gets the forecast of
+-- rnn_forecast(model, history, 2) from all the rows of its partition up to it (which finds
+-- the phase over the whole history), the training series' last row its stored forecast, and
 -- rnn_anomaly expects at each row the one-step forecast from all the rows before it; the
 -- guess from 4 rows (rnn_predict over a frame of the window) misses the phase at some rows
 CREATE TABLE pr_weak AS
-SELECT date '2015-01-01' + make_interval(months => i) AS month,
-       50 + 2 * sin(2 * pi() * i / 12) + ((i * 7919) % 17 - 8) * 0.25 AS v
-FROM generate_series(0, 59) i;
+SELECT s, date '2015-01-01' + make_interval(months => i) AS month,
+       50 + 2 * sin(2 * pi() * i / 12) + ((i * 7919 + s) % 17 - 8) * 0.25 AS v
+FROM generate_series(1, 2) s, generate_series(3 * (s - 1), 3 * (s - 1) + 319) i;
 CREATE TABLE pr_weak_model AS
 SELECT rnn_train(month::date, v, rnn_config(horizon => 2, epochs => 2, hidden_size => 8, ensemble => 1,
                                             "window" => 4, deseasonalize => true, theta_weight => 0)) AS m
-FROM pr_weak;
+FROM pr_weak WHERE s = 1;
 SELECT jsonb_array_length(rnn_model_info(m)->'pipeline'->'seasonal_indices') AS indices,
        rnn_model_info(m)->'pipeline'->'phase_last' AS phase_last
 FROM pr_weak_model;
 CREATE TABLE pr_weak_cmp AS
-SELECT month, batched, framed,
+SELECT s, month, batched, framed,
        CASE WHEN cardinality(hist) >= 4 THEN rnn_forecast(m, hist, 2) END AS whole,
        (anomaly).expected,
        CASE WHEN cardinality(before) >= 4 THEN rnn_forecast(m, before, 1) END AS whole_before
-FROM (SELECT w.month, p.m, rnn_predict_rows(w.v, p.m, 2) OVER o AS batched,
+FROM (SELECT w.s, w.month, p.m, rnn_predict_rows(w.v, p.m, 2) OVER o AS batched,
              rnn_predict(w.v, p.m, 2) OVER (o ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS framed,
              rnn_anomaly(w.v, p.m, 0.9) OVER o AS anomaly,
              array_agg(w.v) OVER (o ROWS UNBOUNDED PRECEDING) AS hist,
              array_agg(w.v) OVER (o ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
-      FROM pr_weak w, pr_weak_model p WINDOW o AS (ORDER BY w.month)) x;
+      FROM pr_weak w, pr_weak_model p WINDOW o AS (PARTITION BY w.s ORDER BY w.month)) x;
 CREATE FUNCTION pg_temp.near(a float8[], b float8[]) RETURNS boolean LANGUAGE sql AS
 'SELECT bool_and(abs(x - y) <= 1e-6 * abs(y)) FROM unnest(a, b) u(x, y)';
-SELECT count(batched) AS forecasts,
+SELECT s, count(batched) AS forecasts,
        count(*) FILTER (WHERE pg_temp.near(batched, whole)) AS as_whole_history,
        count(*) FILTER (WHERE NOT pg_temp.near(framed, whole)) AS framed_differs,
        count(expected) AS expected,
        count(*) FILTER (WHERE pg_temp.near(ARRAY[expected], whole_before)) AS expected_as_whole_history,
        bool_and(pg_temp.near(batched, ARRAY(SELECT forecast FROM rnn_forecast(p.m, 2) ORDER BY step)))
-         FILTER (WHERE month = (SELECT max(month) FROM pr_weak)) AS last_row_is_stored_forecast
-FROM pr_weak_cmp, pr_weak_model p;
+         FILTER (WHERE s = 1 AND month = (SELECT max(month) FROM pr_weak WHERE s = 1)) AS last_row_is_stored_forecast
+FROM pr_weak_cmp, pr_weak_model p GROUP BY s ORDER BY s;
 DROP TABLE pr_weak, pr_weak_model, pr_weak_cmp;
 
 -- errors

@@ -422,7 +422,7 @@ rows_batch(WindowObject win, RowsCache *c, RnnPhaseTrack *track, int64 first, in
 
 		c->slot[b] = -1;
 		/* the season's phase from the partition's rows up to the window's end */
-		while (c->m.n_seasonal > 0 && track->rows <= end)
+		while (c->m.n_seasonal > 0 && c->m.n_series == 0 && track->rows <= end)
 		{
 			int64		q = track->rows - from;
 

@@ -54,6 +54,11 @@ test_fit(void)
 	rnn_theta_fit(&th, bad, 3);
 	report(th.n == 0 && th.level == 0 && th.drift == 0 && th.alpha == 0 && rnn_theta_valid(&th),
 		   "theta: a non-finite value leaves the unfitted (all zero) state");
+	for (int t = 0; t < 40; t++)
+		noisy[t] = (t % 2 ? 1e160 : -1e160);
+	rnn_theta_fit(&th, noisy, 40);
+	report(th.n == 0 && th.alpha == 0 && rnn_theta_valid(&th),
+		   "theta: changes whose squares overflow leave the unfitted state (no alpha of finite error)");
 	rnn_theta_fit(&th, line, 1);
 	report(th.n == 1 && th.level == 3 && th.drift == 0 && rnn_theta_valid(&th),
 		   "theta: one point is its own level");

@@ -260,9 +260,14 @@ rnn_phase_track_phase(const RnnPhaseTrack *t, const RnnModel *m)
 	best = rnn_pipeline_phase(m, m->phase_last, -(long) last);
 	if (!isfinite(t->rough[best]))
 		return m->phase_last;
-	for (int q = 0; q < s; q++)
+	/* the last row's phases in order, as rnn_pipeline_guess_phase, for the same ties */
+	for (int ph = 0; ph < s; ph++)
+	{
+		int			q = rnn_pipeline_phase(m, ph, -(long) last);
+
 		if (t->rough[q] < t->rough[best] * (1.0 - 1e-9))
 			best = q;
+	}
 	return rnn_pipeline_phase(m, best, last);
 }
 

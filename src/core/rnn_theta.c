@@ -104,7 +104,8 @@ rnn_theta_fit(RnnTheta *th, const double *u, size_t n)
 			th->level = level;
 		}
 	}
-	if (!isfinite(th->level) || !isfinite(th->drift))
+	/* no alpha's error was finite (changes beyond 1e154 square to inf) */
+	if (!isfinite(th->level) || !isfinite(th->drift) || th->alpha == 0)
 	{
 		th->level = th->drift = th->alpha = 0;
 		return;
