@@ -1299,6 +1299,16 @@ test_seasonal_shrinkage(void)
 	report(ok, "pipeline: a clear season keeps its indices (3 sin: within 0.05) from two seasons and a point, noise shrunk to nothing is not adjusted (deseasonalize => true keeps zeros); 24 points of season 12 are too few");
 }
 
+/* the phase a tracker gives the last of v[0..T-1], read from its reset */
+static int
+stream_phase(RnnPhaseTrack *track, const RnnModel *mod, const double *v, int T)
+{
+	rnn_phase_track_reset(track);
+	for (int r = 0; r < T; r++)
+		rnn_phase_track_add(track, mod, v[r], false);
+	return rnn_phase_track_phase(track, mod);
+}
+
 /*
  * The phases of a partition's rows (rnn_phase_track): the same criterion as
  * the guess on a window of the same rows, and over a long stream the true
@@ -1340,10 +1350,7 @@ test_phase_track(void)
 		/* a weak season in noise: the window guess over T rows and the stream agree */
 		for (int r = 0; r < T; r++)
 			v[r] = 10 + 0.02 * r + idx[(q0 + r) % 12] + rnn_rng_uniform(&rng, -0.4, 0.4);
-		rnn_phase_track_reset(&track);
-		for (int r = 0; r < T; r++)
-			rnn_phase_track_add(&track, &mod, v[r], false);
-		same = same && rnn_phase_track_phase(&track, &mod) == rnn_pipeline_guess_phase(&mod, v, T);
+		same = same && stream_phase(&track, &mod, v, T) == rnn_pipeline_guess_phase(&mod, v, T);
 		cases++;
 	}
 	/* a long stream: after three seasons every row's phase is the true one */
@@ -1389,10 +1396,7 @@ test_phase_track(void)
 		{
 			for (int r = 0; r < T; r++)
 				v[r] = 5 + rnn_rng_uniform(&rng, -1, 1);
-			rnn_phase_track_reset(&track);
-			for (int r = 0; r < T; r++)
-				rnn_phase_track_add(&track, &mod, v[r], false);
-			same = same && rnn_phase_track_phase(&track, &mod) == rnn_pipeline_guess_phase(&mod, v, T);
+			same = same && stream_phase(&track, &mod, v, T) == rnn_pipeline_guess_phase(&mod, v, T);
 			cases++;
 		}
 	for (int k = 0; k < 12; k++)

@@ -160,49 +160,22 @@ rnn_pipeline_out(const RnnModel *m, double a, int phase)
 	return a;
 }
 
-/* sum of squared changes of the adjusted history if its last value had phase p */
-static double
-phase_roughness(const RnnModel *m, const double *hist, int T, int p)
-{
-	double		ss = 0,
-				prev = 0;
-
-	for (int t = 0; t < T; t++)
-	{
-		double		a = rnn_pipeline_in(m, hist[t], rnn_pipeline_phase(m, p, (long) t - (T - 1)));
-
-		if (!isfinite(a))
-			return NAN;
-		if (t > 0)
-			ss += (a - prev) * (a - prev);
-		prev = a;
-	}
-	return ss;
-}
-
 int
 rnn_pipeline_guess_phase(const RnnModel *m, const double *hist, int T)
 {
-	int			best = m->phase_last;
-	double		best_ss;
+	RnnPhaseTrack track;
 
 	if (m->n_seasonal < 2 || T < 2)
-		return best;
-	best_ss = phase_roughness(m, hist, T, best);
-	if (!isfinite(best_ss))
-		return best;
-	for (int p = 0; p < m->n_seasonal; p++)
-	{
-		double		ss = phase_roughness(m, hist, T, p);
-
-		/* another phase must fit clearly better than the stored one */
-		if (p != m->phase_last && ss < best_ss * (1.0 - 1e-9))
-		{
-			best_ss = ss;
-			best = p;
-		}
-	}
-	return best;
+		return m->phase_last;
+	/* a value the pipeline cannot read: no guess (the stream would skip it) */
+	for (int t = 0; t < T; t++)
+		if (!isfinite(rnn_pipeline_in(m, hist[t], 0)))
+			return m->phase_last;
+	/* the stream's criterion over these T values, read as one partition */
+	rnn_phase_track_reset(&track);
+	for (int t = 0; t < T; t++)
+		rnn_phase_track_add(&track, m, hist[t], false);
+	return rnn_phase_track_phase(&track, m);
 }
 
 void

@@ -46,8 +46,10 @@ int			rnn_pipeline_phase(const RnnModel *m, int phase_last, long offset);
 /*
  * The phase of the last of T values of a history whose phase is not known
  * (an array passed by the caller): the rotation of the seasonal indices that
- * fits the history best (least squares on the adjusted series' changes).
- * The stored phase_last when the model has no seasonal indices.
+ * fits the history best (least squares on the adjusted series' changes:
+ * RnnPhaseTrack's criterion, below, over the T values).  The stored
+ * phase_last when the model has no seasonal indices, or a value the
+ * pipeline cannot read (not finite, or <= 0 under log).
  */
 int			rnn_pipeline_guess_phase(const RnnModel *m, const double *hist, int T);
 
@@ -55,8 +57,8 @@ int			rnn_pipeline_guess_phase(const RnnModel *m, const double *hist, int T);
  * The phases of a stream of rows one step apart whose place in the season
  * is not known (the rows of a window function's partition, in order): each
  * row's phase is the rotation of the seasonal indices that fits every row
- * so far best (least squares on the adjusted series' changes, as
- * rnn_pipeline_guess_phase on a window, but over the whole stream), so the
+ * so far best (least squares on the adjusted series' changes, the
+ * criterion rnn_pipeline_guess_phase applies to one history), so the
  * guess firms up as rows come and never reads ahead.  A missing row (or one
  * the model's log cannot read) breaks the changes around it.  Keeps one sum
  * per rotation: O(season) per row.
