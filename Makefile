@@ -1,6 +1,6 @@
 # rnn_forecast: recurrent neural network forecasting inside PostgreSQL (PGXS)
 EXTENSION = rnn_forecast
-EXTVERSION = 0.7.0
+EXTVERSION = 0.8.0
 MODULE_big = rnn_forecast
 
 CORE_OBJS = $(patsubst %.c,%.o,$(wildcard src/core/*.c))
@@ -11,7 +11,7 @@ OBJS = $(GLUE_OBJS) $(CORE_OBJS)
 
 # every full install script and every upgrade script
 DATA = $(wildcard $(EXTENSION)--*.sql)
-REGRESS = config train forecast model_io errors timeaxis window_predict warm_start pytorch evaluate compat global groups edges timezone parallel predict_rows anomaly finetune features anomaly_features scale theta mixed
+REGRESS = config train forecast model_io errors timeaxis window_predict warm_start pytorch evaluate compat global groups edges timezone parallel predict_rows anomaly finetune features anomaly_features scale theta mixed window_ts
 REGRESS_OPTS = --dbname=rnn_regress
 
 # The serial OpenBLAS: no thread pool in every backend that loads us.

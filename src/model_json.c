@@ -62,27 +62,6 @@ append_seconds(StringInfo s, double sec)
 	appendStringInfoString(s, buf);
 }
 
-/* The step as text: "1 mon", "7 days", "01:00:00", or a number. */
-static char *
-step_text(const RnnModel *m)
-{
-	if (m->step_kind == RNN_STEP_MONTHS)
-		return psprintf(INT64_FORMAT " mon", m->step);
-	if (m->ts_kind == RNN_TS_DATE)
-		return psprintf(INT64_FORMAT " days", m->step);
-	if (m->step_kind == RNN_STEP_LOCAL_DAYS)
-		return psprintf(INT64_FORMAT " days", m->step / USECS_PER_DAY);
-	if (m->ts_kind == RNN_TS_TIMESTAMP || m->ts_kind == RNN_TS_TIMESTAMPTZ)
-	{
-		Interval	iv;
-
-		memset(&iv, 0, sizeof(iv));
-		iv.time = m->step;
-		return DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(&iv)));
-	}
-	return psprintf(INT64_FORMAT, m->step);
-}
-
 /* Metadata shared by rnn_model_info and rnn_model_to_json. */
 static void
 append_metadata(StringInfo s, const RnnModel *m)
@@ -201,7 +180,7 @@ append_metadata(StringInfo s, const RnnModel *m)
 	if (m->ts_kind != RNN_TS_NONE)
 	{
 		appendStringInfoString(s, ", \"step\": ");
-		append_json_string(s, step_text(m));
+		append_json_string(s, rnn_step_text(m));
 		appendStringInfo(s, ", \"step_unit\": \"%s\", \"step_value\": " INT64_FORMAT ", \"last\": ",
 						 m->step_kind == RNN_STEP_MONTHS ? "months" :
 						 m->ts_kind == RNN_TS_DATE ? "days" :

@@ -11,6 +11,11 @@
  *	  row.  With a features argument (models trained with covariates) each
  *	  row also passes its own features: the windows read them with the
  *	  values, and the steps forecast take those of the rows after the window.
+ *	  With a first ts argument (0.8.0) each row passes its timestamp: the
+ *	  windows are the model's steps before the row, steps without a row are
+ *	  gaps (as NULL values are), a row off the model's time grid is an
+ *	  error, the season's phase comes from the model's own time axis, and
+ *	  models with calendar features compute them from the steps.
  */
 #include "postgres.h"
 
@@ -37,12 +42,17 @@
 
 PG_FUNCTION_INFO_V1(rnn_predict_rows);
 PG_FUNCTION_INFO_V1(rnn_anomaly);
+PG_FUNCTION_INFO_V1(rnn_predict_rows_ts);
+PG_FUNCTION_INFO_V1(rnn_anomaly_ts);
 
 /* rnn_anomaly's score: intervals at levels 1/1000 .. 999/1000 */
 #define RNN_SCORE_LEVELS 999
 
 /* rows forecast in one pass of the network */
 #define RNN_ROWS_BATCH 256
+
+/* the ts form: how far a row may lie from the model's last training row, in steps */
+#define RNN_MAX_WINDOW_STEP (INT64CONST(1) << 60)
 
 /*
  * The network's workspace for a batch (tens of MB for a large model): a
@@ -113,8 +123,12 @@ typedef struct RowsCache
 	RnnModel	m;
 	int			horizon;
 	int			W;
-	int			K;				/* features each row passes (0: the form without them) */
+	int			K;				/* features the network reads per step (0: none) */
+	int			K_user;			/* of which each row passes in its array (the rest: calendar) */
+	int			ts_kind;		/* the ts form's timestamp type; -1: the form without ts */
+	int			a0;				/* arguments before value: 1 in the ts form, else 0 */
 	double	   *vals;			/* (W + RNN_ROWS_BATCH + horizon) values read */
+	int64	   *steps;			/* the same rows' steps after the model's last training row (ts form) */
 	bool	   *vnull;
 	double	   *feats;			/* (W + RNN_ROWS_BATCH + horizon, K) features read */
 	bool	   *fnull;			/* the same: missing (NULL array or element, NaN) */
@@ -125,6 +139,7 @@ typedef struct RowsCache
 	int32_t    *phases;			/* (RNN_ROWS_BATCH) */
 	double	   *out;			/* (RNN_ROWS_BATCH, horizon) */
 	int		   *slot;			/* (RNN_ROWS_BATCH) row b's history in hist, -1: none */
+	int		   *widx;			/* (W + horizon) one window's rows in vals, then its forecast steps' (-1: no row) */
 	int64		from;			/* partition position of vals[0] */
 	int			nvals;			/* values read for the batch */
 	Arena		arena;
@@ -148,6 +163,10 @@ typedef struct RowsPart
 	int			count;			/* rows in the batch; 0: none yet */
 	RowsCache  *cache;			/* the model of the partition's first row */
 	RnnPhaseTrack track;		/* rows 0 .. track.rows - 1 of the partition */
+	/* the ts form: rows 0 .. checked - 1 were found in order on the grid */
+	int64		checked;
+	int64		first_step;		/* row 0's step */
+	int64		last_step;		/* row checked - 1's */
 } RowsPart;
 
 /*
@@ -157,18 +176,17 @@ typedef struct RowsPart
  * no timestamps.  call names the form to use instead.
  */
 static void
-rows_check_features(const RnnModel *m, bool given, const char *fname, const char *call_with,
+rows_check_features(const RnnModel *m, bool given, bool ts, const char *fname, const char *call_with,
 					const char *call_without)
 {
 	int			n_user = m->n_features - rnn_calendar_count(m->calendar);
 
-	if (m->calendar != 0)
+	if (m->calendar != 0 && !ts)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s does not take models with calendar features", fname),
-				 errdetail("Calendar features are computed from timestamps, and the rows of a window function pass none."),
-				 errhint("Forecast the model with rnn_forecast(model, horizon, level%s), or train one without calendar => true.",
-						 n_user > 0 ? ", future" : "")));
+				 errmsg("%s does not take models with calendar features without timestamps", fname),
+				 errdetail("Calendar features are computed from timestamps, and these rows pass none."),
+				 errhint("Pass each row's timestamp first: %s(ts, value, model, ...).", fname)));
 	if (n_user > 0 && !given)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -185,11 +203,12 @@ rows_check_features(const RnnModel *m, bool given, const char *fname, const char
 
 /*
  * The model of this row: the cache's when the same, else decoded into a new
- * cache.  with_features: the call passes each row's features.
+ * cache.  with_features: the call passes each row's features; ts_kind: the
+ * type of the ts form's timestamps (-1: the form without).
  */
 static RowsCache *
-rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, bool with_features, const char *fname,
-		   const char *call_with, const char *call_without)
+rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, bool with_features, int ts_kind,
+		   const char *fname, const char *call_with, const char *call_without)
 {
 	RowsCache  *c = (RowsCache *) fcinfo->flinfo->fn_extra;
 	bytea	   *raw;
@@ -213,8 +232,9 @@ rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, bool with_features
 	/* for the batches of fewer than RNN_INFER_MAX_ROWS windows, and global models' windows */
 	rnn_report_status(rnn_model_prepare_infer(&c->m, &rnn_palloc_allocator), fname);
 	rnn_model_datum_keep(&c->key, model);
-	rows_check_features(&c->m, with_features, fname, call_with, call_without);
-	if (with_features)
+	rows_check_features(&c->m, with_features, ts_kind >= 0, fname, call_with, call_without);
+	K = with_features || (ts_kind >= 0 && c->m.calendar != 0) ? c->m.n_features : 0;
+	if (K > 0)
 	{
 		rnn_check_model_horizon(&c->m, horizon);
 		if (c->m.shape.input_size != 1 + c->m.n_features)
@@ -232,14 +252,19 @@ rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, bool with_features
 				 errmsg("%s needs a model with a fixed window; this one reads histories of any length", fname),
 				 errhint("Use rnn_predict(value, model, horizon) over a frame of the rows to read.")));
 	W = c->m.window;
-	K = with_features ? c->m.n_features : 0;
 	c->W = W;
 	c->K = K;
+	c->K_user = K - rnn_calendar_count(c->m.calendar);
+	c->ts_kind = ts_kind;
+	c->a0 = ts_kind >= 0 ? 1 : 0;
 	c->horizon = horizon;
 	/* the window before the batch, the batch, and (features) the forecast steps after it */
 	cap = (size_t) W + RNN_ROWS_BATCH + (K > 0 ? horizon : 0);
 	c->vals = palloc(sizeof(double) * cap);
 	c->vnull = palloc(sizeof(bool) * cap);
+	if (ts_kind >= 0)
+		c->steps = palloc(sizeof(int64) * cap);
+	c->widx = palloc(sizeof(int) * (W + horizon));
 	c->wnull = palloc(sizeof(bool) * W);
 	c->wcol = palloc(sizeof(double) * W);
 	c->hist = MemoryContextAllocHuge(cxt, sizeof(double) * (size_t) W * (1 + K) * RNN_ROWS_BATCH);
@@ -266,15 +291,16 @@ rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, bool with_features
 }
 
 /*
- * The features a row passes (argument 3, a float8[] of c->K values) into
- * dst (K), with missing ones (a NULL array or element, NaN) marked in
- * dnull.  p: the row's partition position, for the errors.
+ * The features a row passes (a float8[] of c->K_user values) into dst (K,
+ * the calendar's after them are computed per window), with missing ones (a
+ * NULL array or element, NaN) marked in dnull.  p: the row's partition
+ * position, for the errors.
  */
 static void
 rows_read_features(RowsCache *c, Datum d, bool isnull, int64 p, double *dst, bool *dnull,
 				   const char *fname)
 {
-	int			K = c->K;
+	int			K = c->K_user;
 	ArrayType  *arr;
 	Datum	   *elems;
 	bool	   *nulls;
@@ -356,31 +382,86 @@ rows_fill_window(RowsCache *c, double *dst, int dstride, const char *fname)
 }
 
 /*
+ * The ts form: the step of row p of the partition (its timestamp d) after
+ * the model's last training row; the rows must come in time order, one per
+ * step, on the model's grid.
+ */
+static int64
+rows_step(RowsCache *c, RowsPart *part, Datum d, bool isnull, int64 p, const char *fname)
+{
+	int64		key = rnn_ts_datum_key(d, isnull, c->ts_kind, fname);
+	int64		step;
+
+	if (!rnn_steps_from_last(&c->m, c->ts_kind, key, &step))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: %s (row " INT64_FORMAT " of the partition) is not on the model's time grid",
+						fname, rnn_key_to_text(c->ts_kind, key), p + 1),
+				 errdetail("The model steps %s from its last training row %s.",
+						   rnn_step_text(&c->m),
+						   c->m.ts_kind == RNN_TS_NONE ? "(step 0)" : rnn_key_to_text(c->m.ts_kind, c->m.last_ts)),
+				 errhint("Regularise the rows to the model's step first, e.g. date_trunc and GROUP BY.")));
+	/* (steps this far apart leave room for the windows' arithmetic) */
+	if (step < -RNN_MAX_WINDOW_STEP || step > RNN_MAX_WINDOW_STEP)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s: %s (row " INT64_FORMAT " of the partition) is out of range: " INT64_FORMAT " steps from the model's last training row",
+						fname, rnn_key_to_text(c->ts_kind, key), p + 1, step)));
+	if (p == part->checked)
+	{
+		if (p == 0)
+			part->first_step = step;
+		else if (step <= part->last_step)
+			ereport(ERROR,
+					(errcode(step == part->last_step ? ERRCODE_UNIQUE_VIOLATION : ERRCODE_INVALID_PARAMETER_VALUE),
+					 step == part->last_step ?
+					 errmsg("%s: duplicate timestamp %s (rows " INT64_FORMAT " and " INT64_FORMAT " of the partition)",
+							fname, rnn_key_to_text(c->ts_kind, key), p, p + 1) :
+					 errmsg("%s: row " INT64_FORMAT " of the partition (%s) comes before the row above it",
+							fname, p + 1, rnn_key_to_text(c->ts_kind, key)),
+					 step == part->last_step ?
+					 errhint("Aggregate the rows to one value per timestamp first, e.g. with GROUP BY.") :
+					 errhint("Order the window by the timestamp: OVER (PARTITION BY ... ORDER BY ts).")));
+		part->checked = p + 1;
+		part->last_step = step;
+	}
+	return step;
+}
+
+/*
  * Forecast for rows first .. first + RNN_ROWS_BATCH - 1 of the partition
- * (fewer at its end) from the window of W rows ending `lag` rows before
- * each (0: at the row itself, rnn_predict_rows; 1: the rows before it,
+ * (fewer at its end) from the window of W steps ending `lag` steps before
+ * each (0: at the row itself, rnn_predict_rows; 1: the steps before it,
  * rnn_anomaly): read the values (and features), build each window (NULL
  * and NaN values and features interpolated, as rnn_predict does), and run
- * the network once over all of them.  With features, the forecast steps
- * take the features of the horizon rows after the window: a window whose
- * steps run past the partition's end, or whose steps miss a feature, has no
- * forecast (future features are not interpolated).  Returns the rows read;
- * c->vals holds the values from c->from on.
+ * the network once over all of them.  Without ts a row is a step; with ts
+ * the steps are the model's and a step without a row is a gap.  With
+ * features, the forecast steps take the features of the horizon steps
+ * after the window: a window whose steps run past the partition's end, or
+ * whose steps miss a feature, has no forecast (future features are not
+ * interpolated).  Returns the rows read; c->vals holds the values from
+ * c->from on.
  */
 static int
-rows_batch(WindowObject win, RowsCache *c, RnnPhaseTrack *track, int64 first, int lag,
+rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 		   const char *fname)
 {
+	RnnPhaseTrack *track = &part->track;
 	int			W = c->W;
 	int			K = c->K;
+	int			Ku = c->K_user;
 	int			I = 1 + K;
 	int			horizon = c->horizon;
+	bool		ts = c->ts_kind >= 0;
+	/* the rows of a window of W steps are among the W rows before it */
 	int64		from = Max(first - lag - (W - 1), 0);
 	/* the last row read: the batch's last, or the last forecast step's features */
-	int64		last = first + RNN_ROWS_BATCH - 1 + (K > 0 ? Max(horizon - lag, 0) : 0);
+	int64		last = first + RNN_ROWS_BATCH - 1 + (Ku > 0 ? Max(horizon - lag, 0) : 0);
 	int			n = 0;
 	int			rows = 0;
 	int			k = 0;
+	int		   *widx = c->widx;
+	int		   *fidx = c->widx + W;
 
 	CHECK_FOR_INTERRUPTS();
 	/* the rows before `from` are never read again */
@@ -389,7 +470,7 @@ rows_batch(WindowObject win, RowsCache *c, RnnPhaseTrack *track, int64 first, in
 	{
 		bool		isnull,
 					isout;
-		Datum		d = WinGetFuncArgInPartition(win, 0, (int) (p - first), WINDOW_SEEK_CURRENT,
+		Datum		d = WinGetFuncArgInPartition(win, c->a0, (int) (p - first), WINDOW_SEEK_CURRENT,
 												 false, &isnull, &isout);
 
 		if (isout)
@@ -400,9 +481,15 @@ rows_batch(WindowObject win, RowsCache *c, RnnPhaseTrack *track, int64 first, in
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("%s: value is infinite (row " INT64_FORMAT " of the partition)", fname, p + 1)));
-		if (K > 0)
+		if (ts)
 		{
-			d = WinGetFuncArgInPartition(win, 3, (int) (p - first), WINDOW_SEEK_CURRENT,
+			d = WinGetFuncArgInPartition(win, 0, (int) (p - first), WINDOW_SEEK_CURRENT,
+										 false, &isnull, &isout);
+			c->steps[n] = rows_step(c, part, d, isnull, p, fname);
+		}
+		if (Ku > 0)
+		{
+			d = WinGetFuncArgInPartition(win, c->a0 + 3, (int) (p - first), WINDOW_SEEK_CURRENT,
 										 false, &isnull, &isout);
 			rows_read_features(c, d, isnull, p, c->feats + (size_t) n * K,
 							   c->fnull + (size_t) n * K, fname);
@@ -415,67 +502,107 @@ rows_batch(WindowObject win, RowsCache *c, RnnPhaseTrack *track, int64 first, in
 	c->nvals = n;
 	for (int b = 0; b < rows; b++)
 	{
-		int64		end = first + b - lag;	/* the window ends at this row */
-		int			off = (int) (end - (W - 1) - from);
+		int64		pos = first + b;
+		int64		end;		/* the window's last step (ts) or row */
 		double	   *h = c->hist + (size_t) k * W * I;
 		bool		ok = true;
 
 		c->slot[b] = -1;
-		/* the season's phase from the partition's rows up to the window's end */
-		while (c->m.n_seasonal > 0 && c->m.n_series == 0 && track->rows <= end)
+		if (!ts)
 		{
-			int64		q = track->rows - from;
+			end = pos - lag;
+			/* the season's phase from the partition's rows up to the window's end */
+			while (c->m.n_seasonal > 0 && c->m.n_series == 0 && track->rows <= end)
+			{
+				int64		q = track->rows - from;
 
-			/* (rows are read in order: none before `from` is still to come) */
-			rnn_phase_track_add(track, &c->m, q >= 0 ? c->vals[q] : 0,
-								q < 0 || c->vnull[q] || isnan(c->vals[q]));
+				/* (rows are read in order: none before `from` is still to come) */
+				rnn_phase_track_add(track, &c->m, q >= 0 ? c->vals[q] : 0,
+									q < 0 || c->vnull[q] || isnan(c->vals[q]));
+			}
+			if (end - (W - 1) < 0)
+				continue;		/* fewer rows than the window so far */
+			for (int t = 0; t < W; t++)
+				widx[t] = (int) (end - (W - 1) + t - from);
+			for (int s = 0; s < horizon; s++)
+				fidx[s] = end + 1 + s - from < n ? (int) (end + 1 + s - from) : -1;
 		}
-		if (end - (W - 1) < 0)
-			continue;			/* fewer rows than the window so far */
-		if (K > 0)
+		else
 		{
-			/* the forecast steps' features: rows end + 1 .. end + horizon, all known */
+			int			q = (int) (pos - from);
+
+			end = c->steps[q] - lag;
+			if (end - (W - 1) < part->first_step)
+				continue;		/* the window reaches before the partition's first row */
+			/* each step's row, or -1: the rows in order, one per step */
+			for (int t = W - 1; t >= 0; t--)
+			{
+				while (q >= 0 && c->steps[q] > end - (W - 1) + t)
+					q--;
+				widx[t] = q >= 0 && c->steps[q] == end - (W - 1) + t ? q : -1;
+			}
+			q = (int) (pos - from);
+			for (int s = 0; s < horizon; s++)
+			{
+				while (q < n && c->steps[q] < end + 1 + s)
+					q++;
+				fidx[s] = q < n && c->steps[q] == end + 1 + s ? q : -1;
+			}
+		}
+		if (Ku > 0)
+		{
+			/* the forecast steps' user features: each step's row, all known */
 			double	   *fut = c->future + (size_t) k * horizon * K;
 
-			if (end + horizon - from >= n)
-				continue;		/* the partition ends before the last step */
 			for (int s = 0; s < horizon && ok; s++)
-				for (int j = 0; j < K; j++)
+				for (int j = 0; j < Ku; j++)
 				{
-					size_t		q = (size_t) (end + 1 + s - from) * K + j;
-
-					if (c->fnull[q])
+					if (fidx[s] < 0 || c->fnull[(size_t) fidx[s] * K + j])
 					{
 						ok = false;
 						break;
 					}
-					fut[(size_t) s * K + j] = c->feats[q];
+					fut[(size_t) s * K + j] = c->feats[(size_t) fidx[s] * K + j];
 				}
 			if (!ok)
-				continue;
+				continue;		/* the partition ends before a step, or a step misses one */
 		}
 		/* rnn_anomaly: a value a logged model cannot read is a gap in the windows after it */
 		for (int t = 0; t < W; t++)
 		{
-			c->wcol[t] = c->vals[off + t];
-			c->wnull[t] = c->vnull[off + t] ||
+			int			q = widx[t];
+
+			c->wcol[t] = q >= 0 ? c->vals[q] : 0;
+			c->wnull[t] = q < 0 || c->vnull[q] ||
 				(lag && c->m.log_transform && c->m.n_series == 0 && !(c->wcol[t] > 0));
 		}
 		if (!rows_fill_window(c, h, I, fname))
 			continue;			/* nothing but NULLs: NULL, as rnn_predict */
 		/* c->wcol: the window's values, gaps filled */
-		c->phases[k] = rnn_phase_track_phase(track, &c->m);
-		for (int j = 0; j < K && ok; j++)
+		if (ts)
+			c->phases[k] = rnn_pipeline_phase(&c->m, c->m.phase_last,
+											  (long) (end % Max(c->m.n_seasonal, 1)));
+		else
+			c->phases[k] = rnn_phase_track_phase(track, &c->m);
+		for (int j = 0; j < Ku && ok; j++)
 		{
 			for (int t = 0; t < W; t++)
 			{
-				c->wcol[t] = c->feats[(size_t) (off + t) * K + j];
-				c->wnull[t] = c->fnull[(size_t) (off + t) * K + j];
+				int			q = widx[t];
+
+				c->wcol[t] = q >= 0 ? c->feats[(size_t) q * K + j] : 0;
+				c->wnull[t] = q < 0 || c->fnull[(size_t) q * K + j];
 			}
 			ok = rows_fill_window(c, h + 1 + j, I, fname);
 		}
 		if (!ok)
 			continue;			/* a feature missing on every row of the window */
+		if (K > Ku)
+		{
+			/* the calendar's features of the window's steps and of the forecast steps */
+			rnn_calendar_rows(&c->m, end - (W - 1), W, h, I, 1 + Ku);
+			rnn_calendar_rows(&c->m, end + 1, horizon, c->future + (size_t) k * horizon * K, K, Ku);
+		}
 		c->slot[b] = k++;
 	}
 	if (k == 0)
@@ -521,7 +648,7 @@ rows_position(WindowObject win, RowsPart *part, RowsCache *c, int64 pos, int lag
 	{
 		/* the partition's first row, or past the batch: the next batch starts here */
 		part->first = pos;
-		part->count = rows_batch(win, c, &part->track, pos, lag, fname);
+		part->count = rows_batch(win, c, part, pos, lag, fname);
 	}
 }
 
@@ -537,16 +664,17 @@ rows_position(WindowObject win, RowsPart *part, RowsCache *c, int64 pos, int lag
  *	 current one; NULL when the partition ends before them or one of them
  *	 misses a feature.
  */
-Datum
-rnn_predict_rows(PG_FUNCTION_ARGS)
+static Datum
+predict_rows(FunctionCallInfo fcinfo, bool ts)
 {
 	WindowObject win = PG_WINDOW_OBJECT();
 	RowsPart   *part = (RowsPart *) WinGetPartitionLocalMemory(win, sizeof(RowsPart));
 	int64		pos = WinGetCurrentPosition(win);
+	int			a0 = ts ? 1 : 0;
 	bool		model_null,
 				horizon_null;
-	Datum		model = WinGetFuncArgCurrent(win, 1, &model_null);
-	Datum		horizon = WinGetFuncArgCurrent(win, 2, &horizon_null);
+	Datum		model = WinGetFuncArgCurrent(win, a0 + 1, &model_null);
+	Datum		horizon = WinGetFuncArgCurrent(win, a0 + 2, &horizon_null);
 	RowsCache  *c;
 	int			b;
 
@@ -554,14 +682,38 @@ rnn_predict_rows(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("rnn_predict_rows: model and horizon must not be NULL")));
-	c = rows_cache(fcinfo, model, DatumGetInt32(horizon), PG_NARGS() > 3, "rnn_predict_rows",
+	c = rows_cache(fcinfo, model, DatumGetInt32(horizon), PG_NARGS() > a0 + 3,
+				   ts ? rnn_ts_kind_of_type(get_fn_expr_argtype(fcinfo->flinfo, 0)) : -1,
+				   "rnn_predict_rows",
+				   ts ? "rnn_predict_rows(ts, value, model, horizon, features)" :
 				   "rnn_predict_rows(value, model, horizon, features)",
+				   ts ? "rnn_predict_rows(ts, value, model, horizon)" :
 				   "rnn_predict_rows(value, model, horizon)");
 	rows_position(win, part, c, pos, 0, "rnn_predict_rows", "horizon");
 	b = (int) (pos - part->first);
 	if (b < 0 || b >= part->count || c->slot[b] < 0)
 		PG_RETURN_NULL();
 	PG_RETURN_ARRAYTYPE_P(rnn_float8_array(c->out + (size_t) c->slot[b] * c->horizon, c->horizon));
+}
+
+Datum
+rnn_predict_rows(PG_FUNCTION_ARGS)
+{
+	return predict_rows(fcinfo, false);
+}
+
+/*
+ * rnn_predict_rows(ts, value float8, model bytea, horizon int DEFAULT 1)
+ *	 and rnn_predict_rows(ts, value, model, horizon, features float8[]),
+ *	 ts of the model's timestamp type (bigint step numbers for a model
+ *	 trained without timestamps): the same over the model's steps, the
+ *	 window ORDER BY ts; NULL while the window reaches before the
+ *	 partition's first row.
+ */
+Datum
+rnn_predict_rows_ts(PG_FUNCTION_ARGS)
+{
+	return predict_rows(fcinfo, true);
 }
 
 /*
@@ -643,17 +795,18 @@ anomaly_score(RowsCache *c, const RnnModel *m, double fc, int phase, double v)
  *	 own features, the forecast step the current row's; all NULL when the
  *	 current row misses a feature.
  */
-Datum
-rnn_anomaly(PG_FUNCTION_ARGS)
+static Datum
+anomaly(FunctionCallInfo fcinfo, bool ts)
 {
 	WindowObject win = PG_WINDOW_OBJECT();
 	RowsPart   *part = (RowsPart *) WinGetPartitionLocalMemory(win, sizeof(RowsPart));
 	int64		pos = WinGetCurrentPosition(win);
+	int			a0 = ts ? 1 : 0;
 	bool		model_null,
 				level_null,
 				value_null;
-	Datum		model = WinGetFuncArgCurrent(win, 1, &model_null);
-	Datum		level = WinGetFuncArgCurrent(win, 2, &level_null);
+	Datum		model = WinGetFuncArgCurrent(win, a0 + 1, &model_null);
+	Datum		level = WinGetFuncArgCurrent(win, a0 + 2, &level_null);
 	RowsCache  *c;
 	int			b;
 	Datum		values[5];
@@ -669,8 +822,11 @@ rnn_anomaly(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("rnn_anomaly: model and level must not be NULL")));
-	c = rows_cache(fcinfo, model, 1, PG_NARGS() > 3, "rnn_anomaly",
-				   "rnn_anomaly(value, model, level, features)", "rnn_anomaly(value, model, level)");
+	c = rows_cache(fcinfo, model, 1, PG_NARGS() > a0 + 3,
+				   ts ? rnn_ts_kind_of_type(get_fn_expr_argtype(fcinfo->flinfo, 0)) : -1, "rnn_anomaly",
+				   ts ? "rnn_anomaly(ts, value, model, level, features)" :
+				   "rnn_anomaly(value, model, level, features)",
+				   ts ? "rnn_anomaly(ts, value, model, level)" : "rnn_anomaly(value, model, level)");
 	anomaly_prepare(fcinfo, c, DatumGetFloat8(level));
 	bm = &c->m;
 	rows_position(win, part, c, pos, 1, "rnn_anomaly", "level");
@@ -718,4 +874,23 @@ rnn_anomaly(PG_FUNCTION_ARGS)
 		}
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(c->tupdesc, values, nulls)));
+}
+
+Datum
+rnn_anomaly(PG_FUNCTION_ARGS)
+{
+	return anomaly(fcinfo, false);
+}
+
+/*
+ * rnn_anomaly(ts, value float8, model bytea, level float8 DEFAULT 0.99) and
+ * rnn_anomaly(ts, value, model, level, features float8[]), ts of the
+ * model's timestamp type: the same over the model's steps, the window
+ * ORDER BY ts (the window is the W steps before the row's, a step without
+ * a row a gap); NULL while it reaches before the partition's first row.
+ */
+Datum
+rnn_anomaly_ts(PG_FUNCTION_ARGS)
+{
+	return anomaly(fcinfo, true);
 }

@@ -153,6 +153,7 @@ extern int	rnn_ts_kind_of_type(Oid type);
 extern RnnRows *rnn_rows_state(FunctionCallInfo fcinfo, int ts_kind, const char *fname);
 extern void rnn_rows_add(RnnRows *st, int64 key, bool value_null, double value);
 extern int64 rnn_ts_arg_key(FunctionCallInfo fcinfo, int argno, int ts_kind, const char *fname);
+extern int64 rnn_ts_datum_key(Datum d, bool isnull, int ts_kind, const char *fname);
 extern void rnn_rows_options(FunctionCallInfo fcinfo, RnnRows *st, int config_arg, int init_arg);
 extern void rnn_rows_add_features(FunctionCallInfo fcinfo, RnnRows *st, int argno, const char *fname);
 extern double *rnn_rows_features_to_grid(const RnnRows *st, const RnnSeries *series,
@@ -282,6 +283,8 @@ extern Datum rnn_future_timestamptz(const RnnModel *m, int step_ahead, bool *isn
 extern Datum rnn_future_local(const RnnModel *m, int step_ahead, bool *isnull);
 extern const char *rnn_ts_kind_name(int ts_kind);
 extern char *rnn_key_to_text(int ts_kind, int64 key);
+extern char *rnn_step_text(const RnnModel *m);
+extern bool rnn_steps_from_last(const RnnModel *m, int ts_kind, int64 key, int64 *steps);
 extern int	rnn_steps_after(const RnnModel *m, int ts_kind, int64 key);
 extern char *rnn_point_text(const RnnModel *m, int64 offset, int64 n_rows);
 

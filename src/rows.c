@@ -106,23 +106,31 @@ rnn_rows_add(RnnRows *st, int64 key, bool value_null, double value)
 int64
 rnn_ts_arg_key(FunctionCallInfo fcinfo, int argno, int ts_kind, const char *fname)
 {
+	return rnn_ts_datum_key(PG_ARGISNULL(argno) ? (Datum) 0 : PG_GETARG_DATUM(argno),
+							PG_ARGISNULL(argno), ts_kind, fname);
+}
+
+/* A timestamp datum of the kind as a key (errors for NULL and infinite). */
+int64
+rnn_ts_datum_key(Datum d, bool isnull, int ts_kind, const char *fname)
+{
 	int64		key;
 
-	if (PG_ARGISNULL(argno))
+	if (isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("%s: a timestamp is NULL", fname),
 				 errdetail("Every row needs a timestamp; missing values may be NULL, timestamps may not.")));
 	if (ts_kind == RNN_TS_DATE)
 	{
-		key = PG_GETARG_DATEADT(argno);
+		key = DatumGetDateADT(d);
 		if (DATE_NOT_FINITE((DateADT) key))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 					 errmsg("%s: timestamp is infinite", fname)));
 		return key;
 	}
-	key = PG_GETARG_INT64(argno);	/* bigint, Timestamp and TimestampTz */
+	key = DatumGetInt64(d);		/* bigint, Timestamp and TimestampTz */
 	if (ts_kind != RNN_TS_BIGINT && TIMESTAMP_NOT_FINITE(key))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),

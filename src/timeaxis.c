@@ -526,6 +526,27 @@ rnn_point_text(const RnnModel *m, int64 offset, int64 n_rows)
 	return rnn_key_to_text(m->ts_kind, key);
 }
 
+/* The step as text: "1 mon", "7 days", "01:00:00", or a number. */
+char *
+rnn_step_text(const RnnModel *m)
+{
+	if (m->step_kind == RNN_STEP_MONTHS)
+		return psprintf(INT64_FORMAT " mon", m->step);
+	if (m->ts_kind == RNN_TS_DATE)
+		return psprintf(INT64_FORMAT " days", m->step);
+	if (m->step_kind == RNN_STEP_LOCAL_DAYS)
+		return psprintf(INT64_FORMAT " days", m->step / USECS_PER_DAY);
+	if (m->ts_kind == RNN_TS_TIMESTAMP || m->ts_kind == RNN_TS_TIMESTAMPTZ)
+	{
+		Interval	iv;
+
+		memset(&iv, 0, sizeof(iv));
+		iv.time = m->step;
+		return DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(&iv)));
+	}
+	return psprintf(INT64_FORMAT, m->step);
+}
+
 /* The SQL type of a timestamp kind ("none" for rows in ORDER BY order). */
 const char *
 rnn_ts_kind_name(int ts_kind)
@@ -571,12 +592,14 @@ rnn_key_to_text(int ts_kind, int64 key)
 }
 
 /*
- * How many steps after the model's last training row a key lies; 0 when it
- * is at or before that row (in the training period); an error when it is a
- * later key off the model's grid, or of another type.
+ * Where a key lies on the model's time grid: *steps after its last training
+ * row (0: that row, negative: earlier points; for a model trained without
+ * timestamps the key is itself the step, 1 the first after the training
+ * rows).  False when the key is off the grid.  An error when it is of
+ * another type than the model's.
  */
-int
-rnn_steps_after(const RnnModel *m, int ts_kind, int64 key)
+bool
+rnn_steps_from_last(const RnnModel *m, int ts_kind, int64 key, int64 *steps)
 {
 	int64		diff;
 
@@ -608,7 +631,7 @@ rnn_steps_after(const RnnModel *m, int ts_kind, int64 key)
 			time_overflow();
 		diff = ((int64) b.tm_year * 12 + b.tm_mon) - ((int64) a.tm_year * 12 + a.tm_mon);
 		if (diff % m->step != 0)
-			diff = -1;
+			return false;
 		else
 		{
 			/* the day and time must be those of the grid point in that month */
@@ -617,9 +640,8 @@ rnn_steps_after(const RnnModel *m, int ts_kind, int64 key)
 			tm_add_months(&a, diff, month_end);
 			if (a.tm_mday != b.tm_mday || a.tm_hour != b.tm_hour || a.tm_min != b.tm_min ||
 				a.tm_sec != b.tm_sec || fa != fb)
-				diff = -1;
-			else
-				diff /= m->step;
+				return false;
+			diff /= m->step;
 		}
 	}
 	else
@@ -636,14 +658,28 @@ rnn_steps_after(const RnnModel *m, int ts_kind, int64 key)
 				time_overflow();
 		}
 		if (pg_sub_s64_overflow(b, a, &diff) || diff % m->step != 0)
-			diff = -1;
-		else
-			diff /= m->step;
+			return false;
+		diff /= m->step;
 	}
+	*steps = diff;
+	return true;
+}
+
+/*
+ * How many steps after the model's last training row a key lies; 0 when it
+ * is at or before that row (in the training period); an error when it is a
+ * later key off the model's grid, or of another type.
+ */
+int
+rnn_steps_after(const RnnModel *m, int ts_kind, int64 key)
+{
+	int64		diff;
+	bool		on_grid = rnn_steps_from_last(m, ts_kind, key, &diff);
+
 	/* at or before the last training row: the caller may skip it */
 	if (m->ts_kind == RNN_TS_NONE ? key < 1 : key <= m->last_ts)
 		return 0;
-	if (diff < 1 || diff > RNN_MAX_HORIZON)
+	if (!on_grid || diff < 1 || diff > RNN_MAX_HORIZON)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s is not a forecast step of the model", rnn_key_to_text(ts_kind, key)),

@@ -1,4 +1,5 @@
--- rnn_forecast 0.7.0: install script
+-- rnn_forecast 0.8.0: install script (the current version only: earlier versions install
+-- from their own scripts, 0.7.0 from 0.6.0's and its upgrade)
 --
 -- One source for every timestamp type: the objects that exist once per type of the ts
 -- argument (timestamptz, timestamp, date, bigint) are declared once, in the loops below,
@@ -322,6 +323,55 @@ LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
 
 COMMENT ON FUNCTION @extschema@.rnn_anomaly(float8, bytea, float8) IS
 'Window function: each row against the one-step forecast from the model''s window of rows before it and its calibrated interval at level';
+
+-- ---------------------------------------------------------------------------
+-- 0.8.0: the window functions over time-stamped rows, once per timestamp type:
+-- rnn_predict_rows(ts, value, model, horizon [, features]) and
+-- rnn_anomaly(ts, value, model, level [, features]); the windows are the model's
+-- steps, a step without a row is a gap, a row off the model's grid an error
+-- ---------------------------------------------------------------------------
+
+DO $window_ts$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['timestamptz', 'timestamp', 'date', 'bigint'] LOOP
+        EXECUTE format($f$
+            CREATE FUNCTION @extschema@.rnn_predict_rows(ts %1$s, value float8, model bytea, horizon integer DEFAULT 1)
+            RETURNS float8[]
+            AS 'MODULE_PATHNAME', 'rnn_predict_rows_ts'
+            LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+
+            COMMENT ON FUNCTION @extschema@.rnn_predict_rows(%1$s, float8, bytea, integer) IS
+            'Window function over time-stamped rows (ORDER BY ts): the forecast after the model''s window of steps ending at each row; a step without a row is a gap, a row off the model''s time grid an error';
+
+            CREATE FUNCTION @extschema@.rnn_predict_rows(ts %1$s, value float8, model bytea, horizon integer, features float8[])
+            RETURNS float8[]
+            AS 'MODULE_PATHNAME', 'rnn_predict_rows_ts'
+            LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+
+            COMMENT ON FUNCTION @extschema@.rnn_predict_rows(%1$s, float8, bytea, integer, float8[]) IS
+            'Window function over time-stamped rows for a model trained with features: the forecast after the model''s window of steps ending at each row, the steps forecast reading the features of the rows at those steps';
+
+            CREATE FUNCTION @extschema@.rnn_anomaly(ts %1$s, value float8, model bytea, level float8 DEFAULT 0.99)
+            RETURNS @extschema@.rnn_anomaly_result
+            AS 'MODULE_PATHNAME', 'rnn_anomaly_ts'
+            LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+
+            COMMENT ON FUNCTION @extschema@.rnn_anomaly(%1$s, float8, bytea, float8) IS
+            'Window function over time-stamped rows (ORDER BY ts): each row against the one-step forecast from the model''s window of steps before it and its calibrated interval at level; a step without a row is a gap, a row off the model''s time grid an error';
+
+            CREATE FUNCTION @extschema@.rnn_anomaly(ts %1$s, value float8, model bytea, level float8, features float8[])
+            RETURNS @extschema@.rnn_anomaly_result
+            AS 'MODULE_PATHNAME', 'rnn_anomaly_ts'
+            LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+
+            COMMENT ON FUNCTION @extschema@.rnn_anomaly(%1$s, float8, bytea, float8, float8[]) IS
+            'Window function over time-stamped rows for a model trained with features: each row against the one-step forecast from the window of steps before it with the row''s own features, and its calibrated interval at level';
+        $f$, t);
+    END LOOP;
+END
+$window_ts$;
 
 -- ---------------------------------------------------------------------------
 -- Inspection and interchange

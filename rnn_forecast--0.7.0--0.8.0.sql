@@ -1,0 +1,53 @@
+-- rnn_forecast 0.7.0 -> 0.8.0: rnn_predict_rows and rnn_anomaly over time-stamped rows, a
+-- first argument ts of each timestamp type. No model format change: 0.7.0 reads every
+-- model 0.8.0 writes.
+\echo Use "ALTER EXTENSION rnn_forecast UPDATE TO '0.8.0'" to load this file. \quit
+
+-- ---------------------------------------------------------------------------
+-- 0.8.0: the window functions over time-stamped rows, once per timestamp type:
+-- rnn_predict_rows(ts, value, model, horizon [, features]) and
+-- rnn_anomaly(ts, value, model, level [, features]); the windows are the model's
+-- steps, a step without a row is a gap, a row off the model's grid an error
+-- ---------------------------------------------------------------------------
+
+DO $window_ts$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['timestamptz', 'timestamp', 'date', 'bigint'] LOOP
+        EXECUTE format($f$
+            CREATE FUNCTION @extschema@.rnn_predict_rows(ts %1$s, value float8, model bytea, horizon integer DEFAULT 1)
+            RETURNS float8[]
+            AS 'MODULE_PATHNAME', 'rnn_predict_rows_ts'
+            LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+
+            COMMENT ON FUNCTION @extschema@.rnn_predict_rows(%1$s, float8, bytea, integer) IS
+            'Window function over time-stamped rows (ORDER BY ts): the forecast after the model''s window of steps ending at each row; a step without a row is a gap, a row off the model''s time grid an error';
+
+            CREATE FUNCTION @extschema@.rnn_predict_rows(ts %1$s, value float8, model bytea, horizon integer, features float8[])
+            RETURNS float8[]
+            AS 'MODULE_PATHNAME', 'rnn_predict_rows_ts'
+            LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+
+            COMMENT ON FUNCTION @extschema@.rnn_predict_rows(%1$s, float8, bytea, integer, float8[]) IS
+            'Window function over time-stamped rows for a model trained with features: the forecast after the model''s window of steps ending at each row, the steps forecast reading the features of the rows at those steps';
+
+            CREATE FUNCTION @extschema@.rnn_anomaly(ts %1$s, value float8, model bytea, level float8 DEFAULT 0.99)
+            RETURNS @extschema@.rnn_anomaly_result
+            AS 'MODULE_PATHNAME', 'rnn_anomaly_ts'
+            LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+
+            COMMENT ON FUNCTION @extschema@.rnn_anomaly(%1$s, float8, bytea, float8) IS
+            'Window function over time-stamped rows (ORDER BY ts): each row against the one-step forecast from the model''s window of steps before it and its calibrated interval at level; a step without a row is a gap, a row off the model''s time grid an error';
+
+            CREATE FUNCTION @extschema@.rnn_anomaly(ts %1$s, value float8, model bytea, level float8, features float8[])
+            RETURNS @extschema@.rnn_anomaly_result
+            AS 'MODULE_PATHNAME', 'rnn_anomaly_ts'
+            LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+
+            COMMENT ON FUNCTION @extschema@.rnn_anomaly(%1$s, float8, bytea, float8, float8[]) IS
+            'Window function over time-stamped rows for a model trained with features: each row against the one-step forecast from the window of steps before it with the row''s own features, and its calibrated interval at level';
+        $f$, t);
+    END LOOP;
+END
+$window_ts$;

@@ -1,0 +1,135 @@
+-- rnn_predict_rows(ts, ...) and rnn_anomaly(ts, ...) (0.8.0): the window functions over
+-- time-stamped rows. The windows are the model's steps: a step without a row is a gap, as a
+-- NULL value is in the forms without ts; the season's phase comes from the model's time axis,
+-- not from the rows; a row off the grid, a duplicate or a row out of order is an error.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS rnn_forecast;
+SET extra_float_digits = 0;
+
+-- 400 days of a weekly pattern, a trend and a promotion every 9th day
+CREATE TABLE wt_days AS
+SELECT date '2024-01-01' + d AS day, d,
+       CASE WHEN d % 9 = 4 THEN 1.0 ELSE 0.0 END AS promo,
+       50 + 8 * sin(2 * pi() * d / 7) + d * 0.03 + ((d * 7919) % 13) * 0.4
+          + CASE WHEN d % 9 = 4 THEN 12 ELSE 0 END AS v
+FROM generate_series(0, 399) d;
+-- models on the first 300 days, window 14
+CREATE TABLE wt_models AS
+SELECT 'plain' AS kind, rnn_train(day, v, rnn_config(horizon => 3, epochs => 2, hidden_size => 8, ensemble => 1,
+                                                    "window" => 14, deseasonalize => false, log => false)) AS m
+FROM wt_days WHERE d < 300
+UNION ALL
+SELECT 'seasonal', rnn_train(day, v, rnn_config(horizon => 3, epochs => 2, hidden_size => 8, ensemble => 1,
+                                                "window" => 14, deseasonalize => true, theta_weight => 0))
+FROM wt_days WHERE d < 300
+UNION ALL
+SELECT 'calendar', rnn_train(day, v, rnn_config(horizon => 3, epochs => 2, hidden_size => 8, ensemble => 1,
+                                                "window" => 14, calendar => true, theta_weight => 0))
+FROM wt_days WHERE d < 300
+UNION ALL
+SELECT 'promo', rnn_train(day, v, ARRAY[promo], rnn_config(horizon => 2, epochs => 2, hidden_size => 8,
+                                                          ensemble => 1, "window" => 14))
+FROM wt_days WHERE d < 300;
+SELECT kind, rnn_model_info(m)->'time'->>'kind' AS time_kind,
+       CASE WHEN jsonb_typeof(rnn_model_info(m)->'pipeline'->'seasonal_indices') = 'array'
+            THEN jsonb_array_length(rnn_model_info(m)->'pipeline'->'seasonal_indices') ELSE 0 END AS indices,
+       rnn_model_info(m)->'features'->>'count' AS features
+FROM wt_models ORDER BY kind;
+
+-- the same days with six of them absent (no row at all)
+CREATE TABLE wt_gappy AS SELECT * FROM wt_days WHERE d NOT IN (50, 51, 52, 120, 305, 306);
+
+-- a step without a row is a gap: over the gappy rows, the ts form gives every row what the
+-- form without ts gives over all the days with NULL values on the absent ones; the form
+-- without ts over the gappy rows themselves reads the rows after a gap as a step earlier
+CREATE TABLE wt_cmp AS
+SELECT g.d, g.ts_anomaly, f.null_rows_anomaly, r.row_anomaly, g.ts_rows, f.null_rows_rows
+FROM (SELECT d, rnn_anomaly(day, v, m) OVER w AS ts_anomaly, rnn_predict_rows(day, v, m, 3) OVER w AS ts_rows
+      FROM wt_gappy, wt_models WHERE kind = 'plain' WINDOW w AS (ORDER BY day)) g
+JOIN (SELECT d, rnn_anomaly(CASE WHEN d IN (50, 51, 52, 120, 305, 306) THEN NULL ELSE v END, m) OVER w AS null_rows_anomaly,
+             rnn_predict_rows(CASE WHEN d IN (50, 51, 52, 120, 305, 306) THEN NULL ELSE v END, m, 3) OVER w AS null_rows_rows
+      FROM wt_days, wt_models WHERE kind = 'plain' WINDOW w AS (ORDER BY day)) f USING (d)
+JOIN (SELECT d, rnn_anomaly(v, m) OVER (ORDER BY day) AS row_anomaly
+      FROM wt_gappy, wt_models WHERE kind = 'plain') r USING (d);
+SELECT count(*) AS rows,
+       count(*) FILTER (WHERE ts_anomaly IS NOT NULL) AS anomaly_results,
+       count(*) FILTER (WHERE ts_anomaly IS NOT DISTINCT FROM null_rows_anomaly) AS anomaly_as_null_rows,
+       count(*) FILTER (WHERE ts_rows IS NOT DISTINCT FROM null_rows_rows) AS rows_as_null_rows,
+       count(*) FILTER (WHERE ts_anomaly IS DISTINCT FROM row_anomaly) AS differ_without_ts
+FROM wt_cmp;
+-- the gap of three days moves the forecasts of the 14 rows after it (their windows hold it)
+SELECT min(d), max(d), count(*) FROM wt_cmp
+WHERE d BETWEEN 40 AND 100 AND ts_anomaly IS DISTINCT FROM row_anomaly;
+
+-- the phase comes from the model's time axis: two partitions that start 3 days apart give
+-- the same forecast at every day both have a full window for, and the last training day
+-- gives the model's stored forecast (its phase_last; the models forecast without Theta,
+-- which a window function fits on the window alone; float32 networks: a batch of windows
+-- and a batch of one may round differently in the last bits)
+CREATE FUNCTION pg_temp.near(a float8[], b float8[]) RETURNS boolean LANGUAGE sql AS
+'SELECT bool_and(abs(x - y) <= 1e-6 * abs(y)) FROM unnest(a, b) u(x, y)';
+CREATE TABLE wt_phase AS
+SELECT p.start, k.kind, w.d, rnn_predict_rows(w.day, w.v, k.m, 3) OVER (PARTITION BY p.start, k.kind ORDER BY w.day) AS f
+FROM (VALUES (0), (3)) p(start), wt_models k, wt_days w
+WHERE w.d >= p.start AND k.kind IN ('seasonal', 'calendar');
+SELECT kind, count(*) AS days_in_both,
+       count(*) FILTER (WHERE a.f = b.f) AS same
+FROM wt_phase a JOIN wt_phase b USING (kind, d)
+WHERE a.start = 0 AND b.start = 3 AND b.f IS NOT NULL GROUP BY kind ORDER BY kind;
+SELECT kind, min(d) FILTER (WHERE f IS NOT NULL) AS first_forecast FROM wt_phase WHERE start = 3
+GROUP BY kind ORDER BY kind;
+SELECT p.kind, p.start, pg_temp.near(p.f, (SELECT array_agg(forecast ORDER BY step) FROM rnn_forecast(k.m, 3))) AS stored_forecast
+FROM wt_phase p JOIN wt_models k USING (kind) WHERE p.d = 299 ORDER BY 1, 2;
+
+-- a model with calendar features takes rows with timestamps only
+SELECT rnn_anomaly(v, m) OVER (ORDER BY day) FROM wt_days, wt_models WHERE kind = 'calendar' LIMIT 1;
+
+-- features: the steps forecast read the features of the rows at those steps; a step without
+-- a row has none, so no forecast
+SELECT d, pg_temp.near(f, (SELECT array_agg(forecast ORDER BY step)
+                            FROM rnn_forecast(m, 2, 0.9, ARRAY[[0.0], [1.0]]))) AS as_rnn_forecast
+FROM (SELECT d, m, rnn_predict_rows(day, v, m, 2, ARRAY[promo]) OVER (ORDER BY day) AS f
+      FROM wt_days, wt_models WHERE kind = 'promo') s
+WHERE d = 299;
+SELECT d, f IS NULL AS no_forecast
+FROM (SELECT d, rnn_predict_rows(day, v, m, 2, ARRAY[promo]) OVER (ORDER BY day) AS f
+      FROM wt_gappy, wt_models WHERE kind = 'promo') s
+WHERE d BETWEEN 302 AND 307 ORDER BY d;
+SELECT count(*) FILTER (WHERE (a).is_anomaly IS NOT NULL) AS scored,
+       count(*) FILTER (WHERE (a).is_anomaly) AS anomalies
+FROM (SELECT rnn_anomaly(day, v, m, 0.99, ARRAY[promo]) OVER (ORDER BY day) AS a
+      FROM wt_gappy, wt_models WHERE kind = 'promo') s;
+
+-- bigint steps: a model trained without timestamps numbers its steps from the first after
+-- its training rows (1); its last training row is step 0
+CREATE TABLE wt_none AS
+SELECT rnn_train(v, rnn_config(horizon => 2, epochs => 2, hidden_size => 8, ensemble => 1, "window" => 6,
+                              deseasonalize => false) ORDER BY d) AS m
+FROM wt_days WHERE d < 300;
+SELECT pg_temp.near(f, (SELECT array_agg(forecast ORDER BY step) FROM rnn_forecast(m, 2))) AS stored_forecast
+FROM (SELECT d, m, rnn_predict_rows((d - 299)::bigint, v, m, 2) OVER (ORDER BY d) AS f FROM wt_days, wt_none) s
+WHERE d = 299;
+
+-- errors
+CREATE TABLE wt_month AS
+SELECT rnn_train(month, v, rnn_config(horizon => 2, epochs => 1, hidden_size => 4, ensemble => 1, "window" => 4)) AS m
+FROM (SELECT (date '2015-01-01' + make_interval(months => i))::date AS month, 10 + i % 5 AS v
+      FROM generate_series(0, 39) i) r;
+-- a row off the model's grid (the 15th of a month in a series of the 1st)
+SELECT rnn_anomaly(ts, v, m) OVER (ORDER BY ts)
+FROM (VALUES (date '2018-06-01', 1.0), (date '2018-06-15', 2.0)) r(ts, v), wt_month;
+-- a duplicate timestamp
+SELECT rnn_predict_rows(ts, v, m) OVER (ORDER BY ts)
+FROM (VALUES (date '2018-06-01', 1.0), (date '2018-07-01', 2.0), (date '2018-07-01', 3.0)) r(ts, v), wt_month;
+-- rows out of time order
+SELECT rnn_anomaly(ts, v, m) OVER (ORDER BY v)
+FROM (VALUES (date '2018-07-01', 1.0), (date '2018-06-01', 2.0)) r(ts, v), wt_month;
+-- a NULL timestamp
+SELECT rnn_anomaly(ts, v, m) OVER (ORDER BY v)
+FROM (VALUES (date '2018-07-01', 1.0), (NULL::date, 2.0)) r(ts, v), wt_month;
+-- timestamps of another type than the model's
+SELECT rnn_anomaly(ts::timestamp, v, m) OVER (ORDER BY ts)
+FROM (VALUES (date '2018-07-01', 1.0)) r(ts, v), wt_month;
+-- features for a model without, none for a model with
+SELECT rnn_anomaly(day, v, m, 0.99, ARRAY[promo]) OVER (ORDER BY day) FROM wt_days, wt_models WHERE kind = 'plain' LIMIT 1;
+SELECT rnn_predict_rows(day, v, m, 2) OVER (ORDER BY day) FROM wt_days, wt_models WHERE kind = 'promo' LIMIT 1;
