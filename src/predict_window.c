@@ -140,6 +140,8 @@ typedef struct RowsCache
 	double	   *out;			/* (RNN_ROWS_BATCH, horizon) */
 	int		   *slot;			/* (RNN_ROWS_BATCH) row b's history in hist, -1: none */
 	int		   *widx;			/* (W + horizon) one window's rows in vals, then its forecast steps' (-1: no row) */
+	double	   *cal;			/* the ts form's calendar features of a batch's steps (cal_cap rows) */
+	size_t		cal_cap;
 	int64		from;			/* partition position of vals[0] */
 	int			nvals;			/* values read for the batch */
 	Arena		arena;
@@ -233,6 +235,18 @@ rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, bool with_features
 	rnn_report_status(rnn_model_prepare_infer(&c->m, &rnn_palloc_allocator), fname);
 	rnn_model_datum_keep(&c->key, model);
 	rows_check_features(&c->m, with_features, ts_kind >= 0, fname, call_with, call_without);
+	if (ts_kind >= 0 && ts_kind != c->m.ts_kind &&
+		!(c->m.ts_kind == RNN_TS_NONE && ts_kind == RNN_TS_BIGINT))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 c->m.ts_kind == RNN_TS_NONE ?
+				 errmsg("%s: the timestamps are of type %s, but the model was trained on rows without timestamps",
+						fname, rnn_ts_kind_name(ts_kind)) :
+				 errmsg("%s: the timestamps are of type %s, but the model was trained on %s timestamps",
+						fname, rnn_ts_kind_name(ts_kind), rnn_ts_kind_name(c->m.ts_kind)),
+				 c->m.ts_kind == RNN_TS_NONE ?
+				 errhint("Pass bigint step numbers: 1 is the first step after the training rows, 0 its last.") :
+				 errhint("Cast them to the model's type, e.g. ts::%s.", rnn_ts_kind_name(c->m.ts_kind))));
 	K = with_features || (ts_kind >= 0 && c->m.calendar != 0) ? c->m.n_features : 0;
 	if (K > 0)
 	{
@@ -259,7 +273,7 @@ rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, bool with_features
 	c->a0 = ts_kind >= 0 ? 1 : 0;
 	c->horizon = horizon;
 	/* the window before the batch, the batch, and (features) the forecast steps after it */
-	cap = (size_t) W + RNN_ROWS_BATCH + (K > 0 ? horizon : 0);
+	cap = (size_t) W + RNN_ROWS_BATCH + (c->K_user > 0 ? horizon : 0);
 	c->vals = palloc(sizeof(double) * cap);
 	c->vnull = palloc(sizeof(bool) * cap);
 	if (ts_kind >= 0)
@@ -268,10 +282,13 @@ rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, bool with_features
 	c->wnull = palloc(sizeof(bool) * W);
 	c->wcol = palloc(sizeof(double) * W);
 	c->hist = MemoryContextAllocHuge(cxt, sizeof(double) * (size_t) W * (1 + K) * RNN_ROWS_BATCH);
-	if (K > 0)
+	if (c->K_user > 0)
 	{
 		c->feats = MemoryContextAllocHuge(cxt, sizeof(double) * cap * K);
 		c->fnull = MemoryContextAllocHuge(cxt, sizeof(bool) * cap * K);
+	}
+	if (K > 0)
+	{
 		c->future = MemoryContextAllocHuge(cxt, sizeof(double) * (size_t) horizon * K * RNN_ROWS_BATCH);
 	}
 	c->phases = palloc(sizeof(int32_t) * RNN_ROWS_BATCH);
@@ -389,8 +406,15 @@ rows_fill_window(RowsCache *c, double *dst, int dstride, const char *fname)
 static int64
 rows_step(RowsCache *c, RowsPart *part, Datum d, bool isnull, int64 p, const char *fname)
 {
-	int64		key = rnn_ts_datum_key(d, isnull, c->ts_kind, fname);
+	int64		key;
 	int64		step;
+
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s: the timestamp of row " INT64_FORMAT " of the partition is NULL", fname, p + 1),
+				 errdetail("Every row needs a timestamp; missing values may be NULL, timestamps may not.")));
+	key = rnn_ts_datum_key(d, isnull, c->ts_kind, fname);
 
 	if (!rnn_steps_from_last(&c->m, c->ts_kind, key, &step))
 		ereport(ERROR,
@@ -404,7 +428,7 @@ rows_step(RowsCache *c, RowsPart *part, Datum d, bool isnull, int64 p, const cha
 	/* (steps this far apart leave room for the windows' arithmetic) */
 	if (step < -RNN_MAX_WINDOW_STEP || step > RNN_MAX_WINDOW_STEP)
 		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("%s: %s (row " INT64_FORMAT " of the partition) is out of range: " INT64_FORMAT " steps from the model's last training row",
 						fname, rnn_key_to_text(c->ts_kind, key), p + 1, step)));
 	if (p == part->checked)
@@ -462,6 +486,8 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 	int			k = 0;
 	int		   *widx = c->widx;
 	int		   *fidx = c->widx + W;
+	int64		cal_lo,
+				cal_n;
 
 	CHECK_FOR_INTERRUPTS();
 	/* the rows before `from` are never read again */
@@ -500,6 +526,26 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 	}
 	c->from = from;
 	c->nvals = n;
+	/*
+	 * The ts form's calendar features: once for the batch's steps, from its
+	 * first row's to its last forecast step (unless gaps make that range far
+	 * longer than the rows), else per window
+	 */
+	cal_lo = ts && K > Ku && rows > 0 ? c->steps[0] : 0;
+	cal_n = ts && K > Ku && rows > 0 ? c->steps[first + rows - 1 - from] + horizon - cal_lo + 1 : 0;
+	if (cal_n > 4 * (int64) (W + RNN_ROWS_BATCH + horizon))
+		cal_n = 0;
+	if (cal_n > 0)
+	{
+		if ((size_t) cal_n > c->cal_cap)
+		{
+			if (c->cal)
+				pfree(c->cal);
+			c->cal = MemoryContextAllocHuge(c->cxt, sizeof(double) * (size_t) cal_n * (K - Ku));
+			c->cal_cap = (size_t) cal_n;
+		}
+		rnn_calendar_rows(&c->m, cal_lo, (size_t) cal_n, c->cal, K - Ku, 0);
+	}
 	for (int b = 0; b < rows; b++)
 	{
 		int64		pos = first + b;
@@ -542,7 +588,7 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 				widx[t] = q >= 0 && c->steps[q] == end - (W - 1) + t ? q : -1;
 			}
 			q = (int) (pos - from);
-			for (int s = 0; s < horizon; s++)
+			for (int s = 0; s < horizon && Ku > 0; s++)
 			{
 				while (q < n && c->steps[q] < end + 1 + s)
 					q++;
@@ -597,9 +643,21 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 		}
 		if (!ok)
 			continue;			/* a feature missing on every row of the window */
-		if (K > Ku)
+		if (K > Ku && cal_n > 0)
 		{
 			/* the calendar's features of the window's steps and of the forecast steps */
+			int			Kc = K - Ku;
+			double	   *fut = c->future + (size_t) k * horizon * K;
+
+			for (int t = 0; t < W; t++)
+				memcpy(h + (size_t) t * I + 1 + Ku, c->cal + (size_t) (end - (W - 1) + t - cal_lo) * Kc,
+					   sizeof(double) * Kc);
+			for (int s = 0; s < horizon; s++)
+				memcpy(fut + (size_t) s * K + Ku, c->cal + (size_t) (end + 1 + s - cal_lo) * Kc,
+					   sizeof(double) * Kc);
+		}
+		else if (K > Ku)
+		{
 			rnn_calendar_rows(&c->m, end - (W - 1), W, h, I, 1 + Ku);
 			rnn_calendar_rows(&c->m, end + 1, horizon, c->future + (size_t) k * horizon * K, K, Ku);
 		}
@@ -632,6 +690,20 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 		rnn_theta_combine_histories(c->out, &c->m, c->hist, k, W, I, horizon, c->phases);
 	}
 	return rows;
+}
+
+/* The type of the ts form's timestamps (-1: the form without ts). */
+static int
+rows_ts_kind(FunctionCallInfo fcinfo, bool ts)
+{
+	int			kind;
+
+	if (!ts)
+		return -1;
+	kind = rnn_ts_kind_of_type(get_fn_expr_argtype(fcinfo->flinfo, 0));
+	if (kind < 0)
+		elog(ERROR, "could not determine the type of the timestamps");
+	return kind;
 }
 
 /* Make the batch cover row pos of the partition (one model per partition). */
@@ -682,8 +754,7 @@ predict_rows(FunctionCallInfo fcinfo, bool ts)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("rnn_predict_rows: model and horizon must not be NULL")));
-	c = rows_cache(fcinfo, model, DatumGetInt32(horizon), PG_NARGS() > a0 + 3,
-				   ts ? rnn_ts_kind_of_type(get_fn_expr_argtype(fcinfo->flinfo, 0)) : -1,
+	c = rows_cache(fcinfo, model, DatumGetInt32(horizon), PG_NARGS() > a0 + 3, rows_ts_kind(fcinfo, ts),
 				   "rnn_predict_rows",
 				   ts ? "rnn_predict_rows(ts, value, model, horizon, features)" :
 				   "rnn_predict_rows(value, model, horizon, features)",
@@ -822,8 +893,7 @@ anomaly(FunctionCallInfo fcinfo, bool ts)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("rnn_anomaly: model and level must not be NULL")));
-	c = rows_cache(fcinfo, model, 1, PG_NARGS() > a0 + 3,
-				   ts ? rnn_ts_kind_of_type(get_fn_expr_argtype(fcinfo->flinfo, 0)) : -1, "rnn_anomaly",
+	c = rows_cache(fcinfo, model, 1, PG_NARGS() > a0 + 3, rows_ts_kind(fcinfo, ts), "rnn_anomaly",
 				   ts ? "rnn_anomaly(ts, value, model, level, features)" :
 				   "rnn_anomaly(value, model, level, features)",
 				   ts ? "rnn_anomaly(ts, value, model, level)" : "rnn_anomaly(value, model, level)");

@@ -13,6 +13,9 @@
 #                          torch.no_grad() (torch.set_num_threads(1)): batched inference.
 #   * rnn_predict_rows:    (rnn_predict_rows(v, model, 1) OVER (ORDER BY i))[1] for every row:
 #                          the window function that forecasts 256 rows per pass.
+#   * rnn_predict_rows ts: (rnn_predict_rows(i::bigint, v, model, 1) OVER (ORDER BY i))[1]:
+#                          the same with each row's step number (0.8.0: windows over the
+#                          model's steps, each row checked on its grid).
 #   * rnn_predict window:  (rnn_predict(v, model, 1) OVER (ORDER BY i ROWS BETWEEN 47
 #                          PRECEDING AND CURRENT ROW))[1] for every row of the table.
 #   * rnn_forecast array:  rnn_forecast(model, window float8[], 1) per row of a table that
@@ -146,10 +149,12 @@ END \$\$;
 EOF
 
 Q_ROWS="SELECT i, (rnn_predict_rows(v, m, 1) OVER (ORDER BY i))[1] AS f FROM series, model"
+Q_ROWS_TS="SELECT i, (rnn_predict_rows(i::bigint, v, m, 1) OVER (ORDER BY i))[1] AS f FROM series, model"
 Q_WINDOW="SELECT i, (rnn_predict(v, m, 1) OVER (ORDER BY i ROWS BETWEEN $((WINDOW - 1)) PRECEDING AND CURRENT ROW))[1] AS f FROM series, model"
 Q_ARRAY="SELECT i, (rnn_forecast(m, h, 1))[1] AS f FROM windows, model"
 best_torch=
 best_rows=
+best_rows_ts=
 best_window=
 best_array=
 for r in $(seq 1 "$REPEAT"); do
@@ -159,6 +164,9 @@ for r in $(seq 1 "$REPEAT"); do
     t=$("${PSQL[@]}" -c "SELECT timed(\$q\$$Q_ROWS\$q\$)")
     say "run $r: rnn_predict_rows ${t} s"
     best_rows=$("$PYTHON" -c "print(min(float('$t'), float('${best_rows:-inf}')))")
+    t=$("${PSQL[@]}" -c "SELECT timed(\$q\$$Q_ROWS_TS\$q\$)")
+    say "run $r: rnn_predict_rows ts ${t} s"
+    best_rows_ts=$("$PYTHON" -c "print(min(float('$t'), float('${best_rows_ts:-inf}')))")
     t=$("${PSQL[@]}" -c "SELECT timed(\$q\$$Q_WINDOW\$q\$)")
     say "run $r: rnn_predict window ${t} s"
     best_window=$("$PYTHON" -c "print(min(float('$t'), float('${best_window:-inf}')))")
@@ -168,21 +176,24 @@ for r in $(seq 1 "$REPEAT"); do
 done
 # agreement with PyTorch (float32 weights both sides; the extension computes in float32 too)
 diff_rows=$("${PSQL[@]}" -c "CREATE TEMP TABLE o AS $Q_ROWS; SELECT max(abs(o.f - t.f)) FROM o JOIN torch_out t USING (i)")
+diff_rows_ts=$("${PSQL[@]}" -c "CREATE TEMP TABLE o AS $Q_ROWS_TS; SELECT max(abs(o.f - t.f)) FROM o JOIN torch_out t USING (i)")
 diff_window=$("${PSQL[@]}" -c "CREATE TEMP TABLE o AS $Q_WINDOW; SELECT max(abs(o.f - t.f)) FROM o JOIN torch_out t USING (i)")
 diff_array=$("${PSQL[@]}" -c "CREATE TEMP TABLE o AS $Q_ARRAY; SELECT max(abs(o.f - t.f)) FROM o JOIN torch_out t USING (i)")
 ext_version=$("${PSQL[@]}" -c "SELECT extversion FROM pg_extension WHERE extname = 'rnn_forecast'")
 torch_seconds=$best_torch
 
-"$PYTHON" - "$WINDOWS" "$torch_seconds" "$best_window" "$best_array" "$diff_window" "$diff_array" "$ext_version" "$best_rows" "$diff_rows" <<'EOF'
+"$PYTHON" - "$WINDOWS" "$torch_seconds" "$best_window" "$best_array" "$diff_window" "$diff_array" "$ext_version" "$best_rows" "$diff_rows" "$best_rows_ts" "$diff_rows_ts" <<'EOF'
 import sys
 n, t_torch, t_win, t_arr = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 d_win, d_arr, ver = sys.argv[5], sys.argv[6], sys.argv[7]
 t_rows, d_rows = float(sys.argv[8]), sys.argv[9]
+t_rows_ts, d_rows_ts = float(sys.argv[10]), sys.argv[11]
 torch_rate = n / t_torch
 print("one-step forecasts from %d windows of 48 points, LSTM 64x2, one thread (best of interleaved runs)" % n)
 print("%-44s %10s %12s %8s %14s" % ("", "seconds", "forecasts/s", "ratio", "max |diff|"))
 print("%-44s %10.3f %12.0f %8s %14s" % ("PyTorch batched (1,024 per batch)", t_torch, torch_rate, "1.00", ""))
 for name, t, d in (("rnn_forecast %s rnn_predict_rows" % ver, t_rows, d_rows),
+                  ("rnn_forecast %s rnn_predict_rows ts" % ver, t_rows_ts, d_rows_ts),
                   ("rnn_forecast %s rnn_predict window" % ver, t_win, d_win),
                    ("rnn_forecast %s rnn_forecast(model, array, 1)" % ver, t_arr, d_arr)):
     print("%-44s %10.3f %12.0f %8.2f %14s" % (name, t, n / t, (n / t) / torch_rate, d))
