@@ -1,5 +1,6 @@
 -- rnn_forecast 0.7.0 -> 0.8.0: rnn_predict_rows and rnn_anomaly over time-stamped rows, a
--- first argument ts of each timestamp type. No model format change: 0.7.0 reads every
+-- first argument ts of each timestamp type, and for the series of a global model a first
+-- argument series before it. No model format change: 0.7.0 reads every
 -- model 0.8.0 writes.
 \echo Use "ALTER EXTENSION rnn_forecast UPDATE TO '0.8.0'" to load this file. \quit
 
@@ -51,3 +52,49 @@ BEGIN
     END LOOP;
 END
 $window_ts$;
+
+-- 0.8.0: the same for the series of a global model, the rows naming their series:
+-- rnn_predict_rows(series, ts, value, model, horizon [, features]) and
+-- rnn_anomaly(series, ts, value, model, level [, features]), each series forecast with its
+-- own scale, seasonal indices, place in the season and Theta weight
+DO $window_series$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['timestamptz', 'timestamp', 'date', 'bigint'] LOOP
+        EXECUTE format($f$
+            CREATE FUNCTION @extschema@.rnn_predict_rows(series text, ts %1$s, value float8, model bytea, horizon integer DEFAULT 1)
+            RETURNS float8[]
+            AS 'MODULE_PATHNAME', 'rnn_predict_rows_series'
+            LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+
+            COMMENT ON FUNCTION @extschema@.rnn_predict_rows(text, %1$s, float8, bytea, integer) IS
+            'Window function over the time-stamped rows of a series of a global model (PARTITION BY series ORDER BY ts): the forecast after the model''s window of steps ending at each row, with the series'' own scale, season and Theta weight';
+
+            CREATE FUNCTION @extschema@.rnn_predict_rows(series text, ts %1$s, value float8, model bytea, horizon integer, features float8[])
+            RETURNS float8[]
+            AS 'MODULE_PATHNAME', 'rnn_predict_rows_series'
+            LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+
+            COMMENT ON FUNCTION @extschema@.rnn_predict_rows(text, %1$s, float8, bytea, integer, float8[]) IS
+            'Window function over the time-stamped rows of a series of a global model trained with features: the forecast after the window of steps ending at each row, the steps forecast reading the features of the rows at those steps';
+
+            CREATE FUNCTION @extschema@.rnn_anomaly(series text, ts %1$s, value float8, model bytea, level float8 DEFAULT 0.99)
+            RETURNS @extschema@.rnn_anomaly_result
+            AS 'MODULE_PATHNAME', 'rnn_anomaly_series'
+            LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+
+            COMMENT ON FUNCTION @extschema@.rnn_anomaly(text, %1$s, float8, bytea, float8) IS
+            'Window function over the time-stamped rows of a series of a global model (PARTITION BY series ORDER BY ts): each row against the one-step forecast from the window of steps before it, with the series'' own scale and season, and its calibrated interval at level';
+
+            CREATE FUNCTION @extschema@.rnn_anomaly(series text, ts %1$s, value float8, model bytea, level float8, features float8[])
+            RETURNS @extschema@.rnn_anomaly_result
+            AS 'MODULE_PATHNAME', 'rnn_anomaly_series'
+            LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+
+            COMMENT ON FUNCTION @extschema@.rnn_anomaly(text, %1$s, float8, bytea, float8, float8[]) IS
+            'Window function over the time-stamped rows of a series of a global model trained with features: each row against the one-step forecast from the window of steps before it with the row''s own features, and its calibrated interval at level';
+        $f$, t);
+    END LOOP;
+END
+$window_series$;

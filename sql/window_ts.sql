@@ -110,6 +110,49 @@ SELECT pg_temp.near(f, (SELECT array_agg(forecast ORDER BY step) FROM rnn_foreca
 FROM (SELECT d, m, rnn_predict_rows((d - 299)::bigint, v, m, 2) OVER (ORDER BY d) AS f FROM wt_days, wt_none) s
 WHERE d = 299;
 
+-- the series of a global model: rnn_predict_rows(series, ts, ...) and rnn_anomaly(series, ts,
+-- ...) forecast each partition's series with its own scale, seasonal indices and place in the
+-- season, as rnn_forecast(model, series, horizon, level) does: at each series' last training
+-- day its stored forecast, and the day after its step-1 forecast and interval. Three stores
+-- of different sizes, the third starting 3 days later (another place in the week)
+CREATE TABLE wt_stores AS
+SELECT s AS store, day, d, v * 10 ^ (s - 1) + s AS v
+FROM generate_series(1, 3) s, wt_days WHERE d >= CASE WHEN s = 3 THEN 3 ELSE 0 END;
+CREATE TABLE wt_global AS
+SELECT rnn_train(store::text, day, v, rnn_config(horizon => 3, epochs => 2, hidden_size => 8, ensemble => 1,
+                                                 "window" => 14, theta_weight => 0)) AS g
+FROM wt_stores WHERE d < 300;
+SELECT s.name, (x->'numbers'->>5)::int AS phase
+FROM wt_global, rnn_model_series(g) s(name),
+     jsonb_array_elements(rnn_model_to_json(g)->'series_state') x WHERE x->>'name' = s.name ORDER BY 1;
+CREATE TABLE wt_series AS
+SELECT store, d, rnn_predict_rows(store::text, day, v, g, 3) OVER w AS f,
+       rnn_anomaly(store::text, day, v, g, 0.9) OVER w AS a,
+       rnn_predict_rows(day, v, g, 3) OVER w AS unseen
+FROM wt_stores, wt_global WINDOW w AS (PARTITION BY store ORDER BY day);
+SELECT store, pg_temp.near(f, (SELECT array_agg(forecast ORDER BY step) FROM rnn_forecast(g, store::text, 3)))
+         AS stored_forecast,
+       NOT pg_temp.near(unseen, f) AS each_window_as_its_own_series_differs
+FROM wt_series, wt_global WHERE d = 299 ORDER BY store;
+SELECT store, pg_temp.near(ARRAY[(a).expected, (a).lower, (a).upper], ARRAY[r.forecast, r.lower, r.upper])
+         AS step_1_forecast_and_interval
+FROM wt_series, wt_global, rnn_forecast(g, store::text, 1, 0.9) r WHERE d = 300 ORDER BY store;
+-- absent days are gaps, as NULL values are
+SELECT count(*) AS rows, count(*) FILTER (WHERE g.a IS NOT DISTINCT FROM s.a AND g.f IS NOT DISTINCT FROM s.f) AS as_null_rows
+FROM (SELECT store, d, rnn_predict_rows(store::text, day, v, m, 3) OVER w AS f, rnn_anomaly(store::text, day, v, m) OVER w AS a
+      FROM wt_stores, (SELECT g AS m FROM wt_global) k
+      WHERE d NOT IN (50, 51, 52, 120, 305, 306) WINDOW w AS (PARTITION BY store ORDER BY day)) g
+JOIN (SELECT store, d, rnn_predict_rows(store::text, day, CASE WHEN d IN (50, 51, 52, 120, 305, 306) THEN NULL ELSE v END, m, 3) OVER w AS f,
+             rnn_anomaly(store::text, day, CASE WHEN d IN (50, 51, 52, 120, 305, 306) THEN NULL ELSE v END, m) OVER w AS a
+      FROM wt_stores, (SELECT g AS m FROM wt_global) k WINDOW w AS (PARTITION BY store ORDER BY day)) s USING (store, d);
+-- errors: a series the model does not have, two series in a partition, a NULL series, a
+-- model that is not global
+SELECT rnn_anomaly('store 9', day, v, g) OVER (ORDER BY day) FROM wt_days, wt_global LIMIT 1;
+SELECT rnn_predict_rows(store::text, day, v, g) OVER (ORDER BY day) FROM wt_stores, wt_global
+WHERE (store = 1 AND d < 100) OR (store = 2 AND d >= 100);
+SELECT rnn_predict_rows(NULL::text, day, v, g) OVER (ORDER BY day) FROM wt_days, wt_global LIMIT 1;
+SELECT rnn_anomaly('1', day, v, m) OVER (ORDER BY day) FROM wt_days, wt_models WHERE kind = 'plain' LIMIT 1;
+
 -- errors
 CREATE TABLE wt_month AS
 SELECT rnn_train(month, v, rnn_config(horizon => 2, epochs => 1, hidden_size => 4, ensemble => 1, "window" => 4)) AS m

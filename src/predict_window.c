@@ -27,6 +27,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
+#include "utils/builtins.h"
 #include "utils/memutils.h"
 #if PG_VERSION_NUM >= 160000
 #include "varatt.h"
@@ -44,6 +45,8 @@ PG_FUNCTION_INFO_V1(rnn_predict_rows);
 PG_FUNCTION_INFO_V1(rnn_anomaly);
 PG_FUNCTION_INFO_V1(rnn_predict_rows_ts);
 PG_FUNCTION_INFO_V1(rnn_anomaly_ts);
+PG_FUNCTION_INFO_V1(rnn_predict_rows_series);
+PG_FUNCTION_INFO_V1(rnn_anomaly_series);
 
 /* rnn_anomaly's score: intervals at levels 1/1000 .. 999/1000 */
 #define RNN_SCORE_LEVELS 999
@@ -126,7 +129,10 @@ typedef struct RowsCache
 	int			K;				/* features the network reads per step (0: none) */
 	int			K_user;			/* of which each row passes in its array (the rest: calendar) */
 	int			ts_kind;		/* the ts form's timestamp type; -1: the form without ts */
-	int			a0;				/* arguments before value: 1 in the ts form, else 0 */
+	int			a0;				/* arguments before value: 2 (series, ts), 1 (ts) or 0 */
+	const RnnModel *mp;			/* what the rows are forecast with: &m, or the series' view */
+	RnnModel	view;			/* the series form: the view of series view_series of m */
+	int			view_series;
 	double	   *vals;			/* (W + RNN_ROWS_BATCH + horizon) values read */
 	int64	   *steps;			/* the same rows' steps after the model's last training row (ts form) */
 	bool	   *vnull;
@@ -169,6 +175,7 @@ typedef struct RowsPart
 	int64		checked;
 	int64		first_step;		/* row 0's step */
 	int64		last_step;		/* row checked - 1's */
+	int			series;			/* the series form: 1 + the partition's series; 0: not yet */
 } RowsPart;
 
 /*
@@ -206,11 +213,12 @@ rows_check_features(const RnnModel *m, bool given, bool ts, const char *fname, c
 /*
  * The model of this row: the cache's when the same, else decoded into a new
  * cache.  with_features: the call passes each row's features; ts_kind: the
- * type of the ts form's timestamps (-1: the form without).
+ * type of the ts form's timestamps (-1: the form without); by_series: the
+ * rows name their series of a global model.
  */
 static RowsCache *
 rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, bool with_features, int ts_kind,
-		   const char *fname, const char *call_with, const char *call_without)
+		   bool by_series, const char *fname, const char *call_with, const char *call_without)
 {
 	RowsCache  *c = (RowsCache *) fcinfo->flinfo->fn_extra;
 	bytea	   *raw;
@@ -235,6 +243,11 @@ rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, bool with_features
 	rnn_report_status(rnn_model_prepare_infer(&c->m, &rnn_palloc_allocator), fname);
 	rnn_model_datum_keep(&c->key, model);
 	rows_check_features(&c->m, with_features, ts_kind >= 0, fname, call_with, call_without);
+	if (by_series && c->m.n_series == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: the model is not a global model", fname),
+				 errhint("Call %s without the series argument.", fname)));
 	if (ts_kind >= 0 && ts_kind != c->m.ts_kind &&
 		!(c->m.ts_kind == RNN_TS_NONE && ts_kind == RNN_TS_BIGINT))
 		ereport(ERROR,
@@ -270,7 +283,9 @@ rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, bool with_features
 	c->K = K;
 	c->K_user = K - rnn_calendar_count(c->m.calendar);
 	c->ts_kind = ts_kind;
-	c->a0 = ts_kind >= 0 ? 1 : 0;
+	c->a0 = by_series ? 2 : ts_kind >= 0 ? 1 : 0;
+	c->mp = &c->m;
+	c->view_series = -1;
 	c->horizon = horizon;
 	/* the window before the batch, the batch, and (features) the forecast steps after it */
 	cap = (size_t) W + RNN_ROWS_BATCH + (c->K_user > 0 ? horizon : 0);
@@ -416,14 +431,14 @@ rows_step(RowsCache *c, RowsPart *part, Datum d, bool isnull, int64 p, const cha
 				 errdetail("Every row needs a timestamp; missing values may be NULL, timestamps may not.")));
 	key = rnn_ts_datum_key(d, isnull, c->ts_kind, fname);
 
-	if (!rnn_steps_from_last(&c->m, c->ts_kind, key, &step))
+	if (!rnn_steps_from_last(c->mp, c->ts_kind, key, &step))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: %s (row " INT64_FORMAT " of the partition) is not on the model's time grid",
 						fname, rnn_key_to_text(c->ts_kind, key), p + 1),
 				 errdetail("The model steps %s from its last training row %s.",
-						   rnn_step_text(&c->m),
-						   c->m.ts_kind == RNN_TS_NONE ? "(step 0)" : rnn_key_to_text(c->m.ts_kind, c->m.last_ts)),
+						   rnn_step_text(c->mp),
+						   c->mp->ts_kind == RNN_TS_NONE ? "(step 0)" : rnn_key_to_text(c->mp->ts_kind, c->mp->last_ts)),
 				 errhint("Regularise the rows to the model's step first, e.g. date_trunc and GROUP BY.")));
 	/* (steps this far apart leave room for the windows' arithmetic) */
 	if (step < -RNN_MAX_WINDOW_STEP || step > RNN_MAX_WINDOW_STEP)
@@ -509,7 +524,7 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 					 errmsg("%s: value is infinite (row " INT64_FORMAT " of the partition)", fname, p + 1)));
 		if (ts)
 		{
-			d = WinGetFuncArgInPartition(win, 0, (int) (p - first), WINDOW_SEEK_CURRENT,
+			d = WinGetFuncArgInPartition(win, c->a0 - 1, (int) (p - first), WINDOW_SEEK_CURRENT,
 										 false, &isnull, &isout);
 			c->steps[n] = rows_step(c, part, d, isnull, p, fname);
 		}
@@ -544,7 +559,7 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 			c->cal = MemoryContextAllocHuge(c->cxt, sizeof(double) * (size_t) cal_n * (K - Ku));
 			c->cal_cap = (size_t) cal_n;
 		}
-		rnn_calendar_rows(&c->m, cal_lo, (size_t) cal_n, c->cal, K - Ku, 0);
+		rnn_calendar_rows(c->mp, cal_lo, (size_t) cal_n, c->cal, K - Ku, 0);
 	}
 	for (int b = 0; b < rows; b++)
 	{
@@ -558,12 +573,12 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 		{
 			end = pos - lag;
 			/* the season's phase from the partition's rows up to the window's end */
-			while (c->m.n_seasonal > 0 && c->m.n_series == 0 && track->rows <= end)
+			while (c->mp->n_seasonal > 0 && c->mp->n_series == 0 && track->rows <= end)
 			{
 				int64		q = track->rows - from;
 
 				/* (rows are read in order: none before `from` is still to come) */
-				rnn_phase_track_add(track, &c->m, q >= 0 ? c->vals[q] : 0,
+				rnn_phase_track_add(track, c->mp, q >= 0 ? c->vals[q] : 0,
 									q < 0 || c->vnull[q] || isnan(c->vals[q]));
 			}
 			if (end - (W - 1) < 0)
@@ -620,16 +635,16 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 
 			c->wcol[t] = q >= 0 ? c->vals[q] : 0;
 			c->wnull[t] = q < 0 || c->vnull[q] ||
-				(lag && c->m.log_transform && c->m.n_series == 0 && !(c->wcol[t] > 0));
+				(lag && c->mp->log_transform && c->mp->n_series == 0 && !(c->wcol[t] > 0));
 		}
 		if (!rows_fill_window(c, h, I, fname))
 			continue;			/* nothing but NULLs: NULL, as rnn_predict */
 		/* c->wcol: the window's values, gaps filled */
 		if (ts)
-			c->phases[k] = rnn_pipeline_phase(&c->m, c->m.phase_last,
-											  (long) (end % Max(c->m.n_seasonal, 1)));
+			c->phases[k] = rnn_pipeline_phase(c->mp, c->mp->phase_last,
+											  (long) (end % Max(c->mp->n_seasonal, 1)));
 		else
-			c->phases[k] = rnn_phase_track_phase(track, &c->m);
+			c->phases[k] = rnn_phase_track_phase(track, c->mp);
 		for (int j = 0; j < Ku && ok; j++)
 		{
 			for (int t = 0; t < W; t++)
@@ -658,22 +673,22 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 		}
 		else if (K > Ku)
 		{
-			rnn_calendar_rows(&c->m, end - (W - 1), W, h, I, 1 + Ku);
-			rnn_calendar_rows(&c->m, end + 1, horizon, c->future + (size_t) k * horizon * K, K, Ku);
+			rnn_calendar_rows(c->mp, end - (W - 1), W, h, I, 1 + Ku);
+			rnn_calendar_rows(c->mp, end + 1, horizon, c->future + (size_t) k * horizon * K, K, Ku);
 		}
 		c->slot[b] = k++;
 	}
 	if (k == 0)
 		return rows;
-	if (c->m.n_series > 0)
+	if (c->mp->n_series > 0)
 	{
 		/* a global model scales every history by itself: one pass each */
 		for (int j = 0; j < k; j++)
 		{
 			double	   *f = K > 0 ?
-				rnn_forecast_history_features(&c->m, c->hist + (size_t) j * W * I, W,
+				rnn_forecast_history_features(c->mp, c->hist + (size_t) j * W * I, W,
 											  c->future + (size_t) j * horizon * K, horizon, fname) :
-				rnn_forecast_or_error(&c->m, c->hist + (size_t) j * W, W, horizon,
+				rnn_forecast_or_error(c->mp, c->hist + (size_t) j * W, W, horizon,
 												  fname);
 
 			memcpy(c->out + (size_t) j * horizon, f, sizeof(double) * horizon);
@@ -682,28 +697,65 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 	else
 	{
 		arena_reset(&c->arena);
-		rnn_report_status(rnn_forecast_features(c->out, &c->m, c->hist, K > 0 ? c->future : NULL,
+		rnn_report_status(rnn_forecast_features(c->out, c->mp, c->hist, K > 0 ? c->future : NULL,
 												k, W, horizon, c->phases, rnn_check_interrupts,
 												NULL, &c->arena_alloc),
 						  fname);
 		/* each window's own Theta, as rnn_forecast(model, history, horizon) */
-		rnn_theta_combine_histories(c->out, &c->m, c->hist, k, W, I, horizon, c->phases);
+		rnn_theta_combine_histories(c->out, c->mp, c->hist, k, W, I, horizon, c->phases);
 	}
 	return rows;
 }
 
 /* The type of the ts form's timestamps (-1: the form without ts). */
 static int
-rows_ts_kind(FunctionCallInfo fcinfo, bool ts)
+rows_ts_kind(FunctionCallInfo fcinfo, int a0)
 {
 	int			kind;
 
-	if (!ts)
+	if (a0 == 0)
 		return -1;
-	kind = rnn_ts_kind_of_type(get_fn_expr_argtype(fcinfo->flinfo, 0));
+	kind = rnn_ts_kind_of_type(get_fn_expr_argtype(fcinfo->flinfo, a0 - 1));
 	if (kind < 0)
 		elog(ERROR, "could not determine the type of the timestamps");
 	return kind;
+}
+
+/*
+ * The series form: the series the current row names (argument 0) is the
+ * partition's, and the rows are forecast with its view of the global model.
+ */
+static void
+rows_series(WindowObject win, RowsPart *part, RowsCache *c, const char *fname)
+{
+	bool		isnull;
+	Datum		d = WinGetFuncArgCurrent(win, 0, &isnull);
+	text	   *name;
+	int			i;
+
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s: series must not be NULL", fname)));
+	name = DatumGetTextPP(d);
+	i = rnn_model_find_series(&c->m, VARDATA_ANY(name), (int32_t) VARSIZE_ANY_EXHDR(name));
+	if (i < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: the model has no series \"%s\"", fname, text_to_cstring(name)),
+				 errhint("rnn_model_series(model) lists its series; without the series argument each window is forecast as a series of its own.")));
+	if (part->series != 0 && part->series != i + 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: every row of a partition must pass the same series", fname),
+				 errhint("Partition the window by the series: OVER (PARTITION BY series ORDER BY ts).")));
+	part->series = i + 1;
+	if (c->view_series != i)
+	{
+		rnn_model_series_view(&c->view, &c->m, i);
+		c->view_series = i;
+	}
+	c->mp = &c->view;
 }
 
 /* Make the batch cover row pos of the partition (one model per partition). */
@@ -737,12 +789,11 @@ rows_position(WindowObject win, RowsPart *part, RowsCache *c, int64 pos, int lag
  *	 misses a feature.
  */
 static Datum
-predict_rows(FunctionCallInfo fcinfo, bool ts)
+predict_rows(FunctionCallInfo fcinfo, int a0)
 {
 	WindowObject win = PG_WINDOW_OBJECT();
 	RowsPart   *part = (RowsPart *) WinGetPartitionLocalMemory(win, sizeof(RowsPart));
 	int64		pos = WinGetCurrentPosition(win);
-	int			a0 = ts ? 1 : 0;
 	bool		model_null,
 				horizon_null;
 	Datum		model = WinGetFuncArgCurrent(win, a0 + 1, &model_null);
@@ -754,12 +805,16 @@ predict_rows(FunctionCallInfo fcinfo, bool ts)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("rnn_predict_rows: model and horizon must not be NULL")));
-	c = rows_cache(fcinfo, model, DatumGetInt32(horizon), PG_NARGS() > a0 + 3, rows_ts_kind(fcinfo, ts),
-				   "rnn_predict_rows",
-				   ts ? "rnn_predict_rows(ts, value, model, horizon, features)" :
+	c = rows_cache(fcinfo, model, DatumGetInt32(horizon), PG_NARGS() > a0 + 3, rows_ts_kind(fcinfo, a0),
+				   a0 == 2, "rnn_predict_rows",
+				   a0 == 2 ? "rnn_predict_rows(series, ts, value, model, horizon, features)" :
+				   a0 == 1 ? "rnn_predict_rows(ts, value, model, horizon, features)" :
 				   "rnn_predict_rows(value, model, horizon, features)",
-				   ts ? "rnn_predict_rows(ts, value, model, horizon)" :
+				   a0 == 2 ? "rnn_predict_rows(series, ts, value, model, horizon)" :
+				   a0 == 1 ? "rnn_predict_rows(ts, value, model, horizon)" :
 				   "rnn_predict_rows(value, model, horizon)");
+	if (a0 == 2)
+		rows_series(win, part, c, "rnn_predict_rows");
 	rows_position(win, part, c, pos, 0, "rnn_predict_rows", "horizon");
 	b = (int) (pos - part->first);
 	if (b < 0 || b >= part->count || c->slot[b] < 0)
@@ -770,7 +825,7 @@ predict_rows(FunctionCallInfo fcinfo, bool ts)
 Datum
 rnn_predict_rows(PG_FUNCTION_ARGS)
 {
-	return predict_rows(fcinfo, false);
+	return predict_rows(fcinfo, 0);
 }
 
 /*
@@ -784,7 +839,21 @@ rnn_predict_rows(PG_FUNCTION_ARGS)
 Datum
 rnn_predict_rows_ts(PG_FUNCTION_ARGS)
 {
-	return predict_rows(fcinfo, true);
+	return predict_rows(fcinfo, 1);
+}
+
+/*
+ * rnn_predict_rows(series text, ts, value float8, model bytea, horizon int
+ *	 DEFAULT 1) and rnn_predict_rows(series, ts, value, model, horizon,
+ *	 features float8[]) for a global model, the window PARTITION BY series
+ *	 ORDER BY ts: the ts form with the series' own scale, seasonal indices,
+ *	 place in the season (its time axis), log and Theta weight, as
+ *	 rnn_forecast(model, series, horizon) forecasts it.
+ */
+Datum
+rnn_predict_rows_series(PG_FUNCTION_ARGS)
+{
+	return predict_rows(fcinfo, 2);
 }
 
 /*
@@ -867,12 +936,11 @@ anomaly_score(RowsCache *c, const RnnModel *m, double fc, int phase, double v)
  *	 current row misses a feature.
  */
 static Datum
-anomaly(FunctionCallInfo fcinfo, bool ts)
+anomaly(FunctionCallInfo fcinfo, int a0)
 {
 	WindowObject win = PG_WINDOW_OBJECT();
 	RowsPart   *part = (RowsPart *) WinGetPartitionLocalMemory(win, sizeof(RowsPart));
 	int64		pos = WinGetCurrentPosition(win);
-	int			a0 = ts ? 1 : 0;
 	bool		model_null,
 				level_null,
 				value_null;
@@ -893,19 +961,23 @@ anomaly(FunctionCallInfo fcinfo, bool ts)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("rnn_anomaly: model and level must not be NULL")));
-	c = rows_cache(fcinfo, model, 1, PG_NARGS() > a0 + 3, rows_ts_kind(fcinfo, ts), "rnn_anomaly",
-				   ts ? "rnn_anomaly(ts, value, model, level, features)" :
+	c = rows_cache(fcinfo, model, 1, PG_NARGS() > a0 + 3, rows_ts_kind(fcinfo, a0), a0 == 2, "rnn_anomaly",
+				   a0 == 2 ? "rnn_anomaly(series, ts, value, model, level, features)" :
+				   a0 == 1 ? "rnn_anomaly(ts, value, model, level, features)" :
 				   "rnn_anomaly(value, model, level, features)",
-				   ts ? "rnn_anomaly(ts, value, model, level)" : "rnn_anomaly(value, model, level)");
+				   a0 == 2 ? "rnn_anomaly(series, ts, value, model, level)" :
+				   a0 == 1 ? "rnn_anomaly(ts, value, model, level)" : "rnn_anomaly(value, model, level)");
+	if (a0 == 2)
+		rows_series(win, part, c, "rnn_anomaly");
 	anomaly_prepare(fcinfo, c, DatumGetFloat8(level));
-	bm = &c->m;
+	bm = c->mp;
 	rows_position(win, part, c, pos, 1, "rnn_anomaly", "level");
 	b = (int) (pos - part->first);
 	if (b < 0 || b >= part->count || c->slot[b] < 0)
 		PG_RETURN_NULL();
 	fc = c->out[c->slot[b]];
 	phase = c->phases[c->slot[b]];
-	if (c->m.n_series > 0)
+	if (c->mp->n_series > 0)
 	{
 		/*
 		 * a global model forecast the window as a series of its own, scaled
@@ -949,7 +1021,7 @@ anomaly(FunctionCallInfo fcinfo, bool ts)
 Datum
 rnn_anomaly(PG_FUNCTION_ARGS)
 {
-	return anomaly(fcinfo, false);
+	return anomaly(fcinfo, 0);
 }
 
 /*
@@ -962,5 +1034,18 @@ rnn_anomaly(PG_FUNCTION_ARGS)
 Datum
 rnn_anomaly_ts(PG_FUNCTION_ARGS)
 {
-	return anomaly(fcinfo, true);
+	return anomaly(fcinfo, 1);
+}
+
+/*
+ * rnn_anomaly(series text, ts, value float8, model bytea, level float8
+ *	 DEFAULT 0.99) and rnn_anomaly(series, ts, value, model, level, features
+ *	 float8[]) for a global model, the window PARTITION BY series ORDER BY
+ *	 ts: the ts form with the series' own view of the model (its interval
+ *	 on the series' scale, as rnn_forecast(model, series, 1, level)).
+ */
+Datum
+rnn_anomaly_series(PG_FUNCTION_ARGS)
+{
+	return anomaly(fcinfo, 2);
 }
