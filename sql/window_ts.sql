@@ -116,7 +116,7 @@ WHERE d = 299;
 -- day its stored forecast, and the day after its step-1 forecast and interval. Three stores
 -- of different sizes, the third starting 3 days later (another place in the week)
 CREATE TABLE wt_stores AS
-SELECT s AS store, day, d, v * 10 ^ (s - 1) + s AS v
+SELECT s AS store, day, d, promo, v * 10 ^ (s - 1) + s AS v
 FROM generate_series(1, 3) s, wt_days WHERE d >= CASE WHEN s = 3 THEN 3 ELSE 0 END;
 CREATE TABLE wt_global AS
 SELECT rnn_train(store::text, day, v, rnn_config(horizon => 3, epochs => 2, hidden_size => 8, ensemble => 1,
@@ -137,6 +137,27 @@ FROM wt_series, wt_global WHERE d = 299 ORDER BY store;
 SELECT store, pg_temp.near(ARRAY[(a).expected, (a).lower, (a).upper], ARRAY[r.forecast, r.lower, r.upper])
          AS step_1_forecast_and_interval
 FROM wt_series, wt_global, rnn_forecast(g, store::text, 1, 0.9) r WHERE d = 300 ORDER BY store;
+-- a global model with features, and one with calendar features: each store's last training
+-- day gives rnn_forecast(model, store, 2, 0.9, future)'s forecast and its stored one
+CREATE TABLE wt_global_features AS
+SELECT 'promo' AS kind, rnn_train(store::text, day, v, ARRAY[promo],
+                                  rnn_config(horizon => 2, epochs => 2, hidden_size => 8, ensemble => 1, "window" => 14)) AS g
+FROM wt_stores WHERE d < 300
+UNION ALL
+SELECT 'calendar', rnn_train(store::text, day, v, rnn_config(horizon => 2, epochs => 2, hidden_size => 8, ensemble => 1,
+                                                             "window" => 14, calendar => true, theta_weight => 0))
+FROM wt_stores WHERE d < 300;
+SELECT 'promo' AS kind, store,
+       pg_temp.near(f, (SELECT array_agg(forecast ORDER BY step) FROM rnn_forecast(g, store::text, 2, 0.9, ARRAY[[0.0], [1.0]])))
+         AS as_rnn_forecast
+FROM (SELECT store, d, g, rnn_predict_rows(store::text, day, v, g, 2, ARRAY[promo]) OVER (PARTITION BY store ORDER BY day) AS f
+      FROM wt_stores, wt_global_features WHERE kind = 'promo') x
+WHERE d = 299
+UNION ALL
+SELECT 'calendar', store, pg_temp.near(f, (SELECT array_agg(forecast ORDER BY step) FROM rnn_forecast(g, store::text, 2)))
+FROM (SELECT store, d, g, rnn_predict_rows(store::text, day, v, g, 2) OVER (PARTITION BY store ORDER BY day) AS f
+      FROM wt_stores, wt_global_features WHERE kind = 'calendar') x
+WHERE d = 299 ORDER BY 1, 2;
 -- absent days are gaps, as NULL values are
 SELECT count(*) AS rows, count(*) FILTER (WHERE g.a IS NOT DISTINCT FROM s.a AND g.f IS NOT DISTINCT FROM s.f) AS as_null_rows
 FROM (SELECT store, d, rnn_predict_rows(store::text, day, v, m, 3) OVER w AS f, rnn_anomaly(store::text, day, v, m) OVER w AS a
