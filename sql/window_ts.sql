@@ -57,6 +57,13 @@ SELECT count(*) AS rows,
        count(*) FILTER (WHERE ts_rows IS NOT DISTINCT FROM null_rows_rows) AS rows_as_null_rows,
        count(*) FILTER (WHERE ts_anomaly IS DISTINCT FROM row_anomaly) AS differ_without_ts
 FROM wt_cmp;
+-- rnn_anomaly compares the row after the three absent days with the forecast four steps
+-- ahead from the last day before them (rnn_predict_rows there, horizon 4)
+SELECT c.d, abs((c.ts_anomaly).expected - p.f[4]) <= 1e-9 * abs(p.f[4]) AS four_step_forecast
+FROM wt_cmp c
+JOIN (SELECT d, rnn_predict_rows(day, v, m, 4) OVER (ORDER BY day) AS f FROM wt_gappy, wt_models WHERE kind = 'plain') p
+  ON p.d = 49
+WHERE c.d = 53;
 -- the gap of three days moves the forecasts of the 14 rows after it (their windows hold it)
 SELECT min(d), max(d), count(*) FROM wt_cmp
 WHERE d BETWEEN 40 AND 100 AND ts_anomaly IS DISTINCT FROM row_anomaly;

@@ -143,7 +143,10 @@ typedef struct RowsCache
 	double	   *hist;			/* (RNN_ROWS_BATCH, W, 1 + K) */
 	double	   *future;			/* (RNN_ROWS_BATCH, horizon, K) the forecast steps' features */
 	int32_t    *phases;			/* (RNN_ROWS_BATCH) */
-	double	   *out;			/* (RNN_ROWS_BATCH, horizon) */
+	double	   *out;			/* (RNN_ROWS_BATCH, H) */
+	size_t		out_cap;
+	int			H;				/* the steps forecast for the batch: horizon + the longest gap */
+	int		   *gaps;			/* (RNN_ROWS_BATCH) the missing steps at the end of each window */
 	int		   *slot;			/* (RNN_ROWS_BATCH) row b's history in hist, -1: none */
 	int		   *widx;			/* (W + horizon) one window's rows in vals, then its forecast steps' (-1: no row) */
 	double	   *cal;			/* the ts form's calendar features of a batch's steps (cal_cap rows) */
@@ -287,8 +290,12 @@ rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, bool with_features
 	c->mp = &c->m;
 	c->view_series = -1;
 	c->horizon = horizon;
-	/* the window before the batch, the batch, and (features) the forecast steps after it */
-	cap = (size_t) W + RNN_ROWS_BATCH + (c->K_user > 0 ? horizon : 0);
+	/*
+	 * the window before the batch (twice: rnn_anomaly moves a window that
+	 * ends in a gap back by up to W - 1 steps), the batch, and (features) the
+	 * forecast steps after it
+	 */
+	cap = (size_t) 2 * W + RNN_ROWS_BATCH + (c->K_user > 0 ? horizon : 0);
 	c->vals = palloc(sizeof(double) * cap);
 	c->vnull = palloc(sizeof(bool) * cap);
 	if (ts_kind >= 0)
@@ -307,7 +314,9 @@ rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, bool with_features
 		c->future = MemoryContextAllocHuge(cxt, sizeof(double) * (size_t) horizon * K * RNN_ROWS_BATCH);
 	}
 	c->phases = palloc(sizeof(int32_t) * RNN_ROWS_BATCH);
-	c->out = MemoryContextAllocHuge(cxt, sizeof(double) * (size_t) horizon * RNN_ROWS_BATCH);
+	c->out_cap = (size_t) horizon * RNN_ROWS_BATCH;
+	c->out = MemoryContextAllocHuge(cxt, sizeof(double) * c->out_cap);
+	c->gaps = palloc0(sizeof(int) * RNN_ROWS_BATCH);
 	c->slot = palloc(sizeof(int) * RNN_ROWS_BATCH);
 	c->arena.cxt = cxt;
 	c->arena_alloc.alloc = arena_alloc;
@@ -468,6 +477,43 @@ rows_step(RowsCache *c, RowsPart *part, Datum d, bool isnull, int64 p, const cha
 }
 
 /*
+ * The rows of the W steps of the window ending at end (a row without ts, a
+ * step of the model with ts) in c->vals, -1 for a step without a row; q: in
+ * the ts form, a row at or after the window's end to search back from.
+ */
+static void
+rows_window_index(RowsCache *c, int *widx, int64 end, int64 from, int q)
+{
+	int			W = c->W;
+
+	if (c->ts_kind < 0)
+	{
+		for (int t = 0; t < W; t++)
+			widx[t] = (int) (end - (W - 1) + t - from);
+		return;
+	}
+	/* each step's row, or -1: the rows in order, one per step */
+	for (int t = W - 1; t >= 0; t--)
+	{
+		while (q >= 0 && c->steps[q] > end - (W - 1) + t)
+			q--;
+		widx[t] = q >= 0 && c->steps[q] == end - (W - 1) + t ? q : -1;
+	}
+}
+
+/*
+ * Whether a window's step (its row q in c->vals, -1: none) is missing: no
+ * row, a NULL or NaN value, or for rnn_anomaly (lag 1) a value a logged
+ * model cannot read.
+ */
+static bool
+rows_step_missing(const RowsCache *c, int q, int lag)
+{
+	return q < 0 || c->vnull[q] || isnan(c->vals[q]) ||
+		(lag && c->mp->log_transform && c->mp->n_series == 0 && !(c->vals[q] > 0));
+}
+
+/*
  * Forecast for rows first .. first + RNN_ROWS_BATCH - 1 of the partition
  * (fewer at its end) from the window of W steps ending `lag` steps before
  * each (0: at the row itself, rnn_predict_rows; 1: the steps before it,
@@ -492,8 +538,13 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 	int			I = 1 + K;
 	int			horizon = c->horizon;
 	bool		ts = c->ts_kind >= 0;
-	/* the rows of a window of W steps are among the W rows before it */
-	int64		from = Max(first - lag - (W - 1), 0);
+	/*
+	 * rnn_anomaly without features compares a row after missing steps with
+	 * the forecast that many steps further ahead from the last known one
+	 */
+	bool		shift = lag == 1 && K == 0;
+	/* the rows of a window of W steps are among the W rows before it (2W - 1: moved back) */
+	int64		from = Max(first - lag - (shift ? 2 : 1) * (W - 1), 0);
 	/* the last row read: the batch's last, or the last forecast step's features */
 	int64		last = first + RNN_ROWS_BATCH - 1 + (Ku > 0 ? Max(horizon - lag, 0) : 0);
 	int			n = 0;
@@ -503,6 +554,7 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 	int		   *fidx = c->widx + W;
 	int64		cal_lo,
 				cal_n;
+	int			max_gap = 0;
 
 	CHECK_FOR_INTERRUPTS();
 	/* the rows before `from` are never read again */
@@ -565,6 +617,7 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 	{
 		int64		pos = first + b;
 		int64		end;		/* the window's last step (ts) or row */
+		int			g;			/* the missing steps it was moved back by */
 		double	   *h = c->hist + (size_t) k * W * I;
 		bool		ok = true;
 
@@ -583,8 +636,7 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 			}
 			if (end - (W - 1) < 0)
 				continue;		/* fewer rows than the window so far */
-			for (int t = 0; t < W; t++)
-				widx[t] = (int) (end - (W - 1) + t - from);
+			rows_window_index(c, widx, end, from, -1);
 			for (int s = 0; s < horizon; s++)
 				fidx[s] = end + 1 + s - from < n ? (int) (end + 1 + s - from) : -1;
 		}
@@ -595,14 +647,7 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 			end = c->steps[q] - lag;
 			if (end - (W - 1) < part->first_step)
 				continue;		/* the window reaches before the partition's first row */
-			/* each step's row, or -1: the rows in order, one per step */
-			for (int t = W - 1; t >= 0; t--)
-			{
-				while (q >= 0 && c->steps[q] > end - (W - 1) + t)
-					q--;
-				widx[t] = q >= 0 && c->steps[q] == end - (W - 1) + t ? q : -1;
-			}
-			q = (int) (pos - from);
+			rows_window_index(c, widx, end, from, q);
 			for (int s = 0; s < horizon && Ku > 0; s++)
 			{
 				while (q < n && c->steps[q] < end + 1 + s)
@@ -628,14 +673,26 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 			if (!ok)
 				continue;		/* the partition ends before a step, or a step misses one */
 		}
+		/*
+		 * rnn_anomaly without features: a window that ends in missing steps
+		 * moves back to its last known step (when the partition has the
+		 * rows), and the row takes the forecast that many steps further
+		 */
+		g = 0;
+		while (shift && g < W && rows_step_missing(c, widx[W - 1 - g], lag))
+			g++;
+		if (g > 0 && g < W && end - g - (W - 1) >= (ts ? part->first_step : 0))
+		{
+			end -= g;
+			rows_window_index(c, widx, end, from, (int) (pos - from));
+		}
+		else
+			g = 0;
 		/* rnn_anomaly: a value a logged model cannot read is a gap in the windows after it */
 		for (int t = 0; t < W; t++)
 		{
-			int			q = widx[t];
-
-			c->wcol[t] = q >= 0 ? c->vals[q] : 0;
-			c->wnull[t] = q < 0 || c->vnull[q] ||
-				(lag && c->mp->log_transform && c->mp->n_series == 0 && !(c->wcol[t] > 0));
+			c->wcol[t] = widx[t] >= 0 ? c->vals[widx[t]] : 0;
+			c->wnull[t] = rows_step_missing(c, widx[t], lag);
 		}
 		if (!rows_fill_window(c, h, I, fname))
 			continue;			/* nothing but NULLs: NULL, as rnn_predict */
@@ -644,7 +701,8 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 			c->phases[k] = rnn_pipeline_phase(c->mp, c->mp->phase_last,
 											  (long) (end % Max(c->mp->n_seasonal, 1)));
 		else
-			c->phases[k] = rnn_phase_track_phase(track, c->mp);
+			c->phases[k] = rnn_pipeline_phase(c->mp, rnn_phase_track_phase(track, c->mp), -g);
+		c->gaps[k] = g;
 		for (int j = 0; j < Ku && ok; j++)
 		{
 			for (int t = 0; t < W; t++)
@@ -677,9 +735,18 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 			rnn_calendar_rows(c->mp, end + 1, horizon, c->future + (size_t) k * horizon * K, K, Ku);
 		}
 		c->slot[b] = k++;
+		max_gap = Max(max_gap, g);
 	}
+	c->H = horizon + max_gap;
 	if (k == 0)
 		return rows;
+	if ((size_t) c->H * k > c->out_cap)
+	{
+		pfree(c->out);
+		c->out_cap = (size_t) c->H * RNN_ROWS_BATCH;
+		c->out = MemoryContextAllocHuge(c->cxt, sizeof(double) * c->out_cap);
+	}
+	horizon = c->H;
 	if (c->mp->n_series > 0)
 	{
 		/* a global model scales every history by itself: one pass each */
@@ -819,7 +886,7 @@ predict_rows(FunctionCallInfo fcinfo, int a0)
 	b = (int) (pos - part->first);
 	if (b < 0 || b >= part->count || c->slot[b] < 0)
 		PG_RETURN_NULL();
-	PG_RETURN_ARRAYTYPE_P(rnn_float8_array(c->out + (size_t) c->slot[b] * c->horizon, c->horizon));
+	PG_RETURN_ARRAYTYPE_P(rnn_float8_array(c->out + (size_t) c->slot[b] * c->H, c->horizon));
 }
 
 Datum
@@ -895,12 +962,13 @@ anomaly_prepare(FunctionCallInfo fcinfo, RowsCache *c, double level)
 }
 
 /*
- * Where v falls in the forecast error distribution: 0.5 + L / 2 for the
- * smallest level L (of 1/1000 .. 999/1000) whose interval holds v; 1 when
- * none does.  Intervals widen with the level, so a bisection finds it.
+ * Where v falls in the distribution of the errors of forecasts h steps
+ * ahead: 0.5 + L / 2 for the smallest level L (of 1/1000 .. 999/1000) whose
+ * interval holds v; 1 when none does.  Intervals widen with the level, so a
+ * bisection finds it.
  */
 static double
-anomaly_score(RowsCache *c, const RnnModel *m, double fc, int phase, double v)
+anomaly_score(RowsCache *c, const RnnModel *m, double fc, int h, int phase, double v)
 {
 	int			lo = 0,
 				hi = RNN_SCORE_LEVELS;	/* the answer is in [lo, hi]; hi: none */
@@ -913,7 +981,7 @@ anomaly_score(RowsCache *c, const RnnModel *m, double fc, int phase, double v)
 		double		l,
 					u;
 
-		rnn_interval_bounds(m, &c->grid[mid], fc, 1, phase, &l, &u);
+		rnn_interval_bounds(m, &c->grid[mid], fc, h, phase, &l, &u);
 		if (l <= v && v <= u)
 			hi = mid;
 		else
@@ -952,7 +1020,8 @@ anomaly(FunctionCallInfo fcinfo, int a0)
 	bool		nulls[5] = {false, true, true, true, true};
 	double		fc,
 				v;
-	int			phase;
+	int			phase,
+				hstep;
 	const RnnModel *bm;
 	RnnModel	view;
 	RnnSeriesState wstate;
@@ -975,7 +1044,9 @@ anomaly(FunctionCallInfo fcinfo, int a0)
 	b = (int) (pos - part->first);
 	if (b < 0 || b >= part->count || c->slot[b] < 0)
 		PG_RETURN_NULL();
-	fc = c->out[c->slot[b]];
+	/* after g missing steps, the forecast g + 1 steps from the last known one */
+	hstep = c->gaps[c->slot[b]] + 1;
+	fc = c->out[(size_t) c->slot[b] * c->H + hstep - 1];
 	phase = c->phases[c->slot[b]];
 	if (c->mp->n_series > 0)
 	{
@@ -1004,14 +1075,14 @@ anomaly(FunctionCallInfo fcinfo, int a0)
 		double		lo,
 					hi;
 
-		rnn_interval_bounds(bm, &c->iv, fc, 1, phase, &lo, &hi);
+		rnn_interval_bounds(bm, &c->iv, fc, hstep, phase, &lo, &hi);
 		values[1] = Float8GetDatum(lo);
 		values[2] = Float8GetDatum(hi);
 		nulls[1] = nulls[2] = false;
 		if (!value_null && !isnan(v))
 		{
 			values[3] = BoolGetDatum(v < lo || v > hi);
-			values[4] = Float8GetDatum(anomaly_score(c, bm, fc, phase, v));
+			values[4] = Float8GetDatum(anomaly_score(c, bm, fc, hstep, phase, v));
 			nulls[3] = nulls[4] = false;
 		}
 	}
