@@ -61,9 +61,9 @@ SELECT kind, count(*) AS injected, count(*) FILTER (WHERE is_anomaly) AS flagged
        round(min(score)::numeric, 3) AS min_score
 FROM an_out WHERE kind IS NOT NULL GROUP BY kind ORDER BY kind;
 -- after a gap (a dropout the logged model cannot read), the row is compared with the forecast
--- two steps ahead from the last month before the gap (rnn_predict_rows there, horizon 2), and
--- its interval is the wider one of two steps
-SELECT o.k, abs(o.expected - p.f[2]) <= 1e-9 * abs(p.f[2]) AS two_step_forecast,
+-- two steps ahead from the last month before the gap (rnn_predict_rows there, horizon 2, to
+-- float32 rounding), and its interval is the wider one of two steps
+SELECT o.k, abs(o.expected - p.f[2]) <= 1e-6 * abs(p.f[2]) AS two_step_forecast,
        o.upper - o.lower > b.upper - b.lower AS wider_than_one_step, o.is_anomaly
 FROM an_out o
 JOIN (SELECT k, rnn_predict_rows(CASE WHEN value > 0 THEN value END, m, 2) OVER (ORDER BY ts) AS f

@@ -58,8 +58,9 @@ SELECT count(*) AS rows,
        count(*) FILTER (WHERE ts_anomaly IS DISTINCT FROM row_anomaly) AS differ_without_ts
 FROM wt_cmp;
 -- rnn_anomaly compares the row after the three absent days with the forecast four steps
--- ahead from the last day before them (rnn_predict_rows there, horizon 4)
-SELECT c.d, abs((c.ts_anomaly).expected - p.f[4]) <= 1e-9 * abs(p.f[4]) AS four_step_forecast
+-- ahead from the last day before them (rnn_predict_rows there, horizon 4; a window alone and
+-- a batch of them may round differently in float32's last bits)
+SELECT c.d, abs((c.ts_anomaly).expected - p.f[4]) <= 1e-6 * abs(p.f[4]) AS four_step_forecast
 FROM wt_cmp c
 JOIN (SELECT d, rnn_predict_rows(day, v, m, 4) OVER (ORDER BY day) AS f FROM wt_gappy, wt_models WHERE kind = 'plain') p
   ON p.d = 49
@@ -178,6 +179,7 @@ JOIN (SELECT store, d, rnn_predict_rows(store::text, day, CASE WHEN d IN (50, 51
 SELECT rnn_anomaly('store 9', day, v, g) OVER (ORDER BY day) FROM wt_days, wt_global LIMIT 1;
 SELECT rnn_predict_rows(store::text, day, v, g) OVER (ORDER BY day) FROM wt_stores, wt_global
 WHERE (store = 1 AND d < 100) OR (store = 2 AND d >= 100);
+SELECT rnn_anomaly(store::text, day, v, g) OVER (ORDER BY day, store) FROM wt_stores, wt_global;
 SELECT rnn_predict_rows(NULL::text, day, v, g) OVER (ORDER BY day) FROM wt_days, wt_global LIMIT 1;
 SELECT rnn_anomaly('1', day, v, m) OVER (ORDER BY day) FROM wt_days, wt_models WHERE kind = 'plain' LIMIT 1;
 

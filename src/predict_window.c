@@ -133,20 +133,18 @@ typedef struct RowsCache
 	const RnnModel *mp;			/* what the rows are forecast with: &m, or the series' view */
 	RnnModel	view;			/* the series form: the view of series view_series of m */
 	int			view_series;
-	double	   *vals;			/* (W + RNN_ROWS_BATCH + horizon) values read */
+	double	   *vals;			/* (cap: 2W + RNN_ROWS_BATCH + horizon) values read */
 	int64	   *steps;			/* the same rows' steps after the model's last training row (ts form) */
 	bool	   *vnull;
-	double	   *feats;			/* (W + RNN_ROWS_BATCH + horizon, K) features read */
+	double	   *feats;			/* (cap, K) features read */
 	bool	   *fnull;			/* the same: missing (NULL array or element, NaN) */
 	bool	   *wnull;			/* (W) the gaps of one window */
 	double	   *wcol;			/* (W) one window's values, or one feature of it */
 	double	   *hist;			/* (RNN_ROWS_BATCH, W, 1 + K) */
 	double	   *future;			/* (RNN_ROWS_BATCH, horizon, K) the forecast steps' features */
 	int32_t    *phases;			/* (RNN_ROWS_BATCH) */
-	double	   *out;			/* (RNN_ROWS_BATCH, H) */
-	size_t		out_cap;
-	int			H;				/* the steps forecast for the batch: horizon + the longest gap */
-	int		   *gaps;			/* (RNN_ROWS_BATCH) the missing steps at the end of each window */
+	double	   *out;			/* (RNN_ROWS_BATCH, horizon) */
+	int		   *gaps;			/* (RNN_ROWS_BATCH) rnn_anomaly: the missing steps a window was moved back by */
 	int		   *slot;			/* (RNN_ROWS_BATCH) row b's history in hist, -1: none */
 	int		   *widx;			/* (W + horizon) one window's rows in vals, then its forecast steps' (-1: no row) */
 	double	   *cal;			/* the ts form's calendar features of a batch's steps (cal_cap rows) */
@@ -314,8 +312,7 @@ rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, bool with_features
 		c->future = MemoryContextAllocHuge(cxt, sizeof(double) * (size_t) horizon * K * RNN_ROWS_BATCH);
 	}
 	c->phases = palloc(sizeof(int32_t) * RNN_ROWS_BATCH);
-	c->out_cap = (size_t) horizon * RNN_ROWS_BATCH;
-	c->out = MemoryContextAllocHuge(cxt, sizeof(double) * c->out_cap);
+	c->out = MemoryContextAllocHuge(cxt, sizeof(double) * (size_t) horizon * RNN_ROWS_BATCH);
 	c->gaps = palloc0(sizeof(int) * RNN_ROWS_BATCH);
 	c->slot = palloc(sizeof(int) * RNN_ROWS_BATCH);
 	c->arena.cxt = cxt;
@@ -420,6 +417,36 @@ rows_fill_window(RowsCache *c, double *dst, int dstride, const char *fname)
 	for (int t = 0; t < W; t++)
 		dst[(size_t) t * dstride] = c->wcol[t];
 	return true;
+}
+
+/* The series form: a partition whose rows name two series. */
+static void
+rows_series_mixed(const char *fname)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s: every row of a partition must pass the same series", fname),
+			 errhint("Partition the window by the series: OVER (PARTITION BY series ORDER BY ts).")));
+}
+
+/*
+ * The series form: a row read ahead (its series d) names the partition's
+ * series, as its current row did.
+ */
+static void
+rows_same_series(const RowsCache *c, const RowsPart *part, Datum d, bool isnull, const char *fname)
+{
+	const RnnSeriesState *st = &c->m.series[part->series - 1];
+	text	   *name;
+
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s: series must not be NULL", fname)));
+	name = DatumGetTextPP(d);
+	if (VARSIZE_ANY_EXHDR(name) != st->name_len ||
+		memcmp(VARDATA_ANY(name), st->name, st->name_len) != 0)
+		rows_series_mixed(fname);
 }
 
 /*
@@ -543,7 +570,11 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 	 * the forecast that many steps further ahead from the last known one
 	 */
 	bool		shift = lag == 1 && K == 0;
-	/* the rows of a window of W steps are among the W rows before it (2W - 1: moved back) */
+	/*
+	 * the rows of a window of W steps are among the W rows before it; a
+	 * window moved back, among the 2W - 1 (read for every batch: W - 1 more
+	 * rows than the batch's windows need when none ends in a gap)
+	 */
 	int64		from = Max(first - lag - (shift ? 2 : 1) * (W - 1), 0);
 	/* the last row read: the batch's last, or the last forecast step's features */
 	int64		last = first + RNN_ROWS_BATCH - 1 + (Ku > 0 ? Max(horizon - lag, 0) : 0);
@@ -554,7 +585,6 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 	int		   *fidx = c->widx + W;
 	int64		cal_lo,
 				cal_n;
-	int			max_gap = 0;
 
 	CHECK_FOR_INTERRUPTS();
 	/* the rows before `from` are never read again */
@@ -574,6 +604,13 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("%s: value is infinite (row " INT64_FORMAT " of the partition)", fname, p + 1)));
+		if (c->a0 == 2 && p >= part->checked)
+		{
+			/* the series form: a row of another series is an error before its step is read */
+			d = WinGetFuncArgInPartition(win, 0, (int) (p - first), WINDOW_SEEK_CURRENT,
+										 false, &isnull, &isout);
+			rows_same_series(c, part, d, isnull, fname);
+		}
 		if (ts)
 		{
 			d = WinGetFuncArgInPartition(win, c->a0 - 1, (int) (p - first), WINDOW_SEEK_CURRENT,
@@ -735,18 +772,9 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 			rnn_calendar_rows(c->mp, end + 1, horizon, c->future + (size_t) k * horizon * K, K, Ku);
 		}
 		c->slot[b] = k++;
-		max_gap = Max(max_gap, g);
 	}
-	c->H = horizon + max_gap;
 	if (k == 0)
 		return rows;
-	if ((size_t) c->H * k > c->out_cap)
-	{
-		pfree(c->out);
-		c->out_cap = (size_t) c->H * RNN_ROWS_BATCH;
-		c->out = MemoryContextAllocHuge(c->cxt, sizeof(double) * c->out_cap);
-	}
-	horizon = c->H;
 	if (c->mp->n_series > 0)
 	{
 		/* a global model scales every history by itself: one pass each */
@@ -770,6 +798,32 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 						  fname);
 		/* each window's own Theta, as rnn_forecast(model, history, horizon) */
 		rnn_theta_combine_histories(c->out, c->mp, c->hist, k, W, I, horizon, c->phases);
+	}
+	/*
+	 * rnn_anomaly (horizon 1): a window moved back by g steps takes its
+	 * forecast g + 1 steps ahead, one window at a time (a gap is rare; the
+	 * batch keeps one step)
+	 */
+	for (int j = 0; j < k && shift; j++)
+	{
+		int			g = c->gaps[j];
+		const double *hj = c->hist + (size_t) j * W * I;
+		double	   *f;
+
+		if (g == 0)
+			continue;
+		if (c->mp->n_series > 0)
+			f = rnn_forecast_or_error(c->mp, hj, W, g + 1, fname);
+		else
+		{
+			f = palloc(sizeof(double) * (g + 1));
+			rnn_report_status(rnn_forecast_features(f, c->mp, hj, NULL, 1, W, g + 1, &c->phases[j],
+													rnn_check_interrupts, NULL, &rnn_palloc_allocator),
+							  fname);
+			rnn_theta_combine_histories(f, c->mp, hj, 1, W, I, g + 1, &c->phases[j]);
+		}
+		c->out[j] = f[g];
+		pfree(f);
 	}
 	return rows;
 }
@@ -812,10 +866,7 @@ rows_series(WindowObject win, RowsPart *part, RowsCache *c, const char *fname)
 				 errmsg("%s: the model has no series \"%s\"", fname, text_to_cstring(name)),
 				 errhint("rnn_model_series(model) lists its series; without the series argument each window is forecast as a series of its own.")));
 	if (part->series != 0 && part->series != i + 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: every row of a partition must pass the same series", fname),
-				 errhint("Partition the window by the series: OVER (PARTITION BY series ORDER BY ts).")));
+		rows_series_mixed(fname);
 	part->series = i + 1;
 	if (c->view_series != i)
 	{
@@ -886,7 +937,7 @@ predict_rows(FunctionCallInfo fcinfo, int a0)
 	b = (int) (pos - part->first);
 	if (b < 0 || b >= part->count || c->slot[b] < 0)
 		PG_RETURN_NULL();
-	PG_RETURN_ARRAYTYPE_P(rnn_float8_array(c->out + (size_t) c->slot[b] * c->H, c->horizon));
+	PG_RETURN_ARRAYTYPE_P(rnn_float8_array(c->out + (size_t) c->slot[b] * c->horizon, c->horizon));
 }
 
 Datum
@@ -1046,7 +1097,7 @@ anomaly(FunctionCallInfo fcinfo, int a0)
 		PG_RETURN_NULL();
 	/* after g missing steps, the forecast g + 1 steps from the last known one */
 	hstep = c->gaps[c->slot[b]] + 1;
-	fc = c->out[(size_t) c->slot[b] * c->H + hstep - 1];
+	fc = c->out[c->slot[b]];
 	phase = c->phases[c->slot[b]];
 	if (c->mp->n_series > 0)
 	{
