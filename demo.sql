@@ -41,3 +41,13 @@ FROM (SELECT ts, value,
                 OVER (ORDER BY ts ROWS BETWEEN 35 PRECEDING AND CURRENT ROW))[1] AS next_month
       FROM co2) t
 ORDER BY ts DESC LIMIT 6;
+
+-- Anomalies (0.8.0): every month against the one-step forecast from the months before it
+-- on the model's own calendar (a month with no row would be a gap, not a shift) and its
+-- 99% interval: how many months fall outside, in the training period and the held-out one.
+SELECT CASE WHEN ts > DATE '1996-06-01' THEN 'held out' ELSE 'training' END AS period,
+       count((a).is_anomaly) AS months, count(*) FILTER (WHERE (a).is_anomaly) AS outside_99pct,
+       round(avg(abs(value - (a).expected))::numeric, 3) AS one_step_mae
+FROM (SELECT ts, value, rnn_anomaly(ts, value, (SELECT model FROM models), 0.99) OVER (ORDER BY ts) AS a
+      FROM co2) t
+GROUP BY 1 ORDER BY 1 DESC;
