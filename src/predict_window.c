@@ -249,18 +249,8 @@ rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, bool with_features
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: the model is not a global model", fname),
 				 errhint("Call %s without the series argument.", fname)));
-	if (ts_kind >= 0 && ts_kind != c->m.ts_kind &&
-		!(c->m.ts_kind == RNN_TS_NONE && ts_kind == RNN_TS_BIGINT))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 c->m.ts_kind == RNN_TS_NONE ?
-				 errmsg("%s: the timestamps are of type %s, but the model was trained on rows without timestamps",
-						fname, rnn_ts_kind_name(ts_kind)) :
-				 errmsg("%s: the timestamps are of type %s, but the model was trained on %s timestamps",
-						fname, rnn_ts_kind_name(ts_kind), rnn_ts_kind_name(c->m.ts_kind)),
-				 c->m.ts_kind == RNN_TS_NONE ?
-				 errhint("Pass bigint step numbers: 1 is the first step after the training rows, 0 its last.") :
-				 errhint("Cast them to the model's type, e.g. ts::%s.", rnn_ts_kind_name(c->m.ts_kind))));
+	if (ts_kind >= 0)
+		rnn_check_ts_kind(&c->m, ts_kind, fname);
 	K = with_features || (ts_kind >= 0 && c->m.calendar != 0) ? c->m.n_features : 0;
 	if (K > 0)
 	{
@@ -419,19 +409,9 @@ rows_fill_window(RowsCache *c, double *dst, int dstride, const char *fname)
 	return true;
 }
 
-/* The series form: a partition whose rows name two series. */
-static void
-rows_series_mixed(const char *fname)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("%s: every row of a partition must pass the same series", fname),
-			 errhint("Partition the window by the series: OVER (PARTITION BY series ORDER BY ts).")));
-}
-
 /*
- * The series form: a row read ahead (its series d) names the partition's
- * series, as its current row did.
+ * The series form: a row after the partition's first (its series d) names
+ * the same series.
  */
 static void
 rows_same_series(const RowsCache *c, const RowsPart *part, Datum d, bool isnull, const char *fname)
@@ -446,7 +426,10 @@ rows_same_series(const RowsCache *c, const RowsPart *part, Datum d, bool isnull,
 	name = DatumGetTextPP(d);
 	if (VARSIZE_ANY_EXHDR(name) != st->name_len ||
 		memcmp(VARDATA_ANY(name), st->name, st->name_len) != 0)
-		rows_series_mixed(fname);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: every row of a partition must pass the same series", fname),
+				 errhint("Partition the window by the series: OVER (PARTITION BY series ORDER BY ts).")));
 }
 
 /*
@@ -854,20 +837,27 @@ rows_series(WindowObject win, RowsPart *part, RowsCache *c, const char *fname)
 	text	   *name;
 	int			i;
 
-	if (isnull)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s: series must not be NULL", fname)));
-	name = DatumGetTextPP(d);
-	i = rnn_model_find_series(&c->m, VARDATA_ANY(name), (int32_t) VARSIZE_ANY_EXHDR(name));
-	if (i < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: the model has no series \"%s\"", fname, text_to_cstring(name)),
-				 errhint("rnn_model_series(model) lists its series; without the series argument each window is forecast as a series of its own.")));
-	if (part->series != 0 && part->series != i + 1)
-		rows_series_mixed(fname);
-	part->series = i + 1;
+	if (part->series != 0 && part->cache == c)
+	{
+		/* a later row of the partition (same model): the series of its first */
+		rows_same_series(c, part, d, isnull, fname);
+		i = part->series - 1;
+	}
+	else
+	{
+		if (isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s: series must not be NULL", fname)));
+		name = DatumGetTextPP(d);
+		i = rnn_model_find_series(&c->m, VARDATA_ANY(name), (int32_t) VARSIZE_ANY_EXHDR(name));
+		if (i < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: the model has no series \"%s\"", fname, text_to_cstring(name)),
+					 errhint("rnn_model_series(model) lists its series; without the series argument each window is forecast as a series of its own.")));
+		part->series = i + 1;
+	}
 	if (c->view_series != i)
 	{
 		rnn_model_series_view(&c->view, &c->m, i);

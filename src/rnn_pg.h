@@ -284,6 +284,7 @@ extern Datum rnn_future_local(const RnnModel *m, int step_ahead, bool *isnull);
 extern const char *rnn_ts_kind_name(int ts_kind);
 extern char *rnn_key_to_text(int ts_kind, int64 key);
 extern char *rnn_step_text(const RnnModel *m);
+extern void rnn_check_ts_kind(const RnnModel *m, int ts_kind, const char *fname);
 extern bool rnn_steps_from_last(const RnnModel *m, int ts_kind, int64 key, int64 *steps);
 extern int	rnn_steps_after(const RnnModel *m, int ts_kind, int64 key);
 extern char *rnn_point_text(const RnnModel *m, int64 offset, int64 n_rows);

@@ -598,25 +598,38 @@ rnn_key_to_text(int ts_kind, int64 key)
  * rows).  False when the key is off the grid.  An error when it is of
  * another type than the model's.
  */
+/*
+ * Timestamps of ts_kind can be placed on the model's time axis (bigint step
+ * numbers for a model trained without timestamps); else an error, prefixed
+ * with fname when given.
+ */
+void
+rnn_check_ts_kind(const RnnModel *m, int ts_kind, const char *fname)
+{
+	const char *pre;
+
+	if (ts_kind == m->ts_kind || (m->ts_kind == RNN_TS_NONE && ts_kind == RNN_TS_BIGINT))
+		return;
+	pre = fname ? psprintf("%s: ", fname) : "";
+	if (m->ts_kind == RNN_TS_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("%sthe timestamps are of type %s, but the model was trained on rows without timestamps",
+						pre, rnn_ts_kind_name(ts_kind)),
+				 errhint("Pass bigint step numbers: 1 is the first step after the training rows.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("%sthe timestamps are of type %s, but the model was trained on %s timestamps",
+					pre, rnn_ts_kind_name(ts_kind), rnn_ts_kind_name(m->ts_kind)),
+			 errhint("Cast them to the model's type, e.g. ts::%s.", rnn_ts_kind_name(m->ts_kind))));
+}
+
 bool
 rnn_steps_from_last(const RnnModel *m, int ts_kind, int64 key, int64 *steps)
 {
 	int64		diff;
 
-	if (ts_kind != m->ts_kind && !(m->ts_kind == RNN_TS_NONE && ts_kind == RNN_TS_BIGINT))
-	{
-		if (m->ts_kind == RNN_TS_NONE)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("the timestamps are of type %s, but the model was trained on rows without timestamps",
-							rnn_ts_kind_name(ts_kind)),
-					 errhint("Pass bigint step numbers: 1 is the first step after the training rows.")));
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("the timestamps are of type %s, but the model was trained on %s timestamps",
-						rnn_ts_kind_name(ts_kind), rnn_ts_kind_name(m->ts_kind)),
-				 errhint("Cast them to the model's type, e.g. ts::%s.", rnn_ts_kind_name(m->ts_kind))));
-	}
+	rnn_check_ts_kind(m, ts_kind, NULL);
 	if (m->ts_kind == RNN_TS_NONE)
 		diff = key;
 	else if (m->step_kind == RNN_STEP_MONTHS)
