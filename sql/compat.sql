@@ -1,10 +1,12 @@
 -- models written by earlier versions stay readable: a format 1 model
 -- (rnn_forecast 0.1.0) forecasts as it did when it was written (155.27,
 -- 156.59, 157.93); its intervals come from the same stored held-out errors
--- by the current method (normalised, pooled split conformal).  Format 2
--- models (rnn_forecast 0.2.0) forecast as they did when they were written,
--- intervals included: they keep their held-out errors in the series' units
--- (cal_scaled = 0), and the interval is the forecast +- the half-width.
+-- by the current method (normalised, pooled split conformal; since 0.8.0's
+-- last commits with the step floor and the exponential tail above 0.8, which
+-- widened these).  Format 2 models (rnn_forecast 0.2.0) forecast as they did
+-- when they were written: they keep their held-out errors in the series'
+-- units (cal_scaled = 0), and the interval is the forecast +- the half-width
+-- of the current method.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS rnn_forecast;
 RESET client_min_messages;

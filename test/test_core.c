@@ -1447,6 +1447,73 @@ test_phase_track(void)
 		   cases, window_wrong, week_wrong, week_rows);
 }
 
+/* a model whose calibration is errors e1 at step 1 and e2 at step 2, n origins each */
+static void
+interval_model(RnnModel *m, float *err, const float *e1, const float *e2, int n)
+{
+	memset(m, 0, sizeof(*m));
+	m->cal_steps = 2;
+	m->cal_n = n;
+	m->cal_err = err;
+	memcpy(err, e1, sizeof(float) * n);
+	memcpy(err + n, e2, sizeof(float) * n);
+}
+
+static void
+test_interval_tail(void)
+{
+	RnnModel	m;
+	float		err[40],
+				e1[20],
+				e2[20],
+				f1[20],
+				f2[20];
+	double		tail = 17 + 6 * log(20.0) / log(2.5),
+				tail90 = 17 + 6 * log(2.0) / log(2.5),
+				hw99,
+				hw90,
+				hw80,
+				heavy99,
+				flat1,
+				flat2;
+
+	/*
+	 * Errors 1..20 at step 1 and 1.2 times those at step 2: normalised by
+	 * their steps' means, every value twice.  The median is 11, the 0.8
+	 * quantile 17 (in step 1's units), the largest 20: an exponential tail
+	 * through 11 and 17 reaches 17 + 6 ln(20) / ln(2.5) = 36.6 at 0.99 and
+	 * 21.5 at 0.9, beyond the largest error and the 0.9 quantile (19).
+	 */
+	for (int k = 0; k < 20; k++)
+	{
+		e1[k] = (float) (k + 1);
+		e2[k] = 1.2f * (float) (k + 1);
+	}
+	interval_model(&m, err, e1, e2, 20);
+	hw99 = rnn_interval_halfwidth(&m, 1, 0.99, &test_allocator);
+	hw90 = rnn_interval_halfwidth(&m, 1, 0.9, &test_allocator);
+	hw80 = rnn_interval_halfwidth(&m, 1, 0.8, &test_allocator);
+	/* one error of 100: the empirical quantile is wider than the tail and kept */
+	e1[19] = 100;
+	e2[19] = 120;
+	interval_model(&m, err, e1, e2, 20);
+	heavy99 = rnn_interval_halfwidth(&m, 1, 0.99, &test_allocator);
+	/* errors 1 at step 1 and 4 at step 2: step 1's scale is at least 4 sqrt(1/2) */
+	for (int k = 0; k < 20; k++)
+	{
+		f1[k] = 1;
+		f2[k] = 4;
+	}
+	interval_model(&m, err, f1, f2, 20);
+	flat1 = rnn_interval_halfwidth(&m, 1, 0.9, &test_allocator);
+	flat2 = rnn_interval_halfwidth(&m, 2, 0.9, &test_allocator);
+	report(fabs(hw99 - tail) < 1e-4 && fabs(hw90 - tail90) < 1e-4 && fabs(hw80 - 17) < 1e-4 &&
+		   fabs(heavy99 - 100) < 1e-4 && fabs(flat1 - 4 * sqrt(0.5)) < 1e-6 &&
+		   fabs(flat2 - 4) < 1e-6,
+		   "intervals: above 0.8 at least an exponential tail through the errors' median and 0.8 quantile (%.2f at 0.99, %.2f at 0.9 from errors 1..20; 17 at 0.8), the empirical quantile when wider (%.0f); step 1 at least step 2's error times sqrt(1/2) (%.3f, %.0f)",
+		   hw99, hw90, heavy99, flat1, flat2);
+}
+
 static void
 test_constant_scale(void)
 {
@@ -1458,10 +1525,11 @@ test_constant_scale(void)
 		   "pipeline: values near 1e-12 are scaled by their own changes (no absolute floor)");
 	report(rnn_pipeline_change_scale(flat, 4) == 42 && rnn_pipeline_change_scale(zero, 4) == 1,
 		   "pipeline: a constant series is scaled by its magnitude, zeros by 1");
-	report(fabs(rnn_interval_widening(4, 0.9) - 1.60) < 0.01 &&
-		   rnn_interval_widening(9, 0.9) > 1.15 && rnn_interval_widening(10, 0.9) == 1.0 &&
+	report(fabs(rnn_interval_widening(4, 0.9) - sqrt(1.60)) < 0.01 &&
+		   fabs(rnn_interval_widening(9, 0.9) - sqrt(1.19)) < 0.01 &&
+		   rnn_interval_widening(10, 0.9) == 1.0 &&
 		   rnn_interval_widening(3, 0.9) > rnn_interval_widening(4, 0.9),
-		   "intervals: fewer than 10 calibration origins widen them (t over z), 10 or more do not");
+		   "intervals: fewer than 10 calibration origins widen them (the square root of t over z), 10 or more do not");
 	{
 		size_t		len[12] = {20, 20, 20, 20, 30, 14, 14, 14, 14, 14, 14, 9};
 		size_t		min_len;
@@ -2472,6 +2540,7 @@ main(void)
 	rnn_blas_use_naive(false);
 	test_series();
 	test_constant_scale();
+	test_interval_tail();
 	test_pipeline_scaling();
 	test_pipeline_choices();
 	test_seasonal_shrinkage();

@@ -85,7 +85,8 @@
 #   MASE     = mean|a - f| / scale; scale = m3_meta.scale (the in-sample seasonal naive MAE of
 #              the train part), in --cv mode recomputed on the fold's shortened fitting
 #              part (lag = season: 1, 4, 12, 1)
-#   coverage = share of the h points with lower <= a <= upper (90% interval)
+#   coverage = share of the h points with lower <= a <= upper (90% interval); a second table
+#              gives it at 50%, 80%, 90%, 95% and 99%, over all steps and at step 1
 # The methods beside them are averaged over the same series (those that did not fail):
 # THETA (the winner), ForecastPro, Auto-ANN (the neural network entry) and NAIVE2 from
 # m3_methods; in --cv mode naive, seasonal naive and NAIVE2 computed in SQL from the fold's
@@ -526,6 +527,20 @@ for k in range(0, len(runs), 2):
     rows = [[p["period"]] + [paired((p["base"] or {}).get(m)) for m, _ in METHODS]
             for p in periods]
     print(table(head, ["<"] + [">"] * (len(head) - 1), rows))
+    if r.get("levels"):
+        print()
+        print("Interval coverage at each level (share of the holdout points inside the level's")
+        print("interval), over all steps and, after the slash, at step 1 alone:")
+        print()
+        levels = sorted({x["level"] for x in r["levels"]})
+        head = ["period"] + ["%g%%" % (100 * lv) for lv in levels]
+        rows = []
+        for p in periods:
+            got = {x["level"]: x for x in r["levels"] if x["period"] == p["period"]}
+            rows.append([p["period"]] + ["%s / %s" % (num((got.get(lv) or {}).get("coverage"), 3),
+                                                      num((got.get(lv) or {}).get("step1"), 3))
+                                         for lv in levels])
+        print(table(head, ["<"] + [">"] * (len(head) - 1), rows))
     net = json.load(open(os.path.join(tmp, "report-%s-network.json" % mode)))
     if any(p["ok"] for p in net["periods"]):
         print()

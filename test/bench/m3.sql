@@ -160,6 +160,16 @@ CREATE TABLE m3_fc (
     PRIMARY KEY (mode, id, step)
 );
 
+-- Interval coverage at several levels: is each holdout point inside the level's interval.
+CREATE TABLE m3_cover (
+    mode   text NOT NULL,
+    id     text NOT NULL,
+    level  float8 NOT NULL,
+    step   integer NOT NULL,
+    inside boolean,
+    PRIMARY KEY (mode, id, level, step)
+);
+
 -- Global mode: one model per period.
 CREATE TABLE m3_gmodel (
     period        text PRIMARY KEY,
@@ -501,6 +511,32 @@ LANGUAGE sql AS $$
     WHERE r.mode = p_mode AND r.id = p_id;
 $$;
 
+-- Interval coverage of one series' model at the levels m3_report shows (a global model
+-- with p_series, a per-series model without), on the series' holdout points.
+CREATE FUNCTION m3_cover(p_mode text, p_id text, p_model bytea, p_series text, p_h integer)
+RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_level float8;
+BEGIN
+    FOREACH v_level IN ARRAY ARRAY[0.5, 0.8, 0.9, 0.95, 0.99]::float8[] LOOP
+        IF p_series IS NULL THEN
+            INSERT INTO m3_cover (mode, id, level, step, inside)
+            SELECT p_mode, p_id, v_level, f.step, a.value BETWEEN f.lower AND f.upper
+            FROM m3_sel s, rnn_forecast(p_model, p_h, v_level) f
+            JOIN m3_obs a ON a.role = 'h'
+            WHERE s.id = p_id AND a.id = p_id AND a.i = s.n_fit + f.step;
+        ELSE
+            INSERT INTO m3_cover (mode, id, level, step, inside)
+            SELECT p_mode, p_id, v_level, f.step, a.value BETWEEN f.lower AND f.upper
+            FROM m3_sel s, rnn_forecast(p_model, p_series, p_h, v_level) f
+            JOIN m3_obs a ON a.role = 'h'
+            WHERE s.id = p_id AND a.id = p_id AND a.i = s.n_fit + f.step;
+        END IF;
+    END LOOP;
+END
+$$;
+
 -- The parts of rnn_model_info the report shows.
 CREATE FUNCTION m3_info(p_info jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
@@ -542,6 +578,7 @@ DECLARE
 BEGIN
     SELECT * INTO STRICT s FROM m3_sel WHERE id = p_id;
     DELETE FROM m3_fc WHERE mode IN ('per-series', 'per-series network') AND id = p_id;
+    DELETE FROM m3_cover WHERE mode = 'per-series' AND id = p_id;
     DELETE FROM m3_result WHERE mode IN ('per-series', 'per-series network') AND id = p_id;
     INSERT INTO m3_result (mode, id, period) VALUES ('per-series', p_id, s.period);
 
@@ -567,6 +604,7 @@ BEGIN
         INSERT INTO m3_fc (mode, id, step, ts, forecast, lower, upper)
         SELECT 'per-series network', p_id, f.step, f.ts, f.forecast, f.lower, f.upper
         FROM rnn_forecast(m3_network_alone(v_model), s.h, 0.9) f;
+        PERFORM m3_cover('per-series', p_id, v_model, NULL, s.h);
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS v_err = MESSAGE_TEXT, v_detail = PG_EXCEPTION_DETAIL;
         v_err := v_err || coalesce(' (' || nullif(v_detail, '') || ')', '');
@@ -721,6 +759,8 @@ BEGIN
     DELETE FROM m3_gmodel WHERE period = p_period;
     DELETE FROM m3_fc f USING m3_sel s
     WHERE f.mode IN ('global', 'global network') AND f.id = s.id AND s.period = p_period;
+    DELETE FROM m3_cover c USING m3_sel s
+    WHERE c.mode = 'global' AND c.id = s.id AND s.period = p_period;
     DELETE FROM m3_result WHERE mode IN ('global', 'global network') AND period = p_period;
     INSERT INTO m3_gmodel (period, series, rows)
     SELECT p_period, count(DISTINCT o.id), count(*)
@@ -770,6 +810,7 @@ BEGIN
             SELECT 'global', v_id, f.step, f.ts, f.forecast, f.lower, f.upper
             FROM rnn_forecast(v_model, v_id, v_h, 0.9) f;
             PERFORM m3_score('global', v_id);
+            PERFORM m3_cover('global', v_id, v_model, v_id, v_h);
             INSERT INTO m3_fc (mode, id, step, ts, forecast, lower, upper)
             SELECT 'global network', v_id, f.step, f.ts, f.forecast, f.lower, f.upper
             FROM rnn_forecast(v_net, v_id, v_h, 0.9) f;
@@ -892,6 +933,14 @@ LANGUAGE sql AS $$
                             'train_seconds', train_seconds, 'wall_seconds', wall_seconds,
                             'info', info, 'error', error) ORDER BY period), '[]')
                    FROM m3_gmodel WHERE p_mode = 'global'),
+        'levels', (SELECT json_agg(x ORDER BY x.o, x.level) FROM (
+            SELECT g.grp AS period,
+                   array_position(ARRAY['YEARLY', 'QUARTERLY', 'MONTHLY', 'OTHER', 'ALL'], g.grp) AS o,
+                   c.level, avg(c.inside::int::float8) AS coverage,
+                   avg(c.inside::int::float8) FILTER (WHERE c.step = 1) AS step1
+            FROM m3_cover c JOIN grp g ON g.id = c.id AND g.ok
+            WHERE c.mode = p_mode
+            GROUP BY g.grp, c.level) x),
         'ts_mismatch', (SELECT coalesce(sum(ts_mismatch), 0) FROM m3_result WHERE mode = p_mode),
         'nonfinite', (SELECT coalesce(sum(nonfinite), 0) FROM m3_result WHERE mode = p_mode),
         'validation', (SELECT json_agg(x ORDER BY period) FROM (
