@@ -994,10 +994,14 @@ anomaly_prepare(FunctionCallInfo fcinfo, RowsCache *c, double level)
 	c->calibrated = c->iv.steps > 0;
 	if (c->calibrated)
 	{
-		c->grid = palloc(sizeof(RnnIntervals) * RNN_SCORE_LEVELS);
+		double	   *levels = palloc(sizeof(double) * RNN_SCORE_LEVELS);
+
 		for (int k = 0; k < RNN_SCORE_LEVELS; k++)
-			rnn_report_status(rnn_intervals_prepare(&c->grid[k], &c->m, (k + 1) / 1000.0,
-													&rnn_palloc_allocator), "rnn_anomaly");
+			levels[k] = (k + 1) / 1000.0;
+		c->grid = palloc(sizeof(RnnIntervals) * RNN_SCORE_LEVELS);
+		rnn_report_status(rnn_intervals_prepare_levels(c->grid, levels, RNN_SCORE_LEVELS, &c->m,
+													   &rnn_palloc_allocator), "rnn_anomaly");
+		pfree(levels);
 	}
 	MemoryContextSwitchTo(old);
 }

@@ -1507,6 +1507,26 @@ test_interval_tail(void)
 	interval_model(&m, err, f1, f2, 20);
 	flat1 = rnn_interval_halfwidth(&m, 1, 0.9, &test_allocator);
 	flat2 = rnn_interval_halfwidth(&m, 2, 0.9, &test_allocator);
+	/* several levels at once (rnn_anomaly's grid): the same as one at a time */
+	{
+		double		levels[4] = {0.3, 0.8, 0.9, 0.999};
+		RnnIntervals many[4];
+		bool		same = rnn_intervals_prepare_levels(many, levels, 4, &m, &test_allocator) == RNN_OK;
+
+		for (int k = 0; k < 4 && same; k++)
+		{
+			RnnIntervals one;
+
+			same = rnn_intervals_prepare(&one, &m, levels[k], &test_allocator) == RNN_OK &&
+				one.q == many[k].q && one.steps == many[k].steps &&
+				memcmp(one.scale, many[k].scale, sizeof(double) * one.steps) == 0 &&
+				(k == 0 || many[k].scale != many[0].scale);
+			rnn_intervals_free(&one, &test_allocator);
+		}
+		for (int k = 0; k < 4; k++)
+			rnn_intervals_free(&many[k], &test_allocator);
+		report(same, "intervals: four levels prepared at once equal each prepared alone, each with its own scales");
+	}
 	report(fabs(hw99 - tail) < 1e-4 && fabs(hw90 - tail90) < 1e-4 && fabs(hw80 - 17) < 1e-4 &&
 		   fabs(heavy99 - 100) < 1e-4 && fabs(flat1 - 4 * sqrt(0.5)) < 1e-6 &&
 		   fabs(flat2 - 4) < 1e-6,

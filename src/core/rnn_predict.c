@@ -830,42 +830,18 @@ rnn_interval_widening(int origins, double level)
 	return sqrt(t / z * sqrt(1.0 + 1.0 / origins));
 }
 
-RnnStatus
-rnn_intervals_prepare(RnnIntervals *iv, const RnnModel *m, double level, const RnnAlloc *a)
+/*
+ * q at level from the sorted normalised errors r (n of them): the
+ * split-conformal quantile, above RNN_TAIL_FROM at least an exponential
+ * tail's through the median and the RNN_TAIL_FROM quantile (a few dozen
+ * held-out errors say little about how far the largest 1% go), times the
+ * few-origin widening.
+ */
+static double
+interval_q(const double *r, size_t n, int cal_n, double level)
 {
-	size_t		n = (size_t) m->cal_steps * m->cal_n;
-	double	   *r;
-	double		q;
+	double		q = conformal_quantile(r, n, level);
 
-	iv->steps = 0;
-	iv->q = NAN;
-	iv->scale = NULL;
-	if (m->cal_steps < 1 || m->cal_n < 1)
-		return RNN_OK;
-	iv->scale = rnn_alloc(a, sizeof(double) * m->cal_steps);
-	r = rnn_alloc(a, sizeof(double) * n);
-	if (iv->scale == NULL || r == NULL)
-	{
-		rnn_release(a, iv->scale);
-		rnn_release(a, r);
-		iv->scale = NULL;
-		return RNN_ERR_ALLOC;
-	}
-	interval_scales(m, iv->scale);
-	iv->steps = m->cal_steps;
-
-	/* split conformal on the errors of all steps pooled, each normalised by its step's scale */
-	for (int s = 0; s < m->cal_steps; s++)
-		for (int j = 0; j < m->cal_n; j++)
-			r[(size_t) s * m->cal_n + j] = m->cal_err[(size_t) s * m->cal_n + j] / iv->scale[s];
-	qsort(r, n, sizeof(double), cmp_double);
-	q = conformal_quantile(r, n, level);
-
-	/*
-	 * Above RNN_TAIL_FROM the quantile is at least an exponential tail's
-	 * through the median and the RNN_TAIL_FROM quantile: a few dozen held-out
-	 * errors say little about how far the largest 1% go.
-	 */
 	if (level > RNN_TAIL_FROM && level < 1)
 	{
 		double		med = conformal_quantile(r, n, 0.5),
@@ -876,8 +852,65 @@ rnn_intervals_prepare(RnnIntervals *iv, const RnnModel *m, double level, const R
 		if (tail > q)
 			q = tail;
 	}
+	return q * rnn_interval_widening(cal_n, level);
+}
+
+RnnStatus
+rnn_intervals_prepare(RnnIntervals *iv, const RnnModel *m, double level, const RnnAlloc *a)
+{
+	return rnn_intervals_prepare_levels(iv, &level, 1, m, a);
+}
+
+RnnStatus
+rnn_intervals_prepare_levels(RnnIntervals *iv, const double *levels, int count,
+							 const RnnModel *m, const RnnAlloc *a)
+{
+	size_t		n = (size_t) m->cal_steps * m->cal_n;
+	double	   *scale;
+	double	   *r;
+
+	for (int k = 0; k < count; k++)
+	{
+		iv[k].steps = 0;
+		iv[k].q = NAN;
+		iv[k].scale = NULL;
+	}
+	if (m->cal_steps < 1 || m->cal_n < 1 || count < 1)
+		return RNN_OK;
+	scale = rnn_alloc(a, sizeof(double) * m->cal_steps);
+	r = rnn_alloc(a, sizeof(double) * n);
+	if (scale == NULL || r == NULL)
+	{
+		rnn_release(a, scale);
+		rnn_release(a, r);
+		return RNN_ERR_ALLOC;
+	}
+	interval_scales(m, scale);
+
+	/* split conformal on the errors of all steps pooled, each normalised by its step's scale */
+	for (int s = 0; s < m->cal_steps; s++)
+		for (int j = 0; j < m->cal_n; j++)
+			r[(size_t) s * m->cal_n + j] = m->cal_err[(size_t) s * m->cal_n + j] / scale[s];
+	qsort(r, n, sizeof(double), cmp_double);
+	for (int k = 0; k < count; k++)
+	{
+		/* each keeps its own copy of the scales, the first the array itself */
+		double	   *sk = k == 0 ? scale : rnn_alloc(a, sizeof(double) * m->cal_steps);
+
+		if (sk == NULL)
+		{
+			for (int j = 0; j < k; j++)
+				rnn_intervals_free(&iv[j], a);
+			rnn_release(a, r);
+			return RNN_ERR_ALLOC;
+		}
+		if (k > 0)
+			memcpy(sk, scale, sizeof(double) * m->cal_steps);
+		iv[k].scale = sk;
+		iv[k].steps = m->cal_steps;
+		iv[k].q = interval_q(r, n, m->cal_n, levels[k]);
+	}
 	rnn_release(a, r);
-	iv->q = q * rnn_interval_widening(m->cal_n, level);
 	return RNN_OK;
 }
 

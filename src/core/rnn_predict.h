@@ -208,6 +208,9 @@ typedef struct RnnIntervals
 
 RnnStatus	rnn_intervals_prepare(RnnIntervals *iv, const RnnModel *m, double level,
 								  const RnnAlloc *a);
+/* count levels at once (iv[count]), the errors normalised and sorted once; free each */
+RnnStatus	rnn_intervals_prepare_levels(RnnIntervals *iv, const double *levels, int count,
+										 const RnnModel *m, const RnnAlloc *a);
 double		rnn_intervals_halfwidth(const RnnIntervals *iv, int h);	/* NaN without calibration */
 void		rnn_intervals_free(RnnIntervals *iv, const RnnAlloc *a);
 

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# What rnn_anomaly costs beyond the forecasts it makes: rnn_anomaly(value, model) against
+# rnn_predict_rows(value, model, 1) over the same rows, one model per partition (the usual
+# "one model per store" query), timed in turns in one session. rnn_anomaly makes the same
+# one-step forecasts and, once per model, prepares its interval and the 999 levels that
+# give each row its score; the ratio shows what that preparation costs per partition.
+#
+#   bash test/bench/bench_anomaly.sh                      # 100 stores x 120 days, 3 turns
+#   bash test/bench/bench_anomaly.sh --stores 300 --repeat 5
+#
+# Throwaway server on port 54436 (test/bench/lib/server.sh; RNN_DESTDIR as there). The
+# models are small (3 epochs, one member): their training is not timed.
+set -euo pipefail
+
+PORT=${BENCH_PORT:-54436}
+STORES=100
+DAYS=120
+REPEAT=3
+while [ $# -gt 0 ]; do
+    case $1 in
+        --stores) STORES=$2; shift 2 ;;
+        --days) DAYS=$2; shift 2 ;;
+        --repeat) REPEAT=$2; shift 2 ;;
+        *) echo "usage: $0 [--stores N] [--days N] [--repeat N]" >&2; exit 2 ;;
+    esac
+done
+say() { echo "bench_anomaly: $*" >&2; }
+cd "$(dirname "$0")/../.."
+. test/bench/lib/server.sh
+
+say "training $STORES models on $DAYS days each"
+"${PSQL[@]}" -v stores="$STORES" -v days="$DAYS" >/dev/null <<'EOF'
+SET client_min_messages = warning;
+CREATE EXTENSION rnn_forecast;
+SELECT setseed(0.5);
+CREATE TABLE s AS
+SELECT st, date '2024-01-01' + i AS d, 100 + 10 * sin(i * 2 * pi() / 7) + st + random() * 5 AS v
+FROM generate_series(1, :stores) st, generate_series(0, :days - 1) i;
+CREATE TABLE m AS
+SELECT st, rnn_train(d, v, rnn_config(horizon => 7, epochs => 3, ensemble => 1)) AS model
+FROM s GROUP BY st;
+EOF
+
+# each statement's time measured inside the session (clock_timestamp), in turns
+"${PSQL[@]}" -v repeat="$REPEAT" <<'EOF'
+CREATE FUNCTION pg_temp.t(q text) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE t0 timestamptz := clock_timestamp(); n bigint;
+BEGIN
+    EXECUTE q INTO n;
+    RETURN extract(epoch FROM clock_timestamp() - t0);
+END $$;
+CREATE TEMP TABLE r (turn int, what text, seconds float8);
+SELECT set_config('bench.repeat', :'repeat', false) AS repeat_set \gset
+DO $$
+BEGIN
+    FOR k IN 1 .. current_setting('bench.repeat')::int LOOP
+        INSERT INTO r SELECT k, 'rnn_predict_rows', pg_temp.t(
+            'SELECT count(f) FROM (SELECT rnn_predict_rows(s.v, m.model, 1) OVER (PARTITION BY s.st ORDER BY s.d) AS f FROM s JOIN m USING (st)) x');
+        INSERT INTO r SELECT k, 'rnn_anomaly', pg_temp.t(
+            'SELECT count(sc) FROM (SELECT (rnn_anomaly(s.v, m.model) OVER (PARTITION BY s.st ORDER BY s.d)).score AS sc FROM s JOIN m USING (st)) x');
+    END LOOP;
+END $$;
+SELECT format('%s rows in %s partitions, best of %s turns: rnn_predict_rows %s s, rnn_anomaly %s s, ratio %s',
+              (SELECT count(*) FROM s), (SELECT count(*) FROM m), max(turn),
+              round(min(seconds) FILTER (WHERE what = 'rnn_predict_rows')::numeric, 3),
+              round(min(seconds) FILTER (WHERE what = 'rnn_anomaly')::numeric, 3),
+              round((min(seconds) FILTER (WHERE what = 'rnn_anomaly')
+                     / min(seconds) FILTER (WHERE what = 'rnn_predict_rows'))::numeric, 2))
+FROM r;
+EOF
