@@ -643,12 +643,16 @@ cmp_double(const void *a, const void *b)
 static double
 conformal_quantile(const double *sorted, size_t n, double level)
 {
-	size_t		k = (size_t) ceil((double) (n + 1) * level);
+	double		rank = ceil((double) (n + 1) * level);
+	size_t		k;
 
-	if (k < 1)
+	/* the callers pass levels in (0, 1); NaN and the rest are clamped before the cast */
+	if (!(rank >= 1))
 		k = 1;
-	if (k > n)
+	else if (rank > (double) n)
 		k = n;
+	else
+		k = (size_t) rank;
 	return sorted[k - 1];
 }
 

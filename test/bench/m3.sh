@@ -530,7 +530,8 @@ for k in range(0, len(runs), 2):
     if r.get("levels"):
         print()
         print("Interval coverage at each level (share of the holdout points inside the level's")
-        print("interval), over all steps and, after the slash, at step 1 alone:")
+        print("interval, pooled over the group's points, so ALL weighs the longer horizons more")
+        print("than the mean over series above), over all steps and, after the slash, at step 1:")
         print()
         levels = sorted({x["level"] for x in r["levels"]})
         head = ["period"] + ["%g%%" % (100 * lv) for lv in levels]
