@@ -601,11 +601,13 @@ step_mean_error(const RnnModel *m, int s)
 /*
  * Per-step scale of the held-out errors: their mean at each step, made
  * non-decreasing in the step (an error that shrinks with the horizon is an
- * accident of few samples), and at least the next step's mean shrunk as a
- * random walk's would be, by sqrt(h / (h + 1)) at step h: the held-out
- * origins flatter the first steps most (the windows before them are the
- * ones training fitted best), and on the M3 series' training parts the
- * first step's intervals covered least.  scale has cal_steps entries.
+ * accident of few samples), and at step 1 at least step 2's mean shrunk as
+ * a random walk's would be, by sqrt(1/2): the held-out origins flatter the
+ * first step most (the windows before it are the ones training fitted
+ * best), and on the M3 series' training parts the first step's intervals
+ * covered least.  Only step 1: a floor at later steps lowers the pooled
+ * quantile and so narrows the steps it does not raise (step 1 among them).
+ * scale has cal_steps entries.
  */
 static void
 interval_scales(const RnnModel *m, double *scale)
@@ -616,9 +618,9 @@ interval_scales(const RnnModel *m, double *scale)
 	{
 		double		e = step_mean_error(m, s);
 
-		if (s + 1 < m->cal_steps)
+		if (s == 0 && m->cal_steps > 1)
 		{
-			double		next = step_mean_error(m, s + 1) * sqrt((s + 1.0) / (s + 2.0));
+			double		next = step_mean_error(m, 1) * sqrt(0.5);
 
 			if (e < next)
 				e = next;

@@ -126,8 +126,8 @@ RnnStatus	rnn_calibration_store(RnnModel *m, float *err, int steps, size_t count
 
 /*
  * Prediction intervals: forecast +- q * scale(h), where scale(h) is the mean
- * held-out absolute error at step h (non-decreasing in h, and at least the
- * next step's times sqrt(h / (h + 1))) and q the split-conformal quantile at
+ * held-out absolute error at step h (non-decreasing in h, and at step 1 at
+ * least step 2's times sqrt(1/2)) and q the split-conformal quantile at
  * `level` of all held-out errors, each divided by its step's scale; above
  * RNN_TAIL_FROM, q is at least the quantile of an exponential tail through
  * the errors' median and their RNN_TAIL_FROM quantile (q_from + (q_from - med)
