@@ -905,8 +905,13 @@ rnn_intervals_prepare_levels(RnnIntervals *iv, const double *levels, int count,
 
 		if (sk == NULL)
 		{
+			/* none is left half prepared: no scales, no steps */
 			for (int j = 0; j < k; j++)
+			{
 				rnn_intervals_free(&iv[j], a);
+				iv[j].steps = 0;
+				iv[j].q = NAN;
+			}
 			rnn_release(a, r);
 			return RNN_ERR_ALLOC;
 		}
