@@ -156,8 +156,8 @@ typedef struct RowsCache
 	/* rnn_anomaly: its level, intervals and result row type */
 	double		level;
 	bool		calibrated;
-	RnnIntervals iv;			/* at level */
-	RnnIntervals *grid;			/* (RNN_SCORE_LEVELS) at level k / 1000 */
+	RnnIntervals iv;			/* at level: a copy of grid[RNN_SCORE_LEVELS] */
+	RnnIntervals *grid;			/* (RNN_SCORE_LEVELS + 1) at level k / 1000, then at level */
 	TupleDesc	tupdesc;
 } RowsCache;
 
@@ -990,19 +990,20 @@ anomaly_prepare(FunctionCallInfo fcinfo, RowsCache *c, double level)
 	old = MemoryContextSwitchTo(c->cxt);
 	c->tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
 	c->level = level;
-	rnn_report_status(rnn_intervals_prepare(&c->iv, &c->m, level, &rnn_palloc_allocator), "rnn_anomaly");
-	c->calibrated = c->iv.steps > 0;
-	if (c->calibrated)
 	{
-		double	   *levels = palloc(sizeof(double) * RNN_SCORE_LEVELS);
+		/* the grid and, after it, the row's own level: the errors sorted once */
+		double	   *levels = palloc(sizeof(double) * (RNN_SCORE_LEVELS + 1));
 
 		for (int k = 0; k < RNN_SCORE_LEVELS; k++)
 			levels[k] = (k + 1) / 1000.0;
-		c->grid = palloc(sizeof(RnnIntervals) * RNN_SCORE_LEVELS);
-		rnn_report_status(rnn_intervals_prepare_levels(c->grid, levels, RNN_SCORE_LEVELS, &c->m,
+		levels[RNN_SCORE_LEVELS] = level;
+		c->grid = palloc(sizeof(RnnIntervals) * (RNN_SCORE_LEVELS + 1));
+		rnn_report_status(rnn_intervals_prepare_levels(c->grid, levels, RNN_SCORE_LEVELS + 1, &c->m,
 													   &rnn_palloc_allocator), "rnn_anomaly");
 		pfree(levels);
+		c->iv = c->grid[RNN_SCORE_LEVELS];
 	}
+	c->calibrated = c->iv.steps > 0;
 	MemoryContextSwitchTo(old);
 }
 
