@@ -592,13 +592,6 @@ rnn_key_to_text(int ts_kind, int64 key)
 }
 
 /*
- * Where a key lies on the model's time grid: *steps after its last training
- * row (0: that row, negative: earlier points; for a model trained without
- * timestamps the key is itself the step, 1 the first after the training
- * rows).  False when the key is off the grid.  An error when it is of
- * another type than the model's.
- */
-/*
  * Timestamps of ts_kind can be placed on the model's time axis (bigint step
  * numbers for a model trained without timestamps); else an error, prefixed
  * with fname when given.
@@ -624,6 +617,13 @@ rnn_check_ts_kind(const RnnModel *m, int ts_kind, const char *fname)
 			 errhint("Cast them to the model's type, e.g. ts::%s.", rnn_ts_kind_name(m->ts_kind))));
 }
 
+/*
+ * Where a key lies on the model's time grid: *steps after its last training
+ * row (0: that row, negative: earlier points; for a model trained without
+ * timestamps the key is itself the step, 1 the first after the training
+ * rows).  False when the key is off the grid.  An error when it is of
+ * another type than the model's.
+ */
 bool
 rnn_steps_from_last(const RnnModel *m, int ts_kind, int64 key, int64 *steps)
 {
