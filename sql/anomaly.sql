@@ -99,4 +99,16 @@ FROM (SELECT k, a, (rnn_forecast(m, h, 1))[1] AS f
             FROM an_co2, an_global g) y
       WHERE k BETWEEN 200 AND 260) x;
 
+-- one model at several levels, a partition each: a partition may pass another level than
+-- the one before with the same model (the model stays decoded, the intervals are prepared
+-- again); each partition's verdicts equal that level's query alone
+SELECT l.lv, count(*) AS rows,
+       count(*) FILTER (WHERE (x.a).is_anomaly IS DISTINCT FROM (y.a).is_anomaly OR (x.a).lower IS DISTINCT FROM (y.a).lower
+                        OR (x.a).upper IS DISTINCT FROM (y.a).upper OR (x.a).score IS DISTINCT FROM (y.a).score) AS differ
+FROM (VALUES (0.5::float8), (0.9), (0.99)) l(lv)
+JOIN (SELECT lv, k, rnn_anomaly(value, m, lv) OVER (PARTITION BY lv ORDER BY ts) AS a
+      FROM an_co2, an_model, (VALUES (0.5::float8), (0.9), (0.99)) v(lv)) x USING (lv)
+JOIN LATERAL (SELECT k, rnn_anomaly(value, m, l.lv) OVER (ORDER BY ts) AS a FROM an_co2, an_model) y USING (k)
+GROUP BY l.lv ORDER BY l.lv;
+
 DROP TABLE an_co2, an_model, an_truth, an_out, an_global;

@@ -970,7 +970,7 @@ rnn_predict_rows_series(PG_FUNCTION_ARGS)
  * model and level).
  */
 static void
-anomaly_prepare(FunctionCallInfo fcinfo, RowsCache *c, double level)
+anomaly_prepare(FunctionCallInfo fcinfo, RowsCache *c, const RowsPart *part, double level)
 {
 	MemoryContext old;
 	TupleDesc	tupdesc;
@@ -981,14 +981,26 @@ anomaly_prepare(FunctionCallInfo fcinfo, RowsCache *c, double level)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("level must be between 0 and 1 (exclusive), not %g", level)));
-	if (c->tupdesc != NULL)
+	/* a row of this partition already used the model at another level */
+	if (part->cache != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("rnn_anomaly: every row of a partition must pass the same model and level")));
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE || tupdesc->natts != 5)
-		elog(ERROR, "rnn_anomaly: return type must be rnn_anomaly_result");
 	old = MemoryContextSwitchTo(c->cxt);
-	c->tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
+	if (c->tupdesc == NULL)
+	{
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE || tupdesc->natts != 5)
+			elog(ERROR, "rnn_anomaly: return type must be rnn_anomaly_result");
+		c->tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
+	}
+	else
+	{
+		/* a new partition with the model of the one before at another level */
+		for (int k = 0; k <= RNN_SCORE_LEVELS; k++)
+			rnn_intervals_free(&c->grid[k], &rnn_palloc_allocator);
+		pfree(c->grid);
+		c->grid = NULL;
+	}
 	c->level = level;
 	{
 		/* the grid and, after it, the row's own level: the errors sorted once */
@@ -1084,7 +1096,7 @@ anomaly(FunctionCallInfo fcinfo, int a0)
 				   a0 == 1 ? "rnn_anomaly(ts, value, model, level)" : "rnn_anomaly(value, model, level)");
 	if (a0 == 2)
 		rows_series(win, part, c, "rnn_anomaly");
-	anomaly_prepare(fcinfo, c, DatumGetFloat8(level));
+	anomaly_prepare(fcinfo, c, part, DatumGetFloat8(level));
 	bm = c->mp;
 	rows_position(win, part, c, pos, 1, "rnn_anomaly", "level");
 	b = (int) (pos - part->first);
