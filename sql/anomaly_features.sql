@@ -102,7 +102,7 @@ FROM af_out WHERE model = 'features';
 -- half the plain model's error and flagged less often at 0.9 (score above 0.95); the model
 -- with features flags both dropouts at 0.99 (every spike too before the intervals got their
 -- exponential tail above 0.8: the +4 ppm spikes now score 0.98 to 0.995, inside its 99%
--- interval of about +-4.8 ppm), and no promotion month
+-- interval of about +-5 ppm), and no promotion month
 SELECT (SELECT avg(abs(value - expected)) FROM af_out WHERE model = 'features' AND kind IS NULL AND promo = 1 AND score IS NOT NULL)
        < 0.5 * (SELECT avg(abs(value - expected)) FROM af_out WHERE model = 'plain' AND kind IS NULL AND promo = 1 AND score IS NOT NULL)
          AS promotion_error_halved,

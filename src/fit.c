@@ -1019,7 +1019,8 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 		/* errors on the network's scale: intervals follow the log and the season */
 		m->cal_scaled = 1;
 		rs = rnn_calibrate(m, values, F, n, rnn_calibration_first_origin(n, window, n_val, outputs),
-						   rnn_calibration_max_steps(cfg->horizon, season), true,
+						   rnn_calibration_max_steps(cfg->horizon, season),
+						   rnn_floor_lag(m, cfg->deseasonalize),
 						   prog.hooks.check, prog.hooks.arg, &rnn_palloc_allocator);
 		rnn_report_status(rs, fname);
 		if (m->cal_n > 0 && m->cal_n < RNN_FEW_CAL_ORIGINS)

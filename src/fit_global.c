@@ -555,6 +555,7 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 		}
 		rnn_report_status(rnn_calibrate_global(m, vals, (const double *const *) F, len,
 											   cfg->horizon, cfg->validation_fraction,
+											   rnn_floor_lag(m, cfg->deseasonalize),
 											   prog.hooks.check, prog.hooks.arg,
 											   &rnn_palloc_allocator),
 						  fname);

@@ -1534,6 +1534,60 @@ test_interval_tail(void)
 		   hw99, hw90, heavy99, flat1, flat2);
 }
 
+/*
+ * The benchmark that floors a calibration: the naive forecast, and for a
+ * model with a season it does not remove, the seasonal naive of the
+ * changes, the lesser of the two at each rank.
+ */
+static void
+test_seasonal_floor(void)
+{
+	RnnModel	m;
+	double		v[40];
+	float		naive[5 * 16],
+				seasonal[5 * 16],
+				a[3] = {3, 1, 2},
+				b[3] = {0.5f, 5, 0.1f};
+	const double pattern[4] = {0, 3, -1, 2};
+	bool		exact = true,
+				naive_right = true,
+				fallback;
+	int			lags[3];
+
+	memset(&m, 0, sizeof(m));
+	m.scale_std = 1;
+	m.season = 4;
+	/* a linear trend and a fixed season: the seasonal naive of the changes is exact */
+	for (int t = 0; t < 40; t++)
+		v[t] = 10 + pattern[t % 4] + 0.1 * t;
+	/* 16 origins from 20, 5 steps (step 5 looks back two seasons) */
+	rnn_naive_errors(naive, &m, v, 40, 20, 16, 5, 0);
+	rnn_naive_errors(seasonal, &m, v, 40, 20, 16, 5, 4);
+	for (int h = 0; h < 5; h++)
+		for (int o = 0; o < 16; o++)
+		{
+			int			t = 20 + o;
+
+			exact = exact && seasonal[h * 16 + o] < 1e-5;
+			naive_right = naive_right &&
+				fabs(naive[h * 16 + o] - fabs(v[t + h] - v[t - 1])) < 1e-5;
+		}
+	/* origin 6 (last value 5): steps 1 to 4 look back a season, step 5 two (not there) */
+	rnn_naive_errors(seasonal, &m, v, 40, 6, 1, 5, 4);
+	rnn_naive_errors(naive, &m, v, 40, 6, 1, 5, 0);
+	fallback = seasonal[0] < 1e-5 && seasonal[3] < 1e-5 && seasonal[4] == naive[4] &&
+		naive[4] > 0.1f;
+	/* the season, where the configuration kept it (deseasonalize => false) */
+	lags[0] = rnn_floor_lag(&m, 0);
+	lags[1] = rnn_floor_lag(&m, -1) + rnn_floor_lag(&m, 1);
+	m.season = 1;
+	lags[2] = rnn_floor_lag(&m, 0);
+	rnn_floor_pick(a, b, 1, 3);
+	report(exact && naive_right && fallback && lags[0] == 4 && lags[1] == 0 && lags[2] == 0 &&
+		   a[0] == 0.1f && a[1] == 0.5f && a[2] == 3,
+		   "intervals: the floor's seasonal naive of the changes is exact on a trend and a fixed season (the naive forecast's errors as by hand), falls back to the naive where two seasons are missing, is used where the configuration kept the season (deseasonalize => false), and floors by the lesser at each rank");
+}
+
 static void
 test_constant_scale(void)
 {
@@ -2561,6 +2615,7 @@ main(void)
 	test_series();
 	test_constant_scale();
 	test_interval_tail();
+	test_seasonal_floor();
 	test_pipeline_scaling();
 	test_pipeline_choices();
 	test_seasonal_shrinkage();

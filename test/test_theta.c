@@ -613,7 +613,7 @@ test_calibrate_global(void)
 											 &test_allocator) == RNN_OK;
 	m.n_series = 3;
 	m.series = st;
-	rs = rnn_calibrate_global(&m, vals, NULL, len, 6, 0.1, NULL, NULL, &test_allocator);
+	rs = rnn_calibrate_global(&m, vals, NULL, len, 6, 0.1, 0, NULL, NULL, &test_allocator);
 
 	/* the same by hand: series 0 and 1 (series 2, 12 points, is shorter than 6 + 2 x 8) */
 	for (int k = 0; k < 2 && ok; k++)
@@ -626,7 +626,7 @@ test_calibrate_global(void)
 									NULL, &test_allocator) == RNN_OK;
 		for (int h = 0; h < 6; h++)
 			pooled[h * 2 + k] = err[h];
-		rnn_naive_errors(err, &view, vals[k], len[k], origin[k], 1, 6);
+		rnn_naive_errors(err, &view, vals[k], len[k], origin[k], 1, 6, 0);
 		for (int h = 0; h < 6; h++)
 			naive[h * 2 + k] = err[h];
 	}
@@ -639,10 +639,74 @@ test_calibrate_global(void)
 		ok = m.cal_err[i] == ref.cal_err[i] && m.cal_err[i] > 0;
 	report(ok, "theta: a global model's intervals pool one held-out origin per long enough series, naive-floored");
 
+	/*
+	 * the same series kept seasonal (deseasonalize => false: no indices),
+	 * floor lag 4: the floor is the lesser at each rank of the pooled naive
+	 * and seasonal naive errors
+	 */
+	for (int k = 0; k < 3; k++)
+	{
+		rnn_release(&test_allocator, st[k].seasonal);
+		rnn_release(&test_allocator, st[k].history);
+	}
+	memset(st, 0, sizeof(st));
+	for (int k = 0; k < 3; k++)
+		ok = ok && rnn_pipeline_series_state(&st[k], vals[k], len[k], 4, 8, -1, 0, scaled,
+											 &test_allocator) == RNN_OK && st[k].n_seasonal == 0;
+	rnn_release(&test_allocator, m.cal_err);
+	m.cal_err = NULL;
+	m.season = 4;
+	rs = rnn_calibrate_global(&m, vals, NULL, len, 6, 0.1, 4, NULL, NULL, &test_allocator);
+	{
+		float		seasonal[12],
+					plain[12];
+		bool		lower = false;
+
+		for (int k = 0; k < 2 && ok; k++)
+		{
+			RnnModel	view;
+
+			rnn_model_series_view(&view, &m, k);
+			view.cal_scaled = 1;
+			ok = rnn_calibration_errors(err, &view, vals[k], NULL, len[k], origin[k], 1, 6, NULL,
+										NULL, &test_allocator) == RNN_OK;
+			for (int h = 0; h < 6; h++)
+				pooled[h * 2 + k] = err[h];
+			rnn_naive_errors(err, &view, vals[k], len[k], origin[k], 1, 6, 0);
+			for (int h = 0; h < 6; h++)
+				naive[h * 2 + k] = err[h];
+			rnn_naive_errors(err, &view, vals[k], len[k], origin[k], 1, 6, 4);
+			for (int h = 0; h < 6; h++)
+				seasonal[h * 2 + k] = err[h];
+		}
+		memcpy(plain, naive, sizeof(plain));
+		rnn_release(&test_allocator, ref.cal_err);
+		memset(&ref, 0, sizeof(ref));
+		ok = ok && rnn_calibration_store(&ref, pooled, 6, 2, &test_allocator) == RNN_OK;
+		rnn_floor_pick(naive, seasonal, 6, 2);
+		rnn_calibration_floor(&ref, naive, 2);
+		/* the seasonal naive is the lesser somewhere: these series have a season */
+		{
+			double		before = 0,
+						after = 0;
+
+			for (int i = 0; i < 12; i++)
+			{
+				before += plain[i];
+				after += naive[i];
+			}
+			lower = after < before - 1e-6;
+		}
+		ok = ok && rs == RNN_OK && lower && m.cal_steps == 6 && m.cal_n == 2;
+		for (int i = 0; ok && i < 12; i++)
+			ok = m.cal_err[i] == ref.cal_err[i] && m.cal_err[i] > 0;
+	}
+	report(ok, "theta: a global model that keeps its series' season floors its intervals by the lesser of the naive and seasonal naive forecasts' errors at each rank");
+
 	/* no series long enough for a window and a step: no calibration */
 	len[0] = len[1] = 8;
 	len[2] = 8;
-	report(rnn_calibrate_global(&m, vals, NULL, len, 6, 0.1, NULL, NULL, &test_allocator) == RNN_OK &&
+	report(rnn_calibrate_global(&m, vals, NULL, len, 6, 0.1, 0, NULL, NULL, &test_allocator) == RNN_OK &&
 		   m.cal_steps == 0 && m.cal_n == 0,
 		   "theta: a global model without a series longer than its window gets no intervals");
 	rnn_release(&test_allocator, ref.cal_err);

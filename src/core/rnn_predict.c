@@ -445,19 +445,51 @@ kept_index(size_t k, size_t keep, size_t count)
 
 void
 rnn_naive_errors(float *err, const RnnModel *m, const double *v, size_t n, size_t first_origin,
-				 size_t origins, int steps)
+				 size_t origins, int steps, int lag)
 {
 	for (int h = 0; h < steps; h++)
+	{
+		/* the season's offset back from the origin's last value */
+		long		back = lag > 0 ? (long) lag * ((h + lag) / lag) : 0;
+
 		for (size_t o = 0; o < origins; o++)
 		{
 			size_t		last = first_origin + o - 1;
 			int			ph = rnn_pipeline_phase(m, m->phase_last, (long) last - (long) (n - 1));
-			double		e = fabs(rnn_pipeline_in(m, v[first_origin + o + h],
-												 rnn_pipeline_phase(m, ph, h + 1)) -
-								 rnn_pipeline_in(m, v[last], ph)) / m->scale_std;
+			double		f = rnn_pipeline_in(m, v[last], ph),
+						e;
 
+			if (back > 0 && (long) last >= back)
+				f += rnn_pipeline_in(m, v[last + h + 1 - back],
+									 rnn_pipeline_phase(m, ph, h + 1 - back)) -
+					rnn_pipeline_in(m, v[last - back], rnn_pipeline_phase(m, ph, -back));
+			e = fabs(rnn_pipeline_in(m, v[first_origin + o + h],
+									 rnn_pipeline_phase(m, ph, h + 1)) - f) / m->scale_std;
 			err[(size_t) h * origins + o] = (float) (isfinite(e) ? e : 0.0);
 		}
+	}
+}
+
+int
+rnn_floor_lag(const RnnModel *m, int deseasonalize)
+{
+	return m->season > 1 && deseasonalize == 0 ? m->season : 0;
+}
+
+void
+rnn_floor_pick(float *naive, float *seasonal, int steps, size_t count)
+{
+	for (int h = 0; h < steps; h++)
+	{
+		float	   *a = naive + (size_t) h * count,
+				   *b = seasonal + (size_t) h * count;
+
+		qsort(a, count, sizeof(float), float_cmp);
+		qsort(b, count, sizeof(float), float_cmp);
+		for (size_t c = 0; c < count; c++)
+			if (b[c] < a[c])
+				a[c] = b[c];
+	}
 }
 
 void
@@ -510,7 +542,7 @@ rnn_calibration_store(RnnModel *m, float *err, int steps, size_t count, const Rn
 
 RnnStatus
 rnn_calibrate(RnnModel *m, const double *v, const double *feats, size_t n,
-			  size_t first_origin, int max_steps, bool naive_floor,
+			  size_t first_origin, int max_steps, int floor_lag,
 			  void (*check) (void *), void *check_arg, const RnnAlloc *a)
 {
 	int			W = m->window;
@@ -546,10 +578,24 @@ rnn_calibrate(RnnModel *m, const double *v, const double *feats, size_t n,
 								check_arg, a);
 	if (st == RNN_OK)
 		st = rnn_calibration_store(m, err, steps, origins, a);
-	if (st == RNN_OK && naive_floor && m->cal_scaled)
+	if (st == RNN_OK && floor_lag >= 0 && m->cal_scaled)
 	{
-		rnn_naive_errors(err, m, v, n, first_origin, origins, steps);
-		rnn_calibration_floor(m, err, origins);
+		rnn_naive_errors(err, m, v, n, first_origin, origins, steps, 0);
+		if (floor_lag > 0)
+		{
+			float	   *seasonal = rnn_alloc(a, sizeof(float) * origins * steps);
+
+			if (!seasonal)
+				st = RNN_ERR_ALLOC;
+			else
+			{
+				rnn_naive_errors(seasonal, m, v, n, first_origin, origins, steps, floor_lag);
+				rnn_floor_pick(err, seasonal, steps, origins);
+				rnn_release(a, seasonal);
+			}
+		}
+		if (st == RNN_OK)
+			rnn_calibration_floor(m, err, origins);
 	}
 	rnn_release(a, err);
 	return st;
@@ -721,7 +767,7 @@ rnn_global_calibration_steps(const size_t *len, size_t ns, int window, int steps
 
 RnnStatus
 rnn_calibrate_global(RnnModel *m, const double *const *values, const double *const *feats,
-					 const size_t *len, int horizon, double validation_fraction,
+					 const size_t *len, int horizon, double validation_fraction, int floor_lag,
 					 void (*check) (void *), void *check_arg, const RnnAlloc *a)
 {
 	size_t		ns = m->n_series > 0 ? (size_t) m->n_series : 0;
@@ -732,7 +778,9 @@ rnn_calibrate_global(RnnModel *m, const double *const *values, const double *con
 				c = 0;
 	float	   *err,
 			   *pooled,
-			   *naive;
+			   *naive,
+			   *seasonal;
+	bool		any_lag = false;
 	RnnStatus	st = RNN_OK;
 
 	m->cal_steps = 0;
@@ -746,7 +794,8 @@ rnn_calibrate_global(RnnModel *m, const double *const *values, const double *con
 	err = rnn_alloc(a, sizeof(float) * (size_t) steps);
 	pooled = rnn_alloc(a, sizeof(float) * count * (size_t) steps);
 	naive = rnn_alloc(a, sizeof(float) * count * (size_t) steps);
-	if (!err || !pooled || !naive)
+	seasonal = rnn_alloc(a, sizeof(float) * count * (size_t) steps);
+	if (!err || !pooled || !naive || !seasonal)
 	{
 		st = RNN_ERR_ALLOC;
 		goto done;
@@ -776,18 +825,31 @@ rnn_calibrate_global(RnnModel *m, const double *const *values, const double *con
 			goto done;
 		for (int h = 0; h < steps; h++)
 			pooled[(size_t) h * count + c] = err[h];
-		rnn_naive_errors(err, &view, values[k], n, n - hold, 1, steps);
+		rnn_naive_errors(err, &view, values[k], n, n - hold, 1, steps, 0);
 		for (int h = 0; h < steps; h++)
 			naive[(size_t) h * count + c] = err[h];
+		/* a series whose season the model keeps: its seasonal naive too */
+		if (floor_lag > 0 && view.n_seasonal == 0)
+		{
+			any_lag = true;
+			rnn_naive_errors(err, &view, values[k], n, n - hold, 1, steps, floor_lag);
+		}
+		for (int h = 0; h < steps; h++)
+			seasonal[(size_t) h * count + c] = err[h];
 		c++;
 	}
 	st = rnn_calibration_store(m, pooled, steps, count, a);
 	if (st == RNN_OK)
+	{
+		if (any_lag)
+			rnn_floor_pick(naive, seasonal, steps, count);
 		rnn_calibration_floor(m, naive, count);
+	}
 done:
 	rnn_release(a, err);
 	rnn_release(a, pooled);
 	rnn_release(a, naive);
+	rnn_release(a, seasonal);
 	return st;
 }
 

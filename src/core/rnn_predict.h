@@ -53,15 +53,18 @@ RnnStatus	rnn_forecast_features(double *out, const RnnModel *m, const double *hi
  * v[0..n-1] (with its features feats (n, m->n_features), NULL without) made
  * at origins first_origin.. (each origin o forecasts v[o..]
  * from v[o-W..o-1]); max_steps bounds the calibrated horizon.  With
- * naive_floor (and m->cal_scaled), every stored order statistic of a step
- * is at least that of the naive (no-change) forecast's errors from the same
- * origins: origins inside the training data flatter a fitted network, not
- * the naive forecast, so short series do not get intervals narrower than
- * the naive forecast's.  check(check_arg), when not NULL, is called before
- * every pass of the network (cancellation and the training-time limit).
+ * floor_lag >= 0 (and m->cal_scaled), every stored order statistic of a
+ * step is at least that of the naive (no-change) forecast's errors from the
+ * same origins: origins inside the training data flatter a fitted network,
+ * not the naive forecast, so short series do not get intervals narrower
+ * than the naive forecast's; with floor_lag > 0 (rnn_floor_lag), the lesser
+ * at each rank of the naive forecast's and the seasonal naive's of the
+ * changes at that lag (rnn_floor_pick).  floor_lag < 0: no floor.
+ * check(check_arg), when not NULL, is called before every pass of the
+ * network (cancellation and the training-time limit).
  */
 RnnStatus	rnn_calibrate(RnnModel *m, const double *v, const double *feats, size_t n,
-						  size_t first_origin, int max_steps, bool naive_floor,
+						  size_t first_origin, int max_steps, int floor_lag,
 						  void (*check) (void *), void *check_arg, const RnnAlloc *a);
 
 /*
@@ -104,10 +107,34 @@ size_t		rnn_validation_error_of(float *err, const RnnModel *m, const double *v,
 
 /*
  * The naive (no-change) forecast's errors err (steps, origins) from the
- * same origins as rnn_calibration_errors, on the network's scale.
+ * same origins as rnn_calibration_errors, on the network's scale.  With lag
+ * > 0, the seasonal naive forecast of the changes instead: the last value
+ * plus the change over the same steps k seasons earlier (k = ceil(h / lag)),
+ * v[o-1] + v[o-1+h-k lag] - v[o-1-k lag]; an origin without k seasons
+ * before it gets the naive forecast's error.
  */
 void		rnn_naive_errors(float *err, const RnnModel *m, const double *v, size_t n,
-							 size_t first_origin, size_t origins, int steps);
+							 size_t first_origin, size_t origins, int steps, int lag);
+
+/*
+ * The lag of the benchmark forecast that floors m's calibration
+ * (rnn_naive_errors): m's season when it has one (> 1) and the training's
+ * configuration kept it in the series (deseasonalize 0, `deseasonalize =>
+ * false`), so that the naive forecast would miss the season; else 0.  A
+ * season that the default (deseasonalize -1) found too weak to remove is
+ * floored by the naive forecast alone, as the evidence says it is noise.
+ */
+int			rnn_floor_lag(const RnnModel *m, int deseasonalize);
+
+/*
+ * At each of steps steps, sort the rows of naive and seasonal (both (steps,
+ * count), rnn_naive_errors without and with rnn_floor_lag) and keep in naive
+ * the smaller of the two at each rank: the floor is the lesser of the two
+ * benchmarks, so that a seasonal series is not floored by the naive
+ * forecast's misses of its season, nor a series without one by the noisier
+ * seasonal forecast.
+ */
+void		rnn_floor_pick(float *naive, float *seasonal, int steps, size_t count);
 
 /*
  * Floor m's stored errors by the naive forecast's naive (m->cal_steps,
@@ -175,15 +202,18 @@ int			rnn_global_calibration_steps(const size_t *len, size_t ns, int window,
  * at most all of them); the network's errors on the series' scale, pooled
  * and stored, and floored by the naive forecast's from the same origins
  * (rnn_calibration_floor: the held-out origins flatter the network, which
- * early stopping chose on them).  Sets m->cal_scaled and resets cal_steps
+ * early stopping chose on them); with floor_lag > 0 (rnn_floor_lag), the
+ * series that keep no seasonal indices add the seasonal naive's errors of
+ * the changes at that lag, and the floor is the lesser of the two pooled at
+ * each rank (rnn_floor_pick).  Sets m->cal_scaled and resets cal_steps
  * and cal_n first; no series long enough: no calibration.  m's cal_err is
  * replaced, not freed (a model fresh from training has none).
  * check(check_arg), when not NULL, is called before every series.
  */
 RnnStatus	rnn_calibrate_global(RnnModel *m, const double *const *values,
 								 const double *const *feats, const size_t *len, int horizon,
-								 double validation_fraction, void (*check) (void *),
-								 void *check_arg, const RnnAlloc *a);
+								 double validation_fraction, int floor_lag,
+								 void (*check) (void *), void *check_arg, const RnnAlloc *a);
 
 /*
  * One series' calibration origins (rnn_calibrate's first_origin): the

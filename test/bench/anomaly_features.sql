@@ -35,3 +35,25 @@ FROM af_out o JOIN
    FROM af_co2, af_models m WHERE m.kind = 'features') x USING (model, k)
 GROUP BY model ORDER BY model;
 
+
+-- without promotions or anomalies: the plain CO2 series, a model that keeps the season
+-- (deseasonalize => false, as above) and one with the default, which removes it; the
+-- one-step intervals at 0.9 and 0.99 on the 400 training months (from the first window on)
+-- and the 68 after: the share of months inside and the mean width. A model that keeps the
+-- season floors its intervals by the lesser of the naive forecast's errors and the seasonal
+-- naive's of the changes (before 2026-12-05 by the naive forecast's alone, which misses the
+-- season)
+CREATE TEMP TABLE kept_co2 (ts date, value float8);
+\copy kept_co2 FROM 'data/co2.csv' WITH (FORMAT csv, HEADER true)
+CREATE TEMP TABLE kept_models AS
+SELECT ds AS deseasonalize, rnn_train(ts, value, rnn_config(horizon => 1, epochs => 30, hidden_size => 16, ensemble => 1, deseasonalize => ds)) AS m
+FROM (SELECT *, row_number() OVER (ORDER BY ts) AS k FROM kept_co2) c, (VALUES (false), (true)) d(ds)
+WHERE k <= 400 GROUP BY ds;
+SELECT deseasonalize, level, k > 400 AS held_out, count(*) AS months,
+       round(avg((value BETWEEN lower AND upper)::int), 3) AS inside, round(avg(upper - lower)::numeric, 2) AS mean_width
+FROM (SELECT d.deseasonalize, l.level, c.k, c.value,
+             (rnn_anomaly(c.value, (SELECT m FROM kept_models WHERE deseasonalize = d.deseasonalize), l.level)
+                OVER (PARTITION BY d.deseasonalize, l.level ORDER BY c.ts)).*
+      FROM (SELECT *, row_number() OVER (ORDER BY ts) AS k FROM kept_co2) c,
+           (VALUES (false), (true)) d(deseasonalize), (VALUES (0.9::float8), (0.99)) l(level)) x
+WHERE expected IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
