@@ -727,6 +727,7 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 	int			season,
 				window,
 				lag;
+	int			ds_mode;		/* the pipeline's seasonal mode (rnn_pipeline_modes) */
 	int			members = rnn_config_members(&resolved);
 	rnn_real   *scaled;
 	double	   *adj;
@@ -843,8 +844,7 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 	 */
 	adj = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE);
 	{
-		int			log_mode,
-					ds_mode;
+		int			log_mode;
 
 		rnn_pipeline_modes(cfg->log, cfg->deseasonalize, m->scaling, warm, imported,
 						   warm ? init->log_transform : 0, warm ? (init->n_seasonal > 0) : 0,
@@ -1020,7 +1020,7 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 		m->cal_scaled = 1;
 		rs = rnn_calibrate(m, values, F, n, rnn_calibration_first_origin(n, window, n_val, outputs),
 						   rnn_calibration_max_steps(cfg->horizon, season),
-						   rnn_floor_lag(m, cfg->deseasonalize),
+						   rnn_floor_lag(season, m->n_seasonal, ds_mode),
 						   prog.hooks.check, prog.hooks.arg, &rnn_palloc_allocator);
 		rnn_report_status(rs, fname);
 		if (m->cal_n > 0 && m->cal_n < RNN_FEW_CAL_ORIGINS)

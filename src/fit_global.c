@@ -282,6 +282,7 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 	int			season,
 				window;
 	rnn_real   *scaled;
+	int		   *floor_lags;		/* each series' rnn_floor_lag */
 	double	  **F = palloc0(sizeof(double *) * g->ns);	/* each series' features, unscaled */
 	rnn_real   *Fs = NULL;
 	SeriesErrorArg earg = {NULL, 0};
@@ -414,6 +415,7 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 	scaled = palloc_extended(sizeof(rnn_real) * Max(total, 1), MCXT_ALLOC_HUGE);
 	m->n_series = ns;
 	m->series = palloc0(sizeof(RnnSeriesState) * ns);
+	floor_lags = palloc0(sizeof(int) * ns);
 	total = 0;
 	for (int32 k = 0; k < ns; k++)
 	{
@@ -452,6 +454,8 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("%s: values are too large to train on", fname)));
 		rnn_report_status(rs, fname);
+		/* the calibration's floor: the seasonal naive too where the season stays */
+		floor_lags[k] = rnn_floor_lag(season, st->n_seasonal, ds_mode);
 		if (m->n_features > 0)
 		{
 			/* the history's rows: each value with the features of its step */
@@ -555,7 +559,7 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 		}
 		rnn_report_status(rnn_calibrate_global(m, vals, (const double *const *) F, len,
 											   cfg->horizon, cfg->validation_fraction,
-											   rnn_floor_lag(m, cfg->deseasonalize),
+											   floor_lags,
 											   prog.hooks.check, prog.hooks.arg,
 											   &rnn_palloc_allocator),
 						  fname);

@@ -1577,15 +1577,18 @@ test_seasonal_floor(void)
 	rnn_naive_errors(naive, &m, v, 40, 6, 1, 5, 0);
 	fallback = seasonal[0] < 1e-5 && seasonal[3] < 1e-5 && seasonal[4] == naive[4] &&
 		naive[4] > 0.1f;
-	/* the season, where the configuration kept it (deseasonalize => false) */
-	lags[0] = rnn_floor_lag(&m, 0);
-	lags[1] = rnn_floor_lag(&m, -1) + rnn_floor_lag(&m, 1);
-	m.season = 1;
-	lags[2] = rnn_floor_lag(&m, 0);
+	/*
+	 * the season, where the pipeline kept it (mode 0) without indices; not
+	 * where the automatic mode shrank it away, nor with indices, nor without a
+	 * season
+	 */
+	lags[0] = rnn_floor_lag(4, 0, 0);
+	lags[1] = rnn_floor_lag(4, 0, -1) + rnn_floor_lag(4, 0, 1) + rnn_floor_lag(4, 4, 0);
+	lags[2] = rnn_floor_lag(1, 0, 0);
 	rnn_floor_pick(a, b, 1, 3);
 	report(exact && naive_right && fallback && lags[0] == 4 && lags[1] == 0 && lags[2] == 0 &&
 		   a[0] == 0.1f && a[1] == 0.5f && a[2] == 3,
-		   "intervals: the floor's seasonal naive of the changes is exact on a trend and a fixed season (the naive forecast's errors as by hand), falls back to the naive where two seasons are missing, is used where the configuration kept the season (deseasonalize => false), and floors by the lesser at each rank");
+		   "intervals: the floor's seasonal naive of the changes is exact on a trend and a fixed season (the naive forecast's errors as by hand), falls back to the naive where two seasons are missing, is used where the pipeline kept the season in the series (deseasonalize => false), and floors by the lesser at each rank");
 }
 
 static void

@@ -567,6 +567,70 @@ test_pool_decide(void)
 }
 
 /*
+ * One series' calibration with a floor lag (a model that keeps its season):
+ * the network's errors stored, floored at each rank by the lesser of the
+ * naive and seasonal naive forecasts' errors; never above the naive floor's.
+ */
+static void
+test_calibrate_seasonal_floor(void)
+{
+	RnnModel	m,
+				ref;
+	double		v[60];
+	float		err[12 * 19],
+				naive[12 * 19],
+				seasonal[12 * 19];
+	const double pattern[4] = {3, -2, 1, -2};
+	float	   *plain;
+	bool		ok,
+				below = true,
+				lower = false;
+	size_t		first = 30,
+				origins = 19;	/* 12 steps from origin 30 of 60 points */
+
+	make_model(&m, 0);
+	free(m.seasonal);
+	m.seasonal = NULL;
+	m.n_seasonal = 0;
+	m.log_transform = 0;
+	m.scale_mean = 20;
+	m.scale_std = 2;
+	free(m.cal_err);
+	m.cal_err = NULL;
+	m.cal_scaled = 1;
+	for (size_t i = 0; i < m.n_params; i++)
+		m.params[i] = (rnn_real) (0.3 * sin(0.7 * (double) i + 0.2));
+	for (int t = 0; t < 60; t++)
+		v[t] = 20 + 0.2 * t + pattern[t % 4] + 0.3 * sin(1.3 * t);
+	ok = rnn_calibrate(&m, v, NULL, 60, first, 12, 0, NULL, NULL, &test_allocator) == RNN_OK &&
+		m.cal_steps == 12 && m.cal_n == 19;
+	plain = m.cal_err;
+	m.cal_err = NULL;
+	ok = ok && rnn_calibrate(&m, v, NULL, 60, first, 12, 4, NULL, NULL, &test_allocator) == RNN_OK &&
+		m.cal_steps == 12 && m.cal_n == 19;
+	/* by hand */
+	memset(&ref, 0, sizeof(ref));
+	ok = ok && rnn_calibration_errors(err, &m, v, NULL, 60, first, origins, 12, NULL, NULL,
+									  &test_allocator) == RNN_OK &&
+		rnn_calibration_store(&ref, err, 12, origins, &test_allocator) == RNN_OK;
+	rnn_naive_errors(naive, &m, v, 60, first, origins, 12, 0);
+	rnn_naive_errors(seasonal, &m, v, 60, first, origins, 12, 4);
+	rnn_floor_pick(naive, seasonal, 12, origins);
+	rnn_calibration_floor(&ref, naive, origins);
+	for (int i = 0; ok && i < 12 * 19; i++)
+	{
+		ok = m.cal_err[i] == ref.cal_err[i];
+		below = below && m.cal_err[i] <= plain[i];
+		lower = lower || m.cal_err[i] < plain[i];
+	}
+	report(ok && below && lower,
+		   "theta: one series that keeps its season: its calibration floored by the lesser of the naive and seasonal naive errors at each rank (as composed by hand), below the naive floor somewhere and above it nowhere");
+	rnn_release(&test_allocator, plain);
+	rnn_release(&test_allocator, ref.cal_err);
+	rnn_model_free(&m, &test_allocator);
+}
+
+/*
  * A global model's intervals (rnn_calibrate_global) are the per-series
  * primitives composed: one origin per long enough series at the start of
  * its held-out end, the network's errors pooled and stored, floored by the
@@ -613,7 +677,7 @@ test_calibrate_global(void)
 											 &test_allocator) == RNN_OK;
 	m.n_series = 3;
 	m.series = st;
-	rs = rnn_calibrate_global(&m, vals, NULL, len, 6, 0.1, 0, NULL, NULL, &test_allocator);
+	rs = rnn_calibrate_global(&m, vals, NULL, len, 6, 0.1, NULL, NULL, NULL, &test_allocator);
 
 	/* the same by hand: series 0 and 1 (series 2, 12 points, is shorter than 6 + 2 x 8) */
 	for (int k = 0; k < 2 && ok; k++)
@@ -656,7 +720,11 @@ test_calibrate_global(void)
 	rnn_release(&test_allocator, m.cal_err);
 	m.cal_err = NULL;
 	m.season = 4;
-	rs = rnn_calibrate_global(&m, vals, NULL, len, 6, 0.1, 4, NULL, NULL, &test_allocator);
+	{
+		int			lags[3] = {4, 4, 4};
+
+		rs = rnn_calibrate_global(&m, vals, NULL, len, 6, 0.1, lags, NULL, NULL, &test_allocator);
+	}
 	{
 		float		seasonal[12],
 					plain[12];
@@ -706,7 +774,7 @@ test_calibrate_global(void)
 	/* no series long enough for a window and a step: no calibration */
 	len[0] = len[1] = 8;
 	len[2] = 8;
-	report(rnn_calibrate_global(&m, vals, NULL, len, 6, 0.1, 0, NULL, NULL, &test_allocator) == RNN_OK &&
+	report(rnn_calibrate_global(&m, vals, NULL, len, 6, 0.1, NULL, NULL, NULL, &test_allocator) == RNN_OK &&
 		   m.cal_steps == 0 && m.cal_n == 0,
 		   "theta: a global model without a series longer than its window gets no intervals");
 	rnn_release(&test_allocator, ref.cal_err);
@@ -734,5 +802,6 @@ main(void)
 	test_route();
 	test_pool_decide();
 	test_calibrate_global();
+	test_calibrate_seasonal_floor();
 	return finish("theta");
 }

@@ -460,9 +460,14 @@ rnn_naive_errors(float *err, const RnnModel *m, const double *v, size_t n, size_
 						e;
 
 			if (back > 0 && (long) last >= back)
-				f += rnn_pipeline_in(m, v[last + h + 1 - back],
-									 rnn_pipeline_phase(m, ph, h + 1 - back)) -
+			{
+				double		g = f + rnn_pipeline_in(m, v[last + h + 1 - back],
+													rnn_pipeline_phase(m, ph, h + 1 - back)) -
 					rnn_pipeline_in(m, v[last - back], rnn_pipeline_phase(m, ph, -back));
+
+				if (isfinite(g))
+					f = g;
+			}
 			e = fabs(rnn_pipeline_in(m, v[first_origin + o + h],
 									 rnn_pipeline_phase(m, ph, h + 1)) - f) / m->scale_std;
 			err[(size_t) h * origins + o] = (float) (isfinite(e) ? e : 0.0);
@@ -471,9 +476,9 @@ rnn_naive_errors(float *err, const RnnModel *m, const double *v, size_t n, size_
 }
 
 int
-rnn_floor_lag(const RnnModel *m, int deseasonalize)
+rnn_floor_lag(int season, int n_seasonal, int deseason_mode)
 {
-	return m->season > 1 && deseasonalize == 0 ? m->season : 0;
+	return season > 1 && n_seasonal == 0 && deseason_mode == 0 ? season : 0;
 }
 
 void
@@ -548,7 +553,8 @@ rnn_calibrate(RnnModel *m, const double *v, const double *feats, size_t n,
 	int			W = m->window;
 	size_t		origins;
 	int			steps;
-	float	   *err;
+	float	   *err,
+			   *seasonal;
 	RnnStatus	st;
 
 	m->cal_steps = 0;
@@ -572,8 +578,13 @@ rnn_calibrate(RnnModel *m, const double *v, const double *feats, size_t n,
 		origins = RNN_MAX_CAL_SAMPLES;
 	}
 	err = rnn_alloc(a, sizeof(float) * origins * steps);
-	if (!err)
+	seasonal = floor_lag > 0 ? rnn_alloc(a, sizeof(float) * origins * steps) : NULL;
+	if (!err || (floor_lag > 0 && !seasonal))
+	{
+		rnn_release(a, err);
+		rnn_release(a, seasonal);
 		return RNN_ERR_ALLOC;
+	}
 	st = rnn_calibration_errors(err, m, v, feats, n, first_origin, origins, steps, check,
 								check_arg, a);
 	if (st == RNN_OK)
@@ -583,21 +594,13 @@ rnn_calibrate(RnnModel *m, const double *v, const double *feats, size_t n,
 		rnn_naive_errors(err, m, v, n, first_origin, origins, steps, 0);
 		if (floor_lag > 0)
 		{
-			float	   *seasonal = rnn_alloc(a, sizeof(float) * origins * steps);
-
-			if (!seasonal)
-				st = RNN_ERR_ALLOC;
-			else
-			{
-				rnn_naive_errors(seasonal, m, v, n, first_origin, origins, steps, floor_lag);
-				rnn_floor_pick(err, seasonal, steps, origins);
-				rnn_release(a, seasonal);
-			}
+			rnn_naive_errors(seasonal, m, v, n, first_origin, origins, steps, floor_lag);
+			rnn_floor_pick(err, seasonal, steps, origins);
 		}
-		if (st == RNN_OK)
-			rnn_calibration_floor(m, err, origins);
+		rnn_calibration_floor(m, err, origins);
 	}
 	rnn_release(a, err);
+	rnn_release(a, seasonal);
 	return st;
 }
 
@@ -767,7 +770,7 @@ rnn_global_calibration_steps(const size_t *len, size_t ns, int window, int steps
 
 RnnStatus
 rnn_calibrate_global(RnnModel *m, const double *const *values, const double *const *feats,
-					 const size_t *len, int horizon, double validation_fraction, int floor_lag,
+					 const size_t *len, int horizon, double validation_fraction, const int *floor_lags,
 					 void (*check) (void *), void *check_arg, const RnnAlloc *a)
 {
 	size_t		ns = m->n_series > 0 ? (size_t) m->n_series : 0;
@@ -794,8 +797,10 @@ rnn_calibrate_global(RnnModel *m, const double *const *values, const double *con
 	err = rnn_alloc(a, sizeof(float) * (size_t) steps);
 	pooled = rnn_alloc(a, sizeof(float) * count * (size_t) steps);
 	naive = rnn_alloc(a, sizeof(float) * count * (size_t) steps);
-	seasonal = rnn_alloc(a, sizeof(float) * count * (size_t) steps);
-	if (!err || !pooled || !naive || !seasonal)
+	for (size_t k = 0; k < ns && floor_lags; k++)
+		any_lag = any_lag || (len[k] >= min_len && floor_lags[k] > 0);
+	seasonal = any_lag ? rnn_alloc(a, sizeof(float) * count * (size_t) steps) : NULL;
+	if (!err || !pooled || !naive || (any_lag && !seasonal))
 	{
 		st = RNN_ERR_ALLOC;
 		goto done;
@@ -828,14 +833,14 @@ rnn_calibrate_global(RnnModel *m, const double *const *values, const double *con
 		rnn_naive_errors(err, &view, values[k], n, n - hold, 1, steps, 0);
 		for (int h = 0; h < steps; h++)
 			naive[(size_t) h * count + c] = err[h];
-		/* a series whose season the model keeps: its seasonal naive too */
-		if (floor_lag > 0 && view.n_seasonal == 0)
+		if (any_lag)
 		{
-			any_lag = true;
-			rnn_naive_errors(err, &view, values[k], n, n - hold, 1, steps, floor_lag);
+			/* a series whose season the pipeline kept: its seasonal naive too */
+			if (floor_lags[k] > 0)
+				rnn_naive_errors(err, &view, values[k], n, n - hold, 1, steps, floor_lags[k]);
+			for (int h = 0; h < steps; h++)
+				seasonal[(size_t) h * count + c] = err[h];
 		}
-		for (int h = 0; h < steps; h++)
-			seasonal[(size_t) h * count + c] = err[h];
 		c++;
 	}
 	st = rnn_calibration_store(m, pooled, steps, count, a);

@@ -111,20 +111,23 @@ size_t		rnn_validation_error_of(float *err, const RnnModel *m, const double *v,
  * > 0, the seasonal naive forecast of the changes instead: the last value
  * plus the change over the same steps k seasons earlier (k = ceil(h / lag)),
  * v[o-1] + v[o-1+h-k lag] - v[o-1-k lag]; an origin without k seasons
- * before it gets the naive forecast's error.
+ * before it, or whose seasonal forecast is not finite, gets the naive
+ * forecast's error.
  */
 void		rnn_naive_errors(float *err, const RnnModel *m, const double *v, size_t n,
 							 size_t first_origin, size_t origins, int steps, int lag);
 
 /*
- * The lag of the benchmark forecast that floors m's calibration
- * (rnn_naive_errors): m's season when it has one (> 1) and the training's
- * configuration kept it in the series (deseasonalize 0, `deseasonalize =>
- * false`), so that the naive forecast would miss the season; else 0.  A
- * season that the default (deseasonalize -1) found too weak to remove is
- * floored by the naive forecast alone, as the evidence says it is noise.
+ * The lag of the benchmark forecast that floors a series' calibration
+ * (rnn_naive_errors): the season when there is one (> 1) and the pipeline
+ * kept it in the series (deseason_mode 0, as rnn_pipeline_modes resolved
+ * it: `deseasonalize => false`, a scaling that never removes a season, or a
+ * warm start from a model that kept it) with no seasonal indices
+ * (n_seasonal 0), so that the naive forecast would miss the season; else 0.
+ * A season that the automatic mode (-1) shrank to nothing is floored by the
+ * naive forecast alone: the series' own evidence calls it noise.
  */
-int			rnn_floor_lag(const RnnModel *m, int deseasonalize);
+int			rnn_floor_lag(int season, int n_seasonal, int deseason_mode);
 
 /*
  * At each of steps steps, sort the rows of naive and seasonal (both (steps,
@@ -202,17 +205,18 @@ int			rnn_global_calibration_steps(const size_t *len, size_t ns, int window,
  * at most all of them); the network's errors on the series' scale, pooled
  * and stored, and floored by the naive forecast's from the same origins
  * (rnn_calibration_floor: the held-out origins flatter the network, which
- * early stopping chose on them); with floor_lag > 0 (rnn_floor_lag), the
- * series that keep no seasonal indices add the seasonal naive's errors of
- * the changes at that lag, and the floor is the lesser of the two pooled at
- * each rank (rnn_floor_pick).  Sets m->cal_scaled and resets cal_steps
+ * early stopping chose on them); with floor_lags (NULL: none), the series
+ * k with floor_lags[k] > 0 (rnn_floor_lag) add the seasonal naive's errors
+ * of the changes at that lag (the others their naive errors again), and the
+ * floor is the lesser of the two pooled at each rank (rnn_floor_pick).
+ * Sets m->cal_scaled and resets cal_steps
  * and cal_n first; no series long enough: no calibration.  m's cal_err is
  * replaced, not freed (a model fresh from training has none).
  * check(check_arg), when not NULL, is called before every series.
  */
 RnnStatus	rnn_calibrate_global(RnnModel *m, const double *const *values,
 								 const double *const *feats, const size_t *len, int horizon,
-								 double validation_fraction, int floor_lag,
+								 double validation_fraction, const int *floor_lags,
 								 void (*check) (void *), void *check_arg, const RnnAlloc *a);
 
 /*
