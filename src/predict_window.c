@@ -967,7 +967,9 @@ rnn_predict_rows_series(PG_FUNCTION_ARGS)
 /*
  * rnn_anomaly's intervals: at its level, and at the grid of levels that
  * places a value in the forecast error distribution (prepared once per
- * model and level).
+ * model and level; again when a partition passes the model of the one
+ * before at another level, which part, the partition's state before its
+ * first row is placed, tells from a level change inside a partition).
  */
 static void
 anomaly_prepare(FunctionCallInfo fcinfo, RowsCache *c, const RowsPart *part, double level)
