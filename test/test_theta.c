@@ -631,6 +631,41 @@ test_calibrate_seasonal_floor(void)
 }
 
 /*
+ * rnn_calibrate_global's errors by hand for series 0 and 1 of m, one origin
+ * each at origin[k], 6 steps: the network's (pooled), the naive forecast's
+ * and, with lag > 0, the seasonal naive's, each (6, 2).
+ */
+static bool
+global_errors_by_hand(RnnModel *m, const double *const *vals, const size_t *len,
+					  const size_t *origin, int lag, float *pooled, float *naive, float *seasonal)
+{
+	float		err[6];
+
+	for (int k = 0; k < 2; k++)
+	{
+		RnnModel	view;
+
+		rnn_model_series_view(&view, m, k);
+		view.cal_scaled = 1;
+		if (rnn_calibration_errors(err, &view, vals[k], NULL, len[k], origin[k], 1, 6, NULL,
+								   NULL, &test_allocator) != RNN_OK)
+			return false;
+		for (int h = 0; h < 6; h++)
+			pooled[h * 2 + k] = err[h];
+		rnn_naive_errors(err, &view, vals[k], len[k], origin[k], 1, 6, 0);
+		for (int h = 0; h < 6; h++)
+			naive[h * 2 + k] = err[h];
+		if (lag > 0)
+		{
+			rnn_naive_errors(err, &view, vals[k], len[k], origin[k], 1, 6, lag);
+			for (int h = 0; h < 6; h++)
+				seasonal[h * 2 + k] = err[h];
+		}
+	}
+	return true;
+}
+
+/*
  * A global model's intervals (rnn_calibrate_global) are the per-series
  * primitives composed: one origin per long enough series at the start of
  * its held-out end, the network's errors pooled and stored, floored by the
@@ -649,8 +684,7 @@ test_calibrate_global(void)
 	size_t		len[3] = {40, 100, 12};
 	/* held out: at least the 6 steps (40 points: 0.1 x 32 is 3), else 0.1 x (100 - 8) = 9 */
 	size_t		origin[2] = {34, 91};
-	float		err[6],
-				pooled[12],
+	float		pooled[12],
 				naive[12];
 	rnn_real	scaled[100];
 	bool		ok = true;
@@ -680,20 +714,7 @@ test_calibrate_global(void)
 	rs = rnn_calibrate_global(&m, vals, NULL, len, 6, 0.1, NULL, NULL, NULL, &test_allocator);
 
 	/* the same by hand: series 0 and 1 (series 2, 12 points, is shorter than 6 + 2 x 8) */
-	for (int k = 0; k < 2 && ok; k++)
-	{
-		RnnModel	view;
-
-		rnn_model_series_view(&view, &m, k);
-		view.cal_scaled = 1;
-		ok = rnn_calibration_errors(err, &view, vals[k], NULL, len[k], origin[k], 1, 6, NULL,
-									NULL, &test_allocator) == RNN_OK;
-		for (int h = 0; h < 6; h++)
-			pooled[h * 2 + k] = err[h];
-		rnn_naive_errors(err, &view, vals[k], len[k], origin[k], 1, 6, 0);
-		for (int h = 0; h < 6; h++)
-			naive[h * 2 + k] = err[h];
-	}
+	ok = ok && global_errors_by_hand(&m, vals, len, origin, 0, pooled, naive, NULL);
 	memset(&ref, 0, sizeof(ref));
 	ok = ok && rnn_calibration_store(&ref, pooled, 6, 2, &test_allocator) == RNN_OK;
 	rnn_calibration_floor(&ref, naive, 2);
@@ -730,23 +751,7 @@ test_calibrate_global(void)
 					plain[12];
 		bool		lower = false;
 
-		for (int k = 0; k < 2 && ok; k++)
-		{
-			RnnModel	view;
-
-			rnn_model_series_view(&view, &m, k);
-			view.cal_scaled = 1;
-			ok = rnn_calibration_errors(err, &view, vals[k], NULL, len[k], origin[k], 1, 6, NULL,
-										NULL, &test_allocator) == RNN_OK;
-			for (int h = 0; h < 6; h++)
-				pooled[h * 2 + k] = err[h];
-			rnn_naive_errors(err, &view, vals[k], len[k], origin[k], 1, 6, 0);
-			for (int h = 0; h < 6; h++)
-				naive[h * 2 + k] = err[h];
-			rnn_naive_errors(err, &view, vals[k], len[k], origin[k], 1, 6, 4);
-			for (int h = 0; h < 6; h++)
-				seasonal[h * 2 + k] = err[h];
-		}
+		ok = ok && global_errors_by_hand(&m, vals, len, origin, 4, pooled, naive, seasonal);
 		memcpy(plain, naive, sizeof(plain));
 		rnn_release(&test_allocator, ref.cal_err);
 		memset(&ref, 0, sizeof(ref));
