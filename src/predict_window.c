@@ -145,6 +145,8 @@ typedef struct RowsCache
 	int32_t    *phases;			/* (RNN_ROWS_BATCH) */
 	double	   *out;			/* (RNN_ROWS_BATCH, horizon) */
 	int		   *gaps;			/* (RNN_ROWS_BATCH) rnn_anomaly: the missing steps a window was moved back by */
+	int64	   *gap_end;		/* (RNN_ROWS_BATCH) such a window's last step (ts) or row, moved back */
+	int		   *gap_row;		/* (RNN_ROWS_BATCH) its row's place in vals */
 	int		   *slot;			/* (RNN_ROWS_BATCH) row b's history in hist, -1: none */
 	int		   *widx;			/* (W + horizon) one window's rows in vals, then its forecast steps' (-1: no row) */
 	double	   *cal;			/* the ts form's calendar features of a batch's steps (cal_cap rows) */
@@ -304,6 +306,8 @@ rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, bool with_features
 	c->phases = palloc(sizeof(int32_t) * RNN_ROWS_BATCH);
 	c->out = MemoryContextAllocHuge(cxt, sizeof(double) * (size_t) horizon * RNN_ROWS_BATCH);
 	c->gaps = palloc0(sizeof(int) * RNN_ROWS_BATCH);
+	c->gap_end = palloc(sizeof(int64) * RNN_ROWS_BATCH);
+	c->gap_row = palloc(sizeof(int) * RNN_ROWS_BATCH);
 	c->slot = palloc(sizeof(int) * RNN_ROWS_BATCH);
 	c->arena.cxt = cxt;
 	c->arena_alloc.alloc = arena_alloc;
@@ -524,6 +528,47 @@ rows_step_missing(const RowsCache *c, int q, int lag)
 }
 
 /*
+ * rnn_anomaly with features, a window moved back to end by the g missing
+ * steps before its row (row q of c->vals, at the step after them): the
+ * features of the steps end + 1 .. end + g + 1 into dst (g + 1, K), each
+ * step's user features from its row (a missing step still has a row with
+ * its features unless the ts form has none there), the calendar's computed.
+ * False when one of them is unknown (no row, a NULL or NaN feature): the
+ * window is then not moved.  dst NULL: only the check.
+ */
+static bool
+rows_gap_future(const RowsCache *c, double *dst, int64 end, int g, int q)
+{
+	int			K = c->K;
+	int			Ku = c->K_user;
+	int			r = q;
+
+	for (int s = g; s >= 0; s--)
+	{
+		/* step end + 1 + s; s = g is the row's own */
+		if (c->ts_kind < 0)
+			r = q - (g - s);
+		else
+		{
+			while (r >= 0 && c->steps[r] > end + 1 + s)
+				r--;
+			if (r < 0 || c->steps[r] != end + 1 + s)
+				return false;
+		}
+		for (int j = 0; j < Ku; j++)
+		{
+			if (c->fnull[(size_t) r * K + j])
+				return false;
+			if (dst)
+				dst[(size_t) s * K + j] = c->feats[(size_t) r * K + j];
+		}
+	}
+	if (dst && K > Ku)
+		rnn_calendar_rows(c->mp, end + 1, g + 1, dst, K, Ku);
+	return true;
+}
+
+/*
  * Forecast for rows first .. first + RNN_ROWS_BATCH - 1 of the partition
  * (fewer at its end) from the window of W steps ending `lag` steps before
  * each (0: at the row itself, rnn_predict_rows; 1: the steps before it,
@@ -549,10 +594,10 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 	int			horizon = c->horizon;
 	bool		ts = c->ts_kind >= 0;
 	/*
-	 * rnn_anomaly without features compares a row after missing steps with
-	 * the forecast that many steps further ahead from the last known one
+	 * rnn_anomaly compares a row after missing steps with the forecast that
+	 * many steps further ahead from the last known one
 	 */
-	bool		shift = lag == 1 && K == 0;
+	bool		shift = lag == 1;
 	/*
 	 * the rows of a window of W steps are among the W rows before it; a
 	 * window moved back, among the 2W - 1 (read for every batch: W - 1 more
@@ -694,17 +739,21 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 				continue;		/* the partition ends before a step, or a step misses one */
 		}
 		/*
-		 * rnn_anomaly without features: a window that ends in missing steps
-		 * moves back to its last known step (when the partition has the
-		 * rows), and the row takes the forecast that many steps further
+		 * rnn_anomaly: a window that ends in missing steps moves back to its
+		 * last known step (when the partition has the rows and, with
+		 * features, the missing steps' features are known), and the row
+		 * takes the forecast that many steps further
 		 */
 		g = 0;
 		while (shift && g < W && rows_step_missing(c, widx[W - 1 - g], lag))
 			g++;
-		if (g > 0 && g < W && end - g - (W - 1) >= (ts ? part->first_step : 0))
+		if (g > 0 && g < W && end - g - (W - 1) >= (ts ? part->first_step : 0) &&
+			(K == 0 || rows_gap_future(c, NULL, end - g, g, (int) (pos - from))))
 		{
 			end -= g;
 			rows_window_index(c, widx, end, from, (int) (pos - from));
+			c->gap_end[k] = end;
+			c->gap_row[k] = (int) (pos - from);
 		}
 		else
 			g = 0;
@@ -791,22 +840,32 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 	{
 		int			g = c->gaps[j];
 		const double *hj = c->hist + (size_t) j * W * I;
-		double	   *f;
+		double	   *f,
+				   *fut = NULL;
 
 		if (g == 0)
 			continue;
+		if (K > 0)
+		{
+			/* the missing steps' features and the row's */
+			fut = palloc(sizeof(double) * (size_t) (g + 1) * K);
+			rows_gap_future(c, fut, c->gap_end[j], g, c->gap_row[j]);
+		}
 		if (c->mp->n_series > 0)
-			f = rnn_forecast_or_error(c->mp, hj, W, g + 1, fname);
+			f = K > 0 ? rnn_forecast_history_features(c->mp, hj, W, fut, g + 1, fname) :
+				rnn_forecast_or_error(c->mp, hj, W, g + 1, fname);
 		else
 		{
 			f = palloc(sizeof(double) * (g + 1));
-			rnn_report_status(rnn_forecast_features(f, c->mp, hj, NULL, 1, W, g + 1, &c->phases[j],
+			rnn_report_status(rnn_forecast_features(f, c->mp, hj, fut, 1, W, g + 1, &c->phases[j],
 													rnn_check_interrupts, NULL, &rnn_palloc_allocator),
 							  fname);
 			rnn_theta_combine_histories(f, c->mp, hj, 1, W, I, g + 1, &c->phases[j]);
 		}
 		c->out[j] = f[g];
 		pfree(f);
+		if (fut)
+			pfree(fut);
 	}
 	return rows;
 }

@@ -1561,8 +1561,8 @@ test_seasonal_floor(void)
 	for (int t = 0; t < 40; t++)
 		v[t] = 10 + pattern[t % 4] + 0.1 * t;
 	/* 16 origins from 20, 5 steps (step 5 looks back two seasons) */
-	rnn_naive_errors(naive, &m, v, 40, 20, 16, 5, 0);
-	rnn_naive_errors(seasonal, &m, v, 40, 20, 16, 5, 4);
+	rnn_naive_errors(naive, &m, v, NULL, NULL, 40, 20, 16, 5, 0);
+	rnn_naive_errors(seasonal, &m, v, NULL, NULL, 40, 20, 16, 5, 4);
 	for (int h = 0; h < 5; h++)
 		for (int o = 0; o < 16; o++)
 		{
@@ -1573,8 +1573,8 @@ test_seasonal_floor(void)
 				fabs(naive[h * 16 + o] - fabs(v[t + h] - v[t - 1])) < 1e-5;
 		}
 	/* origin 6 (last value 5): steps 1 to 4 look back a season, step 5 two (not there) */
-	rnn_naive_errors(seasonal, &m, v, 40, 6, 1, 5, 4);
-	rnn_naive_errors(naive, &m, v, 40, 6, 1, 5, 0);
+	rnn_naive_errors(seasonal, &m, v, NULL, NULL, 40, 6, 1, 5, 4);
+	rnn_naive_errors(naive, &m, v, NULL, NULL, 40, 6, 1, 5, 0);
 	fallback = seasonal[0] < 1e-5 && seasonal[3] < 1e-5 && seasonal[4] == naive[4] &&
 		naive[4] > 0.1f;
 	/*

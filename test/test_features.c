@@ -9,6 +9,7 @@
 
 #include "rnn_calendar.h"
 #include "rnn_model.h"
+#include "rnn_pipeline.h"
 #include "rnn_predict.h"
 #include "rnn_rng.h"
 #include "rnn_train.h"
@@ -337,6 +338,231 @@ test_training(void)
 	free(p2);
 }
 
+/*
+ * The floor of a model with features: the naive forecast that knows the
+ * features' effect on the changes (rnn_feature_effect, rnn_naive_errors with
+ * beta), exact on a trend with flag jumps; and rnn_calibrate's floor, the
+ * lesser at each rank of that and the plain naive forecast, as composed by
+ * hand.
+ */
+static void
+test_floor(void)
+{
+	enum
+	{
+		N = 80, H = 4
+	};
+	RnnModel	m,
+				ref,
+				pl;
+	double		v[N],
+				x[N],
+				beta[1],
+				wide[RNN_FLOOR_MAX_FEATURES + 1];
+	float		err[H * N],
+				naive[H * N],
+				feat[H * N];
+	const float *plain;
+	bool		exact = true,
+				ok,
+				same = true,
+				below = true,
+				lower = false;
+	size_t		first = 50,
+				origins = 27;	/* H steps from origin 50 of 80 */
+
+	make_feature_model(&m, 1, 5, 7);
+	m.feature_std[0] = 0.5;
+	m.scale_std = 2;
+	/* a trend and a jump of 3 wherever the flag is on: the changes are 0.1 + 3 dx */
+	for (int t = 0; t < N; t++)
+	{
+		x[t] = (t * 7) % 5 == 1 ? 1 : 0;
+		v[t] = 10 + 0.1 * t + 3 * x[t];
+	}
+	ok = rnn_feature_effect(beta, &m, v, x, N, first, &test_allocator) == RNN_OK &&
+		close_to(beta[0], 3 * 0.5, 1e-5);
+	rnn_naive_errors(err, &m, v, x, beta, N, first, origins, H, 0);
+	rnn_naive_errors(naive, &m, v, NULL, NULL, N, first, origins, H, 0);
+	for (int h = 0; h < H; h++)
+		for (size_t o = 0; o < origins; o++)
+		{
+			exact = exact && close_to(err[h * origins + o], 0.1 * (h + 1) / 2, 1e-5);
+			lower = lower || naive[h * origins + o] > 1;
+		}
+	report(ok && exact && lower,
+		   "intervals: the floor's naive forecast with the features' effect on the changes (least squares, beta %.6f for 1.5) is exact on a trend with flag jumps, where the plain naive misses the jumps",
+		   beta[0]);
+
+	/* too few rows, too many features: the plain naive forecast (beta 0) */
+	ok = rnn_feature_effect(beta, &m, v, x, N, 2, &test_allocator) == RNN_OK && beta[0] == 0;
+	m.n_features = RNN_FLOOR_MAX_FEATURES + 1;
+	wide[0] = 1;
+	ok = ok && rnn_feature_effect(wide, &m, v, v, N, 20, &test_allocator) == RNN_OK &&
+		wide[0] == 0;
+	m.n_features = 1;
+	report(ok, "intervals: no features' effect from fewer rows than features + 2, nor beyond RNN_FLOOR_MAX_FEATURES");
+
+	/* rnn_calibrate's floor on the series with noise, against the plain naive floor */
+	for (int t = 0; t < N; t++)
+		v[t] += 0.4 * sin(1.7 * t);
+	for (size_t i = 0; i < m.n_params; i++)
+		m.params[i] = (rnn_real) (0.05 * sin(0.7 * (double) i + 0.2));
+	free(m.cal_err);
+	m.cal_err = NULL;
+	m.cal_scaled = 1;
+	ok = rnn_calibrate(&m, v, x, N, first, H, 0, NULL, NULL, &test_allocator) == RNN_OK &&
+		m.cal_steps == H && m.cal_n == (int) origins;
+	/* by hand: the network's errors stored twice, floored by the plain naive and by the lesser */
+	memset(&ref, 0, sizeof(ref));
+	memset(&pl, 0, sizeof(pl));
+	ok = ok && rnn_calibration_errors(err, &m, v, x, N, first, origins, H, NULL, NULL,
+									  &test_allocator) == RNN_OK &&
+		rnn_calibration_store(&ref, err, H, origins, &test_allocator) == RNN_OK &&
+		rnn_calibration_errors(err, &m, v, x, N, first, origins, H, NULL, NULL,
+							   &test_allocator) == RNN_OK &&
+		rnn_calibration_store(&pl, err, H, origins, &test_allocator) == RNN_OK &&
+		rnn_feature_effect(beta, &m, v, x, N, first, &test_allocator) == RNN_OK;
+	rnn_naive_errors(naive, &m, v, NULL, NULL, N, first, origins, H, 0);
+	rnn_calibration_floor(&pl, naive, origins);
+	rnn_naive_errors(naive, &m, v, NULL, NULL, N, first, origins, H, 0);
+	rnn_naive_errors(feat, &m, v, x, beta, N, first, origins, H, 0);
+	rnn_floor_pick(naive, feat, H, origins);
+	rnn_calibration_floor(&ref, naive, origins);
+	plain = pl.cal_err;
+	for (size_t i = 0; ok && i < H * origins; i++)
+	{
+		same = same && m.cal_err[i] == ref.cal_err[i];
+		below = below && m.cal_err[i] <= plain[i];
+		lower = lower || m.cal_err[i] < plain[i];
+	}
+	report(ok && same && below && lower,
+		   "intervals: a model with features floors its calibration by the lesser at each rank of the naive forecast's errors and those of the naive with the features' effect (as composed by hand): below the plain naive floor somewhere, above it nowhere");
+	rnn_release(&test_allocator, pl.cal_err);
+	rnn_release(&test_allocator, ref.cal_err);
+	free_model(&m);
+}
+
+/*
+ * A global model with features (rnn_calibrate_global): each series' floor
+ * benchmarks pooled, the series that kept its season with the seasonal
+ * naive too, each with its own features' effect, the floor the least of
+ * them at each rank, as composed by hand.
+ */
+static void
+test_floor_global(void)
+{
+	enum
+	{
+		H = 6
+	};
+	RnnModel	m,
+				ref;
+	RnnSeriesState st[2];
+	double		v0[60],
+				v1[50],
+				x0[60],
+				x1[50],
+				beta[1];
+	const double *vals[2] = {v0, v1},
+			   *feats[2] = {x0, x1};
+	size_t		len[2] = {60, 50},
+				origin[2] = {54, 44};	/* held out: the 6 steps (0.1 x 52 and 0.1 x 42 are fewer) */
+	int			lags[2] = {4, 0};
+	float		err[H],
+				pooled[H * 2],
+				bench[4][H * 2];
+	rnn_real	scaled[60];
+	bool		ok = true,
+				lower = false;
+	RnnStatus	rs;
+
+	make_feature_model(&m, 1, 8, 3);
+	m.season = 4;
+	free(m.cal_err);
+	m.cal_err = NULL;
+	for (size_t i = 0; i < m.n_params; i++)
+		m.params[i] = (rnn_real) (0.05 * sin(0.7 * (double) i + 0.2));
+	for (int t = 0; t < 60; t++)
+	{
+		x0[t] = (t * 7) % 5 == 1 ? 1 : 0;
+		v0[t] = 100 + 0.5 * t + 6 * (t % 4 == 1) + 4 * x0[t] + 0.3 * sin(1.7 * t);
+		if (t < 50)
+		{
+			x1[t] = (t * 3) % 7 == 2 ? 1 : 0;
+			v1[t] = 40 - 0.2 * t + 3 * x1[t] + 0.4 * cos(1.1 * t);
+		}
+	}
+	memset(st, 0, sizeof(st));
+	for (int k = 0; k < 2; k++)
+		ok = ok && rnn_pipeline_series_state(&st[k], vals[k], len[k], 4, 8, 0, 0, scaled,
+											 &test_allocator) == RNN_OK && st[k].n_seasonal == 0;
+	m.n_series = 2;
+	m.series = st;
+	rs = rnn_calibrate_global(&m, vals, feats, len, H, 0.1, lags, NULL, NULL, &test_allocator);
+
+	/* by hand: each series' errors at its origin, pooled (step h of series k at h * 2 + k) */
+	for (int k = 0; ok && k < 2; k++)
+	{
+		RnnModel	view;
+
+		rnn_model_series_view(&view, &m, k);
+		view.cal_scaled = 1;
+		ok = rnn_calibration_errors(err, &view, vals[k], feats[k], len[k], origin[k], 1, H,
+									NULL, NULL, &test_allocator) == RNN_OK &&
+			rnn_feature_effect(beta, &view, vals[k], feats[k], len[k], origin[k],
+							   &test_allocator) == RNN_OK && beta[0] > 0;
+		for (int h = 0; h < H; h++)
+			pooled[h * 2 + k] = err[h];
+		for (int b = 0; b < 4; b++)
+		{
+			rnn_naive_errors(err, &view, vals[k], feats[k], (b & 2) ? beta : NULL, len[k],
+							 origin[k], 1, H, (b & 1) ? lags[k] : 0);
+			for (int h = 0; h < H; h++)
+				bench[b][h * 2 + k] = err[h];
+		}
+	}
+	memset(&ref, 0, sizeof(ref));
+	ok = ok && rnn_calibration_store(&ref, pooled, H, 2, &test_allocator) == RNN_OK;
+	for (int b = 1; b < 4; b++)
+		rnn_floor_pick(bench[0], bench[b], H, 2);
+	rnn_calibration_floor(&ref, bench[0], 2);
+	ok = ok && rs == RNN_OK && m.cal_steps == H && m.cal_n == 2 && ref.cal_n == 2;
+	for (int i = 0; ok && i < H * 2; i++)
+		ok = m.cal_err[i] == ref.cal_err[i];
+	/* the plain naive floor alone is wider somewhere */
+	rnn_release(&test_allocator, ref.cal_err);
+	memset(&ref, 0, sizeof(ref));
+	ok = ok && rnn_calibration_store(&ref, pooled, H, 2, &test_allocator) == RNN_OK;
+	for (int k = 0; ok && k < 2; k++)
+	{
+		RnnModel	view;
+
+		rnn_model_series_view(&view, &m, k);
+		view.cal_scaled = 1;
+		rnn_naive_errors(err, &view, vals[k], NULL, NULL, len[k], origin[k], 1, H, 0);
+		for (int h = 0; h < H; h++)
+			bench[0][h * 2 + k] = err[h];
+	}
+	rnn_calibration_floor(&ref, bench[0], 2);
+	for (int i = 0; ok && i < H * 2; i++)
+	{
+		ok = m.cal_err[i] <= ref.cal_err[i];
+		lower = lower || m.cal_err[i] < ref.cal_err[i];
+	}
+	report(ok && lower,
+		   "intervals: a global model with features floors each series by its own features' effect (and the seasonal naive where it kept its season), the least at each rank of the pooled benchmarks as composed by hand, below the plain naive floor somewhere");
+	rnn_release(&test_allocator, ref.cal_err);
+	m.n_series = 0;
+	m.series = NULL;
+	for (int k = 0; k < 2; k++)
+	{
+		rnn_release(&test_allocator, st[k].seasonal);
+		rnn_release(&test_allocator, st[k].history);
+	}
+	free_model(&m);
+}
+
 int
 main(void)
 {
@@ -344,5 +570,7 @@ main(void)
 	test_encoding();
 	test_forecast();
 	test_training();
+	test_floor();
+	test_floor_global();
 	return finish("features");
 }

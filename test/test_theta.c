@@ -613,8 +613,8 @@ test_calibrate_seasonal_floor(void)
 	ok = ok && rnn_calibration_errors(err, &m, v, NULL, 60, first, origins, 12, NULL, NULL,
 									  &test_allocator) == RNN_OK &&
 		rnn_calibration_store(&ref, err, 12, origins, &test_allocator) == RNN_OK;
-	rnn_naive_errors(naive, &m, v, 60, first, origins, 12, 0);
-	rnn_naive_errors(seasonal, &m, v, 60, first, origins, 12, 4);
+	rnn_naive_errors(naive, &m, v, NULL, NULL, 60, first, origins, 12, 0);
+	rnn_naive_errors(seasonal, &m, v, NULL, NULL, 60, first, origins, 12, 4);
 	rnn_floor_pick(naive, seasonal, 12, origins);
 	rnn_calibration_floor(&ref, naive, origins);
 	for (int i = 0; ok && i < 12 * 19; i++)
@@ -652,12 +652,12 @@ global_errors_by_hand(RnnModel *m, const double *const *vals, const size_t *len,
 			return false;
 		for (int h = 0; h < 6; h++)
 			pooled[h * 2 + k] = err[h];
-		rnn_naive_errors(err, &view, vals[k], len[k], origin[k], 1, 6, 0);
+		rnn_naive_errors(err, &view, vals[k], NULL, NULL, len[k], origin[k], 1, 6, 0);
 		for (int h = 0; h < 6; h++)
 			naive[h * 2 + k] = err[h];
 		if (lag > 0)
 		{
-			rnn_naive_errors(err, &view, vals[k], len[k], origin[k], 1, 6, lag);
+			rnn_naive_errors(err, &view, vals[k], NULL, NULL, len[k], origin[k], 1, 6, lag);
 			for (int h = 0; h < 6; h++)
 				seasonal[h * 2 + k] = err[h];
 		}

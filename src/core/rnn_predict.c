@@ -443,10 +443,153 @@ kept_index(size_t k, size_t keep, size_t count)
 	return keep == count ? k : (size_t) ((double) (k + 1) * count / keep) - 1;
 }
 
-void
-rnn_naive_errors(float *err, const RnnModel *m, const double *v, size_t n, size_t first_origin,
-				 size_t origins, int steps, int lag)
+/* v[i] on the network's scale (before its z-score), i's phase counted back from the series' end */
+static double
+pipeline_in_at(const RnnModel *m, const double *v, size_t n, long i)
 {
+	return rnn_pipeline_in(m, v[i], rnn_pipeline_phase(m, m->phase_last, i - (long) (n - 1)));
+}
+
+/* the features' change from row i to row j, through beta (rnn_feature_effect) */
+static double
+feature_change(const RnnModel *m, const double *feats, const double *beta, long i, long j)
+{
+	int			K = m->n_features;
+	double		d = 0;
+
+	for (int k = 0; k < K; k++)
+		d += beta[k] * (feats[(size_t) j * K + k] - feats[(size_t) i * K + k]) / m->feature_std[k];
+	return d;
+}
+
+RnnStatus
+rnn_feature_effect(double *beta, const RnnModel *m, const double *v, const double *feats,
+				   size_t n, size_t end, const RnnAlloc *a)
+{
+	int			K = m->n_features;
+	double	   *A,
+			   *b,
+			   *zbar,
+			   *z,
+				ybar = 0,
+				trace = 0;
+	size_t		rows = 0;
+	bool		solved = true;
+
+	for (int k = 0; k < K; k++)
+		beta[k] = 0;
+	if (end > n)
+		end = n;
+	if (K < 1 || K > RNN_FLOOR_MAX_FEATURES || !feats || end < 2 + (size_t) K)
+		return RNN_OK;
+	A = rnn_alloc(a, sizeof(double) * ((size_t) K * K + 3 * (size_t) K));
+	if (!A)
+		return RNN_ERR_ALLOC;
+	b = A + (size_t) K * K;
+	zbar = b + K;
+	z = zbar + K;
+	memset(A, 0, sizeof(double) * ((size_t) K * K + 2 * (size_t) K));
+	/* two passes: the means of the rows with finite changes, then their centred products */
+	for (int pass = 0; pass < 2; pass++)
+	{
+		for (size_t t = 1; t < end; t++)
+		{
+			double		y = pipeline_in_at(m, v, n, (long) t) - pipeline_in_at(m, v, n, (long) t - 1);
+			bool		finite = isfinite(y);
+
+			for (int k = 0; k < K && finite; k++)
+			{
+				z[k] = (feats[t * K + k] - feats[(t - 1) * K + k]) / m->feature_std[k];
+				finite = isfinite(z[k]);
+			}
+			if (!finite)
+				continue;
+			if (pass == 0)
+			{
+				rows++;
+				ybar += y;
+				for (int k = 0; k < K; k++)
+					zbar[k] += z[k];
+				continue;
+			}
+			y -= ybar;
+			for (int k = 0; k < K; k++)
+			{
+				z[k] -= zbar[k];
+				b[k] += z[k] * y;
+				for (int l = 0; l <= k; l++)
+					A[(size_t) k * K + l] += z[k] * z[l];
+			}
+		}
+		if (pass == 0)
+		{
+			if (rows < 2 + (size_t) K)
+			{
+				rnn_release(a, A);
+				return RNN_OK;
+			}
+			ybar /= (double) rows;
+			for (int k = 0; k < K; k++)
+				zbar[k] /= (double) rows;
+		}
+	}
+	/* a ridge of 1e-6 of the mean variance keeps a feature that never changes (or a copy) solvable */
+	for (int k = 0; k < K; k++)
+		trace += A[(size_t) k * K + k];
+	if (!(trace > 0) || !isfinite(trace))
+	{
+		rnn_release(a, A);
+		return RNN_OK;
+	}
+	for (int k = 0; k < K; k++)
+		A[(size_t) k * K + k] += 1e-6 * trace / K;
+	/* Cholesky, lower triangle in place, then the two triangular solves */
+	for (int k = 0; k < K && solved; k++)
+	{
+		for (int l = 0; l <= k; l++)
+		{
+			double		s = A[(size_t) k * K + l];
+
+			for (int p = 0; p < l; p++)
+				s -= A[(size_t) k * K + p] * A[(size_t) l * K + p];
+			if (l < k)
+				A[(size_t) k * K + l] = s / A[(size_t) l * K + l];
+			else if (s > 0)
+				A[(size_t) k * K + k] = sqrt(s);
+			else
+				solved = false;
+		}
+	}
+	for (int k = 0; k < K && solved; k++)
+	{
+		double		s = b[k];
+
+		for (int p = 0; p < k; p++)
+			s -= A[(size_t) k * K + p] * z[p];
+		z[k] = s / A[(size_t) k * K + k];
+	}
+	for (int k = K - 1; k >= 0 && solved; k--)
+	{
+		double		s = z[k];
+
+		for (int p = k + 1; p < K; p++)
+			s -= A[(size_t) p * K + k] * beta[p];
+		beta[k] = s / A[(size_t) k * K + k];
+	}
+	for (int k = 0; k < K; k++)
+		if (!solved || !isfinite(beta[k]))
+			beta[k] = 0;
+	rnn_release(a, A);
+	return RNN_OK;
+}
+
+void
+rnn_naive_errors(float *err, const RnnModel *m, const double *v, const double *feats,
+				 const double *beta, size_t n, size_t first_origin, size_t origins, int steps,
+				 int lag)
+{
+	if (!feats)
+		beta = NULL;
 	for (int h = 0; h < steps; h++)
 	{
 		/* the season's offset back from the origin's last value */
@@ -454,22 +597,29 @@ rnn_naive_errors(float *err, const RnnModel *m, const double *v, size_t n, size_
 
 		for (size_t o = 0; o < origins; o++)
 		{
-			size_t		last = first_origin + o - 1;
-			int			ph = rnn_pipeline_phase(m, m->phase_last, (long) last - (long) (n - 1));
-			double		f = rnn_pipeline_in(m, v[last], ph),
+			long		last = (long) (first_origin + o) - 1,
+						to = last + h + 1;
+			double		f = pipeline_in_at(m, v, n, last),
 						e;
 
-			if (back > 0 && (long) last >= back)
+			if (back > 0 && last >= back)
 			{
-				double		g = f + rnn_pipeline_in(m, v[last + h + 1 - back],
-													rnn_pipeline_phase(m, ph, h + 1 - back)) -
-					rnn_pipeline_in(m, v[last - back], rnn_pipeline_phase(m, ph, -back));
+				double		g = f + pipeline_in_at(m, v, n, to - back) -
+					pipeline_in_at(m, v, n, last - back);
+
+				if (beta)
+					g -= feature_change(m, feats, beta, last - back, to - back);
+				if (isfinite(g))
+					f = g;
+			}
+			if (beta)
+			{
+				double		g = f + feature_change(m, feats, beta, last, to);
 
 				if (isfinite(g))
 					f = g;
 			}
-			e = fabs(rnn_pipeline_in(m, v[first_origin + o + h],
-									 rnn_pipeline_phase(m, ph, h + 1)) - f) / m->scale_std;
+			e = fabs(pipeline_in_at(m, v, n, to) - f) / m->scale_std;
 			err[(size_t) h * origins + o] = (float) (isfinite(e) ? e : 0.0);
 		}
 	}
@@ -545,6 +695,45 @@ rnn_calibration_store(RnnModel *m, float *err, int steps, size_t count, const Rn
 	return RNN_OK;
 }
 
+/*
+ * Whether beta (m->n_features) from rnn_feature_effect moves the naive
+ * forecast at all
+ */
+static bool
+any_effect(const RnnModel *m, const double *beta)
+{
+	for (int k = 0; k < m->n_features; k++)
+		if (beta[k] != 0)
+			return true;
+	return false;
+}
+
+/*
+ * The floor's benchmarks into naive (steps, origins), for one series'
+ * origins: the naive forecast's errors, then at each rank the least of
+ * those and of each other benchmark the series calls for (rnn_floor_pick):
+ * the seasonal naive of the changes at floor_lag > 0, and both again with
+ * the features' changes through beta (NULL: none).  other: room for one
+ * more (steps, origins).
+ */
+static void
+floor_benchmarks(float *naive, float *other, const RnnModel *m, const double *v,
+				 const double *feats, const double *beta, size_t n, size_t first_origin,
+				 size_t origins, int steps, int floor_lag)
+{
+	rnn_naive_errors(naive, m, v, NULL, NULL, n, first_origin, origins, steps, 0);
+	for (int b = 1; b < 4; b++)
+	{
+		int			lag = (b & 1) ? floor_lag : 0;
+		const double *eff = (b & 2) ? beta : NULL;
+
+		if ((b & 1 && lag < 1) || (b & 2 && !eff))
+			continue;
+		rnn_naive_errors(other, m, v, feats, eff, n, first_origin, origins, steps, lag);
+		rnn_floor_pick(naive, other, steps, origins);
+	}
+}
+
 RnnStatus
 rnn_calibrate(RnnModel *m, const double *v, const double *feats, size_t n,
 			  size_t first_origin, int max_steps, int floor_lag,
@@ -554,7 +743,8 @@ rnn_calibrate(RnnModel *m, const double *v, const double *feats, size_t n,
 	size_t		origins;
 	int			steps;
 	float	   *err,
-			   *seasonal;
+			   *other;
+	double	   *beta = NULL;
 	RnnStatus	st;
 
 	m->cal_steps = 0;
@@ -578,29 +768,31 @@ rnn_calibrate(RnnModel *m, const double *v, const double *feats, size_t n,
 		origins = RNN_MAX_CAL_SAMPLES;
 	}
 	err = rnn_alloc(a, sizeof(float) * origins * steps);
-	seasonal = floor_lag > 0 ? rnn_alloc(a, sizeof(float) * origins * steps) : NULL;
-	if (!err || (floor_lag > 0 && !seasonal))
+	other = rnn_alloc(a, sizeof(float) * origins * steps);
+	if (m->n_features > 0 && feats)
+		beta = rnn_alloc(a, sizeof(double) * m->n_features);
+	if (!err || !other || (m->n_features > 0 && feats && !beta))
 	{
-		rnn_release(a, err);
-		rnn_release(a, seasonal);
-		return RNN_ERR_ALLOC;
+		st = RNN_ERR_ALLOC;
+		goto done;
 	}
-	st = rnn_calibration_errors(err, m, v, feats, n, first_origin, origins, steps, check,
-								check_arg, a);
+	/* the features' effect on the floor, from the rows before the origins */
+	st = beta ? rnn_feature_effect(beta, m, v, feats, n, first_origin, a) : RNN_OK;
+	if (st == RNN_OK)
+		st = rnn_calibration_errors(err, m, v, feats, n, first_origin, origins, steps, check,
+									check_arg, a);
 	if (st == RNN_OK)
 		st = rnn_calibration_store(m, err, steps, origins, a);
 	if (st == RNN_OK && floor_lag >= 0 && m->cal_scaled)
 	{
-		rnn_naive_errors(err, m, v, n, first_origin, origins, steps, 0);
-		if (floor_lag > 0)
-		{
-			rnn_naive_errors(seasonal, m, v, n, first_origin, origins, steps, floor_lag);
-			rnn_floor_pick(err, seasonal, steps, origins);
-		}
+		floor_benchmarks(err, other, m, v, feats, beta && any_effect(m, beta) ? beta : NULL,
+						 n, first_origin, origins, steps, floor_lag);
 		rnn_calibration_floor(m, err, origins);
 	}
+done:
 	rnn_release(a, err);
-	rnn_release(a, seasonal);
+	rnn_release(a, other);
+	rnn_release(a, beta);
 	return st;
 }
 
@@ -781,9 +973,10 @@ rnn_calibrate_global(RnnModel *m, const double *const *values, const double *con
 				c = 0;
 	float	   *err,
 			   *pooled,
-			   *naive,
-			   *seasonal;
-	bool		any_lag = false;
+			   *bench[4] = {NULL, NULL, NULL, NULL};
+	double	   *beta = NULL;
+	bool		any_lag = false,
+				with_feats = m->n_features > 0 && feats;
 	RnnStatus	st = RNN_OK;
 
 	m->cal_steps = 0;
@@ -794,23 +987,39 @@ rnn_calibrate_global(RnnModel *m, const double *const *values, const double *con
 			count++;
 	if (count == 0)
 		return RNN_OK;
-	err = rnn_alloc(a, sizeof(float) * (size_t) steps);
-	pooled = rnn_alloc(a, sizeof(float) * count * (size_t) steps);
-	naive = rnn_alloc(a, sizeof(float) * count * (size_t) steps);
 	for (size_t k = 0; k < ns && floor_lags; k++)
 		any_lag = any_lag || (len[k] >= min_len && floor_lags[k] > 0);
-	seasonal = any_lag ? rnn_alloc(a, sizeof(float) * count * (size_t) steps) : NULL;
-	if (!err || !pooled || !naive || (any_lag && !seasonal))
+
+	/*
+	 * bench[b], pooled like the network's errors: the naive forecast's (b =
+	 * 0), the seasonal naive's of the series that kept their season (b & 1),
+	 * the features' changes through each series' effect (b & 2); a series
+	 * for which a benchmark does not apply puts its naive errors there again
+	 */
+	err = rnn_alloc(a, sizeof(float) * (size_t) steps);
+	pooled = rnn_alloc(a, sizeof(float) * count * (size_t) steps);
+	if (with_feats)
+		beta = rnn_alloc(a, sizeof(double) * m->n_features);
+	if (!err || !pooled || (with_feats && !beta))
 	{
 		st = RNN_ERR_ALLOC;
 		goto done;
 	}
+	for (int b = 0; b < 4; b++)
+		if ((b == 0 || !(b & 1) || any_lag) && (!(b & 2) || with_feats) &&
+			!(bench[b] = rnn_alloc(a, sizeof(float) * count * (size_t) steps)))
+		{
+			st = RNN_ERR_ALLOC;
+			goto done;
+		}
 	m->cal_scaled = 1;
 	for (size_t k = 0; k < ns; k++)
 	{
 		RnnModel	view;
 		size_t		n = len[k];
 		size_t		hold;
+		const double *f = with_feats ? feats[k] : NULL;
+		bool		effect = false;
 
 		if (n < min_len)
 			continue;
@@ -824,37 +1033,45 @@ rnn_calibrate_global(RnnModel *m, const double *const *values, const double *con
 			hold = n - (size_t) W;
 		rnn_model_series_view(&view, m, (int32_t) k);
 		view.cal_scaled = 1;
-		st = rnn_calibration_errors(err, &view, values[k], feats ? feats[k] : NULL, n, n - hold,
-									1, steps, check, check_arg, a);
+		st = rnn_calibration_errors(err, &view, values[k], f, n, n - hold, 1, steps, check,
+									check_arg, a);
+		if (st == RNN_OK && f)
+		{
+			/* its features' effect, from its rows before the origin */
+			st = rnn_feature_effect(beta, &view, values[k], f, n, n - hold, a);
+			effect = any_effect(&view, beta);
+		}
 		if (st != RNN_OK)
 			goto done;
 		for (int h = 0; h < steps; h++)
 			pooled[(size_t) h * count + c] = err[h];
-		rnn_naive_errors(err, &view, values[k], n, n - hold, 1, steps, 0);
-		for (int h = 0; h < steps; h++)
-			naive[(size_t) h * count + c] = err[h];
-		if (any_lag)
+		for (int b = 0; b < 4; b++)
 		{
-			/* a series whose season the pipeline kept: its seasonal naive too */
-			if (floor_lags[k] > 0)
-				rnn_naive_errors(err, &view, values[k], n, n - hold, 1, steps, floor_lags[k]);
+			int			lag = (b & 1) && floor_lags ? floor_lags[k] : 0;
+
+			if (!bench[b])
+				continue;
+			rnn_naive_errors(err, &view, values[k], f, (b & 2) && effect ? beta : NULL, n,
+							 n - hold, 1, steps, lag > 0 ? lag : 0);
 			for (int h = 0; h < steps; h++)
-				seasonal[(size_t) h * count + c] = err[h];
+				bench[b][(size_t) h * count + c] = err[h];
 		}
 		c++;
 	}
 	st = rnn_calibration_store(m, pooled, steps, count, a);
 	if (st == RNN_OK)
 	{
-		if (any_lag)
-			rnn_floor_pick(naive, seasonal, steps, count);
-		rnn_calibration_floor(m, naive, count);
+		for (int b = 1; b < 4; b++)
+			if (bench[b])
+				rnn_floor_pick(bench[0], bench[b], steps, count);
+		rnn_calibration_floor(m, bench[0], count);
 	}
 done:
 	rnn_release(a, err);
 	rnn_release(a, pooled);
-	rnn_release(a, naive);
-	rnn_release(a, seasonal);
+	for (int b = 0; b < 4; b++)
+		rnn_release(a, bench[b]);
+	rnn_release(a, beta);
 	return st;
 }
 

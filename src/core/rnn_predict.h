@@ -112,10 +112,31 @@ size_t		rnn_validation_error_of(float *err, const RnnModel *m, const double *v,
  * plus the change over the same steps k seasons earlier (k = ceil(h / lag)),
  * v[o-1] + v[o-1+h-k lag] - v[o-1-k lag]; an origin without k seasons
  * before it, or whose seasonal forecast is not finite, gets the naive
- * forecast's error.
+ * forecast's error.  With feats (n, m->n_features) and beta
+ * (rnn_feature_effect; NULL: none), each change is the features' change
+ * through beta (the forecast step's features are known), and the seasonal
+ * change has the features' change of its own steps taken out.
  */
-void		rnn_naive_errors(float *err, const RnnModel *m, const double *v, size_t n,
+void		rnn_naive_errors(float *err, const RnnModel *m, const double *v,
+							 const double *feats, const double *beta, size_t n,
 							 size_t first_origin, size_t origins, int steps, int lag);
+
+/* models with more features floor their intervals by benchmarks that do not know them */
+#define RNN_FLOOR_MAX_FEATURES 64
+
+/*
+ * The features' effect on the series' one-step changes, for the naive
+ * forecasts that floor a model with features (rnn_naive_errors): beta
+ * (m->n_features) from the least squares of the changes of v[0..end-1] on
+ * the network's scale on the changes of its features feats (n,
+ * m->n_features), each divided by m->feature_std, both centred (a drift is
+ * not kept), with a ridge of 1e-6 of the mean variance.  All zeros (the
+ * plain naive forecast) without features, with more than
+ * RNN_FLOOR_MAX_FEATURES, or with fewer rows of finite changes than
+ * features + 2.  Fails only to allocate.
+ */
+RnnStatus	rnn_feature_effect(double *beta, const RnnModel *m, const double *v,
+							   const double *feats, size_t n, size_t end, const RnnAlloc *a);
 
 /*
  * The lag of the benchmark forecast that floors a series' calibration
