@@ -102,6 +102,21 @@ JOIN (SELECT k, rnn_predict_rows(CASE WHEN value > 0 THEN value END, m, 2, ARRAY
       FROM af_co2, af_models WHERE af_models.kind = 'features') p ON p.k = o.k - 2
 JOIN af_out b ON b.k = o.k - 2 AND b.model = 'features'
 WHERE o.model = 'features' AND o.k - 1 IN (SELECT k FROM af_co2 WHERE kind = 'dropout') ORDER BY o.k;
+-- a gap of two months whose second is a promotion (429, 430 NULL): month 431 is compared
+-- with the forecast three steps ahead from 428 with the features of 429, 430 and 431 in
+-- that order (rnn_predict_rows there, horizon 3), not the one without 430's promotion
+SELECT abs(a.e - p.f[3]) <= 1e-6 * abs(p.f[3]) AS three_step_forecast,
+       abs(a.e - q.f[3]) > 1e-3 AS gap_promotion_read
+FROM (SELECT k, (rnn_anomaly(CASE WHEN k IN (429, 430) THEN NULL ELSE value END, m, 0.99, ARRAY[promo])
+                 OVER (ORDER BY ts)).expected AS e
+      FROM af_co2, af_models WHERE af_models.kind = 'features') a
+JOIN (SELECT k, rnn_predict_rows(CASE WHEN k IN (429, 430) OR value <= 0 THEN NULL ELSE value END, m, 3, ARRAY[promo])
+                OVER (ORDER BY ts) AS f
+      FROM af_co2, af_models WHERE af_models.kind = 'features') p ON p.k = a.k - 3
+JOIN (SELECT k, rnn_predict_rows(CASE WHEN k IN (429, 430) OR value <= 0 THEN NULL ELSE value END, m, 3,
+                                 ARRAY[CASE WHEN k = 430 THEN 0 ELSE promo END]) OVER (ORDER BY ts) AS f
+      FROM af_co2, af_models WHERE af_models.kind = 'features') q ON q.k = a.k - 3
+WHERE a.k = 431;
 SELECT count(*) FILTER (WHERE is_anomaly <> (value < lower OR value > upper)) AS flag_differs,
        count(*) FILTER (WHERE is_anomaly <> (score > 0.995)) AS score_differs,
        count(*) FILTER (WHERE score < 0.5 OR score > 1) AS score_out_of_range,

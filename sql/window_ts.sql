@@ -107,6 +107,32 @@ SELECT count(*) FILTER (WHERE (a).is_anomaly IS NOT NULL) AS scored,
        count(*) FILTER (WHERE (a).is_anomaly) AS anomalies
 FROM (SELECT rnn_anomaly(day, v, m, 0.99, ARRAY[promo]) OVER (ORDER BY day) AS a
       FROM wt_gappy, wt_models WHERE kind = 'promo') s;
+-- with features, missing steps that still have their rows (NULL values, their features
+-- given) move the window back too (2026-12-05): the row after the three NULL days is
+-- compared with the forecast four steps ahead from the day before them with the NULL days'
+-- features (rnn_predict_rows there, horizon 4), in the ts form and the form without ts
+-- alike, which agree on every row; a calendar model computes its features from the steps,
+-- so absent days move its windows as NULL-valued rows do
+CREATE TABLE wt_fgap AS
+SELECT d, rnn_anomaly(day, v_null, m, 0.99, ARRAY[promo]) OVER w AS ts_a,
+       rnn_anomaly(v_null, m, 0.99, ARRAY[promo]) OVER w AS rows_a,
+       rnn_predict_rows(day, v_null, m, 4, ARRAY[promo]) OVER w AS f
+FROM (SELECT *, CASE WHEN d IN (50, 51, 52, 120, 305, 306) THEN NULL ELSE v END AS v_null FROM wt_days) x,
+     wt_models WHERE kind = 'promo' WINDOW w AS (ORDER BY day);
+SELECT count(*) FILTER (WHERE ts_a IS NOT NULL) AS results,
+       count(*) FILTER (WHERE ts_a IS NOT DISTINCT FROM rows_a) AS ts_as_rows,
+       (SELECT abs((a.ts_a).expected - b.f[4]) <= 1e-6 * abs(b.f[4])
+        FROM wt_fgap a, wt_fgap b WHERE a.d = 53 AND b.d = 49) AS four_step_forecast
+FROM wt_fgap;
+SELECT count(*) FILTER (WHERE g.a IS NOT NULL) AS results,
+       count(*) FILTER (WHERE g.a IS NOT DISTINCT FROM n.a) AS absent_as_null_rows,
+       (SELECT abs((a.a).expected - b.f[4]) <= 1e-6 * abs(b.f[4])
+        FROM (SELECT d, rnn_anomaly(day, v, m) OVER (ORDER BY day) AS a FROM wt_gappy, wt_models WHERE kind = 'calendar') a,
+             (SELECT d, rnn_predict_rows(day, v, m, 4) OVER (ORDER BY day) AS f FROM wt_gappy, wt_models WHERE kind = 'calendar') b
+        WHERE a.d = 53 AND b.d = 49) AS four_step_forecast
+FROM (SELECT d, rnn_anomaly(day, v, m) OVER (ORDER BY day) AS a FROM wt_gappy, wt_models WHERE kind = 'calendar') g
+JOIN (SELECT d, rnn_anomaly(day, CASE WHEN d IN (50, 51, 52, 120, 305, 306) THEN NULL ELSE v END, m) OVER (ORDER BY day) AS a
+      FROM wt_days, wt_models WHERE kind = 'calendar') n USING (d);
 
 -- bigint steps: a model trained without timestamps numbers its steps from the first after
 -- its training rows (1); its last training row is step 0

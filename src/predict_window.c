@@ -543,7 +543,8 @@ rows_gap_future(const RowsCache *c, double *dst, int64 end, int g, int q)
 	int			Ku = c->K_user;
 	int			r = q;
 
-	for (int s = g; s >= 0; s--)
+	/* (calendar features alone need no row: they are computed from the steps) */
+	for (int s = g; s >= 0 && Ku > 0; s--)
 	{
 		/* step end + 1 + s; s = g is the row's own */
 		if (c->ts_kind < 0)

@@ -374,10 +374,14 @@ test_floor(void)
 	make_feature_model(&m, 1, 5, 7);
 	m.feature_std[0] = 0.5;
 	m.scale_std = 2;
-	/* a trend and a jump of 3 wherever the flag is on: the changes are 0.1 + 3 dx */
+	/*
+	 * a trend and 3 times a feature that drifts (its changes' mean is 0.05:
+	 * the fit must centre them) and jumps by 1 where a flag is on: the
+	 * changes are 0.1 + 3 dx
+	 */
 	for (int t = 0; t < N; t++)
 	{
-		x[t] = (t * 7) % 5 == 1 ? 1 : 0;
+		x[t] = ((t * 7) % 5 == 1 ? 1 : 0) + 0.05 * t;
 		v[t] = 10 + 0.1 * t + 3 * x[t];
 	}
 	ok = rnn_feature_effect(beta, &m, v, x, N, first, &test_allocator) == RNN_OK &&
@@ -391,8 +395,47 @@ test_floor(void)
 			lower = lower || naive[h * origins + o] > 1;
 		}
 	report(ok && exact && lower,
-		   "intervals: the floor's naive forecast with the features' effect on the changes (least squares, beta %.6f for 1.5) is exact on a trend with flag jumps, where the plain naive misses the jumps",
+		   "intervals: the floor's naive forecast with the features' effect on the changes (least squares of the centred changes, beta %.6f for 1.5) is exact on a trend with jumps of a drifting feature, where the plain naive misses the jumps",
 		   beta[0]);
+
+	/*
+	 * the seasonal naive of the changes with the effect: exact on a trend, a
+	 * season of 4 and the feature's jumps (beta given)
+	 */
+	{
+		const double pattern[4] = {0, 3, -1, 2};
+		double		vs[N],
+					b15 = 1.5;
+
+		for (int t = 0; t < N; t++)
+			vs[t] = 10 + 0.1 * t + pattern[t % 4] + 3 * x[t];
+		rnn_naive_errors(err, &m, vs, x, &b15, N, first, origins, H, 4);
+		exact = true;
+		for (int i = 0; i < H * (int) origins; i++)
+			exact = exact && err[i] < 1e-5;
+		/*
+		 * a time index changes by the same every row: no effect (the drift is
+		 * not kept), on a curved series; the centred squares of its changes of
+		 * 1.1 / std are rounding, not 0
+		 */
+		ok = true;
+		for (int t = 0; t < N; t++)
+			vs[t] = 1.1 * t;
+		for (int t = 0; t < N; t++)
+			v[t] = 3 + 0.7 * t + 0.01 * t * t;
+		for (int i = 0; i < 8; i++)
+		{
+			m.feature_std[0] = 0.3 + 7.7 * i;
+			for (size_t e = 20; e <= N; e += 7)
+				ok = ok && rnn_feature_effect(beta, &m, v, vs, N, e, &test_allocator) == RNN_OK &&
+					beta[0] == 0;
+		}
+		m.feature_std[0] = 0.5;
+		for (int t = 0; t < N; t++)
+			v[t] = 10 + 0.1 * t + 3 * x[t];
+		report(exact && ok,
+			   "intervals: the floor's seasonal naive of the changes with the features' effect is exact on a trend, a season and the features' jumps; a time index as the feature has no effect");
+	}
 
 	/* too few rows, too many features: the plain naive forecast (beta 0) */
 	ok = rnn_feature_effect(beta, &m, v, x, N, 2, &test_allocator) == RNN_OK && beta[0] == 0;
@@ -430,6 +473,7 @@ test_floor(void)
 	rnn_floor_pick(naive, feat, H, origins);
 	rnn_calibration_floor(&ref, naive, origins);
 	plain = pl.cal_err;
+	lower = false;
 	for (size_t i = 0; ok && i < H * origins; i++)
 	{
 		same = same && m.cal_err[i] == ref.cal_err[i];

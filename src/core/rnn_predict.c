@@ -471,9 +471,12 @@ rnn_feature_effect(double *beta, const RnnModel *m, const double *v, const doubl
 			   *b,
 			   *zbar,
 			   *z,
+			   *zz,
 				ybar = 0,
 				trace = 0;
-	size_t		rows = 0;
+	size_t		rows = 0,
+				start;
+	int			kept = 0;
 	bool		solved = true;
 
 	for (int k = 0; k < K; k++)
@@ -482,17 +485,20 @@ rnn_feature_effect(double *beta, const RnnModel *m, const double *v, const doubl
 		end = n;
 	if (K < 1 || K > RNN_FLOOR_MAX_FEATURES || !feats || end < 2 + (size_t) K)
 		return RNN_OK;
-	A = rnn_alloc(a, sizeof(double) * ((size_t) K * K + 3 * (size_t) K));
+	A = rnn_alloc(a, sizeof(double) * ((size_t) K * K + 4 * (size_t) K));
 	if (!A)
 		return RNN_ERR_ALLOC;
 	b = A + (size_t) K * K;
 	zbar = b + K;
-	z = zbar + K;
-	memset(A, 0, sizeof(double) * ((size_t) K * K + 2 * (size_t) K));
+	zz = zbar + K;
+	z = zz + K;
+	memset(A, 0, sizeof(double) * ((size_t) K * K + 3 * (size_t) K));
+	/* the latest rows only: at most K^2 RNN_FEATURE_EFFECT_ROWS / 2 products */
+	start = end > RNN_FEATURE_EFFECT_ROWS ? end - RNN_FEATURE_EFFECT_ROWS : 1;
 	/* two passes: the means of the rows with finite changes, then their centred products */
 	for (int pass = 0; pass < 2; pass++)
 	{
-		for (size_t t = 1; t < end; t++)
+		for (size_t t = start; t < end; t++)
 		{
 			double		y = pipeline_in_at(m, v, n, (long) t) - pipeline_in_at(m, v, n, (long) t - 1);
 			bool		finite = isfinite(y);
@@ -515,6 +521,7 @@ rnn_feature_effect(double *beta, const RnnModel *m, const double *v, const doubl
 			y -= ybar;
 			for (int k = 0; k < K; k++)
 			{
+				zz[k] += z[k] * z[k];
 				z[k] -= zbar[k];
 				b[k] += z[k] * y;
 				for (int l = 0; l <= k; l++)
@@ -533,16 +540,37 @@ rnn_feature_effect(double *beta, const RnnModel *m, const double *v, const doubl
 				zbar[k] /= (double) rows;
 		}
 	}
-	/* a ridge of 1e-6 of the mean variance keeps a feature that never changes (or a copy) solvable */
+	/*
+	 * a feature whose changes are all the same (a time index) or nearly so
+	 * has no effect apart from the drift, which is not kept: its centred
+	 * variance is rounding beside its uncentred one; it is left out (its
+	 * row and column the identity's, its beta 0)
+	 */
 	for (int k = 0; k < K; k++)
-		trace += A[(size_t) k * K + k];
-	if (!(trace > 0) || !isfinite(trace))
+	{
+		if (A[(size_t) k * K + k] > 1e-12 * zz[k] && isfinite(A[(size_t) k * K + k]))
+		{
+			trace += A[(size_t) k * K + k];
+			kept++;
+			continue;
+		}
+		for (int l = 0; l < K; l++)
+		{
+			A[(size_t) k * K + l] = 0;
+			A[(size_t) l * K + k] = 0;
+		}
+		A[(size_t) k * K + k] = -1;		/* marked: the identity's after the ridge */
+		b[k] = 0;
+	}
+	if (kept == 0 || !isfinite(trace))
 	{
 		rnn_release(a, A);
 		return RNN_OK;
 	}
+	/* a ridge of 1e-6 of the mean variance keeps a copy of a feature solvable */
 	for (int k = 0; k < K; k++)
-		A[(size_t) k * K + k] += 1e-6 * trace / K;
+		A[(size_t) k * K + k] = A[(size_t) k * K + k] < 0 ? 1 :
+			A[(size_t) k * K + k] + 1e-6 * trace / kept;
 	/* Cholesky, lower triangle in place, then the two triangular solves */
 	for (int k = 0; k < K && solved; k++)
 	{
@@ -769,9 +797,9 @@ rnn_calibrate(RnnModel *m, const double *v, const double *feats, size_t n,
 	}
 	err = rnn_alloc(a, sizeof(float) * origins * steps);
 	other = rnn_alloc(a, sizeof(float) * origins * steps);
-	if (m->n_features > 0 && feats)
+	if (m->n_features > 0 && feats && floor_lag >= 0 && m->cal_scaled)
 		beta = rnn_alloc(a, sizeof(double) * m->n_features);
-	if (!err || !other || (m->n_features > 0 && feats && !beta))
+	if (!err || !other || (m->n_features > 0 && feats && floor_lag >= 0 && m->cal_scaled && !beta))
 	{
 		st = RNN_ERR_ALLOC;
 		goto done;
@@ -994,7 +1022,9 @@ rnn_calibrate_global(RnnModel *m, const double *const *values, const double *con
 	 * bench[b], pooled like the network's errors: the naive forecast's (b =
 	 * 0), the seasonal naive's of the series that kept their season (b & 1),
 	 * the features' changes through each series' effect (b & 2); a series
-	 * for which a benchmark does not apply puts its naive errors there again
+	 * for which part of a benchmark does not apply leaves that part out (no
+	 * season: bench[1] its naive errors, bench[3] its naive with the effect;
+	 * no effect: bench[2] its naive, bench[3] its seasonal naive)
 	 */
 	err = rnn_alloc(a, sizeof(float) * (size_t) steps);
 	pooled = rnn_alloc(a, sizeof(float) * count * (size_t) steps);

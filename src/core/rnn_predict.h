@@ -59,7 +59,10 @@ RnnStatus	rnn_forecast_features(double *out, const RnnModel *m, const double *hi
  * not the naive forecast, so short series do not get intervals narrower
  * than the naive forecast's; with floor_lag > 0 (rnn_floor_lag), the lesser
  * at each rank of the naive forecast's and the seasonal naive's of the
- * changes at that lag (rnn_floor_pick).  floor_lag < 0: no floor.
+ * changes at that lag (rnn_floor_pick); with features, the least at each
+ * rank of those and the same forecasts with the features' effect
+ * (rnn_feature_effect on the rows before first_origin).  floor_lag < 0: no
+ * floor.
  * check(check_arg), when not NULL, is called before every pass of the
  * network (cancellation and the training-time limit).
  */
@@ -123,6 +126,8 @@ void		rnn_naive_errors(float *err, const RnnModel *m, const double *v,
 
 /* models with more features floor their intervals by benchmarks that do not know them */
 #define RNN_FLOOR_MAX_FEATURES 64
+/* the features' effect is fitted on at most this many rows, the latest before the origins */
+#define RNN_FEATURE_EFFECT_ROWS 65536
 
 /*
  * The features' effect on the series' one-step changes, for the naive
@@ -130,10 +135,12 @@ void		rnn_naive_errors(float *err, const RnnModel *m, const double *v,
  * (m->n_features) from the least squares of the changes of v[0..end-1] on
  * the network's scale on the changes of its features feats (n,
  * m->n_features), each divided by m->feature_std, both centred (a drift is
- * not kept), with a ridge of 1e-6 of the mean variance.  All zeros (the
- * plain naive forecast) without features, with more than
- * RNN_FLOOR_MAX_FEATURES, or with fewer rows of finite changes than
- * features + 2.  Fails only to allocate.
+ * not kept), over the last RNN_FEATURE_EFFECT_ROWS rows before end at most,
+ * with a ridge of 1e-6 of the mean variance; a feature whose changes are
+ * all the same (a time index) gets 0.  All zeros (the plain naive
+ * forecast) without features, with more than RNN_FLOOR_MAX_FEATURES, or
+ * with fewer rows of finite changes than features + 2.  Fails only to
+ * allocate.
  */
 RnnStatus	rnn_feature_effect(double *beta, const RnnModel *m, const double *v,
 							   const double *feats, size_t n, size_t end, const RnnAlloc *a);
@@ -228,8 +235,10 @@ int			rnn_global_calibration_steps(const size_t *len, size_t ns, int window,
  * (rnn_calibration_floor: the held-out origins flatter the network, which
  * early stopping chose on them); with floor_lags (NULL: none), the series
  * k with floor_lags[k] > 0 (rnn_floor_lag) add the seasonal naive's errors
- * of the changes at that lag (the others their naive errors again), and the
- * floor is the lesser of the two pooled at each rank (rnn_floor_pick).
+ * of the changes at that lag (the others their naive errors again); with
+ * features, each series adds both again with its own features' effect
+ * (rnn_feature_effect on its rows before its origin); the floor is the
+ * least of the pooled benchmarks at each rank (rnn_floor_pick).
  * Sets m->cal_scaled and resets cal_steps
  * and cal_n first; no series long enough: no calibration.  m's cal_err is
  * replaced, not freed (a model fresh from training has none).
