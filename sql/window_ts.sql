@@ -200,6 +200,21 @@ FROM (SELECT store, d, rnn_predict_rows(store::text, day, v, m, 3) OVER w AS f, 
 JOIN (SELECT store, d, rnn_predict_rows(store::text, day, CASE WHEN d IN (50, 51, 52, 120, 305, 306) THEN NULL ELSE v END, m, 3) OVER w AS f,
              rnn_anomaly(store::text, day, CASE WHEN d IN (50, 51, 52, 120, 305, 306) THEN NULL ELSE v END, m) OVER w AS a
       FROM wt_stores, (SELECT g AS m FROM wt_global) k WINDOW w AS (PARTITION BY store ORDER BY day)) s USING (store, d);
+-- a global model with features after three NULL-valued days: the next day is compared
+-- with the four-step forecast from the day before them with those days' features, in the
+-- series form (the series' view of the model) and the form without a series (each window a
+-- series of its own)
+CREATE TABLE wt_gfgap AS
+SELECT store, d, rnn_anomaly(store::text, day, v_null, g, 0.99, ARRAY[promo]) OVER w AS s,
+       rnn_anomaly(day, v_null, g, 0.99, ARRAY[promo]) OVER w AS a,
+       rnn_predict_rows(store::text, day, v_null, g, 4, ARRAY[promo]) OVER w AS fs,
+       rnn_predict_rows(day, v_null, g, 4, ARRAY[promo]) OVER w AS fa
+FROM (SELECT *, CASE WHEN d IN (50, 51, 52) THEN NULL ELSE v END AS v_null FROM wt_stores) x, wt_global_features
+WHERE kind = 'promo' WINDOW w AS (PARTITION BY store ORDER BY day);
+SELECT a.store, abs((a.s).expected - b.fs[4]) <= 1e-6 * abs(b.fs[4]) AS series_four_step,
+       abs((a.a).expected - b.fa[4]) <= 1e-6 * abs(b.fa[4]) AS window_four_step
+FROM wt_gfgap a JOIN wt_gfgap b ON b.store = a.store AND b.d = 49
+WHERE a.d = 53 ORDER BY a.store;
 -- errors: a series the model does not have, two series in a partition, a NULL series, a
 -- model that is not global
 SELECT rnn_anomaly('store 9', day, v, g) OVER (ORDER BY day) FROM wt_days, wt_global LIMIT 1;
