@@ -145,8 +145,7 @@ typedef struct RowsCache
 	int32_t    *phases;			/* (RNN_ROWS_BATCH) */
 	double	   *out;			/* (RNN_ROWS_BATCH, horizon) */
 	int		   *gaps;			/* (RNN_ROWS_BATCH) rnn_anomaly: the missing steps a window was moved back by */
-	int64	   *gap_end;		/* (RNN_ROWS_BATCH) such a window's last step (ts) or row, moved back */
-	int		   *gap_row;		/* (RNN_ROWS_BATCH) its row's place in vals */
+	int		   *gap_row;		/* (RNN_ROWS_BATCH) such a window's row's place in vals */
 	int		   *slot;			/* (RNN_ROWS_BATCH) row b's history in hist, -1: none */
 	int		   *widx;			/* (W + horizon) one window's rows in vals, then its forecast steps' (-1: no row) */
 	double	   *cal;			/* the ts form's calendar features of a batch's steps (cal_cap rows) */
@@ -306,7 +305,6 @@ rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, bool with_features
 	c->phases = palloc(sizeof(int32_t) * RNN_ROWS_BATCH);
 	c->out = MemoryContextAllocHuge(cxt, sizeof(double) * (size_t) horizon * RNN_ROWS_BATCH);
 	c->gaps = palloc0(sizeof(int) * RNN_ROWS_BATCH);
-	c->gap_end = palloc(sizeof(int64) * RNN_ROWS_BATCH);
 	c->gap_row = palloc(sizeof(int) * RNN_ROWS_BATCH);
 	c->slot = palloc(sizeof(int) * RNN_ROWS_BATCH);
 	c->arena.cxt = cxt;
@@ -528,20 +526,23 @@ rows_step_missing(const RowsCache *c, int q, int lag)
 }
 
 /*
- * rnn_anomaly with features, a window moved back to end by the g missing
- * steps before its row (row q of c->vals, at the step after them): the
- * features of the steps end + 1 .. end + g + 1 into dst (g + 1, K), each
+ * rnn_anomaly with features, a window moved back by the g missing steps
+ * before its row (row q of c->vals, at the step after them), so that it
+ * ends at step end: the features of the steps end + 1 .. end + g + 1 into
+ * dst (g + 1, K), each
  * step's user features from its row (a missing step still has a row with
  * its features unless the ts form has none there), the calendar's computed.
  * False when one of them is unknown (no row, a NULL or NaN feature): the
  * window is then not moved.  dst NULL: only the check.
  */
 static bool
-rows_gap_future(const RowsCache *c, double *dst, int64 end, int g, int q)
+rows_gap_future(const RowsCache *c, double *dst, int g, int q)
 {
 	int			K = c->K;
 	int			Ku = c->K_user;
 	int			r = q;
+	/* (the ts form's steps; the form without ts: the partition's rows) */
+	int64		end = (c->ts_kind < 0 ? c->from + q : c->steps[q]) - 1 - g;
 
 	/* (calendar features alone need no row: they are computed from the steps) */
 	for (int s = g; s >= 0 && Ku > 0; s--)
@@ -749,11 +750,10 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 		while (shift && g < W && rows_step_missing(c, widx[W - 1 - g], lag))
 			g++;
 		if (g > 0 && g < W && end - g - (W - 1) >= (ts ? part->first_step : 0) &&
-			(K == 0 || rows_gap_future(c, NULL, end - g, g, (int) (pos - from))))
+			(K == 0 || rows_gap_future(c, NULL, g, (int) (pos - from))))
 		{
 			end -= g;
 			rows_window_index(c, widx, end, from, (int) (pos - from));
-			c->gap_end[k] = end;
 			c->gap_row[k] = (int) (pos - from);
 		}
 		else
@@ -850,7 +850,7 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 		{
 			/* the missing steps' features and the row's */
 			fut = palloc(sizeof(double) * (size_t) (g + 1) * K);
-			rows_gap_future(c, fut, c->gap_end[j], g, c->gap_row[j]);
+			rows_gap_future(c, fut, g, c->gap_row[j]);
 		}
 		if (c->mp->n_series > 0)
 			f = K > 0 ? rnn_forecast_history_features(c->mp, hj, W, fut, g + 1, fname) :

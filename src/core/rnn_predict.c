@@ -498,10 +498,15 @@ rnn_feature_effect(double *beta, const RnnModel *m, const double *v, const doubl
 	/* two passes: the means of the rows with finite changes, then their centred products */
 	for (int pass = 0; pass < 2; pass++)
 	{
+		double		prev = pipeline_in_at(m, v, n, (long) start - 1);
+
 		for (size_t t = start; t < end; t++)
 		{
-			double		y = pipeline_in_at(m, v, n, (long) t) - pipeline_in_at(m, v, n, (long) t - 1);
+			double		cur = pipeline_in_at(m, v, n, (long) t),
+						y = cur - prev;
 			bool		finite = isfinite(y);
+
+			prev = cur;
 
 			for (int k = 0; k < K && finite; k++)
 			{
@@ -773,6 +778,8 @@ rnn_calibrate(RnnModel *m, const double *v, const double *feats, size_t n,
 	float	   *err,
 			   *other;
 	double	   *beta = NULL;
+	bool		floored = floor_lag >= 0 && m->cal_scaled,
+				with_effect = floored && m->n_features > 0 && feats;
 	RnnStatus	st;
 
 	m->cal_steps = 0;
@@ -797,9 +804,9 @@ rnn_calibrate(RnnModel *m, const double *v, const double *feats, size_t n,
 	}
 	err = rnn_alloc(a, sizeof(float) * origins * steps);
 	other = rnn_alloc(a, sizeof(float) * origins * steps);
-	if (m->n_features > 0 && feats && floor_lag >= 0 && m->cal_scaled)
+	if (with_effect)
 		beta = rnn_alloc(a, sizeof(double) * m->n_features);
-	if (!err || !other || (m->n_features > 0 && feats && floor_lag >= 0 && m->cal_scaled && !beta))
+	if (!err || !other || (with_effect && !beta))
 	{
 		st = RNN_ERR_ALLOC;
 		goto done;
@@ -811,7 +818,7 @@ rnn_calibrate(RnnModel *m, const double *v, const double *feats, size_t n,
 									check_arg, a);
 	if (st == RNN_OK)
 		st = rnn_calibration_store(m, err, steps, origins, a);
-	if (st == RNN_OK && floor_lag >= 0 && m->cal_scaled)
+	if (st == RNN_OK && floored)
 	{
 		floor_benchmarks(err, other, m, v, feats, beta && any_effect(m, beta) ? beta : NULL,
 						 n, first_origin, origins, steps, floor_lag);
