@@ -3,9 +3,13 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS rnn_forecast;
 RESET client_min_messages;
 -- the format a model's content needs: every trained model is format 10, as it records what
--- trained it (model_io.sql), so the format checks here read it without that text
+-- trained it (model_io.sql), and a global model of log series 11, as it keeps their own
+-- spreads (global.sql), so the format checks here read it without that text and those spreads
 CREATE FUNCTION pg_temp.content_format(m bytea) RETURNS int LANGUAGE sql AS
-$$ SELECT (rnn_model_info(rnn_model_from_json(rnn_model_to_json(m) #- '{training,trained_with}'))->>'format_version')::int $$;
+$$ SELECT (rnn_model_info(rnn_model_from_json(CASE WHEN j ? 'series_state' THEN jsonb_set(j, '{series_state}',
+     (SELECT jsonb_agg(e - 'spread' ORDER BY o) FROM jsonb_array_elements(j->'series_state') WITH ORDINALITY s(e, o)))
+     ELSE j END))->>'format_version')::int
+   FROM (SELECT rnn_model_to_json(m) #- '{training,trained_with}' AS j) t $$;
 SET TimeZone = 'UTC';
 
 -- 2 regions x 6 monthly series (level, trend and season of their own), and one short series
@@ -143,3 +147,35 @@ FROM (SELECT rnn_model_info(model)->'calibration' AS c FROM gshort) x;
 SELECT count(*) AS steps, bool_and(lower < forecast AND forecast < upper) AS around,
        bool_and(upper - lower >= 0) AS ordered
 FROM gshort, rnn_model_series(gshort.model) s, rnn_forecast(gshort.model, s, 6) f;
+
+-- log series share one scale in a global model (the median spread of their changes), and each
+-- keeps its own spread (format 11): its intervals are calibrated in it, so on the log scale a
+-- series' half-width is the shared one times (its spread / the shared scale)^0.5, the same
+-- factor at every step; a noisy series gets wider intervals than a calm one.  Without the
+-- spreads (a model of format 10) every series gets the shared half-width.
+CREATE TABLE gspread AS
+SELECT rnn_train(s, i::bigint, 100 * exp(0.01 * i + a * sin(i * 7.1 + a * 40)), rnn_config(horizon => 4, epochs => 3, hidden_size => 4) || '{"window": 8}') AS model
+FROM (VALUES ('calm', 0.01), ('mid', 0.05), ('mid2', 0.06), ('wild', 0.2)) v(s, a), generate_series(1, 60) i
+GROUP BY ();
+CREATE TABLE gspread_w AS
+SELECT f.model, s, step, ln(upper / forecast) AS up, ln(forecast / lower) AS down,
+       (j->>'spread')::float8 / (j->'numbers'->>3)::float8 AS ratio
+FROM (SELECT 'kept' AS model, model AS m FROM gspread
+      UNION ALL SELECT 'dropped', rnn_model_from_json(jsonb_set(rnn_model_to_json(model), '{series_state}',
+          (SELECT jsonb_agg(e - 'spread' ORDER BY o) FROM jsonb_array_elements(rnn_model_to_json(model)->'series_state') WITH ORDINALITY x(e, o))))
+      FROM gspread) f(model, m),
+     rnn_model_series(f.m) s, rnn_forecast(f.m, s, 4) r,
+     jsonb_array_elements(rnn_model_to_json(f.m)->'series_state') j
+WHERE j->>'name' = s;
+SELECT rnn_model_info(model)->>'format_version' AS format,
+       (SELECT count(*) FROM jsonb_array_elements(rnn_model_to_json(model)->'series_state') e WHERE e ? 'spread') AS spreads,
+       rnn_model_info(model)->'calibration'->>'series_own_spread' AS own_spread,
+       rnn_model_from_json(rnn_model_to_json(model)) = model AS json_round_trip_bytes
+FROM gspread;
+-- each series' log half-width over calm's at the same step: sqrt(ratio / calm's ratio) with the
+-- spreads, 1 without; up and down alike
+SELECT w.model, w.s, round(w.ratio::numeric, 2) AS spread_over_scale,
+       bool_and(abs(w.up / c.up - CASE w.model WHEN 'kept' THEN sqrt(coalesce(w.ratio, 1) / coalesce(c.ratio, 1)) ELSE 1 END) < 1e-9
+                AND abs(w.up - w.down) < 1e-9) AS half_width_as_spread
+FROM gspread_w w JOIN gspread_w c ON c.model = w.model AND c.s = 'calm' AND c.step = w.step
+GROUP BY w.model, w.s, w.ratio ORDER BY w.model DESC, w.s;

@@ -4,9 +4,13 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS rnn_forecast;
 RESET client_min_messages;
 -- the format a model's content needs: every trained model is format 10, as it records what
--- trained it (model_io.sql), so the format checks here read it without that text
+-- trained it (model_io.sql), and a global model of log series 11, as it keeps their own
+-- spreads (global.sql), so the format checks here read it without that text and those spreads
 CREATE FUNCTION pg_temp.content_format(m bytea) RETURNS int LANGUAGE sql AS
-$$ SELECT (rnn_model_info(rnn_model_from_json(rnn_model_to_json(m) #- '{training,trained_with}'))->>'format_version')::int $$;
+$$ SELECT (rnn_model_info(rnn_model_from_json(CASE WHEN j ? 'series_state' THEN jsonb_set(j, '{series_state}',
+     (SELECT jsonb_agg(e - 'spread' ORDER BY o) FROM jsonb_array_elements(j->'series_state') WITH ORDINALITY s(e, o)))
+     ELSE j END))->>'format_version')::int
+   FROM (SELECT rnn_model_to_json(m) #- '{training,trained_with}' AS j) t $$;
 SET TimeZone = 'UTC';
 
 CREATE TABLE mx_sales AS

@@ -16,7 +16,7 @@ SELECT rnn_model_to_json(substr(m, 1, 200)) FROM good;
 SELECT rnn_model_info(overlay(m placing '\xff'::bytea from length(m) - 20 for 1)) FROM good;
 SELECT rnn_model_info(m || '\x00'::bytea) FROM good;
 -- a newer format version is reported as such
-SELECT rnn_model_info(overlay(m placing '\x0b00'::bytea from 5 for 2)) FROM good;
+SELECT rnn_model_info(overlay(m placing '\x0c00'::bytea from 5 for 2)) FROM good;
 SELECT rnn_predict(v, substr(m, 2), 1) FROM good, (VALUES (1.0::float8)) t(v) GROUP BY m;
 
 -- many truncations and bit flips: each one an error with the same errcode

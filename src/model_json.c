@@ -264,9 +264,19 @@ rnn_model_info(PG_FUNCTION_ARGS)
 					 (size_t) VARSIZE_ANY_EXHDR(PG_GETARG_BYTEA_PP(0)));
 	append_metadata(&s, &m);
 	appendStringInfo(&s, ", \"calibration\": {\"steps\": %d, \"samples\": %d, \"few_samples\": %s, "
-					 "\"widening_at_90\": %.4g}}", m.cal_steps, m.cal_n,
+					 "\"widening_at_90\": %.4g", m.cal_steps, m.cal_n,
 					 m.cal_n > 0 && m.cal_n < RNN_FEW_CAL_ORIGINS ? "true" : "false",
 					 rnn_interval_widening(m.cal_n, 0.9));
+	if (m.n_series > 0)
+	{
+		/* a global model: the series whose half-widths are scaled by their own spread */
+		int			own = 0;
+
+		for (int32 i = 0; i < m.n_series; i++)
+			own += rnn_series_interval_factor(&m.series[i]) != 1.0;
+		appendStringInfo(&s, ", \"series_own_spread\": %d", own);
+	}
+	appendStringInfoString(&s, "}}");
 	PG_RETURN_DATUM(jsonb_from_text(s.data));
 }
 
@@ -477,6 +487,12 @@ rnn_model_to_json(PG_FUNCTION_ARGS)
 				/* format 7: its own weight */
 				push_key(&b, "theta_weight");
 				push_number_as(&b, st->theta_weight, 17, WJB_VALUE);
+			}
+			if (st->spread > 0 && st->spread != st->scale_std)
+			{
+				/* format 11: its own spread, which scale_std (shared) is not */
+				push_key(&b, "spread");
+				push_number_as(&b, st->spread, 17, WJB_VALUE);
 			}
 			push_token(&b, WJB_END_OBJECT);
 		}
@@ -809,6 +825,8 @@ read_pipeline(JsonbContainer *c, RnnModel *m)
 				if (!(st->theta_weight >= 0 && st->theta_weight <= 1))
 					bad_json("%s", "A series_state \"theta_weight\" must be between 0 and 1.");
 			}
+			/* its own spread (format 11); absent: its scale */
+			st->spread = float_key(rec, "spread", 0);
 		}
 		/* the model keeps its series in name order */
 		qsort(m->series, m->n_series, sizeof(RnnSeriesState), series_name_cmp);

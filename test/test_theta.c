@@ -222,6 +222,17 @@ test_combine(void)
 	rnn_model_free(&m, &test_allocator);
 }
 
+/* m encoded into a new *buf of *len bytes, and decoded from it into d */
+static RnnStatus
+encode_and_decode(const RnnModel *m, uint8_t **buf, size_t *len, RnnModel *d, const char **why)
+{
+	*len = rnn_model_encoded_size(m);
+	*buf = malloc(*len);
+	rnn_model_encode(m, *buf);
+	*why = NULL;
+	return rnn_model_decode(d, *buf, *len, &test_allocator, why);
+}
+
 static void
 test_format(void)
 {
@@ -232,7 +243,6 @@ test_format(void)
 			   *bad;
 	const char *why;
 	RnnStatus	st;
-	int			rejected = 1;
 	RnnSeriesState *series;
 
 	/* format 7 is a global model's: a single-series model claiming it is refused */
@@ -292,10 +302,7 @@ test_format(void)
 
 	/* a series with a weight of its own: format 7 */
 	series[1].theta_weight = 0.125;
-	len = rnn_model_encoded_size(&m);
-	buf = malloc(len);
-	rnn_model_encode(&m, buf);
-	st = rnn_model_decode(&d, buf, len, &test_allocator, &why);
+	st = encode_and_decode(&m, &buf, &len, &d, &why);
 	{
 		RnnModel	v0,
 					v1;
@@ -318,24 +325,8 @@ test_format(void)
 		}
 	}
 	rnn_model_free(&d, &test_allocator);
-	for (size_t cut = 0; cut < len; cut++)
-	{
-		st = rnn_model_decode(&d, buf, cut, &test_allocator, &why);
-		if (st == RNN_OK || why == NULL)
-			rejected = 0;
-		rnn_model_free(&d, &test_allocator);
-	}
-	bad = malloc(len);
-	for (size_t i = 0; i < len * 8; i++)
-	{
-		memcpy(bad, buf, len);
-		bad[i / 8] ^= (uint8_t) (1u << (i % 8));
-		if (rnn_model_decode(&d, bad, len, &test_allocator, &why) == RNN_OK)
-			rejected = 0;
-		rnn_model_free(&d, &test_allocator);
-	}
-	report(rejected, "theta: every truncation and single-bit flip of a format-7 model is rejected");
-	free(bad);
+	report(every_cut_and_flip_refused(buf, len),
+		   "theta: every truncation and single-bit flip of a format-7 model is rejected");
 	free(buf);
 	series[1].theta_weight = 1.5;
 	report(rnn_model_validate(&m, &why) == RNN_ERR_CORRUPT, "theta: a series' weight above 1 is refused");
@@ -375,6 +366,75 @@ test_format(void)
 	rnn_model_free(&d, &test_allocator);
 	free(buf);
 	memset(&m.theta_validation, 0, sizeof(m.theta_validation));
+
+	/*
+	 * format 11: a series whose own spread is not its (shared) scale; read
+	 * back with it, the same bytes again, its factor (spread / scale)^power
+	 * on its view; every truncation and bit flip refused; a spread that is
+	 * not a positive finite number, or a format-11 value none of whose
+	 * spreads differ from their scales (the checksum made right), refused
+	 */
+	series[0].spread = 0.2;		/* its scale: no factor */
+	series[1].spread = 0.8;
+	st = encode_and_decode(&m, &buf, &len, &d, &why);
+	{
+		RnnModel	v0,
+					v1;
+		uint8_t    *again = malloc(len);
+		bool		same = false;
+
+		if (st == RNN_OK)
+		{
+			rnn_model_series_view(&v0, &d, 0);
+			rnn_model_series_view(&v1, &d, 1);
+			if (rnn_model_encoded_size(&d) == len)
+			{
+				rnn_model_encode(&d, again);
+				same = memcmp(again, buf, len) == 0;
+			}
+		}
+		report(buf[4] == 11 && st == RNN_OK && d.format_version == 11 && d.series[1].spread == 0.8 &&
+			   d.series[0].spread == 0.2 && v0.interval_factor == 1 &&
+			   fabs(v1.interval_factor - pow(4.0, RNN_SPREAD_POWER)) < 1e-15 && same,
+			   "theta: a series' own spread is written as format 11, read back as the same bytes, and scales its half-widths (%s)",
+			   st == RNN_OK ? "ok" : why);
+		free(again);
+	}
+	rnn_model_free(&d, &test_allocator);
+	report(every_cut_and_flip_refused(buf, len),
+		   "theta: every truncation and single-bit flip of a format-11 model is rejected");
+	bad = malloc(len);
+	/* series 1's spread (the last 8 bytes of its record, before the checksum) set to its scale */
+	memcpy(bad, buf, len);
+	memcpy(bad + len - 12, &series[1].scale_std, 8);	/* little-endian hosts, as the tests run */
+	reseal_model(bad, len);
+	why = NULL;
+	st = rnn_model_decode(&d, bad, len, &test_allocator, &why);
+	report(st == RNN_ERR_CORRUPT && why && strstr(why, "format-11") != NULL,
+		   "theta: a format-11 model none of whose spreads differ from their scales is refused (%s)",
+		   why ? why : "accepted");
+	rnn_model_free(&d, &test_allocator);
+	{
+		double		badv[3] = {-0.5, NAN, INFINITY};
+		bool		all = true;
+
+		for (int k = 0; k < 3; k++)
+		{
+			memcpy(bad + len - 12, &badv[k], 8);
+			reseal_model(bad, len);
+			why = NULL;
+			st = rnn_model_decode(&d, bad, len, &test_allocator, &why);
+			all = all && st == RNN_ERR_CORRUPT && why != NULL;
+			rnn_model_free(&d, &test_allocator);
+		}
+		series[1].spread = -1;
+		all = all && rnn_model_validate(&m, &why) == RNN_ERR_CORRUPT;
+		report(all, "theta: a series' spread that is negative, NaN or infinite is refused");
+	}
+	free(bad);
+	free(buf);
+	series[1].spread = 0;		/* unknown: its scale */
+	series[0].spread = 0;
 
 	m.theta_weight = 0;
 	len = rnn_model_encoded_size(&m);
@@ -645,21 +705,25 @@ global_errors_by_hand(RnnModel *m, const double *const *vals, const size_t *len,
 	{
 		RnnModel	view;
 
+		/* in the series' own spread: divided by its factor (1 unless it shares a scale) */
+		float		unit;
+
 		rnn_model_series_view(&view, m, k);
 		view.cal_scaled = 1;
+		unit = (float) rnn_series_interval_factor(&m->series[k]);
 		if (rnn_calibration_errors(err, &view, vals[k], NULL, len[k], origin[k], 1, 6, NULL,
 								   NULL, &test_allocator) != RNN_OK)
 			return false;
 		for (int h = 0; h < 6; h++)
-			pooled[h * 2 + k] = err[h];
+			pooled[h * 2 + k] = err[h] / unit;
 		rnn_naive_errors(err, &view, vals[k], NULL, NULL, len[k], origin[k], 1, 6, 0);
 		for (int h = 0; h < 6; h++)
-			naive[h * 2 + k] = err[h];
+			naive[h * 2 + k] = err[h] / unit;
 		if (lag > 0)
 		{
 			rnn_naive_errors(err, &view, vals[k], NULL, NULL, len[k], origin[k], 1, 6, lag);
 			for (int h = 0; h < 6; h++)
-				seasonal[h * 2 + k] = err[h];
+				seasonal[h * 2 + k] = err[h] / unit;
 		}
 	}
 	return true;
@@ -775,6 +839,90 @@ test_calibrate_global(void)
 			ok = m.cal_err[i] == ref.cal_err[i] && m.cal_err[i] > 0;
 	}
 	report(ok, "theta: a global model that keeps its series' season floors its intervals by the lesser of the naive and seasonal naive forecasts' errors at each rank");
+
+	/*
+	 * log series that share one scale (rnn_pipeline_share_log_scale): each
+	 * one's errors are pooled in its own spread, and its half-widths in
+	 * scaled units are that spread's: the shared scale times its factor
+	 */
+	for (int k = 0; k < 3; k++)
+	{
+		rnn_release(&test_allocator, st[k].seasonal);
+		rnn_release(&test_allocator, st[k].history);
+	}
+	memset(st, 0, sizeof(st));
+	for (int k = 0; k < 3; k++)
+		ok = ok && rnn_pipeline_series_state(&st[k], vals[k], len[k], 4, 8, 1, -1, scaled,
+											 &test_allocator) == RNN_OK && st[k].log_transform &&
+			st[k].spread == st[k].scale_std;
+	{
+		rnn_real	all[152];
+		size_t		seg_start[3] = {0, 40, 140};
+		double		own[3],
+					f0,
+					f1;
+		RnnModel	view;
+		RnnIntervals iv;
+		double		lo,
+					hi,
+					c;
+
+		memset(all, 0, sizeof(all));
+		for (int k = 0; k < 3; k++)
+			own[k] = st[k].scale_std;
+		ok = ok && rnn_pipeline_share_log_scale(st, 3, all, seg_start, len, &test_allocator) == RNN_OK;
+		rnn_release(&test_allocator, m.cal_err);
+		m.cal_err = NULL;
+		rs = rnn_calibrate_global(&m, vals, NULL, len, 6, 0.1, NULL, NULL, NULL, &test_allocator);
+		f0 = rnn_series_interval_factor(&st[0]);
+		f1 = rnn_series_interval_factor(&st[1]);
+		/* the spreads stay each series' own, the scales are shared, the factors differ */
+		ok = ok && rs == RNN_OK && st[0].spread == own[0] && st[1].spread == own[1] &&
+			st[0].scale_std == st[1].scale_std && st[1].scale_std == st[2].scale_std &&
+			fabs(f0 - pow(own[0] / st[0].scale_std, RNN_SPREAD_POWER)) < 1e-12 &&
+			fabs(f1 - pow(own[1] / st[1].scale_std, RNN_SPREAD_POWER)) < 1e-12 &&
+			fabs(f0 - f1) > 0.05;
+		ok = ok && global_errors_by_hand(&m, vals, len, origin, 0, pooled, naive, NULL);
+		rnn_release(&test_allocator, ref.cal_err);
+		memset(&ref, 0, sizeof(ref));
+		ok = ok && rnn_calibration_store(&ref, pooled, 6, 2, &test_allocator) == RNN_OK;
+		rnn_calibration_floor(&ref, naive, 2);
+		for (int i = 0; ok && i < 12; i++)
+			ok = m.cal_err[i] == ref.cal_err[i] && m.cal_err[i] > 0;
+		report(ok, "theta: log series that share a scale pool their errors in their own spreads, composed by hand");
+
+		/* series 1's 90% interval at step 3: the shared scale times its factor, on the log scale */
+		rnn_model_series_view(&view, &m, 1);
+		ok = rnn_intervals_prepare(&iv, &view, 0.9, &test_allocator) == RNN_OK;
+		rnn_interval_bounds(&view, &iv, 60.0, 3, view.phase_last, &lo, &hi);
+		c = rnn_pipeline_in(&view, 60.0, rnn_pipeline_phase(&view, view.phase_last, 3));
+		ok = ok && view.interval_factor == f1 &&
+			fabs(rnn_pipeline_in(&view, hi, rnn_pipeline_phase(&view, view.phase_last, 3)) - c -
+				 rnn_intervals_halfwidth(&iv, 3) * view.scale_std * f1) < 1e-9 &&
+			fabs(c - rnn_pipeline_in(&view, lo, rnn_pipeline_phase(&view, view.phase_last, 3)) -
+				 rnn_intervals_halfwidth(&iv, 3) * view.scale_std * f1) < 1e-9;
+		rnn_intervals_free(&iv, &test_allocator);
+		report(ok, "theta: a series that shares a scale gets half-widths of the shared scale times its own factor");
+
+		/*
+		 * the same series given as a history the model did not keep: scaled
+		 * by its own spread, its half-width in log units the same as the
+		 * kept series'
+		 */
+		{
+			RnnModel	unseen;
+			RnnSeriesState ust;
+
+			ok = rnn_pipeline_unseen_view(&unseen, &ust, &m, v1, 100, NULL, &test_allocator) == RNN_OK &&
+				ust.log_transform && ust.scale_std == own[1] && unseen.interval_factor != 1 &&
+				fabs(unseen.scale_std * unseen.interval_factor - view.scale_std * view.interval_factor) <
+				1e-12 * view.scale_std;
+			report(ok, "theta: a history the model did not keep gets the half-width of a kept series of its spread (%g against %g)",
+				   unseen.scale_std * unseen.interval_factor, view.scale_std * view.interval_factor);
+			rnn_release(&test_allocator, ust.seasonal);
+			rnn_release(&test_allocator, ust.history);
+		}
+	}
 
 	/* no series long enough for a window and a step: no calibration */
 	len[0] = len[1] = 8;

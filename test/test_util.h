@@ -73,4 +73,35 @@ reseal_model(uint8_t *buf, size_t len)
 		buf[len - 4 + i] = (uint8_t) (crc >> (8 * i));
 }
 
+/*
+ * Whether every truncation of an encoded model of len bytes, and every
+ * single-bit flip of it, is refused with a reason.
+ */
+static inline bool
+every_cut_and_flip_refused(const uint8_t *buf, size_t len)
+{
+	RnnModel	d;
+	const char *why;
+	uint8_t    *bad = malloc(len);
+	bool		refused = bad != NULL;
+
+	for (size_t cut = 0; refused && cut < len; cut++)
+	{
+		why = NULL;
+		if (rnn_model_decode(&d, buf, cut, &test_allocator, &why) == RNN_OK || why == NULL)
+			refused = false;
+		rnn_model_free(&d, &test_allocator);
+	}
+	for (size_t i = 0; refused && i < len * 8; i++)
+	{
+		memcpy(bad, buf, len);
+		bad[i / 8] ^= (uint8_t) (1u << (i % 8));
+		if (rnn_model_decode(&d, bad, len, &test_allocator, &why) == RNN_OK)
+			refused = false;
+		rnn_model_free(&d, &test_allocator);
+	}
+	free(bad);
+	return refused;
+}
+
 #endif							/* TEST_UTIL_H */

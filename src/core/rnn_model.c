@@ -1,6 +1,6 @@
 /*
  * rnn_model.c
- *	  The stored model format (version 10; versions 1 to 9 are still read).  Every number is written
+ *	  The stored model format (version 11; versions 1 to 10 are still read).  Every number is written
  *	  little-endian byte by byte, so the bytes are the same on every
  *	  platform; every dimension is bounded; a CRC-32 over all preceding bytes
  *	  closes the value.  Decoding trusts nothing: it checks the magic, the
@@ -40,13 +40,17 @@
  *	   history[n_history * (1 + n_features)] (rows of a value and its features)
  *	   f64 theta level drift alpha, i32 theta n (v6)
  *	   f64 theta_weight (v7 and later: the series' own; before, the model's)
+ *	   f64 spread (v11: the spread of the series' own changes, its scale when
+ *	   none)
  *	 u32 crc32
  * Version 8 is version 7's layout for a mixed model (RNN_STRATEGY_MIXED).
  * Version 9 is written for every model whose Theta weights were validated
  * at training (theta_validation.series > 0), of any strategy.  Version 10
  * is version 9's layout with the provenance text, written for every model
  * that has one (all trained since); its validation may be empty, and it
- * may be mixed or not.
+ * may be mixed or not.  Version 11 is version 10's layout with each series'
+ * spread, written for a global model some of whose series' spreads are not
+ * their scales (its log series share one); its text may be empty.
  */
 #include "rnn_model.h"
 
@@ -64,6 +68,8 @@
 #define THETA_VALIDATION_BYTES (4 + 8 * 3)
 #define RECORD_THETA_BYTES(version) \
 	((version) >= 7 ? THETA_BYTES + 8 : (version) >= 6 ? THETA_BYTES : 0)
+/* what follows a record's history: its Theta state and weight, its spread (v11) */
+#define RECORD_TAIL_BYTES(version) (RECORD_THETA_BYTES(version) + ((version) >= 11 ? 8 : 0))
 
 static size_t
 header_bytes(int version)
@@ -78,7 +84,7 @@ records_size(const RnnModel *m, int version)
 	size_t		total = 0;
 
 	for (int32_t i = 0; i < m->n_series; i++)
-		total += RECORD_FIXED_BYTES + RECORD_THETA_BYTES(version) + (size_t) m->series[i].name_len +
+		total += RECORD_FIXED_BYTES + RECORD_TAIL_BYTES(version) + (size_t) m->series[i].name_len +
 			8 * ((size_t) m->series[i].n_seasonal +
 				 (size_t) m->series[i].n_history * (1 + (size_t) m->n_features));
 	return total;
@@ -222,8 +228,21 @@ series_weights_differ(const RnnModel *m)
 	return false;
 }
 
+/* whether a global model's series have spreads other than their scales */
+static bool
+series_spreads_differ(const RnnModel *m)
+{
+	for (int32_t i = 0; i < m->n_series; i++)
+		if (m->series[i].spread > 0 && m->series[i].spread != m->series[i].scale_std)
+			return true;
+	return false;
+}
+
 /*
- * the version written: 10 for a model that records what trained it (every
+ * the version written: 11 for a global model some of whose series have a
+ * spread other than their scale (log series, which share one scale;
+ * format 11 holds everything format 10 can, the provenance text may be
+ * empty), 10 for another model that records what trained it (every
  * model trained by this version; format 10 holds everything format 9 can),
  * 9 for another model whose Theta weights were validated, 8 for another
  * mixed model, 7 for a global model combined with Theta whose
@@ -233,6 +252,8 @@ series_weights_differ(const RnnModel *m)
 static int
 written_version(const RnnModel *m)
 {
+	if (series_spreads_differ(m))
+		return 11;
 	if (m->trained_with[0] != '\0')
 		return 10;
 	if (m->theta_validation.series > 0)
@@ -393,6 +414,8 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 			p = put_theta(p, combined ? &st->theta : &no_theta);
 		if (version >= 7)
 			p = put_f64(p, combined ? st->theta_weight : 0);
+		if (version >= 11)
+			p = put_f64(p, st->spread > 0 ? st->spread : st->scale_std);	/* 0: its scale */
 	}
 	p = put_u32(p, rnn_crc32(buf, (size_t) (p - buf)));
 }
@@ -516,9 +539,9 @@ records_fit(const uint8_t *p, size_t len, int32_t n, int32_t season, int32_t str
 		if (len - off < 8 * ((size_t) n_seasonal + (size_t) n_history * stride))
 			return false;
 		off += 8 * ((size_t) n_seasonal + (size_t) n_history * stride);
-		if (len - off < (size_t) RECORD_THETA_BYTES(version))
+		if (len - off < (size_t) RECORD_TAIL_BYTES(version))
 			return false;
-		off += RECORD_THETA_BYTES(version);
+		off += RECORD_TAIL_BYTES(version);
 	}
 	return off == len;
 }
@@ -648,6 +671,15 @@ rnn_model_series_view(RnnModel *view, const RnnModel *m, int32_t i)
 	view->theta = st->theta;
 	/* the model's weight 0 turns the combination off for every series */
 	view->theta_weight = m->theta_weight > 0 ? st->theta_weight : 0;
+	view->interval_factor = rnn_series_interval_factor(st);
+}
+
+double
+rnn_series_interval_factor(const RnnSeriesState *st)
+{
+	if (!(st->spread > 0) || !(st->scale_std > 0) || st->spread == st->scale_std)
+		return 1.0;
+	return pow(st->spread / st->scale_std, RNN_SPREAD_POWER);
 }
 
 RnnStatus
@@ -785,6 +817,7 @@ rnn_model_validate(const RnnModel *m, const char **why)
 								m->season, st->scale_mean, st->scale_std, st->naive_scale,
 								st->n_history * (1 + m->n_features), 1 + m->n_features,
 								st->history) ||
+			(st->spread != 0 && !(st->spread >= 1e-300 && st->spread <= 1e300)) ||
 			st->n_history > m->window || st->n_history < 1 || st->rows < 1 ||
 			(i > 0 && name_cmp(&m->series[i - 1], st) >= 0))
 		{
@@ -1009,7 +1042,7 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 			*why = "Its time zone or configuration text is not printable ASCII.";
 			return RNN_ERR_CORRUPT;
 		}
-		if (t3 < 0 || (version >= 10 && m->trained_with[0] == '\0'))
+		if (t3 < 0 || (version == 10 && m->trained_with[0] == '\0'))
 		{
 			/* format 10 is written only for a model that has the text */
 			*why = "Its provenance text (format 10) is empty or not printable ASCII.";
@@ -1171,11 +1204,18 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 		if (version >= 6)
 			get_theta(&r, &st->theta);
 		st->theta_weight = version >= 7 ? get_f64(&r) : m->theta_weight;
+		st->spread = version >= 11 ? get_f64(&r) : 0;
 	}
 	if (version == 7 && (m->n_series == 0 || !(m->theta_weight > 0)))
 	{
 		/* written only for a global model combined with Theta */
 		*why = "A format-7 model must be a global model combined with Theta.";
+		return RNN_ERR_CORRUPT;
+	}
+	if (version == 11 && !series_spreads_differ(m))
+	{
+		/* written only when a series' spread is not its scale */
+		*why = "A format-11 model must have a series whose spread is not its scale.";
 		return RNN_ERR_CORRUPT;
 	}
 	if ((version == 8 && m->strategy != RNN_STRATEGY_MIXED) ||

@@ -288,17 +288,24 @@ rnn_pipeline_fit(RnnModel *m, const double *v, size_t n, int season,
 }
 
 double
-rnn_pipeline_change_scale(const double *adj, size_t n)
+rnn_pipeline_change_spread(const double *adj, size_t n)
 {
 	double		ss = 0,
 				sd;
 
 	if (n < 3)
-		return rnn_pipeline_spread_or_magnitude(0, adj, n);
+		return 0;
 	for (size_t i = 1; i < n; i++)
 		ss += (adj[i] - adj[i - 1]) * (adj[i] - adj[i - 1]);
 	sd = sqrt(ss / (double) (n - 1));
-	return rnn_pipeline_spread_or_magnitude(sd, adj, n);
+	/* 0 unless a spread: rnn_pipeline_spread_or_magnitude's test */
+	return rnn_pipeline_spread_or_magnitude(sd, adj, n) == sd ? sd : 0;
+}
+
+double
+rnn_pipeline_change_scale(const double *adj, size_t n)
+{
+	return rnn_pipeline_spread_or_magnitude(rnn_pipeline_change_spread(adj, n), adj, n);
 }
 
 double
@@ -400,7 +407,8 @@ rnn_pipeline_series_state(RnnSeriesState *st, const double *v, size_t n,
 	for (size_t i = 0; i < n; i++)
 		st->scale_mean += adj[i];
 	st->scale_mean = n ? st->scale_mean / (double) n : 0;
-	st->scale_std = rnn_pipeline_change_scale(adj, n);
+	st->spread = rnn_pipeline_change_spread(adj, n);
+	st->scale_std = rnn_pipeline_spread_or_magnitude(st->spread, adj, n);
 	rnn_theta_fit(&st->theta, adj, n);
 	for (size_t i = 0; scaled != NULL && i < n && rs == RNN_OK; i++)
 	{
@@ -421,6 +429,25 @@ rnn_pipeline_series_state(RnnSeriesState *st, const double *v, size_t n,
 		return RNN_ERR_ALLOC;
 	memcpy(st->history, v + n - keep, sizeof(double) * keep);
 	return RNN_OK;
+}
+
+/* the scale m's log series share when they keep their own spreads, else 0 */
+static double
+shared_log_scale(const RnnModel *m)
+{
+	double		c = 0;
+	bool		own = false;
+
+	for (int32_t k = 0; k < m->n_series; k++)
+	{
+		const RnnSeriesState *s = &m->series[k];
+
+		if (!s->log_transform)
+			continue;
+		c = s->scale_std;
+		own = own || (s->spread > 0 && s->spread != s->scale_std);
+	}
+	return own ? c : 0;
 }
 
 RnnStatus
@@ -444,6 +471,13 @@ rnn_pipeline_unseen_view(RnnModel *view, RnnSeriesState *st, const RnnModel *m,
 	one.n_series = 1;
 	one.series = st;
 	rnn_model_series_view(view, &one, 0);
+	if (st->log_transform && st->spread > 0)
+	{
+		double		c = shared_log_scale(m);
+
+		if (c > 0)
+			view->interval_factor = pow(c / st->spread, 1.0 - RNN_SPREAD_POWER);
+	}
 	return RNN_OK;
 }
 

@@ -118,7 +118,12 @@ RnnStatus	rnn_pipeline_series_state(RnnSeriesState *st, const double *v, size_t 
  * weight, and view is m's view of it (rnn_model_series_view).  rows, when
  * not NULL, are the history's n rows of m->shape.input_size values (the
  * value, then the features), whose last ones become the view's history;
- * else its last values do.  st must outlive view.
+ * else its last values do.  st must outlive view.  Its intervals: when the
+ * history is logged and m's log series share a scale c and keep their own
+ * spreads (format 11), the half-width of a series of that spread, c times
+ * (spread / c)^RNN_SPREAD_POWER, as on the scale of its own spread, which
+ * the network reads it on here: view->interval_factor is (c /
+ * spread)^(1 - RNN_SPREAD_POWER).
  */
 RnnStatus	rnn_pipeline_unseen_view(RnnModel *view, RnnSeriesState *st, const RnnModel *m,
 									 const double *v, size_t n, const double *rows,
@@ -192,7 +197,12 @@ size_t		rnn_pipeline_global_room(size_t *len, size_t ns, int outputs);
  */
 double		rnn_pipeline_spread_or_magnitude(double spread, const double *adj, size_t n);
 
-/* The spread of the changes of adj[0..n-1] (as above for a constant or short series). */
+/*
+ * The spread of the changes of adj[0..n-1] (their root mean square), 0 for
+ * fewer than 3 points or a constant series; rnn_pipeline_change_scale: that
+ * spread, or as above for a constant or short series.
+ */
+double		rnn_pipeline_change_spread(const double *adj, size_t n);
 double		rnn_pipeline_change_scale(const double *adj, size_t n);
 
 /*

@@ -855,8 +855,9 @@ rnn_interval_bounds(const RnnModel *m, const RnnIntervals *iv, double forecast, 
 			*upper = 0;
 			return;
 		}
-		*lower = rnn_pipeline_out(m, c - hw * m->scale_std, ph);
-		*upper = rnn_pipeline_out(m, c + hw * m->scale_std, ph);
+		hw *= m->scale_std * (m->interval_factor > 0 ? m->interval_factor : 1);
+		*lower = rnn_pipeline_out(m, c - hw, ph);
+		*upper = rnn_pipeline_out(m, c + hw, ph);
 		return;
 	}
 	*lower = forecast - hw;
@@ -1057,6 +1058,7 @@ rnn_calibrate_global(RnnModel *m, const double *const *values, const double *con
 		size_t		hold;
 		const double *f = with_feats ? feats[k] : NULL;
 		bool		effect = false;
+		float		unit;
 
 		if (n < min_len)
 			continue;
@@ -1080,8 +1082,10 @@ rnn_calibrate_global(RnnModel *m, const double *const *values, const double *con
 		}
 		if (st != RNN_OK)
 			goto done;
+		/* in the series' own spread (rnn_series_interval_factor) */
+		unit = view.interval_factor > 0 ? view.interval_factor : 1;
 		for (int h = 0; h < steps; h++)
-			pooled[(size_t) h * count + c] = err[h];
+			pooled[(size_t) h * count + c] = err[h] / unit;
 		for (int b = 0; b < 4; b++)
 		{
 			int			lag = (b & 1) && floor_lags ? floor_lags[k] : 0;
@@ -1091,7 +1095,7 @@ rnn_calibrate_global(RnnModel *m, const double *const *values, const double *con
 			rnn_naive_errors(err, &view, values[k], f, (b & 2) && effect ? beta : NULL, n,
 							 n - hold, 1, steps, lag > 0 ? lag : 0);
 			for (int h = 0; h < steps; h++)
-				bench[b][(size_t) h * count + c] = err[h];
+				bench[b][(size_t) h * count + c] = err[h] / unit;
 		}
 		c++;
 	}

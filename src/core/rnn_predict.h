@@ -231,7 +231,9 @@ int			rnn_global_calibration_steps(const size_t *len, size_t ns, int window,
  * such series one origin at the start of its held-out end (its last
  * validation_fraction of the points after the window, at least the steps,
  * at most all of them); the network's errors on the series' scale, pooled
- * and stored, and floored by the naive forecast's from the same origins
+ * (each divided by the series' rnn_series_interval_factor, so in its own
+ * spread) and stored, and floored by the naive forecast's from the same
+ * origins (divided alike)
  * (rnn_calibration_floor: the held-out origins flatter the network, which
  * early stopping chose on them); with floor_lags (NULL: none), the series
  * k with floor_lags[k] > 0 (rnn_floor_lag) add the seasonal naive's errors
@@ -281,8 +283,9 @@ void		rnn_intervals_free(RnnIntervals *iv, const RnnAlloc *a);
 /*
  * The interval of a forecast at step h after a history whose last value had
  * phase phase_last: forecast +- the half-width, or, when the model
- * calibrates in scaled units, the half-width taken around the forecast on
- * the network's scale and transformed back (asymmetric under log).  NaN
+ * calibrates in scaled units, the half-width (times the scale and a global
+ * model's series' interval_factor) taken around the forecast on the
+ * network's scale and transformed back (asymmetric under log).  NaN
  * without calibration.
  */
 void		rnn_interval_bounds(const RnnModel *m, const RnnIntervals *iv, double forecast,

@@ -63,7 +63,7 @@
 #   --config JSON    a JSON object merged into rnn_config(horizon => h) with jsonb ||; the
 #                    effective configuration is printed
 #   --out DIR        also write DIR/m3_MODE[_cv|_cvK].csv (_cv: fold 1, _cvK: fold K > 1): id,
-#                    period, h, smape, mase, coverage, train_seconds, wall_seconds, error (one
+#                    period, h, smape, mase, coverage, train_seconds, wall_seconds, error, msis (one
 #                    line per series, the left-out ones with the reason as the error; in global
 #                    mode the training times are the period models', printed, not per series);
 #                    and beside it _fc.csv (id, step, forecast, lower, upper, actual, network:
@@ -87,6 +87,8 @@
 #              part (lag = season: 1, 4, 12, 1)
 #   coverage = share of the h points with lower <= a <= upper (90% interval); a second table
 #              gives it at 50%, 80%, 90%, 95% and 99%, over all steps and at step 1
+#   MSIS     = mean((upper - lower) + 20 (lower - a)+ + 20 (a - upper)+) / scale, the 90%
+#              interval's mean scaled interval score (M4's, alpha 0.1): lower is better
 # The methods beside them are averaged over the same series (those that did not fail):
 # THETA (the winner), ForecastPro, Auto-ANN (the neural network entry) and NAIVE2 from
 # m3_methods; in --cv mode naive, seasonal naive and NAIVE2 computed in SQL from the fold's
@@ -499,14 +501,14 @@ for k in range(0, len(runs), 2):
     print("      = %s" % config)
     print()
 
-    head = ["period", "series", "sMAPE", "MASE", "90% coverage"] + \
+    head = ["period", "series", "sMAPE", "MASE", "90% coverage", "90% MSIS"] + \
            ["%s sMAPE" % label for _, label in METHODS] + ["train s/series"]
     rows = []
     for p in periods:
         base = p["base"] or {}
         series = str(p["ok"]) if p["ok"] == p["series"] else "%d of %d" % (p["ok"], p["series"])
         rows.append([p["period"], series, num(p["smape"], 2), num(p["mase"], 3),
-                     num(p["coverage"], 3)] +
+                     num(p["coverage"], 3), num(p["msis"], 2)] +
                     [num((base.get(m) or {}).get("smape"), 2) for m, _ in METHODS] +
                     [num(p["train_mean"], 3)])
     print(table(head, ["<"] + [">"] * (len(head) - 1), rows))
@@ -631,16 +633,22 @@ for k in range(0, len(runs), 2):
     # the metrics again, in Python, from the holdout and the forecasts rnn_forecast returned
     scored = json.load(open(os.path.join(tmp, "scored-%s.json" % mode)))
     differ = []
-    for sid, scale, a, f, lo, hi, smape, mase, coverage in scored:
+    for sid, scale, a, f, lo, hi, smape, mase, coverage, msis in scored:
         h = len(a)
+        bounded = [(u, l, p) for u, l, p in zip(a, lo, hi) if l is not None and p is not None]
         mine = (sum(0 if abs(u) + abs(v) == 0 else 200 * abs(u - v) / (abs(u) + abs(v))
                     for u, v in zip(a, f)) / h,
                 sum(abs(u - v) for u, v in zip(a, f)) / h / scale if scale else None,
                 # SQL's avg over BETWEEN: a point without bounds counts in neither sum
                 None if all(l is None or p is None for l, p in zip(lo, hi)) else
                 sum(1 for u, l, p in zip(a, lo, hi) if l is not None and p is not None and l <= u <= p)
-                / sum(1 for l, p in zip(lo, hi) if l is not None and p is not None))
-        for what, x, y in zip(("sMAPE", "MASE", "coverage"), mine, (smape, mase, coverage)):
+                / sum(1 for l, p in zip(lo, hi) if l is not None and p is not None),
+                # the same points: the interval's width and 20 times its misses
+                None if not bounded or not scale else
+                sum((p - l) + 20 * max(l - u, 0) + 20 * max(u - p, 0) for u, l, p in bounded)
+                / len(bounded) / scale)
+        for what, x, y in zip(("sMAPE", "MASE", "coverage", "MSIS"), mine,
+                              (smape, mase, coverage, msis)):
             if (x is None) != (y is None) or (x is not None and abs(x - y) > 1e-9 * max(1, abs(x))):
                 differ.append("%s %s" % (sid, what))
     if differ:

@@ -28,6 +28,9 @@
 --   MASE     = mean(|a - f|) / scale; scale = m3_meta.scale (competition) or the in-sample
 --              seasonal naive MAE of the (shortened) fitting part, lag = season (cv)
 --   coverage = share of the h actuals within [lower, upper] of the 90% interval
+--   MSIS     = mean((upper - lower) + 20 (lower - a)+ + 20 (a - upper)+) / scale: the 90%
+--              interval's mean scaled interval score (M4's, alpha 0.1; lower is better:
+--              narrow intervals that still hold the actuals)
 
 SET client_min_messages = warning;
 
@@ -140,6 +143,7 @@ CREATE TABLE m3_result (
     smape         float8,
     mase          float8,
     coverage      float8,
+    msis          float8,
     train_seconds float8,            -- rnn_model_info(model)->'training'->>'training_seconds'
     wall_seconds  float8,            -- the rnn_train statement (per-series mode)
     ts_mismatch   integer,           -- forecast timestamps that are not the holdout's
@@ -487,7 +491,7 @@ $$;
 CREATE FUNCTION m3_score(p_mode text, p_id text) RETURNS void
 LANGUAGE sql AS $$
     UPDATE m3_result r SET
-        smape = x.smape, mase = x.mase, coverage = x.coverage,
+        smape = x.smape, mase = x.mase, coverage = x.coverage, msis = x.msis,
         ts_mismatch = x.ts_mismatch, nonfinite = x.nonfinite,
         error = CASE WHEN x.rows <> x.h OR x.points <> x.h
                      THEN format('rnn_forecast returned %s rows with steps %s to %s for %s holdout points',
@@ -498,6 +502,8 @@ LANGUAGE sql AS $$
                avg(m3_ape(a.value, f.forecast)) AS smape,
                avg(abs(a.value - f.forecast)) / nullif(max(s.scale), 0) AS mase,
                avg((a.value BETWEEN f.lower AND f.upper)::int::float8) AS coverage,
+               avg((f.upper - f.lower) + 20 * greatest(f.lower - a.value, 0)
+                   + 20 * greatest(a.value - f.upper, 0)) / nullif(max(s.scale), 0) AS msis,
                count(*) FILTER (WHERE a.d IS NOT NULL
                                   AND f.ts IS DISTINCT FROM a.d::timestamptz)::int AS ts_mismatch,
                count(*) FILTER (WHERE f.forecast IS NULL OR f.lower IS NULL OR f.upper IS NULL
@@ -878,8 +884,8 @@ $$;
 CREATE FUNCTION m3_report(p_mode text, p_methods text[], p_cv boolean) RETURNS json
 LANGUAGE sql AS $$
     WITH res AS (
-        SELECT s.id, s.period, r.smape, r.mase, r.coverage, r.train_seconds, r.wall_seconds,
-               r.error, (r.error IS NULL AND r.smape IS NOT NULL) AS ok
+        SELECT s.id, s.period, r.smape, r.mase, r.coverage, r.msis, r.train_seconds,
+               r.wall_seconds, r.error, (r.error IS NULL AND r.smape IS NOT NULL) AS ok
         FROM m3_sel s LEFT JOIN m3_result r ON r.mode = p_mode AND r.id = s.id),
     base AS (
         SELECT id, method, smape, mase FROM m3_methods
@@ -900,6 +906,7 @@ LANGUAGE sql AS $$
                    avg(g.smape) FILTER (WHERE g.ok) AS smape,
                    avg(g.mase) FILTER (WHERE g.ok) AS mase,
                    avg(g.coverage) FILTER (WHERE g.ok) AS coverage,
+                   avg(g.msis) FILTER (WHERE g.ok) AS msis,
                    avg(g.train_seconds) FILTER (WHERE g.ok) AS train_mean,
                    (SELECT json_object_agg(m, json_build_object('smape', bs, 'mase', bm, 'n', bn,
                                                                 'diff', bd, 'se', bse,
@@ -993,7 +1000,7 @@ $$;
 CREATE FUNCTION m3_scored(p_mode text) RETURNS json
 LANGUAGE sql AS $$
     SELECT coalesce(json_agg(json_build_array(r.id, s.scale, x.a, x.f, x.lo, x.hi,
-                                              r.smape, r.mase, r.coverage)), '[]')
+                                              r.smape, r.mase, r.coverage, r.msis)), '[]')
     FROM m3_result r
     JOIN m3_sel s ON s.id = r.id
     CROSS JOIN LATERAL (
@@ -1008,14 +1015,16 @@ $$;
 -- Per-series rows for --out, the left-out series included (with the reason as the error).
 CREATE FUNCTION m3_rows(p_mode text) RETURNS TABLE (
     id text, period text, h integer, smape float8, mase float8, coverage float8,
-    train_seconds float8, wall_seconds float8, error text)
+    train_seconds float8, wall_seconds float8, error text, msis float8)
 LANGUAGE sql AS $$
-    SELECT id, period, h, smape, mase, coverage, train_seconds, wall_seconds, error
+    SELECT id, period, h, smape, mase, coverage, train_seconds, wall_seconds, error, msis
     FROM (SELECT s.ord, s.id, s.period, s.h, r.smape, r.mase, r.coverage, r.train_seconds,
-                 r.wall_seconds, CASE WHEN r.id IS NULL THEN 'no result' ELSE r.error END AS error
+                 r.wall_seconds, CASE WHEN r.id IS NULL THEN 'no result' ELSE r.error END AS error,
+                 r.msis
           FROM m3_sel s LEFT JOIN m3_result r ON r.mode = p_mode AND r.id = s.id
           UNION ALL
-          SELECT l.ord, l.id, l.period, l.h, NULL, NULL, NULL, NULL, NULL, 'left out: ' || l.reason
+          SELECT l.ord, l.id, l.period, l.h, NULL, NULL, NULL, NULL, NULL, 'left out: ' || l.reason,
+                 NULL
           FROM m3_left_out l) x
     ORDER BY ord;
 $$;
