@@ -415,10 +415,11 @@ test_format(void)
 		   why ? why : "accepted");
 	rnn_model_free(&d, &test_allocator);
 	{
-		double		badv[3] = {-0.5, NAN, INFINITY};
+		/* 0 and -0 (never written), subnormal, a ratio to the scale (0.2) past 1e100 */
+		double		badv[8] = {-0.5, NAN, INFINITY, 0.0, -0.0, 1e-310, 1e-200, 1e200};
 		bool		all = true;
 
-		for (int k = 0; k < 3; k++)
+		for (int k = 0; k < 8; k++)
 		{
 			memcpy(bad + len - 12, &badv[k], 8);
 			reseal_model(bad, len);
@@ -429,7 +430,7 @@ test_format(void)
 		}
 		series[1].spread = -1;
 		all = all && rnn_model_validate(&m, &why) == RNN_ERR_CORRUPT;
-		report(all, "theta: a series' spread that is negative, NaN or infinite is refused");
+		report(all, "theta: a series' spread that is negative, NaN, infinite, 0, subnormal or more than 1e100 times from its scale is refused");
 	}
 	free(bad);
 	free(buf);
@@ -905,16 +906,17 @@ test_calibrate_global(void)
 		report(ok, "theta: a series that shares a scale gets half-widths of the shared scale times its own factor");
 
 		/*
-		 * the same series given as a history the model did not keep: scaled
-		 * by its own spread, its half-width in log units the same as the
-		 * kept series'
+		 * the same series given as a history the model did not keep: on the
+		 * shared scale with its own spread, so its half-width in log units
+		 * is the kept series'
 		 */
 		{
 			RnnModel	unseen;
 			RnnSeriesState ust;
 
 			ok = rnn_pipeline_unseen_view(&unseen, &ust, &m, v1, 100, NULL, &test_allocator) == RNN_OK &&
-				ust.log_transform && ust.scale_std == own[1] && unseen.interval_factor != 1 &&
+				ust.log_transform && ust.scale_std == view.scale_std && ust.spread == own[1] &&
+				unseen.interval_factor == f1 &&
 				fabs(unseen.scale_std * unseen.interval_factor - view.scale_std * view.interval_factor) <
 				1e-12 * view.scale_std;
 			report(ok, "theta: a history the model did not keep gets the half-width of a kept series of its spread (%g against %g)",

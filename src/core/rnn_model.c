@@ -817,7 +817,9 @@ rnn_model_validate(const RnnModel *m, const char **why)
 								m->season, st->scale_mean, st->scale_std, st->naive_scale,
 								st->n_history * (1 + m->n_features), 1 + m->n_features,
 								st->history) ||
-			(st->spread != 0 && !(st->spread >= 1e-300 && st->spread <= 1e300)) ||
+			(st->spread != 0 && !(st->spread >= 1e-300 && st->spread <= 1e300 &&
+								  st->spread / st->scale_std >= RNN_MIN_SPREAD_RATIO &&
+								  st->spread / st->scale_std <= 1 / RNN_MIN_SPREAD_RATIO)) ||
 			st->n_history > m->window || st->n_history < 1 || st->rows < 1 ||
 			(i > 0 && name_cmp(&m->series[i - 1], st) >= 0))
 		{
@@ -1205,6 +1207,12 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 			get_theta(&r, &st->theta);
 		st->theta_weight = version >= 7 ? get_f64(&r) : m->theta_weight;
 		st->spread = version >= 11 ? get_f64(&r) : 0;
+		if (version >= 11 && !(st->spread >= 1e-300))
+		{
+			/* written as the series' scale when it has no spread of its own */
+			*why = "A format-11 series record's spread is not a positive number.";
+			return RNN_ERR_CORRUPT;
+		}
 	}
 	if (version == 7 && (m->n_series == 0 || !(m->theta_weight > 0)))
 	{

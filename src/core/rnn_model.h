@@ -11,7 +11,7 @@
 #include "rnn_net.h"
 
 #define RNN_MODEL_MAGIC			"RNNF"
-#define RNN_MODEL_VERSION		11	/* written for global models with log series (their own spreads), 10 for other models that record what trained them, 9 for other models whose Theta weights were validated, 8 for other mixed models, 7 for other global models with per-series Theta weights, 6 for other models combined with Theta, 5 for models with features, 4 for the others; 1 to 3 are still read */
+#define RNN_MODEL_VERSION		11	/* written for global models some of whose log series have a spread other than the scale they share, 10 for other models that record what trained them, 9 for other models whose Theta weights were validated, 8 for other mixed models, 7 for other global models with per-series Theta weights, 6 for other models combined with Theta, 5 for models with features, 4 for the others; 1 to 3 are still read */
 #define RNN_MAX_SERIES			(1024 * 1024)	/* series in one global model */
 #define RNN_MAX_SERIES_NAME		1024	/* bytes of a series name */
 #define RNN_MODEL_MAX_LOSSES	RNN_MAX_EPOCHS
@@ -307,6 +307,8 @@ void		rnn_model_series_view(RnnModel *view, const RnnModel *m, int32_t i);
  * series intervals a hundred times their forecast.
  */
 #define RNN_SPREAD_POWER 0.5
+/* a series' spread over its scale is within [this, 1 / this] (checked on decoding) */
+#define RNN_MIN_SPREAD_RATIO 1e-100
 double		rnn_series_interval_factor(const RnnSeriesState *st);
 
 #endif							/* RNN_MODEL_H */

@@ -431,23 +431,29 @@ rnn_pipeline_series_state(RnnSeriesState *st, const double *v, size_t n,
 	return RNN_OK;
 }
 
-/* the scale m's log series share when they keep their own spreads, else 0 */
+/*
+ * The scale m's log series share (rnn_pipeline_share_log_scale), 0 when it
+ * has none or they differ (a model from before they shared one); *own:
+ * whether they keep their own spreads (format 11).
+ */
 static double
-shared_log_scale(const RnnModel *m)
+shared_log_scale(const RnnModel *m, bool *own)
 {
 	double		c = 0;
-	bool		own = false;
 
+	*own = false;
 	for (int32_t k = 0; k < m->n_series; k++)
 	{
 		const RnnSeriesState *s = &m->series[k];
 
 		if (!s->log_transform)
 			continue;
+		if (c > 0 && s->scale_std != c)
+			return 0;
 		c = s->scale_std;
-		own = own || (s->spread > 0 && s->spread != s->scale_std);
+		*own = *own || (s->spread > 0 && s->spread != s->scale_std);
 	}
-	return own ? c : 0;
+	return c;
 }
 
 RnnStatus
@@ -461,6 +467,23 @@ rnn_pipeline_unseen_view(RnnModel *view, RnnSeriesState *st, const RnnModel *m,
 	rs = rnn_pipeline_series_state(st, v, n, m->season, m->window, -1, -1, NULL, a);
 	if (rs != RNN_OK)
 		return rs;
+	if (st->log_transform)
+	{
+		/*
+		 * a log history is read on the scale the model's log series share,
+		 * as they were in training; it keeps its own spread for its
+		 * intervals only where they do (format 11)
+		 */
+		bool		own;
+		double		c = shared_log_scale(m, &own);
+
+		if (c > 0)
+		{
+			st->scale_std = c;
+			if (!own)
+				st->spread = 0;
+		}
+	}
 	st->rows = (int64_t) n;
 	st->theta_weight = m->theta_weight;	/* an unseen series: the model's weight */
 	if (rows)
@@ -471,13 +494,6 @@ rnn_pipeline_unseen_view(RnnModel *view, RnnSeriesState *st, const RnnModel *m,
 	one.n_series = 1;
 	one.series = st;
 	rnn_model_series_view(view, &one, 0);
-	if (st->log_transform && st->spread > 0)
-	{
-		double		c = shared_log_scale(m);
-
-		if (c > 0)
-			view->interval_factor = pow(c / st->spread, 1.0 - RNN_SPREAD_POWER);
-	}
 	return RNN_OK;
 }
 

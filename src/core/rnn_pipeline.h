@@ -115,15 +115,14 @@ RnnStatus	rnn_pipeline_series_state(RnnSeriesState *st, const double *v, size_t 
  * A history that global model m did not keep, forecast as a series of its
  * own: st gets the history's pipeline and scale (rnn_pipeline_series_state
  * of v[0..n-1], the model's season and window) and the model's Theta
- * weight, and view is m's view of it (rnn_model_series_view).  rows, when
- * not NULL, are the history's n rows of m->shape.input_size values (the
- * value, then the features), whose last ones become the view's history;
- * else its last values do.  st must outlive view.  Its intervals: when the
- * history is logged and m's log series share a scale c and keep their own
- * spreads (format 11), the half-width of a series of that spread, c times
- * (spread / c)^RNN_SPREAD_POWER, as on the scale of its own spread, which
- * the network reads it on here: view->interval_factor is (c /
- * spread)^(1 - RNN_SPREAD_POWER).
+ * weight, and view is m's view of it (rnn_model_series_view).  A logged
+ * history takes the scale m's log series share, as they had in training
+ * (so a kept series' own training history gives its stored forecast), and
+ * keeps its own spread for its intervals where they keep theirs (format
+ * 11).  rows, when not NULL, are the history's n rows of
+ * m->shape.input_size values (the value, then the features), whose last
+ * ones become the view's history; else its last values do.  st must
+ * outlive view.
  */
 RnnStatus	rnn_pipeline_unseen_view(RnnModel *view, RnnSeriesState *st, const RnnModel *m,
 									 const double *v, size_t n, const double *rows,

@@ -1082,7 +1082,7 @@ rnn_calibrate_global(RnnModel *m, const double *const *values, const double *con
 		}
 		if (st != RNN_OK)
 			goto done;
-		/* in the series' own spread (rnn_series_interval_factor) */
+		/* divided by the series' factor (rnn_series_interval_factor) */
 		unit = view.interval_factor > 0 ? view.interval_factor : 1;
 		for (int h = 0; h < steps; h++)
 			pooled[(size_t) h * count + c] = err[h] / unit;

@@ -231,8 +231,7 @@ int			rnn_global_calibration_steps(const size_t *len, size_t ns, int window,
  * such series one origin at the start of its held-out end (its last
  * validation_fraction of the points after the window, at least the steps,
  * at most all of them); the network's errors on the series' scale, pooled
- * (each divided by the series' rnn_series_interval_factor, so in its own
- * spread) and stored, and floored by the naive forecast's from the same
+ * (each divided by the series' rnn_series_interval_factor) and stored, and floored by the naive forecast's from the same
  * origins (divided alike)
  * (rnn_calibration_floor: the held-out origins flatter the network, which
  * early stopping chose on them); with floor_lags (NULL: none), the series
