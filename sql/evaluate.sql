@@ -17,6 +17,8 @@ SELECT r->'horizon' AS horizon, r->'folds' AS folds, r->'points' AS points,
        jsonb_path_query_array(r, '$.per_fold[*].train_rows') AS train_rows,
        (r->>'mase')::float8 < 1 AS beats_seasonal_naive,
        (r->>'coverage')::float8 BETWEEN 0 AND 1 AS coverage_is_share,
+       abs((r->>'msis')::float8 - (SELECT avg((x->>'msis')::float8) FROM jsonb_array_elements(r->'per_fold') x))
+         < 1e-4 * (r->>'msis')::float8 AS msis_mean_of_folds,
        (r->>'rmse')::float8 >= (r->>'mae')::float8 AS rmse_ge_mae
 FROM bt;
 SELECT rnn_backtest(d, v, NULL, 30, 4) FROM ev;
@@ -28,6 +30,16 @@ CREATE TABLE evm AS
 SELECT rnn_train(d, v, rnn_config(hidden_size => 8, epochs => 30)) AS m FROM ev WHERE d < DATE '2017-01-01';
 SELECT (r->>'points')::int AS points, r->'max_step' AS max_step, (r->>'mase')::float8 < 1 AS beats_seasonal_naive
 FROM (SELECT rnn_evaluate(m, d, v) r FROM evm, ev WHERE d >= DATE '2017-01-01') t;
+-- its 90% interval's mean scaled interval score (MSIS: the width plus 20 times the miss, over
+-- the in-sample seasonal naive MAE) and MASE, recomputed from rnn_forecast's rows
+SELECT abs((r->>'msis')::float8 - x.msis) < 1e-4 * x.msis AS msis_as_recomputed,
+       abs((r->>'mase')::float8 - x.mase) < 1e-4 * x.mase AS mase_as_recomputed
+FROM (SELECT rnn_evaluate(m, d, v) r FROM evm, ev WHERE d >= DATE '2017-01-01') t,
+     (SELECT avg((f.upper - f.lower) + 20 * greatest(f.lower - e.v, 0) + 20 * greatest(e.v - f.upper, 0))
+               / (rnn_model_info(evm.m)->>'naive_scale')::float8 AS msis,
+             avg(abs(e.v - f.forecast)) / (rnn_model_info(evm.m)->>'naive_scale')::float8 AS mase
+      FROM evm, rnn_forecast(evm.m, 24, 0.9) f JOIN ev e ON e.d = f.ts::date
+      GROUP BY evm.m) x;
 -- the same score whatever the row order and with NULL values skipped
 SELECT rnn_evaluate(m, d, v) = rnn_evaluate(m, d, v ORDER BY d DESC) AS order_free,
        (rnn_evaluate(m, d, CASE WHEN d = DATE '2017-03-01' THEN NULL ELSE v END)->>'points')::int AS points_without_null

@@ -133,7 +133,12 @@ SELECT region, jsonb_array_length(r->'per_fold') AS folds, (r->>'points')::int A
        (r->'per_fold'->0->>'steps_before_end')::int AS first_cut,
        (SELECT sum((x->>'points')::int) FROM jsonb_array_elements(r->'per_series') x) = (r->>'points')::int AS consistent
 FROM gb ORDER BY region;
-SELECT r->'per_series'->0->>'series' AS first_series, r->'per_series'->0 ? 'mase' AS has_mase FROM gb WHERE region = 'south';
+SELECT r->'per_series'->0->>'series' AS first_series, r->'per_series'->0 ? 'mase' AS has_mase,
+       (r->'per_series'->0->>'msis')::float8 > 0 AS has_msis,
+       -- every series in every fold: the overall MSIS is the mean of the series'
+       abs((r->>'msis')::float8 - (SELECT avg((x->>'msis')::float8) FROM jsonb_array_elements(r->'per_series') x))
+         < 1e-4 * (r->>'msis')::float8 AS msis_mean_of_series
+FROM gb WHERE region = 'south';
 SELECT rnn_backtest(store, day::date, sales, rnn_config(), 6, 0) FROM sales;
 
 -- intervals for series too short for a held-out end: four series of 20 steps, window 8,

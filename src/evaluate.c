@@ -3,8 +3,9 @@
  *	  Scoring forecasts in SQL: rnn_backtest trains on rolling origins and
  *	  scores each fold's forecast; rnn_evaluate scores a model's forecast
  *	  against the actual rows that followed its training data.  Both return
- *	  MAE, RMSE, sMAPE, MASE (scaled by the in-sample seasonal naive MAE)
- *	  and the coverage of the 90% prediction interval as jsonb.
+ *	  MAE, RMSE, sMAPE, MASE (scaled by the in-sample seasonal naive MAE),
+ *	  the coverage of the 90% prediction interval and its mean scaled
+ *	  interval score (MSIS, on the same scale) as jsonb.
  */
 #include "postgres.h"
 
@@ -41,7 +42,22 @@ typedef struct Scores
 	double		smape;
 	double		covered;
 	size_t		n_interval;
+	double		interval_score; /* width + 2 / alpha x the miss, summed */
 } Scores;
+
+/*
+ * The scaled metrics, means over units (a fold, or a series in a fold)
+ * each scaled by its own training part's in-sample seasonal naive MAE, as
+ * the M competitions average them: MASE, and MSIS over the units with
+ * intervals.
+ */
+typedef struct Scaled
+{
+	double		mase;
+	int			n_mase;
+	double		msis;
+	int			n_msis;
+} Scaled;
 
 static void
 score_point(Scores *s, double actual, double forecast, double lower, double upper)
@@ -54,8 +70,12 @@ score_point(Scores *s, double actual, double forecast, double lower, double uppe
 	s->smape += denom > 0 ? 200.0 * fabs(actual - forecast) / denom : 0;
 	if (!isnan(lower) && !isnan(upper))
 	{
+		double		penalty = 2.0 / (1.0 - EVAL_LEVEL);
+
 		s->n_interval++;
 		s->covered += actual >= lower && actual <= upper ? 1 : 0;
+		s->interval_score += (upper - lower) + penalty * fmax(lower - actual, 0) +
+			penalty * fmax(actual - upper, 0);
 	}
 }
 
@@ -69,6 +89,7 @@ score_add(Scores *a, const Scores *b)
 	a->smape += b->smape;
 	a->n_interval += b->n_interval;
 	a->covered += b->covered;
+	a->interval_score += b->interval_score;
 }
 
 static void
@@ -80,21 +101,40 @@ append_number(StringInfo buf, const char *key, double v, bool last)
 		appendStringInfo(buf, "\"%s\": null%s", key, last ? "" : ", ");
 }
 
-static double
-scores_mae(const Scores *s)
+/* one unit's points s, scaled by its naive MAE (none when not positive), into a */
+static void
+scaled_add(Scaled *a, const Scores *s, double scale)
 {
-	return s->n ? s->abs_err / s->n : NAN;
+	if (!(scale > 0) || s->n == 0)
+		return;
+	a->mase += s->abs_err / s->n / scale;
+	a->n_mase++;
+	if (s->n_interval > 0)
+	{
+		a->msis += s->interval_score / s->n_interval / scale;
+		a->n_msis++;
+	}
 }
 
-/* The metrics of s as JSON members (no braces); mase computed by the caller. */
 static void
-append_scores(StringInfo buf, const Scores *s, double mase)
+scaled_merge(Scaled *a, const Scaled *b)
+{
+	a->mase += b->mase;
+	a->n_mase += b->n_mase;
+	a->msis += b->msis;
+	a->n_msis += b->n_msis;
+}
+
+/* The metrics of s as JSON members (no braces), with sc's means of the scaled ones. */
+static void
+append_scores(StringInfo buf, const Scores *s, const Scaled *sc)
 {
 	appendStringInfo(buf, "\"points\": %zu, ", s->n);
-	append_number(buf, "mae", scores_mae(s), false);
+	append_number(buf, "mae", s->n ? s->abs_err / s->n : NAN, false);
 	append_number(buf, "rmse", s->n ? sqrt(s->sq_err / s->n) : NAN, false);
 	append_number(buf, "smape", s->n ? s->smape / s->n : NAN, false);
-	append_number(buf, "mase", mase, false);
+	append_number(buf, "mase", sc->n_mase ? sc->mase / sc->n_mase : NAN, false);
+	append_number(buf, "msis", sc->n_msis ? sc->msis / sc->n_msis : NAN, false);
 	append_number(buf, "coverage", s->n_interval ? s->covered / s->n_interval : NAN, true);
 }
 
@@ -150,19 +190,18 @@ backtest_features(const RnnAxis *axis, const double *feats, int n_user, size_t n
 	return F;
 }
 
-/* per series of a global backtest: pooled points and the sum of the folds' MASE */
+/* per series of a global backtest: pooled points and its folds' scaled metrics */
 typedef struct SeriesScores
 {
 	Scores		s;
-	double		mase_sum;
-	int			mase_folds;
+	Scaled		sc;
 } SeriesScores;
 
 /*
  * The global backtest: every fold trains one model on all series without
  * their last (folds - f) * horizon points and scores each series' forecast
- * of the next horizon points.  MASE is the mean over series and folds of
- * each one's MASE, as the M competitions average it.
+ * of the next horizon points.  MASE (and MSIS) is the mean over series and
+ * folds of each one's, as the M competitions average it.
  */
 static Datum
 backtest_global(RnnRows *st, RnnConfig *cfg)
@@ -173,8 +212,7 @@ backtest_global(RnnRows *st, RnnConfig *cfg)
 	double	  **F = palloc0(sizeof(double *) * g->ns);
 	int			K = 0;
 	Scores		total;
-	double		mase_sum = 0;
-	int			mase_n = 0;
+	Scaled		overall = {0};
 	double		seconds = 0;
 	StringInfoData out;
 	MemoryContext foldctx,
@@ -194,8 +232,7 @@ backtest_global(RnnRows *st, RnnConfig *cfg)
 		size_t		cut = (size_t) (st->folds - f) * h;
 		RnnModel	m;
 		Scores		fs;
-		double		fold_mase = 0;
-		int			fold_n = 0;
+		Scaled		fold = {0};
 		int32		k = 0;
 
 		old = MemoryContextSwitchTo(foldctx);
@@ -234,28 +271,20 @@ backtest_global(RnnRows *st, RnnConfig *cfg)
 			score_add(&fs, &s);
 			score_add(&total, &s);
 			score_add(&per[k].s, &s);
-			if (view.naive_scale > 0)
-			{
-				double		mase = scores_mae(&s) / view.naive_scale;
-
-				fold_mase += mase;
-				fold_n++;
-				per[k].mase_sum += mase;
-				per[k].mase_folds++;
-			}
+			scaled_add(&fold, &s, view.naive_scale);
+			scaled_add(&per[k].sc, &s, view.naive_scale);
 		}
 		MemoryContextSwitchTo(old);
 		appendStringInfo(&out, "%s{\"fold\": %d, \"steps_before_end\": %zu, \"series\": %d, ",
 						 f ? ", " : "", f + 1, cut, m.n_series);
-		append_scores(&out, &fs, fold_n ? fold_mase / fold_n : NAN);
+		append_scores(&out, &fs, &fold);
 		appendStringInfoChar(&out, '}');
-		mase_sum += fold_mase;
-		mase_n += fold_n;
+		scaled_merge(&overall, &fold);
 		MemoryContextReset(foldctx);
 	}
 	MemoryContextDelete(foldctx);
 	appendStringInfoString(&out, "], ");
-	append_scores(&out, &total, mase_n ? mase_sum / mase_n : NAN);
+	append_scores(&out, &total, &overall);
 	appendStringInfoString(&out, ", \"per_series\": [");
 	for (int32 k = 0, first = 1; k < g->ns; k++)
 	{
@@ -265,7 +294,7 @@ backtest_global(RnnRows *st, RnnConfig *cfg)
 		first = 0;
 		escape_json(&out, pnstrdup(g->name[k], g->name_len[k]));
 		appendStringInfoString(&out, ", ");
-		append_scores(&out, &per[k].s, per[k].mase_folds ? per[k].mase_sum / per[k].mase_folds : NAN);
+		append_scores(&out, &per[k].s, &per[k].sc);
 		appendStringInfoChar(&out, '}');
 	}
 	appendStringInfo(&out, "], \"training_seconds\": %.3f}", seconds);
@@ -346,8 +375,7 @@ rnn_backtest_finalfn(PG_FUNCTION_ARGS)
 	RnnAxis		axis;
 	StringInfoData out;
 	Scores		total;
-	double		mase_sum = 0;
-	int			mase_folds = 0;
+	Scaled		overall = {0};
 	double		seconds = 0;
 	MemoryContext foldctx,
 				old;
@@ -389,6 +417,7 @@ rnn_backtest_finalfn(PG_FUNCTION_ARGS)
 		RnnAxis		fold_axis = axis;
 		double	   *fc;
 		Scores		s;
+		Scaled		fold = {0};
 
 		old = MemoryContextSwitchTo(foldctx);
 		/* the fold's training part ends `series.n - origin` steps before the last row */
@@ -413,19 +442,16 @@ rnn_backtest_finalfn(PG_FUNCTION_ARGS)
 		appendStringInfo(&out, "%s{\"fold\": %d, \"origin\": ", f ? ", " : "", f + 1);
 		escape_json(&out, index_text(&axis, series.n, origin));
 		appendStringInfo(&out, ", \"train_rows\": %zu, ", origin);
-		append_scores(&out, &s, m.naive_scale > 0 ? scores_mae(&s) / m.naive_scale : NAN);
+		scaled_add(&fold, &s, m.naive_scale);
+		append_scores(&out, &s, &fold);
 		appendStringInfoChar(&out, '}');
-		if (m.naive_scale > 0)
-		{
-			mase_sum += scores_mae(&s) / m.naive_scale;
-			mase_folds++;
-		}
+		scaled_merge(&overall, &fold);
 		MemoryContextReset(foldctx);
 	}
 	MemoryContextDelete(foldctx);
-	/* overall: pooled points; MASE is the mean of the folds' (each scaled by its training part) */
+	/* overall: pooled points; MASE and MSIS the means of the folds' (each scaled by its training part) */
 	appendStringInfoString(&out, "], ");
-	append_scores(&out, &total, mase_folds ? mase_sum / mase_folds : NAN);
+	append_scores(&out, &total, &overall);
 	appendStringInfo(&out, ", \"training_seconds\": %.3f}", seconds);
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
 }
@@ -625,7 +651,12 @@ rnn_evaluate_finalfn(PG_FUNCTION_ARGS)
 	initStringInfo(&out);
 	appendStringInfo(&out, "{\"level\": %g, \"max_step\": %d, \"skipped_training_rows\": %zu, ",
 					 EVAL_LEVEL, max_step, skipped);
-	append_scores(&out, &s, m.naive_scale > 0 ? scores_mae(&s) / m.naive_scale : NAN);
+	{
+		Scaled		one = {0};
+
+		scaled_add(&one, &s, m.naive_scale);
+		append_scores(&out, &s, &one);
+	}
 	appendStringInfoChar(&out, '}');
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
 }
