@@ -675,6 +675,34 @@ rnn_model_series_view(RnnModel *view, const RnnModel *m, int32_t i)
 }
 
 double
+rnn_model_shared_log_scale(const RnnModel *m, bool *own)
+{
+	double		c = 0;
+
+	if (m->log_scale_known)
+	{
+		*own = m->log_scale_own != 0;
+		return m->log_scale;
+	}
+	*own = false;
+	for (int32_t k = 0; k < m->n_series; k++)
+	{
+		const RnnSeriesState *s = &m->series[k];
+
+		if (!s->log_transform)
+			continue;
+		if (c > 0 && s->scale_std != c)
+		{
+			*own = false;
+			return 0;
+		}
+		c = s->scale_std;
+		*own = *own || (s->spread > 0 && s->spread != s->scale_std);
+	}
+	return c;
+}
+
+double
 rnn_series_interval_factor(const RnnSeriesState *st)
 {
 	if (!(st->spread > 0) || !(st->scale_std > 0) || st->spread == st->scale_std)
@@ -1232,6 +1260,13 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 		/* written for mixed models (formats 9 and 10 too), and only for them */
 		*why = "Only a model of format 8 or later is mixed, and a format-8 model must be.";
 		return RNN_ERR_CORRUPT;
+	}
+	{
+		bool		own;
+
+		m->log_scale = rnn_model_shared_log_scale(m, &own);
+		m->log_scale_own = own;
+		m->log_scale_known = 1;
 	}
 
 	return rnn_model_validate(m, why);

@@ -205,6 +205,13 @@ typedef struct RnnModel
 	int32_t		n_series;
 	RnnSeriesState *series;
 	int32_t		n_short;		/* series too short for a window (naive forecasts) */
+	/*
+	 * set by rnn_model_decode, not stored: rnn_model_shared_log_scale's
+	 * answer, so that a history forecast per row does not scan the series
+	 */
+	int32_t		log_scale_known;
+	double		log_scale;
+	int32_t		log_scale_own;
 
 	/*
 	 * format 5: covariates.  The network's input at step t is the value at t
@@ -294,6 +301,14 @@ int			rnn_model_find_series(const RnnModel *m, const char *name, int32_t name_le
  * pipeline, history and time axis (no copy: valid while m is).
  */
 void		rnn_model_series_view(RnnModel *view, const RnnModel *m, int32_t i);
+
+/*
+ * The scale a global model's log series share (rnn_pipeline_share_log_scale),
+ * 0 when it has none or they differ (a model from before they shared one);
+ * *own: whether they keep spreads of their own (format 11).  The cached
+ * answer of a decoded model, else a scan of its series.
+ */
+double		rnn_model_shared_log_scale(const RnnModel *m, bool *own);
 
 /*
  * The factor on a global model's half-widths in scaled units for one of its

@@ -431,31 +431,6 @@ rnn_pipeline_series_state(RnnSeriesState *st, const double *v, size_t n,
 	return RNN_OK;
 }
 
-/*
- * The scale m's log series share (rnn_pipeline_share_log_scale), 0 when it
- * has none or they differ (a model from before they shared one); *own:
- * whether they keep their own spreads (format 11).
- */
-static double
-shared_log_scale(const RnnModel *m, bool *own)
-{
-	double		c = 0;
-
-	*own = false;
-	for (int32_t k = 0; k < m->n_series; k++)
-	{
-		const RnnSeriesState *s = &m->series[k];
-
-		if (!s->log_transform)
-			continue;
-		if (c > 0 && s->scale_std != c)
-			return 0;
-		c = s->scale_std;
-		*own = *own || (s->spread > 0 && s->spread != s->scale_std);
-	}
-	return c;
-}
-
 RnnStatus
 rnn_pipeline_unseen_view(RnnModel *view, RnnSeriesState *st, const RnnModel *m,
 						 const double *v, size_t n, const double *rows, const RnnAlloc *a)
@@ -475,7 +450,7 @@ rnn_pipeline_unseen_view(RnnModel *view, RnnSeriesState *st, const RnnModel *m,
 		 * intervals only where they do (format 11)
 		 */
 		bool		own;
-		double		c = shared_log_scale(m, &own);
+		double		c = rnn_model_shared_log_scale(m, &own);
 
 		if (c > 0)
 		{
