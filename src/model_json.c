@@ -488,7 +488,7 @@ rnn_model_to_json(PG_FUNCTION_ARGS)
 				push_key(&b, "theta_weight");
 				push_number_as(&b, st->theta_weight, 17, WJB_VALUE);
 			}
-			if (st->spread > 0 && st->spread != st->scale_std)
+			if (rnn_series_own_spread(st))
 			{
 				/* format 11: its own spread, which scale_std (shared) is not */
 				push_key(&b, "spread");

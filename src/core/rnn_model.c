@@ -233,7 +233,7 @@ static bool
 series_spreads_differ(const RnnModel *m)
 {
 	for (int32_t i = 0; i < m->n_series; i++)
-		if (m->series[i].spread > 0 && m->series[i].spread != m->series[i].scale_std)
+		if (rnn_series_own_spread(&m->series[i]))
 			return true;
 	return false;
 }
@@ -697,7 +697,7 @@ rnn_model_shared_log_scale(const RnnModel *m, bool *own)
 			return 0;
 		}
 		c = s->scale_std;
-		*own = *own || (s->spread > 0 && s->spread != s->scale_std);
+		*own = *own || rnn_series_own_spread(s);
 	}
 	return c;
 }
@@ -705,7 +705,7 @@ rnn_model_shared_log_scale(const RnnModel *m, bool *own)
 double
 rnn_series_interval_factor(const RnnSeriesState *st)
 {
-	if (!(st->spread > 0) || !(st->scale_std > 0) || st->spread == st->scale_std)
+	if (!rnn_series_own_spread(st) || !(st->scale_std > 0))
 		return 1.0;
 	return pow(st->spread / st->scale_std, RNN_SPREAD_POWER);
 }

@@ -310,6 +310,13 @@ void		rnn_model_series_view(RnnModel *view, const RnnModel *m, int32_t i);
  */
 double		rnn_model_shared_log_scale(const RnnModel *m, bool *own);
 
+/* Whether a series keeps a spread of its own, one that is not its scale. */
+static inline bool
+rnn_series_own_spread(const RnnSeriesState *st)
+{
+	return st->spread > 0 && st->spread != st->scale_std;
+}
+
 /*
  * The factor on a global model's half-widths in scaled units for one of its
  * series: its own spread over the scale it was given, (spread /

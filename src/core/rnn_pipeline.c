@@ -302,10 +302,17 @@ rnn_pipeline_change_spread(const double *adj, size_t n)
 	return rnn_pipeline_spread_or_magnitude(sd, adj, n) == sd ? sd : 0;
 }
 
+/* the scale of adj given its change spread (one that passed the magnitude test, or 0) */
+static double
+scale_of_spread(double spread, const double *adj, size_t n)
+{
+	return spread > 0 ? spread : rnn_pipeline_spread_or_magnitude(0, adj, n);
+}
+
 double
 rnn_pipeline_change_scale(const double *adj, size_t n)
 {
-	return rnn_pipeline_spread_or_magnitude(rnn_pipeline_change_spread(adj, n), adj, n);
+	return scale_of_spread(rnn_pipeline_change_spread(adj, n), adj, n);
 }
 
 double
@@ -408,7 +415,7 @@ rnn_pipeline_series_state(RnnSeriesState *st, const double *v, size_t n,
 		st->scale_mean += adj[i];
 	st->scale_mean = n ? st->scale_mean / (double) n : 0;
 	st->spread = rnn_pipeline_change_spread(adj, n);
-	st->scale_std = rnn_pipeline_spread_or_magnitude(st->spread, adj, n);
+	st->scale_std = scale_of_spread(st->spread, adj, n);
 	rnn_theta_fit(&st->theta, adj, n);
 	for (size_t i = 0; scaled != NULL && i < n && rs == RNN_OK; i++)
 	{

@@ -1082,8 +1082,8 @@ rnn_calibrate_global(RnnModel *m, const double *const *values, const double *con
 		}
 		if (st != RNN_OK)
 			goto done;
-		/* divided by the series' factor (rnn_series_interval_factor) */
-		unit = view.interval_factor > 0 ? view.interval_factor : 1;
+		/* divided by the series' factor, which the view carries */
+		unit = (float) view.interval_factor;
 		for (int h = 0; h < steps; h++)
 			pooled[(size_t) h * count + c] = err[h] / unit;
 		for (int b = 0; b < 4; b++)
