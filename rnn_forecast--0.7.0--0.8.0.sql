@@ -1,7 +1,9 @@
 -- rnn_forecast 0.7.0 -> 0.8.0: rnn_predict_rows and rnn_anomaly over time-stamped rows, a
 -- first argument ts of each timestamp type, and for the series of a global model a first
--- argument series before it. No model format change: 0.7.0 reads every
--- model 0.8.0 writes.
+-- argument series before it; rnn_backtest and rnn_evaluate also return the interval score
+-- (msis), which the backtest's comment now lists. One model format is new: a global model
+-- whose log series keep spreads of their own is written as format 11, which 0.7.0 does
+-- not read; 0.7.0 reads every other model 0.8.0 writes.
 \echo Use "ALTER EXTENSION rnn_forecast UPDATE TO '0.8.0'" to load this file. \quit
 
 -- ---------------------------------------------------------------------------
@@ -98,3 +100,21 @@ BEGIN
     END LOOP;
 END
 $window_series$;
+
+-- ---------------------------------------------------------------------------
+-- 0.8.0: rnn_backtest and rnn_evaluate return msis, the 90% interval's mean scaled
+-- interval score; the backtest's comment lists it with the other metrics
+-- ---------------------------------------------------------------------------
+
+DO $comments$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['timestamptz', 'timestamp', 'date', 'bigint'] LOOP
+        EXECUTE format($f$
+            COMMENT ON AGGREGATE @extschema@.rnn_backtest(%1$s, float8, jsonb, integer, integer) IS
+            'Trains on rolling origins and scores each fold''s forecast: MAE, RMSE, sMAPE, MASE, interval coverage and interval score (MSIS)';
+        $f$, t);
+    END LOOP;
+END
+$comments$;

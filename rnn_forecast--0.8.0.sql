@@ -217,7 +217,7 @@ BEGIN
             );
 
             COMMENT ON AGGREGATE @extschema@.rnn_backtest(%1$s, float8, jsonb, integer, integer) IS
-            'Trains on rolling origins and scores each fold''s forecast: MAE, RMSE, sMAPE, MASE, interval coverage';
+            'Trains on rolling origins and scores each fold''s forecast: MAE, RMSE, sMAPE, MASE, interval coverage and interval score (MSIS)';
 
             CREATE FUNCTION @extschema@.rnn_evaluate_transfn(internal, bytea, %1$s, float8)
             RETURNS internal AS 'MODULE_PATHNAME', 'rnn_evaluate_transfn'
