@@ -35,13 +35,19 @@ SELECT count(*) FILTER (WHERE expected IS NULL) AS no_forecast, (SELECT rnn_mode
        count(*) FILTER (WHERE is_anomaly IS NOT NULL) AS verdicts
 FROM an_out;
 -- the expected value is the previous row's one-step forecast (rnn_predict_rows, on the
--- months before the injections), the flag says the value is outside [lower, upper], and the
--- score passes 0.995 exactly then
-SELECT count(*) AS compared,
-       count(*) FILTER (WHERE abs(o.expected - p.f) > 1e-9 * greatest(1, abs(p.f))) AS expected_differs
+-- months before the injections), or after a flagged row, which the window leaves out, the
+-- two-step forecast from the row before it (a window alone and a batch of them may round
+-- differently in float32's last bits); the flag says the value is outside [lower, upper],
+-- and the score passes 0.995 exactly then
+SELECT count(*) AS compared, count(*) FILTER (WHERE b.is_anomaly) AS after_a_flag,
+       count(*) FILTER (WHERE CASE WHEN b.is_anomaly THEN abs(o.expected - p2.f[2]) > 1e-6 * abs(p2.f[2])
+                                   ELSE abs(o.expected - p.f[1]) > 1e-9 * greatest(1, abs(p.f[1])) END) AS expected_differs
 FROM an_out o
-JOIN (SELECT k, (rnn_predict_rows(value, m, 1) OVER (ORDER BY ts))[1] AS f FROM an_co2, an_model WHERE k <= 400) p
+JOIN an_out b ON b.k = o.k - 1
+JOIN (SELECT k, rnn_predict_rows(value, m, 2) OVER (ORDER BY ts) AS f FROM an_co2, an_model WHERE k <= 400) p
   ON p.k = o.k - 1
+JOIN (SELECT k, rnn_predict_rows(value, m, 2) OVER (ORDER BY ts) AS f FROM an_co2, an_model WHERE k <= 400) p2
+  ON p2.k = o.k - 2
 WHERE o.expected IS NOT NULL;
 SELECT count(*) FILTER (WHERE is_anomaly <> (value < lower OR value > upper)) AS flag_differs,
        count(*) FILTER (WHERE is_anomaly <> (score > 0.995)) AS score_differs,
@@ -85,18 +91,22 @@ ORDER BY i OFFSET 419 LIMIT 1;
 SELECT (rnn_anomaly(value, m, 1.5) OVER (ORDER BY ts)).is_anomaly FROM an_co2, an_model LIMIT 1;
 SELECT (rnn_anomaly(value, NULL) OVER (ORDER BY ts)).is_anomaly FROM an_co2 LIMIT 1;
 -- a global model (0.6.0): each window forecast as a series of its own, scaled by itself, as
--- rnn_forecast(model, history, 1) forecasts it
+-- rnn_forecast(model, history, 1) forecasts it (after a flagged row, the window before it,
+-- as rnn_forecast(model, history, 2) forecasts it two steps ahead: this model of one epoch
+-- flags many)
 CREATE TABLE an_global AS
 SELECT rnn_train(s, ts, value, rnn_config(epochs => 1, hidden_size => 4, ensemble => 1)) AS m
 FROM an_co2, (VALUES ('a'), ('b')) v(s) WHERE k <= 100;
 SELECT (rnn_model_info(m)->>'window')::int AS w FROM an_global \gset
-SELECT :w AS "window", count(*) AS rows,
+SELECT :w AS "window", count(*) AS rows, count(*) FILTER (WHERE prev) > 10 AS many_after_a_flag,
        count(*) FILTER (WHERE abs((a).expected - f) <= 1e-9 * abs(f)) AS expected_equals_array_form,
        count(*) FILTER (WHERE (a).lower < (a).expected AND (a).expected < (a).upper) AS inside_bounds
-FROM (SELECT k, a, (rnn_forecast(m, h, 1))[1] AS f
-      FROM (SELECT k, g.m, rnn_anomaly(value, g.m) OVER (ORDER BY ts) AS a,
-                   array_agg(value) OVER (ORDER BY ts ROWS BETWEEN :w PRECEDING AND 1 PRECEDING) AS h
-            FROM an_co2, an_global g) y
+FROM (SELECT k, a, prev, CASE WHEN prev THEN (rnn_forecast(m, h2, 2))[2] ELSE (rnn_forecast(m, h, 1))[1] END AS f
+      FROM (SELECT *, coalesce(lag((a).is_anomaly) OVER (ORDER BY k), false) AS prev
+            FROM (SELECT k, g.m, rnn_anomaly(value, g.m) OVER (ORDER BY ts) AS a,
+                         array_agg(value) OVER (ORDER BY ts ROWS BETWEEN :w PRECEDING AND 1 PRECEDING) AS h,
+                         array_agg(value) OVER (ORDER BY ts ROWS BETWEEN :w + 1 PRECEDING AND 2 PRECEDING) AS h2
+                  FROM an_co2, an_global g) y0) y
       WHERE k BETWEEN 200 AND 260) x;
 
 -- one model at several levels, a partition each: a partition may pass another level than

@@ -19,7 +19,8 @@ SELECT rnn_model_info(m || '\x00'::bytea) FROM good;
 SELECT rnn_model_info(overlay(m placing '\x0c00'::bytea from 5 for 2)) FROM good;
 SELECT rnn_predict(v, substr(m, 2), 1) FROM good, (VALUES (1.0::float8)) t(v) GROUP BY m;
 
--- many truncations and bit flips: each one an error with the same errcode
+-- many truncations and bit flips: each one an error with the same errcode (counted as
+-- "many": the model's length follows the BLAS kernel's name in trained_with)
 CREATE FUNCTION try_model(b bytea) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM rnn_model_info(b);
@@ -27,9 +28,9 @@ BEGIN
 EXCEPTION WHEN others THEN
   RETURN SQLSTATE;
 END $$;
-SELECT try_model(substr(m, 1, n)) AS sqlstate, count(*)
+SELECT try_model(substr(m, 1, n)) AS sqlstate, count(*) > 450 AS many
 FROM good, generate_series(0, length(m) - 1, 7) n GROUP BY 1;
-SELECT try_model(set_byte(m, n, (get_byte(m, n) + 1 + n % 254) % 256)) AS sqlstate, count(*)
+SELECT try_model(set_byte(m, n, (get_byte(m, n) + 1 + n % 254) % 256)) AS sqlstate, count(*) > 1100 AS many
 FROM good, generate_series(0, length(m) - 1, 3) n GROUP BY 1;
 -- the good model itself is accepted
 SELECT try_model(m) FROM good;

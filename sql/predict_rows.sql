@@ -54,7 +54,8 @@ FROM pr_cmp WHERE kind = 'plain' GROUP BY kind, store ORDER BY store;
 -- (two batches) that start at different months: every row gets the forecast of
 -- rnn_forecast(model, history, 2) from all the rows of its partition up to it (which finds
 -- the phase over the whole history), the training series' last row its stored forecast, and
--- rnn_anomaly expects at each row the one-step forecast from all the rows before it; the
+-- rnn_anomaly expects at each row the one-step forecast from all the rows before it (after a
+-- flagged row, which its window leaves out, the two-step forecast from the rows before that); the
 -- guess from 4 rows (rnn_predict over a frame of the window) misses the phase at some rows
 CREATE TABLE pr_weak AS
 SELECT s, date '2015-01-01' + make_interval(months => i) AS month,
@@ -68,16 +69,19 @@ SELECT jsonb_array_length(rnn_model_info(m)->'pipeline'->'seasonal_indices') AS 
        rnn_model_info(m)->'pipeline'->'phase_last' AS phase_last
 FROM pr_weak_model;
 CREATE TABLE pr_weak_cmp AS
-SELECT s, month, batched, framed,
+SELECT s, month, batched, framed, prev_flagged,
        CASE WHEN cardinality(hist) >= 4 THEN rnn_forecast(m, hist, 2) END AS whole,
        (anomaly).expected,
-       CASE WHEN cardinality(before) >= 4 THEN rnn_forecast(m, before, 1) END AS whole_before
-FROM (SELECT w.s, w.month, p.m, rnn_predict_rows(w.v, p.m, 2) OVER o AS batched,
+       CASE WHEN prev_flagged AND cardinality(before2) >= 4 THEN ARRAY[(rnn_forecast(m, before2, 2))[2]]
+            WHEN NOT prev_flagged AND cardinality(before) >= 4 THEN rnn_forecast(m, before, 1) END AS whole_before
+FROM (SELECT *, coalesce(lag((anomaly).is_anomaly) OVER (PARTITION BY s ORDER BY month), false) AS prev_flagged
+      FROM (SELECT w.s, w.month, p.m, rnn_predict_rows(w.v, p.m, 2) OVER o AS batched,
              rnn_predict(w.v, p.m, 2) OVER (o ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS framed,
              rnn_anomaly(w.v, p.m, 0.9) OVER o AS anomaly,
              array_agg(w.v) OVER (o ROWS UNBOUNDED PRECEDING) AS hist,
-             array_agg(w.v) OVER (o ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
-      FROM pr_weak w, pr_weak_model p WINDOW o AS (PARTITION BY w.s ORDER BY w.month)) x;
+             array_agg(w.v) OVER (o ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before,
+             array_agg(w.v) OVER (o ROWS BETWEEN UNBOUNDED PRECEDING AND 2 PRECEDING) AS before2
+      FROM pr_weak w, pr_weak_model p WINDOW o AS (PARTITION BY w.s ORDER BY w.month)) x0) x;
 CREATE FUNCTION pg_temp.near(a float8[], b float8[]) RETURNS boolean LANGUAGE sql AS
 'SELECT bool_and(abs(x - y) <= 1e-6 * abs(y)) FROM unnest(a, b) u(x, y)';
 SELECT s, count(batched) AS forecasts,
@@ -85,6 +89,7 @@ SELECT s, count(batched) AS forecasts,
        count(*) FILTER (WHERE NOT pg_temp.near(framed, whole)) AS framed_differs,
        count(expected) AS expected,
        count(*) FILTER (WHERE pg_temp.near(ARRAY[expected], whole_before)) AS expected_as_whole_history,
+       count(*) FILTER (WHERE prev_flagged AND expected IS NOT NULL) > 10 AS after_flagged_rows,
        bool_and(pg_temp.near(batched, ARRAY(SELECT forecast FROM rnn_forecast(p.m, 2) ORDER BY step)))
          FILTER (WHERE s = 1 AND month = (SELECT max(month) FROM pr_weak WHERE s = 1)) AS last_row_is_stored_forecast
 FROM pr_weak_cmp, pr_weak_model p GROUP BY s ORDER BY s;

@@ -59,11 +59,21 @@ SELECT count(*) AS rows,
 FROM wt_cmp;
 -- rnn_anomaly compares the row after the three absent days with the forecast four steps
 -- ahead from the last day before them (rnn_predict_rows there, horizon 4; a window alone and
--- a batch of them may round differently in float32's last bits)
-SELECT c.d, abs((c.ts_anomaly).expected - p.f[4]) <= 1e-6 * abs(p.f[4]) AS four_step_forecast
+-- a batch of them may round differently in float32's last bits), or, when that day was
+-- flagged, five steps ahead from the day before it (a flagged value is left out of the
+-- window of the next row with a value): past_gap(expected, day 49 flagged, the forecasts
+-- from day 49, from day 48)
+CREATE FUNCTION pg_temp.past_gap(expected float8, flagged boolean, f49 float8[], f48 float8[])
+RETURNS boolean LANGUAGE sql AS
+'SELECT CASE WHEN flagged THEN abs(expected - f48[5]) <= 1e-6 * abs(f48[5])
+             ELSE abs(expected - f49[4]) <= 1e-6 * abs(f49[4]) END';
+SELECT c.d, pg_temp.past_gap((c.ts_anomaly).expected, (b.ts_anomaly).is_anomaly, p.f, q.f) AS four_step_forecast
 FROM wt_cmp c
-JOIN (SELECT d, rnn_predict_rows(day, v, m, 4) OVER (ORDER BY day) AS f FROM wt_gappy, wt_models WHERE kind = 'plain') p
+JOIN wt_cmp b ON b.d = 49
+JOIN (SELECT d, rnn_predict_rows(day, v, m, 5) OVER (ORDER BY day) AS f FROM wt_gappy, wt_models WHERE kind = 'plain') p
   ON p.d = 49
+JOIN (SELECT d, rnn_predict_rows(day, v, m, 5) OVER (ORDER BY day) AS f FROM wt_gappy, wt_models WHERE kind = 'plain') q
+  ON q.d = 48
 WHERE c.d = 53;
 -- the gap of three days moves the forecasts of the 14 rows after it (their windows hold it)
 SELECT min(d), max(d), count(*) FROM wt_cmp
@@ -110,26 +120,32 @@ FROM (SELECT rnn_anomaly(day, v, m, 0.99, ARRAY[promo]) OVER (ORDER BY day) AS a
 -- with features, missing steps that still have their rows (NULL values, their features
 -- given) move the window back too (2026-12-05): the row after the three NULL days is
 -- compared with the forecast four steps ahead from the day before them with the NULL days'
--- features (rnn_predict_rows there, horizon 4), in the ts form and the form without ts
+-- features (rnn_predict_rows there; past_gap: five from the day before that one when it
+-- was flagged), in the ts form and the form without ts
 -- alike, which agree on every row; a calendar model computes its features from the steps,
 -- so absent days move its windows as NULL-valued rows do
 CREATE TABLE wt_fgap AS
 SELECT d, rnn_anomaly(day, v_null, m, 0.99, ARRAY[promo]) OVER w AS ts_a,
        rnn_anomaly(v_null, m, 0.99, ARRAY[promo]) OVER w AS rows_a,
-       rnn_predict_rows(day, v_null, m, 4, ARRAY[promo]) OVER w AS f
+       rnn_predict_rows(day, v_null, m, 5, ARRAY[promo]) OVER w AS f
 FROM (SELECT *, CASE WHEN d IN (50, 51, 52, 120, 305, 306) THEN NULL ELSE v END AS v_null FROM wt_days) x,
      wt_models WHERE kind = 'promo' WINDOW w AS (ORDER BY day);
 SELECT count(*) FILTER (WHERE ts_a IS NOT NULL) AS results,
        count(*) FILTER (WHERE ts_a IS NOT DISTINCT FROM rows_a) AS ts_as_rows,
-       (SELECT abs((a.ts_a).expected - b.f[4]) <= 1e-6 * abs(b.f[4])
-        FROM wt_fgap a, wt_fgap b WHERE a.d = 53 AND b.d = 49) AS four_step_forecast
+       (SELECT pg_temp.past_gap((a.ts_a).expected, (b.ts_a).is_anomaly, b.f, c.f)
+        FROM wt_fgap a, wt_fgap b, wt_fgap c WHERE a.d = 53 AND b.d = 49 AND c.d = 48) AS four_step_forecast
 FROM wt_fgap;
 SELECT count(*) FILTER (WHERE g.a IS NOT NULL) AS results,
        count(*) FILTER (WHERE g.a IS NOT DISTINCT FROM n.a) AS absent_as_null_rows,
-       (SELECT abs((a.a).expected - b.f[4]) <= 1e-6 * abs(b.f[4])
-        FROM (SELECT d, rnn_anomaly(day, v, m) OVER (ORDER BY day) AS a FROM wt_gappy, wt_models WHERE kind = 'calendar') a,
-             (SELECT d, rnn_predict_rows(day, v, m, 4) OVER (ORDER BY day) AS f FROM wt_gappy, wt_models WHERE kind = 'calendar') b
-        WHERE a.d = 53 AND b.d = 49) AS four_step_forecast
+       (SELECT pg_temp.past_gap((a.a).expected, (a49.a).is_anomaly, b.f, c.f)
+        FROM (SELECT d, rnn_anomaly(day, v, m) OVER (ORDER BY day) AS a FROM wt_gappy, wt_models WHERE kind = 'calendar') a
+        JOIN (SELECT d, rnn_anomaly(day, v, m) OVER (ORDER BY day) AS a FROM wt_gappy, wt_models WHERE kind = 'calendar') a49
+          ON a49.d = 49
+        JOIN (SELECT d, rnn_predict_rows(day, v, m, 5) OVER (ORDER BY day) AS f FROM wt_gappy, wt_models WHERE kind = 'calendar') b
+          ON b.d = 49
+        JOIN (SELECT d, rnn_predict_rows(day, v, m, 5) OVER (ORDER BY day) AS f FROM wt_gappy, wt_models WHERE kind = 'calendar') c
+          ON c.d = 48
+        WHERE a.d = 53) AS four_step_forecast
 FROM (SELECT d, rnn_anomaly(day, v, m) OVER (ORDER BY day) AS a FROM wt_gappy, wt_models WHERE kind = 'calendar') g
 JOIN (SELECT d, rnn_anomaly(day, CASE WHEN d IN (50, 51, 52, 120, 305, 306) THEN NULL ELSE v END, m) OVER (ORDER BY day) AS a
       FROM wt_days, wt_models WHERE kind = 'calendar') n USING (d);
@@ -201,19 +217,21 @@ JOIN (SELECT store, d, rnn_predict_rows(store::text, day, CASE WHEN d IN (50, 51
              rnn_anomaly(store::text, day, CASE WHEN d IN (50, 51, 52, 120, 305, 306) THEN NULL ELSE v END, m) OVER w AS a
       FROM wt_stores, (SELECT g AS m FROM wt_global) k WINDOW w AS (PARTITION BY store ORDER BY day)) s USING (store, d);
 -- a global model with features after three NULL-valued days: the next day is compared
--- with the four-step forecast from the day before them with those days' features, in the
+-- with the four-step forecast from the day before them with those days' features (past_gap:
+-- five steps from the day before that one when it was flagged), in the
 -- series form (the series' view of the model) and the form without a series (each window a
 -- series of its own)
 CREATE TABLE wt_gfgap AS
 SELECT store, d, rnn_anomaly(store::text, day, v_null, g, 0.99, ARRAY[promo]) OVER w AS s,
        rnn_anomaly(day, v_null, g, 0.99, ARRAY[promo]) OVER w AS a,
-       rnn_predict_rows(store::text, day, v_null, g, 4, ARRAY[promo]) OVER w AS fs,
-       rnn_predict_rows(day, v_null, g, 4, ARRAY[promo]) OVER w AS fa
+       rnn_predict_rows(store::text, day, v_null, g, 5, ARRAY[promo]) OVER w AS fs,
+       rnn_predict_rows(day, v_null, g, 5, ARRAY[promo]) OVER w AS fa
 FROM (SELECT *, CASE WHEN d IN (50, 51, 52) THEN NULL ELSE v END AS v_null FROM wt_stores) x, wt_global_features
 WHERE kind = 'promo' WINDOW w AS (PARTITION BY store ORDER BY day);
-SELECT a.store, abs((a.s).expected - b.fs[4]) <= 1e-6 * abs(b.fs[4]) AS series_four_step,
-       abs((a.a).expected - b.fa[4]) <= 1e-6 * abs(b.fa[4]) AS window_four_step
+SELECT a.store, pg_temp.past_gap((a.s).expected, (b.s).is_anomaly, b.fs, c.fs) AS series_four_step,
+       pg_temp.past_gap((a.a).expected, (b.a).is_anomaly, b.fa, c.fa) AS window_four_step
 FROM wt_gfgap a JOIN wt_gfgap b ON b.store = a.store AND b.d = 49
+JOIN wt_gfgap c ON c.store = a.store AND c.d = 48
 WHERE a.d = 53 ORDER BY a.store;
 -- errors: a series the model does not have, two series in a partition, a NULL series, a
 -- model that is not global

@@ -16,6 +16,8 @@
  *	  gaps (as NULL values are), a row off the model's time grid is an
  *	  error, the season's phase comes from the model's own time axis, and
  *	  models with calendar features compute them from the steps.
+ *	  rnn_anomaly leaves a flagged value out of the next row's window (as a
+ *	  missing step): that row's window is built and forecast again, alone.
  */
 #include "postgres.h"
 
@@ -147,6 +149,19 @@ typedef struct RowsCache
 	int		   *gaps;			/* (RNN_ROWS_BATCH) rnn_anomaly: the missing steps a window was moved back by */
 	int		   *gap_row;		/* (RNN_ROWS_BATCH) such a window's row's place in vals */
 	int		   *slot;			/* (RNN_ROWS_BATCH) row b's history in hist, -1: none */
+	int32_t    *tphase;			/* (RNN_ROWS_BATCH) the form without ts: the season's phase at row b's window end */
+	int64		cal_lo;			/* the first step of the batch's calendar features in cal */
+	int64		cal_n;			/* their steps (0: none, computed per window) */
+	/*
+	 * rnn_anomaly: the window of the row at partition position skip_for
+	 * leaves out the row at skip_pos (the flagged row before it), placed in
+	 * the season by the rows before that one (skip_tphase: the flagged
+	 * row's tphase); -1: none.  That window goes to the spare slot
+	 * RNN_ROWS_BATCH of hist, future, phases, out, gaps and gap_row.
+	 */
+	int64		skip_pos;
+	int64		skip_for;
+	int32_t		skip_tphase;
 	int		   *widx;			/* (W + horizon) one window's rows in vals, then its forecast steps' (-1: no row) */
 	double	   *cal;			/* the ts form's calendar features of a batch's steps (cal_cap rows) */
 	size_t		cal_cap;
@@ -178,6 +193,15 @@ typedef struct RowsPart
 	int64		first_step;		/* row 0's step */
 	int64		last_step;		/* row checked - 1's */
 	int			series;			/* the series form: 1 + the partition's series; 0: not yet */
+	/*
+	 * rnn_anomaly: the last row flagged (1 + its position; 0: none), its
+	 * phase at its window's end, and the row whose window leaves it out
+	 * (the next row, or the next with a verdict: rows without one pass it
+	 * on)
+	 */
+	int64		flagged;
+	int32_t		flagged_tphase;
+	int64		flagged_next;
 } RowsPart;
 
 /*
@@ -292,7 +316,7 @@ rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, bool with_features
 	c->widx = palloc(sizeof(int) * (W + horizon));
 	c->wnull = palloc(sizeof(bool) * W);
 	c->wcol = palloc(sizeof(double) * W);
-	c->hist = MemoryContextAllocHuge(cxt, sizeof(double) * (size_t) W * (1 + K) * RNN_ROWS_BATCH);
+	c->hist = MemoryContextAllocHuge(cxt, sizeof(double) * (size_t) W * (1 + K) * (RNN_ROWS_BATCH + 1));
 	if (c->K_user > 0)
 	{
 		c->feats = MemoryContextAllocHuge(cxt, sizeof(double) * cap * K);
@@ -300,13 +324,16 @@ rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, bool with_features
 	}
 	if (K > 0)
 	{
-		c->future = MemoryContextAllocHuge(cxt, sizeof(double) * (size_t) horizon * K * RNN_ROWS_BATCH);
+		c->future = MemoryContextAllocHuge(cxt, sizeof(double) * (size_t) horizon * K * (RNN_ROWS_BATCH + 1));
 	}
-	c->phases = palloc(sizeof(int32_t) * RNN_ROWS_BATCH);
-	c->out = MemoryContextAllocHuge(cxt, sizeof(double) * (size_t) horizon * RNN_ROWS_BATCH);
-	c->gaps = palloc0(sizeof(int) * RNN_ROWS_BATCH);
-	c->gap_row = palloc(sizeof(int) * RNN_ROWS_BATCH);
+	c->phases = palloc(sizeof(int32_t) * (RNN_ROWS_BATCH + 1));
+	c->out = MemoryContextAllocHuge(cxt, sizeof(double) * (size_t) horizon * (RNN_ROWS_BATCH + 1));
+	c->gaps = palloc0(sizeof(int) * (RNN_ROWS_BATCH + 1));
+	c->gap_row = palloc(sizeof(int) * (RNN_ROWS_BATCH + 1));
 	c->slot = palloc(sizeof(int) * RNN_ROWS_BATCH);
+	c->tphase = palloc0(sizeof(int32_t) * RNN_ROWS_BATCH);
+	c->skip_pos = -1;
+	c->skip_for = -1;
 	c->arena.cxt = cxt;
 	c->arena_alloc.alloc = arena_alloc;
 	c->arena_alloc.release = arena_release;
@@ -526,6 +553,17 @@ rows_step_missing(const RowsCache *c, int q, int lag)
 }
 
 /*
+ * rows_step_missing in the window of the row at partition position pos:
+ * also the flagged row rnn_anomaly leaves out of it (c->skip_pos)
+ */
+static bool
+rows_window_missing(const RowsCache *c, int q, int lag, int64 pos)
+{
+	return rows_step_missing(c, q, lag) ||
+		(pos == c->skip_for && q >= 0 && c->from + q == c->skip_pos);
+}
+
+/*
  * rnn_anomaly with features, a window moved back by the g missing steps
  * before its row (row q of c->vals, at the step after them), so that it
  * ends at step end: the features of the steps end + 1 .. end + g + 1 into
@@ -571,6 +609,185 @@ rows_gap_future(const RowsCache *c, double *dst, int g, int q)
 }
 
 /*
+ * The window of the row at partition position pos (row b of the batch in
+ * c->vals) into hist slot k, with its forecast steps' features, phase and
+ * gaps (rnn_anomaly, lag 1: a window that ends in missing steps moves back
+ * to its last known step, gaps[k] of them); the form without ts reads the
+ * season's phase at its end from tphase[b].  False when the row has no
+ * window: too few rows before it, nothing but NULLs, a feature missing.
+ */
+static bool
+rows_window(RowsCache *c, RowsPart *part, int64 pos, int b, int k, int lag, const char *fname)
+{
+	int			W = c->W;
+	int			K = c->K;
+	int			Ku = c->K_user;
+	int			I = 1 + K;
+	int			horizon = c->horizon;
+	bool		ts = c->ts_kind >= 0;
+	bool		shift = lag == 1;
+	int64		from = c->from;
+	int			n = c->nvals;
+	int64		cal_lo = c->cal_lo,
+				cal_n = c->cal_n;
+	int		   *widx = c->widx;
+	int		   *fidx = c->widx + W;
+	int64		end;		/* the window's last step (ts) or row */
+	int			g;			/* the missing steps it was moved back by */
+	double	   *h = c->hist + (size_t) k * W * I;
+	bool		ok = true;
+
+	if (!ts)
+	{
+		end = pos - lag;
+		if (end - (W - 1) < 0)
+			return false;		/* fewer rows than the window so far */
+		rows_window_index(c, widx, end, from, -1);
+		for (int s = 0; s < horizon; s++)
+			fidx[s] = end + 1 + s - from < n ? (int) (end + 1 + s - from) : -1;
+	}
+	else
+	{
+		int			q = (int) (pos - from);
+
+		end = c->steps[q] - lag;
+		if (end - (W - 1) < part->first_step)
+			return false;		/* the window reaches before the partition's first row */
+		rows_window_index(c, widx, end, from, q);
+		for (int s = 0; s < horizon && Ku > 0; s++)
+		{
+			while (q < n && c->steps[q] < end + 1 + s)
+				q++;
+			fidx[s] = q < n && c->steps[q] == end + 1 + s ? q : -1;
+		}
+	}
+	if (Ku > 0)
+	{
+		/* the forecast steps' user features: each step's row, all known */
+		double	   *fut = c->future + (size_t) k * horizon * K;
+
+		for (int s = 0; s < horizon && ok; s++)
+			for (int j = 0; j < Ku; j++)
+			{
+				if (fidx[s] < 0 || c->fnull[(size_t) fidx[s] * K + j])
+				{
+					ok = false;
+					break;
+				}
+				fut[(size_t) s * K + j] = c->feats[(size_t) fidx[s] * K + j];
+			}
+		if (!ok)
+			return false;		/* the partition ends before a step, or a step misses one */
+	}
+	/*
+	 * rnn_anomaly: a window that ends in missing steps moves back to its
+	 * last known step (when the partition has the rows and, with
+	 * features, the missing steps' features are known), and the row
+	 * takes the forecast that many steps further
+	 */
+	g = 0;
+	while (shift && g < W && rows_window_missing(c, widx[W - 1 - g], lag, pos))
+		g++;
+	if (g > 0 && g < W && end - g - (W - 1) >= (ts ? part->first_step : 0) &&
+		(K == 0 || rows_gap_future(c, NULL, g, (int) (pos - from))))
+	{
+		end -= g;
+		rows_window_index(c, widx, end, from, (int) (pos - from));
+	}
+	else
+		g = 0;
+	c->gap_row[k] = (int) (pos - from);
+	/* rnn_anomaly: a value a logged model cannot read is a gap in the windows after it */
+	for (int t = 0; t < W; t++)
+	{
+		c->wcol[t] = widx[t] >= 0 ? c->vals[widx[t]] : 0;
+		c->wnull[t] = rows_window_missing(c, widx[t], lag, pos);
+	}
+	if (!rows_fill_window(c, h, I, fname))
+		return false;			/* nothing but NULLs: NULL, as rnn_predict */
+	/* c->wcol: the window's values, gaps filled */
+	if (ts)
+		c->phases[k] = rnn_pipeline_phase(c->mp, c->mp->phase_last,
+										  (long) (end % Max(c->mp->n_seasonal, 1)));
+	else
+		c->phases[k] = pos == c->skip_for ?
+			rnn_pipeline_phase(c->mp, c->skip_tphase, -(g - (pos - c->skip_pos))) :
+			rnn_pipeline_phase(c->mp, c->tphase[b], -g);
+	c->gaps[k] = g;
+	for (int j = 0; j < Ku && ok; j++)
+	{
+		for (int t = 0; t < W; t++)
+		{
+			int			q = widx[t];
+
+			c->wcol[t] = q >= 0 ? c->feats[(size_t) q * K + j] : 0;
+			c->wnull[t] = q < 0 || c->fnull[(size_t) q * K + j];
+		}
+		ok = rows_fill_window(c, h + 1 + j, I, fname);
+	}
+	if (!ok)
+		return false;			/* a feature missing on every row of the window */
+	if (K > Ku && cal_n > 0)
+	{
+		/* the calendar's features of the window's steps and of the forecast steps */
+		int			Kc = K - Ku;
+		double	   *fut = c->future + (size_t) k * horizon * K;
+
+		for (int t = 0; t < W; t++)
+			memcpy(h + (size_t) t * I + 1 + Ku, c->cal + (size_t) (end - (W - 1) + t - cal_lo) * Kc,
+				   sizeof(double) * Kc);
+		for (int s = 0; s < horizon; s++)
+			memcpy(fut + (size_t) s * K + Ku, c->cal + (size_t) (end + 1 + s - cal_lo) * Kc,
+				   sizeof(double) * Kc);
+	}
+	else if (K > Ku)
+	{
+		rnn_calendar_rows(c->mp, end - (W - 1), W, h, I, 1 + Ku);
+		rnn_calendar_rows(c->mp, end + 1, horizon, c->future + (size_t) k * horizon * K, K, Ku);
+	}
+	return true;
+}
+
+/*
+ * rnn_anomaly (horizon 1): the forecast g + 1 steps ahead of the window in
+ * hist slot j, moved back by g = gaps[j] missing steps, into out[j], one
+ * window at a time (a gap is rare; the batch keeps one step)
+ */
+static void
+rows_forecast_moved(RowsCache *c, int j, const char *fname)
+{
+	int			W = c->W;
+	int			K = c->K;
+	int			I = 1 + K;
+	int			g = c->gaps[j];
+	const double *hj = c->hist + (size_t) j * W * I;
+	double	   *f,
+			   *fut = NULL;
+
+	if (K > 0)
+	{
+		/* the missing steps' features and the row's */
+		fut = palloc(sizeof(double) * (size_t) (g + 1) * K);
+		rows_gap_future(c, fut, g, c->gap_row[j]);
+	}
+	if (c->mp->n_series > 0)
+		f = K > 0 ? rnn_forecast_history_features(c->mp, hj, W, fut, g + 1, fname) :
+			rnn_forecast_or_error(c->mp, hj, W, g + 1, fname);
+	else
+	{
+		f = palloc(sizeof(double) * (g + 1));
+		rnn_report_status(rnn_forecast_features(f, c->mp, hj, fut, 1, W, g + 1, &c->phases[j],
+												rnn_check_interrupts, NULL, &rnn_palloc_allocator),
+						  fname);
+		rnn_theta_combine_histories(f, c->mp, hj, 1, W, I, g + 1, &c->phases[j]);
+	}
+	c->out[j] = f[g];
+	pfree(f);
+	if (fut)
+		pfree(fut);
+}
+
+/*
  * Forecast for rows first .. first + RNN_ROWS_BATCH - 1 of the partition
  * (fewer at its end) from the window of W steps ending `lag` steps before
  * each (0: at the row itself, rnn_predict_rows; 1: the steps before it,
@@ -611,8 +828,6 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 	int			n = 0;
 	int			rows = 0;
 	int			k = 0;
-	int		   *widx = c->widx;
-	int		   *fidx = c->widx + W;
 	int64		cal_lo,
 				cal_n;
 
@@ -680,20 +895,16 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 		}
 		rnn_calendar_rows(c->mp, cal_lo, (size_t) cal_n, c->cal, K - Ku, 0);
 	}
+	c->cal_lo = cal_lo;
+	c->cal_n = cal_n;
 	for (int b = 0; b < rows; b++)
 	{
 		int64		pos = first + b;
-		int64		end;		/* the window's last step (ts) or row */
-		int			g;			/* the missing steps it was moved back by */
-		double	   *h = c->hist + (size_t) k * W * I;
-		bool		ok = true;
 
-		c->slot[b] = -1;
 		if (!ts)
 		{
-			end = pos - lag;
 			/* the season's phase from the partition's rows up to the window's end */
-			while (c->mp->n_seasonal > 0 && c->mp->n_series == 0 && track->rows <= end)
+			while (c->mp->n_seasonal > 0 && c->mp->n_series == 0 && track->rows <= pos - lag)
 			{
 				int64		q = track->rows - from;
 
@@ -701,110 +912,9 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 				rnn_phase_track_add(track, c->mp, q >= 0 ? c->vals[q] : 0,
 									q < 0 || c->vnull[q] || isnan(c->vals[q]));
 			}
-			if (end - (W - 1) < 0)
-				continue;		/* fewer rows than the window so far */
-			rows_window_index(c, widx, end, from, -1);
-			for (int s = 0; s < horizon; s++)
-				fidx[s] = end + 1 + s - from < n ? (int) (end + 1 + s - from) : -1;
+			c->tphase[b] = rnn_phase_track_phase(track, c->mp);
 		}
-		else
-		{
-			int			q = (int) (pos - from);
-
-			end = c->steps[q] - lag;
-			if (end - (W - 1) < part->first_step)
-				continue;		/* the window reaches before the partition's first row */
-			rows_window_index(c, widx, end, from, q);
-			for (int s = 0; s < horizon && Ku > 0; s++)
-			{
-				while (q < n && c->steps[q] < end + 1 + s)
-					q++;
-				fidx[s] = q < n && c->steps[q] == end + 1 + s ? q : -1;
-			}
-		}
-		if (Ku > 0)
-		{
-			/* the forecast steps' user features: each step's row, all known */
-			double	   *fut = c->future + (size_t) k * horizon * K;
-
-			for (int s = 0; s < horizon && ok; s++)
-				for (int j = 0; j < Ku; j++)
-				{
-					if (fidx[s] < 0 || c->fnull[(size_t) fidx[s] * K + j])
-					{
-						ok = false;
-						break;
-					}
-					fut[(size_t) s * K + j] = c->feats[(size_t) fidx[s] * K + j];
-				}
-			if (!ok)
-				continue;		/* the partition ends before a step, or a step misses one */
-		}
-		/*
-		 * rnn_anomaly: a window that ends in missing steps moves back to its
-		 * last known step (when the partition has the rows and, with
-		 * features, the missing steps' features are known), and the row
-		 * takes the forecast that many steps further
-		 */
-		g = 0;
-		while (shift && g < W && rows_step_missing(c, widx[W - 1 - g], lag))
-			g++;
-		if (g > 0 && g < W && end - g - (W - 1) >= (ts ? part->first_step : 0) &&
-			(K == 0 || rows_gap_future(c, NULL, g, (int) (pos - from))))
-		{
-			end -= g;
-			rows_window_index(c, widx, end, from, (int) (pos - from));
-			c->gap_row[k] = (int) (pos - from);
-		}
-		else
-			g = 0;
-		/* rnn_anomaly: a value a logged model cannot read is a gap in the windows after it */
-		for (int t = 0; t < W; t++)
-		{
-			c->wcol[t] = widx[t] >= 0 ? c->vals[widx[t]] : 0;
-			c->wnull[t] = rows_step_missing(c, widx[t], lag);
-		}
-		if (!rows_fill_window(c, h, I, fname))
-			continue;			/* nothing but NULLs: NULL, as rnn_predict */
-		/* c->wcol: the window's values, gaps filled */
-		if (ts)
-			c->phases[k] = rnn_pipeline_phase(c->mp, c->mp->phase_last,
-											  (long) (end % Max(c->mp->n_seasonal, 1)));
-		else
-			c->phases[k] = rnn_pipeline_phase(c->mp, rnn_phase_track_phase(track, c->mp), -g);
-		c->gaps[k] = g;
-		for (int j = 0; j < Ku && ok; j++)
-		{
-			for (int t = 0; t < W; t++)
-			{
-				int			q = widx[t];
-
-				c->wcol[t] = q >= 0 ? c->feats[(size_t) q * K + j] : 0;
-				c->wnull[t] = q < 0 || c->fnull[(size_t) q * K + j];
-			}
-			ok = rows_fill_window(c, h + 1 + j, I, fname);
-		}
-		if (!ok)
-			continue;			/* a feature missing on every row of the window */
-		if (K > Ku && cal_n > 0)
-		{
-			/* the calendar's features of the window's steps and of the forecast steps */
-			int			Kc = K - Ku;
-			double	   *fut = c->future + (size_t) k * horizon * K;
-
-			for (int t = 0; t < W; t++)
-				memcpy(h + (size_t) t * I + 1 + Ku, c->cal + (size_t) (end - (W - 1) + t - cal_lo) * Kc,
-					   sizeof(double) * Kc);
-			for (int s = 0; s < horizon; s++)
-				memcpy(fut + (size_t) s * K + Ku, c->cal + (size_t) (end + 1 + s - cal_lo) * Kc,
-					   sizeof(double) * Kc);
-		}
-		else if (K > Ku)
-		{
-			rnn_calendar_rows(c->mp, end - (W - 1), W, h, I, 1 + Ku);
-			rnn_calendar_rows(c->mp, end + 1, horizon, c->future + (size_t) k * horizon * K, K, Ku);
-		}
-		c->slot[b] = k++;
+		c->slot[b] = rows_window(c, part, pos, b, k, lag, fname) ? k++ : -1;
 	}
 	if (k == 0)
 		return rows;
@@ -832,42 +942,10 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 		/* each window's own Theta, as rnn_forecast(model, history, horizon) */
 		rnn_theta_combine_histories(c->out, c->mp, c->hist, k, W, I, horizon, c->phases);
 	}
-	/*
-	 * rnn_anomaly (horizon 1): a window moved back by g steps takes its
-	 * forecast g + 1 steps ahead, one window at a time (a gap is rare; the
-	 * batch keeps one step)
-	 */
+	/* rnn_anomaly (horizon 1): a window moved back by g steps, g + 1 steps ahead */
 	for (int j = 0; j < k && shift; j++)
-	{
-		int			g = c->gaps[j];
-		const double *hj = c->hist + (size_t) j * W * I;
-		double	   *f,
-				   *fut = NULL;
-
-		if (g == 0)
-			continue;
-		if (K > 0)
-		{
-			/* the missing steps' features and the row's */
-			fut = palloc(sizeof(double) * (size_t) (g + 1) * K);
-			rows_gap_future(c, fut, g, c->gap_row[j]);
-		}
-		if (c->mp->n_series > 0)
-			f = K > 0 ? rnn_forecast_history_features(c->mp, hj, W, fut, g + 1, fname) :
-				rnn_forecast_or_error(c->mp, hj, W, g + 1, fname);
-		else
-		{
-			f = palloc(sizeof(double) * (g + 1));
-			rnn_report_status(rnn_forecast_features(f, c->mp, hj, fut, 1, W, g + 1, &c->phases[j],
-													rnn_check_interrupts, NULL, &rnn_palloc_allocator),
-							  fname);
-			rnn_theta_combine_histories(f, c->mp, hj, 1, W, I, g + 1, &c->phases[j]);
-		}
-		c->out[j] = f[g];
-		pfree(f);
-		if (fut)
-			pfree(fut);
-	}
+		if (c->gaps[j] > 0)
+			rows_forecast_moved(c, j, fname);
 	return rows;
 }
 
@@ -1115,7 +1193,9 @@ anomaly_score(RowsCache *c, const RnnModel *m, double fc, int h, int phase, doub
  *	 RETURNS rnn_anomaly_result (expected, lower, upper, is_anomaly, score),
  *	 a window function: the row against the one-step forecast from the
  *	 model's window of rows before it (window ORDER BY) and its calibrated
- *	 interval at level.  NULL while fewer rows than the window came before;
+ *	 interval at level; the row after a flagged one (after the rows without
+ *	 a value that follow it) against the forecast from a window that leaves
+ *	 the flagged value out.  NULL while fewer rows than the window came before;
  *	 is_anomaly and score NULL for a NULL value, the bounds too for a model
  *	 without calibration.
  * rnn_anomaly(value float8, model bytea, level float8, features float8[])
@@ -1135,7 +1215,8 @@ anomaly(FunctionCallInfo fcinfo, int a0)
 	Datum		model = WinGetFuncArgCurrent(win, a0 + 1, &model_null);
 	Datum		level = WinGetFuncArgCurrent(win, a0 + 2, &level_null);
 	RowsCache  *c;
-	int			b;
+	int			b,
+				j;
 	Datum		values[5];
 	bool		nulls[5] = {false, true, true, true, true};
 	double		fc,
@@ -1162,12 +1243,35 @@ anomaly(FunctionCallInfo fcinfo, int a0)
 	bm = c->mp;
 	rows_position(win, part, c, pos, 1, "rnn_anomaly", "level");
 	b = (int) (pos - part->first);
-	if (b < 0 || b >= part->count || c->slot[b] < 0)
+	j = b >= 0 && b < part->count ? c->slot[b] : -1;
+	if (j >= 0 && part->flagged > 0 && part->flagged_next == pos)
+	{
+		/*
+		 * the last row with a value was flagged: this row's window leaves it
+		 * out, as a missing step, so that the row takes the forecast one
+		 * step further from the window before it (built again in the spare
+		 * slot, placed in the season by the rows before the flagged one)
+		 */
+		c->skip_pos = part->flagged - 1;
+		c->skip_for = pos;
+		c->skip_tphase = part->flagged_tphase;
+		j = rows_window(c, part, pos, b, RNN_ROWS_BATCH, 1, "rnn_anomaly") ? RNN_ROWS_BATCH : -1;
+		c->skip_pos = -1;
+		c->skip_for = -1;
+		if (j >= 0)
+			rows_forecast_moved(c, j, "rnn_anomaly");
+	}
+	if (j < 0)
+	{
+		/* no verdict: a flagged row waiting for the next row's window waits on */
+		if (part->flagged_next == pos)
+			part->flagged_next = pos + 1;
 		PG_RETURN_NULL();
+	}
 	/* after g missing steps, the forecast g + 1 steps from the last known one */
-	hstep = c->gaps[c->slot[b]] + 1;
-	fc = c->out[c->slot[b]];
-	phase = c->phases[c->slot[b]];
+	hstep = c->gaps[j] + 1;
+	fc = c->out[j];
+	phase = c->phases[j];
 	if (c->mp->n_series > 0)
 	{
 		/*
@@ -1176,7 +1280,7 @@ anomaly(FunctionCallInfo fcinfo, int a0)
 		 * interval is the global calibration on that window's scale
 		 */
 		int			I = 1 + c->K;
-		const double *h = c->hist + (size_t) c->slot[b] * c->W * I;
+		const double *h = c->hist + (size_t) j * c->W * I;
 		double	   *wv = palloc(sizeof(double) * c->W);
 
 		for (int t = 0; t < c->W; t++)
@@ -1202,10 +1306,16 @@ anomaly(FunctionCallInfo fcinfo, int a0)
 		if (!value_null && !isnan(v))
 		{
 			values[3] = BoolGetDatum(v < lo || v > hi);
+			/* a verdict ends the last flagged row's turn, or starts its own */
+			part->flagged = v < lo || v > hi ? pos + 1 : 0;
+			part->flagged_tphase = c->tphase[b];
+			part->flagged_next = pos + 1;
 			values[4] = Float8GetDatum(anomaly_score(c, bm, fc, hstep, phase, v));
 			nulls[3] = nulls[4] = false;
 		}
 	}
+	if (nulls[3] && part->flagged_next == pos)
+		part->flagged_next = pos + 1;	/* no verdict: the flagged row waits on */
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(c->tupdesc, values, nulls)));
 }
 
