@@ -194,14 +194,13 @@ typedef struct RowsPart
 	int64		last_step;		/* row checked - 1's */
 	int			series;			/* the series form: 1 + the partition's series; 0: not yet */
 	/*
-	 * rnn_anomaly: the last row flagged (1 + its position; 0: none), its
-	 * phase at its window's end, and the row whose window leaves it out
-	 * (the next row, or the next with a verdict: rows without one pass it
-	 * on)
+	 * rnn_anomaly: the last row with a verdict, when it was flagged (1 + its
+	 * position; 0: none), and its phase at its window's end: the windows of
+	 * the rows after it leave it out until one of them has a verdict (rows
+	 * without a value pass it on)
 	 */
 	int64		flagged;
 	int32_t		flagged_tphase;
-	int64		flagged_next;
 } RowsPart;
 
 /*
@@ -1244,7 +1243,7 @@ anomaly(FunctionCallInfo fcinfo, int a0)
 	rows_position(win, part, c, pos, 1, "rnn_anomaly", "level");
 	b = (int) (pos - part->first);
 	j = b >= 0 && b < part->count ? c->slot[b] : -1;
-	if (j >= 0 && part->flagged > 0 && part->flagged_next == pos)
+	if (j >= 0 && part->flagged > 0)
 	{
 		/*
 		 * the last row with a value was flagged: this row's window leaves it
@@ -1262,12 +1261,7 @@ anomaly(FunctionCallInfo fcinfo, int a0)
 			rows_forecast_moved(c, j, "rnn_anomaly");
 	}
 	if (j < 0)
-	{
-		/* no verdict: a flagged row waiting for the next row's window waits on */
-		if (part->flagged_next == pos)
-			part->flagged_next = pos + 1;
-		PG_RETURN_NULL();
-	}
+		PG_RETURN_NULL();		/* no verdict: a flagged row waits on */
 	/* after g missing steps, the forecast g + 1 steps from the last known one */
 	hstep = c->gaps[j] + 1;
 	fc = c->out[j];
@@ -1309,13 +1303,10 @@ anomaly(FunctionCallInfo fcinfo, int a0)
 			/* a verdict ends the last flagged row's turn, or starts its own */
 			part->flagged = v < lo || v > hi ? pos + 1 : 0;
 			part->flagged_tphase = c->tphase[b];
-			part->flagged_next = pos + 1;
 			values[4] = Float8GetDatum(anomaly_score(c, bm, fc, hstep, phase, v));
 			nulls[3] = nulls[4] = false;
 		}
 	}
-	if (nulls[3] && part->flagged_next == pos)
-		part->flagged_next = pos + 1;	/* no verdict: the flagged row waits on */
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(c->tupdesc, values, nulls)));
 }
 
