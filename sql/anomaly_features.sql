@@ -54,6 +54,17 @@ SELECT r.step, abs(a.f[r.step] - r.forecast) <= 1e-8 * abs(r.forecast) AS equals
 FROM af_rows a, af_models m,
      rnn_forecast(m.m, 3, 0.99, (SELECT array_agg(promo ORDER BY k) FROM af_co2 WHERE k BETWEEN 401 AND 403)) r
 WHERE a.k = 400 AND m.kind = 'features' ORDER BY r.step;
+-- rows after the last training row whose values are not known yet (NULL; their features
+-- are): their windows end in missing values, so they move back to the last training row, and
+-- the row g after it gets rnn_forecast's steps g + 1 .. g + 3 from there, the features of every
+-- step between known (before, the NULLs were filled with the last value and forecast from)
+SELECT a.k, a.k - 400 AS g, r.step - (a.k - 400) AS step,
+       abs(a.f[r.step - (a.k - 400)] - r.forecast) <= 1e-8 * abs(r.forecast) AS equals_rnn_forecast
+FROM (SELECT k, rnn_predict_rows(CASE WHEN k <= 400 THEN value END, m, 3, ARRAY[promo]) OVER (ORDER BY ts) AS f
+      FROM af_co2, af_models WHERE af_models.kind = 'features' AND k <= 405) a, af_models m,
+     rnn_forecast(m.m, 5, 0.99, (SELECT array_agg(promo ORDER BY k) FROM af_co2 WHERE k BETWEEN 401 AND 405)) r
+WHERE a.k IN (401, 402) AND m.kind = 'features' AND r.step > a.k - 400 AND r.step <= a.k - 400 + 3
+ORDER BY a.k, r.step;
 -- the same in the middle of a longer partition, in its second batch
 SELECT r.step, abs(a.f[r.step] - r.forecast) <= 1e-8 * abs(r.forecast) AS equals_rnn_forecast
 FROM (SELECT k, rnn_predict_rows(value, m, 3, ARRAY[promo]) OVER (ORDER BY ts) AS f

@@ -760,7 +760,9 @@ Datum
 rnn_predict_finalfn(PG_FUNCTION_ARGS)
 {
 	PredictState *st;
-	size_t		W;
+	size_t		W,
+				n,
+				g = 0;
 	RnnSeries	s;
 	int64		bad;
 	RnnStatus	rs;
@@ -768,18 +770,37 @@ rnn_predict_finalfn(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	st = (PredictState *) PG_GETARG_POINTER(0);
-	W = st->m->window > 0 ? (size_t) st->m->window : Min(st->n, (size_t) RNN_MAX_WINDOW);
-	if (st->n < W || W == 0)
+	n = st->n;
+	W = st->m->window > 0 ? (size_t) st->m->window : Min(n, (size_t) RNN_MAX_WINDOW);
+	if (n < W || W == 0)
 		PG_RETURN_NULL();
+	/*
+	 * A window that ends in missing values (fewer than the window) moves
+	 * back to its last value when the rows before it fill it, and the
+	 * forecast is of the steps after the last row, not from values filled
+	 * in after the last known one
+	 */
+	while (g < W && (st->isnull[n - 1 - g] || isnan(st->values[n - 1 - g])))
+		g++;
+	if (g < W && (st->m->window <= 0 || n - g >= W))
+	{
+		n -= g;
+		if (st->m->window <= 0)
+			W = Min(n, (size_t) RNN_MAX_WINDOW);
+	}
+	else
+		g = 0;
 	/* a model combined with Theta fits it on up to RNN_THETA_MAX_POINTS rows */
-	if (st->m->theta_weight > 0 && W < Min(st->n, (size_t) RNN_THETA_MAX_POINTS))
-		W = Min(st->n, (size_t) RNN_THETA_MAX_POINTS);
+	if (st->m->theta_weight > 0 && W < Min(n, (size_t) RNN_THETA_MAX_POINTS))
+		W = Min(n, (size_t) RNN_THETA_MAX_POINTS);
 	/* NULL and NaN values inside the window are interpolated */
-	rs = rnn_series_regularize(&s, NULL, st->values + st->n - W, st->isnull + st->n - W, W,
+	rs = rnn_series_regularize(&s, NULL, st->values + n - W, st->isnull + n - W, W,
 							   true, RNN_MAX_ROWS, &rnn_palloc_allocator, &bad, NULL, NULL);
 	if (rs == RNN_ERR_NOVALUES)
 		PG_RETURN_NULL();
 	rnn_report_status(rs, "rnn_predict");
-	PG_RETURN_ARRAYTYPE_P(rnn_float8_array(rnn_forecast_or_error(st->m, s.values, (int) W, st->horizon, "rnn_predict"),
-									   st->horizon));
+	PG_RETURN_ARRAYTYPE_P(rnn_float8_array(rnn_forecast_or_error(st->m, s.values, (int) W,
+																 st->horizon + (int) g,
+																 "rnn_predict") + g,
+										   st->horizon));
 }

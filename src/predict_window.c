@@ -146,8 +146,9 @@ typedef struct RowsCache
 	double	   *future;			/* (RNN_ROWS_BATCH, horizon, K) the forecast steps' features */
 	int32_t    *phases;			/* (RNN_ROWS_BATCH) */
 	double	   *out;			/* (RNN_ROWS_BATCH, horizon) */
-	int		   *gaps;			/* (RNN_ROWS_BATCH) rnn_anomaly: the missing steps a window was moved back by */
+	int		   *gaps;			/* (RNN_ROWS_BATCH) the missing steps a window was moved back by */
 	int		   *gap_row;		/* (RNN_ROWS_BATCH) such a window's row's place in vals */
+	int64	   *gap_end;		/* (RNN_ROWS_BATCH) its last step (ts) or row after the move */
 	int		   *slot;			/* (RNN_ROWS_BATCH) row b's history in hist, -1: none */
 	int32_t    *tphase;			/* (RNN_ROWS_BATCH) the form without ts: the season's phase at row b's window end */
 	int64		cal_lo;			/* the first step of the batch's calendar features in cal */
@@ -329,6 +330,7 @@ rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, bool with_features
 	c->out = MemoryContextAllocHuge(cxt, sizeof(double) * (size_t) horizon * (RNN_ROWS_BATCH + 1));
 	c->gaps = palloc0(sizeof(int) * (RNN_ROWS_BATCH + 1));
 	c->gap_row = palloc(sizeof(int) * (RNN_ROWS_BATCH + 1));
+	c->gap_end = palloc(sizeof(int64) * (RNN_ROWS_BATCH + 1));
 	c->slot = palloc(sizeof(int) * RNN_ROWS_BATCH);
 	c->tphase = palloc0(sizeof(int32_t) * RNN_ROWS_BATCH);
 	c->skip_pos = -1;
@@ -563,37 +565,39 @@ rows_window_missing(const RowsCache *c, int q, int lag, int64 pos)
 }
 
 /*
- * rnn_anomaly with features, a window moved back by the g missing steps
- * before its row (row q of c->vals, at the step after them), so that it
- * ends at step end: the features of the steps end + 1 .. end + g + 1 into
- * dst (g + 1, K), each
- * step's user features from its row (a missing step still has a row with
- * its features unless the ts form has none there), the calendar's computed.
- * False when one of them is unknown (no row, a NULL or NaN feature): the
- * window is then not moved.  dst NULL: only the check.
+ * A window moved back to end at step end (its row's missing steps after it):
+ * the user features of the steps end + 1 .. end + nsteps into dst (nsteps, K),
+ * each step's from its row (a missing step still has a row with its features
+ * unless the ts form has none there), the calendar's computed.  q: the row
+ * of the window (its place in c->vals), where the search for the steps'
+ * rows starts.  False when one of them is unknown (no row, a NULL or NaN
+ * feature): the window is then not moved.  dst NULL: only the check.
  */
 static bool
-rows_gap_future(const RowsCache *c, double *dst, int g, int q)
+rows_gap_future(const RowsCache *c, double *dst, int64 end, int nsteps, int q)
 {
 	int			K = c->K;
 	int			Ku = c->K_user;
+	int			n = c->nvals;
 	int			r = q;
-	/* (the ts form's steps; the form without ts: the partition's rows) */
-	int64		end = (c->ts_kind < 0 ? c->from + q : c->steps[q]) - 1 - g;
 
 	/* (calendar features alone need no row: they are computed from the steps) */
-	for (int s = g; s >= 0 && Ku > 0; s--)
+	for (int s = 0; s < nsteps && Ku > 0; s++)
 	{
-		/* step end + 1 + s; s = g is the row's own */
+		int64		step = end + 1 + s;
+
 		if (c->ts_kind < 0)
-			r = q - (g - s);
+			r = (int) (step - c->from);
 		else
 		{
-			while (r >= 0 && c->steps[r] > end + 1 + s)
+			/* (the steps grow: after the first, the search moves forward) */
+			while (r > 0 && c->steps[r] > step)
 				r--;
-			if (r < 0 || c->steps[r] != end + 1 + s)
-				return false;
+			while (r < n - 1 && c->steps[r] < step)
+				r++;
 		}
+		if (r < 0 || r >= n || (c->ts_kind >= 0 && c->steps[r] != step))
+			return false;
 		for (int j = 0; j < Ku; j++)
 		{
 			if (c->fnull[(size_t) r * K + j])
@@ -603,17 +607,18 @@ rows_gap_future(const RowsCache *c, double *dst, int g, int q)
 		}
 	}
 	if (dst && K > Ku)
-		rnn_calendar_rows(c->mp, end + 1, g + 1, dst, K, Ku);
+		rnn_calendar_rows(c->mp, end + 1, nsteps, dst, K, Ku);
 	return true;
 }
 
 /*
  * The window of the row at partition position pos (row b of the batch in
  * c->vals) into hist slot k, with its forecast steps' features, phase and
- * gaps (rnn_anomaly, lag 1: a window that ends in missing steps moves back
- * to its last known step, gaps[k] of them); the form without ts reads the
- * season's phase at its end from tphase[b].  False when the row has no
- * window: too few rows before it, nothing but NULLs, a feature missing.
+ * gaps (a window that ends in missing steps moves back to its last known
+ * step, gaps[k] of them, when the partition has the rows before it); the
+ * form without ts reads the season's phase at its end from tphase[b].
+ * False when the row has no window: too few rows before it, nothing but
+ * NULLs, a feature missing.
  */
 static bool
 rows_window(RowsCache *c, RowsPart *part, int64 pos, int b, int k, int lag, const char *fname)
@@ -624,7 +629,6 @@ rows_window(RowsCache *c, RowsPart *part, int64 pos, int b, int k, int lag, cons
 	int			I = 1 + K;
 	int			horizon = c->horizon;
 	bool		ts = c->ts_kind >= 0;
-	bool		shift = lag == 1;
 	int64		from = c->from;
 	int			n = c->nvals;
 	int64		cal_lo = c->cal_lo,
@@ -679,16 +683,17 @@ rows_window(RowsCache *c, RowsPart *part, int64 pos, int b, int k, int lag, cons
 			return false;		/* the partition ends before a step, or a step misses one */
 	}
 	/*
-	 * rnn_anomaly: a window that ends in missing steps moves back to its
-	 * last known step (when the partition has the rows and, with
-	 * features, the missing steps' features are known), and the row
-	 * takes the forecast that many steps further
+	 * A window that ends in missing steps moves back to its last known
+	 * step (when the partition has the rows and, with features, the
+	 * missing steps' features are known), and the row takes the forecasts
+	 * that many steps further: the steps after its own (rnn_predict_rows),
+	 * or its own step (rnn_anomaly), not a forecast from values filled in
 	 */
 	g = 0;
-	while (shift && g < W && rows_window_missing(c, widx[W - 1 - g], lag, pos))
+	while (g < W && rows_window_missing(c, widx[W - 1 - g], lag, pos))
 		g++;
 	if (g > 0 && g < W && end - g - (W - 1) >= (ts ? part->first_step : 0) &&
-		(K == 0 || rows_gap_future(c, NULL, g, (int) (pos - from))))
+		(K == 0 || rows_gap_future(c, NULL, end - g, g + horizon, (int) (pos - from))))
 	{
 		end -= g;
 		rows_window_index(c, widx, end, from, (int) (pos - from));
@@ -696,6 +701,7 @@ rows_window(RowsCache *c, RowsPart *part, int64 pos, int b, int k, int lag, cons
 	else
 		g = 0;
 	c->gap_row[k] = (int) (pos - from);
+	c->gap_end[k] = end;
 	/* rnn_anomaly: a value a logged model cannot read is a gap in the windows after it */
 	for (int t = 0; t < W; t++)
 	{
@@ -748,9 +754,10 @@ rows_window(RowsCache *c, RowsPart *part, int64 pos, int b, int k, int lag, cons
 }
 
 /*
- * rnn_anomaly (horizon 1): the forecast g + 1 steps ahead of the window in
- * hist slot j, moved back by g = gaps[j] missing steps, into out[j], one
- * window at a time (a gap is rare; the batch keeps one step)
+ * The forecasts g + 1 .. g + horizon steps ahead of the window in hist slot
+ * j, moved back by g = gaps[j] missing steps (ending at step end), into
+ * out[j], one window at a time (a gap is rare; the batch forecasts horizon
+ * steps)
  */
 static void
 rows_forecast_moved(RowsCache *c, int j, const char *fname)
@@ -759,28 +766,29 @@ rows_forecast_moved(RowsCache *c, int j, const char *fname)
 	int			K = c->K;
 	int			I = 1 + K;
 	int			g = c->gaps[j];
+	int			H = g + c->horizon;
 	const double *hj = c->hist + (size_t) j * W * I;
 	double	   *f,
 			   *fut = NULL;
 
 	if (K > 0)
 	{
-		/* the missing steps' features and the row's */
-		fut = palloc(sizeof(double) * (size_t) (g + 1) * K);
-		rows_gap_future(c, fut, g, c->gap_row[j]);
+		/* the missing steps' features and the forecast steps' */
+		fut = palloc(sizeof(double) * (size_t) H * K);
+		rows_gap_future(c, fut, c->gap_end[j], H, c->gap_row[j]);
 	}
 	if (c->mp->n_series > 0)
-		f = K > 0 ? rnn_forecast_history_features(c->mp, hj, W, fut, g + 1, fname) :
-			rnn_forecast_or_error(c->mp, hj, W, g + 1, fname);
+		f = K > 0 ? rnn_forecast_history_features(c->mp, hj, W, fut, H, fname) :
+			rnn_forecast_or_error(c->mp, hj, W, H, fname);
 	else
 	{
-		f = palloc(sizeof(double) * (g + 1));
-		rnn_report_status(rnn_forecast_features(f, c->mp, hj, fut, 1, W, g + 1, &c->phases[j],
+		f = palloc(sizeof(double) * H);
+		rnn_report_status(rnn_forecast_features(f, c->mp, hj, fut, 1, W, H, &c->phases[j],
 												rnn_check_interrupts, NULL, &rnn_palloc_allocator),
 						  fname);
-		rnn_theta_combine_histories(f, c->mp, hj, 1, W, I, g + 1, &c->phases[j]);
+		rnn_theta_combine_histories(f, c->mp, hj, 1, W, I, H, &c->phases[j]);
 	}
-	c->out[j] = f[g];
+	memcpy(c->out + (size_t) j * c->horizon, f + g, sizeof(double) * c->horizon);
 	pfree(f);
 	if (fut)
 		pfree(fut);
@@ -791,8 +799,9 @@ rows_forecast_moved(RowsCache *c, int j, const char *fname)
  * (fewer at its end) from the window of W steps ending `lag` steps before
  * each (0: at the row itself, rnn_predict_rows; 1: the steps before it,
  * rnn_anomaly): read the values (and features), build each window (NULL
- * and NaN values and features interpolated, as rnn_predict does), and run
- * the network once over all of them.  Without ts a row is a step; with ts
+ * and NaN values and features inside it interpolated, as rnn_predict does;
+ * one that ends in missing steps moved back past them), and run the
+ * network once over all of them.  Without ts a row is a step; with ts
  * the steps are the model's and a step without a row is a gap.  With
  * features, the forecast steps take the features of the horizon steps
  * after the window: a window whose steps run past the partition's end, or
@@ -812,16 +821,12 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 	int			horizon = c->horizon;
 	bool		ts = c->ts_kind >= 0;
 	/*
-	 * rnn_anomaly compares a row after missing steps with the forecast that
-	 * many steps further ahead from the last known one
-	 */
-	bool		shift = lag == 1;
-	/*
 	 * the rows of a window of W steps are among the W rows before it; a
-	 * window moved back, among the 2W - 1 (read for every batch: W - 1 more
-	 * rows than the batch's windows need when none ends in a gap)
+	 * window moved back past the missing steps it ends in, among the 2W - 1
+	 * (read for every batch: W - 1 more rows than the batch's windows need
+	 * when none ends in a gap)
 	 */
-	int64		from = Max(first - lag - (shift ? 2 : 1) * (W - 1), 0);
+	int64		from = Max(first - lag - 2 * (W - 1), 0);
 	/* the last row read: the batch's last, or the last forecast step's features */
 	int64		last = first + RNN_ROWS_BATCH - 1 + (Ku > 0 ? Max(horizon - lag, 0) : 0);
 	int			n = 0;
@@ -941,8 +946,8 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 		/* each window's own Theta, as rnn_forecast(model, history, horizon) */
 		rnn_theta_combine_histories(c->out, c->mp, c->hist, k, W, I, horizon, c->phases);
 	}
-	/* rnn_anomaly (horizon 1): a window moved back by g steps, g + 1 steps ahead */
-	for (int j = 0; j < k && shift; j++)
+	/* a window moved back by g steps: the steps g + 1 .. g + horizon ahead */
+	for (int j = 0; j < k; j++)
 		if (c->gaps[j] > 0)
 			rows_forecast_moved(c, j, fname);
 	return rows;
