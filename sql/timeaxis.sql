@@ -43,10 +43,50 @@ FROM (SELECT rnn_train(ts, v, rnn_config(hidden_size => 4, epochs => 1)) a FROM 
 SELECT rnn_train(ts, v, rnn_config(missing => 'error')) FROM gappy;
 SELECT rnn_train(i::bigint, CASE WHEN i = 20 THEN NULL ELSE i END::float8, rnn_config(missing => 'error'))
 FROM generate_series(1, 50) i;
+-- rows without a value before the first value or after the last are no gap: left out (below)
+SELECT rnn_model_info(rnn_train(i::bigint, CASE WHEN i IN (1, 50) THEN NULL ELSE i END::float8,
+                                rnn_config(missing => 'error', epochs => 1)))->'training'->'rows' AS rows
+FROM generate_series(1, 50) i;
+-- a feature missing at the series' first or last value is (the row with both missing is left out)
+SELECT rnn_train(i::bigint, i::float8, ARRAY[CASE WHEN i = 50 THEN NULL ELSE i END], rnn_config(missing => 'error', epochs => 1))
+FROM generate_series(1, 50) i;
+SELECT rnn_train(i::bigint, i::float8, ARRAY[CASE WHEN i = 1 THEN NULL ELSE i END], rnn_config(missing => 'error', epochs => 1))
+FROM generate_series(1, 50) i;
+SELECT rnn_model_info(rnn_train(i::bigint, CASE WHEN i = 50 THEN NULL ELSE i END::float8, ARRAY[CASE WHEN i = 50 THEN NULL ELSE i END],
+                                rnn_config(missing => 'error', epochs => 1)))->'training'->'rows' AS rows
+FROM generate_series(1, 50) i;
 -- NULL values are interpolated by default: the history holds the filled value
 SELECT (rnn_model_to_json(rnn_train(i::bigint, CASE WHEN i = 99 THEN NULL ELSE i END::float8,
                                     rnn_config(hidden_size => 4, "window" => 4, epochs => 1)))->'history') AS history
 FROM generate_series(1, 100) i;
+-- rows without a value before the first value and after the last are left out (they would
+-- be filled with the nearest value, made-up steps at the series' ends): the model is the one
+-- trained on the rows from the first value to the last, and the forecasts start at the
+-- first row without a value after the last one (before: after the last row, from a window
+-- that ended in copies of the last value)
+CREATE TABLE ta_ends AS
+SELECT rnn_train(i::bigint, CASE WHEN i <= 3 OR i >= 98 THEN NULL ELSE sin(i / 4.0) + i / 50.0 END,
+                 rnn_config(hidden_size => 4, "window" => 4, epochs => 2, ensemble => 1)) AS ends,
+       rnn_train(i::bigint, sin(i / 4.0) + i / 50.0,
+                 rnn_config(hidden_size => 4, "window" => 4, epochs => 2, ensemble => 1)) FILTER (WHERE i BETWEEN 4 AND 97) AS cut,
+       rnn_train(date '2024-01-01' + i, CASE WHEN i >= 96 THEN NULL ELSE sin(i / 4.0) + i / 50.0 END, ARRAY[i % 7],
+                 rnn_config(hidden_size => 4, "window" => 4, epochs => 2, ensemble => 1)) AS ends_features,
+       rnn_train(date '2024-01-01' + i, sin(i / 4.0) + i / 50.0, ARRAY[i % 7],
+                 rnn_config(hidden_size => 4, "window" => 4, epochs => 2, ensemble => 1)) FILTER (WHERE i < 96) AS cut_features
+FROM generate_series(1, 100) i;
+SELECT rnn_model_to_json(ends)->'state_dict' = rnn_model_to_json(cut)->'state_dict' AS same_weights,
+       rnn_model_to_json(ends)->'history' = rnn_model_to_json(cut)->'history' AS same_history,
+       rnn_model_info(ends)->'time' = rnn_model_info(cut)->'time' AS same_time,
+       (SELECT array_agg(ts_bigint ORDER BY step) FROM rnn_forecast(ends, 2)) AS forecast_steps,
+       rnn_model_to_json(ends_features)->'state_dict' = rnn_model_to_json(cut_features)->'state_dict' AS same_weights_features,
+       (SELECT min(ts)::date FROM rnn_forecast(ends_features, 1, 0.9, ARRAY[[96 % 7]])) AS features_first_forecast
+FROM ta_ends;
+-- a global model's series each from its first value to its last
+SELECT s, (SELECT min(ts_bigint) FROM rnn_forecast(m, s, 2)) AS first_forecast
+FROM (SELECT rnn_train(k::text, i::bigint, CASE WHEN k = 2 AND i > 45 THEN NULL ELSE sin(i / 4.0) * k + 10 END,
+                       rnn_config(hidden_size => 4, "window" => 4, epochs => 1, ensemble => 1)) AS m
+      FROM generate_series(1, 2) k, generate_series(1, 50) i) g, rnn_model_series(m) s ORDER BY s;
+DROP TABLE ta_ends;
 
 -- duplicates are refused with the timestamp
 SELECT rnn_train(d, 1.0, NULL) FROM (SELECT DATE '2020-01-01' + (i % 30) d FROM generate_series(1, 40) i) t;

@@ -295,8 +295,14 @@ rnn_rows_add_features(FunctionCallInfo fcinfo, RnnRows *st, int argno, const cha
 /*
  * The features on the grid of series (made from st by rnn_rows_to_series
  * with the same cfg): each feature regularised as the values were, its gaps
- * and NULLs filled the same way.  (series->n, st->n_feat) values.
+ * and NULLs filled the same way, over the series' points (from its first
+ * value to its last).  (series->n, st->n_feat) values.
  */
+static void rows_to_grid(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
+						 const RnnConfig *cfg, const char *fname);
+static void series_error(RnnStatus st, int ts_kind, int step_kind, int64 bad, int64 grid,
+						 const char *fname);
+
 double *
 rnn_rows_features_to_grid(const RnnRows *st, const RnnSeries *series, const RnnConfig *cfg,
 						  const char *fname)
@@ -325,12 +331,27 @@ rnn_rows_features_to_grid(const RnnRows *st, const RnnSeries *series, const RnnC
 		ecb.arg = what;
 		ecb.previous = error_context_stack;
 		error_context_stack = &ecb;
-		rnn_rows_to_series(&fs, &axis, &col, cfg, fname);
-		error_context_stack = ecb.previous;
-		if (fs.n != series->n || fs.first_key != series->first_key || fs.step != series->step)
+		rows_to_grid(&fs, &axis, &col, cfg, fname);
+		/* (the values' series may have lost points without a value at its ends) */
+		if (fs.n < series->trimmed_lead + series->n ||
+			fs.first_key + (int64) series->trimmed_lead * fs.step != series->first_key ||
+			fs.step != series->step)
 			elog(ERROR, "%s: feature %d is on another grid than the values", fname, j + 1);
-		for (size_t i = 0; i < fs.n; i++)
-			F[i * k + j] = fs.values[i];
+		if (!cfg->interpolate)
+		{
+			/* missing => 'error': a feature missing where the series has points */
+			size_t		last = series->trimmed_lead + series->n - 1;
+
+			if (fs.lead_missing > series->trimmed_lead)
+				series_error(RNN_ERR_MISSING, st->ts_kind, axis.step_kind,
+							 series->first_key, fs.step, fname);
+			if (fs.trail_missing > fs.n - 1 - last)
+				series_error(RNN_ERR_MISSING, st->ts_kind, axis.step_kind,
+							 fs.first_key + (int64) (fs.n - fs.trail_missing) * fs.step, fs.step, fname);
+		}
+		error_context_stack = ecb.previous;
+		for (size_t i = 0; i < series->n; i++)
+			F[i * k + j] = fs.values[series->trimmed_lead + i];
 		pfree(fs.values);
 	}
 	pfree(col.values);
@@ -671,11 +692,12 @@ series_error(RnnStatus st, int ts_kind, int step_kind, int64 bad, int64 grid, co
  * and describe the time axis in *axis.  timestamptz rows are read in the
  * configured time zone, else the session's: month-aligned rows step in its
  * calendar months, rows at one time of day there in its days (across DST
- * changes), others in absolute time.
+ * changes), others in absolute time.  Every row's key counts for the grid,
+ * and the missing points at the ends are filled with the nearest value.
  */
-void
-rnn_rows_to_series(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
-				   const RnnConfig *cfg, const char *fname)
+static void
+rows_to_grid(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
+			 const RnnConfig *cfg, const char *fname)
 {
 	const int64 *keys = st->keys;
 	int64	   *converted = NULL;
@@ -719,4 +741,39 @@ rnn_rows_to_series(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
 		axis->last_ts = (int64) series->n - 1;
 	if (converted)
 		pfree(converted);
+}
+
+/*
+ * The series to train on (or backtest): the rows regularised as
+ * rows_to_grid does, from the first row with a value to the last (rows
+ * without one before or after them are not data: filled with the nearest
+ * value they would put made-up steps at the ends, and the forecasts would
+ * start after the last row instead of after the last value).  axis->last_ts
+ * is the last row with a value.
+ */
+void
+rnn_rows_to_series(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
+				   const RnnConfig *cfg, const char *fname)
+{
+	bool		trail = false;
+
+	rows_to_grid(series, axis, st, cfg, fname);
+	trail = series->trail_missing > 0;
+	rnn_series_trim_ends(series);
+	if (!trail)
+		return;
+	if (st->keys)
+	{
+		bool		any = false;
+
+		/* the native value of the last row with a value */
+		for (size_t i = 0; i < st->n; i++)
+			if (!st->isnull[i] && !isnan(st->values[i]) && (!any || st->keys[i] > axis->last_ts))
+			{
+				axis->last_ts = st->keys[i];
+				any = true;
+			}
+	}
+	else
+		axis->last_ts = (int64) series->n - 1;
 }

@@ -800,7 +800,50 @@ test_series(void)
 		st = rnn_series_regularize(&s, NULL, nv, nn, 5, true, 1000, &test_allocator, &bad, NULL, NULL);
 		report(st == RNN_OK && s.values[0] == 2 && s.values[2] == 4 && s.values[4] == 6,
 			   "series: NULL and NaN filled by interpolation, ends by the nearest value");
+		report(s.lead_missing == 1 && s.trail_missing == 1 && s.n_filled == 3,
+			   "series: the missing points at the ends are counted");
+		rnn_series_trim_ends(&s);
+		report(s.n == 3 && s.values[0] == 2 && s.values[1] == 4 && s.values[2] == 6 &&
+			   s.first_key == 1 && s.trimmed_lead == 1 && s.n_filled == 1 &&
+			   s.lead_missing == 0 && s.trail_missing == 0,
+			   "series: trimming the ends keeps the first value to the last, the gap between filled");
+		rnn_series_trim_ends(&s);
+		report(s.n == 3 && s.first_key == 1 && s.trimmed_lead == 1, "series: trimming twice changes nothing");
 		free(s.values);
+		{
+			/* keyed rows: absent grid points and NULL rows at the ends alike */
+			int64_t		tk[] = {70, 10, 40, 20, 50};
+			double		tv[] = {0, 0, 4, 2, 5};
+			bool		tn[] = {1, 1, 0, 0, 0};
+
+			st = rnn_series_regularize(&s, tk, tv, tn, 5, true, 1000, &test_allocator, &bad, NULL, NULL);
+			report(st == RNN_OK && s.n == 7 && s.lead_missing == 1 && s.trail_missing == 2,
+				   "series: keyed ends without values counted on the grid");
+			rnn_series_trim_ends(&s);
+			report(s.n == 4 && s.first_key == 20 && s.step == 10 && s.values[0] == 2 &&
+				   s.values[1] == 3 && s.values[2] == 4 && s.values[3] == 5 && s.n_filled == 1,
+				   "series: keyed trim starts at the first value's key");
+			free(s.values);
+			st = rnn_series_regularize(&s, tk, tv, tn, 5, false, 1000, &test_allocator, &bad, NULL, NULL);
+			report(st == RNN_ERR_MISSING && bad == 30,
+				   "series: missing => error names the first gap between values, not a missing end");
+			/* 10 NULL, 20 a value, 30 NULL, 40 a value, 50 and 60 absent, 70 NULL */
+			tk[2] = 30;
+			tn[2] = true;
+			tk[4] = 40;
+			st = rnn_series_regularize(&s, tk, tv, tn, 5, false, 1000, &test_allocator, &bad, NULL, NULL);
+			report(st == RNN_ERR_MISSING && bad == 30, "series: ... a NULL row between values too");
+			{
+				int64_t		ek[] = {10, 20, 30, 40};
+				double		ev[] = {0, 2, 3, 0};
+				bool		en[] = {1, 0, 0, 1};
+
+				st = rnn_series_regularize(&s, ek, ev, en, 4, false, 1000, &test_allocator, &bad, NULL, NULL);
+				report(st == RNN_OK && s.lead_missing == 1 && s.trail_missing == 1,
+					   "series: missing => error accepts rows without a value at the ends");
+				free(s.values);
+			}
+		}
 		for (int i = 0; i < 5; i++)
 			nn[i] = 1;
 		st = rnn_series_regularize(&s, NULL, nv, nn, 5, true, 1000, &test_allocator, &bad, NULL, NULL);

@@ -355,9 +355,15 @@ rnn_series_regularize(RnnSeries *out, const int64_t *keys,
 		out->values = NULL;
 		return RNN_ERR_NOVALUES;
 	}
-	if (n_present < npoints && !interpolate)
+	/* (at least one point has a value) */
+	while (missing[out->lead_missing])
+		out->lead_missing++;
+	while (missing[npoints - 1 - out->trail_missing])
+		out->trail_missing++;
+	if (n_present < npoints - out->lead_missing - out->trail_missing && !interpolate)
 	{
-		for (size_t j = 0; j < npoints; j++)
+		/* a gap between values (the ends are rnn_series_trim_ends's to drop) */
+		for (size_t j = out->lead_missing; j < npoints; j++)
 		{
 			if (missing[j])
 			{
@@ -369,6 +375,7 @@ rnn_series_regularize(RnnSeries *out, const int64_t *keys,
 		rnn_release(a, missing);
 		rnn_release(a, out->values);
 		out->values = NULL;
+		out->lead_missing = out->trail_missing = 0;
 		return RNN_ERR_MISSING;
 	}
 	if (check)
@@ -381,6 +388,25 @@ rnn_series_regularize(RnnSeries *out, const int64_t *keys,
 	rnn_release(a, copy);
 	rnn_release(a, missing);
 	return RNN_OK;
+}
+
+void
+rnn_series_trim_ends(RnnSeries *s)
+{
+	size_t		lead = s->lead_missing,
+				trail = s->trail_missing;
+
+	/* (regularising refuses a series without values: lead + trail < n) */
+	if (lead + trail == 0 || lead + trail >= s->n)
+		return;
+	if (lead > 0)
+		memmove(s->values, s->values + lead, sizeof(double) * (s->n - lead - trail));
+	s->n -= lead + trail;
+	s->first_key += (int64_t) lead * s->step;
+	s->n_filled -= lead + trail;
+	s->trimmed_lead += lead;
+	s->lead_missing = 0;
+	s->trail_missing = 0;
 }
 
 double

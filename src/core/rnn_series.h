@@ -15,13 +15,18 @@ typedef struct RnnSeries
 	int64_t		first_key;		/* key of values[0] */
 	int64_t		step;			/* key distance between neighbours (>= 1) */
 	size_t		n_filled;		/* grid points or values that were filled in */
+	size_t		lead_missing;	/* of which before the first value (filled with it) */
+	size_t		trail_missing;	/* and after the last value (filled with it) */
+	size_t		trimmed_lead;	/* points rnn_series_trim_ends dropped at the start */
 } RnnSeries;
 
 /*
  * Regularise rows (keys[i], values[i]); isnull[i] marks NULLs and NaN
  * values count as missing too.  keys may be NULL: the rows are then already
  * in order with keys 0, 1, 2, ...  With interpolate false a missing value or
- * grid point is an error.  max_points bounds the grid.  On error, *bad_key
+ * grid point between two values is an error (the missing points before the
+ * first value and after the last are filled with it either way, and
+ * counted in lead_missing and trail_missing).  max_points bounds the grid.  On error, *bad_key
  * holds the offending key (or row number when keys is NULL).  A few rows off
  * the grid of the others (at least 90% of the rows share a position modulo
  * the commonest distance, which the rest would make finer) are
@@ -34,6 +39,16 @@ RnnStatus	rnn_series_regularize(RnnSeries *out, const int64_t *keys,
 								  size_t n, bool interpolate, int64_t max_points,
 								  const RnnAlloc *a, int64_t *bad_key,
 								  void (*check) (void *), void *check_arg);
+
+/*
+ * Drop the points before the first value and after the last (lead_missing,
+ * trail_missing), which regularising filled with the nearest value: a
+ * series to train on runs from its first value to its last, so that its
+ * forecasts start after its last value rather than after values made up.
+ * Records the points dropped at the start in trimmed_lead (for columns on
+ * the same grid) and clears lead_missing and trail_missing.
+ */
+void		rnn_series_trim_ends(RnnSeries *s);
 
 /* Mean absolute error of the in-sample seasonal naive forecast (MASE scale). */
 double		rnn_series_naive_mae(const double *v, size_t n, int season);
