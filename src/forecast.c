@@ -782,7 +782,7 @@ rnn_predict_finalfn(PG_FUNCTION_ARGS)
 	 */
 	while (g < W && (st->isnull[n - 1 - g] || isnan(st->values[n - 1 - g])))
 		g++;
-	if (g < W && (st->m->window <= 0 || n - g >= W))
+	if (g < W && (st->m->window <= 0 || n - g >= W) && st->horizon + (int) g <= RNN_MAX_HORIZON)
 	{
 		n -= g;
 		if (st->m->window <= 0)

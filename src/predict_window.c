@@ -693,6 +693,7 @@ rows_window(RowsCache *c, RowsPart *part, int64 pos, int b, int k, int lag, cons
 	while (g < W && rows_window_missing(c, widx[W - 1 - g], lag, pos))
 		g++;
 	if (g > 0 && g < W && end - g - (W - 1) >= (ts ? part->first_step : 0) &&
+		horizon + g <= RNN_MAX_HORIZON &&
 		(K == 0 || rows_gap_future(c, NULL, end - g, g + horizon, (int) (pos - from))))
 	{
 		end -= g;
