@@ -21,6 +21,25 @@ SELECT r->'horizon' AS horizon, r->'folds' AS folds, r->'points' AS points,
          < 1e-4 * (r->>'msis')::float8 AS msis_mean_of_folds,
        (r->>'rmse')::float8 >= (r->>'mae')::float8 AS rmse_ge_mae
 FROM bt;
+-- a step without a value in a fold's horizon is not scored (it was scored against the value
+-- interpolated for it): the backtest above with a NULL in its last fold's horizon (October
+-- 2017, not the last row) keeps the other folds and scores 5 points in the last, whose MAE is
+-- that of a training on the rows before its origin and rnn_forecast, over those 5 months
+-- (to the 6 significant digits the result prints)
+CREATE TABLE bt_null AS
+SELECT rnn_backtest(d, CASE WHEN d = DATE '2017-10-01' THEN NULL ELSE v END,
+                    rnn_config(hidden_size => 8, epochs => 30), 6, 3) AS r FROM ev;
+SELECT n.r->'points' AS points, jsonb_path_query_array(n.r, '$.per_fold[*].points') AS fold_points,
+       n.r->'per_fold'->0->'mae' = b.r->'per_fold'->0->'mae' AND n.r->'per_fold'->1->'mae' = b.r->'per_fold'->1->'mae'
+         AS other_folds_same,
+       abs((n.r->'per_fold'->2->>'mae')::float8 - x.mae) < 1e-5 * x.mae AS last_fold_mae_without_the_null
+FROM bt_null n, bt b,
+     (SELECT avg(abs(f.forecast - e.v)) AS mae
+      FROM (SELECT rnn_train(d, v, rnn_config(hidden_size => 8, epochs => 30, horizon => 6)) AS m
+            FROM ev WHERE d < DATE '2017-07-01') t, rnn_forecast(t.m, 6) f
+      JOIN ev e ON e.d = f.ts_local::date
+      WHERE e.d <> DATE '2017-10-01') x;
+DROP TABLE bt_null;
 SELECT rnn_backtest(d, v, NULL, 30, 4) FROM ev;
 SELECT rnn_backtest(d, v, NULL, 0, 1) FROM ev;
 SELECT rnn_backtest(d, v, NULL, 6, 0) FROM ev;

@@ -265,6 +265,8 @@ backtest_global(RnnRows *st, RnnConfig *cfg)
 				double		lo,
 							hi;
 
+				if (ser->missing && ser->missing[origin + j])
+					continue;	/* filled in: nothing to score */
 				rnn_interval_bounds(&view, &iv, fc[j], (int) j + 1, view.phase_last, &lo, &hi);
 				score_point(&s, ser->values[origin + j], fc[j], lo, hi);
 			}
@@ -434,6 +436,9 @@ rnn_backtest_finalfn(PG_FUNCTION_ARGS)
 			double		lo,
 						hi;
 
+			/* a step without a row or value was filled in: nothing to score */
+			if (series.missing && series.missing[origin + k])
+				continue;
 			rnn_interval_bounds(&m, &iv, fc[k], (int) k + 1, m.phase_last, &lo, &hi);
 			score_point(&s, series.values[origin + k], fc[k], lo, hi);
 			score_point(&total, series.values[origin + k], fc[k], lo, hi);

@@ -795,7 +795,7 @@ rnn_predict_finalfn(PG_FUNCTION_ARGS)
 		W = Min(n, (size_t) RNN_THETA_MAX_POINTS);
 	/* NULL and NaN values inside the window are interpolated */
 	rs = rnn_series_regularize(&s, NULL, st->values + n - W, st->isnull + n - W, W,
-							   true, RNN_MAX_ROWS, &rnn_palloc_allocator, &bad, NULL, NULL);
+							   true, false, RNN_MAX_ROWS, &rnn_palloc_allocator, &bad, NULL, NULL);
 	if (rs == RNN_ERR_NOVALUES)
 		PG_RETURN_NULL();
 	rnn_report_status(rs, "rnn_predict");

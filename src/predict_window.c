@@ -424,7 +424,7 @@ rows_fill_window(RowsCache *c, double *dst, int dstride, const char *fname)
 	{
 		RnnSeries	s;
 		int64		bad;
-		RnnStatus	rs = rnn_series_regularize(&s, NULL, c->wcol, c->wnull, W, true,
+		RnnStatus	rs = rnn_series_regularize(&s, NULL, c->wcol, c->wnull, W, true, false,
 											   RNN_MAX_ROWS, &rnn_palloc_allocator, &bad,
 											   NULL, NULL);
 

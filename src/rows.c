@@ -353,6 +353,8 @@ rnn_rows_features_to_grid(const RnnRows *st, const RnnSeries *series, const RnnC
 		for (size_t i = 0; i < series->n; i++)
 			F[i * k + j] = fs.values[series->trimmed_lead + i];
 		pfree(fs.values);
+		if (fs.missing)
+			pfree(fs.missing);
 	}
 	pfree(col.values);
 	pfree(col.isnull);
@@ -721,7 +723,7 @@ rows_to_grid(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
 			keys = converted;
 	}
 	rs = rnn_series_regularize(series, keys, st->values, st->isnull, st->n,
-							   cfg->interpolate, RNN_MAX_ROWS, &rnn_palloc_allocator, &bad,
+							   cfg->interpolate, true, RNN_MAX_ROWS, &rnn_palloc_allocator, &bad,
 							   rnn_check_interrupts, NULL);
 	if (rs != RNN_OK)
 		series_error(rs, st->ts_kind, step_kind, bad, series->step, fname);

@@ -769,13 +769,13 @@ test_series(void)
 	int64_t		bad;
 	RnnStatus	st;
 
-	st = rnn_series_regularize(&s, keys, vals, nulls, 4, true, 1000, &test_allocator, &bad, NULL, NULL);
+	st = rnn_series_regularize(&s, keys, vals, nulls, 4, true, false, 1000, &test_allocator, &bad, NULL, NULL);
 	report(st == RNN_OK && s.n == 5 && s.step == 10 && s.first_key == 10 &&
 		   s.values[0] == 1 && s.values[2] == 3 && s.values[3] == 4 && s.values[4] == 5 && s.n_filled == 1,
 		   "series: sorts, infers step 10 and interpolates a gap");
 	free(s.values);
 
-	st = rnn_series_regularize(&s, keys, vals, nulls, 4, false, 1000, &test_allocator, &bad, NULL, NULL);
+	st = rnn_series_regularize(&s, keys, vals, nulls, 4, false, false, 1000, &test_allocator, &bad, NULL, NULL);
 	report(st == RNN_ERR_MISSING && bad == 40, "series: missing => error names the missing key");
 
 	{
@@ -783,25 +783,30 @@ test_series(void)
 		double		dv[] = {1, 2, 3};
 		bool		dn[] = {0, 0, 0};
 
-		st = rnn_series_regularize(&s, dk, dv, dn, 3, true, 1000, &test_allocator, &bad, NULL, NULL);
+		st = rnn_series_regularize(&s, dk, dv, dn, 3, true, false, 1000, &test_allocator, &bad, NULL, NULL);
 		report(st == RNN_ERR_DUPLICATE && bad == 2, "series: duplicate key rejected with its key");
 	}
 	{
 		double		iv[] = {1, INFINITY, 3};
 		bool		in[] = {0, 0, 0};
 
-		st = rnn_series_regularize(&s, NULL, iv, in, 3, true, 1000, &test_allocator, &bad, NULL, NULL);
+		st = rnn_series_regularize(&s, NULL, iv, in, 3, true, false, 1000, &test_allocator, &bad, NULL, NULL);
 		report(st == RNN_ERR_NONFINITE && bad == 1, "series: infinity rejected with its row");
 	}
 	{
 		double		nv[] = {NAN, 2, 0, 6, NAN};
 		bool		nn[] = {0, 0, 1, 0, 0};
 
-		st = rnn_series_regularize(&s, NULL, nv, nn, 5, true, 1000, &test_allocator, &bad, NULL, NULL);
+		st = rnn_series_regularize(&s, NULL, nv, nn, 5, true, false, 1000, &test_allocator, &bad, NULL, NULL);
 		report(st == RNN_OK && s.values[0] == 2 && s.values[2] == 4 && s.values[4] == 6,
 			   "series: NULL and NaN filled by interpolation, ends by the nearest value");
 		report(s.lead_missing == 1 && s.trail_missing == 1 && s.n_filled == 3,
 			   "series: the missing points at the ends are counted");
+		report(s.missing == NULL, "series: no missing marks unless asked for");
+		free(s.values);
+		st = rnn_series_regularize(&s, NULL, nv, nn, 5, true, true, 1000, &test_allocator, &bad, NULL, NULL);
+		report(st == RNN_OK && s.missing && s.missing[0] && !s.missing[1] && s.missing[2] &&
+			   !s.missing[3] && s.missing[4], "series: the missing marks, when asked for");
 		rnn_series_trim_ends(&s);
 		report(s.n == 3 && s.values[0] == 2 && s.values[1] == 4 && s.values[2] == 6 &&
 			   s.first_key == 1 && s.trimmed_lead == 1 && s.n_filled == 1 &&
@@ -809,14 +814,16 @@ test_series(void)
 			   "series: trimming the ends keeps the first value to the last, the gap between filled");
 		rnn_series_trim_ends(&s);
 		report(s.n == 3 && s.first_key == 1 && s.trimmed_lead == 1, "series: trimming twice changes nothing");
+		report(!s.missing[0] && s.missing[1] && !s.missing[2], "series: the marks follow the trimmed values");
 		free(s.values);
+		free(s.missing);
 		{
 			/* keyed rows: absent grid points and NULL rows at the ends alike */
 			int64_t		tk[] = {70, 10, 40, 20, 50};
 			double		tv[] = {0, 0, 4, 2, 5};
 			bool		tn[] = {1, 1, 0, 0, 0};
 
-			st = rnn_series_regularize(&s, tk, tv, tn, 5, true, 1000, &test_allocator, &bad, NULL, NULL);
+			st = rnn_series_regularize(&s, tk, tv, tn, 5, true, false, 1000, &test_allocator, &bad, NULL, NULL);
 			report(st == RNN_OK && s.n == 7 && s.lead_missing == 1 && s.trail_missing == 2,
 				   "series: keyed ends without values counted on the grid");
 			rnn_series_trim_ends(&s);
@@ -824,21 +831,21 @@ test_series(void)
 				   s.values[1] == 3 && s.values[2] == 4 && s.values[3] == 5 && s.n_filled == 1,
 				   "series: keyed trim starts at the first value's key");
 			free(s.values);
-			st = rnn_series_regularize(&s, tk, tv, tn, 5, false, 1000, &test_allocator, &bad, NULL, NULL);
+			st = rnn_series_regularize(&s, tk, tv, tn, 5, false, false, 1000, &test_allocator, &bad, NULL, NULL);
 			report(st == RNN_ERR_MISSING && bad == 30,
 				   "series: missing => error names the first gap between values, not a missing end");
 			/* 10 NULL, 20 a value, 30 NULL, 40 a value, 50 and 60 absent, 70 NULL */
 			tk[2] = 30;
 			tn[2] = true;
 			tk[4] = 40;
-			st = rnn_series_regularize(&s, tk, tv, tn, 5, false, 1000, &test_allocator, &bad, NULL, NULL);
+			st = rnn_series_regularize(&s, tk, tv, tn, 5, false, false, 1000, &test_allocator, &bad, NULL, NULL);
 			report(st == RNN_ERR_MISSING && bad == 30, "series: ... a NULL row between values too");
 			{
 				int64_t		ek[] = {10, 20, 30, 40};
 				double		ev[] = {0, 2, 3, 0};
 				bool		en[] = {1, 0, 0, 1};
 
-				st = rnn_series_regularize(&s, ek, ev, en, 4, false, 1000, &test_allocator, &bad, NULL, NULL);
+				st = rnn_series_regularize(&s, ek, ev, en, 4, false, false, 1000, &test_allocator, &bad, NULL, NULL);
 				report(st == RNN_OK && s.lead_missing == 1 && s.trail_missing == 1,
 					   "series: missing => error accepts rows without a value at the ends");
 				free(s.values);
@@ -846,7 +853,7 @@ test_series(void)
 		}
 		for (int i = 0; i < 5; i++)
 			nn[i] = 1;
-		st = rnn_series_regularize(&s, NULL, nv, nn, 5, true, 1000, &test_allocator, &bad, NULL, NULL);
+		st = rnn_series_regularize(&s, NULL, nv, nn, 5, true, false, 1000, &test_allocator, &bad, NULL, NULL);
 		report(st == RNN_ERR_NOVALUES, "series: all values missing is an error");
 	}
 	{
@@ -854,7 +861,7 @@ test_series(void)
 		double		jv[] = {1, 2, 3, 4};
 		bool		jn[] = {0, 0, 0, 0};
 
-		st = rnn_series_regularize(&s, jk, jv, jn, 4, true, 100000000, &test_allocator, &bad, NULL, NULL);
+		st = rnn_series_regularize(&s, jk, jv, jn, 4, true, false, 100000000, &test_allocator, &bad, NULL, NULL);
 		report(st == RNN_ERR_IRREGULAR, "series: jittered timestamps are refused as irregular");
 	}
 	{
@@ -869,13 +876,13 @@ test_series(void)
 			ov[i] = i;
 			on[i] = false;
 		}
-		st = rnn_series_regularize(&s, ok, ov, on, 40, true, 100000000, &test_allocator, &bad, NULL, NULL);
+		st = rnn_series_regularize(&s, ok, ov, on, 40, true, false, 100000000, &test_allocator, &bad, NULL, NULL);
 		report(st == RNN_ERR_OFFGRID && bad == 24 * 17 + 12 && s.step == 24,
 			   "series: one row off a daily grid is refused with its key, not a 12-hour step");
 		/* half the rows at noon: a real 12-hour grid with gaps */
 		for (int i = 0; i < 40; i++)
 			ok[i] = 24 * (int64_t) i + (i % 2 ? 12 : 0);
-		st = rnn_series_regularize(&s, ok, ov, on, 40, true, 100000000, &test_allocator, &bad, NULL, NULL);
+		st = rnn_series_regularize(&s, ok, ov, on, 40, true, false, 100000000, &test_allocator, &bad, NULL, NULL);
 		report(st == RNN_OK && s.step == 12, "series: rows on two positions of a grid keep the finer step");
 		free(s.values);
 	}
@@ -916,7 +923,7 @@ test_series_sort(void)
 		k[i + 1] = tk;
 		v[i + 1] = tv;
 	}
-	st = rnn_series_regularize(&s, k, v, nl, n, true, 100000000, &test_allocator, &bad, count_check, &checks);
+	st = rnn_series_regularize(&s, k, v, nl, n, true, false, 100000000, &test_allocator, &bad, count_check, &checks);
 	good = st == RNN_OK && s.n == n && s.step == 7;
 	for (size_t i = 0; good && i < n; i++)
 		good = s.values[i] == (double) i;
@@ -965,8 +972,8 @@ test_series_ascending(void)
 		vr[i] = v[n - 1 - i];
 		nlr[i] = nl[n - 1 - i];
 	}
-	sa = rnn_series_regularize(&a, k, v, nl, n, true, 100000000, &test_allocator, &bad_a, NULL, NULL);
-	sb = rnn_series_regularize(&b, kr, vr, nlr, n, true, 100000000, &test_allocator, &bad_b, NULL, NULL);
+	sa = rnn_series_regularize(&a, k, v, nl, n, true, false, 100000000, &test_allocator, &bad_a, NULL, NULL);
+	sb = rnn_series_regularize(&b, kr, vr, nlr, n, true, false, 100000000, &test_allocator, &bad_b, NULL, NULL);
 	same = sa == RNN_OK && sb == RNN_OK && a.n == b.n && a.step == 3 && b.step == 3 &&
 		a.first_key == 100 && b.first_key == 100 && a.n_filled == b.n_filled && a.n_filled > n / 7 &&
 		memcmp(a.values, b.values, sizeof(double) * a.n) == 0;
@@ -980,12 +987,12 @@ test_series_ascending(void)
 	/* errors name the same row either way */
 	k[2000] = k[1999];
 	kr[n - 1 - 2000] = kr[n - 1 - 1999];
-	sa = rnn_series_regularize(&a, k, v, nl, n, true, 100000000, &test_allocator, &bad_a, NULL, NULL);
-	sb = rnn_series_regularize(&b, kr, vr, nlr, n, true, 100000000, &test_allocator, &bad_b, NULL, NULL);
+	sa = rnn_series_regularize(&a, k, v, nl, n, true, false, 100000000, &test_allocator, &bad_a, NULL, NULL);
+	sb = rnn_series_regularize(&b, kr, vr, nlr, n, true, false, 100000000, &test_allocator, &bad_b, NULL, NULL);
 	report(sa == RNN_ERR_DUPLICATE && sb == RNN_ERR_DUPLICATE && bad_a == k[1999] && bad_b == k[1999],
 		   "series: a duplicate key among ascending rows is named as among sorted ones");
 	k[2000] = 100 + 3 * (int64_t) (2000 + 2000 / 9);
-	sa = rnn_series_regularize(&a, k, v, nl, n, false, 100000000, &test_allocator, &bad_a, NULL, NULL);
+	sa = rnn_series_regularize(&a, k, v, nl, n, false, false, 100000000, &test_allocator, &bad_a, NULL, NULL);
 	report(sa == RNN_ERR_MISSING && bad_a == k[3] && nl[3],
 		   "series: missing => error names the first missing step among ascending rows");
 	free(k);

@@ -210,7 +210,7 @@ off_grid_rows(const SortedRows *rows, size_t n, int64_t step, int64_t *bad_key, 
 RnnStatus
 rnn_series_regularize(RnnSeries *out, const int64_t *keys,
 					  const double *values, const bool *isnull,
-					  size_t n, bool interpolate, int64_t max_points,
+					  size_t n, bool interpolate, bool keep_missing, int64_t max_points,
 					  const RnnAlloc *a, int64_t *bad_key,
 					  void (*check) (void *), void *check_arg)
 {
@@ -386,7 +386,10 @@ rnn_series_regularize(RnnSeries *out, const int64_t *keys,
 	out->step = step;
 	out->n_filled = npoints - n_present;
 	rnn_release(a, copy);
-	rnn_release(a, missing);
+	if (keep_missing)
+		out->missing = missing;
+	else
+		rnn_release(a, missing);
 	return RNN_OK;
 }
 
@@ -400,7 +403,11 @@ rnn_series_trim_ends(RnnSeries *s)
 	if (lead + trail == 0 || lead + trail >= s->n)
 		return;
 	if (lead > 0)
+	{
 		memmove(s->values, s->values + lead, sizeof(double) * (s->n - lead - trail));
+		if (s->missing)
+			memmove(s->missing, s->missing + lead, sizeof(bool) * (s->n - lead - trail));
+	}
 	s->n -= lead + trail;
 	s->first_key += (int64_t) lead * s->step;
 	s->n_filled -= lead + trail;

@@ -18,6 +18,7 @@ typedef struct RnnSeries
 	size_t		lead_missing;	/* of which before the first value (filled with it) */
 	size_t		trail_missing;	/* and after the last value (filled with it) */
 	size_t		trimmed_lead;	/* points rnn_series_trim_ends dropped at the start */
+	bool	   *missing;		/* (n) the points filled in; NULL unless asked for */
 } RnnSeries;
 
 /*
@@ -26,7 +27,9 @@ typedef struct RnnSeries
  * in order with keys 0, 1, 2, ...  With interpolate false a missing value or
  * grid point between two values is an error (the missing points before the
  * first value and after the last are filled with it either way, and
- * counted in lead_missing and trail_missing).  max_points bounds the grid.  On error, *bad_key
+ * counted in lead_missing and trail_missing).  keep_missing: out->missing
+ * marks the points filled in (allocated from a, the caller's to release
+ * with out->values).  max_points bounds the grid.  On error, *bad_key
  * holds the offending key (or row number when keys is NULL).  A few rows off
  * the grid of the others (at least 90% of the rows share a position modulo
  * the commonest distance, which the rest would make finer) are
@@ -36,7 +39,7 @@ typedef struct RnnSeries
  */
 RnnStatus	rnn_series_regularize(RnnSeries *out, const int64_t *keys,
 								  const double *values, const bool *isnull,
-								  size_t n, bool interpolate, int64_t max_points,
+								  size_t n, bool interpolate, bool keep_missing, int64_t max_points,
 								  const RnnAlloc *a, int64_t *bad_key,
 								  void (*check) (void *), void *check_arg);
 
@@ -46,7 +49,8 @@ RnnStatus	rnn_series_regularize(RnnSeries *out, const int64_t *keys,
  * series to train on runs from its first value to its last, so that its
  * forecasts start after its last value rather than after values made up.
  * Records the points dropped at the start in trimmed_lead (for columns on
- * the same grid) and clears lead_missing and trail_missing.
+ * the same grid) and clears lead_missing and trail_missing; the missing
+ * marks, when kept, follow the values.
  */
 void		rnn_series_trim_ends(RnnSeries *s);
 
