@@ -53,6 +53,20 @@ SELECT count(*) FILTER (WHERE is_anomaly <> (value < lower OR value > upper)) AS
        count(*) FILTER (WHERE is_anomaly <> (score > 0.995)) AS score_differs,
        count(*) FILTER (WHERE score < 0.5 OR score > 1) AS score_out_of_range
 FROM an_out WHERE expected IS NOT NULL;
+-- at levels above the score's grid (0.999) too: at 0.9999 every month's score passes
+-- 0.99995 exactly when it is flagged, and the month after training given a value between
+-- the 0.999 and 0.9999 upper bounds is not flagged and scores 0.99995 (the level that holds
+-- it), not 1 (before: 1, as outside every interval of the grid)
+SELECT count(*) FILTER (WHERE is_anomaly <> (score > 0.99995)) AS score_differs_at_9999
+FROM (SELECT (rnn_anomaly(c.value, m.m, 0.9999) OVER (ORDER BY c.ts)).* FROM an_co2 c, an_model m) x
+WHERE expected IS NOT NULL;
+SELECT (a).is_anomaly, (a).score
+FROM (SELECT k, rnn_anomaly(v, m, 0.9999) OVER (ORDER BY k) AS a
+      FROM (SELECT k, value AS v FROM an_co2 WHERE k <= 400
+            UNION ALL
+            SELECT 401, ((SELECT upper FROM rnn_forecast(m, 1, 0.999)) + (SELECT upper FROM rnn_forecast(m, 1, 0.9999))) / 2
+            FROM an_model) r, an_model) x
+WHERE k = 401;
 
 -- precision and recall at level 0.99 on the 68 months after training
 SELECT count(*) FILTER (WHERE is_anomaly AND kind IS NOT NULL) AS true_positives,

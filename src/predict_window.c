@@ -1190,7 +1190,7 @@ anomaly_score(RowsCache *c, const RnnModel *m, double fc, int h, int phase, doub
 		else
 			lo = mid + 1;
 	}
-	return lo == RNN_SCORE_LEVELS ? 1.0 : 0.5 + 0.5 * (lo + 1) / 1000.0;
+	return lo == RNN_SCORE_LEVELS ? 1.0 : (1000 + lo + 1) / 2000.0;
 }
 
 /*
@@ -1225,7 +1225,8 @@ anomaly(FunctionCallInfo fcinfo, int a0)
 	Datum		values[5];
 	bool		nulls[5] = {false, true, true, true, true};
 	double		fc,
-				v;
+				v,
+				score;
 	int			phase,
 				hstep;
 	const RnnModel *bm;
@@ -1309,7 +1310,14 @@ anomaly(FunctionCallInfo fcinfo, int a0)
 			/* a verdict ends the last flagged row's turn, or starts its own */
 			part->flagged = v < lo || v > hi ? pos + 1 : 0;
 			part->flagged_tphase = c->tphase[b];
-			values[4] = Float8GetDatum(anomaly_score(c, bm, fc, hstep, phase, v));
+			score = anomaly_score(c, bm, fc, hstep, phase, v);
+			/*
+			 * above the grid's last level (0.999) the row's own level may
+			 * hold a value the grid's do not: its score is then that level's
+			 */
+			if (v >= lo && v <= hi && score > 0.5 + 0.5 * c->level)
+				score = 0.5 + 0.5 * c->level;
+			values[4] = Float8GetDatum(score);
 			nulls[3] = nulls[4] = false;
 		}
 	}
