@@ -198,3 +198,27 @@ FROM gspread_fixed g, rnn_model_series(g.model) s, rnn_forecast(g.model, s, 4) k
                                                generate_series(1, 60) i WHERE n = s), 4)) WITH ORDINALITY x(f, step)
 WHERE x.step = k.step
 GROUP BY s ORDER BY s;
+-- the same for models trained without the log or without seasonal indices: a history goes
+-- through the pipeline the model's series took (before 2026-12-06 its log and indices were
+-- chosen on the history itself, so a kept series' own history did not give its stored
+-- forecast), and rnn_predict over a series' rows is that history form (it puts up to 1,000
+-- rows through a global model's pipeline; before, a model without Theta read only its window,
+-- too few to scale the series and place its season)
+CREATE TABLE gpipe_rows AS
+SELECT s AS store, date '2024-01-01' + d AS day, 100 * s + 10 * sin(2 * pi() * d / 7) + d / 20.0 + 3 * sin(d * s) AS v
+FROM generate_series(1, 3) s, generate_series(0, 199) d;
+CREATE TABLE gpipe AS
+SELECT k, rnn_train(store::text, day, v, cfg) AS model
+FROM gpipe_rows,
+     (VALUES ('default', rnn_config(horizon => 7, epochs => 3, hidden_size => 8, ensemble => 1, theta_weight => 0)),
+             ('log => false', rnn_config(horizon => 7, epochs => 3, hidden_size => 8, ensemble => 1, theta_weight => 0, log => false)),
+             ('deseasonalize => false', rnn_config(horizon => 7, epochs => 3, hidden_size => 8, ensemble => 1, theta_weight => 0,
+                                                   deseasonalize => false))) c(k, cfg)
+GROUP BY k;
+SELECT g.k, max(abs(h.f / s.forecast - 1)) < 1e-9 AS history_form_is_stored,
+       max(abs(p.f / s.forecast - 1)) < 1e-9 AS rnn_predict_is_stored
+FROM gpipe g, rnn_forecast(g.model, '1', 3) s,
+     unnest(rnn_forecast(g.model, (SELECT array_agg(v ORDER BY day) FROM gpipe_rows WHERE store = 1), 3)) WITH ORDINALITY h(f, step),
+     unnest((SELECT rnn_predict(v, g.model, 3 ORDER BY day) FROM gpipe_rows WHERE store = 1)) WITH ORDINALITY p(f, step)
+WHERE h.step = s.step AND p.step = s.step
+GROUP BY g.k ORDER BY g.k;

@@ -790,8 +790,11 @@ rnn_predict_finalfn(PG_FUNCTION_ARGS)
 	}
 	else
 		g = 0;
-	/* a model combined with Theta fits it on up to RNN_THETA_MAX_POINTS rows */
-	if (st->m->theta_weight > 0 && W < Min(n, (size_t) RNN_THETA_MAX_POINTS))
+	/*
+	 * a model combined with Theta fits it on up to RNN_THETA_MAX_POINTS rows,
+	 * and a global model puts as many through its pipeline (scale, season)
+	 */
+	if ((st->m->theta_weight > 0 || st->m->n_series > 0) && W < Min(n, (size_t) RNN_THETA_MAX_POINTS))
 		W = Min(n, (size_t) RNN_THETA_MAX_POINTS);
 	/* NULL and NaN values inside the window are interpolated */
 	rs = rnn_series_regularize(&s, NULL, st->values + n - W, st->isnull + n - W, W,

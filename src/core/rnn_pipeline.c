@@ -445,8 +445,23 @@ rnn_pipeline_unseen_view(RnnModel *view, RnnSeriesState *st, const RnnModel *m,
 	RnnModel	one = *m;
 	RnnStatus	rs;
 
+	int			log_mode = 0,
+				ds_mode = 0;
+
+	/*
+	 * log and seasonal indices as in training: automatic when some kept
+	 * series took them (the default), else none (log => false or
+	 * deseasonalize => false, whose series all went without)
+	 */
+	for (int32_t k = 0; k < m->n_series; k++)
+	{
+		if (m->series[k].log_transform)
+			log_mode = -1;
+		if (m->series[k].n_seasonal > 0)
+			ds_mode = -1;
+	}
 	memset(st, 0, sizeof(*st));
-	rs = rnn_pipeline_series_state(st, v, n, m->season, m->window, -1, -1, NULL, a);
+	rs = rnn_pipeline_series_state(st, v, n, m->season, m->window, log_mode, ds_mode, NULL, a);
 	if (rs != RNN_OK)
 		return rs;
 	if (st->log_transform)
