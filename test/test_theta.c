@@ -476,6 +476,13 @@ test_unseen_view(void)
 	rnn_release(&test_allocator, st.history);
 	rnn_release(&test_allocator, st.seasonal);
 	rnn_release(&test_allocator, st2.seasonal);
+	/* a model trained without the log: the history goes without it too */
+	m.log_transform = 0;
+	ok = rnn_pipeline_unseen_view(&view, &st, &m, v, 40, NULL, &test_allocator) == RNN_OK;
+	report(ok && view.log_transform == 0 && view.n_seasonal > 0,
+		   "theta: an unseen history takes the log only where the model's series did");
+	rnn_release(&test_allocator, st.history);
+	rnn_release(&test_allocator, st.seasonal);
 	rnn_model_free(&m, &test_allocator);
 }
 

@@ -445,8 +445,9 @@ rnn_pipeline_unseen_view(RnnModel *view, RnnSeriesState *st, const RnnModel *m,
 	RnnModel	one = *m;
 	RnnStatus	rs;
 
-	int			log_mode = 0,
-				ds_mode = 0;
+	/* (a model of one series: its own pipeline) */
+	int			log_mode = m->n_series == 0 && m->log_transform ? -1 : 0,
+				ds_mode = m->n_series == 0 && m->n_seasonal > 0 ? -1 : 0;
 
 	/*
 	 * log and seasonal indices as in training: automatic when some kept
