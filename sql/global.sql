@@ -222,3 +222,21 @@ FROM gpipe g, rnn_forecast(g.model, '1', 3) s,
      unnest((SELECT rnn_predict(v, g.model, 3 ORDER BY day) FROM gpipe_rows WHERE store = 1)) WITH ORDINALITY p(f, step)
 WHERE h.step = s.step AND p.step = s.step
 GROUP BY g.k ORDER BY g.k;
+-- a series kept on its values (not logged: a constant one is never) without a spread of its
+-- own, a constant or a single row, is scaled by its level times the log series' shared scale,
+-- so its forecast stays near its value and its interval is relative like theirs (before
+-- 2026-12-06 it was scaled by its magnitude: a constant 42.5 got 41.88 in [-107, 191], a row of
+-- 150 147.8 in [-378, 674], where a varying series had +-7%)
+CREATE TABLE gconst AS
+SELECT rnn_train(s, day, v, rnn_config(horizon => 3, epochs => 2, hidden_size => 8, ensemble => 1)) AS model
+FROM (SELECT 'a' AS s, date '2024-01-01' + d AS day, 100 + 10 * sin(2 * pi() * d / 7) + d / 20.0 + 3 * sin(d) AS v FROM generate_series(0, 199) d
+      UNION ALL SELECT 'b', date '2024-01-01' + d, 200 + 10 * sin(2 * pi() * d / 7) + 3 * sin(2 * d) FROM generate_series(0, 199) d
+      UNION ALL SELECT 'const', date '2024-01-01' + d, 42.5 FROM generate_series(0, 199) d
+      UNION ALL SELECT 'one', date '2024-07-18', 150) r;
+SELECT s, max(abs(f.forecast / v.v - 1)) < 0.01 AS forecast_within_1pct,
+       max((f.upper - f.lower) / f.forecast) < 0.3 AS interval_under_30pct,
+       bool_and(f.lower > 0) AS lower_positive
+FROM gconst, (VALUES ('const', 42.5), ('one', 150)) v(s, v), rnn_forecast(model, v.s, 2, 0.9) f
+GROUP BY s ORDER BY s;
+SELECT max((f.upper - f.lower) / f.forecast) < 0.3 AS varying_series_interval_under_30pct
+FROM gconst, rnn_forecast(model, 'a', 2, 0.9) f;

@@ -496,6 +496,9 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 	 */
 	rnn_report_status(rnn_pipeline_share_log_scale(m->series, ns, scaled, seg_start, seg_len,
 												   &rnn_palloc_allocator), fname);
+	/* and a series without a spread of its own is scaled by its level times theirs */
+	rnn_report_status(rnn_pipeline_scale_spreadless(m->series, ns, scaled, seg_start, seg_len,
+													&rnn_palloc_allocator), fname);
 
 	if (m->n_features > 0)
 	{

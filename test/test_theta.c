@@ -446,6 +446,48 @@ test_format(void)
 	rnn_model_free(&m, &test_allocator);
 }
 
+/* series without a spread of their own: scaled by their level times the model's relative spread */
+static void
+test_scale_spreadless(void)
+{
+	RnnSeriesState st[4];
+	rnn_real	scaled[6] = {0, 0, 0, 0.5f, -0.5f, 1};
+	size_t		start[4] = {0, 2, 3, 5},
+				len[4] = {2, 1, 2, 1};
+	bool		ok;
+
+	memset(st, 0, sizeof(st));
+	/* a log series (the shared scale 0.04), a constant at 40, two points of a series at -50, zeros */
+	st[0].log_transform = 1;
+	st[0].scale_std = 0.04;
+	st[0].spread = 0.04;
+	st[1].scale_mean = 40;
+	st[1].scale_std = 40;
+	st[2].scale_mean = -50;
+	st[2].scale_std = 51;
+	st[3].scale_mean = 0;
+	st[3].scale_std = 1;
+	ok = rnn_pipeline_scale_spreadless(st, 4, scaled, start, len, &test_allocator) == RNN_OK;
+	report(ok && st[0].scale_std == 0.04 && close_to(st[1].scale_std, 1.6, 1e-12) &&
+		   close_to(st[2].scale_std, 2.0, 1e-12) && st[3].scale_std == 1 &&
+		   close_to(scaled[3], 0.5 * 51 / 2.0, 1e-6) && close_to(scaled[4], -0.5 * 51 / 2.0, 1e-6) &&
+		   scaled[5] == 1 && scaled[0] == 0,
+		   "theta: series without a spread of their own take their level times the log series' shared scale, their values rescaled");
+	/* no log series: the median spread over level of the others */
+	memset(st, 0, sizeof(st));
+	st[0].scale_mean = 100;
+	st[0].spread = st[0].scale_std = 5;
+	st[1].scale_mean = 10;
+	st[1].spread = st[1].scale_std = 1;
+	st[2].scale_mean = -20;
+	st[2].spread = st[2].scale_std = 0.4;
+	st[3].scale_mean = 30;
+	st[3].scale_std = 30;
+	ok = rnn_pipeline_scale_spreadless(st, 4, scaled, start, len, &test_allocator) == RNN_OK;
+	report(ok && close_to(st[3].scale_std, 30 * 0.05, 1e-12) && st[0].scale_std == 5 && st[2].scale_std == 0.4,
+		   "theta: ... or without log series, the median of the others' spread over level (0.02, 0.05, 0.1)");
+}
+
 /* a history a global model did not keep: its own pipeline and scale, the model's weight */
 static void
 test_unseen_view(void)
@@ -960,6 +1002,7 @@ main(void)
 	test_combine();
 	test_format();
 	test_unseen_view();
+	test_scale_spreadless();
 	test_choose_errors();
 	test_route();
 	test_pool_decide();

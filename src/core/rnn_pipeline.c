@@ -542,6 +542,55 @@ rnn_pipeline_share_log_scale(RnnSeriesState *st, int ns, rnn_real *scaled,
 	return RNN_OK;
 }
 
+RnnStatus
+rnn_pipeline_scale_spreadless(RnnSeriesState *st, int ns, rnn_real *scaled,
+							  const size_t *seg_start, const size_t *seg_len,
+							  const RnnAlloc *a)
+{
+	int			n = 0;
+	double		rel = 0;
+	double	   *r;
+
+	for (int k = 0; k < ns; k++)
+		if (st[k].log_transform)
+		{
+			/* the shared scale of log values: a relative spread */
+			rel = st[k].scale_std;
+			break;
+		}
+	if (rel == 0)
+	{
+		r = rnn_alloc(a, sizeof(double) * (size_t) (ns > 0 ? ns : 1));
+		if (r == NULL)
+			return RNN_ERR_ALLOC;
+		for (int k = 0; k < ns; k++)
+			if (!st[k].log_transform && st[k].spread > 0 && fabs(st[k].scale_mean) > 0)
+				r[n++] = st[k].spread / fabs(st[k].scale_mean);
+		if (n > 0)
+		{
+			qsort(r, (size_t) n, sizeof(double), double_cmp);
+			rel = r[n / 2];
+		}
+		rnn_release(a, r);
+	}
+	if (!(rel > 0) || !isfinite(rel))
+		return RNN_OK;
+	for (int k = 0; k < ns; k++)
+	{
+		double		s = rel * fabs(st[k].scale_mean),
+					f;
+
+		if (st[k].log_transform || st[k].spread > 0 || !(s > 0) || !isfinite(s))
+			continue;
+		/* z = (u - mean) / std becomes (u - mean) / s */
+		f = st[k].scale_std / s;
+		for (size_t i = 0; i < seg_len[k]; i++)
+			scaled[seg_start[k] + i] = (rnn_real) (scaled[seg_start[k] + i] * f);
+		st[k].scale_std = s;
+	}
+	return RNN_OK;
+}
+
 int
 rnn_pipeline_default_season(int ts_kind, int step_kind, int64_t step)
 {

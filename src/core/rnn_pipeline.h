@@ -138,6 +138,20 @@ RnnStatus	rnn_pipeline_share_log_scale(RnnSeriesState *st, int ns, rnn_real *sca
 										 const RnnAlloc *a);
 
 /*
+ * The series among st[0..ns-1] kept on their values (no log) that have no
+ * spread of their own (constant, or fewer than three points), which would
+ * be scaled by their magnitude: their scale becomes their level times the
+ * model's relative spread (the log series' shared scale, else the median
+ * spread over level of the non-log series that have one), rescaling their
+ * values in scaled, so that their forecasts and intervals are relative like
+ * the others' (after rnn_pipeline_share_log_scale).  None when the model
+ * has no relative spread, or a series' level is 0.
+ */
+RnnStatus	rnn_pipeline_scale_spreadless(RnnSeriesState *st, int ns, rnn_real *scaled,
+										  const size_t *seg_start, const size_t *seg_len,
+										  const RnnAlloc *a);
+
+/*
  * The seasonal period a time axis's step implies: 12 for monthly steps, 4
  * quarterly; 7 for daily dates, 52 weekly; 24 for hourly timestamps, 7
  * daily, 52 weekly, and the steps of a day for a step that divides a day
