@@ -64,6 +64,9 @@ SELECT rnn_evaluate(m, d, v) = rnn_evaluate(m, d, v ORDER BY d DESC) AS order_fr
        (rnn_evaluate(m, d, CASE WHEN d = DATE '2017-03-01' THEN NULL ELSE v END)->>'points')::int AS points_without_null
 FROM evm, ev WHERE d >= DATE '2017-01-01';
 -- rows off the model's grid, before its end, or of another type are errors
+-- a NULL model scores nothing (NULL); a group mixing it with a model is an error
+SELECT rnn_evaluate(NULL, d, v) IS NULL AS null_model FROM ev WHERE d >= DATE '2017-01-01';
+SELECT rnn_evaluate(CASE WHEN d > DATE '2017-03-01' THEN m END, d, v) FROM evm, ev WHERE d >= DATE '2017-01-01';
 SELECT rnn_evaluate(m, DATE '2017-01-15', 1.0) FROM evm;
 SELECT rnn_evaluate(m, DATE '2016-12-01', 1.0) FROM evm;
 SELECT rnn_evaluate(m, TIMESTAMP '2017-01-01', 1.0) FROM evm;

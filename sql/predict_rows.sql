@@ -116,7 +116,13 @@ FROM pr_weak_cmp, pr_weak_model p GROUP BY s ORDER BY s;
 DROP TABLE pr_weak, pr_weak_model, pr_weak_cmp;
 
 -- errors
-SELECT rnn_predict_rows(v, NULL::bytea, 1) OVER (ORDER BY day) FROM pr_sales WHERE store = 1 LIMIT 1;
+-- a NULL model gives NULL (a store whose training failed, joined), a partition that mixes it
+-- with a model is an error, so is a NULL horizon
+SELECT count(*) AS rows, count(f) AS forecasts
+FROM (SELECT rnn_predict_rows(v, NULL::bytea, 1) OVER (ORDER BY day) AS f FROM pr_sales WHERE store = 1) x;
+SELECT count(f) FROM (SELECT rnn_predict_rows(v, CASE WHEN day > date '2023-06-01' THEN m END, 1) OVER (ORDER BY day) AS f
+                      FROM pr_sales, pr_models WHERE store = 1 AND kind = 'plain') x;
+SELECT rnn_predict_rows(v, m, NULL) OVER (ORDER BY day) FROM pr_sales, pr_models WHERE store = 1 AND kind = 'plain' LIMIT 1;
 -- two models in one partition
 SELECT count(f) FROM (SELECT rnn_predict_rows(s.v, p.m, 1) OVER (ORDER BY s.day, p.kind) AS f
                       FROM pr_sales s, pr_models p WHERE s.store = 1 AND p.kind <> 'global') x;

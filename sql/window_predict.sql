@@ -29,7 +29,13 @@ FROM backtest b, wpm WHERE b.i = 50;
 SELECT rnn_predict(CASE WHEN i = 145 THEN NULL ELSE v END, m, 1 ORDER BY i) IS NOT NULL AS filled FROM wp, wpm;
 -- different models in one group are refused
 SELECT rnn_predict(v, CASE WHEN i < 100 THEN m ELSE m || '\x00'::bytea END, 1 ORDER BY i) FROM wp, wpm;
-SELECT rnn_predict(v, NULL, 1) FROM wp;
+-- a NULL model (a failed training with on_error => 'null', joined) gives NULL, as a strict
+-- function does; a group mixing it with a model, and a NULL horizon, are errors
+SELECT rnn_predict(v, NULL, 1) IS NULL AS null_model FROM wp;
+SELECT count(*) FILTER (WHERE f IS NULL) AS null_rows
+FROM (SELECT rnn_predict(v, NULL, 1) OVER (ORDER BY i ROWS BETWEEN 5 PRECEDING AND CURRENT ROW) AS f FROM wp) x;
+SELECT rnn_predict(v, CASE WHEN i < 100 THEN m END, 1 ORDER BY i) FROM wp, wpm;
+SELECT rnn_predict(v, m, NULL ORDER BY i) FROM wp, wpm;
 
 -- groups with different models in one query forecast each with its own (a call site keeps
 -- the first model it sees for the query; a group with another one copies that)

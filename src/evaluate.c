@@ -482,10 +482,18 @@ rnn_evaluate_transfn(PG_FUNCTION_ARGS)
 		elog(ERROR, "rnn_evaluate called in non-aggregate context");
 	if (kind < 0)
 		elog(ERROR, "rnn_evaluate: unsupported timestamp type");
-	if (PG_ARGISNULL(1))
+	if (!PG_ARGISNULL(0) && (((EvalState *) PG_GETARG_POINTER(0))->model == NULL) != PG_ARGISNULL(1))
 		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("rnn_evaluate: the model must not be NULL")));
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("rnn_evaluate: every row of a group must pass the same model"),
+				 errdetail("Some rows pass a NULL model and some do not.")));
+	if (PG_ARGISNULL(1))
+	{
+		/* a NULL model (a failed training, joined): no score, as a strict function gives */
+		if (PG_ARGISNULL(0))
+			PG_RETURN_POINTER(MemoryContextAllocZero(aggctx, sizeof(EvalState)));
+		PG_RETURN_POINTER(PG_GETARG_POINTER(0));
+	}
 	if (PG_ARGISNULL(0))
 	{
 		old = MemoryContextSwitchTo(aggctx);
@@ -594,6 +602,8 @@ rnn_evaluate_finalfn(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	es = (EvalState *) PG_GETARG_POINTER(0);
+	if (es->model == NULL)
+		PG_RETURN_NULL();		/* the group's model is NULL */
 	rnn_model_read(&m, es->model);
 	n = es->rows->n;
 	steps = palloc(sizeof(int) * n);

@@ -632,6 +632,7 @@ typedef struct PredictState
 	size_t		cap;
 	double	   *values;
 	bool	   *isnull;
+	bool		null_model;		/* the group's rows pass a NULL model: the result is NULL */
 } PredictState;
 
 /*
@@ -700,10 +701,30 @@ rnn_predict_transfn(PG_FUNCTION_ARGS)
 
 	if (!AggCheckCallContext(fcinfo, &aggctx))
 		elog(ERROR, "rnn_predict called in non-aggregate context");
-	if (PG_ARGISNULL(2) || PG_ARGISNULL(3))
+	if (PG_ARGISNULL(3))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("rnn_predict: model and horizon must not be NULL")));
+				 errmsg("rnn_predict: horizon must not be NULL")));
+	if (!PG_ARGISNULL(0) && ((PredictState *) PG_GETARG_POINTER(0))->null_model != PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("rnn_predict: every row of a group must pass the same model and horizon"),
+				 errdetail("Some rows pass a NULL model and some do not.")));
+	if (PG_ARGISNULL(2))
+	{
+		/*
+		 * a NULL model (a group whose training failed with on_error =>
+		 * 'null', joined): no forecast, as a strict function gives
+		 */
+		if (PG_ARGISNULL(0))
+		{
+			st = MemoryContextAllocZero(aggctx, sizeof(PredictState));
+			st->null_model = true;
+			st->horizon = PG_GETARG_INT32(3);
+			PG_RETURN_POINTER(st);
+		}
+		PG_RETURN_POINTER(PG_GETARG_POINTER(0));
+	}
 	if (PG_ARGISNULL(0))
 	{
 		Datum		model = PG_GETARG_DATUM(2);
@@ -770,6 +791,8 @@ rnn_predict_finalfn(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	st = (PredictState *) PG_GETARG_POINTER(0);
+	if (st->null_model)
+		PG_RETURN_NULL();
 	n = st->n;
 	W = st->m->window > 0 ? (size_t) st->m->window : Min(n, (size_t) RNN_MAX_WINDOW);
 	if (n < W || W == 0)

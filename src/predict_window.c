@@ -202,6 +202,7 @@ typedef struct RowsPart
 	 */
 	int64		flagged;
 	int32_t		flagged_tphase;
+	int8		model_null;		/* the rows pass a NULL model: 1; a model: 2; 0: no row yet */
 } RowsPart;
 
 /*
@@ -1009,6 +1010,25 @@ rows_series(WindowObject win, RowsPart *part, RowsCache *c, const char *fname)
 	c->mp = &c->view;
 }
 
+/*
+ * Whether the current row's model is NULL, which gives it NULL (a group
+ * whose training failed with on_error => 'null', joined): every row of the
+ * partition must pass a NULL model then, or none.
+ */
+static bool
+rows_model_null(RowsPart *part, bool isnull, const char *fname, const char *argname)
+{
+	int8		state = isnull ? 1 : 2;
+
+	if (part->model_null != 0 && part->model_null != state)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: every row of a partition must pass the same model and %s", fname, argname),
+				 errdetail("Some rows pass a NULL model and some do not.")));
+	part->model_null = state;
+	return isnull;
+}
+
 /* Make the batch cover row pos of the partition (one model per partition). */
 static void
 rows_position(WindowObject win, RowsPart *part, RowsCache *c, int64 pos, int lag, const char *fname,
@@ -1052,10 +1072,12 @@ predict_rows(FunctionCallInfo fcinfo, int a0)
 	RowsCache  *c;
 	int			b;
 
-	if (model_null || horizon_null)
+	if (horizon_null)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("rnn_predict_rows: model and horizon must not be NULL")));
+				 errmsg("rnn_predict_rows: horizon must not be NULL")));
+	if (rows_model_null(part, model_null, "rnn_predict_rows", "horizon"))
+		PG_RETURN_NULL();
 	c = rows_cache(fcinfo, model, DatumGetInt32(horizon), PG_NARGS() > a0 + 3, rows_ts_kind(fcinfo, a0),
 				   a0 == 2, "rnn_predict_rows",
 				   a0 == 2 ? "rnn_predict_rows(series, ts, value, model, horizon, features)" :
@@ -1233,10 +1255,12 @@ anomaly(FunctionCallInfo fcinfo, int a0)
 	RnnModel	view;
 	RnnSeriesState wstate;
 
-	if (model_null || level_null)
+	if (level_null)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("rnn_anomaly: model and level must not be NULL")));
+				 errmsg("rnn_anomaly: level must not be NULL")));
+	if (rows_model_null(part, model_null, "rnn_anomaly", "level"))
+		PG_RETURN_NULL();
 	c = rows_cache(fcinfo, model, 1, PG_NARGS() > a0 + 3, rows_ts_kind(fcinfo, a0), a0 == 2, "rnn_anomaly",
 				   a0 == 2 ? "rnn_anomaly(series, ts, value, model, level, features)" :
 				   a0 == 1 ? "rnn_anomaly(ts, value, model, level, features)" :
