@@ -50,3 +50,27 @@ SELECT abs(((rnn_model_to_json((SELECT m FROM sgd_base))->'state_dict'->'fc.bias
             - 0.1 * 2 * avg(p - target))
            - (rnn_model_to_json((SELECT m FROM sgd_step))->'state_dict'->'fc.bias'->>0)::float8) < 1e-5 AS one_sgd_step
 FROM pred;
+
+-- a warm start keeps the log its model works on: a configuration that says otherwise, and a
+-- value at or below 0 for a logged model, are errors that say so (before: log => false was
+-- dropped silently, and a non-positive value gave "log => true needs positive values" with a
+-- hint to leave log unset, which the user had); on_init_mismatch => 'cold' trains from scratch
+CREATE TABLE ws_log AS
+SELECT rnn_train(date '2024-01-01' + i, 100 + 10 * sin(i / 3.0) + i / 10.0,
+                 rnn_config(horizon => 3, epochs => 1, hidden_size => 4, ensemble => 1)) AS m
+FROM generate_series(0, 99) i;
+SELECT rnn_model_info(m)->'pipeline'->'log' AS base_logged FROM ws_log;
+SELECT rnn_train(date '2024-04-10' + i, 100 + i, rnn_config(horizon => 3, epochs => 1, hidden_size => 4, ensemble => 1, log => false),
+                 (SELECT m FROM ws_log))
+FROM generate_series(0, 40) i;
+SELECT rnn_train(date '2024-04-10' + i, CASE WHEN i = 5 THEN -1 ELSE 100 + i END,
+                 rnn_config(horizon => 3, epochs => 1, hidden_size => 4, ensemble => 1), (SELECT m FROM ws_log))
+FROM generate_series(0, 40) i;
+SELECT rnn_model_info(rnn_train(date '2024-04-10' + i, CASE WHEN i = 5 THEN -1 ELSE 100 + i END,
+                                rnn_config(horizon => 3, epochs => 1, hidden_size => 4, ensemble => 1, on_init_mismatch => 'cold'),
+                                (SELECT m FROM ws_log)))->'pipeline'->'log' AS cold_logged
+FROM generate_series(0, 40) i;
+-- the same log given, or none, continues the model
+SELECT rnn_model_info(rnn_train(date '2024-04-10' + i, 100 + i, rnn_config(horizon => 3, epochs => 1, hidden_size => 4, ensemble => 1, log => true),
+                                (SELECT m FROM ws_log)))->'pipeline'->'log' AS continued_logged
+FROM generate_series(0, 40) i;

@@ -232,6 +232,36 @@ rnn_check_warm_axis(const RnnModel *init, const RnnAxis *axis, size_t n, const c
 }
 
 /*
+ * Why a warm start of one series cannot keep init's log on these values
+ * (n, or NULL: not checked) and configuration, or NULL: a log => true or
+ * false that differs from the log the model works on (a warm start keeps
+ * it; an imported model takes the configuration's), or a value at or below
+ * 0 for a model that takes the log.
+ */
+static char *
+warm_log_mismatch(const RnnModel *init, const RnnConfig *cfg, const RnnAxis *axis,
+				  const double *values, size_t n)
+{
+	if (init == NULL || init->n_series > 0 || rnn_model_imported(init))
+		return NULL;
+	if (cfg->log >= 0 && (cfg->log != 0) != (init->log_transform != 0))
+		return psprintf("The model works on %s of the values, which a warm start keeps; the configuration says log => %s.",
+						init->log_transform ? "the logarithm" : "the level",
+						cfg->log ? "true" : "false");
+	for (size_t i = 0; init->log_transform && values && i < n; i++)
+		if (!(values[i] > 0))
+		{
+			/* the point named on these rows' axis */
+			RnnModel   *rows = palloc0(sizeof(RnnModel));
+
+			rnn_model_set_axis(rows, axis);
+			return psprintf("The model works on the logarithm of the values, which a warm start keeps; the value at %s is %g.",
+							rnn_point_text(rows, (int64) i - (int64) (n - 1), (int64) n), values[i]);
+		}
+	return NULL;
+}
+
+/*
  * on_init_mismatch => 'cold': a warm-start model that does not fit these
  * rows or the configuration is set aside with a NOTICE that says why, and
  * the training starts from scratch (NULL returned).  Under 'error' (the
@@ -239,14 +269,18 @@ rnn_check_warm_axis(const RnnModel *init, const RnnAxis *axis, size_t n, const c
  * the error.  dflt and global as for rnn_config_resolve and rnn_fit_global.
  */
 const RnnModel *
-rnn_warm_start_or_cold(const RnnModel *init, const RnnAxis *axis, size_t rows,
+rnn_warm_start_or_cold(const RnnModel *init, const RnnAxis *axis, size_t rows, const double *values,
 					   const RnnConfig *cfg, int dflt, bool global, const char *fname)
 {
 	char	   *why = NULL;
 
 	if (init == NULL || !cfg->init_mismatch_cold)
 		return init;
-	if (global && init->n_series == 0)
+	if (!global)
+		why = warm_log_mismatch(init, cfg, axis, values, rows);
+	if (why != NULL)
+		;
+	else if (global && init->n_series == 0)
 		why = pstrdup("It is a single-series model; these rows train a global model.");
 	else if (!global && init->n_series > 0)
 		why = pstrdup("It is a global model; these rows train a single-series model.");
@@ -843,6 +877,17 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 	 * automatically for weights trained elsewhere.
 	 */
 	adj = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE);
+	if (warm)
+	{
+		char	   *why = warm_log_mismatch(init, cfg, axis, values, n);
+
+		if (why)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: the warm-start model's log does not fit", fname),
+					 errdetail_internal("%s", why),
+					 errhint("Continue the model on positive values with log unset, or train from scratch: without the model, or with on_init_mismatch => 'cold', which does when the model does not fit.")));
+	}
 	{
 		int			log_mode;
 

@@ -150,7 +150,7 @@ rnn_fit_global(RnnModel *m, const RnnRows *rows, const RnnConfig *cfg, const Rnn
 {
 	RnnGlobalData *g = rnn_global_collect(rows, cfg, fname);
 
-	init = rnn_warm_start_or_cold(init, &g->axes[g->ref], 0, cfg, RNN_GLOBAL_STRATEGY, true, fname);
+	init = rnn_warm_start_or_cold(init, &g->axes[g->ref], 0, NULL, cfg, RNN_GLOBAL_STRATEGY, true, fname);
 	rnn_fit_global_data(m, g, 0, cfg, init, fname);
 }
 
