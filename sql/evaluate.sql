@@ -68,6 +68,12 @@ FROM evm, ev WHERE d >= DATE '2017-01-01';
 SELECT rnn_evaluate(NULL, d, v) IS NULL AS null_model FROM ev WHERE d >= DATE '2017-01-01';
 SELECT rnn_evaluate(CASE WHEN d > DATE '2017-03-01' THEN m END, d, v) FROM evm, ev WHERE d >= DATE '2017-01-01';
 SELECT rnn_evaluate(m, DATE '2017-01-15', 1.0) FROM evm;
+-- a global model is not for rnn_evaluate (the hint names what scores one), nor a model
+-- imported without its history
+SELECT rnn_evaluate(g.m, d, v)
+FROM (SELECT rnn_train(k::text, d, v + k, rnn_config(epochs => 1, hidden_size => 2, ensemble => 1)) AS m
+      FROM ev, generate_series(1, 2) k WHERE d < DATE '2017-01-01') g, ev WHERE d >= DATE '2017-01-01' GROUP BY g.m;
+SELECT rnn_evaluate(rnn_model_from_json(rnn_model_to_json(m) - 'history'), d, v) FROM evm, ev WHERE d >= DATE '2017-01-01' GROUP BY m;
 SELECT rnn_evaluate(m, DATE '2016-12-01', 1.0) FROM evm;
 SELECT rnn_evaluate(m, TIMESTAMP '2017-01-01', 1.0) FROM evm;
 -- every row must pass the same model; infinite actuals and duplicate timestamps are errors

@@ -605,6 +605,16 @@ rnn_evaluate_finalfn(PG_FUNCTION_ARGS)
 	if (es->model == NULL)
 		PG_RETURN_NULL();		/* the group's model is NULL */
 	rnn_model_read(&m, es->model);
+	if (m.n_series > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("rnn_evaluate: the model is a global model of %d series; rnn_evaluate scores a model of one series", m.n_series),
+				 errhint("Join rnn_forecast(model, series, horizon) to a series' rows and score them, or backtest: rnn_backtest(series, ts, value, config, horizon, folds).")));
+	if (m.n_history < 1 || (m.window > 0 && m.n_history < m.window))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("rnn_evaluate: the model keeps no history to forecast from"),
+				 errdetail("rnn_evaluate scores the forecast after the model's training rows; a model imported without its history has none.")));
 	n = es->rows->n;
 	steps = palloc(sizeof(int) * n);
 	for (size_t i = 0; i < n; i++)
