@@ -1070,8 +1070,8 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 		rnn_report_status(rs, fname);
 		if (m->cal_n > 0 && m->cal_n < RNN_FEW_CAL_ORIGINS)
 			ereport(NOTICE,
-					(errmsg("%s: the prediction intervals rest on %d forecast origins only, and are widened %.2fx at 90%%",
-							fname, m->cal_n, rnn_interval_widening(m->cal_n, 0.9)),
+					(errmsg("%s: the prediction intervals rest on %d forecast origin%s only, and are widened %.2fx at 90%%",
+							fname, m->cal_n, m->cal_n == 1 ? "" : "s", rnn_interval_widening(m->cal_n, 0.9)),
 					 errdetail("Fewer than %d origins were held out; rnn_model_info(model)->'calibration' shows few_samples.",
 							   RNN_FEW_CAL_ORIGINS),
 					 errhint("More rows give intervals that rest on more errors.")));
