@@ -72,8 +72,8 @@ FROM (SELECT k, rnn_predict_rows(value, m, 3, ARRAY[promo]) OVER (ORDER BY ts) A
      rnn_forecast(m.m, 3, 0.99, (SELECT array_agg(promo ORDER BY k) FROM af_co2 WHERE k BETWEEN 301 AND 303)) r
 WHERE a.k = 300 AND m.kind = 'features300' ORDER BY r.step;
 -- the promotion reaches the forecast: the forecast for a promotion month is about 2 ppm above
--- the same history's forecast without it
-SELECT round((a.f[1] - b.f[1])::numeric, 1) AS promotion_effect
+-- the same history's forecast without it (2.2 to 2.3 with the BLAS kernels seen so far)
+SELECT abs(a.f[1] - b.f[1] - 2) < 0.5 AS promotion_effect_about_2
 FROM (SELECT k, rnn_predict_rows(value, m, 1, ARRAY[CASE WHEN k = 401 THEN 1 ELSE promo END]) OVER (ORDER BY ts) AS f
       FROM af_co2, af_models WHERE af_models.kind = 'features' AND k <= 401) a
 JOIN (SELECT k, rnn_predict_rows(value, m, 1, ARRAY[CASE WHEN k = 401 THEN 0 ELSE promo END]) OVER (ORDER BY ts) AS f
@@ -166,7 +166,7 @@ SELECT (SELECT avg(abs(value - expected)) FROM af_out WHERE model = 'features' A
 -- missing features: a row whose features are NULL (array or element, or NaN) has no
 -- forecast, as its step's feature is unknown (all NULL); the windows after it interpolate
 -- it; rnn_predict_rows is NULL where one of the steps forecast misses it
-SELECT k, (a).expected IS NULL AS no_expected, (a).is_anomaly, f IS NULL AS no_forecast
+SELECT k, (a).expected IS NULL AS no_expected, (a).is_anomaly IS NULL AS no_verdict, f IS NULL AS no_forecast
 FROM (SELECT k, rnn_anomaly(value, m.m, 0.99, x.f) OVER (ORDER BY ts) AS a,
              rnn_predict_rows(CASE WHEN value > 0 THEN value END, m.m, 2, x.f) OVER (ORDER BY ts) AS f
       FROM af_co2 c, af_models m,

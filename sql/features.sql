@@ -249,7 +249,7 @@ SELECT rnn_evaluate(m, day, v, ARRAY[promo])->'points' AS points FROM fe_cal, fe
 -- the array form with features: a history of rows (value, features) and the future features;
 -- from the model's own last window (the fine-tuned PyTorch model: no seasonal indices, so no
 -- season position to guess) it is rnn_forecast's forecast, and PyTorch's
-SELECT bool_and(abs(a.f - b.forecast) < 1e-9) AS same_as_stored,
+SELECT bool_and(abs(a.f - b.forecast) <= 1e-6 * greatest(1, abs(b.forecast))) AS same_as_stored,
        bool_and(abs(a.f - (j->'forecast'->>(a.step::int - 1))::float8) < 1e-4) AS matches_pytorch
 FROM fe_step, fe_fx,
      LATERAL unnest(rnn_forecast(m, (SELECT array_agg(ARRAY[v, f[1], f[2]] ORDER BY i) FROM fe_rows WHERE i > 25), 3,
