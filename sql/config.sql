@@ -47,3 +47,7 @@ SET rnn_forecast.threads = 0;
 SET rnn_forecast.threads = 65;
 RESET rnn_forecast.threads;
 SET rnn_forecast.nonexistent = 1;
+-- an integer bound printed in full; a quantile the loss would not use is an error
+SELECT rnn_config(seed => 9007199254740992);
+SELECT rnn_config(quantile => 0.9);
+SELECT rnn_config(quantile => 0.9, loss => 'pinball')->>'quantile' AS pinball_quantile;

@@ -191,8 +191,10 @@ bad_value(const ConfigKey *k, const char *got)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("%s is out of range: %s", k->name, got),
-			 errdetail("%s must be %s between %.15g and %.15g%s.", k->name,
-					   k->kind == K_INT ? "an integer" : "a number", k->min, k->max,
+			 errdetail("%s must be %s between %.15g and %.*g%s.", k->name,
+					   k->kind == K_INT ? "an integer" : "a number", k->min,
+					   /* integer bounds in full: 9007199254740991, not 9.00719925474099e+15 */
+					   k->kind == K_INT ? 17 : 15, k->max,
 					   k->nullable ? ", or null to choose it automatically" : "")));
 }
 
@@ -419,6 +421,13 @@ rnn_config_from_jsonb(RnnConfig *cfg, Jsonb *jb)
 				break;
 		}
 	}
+	/* a quantile other than the default is the pinball loss's: not silently unused */
+	if (cfg->quantile != 0.5 && cfg->loss != RNN_LOSS_PINBALL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("quantile => %g needs loss => 'pinball'", cfg->quantile),
+				 errdetail("The quantile is the pinball loss's; the other losses do not use it."),
+				 errhint("Add loss => 'pinball', or leave quantile unset.")));
 }
 
 /* The normalised configuration as JSON text (every key; null = automatic). */
