@@ -1007,6 +1007,44 @@ read_features(JsonbContainer *c, RnnModel *m)
 		bad_json("%s", "\"features\".\"std\" must have count values.");
 }
 
+/*
+ * The keys of a model document: what rnn_model_from_json reads and what
+ * rnn_model_to_json writes besides (format_version, informative).  Another
+ * key is most likely a typo, which would leave its part at its default.
+ */
+static const char *const model_keys[] = {
+	"cell", "input_size", "hidden_size", "num_layers", "bidirectional", "output_size",
+	"strategy", "window", "season", "members", "naive_scale", "state_dict",
+	"ensemble_state_dicts", "scaling", "time", "history", "training", "calibration", "config",
+	"pipeline", "series_state", "series", "combination", "theta_validation", "features",
+	"format_version"
+};
+
+static void
+warn_unknown_keys(JsonbContainer *c)
+{
+	JsonbIterator *it = JsonbIteratorInit(c);
+	JsonbIteratorToken tok;
+	JsonbValue	v;
+
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		bool		known = false;
+
+		if (tok != WJB_KEY)
+			continue;
+		for (size_t i = 0; i < lengthof(model_keys) && !known; i++)
+			known = v.val.string.len == (int) strlen(model_keys[i]) &&
+				strncmp(v.val.string.val, model_keys[i], v.val.string.len) == 0;
+		if (!known)
+			ereport(WARNING,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("rnn_model_from_json: ignored the unknown key \"%s\"",
+							pnstrdup(v.val.string.val, v.val.string.len)),
+					 errhint("A model's keys are those rnn_model_to_json writes: cell, input_size, hidden_size, num_layers, bidirectional, output_size, window, season, state_dict, scaling, time, history and the others it lists.")));
+	}
+}
+
 /* rnn_model_from_json(jsonb) RETURNS bytea */
 Datum
 rnn_model_from_json(PG_FUNCTION_ARGS)
@@ -1020,6 +1058,7 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 
 	if (!JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
 		bad_json("%s", "The model must be a JSON object.");
+	warn_unknown_keys(c);
 	memset(&m, 0, sizeof(m));
 	if (!get_key(c, "cell", &v) || v.type != jbvString)
 		bad_json("%s", "\"cell\" must be one of rnn_tanh, rnn_relu, lstm, gru.");
@@ -1050,7 +1089,12 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 						rnn_param_count(&m.shape), RNN_MAX_PARAMS)));
 	m.window = int_key(c, "window", 0, RNN_MAX_WINDOW, false, 0);
 	m.season = int_key(c, "season", 1, RNN_MAX_WINDOW, false, 1);
-	m.members = int_key(c, "members", 1, RNN_MAX_ENSEMBLE, false, 1);
+	/* members: given, or one more than the ensemble's other state dicts */
+	sub = container_key(c, "ensemble_state_dicts");
+	if (sub != NULL && !JsonContainerIsArray(sub))
+		bad_json("%s", "\"ensemble_state_dicts\" must be an array of state dicts.");
+	m.members = int_key(c, "members", 1, RNN_MAX_ENSEMBLE, false,
+						sub != NULL ? Min((int) JsonContainerSize(sub), RNN_MAX_ENSEMBLE - 1) + 1 : 1);
 	m.naive_scale = float_key(c, "naive_scale", 0);
 	m.n_params = rnn_param_count(&m.shape);
 	if (m.n_params * m.members > (size_t) rnn_max_parameters)
@@ -1065,13 +1109,15 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 	if (sd == NULL)
 		bad_json("%s", "The key \"state_dict\" is missing.");
 	read_state_dict(sd, &m, m.params);
+	sub = container_key(c, "ensemble_state_dicts");
+	if (m.members == 1 && sub != NULL && JsonContainerSize(sub) > 0)
+		bad_json("%s", "\"ensemble_state_dicts\" must list members - 1 state dicts.");
 	if (m.members > 1)
 	{
 		JsonbIterator *it;
 		JsonbIteratorToken tok;
 		int			k = 1;
 
-		sub = container_key(c, "ensemble_state_dicts");
 		if (sub == NULL || !JsonContainerIsArray(sub) || JsonContainerSize(sub) != (uint32) (m.members - 1))
 			bad_json("%s", "\"ensemble_state_dicts\" must list members - 1 state dicts.");
 		it = JsonbIteratorInit(sub);
@@ -1130,9 +1176,22 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 				strcmp(kind, "date") == 0 ? RNN_TS_DATE : -1;
 			if (m.ts_kind < 0)
 				bad_json("%s", "\"time\".\"kind\" must be none, bigint, timestamptz, timestamp or date.");
-			if (get_key(sub, "step_unit", &v) && v.type == jbvString &&
-				v.val.string.len == 6 && strncmp(v.val.string.val, "months", 6) == 0)
+			/*
+			 * the axis is read from its numbers (step_unit, step_value,
+			 * last_value), which rnn_model_to_json writes beside the text
+			 * of "step" and "last": without them the model would land on
+			 * a default axis unnoticed
+			 */
+			if (!get_key(sub, "step_unit", &v) || v.type != jbvString ||
+				!get_key(sub, "step_value", &v) || !get_key(sub, "last_value", &v))
+				bad_json("%s", "\"time\" of a kind other than none needs \"step_unit\", \"step_value\" and \"last_value\", as rnn_model_to_json writes them (\"step\" and \"last\" are their text, for reading).");
+			get_key(sub, "step_unit", &v);
+			if (v.val.string.len == 6 && strncmp(v.val.string.val, "months", 6) == 0)
 				m.step_kind = RNN_STEP_MONTHS;
+			else if (!(v.val.string.len == 4 && strncmp(v.val.string.val, "days", 4) == 0) &&
+					 !(v.val.string.len == 5 && strncmp(v.val.string.val, "units", 5) == 0) &&
+					 !(v.val.string.len == 12 && strncmp(v.val.string.val, "microseconds", 12) == 0))
+				bad_json("%s", "\"time\".\"step_unit\" must be months, days, units or microseconds.");
 			if (get_key(sub, "time_zone", &v) && v.type == jbvString)
 			{
 				char	   *zone = pnstrdup(v.val.string.val, v.val.string.len);
