@@ -233,6 +233,18 @@ FROM (SELECT rnn_backtest(store, day, v, ARRAY[promo], rnn_config(hidden_size =>
              rnn_backtest(store, day, v, rnn_config(hidden_size => 8, epochs => 20, ensemble => 1, strategy => 'recursive', horizon => 14), 14, 2) AS gp
       FROM fe_stores) b;
 
+-- a fold's horizon missing a feature is an error naming the step (the fold forecasts from its
+-- features, which are not interpolated, as rnn_forecast's future ones are not; before
+-- 2026-12-06 they were filled in silently); a feature missing in the training part is
+-- interpolated as in training
+SELECT rnn_backtest(day, v, CASE WHEN i = 255 THEN NULL ELSE ARRAY[promo] END, rnn_config(hidden_size => 4, epochs => 1, ensemble => 1), 14, 3)
+FROM fe_sales;
+SELECT rnn_backtest(day, v, CASE WHEN i = 100 THEN NULL ELSE ARRAY[promo] END, rnn_config(hidden_size => 4, epochs => 1, ensemble => 1), 14, 3)->'points' AS points
+FROM fe_sales;
+SELECT rnn_backtest(store, day, v, CASE WHEN i = 155 AND store = 's2' THEN ARRAY[NULL]::float8[] ELSE ARRAY[promo] END,
+                    rnn_config(hidden_size => 4, epochs => 1, ensemble => 1, horizon => 14), 14, 2)
+FROM fe_stores;
+
 -- rnn_evaluate with features: each step's forecast reads the features of that step's row; the
 -- score is that of rnn_forecast with the same future features
 SELECT round((e->>'mae')::numeric, 4) = round(x.mae::numeric, 4) AS same_as_forecast, e->'points' AS points

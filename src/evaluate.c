@@ -140,6 +140,34 @@ append_scores(StringInfo buf, const Scores *s, const Scaled *sc)
 
 /* ---- rnn_backtest(ts, value, config, horizon, folds) ---- */
 
+/*
+ * A fold forecasts its horizon from the features of those steps, which
+ * are not interpolated (as rnn_forecast refuses a NULL future feature):
+ * one filled in there (filled: (n, k) marks; NULL: none) is an error that
+ * names the step, the fold and the series (NULL: one series).
+ */
+static void
+backtest_check_future(const bool *filled, int k, size_t origin, size_t h, const RnnAxis *axis,
+					  size_t n, int fold, const char *series)
+{
+	for (size_t s = origin; filled && s < origin + h; s++)
+		for (int j = 0; j < k; j++)
+			if (filled[s * (size_t) k + j])
+			{
+				/* the step named in the series' own calendar */
+				RnnModel   *m = palloc0(sizeof(RnnModel));
+
+				rnn_model_set_axis(m, axis);
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("rnn_backtest: feature %d of the step at %s is missing", j + 1,
+								rnn_point_text(m, (int64) s - (int64) (n - 1), (int64) n)),
+						 errdetail("Fold %d%s%s forecasts that step from its features, which are not interpolated.",
+								   fold, series ? " of series " : "", series ? series : ""),
+						 errhint("Give the rows of every fold's horizon (the last folds x horizon rows) their features.")));
+			}
+}
+
 /* horizon and folds, at arguments arg and arg + 1: the first row's, the same on every row */
 static void
 backtest_options(FunctionCallInfo fcinfo, RnnRows *st, int arg)
@@ -255,6 +283,8 @@ backtest_global(RnnRows *st, RnnConfig *cfg)
 				k++;
 			ser = &g->series[k];
 			origin = ser->n - cut;
+			backtest_check_future(g->feat_filled[k], g->n_user, origin, h, &g->axes[k], ser->n, f + 1,
+								  pnstrdup(g->name[k], g->name_len[k]));
 			rnn_model_series_view(&view, &m, i);
 			fc = rnn_forecast_view(&view, K > 0 ? F[k] + origin * K : NULL, (int) h, "rnn_backtest");
 			rnn_report_status(rnn_intervals_prepare(&iv, &view, EVAL_LEVEL, &rnn_palloc_allocator),
@@ -384,6 +414,7 @@ rnn_backtest_finalfn(PG_FUNCTION_ARGS)
 	size_t		h;
 	double	   *feats = NULL,
 			   *F = NULL;
+	bool	   *filled = NULL;
 	int			K = 0;
 
 	if (PG_ARGISNULL(0))
@@ -401,7 +432,7 @@ rnn_backtest_finalfn(PG_FUNCTION_ARGS)
 				 errmsg("rnn_backtest: too few rows: %zu for %d folds of horizon %zu", series.n, st->folds, h),
 				 errhint("Use fewer folds or a shorter horizon.")));
 	if (st->n_feat > 0)
-		feats = rnn_rows_features_to_grid(st, &series, &cfg, "rnn_backtest");
+		feats = rnn_rows_features_to_grid(st, &series, &cfg, &filled, "rnn_backtest");
 	if (st->n_feat > 0 || cfg.calendar)
 		F = backtest_features(&axis, feats, st->n_feat, series.n, &cfg, &K);
 
@@ -421,6 +452,7 @@ rnn_backtest_finalfn(PG_FUNCTION_ARGS)
 		Scores		s;
 		Scaled		fold = {0};
 
+		backtest_check_future(filled, st->n_feat, origin, h, &axis, series.n, f + 1, NULL);
 		old = MemoryContextSwitchTo(foldctx);
 		/* the fold's training part ends `series.n - origin` steps before the last row */
 		fold_axis.shift = -(int64) (series.n - origin);

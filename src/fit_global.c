@@ -91,6 +91,7 @@ rnn_global_collect(const RnnRows *rows, const RnnConfig *cfg, const char *fname)
 	g->axes = palloc0(sizeof(RnnAxis) * ns);
 	g->n_user = rows->n_feat;
 	g->feat = palloc0(sizeof(double *) * ns);
+	g->feat_filled = palloc0(sizeof(bool *) * ns);
 	g->ref = -1;
 
 	ecb.callback = series_error_context;
@@ -111,7 +112,7 @@ rnn_global_collect(const RnnRows *rows, const RnnConfig *cfg, const char *fname)
 		rnn_rows_to_series(&g->series[k], &g->axes[k], one, cfg, fname);
 		if (one->n_feat > 0)
 		{
-			g->feat[k] = rnn_rows_features_to_grid(one, &g->series[k], cfg, fname);
+			g->feat[k] = rnn_rows_features_to_grid(one, &g->series[k], cfg, &g->feat_filled[k], fname);
 			pfree(one->feats);
 			pfree(one->feat_null);
 		}

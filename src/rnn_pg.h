@@ -157,7 +157,7 @@ extern int64 rnn_ts_datum_key(Datum d, bool isnull, int ts_kind, const char *fna
 extern void rnn_rows_options(FunctionCallInfo fcinfo, RnnRows *st, int config_arg, int init_arg);
 extern void rnn_rows_add_features(FunctionCallInfo fcinfo, RnnRows *st, int argno, const char *fname);
 extern double *rnn_rows_features_to_grid(const RnnRows *st, const RnnSeries *series,
-										 const RnnConfig *cfg, const char *fname);
+										 const RnnConfig *cfg, bool **filled, const char *fname);
 extern RnnRows *rnn_rows_ts_transfn(FunctionCallInfo fcinfo, int init_arg, const char *fname);
 extern RnnRows *rnn_rows_series_transfn(FunctionCallInfo fcinfo, int features_arg, int init_arg,
 										const char *fname);
@@ -260,6 +260,7 @@ typedef struct RnnGlobalData
 	RnnAxis    *axes;
 	int32		n_user;			/* features per row (0: none) */
 	double	  **feat;			/* (ns) each series' features on its grid (series[k].n, n_user) */
+	bool	  **feat_filled;	/* (ns) the same: a feature filled in (no row, NULL or NaN) */
 	int32		ref;			/* a series with two rows or more: the shared step */
 } RnnGlobalData;
 

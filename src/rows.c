@@ -296,7 +296,8 @@ rnn_rows_add_features(FunctionCallInfo fcinfo, RnnRows *st, int argno, const cha
  * The features on the grid of series (made from st by rnn_rows_to_series
  * with the same cfg): each feature regularised as the values were, its gaps
  * and NULLs filled the same way, over the series' points (from its first
- * value to its last).  (series->n, st->n_feat) values.
+ * value to its last).  (series->n, st->n_feat) values; *filled (when not
+ * NULL) marks the ones filled in.
  */
 static void rows_to_grid(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
 						 const RnnConfig *cfg, const char *fname);
@@ -305,11 +306,14 @@ static void series_error(RnnStatus st, int ts_kind, int step_kind, int64 bad, in
 
 double *
 rnn_rows_features_to_grid(const RnnRows *st, const RnnSeries *series, const RnnConfig *cfg,
-						  const char *fname)
+						  bool **filled, const char *fname)
 {
 	int			k = st->n_feat;
 	double	   *F = palloc_extended(sizeof(double) * series->n * k, MCXT_ALLOC_HUGE);
 	RnnRows		col = *st;
+
+	if (filled)
+		*filled = palloc_extended(sizeof(bool) * series->n * k, MCXT_ALLOC_HUGE);
 
 	col.values = palloc_extended(sizeof(double) * st->n, MCXT_ALLOC_HUGE);
 	col.isnull = palloc_extended(sizeof(bool) * st->n, MCXT_ALLOC_HUGE);
@@ -351,7 +355,11 @@ rnn_rows_features_to_grid(const RnnRows *st, const RnnSeries *series, const RnnC
 		}
 		error_context_stack = ecb.previous;
 		for (size_t i = 0; i < series->n; i++)
+		{
 			F[i * k + j] = fs.values[series->trimmed_lead + i];
+			if (filled)
+				(*filled)[i * k + j] = fs.missing[series->trimmed_lead + i];
+		}
 		pfree(fs.values);
 		if (fs.missing)
 			pfree(fs.missing);
