@@ -240,3 +240,13 @@ FROM gconst, (VALUES ('const', 42.5), ('one', 150)) v(s, v), rnn_forecast(model,
 GROUP BY s ORDER BY s;
 SELECT max((f.upper - f.lower) / f.forecast) < 0.3 AS varying_series_interval_under_30pct
 FROM gconst, rnn_forecast(model, 'a', 2, 0.9) f;
+-- the constant series' rows as a history (scaled as the model scaled them, not by their
+-- magnitude) give its stored forecast
+SELECT v.s, max(abs(h.f / f.forecast - 1)) < 1e-9 AS history_form_is_stored
+FROM gconst, (VALUES ('const', ARRAY(SELECT 42.5::float8 FROM generate_series(0, 199)))) v(s, hist),
+     rnn_forecast(model, v.s, 2) f, unnest(rnn_forecast(model, v.hist, 2)) WITH ORDINALITY h(f, step)
+WHERE h.step = f.step GROUP BY v.s ORDER BY v.s;
+-- the step of a global model comes from every row's timestamp, also of a series with one value
+SELECT rnn_train(s, d, v, rnn_config(epochs => 1, hidden_size => 2, ensemble => 1))
+FROM (SELECT 'daily' AS s, date '2024-01-01' + i AS d, 10 + sin(i) AS v FROM generate_series(0, 59) i
+      UNION ALL SELECT 'weekly', date '2024-01-01' + 7 * i, CASE WHEN i = 0 THEN 5 END FROM generate_series(0, 4) i) r;

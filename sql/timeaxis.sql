@@ -55,6 +55,10 @@ FROM generate_series(1, 50) i;
 SELECT rnn_model_info(rnn_train(i::bigint, CASE WHEN i = 50 THEN NULL ELSE i END::float8, ARRAY[CASE WHEN i = 50 THEN NULL ELSE i END],
                                 rnn_config(missing => 'error', epochs => 1)))->'training'->'rows' AS rows
 FROM generate_series(1, 50) i;
+-- and a row left out may miss its feature while a later one left out has it
+SELECT rnn_model_info(rnn_train(i::bigint, CASE WHEN i > 48 THEN NULL ELSE i END::float8, ARRAY[CASE WHEN i = 49 THEN NULL ELSE i END],
+                                rnn_config(missing => 'error', epochs => 1)))->'training'->'rows' AS rows
+FROM generate_series(1, 50) i;
 -- NULL values are interpolated by default: the history holds the filled value
 SELECT (rnn_model_to_json(rnn_train(i::bigint, CASE WHEN i = 99 THEN NULL ELSE i END::float8,
                                     rnn_config(hidden_size => 4, "window" => 4, epochs => 1)))->'history') AS history

@@ -696,12 +696,13 @@ rnn_evaluate_finalfn(PG_FUNCTION_ARGS)
 	memset(&s, 0, sizeof(s));
 	for (size_t i = 0; i < n; i++)
 	{
-		double		f = fc[steps[i] - 1];
-		double		lo,
+		double		f,
+					lo,
 					hi;
 
 		if (steps[i] == 0 || es->rows->isnull[i] || isnan(es->rows->values[i]))
 			continue;			/* training period, or nothing to score */
+		f = fc[steps[i] - 1];
 		rnn_interval_bounds(&m, &iv, f, steps[i], m.phase_last, &lo, &hi);
 		score_point(&s, es->rows->values[i], f, lo, hi);
 	}

@@ -102,6 +102,7 @@ rnn_global_collect(const RnnRows *rows, const RnnConfig *cfg, const char *fname)
 	{
 		int32		i = by_name[k];
 		RnnRows    *one;
+		size_t		rows_k;
 
 		CHECK_FOR_INTERRUPTS();
 		g->name[k] = names->name[i];
@@ -109,6 +110,8 @@ rnn_global_collect(const RnnRows *rows, const RnnConfig *cfg, const char *fname)
 		earg.name = g->name[k];
 		earg.len = g->name_len[k];
 		one = rnn_rows_of_series(rows, &order, i);
+		/* (the step comes from every row's timestamp, values or not) */
+		rows_k = one->n;
 		rnn_rows_to_series(&g->series[k], &g->axes[k], one, cfg, fname);
 		if (one->n_feat > 0)
 		{
@@ -120,7 +123,7 @@ rnn_global_collect(const RnnRows *rows, const RnnConfig *cfg, const char *fname)
 		pfree(one->isnull);
 		pfree(one->keys);
 		pfree(one);
-		if (g->series[k].n >= 2 || ns == 1)
+		if (rows_k >= 2 || ns == 1)
 		{
 			if (g->ref < 0)
 				g->ref = k;

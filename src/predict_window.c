@@ -1339,7 +1339,7 @@ anomaly(FunctionCallInfo fcinfo, int a0)
 			 * above the grid's last level (0.999) the row's own level may
 			 * hold a value the grid's do not: its score is then that level's
 			 */
-			if (v >= lo && v <= hi && score > 0.5 + 0.5 * c->level)
+			if (v >= lo && v <= hi && score == 1.0)
 				score = 0.5 + 0.5 * c->level;
 			values[4] = Float8GetDatum(score);
 			nulls[3] = nulls[4] = false;

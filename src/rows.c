@@ -311,6 +311,7 @@ rnn_rows_features_to_grid(const RnnRows *st, const RnnSeries *series, const RnnC
 	int			k = st->n_feat;
 	double	   *F = palloc_extended(sizeof(double) * series->n * k, MCXT_ALLOC_HUGE);
 	RnnRows		col = *st;
+	RnnConfig	filling = *cfg;
 
 	if (filled)
 		*filled = palloc_extended(sizeof(bool) * series->n * k, MCXT_ALLOC_HUGE);
@@ -318,6 +319,7 @@ rnn_rows_features_to_grid(const RnnRows *st, const RnnSeries *series, const RnnC
 	col.values = palloc_extended(sizeof(double) * st->n, MCXT_ALLOC_HUGE);
 	col.isnull = palloc_extended(sizeof(bool) * st->n, MCXT_ALLOC_HUGE);
 	col.n_feat = 0;
+	filling.interpolate = true;
 	for (int j = 0; j < k; j++)
 	{
 		RnnSeries	fs;
@@ -335,24 +337,21 @@ rnn_rows_features_to_grid(const RnnRows *st, const RnnSeries *series, const RnnC
 		ecb.arg = what;
 		ecb.previous = error_context_stack;
 		error_context_stack = &ecb;
-		rows_to_grid(&fs, &axis, &col, cfg, fname);
+		/*
+		 * interpolated here whatever missing says: the rows the values'
+		 * series left out at its ends (no value) may miss features freely
+		 */
+		rows_to_grid(&fs, &axis, &col, &filling, fname);
 		/* (the values' series may have lost points without a value at its ends) */
 		if (fs.n < series->trimmed_lead + series->n ||
 			fs.first_key + (int64) series->trimmed_lead * fs.step != series->first_key ||
 			fs.step != series->step)
 			elog(ERROR, "%s: feature %d is on another grid than the values", fname, j + 1);
-		if (!cfg->interpolate)
-		{
-			/* missing => 'error': a feature missing where the series has points */
-			size_t		last = series->trimmed_lead + series->n - 1;
-
-			if (fs.lead_missing > series->trimmed_lead)
+		for (size_t i = 0; !cfg->interpolate && i < series->n; i++)
+			if (fs.missing[series->trimmed_lead + i])
+				/* missing => 'error': a feature missing at a point of the series */
 				series_error(RNN_ERR_MISSING, st->ts_kind, axis.step_kind,
-							 series->first_key, fs.step, fname);
-			if (fs.trail_missing > fs.n - 1 - last)
-				series_error(RNN_ERR_MISSING, st->ts_kind, axis.step_kind,
-							 fs.first_key + (int64) (fs.n - fs.trail_missing) * fs.step, fs.step, fname);
-		}
+							 series->first_key + (int64) i * fs.step, fs.step, fname);
 		error_context_stack = ecb.previous;
 		for (size_t i = 0; i < series->n; i++)
 		{
@@ -765,25 +764,23 @@ void
 rnn_rows_to_series(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
 				   const RnnConfig *cfg, const char *fname)
 {
-	bool		trail = false;
+	bool		trail,
+				any = false;
 
 	rows_to_grid(series, axis, st, cfg, fname);
 	trail = series->trail_missing > 0;
 	rnn_series_trim_ends(series);
-	if (!trail)
-		return;
-	if (st->keys)
+	if (!st->keys)
 	{
-		bool		any = false;
-
-		/* the native value of the last row with a value */
-		for (size_t i = 0; i < st->n; i++)
-			if (!st->isnull[i] && !isnan(st->values[i]) && (!any || st->keys[i] > axis->last_ts))
-			{
-				axis->last_ts = st->keys[i];
-				any = true;
-			}
-	}
-	else
+		/* rows without timestamps: numbered from the first value */
 		axis->last_ts = (int64) series->n - 1;
+		return;
+	}
+	/* the native value of the last row with a value */
+	for (size_t i = 0; trail && i < st->n; i++)
+		if (!st->isnull[i] && !isnan(st->values[i]) && (!any || st->keys[i] > axis->last_ts))
+		{
+			axis->last_ts = st->keys[i];
+			any = true;
+		}
 }

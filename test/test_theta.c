@@ -468,11 +468,12 @@ test_scale_spreadless(void)
 	st[3].scale_mean = 0;
 	st[3].scale_std = 1;
 	ok = rnn_pipeline_scale_spreadless(st, 4, scaled, start, len, &test_allocator) == RNN_OK;
-	report(ok && st[0].scale_std == 0.04 && close_to(st[1].scale_std, 1.6, 1e-12) &&
-		   close_to(st[2].scale_std, 2.0, 1e-12) && st[3].scale_std == 1 &&
-		   close_to(scaled[3], 0.5 * 51 / 2.0, 1e-6) && close_to(scaled[4], -0.5 * 51 / 2.0, 1e-6) &&
+	report(ok && st[0].scale_std == 0.04 && close_to(st[1].scale_std, 1.6, 1e-12) && st[3].scale_std == 1 &&
 		   scaled[5] == 1 && scaled[0] == 0,
-		   "theta: series without a spread of their own take their level times the log series' shared scale, their values rescaled");
+		   "theta: a constant series without a spread of its own takes its level times the log series' shared scale");
+	/* two points 25.5 from their mean: that distance is larger than 0.04 x 50, inputs +-1 */
+	report(close_to(st[2].scale_std, 25.5, 1e-12) && close_to(scaled[3], 1, 1e-6) && close_to(scaled[4], -1, 1e-6),
+		   "theta: ... or its largest distance from its level when larger, its values rescaled");
 	/* no log series: the median spread over level of the others */
 	memset(st, 0, sizeof(st));
 	st[0].scale_mean = 100;
@@ -483,6 +484,7 @@ test_scale_spreadless(void)
 	st[2].spread = st[2].scale_std = 0.4;
 	st[3].scale_mean = 30;
 	st[3].scale_std = 30;
+	scaled[5] = 0;				/* constant */
 	ok = rnn_pipeline_scale_spreadless(st, 4, scaled, start, len, &test_allocator) == RNN_OK;
 	report(ok && close_to(st[3].scale_std, 30 * 0.05, 1e-12) && st[0].scale_std == 5 && st[2].scale_std == 0.4,
 		   "theta: ... or without log series, the median of the others' spread over level (0.02, 0.05, 0.1)");

@@ -438,6 +438,9 @@ rnn_pipeline_series_state(RnnSeriesState *st, const double *v, size_t n,
 	return RNN_OK;
 }
 
+static RnnStatus relative_spread(const RnnSeriesState *st, int ns, const RnnAlloc *a, double *rel);
+static double spreadless_scale(double rel, double mean, double max_dev);
+
 RnnStatus
 rnn_pipeline_unseen_view(RnnModel *view, RnnSeriesState *st, const RnnModel *m,
 						 const double *v, size_t n, const double *rows, const RnnAlloc *a)
@@ -481,6 +484,26 @@ rnn_pipeline_unseen_view(RnnModel *view, RnnSeriesState *st, const RnnModel *m,
 			if (!own)
 				st->spread = 0;
 		}
+	}
+	else if (st->spread == 0 && m->n_series > 0)
+	{
+		/*
+		 * without a spread of its own (constant, or fewer than three
+		 * points: no seasonal indices), scaled as a kept series of the
+		 * kind is (rnn_pipeline_scale_spreadless), not by its magnitude
+		 */
+		double		rel,
+					dev = 0,
+					s;
+
+		rs = relative_spread(m->series, m->n_series, a, &rel);
+		if (rs != RNN_OK)
+			return rs;
+		for (size_t i = 0; i < n; i++)
+			dev = fmax(dev, fabs(v[i] - st->scale_mean));
+		s = spreadless_scale(rel, st->scale_mean, dev);
+		if (s > 0)
+			st->scale_std = s;
 	}
 	st->rows = (int64_t) n;
 	st->theta_weight = m->theta_weight;	/* an unseen series: the model's weight */
@@ -542,45 +565,79 @@ rnn_pipeline_share_log_scale(RnnSeriesState *st, int ns, rnn_real *scaled,
 	return RNN_OK;
 }
 
+/*
+ * A global model's relative spread, from its series' states: the log
+ * series' shared scale (a spread of log values), else the median spread
+ * over level of the non-log series that have a spread; 0 when neither.
+ */
+static RnnStatus
+relative_spread(const RnnSeriesState *st, int ns, const RnnAlloc *a, double *rel)
+{
+	int			n = 0;
+	double	   *r;
+
+	*rel = 0;
+	for (int k = 0; k < ns; k++)
+		if (st[k].log_transform)
+		{
+			*rel = st[k].scale_std;
+			return RNN_OK;
+		}
+	r = rnn_alloc(a, sizeof(double) * (size_t) (ns > 0 ? ns : 1));
+	if (r == NULL)
+		return RNN_ERR_ALLOC;
+	for (int k = 0; k < ns; k++)
+		if (!st[k].log_transform && st[k].spread > 0 && fabs(st[k].scale_mean) > 0)
+			r[n++] = st[k].spread / fabs(st[k].scale_mean);
+	if (n > 0)
+	{
+		qsort(r, (size_t) n, sizeof(double), double_cmp);
+		*rel = r[n / 2];
+	}
+	rnn_release(a, r);
+	if (!(*rel > 0) || !isfinite(*rel))
+		*rel = 0;
+	return RNN_OK;
+}
+
+/*
+ * The scale of a non-log series without a spread of its own (level mean,
+ * largest distance max_dev of its adjusted values from it): its level
+ * times the model's relative spread, or that distance when larger (two
+ * points far apart keep inputs within +-1); 0: keep the scale it has.
+ */
+static double
+spreadless_scale(double rel, double mean, double max_dev)
+{
+	double		s = rel * fabs(mean);
+
+	if (!(rel > 0) || !(s > 0) || !isfinite(s))
+		return 0;
+	return max_dev > s && isfinite(max_dev) ? max_dev : s;
+}
+
 RnnStatus
 rnn_pipeline_scale_spreadless(RnnSeriesState *st, int ns, rnn_real *scaled,
 							  const size_t *seg_start, const size_t *seg_len,
 							  const RnnAlloc *a)
 {
-	int			n = 0;
-	double		rel = 0;
-	double	   *r;
+	double		rel;
+	RnnStatus	rs = relative_spread(st, ns, a, &rel);
 
-	for (int k = 0; k < ns; k++)
-		if (st[k].log_transform)
-		{
-			/* the shared scale of log values: a relative spread */
-			rel = st[k].scale_std;
-			break;
-		}
-	if (rel == 0)
-	{
-		r = rnn_alloc(a, sizeof(double) * (size_t) (ns > 0 ? ns : 1));
-		if (r == NULL)
-			return RNN_ERR_ALLOC;
-		for (int k = 0; k < ns; k++)
-			if (!st[k].log_transform && st[k].spread > 0 && fabs(st[k].scale_mean) > 0)
-				r[n++] = st[k].spread / fabs(st[k].scale_mean);
-		if (n > 0)
-		{
-			qsort(r, (size_t) n, sizeof(double), double_cmp);
-			rel = r[n / 2];
-		}
-		rnn_release(a, r);
-	}
-	if (!(rel > 0) || !isfinite(rel))
-		return RNN_OK;
+	if (rs != RNN_OK || rel == 0)
+		return rs;
 	for (int k = 0; k < ns; k++)
 	{
-		double		s = rel * fabs(st[k].scale_mean),
+		double		dev = 0,
+					s,
 					f;
 
-		if (st[k].log_transform || st[k].spread > 0 || !(s > 0) || !isfinite(s))
+		if (st[k].log_transform || st[k].spread > 0)
+			continue;
+		for (size_t i = 0; i < seg_len[k]; i++)
+			dev = fmax(dev, fabs((double) scaled[seg_start[k] + i]) * st[k].scale_std);
+		s = spreadless_scale(rel, st[k].scale_mean, dev);
+		if (s == 0)
 			continue;
 		/* z = (u - mean) / std becomes (u - mean) / s */
 		f = st[k].scale_std / s;
