@@ -112,3 +112,9 @@ FROM (SELECT rnn_train(s, 10 * i::bigint + k, sin(i + k), rnn_config(epochs => 1
 ORDER BY 1;
 
 DROP TABLE tiny, daily, ten, held, held_model;
+-- bigint step numbers past the end of bigint: a training whose horizon passes it is refused,
+-- and a forecast past it is an error (before: ts_bigint NULL), as timestamps past timestamptz are
+SELECT rnn_train(9223372036854775807 - 5 * (59 - i)::bigint, 10 + sin(i), rnn_config(epochs => 1, hidden_size => 4, ensemble => 1))
+FROM generate_series(0, 59) i;
+SELECT count(*) FROM (SELECT rnn_train(9223372036854775802 - 5 * (59 - i)::bigint, 10 + sin(i), rnn_config(epochs => 1, hidden_size => 4, ensemble => 1)) AS m
+                      FROM generate_series(0, 59) i) x, rnn_forecast(m, 2);

@@ -804,6 +804,19 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 		(void) rnn_future_timestamptz(m, Max(cfg->horizon, 1), &isnull);
 		error_context_stack = ecb.previous;
 	}
+	if (m->ts_kind == RNN_TS_BIGINT)
+	{
+		/* and the step numbers (ts_bigint) must exist as bigint */
+		int64		key;
+
+		if (!rnn_key_after(m, Max(cfg->horizon, 1), &key))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("%s: the step numbers of the forecast horizon pass the end of bigint", fname),
+					 errdetail("The last row is " INT64_FORMAT " and the step " INT64_FORMAT "; a horizon of %d after it does not fit.",
+							   m->last_ts, m->step, Max(cfg->horizon, 1)),
+					 errhint("Number the steps from a smaller value.")));
+	}
 	if (warm)
 		rnn_check_warm_axis(init, axis, n, fname);
 	F = rnn_fit_features(m, feats, n_user, n, axis->shift, cfg, init, fname);

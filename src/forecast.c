@@ -300,11 +300,14 @@ forecast_row(FuncCallContext *funcctx, TableCtx *ctx, int h)
 	{
 		int64		key;
 
-		if (rnn_key_after(&ctx->m, h, &key))
-		{
-			values[5] = Int64GetDatum(key);
-			nulls[5] = false;
-		}
+		/* a step number past bigint is an error, as a timestamp past timestamptz is */
+		if (!rnn_key_after(&ctx->m, h, &key))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("rnn_forecast: step %d's step number passes the end of bigint", h),
+					 errhint("Forecast fewer steps.")));
+		values[5] = Int64GetDatum(key);
+		nulls[5] = false;
 	}
 	if (funcctx->tuple_desc->natts >= 7)
 		values[6] = rnn_future_local(&ctx->m, h, &nulls[6]);
