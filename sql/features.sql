@@ -156,6 +156,7 @@ SELECT rnn_train(DATE '2000-01-01' + make_interval(years => i), v, rnn_config(ca
 SELECT * FROM rnn_forecast((SELECT m FROM fe_models WHERE kind = 'date'), 3);
 SELECT * FROM rnn_forecast((SELECT m FROM fe_models WHERE kind = 'date'), 3, 0.9, ARRAY[1, 0]::float8[]);
 SELECT * FROM rnn_forecast((SELECT m FROM fe_models WHERE kind = 'date'), 3, 0.9, ARRAY[[1, 0], [0, 0], [0, 0]]::float8[]);
+SELECT * FROM rnn_forecast((SELECT m FROM fe_models WHERE kind = 'date'), 3, 0.9, ARRAY[[[1], [0], [0]]]::float8[]);
 SELECT * FROM rnn_forecast((SELECT m FROM fe_models WHERE kind = 'date'), 3, 0.9, ARRAY[1, NULL, 0]::float8[]);
 SELECT * FROM rnn_forecast((SELECT m FROM fe_cal WHERE kind = 'daily'), 3, 0.9, ARRAY[1, 0, 0]::float8[]);
 SELECT rnn_forecast((SELECT m FROM fe_models WHERE kind = 'date'), ARRAY[1, 2, 3]::float8[], 1);

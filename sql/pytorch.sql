@@ -62,6 +62,9 @@ SELECT rnn_model_info(rnn_model_from_json(j || jsonb_build_object('ensemble_stat
 FROM torch_models WHERE name = 'gru';
 SELECT rnn_model_from_json(j || '{"ensemble_state_dicts": "garbage"}') FROM torch_models WHERE name = 'gru';
 SELECT rnn_model_from_json(j || jsonb_build_object('members', 1, 'ensemble_state_dicts', jsonb_build_array(j->'state_dict'))) FROM torch_models WHERE name = 'gru';
+-- a flag or a size given as a string says what it must be
+SELECT rnn_model_from_json(j || '{"bidirectional": "false"}') FROM torch_models WHERE name = 'gru';
+SELECT rnn_model_from_json(j || '{"hidden_size": "4"}') FROM torch_models WHERE name = 'gru';
 SELECT rnn_model_from_json('{"cell": "gru"}');
 SELECT rnn_model_from_json('{"cell": "cnn", "input_size": 1}');
 SELECT rnn_model_from_json(j - 'state_dict') FROM torch_models WHERE name = 'gru';

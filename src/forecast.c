@@ -116,6 +116,8 @@ future_features(const RnnModel *m, ArrayType *future, int horizon, const char *f
 	if (n_user == 0 && future != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 K > 0 ?
+				 errmsg("%s: the model's features are calendar ones only, computed from its time axis, but future features were given", fname) :
 				 errmsg("%s: the model was trained without features, but future features were given", fname),
 				 errhint("Call rnn_forecast(model, [series,] horizon, level).")));
 	if (n_user > 0)
@@ -127,7 +129,13 @@ future_features(const RnnModel *m, ArrayType *future, int horizon, const char *f
 		bool	   *nulls;
 		int			nelems;
 
-		if (ndim < 1 || ndim > 2 || cols != n_user || rows < horizon)
+		if (ndim > 2)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("%s: future must be a 1-D or 2-D array, not %d-D", fname, ndim),
+					 errhint("A model trained with %d feature%s needs %s: one row per forecast step.",
+							 n_user, n_user == 1 ? "" : "s", n_user == 1 ? "a 1-D or 2-D array" : "a 2-D array")));
+		if (ndim < 1 || cols != n_user || rows < horizon)
 			ereport(ERROR,
 					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 					 errmsg("%s: future must have at least %d rows of %d value%s; it has %d of %d",

@@ -545,6 +545,13 @@ int_key(JsonbContainer *c, const char *key, int lo, int hi, bool required, int d
 	}
 	if (v.type == jbvBool && lo == 0 && hi == 1)
 		return v.val.boolean ? 1 : 0;
+	if (v.type != jbvNumeric)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid model JSON"),
+				 lo == 0 && hi == 1 ?
+				 errdetail("\"%s\" must be true or false (a JSON boolean, not a string).", key) :
+				 errdetail("\"%s\" must be an integer between %d and %d (a JSON number, not a string).", key, lo, hi)));
 	d = numeric_value(&v, key);
 	if (d != floor(d) || d < lo || d > hi)
 		ereport(ERROR,
@@ -684,7 +691,7 @@ read_state_dict(JsonbContainer *sd, const RnnModel *m, rnn_real *params)
 		}
 		pfree(vals);
 	}
-	/* keys that do not belong to this architecture are a sign of a mismatch */
+	/* keys that do not belong to this architecture are a sign of a mismatch: named */
 	{
 		JsonbIterator *it = JsonbIteratorInit(sd);
 		JsonbValue	v;
@@ -692,7 +699,20 @@ read_state_dict(JsonbContainer *sd, const RnnModel *m, rnn_real *params)
 
 		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 			if (tok == WJB_KEY)
+			{
+				bool		known = false;
+
+				for (int i = 0; i < nt && !known; i++)
+					known = v.val.string.len == (int) strlen(tensors[i].name) &&
+						strncmp(v.val.string.val, tensors[i].name, v.val.string.len) == 0;
+				if (!known)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("invalid model JSON"),
+							 errdetail("state_dict has the tensor \"%s\", which the architecture given by its keys has not.",
+									   pnstrdup(v.val.string.val, v.val.string.len))));
 				nkeys++;
+			}
 	}
 	if (nkeys != nt)
 		bad_json("state_dict has %s tensors than the architecture given by its keys.",
