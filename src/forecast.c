@@ -731,7 +731,6 @@ rnn_predict_transfn(PG_FUNCTION_ARGS)
 		{
 			st = MemoryContextAllocZero(aggctx, sizeof(PredictState));
 			st->null_model = true;
-			st->horizon = PG_GETARG_INT32(3);
 			PG_RETURN_POINTER(st);
 		}
 		PG_RETURN_POINTER(PG_GETARG_POINTER(0));

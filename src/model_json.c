@@ -512,6 +512,14 @@ bad_json(const char *fmt, const char *arg)
 			 errdetail(fmt, arg)));
 }
 
+/* Whether a JSON string (or key) v is the text s. */
+static bool
+string_is(const JsonbValue *v, const char *s)
+{
+	return v->val.string.len == (int) strlen(s) &&
+		strncmp(v->val.string.val, s, v->val.string.len) == 0;
+}
+
 static bool
 get_key(JsonbContainer *c, const char *key, JsonbValue *out)
 {
@@ -703,8 +711,7 @@ read_state_dict(JsonbContainer *sd, const RnnModel *m, rnn_real *params)
 				bool		known = false;
 
 				for (int i = 0; i < nt && !known; i++)
-					known = v.val.string.len == (int) strlen(tensors[i].name) &&
-						strncmp(v.val.string.val, tensors[i].name, v.val.string.len) == 0;
+					known = string_is(&v, tensors[i].name);
 				if (!known)
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -760,7 +767,7 @@ read_pipeline(JsonbContainer *c, RnnModel *m)
 			bad_json("%s", "\"pipeline\" must be an object.");
 		m->log_transform = int_key(sub, "log", 0, 1, false, 0);
 		if (get_key(sub, "intervals", &v) && v.type == jbvString)
-			m->cal_scaled = v.val.string.len == 6 && strncmp(v.val.string.val, "scaled", 6) == 0;
+			m->cal_scaled = string_is(&v, "scaled");
 		if ((idx = container_key(sub, "seasonal_indices")) != NULL)
 		{
 			m->seasonal = read_numbers(idx, "seasonal_indices", RNN_MAX_SEASON_INDICES,
@@ -867,8 +874,7 @@ read_combination(JsonbContainer *c, RnnModel *m)
 		return;
 	if (!JsonContainerIsObject(sub))
 		bad_json("%s", "\"combination\" must be an object.");
-	if (!get_key(sub, "method", &v) || v.type != jbvString || v.val.string.len != 5 ||
-		strncmp(v.val.string.val, "theta", 5) != 0)
+	if (!get_key(sub, "method", &v) || v.type != jbvString || !string_is(&v, "theta"))
 		bad_json("%s", "\"combination\".\"method\" must be \"theta\".");
 	/* rnn_model_validate checks the ranges */
 	m->theta_weight = float_key(sub, "weight", 0);
@@ -1007,8 +1013,7 @@ read_features(JsonbContainer *c, RnnModel *m)
 			if (tok != WJB_ELEM)
 				continue;
 			for (int i = 0; i < 4 && v.type == jbvString; i++)
-				if (v.val.string.len == (int) strlen(cycles[i]) &&
-					strncmp(v.val.string.val, cycles[i], v.val.string.len) == 0)
+				if (string_is(&v, cycles[i]))
 					bit = 1 << i;
 			if (bit == 0)
 				bad_json("%s", "\"features\".\"calendar\" must be an array of day, week, month, year.");
@@ -1054,8 +1059,7 @@ warn_unknown_keys(JsonbContainer *c)
 		if (tok != WJB_KEY)
 			continue;
 		for (size_t i = 0; i < lengthof(model_keys) && !known; i++)
-			known = v.val.string.len == (int) strlen(model_keys[i]) &&
-				strncmp(v.val.string.val, model_keys[i], v.val.string.len) == 0;
+			known = string_is(&v, model_keys[i]);
 		if (!known)
 			ereport(WARNING,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1206,11 +1210,9 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 				!get_key(sub, "step_value", &v) || !get_key(sub, "last_value", &v))
 				bad_json("%s", "\"time\" of a kind other than none needs \"step_unit\", \"step_value\" and \"last_value\", as rnn_model_to_json writes them (\"step\" and \"last\" are their text, for reading).");
 			get_key(sub, "step_unit", &v);
-			if (v.val.string.len == 6 && strncmp(v.val.string.val, "months", 6) == 0)
+			if (string_is(&v, "months"))
 				m.step_kind = RNN_STEP_MONTHS;
-			else if (!(v.val.string.len == 4 && strncmp(v.val.string.val, "days", 4) == 0) &&
-					 !(v.val.string.len == 5 && strncmp(v.val.string.val, "units", 5) == 0) &&
-					 !(v.val.string.len == 12 && strncmp(v.val.string.val, "microseconds", 12) == 0))
+			else if (!string_is(&v, "days") && !string_is(&v, "units") && !string_is(&v, "microseconds"))
 				bad_json("%s", "\"time\".\"step_unit\" must be months, days, units or microseconds.");
 			if (get_key(sub, "time_zone", &v) && v.type == jbvString)
 			{
@@ -1220,8 +1222,7 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 					bad_json("%s", "\"time\".\"time_zone\" must be a time zone name known to the server.");
 				strlcpy(m.time_zone, zone, sizeof(m.time_zone));
 			}
-			if (get_key(sub, "calendar", &v) && v.type == jbvString &&
-				v.val.string.len == 10 && strncmp(v.val.string.val, "local_days", 10) == 0)
+			if (get_key(sub, "calendar", &v) && v.type == jbvString && string_is(&v, "local_days"))
 				m.step_kind = RNN_STEP_LOCAL_DAYS;
 			m.step = int64_key(sub, "step_value", 1, 9e15, 1);
 			m.last_ts = int64_key(sub, "last_value", -9e15, 9e15, 0);

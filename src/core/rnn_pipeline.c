@@ -527,6 +527,17 @@ double_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* A series' z-scores (u - mean) / std become (u - mean) / scale, its std scale. */
+static void
+rescale_series(RnnSeriesState *st, rnn_real *z, size_t n, double scale)
+{
+	double		f = st->scale_std / scale;
+
+	for (size_t i = 0; i < n; i++)
+		z[i] = (rnn_real) (z[i] * f);
+	st->scale_std = scale;
+}
+
 RnnStatus
 rnn_pipeline_share_log_scale(RnnSeriesState *st, int ns, rnn_real *scaled,
 							 const size_t *seg_start, const size_t *seg_len,
@@ -551,17 +562,8 @@ rnn_pipeline_share_log_scale(RnnSeriesState *st, int ns, rnn_real *scaled,
 	common = sd[n / 2];
 	rnn_release(a, sd);
 	for (int k = 0; k < ns; k++)
-	{
-		double		f;
-
-		if (!st[k].log_transform)
-			continue;
-		/* z = (u - mean) / std becomes (u - mean) / common */
-		f = st[k].scale_std / common;
-		for (size_t i = 0; i < seg_len[k]; i++)
-			scaled[seg_start[k] + i] = (rnn_real) (scaled[seg_start[k] + i] * f);
-		st[k].scale_std = common;
-	}
+		if (st[k].log_transform)
+			rescale_series(&st[k], scaled + seg_start[k], seg_len[k], common);
 	return RNN_OK;
 }
 
@@ -629,21 +631,15 @@ rnn_pipeline_scale_spreadless(RnnSeriesState *st, int ns, rnn_real *scaled,
 	for (int k = 0; k < ns; k++)
 	{
 		double		dev = 0,
-					s,
-					f;
+					s;
 
 		if (st[k].log_transform || st[k].spread > 0)
 			continue;
 		for (size_t i = 0; i < seg_len[k]; i++)
 			dev = fmax(dev, fabs((double) scaled[seg_start[k] + i]) * st[k].scale_std);
 		s = spreadless_scale(rel, st[k].scale_mean, dev);
-		if (s == 0)
-			continue;
-		/* z = (u - mean) / std becomes (u - mean) / s */
-		f = st[k].scale_std / s;
-		for (size_t i = 0; i < seg_len[k]; i++)
-			scaled[seg_start[k] + i] = (rnn_real) (scaled[seg_start[k] + i] * f);
-		st[k].scale_std = s;
+		if (s > 0)
+			rescale_series(&st[k], scaled + seg_start[k], seg_len[k], s);
 	}
 	return RNN_OK;
 }
