@@ -40,6 +40,25 @@ FROM bt_null n, bt b,
       JOIN ev e ON e.d = f.ts_local::date
       WHERE e.d <> DATE '2017-10-01') x;
 DROP TABLE bt_null;
+-- a fold whose training part ends in steps without a value trains up to its last value
+-- and forecasts that many steps further (it trained on values interpolated toward its
+-- horizon's): NULLs in May and June 2017, the last fold's origin July, train on the 88 rows
+-- before May; that fold's MAE is a model's trained on them, scored on steps 3 to 8 of its
+-- rnn_forecast; fold 2 scores the 4 points of its horizon that have values
+CREATE TABLE bt_tail AS
+SELECT rnn_backtest(d, CASE WHEN d IN (DATE '2017-05-01', DATE '2017-06-01') THEN NULL ELSE v END,
+                    rnn_config(hidden_size => 8, epochs => 30), 6, 3) AS r FROM ev;
+SELECT jsonb_path_query_array(n.r, '$.per_fold[*].train_rows') AS train_rows,
+       jsonb_path_query_array(n.r, '$.per_fold[*].points') AS fold_points,
+       n.r->'per_fold'->2->'origin' AS last_origin,
+       abs((n.r->'per_fold'->2->>'mae')::float8 - x.mae) < 1e-5 * x.mae AS last_fold_from_its_last_value
+FROM bt_tail n,
+     (SELECT avg(abs(f.forecast - e.v)) AS mae
+      FROM (SELECT rnn_train(d, v, rnn_config(hidden_size => 8, epochs => 30, horizon => 6)) AS m
+            FROM ev WHERE d < DATE '2017-05-01') t, rnn_forecast(t.m, 8) f
+      JOIN ev e ON e.d = f.ts_local::date
+      WHERE f.step > 2) x;
+DROP TABLE bt_tail;
 SELECT rnn_backtest(d, v, NULL, 30, 4) FROM ev;
 SELECT rnn_backtest(d, v, NULL, 0, 1) FROM ev;
 SELECT rnn_backtest(d, v, NULL, 6, 0) FROM ev;

@@ -140,6 +140,27 @@ SELECT r->'per_series'->0->>'series' AS first_series, r->'per_series'->0 ? 'mase
          < 1e-4 * (r->>'msis')::float8 AS msis_mean_of_series
 FROM gb WHERE region = 'south';
 SELECT rnn_backtest(store, day::date, sales, rnn_config(), 6, 0) FROM sales;
+-- a series whose fold ends in steps without a value is cut at its last value and forecast
+-- that many steps further, the other series at the fold's origin: south-2 without May and
+-- June 2019, one fold of 6 from July; its MAE is that of the model trained on those rows,
+-- scored on steps 3 to 8 of its forecast
+CREATE TABLE gb_tail AS
+SELECT rnn_backtest(store, day::date, CASE WHEN store = 'south-2' AND day >= date '2019-05-01'
+                                                AND day < date '2019-07-01' THEN NULL ELSE sales END,
+                    rnn_config(hidden_size => 4, epochs => 3), 6, 1) AS r
+FROM sales WHERE region = 'south';
+SELECT (r->>'points')::int AS points, x->'points' AS south2_points,
+       abs((x->>'mae')::float8 - y.mae) < 1e-6 * y.mae AS south2_from_its_last_value
+FROM gb_tail, jsonb_array_elements(r->'per_series') x,
+     (SELECT avg(abs(f.forecast - s.sales)) AS mae
+      FROM (SELECT rnn_train(store, day::date, sales, rnn_config(hidden_size => 4, epochs => 3, horizon => 6)) AS m
+            FROM sales WHERE region = 'south' AND day < date '2019-07-01'
+              AND NOT (store = 'south-2' AND day >= date '2019-05-01')) t,
+           rnn_forecast(t.m, 'south-2', 8) f
+      JOIN sales s ON s.store = 'south-2' AND s.day = f.ts
+      WHERE f.step > 2) y
+WHERE x->>'series' = 'south-2';
+DROP TABLE gb_tail;
 
 -- intervals for series too short for a held-out end: four series of 20 steps, window 8,
 -- horizon 6 (a held-out end needs 6 + 2 x 8 = 22 rows): the errors of the last 6 steps of

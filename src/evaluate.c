@@ -228,7 +228,9 @@ typedef struct SeriesScores
 /*
  * The global backtest: every fold trains one model on all series without
  * their last (folds - f) * horizon points and scores each series' forecast
- * of the next horizon points.  MASE (and MSIS) is the mean over series and
+ * of the next horizon points.  A series whose training part ends in steps
+ * without a value is cut before them, and forecast that many steps further
+ * (as one series' backtest does).  MASE (and MSIS) is the mean over series and
  * folds of each one's, as the M competitions average it.
  */
 static Datum
@@ -237,6 +239,7 @@ backtest_global(RnnRows *st, RnnConfig *cfg)
 	RnnGlobalData *g = rnn_global_collect(st, cfg, "rnn_backtest");
 	size_t		h = (size_t) st->horizon;
 	SeriesScores *per = palloc0(sizeof(SeriesScores) * g->ns);
+	size_t	   *cuts = palloc(sizeof(size_t) * g->ns);
 	double	  **F = palloc0(sizeof(double *) * g->ns);
 	int			K = 0;
 	Scores		total;
@@ -263,8 +266,11 @@ backtest_global(RnnRows *st, RnnConfig *cfg)
 		Scaled		fold = {0};
 		int32		k = 0;
 
+		for (int32 j = 0; j < g->ns; j++)
+			cuts[j] = g->series[j].n < cut ? cut :
+				cut + rnn_series_missing_before(&g->series[j], g->series[j].n - cut);
 		old = MemoryContextSwitchTo(foldctx);
-		rnn_fit_global_data(&m, g, cut, cfg, NULL, "rnn_backtest");
+		rnn_fit_global_data(&m, g, cut, cuts, cfg, NULL, "rnn_backtest");
 		seconds += m.train_seconds;
 		memset(&fs, 0, sizeof(fs));
 		for (int32 i = 0; i < m.n_series; i++)
@@ -274,7 +280,8 @@ backtest_global(RnnRows *st, RnnConfig *cfg)
 			double	   *fc;
 			Scores		s;
 			const RnnSeries *ser;
-			size_t		origin;
+			size_t		origin,
+						gap;
 
 			CHECK_FOR_INTERRUPTS();
 			/* the model's series are g's in the same (name) order, some left out */
@@ -283,10 +290,12 @@ backtest_global(RnnRows *st, RnnConfig *cfg)
 				k++;
 			ser = &g->series[k];
 			origin = ser->n - cut;
+			gap = cuts[k] - cut;
 			backtest_check_future(g->feat_filled[k], g->n_user, origin, h, &g->axes[k], ser->n, f + 1,
 								  pnstrdup(g->name[k], g->name_len[k]));
 			rnn_model_series_view(&view, &m, i);
-			fc = rnn_forecast_view(&view, K > 0 ? F[k] + origin * K : NULL, (int) h, "rnn_backtest");
+			fc = rnn_forecast_view(&view, K > 0 ? F[k] + (origin - gap) * K : NULL, (int) (gap + h),
+								   "rnn_backtest");
 			rnn_report_status(rnn_intervals_prepare(&iv, &view, EVAL_LEVEL, &rnn_palloc_allocator),
 							  "rnn_backtest");
 			memset(&s, 0, sizeof(s));
@@ -297,8 +306,9 @@ backtest_global(RnnRows *st, RnnConfig *cfg)
 
 				if (ser->missing && ser->missing[origin + j])
 					continue;	/* filled in: nothing to score */
-				rnn_interval_bounds(&view, &iv, fc[j], (int) j + 1, view.phase_last, &lo, &hi);
-				score_point(&s, ser->values[origin + j], fc[j], lo, hi);
+				rnn_interval_bounds(&view, &iv, fc[gap + j], (int) (gap + j) + 1, view.phase_last,
+									&lo, &hi);
+				score_point(&s, ser->values[origin + j], fc[gap + j], lo, hi);
 			}
 			score_add(&fs, &s);
 			score_add(&total, &s);
@@ -445,6 +455,14 @@ rnn_backtest_finalfn(PG_FUNCTION_ARGS)
 	for (int f = 0; f < st->folds; f++)
 	{
 		size_t		origin = series.n - (size_t) (st->folds - f) * h;
+
+		/*
+		 * a training part that ends in steps without a value ends at its
+		 * last value instead (their values were interpolated toward the
+		 * horizon's), and the fold forecasts gap + h steps from there
+		 */
+		size_t		gap = rnn_series_missing_before(&series, origin);
+		size_t		end = origin - gap;
 		RnnModel	m;
 		RnnIntervals iv;
 		RnnAxis		fold_axis = axis;
@@ -454,12 +472,12 @@ rnn_backtest_finalfn(PG_FUNCTION_ARGS)
 
 		backtest_check_future(filled, st->n_feat, origin, h, &axis, series.n, f + 1, NULL);
 		old = MemoryContextSwitchTo(foldctx);
-		/* the fold's training part ends `series.n - origin` steps before the last row */
-		fold_axis.shift = -(int64) (series.n - origin);
-		rnn_fit(&m, series.values, feats, st->n_feat, origin, &fold_axis, &cfg, NULL, "rnn_backtest");
+		/* the fold's training part ends `series.n - end` steps before the last row */
+		fold_axis.shift = -(int64) (series.n - end);
+		rnn_fit(&m, series.values, feats, st->n_feat, end, &fold_axis, &cfg, NULL, "rnn_backtest");
 		seconds += m.train_seconds;
-		fc = K > 0 ? rnn_forecast_view(&m, F + origin * K, (int) h, "rnn_backtest") :
-			rnn_forecast_stored(&m, (int) h, "rnn_backtest");
+		fc = K > 0 ? rnn_forecast_view(&m, F + end * K, (int) (gap + h), "rnn_backtest") :
+			rnn_forecast_stored(&m, (int) (gap + h), "rnn_backtest");
 		rnn_report_status(rnn_intervals_prepare(&iv, &m, EVAL_LEVEL, &rnn_palloc_allocator),
 						  "rnn_backtest");
 		memset(&s, 0, sizeof(s));
@@ -471,14 +489,14 @@ rnn_backtest_finalfn(PG_FUNCTION_ARGS)
 			/* a step without a row or value was filled in: nothing to score */
 			if (series.missing && series.missing[origin + k])
 				continue;
-			rnn_interval_bounds(&m, &iv, fc[k], (int) k + 1, m.phase_last, &lo, &hi);
-			score_point(&s, series.values[origin + k], fc[k], lo, hi);
-			score_point(&total, series.values[origin + k], fc[k], lo, hi);
+			rnn_interval_bounds(&m, &iv, fc[gap + k], (int) (gap + k) + 1, m.phase_last, &lo, &hi);
+			score_point(&s, series.values[origin + k], fc[gap + k], lo, hi);
+			score_point(&total, series.values[origin + k], fc[gap + k], lo, hi);
 		}
 		MemoryContextSwitchTo(old);
 		appendStringInfo(&out, "%s{\"fold\": %d, \"origin\": ", f ? ", " : "", f + 1);
 		escape_json(&out, index_text(&axis, series.n, origin));
-		appendStringInfo(&out, ", \"train_rows\": %zu, ", origin);
+		appendStringInfo(&out, ", \"train_rows\": %zu, ", end);
 		scaled_add(&fold, &s, m.naive_scale);
 		append_scores(&out, &s, &fold);
 		appendStringInfoChar(&out, '}');

@@ -155,7 +155,7 @@ rnn_fit_global(RnnModel *m, const RnnRows *rows, const RnnConfig *cfg, const Rnn
 	RnnGlobalData *g = rnn_global_collect(rows, cfg, fname);
 
 	init = rnn_warm_start_or_cold(init, &g->axes[g->ref], 0, NULL, cfg, RNN_GLOBAL_STRATEGY, true, fname);
-	rnn_fit_global_data(m, g, 0, cfg, init, fname);
+	rnn_fit_global_data(m, g, 0, NULL, cfg, init, fname);
 }
 
 static void fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *cuts,
@@ -164,14 +164,15 @@ static void fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, con
 
 /*
  * Fit a global model to g's series without their last `cut` points (a
- * backtest's fold; 0 to train on everything).  Series left with fewer than
- * two points are left out.
+ * backtest's fold; 0 to train on everything), or without their last
+ * cuts[k] (g's series k) when cuts is not NULL.  Series left with fewer
+ * than two points are left out.
  */
 void
-rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut, const RnnConfig *cfg,
-					const RnnModel *init, const char *fname)
+rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *cuts,
+					const RnnConfig *cfg, const RnnModel *init, const char *fname)
 {
-	fit_global_cuts(m, g, cut, NULL, cfg, init, NULL, fname, NULL);
+	fit_global_cuts(m, g, cut, cuts, cfg, init, NULL, fname, NULL);
 }
 
 /*
@@ -180,14 +181,16 @@ rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut, const RnnCo
  * and without the combination, on every series without its tail (rnn_theta_selection_global;
  * the series m was trained on, series[k] for m->series[k], are g's without
  * their last `cut` points), and each series' own pipeline choices, forecasts
- * the tails.  A series too short for a tail keeps the model's weight.  When
+ * the tails (outer_cuts: g's series k cut by outer_cuts[k] instead, when
+ * not NULL).  A series too short for a tail keeps the model's weight.  When
  * the network alone beat the combination at those weights, pooled over the
  * validated series (rnn_theta_combination_kept), the model drops the
  * combination: weight 0 for the model and every series.
  */
 static void
 choose_series_weights(RnnModel *m, const RnnGlobalData *g, const int32 *pick,
-					  const RnnSeries *series, size_t cut, const RnnConfig *cfg, const char *fname,
+					  const RnnSeries *series, size_t cut, const size_t *outer_cuts,
+					  const RnnConfig *cfg, const char *fname,
 					  const instr_time *start, RnnFitProgress *prog)
 {
 	size_t	   *cuts = palloc(sizeof(size_t) * g->ns);
@@ -207,7 +210,7 @@ choose_series_weights(RnnModel *m, const RnnGlobalData *g, const int32 *pick,
 	for (int32 k = 0; k < m->n_series; k++)
 		if (rnn_theta_selection_global(series[k].n, cfg->horizon, m->window, &tails[k], &origins[k]))
 		{
-			cuts[pick[k]] = cut + tails[k];
+			cuts[pick[k]] = (outer_cuts ? outer_cuts[pick[k]] : cut) + tails[k];
 			any = true;
 		}
 	if (!any)
@@ -547,7 +550,7 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 	 * the intervals, which are calibrated on the combined forecasts)
 	 */
 	if (m->theta_weight > 0 && cfg->theta_weight < 0 && !warm && !start)
-		choose_series_weights(m, g, pick, series, cut, cfg, fname, &t0, &prog);
+		choose_series_weights(m, g, pick, series, cut, cuts, cfg, fname, &t0, &prog);
 
 	/*
 	 * intervals: one forecast from the start of every series' held-out end,

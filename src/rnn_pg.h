@@ -269,7 +269,8 @@ extern RnnGlobalData *rnn_global_collect(const RnnRows *rows, const RnnConfig *c
 extern void rnn_fit_global(RnnModel *m, const RnnRows *rows, const RnnConfig *cfg,
 						   const RnnModel *init, const char *fname);
 extern void rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut,
-								const RnnConfig *cfg, const RnnModel *init, const char *fname);
+								const size_t *cuts, const RnnConfig *cfg,
+								const RnnModel *init, const char *fname);
 
 /* timeaxis.c */
 extern int	rnn_axis_calendar_bits(const RnnModel *m);

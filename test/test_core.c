@@ -802,7 +802,8 @@ test_series(void)
 			   "series: NULL and NaN filled by interpolation, ends by the nearest value");
 		report(s.lead_missing == 1 && s.trail_missing == 1 && s.n_filled == 3,
 			   "series: the missing points at the ends are counted");
-		report(s.missing == NULL, "series: no missing marks unless asked for");
+		report(s.missing == NULL && rnn_series_missing_before(&s, 5) == 0,
+			   "series: no missing marks unless asked for");
 		free(s.values);
 		st = rnn_series_regularize(&s, NULL, nv, nn, 5, true, true, 1000, &test_allocator, &bad, NULL, NULL);
 		report(st == RNN_OK && s.missing && s.missing[0] && !s.missing[1] && s.missing[2] &&
@@ -815,6 +816,9 @@ test_series(void)
 		rnn_series_trim_ends(&s);
 		report(s.n == 3 && s.first_key == 1 && s.trimmed_lead == 1, "series: trimming twice changes nothing");
 		report(!s.missing[0] && s.missing[1] && !s.missing[2], "series: the marks follow the trimmed values");
+		report(rnn_series_missing_before(&s, 3) == 0 && rnn_series_missing_before(&s, 2) == 1 &&
+			   rnn_series_missing_before(&s, 1) == 0,
+			   "series: the filled points just before a cut (a backtest fold moves back over them)");
 		free(s.values);
 		free(s.missing);
 		{

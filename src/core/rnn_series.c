@@ -416,6 +416,18 @@ rnn_series_trim_ends(RnnSeries *s)
 	s->trail_missing = 0;
 }
 
+size_t
+rnn_series_missing_before(const RnnSeries *s, size_t end)
+{
+	size_t		g = 0;
+
+	if (s->missing == NULL)
+		return 0;
+	while (g < end && s->missing[end - 1 - g])
+		g++;
+	return g;
+}
+
 double
 rnn_series_naive_mae(const double *v, size_t n, int season)
 {

@@ -54,6 +54,15 @@ RnnStatus	rnn_series_regularize(RnnSeries *out, const int64_t *keys,
  */
 void		rnn_series_trim_ends(RnnSeries *s);
 
+/*
+ * The points filled in just before `end` (0 < end <= s->n): how far a part
+ * of the series that ends there must move back to end at a value.  A
+ * backtest fold trained up to `end` would otherwise train on values
+ * interpolated toward the points after it, the ones it is scored on.  0
+ * without missing marks.
+ */
+size_t		rnn_series_missing_before(const RnnSeries *s, size_t end);
+
 /* Mean absolute error of the in-sample seasonal naive forecast (MASE scale). */
 double		rnn_series_naive_mae(const double *v, size_t n, int season);
 
