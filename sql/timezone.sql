@@ -106,6 +106,12 @@ RESET TimeZone;
 
 -- a bad zone
 SELECT rnn_config(time_zone => 'Mars/Olympus');
+-- a POSIX specification, which the server accepts with its sign inverted from ISO 8601's,
+-- is refused; zone names with digits (and any case) are not
+SELECT rnn_config(time_zone => '+05:30');
+SELECT rnn_config(time_zone => 'UTC+3');
+SELECT rnn_config(time_zone => 'Etc/GMT-5')->>'time_zone' AS etc, rnn_config(time_zone => 'est5edt')->>'time_zone' AS est,
+       rnn_config(time_zone => 'europe/berlin')->>'time_zone' AS berlin;
 
 -- the configuration a model was trained with, with automatic choices filled in
 SELECT c->>'window' AS "window", c->>'season' AS season, c->>'horizon' AS horizon,

@@ -149,6 +149,35 @@ rnn_config_defaults(RnnConfig *cfg)
 }
 
 /*
+ * Whether a zone the server accepts is one of pg_timezone_names (case does
+ * not matter, as for pg_tzset), rather than a POSIX specification such as
+ * '+05:30' or 'UTC+3', which pg_tzset also accepts but reads with the sign
+ * inverted from what most users mean.  A POSIX specification needs an
+ * offset, so a name without a digit is a zone file; one with a digit
+ * ('Etc/GMT+5', 'EST5EDT') is looked up in the server's list, which takes
+ * about 0.1 s, so the last one found is remembered for the backend.
+ */
+static bool
+zone_is_named(const char *name)
+{
+	static char found[RNN_MAX_ZONE_NAME + 1];
+	pg_tzenum  *e;
+	pg_tz	   *tz;
+	bool		named = false;
+
+	if (strpbrk(name, "0123456789") == NULL ||
+		(found[0] != '\0' && pg_strcasecmp(found, name) == 0))
+		return true;
+	e = pg_tzenumerate_start();
+	while (!named && (tz = pg_tzenumerate_next(e)) != NULL)
+		named = pg_strcasecmp(pg_get_timezone_name(tz), name) == 0;
+	pg_tzenumerate_end(e);
+	if (named)
+		strlcpy(found, name, sizeof(found));
+	return named;
+}
+
+/*
  * The configuration with strategy => 'auto' resolved: a warm start keeps
  * its model's strategy, else dflt (recursive for one series, mixed for a
  * global model: chosen by cross-validation on the M3 training parts, see
@@ -294,6 +323,12 @@ set_text(RnnConfig *cfg, const ConfigKey *k, const char *v)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid value for time_zone: %s", v),
 					 errdetail("time_zone must be a time zone name known to the server (pg_timezone_names), e.g. 'Europe/Berlin' or 'UTC'.")));
+		if (!zone_is_named(v))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid value for time_zone: %s", v),
+					 errdetail("'%s' is not in pg_timezone_names: the server would read it as a POSIX zone specification, whose offsets count hours west of Greenwich, the opposite of ISO 8601 (e.g. '+05:30' is 5:30 behind UTC).", v),
+					 errhint("Name the zone, e.g. 'Asia/Kolkata'; for a fixed offset, 'Etc/GMT-5' is UTC+05.")));
 		strlcpy(cfg->time_zone, v, sizeof(cfg->time_zone));
 	}
 	else if (strcmp(k->name, "loss") == 0)
