@@ -142,6 +142,23 @@ SELECT length(rnn_train(day, v, ARRAY[promo], rnn_config(hidden_size => 8, epoch
 FROM fe_sales;
 SELECT rnn_train(day, v, ARRAY[promo, promo], rnn_config(hidden_size => 8, epochs => 1, ensemble => 1), (SELECT m FROM fe_models WHERE kind = 'date'))
 FROM fe_sales;
+-- on_init_mismatch => 'cold' keeps a warm start whose features (user columns and calendar)
+-- match: the same weights as under 'error', without a NOTICE (before 2026-12-06 it compared
+-- the model's input_size with one of no features and trained from scratch); a mismatch of
+-- either kind is said and trains from scratch
+SELECT rnn_model_to_json(rnn_train(day, v, ARRAY[promo], rnn_config(hidden_size => 8, epochs => 1, ensemble => 1, on_init_mismatch => 'cold'), w.m))->'state_dict'
+       = rnn_model_to_json(rnn_train(day, v, ARRAY[promo], rnn_config(hidden_size => 8, epochs => 1, ensemble => 1), w.m))->'state_dict' AS features_warm
+FROM fe_sales, fe_models w WHERE w.kind = 'date';
+SELECT rnn_model_to_json(rnn_train(day, v, rnn_config(hidden_size => 4, epochs => 1, ensemble => 1, calendar => true, on_init_mismatch => 'cold'), w.m))->'state_dict'
+       = rnn_model_to_json(rnn_train(day, v, rnn_config(hidden_size => 4, epochs => 1, ensemble => 1, calendar => true), w.m))->'state_dict' AS calendar_warm
+FROM fe_sales, fe_cal w WHERE w.kind = 'daily';
+SELECT length(rnn_train(day, v, rnn_config(hidden_size => 8, epochs => 1, ensemble => 1, on_init_mismatch => 'cold'), w.m)) > 0 AS cold
+FROM fe_sales, fe_models w WHERE w.kind = 'date';
+SELECT length(rnn_train(day, v, rnn_config(hidden_size => 4, epochs => 1, ensemble => 1, on_init_mismatch => 'cold'), w.m)) > 0 AS cold
+FROM fe_sales, fe_cal w WHERE w.kind = 'daily';
+-- without 'cold', a calendar that differs is said in the message itself
+SELECT rnn_train(day, v, rnn_config(hidden_size => 4, epochs => 1, ensemble => 1), w.m)
+FROM fe_sales, fe_cal w WHERE w.kind = 'daily';
 
 -- errors
 SELECT rnn_train(day, v, CASE WHEN i = 5 THEN ARRAY[promo, promo] ELSE ARRAY[promo] END, rnn_config()) FROM fe_sales;

@@ -262,15 +262,69 @@ warm_log_mismatch(const RnnModel *init, const RnnConfig *cfg, const RnnAxis *axi
 }
 
 /*
+ * Whether a warm-start model takes the features of a training: K in all,
+ * calendar bits of them the calendar's.  An imported PyTorch model (no
+ * recorded features) whose input_size is 1 + K reads them as they come.
+ */
+static bool
+warm_features_fit(const RnnModel *init, int K, int bits)
+{
+	if (init->n_features == K && init->calendar == bits)
+		return true;
+	return init->n_features == 0 && bits == 0 && K > 0 &&
+		init->shape.input_size == 1 + K && rnn_model_imported(init);
+}
+
+/*
+ * Why a warm-start model does not fit rows of this kind (n_user feature
+ * columns) or the configuration's network (NULL: it fits): single-series or
+ * global, time axis, step, features, shape.
+ */
+static char *
+warm_kind_mismatch(const RnnModel *init, const RnnAxis *axis, size_t rows, int n_user,
+				   const RnnConfig *cfg, int dflt, bool global, const char *fname)
+{
+	RnnConfig	c;
+	RnnModel	t;
+	int			window,
+				bits;
+
+	if (global && init->n_series == 0)
+		return pstrdup("It is a single-series model; these rows train a global model.");
+	if (!global && init->n_series > 0)
+		return pstrdup("It is a global model; these rows train a single-series model.");
+	if (init->ts_kind != RNN_TS_NONE && axis->ts_kind == RNN_TS_NONE)
+		return pstrdup("The model has a time axis; rows in the aggregate's ORDER BY order have none.");
+	if (!rnn_axis_matches(init, axis) && (global || rows > 1 || init->ts_kind != axis->ts_kind))
+		return pstrdup("The model's timestamps are of another type or step than these rows'.");
+	/* the features the training will have (rows that cannot have a calendar are its error) */
+	memset(&t, 0, sizeof(t));
+	rnn_model_set_axis(&t, axis);
+	bits = cfg->calendar ? rnn_axis_calendar_bits(&t) : 0;
+	t.n_features = n_user + rnn_calendar_count(bits);
+	if (!warm_features_fit(init, t.n_features, bits))
+		return psprintf("The model was trained with %d feature%s and calendar => %s; these rows have %d and calendar => %s.",
+						init->n_features - rnn_calendar_count(init->calendar),
+						init->n_features - rnn_calendar_count(init->calendar) == 1 ? "" : "s",
+						init->calendar ? "true" : "false", n_user, cfg->calendar ? "true" : "false");
+	c = rnn_config_resolve(cfg, init, dflt);
+	window = c.window > 0 ? c.window : init->window;
+	rnn_fit_architecture(&t, &c, window, c.strategy == RNN_STRATEGY_RECURSIVE ? 1 : c.horizon, fname);
+	return warm_start_mismatch(init, &t.shape, window, c.strategy, rnn_config_members(&c));
+}
+
+/*
  * on_init_mismatch => 'cold': a warm-start model that does not fit these
  * rows or the configuration is set aside with a NOTICE that says why, and
  * the training starts from scratch (NULL returned).  Under 'error' (the
  * default) init comes back unchanged and the training's own checks raise
- * the error.  dflt and global as for rnn_config_resolve and rnn_fit_global.
+ * the error.  dflt and global as for rnn_config_resolve and rnn_fit_global;
+ * n_user the rows' feature columns.  A single-series model's log is checked
+ * first, as the training does.
  */
 const RnnModel *
 rnn_warm_start_or_cold(const RnnModel *init, const RnnAxis *axis, size_t rows, const double *values,
-					   const RnnConfig *cfg, int dflt, bool global, const char *fname)
+					   int n_user, const RnnConfig *cfg, int dflt, bool global, const char *fname)
 {
 	char	   *why = NULL;
 
@@ -278,26 +332,8 @@ rnn_warm_start_or_cold(const RnnModel *init, const RnnAxis *axis, size_t rows, c
 		return init;
 	if (!global)
 		why = warm_log_mismatch(init, cfg, axis, values, rows);
-	if (why != NULL)
-		;
-	else if (global && init->n_series == 0)
-		why = pstrdup("It is a single-series model; these rows train a global model.");
-	else if (!global && init->n_series > 0)
-		why = pstrdup("It is a global model; these rows train a single-series model.");
-	else if (init->ts_kind != RNN_TS_NONE && axis->ts_kind == RNN_TS_NONE)
-		why = pstrdup("The model has a time axis; rows in the aggregate's ORDER BY order have none.");
-	else if (!rnn_axis_matches(init, axis) && (global || rows > 1 || init->ts_kind != axis->ts_kind))
-		why = pstrdup("The model's timestamps are of another type or step than these rows'.");
-	else
-	{
-		RnnConfig	c = rnn_config_resolve(cfg, init, dflt);
-		RnnModel	t;
-		int			window = c.window > 0 ? c.window : init->window;
-
-		memset(&t, 0, sizeof(t));
-		rnn_fit_architecture(&t, &c, window, c.strategy == RNN_STRATEGY_RECURSIVE ? 1 : c.horizon, fname);
-		why = warm_start_mismatch(init, &t.shape, window, c.strategy, rnn_config_members(&c));
-	}
+	if (why == NULL)
+		why = warm_kind_mismatch(init, axis, rows, n_user, cfg, dflt, global, fname);
 	if (why == NULL)
 		return init;
 	ereport(NOTICE,
@@ -588,7 +624,6 @@ rnn_fit_features(RnnModel *m, const double *feats, int n_user, size_t n, int64 s
 	int			bits = 0;
 	int			K;
 	double	   *F;
-	bool		imported_inputs;
 
 	if (cfg->calendar)
 	{
@@ -605,24 +640,28 @@ rnn_fit_features(RnnModel *m, const double *feats, int n_user, size_t n, int64 s
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("%s: %d features are more than the %d a model takes", fname, K, RNN_MAX_INPUT_SIZE - 1)));
-	/*
-	 * a warm start needs the same features; an imported PyTorch model (no
-	 * recorded features) whose input_size is 1 + K reads them as they come
-	 */
-	imported_inputs = init && init->n_features == 0 && bits == 0 && K > 0 &&
-		init->shape.input_size == 1 + K && rnn_model_imported(init);
-	if (init && !imported_inputs && (init->n_features != K || init->calendar != bits))
+	if (init && !warm_features_fit(init, K, bits))
 	{
 		int			init_user = init->n_features - rnn_calendar_count(init->calendar);
 
+		if (init_user != n_user)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: warm-start model was trained with %d feature%s, these rows have %d",
+							fname, init_user, init_user == 1 ? "" : "s", n_user),
+					 (init->calendar != 0) != (bits != 0) ?
+					 errdetail("Its calendar features are %s, this configuration's are %s.",
+							   init->calendar ? "on" : "off", bits ? "on" : "off") : 0,
+					 errhint("Pass the features the model was trained with, or set on_init_mismatch => 'cold' to train from scratch.")));
+		/* the same user features: the calendar differs */
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: warm-start model was trained with %d feature%s, these rows have %d",
-						fname, init_user, init_user == 1 ? "" : "s", n_user),
 				 (init->calendar != 0) != (bits != 0) ?
-				 errdetail("Its calendar features are %s, this configuration's are %s.",
-						   init->calendar ? "on" : "off", bits ? "on" : "off") : 0,
-				 errhint("Pass the features the model was trained with, or set on_init_mismatch => 'cold' to train from scratch.")));
+				 errmsg("%s: warm-start model was trained with calendar => %s, this configuration has calendar => %s",
+						fname, init->calendar ? "true" : "false", bits ? "true" : "false") :
+				 errmsg("%s: warm-start model's %d calendar features are not these rows' %d",
+						fname, rnn_calendar_count(init->calendar), rnn_calendar_count(bits)),
+				 errhint("Set calendar as the model was trained, or set on_init_mismatch => 'cold' to train from scratch.")));
 	}
 	m->n_features = K;
 	m->calendar = bits;

@@ -154,7 +154,8 @@ rnn_fit_global(RnnModel *m, const RnnRows *rows, const RnnConfig *cfg, const Rnn
 {
 	RnnGlobalData *g = rnn_global_collect(rows, cfg, fname);
 
-	init = rnn_warm_start_or_cold(init, &g->axes[g->ref], 0, NULL, cfg, RNN_GLOBAL_STRATEGY, true, fname);
+	init = rnn_warm_start_or_cold(init, &g->axes[g->ref], 0, NULL, g->n_user, cfg, RNN_GLOBAL_STRATEGY,
+								  true, fname);
 	rnn_fit_global_data(m, g, 0, NULL, cfg, init, fname);
 }
 

@@ -229,7 +229,7 @@ extern bool rnn_model_imported(const RnnModel *m);
 extern void rnn_check_warm_axis(const RnnModel *init, const RnnAxis *axis, size_t n,
 								const char *fname);
 extern const RnnModel *rnn_warm_start_or_cold(const RnnModel *init, const RnnAxis *axis, size_t rows,
-												   const double *values,
+											  const double *values, int n_user,
 											  const RnnConfig *cfg, int dflt, bool global,
 											  const char *fname);
 extern void rnn_check_warm_start(const RnnModel *init, const RnnShape *s, int window,
