@@ -34,16 +34,20 @@ meta=$(perl -MJSON::PP -e '
 meta_version=$(sed -n 1p <<<"$meta")
 meta_provides=$(sed -n 2p <<<"$meta")
 meta_file=$(sed -n 3p <<<"$meta")
+# the package the README's install command names
+readme_deb=$(sed -n 's/.*postgresql-15-rnn-forecast_\([^_]*\)_amd64\.deb.*/\1/p' README.md | head -n 1)
 
 echo "check-versions: Makefile EXTVERSION              ${extversion:-?}"
 echo "check-versions: rnn_forecast.control             ${control:-?}"
 echo "check-versions: debian/changelog                 ${changelog:-?}"
 echo "check-versions: META.json version                ${meta_version:-?}"
 echo "check-versions: META.json provides.rnn_forecast  ${meta_provides:-?} (${meta_file:-?})"
+echo "check-versions: README.md package to install     ${readme_deb:-?}"
 
 [ -n "$extversion" ] || problem "no EXTVERSION in the Makefile"
 for pair in "rnn_forecast.control default_version:$control" "debian/changelog:$changelog" \
-        "META.json version:$meta_version" "META.json provides.rnn_forecast.version:$meta_provides"; do
+        "META.json version:$meta_version" "META.json provides.rnn_forecast.version:$meta_provides" \
+        "README.md's .deb:$readme_deb"; do
     if [ "${pair##*:}" != "$extversion" ]; then
         problem "${pair%:*} is '${pair##*:}', the Makefile's EXTVERSION is '$extversion'"
     fi
