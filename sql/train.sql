@@ -106,6 +106,15 @@ FROM (SELECT s, rnn_train(v + 7, rnn_config(hidden_size => 4, "window" => 14, ep
       FROM sine, (VALUES ('auto'), ('seasonal'), ('difference'), ('window'), ('level'), ('zscore'), ('none')) v(s) GROUP BY s) t ORDER BY s;
 -- level divides by the window's mean: the series must be positive
 SELECT rnn_train(v, rnn_config(scaling => 'level') ORDER BY i) FROM sine;
+-- rows without timestamps are named by their place among the rows given, rows without a value
+-- before the first one counted (row 10, not 7), and a backtest fold's dates by the fold's
+-- own end (January 11, not January 21)
+SELECT rnn_train(CASE WHEN i <= 3 THEN NULL WHEN i = 10 THEN -1 ELSE 2 + sin(i) END,
+                 rnn_config(epochs => 1, hidden_size => 4, scaling => 'level') ORDER BY i)
+FROM generate_series(1, 50) i;
+SELECT rnn_backtest(DATE '2020-01-01' + i, CASE WHEN i = 10 THEN -1 ELSE 2 + sin(i) END,
+                    rnn_config(epochs => 1, hidden_size => 4, scaling => 'level'), 5, 2)
+FROM generate_series(1, 50) i;
 SELECT rnn_train(v, rnn_config(scaling => 'seasonal', season => 12, "window" => 12) ORDER BY i) FROM sine;
 
 -- every loss trains and forecasts

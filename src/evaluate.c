@@ -161,7 +161,7 @@ backtest_check_future(const bool *filled, int k, size_t origin, size_t h, const 
 				ereport(ERROR,
 						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 						 errmsg("rnn_backtest: feature %d of the step at %s is missing", j + 1,
-								rnn_point_text(m, (int64) s - (int64) (n - 1), (int64) n)),
+								rnn_point_text(m, (int64) s - (int64) (n - 1))),
 						 errdetail("Fold %d%s%s forecasts that step from its features, which are not interpolated.",
 								   fold, series ? " of series " : "", series ? series : ""),
 						 errhint("Give the rows of every fold's horizon (the last folds x horizon rows) their features.")));

@@ -256,7 +256,7 @@ warm_log_mismatch(const RnnModel *init, const RnnConfig *cfg, const RnnAxis *axi
 
 			rnn_model_set_axis(rows, axis);
 			return psprintf("The model works on the logarithm of the values, which a warm start keeps; the value at %s is %g.",
-							rnn_point_text(rows, (int64) i - (int64) (n - 1), (int64) n), values[i]);
+							rnn_point_text(rows, (int64) i - (int64) (n - 1)), values[i]);
 		}
 	return NULL;
 }
@@ -967,7 +967,7 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("%s: scaling => 'level' needs positive values", fname),
 						 errdetail("The value at %s is %g.",
-								   rnn_point_text(m, (int64) i - (int64) (n - 1), (int64) n), values[i]),
+								   rnn_point_text(m, (int64) i - (int64) (n - 1) + axis->shift), values[i]),
 						 errhint("Use scaling => 'window', which subtracts the level instead of dividing by it.")));
 	}
 

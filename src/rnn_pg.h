@@ -290,7 +290,7 @@ extern char *rnn_step_text(const RnnModel *m);
 extern void rnn_check_ts_kind(const RnnModel *m, int ts_kind, const char *fname);
 extern bool rnn_steps_from_last(const RnnModel *m, int ts_kind, int64 key, int64 *steps);
 extern int	rnn_steps_after(const RnnModel *m, int ts_kind, int64 key);
-extern char *rnn_point_text(const RnnModel *m, int64 offset, int64 n_rows);
+extern char *rnn_point_text(const RnnModel *m, int64 offset);
 
 /* forecast.c */
 extern void rnn_check_model_horizon(const RnnModel *m, int horizon);

@@ -772,8 +772,8 @@ rnn_rows_to_series(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
 	rnn_series_trim_ends(series);
 	if (!st->keys)
 	{
-		/* rows without timestamps: numbered from the first value */
-		axis->last_ts = (int64) series->n - 1;
+		/* rows without timestamps: the last value's row, counted from the first row (0) */
+		axis->last_ts = (int64) (series->trimmed_lead + series->n) - 1;
 		return;
 	}
 	/* the native value of the last row with a value */

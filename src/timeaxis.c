@@ -500,16 +500,17 @@ rnn_future_local(const RnnModel *m, int step_ahead, bool *isnull)
 
 /*
  * The point `offset` steps after the model's last training row (offset <= 0
- * for training points) as text for messages: its timestamp, or its row
- * number for rows without timestamps (n_rows of them).
+ * for training points) as text for messages: its timestamp, or for rows
+ * without timestamps its row number, counting from the first row given
+ * (rows without a value before the first value included).
  */
 char *
-rnn_point_text(const RnnModel *m, int64 offset, int64 n_rows)
+rnn_point_text(const RnnModel *m, int64 offset)
 {
 	int64		key;
 
 	if (m->ts_kind == RNN_TS_NONE)
-		return psprintf("row " INT64_FORMAT, n_rows + offset);
+		return psprintf("row " INT64_FORMAT, m->last_ts + 1 + offset);
 	if (m->step_kind == RNN_STEP_MONTHS)
 	{
 		int64		utc;
