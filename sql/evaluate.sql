@@ -59,6 +59,10 @@ FROM bt_tail n,
       JOIN ev e ON e.d = f.ts_local::date
       WHERE f.step > 2) x;
 DROP TABLE bt_tail;
+-- a fold left too few steps by its gap is an error that names the fold
+SELECT rnn_backtest(d, CASE WHEN d = DATE '2010-01-01' OR d >= DATE '2017-01-01' THEN v END,
+                    rnn_config(hidden_size => 4, epochs => 1, ensemble => 1), 6, 2)
+FROM ev;
 SELECT rnn_backtest(d, v, NULL, 30, 4) FROM ev;
 SELECT rnn_backtest(d, v, NULL, 0, 1) FROM ev;
 SELECT rnn_backtest(d, v, NULL, 6, 0) FROM ev;

@@ -142,6 +142,11 @@ SELECT length(rnn_train(day, v, ARRAY[promo], rnn_config(hidden_size => 8, epoch
 FROM fe_sales;
 SELECT rnn_train(day, v, ARRAY[promo, promo], rnn_config(hidden_size => 8, epochs => 1, ensemble => 1), (SELECT m FROM fe_models WHERE kind = 'date'))
 FROM fe_sales;
+-- a backtest fold whose training part ends in steps without a value forecasts them too, from
+-- their features: a step there without its row (no features) is an error that says so
+SELECT rnn_backtest(day, CASE WHEN i IN (238, 239) THEN NULL ELSE v END, ARRAY[promo],
+                    rnn_config(hidden_size => 4, epochs => 1, ensemble => 1), 10, 2)
+FROM fe_sales WHERE i <> 238;
 -- on_init_mismatch => 'cold' keeps a warm start whose features (user columns and calendar)
 -- match: the same weights as under 'error', without a NOTICE (before 2026-12-06 it compared
 -- the model's input_size with one of no features and trained from scratch); a mismatch of

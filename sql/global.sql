@@ -161,6 +161,14 @@ FROM gb_tail, jsonb_array_elements(r->'per_series') x,
       WHERE f.step > 2) y
 WHERE x->>'series' = 'south-2';
 DROP TABLE gb_tail;
+-- a series whose gap leaves it fewer than two steps before the fold is left out of it (and
+-- of the scores), the others scored as before
+SELECT jsonb_path_query_array(r, '$.per_fold[*].series') AS fold_series,
+       jsonb_path_query_array(r, '$.per_series[*].series') AS scored
+FROM (SELECT rnn_backtest(store, day::date, CASE WHEN store = 'south-2' AND day >= date '2015-02-01'
+                                                 AND day < date '2019-07-01' THEN NULL ELSE sales END,
+                          rnn_config(hidden_size => 4, epochs => 1), 6, 1) AS r
+      FROM sales WHERE region = 'south') x;
 
 -- intervals for series too short for a held-out end: four series of 20 steps, window 8,
 -- horizon 6 (a held-out end needs 6 + 2 x 8 = 22 rows): the errors of the last 6 steps of

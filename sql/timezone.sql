@@ -110,7 +110,7 @@ SELECT rnn_config(time_zone => 'Mars/Olympus');
 -- is refused; zone names with digits (and any case) are not
 SELECT rnn_config(time_zone => '+05:30');
 SELECT rnn_config(time_zone => 'UTC+3');
-SELECT rnn_config(time_zone => 'Etc/GMT-5')->>'time_zone' AS etc, rnn_config(time_zone => 'est5edt')->>'time_zone' AS est,
+SELECT rnn_config(time_zone => 'Etc/GMT-5')->>'time_zone' AS etc, rnn_config(time_zone => 'Etc/GMT+3')->>'time_zone' AS etc3,
        rnn_config(time_zone => 'europe/berlin')->>'time_zone' AS berlin;
 
 -- the configuration a model was trained with, with automatic choices filled in

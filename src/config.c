@@ -12,6 +12,7 @@
 #include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
 #include "utils/json.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 
 #include "rnn_optim.h"
@@ -153,28 +154,46 @@ rnn_config_defaults(RnnConfig *cfg)
  * not matter, as for pg_tzset), rather than a POSIX specification such as
  * '+05:30' or 'UTC+3', which pg_tzset also accepts but reads with the sign
  * inverted from what most users mean.  A POSIX specification needs an
- * offset, so a name without a digit is a zone file; one with a digit
- * ('Etc/GMT+5', 'EST5EDT') is looked up in the server's list, which takes
- * about 0.1 s, so the last one found is remembered for the backend.
+ * offset, so a name without a digit is a zone file.  The names with a digit
+ * ('Etc/GMT+5', 'EST5EDT'; about 70) are listed once per backend from the
+ * server's zones, which takes about 0.1 s.
  */
 static bool
 zone_is_named(const char *name)
 {
-	static char found[RNN_MAX_ZONE_NAME + 1];
-	pg_tzenum  *e;
-	pg_tz	   *tz;
-	bool		named = false;
+	static char **digit_names = NULL;
+	static int	n_digit_names = 0;
 
-	if (strpbrk(name, "0123456789") == NULL ||
-		(found[0] != '\0' && pg_strcasecmp(found, name) == 0))
+	if (strpbrk(name, "0123456789") == NULL)
 		return true;
-	e = pg_tzenumerate_start();
-	while (!named && (tz = pg_tzenumerate_next(e)) != NULL)
-		named = pg_strcasecmp(pg_get_timezone_name(tz), name) == 0;
-	pg_tzenumerate_end(e);
-	if (named)
-		strlcpy(found, name, sizeof(found));
-	return named;
+	if (digit_names == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+		pg_tzenum  *e = pg_tzenumerate_start();
+		pg_tz	   *tz;
+		int			cap = 128,
+					n = 0;
+		char	  **names = palloc(sizeof(char *) * cap);
+
+		while ((tz = pg_tzenumerate_next(e)) != NULL)
+		{
+			const char *zn = pg_get_timezone_name(tz);
+
+			if (strpbrk(zn, "0123456789") == NULL)
+				continue;
+			if (n == cap)
+				names = repalloc(names, sizeof(char *) * (cap *= 2));
+			names[n++] = pstrdup(zn);
+		}
+		pg_tzenumerate_end(e);
+		MemoryContextSwitchTo(old);
+		n_digit_names = n;
+		digit_names = names;
+	}
+	for (int i = 0; i < n_digit_names; i++)
+		if (pg_strcasecmp(digit_names[i], name) == 0)
+			return true;
+	return false;
 }
 
 /*

@@ -142,15 +142,17 @@ append_scores(StringInfo buf, const Scores *s, const Scaled *sc)
 
 /*
  * A fold forecasts its horizon from the features of those steps, which
- * are not interpolated (as rnn_forecast refuses a NULL future feature):
- * one filled in there (filled: (n, k) marks; NULL: none) is an error that
- * names the step, the fold and the series (NULL: one series).
+ * are not interpolated (as rnn_forecast refuses a NULL future feature),
+ * and of the gap steps without a value just before it, which it forecasts
+ * from its last value: one filled in there (filled: (n, k) marks; NULL:
+ * none) is an error that names the step, the fold and the series (NULL:
+ * one series).
  */
 static void
-backtest_check_future(const bool *filled, int k, size_t origin, size_t h, const RnnAxis *axis,
-					  size_t n, int fold, const char *series)
+backtest_check_future(const bool *filled, int k, size_t origin, size_t gap, size_t h,
+					  const RnnAxis *axis, size_t n, int fold, const char *series)
 {
-	for (size_t s = origin; filled && s < origin + h; s++)
+	for (size_t s = origin - gap; filled && s < origin + h; s++)
 		for (int j = 0; j < k; j++)
 			if (filled[s * (size_t) k + j])
 			{
@@ -162,10 +164,20 @@ backtest_check_future(const bool *filled, int k, size_t origin, size_t h, const 
 						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 						 errmsg("rnn_backtest: feature %d of the step at %s is missing", j + 1,
 								rnn_point_text(m, (int64) s - (int64) (n - 1))),
+						 s < origin ?
+						 errdetail("Fold %d%s%s trains up to its last value, %zu steps before its horizon, and forecasts that step from its features, which are not interpolated.",
+								   fold, series ? " of series " : "", series ? series : "", gap) :
 						 errdetail("Fold %d%s%s forecasts that step from its features, which are not interpolated.",
 								   fold, series ? " of series " : "", series ? series : ""),
-						 errhint("Give the rows of every fold's horizon (the last folds x horizon rows) their features.")));
+						 errhint("Give the rows of every fold's horizon (the last folds x horizon rows), and the rows without a value just before it, their features.")));
 			}
+}
+
+/* the CONTEXT line of an error in a fold's training or forecast: arg, the text */
+static void
+fold_error_context(void *arg)
+{
+	errcontext("%s", (const char *) arg);
 }
 
 /* horizon and folds, at arguments arg and arg + 1: the first row's, the same on every row */
@@ -265,11 +277,28 @@ backtest_global(RnnRows *st, RnnConfig *cfg)
 		Scores		fs;
 		Scaled		fold = {0};
 		int32		k = 0;
+		ErrorContextCallback ecb;
 
+		/*
+		 * each series' own cut: before the steps without a value that end
+		 * its part (no such steps in a series too short for the fold, which
+		 * is left out); one that would forecast more than RNN_MAX_HORIZON
+		 * steps is left out of the fold (its whole length as its cut)
+		 */
 		for (int32 j = 0; j < g->ns; j++)
-			cuts[j] = g->series[j].n < cut ? cut :
-				cut + rnn_series_missing_before(&g->series[j], g->series[j].n - cut);
+		{
+			size_t		n = g->series[j].n;
+
+			cuts[j] = n <= cut ? cut : cut + rnn_series_missing_before(&g->series[j], n - cut);
+			if (cuts[j] - cut + h > RNN_MAX_HORIZON)
+				cuts[j] = n;
+		}
 		old = MemoryContextSwitchTo(foldctx);
+		ecb.callback = fold_error_context;
+		ecb.arg = psprintf("rnn_backtest fold %d of %d, each series without its last %zu steps",
+						   f + 1, st->folds, cut);
+		ecb.previous = error_context_stack;
+		error_context_stack = &ecb;
 		rnn_fit_global_data(&m, g, cut, cuts, cfg, NULL, "rnn_backtest");
 		seconds += m.train_seconds;
 		memset(&fs, 0, sizeof(fs));
@@ -291,8 +320,8 @@ backtest_global(RnnRows *st, RnnConfig *cfg)
 			ser = &g->series[k];
 			origin = ser->n - cut;
 			gap = cuts[k] - cut;
-			backtest_check_future(g->feat_filled[k], g->n_user, origin, h, &g->axes[k], ser->n, f + 1,
-								  pnstrdup(g->name[k], g->name_len[k]));
+			backtest_check_future(g->feat_filled[k], g->n_user, origin, gap, h, &g->axes[k], ser->n,
+								  f + 1, pnstrdup(g->name[k], g->name_len[k]));
 			rnn_model_series_view(&view, &m, i);
 			fc = rnn_forecast_view(&view, K > 0 ? F[k] + (origin - gap) * K : NULL, (int) (gap + h),
 								   "rnn_backtest");
@@ -316,6 +345,7 @@ backtest_global(RnnRows *st, RnnConfig *cfg)
 			scaled_add(&fold, &s, view.naive_scale);
 			scaled_add(&per[k].sc, &s, view.naive_scale);
 		}
+		error_context_stack = ecb.previous;
 		MemoryContextSwitchTo(old);
 		appendStringInfo(&out, "%s{\"fold\": %d, \"steps_before_end\": %zu, \"series\": %d, ",
 						 f ? ", " : "", f + 1, cut, m.n_series);
@@ -426,6 +456,7 @@ rnn_backtest_finalfn(PG_FUNCTION_ARGS)
 			   *F = NULL;
 	bool	   *filled = NULL;
 	int			K = 0;
+	RnnModel	rows_axis;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
@@ -445,6 +476,9 @@ rnn_backtest_finalfn(PG_FUNCTION_ARGS)
 		feats = rnn_rows_features_to_grid(st, &series, &cfg, &filled, "rnn_backtest");
 	if (st->n_feat > 0 || cfg.calendar)
 		F = backtest_features(&axis, feats, st->n_feat, series.n, &cfg, &K);
+	/* the rows' axis, to name a fold's points in the rows' own type */
+	memset(&rows_axis, 0, sizeof(rows_axis));
+	rnn_model_set_axis(&rows_axis, &axis);
 
 	memset(&total, 0, sizeof(total));
 	initStringInfo(&out);
@@ -469,9 +503,23 @@ rnn_backtest_finalfn(PG_FUNCTION_ARGS)
 		double	   *fc;
 		Scores		s;
 		Scaled		fold = {0};
+		ErrorContextCallback ecb;
 
-		backtest_check_future(filled, st->n_feat, origin, h, &axis, series.n, f + 1, NULL);
+		if (gap + h > RNN_MAX_HORIZON)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("rnn_backtest: fold %d's training part ends in %zu steps without a value", f + 1, gap),
+					 errdetail("The fold would forecast %zu steps from its last value, more than %d.",
+							   gap + h, RNN_MAX_HORIZON),
+					 errhint("Use fewer folds, or backtest the rows after the gap.")));
+		backtest_check_future(filled, st->n_feat, origin, gap, h, &axis, series.n, f + 1, NULL);
 		old = MemoryContextSwitchTo(foldctx);
+		ecb.callback = fold_error_context;
+		ecb.arg = psprintf("rnn_backtest fold %d of %d, trained on the %zu step%s up to %s",
+						   f + 1, st->folds, end, end == 1 ? "" : "s",
+						   rnn_point_text(&rows_axis, (int64) end - (int64) series.n));
+		ecb.previous = error_context_stack;
+		error_context_stack = &ecb;
 		/* the fold's training part ends `series.n - end` steps before the last row */
 		fold_axis.shift = -(int64) (series.n - end);
 		rnn_fit(&m, series.values, feats, st->n_feat, end, &fold_axis, &cfg, NULL, "rnn_backtest");
@@ -493,6 +541,7 @@ rnn_backtest_finalfn(PG_FUNCTION_ARGS)
 			score_point(&s, series.values[origin + k], fc[gap + k], lo, hi);
 			score_point(&total, series.values[origin + k], fc[gap + k], lo, hi);
 		}
+		error_context_stack = ecb.previous;
 		MemoryContextSwitchTo(old);
 		appendStringInfo(&out, "%s{\"fold\": %d, \"origin\": ", f ? ", " : "", f + 1);
 		escape_json(&out, index_text(&axis, series.n, origin));

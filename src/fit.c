@@ -303,10 +303,16 @@ warm_kind_mismatch(const RnnModel *init, const RnnAxis *axis, size_t rows, int n
 	bits = cfg->calendar ? rnn_axis_calendar_bits(&t) : 0;
 	t.n_features = n_user + rnn_calendar_count(bits);
 	if (!warm_features_fit(init, t.n_features, bits))
+	{
+		int			init_user = init->n_features - rnn_calendar_count(init->calendar);
+
+		if (init_user == n_user && (init->calendar != 0) == (bits != 0))
+			return psprintf("The model has %d calendar features; these rows' calendar has %d.",
+							rnn_calendar_count(init->calendar), rnn_calendar_count(bits));
 		return psprintf("The model was trained with %d feature%s and calendar => %s; these rows have %d and calendar => %s.",
-						init->n_features - rnn_calendar_count(init->calendar),
-						init->n_features - rnn_calendar_count(init->calendar) == 1 ? "" : "s",
-						init->calendar ? "true" : "false", n_user, cfg->calendar ? "true" : "false");
+						init_user, init_user == 1 ? "" : "s", init->calendar ? "true" : "false",
+						n_user, cfg->calendar ? "true" : "false");
+	}
 	c = rnn_config_resolve(cfg, init, dflt);
 	window = c.window > 0 ? c.window : init->window;
 	rnn_fit_architecture(&t, &c, window, c.strategy == RNN_STRATEGY_RECURSIVE ? 1 : c.horizon, fname);
@@ -654,14 +660,17 @@ rnn_fit_features(RnnModel *m, const double *feats, int n_user, size_t n, int64 s
 							   init->calendar ? "on" : "off", bits ? "on" : "off") : 0,
 					 errhint("Pass the features the model was trained with, or set on_init_mismatch => 'cold' to train from scratch.")));
 		/* the same user features: the calendar differs */
+		if ((init->calendar != 0) != (bits != 0))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: warm-start model was trained with calendar => %s, this configuration has calendar => %s",
+							fname, init->calendar ? "true" : "false", bits ? "true" : "false"),
+					 errhint("Set calendar as the model was trained, or set on_init_mismatch => 'cold' to train from scratch.")));
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 (init->calendar != 0) != (bits != 0) ?
-				 errmsg("%s: warm-start model was trained with calendar => %s, this configuration has calendar => %s",
-						fname, init->calendar ? "true" : "false", bits ? "true" : "false") :
 				 errmsg("%s: warm-start model's %d calendar features are not these rows' %d",
 						fname, rnn_calendar_count(init->calendar), rnn_calendar_count(bits)),
-				 errhint("Set calendar as the model was trained, or set on_init_mismatch => 'cold' to train from scratch.")));
+				 errhint("Train on rows of the model's step, or set on_init_mismatch => 'cold' to train from scratch.")));
 	}
 	m->n_features = K;
 	m->calendar = bits;

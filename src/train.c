@@ -105,8 +105,8 @@ train_group(RnnRows *st, const RnnConfig *cfg, MemoryContext trainctx)
 		if (st->n_feat > 0)
 			feats = rnn_rows_features_to_grid(st, &series, cfg, NULL, "rnn_train");
 		rnn_fit(&m, series.values, feats, st->n_feat, series.n, &axis, cfg,
-				rnn_warm_start_or_cold(st->init ? &init : NULL, &axis, series.n, series.values, st->n_feat, cfg,
-									   RNN_STRATEGY_RECURSIVE, false, "rnn_train"),
+				rnn_warm_start_or_cold(st->init ? &init : NULL, &axis, series.n, series.values,
+									   st->n_feat, cfg, RNN_STRATEGY_RECURSIVE, false, "rnn_train"),
 				"rnn_train");
 	}
 	MemoryContextSwitchTo(old);
