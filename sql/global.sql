@@ -103,6 +103,19 @@ SELECT rnn_train(store, day::date, sales, rnn_config(horizon => 6, hidden_size =
                  (SELECT model FROM gm WHERE region = 'north')) FROM sales WHERE region = 'north';
 SELECT rnn_train(store, day::date, sales, rnn_config(), (SELECT rnn_train(day::date, sales, rnn_config(epochs => 1, hidden_size => 2)) FROM sales WHERE store = 'north-1'))
 FROM sales WHERE region = 'north';
+-- a known series keeps its log: a value at or below 0 in a logged series, or a log => false,
+-- is the log mismatch that names the series (it was 'log => true needs positive values',
+-- with a hint to leave log unset, and 'cold' did not apply); 'cold' trains from scratch
+SELECT rnn_train(store, day::date, CASE WHEN store = 'north-2' AND day = date '2019-03-01' THEN 0 ELSE sales END,
+                 rnn_config(horizon => 6, hidden_size => 8, epochs => 1), (SELECT model FROM gm WHERE region = 'north'))
+FROM sales WHERE region = 'north';
+SELECT rnn_train(store, day::date, sales, rnn_config(horizon => 6, hidden_size => 8, epochs => 1, log => false),
+                 (SELECT model FROM gm WHERE region = 'north'))
+FROM sales WHERE region = 'north';
+SELECT rnn_model_info(rnn_train(store, day::date, CASE WHEN store = 'north-2' AND day = date '2019-03-01' THEN 0 ELSE sales END,
+                                rnn_config(horizon => 6, hidden_size => 8, epochs => 1, on_init_mismatch => 'cold'),
+                                (SELECT model FROM gm WHERE region = 'north')))->'pipeline'->>'series_logged' AS logged_after_cold
+FROM sales WHERE region = 'north';
 
 -- strategy auto is mixed for a global model (direct in 0.6.0); recursive or direct
 -- when asked (a direct global model with its series' own Theta weights is format 9 with the

@@ -139,6 +139,15 @@ FROM (SELECT rnn_train(ts, v, rnn_config(epochs => 2, hidden_size => 4, ensemble
                                          on_init_mismatch => 'cold'), m) AS n
       FROM tz_daily, tz_model GROUP BY m) s;
 SET client_min_messages = warning;
+-- a warm start without time_zone continues the model's calendar in the model's zone, not the
+-- session's (a pg_cron job runs in UTC; before 2026-12-06 the rows at Berlin midnight were
+-- read in UTC: 'too irregular'), and records it
+SET TimeZone = 'UTC';
+SELECT rnn_model_info(n)->'time'->>'time_zone' AS zone, rnn_model_info(n)->'config'->>'time_zone' AS config_zone,
+       (SELECT ts_local FROM rnn_forecast(n, 1)) AS next_local
+FROM (SELECT rnn_train(ts, v, rnn_config(epochs => 1, hidden_size => 4, ensemble => 1, horizon => 1), m) AS n
+      FROM tz_monthly, tz_model GROUP BY m) s;
+RESET TimeZone;
 
 DROP TABLE tz_daily, tz_monthly, tz_dates, tz_runs, tz_model, tz_fc;
 DROP FUNCTION tz_run(text), tz_forecast(text);

@@ -232,33 +232,64 @@ rnn_check_warm_axis(const RnnModel *init, const RnnAxis *axis, size_t n, const c
 }
 
 /*
- * Why a warm start of one series cannot keep init's log on these values
- * (n, or NULL: not checked) and configuration, or NULL: a log => true or
- * false that differs from the log the model works on (a warm start keeps
- * it; an imported model takes the configuration's), or a value at or below
- * 0 for a model that takes the log.
+ * Why a warm start cannot keep the log a series of the model works on
+ * (logged), or NULL: a log => true or false in cfg that differs from it (a
+ * warm start keeps it), or a value at or below 0 among the rows' values (n
+ * on axis; NULL: not checked) when it takes the log.  series: the series'
+ * name for a global model (name_len bytes), else NULL.
  */
-static char *
-warm_log_mismatch(const RnnModel *init, const RnnConfig *cfg, const RnnAxis *axis,
-				  const double *values, size_t n)
+char *
+rnn_warm_log_mismatch(bool logged, const RnnConfig *cfg, const RnnAxis *axis,
+					  const double *values, size_t n, const char *series, int name_len)
 {
-	if (init == NULL || init->n_series > 0 || rnn_model_imported(init))
-		return NULL;
-	if (cfg->log >= 0 && (cfg->log != 0) != (init->log_transform != 0))
-		return psprintf("The model works on %s of the values, which a warm start keeps; the configuration says log => %s.",
-						init->log_transform ? "the logarithm" : "the level",
-						cfg->log ? "true" : "false");
-	for (size_t i = 0; init->log_transform && values && i < n; i++)
+	char	   *of = series ? psprintf("Series \"%.*s\": the model works on", name_len, series) :
+		pstrdup("The model works on");
+
+	if (cfg->log >= 0 && (cfg->log != 0) != logged)
+		return psprintf("%s %s of the values, which a warm start keeps; the configuration says log => %s.",
+						of, logged ? "the logarithm" : "the level", cfg->log ? "true" : "false");
+	for (size_t i = 0; logged && values && i < n; i++)
 		if (!(values[i] > 0))
 		{
 			/* the point named on these rows' axis */
 			RnnModel   *rows = palloc0(sizeof(RnnModel));
 
 			rnn_model_set_axis(rows, axis);
-			return psprintf("The model works on the logarithm of the values, which a warm start keeps; the value at %s is %g.",
-							rnn_point_text(rows, (int64) i - (int64) (n - 1)), values[i]);
+			return psprintf("%s the logarithm of the values, which a warm start keeps; the value at %s is %g.",
+							of, rnn_point_text(rows, (int64) i - (int64) (n - 1)), values[i]);
 		}
 	return NULL;
+}
+
+/* rnn_warm_log_mismatch for a single-series model (an imported one takes the configuration's log) */
+static char *
+warm_log_mismatch(const RnnModel *init, const RnnConfig *cfg, const RnnAxis *axis,
+				  const double *values, size_t n)
+{
+	if (init == NULL || init->n_series > 0 || rnn_model_imported(init))
+		return NULL;
+	return rnn_warm_log_mismatch(init->log_transform != 0, cfg, axis, values, n, NULL, 0);
+}
+
+/* The error of a warm start whose log does not fit (why: rnn_warm_log_mismatch's). */
+void
+rnn_warm_log_error(const char *why, const char *fname)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s: the warm-start model's log does not fit", fname),
+			 errdetail_internal("%s", why),
+			 errhint("Continue the model on positive values with log unset, or train from scratch: without the model, or with on_init_mismatch => 'cold', which does when the model does not fit.")));
+}
+
+/* on_init_mismatch => 'cold' setting a warm-start model aside: the NOTICE that says why */
+void
+rnn_warm_cold_notice(const char *why, const char *fname)
+{
+	ereport(NOTICE,
+			(errmsg("%s: the warm-start model does not match; training from scratch", fname),
+			 errdetail_internal("%s", why),
+			 errhint("on_init_mismatch => 'cold' chose this; with 'error' the training stops instead.")));
 }
 
 /*
@@ -342,10 +373,7 @@ rnn_warm_start_or_cold(const RnnModel *init, const RnnAxis *axis, size_t rows, c
 		why = warm_kind_mismatch(init, axis, rows, n_user, cfg, dflt, global, fname);
 	if (why == NULL)
 		return init;
-	ereport(NOTICE,
-			(errmsg("%s: the warm-start model does not match; training from scratch", fname),
-			 errdetail_internal("%s", why),
-			 errhint("on_init_mismatch => 'cold' chose this; with 'error' the training stops instead.")));
+	rnn_warm_cold_notice(why, fname);
 	return NULL;
 }
 
@@ -943,11 +971,7 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 		char	   *why = warm_log_mismatch(init, cfg, axis, values, n);
 
 		if (why)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s: the warm-start model's log does not fit", fname),
-					 errdetail_internal("%s", why),
-					 errhint("Continue the model on positive values with log unset, or train from scratch: without the model, or with on_init_mismatch => 'cold', which does when the model does not fit.")));
+			rnn_warm_log_error(why, fname);
 	}
 	{
 		int			log_mode;

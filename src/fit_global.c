@@ -148,12 +148,43 @@ rnn_global_collect(const RnnRows *rows, const RnnConfig *cfg, const char *fname)
 	return g;
 }
 
+/*
+ * Why a global warm start cannot keep the log of a series the model knows
+ * (rnn_warm_log_mismatch for each), or NULL.
+ */
+static char *
+global_warm_log_mismatch(const RnnModel *init, const RnnGlobalData *g, const RnnConfig *cfg)
+{
+	for (int32 k = 0; init->n_series > 0 && k < g->ns; k++)
+	{
+		int32		w = rnn_model_find_series(init, g->name[k], g->name_len[k]);
+		char	   *why;
+
+		if (w < 0)
+			continue;
+		why = rnn_warm_log_mismatch(init->series[w].log_transform != 0, cfg, &g->axes[k],
+									g->series[k].values, g->series[k].n, g->name[k], g->name_len[k]);
+		if (why)
+			return why;
+	}
+	return NULL;
+}
+
 void
 rnn_fit_global(RnnModel *m, const RnnRows *rows, const RnnConfig *cfg, const RnnModel *init,
 			   const char *fname)
 {
 	RnnGlobalData *g = rnn_global_collect(rows, cfg, fname);
+	char	   *why = init ? global_warm_log_mismatch(init, g, cfg) : NULL;
 
+	/* the log first, as for one series; then what rnn_warm_start_or_cold checks */
+	if (why && !cfg->init_mismatch_cold)
+		rnn_warm_log_error(why, fname);
+	if (why)
+	{
+		rnn_warm_cold_notice(why, fname);
+		init = NULL;
+	}
 	init = rnn_warm_start_or_cold(init, &g->axes[g->ref], 0, NULL, g->n_user, cfg, RNN_GLOBAL_STRATEGY,
 								  true, fname);
 	rnn_fit_global_data(m, g, 0, NULL, cfg, init, fname);

@@ -94,7 +94,18 @@ train_group(RnnRows *st, const RnnConfig *cfg, MemoryContext trainctx)
 	/* everything but the result lives in trainctx, which the caller deletes */
 	old = MemoryContextSwitchTo(trainctx);
 	if (st->init)
+	{
 		rnn_model_read(&init, st->init);
+		if (cfg->time_zone[0] == '\0' && init.time_zone[0] != '\0')
+		{
+			/* a warm start continues the model's calendar, in its zone, not the session's */
+			RnnConfig  *c = palloc(sizeof(RnnConfig));
+
+			*c = *cfg;
+			strlcpy(c->time_zone, init.time_zone, sizeof(c->time_zone));
+			cfg = c;
+		}
+	}
 	if (st->names)
 		rnn_fit_global(&m, st, cfg, st->init ? &init : NULL, "rnn_train");
 	else
