@@ -30,6 +30,19 @@ SELECT m.store, count(f.*) AS steps
 FROM store_models m, rnn_forecast(m.model, 3) f
 WHERE m.model IS NOT NULL GROUP BY m.store ORDER BY m.store;
 
+-- stores joined to their rows (LEFT JOIN): a store without rows gets one row without a
+-- timestamp or value, which is no row; its group has none and trains to NULL, in both modes
+-- and without a warning (it ended the statement: 'a timestamp is NULL'); the global form
+-- leaves such a store out
+SELECT st.store, rnn_train(s.day, s.sales, rnn_config(epochs => 2, ensemble => 1)) IS NOT NULL AS trained
+FROM (VALUES (1), (3), (5)) st(store) LEFT JOIN store_sales s USING (store) GROUP BY st.store ORDER BY st.store;
+SELECT (SELECT array_agg(x ORDER BY x) FROM rnn_model_series(m) x) AS series
+FROM (SELECT rnn_train(st.store::text, s.day, s.sales, rnn_config(epochs => 2, ensemble => 1)) AS m
+      FROM (VALUES (1), (3), (5)) st(store) LEFT JOIN store_sales s USING (store)) x;
+-- a group's warning keeps its error's detail, after which it names the group's rows
+SELECT store, rnn_train(day, sales, rnn_config(epochs => 1, ensemble => 1, hidden_size => 8, on_error => 'null'), m) IS NOT NULL AS trained
+FROM store_sales, (SELECT model AS m FROM store_models WHERE store = 1) k WHERE store = 3 GROUP BY store, m;
+
 -- a bad configuration is not a group's failure: it ends the statement in both modes
 SELECT store, rnn_train(day, sales, rnn_config(on_error => 'skip')) FROM store_sales GROUP BY store;
 SELECT rnn_config(on_error => 'null')->>'on_error' AS on_error;

@@ -376,8 +376,10 @@ backtest_global(RnnRows *st, RnnConfig *cfg)
 Datum
 rnn_backtest_transfn(PG_FUNCTION_ARGS)
 {
-	RnnRows    *st = rnn_rows_ts_transfn(fcinfo, -1, "rnn_backtest");
+	RnnRows    *st;
 
+	RNN_SKIP_EMPTY_ROW(1, 2);
+	st = rnn_rows_ts_transfn(fcinfo, -1, "rnn_backtest");
 	backtest_options(fcinfo, st, 4);
 	PG_RETURN_POINTER(st);
 }
@@ -389,6 +391,7 @@ rnn_backtest_features_transfn(PG_FUNCTION_ARGS)
 	int			kind = rnn_ts_kind_of_type(get_fn_expr_argtype(fcinfo->flinfo, 1));
 	RnnRows    *st;
 
+	RNN_SKIP_EMPTY_ROW(1, 2);
 	if (kind < 0)
 		elog(ERROR, "rnn_backtest: unsupported timestamp type");
 	st = rnn_rows_state(fcinfo, kind, "rnn_backtest");
@@ -404,8 +407,10 @@ rnn_backtest_features_transfn(PG_FUNCTION_ARGS)
 Datum
 rnn_backtest_series_features_transfn(PG_FUNCTION_ARGS)
 {
-	RnnRows    *st = rnn_rows_series_transfn(fcinfo, 4, -1, "rnn_backtest");
+	RnnRows    *st;
 
+	RNN_SKIP_EMPTY_ROW(2, 3);
+	st = rnn_rows_series_transfn(fcinfo, 4, -1, "rnn_backtest");
 	backtest_options(fcinfo, st, 6);
 	PG_RETURN_POINTER(st);
 }
@@ -414,8 +419,10 @@ rnn_backtest_series_features_transfn(PG_FUNCTION_ARGS)
 Datum
 rnn_backtest_series_transfn(PG_FUNCTION_ARGS)
 {
-	RnnRows    *st = rnn_rows_series_transfn(fcinfo, -1, -1, "rnn_backtest");
+	RnnRows    *st;
 
+	RNN_SKIP_EMPTY_ROW(2, 3);
+	st = rnn_rows_series_transfn(fcinfo, -1, -1, "rnn_backtest");
 	backtest_options(fcinfo, st, 5);
 	PG_RETURN_POINTER(st);
 }
@@ -581,6 +588,7 @@ rnn_evaluate_transfn(PG_FUNCTION_ARGS)
 		elog(ERROR, "rnn_evaluate called in non-aggregate context");
 	if (kind < 0)
 		elog(ERROR, "rnn_evaluate: unsupported timestamp type");
+	RNN_SKIP_EMPTY_ROW(2, 3);
 	if (!PG_ARGISNULL(0) && (((EvalState *) PG_GETARG_POINTER(0))->model == NULL) != PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -149,6 +149,22 @@ typedef struct RnnAxis
 								 * negative for a backtest fold's first rows (calendar features) */
 } RnnAxis;
 
+/*
+ * In a transition function: a row without a timestamp (argument ts_arg) and
+ * without a value (value_arg), an outer join's side that has no rows, is
+ * no row: the state comes back as it was (NULL before the first row, so a
+ * group of such rows alone gives NULL).
+ */
+#define RNN_SKIP_EMPTY_ROW(ts_arg, value_arg) \
+	do { \
+		if (PG_ARGISNULL(ts_arg) && PG_ARGISNULL(value_arg)) \
+		{ \
+			if (PG_ARGISNULL(0)) \
+				PG_RETURN_NULL(); \
+			PG_RETURN_DATUM(PG_GETARG_DATUM(0)); \
+		} \
+	} while (0)
+
 extern int	rnn_ts_kind_of_type(Oid type);
 extern RnnRows *rnn_rows_state(FunctionCallInfo fcinfo, int ts_kind, const char *fname);
 extern void rnn_rows_add(RnnRows *st, int64 key, bool value_null, double value);

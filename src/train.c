@@ -40,6 +40,7 @@ rnn_train_transfn(PG_FUNCTION_ARGS)
 Datum
 rnn_train_ts_transfn(PG_FUNCTION_ARGS)
 {
+	RNN_SKIP_EMPTY_ROW(1, 2);
 	PG_RETURN_POINTER(rnn_rows_ts_transfn(fcinfo, 4, "rnn_train"));
 }
 
@@ -50,6 +51,7 @@ rnn_train_features_transfn(PG_FUNCTION_ARGS)
 	int			kind = rnn_ts_kind_of_type(get_fn_expr_argtype(fcinfo->flinfo, 1));
 	RnnRows    *st;
 
+	RNN_SKIP_EMPTY_ROW(1, 2);
 	if (kind < 0)
 		elog(ERROR, "rnn_train: unsupported timestamp type");
 	st = rnn_rows_state(fcinfo, kind, "rnn_train");
@@ -64,6 +66,7 @@ rnn_train_features_transfn(PG_FUNCTION_ARGS)
 Datum
 rnn_train_series_transfn(PG_FUNCTION_ARGS)
 {
+	RNN_SKIP_EMPTY_ROW(2, 3);
 	PG_RETURN_POINTER(rnn_rows_series_transfn(fcinfo, -1, 5, "rnn_train"));
 }
 
@@ -71,6 +74,7 @@ rnn_train_series_transfn(PG_FUNCTION_ARGS)
 Datum
 rnn_train_series_features_transfn(PG_FUNCTION_ARGS)
 {
+	RNN_SKIP_EMPTY_ROW(2, 3);
 	PG_RETURN_POINTER(rnn_rows_series_transfn(fcinfo, 4, 6, "rnn_train"));
 }
 
@@ -172,11 +176,26 @@ train_group_or_null(RnnRows *st, const RnnConfig *cfg, const char *rows,
 		msg = ed->message;
 		if (strncmp(msg, "rnn_train: ", 11) == 0)
 			msg += 11;
+		/*
+		 * the error's context down to the group's line, which the warning
+		 * gets again with every line outside it
+		 */
+		if (ed->context)
+		{
+			char	   *at = strstr(ed->context, psprintf("rnn_train over %s", rows));
+
+			if (at == ed->context)
+				ed->context = NULL;
+			else if (at)
+				at[-1] = '\0';
+		}
 		ereport(WARNING,
 				(errcode(ed->sqlerrcode),
 				 errmsg("rnn_train: NULL for a group that cannot be trained: %s", msg),
+				 ed->detail ? errdetail("%s The group has %s.", ed->detail, rows) :
 				 errdetail("The group has %s.", rows),
-				 ed->hint ? errhint("%s", ed->hint) : 0));
+				 ed->hint ? errhint("%s", ed->hint) : 0,
+				 ed->context ? errcontext("%s", ed->context) : 0));
 		FreeErrorData(ed);
 		result = NULL;
 	}
