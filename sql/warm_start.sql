@@ -70,6 +70,17 @@ SELECT rnn_model_info(rnn_train(date '2024-04-10' + i, CASE WHEN i = 5 THEN -1 E
                                 rnn_config(horizon => 3, epochs => 1, hidden_size => 4, ensemble => 1, on_init_mismatch => 'cold'),
                                 (SELECT m FROM ws_log)))->'pipeline'->'log' AS cold_logged
 FROM generate_series(0, 40) i;
+-- rows too few for the model's window: the error's hint says what works (it said 'choose a
+-- smaller window', which is itself a mismatch), and 'cold' trains from scratch on a window
+-- of its own (it raised the same error)
+SELECT rnn_model_info(m)->'window' AS model_window FROM ws_log;
+SELECT rnn_train(date '2024-04-10' + i, 100 + i, rnn_config(horizon => 3, epochs => 1, hidden_size => 4, ensemble => 1),
+                 (SELECT m FROM ws_log))
+FROM generate_series(0, 9) i;
+SELECT (rnn_model_info(rnn_train(date '2024-04-10' + i, 100 + i,
+                                 rnn_config(horizon => 3, epochs => 1, hidden_size => 4, ensemble => 1, on_init_mismatch => 'cold'),
+                                 (SELECT m FROM ws_log)))->>'window')::int < 7 AS cold_own_window
+FROM generate_series(0, 9) i;
 -- the same log given, or none, continues the model
 SELECT rnn_model_info(rnn_train(date '2024-04-10' + i, 100 + i, rnn_config(horizon => 3, epochs => 1, hidden_size => 4, ensemble => 1, log => true),
                                 (SELECT m FROM ws_log)))->'pipeline'->'log' AS continued_logged

@@ -318,7 +318,9 @@ warm_kind_mismatch(const RnnModel *init, const RnnAxis *axis, size_t rows, int n
 	RnnConfig	c;
 	RnnModel	t;
 	int			window,
+				outputs,
 				bits;
+	char	   *why;
 
 	if (global && init->n_series == 0)
 		return pstrdup("It is a single-series model; these rows train a global model.");
@@ -346,8 +348,15 @@ warm_kind_mismatch(const RnnModel *init, const RnnAxis *axis, size_t rows, int n
 	}
 	c = rnn_config_resolve(cfg, init, dflt);
 	window = c.window > 0 ? c.window : init->window;
-	rnn_fit_architecture(&t, &c, window, c.strategy == RNN_STRATEGY_RECURSIVE ? 1 : c.horizon, fname);
-	return warm_start_mismatch(init, &t.shape, window, c.strategy, rnn_config_members(&c));
+	outputs = c.strategy == RNN_STRATEGY_RECURSIVE ? 1 : c.horizon;
+	rnn_fit_architecture(&t, &c, window, outputs, fname);
+	why = warm_start_mismatch(init, &t.shape, window, c.strategy, rnn_config_members(&c));
+	/* rows too few for the model's window, where a cold start would choose a shorter one */
+	if (why == NULL && rows > 0 && rows < (size_t) window + outputs)
+		why = psprintf("The model reads windows of %d steps for %d output%s; %s %zu rows.",
+					   window, outputs, outputs == 1 ? "" : "s",
+					   global ? "the longest series has" : "these are", rows);
+	return why;
 }
 
 /*
@@ -945,6 +954,7 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 				 errmsg("%s: too few rows: %zu, need at least %d", fname, n, window + outputs),
 				 errdetail("Training needs window (%d) + outputs (%d) rows after gaps are filled.",
 						   window, outputs),
+				 warm ? errhint("The warm-start model reads windows of %d steps: add rows, or train from scratch (on_init_mismatch => 'cold' does when the rows are too few).", window) :
 				 errhint("Add rows, or choose a smaller window or horizon.")));
 
 	rnn_fit_architecture(m, cfg, window, outputs, fname);

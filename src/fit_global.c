@@ -176,6 +176,7 @@ rnn_fit_global(RnnModel *m, const RnnRows *rows, const RnnConfig *cfg, const Rnn
 {
 	RnnGlobalData *g = rnn_global_collect(rows, cfg, fname);
 	char	   *why = init ? global_warm_log_mismatch(init, g, cfg) : NULL;
+	size_t		longest = 0;
 
 	/* the log first, as for one series; then what rnn_warm_start_or_cold checks */
 	if (why && !cfg->init_mismatch_cold)
@@ -185,8 +186,10 @@ rnn_fit_global(RnnModel *m, const RnnRows *rows, const RnnConfig *cfg, const Rnn
 		rnn_warm_cold_notice(why, fname);
 		init = NULL;
 	}
-	init = rnn_warm_start_or_cold(init, &g->axes[g->ref], 0, NULL, g->n_user, cfg, RNN_GLOBAL_STRATEGY,
-								  true, fname);
+	for (int32 k = 0; k < g->ns; k++)
+		longest = Max(longest, g->series[k].n);
+	init = rnn_warm_start_or_cold(init, &g->axes[g->ref], longest, NULL, g->n_user, cfg,
+								  RNN_GLOBAL_STRATEGY, true, fname);
 	rnn_fit_global_data(m, g, 0, NULL, cfg, init, fname);
 }
 
@@ -524,8 +527,9 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 	if (m->n_short == ns)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: no series is long enough for a window of %d and %d outputs", fname,
-						window, outputs),
+				 errmsg("%s: no series is long enough for a window of %d and %d output%s", fname,
+						window, outputs, outputs == 1 ? "" : "s"),
+				 warm ? errhint("The warm-start model reads windows of %d steps: add rows, or train from scratch (on_init_mismatch => 'cold' does when the rows are too few).", window) :
 				 errhint("Choose a smaller window.")));
 
 	/*
