@@ -32,6 +32,11 @@ SELECT region, rnn_model_info(model)->'series' AS series,
        rnn_model_info(model)->>'strategy' AS strategy, rnn_model_info(model)->>'season' AS season
 FROM gm ORDER BY region;
 SELECT region, array_agg(s ORDER BY s) AS series FROM gm, rnn_model_series(model) s GROUP BY region ORDER BY region;
+-- the recorded configuration keeps log and deseasonalize as given (null: chosen per series,
+-- which the pipeline counts above; it recorded false, the single-series fields of a global model)
+SELECT region, rnn_model_info(model)->'config'->'log' AS config_log,
+       rnn_model_info(model)->'config'->'deseasonalize' AS config_deseasonalize
+FROM gm ORDER BY region;
 
 -- forecasts for every series of every model: 6 steps each, on the monthly grid after each
 -- series' own last month, positive intervals around the forecast (log series)

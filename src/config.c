@@ -540,9 +540,9 @@ rnn_config_to_json(const RnnConfig *c)
 
 /*
  * Record in m the configuration it was trained with, with what training
- * chose filled in (window, season, scaling, strategy, log, deseasonalize,
- * the time zone of timestamptz rows): rnn_model_info shows it under the
- * configuration's own key names.
+ * chose filled in (window, season, scaling, strategy, log and
+ * deseasonalize of a single-series model, the time zone of timestamptz
+ * rows): rnn_model_info shows it under the configuration's own key names.
  */
 void
 rnn_config_record(RnnModel *m, const RnnConfig *cfg)
@@ -555,8 +555,15 @@ rnn_config_record(RnnModel *m, const RnnConfig *cfg)
 	c.scaling = m->scaling;
 	c.strategy = m->strategy;
 	c.ensemble = m->strategy == RNN_STRATEGY_MIXED ? m->members / 2 : m->members;
-	c.log = m->log_transform ? 1 : 0;
-	c.deseasonalize = m->n_seasonal > 0 ? 1 : 0;
+	if (m->n_series == 0)
+	{
+		c.log = m->log_transform ? 1 : 0;
+		c.deseasonalize = m->n_seasonal > 0 ? 1 : 0;
+	}
+	/*
+	 * a global model chooses them per series (rnn_model_info's pipeline
+	 * counts them): the configuration's own, null for automatic
+	 */
 	c.theta_weight = m->theta_weight;
 	strlcpy(c.time_zone, m->time_zone, sizeof(c.time_zone));
 	json = rnn_config_to_json(&c);
