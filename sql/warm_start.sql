@@ -81,6 +81,10 @@ SELECT (rnn_model_info(rnn_train(date '2024-04-10' + i, 100 + i,
                                  rnn_config(horizon => 3, epochs => 1, hidden_size => 4, ensemble => 1, on_init_mismatch => 'cold'),
                                  (SELECT m FROM ws_log)))->>'window')::int < 7 AS cold_own_window
 FROM generate_series(0, 9) i;
+-- a flag of the architecture is named as the configuration spells it (it said 1 and 0)
+SELECT rnn_train(date '2024-04-10' + i, 100 + i, rnn_config(horizon => 3, epochs => 1, hidden_size => 4, ensemble => 1, bidirectional => true),
+                 (SELECT m FROM ws_log))
+FROM generate_series(0, 40) i;
 -- the same log given, or none, continues the model
 SELECT rnn_model_info(rnn_train(date '2024-04-10' + i, 100 + i, rnn_config(horizon => 3, epochs => 1, hidden_size => 4, ensemble => 1, log => true),
                                 (SELECT m FROM ws_log)))->'pipeline'->'log' AS continued_logged

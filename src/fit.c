@@ -153,7 +153,10 @@ warm_start_mismatch(const RnnModel *init, const RnnShape *s, int window, int str
 		return psprintf("The model's strategy is %s, the configuration's is %s.",
 						rnn_strategy_name(init->strategy), rnn_strategy_name(strategy));
 	for (size_t i = 0; i < lengthof(dims); i++)
-		if (dims[i].model != dims[i].config)
+		if (dims[i].model != dims[i].config && strcmp(dims[i].label, "bidirectional") == 0)
+			return psprintf("The model's bidirectional is %s, the configuration's is %s.",
+							dims[i].model ? "true" : "false", dims[i].config ? "true" : "false");
+		else if (dims[i].model != dims[i].config)
 			return psprintf("The model's %s is %d, the configuration's is %d.",
 							dims[i].label, dims[i].model, dims[i].config);
 	return NULL;
