@@ -274,6 +274,22 @@ warm_log_mismatch(const RnnModel *init, const RnnConfig *cfg, const RnnAxis *axi
 	return rnn_warm_log_mismatch(init->log_transform != 0, cfg, axis, values, n, NULL, 0);
 }
 
+/*
+ * Why a warm start of one series cannot keep its model's seasonal
+ * adjustment on n rows, or NULL: it re-estimates the indices on the rows,
+ * which takes two seasons and a step; on fewer the network, trained on
+ * adjusted values, would get the raw ones.
+ */
+static char *
+warm_season_mismatch(const RnnModel *init, size_t n)
+{
+	if (init == NULL || init->n_series > 0 || rnn_model_imported(init) || init->n_seasonal < 2 ||
+		n >= (size_t) 2 * init->n_seasonal + 1)
+		return NULL;
+	return psprintf("The model removes a season of %d steps, whose indices a warm start re-estimates on its rows; %zu rows are fewer than two seasons and a step (%d).",
+					init->n_seasonal, n, 2 * init->n_seasonal + 1);
+}
+
 /* The error of a warm start whose log does not fit (why: rnn_warm_log_mismatch's). */
 void
 rnn_warm_log_error(const char *why, const char *fname)
@@ -381,6 +397,8 @@ rnn_warm_start_or_cold(const RnnModel *init, const RnnAxis *axis, size_t rows, c
 		return init;
 	if (!global)
 		why = warm_log_mismatch(init, cfg, axis, values, rows);
+	if (why == NULL && !global)
+		why = warm_season_mismatch(init, rows);
 	if (why == NULL)
 		why = warm_kind_mismatch(init, axis, rows, n_user, cfg, dflt, global, fname);
 	if (why == NULL)
@@ -985,6 +1003,13 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 
 		if (why)
 			rnn_warm_log_error(why, fname);
+		why = warm_season_mismatch(init, n);
+		if (why)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: too few rows to continue the warm-start model's seasonal adjustment", fname),
+					 errdetail_internal("%s", why),
+					 errhint("Continue the model on more rows, or train from scratch: without the model, or with on_init_mismatch => 'cold', which does when the model does not fit.")));
 	}
 	{
 		int			log_mode;
