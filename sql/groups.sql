@@ -39,6 +39,15 @@ FROM (VALUES (1), (3), (5)) st(store) LEFT JOIN store_sales s USING (store) GROU
 SELECT (SELECT array_agg(x ORDER BY x) FROM rnn_model_series(m) x) AS series
 FROM (SELECT rnn_train(st.store::text, s.day, s.sales, rnn_config(epochs => 2, ensemble => 1)) AS m
       FROM (VALUES (1), (3), (5)) st(store) LEFT JOIN store_sales s USING (store)) x;
+-- a row's own error (a NULL timestamp with a value, a features array of another length) is
+-- its group's under on_error => 'null': NULL and a warning, the other groups train (it
+-- ended the statement, as the rows are read before any group trains)
+SELECT store, rnn_train(CASE WHEN store = 3 AND day = date '2024-01-20' THEN NULL ELSE day END, sales,
+                        rnn_config(epochs => 1, ensemble => 1, on_error => 'null') ORDER BY day) IS NOT NULL AS trained
+FROM store_sales WHERE store IN (1, 3) GROUP BY store ORDER BY store;
+SELECT store, rnn_train(day, sales, CASE WHEN store = 1 AND day = date '2024-01-20' THEN ARRAY[1.0, 2.0] ELSE ARRAY[1.0] END,
+                        rnn_config(epochs => 1, ensemble => 1, on_error => 'null') ORDER BY day) IS NOT NULL AS trained
+FROM store_sales WHERE store IN (1, 3) GROUP BY store ORDER BY store;
 -- a group's warning keeps its error's detail, after which it names the group's rows
 SELECT store, rnn_train(day, sales, rnn_config(epochs => 1, ensemble => 1, hidden_size => 8, on_error => 'null'), m) IS NOT NULL AS trained
 FROM store_sales, (SELECT model AS m FROM store_models WHERE store = 1) k WHERE store = 3 GROUP BY store, m;

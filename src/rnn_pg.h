@@ -132,6 +132,17 @@ typedef struct RnnRows
 	int32		horizon;		/* rnn_backtest */
 	int32		folds;			/* rnn_backtest */
 
+	/*
+	 * on_error => 'null': a row's own error (its timestamp, its features)
+	 * waits for the group's training, where it gives the group NULL; the
+	 * first one is kept (RnnRowError, its row and figure), the rows after
+	 * it are still read
+	 */
+	bool		defer_errors;
+	int			deferred;
+	size_t		deferred_row;
+	int			deferred_arg;
+
 	/* global models: the series of each row and the table of series names */
 	int32	   *sidx;			/* (n) index into names; NULL for one series */
 	RnnNames   *names;
@@ -169,6 +180,9 @@ extern int	rnn_ts_kind_of_type(Oid type);
 extern RnnRows *rnn_rows_state(FunctionCallInfo fcinfo, int ts_kind, const char *fname);
 extern void rnn_rows_add(RnnRows *st, int64 key, bool value_null, double value);
 extern int64 rnn_ts_arg_key(FunctionCallInfo fcinfo, int argno, int ts_kind, const char *fname);
+extern bool rnn_rows_key(FunctionCallInfo fcinfo, RnnRows *st, int argno, const char *fname,
+						 int64 *key);
+extern void rnn_rows_raise_deferred(const RnnRows *st, const char *fname);
 extern int64 rnn_ts_datum_key(Datum d, bool isnull, int ts_kind, const char *fname);
 extern void rnn_rows_options(FunctionCallInfo fcinfo, RnnRows *st, int config_arg, int init_arg);
 extern void rnn_rows_add_features(FunctionCallInfo fcinfo, RnnRows *st, int argno, const char *fname);

@@ -102,6 +102,106 @@ rnn_rows_add(RnnRows *st, int64 key, bool value_null, double value)
 	st->n++;
 }
 
+/* a row's own errors, which on_error => 'null' defers to the group's training */
+typedef enum RnnRowError
+{
+	ROW_OK = 0,
+	ROW_TS_NULL,
+	ROW_TS_INFINITE,
+	ROW_FEATURES_NDIM,			/* arg: the dimensions */
+	ROW_FEATURES_COUNT,			/* arg: the count */
+	ROW_FEATURE_INFINITE		/* arg: the feature (1-based) */
+} RnnRowError;
+
+/* Raise a row's error: row (1-based; 0: not known) and its figure arg; n_feat for counts. */
+static void
+row_error(int kind, size_t row, int arg, int n_feat, const char *fname)
+{
+	char	   *at = row > 0 ? psprintf(" (row %zu)", row) : "";
+
+	switch (kind)
+	{
+		case ROW_TS_NULL:
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s: a timestamp is NULL%s", fname, at),
+					 errdetail("Every row needs a timestamp; missing values may be NULL, timestamps may not.")));
+			break;
+		case ROW_TS_INFINITE:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("%s: timestamp is infinite%s", fname, at)));
+			break;
+		case ROW_FEATURES_NDIM:
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("%s: features must be a one-dimensional array, not %d-dimensional", fname, arg)));
+			break;
+		case ROW_FEATURES_COUNT:
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("%s: every row must have %d feature%s, as the first; row %zu has %d",
+							fname, n_feat, n_feat == 1 ? "" : "s", row, arg)));
+			break;
+		case ROW_FEATURE_INFINITE:
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("%s: feature %d of row %zu is infinite", fname, arg, row)));
+			break;
+	}
+}
+
+/*
+ * A row's error: raised at once, or under on_error => 'null' (st->defer_errors)
+ * kept, the first of them, for rnn_rows_raise_deferred.
+ */
+static void
+row_problem(RnnRows *st, int kind, size_t row, int arg, const char *fname)
+{
+	if (!st->defer_errors)
+		row_error(kind, row, arg, st->n_feat, fname);
+	if (st->deferred == ROW_OK)
+	{
+		st->deferred = kind;
+		st->deferred_row = row;
+		st->deferred_arg = arg;
+	}
+}
+
+/* The first row error kept under on_error => 'null', raised (inside the group's training). */
+void
+rnn_rows_raise_deferred(const RnnRows *st, const char *fname)
+{
+	if (st->deferred != ROW_OK)
+		row_error(st->deferred, st->deferred_row, st->deferred_arg, st->n_feat, fname);
+}
+
+/*
+ * The timestamp of the row about to be added (argument argno) as a key.
+ * NULL and infinite timestamps are errors that name the row, or with
+ * st->defer_errors kept for later: false, and the row is left out.
+ */
+bool
+rnn_rows_key(FunctionCallInfo fcinfo, RnnRows *st, int argno, const char *fname, int64 *key)
+{
+	Datum		d;
+
+	if (PG_ARGISNULL(argno))
+	{
+		row_problem(st, ROW_TS_NULL, st->n + 1, 0, fname);
+		return false;
+	}
+	d = PG_GETARG_DATUM(argno);
+	if (st->ts_kind == RNN_TS_DATE ? DATE_NOT_FINITE(DatumGetDateADT(d)) :
+		st->ts_kind != RNN_TS_BIGINT && TIMESTAMP_NOT_FINITE(DatumGetInt64(d)))
+	{
+		row_problem(st, ROW_TS_INFINITE, st->n + 1, 0, fname);
+		return false;
+	}
+	*key = rnn_ts_datum_key(d, false, st->ts_kind, fname);
+	return true;
+}
+
 /* The timestamp argument as a key (errors for NULL and infinite). */
 int64
 rnn_ts_arg_key(FunctionCallInfo fcinfo, int argno, int ts_kind, const char *fname)
@@ -117,24 +217,17 @@ rnn_ts_datum_key(Datum d, bool isnull, int ts_kind, const char *fname)
 	int64		key;
 
 	if (isnull)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s: a timestamp is NULL", fname),
-				 errdetail("Every row needs a timestamp; missing values may be NULL, timestamps may not.")));
+		row_error(ROW_TS_NULL, 0, 0, 0, fname);
 	if (ts_kind == RNN_TS_DATE)
 	{
 		key = DatumGetDateADT(d);
 		if (DATE_NOT_FINITE((DateADT) key))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-					 errmsg("%s: timestamp is infinite", fname)));
+			row_error(ROW_TS_INFINITE, 0, 0, 0, fname);
 		return key;
 	}
 	key = DatumGetInt64(d);		/* bigint, Timestamp and TimestampTz */
 	if (ts_kind != RNN_TS_BIGINT && TIMESTAMP_NOT_FINITE(key))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("%s: timestamp is infinite", fname)));
+		row_error(ROW_TS_INFINITE, 0, 0, 0, fname);
 	return key;
 }
 
@@ -161,7 +254,9 @@ same_as_kept(FunctionCallInfo fcinfo, int argno, struct varlena *kept, bool whol
 /*
  * Keep the first row's jsonb configuration (at config_arg) and warm-start
  * model (at init_arg, or -1), copied into the aggregate context; every later
- * row must pass the same ones.
+ * row must pass the same ones.  Called before the row is added (the row
+ * is st->n + 1): the configuration says whether a row's own errors wait
+ * (on_error => 'null').
  */
 void
 rnn_rows_options(FunctionCallInfo fcinfo, RnnRows *st, int config_arg, int init_arg)
@@ -181,13 +276,13 @@ rnn_rows_options(FunctionCallInfo fcinfo, RnnRows *st, int config_arg, int init_
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("every row of one training must pass the same configuration"),
-					 errdetail("Row %zu passes another configuration than the first row.", st->n),
+					 errdetail("Row %zu passes another configuration than the first row.", st->n + 1),
 					 errhint("Pass the configuration as a constant, e.g. rnn_config(...).")));
 		if (has_init && !same_as_kept(fcinfo, init_arg, (struct varlena *) st->init, false))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("every row of one training must pass the same warm-start model"),
-					 errdetail("Row %zu passes another model (or NULL) than the first row.", st->n),
+					 errdetail("Row %zu passes another model (or NULL) than the first row.", st->n + 1),
 					 errhint("Group by the model too, as in GROUP BY s.store, m.model.")));
 		return;
 	}
@@ -199,6 +294,7 @@ rnn_rows_options(FunctionCallInfo fcinfo, RnnRows *st, int config_arg, int init_
 		st->config = DatumGetJsonbPCopy(PG_GETARG_DATUM(config_arg));
 		/* a bad configuration is an error at the first row, not after collecting all */
 		rnn_config_from_jsonb(&cfg, st->config);
+		st->defer_errors = cfg.on_error_null;
 	}
 	if (has_init && !PG_ARGISNULL(init_arg))
 		st->init = DatumGetByteaPCopy(PG_GETARG_DATUM(init_arg));
@@ -247,10 +343,16 @@ rnn_rows_add_features(FunctionCallInfo fcinfo, RnnRows *st, int argno, const cha
 		return;
 	}
 	arr = PG_GETARG_ARRAYTYPE_P(argno);
+	if (ARR_NDIM(arr) > 1 && st->n_feat > 0)
+	{
+		/* (the first row's features fix their count: an error at once) */
+		row_problem(st, ROW_FEATURES_NDIM, st->n, ARR_NDIM(arr), fname);
+		for (int j = 0; j < st->n_feat; j++)
+			st->feat_null[row * st->n_feat + j] = true;
+		return;
+	}
 	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("%s: features must be a one-dimensional array, not %d-dimensional", fname, ARR_NDIM(arr))));
+		row_error(ROW_FEATURES_NDIM, st->n, ARR_NDIM(arr), 0, fname);
 	deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
 	if (st->n_feat == 0)
 	{
@@ -273,18 +375,22 @@ rnn_rows_add_features(FunctionCallInfo fcinfo, RnnRows *st, int argno, const cha
 		st->feat_null = MemoryContextAllocHuge(aggctx, sizeof(bool) * st->cap * n);
 	}
 	if (n != st->n_feat)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("%s: every row must have %d feature%s, as the first; row %zu has %d",
-						fname, st->n_feat, st->n_feat == 1 ? "" : "s", st->n, n)));
+	{
+		row_problem(st, ROW_FEATURES_COUNT, st->n, n, fname);
+		for (int j = 0; j < st->n_feat; j++)
+			st->feat_null[row * st->n_feat + j] = true;
+		return;
+	}
 	for (int j = 0; j < n; j++)
 	{
 		double		v = nulls[j] ? 0 : DatumGetFloat8(elems[j]);
 
 		if (!nulls[j] && isinf(v))
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("%s: feature %d of row %zu is infinite", fname, j + 1, st->n)));
+		{
+			row_problem(st, ROW_FEATURE_INFINITE, st->n, j + 1, fname);
+			v = 0;
+			nulls[j] = true;
+		}
 		st->feats[row * n + j] = v;
 		st->feat_null[row * n + j] = nulls[j] || isnan(v);
 	}
@@ -385,9 +491,10 @@ rnn_rows_ts_transfn(FunctionCallInfo fcinfo, int init_arg, const char *fname)
 	if (kind < 0)
 		elog(ERROR, "%s: unsupported timestamp type", fname);
 	st = rnn_rows_state(fcinfo, kind, fname);
-	key = rnn_ts_arg_key(fcinfo, 1, kind, fname);
-	rnn_rows_add(st, key, PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_FLOAT8(2));
+	/* the options first: they say whether a row's error waits (on_error) */
 	rnn_rows_options(fcinfo, st, 3, init_arg);
+	if (rnn_rows_key(fcinfo, st, 1, fname, &key))
+		rnn_rows_add(st, key, PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_FLOAT8(2));
 	return st;
 }
 
@@ -485,7 +592,9 @@ rnn_rows_series_transfn(FunctionCallInfo fcinfo, int features_arg, int init_arg,
 		st->names = MemoryContextAllocZero(aggctx, sizeof(RnnNames));
 		st->sidx = MemoryContextAlloc(aggctx, sizeof(int32) * st->cap);
 	}
-	key = rnn_ts_arg_key(fcinfo, 2, kind, fname);
+	rnn_rows_options(fcinfo, st, features_arg >= 0 ? features_arg + 1 : 4, init_arg);
+	if (!rnn_rows_key(fcinfo, st, 2, fname, &key))
+		return st;
 	n0 = st->cap;
 	rnn_rows_add(st, key, PG_ARGISNULL(3), PG_ARGISNULL(3) ? 0 : PG_GETARG_FLOAT8(3));
 	if (st->cap != n0)
@@ -494,7 +603,6 @@ rnn_rows_series_transfn(FunctionCallInfo fcinfo, int features_arg, int init_arg,
 									   (int32) VARSIZE_ANY_EXHDR(name));
 	if (features_arg >= 0)
 		rnn_rows_add_features(fcinfo, st, features_arg, fname);
-	rnn_rows_options(fcinfo, st, features_arg >= 0 ? features_arg + 1 : 4, init_arg);
 	return st;
 }
 

@@ -31,8 +31,9 @@ rnn_train_transfn(PG_FUNCTION_ARGS)
 {
 	RnnRows    *st = rnn_rows_state(fcinfo, RNN_TS_NONE, "rnn_train");
 
-	rnn_rows_add(st, 0, PG_ARGISNULL(1), PG_ARGISNULL(1) ? 0 : PG_GETARG_FLOAT8(1));
+	/* the options before the row, as in every form (their messages count the row as the next) */
 	rnn_rows_options(fcinfo, st, 2, 3);
+	rnn_rows_add(st, 0, PG_ARGISNULL(1), PG_ARGISNULL(1) ? 0 : PG_GETARG_FLOAT8(1));
 	PG_RETURN_POINTER(st);
 }
 
@@ -50,15 +51,18 @@ rnn_train_features_transfn(PG_FUNCTION_ARGS)
 {
 	int			kind = rnn_ts_kind_of_type(get_fn_expr_argtype(fcinfo->flinfo, 1));
 	RnnRows    *st;
+	int64		key;
 
 	RNN_SKIP_EMPTY_ROW(1, 2);
 	if (kind < 0)
 		elog(ERROR, "rnn_train: unsupported timestamp type");
 	st = rnn_rows_state(fcinfo, kind, "rnn_train");
-	rnn_rows_add(st, rnn_ts_arg_key(fcinfo, 1, kind, "rnn_train"), PG_ARGISNULL(2),
-				 PG_ARGISNULL(2) ? 0 : PG_GETARG_FLOAT8(2));
-	rnn_rows_add_features(fcinfo, st, 3, "rnn_train");
 	rnn_rows_options(fcinfo, st, 4, 5);
+	if (rnn_rows_key(fcinfo, st, 1, "rnn_train", &key))
+	{
+		rnn_rows_add(st, key, PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_FLOAT8(2));
+		rnn_rows_add_features(fcinfo, st, 3, "rnn_train");
+	}
 	PG_RETURN_POINTER(st);
 }
 
@@ -97,6 +101,8 @@ train_group(RnnRows *st, const RnnConfig *cfg, MemoryContext trainctx)
 
 	/* everything but the result lives in trainctx, which the caller deletes */
 	old = MemoryContextSwitchTo(trainctx);
+	/* a row's error that on_error => 'null' kept: this group's, inside its subtransaction */
+	rnn_rows_raise_deferred(st, "rnn_train");
 	if (st->init)
 	{
 		rnn_model_read(&init, st->init);
