@@ -32,6 +32,9 @@ SELECT region, rnn_model_info(model)->'series' AS series,
        rnn_model_info(model)->>'strategy' AS strategy, rnn_model_info(model)->>'season' AS season
 FROM gm ORDER BY region;
 SELECT region, array_agg(s ORDER BY s) AS series FROM gm, rnn_model_series(model) s GROUP BY region ORDER BY region;
+-- the model's time axis ends at its latest series' last row (it said 2000-01-01, the epoch)
+SELECT region, rnn_model_info(model)->'time'->>'last' = (SELECT max(day)::date::text FROM sales s WHERE s.region = gm.region) AS last_is_latest
+FROM gm ORDER BY region;
 -- the recorded configuration keeps log and deseasonalize as given (null: chosen per series,
 -- which the pipeline counts above; it recorded false, the single-series fields of a global model)
 SELECT region, rnn_model_info(model)->'config'->'log' AS config_log,

@@ -432,7 +432,10 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 		F[k] = rnn_fit_features(m, g->feat[pick[k]], g->n_user, whole->n, 0, cfg, init, fname);
 	}
 	earg.name = NULL;
-	m->last_ts = 0;
+	/* the model's own: its latest series' last row (each series keeps its own) */
+	m->last_ts = axes[0].last_ts;
+	for (int32 k = 1; k < ns; k++)
+		m->last_ts = Max(m->last_ts, axes[k].last_ts);
 	if (m->n_features > 0 && cfg->strategy == RNN_STRATEGY_SEQ2SEQ)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
