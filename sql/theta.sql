@@ -82,6 +82,11 @@ WHERE w = 1;
 -- rnn_predict over ordered rows = the array form of the same rows
 SELECT rnn_predict(v, m, 6 ORDER BY i) = rnn_forecast(m, array_agg(v ORDER BY i), 6) AS predict_same
 FROM th, thm WHERE w = 0.5 GROUP BY m;
+-- ... and rows without a value before the first one are no history: Theta is fitted on the
+-- rows from the first value (it was fitted on them filled with that value)
+SELECT rnn_predict(CASE WHEN i <= 5 THEN NULL ELSE v END, m, 6 ORDER BY i)
+       = rnn_forecast(m, array_agg(v ORDER BY i) FILTER (WHERE i > 5), 6) AS leading_nulls_left_out
+FROM th, thm WHERE w = 0.5 GROUP BY m;
 -- rnn_predict_rows at the last row: Theta fitted on the model's window of rows
 SELECT max(abs(x.p - x.r)) < 1e-9 AS rows_window
 FROM thm, (SELECT pr FROM (SELECT i, rnn_predict_rows(v, (SELECT m FROM thm WHERE w = 1), 6) OVER (ORDER BY i) AS pr

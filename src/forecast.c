@@ -835,6 +835,16 @@ rnn_predict_finalfn(PG_FUNCTION_ARGS)
 	if (rs == RNN_ERR_NOVALUES)
 		PG_RETURN_NULL();
 	rnn_report_status(rs, "rnn_predict");
+	/*
+	 * rows without a value before the first one are no history (a training
+	 * leaves them out too): not filled in for Theta or the pipeline, as long
+	 * as a whole window remains
+	 */
+	if (s.lead_missing > 0 && W - s.lead_missing >= (size_t) Max(st->m->window, 1))
+	{
+		s.values += s.lead_missing;
+		W -= s.lead_missing;
+	}
 	PG_RETURN_ARRAYTYPE_P(rnn_float8_array(rnn_forecast_or_error(st->m, s.values, (int) W,
 																 st->horizon + (int) g,
 																 "rnn_predict") + g,
