@@ -139,6 +139,7 @@ typedef struct RnnRows
 	 * it are still read
 	 */
 	bool		defer_errors;
+	size_t		seen;			/* rows given (added or left out): row numbers */
 	int			deferred;
 	size_t		deferred_row;
 	int			deferred_arg;

@@ -63,6 +63,7 @@ rnn_rows_state(FunctionCallInfo fcinfo, int ts_kind, const char *fname)
 void
 rnn_rows_add(RnnRows *st, int64 key, bool value_null, double value)
 {
+	st->seen++;
 	if (st->n == st->cap)
 	{
 		size_t		newcap = st->cap * 2;
@@ -110,7 +111,10 @@ typedef enum RnnRowError
 	ROW_TS_INFINITE,
 	ROW_FEATURES_NDIM,			/* arg: the dimensions */
 	ROW_FEATURES_COUNT,			/* arg: the count */
-	ROW_FEATURE_INFINITE		/* arg: the feature (1-based) */
+	ROW_FEATURE_INFINITE,		/* arg: the feature (1-based) */
+	ROW_FIRST_FEATURES_NULL,
+	ROW_FEATURES_EMPTY,
+	ROW_FEATURES_TOO_MANY		/* arg: the count */
 } RnnRowError;
 
 /* Raise a row's error: row (1-based; 0: not known) and its figure arg; n_feat for counts. */
@@ -147,6 +151,25 @@ row_error(int kind, size_t row, int arg, int n_feat, const char *fname)
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("%s: feature %d of row %zu is infinite", fname, arg, row)));
+			break;
+		case ROW_FIRST_FEATURES_NULL:
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s: the first row's features are NULL%s", fname, at),
+					 errdetail("The first row fixes how many features every row has."),
+					 errhint("Order the rows so that the first has its features, or pass an array of NULLs.")));
+			break;
+		case ROW_FEATURES_EMPTY:
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("%s: features must have at least one element%s", fname, at),
+					 errhint("Use rnn_train(ts, value, config) for a series without features.")));
+			break;
+		case ROW_FEATURES_TOO_MANY:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("%s: %d features are more than the %d a model takes", fname, arg,
+							RNN_MAX_INPUT_SIZE - 9)));
 			break;
 	}
 }
@@ -188,14 +211,14 @@ rnn_rows_key(FunctionCallInfo fcinfo, RnnRows *st, int argno, const char *fname,
 
 	if (PG_ARGISNULL(argno))
 	{
-		row_problem(st, ROW_TS_NULL, st->n + 1, 0, fname);
+		row_problem(st, ROW_TS_NULL, ++st->seen, 0, fname);
 		return false;
 	}
 	d = PG_GETARG_DATUM(argno);
 	if (st->ts_kind == RNN_TS_DATE ? DATE_NOT_FINITE(DatumGetDateADT(d)) :
 		st->ts_kind != RNN_TS_BIGINT && TIMESTAMP_NOT_FINITE(DatumGetInt64(d)))
 	{
-		row_problem(st, ROW_TS_INFINITE, st->n + 1, 0, fname);
+		row_problem(st, ROW_TS_INFINITE, ++st->seen, 0, fname);
 		return false;
 	}
 	*key = rnn_ts_datum_key(d, false, st->ts_kind, fname);
@@ -276,13 +299,13 @@ rnn_rows_options(FunctionCallInfo fcinfo, RnnRows *st, int config_arg, int init_
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("every row of one training must pass the same configuration"),
-					 errdetail("Row %zu passes another configuration than the first row.", st->n + 1),
+					 errdetail("Row %zu passes another configuration than the first row.", st->seen + 1),
 					 errhint("Pass the configuration as a constant, e.g. rnn_config(...).")));
 		if (has_init && !same_as_kept(fcinfo, init_arg, (struct varlena *) st->init, false))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("every row of one training must pass the same warm-start model"),
-					 errdetail("Row %zu passes another model (or NULL) than the first row.", st->n + 1),
+					 errdetail("Row %zu passes another model (or NULL) than the first row.", st->seen + 1),
 					 errhint("Group by the model too, as in GROUP BY s.store, m.model.")));
 		return;
 	}
@@ -309,6 +332,18 @@ rnn_rows_options(FunctionCallInfo fcinfo, RnnRows *st, int config_arg, int init_
 	MemoryContextSwitchTo(old);
 }
 
+/*
+ * A problem with the features of the first row that has them, which fix
+ * their count: an error at once, or under on_error => 'null' kept, and the
+ * row (just added) left out.
+ */
+static void
+first_features_problem(RnnRows *st, int kind, int arg, const char *fname)
+{
+	row_problem(st, kind, st->seen, arg, fname);
+	st->n--;
+}
+
 static void
 feature_context(void *arg)
 {
@@ -333,41 +368,30 @@ rnn_rows_add_features(FunctionCallInfo fcinfo, RnnRows *st, int argno, const cha
 	if (PG_ARGISNULL(argno))
 	{
 		if (st->n_feat == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("%s: the first row's features are NULL", fname),
-					 errdetail("The first row fixes how many features every row has."),
-					 errhint("Order the rows so that the first has its features, or pass an array of NULLs.")));
+			return first_features_problem(st, ROW_FIRST_FEATURES_NULL, 0, fname);
 		for (int j = 0; j < st->n_feat; j++)
 			st->feat_null[row * st->n_feat + j] = true;
 		return;
 	}
 	arr = PG_GETARG_ARRAYTYPE_P(argno);
-	if (ARR_NDIM(arr) > 1 && st->n_feat > 0)
+	if (ARR_NDIM(arr) > 1)
 	{
-		/* (the first row's features fix their count: an error at once) */
-		row_problem(st, ROW_FEATURES_NDIM, st->n, ARR_NDIM(arr), fname);
+		if (st->n_feat == 0)
+			return first_features_problem(st, ROW_FEATURES_NDIM, ARR_NDIM(arr), fname);
+		row_problem(st, ROW_FEATURES_NDIM, st->seen, ARR_NDIM(arr), fname);
 		for (int j = 0; j < st->n_feat; j++)
 			st->feat_null[row * st->n_feat + j] = true;
 		return;
 	}
-	if (ARR_NDIM(arr) > 1)
-		row_error(ROW_FEATURES_NDIM, st->n, ARR_NDIM(arr), 0, fname);
 	deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
 	if (st->n_feat == 0)
 	{
 		MemoryContext aggctx;
 
 		if (n < 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-					 errmsg("%s: features must have at least one element", fname),
-					 errhint("Use rnn_train(ts, value, config) for a series without features.")));
+			return first_features_problem(st, ROW_FEATURES_EMPTY, 0, fname);
 		if (n >= RNN_MAX_INPUT_SIZE - 8)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("%s: %d features are more than the %d a model takes", fname, n,
-							RNN_MAX_INPUT_SIZE - 9)));
+			return first_features_problem(st, ROW_FEATURES_TOO_MANY, n, fname);
 		if (!AggCheckCallContext(fcinfo, &aggctx))
 			elog(ERROR, "%s called in non-aggregate context", fname);
 		st->n_feat = n;
@@ -376,7 +400,7 @@ rnn_rows_add_features(FunctionCallInfo fcinfo, RnnRows *st, int argno, const cha
 	}
 	if (n != st->n_feat)
 	{
-		row_problem(st, ROW_FEATURES_COUNT, st->n, n, fname);
+		row_problem(st, ROW_FEATURES_COUNT, st->seen, n, fname);
 		for (int j = 0; j < st->n_feat; j++)
 			st->feat_null[row * st->n_feat + j] = true;
 		return;
@@ -387,7 +411,7 @@ rnn_rows_add_features(FunctionCallInfo fcinfo, RnnRows *st, int argno, const cha
 
 		if (!nulls[j] && isinf(v))
 		{
-			row_problem(st, ROW_FEATURE_INFINITE, st->n, j + 1, fname);
+			row_problem(st, ROW_FEATURE_INFINITE, st->seen, j + 1, fname);
 			v = 0;
 			nulls[j] = true;
 		}
@@ -756,7 +780,7 @@ series_error(RnnStatus st, int ts_kind, int step_kind, int64 bad, int64 grid, co
 					 errdetail("At least 90%% of the rows lie %s apart or a multiple of it; the few others would make the step finer and fill the points between.",
 							   step_text(ts_kind, grid)),
 					 ts_kind == RNN_TS_TIMESTAMPTZ ?
-					 errhint("Move such rows onto the grid (e.g. date_trunc or date_bin to the step), or delete them; rows at local midnight need time_zone in rnn_config set to their zone (the session's TimeZone is used otherwise).") :
+					 errhint("Move such rows onto the grid (e.g. date_trunc or date_bin to the step), or delete them; rows at local midnight need time_zone in rnn_config set to their zone (a warm-start model's zone, or the session's TimeZone, is used otherwise).") :
 					 errhint("Move such rows onto the grid (e.g. date_trunc or date_bin to the step), or delete them.")));
 			break;
 		case RNN_ERR_NOVALUES:
@@ -790,7 +814,7 @@ series_error(RnnStatus st, int ts_kind, int step_kind, int64 bad, int64 grid, co
 					 errmsg("%s: timestamps are too irregular to infer a step", fname),
 					 errdetail("A regular grid through the rows would need " INT64_FORMAT " points.", bad),
 					 ts_kind == RNN_TS_TIMESTAMPTZ ?
-					 errhint("Truncate the timestamps to a regular step first, e.g. with date_trunc or date_bin; rows at local midnight need time_zone in rnn_config set to their zone (the session's TimeZone is used otherwise).") :
+					 errhint("Truncate the timestamps to a regular step first, e.g. with date_trunc or date_bin; rows at local midnight need time_zone in rnn_config set to their zone (a warm-start model's zone, or the session's TimeZone, is used otherwise).") :
 					 errhint("Truncate the timestamps to a regular step first, e.g. with date_trunc or date_bin.")));
 			break;
 		case RNN_ERR_LIMIT:
