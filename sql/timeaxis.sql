@@ -19,6 +19,30 @@ FROM generate_series(0, 47) i;
 SELECT min(d), max(d) FROM eom;
 SELECT f.step, f.ts::date FROM (SELECT rnn_train(d, v, rnn_config(hidden_size => 4, epochs => 2)) m FROM eom) t,
        rnn_forecast(m, 3) f;
+-- ... also after 28 February, which the last row alone cannot tell from the 28th of every
+-- month: the model records month_end (it forecast the 28ths, refused the real month ends in
+-- rnn_evaluate and the model's own rows in the ts window functions); rows on the 28th stay
+-- on the 28th, and yearly rows on 28 February stay there
+CREATE TABLE eom_feb AS SELECT rnn_train(d, v, rnn_config(hidden_size => 4, epochs => 1, ensemble => 1)) AS m
+FROM eom WHERE d <= DATE '2019-02-28';
+SELECT f.step, f.ts_local::date, (SELECT rnn_model_info(m)->'time'->'month_end' FROM eom_feb) AS month_end
+FROM eom_feb, rnn_forecast(m, 3) f;
+SELECT (rnn_evaluate(m, d, v)->>'points')::int AS scored_month_ends FROM eom_feb, eom WHERE d > DATE '2019-02-28' GROUP BY m;
+SELECT count(r) AS window_results FROM (SELECT rnn_predict_rows(d, v, m, 1) OVER (ORDER BY d) AS r FROM eom, eom_feb WHERE d <= DATE '2019-02-28') x;
+SELECT rnn_model_from_json(rnn_model_to_json(m)) = m AS json_round_trip FROM eom_feb;
+SELECT f.ts_local::date AS on_the_28th
+FROM (SELECT rnn_train((DATE '2016-01-28' + make_interval(months => i))::date, i::float8, rnn_config(hidden_size => 4, epochs => 1, ensemble => 1)) m
+      FROM generate_series(0, 37) i) t, rnn_forecast(m, 2) f;
+SELECT f.ts_local::date AS yearly_feb_28
+FROM (SELECT rnn_train((DATE '1990-02-28' + make_interval(years => i))::date, i::float8, rnn_config(hidden_size => 4, epochs => 1, ensemble => 1)) m
+      FROM generate_series(0, 29) i) t, rnn_forecast(m, 2) f;
+-- a global model's series keep their own
+SELECT f.ts_local::date AS global_month_ends
+FROM (SELECT rnn_train(s::text, d, v + s, rnn_config(hidden_size => 4, epochs => 1, ensemble => 1)) m
+      FROM eom, generate_series(1, 2) s WHERE d <= DATE '2019-02-28') t, rnn_forecast(m, '1', 2) f;
+-- rows without timestamps keep their last row's place through JSON (every byte back)
+SELECT rnn_model_from_json(rnn_model_to_json(m)) = m AS order_by_round_trip, rnn_model_to_json(m)->'time' AS time
+FROM (SELECT rnn_train(v, rnn_config(hidden_size => 4, epochs => 1, ensemble => 1) ORDER BY d) m FROM eom) t;
 
 -- quarterly and yearly seasons come from the step
 SELECT rnn_model_info(rnn_train(d, v, rnn_config(hidden_size => 4, epochs => 1)))->'season' AS quarterly

@@ -670,6 +670,7 @@ rnn_model_set_axis(RnnModel *m, const RnnAxis *axis)
 	m->step_kind = axis->step_kind;
 	m->step = axis->step;
 	m->last_ts = axis->last_ts;
+	m->month_end = axis->month_end;
 	strlcpy(m->time_zone, axis->time_zone, sizeof(m->time_zone));
 }
 

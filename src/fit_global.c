@@ -519,6 +519,7 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 		st->name = g->name[pick[k]];
 		st->name_len = g->name_len[pick[k]];
 		st->last_ts = axes[k].last_ts;
+		st->month_end = axes[k].month_end && m->step_kind == RNN_STEP_MONTHS;
 		st->rows = (int64) series[k].n;
 		seg_start[k] = total;
 		seg_len[k] = series[k].n;

@@ -188,6 +188,14 @@ append_metadata(StringInfo s, const RnnModel *m)
 						 m->step);
 		append_json_string(s, rnn_key_to_text(m->ts_kind, m->last_ts));
 		appendStringInfo(s, ", \"last_value\": " INT64_FORMAT, m->last_ts);
+		/* a month axis on month ends: 28 February goes on to 31 March */
+		if (m->month_end)
+			appendStringInfoString(s, ", \"month_end\": true");
+	}
+	else if (m->last_ts != 0)
+	{
+		/* rows without timestamps: the last value's place among the rows (for messages) */
+		appendStringInfo(s, ", \"last_value\": " INT64_FORMAT, m->last_ts);
 	}
 	if (m->ts_kind == RNN_TS_TIMESTAMPTZ)
 	{
@@ -487,6 +495,15 @@ rnn_model_to_json(PG_FUNCTION_ARGS)
 				/* format 7: its own weight */
 				push_key(&b, "theta_weight");
 				push_number_as(&b, st->theta_weight, 17, WJB_VALUE);
+			}
+			if (st->month_end)
+			{
+				JsonbValue	yes;
+
+				push_key(&b, "month_end");
+				yes.type = jbvBool;
+				yes.val.boolean = true;
+				pushJsonbValue(&b.ps, WJB_VALUE, &yes);
 			}
 			if (rnn_series_own_spread(st))
 			{
@@ -822,6 +839,7 @@ read_pipeline(JsonbContainer *c, RnnModel *m)
 			st->naive_scale = num[4];
 			st->phase_last = (int32) num[5];
 			st->log_transform = (int32) num[6];
+			st->month_end = int_key(rec, "month_end", 0, 1, false, 0);
 			if ((idx = container_key(rec, "seasonal_indices")) == NULL)
 				bad_json("%s", "A series_state entry needs \"seasonal_indices\".");
 			st->seasonal = read_numbers(idx, "seasonal_indices", RNN_MAX_SEASON_INDICES,
@@ -1226,7 +1244,12 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 				m.step_kind = RNN_STEP_LOCAL_DAYS;
 			m.step = int64_key(sub, "step_value", 1, 9e15, 1);
 			m.last_ts = int64_key(sub, "last_value", -9e15, 9e15, 0);
+			m.month_end = int_key(sub, "month_end", 0, 1, false, 0);
+			if (m.month_end && m.step_kind != RNN_STEP_MONTHS)
+				bad_json("%s", "\"time\".\"month_end\" is for a step in months.");
 		}
+		else
+			m.last_ts = int64_key(sub, "last_value", 0, 9e15, 0);
 	}
 
 	/* history */

@@ -157,6 +157,7 @@ typedef struct RnnAxis
 	int64		step;
 	int64		last_ts;		/* native value of the last row */
 	char		time_zone[RNN_MAX_ZONE_NAME + 1];	/* timestamptz: the zone read in */
+	bool		month_end;		/* a month axis of rows on the last day of their months */
 	int64		shift;			/* steps from the last of the rows trained on to last_ts: 0, or
 								 * negative for a backtest fold's first rows (calendar features) */
 } RnnAxis;
@@ -313,7 +314,8 @@ extern void rnn_calendar_rows(const RnnModel *m, int64 first, size_t count, doub
 							  int stride, int col);
 extern pg_tz *rnn_model_tz(const RnnModel *m);
 extern pg_tz *rnn_training_tz(const char *configured, char *name_out);
-extern int64 *rnn_keys_to_months(int ts_kind, const int64 *keys, size_t n, pg_tz *tz);
+extern int64 *rnn_keys_to_months(int ts_kind, const int64 *keys, size_t n, pg_tz *tz,
+								  bool *month_end);
 extern int64 *rnn_keys_to_local_days(const int64 *keys, size_t n, pg_tz *tz);
 /* the unit-step key `steps` steps after the model's last row; false on overflow */
 extern bool rnn_key_after(const RnnModel *m, int64 steps, int64 *key);

@@ -846,6 +846,7 @@ rows_to_grid(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
 	int64		bad = 0;
 	RnnStatus	rs;
 	pg_tz	   *tz = NULL;
+	bool		month_end = false;
 
 	memset(axis, 0, sizeof(*axis));
 	if (st->ts_kind == RNN_TS_TIMESTAMPTZ)
@@ -853,7 +854,7 @@ rows_to_grid(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
 	/* the keys as they are, or converted to months or local days (a copy) */
 	if (st->keys)
 	{
-		if ((converted = rnn_keys_to_months(st->ts_kind, st->keys, st->n, tz)) != NULL)
+		if ((converted = rnn_keys_to_months(st->ts_kind, st->keys, st->n, tz, &month_end)) != NULL)
 			step_kind = RNN_STEP_MONTHS;
 		else if (st->ts_kind == RNN_TS_TIMESTAMPTZ &&
 				 (converted = rnn_keys_to_local_days(st->keys, st->n, tz)) != NULL)
@@ -870,6 +871,7 @@ rows_to_grid(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
 	axis->ts_kind = st->ts_kind;
 	axis->step_kind = step_kind;
 	axis->step = series->step;
+	axis->month_end = month_end;
 	if (st->keys)
 	{
 		/* the native value of the last row is the largest key */

@@ -213,7 +213,7 @@ sort_keys(int64 *a, size_t n)
  * last day of its month, so hourly or daily rows cost a few rows).
  */
 int64 *
-rnn_keys_to_months(int ts_kind, const int64 *keys, size_t n, pg_tz *tz)
+rnn_keys_to_months(int ts_kind, const int64 *keys, size_t n, pg_tz *tz, bool *month_end)
 {
 	struct pg_tm tm0;
 	fsec_t		fsec0;
@@ -281,6 +281,8 @@ rnn_keys_to_months(int ts_kind, const int64 *keys, size_t n, pg_tz *tz)
 		pfree(months);
 		return NULL;
 	}
+	/* on month ends, unless every row is also on the first's day (28 February every year) */
+	*month_end = last_day && !same_day;
 	return months;
 }
 
@@ -313,6 +315,19 @@ rnn_keys_to_local_days(const int64 *keys, size_t n, pg_tz *tz)
 }
 
 /* Add months to a broken-down time, clamping (or snapping to month end). */
+/*
+ * Whether a month axis continues on month ends from its last row (tm): the
+ * model says so (since format 11's month_end flag), or that row is a last
+ * day after the 28th, the only evidence older models keep (their month-end
+ * series ending on 28 February went on on the 28th).
+ */
+static bool
+model_month_end(const RnnModel *m, const struct pg_tm *tm)
+{
+	return m->month_end ||
+		(tm->tm_mday > 28 && tm->tm_mday == days_in_month(tm->tm_year, tm->tm_mon));
+}
+
 static void
 tm_add_months(struct pg_tm *tm, int64 months, bool month_end)
 {
@@ -378,7 +393,7 @@ future_point(const RnnModel *m, int step_ahead, int64 *utc, Timestamp *local)
 			!key_to_tm(m->ts_kind, m->last_ts, &tm, &fsec, tz) || delta > 12 * 100000 ||
 			delta < -12 * 100000)
 			time_overflow();
-		month_end = tm.tm_mday > 28 && tm.tm_mday == days_in_month(tm.tm_year, tm.tm_mon);
+		month_end = model_month_end(m, &tm);
 		tm_add_months(&tm, delta, month_end);
 		if (!IS_VALID_JULIAN(tm.tm_year, tm.tm_mon, tm.tm_mday) ||
 			tm2timestamp(&tm, fsec, NULL, local) != 0 || !IS_VALID_TIMESTAMP(*local))
@@ -649,7 +664,7 @@ rnn_steps_from_last(const RnnModel *m, int ts_kind, int64 key, int64 *steps)
 		else
 		{
 			/* the day and time must be those of the grid point in that month */
-			bool		month_end = a.tm_mday > 28 && a.tm_mday == days_in_month(a.tm_year, a.tm_mon);
+			bool		month_end = model_month_end(m, &a);
 
 			tm_add_months(&a, diff, month_end);
 			if (a.tm_mday != b.tm_mday || a.tm_hour != b.tm_hour || a.tm_min != b.tm_min ||

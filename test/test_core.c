@@ -1800,6 +1800,26 @@ test_encoding(void)
 		free(again);
 	}
 	free_model(&d);
+	{
+		/* a month axis on month ends (flag bit 1), kept; on another axis it is refused */
+		uint8_t    *me;
+
+		m.month_end = 1;
+		me = malloc(len);
+		rnn_model_encode(&m, me);
+		st = rnn_model_decode(&d, me, len, &test_allocator, &why);
+		report(st == RNN_OK && d.month_end == 1, "encoding: a month axis on month ends is kept");
+		free_model(&d);
+		m.step_kind = RNN_STEP_UNITS;
+		rnn_model_encode(&m, me);
+		st = rnn_model_decode(&d, me, len, &test_allocator, &why);
+		report(st == RNN_ERR_CORRUPT && why && strstr(why, "time axis"),
+			   "encoding: month_end on an axis that is not of months is refused (%s)", why ? why : "");
+		free_model(&d);
+		m.step_kind = RNN_STEP_MONTHS;
+		m.month_end = 0;
+		free(me);
+	}
 
 	/* every truncation */
 	for (size_t cut = 0; cut < len; cut++)

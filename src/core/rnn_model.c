@@ -8,7 +8,7 @@
  *	  every number is finite, before anything is used.
  *
  * Layout:
- *	 "RNNF" u16 version u16 flags (v3: bit 0 = cal_scaled; else 0)
+ *	 "RNNF" u16 version u16 flags (v3: bit 0 = cal_scaled, bit 1 = month_end; else 0)
  *	 u8 cell, bidirectional, scaling, ts_kind, step_kind, strategy (v2, else
  *	   reserved; v8: mixed, and only then), log_transform (v3, else reserved), 1 reserved (0)
  *	 i32 input_size hidden_size num_layers output_size window season members
@@ -35,7 +35,7 @@
  *	 f32 params[members * n_params]
  *	 n_series records (v3), names strictly ascending (bytewise, then shorter first):
  *	   u16 name_len, name bytes, i64 last_ts rows, f64 scale_mean scale_std
- *	   naive_scale, i32 phase_last, u8 log_transform, 3 reserved (0),
+ *	   naive_scale, i32 phase_last, u8 log_transform, u8 month_end, 2 reserved (0),
  *	   i32 n_seasonal n_history, f64 seasonal[n_seasonal]
  *	   history[n_history * (1 + n_features)] (rows of a value and its features)
  *	   f64 theta level drift alpha, i32 theta n (v6)
@@ -313,7 +313,7 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 	memcpy(p, RNN_MODEL_MAGIC, 4);
 	p += 4;
 	p = put_u16(p, (uint16_t) version);
-	p = put_u16(p, m->cal_scaled ? 1 : 0);
+	p = put_u16(p, (uint16_t) ((m->cal_scaled ? 1 : 0) | (m->month_end ? 2 : 0)));
 	p = put_u8(p, (uint8_t) m->shape.cell);
 	p = put_u8(p, (uint8_t) m->shape.bidirectional);
 	p = put_u8(p, (uint8_t) m->scaling);
@@ -401,7 +401,7 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 		p = put_f64(p, st->naive_scale);
 		p = put_u32(p, (uint32_t) st->phase_last);
 		p = put_u8(p, (uint8_t) (st->log_transform ? 1 : 0));
-		p = put_u8(p, 0);
+		p = put_u8(p, (uint8_t) (st->month_end ? 1 : 0));
 		p = put_u8(p, 0);
 		p = put_u8(p, 0);
 		p = put_u32(p, (uint32_t) st->n_seasonal);
@@ -658,6 +658,7 @@ rnn_model_series_view(RnnModel *view, const RnnModel *m, int32_t i)
 	view->n_series = 0;
 	view->series = NULL;
 	view->last_ts = st->last_ts;
+	view->month_end = st->month_end;
 	view->rows = st->rows;
 	view->scale_mean = st->scale_mean;
 	view->scale_std = st->scale_std;
@@ -761,7 +762,8 @@ rnn_model_validate(const RnnModel *m, const char **why)
 		  m->step % RNN_USECS_PER_DAY != 0)) ||
 		m->step < 1 || (m->step_kind == RNN_STEP_MONTHS && m->step > RNN_MAX_MONTH_STEP) ||
 		(m->step_kind == RNN_STEP_MONTHS && m->ts_kind != RNN_TS_TIMESTAMPTZ &&
-		 m->ts_kind != RNN_TS_TIMESTAMP && m->ts_kind != RNN_TS_DATE))
+		 m->ts_kind != RNN_TS_TIMESTAMP && m->ts_kind != RNN_TS_DATE) ||
+		(m->month_end && m->step_kind != RNN_STEP_MONTHS))
 	{
 		*why = "Its time axis is invalid.";
 		return RNN_ERR_CORRUPT;
@@ -971,12 +973,13 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 	{
 		uint16_t	flags = get_u16(&r);
 
-		if ((flags & ~(version >= 3 ? 1 : 0)) != 0)
+		if ((flags & ~(version >= 3 ? 3 : 0)) != 0)
 		{
 			*why = "Unknown flags are set.";
 			return RNN_ERR_CORRUPT;
 		}
 		m->cal_scaled = flags & 1;
+		m->month_end = (flags >> 1) & 1;
 	}
 	m->shape.cell = get_u8(&r);
 	m->shape.bidirectional = get_u8(&r);
@@ -1212,12 +1215,17 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 		st->naive_scale = get_f64(&r);
 		st->phase_last = (int32_t) get_u32(&r);
 		st->log_transform = get_u8(&r);
+		st->month_end = get_u8(&r);
 		res = get_u8(&r);
-		res |= get_u8(&r);
 		res |= get_u8(&r);
 		if (res != 0)
 		{
 			*why = "Reserved bytes of a series record are not zero.";
+			return RNN_ERR_CORRUPT;
+		}
+		if (st->month_end > 1 || (st->month_end && m->step_kind != RNN_STEP_MONTHS))
+		{
+			*why = "A series record's month_end is not 0, or 1 on a month axis.";
 			return RNN_ERR_CORRUPT;
 		}
 		st->n_seasonal = (int32_t) get_u32(&r);

@@ -104,6 +104,8 @@ typedef struct RnnSeriesState
 	double		naive_scale;
 	int32_t		phase_last;
 	int32_t		log_transform;
+	int32_t		month_end;		/* its rows on the last day of their months (the record's
+								 * byte after log_transform) */
 	int32_t		n_seasonal;		/* 0 or the model's season */
 	double	   *seasonal;
 	int32_t		n_history;
@@ -188,6 +190,8 @@ typedef struct RnnModel
 	int32_t		cal_n;			/* errors per step */
 	float	   *cal_err;		/* (cal_steps, cal_n) absolute errors, ascending per step */
 	int32_t		cal_scaled;		/* errors in scaled units (format 3 flag bit 0), else the series' */
+	int32_t		month_end;		/* a month axis of rows on the last day of their months (flag
+								 * bit 1): 28 February is then followed by 31 March */
 	/*
 	 * a global model's series (rnn_model_series_view): the factor on its
 	 * half-widths in scaled units, rnn_series_interval_factor; 0 means 1
