@@ -149,3 +149,6 @@ SELECT rnn_model_info(rnn_train(i::bigint, i::float8 * i, rnn_config(hidden_size
 FROM generate_series(1, 100) i;
 -- MASE scale is stored with the model
 SELECT (rnn_model_info(m)->>'naive_scale')::float8 > 0 AS has_naive_scale FROM evm;
+-- a model trained without timestamps numbers its steps from 1: a step past the limit says so
+SELECT rnn_evaluate(m, 200000::bigint, 1.0::float8)
+FROM (SELECT rnn_train(v, rnn_config(hidden_size => 4, epochs => 1, ensemble => 1) ORDER BY d) AS m FROM ev) t;

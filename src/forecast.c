@@ -89,6 +89,8 @@ rnn_check_no_features(const RnnModel *m, const char *fname)
 				 errmsg("%s does not take models trained with features", fname),
 				 errdetail("The model reads %d feature%s besides the values.", m->n_features,
 						   m->n_features == 1 ? "" : "s"),
+				 strcmp(fname, "rnn_predict") == 0 ?
+				 errhint("Forecast it over rows with rnn_predict_rows(value, model, horizon, features), or with rnn_forecast(model, horizon, level, future).") :
 				 errhint("Forecast it with rnn_forecast(model, horizon, level, future).")));
 }
 

@@ -163,7 +163,7 @@ row_error(int kind, size_t row, int arg, int n_feat, const char *fname)
 			ereport(ERROR,
 					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 					 errmsg("%s: features must have at least one element%s", fname, at),
-					 errhint("Use rnn_train(ts, value, config) for a series without features.")));
+					 errhint("Call %s without the features argument for a series without features.", fname)));
 			break;
 		case ROW_FEATURES_TOO_MANY:
 			ereport(ERROR,

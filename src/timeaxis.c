@@ -712,8 +712,10 @@ rnn_steps_after(const RnnModel *m, int ts_kind, int64 key)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s is not a forecast step of the model", rnn_key_to_text(ts_kind, key)),
+				 m->ts_kind == RNN_TS_NONE ?
+				 errdetail("A model trained without timestamps numbers its forecast steps 1 to %d, 1 the first after its training rows.",
+						   RNN_MAX_HORIZON) :
 				 errdetail("Rows must lie on the model's time grid after its last training row %s, at most %d steps ahead.",
-						   m->ts_kind == RNN_TS_NONE ? "" : rnn_key_to_text(m->ts_kind, m->last_ts),
-						   RNN_MAX_HORIZON)));
+						   rnn_key_to_text(m->ts_kind, m->last_ts), RNN_MAX_HORIZON)));
 	return (int) diff;
 }
