@@ -48,15 +48,15 @@ FROM store_sales WHERE store IN (1, 3) GROUP BY store ORDER BY store;
 SELECT store, rnn_train(day, sales, CASE WHEN store = 1 AND day = date '2024-01-20' THEN ARRAY[1.0, 2.0] ELSE ARRAY[1.0] END,
                         rnn_config(epochs => 1, ensemble => 1, on_error => 'null') ORDER BY day) IS NOT NULL AS trained
 FROM store_sales WHERE store IN (1, 3) GROUP BY store ORDER BY store;
--- ... the first row's features too (NULL, 2-D), which fix their count; the row numbers
--- count the rows given, those left out too
-SELECT store, rnn_train(day, sales, CASE WHEN store = 1 AND day = date '2024-01-02' THEN NULL
+-- ... the first array's too (2-D, empty), which fixes their count; the row numbers count the
+-- rows given, those left out too
+SELECT store, rnn_train(day, sales, CASE WHEN store = 1 AND day = date '2024-01-02' THEN ARRAY[]::float8[]
                                          WHEN store = 3 AND day = date '2024-01-02' THEN ARRAY[[1.0], [2.0]]
                                          ELSE ARRAY[1.0] END,
                         rnn_config(epochs => 1, ensemble => 1, on_error => 'null') ORDER BY day) IS NOT NULL AS trained
 FROM store_sales WHERE store IN (1, 3) GROUP BY store ORDER BY store;
 SELECT rnn_train(CASE WHEN day = date '2024-01-02' THEN NULL ELSE day END, sales,
-                 CASE WHEN day = date '2024-01-03' THEN NULL ELSE ARRAY[1.0] END,
+                 CASE WHEN day = date '2024-01-03' THEN ARRAY[1.0, 2.0, 3.0] ELSE ARRAY[1.0] END,
                  rnn_config(epochs => 1, ensemble => 1, on_error => 'null') ORDER BY day) IS NOT NULL AS trained
 FROM store_sales WHERE store = 1;
 -- a group's warning keeps its error's detail, after which it names the group's rows

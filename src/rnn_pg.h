@@ -126,7 +126,8 @@ typedef struct RnnRows
 	bool		options_seen;	/* config and init were read from the first row */
 	bool		options_stable; /* and are constants (or external parameters) of
 								 * the query: every row passes the same ones */
-	int32		n_feat;			/* features per row (0: none) */
+	int32		n_feat;			/* features per row (0: none, or none known yet) */
+	bool		feat_form;		/* the aggregate takes features (all NULL so far when n_feat is 0) */
 	double	   *feats;			/* (cap, n_feat) */
 	bool	   *feat_null;		/* (cap, n_feat) */
 	int32		horizon;		/* rnn_backtest */

@@ -112,7 +112,6 @@ typedef enum RnnRowError
 	ROW_FEATURES_NDIM,			/* arg: the dimensions */
 	ROW_FEATURES_COUNT,			/* arg: the count */
 	ROW_FEATURE_INFINITE,		/* arg: the feature (1-based) */
-	ROW_FIRST_FEATURES_NULL,
 	ROW_FEATURES_EMPTY,
 	ROW_FEATURES_TOO_MANY		/* arg: the count */
 } RnnRowError;
@@ -152,13 +151,6 @@ row_error(int kind, size_t row, int arg, int n_feat, const char *fname)
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("%s: feature %d of row %zu is infinite", fname, arg, row)));
 			break;
-		case ROW_FIRST_FEATURES_NULL:
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("%s: the first row's features are NULL%s", fname, at),
-					 errdetail("The first row fixes how many features every row has."),
-					 errhint("Order the rows so that the first has its features, or pass an array of NULLs.")));
-			break;
 		case ROW_FEATURES_EMPTY:
 			ereport(ERROR,
 					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
@@ -191,12 +183,21 @@ row_problem(RnnRows *st, int kind, size_t row, int arg, const char *fname)
 	}
 }
 
-/* The first row error kept under on_error => 'null', raised (inside the group's training). */
+/*
+ * The first row error kept under on_error => 'null', raised (inside the
+ * group's training), and a features form whose every array was NULL.
+ */
 void
 rnn_rows_raise_deferred(const RnnRows *st, const char *fname)
 {
 	if (st->deferred != ROW_OK)
 		row_error(st->deferred, st->deferred_row, st->deferred_arg, st->n_feat, fname);
+	if (st->feat_form && st->n_feat == 0 && st->n > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s: every row's features are NULL", fname),
+				 errdetail("The features arrays say how many features a row has; all %zu rows passed NULL.", st->n),
+				 errhint("Call %s without the features argument for a series without features.", fname)));
 }
 
 /*
@@ -352,9 +353,9 @@ feature_context(void *arg)
 
 /*
  * The features of the row just added (rnn_rows_add), a float8[] at argno:
- * the first row fixes their count, every row must have as many; a NULL
+ * the first array fixes their count, every row must have as many; a NULL
  * array or element is a missing value (interpolated like values, or an
- * error under missing => 'error').
+ * error under missing => 'error'), whichever row comes first.
  */
 void
 rnn_rows_add_features(FunctionCallInfo fcinfo, RnnRows *st, int argno, const char *fname)
@@ -365,10 +366,10 @@ rnn_rows_add_features(FunctionCallInfo fcinfo, RnnRows *st, int argno, const cha
 	bool	   *nulls;
 	int			n;
 
+	st->feat_form = true;
 	if (PG_ARGISNULL(argno))
 	{
-		if (st->n_feat == 0)
-			return first_features_problem(st, ROW_FIRST_FEATURES_NULL, 0, fname);
+		/* missing features; before the first array, their count is not known yet */
 		for (int j = 0; j < st->n_feat; j++)
 			st->feat_null[row * st->n_feat + j] = true;
 		return;
@@ -397,6 +398,12 @@ rnn_rows_add_features(FunctionCallInfo fcinfo, RnnRows *st, int argno, const cha
 		st->n_feat = n;
 		st->feats = MemoryContextAllocHuge(aggctx, sizeof(double) * st->cap * n);
 		st->feat_null = MemoryContextAllocHuge(aggctx, sizeof(bool) * st->cap * n);
+		/* the rows before, whose arrays were NULL: missing features (in any row order) */
+		for (size_t i = 0; i < row * (size_t) n; i++)
+		{
+			st->feats[i] = 0;
+			st->feat_null[i] = true;
+		}
 	}
 	if (n != st->n_feat)
 	{
