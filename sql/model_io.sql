@@ -67,6 +67,9 @@ SELECT rnn_model_info(rnn_train(i::bigint, sin(i / 3.0), rnn_config(hidden_size 
          ->'training'->>'trained_with' LIKE '%; 2 threads' AS two_threads
 FROM generate_series(1, 60) i;
 RESET rnn_forecast.threads;
+-- the pipeline's mistakes are each named (it was one detail for all of them)
+SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{pipeline,phase_last}', '40')) FROM good;
+SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{pipeline,seasonal_indices}', '[0.1, -0.1]')) FROM good;
 SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{training,trained_with}', '5')) FROM good;
 SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{training,trained_with}', to_jsonb(repeat('x', 256)))) FROM good;
 SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{training,trained_with}', to_jsonb(E'tab\there'::text))) FROM good;

@@ -546,29 +546,35 @@ records_fit(const uint8_t *p, size_t len, int32_t n, int32_t season, int32_t str
 	return off == len;
 }
 
-/* The pipeline and last values of one series (of a model or a record). */
-static bool
-series_state_valid(int32_t log_transform, int32_t n_seasonal, const double *seasonal,
-				   int32_t phase_last, int32_t season, double scale_mean, double scale_std,
-				   double naive_scale, int32_t n_history, int32_t stride, const double *history)
+/*
+ * What is wrong with the pipeline and last values of one series (of a model
+ * or a record), or NULL.
+ */
+static const char *
+series_state_problem(int32_t log_transform, int32_t n_seasonal, const double *seasonal,
+					 int32_t phase_last, int32_t season, double scale_mean, double scale_std,
+					 double naive_scale, int32_t n_history, int32_t stride, const double *history)
 {
-	if ((log_transform != 0 && log_transform != 1) ||
-		(n_seasonal != 0 && n_seasonal != season) ||
-		phase_last < 0 || phase_last >= (n_seasonal > 0 ? n_seasonal : 1))
-		return false;
+	if (log_transform != 0 && log_transform != 1)
+		return "Its log flag is neither 0 nor 1.";
+	if (n_seasonal != 0 && n_seasonal != season)
+		return "It keeps seasonal indices, but not one for each step of its season.";
+	if (phase_last < 0 || phase_last >= (n_seasonal > 0 ? n_seasonal : 1))
+		return "Its phase_last is not a place in its seasonal indices (0 without them).";
 	/* indices are logs under the log transform, else in the series' own units */
 	for (int32_t k = 0; k < n_seasonal; k++)
 		if (!isfinite(seasonal[k]) || fabs(seasonal[k]) > (log_transform ? 1e6 : 1e300))
-			return false;
+			return "A seasonal index is not finite, or too large for a logarithm.";
 	if (!isfinite(scale_mean) || !isfinite(scale_std) || !(scale_std > 0) ||
-		fabs(scale_mean) > 1e300 || scale_std > 1e300 || scale_std < 1e-300 ||
-		!isfinite(naive_scale) || naive_scale < 0)
-		return false;
+		fabs(scale_mean) > 1e300 || scale_std > 1e300 || scale_std < 1e-300)
+		return "Its scaling statistics are not finite and positive.";
+	if (!isfinite(naive_scale) || naive_scale < 0)
+		return "Its naive error scale is invalid.";
 	/* rows of stride values: the series' value first (positive under log), then features */
 	for (int32_t k = 0; k < n_history; k++)
 		if (!isfinite(history[k]) || (log_transform && k % stride == 0 && !(history[k] > 0)))
-			return false;
-	return true;
+			return "A history value is not finite, or a value is not positive under the log.";
+	return NULL;
 }
 
 /* bytewise order of names, shorter first on a common prefix */
@@ -782,14 +788,16 @@ rnn_model_validate(const RnnModel *m, const char **why)
 		*why = "Its naive error scale is invalid.";
 		return RNN_ERR_CORRUPT;
 	}
-	if (!series_state_valid(m->log_transform, m->n_seasonal, m->seasonal, m->phase_last,
-							m->season, m->scale_mean, m->scale_std, m->naive_scale,
-							m->n_history * m->shape.input_size,
-							m->n_features > 0 ? m->shape.input_size : 1, m->history) ||
-		((m->log_transform || m->n_seasonal) &&
-		 (m->shape.input_size != 1 + m->n_features || m->scaling == RNN_SCALE_LEVEL)))
+	if ((*why = series_state_problem(m->log_transform, m->n_seasonal, m->seasonal, m->phase_last,
+									 m->season, m->scale_mean, m->scale_std, m->naive_scale,
+									 m->n_history * m->shape.input_size,
+									 m->n_features > 0 ? m->shape.input_size : 1,
+									 m->history)) != NULL)
+		return RNN_ERR_CORRUPT;
+	if ((m->log_transform || m->n_seasonal) &&
+		(m->shape.input_size != 1 + m->n_features || m->scaling == RNN_SCALE_LEVEL))
 	{
-		*why = "Its log transform, seasonal indices or history are invalid.";
+		*why = "A log or seasonal indices go neither with scaling 'level' nor with inputs other than the value and its features.";
 		return RNN_ERR_CORRUPT;
 	}
 	if (m->n_series > 0 && (m->n_history != 0 || m->shape.input_size != 1 + m->n_features ||
@@ -843,10 +851,10 @@ rnn_model_validate(const RnnModel *m, const char **why)
 	{
 		const RnnSeriesState *st = &m->series[i];
 
-		if (!series_state_valid(st->log_transform, st->n_seasonal, st->seasonal, st->phase_last,
-								m->season, st->scale_mean, st->scale_std, st->naive_scale,
-								st->n_history * (1 + m->n_features), 1 + m->n_features,
-								st->history) ||
+		if (series_state_problem(st->log_transform, st->n_seasonal, st->seasonal, st->phase_last,
+								 m->season, st->scale_mean, st->scale_std, st->naive_scale,
+								 st->n_history * (1 + m->n_features), 1 + m->n_features,
+								 st->history) != NULL ||
 			(st->spread != 0 && !(st->spread >= 1e-300 && st->spread <= 1e300 &&
 								  st->spread / st->scale_std >= RNN_MIN_SPREAD_RATIO &&
 								  st->spread / st->scale_std <= 1 / RNN_MIN_SPREAD_RATIO)) ||
