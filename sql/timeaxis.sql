@@ -36,10 +36,17 @@ FROM (SELECT rnn_train((DATE '2016-01-28' + make_interval(months => i))::date, i
 SELECT f.ts_local::date AS yearly_feb_28
 FROM (SELECT rnn_train((DATE '1990-02-28' + make_interval(years => i))::date, i::float8, rnn_config(hidden_size => 4, epochs => 1, ensemble => 1)) m
       FROM generate_series(0, 29) i) t, rnn_forecast(m, 2) f;
--- a global model's series keep their own
-SELECT f.ts_local::date AS global_month_ends
-FROM (SELECT rnn_train(s::text, d, v + s, rnn_config(hidden_size => 4, epochs => 1, ensemble => 1)) m
-      FROM eom, generate_series(1, 2) s WHERE d <= DATE '2019-02-28') t, rnn_forecast(m, '1', 2) f;
+-- a global model's series keep their own, and the model its latest series' (which the forms
+-- without a series name follow); a series' month_end on an axis of days is refused on import
+CREATE TABLE eom_global AS SELECT rnn_train(s::text, d, v + s, rnn_config(hidden_size => 4, epochs => 1, ensemble => 1)) m
+FROM eom, generate_series(1, 2) s WHERE d <= DATE '2019-02-28';
+SELECT f.ts_local::date AS global_month_ends, rnn_model_info(m)->'time'->'month_end' AS model_month_end
+FROM eom_global, rnn_forecast(m, '1', 2) f;
+SELECT count(r) AS window_results
+FROM (SELECT rnn_predict_rows(d, v, m, 1) OVER (ORDER BY d) AS r FROM eom, eom_global WHERE d <= DATE '2019-02-28') x;
+SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{series_state,0,month_end}', 'true'))
+FROM (SELECT rnn_train(s::text, DATE '2024-01-01' + i, i::float8 + s, rnn_config(hidden_size => 4, epochs => 1, ensemble => 1)) m
+      FROM generate_series(0, 39) i, generate_series(1, 2) s) t;
 -- rows without timestamps keep their last row's place through JSON (every byte back)
 SELECT rnn_model_from_json(rnn_model_to_json(m)) = m AS order_by_round_trip, rnn_model_to_json(m)->'time' AS time
 FROM (SELECT rnn_train(v, rnn_config(hidden_size => 4, epochs => 1, ensemble => 1) ORDER BY d) m FROM eom) t;

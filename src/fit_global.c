@@ -428,14 +428,19 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 
 		earg.name = g->name[pick[k]];
 		earg.len = g->name_len[pick[k]];
+		/* (the series' own axis: its calendar's steps are those its forecasts take) */
 		m->last_ts = axes[k].last_ts;
+		m->month_end = axes[k].month_end && m->step_kind == RNN_STEP_MONTHS;
 		F[k] = rnn_fit_features(m, g->feat[pick[k]], g->n_user, whole->n, 0, cfg, init, fname);
 	}
 	earg.name = NULL;
-	/* the model's own: its latest series' last row (each series keeps its own) */
-	m->last_ts = axes[0].last_ts;
-	for (int32 k = 1; k < ns; k++)
-		m->last_ts = Max(m->last_ts, axes[k].last_ts);
+	/* the model's own: its latest series' last row and month ends (each series keeps its own) */
+	for (int32 k = 0; k < ns; k++)
+		if (k == 0 || axes[k].last_ts > m->last_ts)
+		{
+			m->last_ts = axes[k].last_ts;
+			m->month_end = axes[k].month_end && m->step_kind == RNN_STEP_MONTHS;
+		}
 	if (m->n_features > 0 && cfg->strategy == RNN_STRATEGY_SEQ2SEQ)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

@@ -1249,7 +1249,7 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 				bad_json("%s", "\"time\".\"month_end\" is for a step in months.");
 		}
 		else
-			m.last_ts = int64_key(sub, "last_value", 0, 9e15, 0);
+			m.last_ts = int64_key(sub, "last_value", -9e15, 9e15, 0);
 	}
 
 	/* history */

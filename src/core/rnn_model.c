@@ -864,6 +864,12 @@ rnn_model_validate(const RnnModel *m, const char **why)
 			*why = "A series record is invalid or out of order.";
 			return RNN_ERR_CORRUPT;
 		}
+		if ((st->month_end != 0 && st->month_end != 1) ||
+			(st->month_end && m->step_kind != RNN_STEP_MONTHS))
+		{
+			*why = "A series record's month_end is not 0, or 1 on a month axis.";
+			return RNN_ERR_CORRUPT;
+		}
 	}
 	if (m->rows < 0 || m->epochs_run < 0 || m->best_epoch < 0 ||
 		!isfinite(m->train_loss) || !isfinite(m->val_loss) || !isfinite(m->train_seconds))
@@ -1229,11 +1235,6 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 		if (res != 0)
 		{
 			*why = "Reserved bytes of a series record are not zero.";
-			return RNN_ERR_CORRUPT;
-		}
-		if (st->month_end > 1 || (st->month_end && m->step_kind != RNN_STEP_MONTHS))
-		{
-			*why = "A series record's month_end is not 0, or 1 on a month axis.";
 			return RNN_ERR_CORRUPT;
 		}
 		st->n_seasonal = (int32_t) get_u32(&r);
