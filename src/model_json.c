@@ -1097,6 +1097,7 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 			   *sub;
 	RnnModel	m;
 	JsonbValue	v;
+	const char *why;
 
 	if (!JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
 		bad_json("%s", "The model must be a JSON object.");
@@ -1345,6 +1346,13 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 		 */
 		bad_json("%s", "A global model keeps its log flag and seasonal indices in \"series_state\", not in \"pipeline\".");
 	}
+	/*
+	 * month ends that the last rows are not on would put the forecasts off
+	 * the rows' own grid (the rest of the model valid first: its axis)
+	 */
+	if ((m.month_end || m.n_series > 0) && m.step_kind == RNN_STEP_MONTHS &&
+		rnn_model_validate(&m, &why) == RNN_OK && !rnn_axis_month_ends_hold(&m))
+		bad_json("%s", "\"month_end\" is true, but the last row (\"last_value\") is not on the last day of its month.");
 	/* what the keys' own checks let through but the model's invariants do not: the same error */
 	PG_RETURN_BYTEA_P(rnn_model_write_checked(&m, ERRCODE_INVALID_PARAMETER_VALUE, "invalid model JSON"));
 }

@@ -311,6 +311,7 @@ extern void rnn_fit_global_data(RnnModel *m, const RnnGlobalData *g, size_t cut,
 
 /* timeaxis.c */
 extern int	rnn_axis_calendar_bits(const RnnModel *m);
+extern bool rnn_axis_month_ends_hold(const RnnModel *m);
 extern void rnn_calendar_rows(const RnnModel *m, int64 first, size_t count, double *out,
 							  int stride, int col);
 extern pg_tz *rnn_model_tz(const RnnModel *m);

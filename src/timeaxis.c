@@ -328,6 +328,32 @@ model_month_end(const RnnModel *m, const struct pg_tm *tm)
 		(tm->tm_mday > 28 && tm->tm_mday == days_in_month(tm->tm_year, tm->tm_mon));
 }
 
+/*
+ * Whether a model that says its axis is on month ends (m->month_end) has
+ * its last row, and each series its own, on the last day of its month (an
+ * imported model may say otherwise); true for other models.
+ */
+bool
+rnn_axis_month_ends_hold(const RnnModel *m)
+{
+	pg_tz	   *tz = m->ts_kind == RNN_TS_TIMESTAMPTZ ? rnn_model_tz(m) : NULL;
+
+	for (int32 k = -1; k < m->n_series; k++)
+	{
+		bool		flag = k < 0 ? m->month_end : m->series[k].month_end;
+		int64		last = k < 0 ? m->last_ts : m->series[k].last_ts;
+		struct pg_tm tm;
+		fsec_t		fsec;
+
+		if (!flag)
+			continue;
+		if (!key_to_tm(m->ts_kind, last, &tm, &fsec, tz) ||
+			tm.tm_mday != days_in_month(tm.tm_year, tm.tm_mon))
+			return false;
+	}
+	return true;
+}
+
 static void
 tm_add_months(struct pg_tm *tm, int64 months, bool month_end)
 {
