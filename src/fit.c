@@ -275,18 +275,40 @@ warm_log_mismatch(const RnnModel *init, const RnnConfig *cfg, const RnnAxis *axi
 }
 
 /*
+ * Where the last of a warm start's rows (on axis) falls in its model's
+ * seasonal indices, placed by the time axis: false for rows without
+ * timestamps or off the model's grid, which cannot be placed.
+ */
+static bool
+warm_season_phase(const RnnModel *init, const RnnAxis *axis, int *phase)
+{
+	int64		steps;
+	int64		p;
+
+	if (init->n_seasonal < 2 || init->ts_kind == RNN_TS_NONE || axis->ts_kind != init->ts_kind ||
+		!rnn_steps_from_last(init, axis->ts_kind, axis->last_ts, &steps))
+		return false;
+	p = (init->phase_last + steps + axis->shift) % init->n_seasonal;
+	*phase = (int) (p < 0 ? p + init->n_seasonal : p);
+	return true;
+}
+
+/*
  * Why a warm start of one series cannot keep its model's seasonal
  * adjustment on n rows, or NULL: it re-estimates the indices on the rows,
- * which takes two seasons and a step; on fewer the network, trained on
- * adjusted values, would get the raw ones.
+ * which takes two seasons and a step; on fewer it keeps the model's, placed
+ * by the time axis, which rows without timestamps do not have (the network,
+ * trained on adjusted values, would get the raw ones).
  */
 static char *
-warm_season_mismatch(const RnnModel *init, size_t n)
+warm_season_mismatch(const RnnModel *init, const RnnAxis *axis, size_t n)
 {
+	int			phase;
+
 	if (init == NULL || init->n_series > 0 || rnn_model_imported(init) || init->n_seasonal < 2 ||
-		n >= (size_t) 2 * init->n_seasonal + 1)
+		n >= (size_t) 2 * init->n_seasonal + 1 || warm_season_phase(init, axis, &phase))
 		return NULL;
-	return psprintf("The model removes a season of %d steps, whose indices a warm start re-estimates on its rows; %zu rows are fewer than two seasons and a step (%d).",
+	return psprintf("The model removes a season of %d steps, whose indices a warm start re-estimates on its rows, or places by their timestamps; %zu rows without timestamps are fewer than two seasons and a step (%d).",
 					init->n_seasonal, n, 2 * init->n_seasonal + 1);
 }
 
@@ -398,7 +420,7 @@ rnn_warm_start_or_cold(const RnnModel *init, const RnnAxis *axis, size_t rows, c
 	if (!global)
 		why = warm_log_mismatch(init, cfg, axis, values, rows);
 	if (why == NULL && !global)
-		why = warm_season_mismatch(init, rows);
+		why = warm_season_mismatch(init, axis, rows);
 	if (why == NULL)
 		why = warm_kind_mismatch(init, axis, rows, n_user, cfg, dflt, global, fname);
 	if (why == NULL)
@@ -1004,7 +1026,7 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 
 		if (why)
 			rnn_warm_log_error(why, fname);
-		why = warm_season_mismatch(init, n);
+		why = warm_season_mismatch(init, axis, n);
 		if (why)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1014,6 +1036,7 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 	}
 	{
 		int			log_mode;
+		int			phase;
 
 		rnn_pipeline_modes(cfg->log, cfg->deseasonalize, m->scaling, warm, imported,
 						   warm ? init->log_transform : 0, warm ? (init->n_seasonal > 0) : 0,
@@ -1028,6 +1051,11 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s: log => true needs positive values", fname),
 					 errhint("Leave log unset: it is used only when every value is positive.")));
+		/* rows too few to estimate the indices again: a warm start keeps its model's */
+		if (warm && !imported && ds_mode == 1 && m->n_seasonal == 0 && init->n_seasonal == season &&
+			warm_season_phase(init, axis, &phase))
+			rnn_report_status(rnn_pipeline_keep_indices(m, adj, n, season, init->seasonal, phase,
+														&rnn_palloc_allocator), fname);
 	}
 
 	if (m->scaling == RNN_SCALE_LEVEL)

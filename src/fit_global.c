@@ -473,6 +473,8 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 		RnnStatus	rs;
 		int			log_mode = cfg->log;
 		int			ds_mode = cfg->deseasonalize;
+		const double *given = NULL;
+		int			given_phase = 0;
 
 		CHECK_FOR_INTERRUPTS();
 		earg.name = g->name[pick[k]];
@@ -486,14 +488,34 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 
 			if (w >= 0)
 			{
+				RnnModel	known;
+				int64		steps;
+
 				log_mode = from->series[w].log_transform;
 				ds_mode = from->series[w].n_seasonal > 0;
 				if (keep_weights)
 					st->theta_weight = init->series[w].theta_weight;
+
+				/*
+				 * its indices, placed by the time axis, for rows too few
+				 * to estimate them again: the last point is `steps` after
+				 * the model's last of the series (less this fit's cut)
+				 */
+				rnn_model_series_view(&known, from, w);
+				if (from->series[w].n_seasonal == season &&
+					rnn_steps_from_last(&known, axes[k].ts_kind, axes[k].last_ts, &steps))
+				{
+					int64		p = (known.phase_last + steps -
+									 (int64) (cuts ? cuts[pick[k]] : cut)) % season;
+
+					given = from->series[w].seasonal;
+					given_phase = (int) (p < 0 ? p + season : p);
+				}
 			}
 		}
 		rs = rnn_pipeline_series_state(st, series[k].values, series[k].n, season, window,
-									   log_mode, ds_mode, scaled + total, &rnn_palloc_allocator);
+									   log_mode, ds_mode, given, given_phase, scaled + total,
+									   &rnn_palloc_allocator);
 		if (rs == RNN_ERR_DOMAIN)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

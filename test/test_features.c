@@ -521,7 +521,7 @@ test_floor_global(void)
 	}
 	memset(st, 0, sizeof(st));
 	for (int k = 0; k < 2; k++)
-		ok = ok && rnn_pipeline_series_state(&st[k], vals[k], len[k], 4, 8, 0, 0, scaled,
+		ok = ok && rnn_pipeline_series_state(&st[k], vals[k], len[k], 4, 8, 0, 0, NULL, 0, scaled,
 											 &test_allocator) == RNN_OK && st[k].n_seasonal == 0;
 	m.n_series = 2;
 	m.series = st;

@@ -823,7 +823,7 @@ test_calibrate_global(void)
 	}
 	memset(st, 0, sizeof(st));
 	for (int k = 0; k < 3; k++)
-		ok = ok && rnn_pipeline_series_state(&st[k], vals[k], len[k], 4, 8, -1, -1, scaled,
+		ok = ok && rnn_pipeline_series_state(&st[k], vals[k], len[k], 4, 8, -1, -1, NULL, 0, scaled,
 											 &test_allocator) == RNN_OK;
 	m.n_series = 3;
 	m.series = st;
@@ -852,7 +852,7 @@ test_calibrate_global(void)
 	}
 	memset(st, 0, sizeof(st));
 	for (int k = 0; k < 3; k++)
-		ok = ok && rnn_pipeline_series_state(&st[k], vals[k], len[k], 4, 8, -1, 0, scaled,
+		ok = ok && rnn_pipeline_series_state(&st[k], vals[k], len[k], 4, 8, -1, 0, NULL, 0, scaled,
 											 &test_allocator) == RNN_OK && st[k].n_seasonal == 0;
 	rnn_release(&test_allocator, m.cal_err);
 	m.cal_err = NULL;
@@ -904,7 +904,7 @@ test_calibrate_global(void)
 	}
 	memset(st, 0, sizeof(st));
 	for (int k = 0; k < 3; k++)
-		ok = ok && rnn_pipeline_series_state(&st[k], vals[k], len[k], 4, 8, 1, -1, scaled,
+		ok = ok && rnn_pipeline_series_state(&st[k], vals[k], len[k], 4, 8, 1, -1, NULL, 0, scaled,
 											 &test_allocator) == RNN_OK && st[k].log_transform &&
 			st[k].spread == st[k].scale_std;
 	{

@@ -287,6 +287,33 @@ rnn_pipeline_fit(RnnModel *m, const double *v, size_t n, int season,
 	return RNN_OK;
 }
 
+RnnStatus
+rnn_pipeline_keep_indices(RnnModel *m, double *adj, size_t n, int season,
+						  const double *given, int given_phase, const RnnAlloc *a)
+{
+	double	   *idx;
+
+	if (season < 2 || season > RNN_MAX_SEASON_INDICES || given_phase < 0 ||
+		given_phase >= season || n < 1)
+		return RNN_ERR_ARGUMENT;
+	idx = rnn_alloc(a, sizeof(double) * season);
+	if (idx == NULL)
+		return RNN_ERR_ALLOC;
+	/* point i is at phase given_phase - (n - 1 - i) of the given ones; idx is by i % season */
+	for (int q = 0; q < season; q++)
+	{
+		long		p = ((long) given_phase - (long) ((n - 1) % (size_t) season) + q) % season;
+
+		idx[q] = given[p < 0 ? p + season : p];
+	}
+	for (size_t i = 0; i < n; i++)
+		adj[i] -= idx[i % (size_t) season];
+	m->n_seasonal = season;
+	m->seasonal = idx;
+	m->phase_last = (int32_t) ((n - 1) % (size_t) season);
+	return RNN_OK;
+}
+
 double
 rnn_pipeline_change_spread(const double *adj, size_t n)
 {
@@ -390,7 +417,8 @@ rnn_pipeline_scale_series(RnnModel *m, const double *adj, size_t n, int lag, boo
 RnnStatus
 rnn_pipeline_series_state(RnnSeriesState *st, const double *v, size_t n,
 						  int season, int window, int log_mode, int deseason_mode,
-						  rnn_real *scaled, const RnnAlloc *a)
+						  const double *given, int given_phase, rnn_real *scaled,
+						  const RnnAlloc *a)
 {
 	RnnModel	tmp;
 	double	   *adj = rnn_alloc(a, sizeof(double) * (n ? n : 1));
@@ -401,6 +429,8 @@ rnn_pipeline_series_state(RnnSeriesState *st, const double *v, size_t n,
 		return RNN_ERR_ALLOC;
 	memset(&tmp, 0, sizeof(tmp));
 	rs = rnn_pipeline_fit(&tmp, v, n, season, log_mode, deseason_mode, adj, a);
+	if (rs == RNN_OK && tmp.n_seasonal == 0 && deseason_mode == 1 && given != NULL)
+		rs = rnn_pipeline_keep_indices(&tmp, adj, n, season, given, given_phase, a);
 	if (rs != RNN_OK)
 	{
 		rnn_release(a, adj);
@@ -465,7 +495,7 @@ rnn_pipeline_unseen_view(RnnModel *view, RnnSeriesState *st, const RnnModel *m,
 			ds_mode = -1;
 	}
 	memset(st, 0, sizeof(*st));
-	rs = rnn_pipeline_series_state(st, v, n, m->season, m->window, log_mode, ds_mode, NULL, a);
+	rs = rnn_pipeline_series_state(st, v, n, m->season, m->window, log_mode, ds_mode, NULL, 0, NULL, a);
 	if (rs != RNN_OK)
 		return rs;
 	if (st->log_transform)

@@ -99,16 +99,30 @@ RnnStatus	rnn_pipeline_fit(RnnModel *m, const double *v, size_t n, int season,
 							 const RnnAlloc *a);
 
 /*
+ * A warm start whose rows are too few to estimate seasonal indices (after
+ * rnn_pipeline_fit left them unadjusted): the indices its model had (given,
+ * season of them, its last point at phase given_phase of them) adjust the n
+ * points of adj instead, placed so that the last is at given_phase; sets
+ * m->n_seasonal, seasonal (allocated with a) and phase_last.
+ */
+RnnStatus	rnn_pipeline_keep_indices(RnnModel *m, double *adj, size_t n, int season,
+									  const double *given, int given_phase,
+									  const RnnAlloc *a);
+
+/*
  * One series of a global model: its pipeline (as rnn_pipeline_fit), its
  * scale (the spread of the adjusted series' changes; windows are taken
  * relative to their last value), the MASE scale at season, its last
  * min(n, window) values, and the series on the network's scale in
  * scaled[0..n-1] (not computed when scaled is NULL: a history that is only
- * forecast from).  The caller sets the name, last_ts and rows.
+ * forecast from).  given, given_phase: a warm start's indices of the series
+ * (rnn_pipeline_keep_indices), or NULL.  The caller sets the name, last_ts
+ * and rows.
  */
 RnnStatus	rnn_pipeline_series_state(RnnSeriesState *st, const double *v, size_t n,
 									  int season, int window, int log_mode,
-									  int deseason_mode, rnn_real *scaled,
+									  int deseason_mode, const double *given,
+									  int given_phase, rnn_real *scaled,
 									  const RnnAlloc *a);
 
 /*
