@@ -1351,6 +1351,20 @@ test_seasonal_shrinkage(void)
 	ok = ok && rnn_pipeline_fit(&mod, clear, 24, 12, 0, 1, adj, &test_allocator) == RNN_OK &&
 		mod.n_seasonal == 0 && adj[3] == clear[3];
 	report(ok, "pipeline: a clear season keeps its indices (3 sin: within 0.05) from two seasons and a point, noise shrunk to nothing is not adjusted (deseasonalize => true keeps zeros); 24 points of season 12 are too few");
+	{
+		/* too few points: a warm start's indices placed so that the last point is at phase 2 */
+		const double given[4] = {1, 2, 3, 4};
+		double		z[5] = {0, 0, 0, 0, 0};
+
+		memset(&mod, 0, sizeof(mod));
+		ok = rnn_pipeline_keep_indices(&mod, z, 5, 4, given, 2, &test_allocator) == RNN_OK &&
+			mod.n_seasonal == 4 && mod.phase_last == 0 &&
+			z[0] == -3 && z[1] == -4 && z[2] == -1 && z[3] == -2 && z[4] == -3 &&
+			mod.seasonal[mod.phase_last] == given[2];
+		free(mod.seasonal);
+		ok = ok && rnn_pipeline_keep_indices(&mod, z, 5, 4, given, 4, &test_allocator) == RNN_ERR_ARGUMENT;
+		report(ok, "pipeline: kept indices place the last point at the given phase and each earlier one a phase before (a phase outside the season is refused)");
+	}
 }
 
 /* the phase a tracker gives the last of v[0..T-1], read from its reset */
