@@ -103,6 +103,10 @@ SELECT jsonb_array_length(p->'seasonal_indices') AS kept,
 FROM ws_season_short, ws_season,
      LATERAL (SELECT rnn_model_info(n)->'pipeline' AS p, rnn_model_info(m)->'pipeline' AS q) x;
 RESET client_min_messages;
+-- ... nor indices of another season than the one the configuration asks for
+SELECT rnn_train(date '2024-04-01' + i, 100 + 10 * sin(2 * pi() * (i + 91) / 7),
+                 rnn_config(epochs => 1, hidden_size => 4, ensemble => 1, season => 14), (SELECT m FROM ws_season))
+FROM generate_series(0, 19) i;
 SELECT rnn_train(100 + 10 * sin(2 * pi() * i / 7), rnn_config(epochs => 1, hidden_size => 4, ensemble => 1),
                  (SELECT rnn_train(100 + 10 * sin(2 * pi() * i / 7) + i / 10.0 + i % 5,
                                    rnn_config(epochs => 1, hidden_size => 4, ensemble => 1, deseasonalize => true, season => 7) || '{"window": 5}' ORDER BY i)

@@ -288,27 +288,35 @@ warm_season_phase(const RnnModel *init, const RnnAxis *axis, int *phase)
 	if (init->n_seasonal < 2 || init->ts_kind == RNN_TS_NONE || axis->ts_kind != init->ts_kind ||
 		!rnn_steps_from_last(init, axis->ts_kind, axis->last_ts, &steps))
 		return false;
-	p = (init->phase_last + steps + axis->shift) % init->n_seasonal;
+	p = (init->phase_last + (steps + axis->shift) % init->n_seasonal) % init->n_seasonal;
 	*phase = (int) (p < 0 ? p + init->n_seasonal : p);
 	return true;
 }
 
 /*
  * Why a warm start of one series cannot keep its model's seasonal
- * adjustment on n rows, or NULL: it re-estimates the indices on the rows,
- * which takes two seasons and a step; on fewer it keeps the model's, placed
- * by the time axis, which rows without timestamps do not have (the network,
- * trained on adjusted values, would get the raw ones).
+ * adjustment on n rows, or NULL: it re-estimates the indices on the rows
+ * at the season it uses (the configuration's, else the model's), which
+ * takes two seasons and a step; on fewer it keeps the model's, placed by
+ * the time axis, when the season is theirs and the rows can be placed
+ * (otherwise the network, trained on adjusted values, would get raw ones).
  */
 static char *
-warm_season_mismatch(const RnnModel *init, const RnnAxis *axis, size_t n)
+warm_season_mismatch(const RnnModel *init, const RnnConfig *cfg, const RnnAxis *axis, size_t n)
 {
+	int			season;
 	int			phase;
 
-	if (init == NULL || init->n_series > 0 || rnn_model_imported(init) || init->n_seasonal < 2 ||
-		n >= (size_t) 2 * init->n_seasonal + 1 || warm_season_phase(init, axis, &phase))
+	if (init == NULL || init->n_series > 0 || rnn_model_imported(init) || init->n_seasonal < 2)
 		return NULL;
-	return psprintf("The model removes a season of %d steps, whose indices a warm start re-estimates on its rows, or places by their timestamps; %zu rows without timestamps are fewer than two seasons and a step (%d).",
+	season = cfg->season > 0 ? cfg->season : init->season;
+	if (n >= (size_t) 2 * season + 1 ||
+		(init->n_seasonal == season && warm_season_phase(init, axis, &phase)))
+		return NULL;
+	if (init->n_seasonal != season)
+		return psprintf("The model removes a season of %d steps; the configuration's season is %d, whose indices %zu rows are too few to estimate (%d).",
+						init->n_seasonal, season, n, 2 * season + 1);
+	return psprintf("The model removes a season of %d steps, whose indices a warm start re-estimates on its rows, or places on the model's time axis; %zu rows are fewer than two seasons and a step (%d), and cannot be placed (no timestamps, or off the model's grid).",
 					init->n_seasonal, n, 2 * init->n_seasonal + 1);
 }
 
@@ -420,7 +428,7 @@ rnn_warm_start_or_cold(const RnnModel *init, const RnnAxis *axis, size_t rows, c
 	if (!global)
 		why = warm_log_mismatch(init, cfg, axis, values, rows);
 	if (why == NULL && !global)
-		why = warm_season_mismatch(init, axis, rows);
+		why = warm_season_mismatch(init, cfg, axis, rows);
 	if (why == NULL)
 		why = warm_kind_mismatch(init, axis, rows, n_user, cfg, dflt, global, fname);
 	if (why == NULL)
@@ -1026,7 +1034,7 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 
 		if (why)
 			rnn_warm_log_error(why, fname);
-		why = warm_season_mismatch(init, axis, n);
+		why = warm_season_mismatch(init, cfg, axis, n);
 		if (why)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -497,16 +497,27 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 					st->theta_weight = init->series[w].theta_weight;
 
 				/*
-				 * its indices, placed by the time axis, for rows too few
-				 * to estimate them again: the last point is `steps` after
-				 * the model's last of the series (less this fit's cut)
+				 * its indices, for rows too few to estimate them again,
+				 * placed at this fit's last point: a model this one
+				 * validates fitted the same series from the same first
+				 * point (its rows more); a warm start's last point is
+				 * `steps` on the time axis after the model's last of the
+				 * series (a warm start cuts nothing)
 				 */
 				rnn_model_series_view(&known, from, w);
-				if (from->series[w].n_seasonal == season &&
-					rnn_steps_from_last(&known, axes[k].ts_kind, axes[k].last_ts, &steps))
+				if (from->series[w].n_seasonal == season && !warm)
 				{
-					int64		p = (known.phase_last + steps -
-									 (int64) (cuts ? cuts[pick[k]] : cut)) % season;
+					int64		p = (known.phase_last -
+									 (from->series[w].rows - (int64) series[k].n) % season) % season;
+
+					given = from->series[w].seasonal;
+					given_phase = (int) (p < 0 ? p + season : p);
+				}
+				else if (from->series[w].n_seasonal == season && known.ts_kind != RNN_TS_NONE &&
+						 known.ts_kind == axes[k].ts_kind &&
+						 rnn_steps_from_last(&known, axes[k].ts_kind, axes[k].last_ts, &steps))
+				{
+					int64		p = (known.phase_last + steps % season) % season;
 
 					given = from->series[w].seasonal;
 					given_phase = (int) (p < 0 ? p + season : p);
