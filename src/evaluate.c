@@ -379,7 +379,7 @@ rnn_backtest_transfn(PG_FUNCTION_ARGS)
 	RnnRows    *st;
 
 	RNN_SKIP_EMPTY_ROW(1, 2);
-	st = rnn_rows_ts_transfn(fcinfo, -1, "rnn_backtest");
+	st = rnn_rows_ts_transfn(fcinfo, -1, -1, "rnn_backtest");
 	backtest_options(fcinfo, st, 4);
 	PG_RETURN_POINTER(st);
 }
@@ -388,20 +388,10 @@ rnn_backtest_transfn(PG_FUNCTION_ARGS)
 Datum
 rnn_backtest_features_transfn(PG_FUNCTION_ARGS)
 {
-	int			kind = rnn_ts_kind_of_type(get_fn_expr_argtype(fcinfo->flinfo, 1));
 	RnnRows    *st;
-	int64		key;
 
 	RNN_SKIP_EMPTY_ROW(1, 2);
-	if (kind < 0)
-		elog(ERROR, "rnn_backtest: unsupported timestamp type");
-	st = rnn_rows_state(fcinfo, kind, "rnn_backtest");
-	rnn_rows_options(fcinfo, st, 4, -1);
-	if (rnn_rows_key(fcinfo, st, 1, "rnn_backtest", &key))
-	{
-		rnn_rows_add(st, key, PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_FLOAT8(2));
-		rnn_rows_add_features(fcinfo, st, 3, "rnn_backtest");
-	}
+	st = rnn_rows_ts_transfn(fcinfo, 3, -1, "rnn_backtest");
 	backtest_options(fcinfo, st, 5);
 	PG_RETURN_POINTER(st);
 }

@@ -135,15 +135,16 @@ warm_start_mismatch(const RnnModel *init, const RnnShape *s, int window, int str
 		const char *label;
 		int			model;
 		int			config;
+		bool		flag;		/* named true or false, as the configuration spells it */
 	}			dims[] = {
-		{"hidden_size", init->shape.hidden_size, s->hidden_size},
-		{"num_layers", init->shape.num_layers, s->num_layers},
-		{"bidirectional", init->shape.bidirectional, s->bidirectional},
-		{"output size (horizon with strategy direct)", init->shape.output_size, s->output_size},
-		{"input_size", init->shape.input_size, s->input_size},
-		{"window", init->window > 0 ? init->window : window, window},
+		{"hidden_size", init->shape.hidden_size, s->hidden_size, false},
+		{"num_layers", init->shape.num_layers, s->num_layers, false},
+		{"bidirectional", init->shape.bidirectional, s->bidirectional, true},
+		{"output size (horizon with strategy direct)", init->shape.output_size, s->output_size, false},
+		{"input_size", init->shape.input_size, s->input_size, false},
+		{"window", init->window > 0 ? init->window : window, window, false},
 		{mixed ? "ensemble (members of each kind)" : "ensemble", mixed ? init->members / 2 : init->members,
-		mixed ? members / 2 : members},
+		mixed ? members / 2 : members, false},
 	};
 
 	if (init->shape.cell != s->cell)
@@ -153,8 +154,8 @@ warm_start_mismatch(const RnnModel *init, const RnnShape *s, int window, int str
 		return psprintf("The model's strategy is %s, the configuration's is %s.",
 						rnn_strategy_name(init->strategy), rnn_strategy_name(strategy));
 	for (size_t i = 0; i < lengthof(dims); i++)
-		if (dims[i].model != dims[i].config && strcmp(dims[i].label, "bidirectional") == 0)
-			return psprintf("The model's bidirectional is %s, the configuration's is %s.",
+		if (dims[i].model != dims[i].config && dims[i].flag)
+			return psprintf("The model's %s is %s, the configuration's is %s.", dims[i].label,
 							dims[i].model ? "true" : "false", dims[i].config ? "true" : "false");
 		else if (dims[i].model != dims[i].config)
 			return psprintf("The model's %s is %d, the configuration's is %d.",
@@ -283,13 +284,11 @@ static bool
 warm_season_phase(const RnnModel *init, const RnnAxis *axis, int *phase)
 {
 	int64		steps;
-	int64		p;
 
 	if (init->n_seasonal < 2 || init->ts_kind == RNN_TS_NONE || axis->ts_kind != init->ts_kind ||
 		!rnn_steps_from_last(init, axis->ts_kind, axis->last_ts, &steps))
 		return false;
-	p = (init->phase_last + (steps + axis->shift) % init->n_seasonal) % init->n_seasonal;
-	*phase = (int) (p < 0 ? p + init->n_seasonal : p);
+	*phase = rnn_pipeline_phase(init, init->phase_last, (long) ((steps + axis->shift) % init->n_seasonal));
 	return true;
 }
 

@@ -505,22 +505,14 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 				 * series (a warm start cuts nothing)
 				 */
 				rnn_model_series_view(&known, from, w);
-				if (from->series[w].n_seasonal == season && !warm)
+				if (known.n_seasonal == season &&
+					(!warm || (known.ts_kind != RNN_TS_NONE && known.ts_kind == axes[k].ts_kind &&
+							   rnn_steps_from_last(&known, axes[k].ts_kind, axes[k].last_ts, &steps))))
 				{
-					int64		p = (known.phase_last -
-									 (from->series[w].rows - (int64) series[k].n) % season) % season;
-
-					given = from->series[w].seasonal;
-					given_phase = (int) (p < 0 ? p + season : p);
-				}
-				else if (from->series[w].n_seasonal == season && known.ts_kind != RNN_TS_NONE &&
-						 known.ts_kind == axes[k].ts_kind &&
-						 rnn_steps_from_last(&known, axes[k].ts_kind, axes[k].last_ts, &steps))
-				{
-					int64		p = (known.phase_last + steps % season) % season;
-
-					given = from->series[w].seasonal;
-					given_phase = (int) (p < 0 ? p + season : p);
+					given = known.seasonal;
+					given_phase = rnn_pipeline_phase(&known, known.phase_last,
+													 (long) (warm ? steps % season :
+															 -((from->series[w].rows - (int64) series[k].n) % season)));
 				}
 			}
 		}

@@ -191,7 +191,8 @@ extern void rnn_rows_options(FunctionCallInfo fcinfo, RnnRows *st, int config_ar
 extern void rnn_rows_add_features(FunctionCallInfo fcinfo, RnnRows *st, int argno, const char *fname);
 extern double *rnn_rows_features_to_grid(const RnnRows *st, const RnnSeries *series,
 										 const RnnConfig *cfg, bool **filled, const char *fname);
-extern RnnRows *rnn_rows_ts_transfn(FunctionCallInfo fcinfo, int init_arg, const char *fname);
+extern RnnRows *rnn_rows_ts_transfn(FunctionCallInfo fcinfo, int features_arg, int init_arg,
+									const char *fname);
 extern RnnRows *rnn_rows_series_transfn(FunctionCallInfo fcinfo, int features_arg, int init_arg,
 										const char *fname);
 extern RnnRows *rnn_rows_of_series(const RnnRows *st, int32 **order, int32 s);

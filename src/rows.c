@@ -200,6 +200,21 @@ rnn_rows_raise_deferred(const RnnRows *st, const char *fname)
 				 errhint("Call %s without the features argument for a series without features.", fname)));
 }
 
+/* A timestamp datum of the kind as a key, or what is wrong with it (ROW_OK: nothing). */
+static int
+ts_key_problem(Datum d, bool isnull, int ts_kind, int64 *key)
+{
+	if (isnull)
+		return ROW_TS_NULL;
+	if (ts_kind == RNN_TS_DATE)
+	{
+		*key = DatumGetDateADT(d);
+		return DATE_NOT_FINITE((DateADT) *key) ? ROW_TS_INFINITE : ROW_OK;
+	}
+	*key = DatumGetInt64(d);	/* bigint, Timestamp and TimestampTz */
+	return ts_kind != RNN_TS_BIGINT && TIMESTAMP_NOT_FINITE(*key) ? ROW_TS_INFINITE : ROW_OK;
+}
+
 /*
  * The timestamp of the row about to be added (argument argno) as a key.
  * NULL and infinite timestamps are errors that name the row, or with
@@ -208,22 +223,13 @@ rnn_rows_raise_deferred(const RnnRows *st, const char *fname)
 bool
 rnn_rows_key(FunctionCallInfo fcinfo, RnnRows *st, int argno, const char *fname, int64 *key)
 {
-	Datum		d;
+	int			problem = ts_key_problem(PG_ARGISNULL(argno) ? (Datum) 0 : PG_GETARG_DATUM(argno),
+										 PG_ARGISNULL(argno), st->ts_kind, key);
 
-	if (PG_ARGISNULL(argno))
-	{
-		row_problem(st, ROW_TS_NULL, ++st->seen, 0, fname);
-		return false;
-	}
-	d = PG_GETARG_DATUM(argno);
-	if (st->ts_kind == RNN_TS_DATE ? DATE_NOT_FINITE(DatumGetDateADT(d)) :
-		st->ts_kind != RNN_TS_BIGINT && TIMESTAMP_NOT_FINITE(DatumGetInt64(d)))
-	{
-		row_problem(st, ROW_TS_INFINITE, ++st->seen, 0, fname);
-		return false;
-	}
-	*key = rnn_ts_datum_key(d, false, st->ts_kind, fname);
-	return true;
+	if (problem == ROW_OK)
+		return true;
+	row_problem(st, problem, ++st->seen, 0, fname);
+	return false;
 }
 
 /* The timestamp argument as a key (errors for NULL and infinite). */
@@ -238,20 +244,11 @@ rnn_ts_arg_key(FunctionCallInfo fcinfo, int argno, int ts_kind, const char *fnam
 int64
 rnn_ts_datum_key(Datum d, bool isnull, int ts_kind, const char *fname)
 {
-	int64		key;
+	int64		key = 0;
+	int			problem = ts_key_problem(d, isnull, ts_kind, &key);
 
-	if (isnull)
-		row_error(ROW_TS_NULL, 0, 0, 0, fname);
-	if (ts_kind == RNN_TS_DATE)
-	{
-		key = DatumGetDateADT(d);
-		if (DATE_NOT_FINITE((DateADT) key))
-			row_error(ROW_TS_INFINITE, 0, 0, 0, fname);
-		return key;
-	}
-	key = DatumGetInt64(d);		/* bigint, Timestamp and TimestampTz */
-	if (ts_kind != RNN_TS_BIGINT && TIMESTAMP_NOT_FINITE(key))
-		row_error(ROW_TS_INFINITE, 0, 0, 0, fname);
+	if (problem != ROW_OK)
+		row_error(problem, 0, 0, 0, fname);
 	return key;
 }
 
@@ -279,7 +276,7 @@ same_as_kept(FunctionCallInfo fcinfo, int argno, struct varlena *kept, bool whol
  * Keep the first row's jsonb configuration (at config_arg) and warm-start
  * model (at init_arg, or -1), copied into the aggregate context; every later
  * row must pass the same ones.  Called before the row is added (the row
- * is st->n + 1): the configuration says whether a row's own errors wait
+ * is st->seen + 1): the configuration says whether a row's own errors wait
  * (on_error => 'null').
  */
 void
@@ -333,6 +330,14 @@ rnn_rows_options(FunctionCallInfo fcinfo, RnnRows *st, int config_arg, int init_
 	MemoryContextSwitchTo(old);
 }
 
+/* The features of row `row` missing (its array NULL, or left out by a deferred error). */
+static void
+row_features_missing(RnnRows *st, size_t row)
+{
+	for (int j = 0; j < st->n_feat; j++)
+		st->feat_null[row * st->n_feat + j] = true;
+}
+
 /*
  * A problem with the features of the first row that has them, which fix
  * their count: an error at once, or under on_error => 'null' kept, and the
@@ -370,8 +375,7 @@ rnn_rows_add_features(FunctionCallInfo fcinfo, RnnRows *st, int argno, const cha
 	if (PG_ARGISNULL(argno))
 	{
 		/* missing features; before the first array, their count is not known yet */
-		for (int j = 0; j < st->n_feat; j++)
-			st->feat_null[row * st->n_feat + j] = true;
+		row_features_missing(st, row);
 		return;
 	}
 	arr = PG_GETARG_ARRAYTYPE_P(argno);
@@ -380,8 +384,7 @@ rnn_rows_add_features(FunctionCallInfo fcinfo, RnnRows *st, int argno, const cha
 		if (st->n_feat == 0)
 			return first_features_problem(st, ROW_FEATURES_NDIM, ARR_NDIM(arr), fname);
 		row_problem(st, ROW_FEATURES_NDIM, st->seen, ARR_NDIM(arr), fname);
-		for (int j = 0; j < st->n_feat; j++)
-			st->feat_null[row * st->n_feat + j] = true;
+		row_features_missing(st, row);
 		return;
 	}
 	deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
@@ -408,8 +411,7 @@ rnn_rows_add_features(FunctionCallInfo fcinfo, RnnRows *st, int argno, const cha
 	if (n != st->n_feat)
 	{
 		row_problem(st, ROW_FEATURES_COUNT, st->seen, n, fname);
-		for (int j = 0; j < st->n_feat; j++)
-			st->feat_null[row * st->n_feat + j] = true;
+		row_features_missing(st, row);
 		return;
 	}
 	for (int j = 0; j < n; j++)
@@ -506,12 +508,14 @@ rnn_rows_features_to_grid(const RnnRows *st, const RnnSeries *series, const RnnC
 }
 
 /*
- * The shared transition of the aggregates over (state, ts, value, config
- * jsonb, ...): add the row, keep the config and, at init_arg (or -1), a
- * warm-start model.
+ * The transition of the forms (ts, value [, features], config [, init]):
+ * argument 1 the timestamp, 2 the value, features_arg the features (-1:
+ * none), the configuration after them, init_arg the warm-start model (-1:
+ * none).  The row is added with its features, or left out when its
+ * timestamp's error waits (on_error => 'null').
  */
 RnnRows *
-rnn_rows_ts_transfn(FunctionCallInfo fcinfo, int init_arg, const char *fname)
+rnn_rows_ts_transfn(FunctionCallInfo fcinfo, int features_arg, int init_arg, const char *fname)
 {
 	/* the argument's type is looked up at the first row only */
 	int			kind = PG_ARGISNULL(0) ? rnn_ts_kind_of_type(get_fn_expr_argtype(fcinfo->flinfo, 1)) :
@@ -523,9 +527,13 @@ rnn_rows_ts_transfn(FunctionCallInfo fcinfo, int init_arg, const char *fname)
 		elog(ERROR, "%s: unsupported timestamp type", fname);
 	st = rnn_rows_state(fcinfo, kind, fname);
 	/* the options first: they say whether a row's error waits (on_error) */
-	rnn_rows_options(fcinfo, st, 3, init_arg);
+	rnn_rows_options(fcinfo, st, features_arg >= 0 ? features_arg + 1 : 3, init_arg);
 	if (rnn_rows_key(fcinfo, st, 1, fname, &key))
+	{
 		rnn_rows_add(st, key, PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_FLOAT8(2));
+		if (features_arg >= 0)
+			rnn_rows_add_features(fcinfo, st, features_arg, fname);
+	}
 	return st;
 }
 

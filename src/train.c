@@ -42,28 +42,15 @@ Datum
 rnn_train_ts_transfn(PG_FUNCTION_ARGS)
 {
 	RNN_SKIP_EMPTY_ROW(1, 2);
-	PG_RETURN_POINTER(rnn_rows_ts_transfn(fcinfo, 4, "rnn_train"));
+	PG_RETURN_POINTER(rnn_rows_ts_transfn(fcinfo, -1, 4, "rnn_train"));
 }
 
 /* rnn_train(ts, value float8, features float8[], config jsonb [, init bytea]) */
 Datum
 rnn_train_features_transfn(PG_FUNCTION_ARGS)
 {
-	int			kind = rnn_ts_kind_of_type(get_fn_expr_argtype(fcinfo->flinfo, 1));
-	RnnRows    *st;
-	int64		key;
-
 	RNN_SKIP_EMPTY_ROW(1, 2);
-	if (kind < 0)
-		elog(ERROR, "rnn_train: unsupported timestamp type");
-	st = rnn_rows_state(fcinfo, kind, "rnn_train");
-	rnn_rows_options(fcinfo, st, 4, 5);
-	if (rnn_rows_key(fcinfo, st, 1, "rnn_train", &key))
-	{
-		rnn_rows_add(st, key, PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_FLOAT8(2));
-		rnn_rows_add_features(fcinfo, st, 3, "rnn_train");
-	}
-	PG_RETURN_POINTER(st);
+	PG_RETURN_POINTER(rnn_rows_ts_transfn(fcinfo, 3, 5, "rnn_train"));
 }
 
 /* rnn_train(series text, ts, value float8, config jsonb [, init bytea]): a global model */

@@ -300,15 +300,11 @@ rnn_pipeline_keep_indices(RnnModel *m, double *adj, size_t n, int season,
 	if (idx == NULL)
 		return RNN_ERR_ALLOC;
 	/* point i is at phase given_phase - (n - 1 - i) of the given ones; idx is by i % season */
+	m->n_seasonal = season;
 	for (int q = 0; q < season; q++)
-	{
-		long		p = ((long) given_phase - (long) ((n - 1) % (size_t) season) + q) % season;
-
-		idx[q] = given[p < 0 ? p + season : p];
-	}
+		idx[q] = given[rnn_pipeline_phase(m, given_phase, q - (long) ((n - 1) % (size_t) season))];
 	for (size_t i = 0; i < n; i++)
 		adj[i] -= idx[i % (size_t) season];
-	m->n_seasonal = season;
 	m->seasonal = idx;
 	m->phase_last = (int32_t) ((n - 1) % (size_t) season);
 	return RNN_OK;
