@@ -180,6 +180,16 @@ fold_error_context(void *arg)
 	errcontext("%s", (const char *) arg);
 }
 
+/* put a fold's CONTEXT line (text) on the error context stack; the caller pops it */
+static void
+fold_context_push(ErrorContextCallback *ecb, char *text)
+{
+	ecb->callback = fold_error_context;
+	ecb->arg = text;
+	ecb->previous = error_context_stack;
+	error_context_stack = ecb;
+}
+
 /* horizon and folds, at arguments arg and arg + 1: the first row's, the same on every row */
 static void
 backtest_options(FunctionCallInfo fcinfo, RnnRows *st, int arg)
@@ -294,11 +304,8 @@ backtest_global(RnnRows *st, RnnConfig *cfg)
 				cuts[j] = n;
 		}
 		old = MemoryContextSwitchTo(foldctx);
-		ecb.callback = fold_error_context;
-		ecb.arg = psprintf("rnn_backtest fold %d of %d, each series without its last %zu steps",
-						   f + 1, st->folds, cut);
-		ecb.previous = error_context_stack;
-		error_context_stack = &ecb;
+		fold_context_push(&ecb, psprintf("rnn_backtest fold %d of %d, each series without its last %zu steps",
+										 f + 1, st->folds, cut));
 		rnn_fit_global_data(&m, g, cut, cuts, cfg, NULL, "rnn_backtest");
 		seconds += m.train_seconds;
 		memset(&fs, 0, sizeof(fs));
@@ -515,12 +522,9 @@ rnn_backtest_finalfn(PG_FUNCTION_ARGS)
 					 errhint("Use fewer folds, or backtest the rows after the gap.")));
 		backtest_check_future(filled, st->n_feat, origin, gap, h, &axis, series.n, f + 1, NULL);
 		old = MemoryContextSwitchTo(foldctx);
-		ecb.callback = fold_error_context;
-		ecb.arg = psprintf("rnn_backtest fold %d of %d, trained on the %zu step%s up to %s",
-						   f + 1, st->folds, end, end == 1 ? "" : "s",
-						   rnn_point_text(&rows_axis, (int64) end - (int64) series.n));
-		ecb.previous = error_context_stack;
-		error_context_stack = &ecb;
+		fold_context_push(&ecb, psprintf("rnn_backtest fold %d of %d, trained on the %zu step%s up to %s",
+										 f + 1, st->folds, end, end == 1 ? "" : "s",
+										 rnn_point_text(&rows_axis, (int64) end - (int64) series.n)));
 		/* the fold's training part ends `series.n - end` steps before the last row */
 		fold_axis.shift = -(int64) (series.n - end);
 		rnn_fit(&m, series.values, feats, st->n_feat, end, &fold_axis, &cfg, NULL, "rnn_backtest");

@@ -319,6 +319,22 @@ warm_season_mismatch(const RnnModel *init, const RnnConfig *cfg, const RnnAxis *
 					init->n_seasonal, n, 2 * init->n_seasonal + 1);
 }
 
+/*
+ * Why a warm start of one series cannot keep its model's pipeline on these
+ * rows, or NULL: its log first (*is_log set), then its seasonal adjustment.
+ * The 'cold' choice (rnn_warm_start_or_cold) and the training's errors
+ * (fit_series) both ask here, so the two agree.
+ */
+static char *
+warm_pipeline_mismatch(const RnnModel *init, const RnnConfig *cfg, const RnnAxis *axis,
+					   const double *values, size_t n, bool *is_log)
+{
+	char	   *why = warm_log_mismatch(init, cfg, axis, values, n);
+
+	*is_log = why != NULL;
+	return why ? why : warm_season_mismatch(init, cfg, axis, n);
+}
+
 /* The error of a warm start whose log does not fit (why: rnn_warm_log_mismatch's). */
 void
 rnn_warm_log_error(const char *why, const char *fname)
@@ -413,21 +429,20 @@ warm_kind_mismatch(const RnnModel *init, const RnnAxis *axis, size_t rows, int n
  * the training starts from scratch (NULL returned).  Under 'error' (the
  * default) init comes back unchanged and the training's own checks raise
  * the error.  dflt and global as for rnn_config_resolve and rnn_fit_global;
- * n_user the rows' feature columns.  A single-series model's log is checked
- * first, as the training does.
+ * n_user the rows' feature columns.  A single-series model's pipeline is checked
+ * first (warm_pipeline_mismatch, which the training asks too).
  */
 const RnnModel *
 rnn_warm_start_or_cold(const RnnModel *init, const RnnAxis *axis, size_t rows, const double *values,
 					   int n_user, const RnnConfig *cfg, int dflt, bool global, const char *fname)
 {
 	char	   *why = NULL;
+	bool		is_log;
 
 	if (init == NULL || !cfg->init_mismatch_cold)
 		return init;
 	if (!global)
-		why = warm_log_mismatch(init, cfg, axis, values, rows);
-	if (why == NULL && !global)
-		why = warm_season_mismatch(init, cfg, axis, rows);
+		why = warm_pipeline_mismatch(init, cfg, axis, values, rows, &is_log);
 	if (why == NULL)
 		why = warm_kind_mismatch(init, axis, rows, n_user, cfg, dflt, global, fname);
 	if (why == NULL)
@@ -1029,11 +1044,11 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 	adj = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE);
 	if (warm)
 	{
-		char	   *why = warm_log_mismatch(init, cfg, axis, values, n);
+		bool		is_log;
+		char	   *why = warm_pipeline_mismatch(init, cfg, axis, values, n, &is_log);
 
-		if (why)
+		if (why && is_log)
 			rnn_warm_log_error(why, fname);
-		why = warm_season_mismatch(init, cfg, axis, n);
 		if (why)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
