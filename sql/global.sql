@@ -195,6 +195,22 @@ FROM gb_tail, jsonb_array_elements(r->'per_series') x,
       WHERE f.step > 2) y
 WHERE x->>'series' = 'south-2';
 DROP TABLE gb_tail;
+-- a fold's Theta-weight validation model, trained on each series without its tail, keeps
+-- the fold model's seasonal indices when too few rows remain to estimate them (30 months,
+-- fewer than two seasons and a step once the tail is off), placed by the rows between, not
+-- by the series' last timestamp (a fold's series keep theirs, 6 steps on): the fold scores
+-- as the model trained on its rows forecasts (fails with the placement by time)
+SELECT count(*) AS series, bool_and(abs((x->>'mae')::float8 - y.mae) < 1e-5 * y.mae) AS fold_as_trained
+FROM (SELECT rnn_backtest(store, day::date, sales, rnn_config(hidden_size => 4, epochs => 3), 6, 1) AS r
+      FROM sales WHERE region = 'south' AND day < date '2015-01-01' + interval '36 months') b,
+     jsonb_array_elements(b.r->'per_series') x,
+     (SELECT s AS store, avg(abs(f.forecast - v.sales)) AS mae
+      FROM (SELECT rnn_train(store, day::date, sales, rnn_config(hidden_size => 4, epochs => 3, horizon => 6)) AS m
+            FROM sales WHERE region = 'south' AND day < date '2015-01-01' + interval '30 months') t,
+           rnn_model_series(t.m) s, rnn_forecast(t.m, s, 6) f, sales v
+      WHERE v.store = s AND v.day = f.ts
+      GROUP BY s) y
+WHERE x->>'series' = y.store;
 -- a series whose gap leaves it fewer than two steps before the fold is left out of it (and
 -- of the scores), the others scored as before
 SELECT jsonb_path_query_array(r, '$.per_fold[*].series') AS fold_series,
