@@ -222,6 +222,8 @@ say() { echo "m3: $*" >&2; }
 elapsed() { "$PYTHON" -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$(date +%s.%N)"; }
 T_START=$(date +%s.%N)
 
+# the textbook Theta at the end (test/bench/m3_theta.py) reads the series with numpy
+tools/install-deps.sh python3-numpy >&2
 # shellcheck source=test/bench/lib/server.sh
 . test/bench/lib/server.sh
 export PGTZ=UTC
