@@ -67,6 +67,19 @@ FROM (SELECT k, rnn_anomaly(v, m, 0.9999) OVER (ORDER BY k) AS a
             SELECT 401, ((SELECT upper FROM rnn_forecast(m, 1, 0.999)) + (SELECT upper FROM rnn_forecast(m, 1, 0.9999))) / 2
             FROM an_model) r, an_model) x
 WHERE k = 401;
+-- and between the grid's levels: at 0.9505 a value between the row's 0.95 and 0.9505 upper
+-- bounds is not flagged and scores 0.97525 (before: 0.9755, the grid level above, past
+-- 0.5 + level/2)
+WITH b AS (SELECT (a).upper
+           FROM unnest(ARRAY[0.95, 0.9505]::float8[]) l,
+                LATERAL (SELECT k, rnn_anomaly(value, m, l) OVER (ORDER BY k) AS a
+                         FROM an_co2, an_model WHERE k <= 401) x
+           WHERE k = 401)
+SELECT (a).is_anomaly, (a).score
+FROM (SELECT k, rnn_anomaly(v, m, 0.9505) OVER (ORDER BY k) AS a
+      FROM (SELECT k, value AS v FROM an_co2 WHERE k <= 400
+            UNION ALL SELECT 401, (SELECT avg(upper) FROM b)) r, an_model) x
+WHERE k = 401;
 
 -- precision and recall at level 0.99 on the 68 months after training
 SELECT count(*) FILTER (WHERE is_anomaly AND kind IS NOT NULL) AS true_positives,
@@ -155,4 +168,22 @@ SELECT kind, rnn_model_info(m)->'pipeline'->'seasonal_indices' IS NULL OR rnn_mo
          AS narrower_than_the_naive_floor
 FROM an_kept, rnn_forecast(m, 1, 0.9) f ORDER BY kind;
 
-DROP TABLE an_co2, an_model, an_truth, an_out, an_global, an_kept;
+
+-- a model of a constant series (an error count that is 0) takes the network alone, whose
+-- untrained weights forecast a window's last value: one spike is flagged and the zeros after
+-- it are not (before: Theta's smoothing of the windows holding the spike put the forecasts off
+-- 0 and the zero-width interval flagged the next 14 days)
+CREATE TABLE an_zero AS SELECT date '2024-01-01' + i AS day, 0::float8 AS errors FROM generate_series(0, 99) i;
+CREATE TABLE an_zero_model AS
+SELECT rnn_train(day, errors, rnn_config(epochs => 10, hidden_size => 4, ensemble => 1)) AS m
+FROM an_zero WHERE day < date '2024-03-15';
+SELECT rnn_model_info(m)->'combination' IS NULL AS network_alone,
+       (SELECT forecast = 0 AND lower = 0 AND upper = 0 FROM rnn_forecast(m, 1, 0.99)) AS exact
+FROM an_zero_model;
+SELECT count(*) FILTER (WHERE (a).is_anomaly) AS flagged,
+       string_agg(day::text, ',') FILTER (WHERE (a).is_anomaly) AS days
+FROM (SELECT day, rnn_anomaly(day, errors, m.m, 0.99) OVER (ORDER BY day) AS a
+      FROM (SELECT day, CASE WHEN day = date '2024-03-20' THEN 1 ELSE errors END AS errors FROM an_zero) r,
+           an_zero_model m) x;
+
+DROP TABLE an_co2, an_model, an_truth, an_out, an_global, an_kept, an_zero, an_zero_model;

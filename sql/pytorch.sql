@@ -58,6 +58,20 @@ SELECT rnn_model_from_json(j || '{"time": {"kind": "date", "last": "2024-01-31",
 SELECT rnn_model_info(rnn_model_from_json(j || '{"time": {"kind": "date", "step_unit": "months", "step_value": 1, "last_value": 8795}}'))->'time'->>'last' AS last
 FROM torch_models WHERE name = 'gru';
 SELECT rnn_model_from_json(j || '{"time": {"kind": "date", "step_unit": "weeks", "step_value": 1, "last_value": 8795}}') FROM torch_models WHERE name = 'gru';
+-- a step's number is in its kind's unit: days on a timestamp axis were read as microseconds
+SELECT rnn_model_from_json(j || '{"time": {"kind": "timestamp", "step_unit": "days", "step_value": 1, "last_value": 770256000000000}}') FROM torch_models WHERE name = 'gru';
+-- a typo inside an object is a WARNING too (before: its part silently at the default)
+SELECT rnn_model_info(rnn_model_from_json(j || '{"scaling": {"metod": "zscore", "mean": 100, "std": 10}}'))->'scaling'->>'method' AS method
+FROM torch_models WHERE name = 'gru';
+-- "config" is what rnn_model_info shows as the training's configuration: one rnn_config
+-- takes, of this network
+SELECT rnn_model_from_json(j || '{"config": {"foo": 1}}') FROM torch_models WHERE name = 'gru';
+SELECT rnn_model_from_json(j || jsonb_build_object('config', jsonb_build_object('cell', 'gru', 'hidden_size', (j->>'hidden_size')::int + 1)))
+FROM torch_models WHERE name = 'gru';
+SELECT rnn_model_info(rnn_model_from_json(j || jsonb_build_object('config', jsonb_build_object('cell', 'gru', 'epochs', 7, 'hidden_size', j->'hidden_size', 'num_layers', j->'num_layers', 'bidirectional', j->'bidirectional'))))->'config'->>'epochs' AS epochs
+FROM torch_models WHERE name = 'gru';
+-- a broken rule of a known scaling is named (before: "Its scaling method is unknown.")
+SELECT rnn_model_from_json(j || '{"scaling": {"method": "seasonal", "mean": 0, "std": 1}}') FROM torch_models WHERE name = 'gru';
 SELECT rnn_model_info(rnn_model_from_json(j || jsonb_build_object('ensemble_state_dicts', jsonb_build_array(j->'state_dict'))))->'members' AS members
 FROM torch_models WHERE name = 'gru';
 SELECT rnn_model_from_json(j || '{"ensemble_state_dicts": "garbage"}') FROM torch_models WHERE name = 'gru';

@@ -1181,6 +1181,16 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 										(m->scaling != RNN_SCALE_WINDOW &&
 										 m->scaling != RNN_SCALE_ZSCORE)),
 									   warm ? init->theta_weight : -1);
+
+	/*
+	 * a constant series: both forecast it exactly and no validation can
+	 * choose between them; the network alone (no epoch beats its naive
+	 * forecast) follows a window's last value, where Theta's smoothing
+	 * would carry a spike into the forecasts of the windows after it
+	 * (rnn_anomaly flagged every row of the constant for a window)
+	 */
+	if (cfg->theta_weight < 0 && !warm && rnn_series_constant(values, n))
+		m->theta_weight = 0;
 	if (m->theta_weight > 0 && cfg->theta_weight < 0 && !warm && !start)
 	{
 		/*

@@ -1051,40 +1051,150 @@ read_features(JsonbContainer *c, RnnModel *m)
 }
 
 /*
- * The keys of a model document: what rnn_model_from_json reads and what
- * rnn_model_to_json writes besides (format_version, informative).  Another
- * key is most likely a typo, which would leave its part at its default.
+ * The keys of a model document and of its objects: what rnn_model_from_json
+ * reads and what rnn_model_to_json writes besides (format_version and the
+ * like, informative).  Another key is most likely a typo, which would leave
+ * its part at its default.  state_dict names are PyTorch's (their own
+ * checks), config is checked as a configuration.
  */
-static const char *const model_keys[] = {
-	"cell", "input_size", "hidden_size", "num_layers", "bidirectional", "output_size",
-	"strategy", "window", "season", "members", "naive_scale", "state_dict",
-	"ensemble_state_dicts", "scaling", "time", "history", "training", "calibration", "config",
-	"pipeline", "series_state", "series", "combination", "theta_validation", "features",
-	"format_version"
+typedef struct JsonKeys
+{
+	const char *object;			/* NULL: the document */
+	const char *keys;			/* space-separated */
+} JsonKeys;
+
+static const JsonKeys model_keys[] = {
+	{NULL, "cell input_size hidden_size num_layers bidirectional output_size strategy window "
+	 "season members naive_scale state_dict ensemble_state_dicts scaling time history training "
+	 "calibration config pipeline series_state series combination theta_validation features "
+	 "format_version"},
+	{"scaling", "method mean std"},
+	{"time", "kind step step_unit step_value last last_value month_end time_zone calendar"},
+	{"pipeline", "log intervals seasonal_indices phase_last series_logged series_deseasonalized"},
+	{"series_state", "name numbers history seasonal_indices theta theta_weight spread month_end"},
+	{"series", "count short"},
+	{"combination", "method weight alpha level drift points series_own_weight series_weight_min "
+	 "series_weight_max series_weight_mean"},
+	{"theta_validation", "series network_error theta_error combined_error"},
+	{"features", "count user calendar mean std"},
+	{"training", "rows epochs_run best_epoch train_loss validation_loss seed training_seconds "
+	 "trained_with loss_per_epoch validation_loss_per_epoch"},
 };
 
-static void
-warn_unknown_keys(JsonbContainer *c)
+/* whether key (len bytes) is one of the space-separated words of list */
+static bool
+key_listed(const char *key, int len, const char *list)
 {
-	JsonbIterator *it = JsonbIteratorInit(c);
+	for (const char *w = list; *w;)
+	{
+		size_t		n = strcspn(w, " ");
+
+		if (n == (size_t) len && memcmp(w, key, n) == 0)
+			return true;
+		w += n;
+		w += *w == ' ';
+	}
+	return false;
+}
+
+/*
+ * A WARNING for each key of object c (at `object` of the document, NULL:
+ * the document itself) that the model has no use for; returns how many.
+ */
+static int
+warn_unknown_keys(JsonbContainer *c, const char *object)
+{
+	const char *list = NULL;
+	JsonbIterator *it;
 	JsonbIteratorToken tok;
 	JsonbValue	v;
+	int			unknown = 0;
 
+	for (size_t i = 0; i < lengthof(model_keys) && list == NULL; i++)
+		if (object ? model_keys[i].object && strcmp(model_keys[i].object, object) == 0 :
+			model_keys[i].object == NULL)
+			list = model_keys[i].keys;
+	if (list == NULL || !JsonContainerIsObject(c))
+		return 0;
+	it = JsonbIteratorInit(c);
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
-		bool		known = false;
-
-		if (tok != WJB_KEY)
+		if (tok != WJB_KEY || key_listed(v.val.string.val, v.val.string.len, list))
 			continue;
-		for (size_t i = 0; i < lengthof(model_keys) && !known; i++)
-			known = string_is(&v, model_keys[i]);
-		if (!known)
-			ereport(WARNING,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("rnn_model_from_json: ignored the unknown key \"%s\"",
-							pnstrdup(v.val.string.val, v.val.string.len)),
-					 errhint("A model's keys are those rnn_model_to_json writes: cell, input_size, hidden_size, num_layers, bidirectional, output_size, window, season, state_dict, scaling, time, history and the others it lists.")));
+		unknown++;
+		ereport(WARNING,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("rnn_model_from_json: ignored the unknown key \"%s%s%s\"",
+						object ? object : "", object ? "." : "",
+						pnstrdup(v.val.string.val, v.val.string.len)),
+				 object ?
+				 errhint("The keys of \"%s\" are: %s.", object, list) :
+				 errhint("A model's keys are those rnn_model_to_json writes: cell, input_size, hidden_size, num_layers, bidirectional, output_size, window, season, state_dict, scaling, time, history and the others it lists.")));
 	}
+	return unknown;
+}
+
+/* warn_unknown_keys for the document and each of its objects that has a list */
+static void
+warn_unknown_model_keys(JsonbContainer *c)
+{
+	warn_unknown_keys(c, NULL);
+	for (size_t i = 1; i < lengthof(model_keys); i++)
+	{
+		JsonbContainer *sub = container_key(c, model_keys[i].object);
+
+		if (sub == NULL)
+			continue;
+		if (JsonContainerIsArray(sub))
+		{
+			/* (series_state) the first entry with an unknown key: one WARNING per key, not per series */
+			JsonbIterator *it = JsonbIteratorInit(sub);
+			JsonbIteratorToken tok;
+			JsonbValue	v;
+
+			while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+				if (tok == WJB_ELEM && v.type == jbvBinary &&
+					warn_unknown_keys(v.val.binary.data, model_keys[i].object) > 0)
+					break;
+		}
+		else
+			warn_unknown_keys(sub, model_keys[i].object);
+	}
+}
+
+/*
+ * The document's "config": rnn_model_info shows it as the configuration
+ * the model was trained with, so it must be one that rnn_config takes, of
+ * this network (cell, hidden_size, num_layers, bidirectional).
+ */
+static void
+read_config(JsonbContainer *c, const RnnModel *m)
+{
+	JsonbValue	v;
+	RnnConfig	cfg;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	get_key(c, "config", &v);
+	/* its own errors become this document's (it only allocates: no resources to release) */
+	PG_TRY();
+	{
+		rnn_config_from_jsonb(&cfg, JsonbValueToJsonb(&v));
+	}
+	PG_CATCH();
+	{
+		ErrorData  *e;
+
+		MemoryContextSwitchTo(cxt);
+		e = CopyErrorData();
+		if (e->sqlerrcode != ERRCODE_INVALID_PARAMETER_VALUE)
+			PG_RE_THROW();
+		FlushErrorState();
+		bad_json("\"config\" is not a configuration rnn_config takes: %s.", e->message);
+	}
+	PG_END_TRY();
+	if (cfg.cell != m->shape.cell || cfg.hidden_size != m->shape.hidden_size ||
+		cfg.num_layers != m->shape.num_layers || cfg.bidirectional != (m->shape.bidirectional != 0))
+		bad_json("%s", "\"config\" names another network than the model's (its cell, hidden_size, num_layers or bidirectional).");
 }
 
 /* rnn_model_from_json(jsonb) RETURNS bytea */
@@ -1101,7 +1211,7 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 
 	if (!JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
 		bad_json("%s", "The model must be a JSON object.");
-	warn_unknown_keys(c);
+	warn_unknown_model_keys(c);
 	memset(&m, 0, sizeof(m));
 	if (!get_key(c, "cell", &v) || v.type != jbvString)
 		bad_json("%s", "\"cell\" must be one of rnn_tanh, rnn_relu, lstm, gru.");
@@ -1229,10 +1339,16 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 				!get_key(sub, "step_value", &v) || !get_key(sub, "last_value", &v))
 				bad_json("%s", "\"time\" of a kind other than none needs \"step_unit\", \"step_value\" and \"last_value\", as rnn_model_to_json writes them (\"step\" and \"last\" are their text, for reading).");
 			get_key(sub, "step_unit", &v);
-			if (string_is(&v, "months"))
+			if (string_is(&v, "months") && m.ts_kind != RNN_TS_BIGINT)
 				m.step_kind = RNN_STEP_MONTHS;
-			else if (!string_is(&v, "days") && !string_is(&v, "units") && !string_is(&v, "microseconds"))
-				bad_json("%s", "\"time\".\"step_unit\" must be months, days, units or microseconds.");
+			else if (!string_is(&v, m.ts_kind == RNN_TS_DATE ? "days" :
+								m.ts_kind == RNN_TS_BIGINT ? "units" : "microseconds"))
+				/* the step's number is in that unit: another would be read as it */
+				bad_json("%s", m.ts_kind == RNN_TS_DATE ?
+						 "\"time\".\"step_unit\" of a date axis must be days or months." :
+						 m.ts_kind == RNN_TS_BIGINT ?
+						 "\"time\".\"step_unit\" of a bigint axis must be units." :
+						 "\"time\".\"step_unit\" of a timestamp axis must be microseconds or months.");
 			if (get_key(sub, "time_zone", &v) && v.type == jbvString)
 			{
 				char	   *zone = pnstrdup(v.val.string.val, v.val.string.len);
@@ -1333,6 +1449,7 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 	if ((sub = container_key(c, "config")) != NULL && JsonContainerIsObject(sub))
 	{
 		/* the configuration a model trained in SQL recorded comes back with it */
+		read_config(c, &m);
 		rnn_model_set_config(&m, JsonbToCString(NULL, sub, 0));
 	}
 	if (m.n_series > 0 && (m.log_transform || m.n_seasonal > 0))

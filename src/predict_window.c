@@ -1336,10 +1336,12 @@ anomaly(FunctionCallInfo fcinfo, int a0)
 			part->flagged_tphase = c->tphase[b];
 			score = anomaly_score(c, bm, fc, hstep, phase, v);
 			/*
-			 * above the grid's last level (0.999) the row's own level may
-			 * hold a value the grid's do not: its score is then that level's
+			 * a level between the grid's (or above its last, 0.999) may hold
+			 * a value the grid level below it does not: the score of a value
+			 * inside the row's interval is then that level's, so that it is
+			 * above 0.5 + level / 2 exactly when the row is flagged
 			 */
-			if (v >= lo && v <= hi && score == 1.0)
+			if (v >= lo && v <= hi && score > 0.5 + 0.5 * c->level)
 				score = 0.5 + 0.5 * c->level;
 			values[4] = Float8GetDatum(score);
 			nulls[3] = nulls[4] = false;

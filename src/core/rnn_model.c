@@ -744,14 +744,26 @@ rnn_model_validate(const RnnModel *m, const char **why)
 		*why = "It keeps more history than its window.";
 		return RNN_ERR_CORRUPT;
 	}
-	if (m->scaling != RNN_SCALE_NONE && m->scaling != RNN_SCALE_ZSCORE &&
-		!((m->scaling == RNN_SCALE_WINDOW || m->scaling == RNN_SCALE_LEVEL) &&
-		  m->shape.input_size == 1 + m->n_features) &&
-		!(m->scaling == RNN_SCALE_SEASONAL && m->shape.input_size == 1 &&
-		  m->season > 1 && m->window > m->season) &&
-		!(m->scaling == RNN_SCALE_DIFF && m->shape.input_size == 1 && m->window > 1))
+	if (m->scaling < RNN_SCALE_NONE || m->scaling > RNN_SCALE_DIFF)
 	{
 		*why = "Its scaling method is unknown.";
+		return RNN_ERR_CORRUPT;
+	}
+	if ((m->scaling == RNN_SCALE_WINDOW || m->scaling == RNN_SCALE_LEVEL) &&
+		m->shape.input_size != 1 + m->n_features)
+	{
+		*why = "Scaling 'window' and 'level' need input_size 1 + the features (the value and its features).";
+		return RNN_ERR_CORRUPT;
+	}
+	if (m->scaling == RNN_SCALE_SEASONAL &&
+		!(m->shape.input_size == 1 && m->season > 1 && m->window > m->season))
+	{
+		*why = "Scaling 'seasonal' needs input_size 1, a season of at least 2 and a window longer than it.";
+		return RNN_ERR_CORRUPT;
+	}
+	if (m->scaling == RNN_SCALE_DIFF && !(m->shape.input_size == 1 && m->window > 1))
+	{
+		*why = "Scaling 'difference' needs input_size 1 and a window of at least 2.";
 		return RNN_ERR_CORRUPT;
 	}
 	if (!isfinite(m->scale_mean) || !isfinite(m->scale_std) || !(m->scale_std > 0) ||

@@ -249,12 +249,10 @@ rnn_pipeline_fit(RnnModel *m, const double *v, size_t n, int season,
 				 int log_mode, int deseason_mode, double *adj, const RnnAlloc *a)
 {
 	bool		positive = true;
-	bool		constant = true;
+	bool		constant = rnn_series_constant(v, n);
 
 	for (size_t i = 0; i < n && positive; i++)
 		positive = v[i] > 0;
-	for (size_t i = 1; i < n && constant; i++)
-		constant = v[i] == v[0];
 	if (log_mode == 1 && !positive)
 		return RNN_ERR_DOMAIN;
 	/* a constant series is left as it is: exp(log(42)) need not be 42 */

@@ -428,6 +428,15 @@ rnn_series_missing_before(const RnnSeries *s, size_t end)
 	return g;
 }
 
+bool
+rnn_series_constant(const double *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (v[i] != v[0])
+			return false;
+	return true;
+}
+
 double
 rnn_series_naive_mae(const double *v, size_t n, int season)
 {
