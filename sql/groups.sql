@@ -59,6 +59,23 @@ SELECT rnn_train(CASE WHEN day = date '2024-01-02' THEN NULL ELSE day END, sales
                  CASE WHEN day = date '2024-01-03' THEN ARRAY[1.0, 2.0, 3.0] ELSE ARRAY[1.0] END,
                  rnn_config(epochs => 1, ensemble => 1, on_error => 'null') ORDER BY day) IS NOT NULL AS trained
 FROM store_sales WHERE store = 1;
+-- so are a global model's row errors (a NULL or empty series name) and the limits a group
+-- reaches while its rows are collected: rnn_forecast.max_training_memory, max_series (they
+-- ended the statement, the other groups with it); the rows of a group past a limit are no
+-- longer kept
+SELECT k, rnn_train(CASE WHEN k = 'NULL name' AND day = date '2024-01-20' THEN NULL
+                         WHEN k = 'empty name' AND day = date '2024-01-20' THEN '' ELSE 's' END,
+                    day, sales, rnn_config(epochs => 1, ensemble => 1, on_error => 'null')) IS NOT NULL AS trained
+FROM store_sales, (VALUES ('clean'), ('NULL name'), ('empty name')) v(k) WHERE store = 1 GROUP BY k ORDER BY k;
+SET rnn_forecast.max_series = 2;
+SELECT g, rnn_train(s, day, sales, rnn_config(epochs => 1, ensemble => 1, on_error => 'null')) IS NOT NULL AS trained
+FROM store_sales, (VALUES ('three', 'a'), ('three', 'b'), ('three', 'c'), ('two', 'a'), ('two', 'b')) v(g, s)
+WHERE store = 1 GROUP BY g ORDER BY g;
+RESET rnn_forecast.max_series;
+SET rnn_forecast.max_training_memory = 2;
+SELECT k, rnn_train(i::bigint, sin(i / 10.0), rnn_config(epochs => 1, hidden_size => 2, ensemble => 1, on_error => 'null')) IS NOT NULL AS trained
+FROM (VALUES ('big', 40000), ('small', 60)) v(k, n), generate_series(1, n) i GROUP BY k ORDER BY k;
+RESET rnn_forecast.max_training_memory;
 -- a group's warning keeps its error's detail, after which it names the group's rows
 SELECT store, rnn_train(day, sales, rnn_config(epochs => 1, ensemble => 1, hidden_size => 8, on_error => 'null'), m) IS NOT NULL AS trained
 FROM store_sales, (SELECT model AS m FROM store_models WHERE store = 1) k WHERE store = 3 GROUP BY store, m;

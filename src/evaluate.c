@@ -627,7 +627,7 @@ rnn_evaluate_transfn(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("rnn_evaluate: infinite value at %s", rnn_key_to_text(kind, key)),
 				 errhint("Replace infinities with NULL to have them skipped.")));
-	rnn_rows_add(es->rows, key, PG_ARGISNULL(3), PG_ARGISNULL(3) ? 0 : PG_GETARG_FLOAT8(3));
+	(void) rnn_rows_add(es->rows, key, PG_ARGISNULL(3), PG_ARGISNULL(3) ? 0 : PG_GETARG_FLOAT8(3));
 	/* rnn_evaluate(model, ts, value, features): the rows' features, for the forecast steps */
 	if (PG_NARGS() > 4)
 		rnn_rows_add_features(fcinfo, es->rows, 4, "rnn_evaluate");

@@ -181,7 +181,7 @@ typedef struct RnnAxis
 
 extern int	rnn_ts_kind_of_type(Oid type);
 extern RnnRows *rnn_rows_state(FunctionCallInfo fcinfo, int ts_kind, const char *fname);
-extern void rnn_rows_add(RnnRows *st, int64 key, bool value_null, double value);
+extern bool rnn_rows_add(RnnRows *st, int64 key, bool value_null, double value);
 extern int64 rnn_ts_arg_key(FunctionCallInfo fcinfo, int argno, int ts_kind, const char *fname);
 extern bool rnn_rows_key(FunctionCallInfo fcinfo, RnnRows *st, int argno, const char *fname,
 						 int64 *key);

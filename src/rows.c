@@ -59,11 +59,45 @@ rnn_rows_state(FunctionCallInfo fcinfo, int ts_kind, const char *fname)
 	return st;
 }
 
-/* Append one row, growing geometrically up to RNN_MAX_ROWS. */
-void
+/*
+ * a row's own errors and the group's limits, which on_error => 'null'
+ * defers to the group's training
+ */
+typedef enum RnnRowError
+{
+	ROW_OK = 0,
+	ROW_TS_NULL,
+	ROW_TS_INFINITE,
+	ROW_FEATURES_NDIM,			/* arg: the dimensions */
+	ROW_FEATURES_COUNT,			/* arg: the count */
+	ROW_FEATURE_INFINITE,		/* arg: the feature (1-based) */
+	ROW_FEATURES_EMPTY,
+	ROW_FEATURES_TOO_MANY,		/* arg: the count */
+	ROW_SERIES_NULL,
+	ROW_SERIES_NAME,			/* arg: its length in bytes */
+	/* the group's limits, reached at row `row` */
+	ROW_MEMORY_LIMIT,			/* arg: the rows collected */
+	ROW_TOO_MANY_ROWS,
+	ROW_TOO_MANY_SERIES
+} RnnRowError;
+
+static void row_problem(RnnRows *st, int kind, size_t row, int arg, const char *fname);
+
+/* the group reached a limit under on_error => 'null': its rows are no longer kept */
+#define ROWS_FULL(st) ((st)->deferred >= ROW_MEMORY_LIMIT)
+
+/*
+ * Append one row, growing geometrically up to RNN_MAX_ROWS; false when it
+ * was left out: a limit reached under on_error => 'null', whose error then
+ * waits for the group's training (row_problem), and every row after it
+ * (the group trains to NULL).
+ */
+bool
 rnn_rows_add(RnnRows *st, int64 key, bool value_null, double value)
 {
 	st->seen++;
+	if (ROWS_FULL(st))
+		return false;
 	if (st->n == st->cap)
 	{
 		size_t		newcap = st->cap * 2;
@@ -74,17 +108,15 @@ rnn_rows_add(RnnRows *st, int64 key, bool value_null, double value)
 
 		/* the rows held count against the same limit as training's working memory */
 		if ((double) newcap * row_bytes > (double) rnn_max_training_memory * 1024 * 1024)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("collecting more than %zu rows would exceed rnn_forecast.max_training_memory (%d MB)",
-							st->n, rnn_max_training_memory),
-					 errhint("Train on fewer rows, or ask a superuser to raise rnn_forecast.max_training_memory.")));
-
+		{
+			row_problem(st, ROW_MEMORY_LIMIT, st->seen, (int) st->n, NULL);
+			return false;
+		}
 		if (st->n >= (size_t) RNN_MAX_ROWS)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("too many rows for one series"),
-					 errdetail("A series has at most " INT64_FORMAT " rows.", RNN_MAX_ROWS)));
+		{
+			row_problem(st, ROW_TOO_MANY_ROWS, st->seen, 0, NULL);
+			return false;
+		}
 		st->values = repalloc_huge(st->values, sizeof(double) * newcap);
 		st->isnull = repalloc_huge(st->isnull, sizeof(bool) * newcap);
 		if (st->keys)
@@ -101,20 +133,9 @@ rnn_rows_add(RnnRows *st, int64 key, bool value_null, double value)
 	st->values[st->n] = value_null ? 0 : value;
 	st->isnull[st->n] = value_null;
 	st->n++;
+	return true;
 }
 
-/* a row's own errors, which on_error => 'null' defers to the group's training */
-typedef enum RnnRowError
-{
-	ROW_OK = 0,
-	ROW_TS_NULL,
-	ROW_TS_INFINITE,
-	ROW_FEATURES_NDIM,			/* arg: the dimensions */
-	ROW_FEATURES_COUNT,			/* arg: the count */
-	ROW_FEATURE_INFINITE,		/* arg: the feature (1-based) */
-	ROW_FEATURES_EMPTY,
-	ROW_FEATURES_TOO_MANY		/* arg: the count */
-} RnnRowError;
 
 /* Raise a row's error: row (1-based; 0: not known) and its figure arg; n_feat for counts. */
 static void
@@ -162,6 +183,41 @@ row_error(int kind, size_t row, int arg, int n_feat, const char *fname)
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("%s: %d features are more than the %d a model takes", fname, arg,
 							RNN_MAX_INPUT_SIZE - 9)));
+			break;
+		case ROW_SERIES_NULL:
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s: a series name is NULL%s", fname, at),
+					 errdetail("Every row of a global model names its series.")));
+			break;
+		case ROW_SERIES_NAME:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: a series name must have 1 to %d bytes, not %d%s", fname,
+							RNN_MAX_SERIES_NAME, arg, at)));
+			break;
+		case ROW_MEMORY_LIMIT:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("collecting more than %d rows would exceed rnn_forecast.max_training_memory (%d MB)",
+							arg, rnn_max_training_memory),
+					 errdetail("Reached at row %zu of the group.", row),
+					 errhint("Train on fewer rows, or ask a superuser to raise rnn_forecast.max_training_memory.")));
+			break;
+		case ROW_TOO_MANY_ROWS:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("too many rows for one series"),
+					 errdetail("A series has at most " INT64_FORMAT " rows; reached at row %zu of the group.",
+							   RNN_MAX_ROWS, row)));
+			break;
+		case ROW_TOO_MANY_SERIES:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("more than rnn_forecast.max_series (%d) series in one global model",
+							rnn_max_series),
+					 errdetail("Reached at row %zu of the group.", row),
+					 errhint("Group the rows into several models (e.g. GROUP BY a region), or ask a superuser to raise rnn_forecast.max_series.")));
 			break;
 	}
 }
@@ -528,16 +584,17 @@ rnn_rows_ts_transfn(FunctionCallInfo fcinfo, int features_arg, int init_arg, con
 	st = rnn_rows_state(fcinfo, kind, fname);
 	/* the options first: they say whether a row's error waits (on_error) */
 	rnn_rows_options(fcinfo, st, features_arg >= 0 ? features_arg + 1 : 3, init_arg);
-	if (rnn_rows_key(fcinfo, st, 1, fname, &key))
-	{
-		rnn_rows_add(st, key, PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_FLOAT8(2));
-		if (features_arg >= 0)
-			rnn_rows_add_features(fcinfo, st, features_arg, fname);
-	}
+	if (rnn_rows_key(fcinfo, st, 1, fname, &key) &&
+		rnn_rows_add(st, key, PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_FLOAT8(2)) &&
+		features_arg >= 0)
+		rnn_rows_add_features(fcinfo, st, features_arg, fname);
 	return st;
 }
 
-/* The index of a series name, added when new (in the aggregate context). */
+/*
+ * The index of a series name, added when new (in the aggregate context);
+ * -1 for a new one past rnn_forecast.max_series.
+ */
 static int32
 names_lookup(RnnNames *t, MemoryContext cxt, const char *name, int32 len)
 {
@@ -569,11 +626,7 @@ names_lookup(RnnNames *t, MemoryContext cxt, const char *name, int32 len)
 		if (t->slot[j] == 0)
 		{
 			if (t->n >= rnn_max_series)
-				ereport(ERROR,
-						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-						 errmsg("more than rnn_forecast.max_series (%d) series in one global model",
-								rnn_max_series),
-						 errhint("Group the rows into several models (e.g. GROUP BY a region), or ask a superuser to raise rnn_forecast.max_series.")));
+				return -1;		/* a series too many: the caller's error */
 			if (t->n == t->cap)
 			{
 				t->cap = t->cap ? t->cap * 2 : 256;
@@ -607,6 +660,8 @@ rnn_rows_series_transfn(FunctionCallInfo fcinfo, int features_arg, int init_arg,
 	MemoryContext aggctx;
 	RnnRows    *st;
 	text	   *name;
+	int32		len,
+				s;
 	int64		key;
 	size_t		n0;
 
@@ -614,32 +669,44 @@ rnn_rows_series_transfn(FunctionCallInfo fcinfo, int features_arg, int init_arg,
 		elog(ERROR, "%s: unsupported timestamp type", fname);
 	if (!AggCheckCallContext(fcinfo, &aggctx))
 		elog(ERROR, "%s called in non-aggregate context", fname);
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s: a series name is NULL", fname),
-				 errdetail("Every row of a global model names its series.")));
-	name = PG_GETARG_TEXT_PP(1);
-	if (VARSIZE_ANY_EXHDR(name) < 1 || VARSIZE_ANY_EXHDR(name) > RNN_MAX_SERIES_NAME)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: a series name must have 1 to %d bytes, not %d", fname,
-						RNN_MAX_SERIES_NAME, (int) VARSIZE_ANY_EXHDR(name))));
 	st = rnn_rows_state(fcinfo, kind, fname);
 	if (st->names == NULL)
 	{
 		st->names = MemoryContextAllocZero(aggctx, sizeof(RnnNames));
 		st->sidx = MemoryContextAlloc(aggctx, sizeof(int32) * st->cap);
 	}
+	/* the options first: they say whether a row's error waits (on_error) */
 	rnn_rows_options(fcinfo, st, features_arg >= 0 ? features_arg + 1 : 4, init_arg);
+	if (PG_ARGISNULL(1))
+	{
+		row_problem(st, ROW_SERIES_NULL, ++st->seen, 0, fname);
+		return st;
+	}
+	name = PG_GETARG_TEXT_PP(1);
+	len = (int32) VARSIZE_ANY_EXHDR(name);
+	if (len < 1 || len > RNN_MAX_SERIES_NAME)
+	{
+		row_problem(st, ROW_SERIES_NAME, ++st->seen, len, fname);
+		return st;
+	}
 	if (!rnn_rows_key(fcinfo, st, 2, fname, &key))
 		return st;
+	if (ROWS_FULL(st))
+	{
+		st->seen++;
+		return st;
+	}
+	if ((s = names_lookup(st->names, aggctx, VARDATA_ANY(name), len)) < 0)
+	{
+		row_problem(st, ROW_TOO_MANY_SERIES, ++st->seen, 0, fname);
+		return st;
+	}
 	n0 = st->cap;
-	rnn_rows_add(st, key, PG_ARGISNULL(3), PG_ARGISNULL(3) ? 0 : PG_GETARG_FLOAT8(3));
+	if (!rnn_rows_add(st, key, PG_ARGISNULL(3), PG_ARGISNULL(3) ? 0 : PG_GETARG_FLOAT8(3)))
+		return st;
 	if (st->cap != n0)
 		st->sidx = repalloc_huge(st->sidx, sizeof(int32) * st->cap);
-	st->sidx[st->n - 1] = names_lookup(st->names, aggctx, VARDATA_ANY(name),
-									   (int32) VARSIZE_ANY_EXHDR(name));
+	st->sidx[st->n - 1] = s;
 	if (features_arg >= 0)
 		rnn_rows_add_features(fcinfo, st, features_arg, fname);
 	return st;

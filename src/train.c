@@ -33,7 +33,7 @@ rnn_train_transfn(PG_FUNCTION_ARGS)
 
 	/* the options before the row, as in every form (their messages count the row as the next) */
 	rnn_rows_options(fcinfo, st, 2, 3);
-	rnn_rows_add(st, 0, PG_ARGISNULL(1), PG_ARGISNULL(1) ? 0 : PG_GETARG_FLOAT8(1));
+	(void) rnn_rows_add(st, 0, PG_ARGISNULL(1), PG_ARGISNULL(1) ? 0 : PG_GETARG_FLOAT8(1));
 	PG_RETURN_POINTER(st);
 }
 
