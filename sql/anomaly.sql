@@ -103,6 +103,22 @@ JOIN (SELECT k, rnn_predict_rows(CASE WHEN value > 0 THEN value END, m, 2) OVER 
       FROM an_co2, an_model) p ON p.k = o.k - 2
 JOIN an_out b ON b.k = o.k - 2
 WHERE o.k IN (416, 441) ORDER BY o.k;
+-- after an outage longer than the window (30 months of NULLs, the window 24) the month after
+-- it is compared with the 31-step forecast from the last month before it (before 2026-12-06:
+-- no verdict, as its window held nothing); the ts form over the rows without those months
+-- the same; after more than twice the window (50 months), no forecast
+CREATE TABLE an_outage AS
+SELECT gap, k, ts, CASE WHEN k BETWEEN 301 AND 300 + gap THEN NULL ELSE value END AS v
+FROM an_co2, (VALUES (30), (50)) g(gap) WHERE k <= 400;
+SELECT a.gap, (a.r).is_anomaly IS NOT NULL AS verdict,
+       abs((a.r).expected - p.f[a.gap + 1]) <= 1e-6 * abs(p.f[a.gap + 1]) AS from_before_the_outage,
+       abs((a.r).expected - (t.r).expected) <= 1e-9 * abs((t.r).expected) AS ts_form_same
+FROM (SELECT gap, k, rnn_anomaly(v, m) OVER (PARTITION BY gap ORDER BY ts) AS r FROM an_outage, an_model) a
+JOIN (SELECT gap, k, rnn_anomaly(ts, v, m) OVER (PARTITION BY gap ORDER BY ts) AS r
+      FROM an_outage, an_model WHERE v IS NOT NULL) t ON t.gap = a.gap AND t.k = a.k
+JOIN (SELECT gap, k, rnn_predict_rows(v, m, 51) OVER (PARTITION BY gap ORDER BY ts) AS f
+      FROM an_outage, an_model) p ON p.gap = a.gap AND p.k = 300
+WHERE a.k = 301 + a.gap ORDER BY a.gap;
 -- on the months the model was trained on, how many rows are flagged at 0.99
 SELECT count(*) FILTER (WHERE is_anomaly) AS flagged, count(*) FILTER (WHERE is_anomaly IS NOT NULL) AS rows
 FROM an_out WHERE k <= 400;
@@ -186,4 +202,4 @@ FROM (SELECT day, rnn_anomaly(day, errors, m.m, 0.99) OVER (ORDER BY day) AS a
       FROM (SELECT day, CASE WHEN day = date '2024-03-20' THEN 1 ELSE errors END AS errors FROM an_zero) r,
            an_zero_model m) x;
 
-DROP TABLE an_co2, an_model, an_truth, an_out, an_global, an_kept, an_zero, an_zero_model;
+DROP TABLE an_co2, an_model, an_truth, an_out, an_global, an_kept, an_zero, an_zero_model, an_outage;

@@ -50,6 +50,12 @@ PG_FUNCTION_INFO_V1(rnn_anomaly_ts);
 PG_FUNCTION_INFO_V1(rnn_predict_rows_series);
 PG_FUNCTION_INFO_V1(rnn_anomaly_series);
 
+/*
+ * The most missing steps a window that ends in them moves back by, past the
+ * whole window: after a longer run the row has no window (NULL)
+ */
+#define ROWS_MAX_GAP(W) (2 * (W))
+
 /* rnn_anomaly's score: intervals at levels 1/1000 .. 999/1000 */
 #define RNN_SCORE_LEVELS 999
 
@@ -305,11 +311,11 @@ rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, bool with_features
 	c->view_series = -1;
 	c->horizon = horizon;
 	/*
-	 * the window before the batch (twice: rnn_anomaly moves a window that
-	 * ends in a gap back by up to W - 1 steps), the batch, and (features) the
-	 * forecast steps after it
+	 * the window before the batch and the steps a window that ends in
+	 * missing ones moves back by (at most ROWS_MAX_GAP), the batch, and
+	 * (features) the forecast steps after it
 	 */
-	cap = (size_t) 2 * W + RNN_ROWS_BATCH + (c->K_user > 0 ? horizon : 0);
+	cap = (size_t) W + ROWS_MAX_GAP(W) + RNN_ROWS_BATCH + (c->K_user > 0 ? horizon : 0);
 	c->vals = palloc(sizeof(double) * cap);
 	c->vnull = palloc(sizeof(bool) * cap);
 	if (ts_kind >= 0)
@@ -685,15 +691,25 @@ rows_window(RowsCache *c, RowsPart *part, int64 pos, int b, int k, int lag, cons
 	}
 	/*
 	 * A window that ends in missing steps moves back to its last known
-	 * step (when the partition has the rows and, with features, the
-	 * missing steps' features are known), and the row takes the forecasts
-	 * that many steps further: the steps after its own (rnn_predict_rows),
-	 * or its own step (rnn_anomaly), not a forecast from values filled in
+	 * step, at most ROWS_MAX_GAP steps back, even past the whole window
+	 * (when the partition has the rows and, with features, the missing
+	 * steps' features are known), and the row takes the forecasts that many
+	 * steps further: the steps after its own (rnn_predict_rows), or its own
+	 * step (rnn_anomaly), not a forecast from values filled in.  The last
+	 * known step is the last row up to the window's end with a value (and
+	 * not the flagged row rnn_anomaly leaves out); rows are on distinct
+	 * steps, so a gap of g steps has at most g rows, all read (rows_batch).
 	 */
-	g = 0;
-	while (g < W && rows_window_missing(c, widx[W - 1 - g], lag, pos))
-		g++;
-	if (g > 0 && g < W && end - g - (W - 1) >= (ts ? part->first_step : 0) &&
+	{
+		int			q = (int) (pos - from) - lag;
+
+#define ROW_STEP(q) (ts ? c->steps[q] : from + (q))
+		while (q >= 0 && end - ROW_STEP(q) <= ROWS_MAX_GAP(W) && rows_window_missing(c, q, lag, pos))
+			q--;
+		g = q < 0 ? 0 : (int) Min(end - ROW_STEP(q), (int64) ROWS_MAX_GAP(W) + 1);
+#undef ROW_STEP
+	}
+	if (g > 0 && g <= ROWS_MAX_GAP(W) && end - g - (W - 1) >= (ts ? part->first_step : 0) &&
 		horizon + g <= RNN_MAX_HORIZON &&
 		(K == 0 || rows_gap_future(c, NULL, end - g, g + horizon, (int) (pos - from))))
 	{
@@ -824,11 +840,12 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 	bool		ts = c->ts_kind >= 0;
 	/*
 	 * the rows of a window of W steps are among the W rows before it; a
-	 * window moved back past the missing steps it ends in, among the 2W - 1
-	 * (read for every batch: W - 1 more rows than the batch's windows need
-	 * when none ends in a gap)
+	 * window moved back past the g <= ROWS_MAX_GAP missing steps it ends
+	 * in, among the W + g before it (read for every batch: ROWS_MAX_GAP more
+	 * rows than the batch's windows need when none ends in a gap), so that
+	 * every row's window is the same whatever batch it falls in
 	 */
-	int64		from = Max(first - lag - 2 * (W - 1), 0);
+	int64		from = Max(first - lag - ROWS_MAX_GAP(W) - (W - 1), 0);
 	/* the last row read: the batch's last, or the last forecast step's features */
 	int64		last = first + RNN_ROWS_BATCH - 1 + (Ku > 0 ? Max(horizon - lag, 0) : 0);
 	int			n = 0;
