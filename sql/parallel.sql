@@ -47,4 +47,27 @@ SELECT count(*) AS stores,
          AS identical
 FROM par_models p JOIN ser_models s USING (store);
 
-DROP TABLE par_sales, par_models, ser_models;
+
+-- on_error => 'null' in parallel mode, where PostgreSQL allows no subtransaction: a group's
+-- own error gives NULL and a WARNING in a worker (partitionwise) and in the leader while a
+-- Gather runs below the aggregate (a table that is not partitioned), as in a serial plan
+-- (before 2026-12-06 it ended the statement, and every group's model with it)
+INSERT INTO par_sales VALUES (7, date '2015-03-01', 1);
+SET max_parallel_workers_per_gather = 2;
+SELECT count(*) AS stores, count(*) FILTER (WHERE model IS NULL) AS null_models
+FROM (SELECT store, rnn_train(month, v, rnn_config(horizon => 3, epochs => 1, hidden_size => 4, ensemble => 1, on_error => 'null')) AS model
+      FROM par_sales GROUP BY store) x;
+CREATE TABLE flat_sales AS SELECT * FROM par_sales;
+ANALYZE flat_sales;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+EXPLAIN (COSTS OFF)
+SELECT store, rnn_train(month, v, rnn_config(horizon => 3, epochs => 1, hidden_size => 4, ensemble => 1, on_error => 'null')) AS model
+FROM flat_sales GROUP BY store;
+SELECT count(*) AS stores, count(*) FILTER (WHERE model IS NULL) AS null_models
+FROM (SELECT store, rnn_train(month, v, rnn_config(horizon => 3, epochs => 1, hidden_size => 4, ensemble => 1, on_error => 'null')) AS model
+      FROM flat_sales GROUP BY store) x;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+
+DROP TABLE par_sales, par_models, ser_models, flat_sales;

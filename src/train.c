@@ -122,12 +122,34 @@ train_group(RnnRows *st, const RnnConfig *cfg, MemoryContext trainctx)
 }
 
 /*
+ * Whether on_error => 'null' may catch an error of this class in parallel
+ * mode, without a subtransaction to roll back: the group's own problems
+ * (its data, its configuration, its limits), which the training raises
+ * from computation that holds no locks, buffers or files.  The rest
+ * (cancels, memory, internal and system errors) ends the statement.
+ */
+static bool
+parallel_catchable(int sqlerrcode)
+{
+	int			cls = ERRCODE_TO_CATEGORY(sqlerrcode);
+
+	return cls == ERRCODE_TO_CATEGORY(ERRCODE_DATA_EXCEPTION) ||
+		cls == ERRCODE_TO_CATEGORY(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION) ||
+		cls == ERRCODE_TO_CATEGORY(ERRCODE_PROGRAM_LIMIT_EXCEEDED) ||
+		cls == ERRCODE_TO_CATEGORY(ERRCODE_FEATURE_NOT_SUPPORTED) ||
+		cls == ERRCODE_TO_CATEGORY(ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION);
+}
+
+/*
  * on_error => 'null': train in a subtransaction; when it fails for a reason
  * of this group's (its data, its limits), roll it back, warn with the
  * reason and the group's rows, and return NULL so the other groups of a
  * GROUP BY go on.  Cancels, shutdowns and internal errors still end the
- * statement.  A parallel worker cannot start a subtransaction: there the
- * error ends the statement as in the default mode.
+ * statement.  In parallel mode (a parallel worker, or the leader while a
+ * Gather below the aggregate runs, which the planner chooses for a large
+ * table) PostgreSQL allows no subtransaction: there the group's own
+ * problems (parallel_catchable) are caught without one, the rest ends the
+ * statement.
  */
 static bytea *
 train_group_or_null(RnnRows *st, const RnnConfig *cfg, const char *rows,
@@ -135,18 +157,21 @@ train_group_or_null(RnnRows *st, const RnnConfig *cfg, const char *rows,
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
+	bool		parallel = IsInParallelMode();
 	bytea	   *result = NULL;
 
-	if (IsInParallelMode())
-		return train_group(st, cfg, trainctx);
-	BeginInternalSubTransaction(NULL);
+	if (!parallel)
+		BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
 		result = train_group(st, cfg, trainctx);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
+		if (!parallel)
+		{
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = owner;
+		}
 	}
 	PG_CATCH();
 	{
@@ -156,10 +181,15 @@ train_group_or_null(RnnRows *st, const RnnConfig *cfg, const char *rows,
 
 		MemoryContextSwitchTo(cxt);
 		ed = CopyErrorData();
+		if (parallel && !parallel_catchable(ed->sqlerrcode))
+			PG_RE_THROW();
 		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
+		if (!parallel)
+		{
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = owner;
+		}
 		cls = ERRCODE_TO_CATEGORY(ed->sqlerrcode);
 		if (cls == ERRCODE_TO_CATEGORY(ERRCODE_OPERATOR_INTERVENTION) ||
 			cls == ERRCODE_TO_CATEGORY(ERRCODE_SYSTEM_ERROR) ||

@@ -209,7 +209,7 @@ rnn_phase_track_add(RnnPhaseTrack *t, const RnnModel *m, double v, bool missing)
 						before = p == 0 ? s - 1 : p - 1;
 			double		e = d - (m->seasonal[cur] - m->seasonal[before]);
 
-			t->rough[q] += e * e;
+			t->rough[q] += fabs(e);
 			p = p + 1 == s ? 0 : p + 1;
 		}
 		t->any = true;

@@ -46,7 +46,8 @@ int			rnn_pipeline_phase(const RnnModel *m, int phase_last, long offset);
 /*
  * The phase of the last of T values of a history whose phase is not known
  * (an array passed by the caller): the rotation of the seasonal indices that
- * fits the history best (least squares on the adjusted series' changes:
+ * fits the history best (the least absolute errors of the adjusted series'
+ * changes, so that a spike moves it as little as any row:
  * RnnPhaseTrack's criterion, below, over the T values).  The stored
  * phase_last when the model has no seasonal indices, or a value the
  * pipeline cannot read (not finite, or <= 0 under log).
@@ -57,7 +58,7 @@ int			rnn_pipeline_guess_phase(const RnnModel *m, const double *hist, int T);
  * The phases of a stream of rows one step apart whose place in the season
  * is not known (the rows of a window function's partition, in order): each
  * row's phase is the rotation of the seasonal indices that fits every row
- * so far best (least squares on the adjusted series' changes, the
+ * so far best (least absolute errors of the adjusted series' changes, the
  * criterion rnn_pipeline_guess_phase applies to one history), so the
  * guess firms up as rows come and never reads ahead.  A missing row (or one
  * the model's log cannot read) breaks the changes around it.  Keeps one sum
