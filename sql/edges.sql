@@ -76,6 +76,10 @@ SELECT bool_and(forecast IS NOT NULL AND abs(forecast) < 1e102 AND lower <= fore
 FROM (SELECT rnn_train(day, (v - 10.5) * 1e100, rnn_config(epochs => 3, ensemble => 1, horizon => 2)) AS m FROM held) x,
      rnn_forecast(x.m, 2);
 SELECT rnn_train(day, (v - 10.5) * 1e300, rnn_config(epochs => 3, ensemble => 1)) FROM held;
+-- so is a global model's series beyond it, named (it trained, then failed to store its
+-- model: "A series record is invalid or out of order")
+SELECT rnn_train(s, day, v * CASE s WHEN 'a' THEN 1e300 ELSE 1 END, rnn_config(epochs => 2, ensemble => 1, log => false))
+FROM held, (VALUES ('a'), ('b')) x(s);
 
 -- refused before training, with what to do: rows every 101 years (a step the model format
 -- cannot store), dates whose forecasts lie beyond timestamptz's range (294276 AD)

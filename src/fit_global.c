@@ -524,10 +524,12 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s: log => true needs positive values", fname),
 					 errhint("Leave log unset: it is used only for series whose values are all positive.")));
-		if (rs == RNN_ERR_NONFINITE)
+		if (rs == RNN_ERR_NONFINITE || rs == RNN_ERR_LIMIT)
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("%s: values are too large to train on", fname)));
+					 errmsg("%s: values are too large to train on", fname),
+					 rs == RNN_ERR_LIMIT ? errdetail("Their mean or spread exceeds 1e300 in magnitude.") : 0,
+					 errhint("Rescale the values, e.g. divide them by a power of ten.")));
 		rnn_report_status(rs, fname);
 		/* the calibration's floor: the seasonal naive too where the season stays */
 		floor_lags[k] = rnn_floor_lag(season, st->n_seasonal, ds_mode);

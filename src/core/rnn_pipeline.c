@@ -441,6 +441,9 @@ rnn_pipeline_series_state(RnnSeriesState *st, const double *v, size_t n,
 	st->spread = rnn_pipeline_change_spread(adj, n);
 	st->scale_std = scale_of_spread(st->spread, adj, n);
 	rnn_theta_fit(&st->theta, adj, n);
+	/* a stored model bounds its statistics (as one series' scale): refused before training */
+	if (!(fabs(st->scale_mean) <= 1e300) || !(st->scale_std <= 1e300))
+		rs = RNN_ERR_LIMIT;
 	for (size_t i = 0; scaled != NULL && i < n && rs == RNN_OK; i++)
 	{
 		double		z = (adj[i] - st->scale_mean) / st->scale_std;
@@ -454,6 +457,8 @@ rnn_pipeline_series_state(RnnSeriesState *st, const double *v, size_t n,
 	if (rs != RNN_OK)
 		return rs;
 	st->naive_scale = rnn_series_naive_mae(v, n, season);
+	if (!isfinite(st->naive_scale))
+		return RNN_ERR_LIMIT;
 	st->n_history = (int32_t) keep;
 	st->history = rnn_alloc(a, sizeof(double) * (keep ? keep : 1));
 	if (!st->history)

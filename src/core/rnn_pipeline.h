@@ -118,7 +118,9 @@ RnnStatus	rnn_pipeline_keep_indices(RnnModel *m, double *adj, size_t n, int seas
  * scaled[0..n-1] (not computed when scaled is NULL: a history that is only
  * forecast from).  given, given_phase: a warm start's indices of the series
  * (rnn_pipeline_keep_indices), or NULL.  The caller sets the name, last_ts
- * and rows.
+ * and rows.  RNN_ERR_LIMIT: its mean or scale beyond 1e300 in magnitude, or
+ * its MASE scale not finite (a stored model bounds them); RNN_ERR_NONFINITE:
+ * a value too far from the mean on the network's scale.
  */
 RnnStatus	rnn_pipeline_series_state(RnnSeriesState *st, const double *v, size_t n,
 									  int season, int window, int log_mode,
