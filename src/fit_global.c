@@ -71,7 +71,9 @@ rnn_global_collect(const RnnRows *rows, const RnnConfig *cfg, const char *fname)
 	if (cfg->strategy == RNN_STRATEGY_SEQ2SEQ || cfg->bidirectional)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s: a global model needs strategy => 'recursive' or 'direct' and bidirectional => false", fname)));
+				 errmsg("%s: a global model does not take %s", fname,
+						cfg->strategy == RNN_STRATEGY_SEQ2SEQ ? "strategy => 'seq2seq'" : "bidirectional => true"),
+				 errhint("A global model's strategy is auto (mixed), mixed, recursive or direct, with bidirectional => false.")));
 	if (cfg->scaling != RNN_CONFIG_SCALE_AUTO && cfg->scaling != RNN_SCALE_WINDOW)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

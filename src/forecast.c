@@ -89,6 +89,11 @@ rnn_check_no_features(const RnnModel *m, const char *fname)
 				 errmsg("%s does not take models trained with features", fname),
 				 errdetail("The model reads %d feature%s besides the values.", m->n_features,
 						   m->n_features == 1 ? "" : "s"),
+				 /* the forms that take it: a global model's name its series, calendar features need timestamps */
+				 m->n_series > 0 ?
+				 errhint("Forecast its series with rnn_forecast(model, series, horizon, level[, future]), or over rows with rnn_predict_rows(series, ts, value, model, horizon[, features]).") :
+				 m->calendar ?
+				 errhint("Forecast it with rnn_forecast(model, horizon, level[, future]), or over rows with rnn_predict_rows(ts, value, model, horizon[, features]).") :
 				 strcmp(fname, "rnn_predict") == 0 ?
 				 errhint("Forecast it over rows with rnn_predict_rows(value, model, horizon, features), or with rnn_forecast(model, horizon, level, future).") :
 				 errhint("Forecast it with rnn_forecast(model, horizon, level, future).")));
@@ -569,7 +574,9 @@ rnn_forecast_array(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("rnn_forecast(model, history, horizon) does not take models with calendar features"),
 				 errdetail("A history array carries no timestamps to compute them from."),
-				 errhint("Forecast it with rnn_forecast(model, horizon, level[, future]).")));
+				 m->n_series > 0 ?
+				 errhint("Forecast its series with rnn_forecast(model, series, horizon, level[, future]), or over rows with rnn_predict_rows(series, ts, value, model, horizon[, features]).") :
+				 errhint("Forecast it with rnn_forecast(model, horizon, level[, future]), or over rows with rnn_predict_rows(ts, value, model, horizon[, features]).")));
 	if (m->n_features > 0 && !with_future)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -495,6 +495,8 @@ rnn_pipeline_unseen_view(RnnModel *view, RnnSeriesState *st, const RnnModel *m,
 	}
 	memset(st, 0, sizeof(*st));
 	rs = rnn_pipeline_series_state(st, v, n, m->season, m->window, log_mode, ds_mode, NULL, 0, NULL, a);
+	if (rs == RNN_ERR_LIMIT)
+		return RNN_ERR_NONFINITE;	/* a history beyond the scales a model keeps: too large for it */
 	if (rs != RNN_OK)
 		return rs;
 	if (st->log_transform)
