@@ -39,6 +39,17 @@ FROM (VALUES (1), (3), (5)) st(store) LEFT JOIN store_sales s USING (store) GROU
 SELECT (SELECT array_agg(x ORDER BY x) FROM rnn_model_series(m) x) AS series
 FROM (SELECT rnn_train(st.store::text, s.day, s.sales, rnn_config(epochs => 2, ensemble => 1)) AS m
       FROM (VALUES (1), (3), (5)) st(store) LEFT JOIN store_sales s USING (store)) x;
+-- ... and so is a store with rows but no value (a calendar of days LEFT JOINed to the sales,
+-- before the store's first sale): left out of a global model (it ended the whole model:
+-- 'all values are NULL or NaN'); a feature NULL on every row of a series is named so
+SELECT (SELECT array_agg(x ORDER BY x) FROM rnn_model_series(m) x) AS series
+FROM (SELECT rnn_train(st.store::text, d.day, s.sales, rnn_config(epochs => 2, ensemble => 1)) AS m
+      FROM (VALUES (1), (3), (5)) st(store)
+      CROSS JOIN (SELECT DISTINCT day FROM store_sales) d
+      LEFT JOIN store_sales s ON s.store = st.store AND s.day = d.day) x;
+SELECT rnn_train(store::text, day, sales, ARRAY[CASE WHEN store = 3 THEN NULL ELSE 1 END::float8],
+                 rnn_config(epochs => 2, ensemble => 1))
+FROM store_sales WHERE store IN (1, 3);
 -- a row's own error (a NULL timestamp with a value, a features array of another length) is
 -- its group's under on_error => 'null': NULL and a warning, the other groups train (it
 -- ended the statement, as the rows are read before any group trains)

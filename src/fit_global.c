@@ -86,7 +86,6 @@ rnn_global_collect(const RnnRows *rows, const RnnConfig *cfg, const char *fname)
 	sort_names = names;
 	qsort(by_name, ns, sizeof(int32), name_order);
 
-	g->ns = ns;
 	g->name = palloc(sizeof(char *) * ns);
 	g->name_len = palloc(sizeof(int32) * ns);
 	g->series = palloc0(sizeof(RnnSeries) * ns);
@@ -100,18 +99,41 @@ rnn_global_collect(const RnnRows *rows, const RnnConfig *cfg, const char *fname)
 	ecb.arg = &earg;
 	ecb.previous = error_context_stack;
 	error_context_stack = &ecb;
-	for (int32 k = 0; k < ns; k++)
+	g->ns = 0;
+	for (int32 j = 0; j < ns; j++)
 	{
-		int32		i = by_name[k];
+		int32		i = by_name[j];
+		int32		k = g->ns;
 		RnnRows    *one;
 		size_t		rows_k;
+		bool		any = false;
 
 		CHECK_FOR_INTERRUPTS();
+		one = rnn_rows_of_series(rows, &order, i);
+		/*
+		 * a series without a value (a store LEFT JOINed to a calendar before
+		 * its first sale) is left out, as one without rows is
+		 */
+		for (size_t r = 0; r < one->n && !any; r++)
+			any = !one->isnull[r] && !isnan(one->values[r]);
+		if (!any && ns > 1)
+		{
+			pfree(one->values);
+			pfree(one->isnull);
+			pfree(one->keys);
+			if (one->n_feat > 0)
+			{
+				pfree(one->feats);
+				pfree(one->feat_null);
+			}
+			pfree(one);
+			continue;
+		}
+		g->ns++;
 		g->name[k] = names->name[i];
 		g->name_len[k] = names->len[i];
 		earg.name = g->name[k];
 		earg.len = g->name_len[k];
-		one = rnn_rows_of_series(rows, &order, i);
 		/* (the step comes from every row's timestamp, values or not) */
 		rows_k = one->n;
 		rnn_rows_to_series(&g->series[k], &g->axes[k], one, cfg, fname);
@@ -141,6 +163,11 @@ rnn_global_collect(const RnnRows *rows, const RnnConfig *cfg, const char *fname)
 		}
 	}
 	error_context_stack = ecb.previous;
+	if (g->ns == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s: all values are NULL or NaN", fname),
+				 errdetail("No series has a value to train on.")));
 	if (g->ref < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

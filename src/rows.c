@@ -528,6 +528,17 @@ rnn_rows_features_to_grid(const RnnRows *st, const RnnSeries *series, const RnnC
 			col.isnull[i] = st->feat_null[i * k + j];
 		}
 		snprintf(what, sizeof(what), "feature %d", j + 1);
+		{
+			bool		any = false;
+
+			for (size_t i = 0; i < st->n && !any; i++)
+				any = !col.isnull[i] && !isnan(col.values[i]);
+			if (!any)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("%s: feature %d is NULL on every row", fname, j + 1),
+						 errdetail("A feature without a value cannot be filled in; the values' own rows are fine.")));
+		}
 		ecb.callback = feature_context;
 		ecb.arg = what;
 		ecb.previous = error_context_stack;
