@@ -92,6 +92,18 @@ SELECT jsonb_array_length(rnn_model_to_json(model)->'series_state') AS exported_
 -- are refused (each series has its own)
 SELECT region, rnn_model_from_json(rnn_model_to_json(model)) = model AS json_round_trip_bytes
 FROM gm ORDER BY region;
+-- so do models on bigint step numbers beyond 2^53 (epoch nanoseconds: JSON numbers were read
+-- through a double, and refused beyond 9e15), one series and global, and the exported step
+-- numbers are exact (17 digits of a double made ...0200 of the last one ...0300)
+SELECT kind, rnn_model_from_json(rnn_model_to_json(m)) = m AS json_round_trip_bytes,
+       coalesce(rnn_model_to_json(m)->'series_state'->0->'numbers'->0, rnn_model_to_json(m)->'time'->'last_value') AS last_value
+FROM (SELECT 'global' AS kind, rnn_train('s' || k, 1717200000000000200 + i * 3600000000000, 100 * k + 10 * sin(i),
+                                         rnn_config(epochs => 1, hidden_size => 2, ensemble => 1)) AS m
+      FROM generate_series(1, 2) k, generate_series(0, 39) i
+      UNION ALL
+      SELECT 'one series', rnn_train(1717200000000000200 + i * 3600000000000, 100 + 10 * sin(i),
+                                     rnn_config(epochs => 1, hidden_size => 2, ensemble => 1))
+      FROM generate_series(0, 39) i) x ORDER BY kind;
 SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(model), '{pipeline,log}', 'true')) FROM gm WHERE region = 'north';
 SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(model), '{pipeline,seasonal_indices}', '[0.1, -0.1, 0.1, -0.1, 0, 0, 0]'))
 FROM gm WHERE region = 'north';

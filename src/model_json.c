@@ -340,6 +340,21 @@ push_number_as(JsonBuild *b, double d, int digits, JsonbIteratorToken tok)
 	pushJsonbValue(&b->ps, tok, &v);
 }
 
+/* One array element: an integer, every digit (a double keeps 2^53 exactly, a bigint step number more) */
+static void
+push_int64(JsonBuild *b, int64 x)
+{
+	char		buf[32];
+	JsonbValue	v;
+
+	snprintf(buf, sizeof(buf), INT64_FORMAT, x);
+	v.type = jbvNumeric;
+	v.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(buf),
+														ObjectIdGetDatum(InvalidOid),
+														Int32GetDatum(-1)));
+	pushJsonbValue(&b->ps, WJB_ELEM, &v);
+}
+
 /* One array element. */
 static void
 push_number(JsonBuild *b, double d, int digits)
@@ -464,8 +479,8 @@ rnn_model_to_json(PG_FUNCTION_ARGS)
 			push_key(&b, "numbers");
 			/* last_value, rows, scale_mean, scale_std, naive_scale, phase_last, log */
 			push_token(&b, WJB_BEGIN_ARRAY);
-			push_number(&b, (double) st->last_ts, 17);
-			push_number(&b, (double) st->rows, 17);
+			push_int64(&b, st->last_ts);
+			push_int64(&b, st->rows);
 			push_number(&b, st->scale_mean, 17);
 			push_number(&b, st->scale_std, 17);
 			push_number(&b, st->naive_scale, 17);
@@ -596,22 +611,49 @@ float_key(JsonbContainer *c, const char *key, double dflt)
 	return numeric_value(&v, key);
 }
 
-/* An integer key within [lo, hi] (exact up to 2^53, as JSON numbers are). */
+/*
+ * A JSON number that is an integer of bigint's range, read exactly (its
+ * text, not through a double, which keeps 2^53 exactly and a bigint step
+ * number or a timestamp after 2255 not): false for another number.
+ */
+static bool
+json_int64(const JsonbValue *v, int64 *out)
+{
+	char	   *text,
+			   *end;
+	long long	x;
+
+	if (v->type != jbvNumeric)
+		return false;
+	text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
+	/* a fraction of zeros is the integer (1.0); an exponent never comes out of numeric_out */
+	if ((end = strchr(text, '.')) != NULL && end[strspn(end + 1, "0") + 1] == '\0')
+		*end = '\0';
+	errno = 0;
+	x = strtoll(text, &end, 10);
+	if (errno != 0 || end == text || *end != '\0')
+		return false;
+	*out = (int64) x;
+	return true;
+}
+
+/* An integer key within [lo, hi], exactly (json_int64). */
 static int64
-int64_key(JsonbContainer *c, const char *key, double lo, double hi, int64 dflt)
+int64_key(JsonbContainer *c, const char *key, int64 lo, int64 hi, int64 dflt)
 {
 	JsonbValue	v;
-	double		d;
+	int64		x;
 
 	if (!get_key(c, key, &v) || v.type == jbvNull)
 		return dflt;
-	d = numeric_value(&v, key);
-	if (d != floor(d) || d < lo || d > hi)
+	(void) numeric_value(&v, key);	/* a number, finite */
+	if (!json_int64(&v, &x) || x < lo || x > hi)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid model JSON"),
-				 errdetail("\"%s\" must be an integer between %.15g and %.15g.", key, lo, hi)));
-	return (int64) d;
+				 errdetail("\"%s\" must be an integer between " INT64_FORMAT " and " INT64_FORMAT ".",
+						   key, lo, hi)));
+	return x;
 }
 
 static JsonbContainer *
@@ -829,11 +871,12 @@ read_pipeline(JsonbContainer *c, RnnModel *m)
 			if ((idx = container_key(rec, "numbers")) == NULL)
 				bad_json("%s", "A series_state entry needs \"numbers\".");
 			num = read_numbers(idx, "numbers", 7, &count);
-			if (count != 7 || fabs(num[0]) > 9e15 || num[1] < 0 || num[1] > 9e15 ||
+			/* the first two integers exactly (json_int64) */
+			if (count != 7 ||
+				!json_int64(getIthJsonbValueFromContainer(idx, 0), &st->last_ts) ||
+				!json_int64(getIthJsonbValueFromContainer(idx, 1), &st->rows) || st->rows < 0 ||
 				num[5] < 0 || num[5] > RNN_MAX_SEASON_INDICES || (num[6] != 0 && num[6] != 1))
 				bad_json("%s", "\"numbers\" must be [last_value, rows, scale_mean, scale_std, naive_scale, phase_last, log].");
-			st->last_ts = (int64) num[0];
-			st->rows = (int64) num[1];
 			st->scale_mean = num[2];
 			st->scale_std = num[3];
 			st->naive_scale = num[4];
@@ -1359,14 +1402,14 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 			}
 			if (get_key(sub, "calendar", &v) && v.type == jbvString && string_is(&v, "local_days"))
 				m.step_kind = RNN_STEP_LOCAL_DAYS;
-			m.step = int64_key(sub, "step_value", 1, 9e15, 1);
-			m.last_ts = int64_key(sub, "last_value", -9e15, 9e15, 0);
+			m.step = int64_key(sub, "step_value", 1, INT64CONST(9000000000000000), 1);
+			m.last_ts = int64_key(sub, "last_value", PG_INT64_MIN, PG_INT64_MAX, 0);
 			m.month_end = int_key(sub, "month_end", 0, 1, false, 0);
 			if (m.month_end && m.step_kind != RNN_STEP_MONTHS)
 				bad_json("%s", "\"time\".\"month_end\" is for a step in months.");
 		}
 		else
-			m.last_ts = int64_key(sub, "last_value", -9e15, 9e15, 0);
+			m.last_ts = int64_key(sub, "last_value", PG_INT64_MIN, PG_INT64_MAX, 0);
 	}
 
 	/* history */
@@ -1389,7 +1432,7 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 	m.val_loss = -1;
 	if ((sub = container_key(c, "training")) != NULL && JsonContainerIsObject(sub))
 	{
-		m.rows = int64_key(sub, "rows", 0, 9e15, 0);
+		m.rows = int64_key(sub, "rows", 0, INT64CONST(9000000000000000), 0);
 		m.epochs_run = int_key(sub, "epochs_run", 0, RNN_MAX_EPOCHS, false, 0);
 		m.best_epoch = int_key(sub, "best_epoch", 0, RNN_MAX_EPOCHS, false, 0);
 		m.train_loss = float_key(sub, "train_loss", 0);
@@ -1397,7 +1440,7 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 		/* no validation is null (stored as -1): a negative loss would come back as null */
 		if (m.val_loss < 0 && get_key(sub, "validation_loss", &v) && v.type != jbvNull)
 			bad_json("%s", "\"validation_loss\" must be null or at least 0.");
-		m.seed = (uint64) int64_key(sub, "seed", 0, 9e15, 0);
+		m.seed = (uint64) int64_key(sub, "seed", 0, INT64CONST(9000000000000000), 0);
 		m.train_seconds = float_key(sub, "training_seconds", 0);
 		read_trained_with(sub, &m);
 		read_losses(sub, &m);
