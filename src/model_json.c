@@ -1184,10 +1184,13 @@ warn_unknown_model_keys(JsonbContainer *c)
 	warn_unknown_keys(c, NULL);
 	for (size_t i = 1; i < lengthof(model_keys); i++)
 	{
-		JsonbContainer *sub = container_key(c, model_keys[i].object);
+		JsonbValue	v;
+		JsonbContainer *sub;
 
-		if (sub == NULL)
+		/* (a scalar is its reader's error, or ignored where no reader takes it) */
+		if (!get_key(c, model_keys[i].object, &v) || v.type != jbvBinary)
 			continue;
+		sub = v.val.binary.data;
 		if (JsonContainerIsArray(sub))
 		{
 			/* (series_state) the first entry with an unknown key: one WARNING per key, not per series */
@@ -1217,11 +1220,30 @@ read_config(JsonbContainer *c, const RnnModel *m)
 	RnnConfig	cfg;
 	MemoryContext cxt = CurrentMemoryContext;
 
+	Jsonb	   *jb;
+	JsonbValue	zone;
+
 	get_key(c, "config", &v);
+	jb = JsonbValueToJsonb(&v);
+	/*
+	 * the zone a training recorded may be the session's, which the server
+	 * takes though rnn_config does not (a POSIX spec such as UTC+3): checked
+	 * as the time axis's zone is
+	 */
+	if (getKeyJsonValueFromContainer(&jb->root, "time_zone", 9, &zone) != NULL &&
+		zone.type != jbvNull)
+	{
+		char	   *name = zone.type == jbvString ? pnstrdup(zone.val.string.val, zone.val.string.len) : NULL;
+
+		if (name == NULL || strlen(name) > RNN_MAX_ZONE_NAME || pg_tzset(name) == NULL)
+			bad_json("%s", "\"config\".\"time_zone\" must be null or a time zone name known to the server.");
+		jb = DatumGetJsonbP(DirectFunctionCall2(jsonb_delete, JsonbPGetDatum(jb),
+												CStringGetTextDatum("time_zone")));
+	}
 	/* its own errors become this document's (it only allocates: no resources to release) */
 	PG_TRY();
 	{
-		rnn_config_from_jsonb(&cfg, JsonbValueToJsonb(&v));
+		rnn_config_from_jsonb(&cfg, jb);
 	}
 	PG_CATCH();
 	{
@@ -1229,10 +1251,11 @@ read_config(JsonbContainer *c, const RnnModel *m)
 
 		MemoryContextSwitchTo(cxt);
 		e = CopyErrorData();
-		if (e->sqlerrcode != ERRCODE_INVALID_PARAMETER_VALUE)
+		if (ERRCODE_TO_CATEGORY(e->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
 			PG_RE_THROW();
 		FlushErrorState();
-		bad_json("\"config\" is not a configuration rnn_config takes: %s.", e->message);
+		bad_json("\"config\" is not a configuration rnn_config takes: %s.",
+				 e->sqlerrcode == ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE ? "a number is out of range" : e->message);
 	}
 	PG_END_TRY();
 	if (cfg.cell != m->shape.cell || cfg.hidden_size != m->shape.hidden_size ||

@@ -702,21 +702,18 @@ rnn_rows_series_transfn(FunctionCallInfo fcinfo, int features_arg, int init_arg,
 	}
 	if (!rnn_rows_key(fcinfo, st, 2, fname, &key))
 		return st;
-	if (ROWS_FULL(st))
-	{
-		st->seen++;
-		return st;
-	}
-	if ((s = names_lookup(st->names, aggctx, VARDATA_ANY(name), len)) < 0)
-	{
-		row_problem(st, ROW_TOO_MANY_SERIES, ++st->seen, 0, fname);
-		return st;
-	}
 	n0 = st->cap;
 	if (!rnn_rows_add(st, key, PG_ARGISNULL(3), PG_ARGISNULL(3) ? 0 : PG_GETARG_FLOAT8(3)))
 		return st;
 	if (st->cap != n0)
 		st->sidx = repalloc_huge(st->sidx, sizeof(int32) * st->cap);
+	/* its series (after the row was kept: a series is known by its rows) */
+	if ((s = names_lookup(st->names, aggctx, VARDATA_ANY(name), len)) < 0)
+	{
+		st->n--;				/* the row of a series too many is left out */
+		row_problem(st, ROW_TOO_MANY_SERIES, st->seen, 0, fname);
+		return st;
+	}
 	st->sidx[st->n - 1] = s;
 	if (features_arg >= 0)
 		rnn_rows_add_features(fcinfo, st, features_arg, fname);
@@ -821,7 +818,11 @@ rnn_rows_describe(const RnnRows *st)
 	StringInfoData s;
 
 	initStringInfo(&s);
-	appendStringInfo(&s, "%zu row%s", st->n, st->n == 1 ? "" : "s");
+	if (ROWS_FULL(st))
+		/* a limit stopped keeping its rows: what was kept describes the rest */
+		appendStringInfo(&s, "%zu rows read; the %zu kept are", st->seen, st->n);
+	else
+		appendStringInfo(&s, "%zu row%s", st->n, st->n == 1 ? "" : "s");
 	if (st->names)
 		appendStringInfo(&s, " of %d series", st->names->n);
 	if (st->keys && st->n > 0)

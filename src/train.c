@@ -148,8 +148,9 @@ parallel_catchable(int sqlerrcode)
  * statement.  In parallel mode (a parallel worker, or the leader while a
  * Gather below the aggregate runs, which the planner chooses for a large
  * table) PostgreSQL allows no subtransaction: there the group's own
- * problems (parallel_catchable) are caught without one, the rest ends the
- * statement.
+ * problems (parallel_catchable, raised under this group's error context)
+ * are caught without one, the rest ends the statement: a parallel worker's
+ * error that reaches the leader while it trains is not this group's.
  */
 static bytea *
 train_group_or_null(RnnRows *st, const RnnConfig *cfg, const char *rows,
@@ -181,7 +182,15 @@ train_group_or_null(RnnRows *st, const RnnConfig *cfg, const char *rows,
 
 		MemoryContextSwitchTo(cxt);
 		ed = CopyErrorData();
-		if (parallel && !parallel_catchable(ed->sqlerrcode))
+
+		/*
+		 * in parallel mode, only the group's own errors: a worker's error
+		 * that the leader's interrupt check raises while it trains carries
+		 * the worker's context (and the stack of when the plan started), not
+		 * this group's line
+		 */
+		if (parallel && (!parallel_catchable(ed->sqlerrcode) || ed->context == NULL ||
+						 strstr(ed->context, psprintf("rnn_train over %s", rows)) == NULL))
 			PG_RE_THROW();
 		FlushErrorState();
 		if (!parallel)
