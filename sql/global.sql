@@ -244,6 +244,22 @@ SELECT count(*) AS steps, bool_and(lower < forecast AND forecast < upper) AS aro
        bool_and(upper - lower >= 0) AS ordered
 FROM gshort, rnn_model_series(gshort.model) s, rnn_forecast(gshort.model, s, 6) f;
 
+-- a series of zeros in a global model of small values has neither spread nor level: it takes
+-- the model's median scale in the values' units, so its intervals are of the others' size
+-- (before 2026-12-06 its scale was 1 in any unit: +-3.96 beside series of 0.001 to 0.004), and
+-- a history of zeros forecasts about 0, not the network's drift times 1
+CREATE TABLE gzero AS
+SELECT rnn_train(s, d::bigint, v, rnn_config(horizon => 4, epochs => 3, hidden_size => 4, ensemble => 1)) AS m
+FROM (SELECT 's' || k AS s, d, 0.001 * k + 0.0001 * sin(d * 2 * pi() / 7) + 0.000003 * d * k AS v
+      FROM generate_series(1, 3) k, generate_series(0, 99) d
+      UNION ALL SELECT 'zero', d, 0 FROM generate_series(0, 99) d) x;
+SELECT s = 'zero' AS zero, bool_and(forecast = 0) AS forecast_zero,
+       max(upper - lower) < 0.01 AS width_of_the_data
+FROM gzero, rnn_model_series(m) s, rnn_forecast(m, s, 4) f GROUP BY s = 'zero' ORDER BY 1;
+SELECT (SELECT max(abs(x)) FROM unnest(rnn_forecast(m, array_fill(0::float8, ARRAY[30]), 4)) x) < 1e-3 AS zero_history_about_zero
+FROM gzero;
+DROP TABLE gzero;
+
 -- log series share one scale in a global model (the median spread of their changes), and each
 -- keeps its own spread (format 11): its intervals are calibrated in it, so on the log scale a
 -- series' half-width is the shared one times (its spread / the shared scale)^0.5, the same

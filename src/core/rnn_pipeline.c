@@ -469,6 +469,8 @@ rnn_pipeline_series_state(RnnSeriesState *st, const double *v, size_t n,
 
 static RnnStatus relative_spread(const RnnSeriesState *st, int ns, const RnnAlloc *a, double *rel);
 static double spreadless_scale(double rel, double mean, double max_dev);
+static RnnStatus spreadless_or_zero_scale(const RnnSeriesState *all, int ns, double rel, double mean,
+										  double max_dev, const RnnAlloc *a, double *s);
 
 RnnStatus
 rnn_pipeline_unseen_view(RnnModel *view, RnnSeriesState *st, const RnnModel *m,
@@ -532,7 +534,9 @@ rnn_pipeline_unseen_view(RnnModel *view, RnnSeriesState *st, const RnnModel *m,
 			return rs;
 		for (size_t i = 0; i < n; i++)
 			dev = fmax(dev, fabs(v[i] - st->scale_mean));
-		s = spreadless_scale(rel, st->scale_mean, dev);
+		rs = spreadless_or_zero_scale(m->series, m->n_series, rel, st->scale_mean, dev, a, &s);
+		if (rs != RNN_OK)
+			return rs;
 		if (s > 0)
 			st->scale_std = s;
 	}
@@ -649,6 +653,50 @@ spreadless_scale(double rel, double mean, double max_dev)
 	return max_dev > s && isfinite(max_dev) ? max_dev : s;
 }
 
+/*
+ * The median over a global model's series that have a spread (or are
+ * logged) of their scale in the values' units (a log series': its spread
+ * times its geometric level); 0 when none has.  The scale of a series of
+ * zeros, which has neither spread nor level.
+ */
+static RnnStatus
+median_unit_scale(const RnnSeriesState *st, int ns, const RnnAlloc *a, double *med)
+{
+	int			n = 0;
+	double	   *r;
+
+	*med = 0;
+	r = rnn_alloc(a, sizeof(double) * (size_t) (ns > 0 ? ns : 1));
+	if (r == NULL)
+		return RNN_ERR_ALLOC;
+	for (int k = 0; k < ns; k++)
+	{
+		double		u = st[k].log_transform ? exp(st[k].scale_mean) * st[k].scale_std :
+			st[k].spread > 0 ? st[k].scale_std : 0;
+
+		if (u > 0 && isfinite(u))
+			r[n++] = u;
+	}
+	if (n > 0)
+	{
+		qsort(r, (size_t) n, sizeof(double), double_cmp);
+		*med = r[n / 2];
+	}
+	rnn_release(a, r);
+	return RNN_OK;
+}
+
+/* spreadless_scale, and for a series of zeros (mean and max_dev 0) the model's median unit scale */
+static RnnStatus
+spreadless_or_zero_scale(const RnnSeriesState *all, int ns, double rel, double mean, double max_dev,
+						 const RnnAlloc *a, double *s)
+{
+	*s = spreadless_scale(rel, mean, max_dev);
+	if (*s == 0 && mean == 0 && max_dev == 0)
+		return median_unit_scale(all, ns, a, s);
+	return RNN_OK;
+}
+
 RnnStatus
 rnn_pipeline_scale_spreadless(RnnSeriesState *st, int ns, rnn_real *scaled,
 							  const size_t *seg_start, const size_t *seg_len,
@@ -657,7 +705,7 @@ rnn_pipeline_scale_spreadless(RnnSeriesState *st, int ns, rnn_real *scaled,
 	double		rel;
 	RnnStatus	rs = relative_spread(st, ns, a, &rel);
 
-	if (rs != RNN_OK || rel == 0)
+	if (rs != RNN_OK)
 		return rs;
 	for (int k = 0; k < ns; k++)
 	{
@@ -668,7 +716,8 @@ rnn_pipeline_scale_spreadless(RnnSeriesState *st, int ns, rnn_real *scaled,
 			continue;
 		for (size_t i = 0; i < seg_len[k]; i++)
 			dev = fmax(dev, fabs((double) scaled[seg_start[k] + i]) * st[k].scale_std);
-		s = spreadless_scale(rel, st[k].scale_mean, dev);
+		if ((rs = spreadless_or_zero_scale(st, ns, rel, st[k].scale_mean, dev, a, &s)) != RNN_OK)
+			return rs;
 		if (s > 0)
 			rescale_series(&st[k], scaled + seg_start[k], seg_len[k], s);
 	}
