@@ -286,10 +286,51 @@ rnn_keys_to_months(int ts_kind, const int64 *keys, size_t n, pg_tz *tz, bool *mo
 	return months;
 }
 
+/* The time of day of a wall-clock time (microseconds since its midnight). */
+static int64
+time_of_day(int64 local)
+{
+	int64		r = local % USECS_PER_DAY;
+
+	return r < 0 ? r + USECS_PER_DAY : r;
+}
+
+/*
+ * The wall-clock time in zone tz of instant utc on a grid of local days at
+ * time of day tod: its own, or, on a day whose tod the zone skips (a DST
+ * change at midnight, as in Chile or Cuba, where PostgreSQL puts that day's
+ * midnight at 01:00), that day's tod when the zone resolves it to utc.
+ * False when utc is at another time of its day.
+ */
+static bool
+local_on_grid(int64 utc, pg_tz *tz, int64 tod, int64 *local)
+{
+	int64		l,
+				want,
+				back;
+
+	if (!utc_to_local(utc, tz, &l))
+		return false;
+	want = l - time_of_day(l) + tod;
+	if (l == want)
+	{
+		*local = l;
+		return true;
+	}
+	if (local_to_utc(want, tz, &back) && back == utc)
+	{
+		*local = want;
+		return true;
+	}
+	return false;
+}
+
 /*
  * The timestamptz keys as wall-clock times in zone tz, a new array, when
  * every row has the same time of day there (daily or weekly rows at local
- * midnight, across DST changes): their grid is one of local days.  NULL
+ * midnight, across DST changes, a day whose midnight the zone skips among
+ * them: local_on_grid): their grid is one of local days.  The time of day
+ * is the first row's, or the second's when the first is such a day.  NULL
  * otherwise: hourly rows stay on absolute time.
  */
 int64 *
@@ -300,18 +341,26 @@ rnn_keys_to_local_days(const int64 *keys, size_t n, pg_tz *tz)
 	if (n < 2)
 		return NULL;
 	local = palloc_extended(sizeof(int64) * n, MCXT_ALLOC_HUGE);
-	for (size_t i = 0; i < n; i++)
+	for (int first = 0; first < 2; first++)
 	{
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		if (!utc_to_local(keys[i], tz, &local[i]) ||
-			(local[i] - local[0]) % USECS_PER_DAY != 0)
+		int64		tod;
+		size_t		i;
+
+		if (!utc_to_local(keys[first], tz, &tod))
+			break;
+		tod = time_of_day(tod);
+		for (i = 0; i < n; i++)
 		{
-			pfree(local);
-			return NULL;
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			if (!local_on_grid(keys[i], tz, tod, &local[i]))
+				break;
 		}
+		if (i == n)
+			return local;
 	}
-	return local;
+	pfree(local);
+	return NULL;
 }
 
 /* Add months to a broken-down time, clamping (or snapping to month end). */
@@ -709,7 +758,10 @@ rnn_steps_from_last(const RnnModel *m, int ts_kind, int64 key, int64 *steps)
 		{
 			pg_tz	   *tz = rnn_model_tz(m);
 
-			if (!utc_to_local(m->last_ts, tz, &a) || !utc_to_local(key, tz, &b))
+			if (!utc_to_local(m->last_ts, tz, &a))
+				time_overflow();
+			/* on the grid's time of day, a day whose midnight the zone skips included */
+			if (!local_on_grid(key, tz, time_of_day(a), &b) && !utc_to_local(key, tz, &b))
 				time_overflow();
 		}
 		if (pg_sub_s64_overflow(b, a, &diff) || diff % m->step != 0)
