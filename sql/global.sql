@@ -103,6 +103,11 @@ FROM (SELECT 'global' AS kind, rnn_train('s' || k, 1717200000000000200 + i * 360
       UNION ALL
       SELECT 'one series', rnn_train(1717200000000000200 + i * 3600000000000, 100 + 10 * sin(i),
                                      rnn_config(epochs => 1, hidden_size => 2, ensemble => 1))
+      FROM generate_series(0, 39) i
+      UNION ALL
+      -- a step beyond 9e15 (a year in nanoseconds) and the largest seed rnn_config takes
+      SELECT 'yearly, largest seed', rnn_train(i * 31536000000000000, 100 + 10 * sin(i),
+                                               rnn_config(epochs => 1, hidden_size => 2, ensemble => 1, seed => 9007199254740991))
       FROM generate_series(0, 39) i) x ORDER BY kind;
 SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(model), '{pipeline,log}', 'true')) FROM gm WHERE region = 'north';
 SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(model), '{pipeline,seasonal_indices}', '[0.1, -0.1, 0.1, -0.1, 0, 0, 0]'))
@@ -249,15 +254,19 @@ FROM gshort, rnn_model_series(gshort.model) s, rnn_forecast(gshort.model, s, 6) 
 -- (before 2026-12-06 its scale was 1 in any unit: +-3.96 beside series of 0.001 to 0.004), and
 -- a history of zeros forecasts about 0, not the network's drift times 1
 CREATE TABLE gzero AS
-SELECT rnn_train(s, d::bigint, v, rnn_config(horizon => 4, epochs => 3, hidden_size => 4, ensemble => 1)) AS m
+SELECT c.log, rnn_train(s, d::bigint, v, rnn_config(horizon => 4, epochs => 3, hidden_size => 4, ensemble => 1) || c.cfg) AS m
 FROM (SELECT 's' || k AS s, d, 0.001 * k + 0.0001 * sin(d * 2 * pi() / 7) + 0.000003 * d * k AS v
       FROM generate_series(1, 3) k, generate_series(0, 99) d
-      UNION ALL SELECT 'zero', d, 0 FROM generate_series(0, 99) d) x;
-SELECT s = 'zero' AS zero, bool_and(forecast = 0) AS forecast_zero,
+      UNION ALL SELECT 'zero', d, 0 FROM generate_series(0, 99) d) x,
+     (VALUES ('automatic', '{}'::jsonb), ('false', '{"log": false}')) c(log, cfg)
+GROUP BY c.log, c.cfg;
+SELECT log, s = 'zero' AS zero, bool_and(forecast = 0) AS forecast_zero,
        max(upper - lower) < 0.01 AS width_of_the_data
-FROM gzero, rnn_model_series(m) s, rnn_forecast(m, s, 4) f GROUP BY s = 'zero' ORDER BY 1;
-SELECT (SELECT max(abs(x)) FROM unnest(rnn_forecast(m, array_fill(0::float8, ARRAY[30]), 4)) x) < 1e-3 AS zero_history_about_zero
-FROM gzero;
+FROM gzero, rnn_model_series(m) s, rnn_forecast(m, s, 4) f GROUP BY log, s = 'zero' ORDER BY 1, 2;
+-- (log => false: a model of format 10, whose stored series keep no spread of their own)
+SELECT log, rnn_model_info(m)->>'format_version' AS format,
+       (SELECT max(abs(x)) FROM unnest(rnn_forecast(m, array_fill(0::float8, ARRAY[30]), 4)) x) < 1e-3 AS zero_history_about_zero
+FROM gzero ORDER BY log;
 DROP TABLE gzero;
 
 -- log series share one scale in a global model (the median spread of their changes), and each

@@ -168,7 +168,16 @@ SELECT rnn_model_info(rnn_train(c.ts, c.v, rnn_config(epochs => 1, hidden_size =
 FROM tz_chile c, tz_chile_model t GROUP BY t.m;
 SELECT count(p) AS forecasts, count(*) AS rows
 FROM (SELECT rnn_predict_rows(ts, v, m, 1) OVER (ORDER BY ts) AS p FROM tz_chile, tz_chile_model) x;
+-- a model whose last row is that day stands on midnight, not on the row's 01:00: its
+-- forecasts are at midnight and it reads the rows before and after (before: a grid at 01:00,
+-- which refused every row at midnight)
+CREATE TABLE tz_chile_m8 AS
+SELECT rnn_train(ts, v, rnn_config(epochs => 1, hidden_size => 4, ensemble => 1, time_zone => 'America/Santiago')) AS m
+FROM tz_chile WHERE ts <= date '2024-09-08';
+SELECT f.step, f.ts FROM tz_chile_m8, rnn_forecast(m, 2) f;
+SELECT count(p) AS forecasts, count(*) AS rows
+FROM (SELECT rnn_predict_rows(ts, v, m, 1) OVER (ORDER BY ts) AS p FROM tz_chile, tz_chile_m8) x;
 RESET TimeZone;
 
-DROP TABLE tz_daily, tz_monthly, tz_dates, tz_runs, tz_model, tz_fc, tz_chile, tz_chile_model;
+DROP TABLE tz_daily, tz_monthly, tz_dates, tz_runs, tz_model, tz_fc, tz_chile, tz_chile_model, tz_chile_m8;
 DROP FUNCTION tz_run(text), tz_forecast(text);

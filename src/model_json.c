@@ -1425,7 +1425,7 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 			}
 			if (get_key(sub, "calendar", &v) && v.type == jbvString && string_is(&v, "local_days"))
 				m.step_kind = RNN_STEP_LOCAL_DAYS;
-			m.step = int64_key(sub, "step_value", 1, INT64CONST(9000000000000000), 1);
+			m.step = int64_key(sub, "step_value", 1, PG_INT64_MAX, 1);
 			m.last_ts = int64_key(sub, "last_value", PG_INT64_MIN, PG_INT64_MAX, 0);
 			m.month_end = int_key(sub, "month_end", 0, 1, false, 0);
 			if (m.month_end && m.step_kind != RNN_STEP_MONTHS)
@@ -1463,7 +1463,7 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 		/* no validation is null (stored as -1): a negative loss would come back as null */
 		if (m.val_loss < 0 && get_key(sub, "validation_loss", &v) && v.type != jbvNull)
 			bad_json("%s", "\"validation_loss\" must be null or at least 0.");
-		m.seed = (uint64) int64_key(sub, "seed", 0, INT64CONST(9000000000000000), 0);
+		m.seed = (uint64) int64_key(sub, "seed", 0, PG_INT64_MAX, 0);
 		m.train_seconds = float_key(sub, "training_seconds", 0);
 		read_trained_with(sub, &m);
 		read_losses(sub, &m);

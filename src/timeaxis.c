@@ -326,11 +326,33 @@ local_on_grid(int64 utc, pg_tz *tz, int64 tod, int64 *local)
 }
 
 /*
+ * The wall-clock time in zone tz of a row of a grid of local days, utc:
+ * its own, or that day's midnight when the zone skips it and resolves it
+ * to utc (a DST change at midnight, where a date cast to timestamptz is the
+ * day's first instant, 01:00): a row or a model's last row on such a day
+ * stands for the day's midnight, the usual time of such grids.
+ */
+static bool
+utc_to_grid_local(int64 utc, pg_tz *tz, int64 *local)
+{
+	int64		midnight,
+				back;
+
+	if (!utc_to_local(utc, tz, local))
+		return false;
+	midnight = *local - time_of_day(*local);
+	if (midnight != *local && local_to_utc(midnight, tz, &back) && back == utc)
+		*local = midnight;
+	return true;
+}
+
+/*
  * The timestamptz keys as wall-clock times in zone tz, a new array, when
  * every row has the same time of day there (daily or weekly rows at local
  * midnight, across DST changes, a day whose midnight the zone skips among
  * them: local_on_grid): their grid is one of local days.  The time of day
- * is the first row's, or the second's when the first is such a day.  NULL
+ * is the first row's (utc_to_grid_local: midnight for such a day's first
+ * instant), or the second's.  NULL
  * otherwise: hourly rows stay on absolute time.
  */
 int64 *
@@ -346,7 +368,7 @@ rnn_keys_to_local_days(const int64 *keys, size_t n, pg_tz *tz)
 		int64		tod;
 		size_t		i;
 
-		if (!utc_to_local(keys[first], tz, &tod))
+		if (!utc_to_grid_local(keys[first], tz, &tod))
 			break;
 		tod = time_of_day(tod);
 		for (i = 0; i < n; i++)
@@ -434,7 +456,7 @@ rnn_key_after(const RnnModel *m, int64 steps, int64 *key)
 		pg_tz	   *tz = rnn_model_tz(m);
 		int64		local;
 
-		return utc_to_local(m->last_ts, tz, &local) &&
+		return utc_to_grid_local(m->last_ts, tz, &local) &&
 			!pg_mul_s64_overflow(m->step, steps, &delta) &&
 			!pg_add_s64_overflow(local, delta, &local) &&
 			local_to_utc(local, tz, key);
@@ -758,7 +780,7 @@ rnn_steps_from_last(const RnnModel *m, int ts_kind, int64 key, int64 *steps)
 		{
 			pg_tz	   *tz = rnn_model_tz(m);
 
-			if (!utc_to_local(m->last_ts, tz, &a))
+			if (!utc_to_grid_local(m->last_ts, tz, &a))
 				time_overflow();
 			/* on the grid's time of day, a day whose midnight the zone skips included */
 			if (!local_on_grid(key, tz, time_of_day(a), &b) && !utc_to_local(key, tz, &b))

@@ -654,10 +654,12 @@ spreadless_scale(double rel, double mean, double max_dev)
 }
 
 /*
- * The median over a global model's series that have a spread (or are
- * logged) of their scale in the values' units (a log series': its spread
- * times its geometric level); 0 when none has.  The scale of a series of
- * zeros, which has neither spread nor level.
+ * The median over a global model's series that have a level (or are
+ * logged) of their scale in the values' units (a log series': its scale
+ * times its geometric level), within the bounds a stored scale keeps; 0
+ * when none has.  The scale of a series of zeros, which has neither spread
+ * nor level (and which the level leaves out, in training and in a stored
+ * model alike: a stored spread is not training's).
  */
 static RnnStatus
 median_unit_scale(const RnnSeriesState *st, int ns, const RnnAlloc *a, double *med)
@@ -672,9 +674,9 @@ median_unit_scale(const RnnSeriesState *st, int ns, const RnnAlloc *a, double *m
 	for (int k = 0; k < ns; k++)
 	{
 		double		u = st[k].log_transform ? exp(st[k].scale_mean) * st[k].scale_std :
-			st[k].spread > 0 ? st[k].scale_std : 0;
+			st[k].scale_mean != 0 ? st[k].scale_std : 0;
 
-		if (u > 0 && isfinite(u))
+		if (u >= 1e-300 && u <= 1e300)
 			r[n++] = u;
 	}
 	if (n > 0)

@@ -163,7 +163,7 @@ RnnStatus	rnn_pipeline_share_log_scale(RnnSeriesState *st, int ns, rnn_real *sca
  * values in scaled, so that their forecasts and intervals are relative like
  * the others' (after rnn_pipeline_share_log_scale).  None when the model
  * has no relative spread, or a series' level is 0, except a series of
- * zeros: it takes the median over the series with a spread of their scale
+ * zeros: it takes the median over the series with a level of their scale
  * in the values' units (its magnitude, 0, would leave it at 1 in any unit).
  */
 RnnStatus	rnn_pipeline_scale_spreadless(RnnSeriesState *st, int ns, rnn_real *scaled,
