@@ -150,7 +150,15 @@ warm_start_mismatch(const RnnModel *init, const RnnShape *s, int window, int str
 	if (init->shape.cell != s->cell)
 		return psprintf("The model's cell is %s, the configuration's is %s.",
 						rnn_cell_name(init->shape.cell), rnn_cell_name(s->cell));
-	if ((init->strategy == RNN_STRATEGY_MIXED) != mixed)
+	/*
+	 * another kind of network: mixed members, or an encoder-decoder's
+	 * decoder, whose weights the other has not (its weights would be read
+	 * in the other's layout); or another strategy with another output size
+	 */
+	if ((init->strategy == RNN_STRATEGY_MIXED) != mixed ||
+		(init->shape.seq2seq != 0) != (s->seq2seq != 0) ||
+		(init->shape.output_size != s->output_size && init->strategy != strategy &&
+		 init->strategy != RNN_STRATEGY_AUTO))
 		return psprintf("The model's strategy is %s, the configuration's is %s.",
 						rnn_strategy_name(init->strategy), rnn_strategy_name(strategy));
 	for (size_t i = 0; i < lengthof(dims); i++)
@@ -561,6 +569,10 @@ rnn_fit_init_params(RnnModel *m, const RnnConfig *cfg, const RnnModel *init)
 	m->params = palloc_extended(sizeof(rnn_real) * m->n_params * m->members, MCXT_ALLOC_HUGE);
 	if (init)
 	{
+		/* the checks of the architecture ensure it (warm_start_mismatch): never read past init's */
+		if (init->n_params != m->n_params || init->members != m->members)
+			elog(ERROR, "warm-start model has %d x %zu parameters, the network %d x %zu",
+				 init->members, init->n_params, m->members, m->n_params);
 		memcpy(m->params, init->params, sizeof(rnn_real) * m->n_params * m->members);
 		return;
 	}
