@@ -286,6 +286,15 @@ FROM (SELECT rnn_evaluate(m, day, v, ARRAY[promo]) AS e FROM fe_models, fe_sales
       WHERE kind = 'date') x;
 SELECT rnn_evaluate(m, day, v, ARRAY[promo]) FROM fe_models, fe_sales WHERE kind = 'date' AND i >= 240 AND i <> 245 GROUP BY m;
 SELECT rnn_evaluate(m, day, v, ARRAY[promo, promo]) FROM fe_models, fe_sales WHERE kind = 'date' AND i >= 240 GROUP BY m;
+-- rows after the last value (days to come, their features not entered yet) are neither
+-- forecast nor read: the score is that of the rows up to it (before 2026-12-06: 'the features
+-- at ... are NULL', for a row that is not scored); a NaN feature of a scored step is named
+SELECT a.e = b.e AS same_score, a.e->'max_step' AS max_step
+FROM (SELECT rnn_evaluate(m, day, CASE WHEN i >= 255 THEN NULL ELSE v END, CASE WHEN i >= 255 THEN NULL ELSE ARRAY[promo] END) AS e
+      FROM fe_models, fe_sales WHERE kind = 'date' AND i >= 240 GROUP BY m) a,
+     (SELECT rnn_evaluate(m, day, v, ARRAY[promo]) AS e FROM fe_models, fe_sales WHERE kind = 'date' AND i BETWEEN 240 AND 254 GROUP BY m) b;
+SELECT rnn_evaluate(m, day, v, CASE WHEN i = 243 THEN ARRAY['NaN'::float8] ELSE ARRAY[promo] END)
+FROM fe_models, fe_sales WHERE kind = 'date' AND i >= 240 GROUP BY m;
 -- with calendar features too (computed for the scored steps)
 SELECT rnn_evaluate(m, day, v, ARRAY[promo])->'points' AS points FROM fe_cal, fe_sales WHERE kind = 'promo and daily' AND i >= 240 GROUP BY m;
 

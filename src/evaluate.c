@@ -662,18 +662,15 @@ evaluate_features(const RnnModel *m, const RnnRows *rows, const int *steps, int 
 	have = palloc0(sizeof(bool) * (max_step + 1));
 	for (size_t i = 0; i < rows->n; i++)
 	{
-		bool		ok = true;
-
 		if (steps[i] == 0)
 			continue;
 		for (int j = 0; j < n_user; j++)
-			ok = ok && !rows->feat_null[i * n_user + j];
-		if (!ok)
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("rnn_evaluate: the features at %s are NULL",
-							rnn_key_to_text(rows->ts_kind, rows->keys[i])),
-					 errdetail("The forecast of every step reads its features; they are not interpolated.")));
+			if (rows->feat_null[i * n_user + j])
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("rnn_evaluate: feature %d of the step at %s is missing (NULL or NaN)", j + 1,
+								rnn_key_to_text(rows->ts_kind, rows->keys[i])),
+						 errdetail("The forecast of every step reads its features; they are not interpolated.")));
 		memcpy(F + (size_t) (steps[i] - 1) * K, rows->feats + i * n_user, sizeof(double) * n_user);
 		have[steps[i]] = true;
 	}
@@ -738,6 +735,22 @@ rnn_evaluate_finalfn(PG_FUNCTION_ARGS)
 						   m.ts_kind == RNN_TS_NONE ? "step 0" : rnn_key_to_text(m.ts_kind, m.last_ts)),
 				 errhint("Pass the rows after it, e.g. WHERE ts > the last training timestamp.")));
 	{
+		/*
+		 * the forecast reaches the last row with a value, the last one
+		 * scored: rows after it (days to come, their features not known
+		 * yet) are neither forecast nor read
+		 */
+		int			last = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (steps[i] > last && !es->rows->isnull[i] && !isnan(es->rows->values[i]))
+				last = steps[i];
+		for (size_t i = 0; i < n; i++)
+			if (steps[i] > last)
+				steps[i] = 0;
+		max_step = last;
+	}
+	{
 		/* one actual per step: a duplicate timestamp would be scored twice */
 		bool	   *seen = palloc0(sizeof(bool) * (max_step + 1));
 
@@ -759,7 +772,9 @@ rnn_evaluate_finalfn(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("rnn_evaluate: rows reach step %d, beyond the model's output size %d",
 						max_step, m.shape.output_size)));
-	if (m.n_features > 0 || es->rows->n_feat > 0)
+	if (max_step == 0)
+		fc = NULL;				/* no value to score */
+	else if (m.n_features > 0 || es->rows->n_feat > 0)
 		fc = rnn_forecast_view(&m, evaluate_features(&m, es->rows, steps, max_step), max_step,
 							   "rnn_evaluate");
 	else

@@ -158,7 +158,7 @@ future_features(const RnnModel *m, ArrayType *future, int horizon, const char *f
 
 				if (nulls[e] || !isfinite(DatumGetFloat8(elems[e])))
 					ereport(ERROR,
-							(errcode(ERRCODE_DATA_EXCEPTION),
+							(errcode(nulls[e] ? ERRCODE_NULL_VALUE_NOT_ALLOWED : ERRCODE_DATA_EXCEPTION),
 							 errmsg("%s: future feature %d of step %d is %s", fname, j + 1, h + 1,
 									nulls[e] ? "NULL" : "not finite"),
 							 errdetail("Future features are not interpolated: every step needs its values.")));
