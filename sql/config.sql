@@ -35,7 +35,11 @@ SELECT rnn_config_check('{"hidden": 8}');
 SELECT rnn_config_check('{"hidden_size": 8.5}');
 SELECT rnn_config_check('{"hidden_size": "8"}');
 SELECT rnn_config_check('{"bidirectional": 1}');
-SELECT rnn_config_check('{"cell": null}');
+-- null is the default of a key that is not automatic, as rnn_config(cell => NULL) gives it
+SELECT rnn_config_check('{"cell": null}')->'cell' AS cell, rnn_config(cell => NULL)->'cell' AS from_rnn_config;
+-- a number beyond double's range is out of its key's range, named (it was PostgreSQL's
+-- 'out of range for type double precision', with every digit)
+SELECT rnn_config_check('{"clip_norm": 1e400}');
 SELECT rnn_config_check('[1, 2]');
 SELECT rnn_config_check('3');
 

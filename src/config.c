@@ -238,7 +238,8 @@ bad_value(const ConfigKey *k, const char *got)
 				 errdetail("%s must be true or false.", k->name)));
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("%s is out of range: %s", k->name, got),
+			 /* (a number written with hundreds of digits is shown by its first) */
+			 errmsg("%s is out of range: %.40s%s", k->name, got, strlen(got) > 40 ? "..." : ""),
 			 errdetail("%s must be %s between %.15g and %.*g%s.", k->name,
 					   k->kind == K_INT ? "an integer" : "a number", k->min,
 					   /* integer bounds in full: 9007199254740991, not 9.00719925474099e+15 */
@@ -435,14 +436,13 @@ rnn_config_from_jsonb(RnnConfig *cfg, Jsonb *jb)
 					 errdetail("Valid keys are: %s.", valid_key_list())));
 		tok = JsonbIteratorNext(&it, &v, true);
 		Assert(tok == WJB_VALUE);
+		/*
+		 * null: chosen automatically, or the default for a key that is not
+		 * (as rnn_config(key => NULL) gives it: a jsonb_build_object over a
+		 * settings table's NULL columns is the same configuration)
+		 */
 		if (v.type == jbvNull)
-		{
-			if (!k->nullable)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("%s must not be null", k->name)));
 			continue;
-		}
 		switch (k->kind)
 		{
 			case K_TEXT:
@@ -468,7 +468,7 @@ rnn_config_from_jsonb(RnnConfig *cfg, Jsonb *jb)
 				if (v.type != jbvNumeric)
 					bad_type(k, "a number");
 				set_number(cfg, k,
-						   DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+						   DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
 															  NumericGetDatum(v.val.numeric))),
 						   DatumGetCString(DirectFunctionCall1(numeric_out,
 															   NumericGetDatum(v.val.numeric))));
