@@ -106,7 +106,6 @@ rnn_global_collect(const RnnRows *rows, const RnnConfig *cfg, const char *fname)
 		int32		k = g->ns;
 		RnnRows    *one;
 		size_t		rows_k;
-		bool		any = false;
 
 		CHECK_FOR_INTERRUPTS();
 		one = rnn_rows_of_series(rows, &order, i);
@@ -114,19 +113,9 @@ rnn_global_collect(const RnnRows *rows, const RnnConfig *cfg, const char *fname)
 		 * a series without a value (a store LEFT JOINed to a calendar before
 		 * its first sale) is left out, as one without rows is
 		 */
-		for (size_t r = 0; r < one->n && !any; r++)
-			any = !one->isnull[r] && !isnan(one->values[r]);
-		if (!any && ns > 1)
+		if (ns > 1 && !rnn_rows_has_value(one))
 		{
-			pfree(one->values);
-			pfree(one->isnull);
-			pfree(one->keys);
-			if (one->n_feat > 0)
-			{
-				pfree(one->feats);
-				pfree(one->feat_null);
-			}
-			pfree(one);
+			rnn_rows_free(one);
 			continue;
 		}
 		g->ns++;
@@ -138,15 +127,8 @@ rnn_global_collect(const RnnRows *rows, const RnnConfig *cfg, const char *fname)
 		rows_k = one->n;
 		rnn_rows_to_series(&g->series[k], &g->axes[k], one, cfg, fname);
 		if (one->n_feat > 0)
-		{
 			g->feat[k] = rnn_rows_features_to_grid(one, &g->series[k], cfg, &g->feat_filled[k], fname);
-			pfree(one->feats);
-			pfree(one->feat_null);
-		}
-		pfree(one->values);
-		pfree(one->isnull);
-		pfree(one->keys);
-		pfree(one);
+		rnn_rows_free(one);
 		if (rows_k >= 2 || ns == 1)
 		{
 			if (g->ref < 0)

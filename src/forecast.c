@@ -76,6 +76,10 @@ forecast_at_phase(const RnnModel *m, const double *hist, int T, int horizon, int
 	return out;
 }
 
+/* the forms that take a global model (its series named) and a calendar model (timestamps) */
+#define HINT_GLOBAL_FORMS "Forecast its series with rnn_forecast(model, series, horizon, level[, future]), or over rows with rnn_predict_rows(series, ts, value, model, horizon[, features])."
+#define HINT_CALENDAR_FORMS "Forecast it with rnn_forecast(model, horizon, level[, future]), or over rows with rnn_predict_rows(ts, value, model, horizon[, features])."
+
 /*
  * A model trained with features forecasts only where the future features
  * can be given: rnn_forecast(model, horizon, level, future).
@@ -91,9 +95,9 @@ rnn_check_no_features(const RnnModel *m, const char *fname)
 						   m->n_features == 1 ? "" : "s"),
 				 /* the forms that take it: a global model's name its series, calendar features need timestamps */
 				 m->n_series > 0 ?
-				 errhint("Forecast its series with rnn_forecast(model, series, horizon, level[, future]), or over rows with rnn_predict_rows(series, ts, value, model, horizon[, features]).") :
+				 errhint("%s", HINT_GLOBAL_FORMS) :
 				 m->calendar ?
-				 errhint("Forecast it with rnn_forecast(model, horizon, level[, future]), or over rows with rnn_predict_rows(ts, value, model, horizon[, features]).") :
+				 errhint("%s", HINT_CALENDAR_FORMS) :
 				 strcmp(fname, "rnn_predict") == 0 ?
 				 errhint("Forecast it over rows with rnn_predict_rows(value, model, horizon, features), or with rnn_forecast(model, horizon, level, future).") :
 				 errhint("Forecast it with rnn_forecast(model, horizon, level, future).")));
@@ -575,8 +579,8 @@ rnn_forecast_array(PG_FUNCTION_ARGS)
 				 errmsg("rnn_forecast(model, history, horizon) does not take models with calendar features"),
 				 errdetail("A history array carries no timestamps to compute them from."),
 				 m->n_series > 0 ?
-				 errhint("Forecast its series with rnn_forecast(model, series, horizon, level[, future]), or over rows with rnn_predict_rows(series, ts, value, model, horizon[, features]).") :
-				 errhint("Forecast it with rnn_forecast(model, horizon, level[, future]), or over rows with rnn_predict_rows(ts, value, model, horizon[, features]).")));
+				 errhint("%s", HINT_GLOBAL_FORMS) :
+				 errhint("%s", HINT_CALENDAR_FORMS)));
 	if (m->n_features > 0 && !with_future)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

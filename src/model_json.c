@@ -318,12 +318,24 @@ push_key(JsonBuild *b, const char *key)
 	pushJsonbValue(&b->ps, WJB_KEY, &v);
 }
 
+/* A number written as text (numeric_in's form), as token tok. */
+static void
+push_number_text(JsonBuild *b, const char *text, JsonbIteratorToken tok)
+{
+	JsonbValue	v;
+
+	v.type = jbvNumeric;
+	v.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(text),
+														ObjectIdGetDatum(InvalidOid),
+														Int32GetDatum(-1)));
+	pushJsonbValue(&b->ps, tok, &v);
+}
+
 /* d printed with `digits` significant digits, as an array element or a key's value (tok) */
 static void
 push_number_as(JsonBuild *b, double d, int digits, JsonbIteratorToken tok)
 {
 	char		buf[64];
-	JsonbValue	v;
 
 	if ((++b->count & 0xFFFF) == 0)
 		CHECK_FOR_INTERRUPTS();
@@ -333,11 +345,7 @@ push_number_as(JsonBuild *b, double d, int digits, JsonbIteratorToken tok)
 				(errcode(ERRCODE_RNN_BAD_MODEL),
 				 errmsg("model holds a non-finite number")));
 	snprintf(buf, sizeof(buf), "%.*g", digits, d);
-	v.type = jbvNumeric;
-	v.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(buf),
-														ObjectIdGetDatum(InvalidOid),
-														Int32GetDatum(-1)));
-	pushJsonbValue(&b->ps, tok, &v);
+	push_number_text(b, buf, tok);
 }
 
 /* One array element: an integer, every digit (a double keeps 2^53 exactly, a bigint step number more) */
@@ -345,14 +353,9 @@ static void
 push_int64(JsonBuild *b, int64 x)
 {
 	char		buf[32];
-	JsonbValue	v;
 
 	snprintf(buf, sizeof(buf), INT64_FORMAT, x);
-	v.type = jbvNumeric;
-	v.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(buf),
-														ObjectIdGetDatum(InvalidOid),
-														Int32GetDatum(-1)));
-	pushJsonbValue(&b->ps, WJB_ELEM, &v);
+	push_number_text(b, buf, WJB_ELEM);
 }
 
 /* One array element. */
@@ -1208,6 +1211,18 @@ warn_unknown_model_keys(JsonbContainer *c)
 	}
 }
 
+/* A JSON string that names a time zone known to the server, as a C string; NULL for another value. */
+static char *
+known_zone(const JsonbValue *v)
+{
+	char	   *name;
+
+	if (v->type != jbvString)
+		return NULL;
+	name = pnstrdup(v->val.string.val, v->val.string.len);
+	return strlen(name) <= RNN_MAX_ZONE_NAME && pg_tzset(name) != NULL ? name : NULL;
+}
+
 /*
  * The document's "config": rnn_model_info shows it as the configuration
  * the model was trained with, so it must be one that rnn_config takes, of
@@ -1219,7 +1234,6 @@ read_config(JsonbContainer *c, const RnnModel *m)
 	JsonbValue	v;
 	RnnConfig	cfg;
 	MemoryContext cxt = CurrentMemoryContext;
-
 	Jsonb	   *jb;
 	JsonbValue	zone;
 
@@ -1233,9 +1247,7 @@ read_config(JsonbContainer *c, const RnnModel *m)
 	if (getKeyJsonValueFromContainer(&jb->root, "time_zone", 9, &zone) != NULL &&
 		zone.type != jbvNull)
 	{
-		char	   *name = zone.type == jbvString ? pnstrdup(zone.val.string.val, zone.val.string.len) : NULL;
-
-		if (name == NULL || strlen(name) > RNN_MAX_ZONE_NAME || pg_tzset(name) == NULL)
+		if (known_zone(&zone) == NULL)
 			bad_json("%s", "\"config\".\"time_zone\" must be null or a time zone name known to the server.");
 		jb = DatumGetJsonbP(DirectFunctionCall2(jsonb_delete, JsonbPGetDatum(jb),
 												CStringGetTextDatum("time_zone")));
@@ -1254,8 +1266,7 @@ read_config(JsonbContainer *c, const RnnModel *m)
 		if (ERRCODE_TO_CATEGORY(e->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
 			PG_RE_THROW();
 		FlushErrorState();
-		bad_json("\"config\" is not a configuration rnn_config takes: %s.",
-				 e->sqlerrcode == ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE ? "a number is out of range" : e->message);
+		bad_json("\"config\" is not a configuration rnn_config takes: %s.", e->message);
 	}
 	PG_END_TRY();
 	if (cfg.cell != m->shape.cell || cfg.hidden_size != m->shape.hidden_size ||
@@ -1417,9 +1428,9 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 						 "\"time\".\"step_unit\" of a timestamp axis must be microseconds or months.");
 			if (get_key(sub, "time_zone", &v) && v.type == jbvString)
 			{
-				char	   *zone = pnstrdup(v.val.string.val, v.val.string.len);
+				char	   *zone = known_zone(&v);
 
-				if (strlen(zone) > RNN_MAX_ZONE_NAME || pg_tzset(zone) == NULL)
+				if (zone == NULL)
 					bad_json("%s", "\"time\".\"time_zone\" must be a time zone name known to the server.");
 				strlcpy(m.time_zone, zone, sizeof(m.time_zone));
 			}

@@ -196,6 +196,8 @@ extern RnnRows *rnn_rows_ts_transfn(FunctionCallInfo fcinfo, int features_arg, i
 extern RnnRows *rnn_rows_series_transfn(FunctionCallInfo fcinfo, int features_arg, int init_arg,
 										const char *fname);
 extern RnnRows *rnn_rows_of_series(const RnnRows *st, int32 **order, int32 s);
+extern void rnn_rows_free(RnnRows *one);
+extern bool rnn_rows_has_value(const RnnRows *st);
 extern char *rnn_rows_describe(const RnnRows *st);
 extern void rnn_rows_to_series(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
 							   const RnnConfig *cfg, const char *fname);

@@ -136,7 +136,6 @@ rnn_rows_add(RnnRows *st, int64 key, bool value_null, double value)
 	return true;
 }
 
-
 /* Raise a row's error: row (1-based; 0: not known) and its figure arg; n_feat for counts. */
 static void
 row_error(int kind, size_t row, int arg, int n_feat, const char *fname)
@@ -528,17 +527,11 @@ rnn_rows_features_to_grid(const RnnRows *st, const RnnSeries *series, const RnnC
 			col.isnull[i] = st->feat_null[i * k + j];
 		}
 		snprintf(what, sizeof(what), "feature %d", j + 1);
-		{
-			bool		any = false;
-
-			for (size_t i = 0; i < st->n && !any; i++)
-				any = !col.isnull[i] && !isnan(col.values[i]);
-			if (!any)
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("%s: feature %d is NULL on every row", fname, j + 1),
-						 errdetail("A feature without a value cannot be filled in; the values' own rows are fine.")));
-		}
+		if (!rnn_rows_has_value(&col))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s: feature %d is NULL on every row", fname, j + 1),
+					 errdetail("A feature without a value cannot be filled in; the values' own rows are fine.")));
 		ecb.callback = feature_context;
 		ecb.arg = what;
 		ecb.previous = error_context_stack;
@@ -787,6 +780,31 @@ rnn_rows_of_series(const RnnRows *st, int32 **order, int32 s)
 		}
 	}
 	return one;
+}
+
+/* Free a state made by rnn_rows_of_series. */
+void
+rnn_rows_free(RnnRows *one)
+{
+	pfree(one->values);
+	pfree(one->isnull);
+	pfree(one->keys);
+	if (one->n_feat > 0)
+	{
+		pfree(one->feats);
+		pfree(one->feat_null);
+	}
+	pfree(one);
+}
+
+/* Whether any of the rows has a value (not NULL, not NaN). */
+bool
+rnn_rows_has_value(const RnnRows *st)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (!st->isnull[i] && !isnan(st->values[i]))
+			return true;
+	return false;
 }
 
 /*

@@ -296,53 +296,51 @@ time_of_day(int64 local)
 }
 
 /*
+ * Instant utc, whose wall-clock time in zone tz is l, at time of day tod on
+ * its day: l is, or the zone skips that day's tod and resolves it to utc (a
+ * DST change at midnight, as in Chile or Cuba, where PostgreSQL puts that
+ * day's midnight at 01:00); *local is then that day's tod.
+ */
+static bool
+at_time_of_day(int64 utc, int64 l, pg_tz *tz, int64 tod, int64 *local)
+{
+	int64		want = l - time_of_day(l) + tod,
+				back;
+
+	if (l != want && !(local_to_utc(want, tz, &back) && back == utc))
+		return false;
+	*local = want;
+	return true;
+}
+
+/*
  * The wall-clock time in zone tz of instant utc on a grid of local days at
- * time of day tod: its own, or, on a day whose tod the zone skips (a DST
- * change at midnight, as in Chile or Cuba, where PostgreSQL puts that day's
- * midnight at 01:00), that day's tod when the zone resolves it to utc.
- * False when utc is at another time of its day.
+ * time of day tod (at_time_of_day); false when utc is at another time of
+ * its day.
  */
 static bool
 local_on_grid(int64 utc, pg_tz *tz, int64 tod, int64 *local)
 {
-	int64		l,
-				want,
-				back;
+	int64		l;
 
-	if (!utc_to_local(utc, tz, &l))
-		return false;
-	want = l - time_of_day(l) + tod;
-	if (l == want)
-	{
-		*local = l;
-		return true;
-	}
-	if (local_to_utc(want, tz, &back) && back == utc)
-	{
-		*local = want;
-		return true;
-	}
-	return false;
+	return utc_to_local(utc, tz, &l) && at_time_of_day(utc, l, tz, tod, local);
 }
 
 /*
  * The wall-clock time in zone tz of a row of a grid of local days, utc:
  * its own, or that day's midnight when the zone skips it and resolves it
- * to utc (a DST change at midnight, where a date cast to timestamptz is the
- * day's first instant, 01:00): a row or a model's last row on such a day
+ * to utc (at_time_of_day): a row or a model's last row on such a day
  * stands for the day's midnight, the usual time of such grids.
  */
 static bool
 utc_to_grid_local(int64 utc, pg_tz *tz, int64 *local)
 {
-	int64		midnight,
-				back;
+	int64		l;
 
-	if (!utc_to_local(utc, tz, local))
+	if (!utc_to_local(utc, tz, &l))
 		return false;
-	midnight = *local - time_of_day(*local);
-	if (midnight != *local && local_to_utc(midnight, tz, &back) && back == utc)
-		*local = midnight;
+	if (!at_time_of_day(utc, l, tz, 0, local))
+		*local = l;
 	return true;
 }
 

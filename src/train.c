@@ -179,9 +179,11 @@ train_group_or_null(RnnRows *st, const RnnConfig *cfg, const char *rows,
 		ErrorData  *ed;
 		int			cls;
 		const char *msg;
+		char	   *line;		/* the group's CONTEXT line, and where the error's has it */
 
 		MemoryContextSwitchTo(cxt);
 		ed = CopyErrorData();
+		line = ed->context ? strstr(ed->context, psprintf("rnn_train over %s", rows)) : NULL;
 
 		/*
 		 * in parallel mode, only the group's own errors: a worker's error
@@ -189,8 +191,7 @@ train_group_or_null(RnnRows *st, const RnnConfig *cfg, const char *rows,
 		 * the worker's context (and the stack of when the plan started), not
 		 * this group's line
 		 */
-		if (parallel && (!parallel_catchable(ed->sqlerrcode) || ed->context == NULL ||
-						 strstr(ed->context, psprintf("rnn_train over %s", rows)) == NULL))
+		if (parallel && (!parallel_catchable(ed->sqlerrcode) || line == NULL))
 			PG_RE_THROW();
 		FlushErrorState();
 		if (!parallel)
@@ -212,15 +213,10 @@ train_group_or_null(RnnRows *st, const RnnConfig *cfg, const char *rows,
 		 * the error's context down to the group's line, which the warning
 		 * gets again with every line outside it
 		 */
-		if (ed->context)
-		{
-			char	   *at = strstr(ed->context, psprintf("rnn_train over %s", rows));
-
-			if (at == ed->context)
-				ed->context = NULL;
-			else if (at)
-				at[-1] = '\0';
-		}
+		if (line == ed->context)
+			ed->context = NULL;
+		else if (line)
+			line[-1] = '\0';
 		ereport(WARNING,
 				(errcode(ed->sqlerrcode),
 				 errmsg("rnn_train: NULL for a group that cannot be trained: %s", msg),

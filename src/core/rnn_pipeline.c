@@ -603,6 +603,45 @@ rnn_pipeline_share_log_scale(RnnSeriesState *st, int ns, rnn_real *scaled,
 }
 
 /*
+ * The median over the series st[0..ns-1] of value(series), over those for
+ * which it is positive; 0 when none has one.
+ */
+static RnnStatus
+series_median(const RnnSeriesState *st, int ns, double (*value) (const RnnSeriesState *),
+			  const RnnAlloc *a, double *med)
+{
+	int			n = 0;
+	double	   *r;
+
+	*med = 0;
+	r = rnn_alloc(a, sizeof(double) * (size_t) (ns > 0 ? ns : 1));
+	if (r == NULL)
+		return RNN_ERR_ALLOC;
+	for (int k = 0; k < ns; k++)
+	{
+		double		u = value(&st[k]);
+
+		if (u > 0)
+			r[n++] = u;
+	}
+	if (n > 0)
+	{
+		qsort(r, (size_t) n, sizeof(double), double_cmp);
+		*med = r[n / 2];
+	}
+	rnn_release(a, r);
+	return RNN_OK;
+}
+
+/* a non-log series' spread over its level (0: none, for series_median) */
+static double
+spread_over_level(const RnnSeriesState *st)
+{
+	return !st->log_transform && st->spread > 0 && fabs(st->scale_mean) > 0 ?
+		st->spread / fabs(st->scale_mean) : 0;
+}
+
+/*
  * A global model's relative spread, from its series' states: the log
  * series' shared scale (a spread of log values), else the median spread
  * over level of the non-log series that have a spread; 0 when neither.
@@ -610,8 +649,7 @@ rnn_pipeline_share_log_scale(RnnSeriesState *st, int ns, rnn_real *scaled,
 static RnnStatus
 relative_spread(const RnnSeriesState *st, int ns, const RnnAlloc *a, double *rel)
 {
-	int			n = 0;
-	double	   *r;
+	RnnStatus	rs;
 
 	*rel = 0;
 	for (int k = 0; k < ns; k++)
@@ -620,21 +658,10 @@ relative_spread(const RnnSeriesState *st, int ns, const RnnAlloc *a, double *rel
 			*rel = st[k].scale_std;
 			return RNN_OK;
 		}
-	r = rnn_alloc(a, sizeof(double) * (size_t) (ns > 0 ? ns : 1));
-	if (r == NULL)
-		return RNN_ERR_ALLOC;
-	for (int k = 0; k < ns; k++)
-		if (!st[k].log_transform && st[k].spread > 0 && fabs(st[k].scale_mean) > 0)
-			r[n++] = st[k].spread / fabs(st[k].scale_mean);
-	if (n > 0)
-	{
-		qsort(r, (size_t) n, sizeof(double), double_cmp);
-		*rel = r[n / 2];
-	}
-	rnn_release(a, r);
+	rs = series_median(st, ns, spread_over_level, a, rel);
 	if (!(*rel > 0) || !isfinite(*rel))
 		*rel = 0;
-	return RNN_OK;
+	return rs;
 }
 
 /*
@@ -654,38 +681,20 @@ spreadless_scale(double rel, double mean, double max_dev)
 }
 
 /*
- * The median over a global model's series that have a level (or are
- * logged) of their scale in the values' units (a log series': its scale
- * times its geometric level), within the bounds a stored scale keeps; 0
- * when none has.  The scale of a series of zeros, which has neither spread
- * nor level (and which the level leaves out, in training and in a stored
- * model alike: a stored spread is not training's).
+ * A series' scale in the values' units (a log series': its scale times its
+ * geometric level), within the bounds a stored scale keeps; 0 (none, for
+ * series_median) for a series without a level.  Their median is the scale
+ * of a series of zeros, which has neither spread nor level (the level
+ * leaves such series out, in training and in a stored model alike: a
+ * stored spread is not training's).
  */
-static RnnStatus
-median_unit_scale(const RnnSeriesState *st, int ns, const RnnAlloc *a, double *med)
+static double
+unit_scale(const RnnSeriesState *st)
 {
-	int			n = 0;
-	double	   *r;
+	double		u = st->log_transform ? exp(st->scale_mean) * st->scale_std :
+		st->scale_mean != 0 ? st->scale_std : 0;
 
-	*med = 0;
-	r = rnn_alloc(a, sizeof(double) * (size_t) (ns > 0 ? ns : 1));
-	if (r == NULL)
-		return RNN_ERR_ALLOC;
-	for (int k = 0; k < ns; k++)
-	{
-		double		u = st[k].log_transform ? exp(st[k].scale_mean) * st[k].scale_std :
-			st[k].scale_mean != 0 ? st[k].scale_std : 0;
-
-		if (u >= 1e-300 && u <= 1e300)
-			r[n++] = u;
-	}
-	if (n > 0)
-	{
-		qsort(r, (size_t) n, sizeof(double), double_cmp);
-		*med = r[n / 2];
-	}
-	rnn_release(a, r);
-	return RNN_OK;
+	return u >= 1e-300 && u <= 1e300 ? u : 0;
 }
 
 /* spreadless_scale, and for a series of zeros (mean and max_dev 0) the model's median unit scale */
@@ -695,7 +704,7 @@ spreadless_or_zero_scale(const RnnSeriesState *all, int ns, double rel, double m
 {
 	*s = spreadless_scale(rel, mean, max_dev);
 	if (*s == 0 && mean == 0 && max_dev == 0)
-		return median_unit_scale(all, ns, a, s);
+		return series_median(all, ns, unit_scale, a, s);
 	return RNN_OK;
 }
 
