@@ -36,9 +36,13 @@ SELECT region, array_agg(s ORDER BY s) AS series FROM gm, rnn_model_series(model
 SELECT region, rnn_model_info(model)->'time'->>'last' = (SELECT max(day)::date::text FROM sales s WHERE s.region = gm.region) AS last_is_latest
 FROM gm ORDER BY region;
 -- the recorded configuration keeps log and deseasonalize as given (null: chosen per series,
--- which the pipeline counts above; it recorded false, the single-series fields of a global model)
+-- which the pipeline counts above; it recorded false, the single-series fields of a global model);
+-- refit and epoch_size as training chose them (automatic: refit, every window per epoch; they
+-- were recorded null)
 SELECT region, rnn_model_info(model)->'config'->'log' AS config_log,
-       rnn_model_info(model)->'config'->'deseasonalize' AS config_deseasonalize
+       rnn_model_info(model)->'config'->'deseasonalize' AS config_deseasonalize,
+       rnn_model_info(model)->'config'->'refit' AS config_refit,
+       rnn_model_info(model)->'config'->'epoch_size' AS config_epoch_size
 FROM gm ORDER BY region;
 
 -- forecasts for every series of every model: 6 steps each, on the monthly grid after each

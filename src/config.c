@@ -540,9 +540,10 @@ rnn_config_to_json(const RnnConfig *c)
 
 /*
  * Record in m the configuration it was trained with, with what training
- * chose filled in (window, season, scaling, strategy, log and
- * deseasonalize of a single-series model, the time zone of timestamptz
- * rows): rnn_model_info shows it under the configuration's own key names.
+ * chose filled in (window, season, scaling, strategy, refit, log and
+ * deseasonalize of a single-series model, a global model's epoch size, the
+ * time zone of timestamptz rows): rnn_model_info shows it under the
+ * configuration's own key names.
  */
 void
 rnn_config_record(RnnModel *m, const RnnConfig *cfg)
@@ -565,6 +566,15 @@ rnn_config_record(RnnModel *m, const RnnConfig *cfg)
 	 * counts them): the configuration's own, null for automatic
 	 */
 	c.theta_weight = m->theta_weight;
+	c.refit = rnn_config_refit(cfg, m->n_series > 0) ? 1 : 0;
+	/*
+	 * a global model's automatic epoch is every window, as 0 says; one
+	 * series' automatic sample (at most RNN_FIT_EPOCH_WINDOWS, with at most
+	 * RNN_FIT_VALIDATION_WINDOWS held out) is a rule no number given
+	 * reproduces, so it stays null
+	 */
+	if (c.epoch_size < 0 && m->n_series > 0)
+		c.epoch_size = 0;
 	strlcpy(c.time_zone, m->time_zone, sizeof(c.time_zone));
 	json = rnn_config_to_json(&c);
 	/*

@@ -513,7 +513,7 @@ rnn_check_training_memory(const RnnModel *m, const RnnConfig *cfg, int window, s
 	int			batch = cfg->batch_size <= 0 || (size_t) cfg->batch_size > n_win ?
 		(int) Min(n_win, (size_t) RNN_MAX_BATCH) : cfg->batch_size;
 	double		rows = Max(batch, 256);
-	bool		refit = cfg->refit == 1 || (cfg->refit < 0 && m->n_series > 0);
+	bool		refit = rnn_config_refit(cfg, m->n_series > 0);
 
 	/*
 	 * with threads, every part of a batch has activations for its share of
@@ -613,13 +613,7 @@ rnn_fit_train_spec(RnnTrainSpec *spec, const RnnModel *m, const RnnConfig *cfg)
 		m->n_series > 0 ? Max(RNN_FIT_MIN_VALIDATION, cfg->horizon) : RNN_FIT_MIN_VALIDATION;
 	spec->window_norm = m->scaling == RNN_SCALE_WINDOW ? RNN_NORM_LAST :
 		m->scaling == RNN_SCALE_LEVEL ? RNN_NORM_MEAN_RATIO : RNN_NORM_NONE;
-	/*
-	 * refit (automatic for global models): two-fold CV on the M3 training
-	 * parts gave global sMAPE 20.0 -> 19.6 yearly, 9.76 -> 9.55 quarterly,
-	 * 14.75 -> 14.55 monthly, 3.93 -> 3.90 other; per series it lost (16.26
-	 * -> 16.60 on every 10th series), the last windows being few
-	 */
-	spec->refit = cfg->refit == 1 || (cfg->refit < 0 && m->n_series > 0);
+	spec->refit = rnn_config_refit(cfg, m->n_series > 0);
 	/*
 	 * one series: an epoch is a sample of at most RNN_FIT_EPOCH_WINDOWS
 	 * windows (no M3 or data/ series has that many, so they are unchanged;

@@ -236,6 +236,19 @@ rnn_config_members(const RnnConfig *cfg)
 	return cfg->strategy == RNN_STRATEGY_MIXED ? 2 * cfg->ensemble : cfg->ensemble;
 }
 
+/*
+ * Whether training refits on every window for the chosen epoch count: as
+ * configured, else (automatic) for a global model only.  Two-fold CV on the
+ * M3 training parts gave global sMAPE 20.0 -> 19.6 yearly, 9.76 -> 9.55
+ * quarterly, 14.75 -> 14.55 monthly, 3.93 -> 3.90 other; per series it lost
+ * (16.26 -> 16.60 on every 10th series), the last windows being few.
+ */
+static inline bool
+rnn_config_refit(const RnnConfig *cfg, bool global)
+{
+	return cfg->refit == 1 || (cfg->refit < 0 && global);
+}
+
 /* held-out windows at least, under window scaling, when the series has enough */
 #define RNN_FIT_MIN_VALIDATION 3
 /* windows per epoch of a one-series model (a sample of them when there are more) */
