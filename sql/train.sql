@@ -87,6 +87,19 @@ FROM (SELECT k, d, rnn_train(i::bigint, v, rnn_config(hidden_size => 4, epochs =
                                                    deseasonalize => d)) AS m
       FROM noisy, (VALUES (NULL::bool), (true)) dd(d) GROUP BY k, d) t ORDER BY k, d;
 
+-- deseasonalize => true where no indices can be estimated is an error, as log => true on a
+-- non-positive value is (it was silently dropped): 20 rows of season 12, season 1, and a
+-- global model without a season; a global model's short series goes without and is counted
+SELECT rnn_train(i::bigint, v, rnn_config(hidden_size => 4, epochs => 1, season => 12, deseasonalize => true))
+FROM noisy WHERE k = 'season' AND i < 20;
+SELECT rnn_train(i::bigint, v, rnn_config(hidden_size => 4, epochs => 1, season => 1, deseasonalize => true))
+FROM noisy WHERE k = 'season';
+SELECT rnn_train(k, i::bigint, v, rnn_config(hidden_size => 4, epochs => 1, season => 1, deseasonalize => true))
+FROM noisy;
+SELECT rnn_model_info(rnn_train(k, i::bigint, v, rnn_config(hidden_size => 4, epochs => 1, season => 12,
+                                                        deseasonalize => true)))->'pipeline'->'series_deseasonalized' AS deseasonalized
+FROM noisy WHERE k = 'season' OR i < 20;
+
 -- the trained model beats the naive (last value) forecast on the next 12 steps
 WITH actual AS (SELECT h, sin((199 + h) * 2 * pi() / 12) + 0.01 * (199 + h) AS a FROM generate_series(1, 12) h)
 SELECT avg(abs(f.forecast - a)) < 0.5 * avg(abs((SELECT v FROM sine WHERE i = 199) - a)) AS beats_naive

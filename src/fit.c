@@ -1084,6 +1084,20 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 			warm_season_phase(init, axis, &phase))
 			rnn_report_status(rnn_pipeline_keep_indices(m, adj, n, season, init->seasonal, phase,
 														&rnn_palloc_allocator), fname);
+		/*
+		 * deseasonalize => true asked for what these rows cannot give (as
+		 * log => true on a non-positive value): an error, not a model
+		 * silently without it.  The model that validates the Theta weight
+		 * (start) takes the outer model's choice on fewer rows and may go
+		 * without.
+		 */
+		if (start == NULL && cfg->deseasonalize == 1 && (!warm || imported) && m->n_seasonal == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: deseasonalize => true needs a season of 2 to %d steps and two seasons and a point of rows",
+							fname, RNN_MAX_SEASON_INDICES),
+					 errdetail("The season is %d and the series has %zu rows.", season, n),
+					 errhint("Leave deseasonalize unset: it is used only when the series holds two seasons and a point.")));
 	}
 
 	if (m->scaling == RNN_SCALE_LEVEL)

@@ -472,6 +472,20 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 	m->members = rnn_config_members(cfg);
 	rnn_fit_init_params(m, cfg, init);
 
+	/*
+	 * deseasonalize => true without a season to remove is an error, as for
+	 * one series; a series of the model too short for indices (two seasons
+	 * and a point) goes without them, as short series go without windows,
+	 * and rnn_model_info's pipeline counts those deseasonalized
+	 */
+	if (cfg->deseasonalize == 1 && (season < 2 || season > RNN_MAX_SEASON_INDICES))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: deseasonalize => true needs a season of 2 to %d steps",
+						fname, RNN_MAX_SEASON_INDICES),
+				 errdetail("The season is %d.", season),
+				 errhint("Give a season, or leave deseasonalize unset.")));
+
 	/* every series through its pipeline, onto the network's scale */
 	scaled = palloc_extended(sizeof(rnn_real) * Max(total, 1), MCXT_ALLOC_HUGE);
 	m->n_series = ns;
