@@ -11,7 +11,7 @@ OBJS = $(GLUE_OBJS) $(CORE_OBJS)
 
 # every full install script and every upgrade script
 DATA = $(wildcard $(EXTENSION)--*.sql)
-REGRESS = config train forecast model_io errors timeaxis window_predict warm_start pytorch evaluate compat global groups edges timezone parallel predict_rows anomaly finetune features anomaly_features scale theta mixed window_ts
+REGRESS = config train forecast model_io errors timeaxis window_predict warm_start pytorch evaluate compat global groups edges timezone parallel predict_rows anomaly finetune features anomaly_features scale theta mixed window_ts forms
 REGRESS_OPTS = --dbname=rnn_regress
 
 # The serial OpenBLAS: no thread pool in every backend that loads us.
