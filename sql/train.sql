@@ -178,3 +178,32 @@ FROM (SELECT rnn_train(s::text, d, v, rnn_config(hidden_size => 6, epochs => 4, 
      (SELECT rnn_train(s::text, d, v, rnn_config(hidden_size => 6, epochs => 4, ensemble => 1)) m
       FROM sine, generate_series(1, 3) s) b;
 RESET rnn_forecast.threads;
+
+-- an ensemble's training figures: best_epoch, epochs_run and the curves are the first
+-- member's; train_loss and validation_loss the means over the members of their kept weights'
+-- losses, where a member that kept its untrained weights (best_epoch 0) has a validation loss
+-- but no training loss (null; it was counted as 0); member k is the model of seed 42 + 7919 k
+CREATE TABLE ens_rows AS
+SELECT date '2024-01-01' + d AS day,
+       round((100 + 10 * sin(2 * pi() * d / 7) + d / 10.0 + 5 * sin(d * 1.3))::numeric, 2)::float8 AS v
+FROM generate_series(0, 119) d;
+CREATE TABLE ens AS
+SELECT e, sd, rnn_model_info(rnn_train(day, v, rnn_config(epochs => 5, hidden_size => 4, ensemble => e, seed => sd)))->'training' AS t
+FROM ens_rows, (VALUES (1, 42), (1, 42 + 7919), (1, 42 + 2 * 7919), (3, 42)) x(e, sd) GROUP BY e, sd;
+SELECT bool_and(((t->>'best_epoch')::int > 0) = (t->'train_loss' <> 'null')) AS null_when_untrained FROM ens WHERE e = 1;
+SELECT abs(coalesce((b.t->>'train_loss')::float8, -1)
+           - coalesce((SELECT avg((t->>'train_loss')::float8) FROM ens WHERE e = 1 AND (t->>'best_epoch')::int > 0), -1)) < 1e-6 AS train_mean,
+       abs((b.t->>'validation_loss')::float8 - (SELECT avg((t->>'validation_loss')::float8) FROM ens WHERE e = 1)) < 1e-6 AS validation_mean,
+       b.t->'best_epoch' = a.t->'best_epoch' AND b.t->'epochs_run' = a.t->'epochs_run'
+       AND b.t->'validation_loss_per_epoch' = a.t->'validation_loss_per_epoch' AS first_members_history
+FROM ens a, ens b WHERE a.e = 1 AND a.sd = 42 AND b.e = 3;
+-- a step of 10 by plain SGD never beats the untrained weights: null, also through JSON and back
+CREATE TABLE ens_m AS
+SELECT rnn_train(day, v, rnn_config(epochs => 2, hidden_size => 4, ensemble => 1, learning_rate => 10, optimizer => 'sgd')) AS m
+FROM ens_rows;
+SELECT rnn_model_info(m)->'training'->'best_epoch' AS best_epoch,
+       rnn_model_to_json(rnn_model_from_json(rnn_model_to_json(m)))->'training'->'train_loss' AS train_loss
+FROM ens_m;
+SELECT rnn_model_from_json(rnn_model_to_json(m) || jsonb_build_object('training', rnn_model_to_json(m)->'training' || '{"train_loss": -1}'))
+FROM ens_m;
+DROP TABLE ens, ens_rows, ens_m;

@@ -821,7 +821,27 @@ rnn_fit_scale_features(RnnModel *m, const double *F, size_t n, const RnnModel *i
 	return Fs;
 }
 
-/* The first member's loss history stands for the ensemble. */
+/*
+ * A member's losses into the ensemble's means: its validation loss always
+ * (the untrained weights' when it kept them), its training loss only when
+ * an epoch was kept (the untrained weights' training loss is not measured:
+ * it was counted as 0).
+ */
+void
+rnn_fit_sum_losses(const RnnTrainResult *res, double *sum_train, int *trained, double *sum_val)
+{
+	if (res->best_epoch > 0)
+	{
+		*sum_train += res->train_loss;
+		(*trained)++;
+	}
+	*sum_val += res->val_loss;
+}
+
+/*
+ * The first member's loss history stands for the ensemble: its epochs run,
+ * best epoch and loss per epoch (rnn_model_info says so).
+ */
 void
 rnn_fit_keep_history(RnnModel *m, const RnnTrainResult *res)
 {
@@ -929,6 +949,7 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 	instr_time	t0;
 	double		sum_train = 0,
 				sum_val = 0;
+	int			trained = 0;	/* members that kept a trained epoch */
 
 	cfg = &resolved;
 	outputs = cfg->strategy == RNN_STRATEGY_RECURSIVE ? 1 : cfg->horizon;
@@ -1169,12 +1190,11 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 							fname, rnn_window_count(n, window, outputs), RNN_MAX_BATCH),
 					 errhint("Set a batch_size.")));
 		rnn_report_status(rs, fname);
-		sum_train += res.train_loss;
-		sum_val += res.val_loss;
+		rnn_fit_sum_losses(&res, &sum_train, &trained, &sum_val);
 		if (k == 0)
 			rnn_fit_keep_history(m, &res);
 	}
-	m->train_loss = (float) (sum_train / members);
+	m->train_loss = trained > 0 ? (float) (sum_train / trained) : -1.0;
 	m->val_loss = (m->n_loss > 0 && m->loss_val[0] >= 0) || m->best_epoch == 0 ?
 		(float) (sum_val / members) : -1.0;
 

@@ -345,6 +345,7 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 	instr_time	t0;
 	double		sum_train = 0,
 				sum_val = 0;
+	int			trained = 0;	/* members that kept a trained epoch */
 	bool		warm = init != NULL;
 	bool		keep_weights;
 	RnnConfig	resolved = rnn_config_resolve(cfg, init, RNN_GLOBAL_STRATEGY);
@@ -631,12 +632,11 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 		rs = rnn_fit_train_member(m, k, warm, &res, scaled, seg_start, seg_len, ns, &spec,
 								  &prog.hooks);
 		rnn_report_status(rs == RNN_ERR_LIMIT ? RNN_ERR_ARGUMENT : rs, fname);
-		sum_train += res.train_loss;
-		sum_val += res.val_loss;
+		rnn_fit_sum_losses(&res, &sum_train, &trained, &sum_val);
 		if (k == 0)
 			rnn_fit_keep_history(m, &res);
 	}
-	m->train_loss = sum_train / m->members;
+	m->train_loss = trained > 0 ? sum_train / trained : -1.0;
 	m->val_loss = m->loss_val[0] >= 0 || m->best_epoch == 0 ? sum_val / m->members : -1.0;
 	m->rows = (int64) total;
 	m->seed = (uint64_t) cfg->seed;

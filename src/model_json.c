@@ -225,8 +225,14 @@ append_metadata(StringInfo s, const RnnModel *m)
 		appendStringInfoString(s, "null");
 	appendStringInfoString(s, ", ");
 	appendStringInfo(s, "\"training\": {\"rows\": " INT64_FORMAT ", \"epochs_run\": %d, \"best_epoch\": %d, "
-					 "\"train_loss\": %.17g, \"validation_loss\": ",
-					 m->rows, m->epochs_run, m->best_epoch, m->train_loss);
+					 "\"train_loss\": ",
+					 m->rows, m->epochs_run, m->best_epoch);
+	/* not measured (every member kept its untrained weights) is null, stored as -1 */
+	if (m->train_loss >= 0)
+		appendStringInfo(s, "%.17g", m->train_loss);
+	else
+		appendStringInfoString(s, "null");
+	appendStringInfoString(s, ", \"validation_loss\": ");
 	if (m->val_loss >= 0)
 		appendStringInfo(s, "%.17g", m->val_loss);
 	else
@@ -1462,16 +1468,22 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 			read_tensor(sub, "history", count, 0, m.history);
 	}
 
-	/* training metrics */
+	/* training metrics (none measured: null, stored as -1) */
+	m.train_loss = -1;
 	m.val_loss = -1;
 	if ((sub = container_key(c, "training")) != NULL && JsonContainerIsObject(sub))
 	{
 		m.rows = int64_key(sub, "rows", 0, INT64CONST(9000000000000000), 0);
 		m.epochs_run = int_key(sub, "epochs_run", 0, RNN_MAX_EPOCHS, false, 0);
 		m.best_epoch = int_key(sub, "best_epoch", 0, RNN_MAX_EPOCHS, false, 0);
-		m.train_loss = float_key(sub, "train_loss", 0);
+		m.train_loss = float_key(sub, "train_loss", -1);
 		m.val_loss = float_key(sub, "validation_loss", -1);
-		/* no validation is null (stored as -1): a negative loss would come back as null */
+		/*
+		 * not measured is null (stored as -1): a negative loss would come
+		 * back as null
+		 */
+		if (m.train_loss < 0 && get_key(sub, "train_loss", &v) && v.type != jbvNull)
+			bad_json("%s", "\"train_loss\" must be null or at least 0.");
 		if (m.val_loss < 0 && get_key(sub, "validation_loss", &v) && v.type != jbvNull)
 			bad_json("%s", "\"validation_loss\" must be null or at least 0.");
 		m.seed = (uint64) int64_key(sub, "seed", 0, PG_INT64_MAX, 0);

@@ -297,6 +297,8 @@ extern RnnStatus rnn_fit_train_member(RnnModel *m, int k, bool warm, RnnTrainRes
 									  const rnn_real *series, const size_t *seg_start,
 									  const size_t *seg_len, size_t n_seg,
 									  const RnnTrainSpec *spec, const RnnTrainHooks *hooks);
+extern void rnn_fit_sum_losses(const RnnTrainResult *res, double *sum_train, int *trained,
+							   double *sum_val);
 extern void rnn_fit_keep_history(RnnModel *m, const RnnTrainResult *res);
 extern void rnn_fit_finish(RnnModel *m, const RnnConfig *cfg, instr_time t0);
 extern void rnn_check_interrupts(void *arg);
