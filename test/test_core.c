@@ -1675,6 +1675,11 @@ test_constant_scale(void)
 		   rnn_interval_widening(10, 0.9) == 1.0 &&
 		   rnn_interval_widening(3, 0.9) > rnn_interval_widening(4, 0.9),
 		   "intervals: fewer than 10 calibration origins widen them (the square root of t over z), 10 or more do not");
+	/* exact t quantiles at 1 and 2 degrees (6.3138, 2.9200 at 90%), where the expansion fell short */
+	report(fabs(rnn_interval_widening(2, 0.9) - 2.16822) < 1e-4 &&
+		   fabs(rnn_interval_widening(3, 0.9) - 1.43172) < 1e-4 &&
+		   fabs(rnn_interval_widening(1, 0.9) - 2.32990) < 1e-4,
+		   "intervals: the widening at 1 to 3 origins takes the exact t quantile of 1 and 2 degrees of freedom");
 	{
 		size_t		len[12] = {20, 20, 20, 20, 30, 14, 14, 14, 14, 14, 14, 9};
 		size_t		min_len;

@@ -1153,8 +1153,18 @@ rnn_interval_widening(int origins, double level)
 		return 1.0;
 	z2 = z * z;
 	nu = origins > 1 ? origins - 1 : 1;
-	/* Student's t quantile with nu degrees of freedom: A&S 26.7.5 */
-	t = z + z * (z2 + 1) / 4 / nu
+	/*
+	 * Student's t quantile with nu degrees of freedom: exact for 1 and 2
+	 * (Cauchy's tan, and 2's closed form), where the expansion falls short
+	 * (6.01 for 6.31 at 90% and 1 degree), else A&S 26.7.5; one origin
+	 * takes one degree, as two do
+	 */
+	if (nu == 1)
+		t = tan(M_PI * 0.5 * level);
+	else if (nu == 2)
+		t = level / sqrt(0.5 * (1.0 - level * level));
+	else
+		t = z + z * (z2 + 1) / 4 / nu
 		+ z * ((5 * z2 + 16) * z2 + 3) / 96 / (nu * nu)
 		+ z * (((3 * z2 + 19) * z2 + 17) * z2 - 15) / 384 / (nu * nu * nu)
 		+ z * ((((79 * z2 + 776) * z2 + 1482) * z2 - 1920) * z2 - 945) / 92160 / (nu * nu * nu * nu);
