@@ -132,6 +132,13 @@ SELECT rnn_train(store, day::date, sales, rnn_config(horizon => 6, hidden_size =
                  (SELECT model FROM gm WHERE region = 'north')) FROM sales WHERE region = 'north';
 SELECT rnn_train(store, day::date, sales, rnn_config(), (SELECT rnn_train(day::date, sales, rnn_config(epochs => 1, hidden_size => 2)) FROM sales WHERE store = 'north-1'))
 FROM sales WHERE region = 'north';
+-- and the other way: one series continued from a global model (it trained flat from none of
+-- the model's scale, log and indices before 2026-12-06); under 'cold' it trains from scratch
+SELECT rnn_train(day::date, sales, rnn_config(horizon => 6, hidden_size => 8), (SELECT model FROM gm WHERE region = 'north'))
+FROM sales WHERE store = 'north-1';
+SELECT rnn_model_info(rnn_train(day::date, sales, rnn_config(horizon => 6, hidden_size => 8, epochs => 1, on_init_mismatch => 'cold'),
+                                (SELECT model FROM gm WHERE region = 'north')))->'pipeline'->>'log' AS cold_log
+FROM sales WHERE store = 'north-1';
 -- known series on fewer rows than two seasons and a step (all but north-1: 20 months) keep
 -- their seasonal indices, placed by the time axis (they lost them before 2026-12-06)
 SELECT (rnn_model_info(g.model)->'pipeline'->>'series_deseasonalized')::int AS before,

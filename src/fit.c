@@ -961,6 +961,16 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 	INSTR_TIME_SET_CURRENT(t0);
 	if (start)
 		t0 = *start;
+	/*
+	 * a global model's scale, log and seasonal indices are its series'; one
+	 * series continued from it would start from none of them (it trained,
+	 * flat, where a cold start followed the season)
+	 */
+	if (warm && init->n_series > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: the warm-start model is a global model", fname),
+				 errhint("Warm-start one series' model from one series' model, or continue the global model with rnn_train(series, ts, value, config, init).")));
 	memset(m, 0, sizeof(*m));
 	rnn_model_set_axis(m, axis);
 	m->strategy = cfg->strategy;
