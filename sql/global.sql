@@ -377,3 +377,12 @@ WHERE h.step = f.step GROUP BY v.s ORDER BY v.s;
 SELECT rnn_train(s, d, v, rnn_config(epochs => 1, hidden_size => 2, ensemble => 1))
 FROM (SELECT 'daily' AS s, date '2024-01-01' + i AS d, 10 + sin(i) AS v FROM generate_series(0, 59) i
       UNION ALL SELECT 'weekly', date '2024-01-01' + 7 * i, CASE WHEN i = 0 THEN 5 END FROM generate_series(0, 4) i) r;
+-- where the median series leaves no room for the horizon, the automatic window is half of what
+-- the longest leaves (it was two seasons, 14 days, and no series fitted); where none leaves
+-- any, the error names the rows the shortest window needs (it named the window of 14)
+SELECT rnn_model_info(rnn_train(s::text, date '2024-01-01' + d, (s * 10 + d)::float8,
+                                rnn_config(epochs => 1, hidden_size => 2, ensemble => 1, horizon => 4)))->'window' AS window
+FROM generate_series(1, 3) s, generate_series(0, 11) d WHERE s = 3 OR d < 2;
+SELECT rnn_train(s::text, date '2024-01-01' + d, (s * 10 + d)::float8,
+                 rnn_config(epochs => 1, hidden_size => 2, ensemble => 1, horizon => 4))
+FROM generate_series(1, 3) s, generate_series(0, 1) d;

@@ -587,12 +587,31 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 	}
 	earg.name = NULL;
 	if (m->n_short == ns)
+	{
+		size_t		longest_n = 0;
+
+		for (int32 k = 0; k < ns; k++)
+			longest_n = Max(longest_n, series[k].n);
+		/*
+		 * the automatic window is capped by the median series only where
+		 * that leaves room; with none, the shortest window names the need
+		 */
+		if (cfg->window <= 0 && !warm && longest_n <= (size_t) outputs)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: no series is long enough for a window and %d output%s", fname,
+							outputs, outputs == 1 ? "" : "s"),
+					 errdetail("The longest series has %zu rows; a window of 1 and %d output%s need %d.",
+							   longest_n, outputs, outputs == 1 ? "" : "s", outputs + 1),
+					 errhint("Add rows, or choose a smaller horizon.")));
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: no series is long enough for a window of %d and %d output%s", fname,
 						window, outputs, outputs == 1 ? "" : "s"),
+				 errdetail("The longest series has %zu rows.", longest_n),
 				 warm ? errhint("The warm-start model reads windows of %d steps: add rows, or train from scratch (on_init_mismatch => 'cold' does when the rows are too few).", window) :
 				 errhint("Choose a smaller window.")));
+	}
 
 	/*
 	 * log series share one scale, the median spread of their changes: the

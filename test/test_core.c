@@ -1722,10 +1722,11 @@ test_constant_scale(void)
 		size_t		len[5] = {30, 10, 50, 20, 40};
 
 		report(rnn_pipeline_global_room(len, 5, 8) == 22 && len[0] == 10 && len[4] == 50 &&
-			   rnn_pipeline_global_room(len, 5, 30) == SIZE_MAX &&
+			   rnn_pipeline_global_room(len, 5, 30) == 20 &&
+			   rnn_pipeline_global_room(len, 5, 50) == SIZE_MAX &&
 			   rnn_pipeline_global_room(len, 0, 8) == SIZE_MAX &&
 			   rnn_pipeline_choose_window(0, false, 0, 4, rnn_pipeline_global_room(len, 5, 8), 0) == 11,
-			   "global window: half of what the median series leaves after the outputs");
+			   "global window: half of what the median series leaves after the outputs, else the longest");
 	}
 }
 

@@ -819,7 +819,9 @@ rnn_pipeline_global_room(size_t *len, size_t ns, int outputs)
 		return SIZE_MAX;
 	qsort(len, ns, sizeof(size_t), size_order);
 	median = len[ns / 2];
-	return median > (size_t) outputs ? median - (size_t) outputs : SIZE_MAX;
+	if (median > (size_t) outputs)
+		return median - (size_t) outputs;
+	return len[ns - 1] > (size_t) outputs ? len[ns - 1] - (size_t) outputs : SIZE_MAX;
 }
 
 RnnStatus

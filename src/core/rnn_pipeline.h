@@ -216,8 +216,10 @@ int			rnn_pipeline_choose_window(int cfg_window, bool warm, int init_window, int
  * The room a global model's automatic window gets (rnn_pipeline_choose_window's
  * `room`): what the median of the series' lengths len[0..ns-1] (sorted here,
  * in place) leaves after the outputs, so that most series give windows and
- * the shorter ones are padded; no bound (SIZE_MAX) when the median leaves
- * nothing, as no window would fit most series anyway, or when ns is 0.
+ * the shorter ones are padded; when the median leaves nothing, what the
+ * longest leaves (so that some series give windows: a window of two
+ * seasons fitted none of them); no bound (SIZE_MAX) when no series leaves
+ * anything, or when ns is 0.
  */
 size_t		rnn_pipeline_global_room(size_t *len, size_t ns, int outputs);
 
