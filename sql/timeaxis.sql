@@ -139,3 +139,16 @@ SELECT step, ts IS NULL AS no_ts FROM (SELECT rnn_train(i::bigint * 5, sin(i::fl
                                       FROM generate_series(1, 60) i) t, rnn_forecast(m, 2);
 SELECT rnn_model_info(rnn_train(i::bigint * 5, sin(i::float8), rnn_config(hidden_size => 4, epochs => 1)))->'time' AS time
 FROM generate_series(1, 60) i;
+
+-- monthly rows but for one, on another day: the row is named as off the grid, as in a daily
+-- series (the whole series was "too irregular to infer a step", 3,623 points); on the 1st,
+-- on month ends with one on the 30th, and with an extra row mid-month
+SELECT rnn_train(d, v, rnn_config(horizon => 2, epochs => 1, hidden_size => 2, ensemble => 1))
+FROM (SELECT CASE WHEN i = 60 THEN date '2020-01-02' ELSE (date '2015-01-01' + make_interval(months => i))::date END AS d,
+             100 + i::float8 AS v FROM generate_series(0, 119) i) s;
+SELECT rnn_train(d, v, rnn_config(horizon => 2, epochs => 1, hidden_size => 2, ensemble => 1))
+FROM (SELECT CASE WHEN i = 66 THEN date '2020-07-30' ELSE (date '2015-02-01' + make_interval(months => i))::date - 1 END AS d,
+             100 + i::float8 AS v FROM generate_series(0, 119) i) s;
+SELECT rnn_train(d, v, rnn_config(horizon => 2, epochs => 1, hidden_size => 2, ensemble => 1))
+FROM (SELECT (date '2015-02-01' + make_interval(months => i))::date - 1 AS d, 100 + i::float8 AS v FROM generate_series(0, 119) i
+      UNION ALL SELECT date '2020-07-15', 5) s;

@@ -98,6 +98,15 @@ rnn_rows_add(RnnRows *st, int64 key, bool value_null, double value)
 	st->seen++;
 	if (ROWS_FULL(st))
 		return false;
+	/*
+	 * one series' rows (a global model's series are counted when they are
+	 * built, and the group as a whole is bounded by the memory limit)
+	 */
+	if (st->names == NULL && st->n >= (size_t) RNN_MAX_ROWS)
+	{
+		row_problem(st, ROW_TOO_MANY_ROWS, st->seen, 0, NULL);
+		return false;
+	}
 	if (st->n == st->cap)
 	{
 		size_t		newcap = st->cap * 2;
@@ -112,11 +121,8 @@ rnn_rows_add(RnnRows *st, int64 key, bool value_null, double value)
 			row_problem(st, ROW_MEMORY_LIMIT, st->seen, (int) st->n, NULL);
 			return false;
 		}
-		if (st->n >= (size_t) RNN_MAX_ROWS)
-		{
-			row_problem(st, ROW_TOO_MANY_ROWS, st->seen, 0, NULL);
-			return false;
-		}
+		if (st->names == NULL && newcap > (size_t) RNN_MAX_ROWS)
+			newcap = (size_t) RNN_MAX_ROWS;
 		st->values = repalloc_huge(st->values, sizeof(double) * newcap);
 		st->isnull = repalloc_huge(st->isnull, sizeof(bool) * newcap);
 		if (st->keys)
@@ -977,6 +983,15 @@ rows_to_grid(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
 	rs = rnn_series_regularize(series, keys, st->values, st->isnull, st->n,
 							   cfg->interpolate, true, RNN_MAX_ROWS, &rnn_palloc_allocator, &bad,
 							   rnn_check_interrupts, NULL);
+	/* a monthly series but for a few rows: those are named, not the whole series */
+	if (rs == RNN_ERR_IRREGULAR && converted == NULL && st->keys &&
+		rnn_keys_month_strays(st->ts_kind, st->keys, st->n, tz, &bad))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s: the row at %s is off the grid of the other rows", fname,
+						key_text(st->ts_kind, RNN_STEP_UNITS, bad)),
+				 errdetail("At least 90%% of the rows lie on one day of the month (or on month ends) at one time of day; the few others would make the step finer and fill the points between."),
+				 errhint("Move such rows onto the grid (e.g. date_trunc('month', ...)), or delete them.")));
 	if (rs != RNN_OK)
 		series_error(rs, st->ts_kind, step_kind, bad, series->step, fname);
 

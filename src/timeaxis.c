@@ -286,6 +286,87 @@ rnn_keys_to_months(int ts_kind, const int64 *keys, size_t n, pg_tz *tz, bool *mo
 	return months;
 }
 
+/*
+ * Whether rows that are not month-aligned are, but for a few: at least 90%
+ * of them on one day of the month (or on month ends) at one time of day.
+ * Then *bad_key is the earliest of the others, which the training names
+ * as off the grid (as for a daily series with one row at noon), instead
+ * of calling the whole series too irregular.  Two majority votes.
+ */
+bool
+rnn_keys_month_strays(int ts_kind, const int64 *keys, size_t n, pg_tz *tz, int64 *bad_key)
+{
+	int64		cand = 0,
+				tod = 0;
+	size_t		votes = 0,
+				on_day = 0,
+				on_end = 0;
+	bool		found = false,
+				by_end;
+
+	if ((ts_kind != RNN_TS_DATE && ts_kind != RNN_TS_TIMESTAMP && ts_kind != RNN_TS_TIMESTAMPTZ) ||
+		n < 10)
+		return false;
+	/* the commonest (day of month, time of day), by majority vote */
+	for (size_t i = 0; i < n; i++)
+	{
+		struct pg_tm tm;
+		fsec_t		fsec;
+		int64		code;
+
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (!key_to_tm(ts_kind, keys[i], &tm, &fsec, tz))
+			return false;
+		code = (((int64) tm.tm_mday * 24 + tm.tm_hour) * 60 + tm.tm_min) * 60 * USECS_PER_SEC +
+			(int64) tm.tm_sec * USECS_PER_SEC + fsec;
+		if (votes == 0)
+		{
+			cand = code;
+			votes = 1;
+		}
+		else
+			votes += code == cand ? 1 : -1;
+	}
+	tod = cand % USECS_PER_DAY;
+	/* the rows on that day, and the rows on month ends, at that time of day */
+	for (size_t i = 0; i < n; i++)
+	{
+		struct pg_tm tm;
+		fsec_t		fsec;
+		int64		t;
+
+		(void) key_to_tm(ts_kind, keys[i], &tm, &fsec, tz);
+		t = ((int64) (tm.tm_hour * 60 + tm.tm_min) * 60 + tm.tm_sec) * USECS_PER_SEC + fsec;
+		if (t != tod)
+			continue;
+		on_day += (int64) tm.tm_mday * USECS_PER_DAY + t == cand;
+		on_end += tm.tm_mday == days_in_month(tm.tm_year, tm.tm_mon);
+	}
+	by_end = on_end > on_day;
+	if ((double) Max(on_day, on_end) < 0.9 * (double) n || Max(on_day, on_end) == n)
+		return false;
+	/* the earliest row off that grid */
+	for (size_t i = 0; i < n; i++)
+	{
+		struct pg_tm tm;
+		fsec_t		fsec;
+		int64		t;
+		bool		on;
+
+		(void) key_to_tm(ts_kind, keys[i], &tm, &fsec, tz);
+		t = ((int64) (tm.tm_hour * 60 + tm.tm_min) * 60 + tm.tm_sec) * USECS_PER_SEC + fsec;
+		on = t == tod && (by_end ? tm.tm_mday == days_in_month(tm.tm_year, tm.tm_mon) :
+						  (int64) tm.tm_mday * USECS_PER_DAY + t == cand);
+		if (!on && (!found || keys[i] < *bad_key))
+		{
+			*bad_key = keys[i];
+			found = true;
+		}
+	}
+	return found;
+}
+
 /* The time of day of a wall-clock time (microseconds since its midnight). */
 static int64
 time_of_day(int64 local)
