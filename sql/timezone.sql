@@ -179,5 +179,23 @@ SELECT count(p) AS forecasts, count(*) AS rows
 FROM (SELECT rnn_predict_rows(ts, v, m, 1) OVER (ORDER BY ts) AS p FROM tz_chile, tz_chile_m8) x;
 RESET TimeZone;
 
-DROP TABLE tz_daily, tz_monthly, tz_dates, tz_runs, tz_model, tz_fc, tz_chile, tz_chile_model, tz_chile_m8;
+-- 6-hourly rows at fixed Berlin times across the change to summer time: refused, with the
+-- local step and the cast that steps in it (a few rows past the change were "off the grid";
+-- more made the step an hour, silently); as timestamp rows they step every 6 hours; hourly
+-- rows across the change stay hourly in absolute time
+SET TimeZone = 'UTC';
+CREATE TABLE tz_six AS
+SELECT (timestamp '2024-03-01' + i * interval '6 hours') AT TIME ZONE 'Europe/Berlin' AS t, 10 + sin(i * pi() / 2) AS v
+FROM generate_series(0, 155) i;
+SELECT rnn_train(t, v, rnn_config(horizon => 2, epochs => 1, hidden_size => 2, ensemble => 1, time_zone => 'Europe/Berlin'))
+FROM tz_six WHERE t < '2024-04-01';
+SELECT rnn_train(t, v, rnn_config(horizon => 2, epochs => 1, hidden_size => 2, ensemble => 1, time_zone => 'Europe/Berlin'))
+FROM tz_six;
+SELECT rnn_model_info(rnn_train(t AT TIME ZONE 'Europe/Berlin', v, rnn_config(horizon => 2, epochs => 1, hidden_size => 2, ensemble => 1)))->'time'->>'step' AS local_step,
+       (SELECT rnn_model_info(rnn_train(t, v, rnn_config(horizon => 2, epochs => 1, hidden_size => 2, ensemble => 1, time_zone => 'Europe/Berlin')))->'time'->>'step'
+        FROM (SELECT timestamptz '2024-03-30 00:00+01' + i * interval '1 hour' AS t, sin(i) AS v FROM generate_series(0, 100) i) h) AS hourly_step
+FROM tz_six;
+RESET TimeZone;
+
+DROP TABLE tz_daily, tz_monthly, tz_dates, tz_runs, tz_model, tz_fc, tz_chile, tz_chile_model, tz_chile_m8, tz_six;
 DROP FUNCTION tz_run(text), tz_forecast(text);

@@ -337,6 +337,7 @@ extern pg_tz *rnn_training_tz(const char *configured, char *name_out);
 extern int64 *rnn_keys_to_months(int ts_kind, const int64 *keys, size_t n, pg_tz *tz,
 								  bool *month_end);
 extern int64 *rnn_keys_to_local_days(const int64 *keys, size_t n, pg_tz *tz);
+extern int64 rnn_keys_local_step(const int64 *keys, size_t n, pg_tz *tz);
 extern bool rnn_keys_month_strays(int ts_kind, const int64 *keys, size_t n, pg_tz *tz,
 								  int64 *bad_key);
 /* the unit-step key `steps` steps after the model's last row; false on overflow */

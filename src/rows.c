@@ -983,6 +983,33 @@ rows_to_grid(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
 	rs = rnn_series_regularize(series, keys, st->values, st->isnull, st->n,
 							   cfg->interpolate, true, RNN_MAX_ROWS, &rnn_palloc_allocator, &bad,
 							   rnn_check_interrupts, NULL);
+	/*
+	 * sub-daily timestamptz rows at fixed local times across a DST change:
+	 * off the absolute grid, or on one finer than their local step (6-hourly
+	 * rows became hourly, most points filled in); they step in local time as
+	 * timestamp rows
+	 */
+	if (st->ts_kind == RNN_TS_TIMESTAMPTZ && step_kind == RNN_STEP_UNITS && st->n > 2 &&
+		(rs == RNN_ERR_OFFGRID || rs == RNN_ERR_IRREGULAR || rs == RNN_OK))
+	{
+		int64		local_step = rnn_keys_local_step(st->keys, st->n, tz);
+
+		if (local_step > 0 && (rs != RNN_OK || series->step < local_step))
+		{
+			const char *zone = pg_get_timezone_name(tz);
+
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("%s: the rows are on a grid of %s in %s's local time, but not in absolute time",
+							fname, step_text(RNN_TS_TIMESTAMP, local_step), zone),
+					 errdetail("A daylight saving change moves rows at fixed local times; on a grid of absolute time they would %s.",
+							   rs == RNN_OK ? psprintf("take a step of %s and fill the points between",
+													   step_text(RNN_TS_TIMESTAMP, series->step)) :
+							   "be off the grid"),
+					 errhint("Pass the local times as timestamp to step in them: ts AT TIME ZONE '%s'. Or move the rows onto an absolute grid with date_bin.",
+							 zone)));
+		}
+	}
 	/* a monthly series but for a few rows: those are named, not the whole series */
 	if (rs == RNN_ERR_IRREGULAR && converted == NULL && st->keys &&
 		rnn_keys_month_strays(st->ts_kind, st->keys, st->n, tz, &bad))

@@ -464,6 +464,80 @@ rnn_keys_to_local_days(const int64 *keys, size_t n, pg_tz *tz)
 	return NULL;
 }
 
+/*
+ * The step of timestamptz rows in zone tz's wall-clock time, when they lie
+ * on one there and a DST change moved them in absolute time: the commonest
+ * distance between neighbours in local time, every distance a multiple of
+ * it, and some pair a different distance apart in absolute time.  0
+ * otherwise (rows regular in absolute time, irregular ones, or two rows
+ * at one wall-clock time).  Rows at fixed local times across a change
+ * (every 6 hours at 00, 06, 12 and 18 in Berlin) are off the absolute grid,
+ * or on one of the hour the change moves them by: the training refuses
+ * them, and says so.
+ */
+int64
+rnn_keys_local_step(const int64 *keys, size_t n, pg_tz *tz)
+{
+	int64	   *abs_keys = palloc_extended(sizeof(int64) * Max(n, 1), MCXT_ALLOC_HUGE);
+	int64		d = 0,
+				step = 0;
+	size_t		votes = 0;
+	bool		moved = false;
+
+	memcpy(abs_keys, keys, sizeof(int64) * n);
+	sort_keys(abs_keys, n);
+	/* the commonest local distance between neighbours (majority vote) */
+	for (int pass = 0; pass < 2; pass++)
+	{
+		int64		prev = 0;
+
+		for (size_t i = 0; i < n; i++)
+		{
+			int64		local,
+						dist;
+
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			if (!utc_to_local(abs_keys[i], tz, &local))
+			{
+				pfree(abs_keys);
+				return 0;
+			}
+			dist = local - prev;
+			prev = local;
+			if (i == 0)
+				continue;
+			if (dist <= 0)
+			{
+				pfree(abs_keys);
+				return 0;
+			}
+			if (pass == 0)
+			{
+				if (votes == 0)
+				{
+					d = dist;
+					votes = 1;
+				}
+				else
+					votes += dist == d ? 1 : -1;
+			}
+			else
+			{
+				if (dist % d != 0)
+				{
+					pfree(abs_keys);
+					return 0;
+				}
+				moved |= dist != abs_keys[i] - abs_keys[i - 1];
+			}
+		}
+	}
+	step = moved ? d : 0;
+	pfree(abs_keys);
+	return step;
+}
+
 /* Add months to a broken-down time, clamping (or snapping to month end). */
 /*
  * Whether a month axis continues on month ends from its last row (tm): the
