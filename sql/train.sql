@@ -99,6 +99,12 @@ FROM noisy;
 SELECT rnn_model_info(rnn_train(k, i::bigint, v, rnn_config(hidden_size => 4, epochs => 1, season => 12,
                                                         deseasonalize => true)))->'pipeline'->'series_deseasonalized' AS deseasonalized
 FROM noisy WHERE k = 'season' OR i < 20;
+-- a backtest's early folds, fewer rows than the series, go without (the series trains with them)
+SET client_min_messages = warning;
+SELECT jsonb_array_length(rnn_backtest(i::bigint, v, rnn_config(hidden_size => 4, epochs => 1, season => 12,
+                                                                 deseasonalize => true), 3, 3)->'per_fold') AS folds
+FROM noisy WHERE k = 'season' AND i < 30;
+RESET client_min_messages;
 
 -- the trained model beats the naive (last value) forecast on the next 12 steps
 WITH actual AS (SELECT h, sin((199 + h) * 2 * pi() / 12) + 0.01 * (199 + h) AS a FROM generate_series(1, 12) h)

@@ -147,6 +147,7 @@ rnn_config_defaults(RnnConfig *cfg)
 	cfg->calendar = false;
 	cfg->theta_weight = -1;
 	cfg->group = NULL;
+	cfg->fold = false;
 }
 
 /*

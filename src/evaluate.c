@@ -471,6 +471,7 @@ rnn_backtest_finalfn(PG_FUNCTION_ARGS)
 	rnn_rows_raise_deferred(st, "rnn_backtest");
 	rnn_config_from_jsonb(&cfg, st->config);
 	cfg.horizon = st->horizon;
+	cfg.fold = true;
 	if (st->names)
 		return backtest_global(st, &cfg);
 	h = (size_t) st->horizon;

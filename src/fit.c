@@ -1119,10 +1119,12 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 		 * deseasonalize => true asked for what these rows cannot give (as
 		 * log => true on a non-positive value): an error, not a model
 		 * silently without it.  The model that validates the Theta weight
-		 * (start) takes the outer model's choice on fewer rows and may go
-		 * without.
+		 * (start) takes the outer model's choice on fewer rows, and a
+		 * backtest's early folds have fewer rows than the series: they may
+		 * go without.
 		 */
-		if (start == NULL && cfg->deseasonalize == 1 && (!warm || imported) && m->n_seasonal == 0)
+		if (start == NULL && !cfg->fold && cfg->deseasonalize == 1 && (!warm || imported) &&
+			m->n_seasonal == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s: deseasonalize => true needs a season of 2 to %d steps and two seasons and a point of rows",

@@ -593,17 +593,17 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 		for (int32 k = 0; k < ns; k++)
 			longest_n = Max(longest_n, series[k].n);
 		/*
-		 * the automatic window is capped by the median series only where
-		 * that leaves room; with none, the shortest window names the need
+		 * the automatic window (at least 2) fits the longest series when
+		 * any series leaves it room: the rows that takes are the need
 		 */
-		if (cfg->window <= 0 && !warm && longest_n <= (size_t) outputs)
+		if (cfg->window <= 0 && !warm)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s: no series is long enough for a window and %d output%s", fname,
 							outputs, outputs == 1 ? "" : "s"),
-					 errdetail("The longest series has %zu rows; a window of 1 and %d output%s need %d.",
-							   longest_n, outputs, outputs == 1 ? "" : "s", outputs + 1),
-					 errhint("Add rows, or choose a smaller horizon.")));
+					 errdetail("The longest series has %zu rows; the automatic window of at least 2 and %d output%s need %d.",
+							   longest_n, outputs, outputs == 1 ? "" : "s", outputs + 2),
+					 errhint("Add rows, choose a smaller horizon, or set window => 1.")));
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: no series is long enough for a window of %d and %d output%s", fname,

@@ -86,6 +86,8 @@ typedef struct RnnConfig
 	bool		calendar;		/* calendar features (rnn_calendar.h) */
 	double		theta_weight;	/* weight of the Theta forecast (rnn_theta.h); -1 automatic */
 	const char *group;			/* not a key: the rows being trained, for progress notices */
+	bool		fold;			/* not a key: a backtest's fold, which goes without what
+								 * its fewer rows cannot give (deseasonalize => true) */
 } RnnConfig;
 
 /* scaling => 'auto': chosen by rnn_fit (never stored in a model) */

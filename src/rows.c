@@ -109,7 +109,7 @@ rnn_rows_add(RnnRows *st, int64 key, bool value_null, double value)
 	}
 	if (st->n == st->cap)
 	{
-		size_t		newcap = st->cap * 2;
+		size_t		newcap = st->names == NULL ? Min(st->cap * 2, (size_t) RNN_MAX_ROWS) : st->cap * 2;
 		/* key, value, null flag, series index, and the regular series made from them */
 		double		row_bytes = sizeof(int64) + sizeof(double) + sizeof(bool) + sizeof(int32) +
 			2 * sizeof(double) +
@@ -121,8 +121,6 @@ rnn_rows_add(RnnRows *st, int64 key, bool value_null, double value)
 			row_problem(st, ROW_MEMORY_LIMIT, st->seen, (int) st->n, NULL);
 			return false;
 		}
-		if (st->names == NULL && newcap > (size_t) RNN_MAX_ROWS)
-			newcap = (size_t) RNN_MAX_ROWS;
 		st->values = repalloc_huge(st->values, sizeof(double) * newcap);
 		st->isnull = repalloc_huge(st->isnull, sizeof(bool) * newcap);
 		if (st->keys)
@@ -499,7 +497,7 @@ rnn_rows_add_features(FunctionCallInfo fcinfo, RnnRows *st, int argno, const cha
  * value to its last).  (series->n, st->n_feat) values; *filled (when not
  * NULL) marks the ones filled in.
  */
-static void rows_to_grid(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
+static void rows_to_grid(RnnSeries *series, RnnAxis *axis, const RnnRows *st, bool values,
 						 const RnnConfig *cfg, const char *fname);
 static void series_error(RnnStatus st, int ts_kind, int step_kind, int64 bad, int64 grid,
 						 const char *fname);
@@ -546,7 +544,7 @@ rnn_rows_features_to_grid(const RnnRows *st, const RnnSeries *series, const RnnC
 		 * interpolated here whatever missing says: the rows the values'
 		 * series left out at its ends (no value) may miss features freely
 		 */
-		rows_to_grid(&fs, &axis, &col, &filling, fname);
+		rows_to_grid(&fs, &axis, &col, false, &filling, fname);
 		/* (the values' series may have lost points without a value at its ends) */
 		if (fs.n < series->trimmed_lead + series->n ||
 			fs.first_key + (int64) series->trimmed_lead * fs.step != series->first_key ||
@@ -953,9 +951,11 @@ series_error(RnnStatus st, int ts_kind, int step_kind, int64 bad, int64 grid, co
  * calendar months, rows at one time of day there in its days (across DST
  * changes), others in absolute time.  Every row's key counts for the grid,
  * and the missing points at the ends are filled with the nearest value.
+ * values: the values' own rows, whose grid errors are diagnosed (a feature
+ * column's keys are theirs).
  */
 static void
-rows_to_grid(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
+rows_to_grid(RnnSeries *series, RnnAxis *axis, const RnnRows *st, bool values,
 			 const RnnConfig *cfg, const char *fname)
 {
 	const int64 *keys = st->keys;
@@ -989,7 +989,7 @@ rows_to_grid(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
 	 * rows became hourly, most points filled in); they step in local time as
 	 * timestamp rows
 	 */
-	if (st->ts_kind == RNN_TS_TIMESTAMPTZ && step_kind == RNN_STEP_UNITS && st->n > 2 &&
+	if (values && st->ts_kind == RNN_TS_TIMESTAMPTZ && step_kind == RNN_STEP_UNITS && st->n > 2 &&
 		(rs == RNN_ERR_OFFGRID || rs == RNN_ERR_IRREGULAR || rs == RNN_OK))
 	{
 		int64		local_step = rnn_keys_local_step(st->keys, st->n, tz);
@@ -1011,7 +1011,7 @@ rows_to_grid(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
 		}
 	}
 	/* a monthly series but for a few rows: those are named, not the whole series */
-	if (rs == RNN_ERR_IRREGULAR && converted == NULL && st->keys &&
+	if (values && rs == RNN_ERR_IRREGULAR && converted == NULL && st->keys &&
 		rnn_keys_month_strays(st->ts_kind, st->keys, st->n, tz, &bad))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
@@ -1055,7 +1055,7 @@ rnn_rows_to_series(RnnSeries *series, RnnAxis *axis, const RnnRows *st,
 	bool		trail,
 				any = false;
 
-	rows_to_grid(series, axis, st, cfg, fname);
+	rows_to_grid(series, axis, st, true, cfg, fname);
 	trail = series->trail_missing > 0;
 	rnn_series_trim_ends(series);
 	if (!st->keys)

@@ -336,6 +336,8 @@ rnn_keys_month_strays(int ts_kind, const int64 *keys, size_t n, pg_tz *tz, int64
 		fsec_t		fsec;
 		int64		t;
 
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		(void) key_to_tm(ts_kind, keys[i], &tm, &fsec, tz);
 		t = ((int64) (tm.tm_hour * 60 + tm.tm_min) * 60 + tm.tm_sec) * USECS_PER_SEC + fsec;
 		if (t != tod)
@@ -354,6 +356,8 @@ rnn_keys_month_strays(int ts_kind, const int64 *keys, size_t n, pg_tz *tz, int64
 		int64		t;
 		bool		on;
 
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		(void) key_to_tm(ts_kind, keys[i], &tm, &fsec, tz);
 		t = ((int64) (tm.tm_hour * 60 + tm.tm_min) * 60 + tm.tm_sec) * USECS_PER_SEC + fsec;
 		on = t == tod && (by_end ? tm.tm_mday == days_in_month(tm.tm_year, tm.tm_mon) :
@@ -521,17 +525,17 @@ rnn_keys_local_step(const int64 *keys, size_t n, pg_tz *tz)
 				}
 				else
 					votes += dist == d ? 1 : -1;
-			}
-			else
-			{
-				if (dist % d != 0)
-				{
-					pfree(abs_keys);
-					return 0;
-				}
 				moved |= dist != abs_keys[i] - abs_keys[i - 1];
 			}
+			else if (dist % d != 0)
+			{
+				pfree(abs_keys);
+				return 0;
+			}
 		}
+		/* rows no change moved (a zone without DST, or none in their span) */
+		if (!moved)
+			break;
 	}
 	step = moved ? d : 0;
 	pfree(abs_keys);
