@@ -115,3 +115,18 @@ FROM mv;
 SELECT rnn_forecast(rnn_model_from_json(j - 'history' - 'expected'), translate(j->>'history', '[]', '{}')::float8[], 3) FROM mv;
 SELECT rnn_forecast(rnn_model_from_json(j - 'history' - 'expected'), ARRAY[1, 2, 3]::float8[], 1) FROM mv;
 SELECT rnn_predict(1.0, rnn_model_from_json(j - 'history' - 'expected'), 1) FROM mv;
+
+-- float32's largest value as tensor.tolist() prints it (3.4028234663852886e+38) and to 9 digits
+-- imports (values above 3.4e38 were refused as beyond float32's range); from halfway to 2^128,
+-- where float32 rounds to infinity, it is refused
+SELECT b, rnn_model_info(rnn_model_from_json(('{"cell": "gru", "input_size": 1, "hidden_size": 1, "num_layers": 1,
+  "bidirectional": false, "output_size": 1, "window": 3,
+  "state_dict": {"rnn.weight_ih_l0": [[0.5], [0.5], [0.5]], "rnn.weight_hh_l0": [[0.1], [0.1], [0.1]],
+                 "rnn.bias_ih_l0": [0, 0, 0], "rnn.bias_hh_l0": [0, 0, 0], "fc.weight": [[1.0]],
+                 "fc.bias": [' || b || ']}}')::jsonb))->'parameters' AS parameters
+FROM (VALUES ('3.4028234663852886e+38'), ('-3.40282347e38')) v(b);
+SELECT rnn_model_from_json('{"cell": "gru", "input_size": 1, "hidden_size": 1, "num_layers": 1,
+  "bidirectional": false, "output_size": 1, "window": 3,
+  "state_dict": {"rnn.weight_ih_l0": [[0.5], [0.5], [0.5]], "rnn.weight_hh_l0": [[0.1], [0.1], [0.1]],
+                 "rnn.bias_ih_l0": [0, 0, 0], "rnn.bias_hh_l0": [0, 0, 0], "fc.weight": [[1.0]],
+                 "fc.bias": [3.4028235677973366e+38]}}');

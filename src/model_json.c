@@ -761,7 +761,13 @@ read_state_dict(JsonbContainer *sd, const RnnModel *m, rnn_real *params)
 		read_tensor(v.val.binary.data, tensors[i].name, tensors[i].rows, tensors[i].cols, vals);
 		for (size_t k = 0; k < count; k++)
 		{
-			if (fabs(vals[k]) > 3.4e38)
+			/*
+			 * float32's range: FLT_MAX as tensor.tolist() prints it, or to 9
+			 * digits, rounds to FLT_MAX; from halfway to the next power of
+			 * two (2^128 - 2^103) it would round to infinity (3.4e38 was
+			 * the bound, refusing FLT_MAX itself)
+			 */
+			if (!(fabs(vals[k]) < 0x1.ffffffp+127))
 				bad_json("Tensor \"%s\" holds a value beyond float32 range.", tensors[i].name);
 			params[tensors[i].offset + k] = (rnn_real) vals[k];
 		}
