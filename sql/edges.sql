@@ -122,3 +122,31 @@ SELECT rnn_train(9223372036854775807 - 5 * (59 - i)::bigint, 10 + sin(i), rnn_co
 FROM generate_series(0, 59) i;
 SELECT count(*) FROM (SELECT rnn_train(9223372036854775802 - 5 * (59 - i)::bigint, 10 + sin(i), rnn_config(epochs => 1, hidden_size => 4, ensemble => 1)) AS m
                       FROM generate_series(0, 59) i) x, rnn_forecast(m, 2);
+
+-- a series never below 0 (sales) is never forecast below 0, nor its bounds, in any form (bit 2
+-- of the model's flags): a store closed for its last 5 days (its zeros turn the log off, and the weekly
+-- season is added back around 0) was forecast at -4 to -7, the 90% interval below 0 for three
+-- days; the same store with one value below 0 keeps the sign
+CREATE TABLE closed AS
+SELECT date '2024-01-01' + d AS day,
+       CASE WHEN d < 195 THEN 100 + 5 * sin(2 * pi() * d / 7) + (abs(hashint4(d)) % 5) ELSE 0 END::float8 AS sales
+FROM generate_series(0, 199) d;
+CREATE TABLE closed_m AS
+SELECT 'closed' AS k, rnn_train(day, sales, rnn_config(horizon => 7, epochs => 20)) AS m FROM closed
+UNION ALL
+SELECT 'one below 0', rnn_train(day, CASE WHEN day = date '2024-03-01' THEN -1 ELSE sales END, rnn_config(horizon => 7, epochs => 20))
+FROM closed;
+SELECT k, rnn_model_info(m)->'pipeline'->'nonnegative' AS nonnegative,
+       (SELECT min(lower) >= 0 AND min(forecast) >= 0 FROM rnn_forecast(m, 7)) AS table_form,
+       (SELECT min(x) >= 0 FROM unnest(rnn_forecast(m, (SELECT array_agg(sales ORDER BY day) FROM closed), 7)) x) AS history_form,
+       (SELECT min(x) >= 0 FROM (SELECT unnest(rnn_predict_rows(sales, m, 7) OVER (ORDER BY day)) AS x FROM closed) r) AS window_form,
+       rnn_model_from_json(rnn_model_to_json(m)) = m AS json_bytes
+FROM closed_m ORDER BY k;
+-- a global model over intermittent demand: every series at least 0, so is every bound
+SELECT rnn_model_info(g)->'pipeline'->'nonnegative' AS nonnegative,
+       (SELECT min(f.lower) >= 0 FROM rnn_model_series(g) s, rnn_forecast(g, s, 14) f) AS bounds
+FROM (SELECT rnn_train(k::text, date '2024-01-01' + d, (CASE WHEN abs(hashint4(k * 100000 + d)) % 100 < 10 + k
+                                                            THEN 1 + abs(hashint4(k * 7 + d * 13)) % 5 ELSE 0 END)::float8,
+                       rnn_config(horizon => 14, epochs => 5, hidden_size => 8))
+      FROM generate_series(1, 5) k, generate_series(0, 119) d) x(g);
+DROP TABLE closed, closed_m;

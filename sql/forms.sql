@@ -11,6 +11,7 @@
 -- ordered, finite, and the 50% one lies inside the 90% one. A configuration the extension
 -- refuses is listed with its SQLSTATE.
 SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS rnn_forecast;
 
 -- a positive seasonal series with a trend and noise (log and seasonal indices apply)
 CREATE TABLE fm_rows AS

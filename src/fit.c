@@ -1225,6 +1225,7 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 	m->rows = (int64) n;
 	m->seed = (uint64_t) cfg->seed;
 	m->naive_scale = rnn_series_naive_mae(values, n, season);
+	m->nonnegative = rnn_series_nonnegative(values, n);
 
 	/* the Theta forecast combined with the network's (rnn_theta.h) */
 	m->theta_weight = rnn_theta_weight(cfg->theta_weight, false, m->n_features, imported,

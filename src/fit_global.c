@@ -660,6 +660,10 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 	m->rows = (int64) total;
 	m->seed = (uint64_t) cfg->seed;
 	m->naive_scale = 0;
+	/* every series at least 0: none of them is forecast below it */
+	m->nonnegative = true;
+	for (int32 k = 0; k < ns && m->nonnegative; k++)
+		m->nonnegative = rnn_series_nonnegative(series[k].values, series[k].n);
 
 	/*
 	 * each series' own Theta weight, when the weight is automatic (before

@@ -75,8 +75,8 @@ append_metadata(StringInfo s, const RnnModel *m)
 	appendStringInfo(s, "\"scaling\": {\"method\": \"%s\", \"mean\": %.17g, \"std\": %.17g}, ",
 					 rnn_scaling_name(m->scaling), m->scale_mean, m->scale_std);
 	/* what the pipeline did before the network (format 3) */
-	appendStringInfo(s, "\"pipeline\": {\"intervals\": \"%s\"",
-					 m->cal_scaled ? "scaled" : "absolute");
+	appendStringInfo(s, "\"pipeline\": {\"intervals\": \"%s\", \"nonnegative\": %s",
+					 m->cal_scaled ? "scaled" : "absolute", m->nonnegative ? "true" : "false");
 	if (m->n_series == 0)
 	{
 		appendStringInfo(s, ", \"log\": %s, \"seasonal_indices\": ",
@@ -840,6 +840,7 @@ read_pipeline(JsonbContainer *c, RnnModel *m)
 		if (!JsonContainerIsObject(sub))
 			bad_json("%s", "\"pipeline\" must be an object.");
 		m->log_transform = int_key(sub, "log", 0, 1, false, 0);
+		m->nonnegative = int_key(sub, "nonnegative", 0, 1, false, 0);
 		if (get_key(sub, "intervals", &v) && v.type == jbvString)
 			m->cal_scaled = string_is(&v, "scaled");
 		if ((idx = container_key(sub, "seasonal_indices")) != NULL)
@@ -1128,7 +1129,7 @@ static const JsonKeys model_keys[] = {
 	 "format_version"},
 	{"scaling", "method mean std"},
 	{"time", "kind step step_unit step_value last last_value month_end time_zone calendar"},
-	{"pipeline", "log intervals seasonal_indices phase_last series_logged series_deseasonalized"},
+	{"pipeline", "log intervals nonnegative seasonal_indices phase_last series_logged series_deseasonalized"},
 	{"series_state", "name numbers history seasonal_indices theta theta_weight spread month_end"},
 	{"series", "count short"},
 	{"combination", "method weight alpha level drift points series_own_weight series_weight_min "

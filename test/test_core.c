@@ -2111,6 +2111,59 @@ decode_crc_fixed(uint8_t *buf, size_t len, const char **why)
 }
 
 /*
+ * A model trained on values at least 0 (flag bit 2): kept through encoding,
+ * refused in formats 1 and 2 (which have no flags); its forecasts and bounds
+ * are never below 0.
+ */
+static void
+test_nonnegative(void)
+{
+	RnnModel	m,
+				d,
+				z;
+	size_t		len;
+	uint8_t    *buf;
+	const char *why;
+	RnnStatus	st;
+	double		v1[] = {0, 3, 0, 5},
+				v2[] = {0, 3, -0.5, 5};
+
+	make_model(&m, RNN_CELL_GRU);
+	m.nonnegative = 1;
+	len = rnn_model_encoded_size(&m);
+	buf = malloc(len);
+	rnn_model_encode(&m, buf);
+	st = rnn_model_decode(&d, buf, len, &test_allocator, &why);
+	report(st == RNN_OK && d.nonnegative == 1 && (buf[6] & 4) != 0 && d.format_version == buf[4],
+		   "nonnegative: the flag (bit 2) is kept, in the format the content needs (%d)", buf[4]);
+	free_model(&d);
+	m.nonnegative = 0;
+	{
+		uint8_t    *plain = malloc(len);
+
+		rnn_model_encode(&m, plain);
+		report((plain[6] & 4) == 0 && memcmp(plain + 8, buf + 8, len - 12) == 0,
+			   "nonnegative: without it, the same bytes but the flag (and the checksum)");
+		free(plain);
+	}
+	/* formats 1 and 2 have no flags */
+	buf[4] = 2;
+	st = decode_crc_fixed(buf, len, &why);
+	report(st != RNN_OK, "nonnegative: a format-2 value with flags is refused (%s)", why ? why : "");
+	free(buf);
+
+	memset(&z, 0, sizeof(z));
+	z.nonnegative = 1;
+	report(rnn_pipeline_out(&z, -2.5, 0) == 0 && rnn_pipeline_out(&z, 2.5, 0) == 2.5,
+		   "nonnegative: the pipeline gives at least 0");
+	z.nonnegative = 0;
+	report(rnn_pipeline_out(&z, -2.5, 0) == -2.5, "nonnegative: without the flag it gives what it got");
+	report(rnn_series_nonnegative(v1, 4) && !rnn_series_nonnegative(v2, 4) &&
+		   !rnn_series_nonnegative(v1, 0),
+		   "nonnegative: a series is when every value is at least 0");
+}
+
+/*
  * Format 9 keeps the figures of the validation that chose a model's Theta
  * weights, for any strategy; without them the older format is written;
  * the decoder refuses a format-9 value without validated series and the
@@ -2720,6 +2773,7 @@ main(void)
 	test_series_sort();
 	test_series_ascending();
 	test_encoding();
+	test_nonnegative();
 	test_training();
 	test_mixed();
 	test_theta_validation_format();

@@ -8,7 +8,8 @@
  *	  every number is finite, before anything is used.
  *
  * Layout:
- *	 "RNNF" u16 version u16 flags (v3: bit 0 = cal_scaled, bit 1 = month_end; else 0)
+ *	 "RNNF" u16 version u16 flags (v3: bit 0 = cal_scaled, bit 1 = month_end, bit 2
+ *	   = nonnegative; else 0)
  *	 u8 cell, bidirectional, scaling, ts_kind, step_kind, strategy (v2, else
  *	   reserved; v8: mixed, and only then), log_transform (v3, else reserved), 1 reserved (0)
  *	 i32 input_size hidden_size num_layers output_size window season members
@@ -50,7 +51,10 @@
  * that has one (all trained since); its validation may be empty, and it
  * may be mixed or not.  Version 11 is version 10's layout with each series'
  * spread, written for a global model some of whose series' spreads are not
- * their scales (its log series share one); its text may be empty.
+ * their scales (its log series share one); its text may be empty.  Flag
+ * bits 1 (month_end, with format 11) and 2 (nonnegative, 2026-12-06) came
+ * without a format of their own: a reader that does not know them refuses
+ * them as unknown flags.
  */
 #include "rnn_model.h"
 
@@ -313,7 +317,8 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 	memcpy(p, RNN_MODEL_MAGIC, 4);
 	p += 4;
 	p = put_u16(p, (uint16_t) version);
-	p = put_u16(p, (uint16_t) ((m->cal_scaled ? 1 : 0) | (m->month_end ? 2 : 0)));
+	p = put_u16(p, (uint16_t) ((m->cal_scaled ? 1 : 0) | (m->month_end ? 2 : 0) |
+							   (m->nonnegative ? 4 : 0)));
 	p = put_u8(p, (uint8_t) m->shape.cell);
 	p = put_u8(p, (uint8_t) m->shape.bidirectional);
 	p = put_u8(p, (uint8_t) m->scaling);
@@ -999,13 +1004,14 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 	{
 		uint16_t	flags = get_u16(&r);
 
-		if ((flags & ~(version >= 3 ? 3 : 0)) != 0)
+		if ((flags & ~(version >= 3 ? 7 : 0)) != 0)
 		{
 			*why = "Unknown flags are set.";
 			return RNN_ERR_CORRUPT;
 		}
 		m->cal_scaled = flags & 1;
 		m->month_end = (flags >> 1) & 1;
+		m->nonnegative = (flags >> 2) & 1;
 	}
 	m->shape.cell = get_u8(&r);
 	m->shape.bidirectional = get_u8(&r);

@@ -192,6 +192,8 @@ typedef struct RnnModel
 	int32_t		cal_scaled;		/* errors in scaled units (format 3 flag bit 0), else the series' */
 	int32_t		month_end;		/* a month axis of rows on the last day of their months (flag
 								 * bit 1): 28 February is then followed by 31 March */
+	int32_t		nonnegative;	/* every training value was at least 0: forecasts and their
+								 * bounds are too (flag bit 2, any format from 3, 2026-12-06) */
 	/*
 	 * a global model's series (rnn_model_series_view): the factor on its
 	 * half-widths in scaled units, rnn_series_interval_factor; 0 means 1

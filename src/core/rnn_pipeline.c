@@ -157,6 +157,9 @@ rnn_pipeline_out(const RnnModel *m, double a, int phase)
 			a = RNN_LOG_MAX;
 		a = exp(a);
 	}
+	/* a series that never went below 0 is not forecast below it (nor its bounds) */
+	if (m->nonnegative && a < 0)
+		a = 0;
 	return a;
 }
 

@@ -37,7 +37,10 @@ bool		rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *id
 /* v to the adjusted scale (log, less the seasonal index) at phase; NaN when v <= 0 under log */
 double		rnn_pipeline_in(const RnnModel *m, double v, int phase);
 
-/* the inverse of rnn_pipeline_in (exp overflow is clamped to a finite value) */
+/*
+ * the inverse of rnn_pipeline_in (exp overflow is clamped to a finite value;
+ * a model trained on values at least 0, m->nonnegative, gives at least 0)
+ */
 double		rnn_pipeline_out(const RnnModel *m, double a, int phase);
 
 /* phase of point t when point `last` has phase `phase_last` */

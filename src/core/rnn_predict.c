@@ -856,8 +856,12 @@ rnn_interval_bounds(const RnnModel *m, const RnnIntervals *iv, double forecast, 
 			return;
 		}
 		hw *= m->scale_std * (m->interval_factor > 0 ? m->interval_factor : 1);
-		*lower = rnn_pipeline_out(m, c - hw, ph);
-		*upper = rnn_pipeline_out(m, c + hw, ph);
+		/*
+		 * the way there and back rounds: the forecast itself may come back
+		 * 1e-14 beside c, outside a narrow interval (one of zero width)
+		 */
+		*lower = fmin(rnn_pipeline_out(m, c - hw, ph), forecast);
+		*upper = fmax(rnn_pipeline_out(m, c + hw, ph), forecast);
 		return;
 	}
 	*lower = forecast - hw;

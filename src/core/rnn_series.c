@@ -429,6 +429,15 @@ rnn_series_missing_before(const RnnSeries *s, size_t end)
 }
 
 bool
+rnn_series_nonnegative(const double *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!(v[i] >= 0))
+			return false;
+	return n > 0;
+}
+
+bool
 rnn_series_constant(const double *v, size_t n)
 {
 	for (size_t i = 1; i < n; i++)

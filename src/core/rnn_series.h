@@ -66,6 +66,12 @@ size_t		rnn_series_missing_before(const RnnSeries *s, size_t end);
 /* Whether v[0..n-1] are all equal (true for n < 2). */
 bool		rnn_series_constant(const double *v, size_t n);
 
+/*
+ * Whether every value is at least 0 (n > 0): sales, counts, loads; such a
+ * series is never forecast below 0 (RnnModel.nonnegative).
+ */
+bool		rnn_series_nonnegative(const double *v, size_t n);
+
 /* Mean absolute error of the in-sample seasonal naive forecast (MASE scale). */
 double		rnn_series_naive_mae(const double *v, size_t n, int season);
 

@@ -21,13 +21,14 @@ PORT=${RNN_VALGRIND_PORT:-54339}
 #   script went past its 20 minutes, on 2026-12-03); and anomaly_features, whose counts follow
 #   the trained weights (under memcheck OpenBLAS rounds differently: 2 of 467 expected values
 #   off by more than 1e-9, other flags), and window_ts (0.8.0: trains seven small models; its
-#   anomaly counts follow the weights). They run with rnn_forecast.max_epochs = 2, so their
+#   anomaly counts follow the weights), and forms (2026-12-06: trains 322 small models, 2 epochs
+#   each, so its output is the normal one). They run with rnn_forecast.max_epochs = 2, so their
 #   outputs differ from the expected ones and only memcheck errors and crashes count (the
 #   normal run checks their outputs).
 # RNN_VALGRIND_TESTS, RNN_VALGRIND_REDUCED and RNN_VALGRIND_REDUCED_AFTER override the lists.
 TESTS=${RNN_VALGRIND_TESTS:-"config timeaxis warm_start model_io errors pytorch window_predict compat timezone parallel predict_rows anomaly finetune"}
 REDUCED=${RNN_VALGRIND_REDUCED-"train forecast evaluate anomaly_features scale mixed global groups edges"}
-REDUCED_AFTER=${RNN_VALGRIND_REDUCED_AFTER-"features theta window_ts"}
+REDUCED_AFTER=${RNN_VALGRIND_REDUCED_AFTER-"features theta window_ts forms"}
 BIN=${RNN_VALGRIND_BIN:-/usr/lib/postgresql/15/bin}
 DIR="$RNN_TMP/valgrind"
 PGXS_DIR=$(dirname "$(/usr/lib/postgresql/15/bin/pg_config --pgxs)")
