@@ -157,3 +157,21 @@ SELECT bool_and(lower <= forecast AND forecast <= upper) AS inside
 FROM (SELECT rnn_train(day, v, rnn_config(horizon => 7, epochs => 5)) AS m
       FROM (SELECT date '2024-01-01' + d AS day, CASE WHEN d = 99 THEN 60 ELSE 50 END::float8 AS v
             FROM generate_series(0, 99) d) t) x, rnn_forecast(x.m, 7) f;
+-- the floor is on the final forecast, once: two members at -1 and +1 average 0 (it was each
+-- member at 0 or above: 0.5), and a model whose imported intervals are absolute keeps its
+-- bounds at 0 or above too
+CREATE TABLE tiny AS
+SELECT rnn_model_to_json(rnn_train(i::bigint, (i % 3)::float8, rnn_config(hidden_size => 1, ensemble => 2, epochs => 1, "window" => 2,
+                                   horizon => 1, scaling => 'none', season => 1, deseasonalize => false, theta_weight => 0))) AS j
+FROM generate_series(1, 30) i;
+SELECT nn, f.forecast
+FROM tiny, LATERAL (VALUES (true), (false)) v(nn),
+     rnn_forecast(rnn_model_from_json(jsonb_set(jsonb_set(jsonb_set(jsonb_set(jsonb_set(j,
+       '{state_dict,fc.weight}', '[[0]]'), '{state_dict,fc.bias}', '[-1]'),
+       '{ensemble_state_dicts,0,fc.weight}', '[[0]]'), '{ensemble_state_dicts,0,fc.bias}', '[1]'),
+       '{pipeline,nonnegative}', to_jsonb(nn))), 1) f ORDER BY nn;
+SELECT min(f.lower) >= 0 AS absolute_bounds
+FROM tiny, rnn_forecast(rnn_model_from_json(jsonb_set(jsonb_set(jsonb_set(jsonb_set(j,
+       '{state_dict,fc.weight}', '[[0]]'), '{state_dict,fc.bias}', '[-0.2]'), '{ensemble_state_dicts,0,fc.bias}', '[-0.2]'),
+       '{pipeline,intervals}', '"absolute"')), 3) f;
+DROP TABLE tiny;

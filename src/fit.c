@@ -912,6 +912,8 @@ choose_theta_weight(double *err, const double *values, size_t n, const RnnAxis *
 	/* its progress notices and errors say which training they come from */
 	fit_series(&mv, values, NULL, 0, n - tail, axis, &sub, NULL,
 			   psprintf("%s (validating theta_weight)", fname), start);
+	/* whether it forecasts below 0 is the model's it stands for, as its pipeline is */
+	mv.nonnegative = rnn_series_nonnegative(values, n);
 	rnn_report_status(rnn_theta_choose_weight(&w, err, &mv, n - tail, values, n, n - tail, origins,
 											  cfg->horizon, dflt, prog->hooks.check,
 											  prog->hooks.arg, &rnn_palloc_allocator),

@@ -273,6 +273,8 @@ choose_series_weights(RnnModel *m, const RnnGlobalData *g, const int32 *pick,
 	old = MemoryContextSwitchTo(cxt);
 	fit_global_cuts(&mv, g, 0, cuts, &sub, NULL, m, psprintf("%s (validating theta_weight)", fname),
 					start);
+	/* whether it forecasts below 0 is the model's it stands for (the cut rows may not say) */
+	mv.nonnegative = m->nonnegative;
 	for (int32 k = 0; k < m->n_series; k++)
 	{
 		RnnSeriesState *st = &m->series[k];

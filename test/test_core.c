@@ -2154,10 +2154,18 @@ test_nonnegative(void)
 
 	memset(&z, 0, sizeof(z));
 	z.nonnegative = 1;
-	report(rnn_pipeline_out(&z, -2.5, 0) == 0 && rnn_pipeline_out(&z, 2.5, 0) == 2.5,
-		   "nonnegative: the pipeline gives at least 0");
-	z.nonnegative = 0;
-	report(rnn_pipeline_out(&z, -2.5, 0) == -2.5, "nonnegative: without the flag it gives what it got");
+	{
+		double		out[3] = {-2.5, 0, 2.5};
+		double		same[3] = {-2.5, 0, 2.5};
+
+		/* on the final forecasts only: the way back of each member or Theta's part is not */
+		rnn_pipeline_floor(&z, out, 3);
+		report(out[0] == 0 && out[1] == 0 && out[2] == 2.5 && rnn_pipeline_out(&z, -2.5, 0) == -2.5,
+			   "nonnegative: the final forecasts are at least 0, each part as it is");
+		z.nonnegative = 0;
+		rnn_pipeline_floor(&z, same, 3);
+		report(same[0] == -2.5, "nonnegative: without the flag they are what they were");
+	}
 	report(rnn_series_nonnegative(v1, 4) && !rnn_series_nonnegative(v2, 4) &&
 		   !rnn_series_nonnegative(v1, 0),
 		   "nonnegative: a series is when every value is at least 0");

@@ -157,10 +157,17 @@ rnn_pipeline_out(const RnnModel *m, double a, int phase)
 			a = RNN_LOG_MAX;
 		a = exp(a);
 	}
-	/* a series that never went below 0 is not forecast below it (nor its bounds) */
-	if (m->nonnegative && a < 0)
-		a = 0;
 	return a;
+}
+
+void
+rnn_pipeline_floor(const RnnModel *m, double *out, size_t n)
+{
+	if (!m->nonnegative)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (out[i] < 0)
+			out[i] = 0;
 }
 
 int

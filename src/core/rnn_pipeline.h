@@ -37,11 +37,16 @@ bool		rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *id
 /* v to the adjusted scale (log, less the seasonal index) at phase; NaN when v <= 0 under log */
 double		rnn_pipeline_in(const RnnModel *m, double v, int phase);
 
-/*
- * the inverse of rnn_pipeline_in (exp overflow is clamped to a finite value;
- * a model trained on values at least 0, m->nonnegative, gives at least 0)
- */
+/* the inverse of rnn_pipeline_in (exp overflow is clamped to a finite value) */
 double		rnn_pipeline_out(const RnnModel *m, double a, int phase);
+
+/*
+ * Final forecasts out[0..n-1] (the members' mean combined with Theta's) at
+ * 0 or above for a model trained on values that are all at least 0
+ * (m->nonnegative); once, on the combination: a member or Theta below 0
+ * still pulls the combination down
+ */
+void		rnn_pipeline_floor(const RnnModel *m, double *out, size_t n);
 
 /* phase of point t when point `last` has phase `phase_last` */
 int			rnn_pipeline_phase(const RnnModel *m, int phase_last, long offset);

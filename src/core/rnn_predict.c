@@ -396,6 +396,9 @@ rnn_calibration_errors(float *err, const RnnModel *m, const double *v, const dou
 		origin_theta(&th, m, v, first_origin + o, phases[o]);
 		rnn_theta_combine(fc + o * steps, m, &th, steps, phases[o]);
 	}
+	/* the final forecasts, as the model's are (rnn_theta_combine floors the combined ones) */
+	if (st == RNN_OK && !(m->theta_weight > 0))
+		rnn_pipeline_floor(m, fc, origins * steps);
 	if (st == RNN_OK)
 		(void) origin_errors(err, m, v, first_origin, origins, steps, fc, phases);
 	rnn_release(a, fc);
@@ -862,10 +865,18 @@ rnn_interval_bounds(const RnnModel *m, const RnnIntervals *iv, double forecast, 
 		 */
 		*lower = fmin(rnn_pipeline_out(m, c - hw, ph), forecast);
 		*upper = fmax(rnn_pipeline_out(m, c + hw, ph), forecast);
-		return;
 	}
-	*lower = forecast - hw;
-	*upper = forecast + hw;
+	else
+	{
+		*lower = forecast - hw;
+		*upper = forecast + hw;
+	}
+	/* a model trained on values at least 0: its bounds too (its forecast already is) */
+	if (m->nonnegative)
+	{
+		*lower = fmax(*lower, 0);
+		*upper = fmax(*upper, 0);
+	}
 }
 
 /* the mean held-out error at step s (0-based) */

@@ -140,15 +140,15 @@ rnn_theta_combine(double *out, const RnnModel *m, const RnnTheta *th, int horizo
 {
 	double		w = m->theta_weight;
 
-	if (!(w > 0) || th->n < 1)
-		return;
-	for (int h = 0; h < horizon; h++)
+	for (int h = 0; w > 0 && th->n >= 1 && h < horizon; h++)
 	{
 		double		f = rnn_pipeline_out(m, rnn_theta_forecast(th, h + 1),
 										 rnn_pipeline_phase(m, phase_last, h + 1));
 
 		out[h] = (1.0 - w) * out[h] + w * f;
 	}
+	/* the final forecast, combined or the network's alone */
+	rnn_pipeline_floor(m, out, (size_t) horizon);
 }
 
 void
@@ -156,7 +156,10 @@ rnn_theta_combine_histories(double *out, const RnnModel *m, const double *hist, 
 							int stride, int horizon, const int32_t *phases)
 {
 	if (!(m->theta_weight > 0))
+	{
+		rnn_pipeline_floor(m, out, (size_t) B * horizon);
 		return;
+	}
 	for (int b = 0; b < B; b++)
 	{
 		RnnTheta	th;
@@ -283,10 +286,17 @@ rnn_theta_choose_weight(double *w, double *err_out, const RnnModel *mv, size_t m
 	/* the network alone, and Theta alone */
 	st = rnn_validation_forecasts(fc, phases, &view, v, n, first_origin, origins, steps,
 								  check, check_arg, a);
+	/*
+	 * each as the model would give it at weight 0 and 1 (at 0 or above,
+	 * where it is kept there: on a copy, the combination below takes them
+	 * as they are and is kept there itself, as the model's is)
+	 */
 	for (int k = 0; k < 2 && st == RNN_OK; k++)
 	{
+		memcpy(fc + 2 * count, fc + k * count, sizeof(double) * count);
+		rnn_pipeline_floor(&view, fc + 2 * count, count);
 		bad[k] = rnn_validation_error_of(err, &view, v, first_origin, origins, steps,
-										 fc + k * count, phases);
+										 fc + 2 * count, phases);
 		mean[k] = mean_error(err, count);
 	}
 
@@ -305,6 +315,7 @@ rnn_theta_choose_weight(double *w, double *err_out, const RnnModel *mv, size_t m
 	{
 		for (size_t i = 0; i < count; i++)
 			fc[2 * count + i] = (1 - *w) * fc[i] + *w * fc[count + i];
+		rnn_pipeline_floor(&view, fc + 2 * count, count);
 		if (rnn_validation_error_of(err, &view, v, first_origin, origins, steps,
 									fc + 2 * count, phases) == 0)
 			mean[2] = mean_error(err, count);
