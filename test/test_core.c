@@ -2166,6 +2166,7 @@ test_nonnegative(void)
 		rnn_pipeline_floor(&z, same, 3);
 		report(same[0] == -2.5, "nonnegative: without the flag they are what they were");
 	}
+	free_model(&m);
 	report(rnn_series_nonnegative(v1, 4) && !rnn_series_nonnegative(v2, 4) &&
 		   !rnn_series_nonnegative(v1, 0),
 		   "nonnegative: a series is when every value is at least 0");
