@@ -287,22 +287,40 @@ rnn_keys_to_months(int ts_kind, const int64 *keys, size_t n, pg_tz *tz, bool *mo
 }
 
 /*
+ * A key's day of the month (in tm) and its time of day in microseconds
+ * (in *tod), in zone tz for timestamptz; false when out of range.
+ */
+static bool
+key_day_and_time(int ts_kind, int64 key, pg_tz *tz, struct pg_tm *tm, int64 *tod)
+{
+	fsec_t		fsec;
+
+	if (!key_to_tm(ts_kind, key, tm, &fsec, tz))
+		return false;
+	*tod = ((int64) (tm->tm_hour * 60 + tm->tm_min) * 60 + tm->tm_sec) * USECS_PER_SEC + fsec;
+	return true;
+}
+
+/*
  * Whether rows that are not month-aligned are, but for a few: at least 90%
  * of them on one day of the month (or on month ends) at one time of day.
  * Then *bad_key is the earliest of the others, which the training names
  * as off the grid (as for a daily series with one row at noon), instead
- * of calling the whole series too irregular.  Two majority votes.
+ * of calling the whole series too irregular.  A majority vote, then one
+ * pass that counts both grids and keeps the earliest row off each.
  */
 bool
 rnn_keys_month_strays(int ts_kind, const int64 *keys, size_t n, pg_tz *tz, int64 *bad_key)
 {
 	int64		cand = 0,
-				tod = 0;
+				tod,
+				off_day = 0,
+				off_end = 0;
 	size_t		votes = 0,
 				on_day = 0,
 				on_end = 0;
-	bool		found = false,
-				by_end;
+	bool		any_off_day = false,
+				any_off_end = false;
 
 	if ((ts_kind != RNN_TS_DATE && ts_kind != RNN_TS_TIMESTAMP && ts_kind != RNN_TS_TIMESTAMPTZ) ||
 		n < 10)
@@ -311,15 +329,14 @@ rnn_keys_month_strays(int ts_kind, const int64 *keys, size_t n, pg_tz *tz, int64
 	for (size_t i = 0; i < n; i++)
 	{
 		struct pg_tm tm;
-		fsec_t		fsec;
-		int64		code;
+		int64		t,
+					code;
 
 		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		if (!key_to_tm(ts_kind, keys[i], &tm, &fsec, tz))
+		if (!key_day_and_time(ts_kind, keys[i], tz, &tm, &t))
 			return false;
-		code = (((int64) tm.tm_mday * 24 + tm.tm_hour) * 60 + tm.tm_min) * 60 * USECS_PER_SEC +
-			(int64) tm.tm_sec * USECS_PER_SEC + fsec;
+		code = (int64) tm.tm_mday * USECS_PER_DAY + t;
 		if (votes == 0)
 		{
 			cand = code;
@@ -329,46 +346,36 @@ rnn_keys_month_strays(int ts_kind, const int64 *keys, size_t n, pg_tz *tz, int64
 			votes += code == cand ? 1 : -1;
 	}
 	tod = cand % USECS_PER_DAY;
-	/* the rows on that day, and the rows on month ends, at that time of day */
+	/* the rows on that day, and on month ends, at that time of day; the earliest off each */
 	for (size_t i = 0; i < n; i++)
 	{
 		struct pg_tm tm;
-		fsec_t		fsec;
-		int64		t;
+		int64		t = 0;
+		bool		day,
+					end;
 
 		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		(void) key_to_tm(ts_kind, keys[i], &tm, &fsec, tz);
-		t = ((int64) (tm.tm_hour * 60 + tm.tm_min) * 60 + tm.tm_sec) * USECS_PER_SEC + fsec;
-		if (t != tod)
-			continue;
-		on_day += (int64) tm.tm_mday * USECS_PER_DAY + t == cand;
-		on_end += tm.tm_mday == days_in_month(tm.tm_year, tm.tm_mon);
-	}
-	by_end = on_end > on_day;
-	if ((double) Max(on_day, on_end) < 0.9 * (double) n || Max(on_day, on_end) == n)
-		return false;
-	/* the earliest row off that grid */
-	for (size_t i = 0; i < n; i++)
-	{
-		struct pg_tm tm;
-		fsec_t		fsec;
-		int64		t;
-		bool		on;
-
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		(void) key_to_tm(ts_kind, keys[i], &tm, &fsec, tz);
-		t = ((int64) (tm.tm_hour * 60 + tm.tm_min) * 60 + tm.tm_sec) * USECS_PER_SEC + fsec;
-		on = t == tod && (by_end ? tm.tm_mday == days_in_month(tm.tm_year, tm.tm_mon) :
-						  (int64) tm.tm_mday * USECS_PER_DAY + t == cand);
-		if (!on && (!found || keys[i] < *bad_key))
+		(void) key_day_and_time(ts_kind, keys[i], tz, &tm, &t);
+		day = t == tod && (int64) tm.tm_mday * USECS_PER_DAY + t == cand;
+		end = t == tod && tm.tm_mday == days_in_month(tm.tm_year, tm.tm_mon);
+		on_day += day;
+		on_end += end;
+		if (!day && (!any_off_day || keys[i] < off_day))
 		{
-			*bad_key = keys[i];
-			found = true;
+			off_day = keys[i];
+			any_off_day = true;
+		}
+		if (!end && (!any_off_end || keys[i] < off_end))
+		{
+			off_end = keys[i];
+			any_off_end = true;
 		}
 	}
-	return found;
+	if ((double) Max(on_day, on_end) < 0.9 * (double) n || Max(on_day, on_end) == n)
+		return false;
+	*bad_key = on_end > on_day ? off_end : off_day;
+	return true;
 }
 
 /* The time of day of a wall-clock time (microseconds since its midnight). */
