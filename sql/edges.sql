@@ -174,4 +174,30 @@ SELECT min(f.lower) >= 0 AS absolute_bounds
 FROM tiny, rnn_forecast(rnn_model_from_json(jsonb_set(jsonb_set(jsonb_set(jsonb_set(j,
        '{state_dict,fc.weight}', '[[0]]'), '{state_dict,fc.bias}', '[-0.2]'), '{ensemble_state_dicts,0,fc.bias}', '[-0.2]'),
        '{pipeline,intervals}', '"absolute"')), 3) f;
-DROP TABLE tiny;
+-- the floor of a history given to the model follows the history: where it holds a value below 0,
+-- the forecast and bounds may go below 0 too (before 2026-12-06 they were floored by the
+-- training rows alone). One series, its output fixed at -1 below the window's last value
+CREATE TABLE tiny_m AS
+SELECT rnn_model_from_json(jsonb_set(jsonb_set(jsonb_set(jsonb_set(j,
+       '{state_dict,fc.weight}', '[[0]]'), '{state_dict,fc.bias}', '[-1]'),
+       '{ensemble_state_dicts,0,fc.weight}', '[[0]]'), '{ensemble_state_dicts,0,fc.bias}', '[-1]')) AS m
+FROM tiny;
+SELECT rnn_forecast(m, ARRAY[2, 0]::float8[], 1) AS array_nonnegative, rnn_forecast(m, ARRAY[-2, 0]::float8[], 1) AS array_below_0,
+       (SELECT rnn_predict(v, m, 1 ORDER BY i) FROM unnest(ARRAY[2, 0]::float8[]) WITH ORDINALITY u(v, i)) AS predict_nonnegative,
+       (SELECT rnn_predict(v, m, 1 ORDER BY i) FROM unnest(ARRAY[-2, 0]::float8[]) WITH ORDINALITY u(v, i)) AS predict_below_0,
+       (SELECT forecast FROM rnn_forecast(m, 1)) AS stored
+FROM tiny_m;
+-- a window of rows: the forecast after each window, and the interval of each row's window before it
+SELECT i, v, rnn_predict_rows(v, m, 1) OVER w AS forecast, round(((rnn_anomaly(v, m, 0.9) OVER w)).lower::numeric, 6) AS lower
+FROM tiny_m, (VALUES (1, 1.0), (2, 0), (3, 0), (4, -2), (5, 0), (6, 0), (7, 0)) r(i, v) WINDOW w AS (ORDER BY i) ORDER BY i;
+-- a global model: a history it never saw
+SELECT rnn_model_info(m)->'pipeline'->'nonnegative' AS nonnegative,
+       rnn_forecast(m, ARRAY[2, 0]::float8[], 1) AS array_nonnegative, rnn_forecast(m, ARRAY[-2, 0]::float8[], 1) AS array_below_0
+FROM (SELECT rnn_model_from_json(jsonb_set(jsonb_set(jsonb_set(jsonb_set(rnn_model_to_json(g),
+       '{state_dict,fc.weight}', '[[0]]'), '{state_dict,fc.bias}', '[-1]'),
+       '{ensemble_state_dicts,0,fc.weight}', '[[0]]'), '{ensemble_state_dicts,0,fc.bias}', '[-1]')) AS m
+      FROM (SELECT rnn_train(k::text, i::bigint, (i % 3)::float8, rnn_config(hidden_size => 1, ensemble => 2, epochs => 1, "window" => 2,
+                   horizon => 1, scaling => 'window', log => false, season => 1, deseasonalize => false, theta_weight => 0,
+                   strategy => 'direct')) AS g
+            FROM generate_series(1, 2) k, generate_series(1, 30) i) x) y;
+DROP TABLE tiny, tiny_m;

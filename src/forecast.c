@@ -243,14 +243,16 @@ rnn_forecast_or_error(const RnnModel *m, const double *hist, int T, int horizon,
 	 * The stored history ends where training did; another history's place
 	 * in the season is the one the model's seasonal indices fit best.
 	 */
-	if (hist != m->history && m->n_seasonal > 0)
-		phase = rnn_pipeline_guess_phase(m, hist, T);
-	if (hist != m->history && m->theta_weight > 0)
+	if (hist != m->history)
 	{
-		/* Theta fitted on the history given */
+		/* Theta fitted on the history given, and the floor by its values */
 		RnnModel	one = *m;
 
-		rnn_theta_fit_values(&one.theta, m, hist, (size_t) T, 1, phase);
+		one.nonnegative = rnn_pipeline_history_floors(m, hist, (size_t) T, 1);
+		if (m->n_seasonal > 0)
+			phase = rnn_pipeline_guess_phase(m, hist, T);
+		if (m->theta_weight > 0)
+			rnn_theta_fit_values(&one.theta, m, hist, (size_t) T, 1, phase);
 		return forecast_at_phase(&one, hist, T, horizon, phase, NULL, fname);
 	}
 	return forecast_at_phase(m, hist, T, horizon, phase, NULL, fname);
@@ -544,6 +546,7 @@ rnn_forecast_history_features(const RnnModel *m, const double *hist, int T, cons
 	}
 	one.history = (double *) hist;
 	one.n_history = T;
+	one.nonnegative = rnn_pipeline_history_floors(m, values, (size_t) T, 1);
 	if (m->n_seasonal > 0)
 		one.phase_last = rnn_pipeline_guess_phase(m, values, T);
 	if (m->theta_weight > 0)

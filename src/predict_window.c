@@ -1333,6 +1333,14 @@ anomaly(FunctionCallInfo fcinfo, int a0)
 		bm = &view;
 		phase = wstate.phase_last;
 	}
+	else
+	{
+		/* the floor of the window's forecast (rnn_theta_combine_histories) */
+		view = *c->mp;
+		view.nonnegative = rnn_pipeline_history_floors(c->mp, c->hist + (size_t) j * c->W * (1 + c->K),
+													   (size_t) c->W, (size_t) (1 + c->K));
+		bm = &view;
+	}
 	values[0] = Float8GetDatum(fc);
 	value_null = c->vnull[pos - c->from];
 	v = c->vals[pos - c->from];

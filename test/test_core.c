@@ -2166,6 +2166,19 @@ test_nonnegative(void)
 		rnn_pipeline_floor(&z, same, 3);
 		report(same[0] == -2.5, "nonnegative: without the flag they are what they were");
 	}
+	{
+		/* rows of a value and a feature: the features' signs do not count */
+		double		rows[6] = {1, -5, 0, -5, 2, -5};
+		double		below[6] = {1, 0, -0.5, 0, 2, 0};
+
+		z.nonnegative = 1;
+		report(rnn_pipeline_history_floors(&z, rows, 3, 2) && !rnn_pipeline_history_floors(&z, below, 3, 2) &&
+			   rnn_pipeline_history_floors(&z, below, 1, 2),
+			   "nonnegative: a given history floors unless one of its values is below 0");
+		z.nonnegative = 0;
+		report(!rnn_pipeline_history_floors(&z, rows, 3, 2),
+			   "nonnegative: a given history never floors for a model without the flag");
+	}
 	free_model(&m);
 	report(rnn_series_nonnegative(v1, 4) && !rnn_series_nonnegative(v2, 4) &&
 		   !rnn_series_nonnegative(v1, 0),

@@ -170,6 +170,17 @@ rnn_pipeline_floor(const RnnModel *m, double *out, size_t n)
 			out[i] = 0;
 }
 
+bool
+rnn_pipeline_history_floors(const RnnModel *m, const double *hist, size_t T, size_t stride)
+{
+	if (!m->nonnegative)
+		return false;
+	for (size_t t = 0; t < T; t++)
+		if (hist[t * stride] < 0)
+			return false;
+	return true;
+}
+
 int
 rnn_pipeline_guess_phase(const RnnModel *m, const double *hist, int T)
 {
@@ -560,6 +571,7 @@ rnn_pipeline_unseen_view(RnnModel *view, RnnSeriesState *st, const RnnModel *m,
 	one.n_series = 1;
 	one.series = st;
 	rnn_model_series_view(view, &one, 0);
+	view->nonnegative = rnn_pipeline_history_floors(m, v, n, 1);
 	return RNN_OK;
 }
 

@@ -48,6 +48,15 @@ double		rnn_pipeline_out(const RnnModel *m, double a, int phase);
  */
 void		rnn_pipeline_floor(const RnnModel *m, double *out, size_t n);
 
+/*
+ * Whether forecasts from a history given to m (T values, stride apart: an
+ * array, a window of rows, a series m never saw) are floored at 0: m's
+ * rule (m->nonnegative), unless the history holds a value below 0.  The
+ * history m keeps, or a kept series', follows the training rows alone.
+ */
+bool		rnn_pipeline_history_floors(const RnnModel *m, const double *hist, size_t T,
+										size_t stride);
+
 /* phase of point t when point `last` has phase `phase_last` */
 int			rnn_pipeline_phase(const RnnModel *m, int phase_last, long offset);
 

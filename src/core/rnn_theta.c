@@ -155,18 +155,22 @@ void
 rnn_theta_combine_histories(double *out, const RnnModel *m, const double *hist, int B, int T,
 							int stride, int horizon, const int32_t *phases)
 {
-	if (!(m->theta_weight > 0))
-	{
-		rnn_pipeline_floor(m, out, (size_t) B * horizon);
-		return;
-	}
 	for (int b = 0; b < B; b++)
 	{
+		const double *hb = hist + (size_t) b * T * stride;
+		RnnModel	one = *m;
 		RnnTheta	th;
 		int32_t		ph = phases ? phases[b] : m->phase_last;
 
-		rnn_theta_fit_values(&th, m, hist + (size_t) b * T * stride, (size_t) T, (size_t) stride, ph);
-		rnn_theta_combine(out + (size_t) b * horizon, m, &th, horizon, ph);
+		/* each history's own floor: none where it holds a value below 0 */
+		one.nonnegative = rnn_pipeline_history_floors(m, hb, (size_t) T, (size_t) stride);
+		if (!(m->theta_weight > 0))
+		{
+			rnn_pipeline_floor(&one, out + (size_t) b * horizon, (size_t) horizon);
+			continue;
+		}
+		rnn_theta_fit_values(&th, m, hb, (size_t) T, (size_t) stride, ph);
+		rnn_theta_combine(out + (size_t) b * horizon, &one, &th, horizon, ph);
 	}
 }
 

@@ -56,6 +56,8 @@ void		rnn_theta_combine(double *out, const RnnModel *m, const RnnTheta *th, int 
  * Each of B histories hist (B rows of T steps, stride values a step, the
  * series' value first) gets its own Theta, combined into out (B rows of
  * horizon); phases: each history's last phase (NULL: m->phase_last).
+ * Each row is floored at 0 by its history's rule (rnn_pipeline_history_floors),
+ * combined or not.
  */
 void		rnn_theta_combine_histories(double *out, const RnnModel *m, const double *hist,
 										int B, int T, int stride, int horizon,
