@@ -5,7 +5,8 @@
  *	  against the actual rows that followed its training data.  Both return
  *	  MAE, RMSE, sMAPE, MASE (scaled by the in-sample seasonal naive MAE),
  *	  the coverage of the 90% prediction interval and its mean scaled
- *	  interval score (MSIS, on the same scale) as jsonb.
+ *	  interval score (MSIS, on the same scale) as jsonb; the figures
+ *	  themselves are the core's (rnn_score.c).
  */
 #include "postgres.h"
 
@@ -22,6 +23,7 @@
 #include "rnn_pg.h"
 #include "rnn_calendar.h"
 #include "rnn_predict.h"
+#include "rnn_score.h"
 
 PG_FUNCTION_INFO_V1(rnn_backtest_transfn);
 PG_FUNCTION_INFO_V1(rnn_backtest_series_transfn);
@@ -33,65 +35,6 @@ PG_FUNCTION_INFO_V1(rnn_evaluate_finalfn);
 
 #define EVAL_LEVEL 0.9
 
-/* Running sums of one set of scored points. */
-typedef struct Scores
-{
-	size_t		n;
-	double		abs_err;
-	double		sq_err;
-	double		smape;
-	double		covered;
-	size_t		n_interval;
-	double		interval_score; /* width + 2 / alpha x the miss, summed */
-} Scores;
-
-/*
- * The scaled metrics, means over units (a fold, or a series in a fold)
- * each scaled by its own training part's in-sample seasonal naive MAE, as
- * the M competitions average them: MASE, and MSIS over the units with
- * intervals.
- */
-typedef struct Scaled
-{
-	double		mase;
-	int			n_mase;
-	double		msis;
-	int			n_msis;
-} Scaled;
-
-static void
-score_point(Scores *s, double actual, double forecast, double lower, double upper)
-{
-	double		denom = fabs(actual) + fabs(forecast);
-
-	s->n++;
-	s->abs_err += fabs(actual - forecast);
-	s->sq_err += (actual - forecast) * (actual - forecast);
-	s->smape += denom > 0 ? 200.0 * fabs(actual - forecast) / denom : 0;
-	if (!isnan(lower) && !isnan(upper))
-	{
-		double		penalty = 2.0 / (1.0 - EVAL_LEVEL);
-
-		s->n_interval++;
-		s->covered += actual >= lower && actual <= upper ? 1 : 0;
-		s->interval_score += (upper - lower) + penalty * fmax(lower - actual, 0) +
-			penalty * fmax(actual - upper, 0);
-	}
-}
-
-/* add the points of b to a */
-static void
-score_add(Scores *a, const Scores *b)
-{
-	a->n += b->n;
-	a->abs_err += b->abs_err;
-	a->sq_err += b->sq_err;
-	a->smape += b->smape;
-	a->n_interval += b->n_interval;
-	a->covered += b->covered;
-	a->interval_score += b->interval_score;
-}
-
 static void
 append_number(StringInfo buf, const char *key, double v, bool last)
 {
@@ -101,41 +44,20 @@ append_number(StringInfo buf, const char *key, double v, bool last)
 		appendStringInfo(buf, "\"%s\": null%s", key, last ? "" : ", ");
 }
 
-/* one unit's points s, scaled by its naive MAE (none when not positive), into a */
-static void
-scaled_add(Scaled *a, const Scores *s, double scale)
-{
-	if (!(scale > 0) || s->n == 0)
-		return;
-	a->mase += s->abs_err / s->n / scale;
-	a->n_mase++;
-	if (s->n_interval > 0)
-	{
-		a->msis += s->interval_score / s->n_interval / scale;
-		a->n_msis++;
-	}
-}
-
-static void
-scaled_merge(Scaled *a, const Scaled *b)
-{
-	a->mase += b->mase;
-	a->n_mase += b->n_mase;
-	a->msis += b->msis;
-	a->n_msis += b->n_msis;
-}
-
 /* The metrics of s as JSON members (no braces), with sc's means of the scaled ones. */
 static void
-append_scores(StringInfo buf, const Scores *s, const Scaled *sc)
+append_scores(StringInfo buf, const RnnScores *s, const RnnScaled *sc)
 {
-	appendStringInfo(buf, "\"points\": %zu, ", s->n);
-	append_number(buf, "mae", s->n ? s->abs_err / s->n : NAN, false);
-	append_number(buf, "rmse", s->n ? sqrt(s->sq_err / s->n) : NAN, false);
-	append_number(buf, "smape", s->n ? s->smape / s->n : NAN, false);
-	append_number(buf, "mase", sc->n_mase ? sc->mase / sc->n_mase : NAN, false);
-	append_number(buf, "msis", sc->n_msis ? sc->msis / sc->n_msis : NAN, false);
-	append_number(buf, "coverage", s->n_interval ? s->covered / s->n_interval : NAN, true);
+	RnnMetrics	r;
+
+	rnn_score_metrics(&r, s, sc);
+	appendStringInfo(buf, "\"points\": %zu, ", r.points);
+	append_number(buf, "mae", r.mae, false);
+	append_number(buf, "rmse", r.rmse, false);
+	append_number(buf, "smape", r.smape, false);
+	append_number(buf, "mase", r.mase, false);
+	append_number(buf, "msis", r.msis, false);
+	append_number(buf, "coverage", r.coverage, true);
 }
 
 /* ---- rnn_backtest(ts, value, config, horizon, folds) ---- */
@@ -243,8 +165,8 @@ backtest_features(const RnnAxis *axis, const double *feats, int n_user, size_t n
 /* per series of a global backtest: pooled points and its folds' scaled metrics */
 typedef struct SeriesScores
 {
-	Scores		s;
-	Scaled		sc;
+	RnnScores	s;
+	RnnScaled	sc;
 } SeriesScores;
 
 /*
@@ -264,8 +186,8 @@ backtest_global(RnnRows *st, RnnConfig *cfg)
 	size_t	   *cuts = palloc(sizeof(size_t) * g->ns);
 	double	  **F = palloc0(sizeof(double *) * g->ns);
 	int			K = 0;
-	Scores		total;
-	Scaled		overall = {0};
+	RnnScores	total;
+	RnnScaled	overall = {0};
 	double		seconds = 0;
 	StringInfoData out;
 	MemoryContext foldctx,
@@ -284,8 +206,8 @@ backtest_global(RnnRows *st, RnnConfig *cfg)
 	{
 		size_t		cut = (size_t) (st->folds - f) * h;
 		RnnModel	m;
-		Scores		fs;
-		Scaled		fold = {0};
+		RnnScores	fs;
+		RnnScaled	fold = {0};
 		int32		k = 0;
 		ErrorContextCallback ecb;
 
@@ -314,7 +236,7 @@ backtest_global(RnnRows *st, RnnConfig *cfg)
 			RnnModel	view;
 			RnnIntervals iv;
 			double	   *fc;
-			Scores		s;
+			RnnScores	s;
 			const RnnSeries *ser;
 			size_t		origin,
 						gap;
@@ -344,13 +266,13 @@ backtest_global(RnnRows *st, RnnConfig *cfg)
 					continue;	/* filled in: nothing to score */
 				rnn_interval_bounds(&view, &iv, fc[gap + j], (int) (gap + j) + 1, view.phase_last,
 									&lo, &hi);
-				score_point(&s, ser->values[origin + j], fc[gap + j], lo, hi);
+				rnn_score_point(&s, ser->values[origin + j], fc[gap + j], lo, hi, EVAL_LEVEL);
 			}
-			score_add(&fs, &s);
-			score_add(&total, &s);
-			score_add(&per[k].s, &s);
-			scaled_add(&fold, &s, view.naive_scale);
-			scaled_add(&per[k].sc, &s, view.naive_scale);
+			rnn_score_add(&fs, &s);
+			rnn_score_add(&total, &s);
+			rnn_score_add(&per[k].s, &s);
+			rnn_scaled_add(&fold, &s, view.naive_scale);
+			rnn_scaled_add(&per[k].sc, &s, view.naive_scale);
 		}
 		error_context_stack = ecb.previous;
 		MemoryContextSwitchTo(old);
@@ -358,7 +280,7 @@ backtest_global(RnnRows *st, RnnConfig *cfg)
 						 f ? ", " : "", f + 1, cut, m.n_series);
 		append_scores(&out, &fs, &fold);
 		appendStringInfoChar(&out, '}');
-		scaled_merge(&overall, &fold);
+		rnn_scaled_merge(&overall, &fold);
 		MemoryContextReset(foldctx);
 	}
 	MemoryContextDelete(foldctx);
@@ -453,8 +375,8 @@ rnn_backtest_finalfn(PG_FUNCTION_ARGS)
 	RnnSeries	series;
 	RnnAxis		axis;
 	StringInfoData out;
-	Scores		total;
-	Scaled		overall = {0};
+	RnnScores	total;
+	RnnScaled	overall = {0};
 	double		seconds = 0;
 	MemoryContext foldctx,
 				old;
@@ -510,8 +432,8 @@ rnn_backtest_finalfn(PG_FUNCTION_ARGS)
 		RnnIntervals iv;
 		RnnAxis		fold_axis = axis;
 		double	   *fc;
-		Scores		s;
-		Scaled		fold = {0};
+		RnnScores	s;
+		RnnScaled	fold = {0};
 		ErrorContextCallback ecb;
 
 		if (gap + h > RNN_MAX_HORIZON)
@@ -544,18 +466,18 @@ rnn_backtest_finalfn(PG_FUNCTION_ARGS)
 			if (series.missing && series.missing[origin + k])
 				continue;
 			rnn_interval_bounds(&m, &iv, fc[gap + k], (int) (gap + k) + 1, m.phase_last, &lo, &hi);
-			score_point(&s, series.values[origin + k], fc[gap + k], lo, hi);
-			score_point(&total, series.values[origin + k], fc[gap + k], lo, hi);
+			rnn_score_point(&s, series.values[origin + k], fc[gap + k], lo, hi, EVAL_LEVEL);
+			rnn_score_point(&total, series.values[origin + k], fc[gap + k], lo, hi, EVAL_LEVEL);
 		}
 		error_context_stack = ecb.previous;
 		MemoryContextSwitchTo(old);
 		appendStringInfo(&out, "%s{\"fold\": %d, \"origin\": ", f ? ", " : "", f + 1);
 		escape_json(&out, index_text(&axis, series.n, origin));
 		appendStringInfo(&out, ", \"train_rows\": %zu, ", end);
-		scaled_add(&fold, &s, m.naive_scale);
+		rnn_scaled_add(&fold, &s, m.naive_scale);
 		append_scores(&out, &s, &fold);
 		appendStringInfoChar(&out, '}');
-		scaled_merge(&overall, &fold);
+		rnn_scaled_merge(&overall, &fold);
 		MemoryContextReset(foldctx);
 	}
 	MemoryContextDelete(foldctx);
@@ -697,7 +619,7 @@ rnn_evaluate_finalfn(PG_FUNCTION_ARGS)
 	int		   *steps;
 	int			max_step = 0;
 	double	   *fc;
-	Scores		s;
+	RnnScores	s;
 	StringInfoData out;
 	size_t		n,
 				skipped = 0;
@@ -793,15 +715,15 @@ rnn_evaluate_finalfn(PG_FUNCTION_ARGS)
 			continue;			/* training period, or nothing to score */
 		f = fc[steps[i] - 1];
 		rnn_interval_bounds(&m, &iv, f, steps[i], m.phase_last, &lo, &hi);
-		score_point(&s, es->rows->values[i], f, lo, hi);
+		rnn_score_point(&s, es->rows->values[i], f, lo, hi, EVAL_LEVEL);
 	}
 	initStringInfo(&out);
 	appendStringInfo(&out, "{\"level\": %g, \"max_step\": %d, \"skipped_training_rows\": %zu, ",
 					 EVAL_LEVEL, max_step, skipped);
 	{
-		Scaled		one = {0};
+		RnnScaled	one = {0};
 
-		scaled_add(&one, &s, m.naive_scale);
+		rnn_scaled_add(&one, &s, m.naive_scale);
 		append_scores(&out, &s, &one);
 	}
 	appendStringInfoChar(&out, '}');

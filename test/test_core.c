@@ -18,6 +18,7 @@
 #include "rnn_pipeline.h"
 #include "rnn_predict.h"
 #include "rnn_rng.h"
+#include "rnn_score.h"
 #include "rnn_series.h"
 #include "rnn_threads.h"
 #include "rnn_train.h"
@@ -2115,6 +2116,62 @@ decode_crc_fixed(uint8_t *buf, size_t len, const char **why)
  * refused in formats 1 and 2 (which have no flags); its forecasts and bounds
  * are never below 0.
  */
+/* a and b agree to rel relative to the larger */
+static int
+close_rel(double a, double b, double rel)
+{
+	return fabs(a - b) <= rel * fmax(fabs(a), fabs(b));
+}
+
+/*
+ * The accuracy figures of rnn_backtest and rnn_evaluate, by hand: sMAPE's
+ * form (0 where actual and forecast are both 0), the interval score's
+ * penalty of 2 / alpha per unit of miss, MASE and MSIS as means over units
+ * each scaled by its own naive MAE (a unit without a scale left out).
+ */
+static void
+test_score(void)
+{
+	RnnScores	a = {0},
+				b = {0},
+				all = {0};
+	RnnScaled	sc = {0},
+				other = {0};
+	RnnMetrics	r;
+
+	rnn_score_point(&a, 100, 90, 95, 105, 0.9);	/* inside: width 10 */
+	rnn_score_point(&a, 0, 0, NAN, NAN, 0.9);	/* no interval; sMAPE 0 */
+	rnn_score_point(&a, 50, 60, 55, 70, 0.9);	/* 5 below: 15 + 20 x 5 */
+	rnn_scaled_add(&sc, &a, 2);
+	rnn_score_metrics(&r, &a, &sc);
+	report(r.points == 3 && close_rel(r.mae, 20.0 / 3, 1e-15) && close_rel(r.rmse, sqrt(200.0 / 3), 1e-15) &&
+		   close_rel(r.smape, (2000.0 / 190 + 2000.0 / 110) / 3, 1e-15) && r.coverage == 0.5 &&
+		   close_rel(r.msis, 62.5 / 2, 1e-15) && close_rel(r.mase, 20.0 / 3 / 2, 1e-15),
+		   "score: MAE %g RMSE %g sMAPE %g coverage %g MSIS %g MASE %g by hand", r.mae, r.rmse,
+		   r.smape, r.coverage, r.msis, r.mase);
+	rnn_score_point(&b, 10, 20, NAN, NAN, 0.5);
+	rnn_scaled_add(&other, &b, 0);	/* no scale: no unit */
+	rnn_scaled_add(&other, &b, 5);
+	rnn_scaled_merge(&sc, &other);
+	rnn_score_add(&all, &a);
+	rnn_score_add(&all, &b);
+	rnn_score_metrics(&r, &all, &sc);
+	report(r.points == 4 && close_rel(r.mase, (20.0 / 3 / 2 + 2) / 2, 1e-15) &&
+		   close_rel(r.msis, 31.25, 1e-15) && r.coverage == 0.5 && close_rel(r.mae, 30.0 / 4, 1e-15),
+		   "score: units merged: MASE the mean of the units' (%g), MSIS over the units with intervals (%g)",
+		   r.mase, r.msis);
+	memset(&a, 0, sizeof(a));
+	memset(&sc, 0, sizeof(sc));
+	rnn_score_metrics(&r, &a, &sc);
+	report(r.points == 0 && isnan(r.mae) && isnan(r.rmse) && isnan(r.smape) && isnan(r.mase) &&
+		   isnan(r.msis) && isnan(r.coverage), "score: nothing scored is NaN everywhere (null in JSON)");
+	rnn_score_point(&a, 10, 10, 10, 10, 0.99);
+	report(a.interval_score == 0 && a.covered == 1, "score: a zero-width interval on the actual scores 0");
+	rnn_score_point(&a, 12, 10, 10, 10, 0.99);
+	report(close_rel(a.interval_score, 400, 1e-12), "score: at 99%% a miss of 2 costs 400 (%g)",
+		   a.interval_score);
+}
+
 static void
 test_nonnegative(void)
 {
@@ -2796,6 +2853,7 @@ main(void)
 	test_series_ascending();
 	test_encoding();
 	test_nonnegative();
+	test_score();
 	test_training();
 	test_mixed();
 	test_theta_validation_format();
