@@ -116,6 +116,24 @@ FROM pr_weak_cmp, pr_weak_model p GROUP BY s ORDER BY s;
 DROP TABLE pr_weak, pr_weak_model, pr_weak_cmp;
 
 -- errors
+-- a value a logged model cannot read (a closed day's 0, a -1) is a missing value, as NULL is, in
+-- every form (before 2026-12-06 rnn_predict_rows ended the statement: "the history holds a value
+-- that is not positive", while rnn_anomaly read it as a gap); the global model's series form too
+SELECT kind, rnn_model_info(m)->'pipeline'->'log' AS logged, count(*) AS rows, count(z) AS forecasts,
+       count(*) FILTER (WHERE z IS NOT DISTINCT FROM n) AS as_null,
+       count(*) FILTER (WHERE zt IS NOT DISTINCT FROM n) AS ts_as_null
+FROM (SELECT p.kind, p.m,
+             rnn_predict_rows(CASE WHEN day IN (date '2024-01-10', date '2024-01-20') THEN 0 ELSE v END, p.m, 2) OVER w AS z,
+             rnn_predict_rows(day, CASE WHEN day = date '2024-01-10' THEN 0 WHEN day = date '2024-01-20' THEN -1 ELSE v END, p.m, 2) OVER w AS zt,
+             rnn_predict_rows(CASE WHEN day IN (date '2024-01-10', date '2024-01-20') THEN NULL ELSE v END, p.m, 2) OVER w AS n
+      FROM pr_sales s, pr_models p WHERE s.store = 1 AND s.day >= date '2023-12-01' AND p.kind = 'seasonal'
+      WINDOW w AS (PARTITION BY p.kind ORDER BY day)) x
+GROUP BY kind, m;
+SELECT count(*) AS rows, count(z) AS forecasts, count(*) FILTER (WHERE z IS NOT DISTINCT FROM n) AS as_null
+FROM (SELECT rnn_predict_rows('1', day, CASE WHEN day = date '2024-01-10' THEN 0 ELSE v END, m, 2) OVER w AS z,
+             rnn_predict_rows('1', day, CASE WHEN day = date '2024-01-10' THEN NULL ELSE v END, m, 2) OVER w AS n
+      FROM pr_sales, pr_models WHERE store = 1 AND day >= date '2023-12-01' AND kind = 'global'
+      WINDOW w AS (ORDER BY day)) x;
 -- a NULL model gives NULL (a store whose training failed, joined), a partition that mixes it
 -- with a model is an error, so is a NULL horizon
 SELECT count(*) AS rows, count(f) AS forecasts

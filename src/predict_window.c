@@ -550,14 +550,16 @@ rows_window_index(RowsCache *c, int *widx, int64 end, int64 from, int q)
 
 /*
  * Whether a window's step (its row q in c->vals, -1: none) is missing: no
- * row, a NULL or NaN value, or for rnn_anomaly (lag 1) a value a logged
- * model cannot read.
+ * row, a NULL or NaN value, or a value a logged model cannot read (0 or
+ * below: a closed day), in rnn_predict_rows and rnn_anomaly alike.  A
+ * global model without a series reads each window as a series of its own,
+ * logged only when it can be.
  */
 static bool
 rows_step_missing(const RowsCache *c, int q, int lag)
 {
 	return q < 0 || c->vnull[q] || isnan(c->vals[q]) ||
-		(lag && c->mp->log_transform && c->mp->n_series == 0 && !(c->vals[q] > 0));
+		(c->mp->log_transform && c->mp->n_series == 0 && !(c->vals[q] > 0));
 }
 
 /*
@@ -720,7 +722,7 @@ rows_window(RowsCache *c, RowsPart *part, int64 pos, int b, int k, int lag, cons
 		g = 0;
 	c->gap_row[k] = (int) (pos - from);
 	c->gap_end[k] = end;
-	/* rnn_anomaly: a value a logged model cannot read is a gap in the windows after it */
+	/* a value a logged model cannot read is a gap in the windows after it */
 	for (int t = 0; t < W; t++)
 	{
 		c->wcol[t] = widx[t] >= 0 ? c->vals[widx[t]] : 0;
