@@ -188,6 +188,19 @@ SELECT * FROM rnn_forecast((SELECT m FROM fe_models WHERE kind = 'date'), 3, 0.9
 SELECT * FROM rnn_forecast((SELECT m FROM fe_models WHERE kind = 'date'), 3, 0.9, ARRAY[[1, 0], [0, 0], [0, 0]]::float8[]);
 SELECT * FROM rnn_forecast((SELECT m FROM fe_models WHERE kind = 'date'), 3, 0.9, ARRAY[[[1], [0], [0]]]::float8[]);
 SELECT * FROM rnn_forecast((SELECT m FROM fe_models WHERE kind = 'date'), 3, 0.9, ARRAY[1, NULL, 0]::float8[]);
+-- NaN is missing as NULL is (as rnn_evaluate and rnn_backtest say), infinity is infinite, and a
+-- value beyond the network's inputs names its feature and step (it was "values are too large
+-- for the model"); a NULL future (a subquery over no rows) says so
+SELECT * FROM rnn_forecast((SELECT m FROM fe_models WHERE kind = 'date'), 3, 0.9, ARRAY[1, 'NaN', 0]::float8[]);
+SELECT * FROM rnn_forecast((SELECT m FROM fe_models WHERE kind = 'date'), 3, 0.9, ARRAY[1, 0, '-Infinity']::float8[]);
+SELECT * FROM rnn_forecast((SELECT m FROM fe_models WHERE kind = 'date'), 3, 0.9, ARRAY[1, 1e300, 0]::float8[]);
+SELECT * FROM rnn_forecast((SELECT m FROM fe_models WHERE kind = 'date'), 3, 0.9, NULL::float8[]);
+-- a feature near 1e160 trains (its sum of squares overflowed: "feature 1 is too large to train
+-- on"), and forecasts as the same feature at 1
+SELECT (SELECT array_agg(round(forecast::numeric, 4)) FROM rnn_forecast(a, 3, 0.9, ARRAY[1e160, 0, 0]::float8[])) =
+       (SELECT array_agg(round(forecast::numeric, 4)) FROM rnn_forecast(b, 3, 0.9, ARRAY[1, 0, 0]::float8[])) AS scale_free
+FROM (SELECT rnn_train(day, v, ARRAY[promo * 1e160], rnn_config(epochs => 3, horizon => 3)) AS a,
+             rnn_train(day, v, ARRAY[promo], rnn_config(epochs => 3, horizon => 3)) AS b FROM fe_sales) x;
 SELECT * FROM rnn_forecast((SELECT m FROM fe_cal WHERE kind = 'daily'), 3, 0.9, ARRAY[1, 0, 0]::float8[]);
 SELECT rnn_forecast((SELECT m FROM fe_models WHERE kind = 'date'), ARRAY[1, 2, 3]::float8[], 1);
 SELECT rnn_predict(v, (SELECT m FROM fe_models WHERE kind = 'date'), 1) FROM fe_sales;

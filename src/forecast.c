@@ -122,6 +122,7 @@ future_features(const RnnModel *m, ArrayType *future, int horizon, const char *f
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: the model was trained with %d feature%s: pass their future values",
 						fname, n_user, n_user == 1 ? "" : "s"),
+				 errdetail("future is missing or NULL (a subquery over no rows is NULL)."),
 				 errhint("Call rnn_forecast(model, [series,] horizon, level, future) with at least %d rows of %d value%s, e.g. array_agg(ARRAY[...] ORDER BY ts).",
 						 horizon, n_user, n_user == 1 ? "" : "s")));
 	if (n_user == 0 && future != NULL)
@@ -160,13 +161,28 @@ future_features(const RnnModel *m, ArrayType *future, int horizon, const char *f
 			{
 				int			e = h * n_user + j;
 
-				if (nulls[e] || !isfinite(DatumGetFloat8(elems[e])))
+				double		x = nulls[e] ? NAN : DatumGetFloat8(elems[e]);
+
+				/* as rnn_evaluate's and a backtest's: NaN is missing, as NULL is */
+				if (isnan(x))
 					ereport(ERROR,
-							(errcode(nulls[e] ? ERRCODE_NULL_VALUE_NOT_ALLOWED : ERRCODE_DATA_EXCEPTION),
-							 errmsg("%s: future feature %d of step %d is %s", fname, j + 1, h + 1,
-									nulls[e] ? "NULL" : "not finite"),
+							(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+							 errmsg("%s: future feature %d of step %d is missing (NULL or NaN)", fname,
+									j + 1, h + 1),
 							 errdetail("Future features are not interpolated: every step needs its values.")));
-				F[(size_t) h * K + j] = DatumGetFloat8(elems[e]);
+				if (isinf(x))
+					ereport(ERROR,
+							(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+							 errmsg("%s: future feature %d of step %d is infinite", fname, j + 1, h + 1)));
+				/* the network's inputs are bounded (rnn_pipeline_scale_features) */
+				if (!(fabs((x - m->feature_mean[j]) / m->feature_std[j]) <= 1e30))
+					ereport(ERROR,
+							(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+							 errmsg("%s: future feature %d of step %d is too large for the model", fname,
+									j + 1, h + 1),
+							 errdetail("After the model's scaling of the feature (mean %g, standard deviation %g) it exceeds 1e30 in magnitude.",
+									   m->feature_mean[j], m->feature_std[j])));
+				F[(size_t) h * K + j] = x;
 			}
 	}
 	if (m->calendar)

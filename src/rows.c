@@ -82,6 +82,7 @@ typedef enum RnnRowError
 } RnnRowError;
 
 static void row_problem(RnnRows *st, int kind, size_t row, int arg, const char *fname);
+static char *key_text(int ts_kind, int step_kind, int64 key);
 
 /* the group reached a limit under on_error => 'null': its rows are no longer kept */
 #define ROWS_FULL(st) ((st)->deferred >= ROW_MEMORY_LIMIT)
@@ -553,8 +554,13 @@ rnn_rows_features_to_grid(const RnnRows *st, const RnnSeries *series, const RnnC
 		for (size_t i = 0; !cfg->interpolate && i < series->n; i++)
 			if (fs.missing[series->trimmed_lead + i])
 				/* missing => 'error': a feature missing at a point of the series */
-				series_error(RNN_ERR_MISSING, st->ts_kind, axis.step_kind,
-							 series->first_key + (int64) i * fs.step, fs.step, fname);
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("%s: feature %d is missing at %s", fname, j + 1,
+								key_text(st->ts_kind, axis.step_kind,
+										 series->first_key + (int64) i * fs.step)),
+						 errdetail("The configuration has missing => 'error'; a feature is missing where it is NULL or NaN, or the step has no row."),
+						 errhint("Use missing => 'interpolate' to fill gaps and NULLs by linear interpolation.")));
 		error_context_stack = ecb.previous;
 		for (size_t i = 0; i < series->n; i++)
 		{
@@ -840,8 +846,11 @@ rnn_rows_describe(const RnnRows *st)
 	StringInfoData s;
 
 	initStringInfo(&s);
-	if (ROWS_FULL(st))
-		/* a limit stopped keeping its rows: what was kept describes the rest */
+	if (st->n == 0 && st->seen > 0)
+		/* a row's problem that on_error => 'null' deferred left every row out */
+		appendStringInfo(&s, "%zu row%s read, none kept", st->seen, st->seen == 1 ? "" : "s");
+	else if (ROWS_FULL(st) || (st->deferred != ROW_OK && st->seen > st->n))
+		/* a limit stopped keeping its rows, or rows were left out: what was kept describes the rest */
 		appendStringInfo(&s, "%zu rows read; the %zu kept are", st->seen, st->n);
 	else
 		appendStringInfo(&s, "%zu row%s", st->n, st->n == 1 ? "" : "s");

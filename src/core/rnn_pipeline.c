@@ -877,8 +877,27 @@ rnn_pipeline_scale_features(RnnModel *m, const double *F, size_t n, bool keep,
 				if (fabs(F[i * K + j]) > mag)
 					mag = fabs(F[i * K + j]);
 			}
+			if (!isfinite(s) || !isfinite(ss))
+			{
+				/*
+				 * beyond 1e154 the sums overflow: the same on the values over
+				 * their magnitude (ordinary features keep the plain sums' bits)
+				 */
+				s = ss = 0;
+				for (size_t i = 0; i < n; i++)
+					s += F[i * K + j] / mag;
+				m->feature_mean[j] = s / n * mag;
+				for (size_t i = 0; i < n; i++)
+				{
+					double		d = (F[i * K + j] - m->feature_mean[j]) / mag;
+
+					ss += d * d;
+				}
+				m->feature_std[j] = n > 1 ? sqrt(ss / (n - 1)) * mag : 0;
+			}
+			else
+				m->feature_std[j] = n > 1 ? sqrt(ss / (n - 1)) : 0;
 			/* a constant feature (to 12 digits) is divided by its magnitude, or 1 */
-			m->feature_std[j] = n > 1 ? sqrt(ss / (n - 1)) : 0;
 			if (!(m->feature_std[j] > 1e-12 * mag))
 				m->feature_std[j] = mag > 0 ? mag : 1;
 		}
