@@ -331,14 +331,15 @@ SELECT rnn_forecast(m, ARRAY[1, 2, 3]::float8[], 3, ARRAY[1, 0, 0]::float8[]) FR
 SELECT rnn_forecast(m, ARRAY[[1, 0], [2, 0]]::float8[], 3, ARRAY[1, 0, 0]::float8[]) FROM fe_cal WHERE kind = 'promo and daily';
 
 -- window functions with a global model with features: each window is a series of its own
--- (scaled by itself), read with its rows' features; at a store's last training row
--- rnn_predict_rows is the array form's forecast from the same rows and the next rows' flags
+-- (its pipeline from the partition's rows up to it, at most 1,000: since 2026-12-06, before the
+-- window alone), read with its rows' features; at a store's last training row rnn_predict_rows
+-- is the array form's forecast from the store's rows so far and the next rows' flags
 SELECT (rnn_model_info(m)->>'window')::int AS gw FROM fe_global \gset
 SELECT bool_and(abs(p.f[s] - a.f[s]) <= 1e-9 * abs(a.f[s])) AS predict_rows_equals_array_form
 FROM (SELECT f FROM (SELECT i, rnn_predict_rows(v, g.m, 2, ARRAY[promo]) OVER (ORDER BY day) AS f
                      FROM fe_stores, fe_global g WHERE store = 's1') r WHERE i = 145) p,
      (SELECT rnn_forecast(g.m, (SELECT array_agg(ARRAY[v, promo] ORDER BY i) FROM fe_stores
-                                WHERE store = 's1' AND i BETWEEN 146 - :gw AND 145), 2,
+                                WHERE store = 's1' AND i BETWEEN 146 - 1000 AND 145), 2,
                           (SELECT array_agg(promo ORDER BY i) FROM fe_stores WHERE store = 's1' AND i IN (146, 147))) AS f
       FROM fe_global g) a,
      generate_series(1, 2) s;

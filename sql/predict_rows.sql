@@ -34,10 +34,14 @@ FROM pr_models ORDER BY kind;
 -- the three rows whose window ends in a NULL (store 2's days 300, 301 and 555): there the
 -- window moves back to its last value and the row gets the forecasts of the steps after it,
 -- which a frame of the window alone has no room for (it fills the NULLs with the last value)
+-- A global model (no series named) reads each window as a series it never saw, its pipeline from
+-- the partition's rows up to the window's end (at most 1,000): rnn_predict over the frame from the
+-- partition's start, on every row (since 2026-12-06; before, the window alone, as the short frame)
 CREATE TABLE pr_cmp AS
 SELECT p.kind, s.store, s.day,
        rnn_predict_rows(s.v, p.m, 3) OVER w AS batched,
-       rnn_predict(s.v, p.m, 3) OVER (w ROWS BETWEEN 13 PRECEDING AND CURRENT ROW) AS framed
+       rnn_predict(s.v, p.m, 3) OVER (w ROWS BETWEEN 13 PRECEDING AND CURRENT ROW) AS framed,
+       rnn_predict(s.v, p.m, 3) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS unbounded
 FROM pr_sales s, pr_models p
 WINDOW w AS (PARTITION BY p.kind, s.store ORDER BY s.day);
 SELECT kind, count(*) AS rows,
@@ -45,12 +49,15 @@ SELECT kind, count(*) AS rows,
        count(*) FILTER (WHERE framed IS NULL) AS null_framed,
        count(*) FILTER (WHERE batched IS NOT NULL AND framed IS NOT NULL
                         AND (SELECT bool_and(abs(a - b) <= 1e-6 * greatest(1, abs(b)))
-                             FROM unnest(batched, framed) u(a, b))) AS agree
+                             FROM unnest(batched, framed) u(a, b))) AS agree,
+       count(*) FILTER (WHERE batched IS NOT NULL AND unbounded IS NOT NULL
+                        AND (SELECT bool_and(abs(a - b) <= 1e-6 * greatest(1, abs(b)))
+                             FROM unnest(batched, unbounded) u(a, b))) AS agree_unbounded
 FROM pr_cmp GROUP BY kind ORDER BY kind;
 
 -- a window that ends in NULLs: the forecasts of the steps after the row, from the window
 -- that ends at the last value, which rnn_predict gives over a frame with room for the move
--- (the aggregate over the rows up to the row: the same rule)
+-- (the aggregate over the rows up to the row: the same rule; a global model's over all of them)
 SELECT c.kind, c.day, d.g,
        (SELECT bool_and(abs(a - b) <= 1e-6 * greatest(1, abs(b)))
         FROM unnest(c.batched, (SELECT rnn_predict(s.v, p.m, 3 ORDER BY s.day) FROM pr_sales s
@@ -58,7 +65,8 @@ SELECT c.kind, c.day, d.g,
        (SELECT bool_and(abs(a - b) <= 1e-6 * greatest(1, abs(b)))
         FROM unnest(c.batched, (SELECT (rnn_predict(s.v, p.m, 3 + d.g ORDER BY s.day))[d.g + 1:d.g + 3] FROM pr_sales s
                                 WHERE s.store = 2 AND s.day BETWEEN c.day - 13 - d.g AND c.day - d.g)) u(a, b)) AS further_from_last_value,
-       (SELECT bool_and(abs(a - b) <= 1e-6 * greatest(1, abs(b))) FROM unnest(c.batched, c.framed) u(a, b)) AS as_short_frame
+       (SELECT bool_and(abs(a - b) <= 1e-6 * greatest(1, abs(b))) FROM unnest(c.batched, c.framed) u(a, b)) AS as_short_frame,
+       (SELECT bool_and(abs(a - b) <= 1e-6 * greatest(1, abs(b))) FROM unnest(c.batched, c.unbounded) u(a, b)) AS as_unbounded_frame
 FROM pr_cmp c
 JOIN (VALUES (date '2023-01-01' + 300, 1), (date '2023-01-01' + 301, 2), (date '2023-01-01' + 555, 1)) d(day, g)
   ON c.day = d.day

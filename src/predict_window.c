@@ -173,6 +173,14 @@ typedef struct RowsCache
 	double	   *cal;			/* the ts form's calendar features of a batch's steps (cal_cap rows) */
 	size_t		cal_cap;
 	int64		from;			/* partition position of vals[0] */
+	/*
+	 * a global model without a series: the steps before each window's end
+	 * its pipeline reads (RNN_THETA_MAX_POINTS, the window's included), read
+	 * before the batch's windows; 0 for every other model (rows_unseen_history)
+	 */
+	int			L;
+	double	   *lvals;			/* (L) one such history */
+	bool	   *lnull;
 	int			nvals;			/* values read for the batch */
 	Arena		arena;
 	RnnAlloc	arena_alloc;
@@ -315,7 +323,13 @@ rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, bool with_features
 	 * missing ones moves back by (at most ROWS_MAX_GAP), the batch, and
 	 * (features) the forecast steps after it
 	 */
-	cap = (size_t) W + ROWS_MAX_GAP(W) + RNN_ROWS_BATCH + (c->K_user > 0 ? horizon : 0);
+	c->L = c->m.n_series > 0 && !by_series ? RNN_THETA_MAX_POINTS : 0;
+	cap = (size_t) W + ROWS_MAX_GAP(W) + RNN_ROWS_BATCH + (c->K_user > 0 ? horizon : 0) + c->L;
+	if (c->L > 0)
+	{
+		c->lvals = palloc(sizeof(double) * c->L);
+		c->lnull = palloc(sizeof(bool) * c->L);
+	}
 	c->vals = palloc(sizeof(double) * cap);
 	c->vnull = palloc(sizeof(bool) * cap);
 	if (ts_kind >= 0)
@@ -774,13 +788,111 @@ rows_window(RowsCache *c, RowsPart *part, int64 pos, int b, int k, int lag, cons
 }
 
 /*
+ * A global model without a series reads the window in hist slot j as a
+ * series it never saw, and puts the partition's values up to the window's
+ * end through its pipeline (log, seasonal indices, scale, Theta), at most
+ * c->L steps, as rnn_predict does over a frame from the partition's start:
+ * a window alone is too few values to scale a series and place its season.
+ * Missing values are interpolated over the whole history (the network
+ * reads its last W values), the rows without a value before the first one
+ * left out as long as a window remains: the history rnn_predict reads over
+ * the frame ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW.  (The window
+ * holds a value, and rnn_anomaly's flagged row lies after its end.)
+ * Returns the history (palloc'd), its length in *n (at least W).
+ */
+static double *
+rows_unseen_history(const RowsCache *c, int j, int lag, int *n, const char *fname)
+{
+	int			W = c->W;
+	int64		e = c->gap_end[j];
+	int64		pos = c->from + c->gap_row[j];
+	int64		lo;
+	int			len;
+	RnnSeries	s;
+	int64		bad;
+	double	   *out;
+
+	if (c->ts_kind < 0)
+	{
+		/* a row is a step: the rows read before the window's last */
+		lo = Max(e - (c->L - 1), c->from);
+		len = (int) (e - lo + 1);
+		for (int t = 0; t < len; t++)
+		{
+			int			q = (int) (lo + t - c->from);
+
+			c->lnull[t] = rows_window_missing(c, q, lag, pos);
+			c->lvals[t] = c->lnull[t] ? 0 : c->vals[q];
+		}
+	}
+	else
+	{
+		/* the steps from the first row read (a step without a row: missing) */
+		int			q = c->gap_row[j];
+
+		lo = Min(Max(e - (c->L - 1), c->steps[0]), e - (W - 1));
+		len = (int) (e - lo + 1);
+		for (int t = 0; t < len; t++)
+			c->lnull[t] = true;
+		while (q >= 0 && c->steps[q] > e)
+			q--;
+		for (; q >= 0 && c->steps[q] >= lo; q--)
+		{
+			int64		t = c->steps[q] - lo;
+
+			c->lnull[t] = rows_window_missing(c, q, lag, pos);
+			c->lvals[t] = c->lnull[t] ? 0 : c->vals[q];
+		}
+	}
+	rnn_report_status(rnn_series_regularize(&s, NULL, c->lvals, c->lnull, (size_t) len, true, false,
+											RNN_MAX_ROWS, &rnn_palloc_allocator, &bad, NULL, NULL),
+					  fname);
+	out = s.values;
+	if (s.lead_missing > 0 && len - (int) s.lead_missing >= W)
+	{
+		out += s.lead_missing;
+		len -= (int) s.lead_missing;
+	}
+	*n = len;
+	return out;
+}
+
+/*
+ * The forecasts H steps ahead of the window in hist slot j with the global
+ * model c->mp (no series): the pipeline reads the partition's values up to
+ * the window's end (rows_unseen_history), the network the window; fut: the
+ * forecast steps' features (NULL without).
+ */
+static double *
+rows_forecast_unseen(const RowsCache *c, int j, int lag, const double *fut, int H, const char *fname)
+{
+	int			W = c->W;
+	int			I = 1 + c->K;
+	int			n;
+	double	   *v = rows_unseen_history(c, j, lag, &n, fname);
+	double	   *rows,
+			   *f;
+
+	if (c->K == 0)
+		return rnn_forecast_or_error(c->mp, v, n, H, fname);
+	/* the features of the window's rows (the pipeline reads the values only) */
+	rows = palloc0(sizeof(double) * (size_t) n * I);
+	memcpy(rows + (size_t) (n - W) * I, c->hist + (size_t) j * W * I, sizeof(double) * W * I);
+	for (int t = 0; t < n; t++)
+		rows[(size_t) t * I] = v[t];
+	f = rnn_forecast_history_features(c->mp, rows, n, fut, H, fname);
+	pfree(rows);
+	return f;
+}
+
+/*
  * The forecasts g + 1 .. g + horizon steps ahead of the window in hist slot
  * j, moved back by g = gaps[j] missing steps (ending at step end), into
  * out[j], one window at a time (a gap is rare; the batch forecasts horizon
  * steps)
  */
 static void
-rows_forecast_moved(RowsCache *c, int j, const char *fname)
+rows_forecast_moved(RowsCache *c, int j, int lag, const char *fname)
 {
 	int			W = c->W;
 	int			K = c->K;
@@ -798,8 +910,7 @@ rows_forecast_moved(RowsCache *c, int j, const char *fname)
 		rows_gap_future(c, fut, c->gap_end[j], H, c->gap_row[j]);
 	}
 	if (c->mp->n_series > 0)
-		f = K > 0 ? rnn_forecast_history_features(c->mp, hj, W, fut, H, fname) :
-			rnn_forecast_or_error(c->mp, hj, W, H, fname);
+		f = rows_forecast_unseen(c, j, lag, fut, H, fname);
 	else
 	{
 		f = palloc(sizeof(double) * H);
@@ -847,7 +958,9 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 	 * rows than the batch's windows need when none ends in a gap), so that
 	 * every row's window is the same whatever batch it falls in
 	 */
-	int64		from = Max(first - lag - ROWS_MAX_GAP(W) - (W - 1), 0);
+	int64		from_w = Max(first - lag - ROWS_MAX_GAP(W) - (W - 1), 0);
+	/* (and a global model without a series: the rows its pipeline reads before them) */
+	int64		from = Max(from_w - c->L, 0);
 	/* the last row read: the batch's last, or the last forecast step's features */
 	int64		last = first + RNN_ROWS_BATCH - 1 + (Ku > 0 ? Max(horizon - lag, 0) : 0);
 	int			n = 0;
@@ -905,7 +1018,7 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 	 * first row's to its last forecast step (unless gaps make that range far
 	 * longer than the rows), else per window
 	 */
-	cal_lo = ts && K > Ku && rows > 0 ? c->steps[0] : 0;
+	cal_lo = ts && K > Ku && rows > 0 ? c->steps[from_w - from] : 0;
 	cal_n = ts && K > Ku && rows > 0 ? c->steps[first + rows - 1 - from] + horizon - cal_lo + 1 : 0;
 	if (cal_n > 4 * (int64) (W + RNN_ROWS_BATCH + horizon))
 		cal_n = 0;
@@ -948,11 +1061,8 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 		/* a global model scales every history by itself: one pass each */
 		for (int j = 0; j < k; j++)
 		{
-			double	   *f = K > 0 ?
-				rnn_forecast_history_features(c->mp, c->hist + (size_t) j * W * I, W,
-											  c->future + (size_t) j * horizon * K, horizon, fname) :
-				rnn_forecast_or_error(c->mp, c->hist + (size_t) j * W, W, horizon,
-												  fname);
+			double	   *f = rows_forecast_unseen(c, j, lag, K > 0 ? c->future + (size_t) j * horizon * K : NULL,
+												 horizon, fname);
 
 			memcpy(c->out + (size_t) j * horizon, f, sizeof(double) * horizon);
 		}
@@ -970,7 +1080,7 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 	/* a window moved back by g steps: the steps g + 1 .. g + horizon ahead */
 	for (int j = 0; j < k; j++)
 		if (c->gaps[j] > 0)
-			rows_forecast_moved(c, j, fname);
+			rows_forecast_moved(c, j, lag, fname);
 	return rows;
 }
 
@@ -1308,7 +1418,7 @@ anomaly(FunctionCallInfo fcinfo, int a0)
 		c->skip_pos = -1;
 		c->skip_for = -1;
 		if (j >= 0)
-			rows_forecast_moved(c, j, "rnn_anomaly");
+			rows_forecast_moved(c, j, 1, "rnn_anomaly");
 	}
 	if (j < 0)
 		PG_RETURN_NULL();		/* no verdict: a flagged row waits on */
@@ -1319,17 +1429,15 @@ anomaly(FunctionCallInfo fcinfo, int a0)
 	if (c->mp->n_series > 0)
 	{
 		/*
-		 * a global model forecast the window as a series of its own, scaled
-		 * by the window (as rnn_forecast(model, history, horizon) does): the
-		 * interval is the global calibration on that window's scale
+		 * a global model forecast the window as a series of its own, its
+		 * pipeline reading the partition's values up to the window's end (as
+		 * rnn_forecast(model, history, horizon) reads a history): the
+		 * interval is the global calibration on that series' scale
 		 */
-		int			I = 1 + c->K;
-		const double *h = c->hist + (size_t) j * c->W * I;
-		double	   *wv = palloc(sizeof(double) * c->W);
+		int			n;
+		double	   *wv = rows_unseen_history(c, j, 1, &n, "rnn_anomaly");
 
-		for (int t = 0; t < c->W; t++)
-			wv[t] = h[(size_t) t * I];
-		rnn_report_status(rnn_pipeline_unseen_view(&view, &wstate, &c->m, wv, (size_t) c->W, NULL,
+		rnn_report_status(rnn_pipeline_unseen_view(&view, &wstate, &c->m, wv, (size_t) n, NULL,
 												   &rnn_palloc_allocator),
 						  "rnn_anomaly");
 		bm = &view;
