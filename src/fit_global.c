@@ -580,6 +580,8 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 		st->name_len = g->name_len[pick[k]];
 		st->last_ts = axes[k].last_ts;
 		st->month_end = axes[k].month_end && m->step_kind == RNN_STEP_MONTHS;
+		/* a series never below 0 is not forecast below 0, whatever the others are */
+		st->nonnegative = rnn_series_nonnegative(series[k].values, series[k].n);
 		st->rows = (int64) series[k].n;
 		seg_start[k] = total;
 		seg_len[k] = series[k].n;

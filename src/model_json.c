@@ -94,15 +94,17 @@ append_metadata(StringInfo s, const RnnModel *m)
 	else
 	{
 		int			logged = 0,
-					adjusted = 0;
+					adjusted = 0,
+					floored = 0;
 
 		for (int i = 0; i < m->n_series; i++)
 		{
 			logged += m->series[i].log_transform != 0;
 			adjusted += m->series[i].n_seasonal > 0;
+			floored += m->series[i].nonnegative != 0;
 		}
-		appendStringInfo(s, ", \"series_logged\": %d, \"series_deseasonalized\": %d",
-						 logged, adjusted);
+		appendStringInfo(s, ", \"series_logged\": %d, \"series_deseasonalized\": %d, \"series_nonnegative\": %d",
+						 logged, adjusted, floored);
 	}
 	appendStringInfoString(s, "}, ");
 	if (m->n_series > 0)
@@ -529,6 +531,16 @@ rnn_model_to_json(PG_FUNCTION_ARGS)
 				yes.val.boolean = true;
 				pushJsonbValue(&b.ps, WJB_VALUE, &yes);
 			}
+			if (st->nonnegative)
+			{
+				JsonbValue	yes;
+
+				/* the series' own floor at 0 (2026-12-06) */
+				push_key(&b, "nonnegative");
+				yes.type = jbvBool;
+				yes.val.boolean = true;
+				pushJsonbValue(&b.ps, WJB_VALUE, &yes);
+			}
 			if (rnn_series_own_spread(st))
 			{
 				/* format 11: its own spread, which scale_std (shared) is not */
@@ -899,6 +911,8 @@ read_pipeline(JsonbContainer *c, RnnModel *m)
 			st->phase_last = (int32) num[5];
 			st->log_transform = (int32) num[6];
 			st->month_end = int_key(rec, "month_end", 0, 1, false, 0);
+			/* the model's flag covers every series (a document written before the series' own) */
+			st->nonnegative = int_key(rec, "nonnegative", 0, 1, false, 0) | m->nonnegative;
 			if ((idx = container_key(rec, "seasonal_indices")) == NULL)
 				bad_json("%s", "A series_state entry needs \"seasonal_indices\".");
 			st->seasonal = read_numbers(idx, "seasonal_indices", RNN_MAX_SEASON_INDICES,
@@ -1129,8 +1143,8 @@ static const JsonKeys model_keys[] = {
 	 "format_version"},
 	{"scaling", "method mean std"},
 	{"time", "kind step step_unit step_value last last_value month_end time_zone calendar"},
-	{"pipeline", "log intervals nonnegative seasonal_indices phase_last series_logged series_deseasonalized"},
-	{"series_state", "name numbers history seasonal_indices theta theta_weight spread month_end"},
+	{"pipeline", "log intervals nonnegative seasonal_indices phase_last series_logged series_deseasonalized series_nonnegative"},
+	{"series_state", "name numbers history seasonal_indices theta theta_weight spread month_end nonnegative"},
 	{"series", "count short"},
 	{"combination", "method weight alpha level drift points series_own_weight series_weight_min "
 	 "series_weight_max series_weight_mean"},

@@ -328,6 +328,57 @@ test_format(void)
 	report(every_cut_and_flip_refused(buf, len),
 		   "theta: every truncation and single-bit flip of a format-7 model is rejected");
 	free(buf);
+	/* each series' own floor at 0 (the byte after month_end), and the model's for every series */
+	series[1].nonnegative = 1;
+	st = encode_and_decode(&m, &buf, &len, &d, &why);
+	{
+		RnnModel	v0,
+					v1;
+
+		if (st == RNN_OK)
+		{
+			rnn_model_series_view(&v0, &d, 0);
+			rnn_model_series_view(&v1, &d, 1);
+		}
+		report(st == RNN_OK && d.nonnegative == 0 && d.series[0].nonnegative == 0 &&
+			   d.series[1].nonnegative == 1 && v0.nonnegative == 0 && v1.nonnegative == 1,
+			   "nonnegative: a global model's series keeps its own floor, and its view floors (%s)",
+			   why ? why : "ok");
+		rnn_model_free(&d, &test_allocator);
+		free(buf);
+		m.nonnegative = 1;
+		series[1].nonnegative = 0;
+		st = encode_and_decode(&m, &buf, &len, &d, &why);
+		report(st == RNN_OK && d.series[0].nonnegative == 1 && d.series[1].nonnegative == 1,
+			   "nonnegative: the model's flag floors every series, also one written without its own");
+		rnn_model_free(&d, &test_allocator);
+		free(buf);
+		m.nonnegative = 0;
+		series[1].nonnegative = 1;
+		st = encode_and_decode(&m, &buf, &len, &d, &why);
+		if (st == RNN_OK)
+			rnn_model_free(&d, &test_allocator);
+		/* the series byte at 2: corrupt */
+		{
+			size_t		at = 0;
+
+			/* u16 name length 1 (little-endian), the name "b" */
+			for (size_t i = 2; i + 1 < len && at == 0; i++)
+				if (buf[i] == 'b' && buf[i - 2] == 1 && buf[i - 1] == 0)
+					at = i;
+			report(at > 0 && buf[at + 1 + 8 + 8 + 24 + 4 + 2] == 1, "nonnegative: series b's byte is 1");
+			/* name "b", then last_ts 8, rows 8, three f64, phase 4, log, month_end: its byte */
+			buf[at + 1 + 8 + 8 + 24 + 4 + 2] = 2;
+			reseal_model(buf, len);
+			st = rnn_model_decode(&d, buf, len, &test_allocator, &why);
+			report(st == RNN_ERR_CORRUPT, "nonnegative: a series byte other than 0 or 1 is refused (%s)",
+				   why ? why : "");
+			rnn_model_free(&d, &test_allocator);
+		}
+		free(buf);
+		series[1].nonnegative = 0;
+	}
+
 	series[1].theta_weight = 1.5;
 	report(rnn_model_validate(&m, &why) == RNN_ERR_CORRUPT, "theta: a series' weight above 1 is refused");
 	series[1].theta_weight = 0.5;

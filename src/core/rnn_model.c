@@ -36,7 +36,8 @@
  *	 f32 params[members * n_params]
  *	 n_series records (v3), names strictly ascending (bytewise, then shorter first):
  *	   u16 name_len, name bytes, i64 last_ts rows, f64 scale_mean scale_std
- *	   naive_scale, i32 phase_last, u8 log_transform, u8 month_end, 2 reserved (0),
+ *	   naive_scale, i32 phase_last, u8 log_transform, u8 month_end, u8 nonnegative
+ *	   (2026-12-06, else reserved), 1 reserved (0),
  *	   i32 n_seasonal n_history, f64 seasonal[n_seasonal]
  *	   history[n_history * (1 + n_features)] (rows of a value and its features)
  *	   f64 theta level drift alpha, i32 theta n (v6)
@@ -407,7 +408,7 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 		p = put_u32(p, (uint32_t) st->phase_last);
 		p = put_u8(p, (uint8_t) (st->log_transform ? 1 : 0));
 		p = put_u8(p, (uint8_t) (st->month_end ? 1 : 0));
-		p = put_u8(p, 0);
+		p = put_u8(p, (uint8_t) (st->nonnegative ? 1 : 0));
 		p = put_u8(p, 0);
 		p = put_u32(p, (uint32_t) st->n_seasonal);
 		p = put_u32(p, (uint32_t) st->n_history);
@@ -670,6 +671,7 @@ rnn_model_series_view(RnnModel *view, const RnnModel *m, int32_t i)
 	view->series = NULL;
 	view->last_ts = st->last_ts;
 	view->month_end = st->month_end;
+	view->nonnegative = st->nonnegative;
 	view->rows = st->rows;
 	view->scale_mean = st->scale_mean;
 	view->scale_std = st->scale_std;
@@ -1248,13 +1250,15 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 		st->phase_last = (int32_t) get_u32(&r);
 		st->log_transform = get_u8(&r);
 		st->month_end = get_u8(&r);
+		st->nonnegative = get_u8(&r);
 		res = get_u8(&r);
-		res |= get_u8(&r);
-		if (res != 0)
+		if (res != 0 || st->nonnegative > 1)
 		{
 			*why = "Reserved bytes of a series record are not zero.";
 			return RNN_ERR_CORRUPT;
 		}
+		/* the model's flag: every series (a model written before the series' own) */
+		st->nonnegative |= m->nonnegative;
 		st->n_seasonal = (int32_t) get_u32(&r);
 		st->n_history = (int32_t) get_u32(&r);
 		st->seasonal = rnn_alloc(a, (st->n_seasonal ? st->n_seasonal : 1) * sizeof(double));

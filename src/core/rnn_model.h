@@ -106,6 +106,10 @@ typedef struct RnnSeriesState
 	int32_t		log_transform;
 	int32_t		month_end;		/* its rows on the last day of their months (the record's
 								 * byte after log_transform) */
+	int32_t		nonnegative;	/* every training value of the series was at least 0: its
+								 * forecasts and bounds are floored at 0 (the byte after
+								 * month_end, 2026-12-06; a model's flag bit 2 sets it for
+								 * every series) */
 	int32_t		n_seasonal;		/* 0 or the model's season */
 	double	   *seasonal;
 	int32_t		n_history;
