@@ -128,6 +128,11 @@ SELECT (rnn_model_info(model)->'series'->>'count')::int AS series,
        rnn_model_to_json(model)->'state_dict' <> (SELECT rnn_model_to_json(model)->'state_dict' FROM gm WHERE region = 'north') AS weights_changed
 FROM gm2;
 SELECT count(*) AS new_series_steps FROM gm2, rnn_forecast(gm2.model, 'north-7', 6);
+-- the new model holds the series of its rows: known series without rows are not carried over,
+-- and a NOTICE counts them (they went silently before 2026-12-06)
+SELECT (rnn_model_info(rnn_train(store, day::date, sales, rnn_config(horizon => 6, hidden_size => 8, epochs => 1),
+                                 (SELECT model FROM gm WHERE region = 'north')))->'series'->>'count')::int AS series
+FROM sales WHERE store IN ('north-1', 'north-2');
 SELECT rnn_train(store, day::date, sales, rnn_config(horizon => 6, hidden_size => 9),
                  (SELECT model FROM gm WHERE region = 'north')) FROM sales WHERE region = 'north';
 SELECT rnn_train(store, day::date, sales, rnn_config(), (SELECT rnn_train(day::date, sales, rnn_config(epochs => 1, hidden_size => 2)) FROM sales WHERE store = 'north-1'))

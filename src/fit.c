@@ -354,12 +354,16 @@ rnn_warm_log_error(const char *why, const char *fname)
 			 errhint("Continue the model on positive values with log unset, or train from scratch: without the model, or with on_init_mismatch => 'cold', which does when the model does not fit.")));
 }
 
-/* on_init_mismatch => 'cold' setting a warm-start model aside: the NOTICE that says why */
+/*
+ * on_init_mismatch => 'cold' setting a warm-start model aside: the NOTICE
+ * that says why, and which group (its rows, as the errors' context says)
+ */
 void
-rnn_warm_cold_notice(const char *why, const char *fname)
+rnn_warm_cold_notice(const char *why, const char *group, const char *fname)
 {
 	ereport(NOTICE,
 			(errmsg("%s: the warm-start model does not match; training from scratch", fname),
+			 group ? errdetail_internal("%s The group has %s.", why, group) :
 			 errdetail_internal("%s", why),
 			 errhint("on_init_mismatch => 'cold' chose this; with 'error' the training stops instead.")));
 }
@@ -455,7 +459,7 @@ rnn_warm_start_or_cold(const RnnModel *init, const RnnAxis *axis, size_t rows, c
 		why = warm_kind_mismatch(init, axis, rows, n_user, cfg, dflt, global, fname);
 	if (why == NULL)
 		return init;
-	rnn_warm_cold_notice(why, fname);
+	rnn_warm_cold_notice(why, cfg->group, fname);
 	return NULL;
 }
 

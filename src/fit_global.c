@@ -194,13 +194,46 @@ rnn_fit_global(RnnModel *m, const RnnRows *rows, const RnnConfig *cfg, const Rnn
 		rnn_warm_log_error(why, fname);
 	if (why)
 	{
-		rnn_warm_cold_notice(why, fname);
+		rnn_warm_cold_notice(why, cfg->group, fname);
 		init = NULL;
 	}
 	for (int32 k = 0; k < g->ns; k++)
 		longest = Max(longest, g->series[k].n);
 	init = rnn_warm_start_or_cold(init, &g->axes[g->ref], longest, NULL, g->n_user, cfg,
 								  RNN_GLOBAL_STRATEGY, true, fname);
+	if (init && init->n_series > 0)
+	{
+		/*
+		 * a model holds the series of its rows: the warm-start model's others
+		 * are not in it, which a nightly job on recent rows should hear of
+		 */
+		bool	   *seen = palloc0(sizeof(bool) * init->n_series);
+		int32		missing = init->n_series;
+		int32		first = -1;
+
+		for (int32 k = 0; k < g->ns; k++)
+		{
+			int32		w = rnn_model_find_series(init, g->name[k], g->name_len[k]);
+
+			if (w >= 0 && !seen[w])
+			{
+				seen[w] = true;
+				missing--;
+			}
+		}
+		for (int32 w = 0; w < init->n_series && first < 0; w++)
+			if (!seen[w])
+				first = w;
+		if (missing > 0)
+			ereport(NOTICE,
+					(errmsg("%s: %d series of the warm-start model %s no rows here and %s not in the new model",
+							fname, missing, missing == 1 ? "has" : "have", missing == 1 ? "is" : "are"),
+					 errdetail("The first is \"%s\". The group has %s.",
+							   pnstrdup(init->series[first].name, init->series[first].name_len),
+							   cfg->group ? cfg->group : "no rows described"),
+					 errhint("A model holds the series of the rows it is trained on: train on every series' rows to keep them.")));
+		pfree(seen);
+	}
 	rnn_fit_global_data(m, g, 0, NULL, cfg, init, fname);
 }
 

@@ -1580,6 +1580,16 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 	if ((m.month_end || m.n_series > 0) && m.step_kind == RNN_STEP_MONTHS &&
 		rnn_model_validate(&m, &why) == RNN_OK && !rnn_axis_month_ends_hold(&m))
 		bad_json("%s", "\"month_end\" is true, but the last row (\"last_value\") is not on the last day of its month.");
+	/*
+	 * the series shorter than a window and its outputs, as training counts
+	 * them: from the records, not the document's "series" (as its count is)
+	 */
+	if (m.n_series > 0)
+	{
+		m.n_short = 0;
+		for (int32 k = 0; k < m.n_series; k++)
+			m.n_short += m.series[k].rows < (int64) m.window + m.shape.output_size;
+	}
 	/* what the keys' own checks let through but the model's invariants do not: the same error */
 	PG_RETURN_BYTEA_P(rnn_model_write_checked(&m, ERRCODE_INVALID_PARAMETER_VALUE, "invalid model JSON"));
 }
