@@ -2170,6 +2170,19 @@ test_score(void)
 	rnn_score_point(&a, 12, 10, 10, 10, 0.99);
 	report(close_rel(a.interval_score, 400, 1e-12), "score: at 99%% a miss of 2 costs 400 (%g)",
 		   a.interval_score);
+	/* errors whose squares overflow a double: RMSE stays finite (it was null beyond 1e154) */
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	memset(&all, 0, sizeof(all));
+	rnn_score_point(&a, 3e200, 0, NAN, NAN, 0.9);
+	rnn_score_point(&a, 0, 0, NAN, NAN, 0.9);
+	rnn_score_point(&b, 0, 4e200, NAN, NAN, 0.9);
+	rnn_score_add(&all, &b);
+	rnn_score_add(&all, &a);
+	memset(&sc, 0, sizeof(sc));
+	rnn_score_metrics(&r, &all, &sc);
+	report(close_rel(r.rmse, 5e200 / sqrt(3.0), 1e-14) && close_rel(r.mae, 7e200 / 3, 1e-14),
+		   "score: RMSE of errors 3e200, 0 and 4e200 is 5e200 / sqrt(3) (%g), added in any order", r.rmse);
 }
 
 static void

@@ -6,6 +6,21 @@
 
 #include <math.h>
 
+/* add e^2 to the scaled sum of squares (scale, sum): the largest error so far is the scale */
+static void
+add_square(double *scale, double *sum, double e)
+{
+	if (e == 0 || isnan(e))
+		return;
+	if (e > *scale)
+	{
+		*sum = 1.0 + *sum * (*scale / e) * (*scale / e);
+		*scale = e;
+	}
+	else
+		*sum += (e / *scale) * (e / *scale);
+}
+
 void
 rnn_score_point(RnnScores *s, double actual, double forecast, double lower, double upper,
 				double level)
@@ -15,7 +30,7 @@ rnn_score_point(RnnScores *s, double actual, double forecast, double lower, doub
 
 	s->n++;
 	s->abs_err += err;
-	s->sq_err += err * err;
+	add_square(&s->sq_scale, &s->sq_sum, err);
 	s->smape += denom > 0 ? 200.0 * err / denom : 0;
 	if (!isnan(lower) && !isnan(upper))
 	{
@@ -34,7 +49,13 @@ rnn_score_add(RnnScores *a, const RnnScores *b)
 {
 	a->n += b->n;
 	a->abs_err += b->abs_err;
-	a->sq_err += b->sq_err;
+	if (b->sq_scale > a->sq_scale)
+	{
+		a->sq_sum = b->sq_sum + (a->sq_scale > 0 ? a->sq_sum * (a->sq_scale / b->sq_scale) * (a->sq_scale / b->sq_scale) : 0);
+		a->sq_scale = b->sq_scale;
+	}
+	else if (b->sq_scale > 0)
+		a->sq_sum += b->sq_sum * (b->sq_scale / a->sq_scale) * (b->sq_scale / a->sq_scale);
 	a->smape += b->smape;
 	a->n_interval += b->n_interval;
 	a->covered += b->covered;
@@ -69,7 +90,7 @@ rnn_score_metrics(RnnMetrics *out, const RnnScores *s, const RnnScaled *sc)
 {
 	out->points = s->n;
 	out->mae = s->n ? s->abs_err / s->n : NAN;
-	out->rmse = s->n ? sqrt(s->sq_err / s->n) : NAN;
+	out->rmse = s->n ? s->sq_scale * sqrt(s->sq_sum / s->n) : NAN;
 	out->smape = s->n ? s->smape / s->n : NAN;
 	out->mase = sc->n_mase ? sc->mase / sc->n_mase : NAN;
 	out->msis = sc->n_msis ? sc->msis / sc->n_msis : NAN;

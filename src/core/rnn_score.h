@@ -15,7 +15,12 @@ typedef struct RnnScores
 {
 	size_t		n;
 	double		abs_err;
-	double		sq_err;
+	/*
+	 * the squared errors' sum as sq_scale^2 x sq_sum (sq_sum >= 1 once
+	 * there is one), so that errors beyond 1e154 do not overflow it
+	 */
+	double		sq_scale;
+	double		sq_sum;
 	double		smape;			/* 200 |a - f| / (|a| + |f|) summed; 0 where both are 0 */
 	double		covered;
 	size_t		n_interval;		/* the points with an interval */
