@@ -67,6 +67,11 @@ SELECT rnn_model_info(rnn_train(i::bigint, sin(i / 3.0), rnn_config(hidden_size 
          ->'training'->>'trained_with' LIKE '%; 2 threads' AS two_threads
 FROM generate_series(1, 60) i;
 RESET rnn_forecast.threads;
+-- time, training and config given as arrays are refused, as scaling and pipeline are (they
+-- were dropped silently before 2026-12-06: a bigint axis became none)
+SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{time}', '[1, 2, 3]')) FROM good;
+SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{training}', '[1, "a"]')) FROM good;
+SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{config}', '[1, "a"]')) FROM good;
 -- the pipeline's mistakes are each named (it was one detail for all of them)
 SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{pipeline,phase_last}', '40')) FROM good;
 SELECT rnn_model_from_json(jsonb_set(rnn_model_to_json(m), '{pipeline,seasonal_indices}', '[0.1, -0.1]')) FROM good;

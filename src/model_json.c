@@ -689,6 +689,17 @@ container_key(JsonbContainer *c, const char *key)
 	return v.val.binary.data;
 }
 
+/* key's object in c, NULL when absent or null; anything else is refused */
+static JsonbContainer *
+object_key(JsonbContainer *c, const char *key)
+{
+	JsonbContainer *sub = container_key(c, key);
+
+	if (sub != NULL && !JsonContainerIsObject(sub))
+		bad_json("\"%s\" must be an object.", key);
+	return sub;
+}
+
 /*
  * Read a nested array of numbers with exactly `rows` (x `cols`, when cols
  * > 0) elements into out; depth and every length are checked.
@@ -1420,7 +1431,7 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 	m.ts_kind = RNN_TS_NONE;
 	m.step_kind = RNN_STEP_UNITS;
 	m.step = 1;
-	if ((sub = container_key(c, "time")) != NULL && JsonContainerIsObject(sub) &&
+	if ((sub = object_key(c, "time")) != NULL &&
 		get_key(sub, "kind", &v) && v.type == jbvString)
 	{
 		char	   *kind = pnstrdup(v.val.string.val, v.val.string.len);
@@ -1492,9 +1503,9 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 	/* training metrics (none measured: null, stored as -1) */
 	m.train_loss = -1;
 	m.val_loss = -1;
-	if ((sub = container_key(c, "training")) != NULL && JsonContainerIsObject(sub))
+	if ((sub = object_key(c, "training")) != NULL)
 	{
-		m.rows = int64_key(sub, "rows", 0, INT64CONST(9000000000000000), 0);
+		m.rows = int64_key(sub, "rows", 0, RNN_MAX_MODEL_ROWS, 0);
 		m.epochs_run = int_key(sub, "epochs_run", 0, RNN_MAX_EPOCHS, false, 0);
 		m.best_epoch = int_key(sub, "best_epoch", 0, RNN_MAX_EPOCHS, false, 0);
 		m.train_loss = float_key(sub, "train_loss", -1);
@@ -1556,7 +1567,7 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 	for (int32 i = 0; i < m.n_series; i++)
 		if (m.series[i].theta_weight < 0)
 			m.series[i].theta_weight = m.theta_weight;	/* not given: the model's */
-	if ((sub = container_key(c, "config")) != NULL && JsonContainerIsObject(sub))
+	if ((sub = object_key(c, "config")) != NULL)
 	{
 		/* the configuration a model trained in SQL recorded comes back with it */
 		read_config(c, &m);

@@ -2199,6 +2199,14 @@ test_nonnegative(void)
 				v2[] = {0, 3, -0.5, 5};
 
 	make_model(&m, RNN_CELL_GRU);
+	/* the training figures within the importer's ranges, so that every stored model exports */
+	m.epochs_run = RNN_MAX_EPOCHS + 1;
+	st = rnn_model_validate(&m, &why);
+	m.epochs_run = 0;
+	m.rows = RNN_MAX_MODEL_ROWS + 1;
+	report(st == RNN_ERR_CORRUPT && rnn_model_validate(&m, &why) == RNN_ERR_CORRUPT,
+		   "training figures: more epochs than 100,000 or rows than 9e15 are refused (%s)", why ? why : "");
+	m.rows = 0;
 	m.nonnegative = 1;
 	len = rnn_model_encoded_size(&m);
 	buf = malloc(len);

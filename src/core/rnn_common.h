@@ -33,6 +33,8 @@ typedef float rnn_real;
 #define RNN_MAX_WINDOW			10000
 #define RNN_MAX_PARAMS			(64 * 1024 * 1024)	/* 256 MB of float32 */
 #define RNN_MAX_EPOCHS			100000
+/* the training rows a model records at most (100,000,000 per series of 1,048,576, and margin) */
+#define RNN_MAX_MODEL_ROWS		INT64_C(9000000000000000)
 #define RNN_MAX_BATCH			65536
 #define RNN_MAX_THREADS			64		/* threads one training may use */
 #define RNN_MAX_ROWS			((int64_t) 100 * 1000 * 1000)

@@ -890,7 +890,9 @@ rnn_model_validate(const RnnModel *m, const char **why)
 			return RNN_ERR_CORRUPT;
 		}
 	}
-	if (m->rows < 0 || m->epochs_run < 0 || m->best_epoch < 0 ||
+	/* (the importer's ranges, so that every stored model exports and imports) */
+	if (m->rows < 0 || m->epochs_run < 0 || m->best_epoch < 0 || m->rows > RNN_MAX_MODEL_ROWS ||
+		m->epochs_run > RNN_MAX_EPOCHS || m->best_epoch > RNN_MAX_EPOCHS ||
 		!isfinite(m->train_loss) || !isfinite(m->val_loss) || !isfinite(m->train_seconds))
 	{
 		*why = "Its training metrics are invalid.";
