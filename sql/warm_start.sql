@@ -127,3 +127,23 @@ FROM generate_series(0, 40) i;
 SELECT rnn_model_info(rnn_train(date '2024-04-10' + i, 100 + i, rnn_config(horizon => 3, epochs => 1, hidden_size => 4, ensemble => 1, log => true),
                                 (SELECT m FROM ws_log)))->'pipeline'->'log' AS continued_logged
 FROM generate_series(0, 40) i;
+-- an imported model (its JSON without config) whose JSON pipeline is logged: without a log in
+-- the configuration it keeps the JSON's, so a value at or below 0 does not fit it, an error
+-- ('cold' trains from scratch; before 2026-12-06 both were "log => true needs positive
+-- values", whose hint was to leave log unset, as it was); with log => false it takes the
+-- rows' statistics, not the JSON's, which are of the logged series (the network read values
+-- some 500 times too large)
+CREATE TABLE ws_imported AS SELECT rnn_model_from_json(rnn_model_to_json(m) - 'config') AS m FROM ws_log;
+SELECT rnn_train(date '2024-04-10' + i, CASE WHEN i = 5 THEN 0 ELSE 100 + i END,
+                 rnn_config(horizon => 3, epochs => 1, hidden_size => 4, ensemble => 1), (SELECT m FROM ws_imported))
+FROM generate_series(0, 40) i;
+SELECT rnn_model_info(rnn_train(date '2024-04-10' + i, CASE WHEN i = 5 THEN 0 ELSE 100 + i END,
+                                rnn_config(horizon => 3, epochs => 1, hidden_size => 4, ensemble => 1, on_init_mismatch => 'cold'),
+                                (SELECT m FROM ws_imported)))->'pipeline'->'log' AS cold_logged
+FROM generate_series(0, 40) i;
+SELECT (SELECT (rnn_model_info(m)->'scaling'->>'mean')::float8 < 10 FROM ws_imported) AS json_mean_of_logs,
+       (rnn_model_info(w)->'scaling'->>'mean')::float8 > 50 AS rows_mean, rnn_model_info(w)->'pipeline'->'log' AS logged
+FROM (SELECT rnn_train(date '2024-04-10' + i, 100 + i, rnn_config(horizon => 3, epochs => 1, hidden_size => 4, ensemble => 1, log => false),
+                       (SELECT m FROM ws_imported)) AS w
+      FROM generate_series(0, 40) i) x;
+DROP TABLE ws_imported;

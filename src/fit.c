@@ -278,7 +278,13 @@ static char *
 warm_log_mismatch(const RnnModel *init, const RnnConfig *cfg, const RnnAxis *axis,
 				  const double *values, size_t n)
 {
-	if (init == NULL || init->n_series > 0 || rnn_model_imported(init))
+	if (init == NULL || init->n_series > 0)
+		return NULL;
+	/*
+	 * an imported model takes the configuration's log, or without one its
+	 * JSON pipeline's, which a value at or below 0 does not fit either
+	 */
+	if (rnn_model_imported(init) && (cfg->log >= 0 || !init->log_transform))
 		return NULL;
 	return rnn_warm_log_mismatch(init->log_transform != 0, cfg, axis, values, n, NULL, 0);
 }
@@ -939,6 +945,7 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 {
 	bool		warm = init != NULL;
 	bool		imported = warm && rnn_model_imported(init);
+	bool		keep_stats;
 	RnnConfig	resolved = rnn_config_resolve(cfg, init, RNN_STRATEGY_RECURSIVE);
 	int			outputs;
 	int			season,
@@ -1154,16 +1161,19 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 
 	/*
 	 * the network's series: z-scores (a warm start keeps the statistics its
-	 * weights were trained with; an imported model given another scaling
-	 * gets them from these rows), differenced at the lag
+	 * weights were trained with; an imported model given another scaling, or
+	 * another log, gets them from these rows: the JSON's are of the other
+	 * series), differenced at the lag
 	 */
-	if (warm && m->scaling == init->scaling)
+	keep_stats = warm && m->scaling == init->scaling &&
+		(m->log_transform != 0) == (init->log_transform != 0);
+	if (keep_stats)
 	{
 		m->scale_mean = init->scale_mean;
 		m->scale_std = init->scale_std;
 	}
 	scaled = palloc_extended(sizeof(rnn_real) * n, MCXT_ALLOC_HUGE);
-	switch (rnn_pipeline_scale_series(m, adj, n, lag, warm && m->scaling == init->scaling, scaled))
+	switch (rnn_pipeline_scale_series(m, adj, n, lag, keep_stats, scaled))
 	{
 		case RNN_OK:
 			break;
