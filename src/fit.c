@@ -140,7 +140,9 @@ warm_start_mismatch(const RnnModel *init, const RnnShape *s, int window, int str
 		{"hidden_size", init->shape.hidden_size, s->hidden_size, false},
 		{"num_layers", init->shape.num_layers, s->num_layers, false},
 		{"bidirectional", init->shape.bidirectional, s->bidirectional, true},
-		{"output size (horizon with strategy direct)", init->shape.output_size, s->output_size, false},
+		{init->shape.seq2seq ? "output size (the decoder's steps, horizon)" :
+			"output size (horizon, under strategy direct or mixed)",
+		init->shape.output_size, s->output_size, false},
 		{"input_size", init->shape.input_size, s->input_size, false},
 		{"window", init->window > 0 ? init->window : window, window, false},
 		{mixed ? "ensemble (members of each kind)" : "ensemble", mixed ? init->members / 2 : init->members,
@@ -240,7 +242,19 @@ rnn_check_warm_axis(const RnnModel *init, const RnnAxis *axis, size_t n, const c
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: warm-start model was trained on a different time axis", fname),
-				 errdetail("The model's timestamps are of another type or step than these rows'.")));
+				 errdetail_internal("%s", rnn_warm_axis_text(init, axis))));
+}
+
+/* The time axes of a warm-start model and of its rows, told apart: type and step of each. */
+char *
+rnn_warm_axis_text(const RnnModel *init, const RnnAxis *axis)
+{
+	RnnModel   *rows = palloc0(sizeof(RnnModel));
+
+	rnn_model_set_axis(rows, axis);
+	return psprintf("The model's timestamps are %s, a step of %s; these rows' are %s, a step of %s.",
+					rnn_ts_kind_name(init->ts_kind), rnn_step_text(init),
+					rnn_ts_kind_name(rows->ts_kind), rnn_step_text(rows));
 }
 
 /*
@@ -411,7 +425,7 @@ warm_kind_mismatch(const RnnModel *init, const RnnAxis *axis, size_t rows, int n
 	if (init->ts_kind != RNN_TS_NONE && axis->ts_kind == RNN_TS_NONE)
 		return pstrdup("The model has a time axis; rows in the aggregate's ORDER BY order have none.");
 	if (!rnn_axis_matches(init, axis) && (global || rows > 1 || init->ts_kind != axis->ts_kind))
-		return pstrdup("The model's timestamps are of another type or step than these rows'.");
+		return rnn_warm_axis_text(init, axis);
 	/* the features the training will have (rows that cannot have a calendar are its error) */
 	memset(&t, 0, sizeof(t));
 	rnn_model_set_axis(&t, axis);

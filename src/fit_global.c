@@ -432,7 +432,7 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: warm-start model was trained on a different time axis", fname),
-				 errdetail("The model's timestamps are of another type or step than these rows'.")));
+				 errdetail_internal("%s", rnn_warm_axis_text(init, &g->axes[ref]))));
 
 	/*
 	 * season: given, the warm-start model's (unless it has neither a time

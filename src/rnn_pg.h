@@ -283,6 +283,7 @@ extern char *rnn_warm_log_mismatch(bool logged, const RnnConfig *cfg, const RnnA
 								   const double *values, size_t n, const char *series, int name_len);
 extern void rnn_warm_log_error(const char *why, const char *fname) pg_attribute_noreturn();
 extern void rnn_warm_cold_notice(const char *why, const char *group, const char *fname);
+extern char *rnn_warm_axis_text(const RnnModel *init, const RnnAxis *axis);
 extern const RnnModel *rnn_warm_start_or_cold(const RnnModel *init, const RnnAxis *axis, size_t rows,
 											  const double *values, int n_user,
 											  const RnnConfig *cfg, int dflt, bool global,
