@@ -142,6 +142,39 @@ FROM (SELECT rnn_predict_rows('1', day, CASE WHEN day = date '2024-01-10' THEN 0
              rnn_predict_rows('1', day, CASE WHEN day = date '2024-01-10' THEN NULL ELSE v END, m, 2) OVER w AS n
       FROM pr_sales, pr_models WHERE store = 1 AND day >= date '2023-12-01' AND kind = 'global'
       WINDOW w AS (ORDER BY day)) x;
+-- a global model whose window is longer than the 1,000 rows its pipeline reads: the window's
+-- (it overran its buffer in the ts form and read a shorter history without ts, the day the
+-- history came); the form without ts equals rnn_predict over the partition, the ts form agrees
+CREATE TABLE pr_wide AS SELECT s::text s, i ts, 100 + 10 * s + 5 * sin(i / 7.0) + i * 0.01 AS v
+FROM generate_series(1, 2) s, generate_series(1, 1400) i;
+CREATE TABLE pr_widem AS SELECT rnn_train(s, ts, v, rnn_config("window" => 1200, hidden_size => 2, epochs => 1, ensemble => 1)) AS m
+FROM pr_wide;
+SELECT count(f) AS forecasts, count(*) FILTER (WHERE abs(f[1] - u[1]) <= 1e-6 * abs(u[1])) AS as_unbounded_frame,
+       count(*) FILTER (WHERE abs(t[1] - f[1]) <= 1e-6 * abs(f[1])) AS ts_form_same
+FROM (SELECT rnn_predict_rows(v, m, 1) OVER w AS f, rnn_predict(v, m, 1) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS u,
+             rnn_predict_rows(ts::bigint, v, m, 1) OVER w AS t
+      FROM pr_wide, pr_widem WHERE s = '1' WINDOW w AS (ORDER BY ts)) x;
+-- and a partition of 1,100 rows (batches that start past its first rows, histories cut at
+-- 1,000), with the global model of window 14 and a NULL every 97 rows
+SELECT count(f) AS forecasts, count(*) FILTER (WHERE abs(f[1] - u[1]) <= 1e-6 * abs(u[1])) AS as_unbounded_frame
+FROM (SELECT rnn_predict_rows(v, m, 1) OVER w AS f, rnn_predict(v, m, 1) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS u
+      FROM (SELECT i, CASE WHEN i % 97 = 0 THEN NULL ELSE 150 + 10 * sin(2 * pi() * i / 7) + i * 0.02 END AS v
+            FROM generate_series(1, 1100) i) r, pr_models WHERE kind = 'global' WINDOW w AS (ORDER BY i)) x;
+DROP TABLE pr_wide, pr_widem;
+-- rnn_anomaly with a global model with features: a flagged spike followed by a row without
+-- value or features (so the next window cannot move back past it) stays out of the history the
+-- row after reads: its expected value does not depend on the spike's size
+CREATE TABLE pr_fx AS SELECT s::text s, date '2024-01-01' + k AS day, k,
+       (100 + 10 * s + 5 * sin(2 * pi() * k / 7) + (k % 11 = 0)::int * 8)::float8 AS v, (k % 11 = 0)::int::float8 AS promo
+FROM generate_series(1, 2) s, generate_series(0, 199) k;
+CREATE TABLE pr_fxm AS SELECT rnn_train(s, day, v, ARRAY[promo], rnn_config(horizon => 1, hidden_size => 4, epochs => 5, ensemble => 1)) AS m
+FROM pr_fx;
+SELECT k, count(DISTINCT round(((a).expected)::numeric, 6)) AS expected_values, bool_and((a).is_anomaly) AS flagged
+FROM (SELECT spike, k, rnn_anomaly(CASE WHEN k = 151 THEN NULL WHEN k = 150 THEN v + spike ELSE v END, m, 0.99,
+                                   CASE WHEN k = 151 THEN NULL ELSE ARRAY[promo] END) OVER (PARTITION BY spike ORDER BY k) AS a
+      FROM pr_fx, pr_fxm, (VALUES (50), (500)) sp(spike) WHERE s = '1') x
+WHERE k IN (150, 152) GROUP BY k ORDER BY k;
+DROP TABLE pr_fx, pr_fxm;
 -- a NULL model gives NULL (a store whose training failed, joined), a partition that mixes it
 -- with a model is an error, so is a NULL horizon
 SELECT count(*) AS rows, count(f) AS forecasts

@@ -175,7 +175,7 @@ typedef struct RowsCache
 	int64		from;			/* partition position of vals[0] */
 	/*
 	 * a global model without a series: the steps before each window's end
-	 * its pipeline reads (RNN_THETA_MAX_POINTS, the window's included), read
+	 * its pipeline reads (RNN_THETA_MAX_POINTS, or the window when longer), read
 	 * before the batch's windows; 0 for every other model (rows_unseen_history)
 	 */
 	int			L;
@@ -323,7 +323,7 @@ rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, bool with_features
 	 * missing ones moves back by (at most ROWS_MAX_GAP), the batch, and
 	 * (features) the forecast steps after it
 	 */
-	c->L = c->m.n_series > 0 && !by_series ? RNN_THETA_MAX_POINTS : 0;
+	c->L = c->m.n_series > 0 && !by_series ? Max(RNN_THETA_MAX_POINTS, W) : 0;
 	cap = (size_t) W + ROWS_MAX_GAP(W) + RNN_ROWS_BATCH + (c->K_user > 0 ? horizon : 0) + c->L;
 	if (c->L > 0)
 	{
@@ -1415,13 +1415,19 @@ anomaly(FunctionCallInfo fcinfo, int a0)
 		c->skip_for = pos;
 		c->skip_tphase = part->flagged_tphase;
 		j = rows_window(c, part, pos, b, RNN_ROWS_BATCH, 1, "rnn_anomaly") ? RNN_ROWS_BATCH : -1;
-		c->skip_pos = -1;
-		c->skip_for = -1;
+		/*
+		 * (the flagged row stays left out until the window's forecast and
+		 * interval are made: a global model's history reads it too)
+		 */
 		if (j >= 0)
 			rows_forecast_moved(c, j, 1, "rnn_anomaly");
 	}
 	if (j < 0)
+	{
+		c->skip_pos = -1;
+		c->skip_for = -1;
 		PG_RETURN_NULL();		/* no verdict: a flagged row waits on */
+	}
 	/* after g missing steps, the forecast g + 1 steps from the last known one */
 	hstep = c->gaps[j] + 1;
 	fc = c->out[j];
@@ -1451,6 +1457,8 @@ anomaly(FunctionCallInfo fcinfo, int a0)
 													   (size_t) c->W, (size_t) (1 + c->K));
 		bm = &view;
 	}
+	c->skip_pos = -1;
+	c->skip_for = -1;
 	values[0] = Float8GetDatum(fc);
 	value_null = c->vnull[pos - c->from];
 	v = c->vals[pos - c->from];
