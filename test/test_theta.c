@@ -233,6 +233,85 @@ encode_and_decode(const RnnModel *m, uint8_t **buf, size_t *len, RnnModel *d, co
 	return rnn_model_decode(d, *buf, *len, &test_allocator, why);
 }
 
+/*
+ * The Theta fit one alpha at a time, as it was before the fit took four
+ * alphas a pass (2026-12-06): the reference the blocked fit must equal bit
+ * for bit.
+ */
+static double
+ref_ses(const double *u, size_t n, double alpha, double *level)
+{
+	double		g = 1,
+				c = 0,
+				sgg = 0,
+				sgr = 0,
+				l0,
+				sse = 0;
+
+	for (size_t t = 0; t < n; t++)
+	{
+		sgg += g * g;
+		sgr += g * (u[t] - u[0] - c);
+		c += alpha * (u[t] - u[0] - c);
+		g *= 1 - alpha;
+	}
+	l0 = sgr / sgg;
+	g = 1;
+	c = 0;
+	for (size_t t = 0; t < n; t++)
+	{
+		double		e = u[t] - u[0] - (g * l0 + c);
+
+		sse += e * e;
+		c += alpha * (u[t] - u[0] - c);
+		g *= 1 - alpha;
+	}
+	*level = u[0] + (g * l0 + c);
+	return sse;
+}
+
+static void
+test_blocked_fit(void)
+{
+	uint64_t	x = 12345;
+	int			same = 0,
+				runs = 0;
+
+	for (int r = 0; r < 200; r++)
+	{
+		size_t		n = 1 + (size_t) (r * 37 % 1000);
+		double	   *u = malloc(sizeof(double) * n);
+		RnnTheta	th;
+		double		best = INFINITY,
+					best_alpha = 0,
+					best_level = 0;
+
+		for (size_t t = 0; t < n; t++)
+		{
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			u[t] = (r % 3 ? 5 + 0.01 * t : 100) + (double) (x >> 40) / (1 << 24) * (r % 5 + 0.1);
+		}
+		for (int k = 1; k <= 100; k++)
+		{
+			double		level,
+						sse = ref_ses(u, n, (double) k / 100, &level);
+
+			if (sse < best)
+			{
+				best = sse;
+				best_alpha = (double) k / 100;
+				best_level = level;
+			}
+		}
+		rnn_theta_fit(&th, u, n);
+		runs++;
+		same += th.alpha == best_alpha && th.level == best_level;
+		free(u);
+	}
+	report(same == runs, "theta: the fit of four alphas a pass equals one alpha at a time bit for bit (%d of %d series)",
+		   same, runs);
+}
+
 static void
 test_format(void)
 {
@@ -1054,6 +1133,7 @@ main(void)
 	test_selection_global();
 	test_combine();
 	test_format();
+	test_blocked_fit();
 	test_unseen_view();
 	test_scale_spreadless();
 	test_choose_errors();

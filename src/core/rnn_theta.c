@@ -12,6 +12,7 @@
 #include "rnn_predict.h"
 
 #define ALPHA_STEPS 100			/* alpha = 0.01, 0.02, ..., 1 */
+#define ALPHA_BLOCK 20			/* alphas fitted in one pass (ALPHA_STEPS a multiple) */
 
 /*
  * Simple exponential smoothing of u[0..n-1] at alpha from the level l0 it
@@ -21,39 +22,63 @@
  * with g_t = (1 - alpha)^t and c_t the smoothing started from 0, so the
  * errors are linear in l0 and l0 = sum g_t (u_t - c_t) / sum g_t^2.  All on
  * u - u[0] (smoothing commutes with a shift), so that a constant series is
- * its own level exactly.  Returns the sum of squares and sets *level to
- * L_n, the level after u[n-1].
+ * its own level exactly.  For each of ALPHA_BLOCK alphas, sets sse[k] to
+ * the sum of squares and level[k] to L_n, the level after u[n-1].
  */
-static double
-ses_fit(const double *u, size_t n, double alpha, double *level)
+static void
+ses_fit(const double *u, size_t n, const double *alpha, double *sse, double *level)
 {
-	double		g = 1,
-				c = 0,
-				sgg = 0,
-				sgr = 0,
-				l0,
-				sse = 0;
+	double		g[ALPHA_BLOCK],
+				c[ALPHA_BLOCK],
+				sgg[ALPHA_BLOCK],
+				sgr[ALPHA_BLOCK],
+				l0[ALPHA_BLOCK];
 
+	/*
+	 * ALPHA_BLOCK alphas at once, each alpha's arithmetic in the order of
+	 * one alone (the loop over k vectorises; nothing is reassociated)
+	 */
+	for (int k = 0; k < ALPHA_BLOCK; k++)
+	{
+		g[k] = 1;
+		c[k] = 0;
+		sgg[k] = 0;
+		sgr[k] = 0;
+		sse[k] = 0;
+	}
 	for (size_t t = 0; t < n; t++)
 	{
-		sgg += g * g;
-		sgr += g * (u[t] - u[0] - c);
-		c += alpha * (u[t] - u[0] - c);
-		g *= 1 - alpha;
+		double		x = u[t] - u[0];
+
+		for (int k = 0; k < ALPHA_BLOCK; k++)
+		{
+			sgg[k] += g[k] * g[k];
+			sgr[k] += g[k] * (x - c[k]);
+			c[k] += alpha[k] * (x - c[k]);
+			g[k] *= 1 - alpha[k];
+		}
 	}
-	l0 = sgr / sgg;				/* sgg >= 1: the t = 0 term */
-	g = 1;
-	c = 0;
+	for (int k = 0; k < ALPHA_BLOCK; k++)
+	{
+		l0[k] = sgr[k] / sgg[k];	/* sgg >= 1: the t = 0 term */
+		g[k] = 1;
+		c[k] = 0;
+	}
 	for (size_t t = 0; t < n; t++)
 	{
-		double		e = u[t] - u[0] - (g * l0 + c);
+		double		x = u[t] - u[0];
 
-		sse += e * e;
-		c += alpha * (u[t] - u[0] - c);
-		g *= 1 - alpha;
+		for (int k = 0; k < ALPHA_BLOCK; k++)
+		{
+			double		e = x - (g[k] * l0[k] + c[k]);
+
+			sse[k] += e * e;
+			c[k] += alpha[k] * (x - c[k]);
+			g[k] *= 1 - alpha[k];
+		}
 	}
-	*level = u[0] + (g * l0 + c);
-	return sse;
+	for (int k = 0; k < ALPHA_BLOCK; k++)
+		level[k] = u[0] + (g[k] * l0[k] + c[k]);
 }
 
 void
@@ -90,19 +115,23 @@ rnn_theta_fit(RnnTheta *th, const double *u, size_t n)
 	}
 	th->drift = sxx > 0 ? sxy / sxx / 2 : 0;
 	th->level = u[n - 1];
-	for (int k = 1; k <= ALPHA_STEPS; k++)
+	for (int k0 = 1; k0 <= ALPHA_STEPS; k0 += ALPHA_BLOCK)
 	{
-		double		alpha = (double) k / ALPHA_STEPS;
-		double		level;
-		double		sse = ses_fit(u, n, alpha, &level);
+		double		alpha[ALPHA_BLOCK],
+					level[ALPHA_BLOCK],
+					sse[ALPHA_BLOCK];
 
+		for (int k = 0; k < ALPHA_BLOCK; k++)
+			alpha[k] = (double) (k0 + k) / ALPHA_STEPS;
+		ses_fit(u, n, alpha, sse, level);
 		/* the smallest alpha of the least error (strictly less to move) */
-		if (sse < best_sse)
-		{
-			best_sse = sse;
-			th->alpha = alpha;
-			th->level = level;
-		}
+		for (int k = 0; k < ALPHA_BLOCK; k++)
+			if (sse[k] < best_sse)
+			{
+				best_sse = sse[k];
+				th->alpha = alpha[k];
+				th->level = level[k];
+			}
 	}
 	/* no alpha's error was finite (changes beyond 1e154 square to inf) */
 	if (!isfinite(th->level) || !isfinite(th->drift) || th->alpha == 0)
