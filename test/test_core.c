@@ -2129,6 +2129,31 @@ close_rel(double a, double b, double rel)
  * penalty of 2 / alpha per unit of miss, MASE and MSIS as means over units
  * each scaled by its own naive MAE (a unit without a scale left out).
  */
+/* CRC-32's check value, and every length around the eight-byte steps against a byte at a time */
+static void
+test_crc32(void)
+{
+	uint8_t		buf[40];
+	bool		same = true;
+
+	for (int i = 0; i < 40; i++)
+		buf[i] = (uint8_t) (i * 37 + 11);
+	for (size_t len = 0; len <= 40; len++)
+	{
+		uint32_t	slow = 0xFFFFFFFFu;
+
+		for (size_t i = 0; i < len; i++)
+		{
+			slow ^= buf[i];
+			for (int k = 0; k < 8; k++)
+				slow = (slow & 1) ? 0xEDB88320u ^ (slow >> 1) : slow >> 1;
+		}
+		same = same && rnn_crc32(buf, len) == (slow ^ 0xFFFFFFFFu);
+	}
+	report(rnn_crc32((const uint8_t *) "123456789", 9) == 0xCBF43926u && same,
+		   "crc32: the check value of \"123456789\" (0xcbf43926), and lengths 0 to 40 bit by bit");
+}
+
 static void
 test_score(void)
 {
@@ -2875,6 +2900,7 @@ main(void)
 	test_encoding();
 	test_nonnegative();
 	test_score();
+	test_crc32();
 	test_training();
 	test_mixed();
 	test_theta_validation_format();

@@ -27,8 +27,8 @@ PORT=${RNN_VALGRIND_PORT:-54339}
 #   normal run checks their outputs).
 # RNN_VALGRIND_TESTS, RNN_VALGRIND_REDUCED and RNN_VALGRIND_REDUCED_AFTER override the lists.
 TESTS=${RNN_VALGRIND_TESTS:-"config timeaxis warm_start model_io errors pytorch window_predict compat timezone parallel predict_rows anomaly finetune"}
-REDUCED=${RNN_VALGRIND_REDUCED-"train forecast evaluate anomaly_features scale mixed global groups edges"}
-REDUCED_AFTER=${RNN_VALGRIND_REDUCED_AFTER-"features theta window_ts forms"}
+REDUCED=${RNN_VALGRIND_REDUCED-"train forecast evaluate anomaly_features scale mixed global edges"}
+REDUCED_AFTER=${RNN_VALGRIND_REDUCED_AFTER-"features theta window_ts forms groups"}
 BIN=${RNN_VALGRIND_BIN:-/usr/lib/postgresql/15/bin}
 DIR="$RNN_TMP/valgrind"
 PGXS_DIR=$(dirname "$(/usr/lib/postgresql/15/bin/pg_config --pgxs)")
@@ -91,7 +91,9 @@ done
 # reduced REDUCED_AFTER; the second the reduced REDUCED.  Each pass is one pg_regress on a
 # database of its own, with its results in out/NAME.  The lists balance the lanes by the
 # times of 2026-12-03 (a machine with two other jobs): TESTS 489 s, features 322 s and
-# theta 138 s; the rest of the reduced files 980 s.
+# theta 138 s; the rest of the reduced files 980 s. On 2026-12-06, on a machine with three
+# other jobs, TESTS took 805 s, REDUCED_AFTER 749 s and REDUCED 1,759 s: groups moved to the
+# first lane.
 # run_pass NAME checked|reduced TEST...
 run_pass() {
     local name=$1 kind=$2 start opts=
