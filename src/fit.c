@@ -371,7 +371,7 @@ rnn_warm_log_error(const char *why, const char *fname)
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("%s: the warm-start model's log does not fit", fname),
 			 errdetail_internal("%s", why),
-			 errhint("Continue the model on positive values with log unset, or train from scratch: without the model, or with on_init_mismatch => 'cold', which does when the model does not fit.")));
+			 errhint("Continue the model with log unset (on positive values, for a model of the logarithm), or train from scratch: without the model, or with on_init_mismatch => 'cold', which does when the model does not fit.")));
 }
 
 /*
