@@ -326,6 +326,18 @@ push_key(JsonBuild *b, const char *key)
 	pushJsonbValue(&b->ps, WJB_KEY, &v);
 }
 
+/* key: true (a flag written only when set) */
+static void
+push_true(JsonBuild *b, const char *key)
+{
+	JsonbValue	yes;
+
+	push_key(b, key);
+	yes.type = jbvBool;
+	yes.val.boolean = true;
+	pushJsonbValue(&b->ps, WJB_VALUE, &yes);
+}
+
 /* A number written as text (numeric_in's form), as token tok. */
 static void
 push_number_text(JsonBuild *b, const char *text, JsonbIteratorToken tok)
@@ -523,24 +535,9 @@ rnn_model_to_json(PG_FUNCTION_ARGS)
 				push_number_as(&b, st->theta_weight, 17, WJB_VALUE);
 			}
 			if (st->month_end)
-			{
-				JsonbValue	yes;
-
-				push_key(&b, "month_end");
-				yes.type = jbvBool;
-				yes.val.boolean = true;
-				pushJsonbValue(&b.ps, WJB_VALUE, &yes);
-			}
+				push_true(&b, "month_end");
 			if (st->nonnegative)
-			{
-				JsonbValue	yes;
-
-				/* the series' own floor at 0 (2026-12-06) */
-				push_key(&b, "nonnegative");
-				yes.type = jbvBool;
-				yes.val.boolean = true;
-				pushJsonbValue(&b.ps, WJB_VALUE, &yes);
-			}
+				push_true(&b, "nonnegative");	/* the series' own floor at 0 (2026-12-06) */
 			if (rnn_series_own_spread(st))
 			{
 				/* format 11: its own spread, which scale_std (shared) is not */
