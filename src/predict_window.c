@@ -797,7 +797,8 @@ rows_window(RowsCache *c, RowsPart *part, int64 pos, int b, int k, int lag, cons
  * reads its last W values), the rows without a value before the first one
  * left out as long as a window remains: the history rnn_predict reads over
  * the frame ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW.  (The window
- * holds a value, and rnn_anomaly's flagged row lies after its end.)
+ * holds a value; rnn_anomaly's flagged row lies after its end, or is
+ * missing here too while c->skip_for is set.)
  * Returns the history (palloc'd), its length in *n (at least W).
  */
 static double *

@@ -234,7 +234,7 @@ encode_and_decode(const RnnModel *m, uint8_t **buf, size_t *len, RnnModel *d, co
 }
 
 /*
- * The Theta fit one alpha at a time, as it was before the fit took four
+ * The Theta fit one alpha at a time, as it was before the fit took twenty
  * alphas a pass (2026-12-06): the reference the blocked fit must equal bit
  * for bit.
  */
@@ -308,7 +308,7 @@ test_blocked_fit(void)
 		same += th.alpha == best_alpha && th.level == best_level;
 		free(u);
 	}
-	report(same == runs, "theta: the fit of four alphas a pass equals one alpha at a time bit for bit (%d of %d series)",
+	report(same == runs, "theta: the fit of twenty alphas a pass equals one alpha at a time bit for bit (%d of %d series)",
 		   same, runs);
 }
 
