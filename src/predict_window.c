@@ -181,6 +181,12 @@ typedef struct RowsCache
 	int			L;
 	double	   *lvals;			/* (L) one such history */
 	bool	   *lnull;
+	/*
+	 * rnn_anomaly with such a model: the batch leaves each window's forecast
+	 * to its row's call, which builds the window's pipeline once for the
+	 * forecast and its interval (anomaly)
+	 */
+	bool		defer_unseen;
 	int			nvals;			/* values read for the batch */
 	Arena		arena;
 	RnnAlloc	arena_alloc;
@@ -859,30 +865,53 @@ rows_unseen_history(const RowsCache *c, int j, int lag, int *n, const char *fnam
 }
 
 /*
- * The forecasts H steps ahead of the window in hist slot j with the global
- * model c->mp (no series): the pipeline reads the partition's values up to
- * the window's end (rows_unseen_history), the network the window; fut: the
- * forecast steps' features (NULL without).
+ * The view of the global model c->mp (no series) that reads the window in
+ * hist slot j as a series it never saw: its pipeline reads the partition's
+ * values up to the window's end (rows_unseen_history), the network the
+ * window.  *rowsp: the history's rows with their features, which the view
+ * reads (palloc'd; NULL for a model without features): free it after.
  */
-static double *
-rows_forecast_unseen(const RowsCache *c, int j, int lag, const double *fut, int H, const char *fname)
+static void
+rows_unseen_view(const RowsCache *c, int j, int lag, RnnModel *view, RnnSeriesState *st,
+				 double **rowsp, const char *fname)
 {
 	int			W = c->W;
 	int			I = 1 + c->K;
 	int			n;
 	double	   *v = rows_unseen_history(c, j, lag, &n, fname);
+	double	   *rows = NULL;
+
+	if (c->K > 0)
+	{
+		/* the features of the window's rows (the pipeline reads the values only) */
+		rows = palloc0(sizeof(double) * (size_t) n * I);
+		memcpy(rows + (size_t) (n - W) * I, c->hist + (size_t) j * W * I, sizeof(double) * W * I);
+		for (int t = 0; t < n; t++)
+			rows[(size_t) t * I] = v[t];
+	}
+	rnn_report_status(rnn_pipeline_unseen_view(view, st, c->mp, v, (size_t) n, rows, &rnn_palloc_allocator),
+					  fname);
+	*rowsp = rows;
+}
+
+/*
+ * The forecasts H steps ahead of the window in hist slot j with the global
+ * model c->mp (no series), as rnn_forecast(model, history, H) gives them
+ * for the history rows_unseen_view reads; fut: the forecast steps' features
+ * (NULL without).
+ */
+static double *
+rows_forecast_unseen(const RowsCache *c, int j, int lag, const double *fut, int H, const char *fname)
+{
+	RnnModel	view;
+	RnnSeriesState st;
 	double	   *rows,
 			   *f;
 
-	if (c->K == 0)
-		return rnn_forecast_or_error(c->mp, v, n, H, fname);
-	/* the features of the window's rows (the pipeline reads the values only) */
-	rows = palloc0(sizeof(double) * (size_t) n * I);
-	memcpy(rows + (size_t) (n - W) * I, c->hist + (size_t) j * W * I, sizeof(double) * W * I);
-	for (int t = 0; t < n; t++)
-		rows[(size_t) t * I] = v[t];
-	f = rnn_forecast_history_features(c->mp, rows, n, fut, H, fname);
-	pfree(rows);
+	rows_unseen_view(c, j, lag, &view, &st, &rows, fname);
+	f = rnn_forecast_view(&view, fut, H, fname);
+	if (rows)
+		pfree(rows);
 	return f;
 }
 
@@ -1057,12 +1086,21 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 	}
 	if (k == 0)
 		return rows;
+	if (c->defer_unseen)
+		return rows;			/* each row's call forecasts its window (anomaly) */
 	if (c->mp->n_series > 0)
 	{
-		/* a global model scales every history by itself: one pass each */
+		/*
+		 * a global model scales every history by itself: one pass each (a
+		 * window moved back by a gap: below)
+		 */
 		for (int j = 0; j < k; j++)
 		{
-			double	   *f = rows_forecast_unseen(c, j, lag, K > 0 ? c->future + (size_t) j * horizon * K : NULL,
+			double	   *f;
+
+			if (c->gaps[j] > 0)
+				continue;
+			f = rows_forecast_unseen(c, j, lag, K > 0 ? c->future + (size_t) j * horizon * K : NULL,
 												 horizon, fname);
 
 			memcpy(c->out + (size_t) j * horizon, f, sizeof(double) * horizon);
@@ -1399,6 +1437,7 @@ anomaly(FunctionCallInfo fcinfo, int a0)
 				   a0 == 1 ? "rnn_anomaly(ts, value, model, level)" : "rnn_anomaly(value, model, level)");
 	if (a0 == 2)
 		rows_series(win, part, c, "rnn_anomaly");
+	c->defer_unseen = a0 != 2 && c->m.n_series > 0;
 	anomaly_prepare(fcinfo, c, part, DatumGetFloat8(level));
 	bm = c->mp;
 	rows_position(win, part, c, pos, 1, "rnn_anomaly", "level");
@@ -1420,7 +1459,7 @@ anomaly(FunctionCallInfo fcinfo, int a0)
 		 * (the flagged row stays left out until the window's forecast and
 		 * interval are made: a global model's history reads it too)
 		 */
-		if (j >= 0)
+		if (j >= 0 && !c->defer_unseen)
 			rows_forecast_moved(c, j, 1, "rnn_anomaly");
 	}
 	if (j < 0)
@@ -1433,20 +1472,28 @@ anomaly(FunctionCallInfo fcinfo, int a0)
 	hstep = c->gaps[j] + 1;
 	fc = c->out[j];
 	phase = c->phases[j];
-	if (c->mp->n_series > 0)
+	if (c->defer_unseen)
 	{
 		/*
-		 * a global model forecast the window as a series of its own, its
+		 * a global model forecasts the window as a series of its own, its
 		 * pipeline reading the partition's values up to the window's end (as
-		 * rnn_forecast(model, history, horizon) reads a history): the
-		 * interval is the global calibration on that series' scale
+		 * rnn_forecast(model, history, horizon) reads a history), built once
+		 * for the forecast and its interval, the global calibration on that
+		 * series' scale; after g missing steps, the forecast g + 1 steps ahead
 		 */
-		int			n;
-		double	   *wv = rows_unseen_history(c, j, 1, &n, "rnn_anomaly");
+		int			g = c->gaps[j];
+		double	   *fut = NULL,
+				   *rows;
 
-		rnn_report_status(rnn_pipeline_unseen_view(&view, &wstate, &c->m, wv, (size_t) n, NULL,
-												   &rnn_palloc_allocator),
-						  "rnn_anomaly");
+		if (c->K > 0 && g > 0)
+		{
+			fut = palloc(sizeof(double) * (size_t) (g + 1) * c->K);
+			rows_gap_future(c, fut, c->gap_end[j], g + 1, c->gap_row[j]);
+		}
+		else if (c->K > 0)
+			fut = c->future + (size_t) j * c->horizon * c->K;
+		rows_unseen_view(c, j, 1, &view, &wstate, &rows, "rnn_anomaly");
+		fc = rnn_forecast_view(&view, fut, g + 1, "rnn_anomaly")[g];
 		bm = &view;
 		phase = wstate.phase_last;
 	}
