@@ -163,8 +163,13 @@ rnn_pipeline_out(const RnnModel *m, double a, int phase)
 void
 rnn_pipeline_floor(const RnnModel *m, double *out, size_t n)
 {
-	if (!m->nonnegative)
-		return;
+	if (m->nonnegative)
+		rnn_floor_at_zero(out, n);
+}
+
+void
+rnn_floor_at_zero(double *out, size_t n)
+{
 	for (size_t i = 0; i < n; i++)
 		if (out[i] < 0)
 			out[i] = 0;

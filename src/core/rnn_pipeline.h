@@ -47,6 +47,8 @@ double		rnn_pipeline_out(const RnnModel *m, double a, int phase);
  * still pulls the combination down
  */
 void		rnn_pipeline_floor(const RnnModel *m, double *out, size_t n);
+/* out[i] below 0 set to 0 (rnn_pipeline_floor's floor, for a caller that decided it) */
+void		rnn_floor_at_zero(double *out, size_t n);
 
 /*
  * Whether forecasts from a history given to m (T values, stride apart: an

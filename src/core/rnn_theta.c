@@ -163,9 +163,9 @@ rnn_theta_fit_values(RnnTheta *th, const RnnModel *m, const double *v, size_t n,
 	rnn_theta_fit(th, u, n - skip);
 }
 
-void
-rnn_theta_combine(double *out, const RnnModel *m, const RnnTheta *th, int horizon,
-				  int32_t phase_last)
+/* the blend of out with Theta's forecasts at the model's weight, not floored */
+static void
+theta_blend(double *out, const RnnModel *m, const RnnTheta *th, int horizon, int32_t phase_last)
 {
 	double		w = m->theta_weight;
 
@@ -176,6 +176,13 @@ rnn_theta_combine(double *out, const RnnModel *m, const RnnTheta *th, int horizo
 
 		out[h] = (1.0 - w) * out[h] + w * f;
 	}
+}
+
+void
+rnn_theta_combine(double *out, const RnnModel *m, const RnnTheta *th, int horizon,
+				  int32_t phase_last)
+{
+	theta_blend(out, m, th, horizon, phase_last);
 	/* the final forecast, combined or the network's alone */
 	rnn_pipeline_floor(m, out, (size_t) horizon);
 }
@@ -187,19 +194,19 @@ rnn_theta_combine_histories(double *out, const RnnModel *m, const double *hist, 
 	for (int b = 0; b < B; b++)
 	{
 		const double *hb = hist + (size_t) b * T * stride;
-		RnnModel	one = *m;
-		RnnTheta	th;
+		double	   *ob = out + (size_t) b * horizon;
 		int32_t		ph = phases ? phases[b] : m->phase_last;
 
-		/* each history's own floor: none where it holds a value below 0 */
-		one.nonnegative = rnn_pipeline_history_floors(m, hb, (size_t) T, (size_t) stride);
-		if (!(m->theta_weight > 0))
+		if (m->theta_weight > 0)
 		{
-			rnn_pipeline_floor(&one, out + (size_t) b * horizon, (size_t) horizon);
-			continue;
+			RnnTheta	th;
+
+			rnn_theta_fit_values(&th, m, hb, (size_t) T, (size_t) stride, ph);
+			theta_blend(ob, m, &th, horizon, ph);
 		}
-		rnn_theta_fit_values(&th, m, hb, (size_t) T, (size_t) stride, ph);
-		rnn_theta_combine(out + (size_t) b * horizon, &one, &th, horizon, ph);
+		/* each history's own floor: none where it holds a value below 0 */
+		if (rnn_pipeline_history_floors(m, hb, (size_t) T, (size_t) stride))
+			rnn_floor_at_zero(ob, (size_t) horizon);
 	}
 }
 
