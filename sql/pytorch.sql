@@ -92,6 +92,20 @@ SELECT rnn_model_from_json(j || '{"bidirectional": "false"}') FROM torch_models 
 SELECT rnn_model_from_json(j || '{"hidden_size": "4"}') FROM torch_models WHERE name = 'gru';
 SELECT rnn_model_from_json('{"cell": "gru"}');
 SELECT rnn_model_from_json('{"cell": "cnn", "input_size": 1}');
+-- a misspelt or non-string strategy is refused (it was read as auto, which changed a mixed
+-- model's forecasts); null or "auto" is auto
+SELECT rnn_model_from_json(j || '{"strategy": "Mixed"}') FROM torch_models WHERE name = 'gru';
+SELECT rnn_model_from_json(j || '{"strategy": 7}') FROM torch_models WHERE name = 'gru';
+SELECT rnn_model_info(rnn_model_from_json(j || '{"strategy": null}'))->>'strategy' AS null_strategy,
+       rnn_model_info(rnn_model_from_json(j || '{"strategy": "auto"}'))->>'strategy' AS auto_strategy
+FROM torch_models WHERE name = 'gru';
+-- rnn_relu keeps a NaN pre-activation NaN, as torch.relu does (float32 overflow, inf - inf):
+-- the forecast is an error, not the 3e38 the 0 it was read as gave
+SELECT rnn_forecast(rnn_model_from_json('{"cell": "rnn_relu", "input_size": 1, "hidden_size": 2, "num_layers": 1,
+  "bidirectional": false, "output_size": 1, "window": 4,
+  "state_dict": {"rnn.weight_ih_l0": [[3e38], [3e38]], "rnn.weight_hh_l0": [[3e38, -3e38], [3e38, -3e38]],
+                 "rnn.bias_ih_l0": [1.0, 1.0], "rnn.bias_hh_l0": [0.0, 0.0], "fc.weight": [[1.0, 1.0]], "fc.bias": [0.0]}}'),
+  ARRAY[0.2, 0.3, 0.4, 0.5], 1);
 SELECT rnn_model_from_json(j - 'state_dict') FROM torch_models WHERE name = 'gru';
 SELECT rnn_model_from_json(jsonb_set(j, '{hidden_size}', '9')) FROM torch_models WHERE name = 'gru';
 SELECT rnn_model_from_json(jsonb_set(j, '{state_dict,fc.bias}', '[1]')) FROM torch_models WHERE name = 'gru';

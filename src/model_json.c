@@ -1335,14 +1335,18 @@ rnn_model_from_json(PG_FUNCTION_ARGS)
 	m.shape.num_layers = int_key(c, "num_layers", 1, RNN_MAX_LAYERS, true, 0);
 	m.shape.bidirectional = int_key(c, "bidirectional", 0, 1, true, 0);
 	m.shape.output_size = int_key(c, "output_size", 1, RNN_MAX_OUTPUT_SIZE, true, 0);
-	if (get_key(c, "strategy", &v) && v.type == jbvString)
+	if (get_key(c, "strategy", &v) && v.type != jbvNull)
 	{
-		char	   *strategy = pnstrdup(v.val.string.val, v.val.string.len);
+		char	   *strategy = v.type == jbvString ? pnstrdup(v.val.string.val, v.val.string.len) : "";
 
+		/* (a typo would change the forecasts: refused, not read as auto) */
 		m.strategy = strcmp(strategy, "recursive") == 0 ? RNN_STRATEGY_RECURSIVE :
 			strcmp(strategy, "direct") == 0 ? RNN_STRATEGY_DIRECT :
 			strcmp(strategy, "seq2seq") == 0 ? RNN_STRATEGY_SEQ2SEQ :
-			strcmp(strategy, "mixed") == 0 ? RNN_STRATEGY_MIXED : RNN_STRATEGY_AUTO;
+			strcmp(strategy, "mixed") == 0 ? RNN_STRATEGY_MIXED :
+			strcmp(strategy, "auto") == 0 ? RNN_STRATEGY_AUTO : -1;
+		if (m.strategy < 0)
+			bad_json("%s", "\"strategy\" must be one of auto, recursive, direct, seq2seq, mixed.");
 		m.shape.seq2seq = m.strategy == RNN_STRATEGY_SEQ2SEQ;
 		if (m.shape.seq2seq && (m.shape.bidirectional || m.shape.input_size != 1))
 			bad_json("%s", "A seq2seq model must be unidirectional with input_size 1.");

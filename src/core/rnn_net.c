@@ -714,7 +714,7 @@ relu_row_forward(rnn_real *restrict h, const rnn_real *restrict g,
 	{
 		rnn_real	a = (g[j] + bi[j]) + (t[j] + bh[j]);
 
-		h[j] = a > 0 ? a : 0;
+		h[j] = a <= 0 ? 0 : a;	/* NaN stays NaN, as torch.relu keeps it */
 	}
 }
 
