@@ -118,3 +118,10 @@ BEGIN
     END LOOP;
 END
 $comments$;
+
+-- ---------------------------------------------------------------------------
+-- 0.8.0: the history form with future is not strict: a NULL future is the error of a missing
+-- one, as in the table forms (it was NULL); a NULL model, history or horizon is still NULL
+-- ---------------------------------------------------------------------------
+
+ALTER FUNCTION @extschema@.rnn_forecast(bytea, float8[], integer, float8[]) CALLED ON NULL INPUT;

@@ -647,10 +647,12 @@ ROWS 24;
 COMMENT ON FUNCTION @extschema@.rnn_forecast(bytea, text, integer, float8, float8[]) IS
 'Forecasts horizon steps of one series of a global model trained with features, given the features of those steps';
 
+-- (not strict since 0.8.0: NULL for a NULL model, history or horizon, but a NULL future is an
+-- error, as in the table forms: a subquery over no rows is NULL)
 CREATE FUNCTION @extschema@.rnn_forecast(model bytea, history float8[], horizon integer, future float8[])
 RETURNS float8[]
 AS 'MODULE_PATHNAME', 'rnn_forecast_array'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 COMMENT ON FUNCTION @extschema@.rnn_forecast(bytea, float8[], integer, float8[]) IS
 'Forecasts horizon steps of a model trained with features after the given history (T rows of the value and its features), given the features of those steps';

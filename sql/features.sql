@@ -195,6 +195,14 @@ SELECT * FROM rnn_forecast((SELECT m FROM fe_models WHERE kind = 'date'), 3, 0.9
 SELECT * FROM rnn_forecast((SELECT m FROM fe_models WHERE kind = 'date'), 3, 0.9, ARRAY[1, 0, '-Infinity']::float8[]);
 SELECT * FROM rnn_forecast((SELECT m FROM fe_models WHERE kind = 'date'), 3, 0.9, ARRAY[1, 1e300, 0]::float8[]);
 SELECT * FROM rnn_forecast((SELECT m FROM fe_models WHERE kind = 'date'), 3, 0.9, NULL::float8[]);
+-- the history form too (it was strict, so NULL); a NULL model or history is still NULL
+SELECT rnn_forecast(m, ARRAY[[1, 0], [2, 0], [3, 0], [4, 0], [5, 0], [6, 0], [7, 0], [8, 0], [9, 0], [10, 0],
+                             [11, 0], [12, 0], [13, 0], [14, 0]]::float8[], 3, NULL::float8[])
+FROM fe_models WHERE kind = 'date';
+SELECT rnn_forecast(NULL::bytea, ARRAY[[1, 0]]::float8[], 3, ARRAY[1, 0, 0]::float8[]) IS NULL AS null_model,
+       rnn_forecast(m, NULL::float8[], 3, ARRAY[1, 0, 0]::float8[]) IS NULL AS null_history,
+       rnn_forecast(m, ARRAY[[1, 0]]::float8[], NULL, ARRAY[1, 0, 0]::float8[]) IS NULL AS null_horizon
+FROM fe_models WHERE kind = 'date';
 -- a feature near 1e160 trains (its sum of squares overflowed: "feature 1 is too large to train
 -- on"), and forecasts as the same feature at 1
 SELECT (SELECT array_agg(round(forecast::numeric, 4)) FROM rnn_forecast(a, 3, 0.9, ARRAY[1e160, 0, 0]::float8[])) =

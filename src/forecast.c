@@ -579,11 +579,10 @@ rnn_forecast_history_features(const RnnModel *m, const double *hist, int T, cons
 Datum
 rnn_forecast_array(PG_FUNCTION_ARGS)
 {
-	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
-	int			horizon = PG_GETARG_INT32(2);
-	/* one model for many rows is decoded once (cached for the transaction) */
-	const RnnModel *m = rnn_model_cached(PG_GETARG_DATUM(0));
-	int			ndim = ARR_NDIM(arr);
+	ArrayType  *arr;
+	int			horizon;
+	const RnnModel *m;
+	int			ndim;
 	int			T,
 				I;
 	Datum	   *elems;
@@ -592,6 +591,18 @@ rnn_forecast_array(PG_FUNCTION_ARGS)
 	double	   *hist;
 	bool		with_future = PG_NARGS() > 3;
 
+	/*
+	 * (the form with future is not strict: NULL for a NULL model, history
+	 * or horizon, as the strict form without, but a NULL future is the
+	 * error of a missing one, as in the table forms)
+	 */
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_NULL();
+	arr = PG_GETARG_ARRAYTYPE_P(1);
+	horizon = PG_GETARG_INT32(2);
+	/* one model for many rows is decoded once (cached for the transaction) */
+	m = rnn_model_cached(PG_GETARG_DATUM(0));
+	ndim = ARR_NDIM(arr);
 	if (m->calendar)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -600,6 +611,14 @@ rnn_forecast_array(PG_FUNCTION_ARGS)
 				 m->n_series > 0 ?
 				 errhint("%s", HINT_GLOBAL_FORMS) :
 				 errhint("%s", HINT_CALENDAR_FORMS)));
+	if (m->n_features > 0 && with_future && PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("rnn_forecast: the model was trained with %d feature%s: pass their future values",
+						m->n_features, m->n_features == 1 ? "" : "s"),
+				 errdetail("future is NULL (a subquery over no rows is NULL)."),
+				 errhint("Call rnn_forecast(model, history, horizon, future) with at least %d rows of %d value%s, e.g. array_agg(ARRAY[...] ORDER BY ts).",
+						 horizon, m->n_features, m->n_features == 1 ? "" : "s")));
 	if (m->n_features > 0 && !with_future)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -657,7 +676,7 @@ rnn_forecast_array(PG_FUNCTION_ARGS)
 	}
 	if (with_future)
 		PG_RETURN_ARRAYTYPE_P(rnn_float8_array(rnn_forecast_history_features(m, hist, T,
-																		 future_features(m, PG_GETARG_ARRAYTYPE_P(3), horizon, "rnn_forecast"),
+																		 future_features(m, PG_ARGISNULL(3) ? NULL : PG_GETARG_ARRAYTYPE_P(3), horizon, "rnn_forecast"),
 																		 horizon, "rnn_forecast"),
 											   horizon));
 	PG_RETURN_ARRAYTYPE_P(rnn_float8_array(rnn_forecast_or_error(m, hist, T, horizon, "rnn_forecast"), horizon));
