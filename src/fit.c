@@ -923,7 +923,8 @@ choose_theta_weight(double *err, const double *values, size_t n, const RnnAxis *
 	if (!rnn_theta_selection_tail(n, cfg->horizon, window, &tail, &origins))
 		return dflt;
 	sub.theta_weight = 0;
-	sub.group = NULL;			/* the DETAIL of its notices would count the outer rows */
+	/* its notices' DETAIL: the group's rows, and what the second model leaves out */
+	sub.group = cfg->group ? psprintf("%s, without its last %zu points", cfg->group, tail) : NULL;
 	/* the pipeline of the model it stands for, not one chosen again on fewer points */
 	sub.season = season;
 	sub.window = window;
@@ -1339,6 +1340,9 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 			ereport(NOTICE,
 					(errmsg("%s: the prediction intervals rest on %d forecast origin%s only, and are widened %.2fx at 90%%",
 							fname, m->cal_n, m->cal_n == 1 ? "" : "s", rnn_interval_widening(m->cal_n, 0.9)),
+					 cfg->group ?
+					 errdetail("Fewer than %d origins were held out of %s; rnn_model_info(model)->'calibration' shows few_samples.",
+							   RNN_FEW_CAL_ORIGINS, cfg->group) :
 					 errdetail("Fewer than %d origins were held out; rnn_model_info(model)->'calibration' shows few_samples.",
 							   RNN_FEW_CAL_ORIGINS),
 					 errhint("More rows give intervals that rest on more errors.")));

@@ -297,7 +297,8 @@ choose_series_weights(RnnModel *m, const RnnGlobalData *g, const int32 *pick,
 	sub.theta_weight = 0;
 	/* one member: a third of the default's cost, the same weights on the M3 folds (README) */
 	sub.ensemble = 1;
-	sub.group = NULL;			/* the DETAIL of its notices would count the outer rows */
+	/* its notices' DETAIL: the group's rows, and what the second model leaves out */
+	sub.group = cfg->group ? psprintf("%s, without each validated series' last points", cfg->group) : NULL;
 	sub.season = m->season;
 	sub.window = m->window;
 	/* the second model's memory is freed as soon as the weights are known */
