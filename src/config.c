@@ -224,6 +224,8 @@ valid_key_list(void)
 	return s.data;
 }
 
+static int	range_detail(const ConfigKey *k);
+
 static void
 bad_value(const ConfigKey *k, const char *got)
 {
@@ -241,19 +243,28 @@ bad_value(const ConfigKey *k, const char *got)
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 /* (a number written with hundreds of digits is shown by its first) */
 			 errmsg("%s is out of range: %.40s%s", k->name, got, strlen(got) > 40 ? "..." : ""),
-			 errdetail("%s must be %s between %.15g and %.*g%s.", k->name,
-					   k->kind == K_INT ? "an integer" : "a number", k->min,
-					   /* integer bounds in full: 9007199254740991, not 9.00719925474099e+15 */
-					   k->kind == K_INT ? 17 : 15, k->max,
-					   k->nullable ? ", or null to choose it automatically" : "")));
+			 range_detail(k)));
+}
+
+/* the errdetail of a numeric key's range */
+static int
+range_detail(const ConfigKey *k)
+{
+	return errdetail("%s must be %s between %.15g and %.*g%s.", k->name,
+					 k->kind == K_INT ? "an integer" : "a number", k->min,
+					 /* integer bounds in full: 9007199254740991, not 9.00719925474099e+15 */
+					 k->kind == K_INT ? 17 : 15, k->max,
+					 k->nullable ? ", or null to choose it automatically" : "");
 }
 
 static void
 bad_type(const ConfigKey *k, const char *want)
 {
+	/* (NaN and infinity reach a key as JSON strings: the range says what is taken) */
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid value for %s: expected %s", k->name, want)));
+			 errmsg("invalid value for %s: expected %s", k->name, want),
+			 k->kind == K_INT || k->kind == K_FLOAT ? range_detail(k) : 0));
 }
 
 static void
