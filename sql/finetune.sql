@@ -131,10 +131,15 @@ SELECT rnn_model_info(m)->'scaling'->>'method' AS scaling,
        rnn_model_info(m)->'pipeline'->>'log' AS log,
        jsonb_array_length(rnn_model_info(m)->'pipeline'->'seasonal_indices') AS seasonal_indices
 FROM ft_asked;
--- once fine-tuned it is a model trained here: its scaling stays on the next warm start
+-- once fine-tuned it is a model trained here: its scaling stays on the next warm start, and a
+-- NOTICE says the configuration's is not applied (so does one for deseasonalize)
 SELECT rnn_model_info(rnn_train(d, v, rnn_config(cell => 'gru', hidden_size => 4, num_layers => 2, epochs => 1,
                                                  ensemble => 1, scaling => 'zscore'),
                                 (SELECT m FROM ft_plain)))->'scaling'->>'method' AS kept_scaling
+FROM ft_daily;
+SELECT jsonb_array_length(rnn_model_info(rnn_train(d, v, rnn_config(cell => 'gru', hidden_size => 4, num_layers => 2,
+                                                                   epochs => 1, ensemble => 1, deseasonalize => false),
+                                                   (SELECT m FROM ft_asked)))->'pipeline'->'seasonal_indices') AS kept_indices
 FROM ft_daily;
 
 -- a fine-tuned model continues on its own axis

@@ -200,6 +200,23 @@ rnn_model_imported(const RnnModel *m)
 }
 
 /*
+ * A warm start keeps its model's part of the pipeline (kept) where the
+ * configuration names another (asked): its weights learnt on that scale.
+ * A NOTICE, not an error, so that a nightly job's one configuration serves
+ * the first training and the warm starts after it.
+ */
+static void
+warm_kept_notice(const char *fname, const RnnConfig *cfg, const char *kept, const char *asked)
+{
+	ereport(NOTICE,
+			(errmsg("%s: the warm start keeps the model's %s; %s is not applied", fname, kept, asked),
+			 cfg->group ?
+			 errdetail("A warm start continues on the scale its weights learnt. Training on %s.", cfg->group) :
+			 errdetail("A warm start continues on the scale its weights learnt."),
+			 errhint("Train without the model to change it.")));
+}
+
+/*
  * Whether a warm-start model's time axis continues these rows': the same
  * timestamp type and step (a grid of local days and one of absolute days
  * are the same network input).  A model without a time axis (imported, or
@@ -1054,6 +1071,9 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 		imported && cfg->scaling != RNN_CONFIG_SCALE_AUTO ? cfg->scaling : init->scaling;
 	if (m->scaling == RNN_CONFIG_SCALE_AUTO)
 		m->scaling = RNN_SCALE_WINDOW;
+	if (warm && !imported && cfg->scaling != RNN_CONFIG_SCALE_AUTO && cfg->scaling != m->scaling)
+		warm_kept_notice(fname, cfg, psprintf("scaling => '%s'", rnn_scaling_name(m->scaling)),
+						 psprintf("scaling => '%s'", rnn_scaling_name(cfg->scaling)));
 	lag = m->scaling == RNN_SCALE_SEASONAL ? season : m->scaling == RNN_SCALE_DIFF ? 1 : 0;
 	if (m->n_features > 0 && (lag > 0 || cfg->strategy == RNN_STRATEGY_SEQ2SEQ))
 		ereport(ERROR,
@@ -1128,6 +1148,9 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 		rnn_pipeline_modes(cfg->log, cfg->deseasonalize, m->scaling, warm, imported,
 						   warm ? init->log_transform : 0, warm ? (init->n_seasonal > 0) : 0,
 						   &log_mode, &ds_mode);
+		if (warm && !imported && cfg->deseasonalize >= 0 && (cfg->deseasonalize == 1) != (ds_mode == 1))
+			warm_kept_notice(fname, cfg, ds_mode == 1 ? "deseasonalize => true" : "deseasonalize => false",
+							 cfg->deseasonalize == 1 ? "deseasonalize => true" : "deseasonalize => false");
 		if ((log_mode == 1 || ds_mode == 1) && m->scaling == RNN_SCALE_LEVEL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
