@@ -92,5 +92,7 @@ SELECT rnn_model_info(m)->>'strategy' AS strategy, rnn_model_info(m)->>'members'
 FROM (SELECT rnn_train(day::date, sales, rnn_config(horizon => 4, hidden_size => 4, epochs => 3, strategy => 'mixed')) AS m
       FROM mx_sales WHERE store = 'north-1') x;
 
--- limits: members of each kind
+-- limits: members of each kind, refused by the configuration when it names mixed (2026-12-06),
+-- by the training when the global model's automatic strategy is mixed
 SELECT rnn_train(store, day::date, sales, rnn_config(strategy => 'mixed', ensemble => 33)) FROM mx_sales;
+SELECT rnn_train(store, day::date, sales, rnn_config(ensemble => 33)) FROM mx_sales;

@@ -197,5 +197,24 @@ SELECT rnn_model_info(rnn_train(t AT TIME ZONE 'Europe/Berlin', v, rnn_config(ho
 FROM tz_six;
 RESET TimeZone;
 
-DROP TABLE tz_daily, tz_monthly, tz_dates, tz_runs, tz_model, tz_fc, tz_chile, tz_chile_model, tz_chile_m8, tz_six;
+-- monthly rows on the 15th at New York midnight: the 15th of February to the 15th of March is
+-- 28 days less the hour of the spring change (it was "too irregular to infer a step"); so are
+-- Berlin's 28ths across its change; the forecasts continue on the 15th, at local midnight
+SET TimeZone = 'America/New_York';
+CREATE TABLE tz_mid AS
+SELECT (date '2021-01-15' + make_interval(months => i))::timestamptz AS ts, (100 + i + 5 * sin(i))::float8 AS v
+FROM generate_series(0, 23) i;
+SELECT rnn_model_info(m)->'time'->>'step' AS step, (SELECT string_agg(f.ts::text, ', ' ORDER BY f.step) FROM rnn_forecast(m, 3) f) AS forecast_ts
+FROM (SELECT rnn_train(ts, v, rnn_config(time_zone => 'America/New_York', epochs => 1, hidden_size => 4, ensemble => 1)) AS m FROM tz_mid) x;
+SET TimeZone = 'Europe/Berlin';
+SELECT rnn_model_info(rnn_train(ts, v, rnn_config(time_zone => 'Europe/Berlin', epochs => 1, hidden_size => 4, ensemble => 1)))->'time'->>'step' AS berlin_step
+FROM (SELECT (date '2022-01-28' + make_interval(months => i))::timestamptz AS ts, (100 + i)::float8 AS v FROM generate_series(0, 23) i) x;
+-- one row off the 28th is named, as for dates (it was "too irregular": the rows at local
+-- midnight went to local days)
+SELECT rnn_train(ts, v, rnn_config(time_zone => 'Europe/Berlin', epochs => 1, hidden_size => 4, ensemble => 1))
+FROM (SELECT (date '2022-01-28' + make_interval(months => i))::timestamptz AS ts, (100 + i)::float8 AS v FROM generate_series(0, 23) i
+      UNION ALL SELECT timestamptz '2022-03-29 00:00+02', 1) x;
+RESET TimeZone;
+
+DROP TABLE tz_daily, tz_monthly, tz_dates, tz_runs, tz_model, tz_fc, tz_chile, tz_chile_model, tz_chile_m8, tz_six, tz_mid;
 DROP FUNCTION tz_run(text), tz_forecast(text);

@@ -487,6 +487,13 @@ rnn_config_from_jsonb(RnnConfig *cfg, Jsonb *jb)
 				break;
 		}
 	}
+	/* mixed trains ensemble members of each kind: refused here, not after the rows are read */
+	if (cfg->strategy == RNN_STRATEGY_MIXED && cfg->ensemble > RNN_MAX_ENSEMBLE / 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ensemble is out of range for strategy => 'mixed': %d", cfg->ensemble),
+				 errdetail("strategy => 'mixed' trains ensemble members of each kind: ensemble must be between 1 and %d.",
+						   RNN_MAX_ENSEMBLE / 2)));
 	/* a quantile other than the default is the pinball loss's: not silently unused */
 	if (cfg->quantile != 0.5 && cfg->loss != RNN_LOSS_PINBALL)
 		ereport(ERROR,

@@ -1019,8 +1019,12 @@ rows_to_grid(RnnSeries *series, RnnAxis *axis, const RnnRows *st, bool values,
 							 zone)));
 		}
 	}
-	/* a monthly series but for a few rows: those are named, not the whole series */
-	if (values && rs == RNN_ERR_IRREGULAR && converted == NULL && st->keys &&
+	/*
+	 * a monthly series but for a few rows: those are named, not the whole
+	 * series (timestamptz rows at local midnight too, which went to local
+	 * days when the months did not hold)
+	 */
+	if (values && rs == RNN_ERR_IRREGULAR && step_kind != RNN_STEP_MONTHS && st->keys &&
 		rnn_keys_month_strays(st->ts_kind, st->keys, st->n, tz, &bad))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),

@@ -262,10 +262,17 @@ rnn_keys_to_months(int ts_kind, const int64 *keys, size_t n, pg_tz *tz, bool *mo
 		pfree(months);
 		return NULL;
 	}
-	/* rows must be at least 28 days apart (keys may be unsorted) */
+	/*
+	 * rows must be at least 28 days apart (keys may be unsorted); timestamptz
+	 * rows 27 in absolute time, as the same local day a month later is 28
+	 * days less a change of the zone's offset in between (the 15th of
+	 * February to the 15th of March across New York's spring change: 28 days
+	 * less an hour)
+	 */
 	{
 		int64	   *sorted = palloc_extended(sizeof(int64) * n, MCXT_ALLOC_HUGE);
 		int64		unit = ts_kind == RNN_TS_DATE ? 1 : USECS_PER_DAY;
+		int64		least = (ts_kind == RNN_TS_TIMESTAMPTZ ? 27 : 28) * unit;
 
 		memcpy(sorted, keys, sizeof(int64) * n);
 		sort_keys(sorted, n);
@@ -273,7 +280,7 @@ rnn_keys_to_months(int ts_kind, const int64 *keys, size_t n, pg_tz *tz, bool *mo
 			if (sorted[i] - sorted[i - 1] < min_gap)
 				min_gap = sorted[i] - sorted[i - 1];
 		pfree(sorted);
-		if (min_gap < 28 * unit)
+		if (min_gap < least)
 			same_day = last_day = false;
 	}
 	if (!same_day && !last_day)
