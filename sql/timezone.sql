@@ -110,6 +110,8 @@ SELECT rnn_config(time_zone => 'Mars/Olympus');
 -- is refused; zone names with digits (and any case) are not
 SELECT rnn_config(time_zone => '+05:30');
 SELECT rnn_config(time_zone => 'UTC+3');
+-- a name whose zone is the server's own setting is refused: another server reads it otherwise
+SELECT rnn_config(time_zone => 'localtime');
 SELECT rnn_config(time_zone => 'Etc/GMT-5')->>'time_zone' AS etc, rnn_config(time_zone => 'Etc/GMT+3')->>'time_zone' AS etc3,
        rnn_config(time_zone => 'europe/berlin')->>'time_zone' AS berlin;
 
