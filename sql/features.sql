@@ -167,6 +167,10 @@ FROM fe_sales, fe_cal w WHERE w.kind = 'daily';
 
 -- errors
 SELECT rnn_train(day, v, CASE WHEN i = 5 THEN ARRAY[promo, promo] ELSE ARRAY[promo] END, rnn_config()) FROM fe_sales;
+-- (its CONTEXT names the row's timestamp, and a global model's its series: the row number is
+-- the rows' order in the aggregate's input)
+SELECT rnn_train('s' || s, day, v, CASE WHEN s = 2 AND i = 7 THEN ARRAY[promo, promo] ELSE ARRAY[promo] END, rnn_config())
+FROM (SELECT s, f.* FROM fe_sales f, generate_series(1, 2) s ORDER BY s, i) x;
 -- a NULL array is missing features in any row, the first too (it was an error there, so the
 -- result hung on the rows' order): the same weights as the row's features given as NULLs
 SELECT rnn_model_to_json(rnn_train(day, v, CASE WHEN i = 0 THEN NULL ELSE ARRAY[promo] END,

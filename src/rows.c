@@ -422,8 +422,41 @@ feature_context(void *arg)
  * array or element is a missing value (interpolated like values, or an
  * error under missing => 'error'), whichever row comes first.
  */
+/* the CONTEXT of a row's features error: the row's timestamp and series (the row just added) */
+static void
+row_features_context(void *arg)
+{
+	const RnnRows *st = arg;
+	size_t		row = st->n - 1;
+
+	if (st->n == 0 || !st->keys)
+		return;
+	if (st->sidx)
+		errcontext("the features of the row at %s of series \"%.*s\"",
+				   key_text(st->ts_kind, RNN_STEP_UNITS, st->keys[row]),
+				   Min(st->names->len[st->sidx[row]], 64), st->names->name[st->sidx[row]]);
+	else
+		errcontext("the features of the row at %s", key_text(st->ts_kind, RNN_STEP_UNITS, st->keys[row]));
+}
+
+static void rows_add_features(FunctionCallInfo fcinfo, RnnRows *st, int argno, const char *fname);
+
 void
 rnn_rows_add_features(FunctionCallInfo fcinfo, RnnRows *st, int argno, const char *fname)
+{
+	ErrorContextCallback ecb;
+
+	/* (pushed per row: a few stores; the text is made only for an error) */
+	ecb.callback = row_features_context;
+	ecb.arg = st;
+	ecb.previous = error_context_stack;
+	error_context_stack = &ecb;
+	rows_add_features(fcinfo, st, argno, fname);
+	error_context_stack = ecb.previous;
+}
+
+static void
+rows_add_features(FunctionCallInfo fcinfo, RnnRows *st, int argno, const char *fname)
 {
 	size_t		row = st->n - 1;
 	ArrayType  *arr;
