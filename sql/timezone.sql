@@ -111,7 +111,12 @@ SELECT rnn_config(time_zone => 'Mars/Olympus');
 SELECT rnn_config(time_zone => '+05:30');
 SELECT rnn_config(time_zone => 'UTC+3');
 -- a name whose zone is the server's own setting is refused: another server reads it otherwise
-SELECT rnn_config(time_zone => 'localtime');
+SELECT rnn_config(time_zone => 'posixrules');
+-- and so is a session's TimeZone of that kind, when the configuration names no zone
+SET TimeZone = 'posixrules';
+SELECT rnn_train(t, v, rnn_config(epochs => 1, hidden_size => 2, ensemble => 1))
+FROM (SELECT timestamptz '2024-01-01 00:00+00' + k * interval '1 hour' AS t, sin(k) AS v FROM generate_series(1, 40) k) x;
+RESET TimeZone;
 SELECT rnn_config(time_zone => 'Etc/GMT-5')->>'time_zone' AS etc, rnn_config(time_zone => 'Etc/GMT+3')->>'time_zone' AS etc3,
        rnn_config(time_zone => 'europe/berlin')->>'time_zone' AS berlin;
 

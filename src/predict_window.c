@@ -18,6 +18,10 @@
  *	  models with calendar features compute them from the steps.
  *	  rnn_anomaly leaves a flagged value out of the next row's window (as a
  *	  missing step): that row's window is built and forecast again, alone.
+ *	  A global model without a series argument scales each window by the
+ *	  partition's values up to it: one pass of the network per window, and
+ *	  rnn_anomaly makes it in the row's call, once for the expected value and
+ *	  its interval (defer_unseen).
  */
 #include "postgres.h"
 
@@ -967,8 +971,9 @@ rows_forecast_moved(RowsCache *c, int j, int lag, const char *fname)
  * features, the forecast steps take the features of the horizon steps
  * after the window: a window whose steps run past the partition's end, or
  * whose steps miss a feature, has no forecast (future features are not
- * interpolated).  Returns the rows read; c->vals holds the values from
- * c->from on.
+ * interpolated).  A global model without a series forecasts one window at a
+ * time, and under c->defer_unseen not at all: c->out is left to each row's
+ * call.  Returns the rows read; c->vals holds the values from c->from on.
  */
 static int
 rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
@@ -1470,7 +1475,7 @@ anomaly(FunctionCallInfo fcinfo, int a0)
 	}
 	/* after g missing steps, the forecast g + 1 steps from the last known one */
 	hstep = c->gaps[j] + 1;
-	fc = c->out[j];
+	fc = c->defer_unseen ? NAN : c->out[j];	/* (deferred: made below) */
 	phase = c->phases[j];
 	if (c->defer_unseen)
 	{

@@ -416,12 +416,6 @@ feature_context(void *arg)
 	errcontext("while reading %s", (const char *) arg);
 }
 
-/*
- * The features of the row just added (rnn_rows_add), a float8[] at argno:
- * the first array fixes their count, every row must have as many; a NULL
- * array or element is a missing value (interpolated like values, or an
- * error under missing => 'error'), whichever row comes first.
- */
 /* the CONTEXT of a row's features error: the row's timestamp and series (the row just added) */
 static void
 row_features_context(void *arg)
@@ -441,6 +435,13 @@ row_features_context(void *arg)
 
 static void rows_add_features(FunctionCallInfo fcinfo, RnnRows *st, int argno, const char *fname);
 
+/*
+ * The features of the row just added (rnn_rows_add), a float8[] at argno:
+ * the first array fixes their count, every row must have as many; a NULL
+ * array or element is a missing value (interpolated like values, or an
+ * error under missing => 'error'), whichever row comes first.  Its errors
+ * name the row (row_features_context).
+ */
 void
 rnn_rows_add_features(FunctionCallInfo fcinfo, RnnRows *st, int argno, const char *fname)
 {

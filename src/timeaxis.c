@@ -62,6 +62,13 @@ rnn_training_tz(const char *configured, char *name_out)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown time zone \"%s\"", name),
 				 errhint("Use a name from pg_timezone_names, e.g. 'Europe/Berlin' or 'UTC'.")));
+	/* (rnn_config refuses them as time_zone: whatever zone this server's files point to) */
+	if (pg_strcasecmp(name, "localtime") == 0 || pg_strcasecmp(name, "posixrules") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the session's TimeZone '%s' is this server's own setting", name),
+				 errdetail("A model records the zone its calendar continues in; '%s' is another zone on another server.", name),
+				 errhint("Set time_zone in rnn_config to the rows' zone, e.g. 'Europe/Berlin'.")));
 	strlcpy(name_out, name, RNN_MAX_ZONE_NAME + 1);
 	return tz;
 }

@@ -1697,13 +1697,13 @@ RNN_ROW void
 relu_row_backward(rnn_real *restrict dgi, rnn_real *restrict dh,
 				  const rnn_real *restrict dout, const rnn_real *restrict h, int H)
 {
-	/* h = max(a, 0): da = dh * [h > 0] */
+	/* h = max(a, 0): da = dh * [h > 0] (a NaN h passes dh on, as torch's threshold_backward) */
 	for (int j = 0; j < H; j++)
 	{
 		rnn_real	dhj = dh[j] + dout[j];
 
 		dh[j] = dhj;
-		dgi[j] = h[j] > 0 ? dhj : 0;
+		dgi[j] = h[j] <= 0 ? 0 : dhj;
 	}
 }
 
