@@ -128,6 +128,20 @@ SELECT (rnn_model_info(model)->'series'->>'count')::int AS series,
        rnn_model_to_json(model)->'state_dict' <> (SELECT rnn_model_to_json(model)->'state_dict' FROM gm WHERE region = 'north') AS weights_changed
 FROM gm2;
 SELECT count(*) AS new_series_steps FROM gm2, rnn_forecast(gm2.model, 'north-7', 6);
+-- the model joined to every row (stored out of line, as TOAST) is known by its stored value
+-- without reading it at each row (a global warm start was O(rows x series)): the same model as
+-- from a constant copy of it; each region's rows with their own region's model train, one
+-- region's rows with two models do not
+SELECT pg_column_size(g.model) > 2000 AS stored_out_of_line,
+       rnn_model_to_json(rnn_train(s.store, s.day::date, s.sales, rnn_config(horizon => 6, hidden_size => 8, epochs => 1), g.model))->'state_dict'
+       = (SELECT rnn_model_to_json(rnn_train(store, day::date, sales, rnn_config(horizon => 6, hidden_size => 8, epochs => 1),
+                                             (SELECT model || ''::bytea FROM gm WHERE region = 'north')))->'state_dict'
+          FROM sales WHERE region = 'north') AS same_as_constant
+FROM sales s JOIN gm g USING (region) WHERE region = 'north' GROUP BY g.model;
+SELECT s.region, rnn_model_info(rnn_train(s.store, s.day::date, s.sales, rnn_config(horizon => 6, hidden_size => 8, epochs => 1), g.model))->'series'->>'count' AS series
+FROM sales s JOIN gm g USING (region) GROUP BY s.region, g.model ORDER BY s.region;
+SELECT rnn_train(s.store, s.day::date, s.sales, rnn_config(horizon => 6, hidden_size => 8, epochs => 1), g.model)
+FROM sales s, gm g WHERE s.region = 'north';
 -- the count of short series comes from the series records on import, as training counts them
 -- (it was taken from the document: a JSON without "series", or with another "short", said so)
 SELECT rnn_model_info(rnn_model_from_json(jsonb_set(rnn_model_to_json(model), '{series,short}', '5')))->'series'

@@ -494,6 +494,8 @@ typedef struct EvalState
 {
 	RnnRows    *rows;
 	bytea	   *model;
+	struct varatt_external model_toast; /* the first row's model as stored (rnn_toast_pointer) */
+	bool		model_toasted;
 } EvalState;
 
 Datum
@@ -527,22 +529,27 @@ rnn_evaluate_transfn(PG_FUNCTION_ARGS)
 		old = MemoryContextSwitchTo(aggctx);
 		es = palloc0(sizeof(EvalState));
 		es->model = DatumGetByteaPCopy(PG_GETARG_DATUM(1));
+		es->model_toasted = rnn_toast_pointer(PG_GETARG_DATUM(1), &es->model_toast);
 		MemoryContextSwitchTo(old);
 		es->rows = rnn_rows_state(fcinfo, kind, "rnn_evaluate");
 	}
 	else
 	{
-		bytea	   *model = PG_GETARG_BYTEA_PP(1);
-		Size		len = VARSIZE_ANY_EXHDR(model);
-
 		es = (EvalState *) PG_GETARG_POINTER(0);
-		/* a model is known by its length and checksum (its last 4 bytes) */
-		if (len != VARSIZE_ANY_EXHDR(es->model) ||
-			(len >= 4 && memcmp(VARDATA_ANY(model) + len - 4, VARDATA_ANY(es->model) + len - 4, 4) != 0))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("rnn_evaluate: every row of a group must pass the same model"),
-					 errhint("Group by the model too, e.g. GROUP BY m.series, m.model.")));
+		/* a joined model is the same stored value: known without reading it at each row */
+		if (!es->model_toasted || !rnn_same_toast_value(PG_GETARG_DATUM(1), &es->model_toast))
+		{
+			bytea	   *model = PG_GETARG_BYTEA_PP(1);
+			Size		len = VARSIZE_ANY_EXHDR(model);
+
+			/* a model is known by its length and checksum (its last 4 bytes) */
+			if (len != VARSIZE_ANY_EXHDR(es->model) ||
+				(len >= 4 && memcmp(VARDATA_ANY(model) + len - 4, VARDATA_ANY(es->model) + len - 4, 4) != 0))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("rnn_evaluate: every row of a group must pass the same model"),
+						 errhint("Group by the model too, e.g. GROUP BY m.series, m.model.")));
+		}
 	}
 	key = rnn_ts_arg_key(fcinfo, 2, kind, "rnn_evaluate");
 	if (!PG_ARGISNULL(3) && isinf(PG_GETARG_FLOAT8(3)))

@@ -125,6 +125,13 @@ typedef struct RnnRows
 	bool	   *isnull;
 	Jsonb	   *config;			/* the first row's config, copied (NULL: none) */
 	bytea	   *init;			/* the first row's warm-start model, copied (NULL: none) */
+	/*
+	 * the first row's init as stored, when a TOAST pointer: a later row's
+	 * pointer to the same stored value is the same model without reading it
+	 * (same_as_kept; a joined or subquery model is not a constant)
+	 */
+	struct varatt_external init_toast;
+	bool		init_toasted;
 	bool		options_seen;	/* config and init were read from the first row */
 	bool		options_stable; /* and are constants (or external parameters) of
 								 * the query: every row passes the same ones */
@@ -190,6 +197,8 @@ extern bool rnn_rows_key(FunctionCallInfo fcinfo, RnnRows *st, int argno, const 
 extern void rnn_rows_raise_deferred(const RnnRows *st, const char *fname);
 extern int64 rnn_ts_datum_key(Datum d, bool isnull, int ts_kind, const char *fname);
 extern void rnn_rows_options(FunctionCallInfo fcinfo, RnnRows *st, int config_arg, int init_arg);
+extern bool rnn_toast_pointer(Datum d, struct varatt_external *ptr);
+extern bool rnn_same_toast_value(Datum d, const struct varatt_external *kept);
 extern void rnn_rows_add_features(FunctionCallInfo fcinfo, RnnRows *st, int argno, const char *fname);
 extern double *rnn_rows_features_to_grid(const RnnRows *st, const RnnSeries *series,
 										 const RnnConfig *cfg, bool **filled, const char *fname);

@@ -8,6 +8,7 @@
 
 #include <math.h>
 
+#include "access/detoast.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "lib/stringinfo.h"
@@ -312,16 +313,53 @@ rnn_ts_datum_key(Datum d, bool isnull, int ts_kind, const char *fname)
 	return key;
 }
 
-/* Copy a jsonb / bytea argument into the aggregate context once. */
-/* whether argument argno is the same value as the copy kept (NULL for none) */
+/*
+ * A stored value's TOAST pointer into *ptr: true when d is one (a value
+ * stored out of line, as a model of more than about 2 KB is).  Two such
+ * pointers to the same value are the same value, which is never changed in
+ * place: rows that join one stored model pass it so, and are known to pass
+ * the same one without reading it at each row.
+ */
+bool
+rnn_toast_pointer(Datum d, struct varatt_external *ptr)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+
+	if (!VARATT_IS_EXTERNAL_ONDISK(v))
+		return false;
+	VARATT_EXTERNAL_GET_POINTER(*ptr, v);
+	return true;
+}
+
+/* whether d is a TOAST pointer to the value of kept (one from rnn_toast_pointer) */
+bool
+rnn_same_toast_value(Datum d, const struct varatt_external *kept)
+{
+	struct varatt_external e;
+
+	return rnn_toast_pointer(d, &e) && e.va_valueid == kept->va_valueid &&
+		e.va_toastrelid == kept->va_toastrelid;
+}
+
+/*
+ * whether argument argno is the same value as the copy kept (NULL for none);
+ * kept_toast: the kept value's TOAST pointer, or NULL
+ */
 static bool
-same_as_kept(FunctionCallInfo fcinfo, int argno, struct varlena *kept, bool whole)
+same_as_kept(FunctionCallInfo fcinfo, int argno, struct varlena *kept, bool whole,
+			 const struct varatt_external *kept_toast)
 {
 	struct varlena *v;
 	Size		len;
 
 	if (PG_ARGISNULL(argno) || kept == NULL)
 		return PG_ARGISNULL(argno) && kept == NULL;
+	/*
+	 * the same stored value: without this, every row read the whole model,
+	 * a global model's warm start O(rows x series)
+	 */
+	if (kept_toast && rnn_same_toast_value(PG_GETARG_DATUM(argno), kept_toast))
+		return true;
 	v = PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(argno));
 	len = VARSIZE_ANY_EXHDR(v);
 	if (len != VARSIZE_ANY_EXHDR(kept))
@@ -353,13 +391,14 @@ rnn_rows_options(FunctionCallInfo fcinfo, RnnRows *st, int config_arg, int init_
 		elog(ERROR, "called in non-aggregate context");
 	if (st->options_seen)
 	{
-		if (has_config && !same_as_kept(fcinfo, config_arg, (struct varlena *) st->config, true))
+		if (has_config && !same_as_kept(fcinfo, config_arg, (struct varlena *) st->config, true, NULL))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("every row of one training must pass the same configuration"),
 					 errdetail("Row %zu passes another configuration than the first row.", st->seen + 1),
 					 errhint("Pass the configuration as a constant, e.g. rnn_config(...).")));
-		if (has_init && !same_as_kept(fcinfo, init_arg, (struct varlena *) st->init, false))
+		if (has_init && !same_as_kept(fcinfo, init_arg, (struct varlena *) st->init, false,
+											 st->init_toasted ? &st->init_toast : NULL))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("every row of one training must pass the same warm-start model"),
@@ -378,7 +417,10 @@ rnn_rows_options(FunctionCallInfo fcinfo, RnnRows *st, int config_arg, int init_
 		st->defer_errors = cfg.on_error_null;
 	}
 	if (has_init && !PG_ARGISNULL(init_arg))
+	{
+		st->init_toasted = rnn_toast_pointer(PG_GETARG_DATUM(init_arg), &st->init_toast);
 		st->init = DatumGetByteaPCopy(PG_GETARG_DATUM(init_arg));
+	}
 	st->options_seen = true;
 
 	/*
