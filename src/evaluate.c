@@ -651,7 +651,7 @@ rnn_evaluate_finalfn(PG_FUNCTION_ARGS)
 	steps = palloc(sizeof(int) * n);
 	for (size_t i = 0; i < n; i++)
 	{
-		steps[i] = rnn_steps_after(&m, es->rows->ts_kind, es->rows->keys[i]);
+		steps[i] = rnn_steps_after(&m, es->rows->ts_kind, es->rows->keys[i], "rnn_evaluate");
 		if (steps[i] > max_step)
 			max_step = steps[i];
 		if (steps[i] == 0)

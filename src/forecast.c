@@ -32,23 +32,23 @@ PG_FUNCTION_INFO_V1(rnn_predict_transfn);
 PG_FUNCTION_INFO_V1(rnn_predict_finalfn);
 
 static void
-check_horizon(int horizon)
+check_horizon(int horizon, const char *fname)
 {
 	if (horizon < 1 || horizon > RNN_MAX_HORIZON)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("horizon must be between 1 and %d", RNN_MAX_HORIZON)));
+				 errmsg("%s: horizon must be between 1 and %d, not %d", fname, RNN_MAX_HORIZON, horizon)));
 }
 
 /* A horizon beyond the output size needs a univariate (recursive) model. */
 void
-rnn_check_model_horizon(const RnnModel *m, int horizon)
+rnn_check_model_horizon(const RnnModel *m, int horizon, const char *fname)
 {
-	check_horizon(horizon);
+	check_horizon(horizon, fname);
 	if (horizon > m->shape.output_size && m->shape.input_size != 1 && m->n_features == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("horizon %d exceeds the model's output size %d", horizon, m->shape.output_size),
+				 errmsg("%s: horizon %d exceeds the model's output size %d", fname, horizon, m->shape.output_size),
 				 errdetail("Recursive forecasts need a model with input_size 1; this one has %d.",
 						   m->shape.input_size)));
 }
@@ -365,7 +365,7 @@ forecast_table_start(FunctionCallInfo fcinfo, FuncCallContext *funcctx, double l
 	if (!(level > 0 && level < 1))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("level must be between 0 and 1 (exclusive), not %g", level)));
+				 errmsg("rnn_forecast: level must be between 0 and 1 (exclusive), not %g", level)));
 	return palloc0(sizeof(TableCtx));
 }
 
@@ -413,7 +413,7 @@ rnn_forecast_table(PG_FUNCTION_ARGS)
 		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
 		ctx = forecast_table_start(fcinfo, funcctx, level);
 		rnn_model_read(&ctx->m, raw);
-		rnn_check_model_horizon(&ctx->m, horizon);
+		rnn_check_model_horizon(&ctx->m, horizon, "rnn_forecast");
 		if (ctx->m.n_features > 0 || PG_NARGS() > 3)
 			ctx->fc = forecast_with_features(&ctx->m, PG_NARGS() > 3 && !PG_ARGISNULL(3) ?
 											 PG_GETARG_ARRAYTYPE_P(3) : NULL, horizon, "rnn_forecast");
@@ -470,7 +470,7 @@ rnn_forecast_series(PG_FUNCTION_ARGS)
 					 errmsg("rnn_forecast: the model has no series \"%s\"", text_to_cstring(name)),
 					 errhint("rnn_model_series(model) lists its series; rnn_forecast(model, history float8[], horizon) forecasts another one.")));
 		rnn_model_series_view(&ctx->m, m, i);
-		rnn_check_model_horizon(&ctx->m, horizon);
+		rnn_check_model_horizon(&ctx->m, horizon, "rnn_forecast");
 		if (ctx->m.n_features > 0 || PG_NARGS() > 4)
 			ctx->fc = forecast_with_features(&ctx->m, PG_NARGS() > 4 && !PG_ARGISNULL(4) ?
 											 PG_GETARG_ARRAYTYPE_P(4) : NULL, horizon, "rnn_forecast");
@@ -626,7 +626,7 @@ rnn_forecast_array(PG_FUNCTION_ARGS)
 						m->n_features, m->n_features == 1 ? "" : "s"),
 				 errhint("Call rnn_forecast(model, history, horizon, future) with a history of rows of the value and its %d feature%s.",
 						 m->n_features, m->n_features == 1 ? "" : "s")));
-	rnn_check_model_horizon(m, horizon);
+	rnn_check_model_horizon(m, horizon, "rnn_forecast");
 	if (ndim == 1)
 	{
 		T = ARR_DIMS(arr)[0];
@@ -705,7 +705,7 @@ void
 rnn_check_predict_model(const RnnModel *m, int horizon, const char *fname)
 {
 	rnn_check_no_features(m, fname);
-	rnn_check_model_horizon(m, horizon);
+	rnn_check_model_horizon(m, horizon, fname);
 	if (m->shape.input_size != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

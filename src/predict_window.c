@@ -304,7 +304,7 @@ rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, bool with_features
 	K = with_features || (ts_kind >= 0 && c->m.calendar != 0) ? c->m.n_features : 0;
 	if (K > 0)
 	{
-		rnn_check_model_horizon(&c->m, horizon);
+		rnn_check_model_horizon(&c->m, horizon, fname);
 		if (c->m.shape.input_size != 1 + c->m.n_features)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1320,7 +1320,7 @@ anomaly_prepare(FunctionCallInfo fcinfo, RowsCache *c, const RowsPart *part, dou
 	if (!(level > 0 && level < 1))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("level must be between 0 and 1 (exclusive), not %g", level)));
+				 errmsg("rnn_anomaly: level must be between 0 and 1 (exclusive), not %g", level)));
 	/* a row of this partition already used the model at another level */
 	if (part->cache != NULL)
 		ereport(ERROR,

@@ -361,11 +361,11 @@ extern char *rnn_key_to_text(int ts_kind, int64 key);
 extern char *rnn_step_text(const RnnModel *m);
 extern void rnn_check_ts_kind(const RnnModel *m, int ts_kind, const char *fname);
 extern bool rnn_steps_from_last(const RnnModel *m, int ts_kind, int64 key, int64 *steps);
-extern int	rnn_steps_after(const RnnModel *m, int ts_kind, int64 key);
+extern int	rnn_steps_after(const RnnModel *m, int ts_kind, int64 key, const char *fname);
 extern char *rnn_point_text(const RnnModel *m, int64 offset);
 
 /* forecast.c */
-extern void rnn_check_model_horizon(const RnnModel *m, int horizon);
+extern void rnn_check_model_horizon(const RnnModel *m, int horizon, const char *fname);
 extern void rnn_check_no_features(const RnnModel *m, const char *fname);
 extern void rnn_check_predict_model(const RnnModel *m, int horizon, const char *fname);
 extern ArrayType *rnn_float8_array(const double *v, int n);

@@ -978,10 +978,13 @@ rnn_steps_from_last(const RnnModel *m, int ts_kind, int64 key, int64 *steps)
  * later key off the model's grid, or of another type.
  */
 int
-rnn_steps_after(const RnnModel *m, int ts_kind, int64 key)
+rnn_steps_after(const RnnModel *m, int ts_kind, int64 key, const char *fname)
 {
 	int64		diff;
-	bool		on_grid = rnn_steps_from_last(m, ts_kind, key, &diff);
+	bool		on_grid;
+
+	rnn_check_ts_kind(m, ts_kind, fname);
+	on_grid = rnn_steps_from_last(m, ts_kind, key, &diff);
 
 	/* at or before the last training row: the caller may skip it */
 	if (m->ts_kind == RNN_TS_NONE ? key < 1 : key <= m->last_ts)
@@ -989,7 +992,7 @@ rnn_steps_after(const RnnModel *m, int ts_kind, int64 key)
 	if (!on_grid || diff < 1 || diff > RNN_MAX_HORIZON)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s is not a forecast step of the model", rnn_key_to_text(ts_kind, key)),
+				 errmsg("%s: %s is not a forecast step of the model", fname, rnn_key_to_text(ts_kind, key)),
 				 m->ts_kind == RNN_TS_NONE ?
 				 errdetail("A model trained without timestamps numbers its forecast steps 1 to %d, 1 the first after its training rows.",
 						   RNN_MAX_HORIZON) :
