@@ -361,8 +361,7 @@ set_text(RnnConfig *cfg, const ConfigKey *k, const char *v)
 					 errmsg("invalid value for time_zone: %s", v),
 					 errdetail("'%s' is not in pg_timezone_names: the server would read it as a POSIX zone specification, whose offsets count hours west of Greenwich, the opposite of ISO 8601 (e.g. '+05:30' is 5:30 behind UTC).", v),
 					 errhint("Name the zone, e.g. 'Asia/Kolkata'; for a fixed offset, 'Etc/GMT-5' is UTC+05.")));
-		/* names whose zone is the server's own setting: another server reads them otherwise */
-		if (pg_strcasecmp(v, "localtime") == 0 || pg_strcasecmp(v, "posixrules") == 0)
+		if (rnn_zone_is_servers_own(v))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid value for time_zone: %s", v),

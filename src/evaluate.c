@@ -536,20 +536,13 @@ rnn_evaluate_transfn(PG_FUNCTION_ARGS)
 	else
 	{
 		es = (EvalState *) PG_GETARG_POINTER(0);
-		/* a joined model is the same stored value: known without reading it at each row */
-		if (!es->model_toasted || !rnn_same_toast_value(PG_GETARG_DATUM(1), &es->model_toast))
-		{
-			bytea	   *model = PG_GETARG_BYTEA_PP(1);
-			Size		len = VARSIZE_ANY_EXHDR(model);
-
-			/* a model is known by its length and checksum (its last 4 bytes) */
-			if (len != VARSIZE_ANY_EXHDR(es->model) ||
-				(len >= 4 && memcmp(VARDATA_ANY(model) + len - 4, VARDATA_ANY(es->model) + len - 4, 4) != 0))
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("rnn_evaluate: every row of a group must pass the same model"),
-						 errhint("Group by the model too, e.g. GROUP BY m.series, m.model.")));
-		}
+		/* a model is known by its length and checksum, a joined one by its stored value */
+		if (!rnn_arg_same_as_kept(fcinfo, 1, (struct varlena *) es->model, false,
+								  es->model_toasted ? &es->model_toast : NULL))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("rnn_evaluate: every row of a group must pass the same model"),
+					 errhint("Group by the model too, e.g. GROUP BY m.series, m.model.")));
 	}
 	key = rnn_ts_arg_key(fcinfo, 2, kind, "rnn_evaluate");
 	if (!PG_ARGISNULL(3) && isinf(PG_GETARG_FLOAT8(3)))

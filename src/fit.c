@@ -331,7 +331,7 @@ warm_season_phase(const RnnModel *init, const RnnAxis *axis, int *phase)
 	int64		steps;
 
 	if (init->n_seasonal < 2 || init->ts_kind == RNN_TS_NONE || axis->ts_kind != init->ts_kind ||
-		!rnn_steps_from_last(init, axis->ts_kind, axis->last_ts, &steps))
+		!rnn_steps_from_last(init, axis->ts_kind, axis->last_ts, &steps, NULL))
 		return false;
 	*phase = rnn_pipeline_phase(init, init->phase_last, (long) ((steps + axis->shift) % init->n_seasonal));
 	return true;

@@ -569,7 +569,7 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 				rnn_model_series_view(&known, from, w);
 				if (known.n_seasonal == season &&
 					(!warm || (known.ts_kind != RNN_TS_NONE && known.ts_kind == axes[k].ts_kind &&
-							   rnn_steps_from_last(&known, axes[k].ts_kind, axes[k].last_ts, &steps))))
+							   rnn_steps_from_last(&known, axes[k].ts_kind, axes[k].last_ts, &steps, NULL))))
 				{
 					given = known.seasonal;
 					given_phase = rnn_pipeline_phase(&known, known.phase_last,

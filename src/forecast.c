@@ -108,10 +108,12 @@ rnn_check_no_features(const RnnModel *m, const char *fname)
  * (horizon rows of m->n_features): the user's from future (at least
  * horizon rows of as many values as the model was trained with: a 2-D
  * array, or a 1-D one for a single feature; NULL when the model has none),
- * then the calendar's, computed from the model's time axis.
+ * then the calendar's, computed from the model's time axis.  history: the
+ * call is rnn_forecast(model, history, horizon, future), whose form the
+ * hints name (else the table forms').
  */
 static double *
-future_features(const RnnModel *m, ArrayType *future, int horizon, const char *fname)
+future_features(const RnnModel *m, ArrayType *future, int horizon, bool history, const char *fname)
 {
 	int			K = m->n_features;
 	int			n_user = K - rnn_calendar_count(m->calendar);
@@ -123,7 +125,8 @@ future_features(const RnnModel *m, ArrayType *future, int horizon, const char *f
 				 errmsg("%s: the model was trained with %d feature%s: pass their future values",
 						fname, n_user, n_user == 1 ? "" : "s"),
 				 errdetail("future is missing or NULL (a subquery over no rows is NULL)."),
-				 errhint("Call rnn_forecast(model, [series,] horizon, level, future) with at least %d rows of %d value%s, e.g. array_agg(ARRAY[...] ORDER BY ts).",
+				 errhint("Call rnn_forecast(model, %s, future) with at least %d rows of %d value%s, e.g. array_agg(ARRAY[...] ORDER BY ts).",
+						 history ? "history, horizon" : "[series,] horizon, level",
 						 horizon, n_user, n_user == 1 ? "" : "s")));
 	if (n_user == 0 && future != NULL)
 		ereport(ERROR,
@@ -131,7 +134,7 @@ future_features(const RnnModel *m, ArrayType *future, int horizon, const char *f
 				 K > 0 ?
 				 errmsg("%s: the model's features are calendar ones only, computed from its time axis, but future features were given", fname) :
 				 errmsg("%s: the model was trained without features, but future features were given", fname),
-				 errhint("Call rnn_forecast(model, [series,] horizon, level).")));
+				 errhint("Call rnn_forecast(model, %s).", history ? "history, horizon" : "[series,] horizon, level")));
 	if (n_user > 0)
 	{
 		int			ndim = ARR_NDIM(future);
@@ -194,7 +197,7 @@ future_features(const RnnModel *m, ArrayType *future, int horizon, const char *f
 static double *
 forecast_with_features(const RnnModel *m, ArrayType *future, int horizon, const char *fname)
 {
-	double	   *F = future_features(m, future, horizon, fname);
+	double	   *F = future_features(m, future, horizon, false, fname);
 
 	if (m->n_series > 0)
 		ereport(ERROR,
@@ -611,14 +614,6 @@ rnn_forecast_array(PG_FUNCTION_ARGS)
 				 m->n_series > 0 ?
 				 errhint("%s", HINT_GLOBAL_FORMS) :
 				 errhint("%s", HINT_CALENDAR_FORMS)));
-	if (m->n_features > 0 && with_future && PG_ARGISNULL(3))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("rnn_forecast: the model was trained with %d feature%s: pass their future values",
-						m->n_features, m->n_features == 1 ? "" : "s"),
-				 errdetail("future is NULL (a subquery over no rows is NULL)."),
-				 errhint("Call rnn_forecast(model, history, horizon, future) with at least %d rows of %d value%s, e.g. array_agg(ARRAY[...] ORDER BY ts).",
-						 horizon, m->n_features, m->n_features == 1 ? "" : "s")));
 	if (m->n_features > 0 && !with_future)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -676,7 +671,7 @@ rnn_forecast_array(PG_FUNCTION_ARGS)
 	}
 	if (with_future)
 		PG_RETURN_ARRAYTYPE_P(rnn_float8_array(rnn_forecast_history_features(m, hist, T,
-																		 future_features(m, PG_ARGISNULL(3) ? NULL : PG_GETARG_ARRAYTYPE_P(3), horizon, "rnn_forecast"),
+																		 future_features(m, PG_ARGISNULL(3) ? NULL : PG_GETARG_ARRAYTYPE_P(3), horizon, true, "rnn_forecast"),
 																		 horizon, "rnn_forecast"),
 											   horizon));
 	PG_RETURN_ARRAYTYPE_P(rnn_float8_array(rnn_forecast_or_error(m, hist, T, horizon, "rnn_forecast"), horizon));

@@ -511,7 +511,7 @@ rows_step(RowsCache *c, RowsPart *part, Datum d, bool isnull, int64 p, const cha
 				 errdetail("Every row needs a timestamp; missing values may be NULL, timestamps may not.")));
 	key = rnn_ts_datum_key(d, isnull, c->ts_kind, fname);
 
-	if (!rnn_steps_from_last(c->mp, c->ts_kind, key, &step))
+	if (!rnn_steps_from_last(c->mp, c->ts_kind, key, &step, NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: %s (row " INT64_FORMAT " of the partition) is not on the model's time grid",

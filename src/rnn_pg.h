@@ -128,7 +128,7 @@ typedef struct RnnRows
 	/*
 	 * the first row's init as stored, when a TOAST pointer: a later row's
 	 * pointer to the same stored value is the same model without reading it
-	 * (same_as_kept; a joined or subquery model is not a constant)
+	 * (rnn_arg_same_as_kept; a joined or subquery model is not a constant)
 	 */
 	struct varatt_external init_toast;
 	bool		init_toasted;
@@ -199,6 +199,8 @@ extern int64 rnn_ts_datum_key(Datum d, bool isnull, int ts_kind, const char *fna
 extern void rnn_rows_options(FunctionCallInfo fcinfo, RnnRows *st, int config_arg, int init_arg);
 extern bool rnn_toast_pointer(Datum d, struct varatt_external *ptr);
 extern bool rnn_same_toast_value(Datum d, const struct varatt_external *kept);
+extern bool rnn_arg_same_as_kept(FunctionCallInfo fcinfo, int argno, const struct varlena *kept, bool whole,
+								 const struct varatt_external *kept_toast);
 extern void rnn_rows_add_features(FunctionCallInfo fcinfo, RnnRows *st, int argno, const char *fname);
 extern double *rnn_rows_features_to_grid(const RnnRows *st, const RnnSeries *series,
 										 const RnnConfig *cfg, bool **filled, const char *fname);
@@ -346,6 +348,7 @@ extern void rnn_calendar_rows(const RnnModel *m, int64 first, size_t count, doub
 							  int stride, int col);
 extern pg_tz *rnn_model_tz(const RnnModel *m);
 extern pg_tz *rnn_training_tz(const char *configured, char *name_out);
+extern bool rnn_zone_is_servers_own(const char *name);
 extern int64 *rnn_keys_to_months(int ts_kind, const int64 *keys, size_t n, pg_tz *tz,
 								  bool *month_end);
 extern int64 *rnn_keys_to_local_days(const int64 *keys, size_t n, pg_tz *tz);
@@ -360,7 +363,8 @@ extern const char *rnn_ts_kind_name(int ts_kind);
 extern char *rnn_key_to_text(int ts_kind, int64 key);
 extern char *rnn_step_text(const RnnModel *m);
 extern void rnn_check_ts_kind(const RnnModel *m, int ts_kind, const char *fname);
-extern bool rnn_steps_from_last(const RnnModel *m, int ts_kind, int64 key, int64 *steps);
+extern bool rnn_steps_from_last(const RnnModel *m, int ts_kind, int64 key, int64 *steps,
+								const char *fname);
 extern int	rnn_steps_after(const RnnModel *m, int ts_kind, int64 key, const char *fname);
 extern char *rnn_point_text(const RnnModel *m, int64 offset);
 

@@ -342,12 +342,13 @@ rnn_same_toast_value(Datum d, const struct varatt_external *kept)
 }
 
 /*
- * whether argument argno is the same value as the copy kept (NULL for none);
- * kept_toast: the kept value's TOAST pointer, or NULL
+ * Whether argument argno is the same value as the copy kept (NULL for
+ * none): byte for byte (whole), or a model by its length and checksum;
+ * kept_toast: the kept value's TOAST pointer, or NULL.
  */
-static bool
-same_as_kept(FunctionCallInfo fcinfo, int argno, struct varlena *kept, bool whole,
-			 const struct varatt_external *kept_toast)
+bool
+rnn_arg_same_as_kept(FunctionCallInfo fcinfo, int argno, const struct varlena *kept, bool whole,
+					 const struct varatt_external *kept_toast)
 {
 	struct varlena *v;
 	Size		len;
@@ -391,14 +392,14 @@ rnn_rows_options(FunctionCallInfo fcinfo, RnnRows *st, int config_arg, int init_
 		elog(ERROR, "called in non-aggregate context");
 	if (st->options_seen)
 	{
-		if (has_config && !same_as_kept(fcinfo, config_arg, (struct varlena *) st->config, true, NULL))
+		if (has_config && !rnn_arg_same_as_kept(fcinfo, config_arg, (struct varlena *) st->config, true, NULL))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("every row of one training must pass the same configuration"),
 					 errdetail("Row %zu passes another configuration than the first row.", st->seen + 1),
 					 errhint("Pass the configuration as a constant, e.g. rnn_config(...).")));
-		if (has_init && !same_as_kept(fcinfo, init_arg, (struct varlena *) st->init, false,
-											 st->init_toasted ? &st->init_toast : NULL))
+		if (has_init && !rnn_arg_same_as_kept(fcinfo, init_arg, (struct varlena *) st->init, false,
+													 st->init_toasted ? &st->init_toast : NULL))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("every row of one training must pass the same warm-start model"),

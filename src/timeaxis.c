@@ -62,8 +62,8 @@ rnn_training_tz(const char *configured, char *name_out)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown time zone \"%s\"", name),
 				 errhint("Use a name from pg_timezone_names, e.g. 'Europe/Berlin' or 'UTC'.")));
-	/* (rnn_config refuses them as time_zone: whatever zone this server's files point to) */
-	if (pg_strcasecmp(name, "localtime") == 0 || pg_strcasecmp(name, "posixrules") == 0)
+	/* (rnn_config refuses them as time_zone) */
+	if (rnn_zone_is_servers_own(name))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the session's TimeZone '%s' is this server's own setting", name),
@@ -71,6 +71,18 @@ rnn_training_tz(const char *configured, char *name_out)
 				 errhint("Set time_zone in rnn_config to the rows' zone, e.g. 'Europe/Berlin'.")));
 	strlcpy(name_out, name, RNN_MAX_ZONE_NAME + 1);
 	return tz;
+}
+
+/*
+ * Whether a zone name is whatever zone this server's files point it to
+ * (localtime, posixrules: Debian lists both in pg_timezone_names), so that
+ * a model recording it would continue its calendar in another zone on
+ * another server.
+ */
+bool
+rnn_zone_is_servers_own(const char *name)
+{
+	return pg_strcasecmp(name, "localtime") == 0 || pg_strcasecmp(name, "posixrules") == 0;
 }
 
 /* Broken-down time of a key (timestamptz in zone tz); false when out of range. */
@@ -913,14 +925,14 @@ rnn_check_ts_kind(const RnnModel *m, int ts_kind, const char *fname)
  * row (0: that row, negative: earlier points; for a model trained without
  * timestamps the key is itself the step, 1 the first after the training
  * rows).  False when the key is off the grid.  An error when it is of
- * another type than the model's.
+ * another type than the model's, prefixed with fname when given.
  */
 bool
-rnn_steps_from_last(const RnnModel *m, int ts_kind, int64 key, int64 *steps)
+rnn_steps_from_last(const RnnModel *m, int ts_kind, int64 key, int64 *steps, const char *fname)
 {
 	int64		diff;
 
-	rnn_check_ts_kind(m, ts_kind, NULL);
+	rnn_check_ts_kind(m, ts_kind, fname);
 	if (m->ts_kind == RNN_TS_NONE)
 		diff = key;
 	else if (m->step_kind == RNN_STEP_MONTHS)
@@ -981,10 +993,7 @@ int
 rnn_steps_after(const RnnModel *m, int ts_kind, int64 key, const char *fname)
 {
 	int64		diff;
-	bool		on_grid;
-
-	rnn_check_ts_kind(m, ts_kind, fname);
-	on_grid = rnn_steps_from_last(m, ts_kind, key, &diff);
+	bool		on_grid = rnn_steps_from_last(m, ts_kind, key, &diff, fname);
 
 	/* at or before the last training row: the caller may skip it */
 	if (m->ts_kind == RNN_TS_NONE ? key < 1 : key <= m->last_ts)
