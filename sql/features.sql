@@ -245,10 +245,12 @@ SELECT 'plain', s.name, f.*
 FROM fe_global CROSS JOIN LATERAL rnn_model_series(fe_global.m0) s(name)
      CROSS JOIN LATERAL rnn_forecast(fe_global.m0, s.name, 14) f;
 -- the promotion flag makes the forecasts better: the mean absolute error with features is
--- less than half the plain model's
+-- less than 0.75 of the plain model's (3.37 against 5.65 on 2026-12-06; before the seasonal
+-- indices weighed recent weeks more, 3.25 against 10.5, and the test asked for half: the plain
+-- model's indices, which take in the promotions, got better, the features model's the same)
 SELECT (SELECT avg(abs(forecast - v)) FROM fe_gfc JOIN fe_stores USING (store) WHERE model = 'features' AND day = ts_local::date)
-     < 0.5 * (SELECT avg(abs(forecast - v)) FROM fe_gfc JOIN fe_stores USING (store) WHERE model = 'plain' AND day = ts_local::date)
-       AS features_halve_the_error,
+     < 0.75 * (SELECT avg(abs(forecast - v)) FROM fe_gfc JOIN fe_stores USING (store) WHERE model = 'plain' AND day = ts_local::date)
+       AS features_cut_the_error,
        (SELECT count(*) FROM fe_gfc WHERE model = 'features') AS steps;
 -- JSON round trip of a global model with features: the same forecasts
 SELECT bool_and(abs(a.forecast - b.forecast) < 1e-9) AS same_forecast

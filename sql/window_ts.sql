@@ -190,16 +190,20 @@ FROM wt_global, rnn_model_series(g) s(name),
      jsonb_array_elements(rnn_model_to_json(g)->'series_state') x WHERE x->>'name' = s.name ORDER BY 1;
 CREATE TABLE wt_series AS
 SELECT store, d, rnn_predict_rows(store::text, day, v, g, 3) OVER w AS f,
-       rnn_anomaly(store::text, day, v, g, 0.9) OVER w AS a,
+       rnn_anomaly(store::text, day, v, g, 0.99) OVER w AS a,
        rnn_predict_rows(day, v, g, 3) OVER w AS unseen
 FROM wt_stores, wt_global WINDOW w AS (PARTITION BY store ORDER BY day);
 SELECT store, pg_temp.near(f, (SELECT array_agg(forecast ORDER BY step) FROM rnn_forecast(g, store::text, 3)))
          AS stored_forecast,
        pg_temp.near(unseen, f) AS unseen_from_the_same_rows_as_stored
 FROM wt_series, wt_global WHERE d = 299 ORDER BY store;
-SELECT store, pg_temp.near(ARRAY[(a).expected, (a).lower, (a).upper], ARRAY[r.forecast, r.lower, r.upper])
+-- (the day after an unflagged row: after a flagged one the expected value is the two-step
+-- forecast from the row before it)
+SELECT store, (SELECT (p.a).is_anomaly FROM wt_series p WHERE p.store = wt_series.store AND p.d = 299)
+         AS last_training_day_flagged,
+       pg_temp.near(ARRAY[(a).expected, (a).lower, (a).upper], ARRAY[r.forecast, r.lower, r.upper])
          AS step_1_forecast_and_interval
-FROM wt_series, wt_global, rnn_forecast(g, store::text, 1, 0.9) r WHERE d = 300 ORDER BY store;
+FROM wt_series, wt_global, rnn_forecast(g, store::text, 1, 0.99) r WHERE d = 300 ORDER BY store;
 -- a global model with features, and one with calendar features: each store's last training
 -- day gives rnn_forecast(model, store, 2, 0.9, future)'s forecast and its stored one
 CREATE TABLE wt_global_features AS

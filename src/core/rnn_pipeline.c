@@ -16,6 +16,16 @@
 /* exp of at most this: forecasts stay finite */
 #define RNN_LOG_MAX 700.0
 
+/*
+ * A seasonal deviation's weight halves every RNN_SEASON_HALF_LIFE seasons
+ * back, or every 1 / RNN_SEASON_HALF_LIFE_SHARE of the series when that is
+ * longer: a season that changed shape counts soon, while a long series of
+ * many short seasons (days of hours, weeks of days) keeps enough of them
+ * for its indices not to be noise (chosen on the M3 folds: README, Accuracy)
+ */
+#define RNN_SEASON_HALF_LIFE 2.0
+#define RNN_SEASON_HALF_LIFE_SHARE 4.0
+
 bool
 rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx, double *shrink)
 {
@@ -24,27 +34,31 @@ rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx, dou
 				se2 = 0,
 				var_sum = 0,
 				ss = 0,
+				half_life,
 				f;
 	int			measured = 0;
 	size_t		count[RNN_MAX_SEASON_INDICES];
-	double		lo[RNN_MAX_SEASON_INDICES];
-	double		hi[RNN_MAX_SEASON_INDICES];
+	double		wsum[RNN_MAX_SEASON_INDICES];
+	double		w2sum[RNN_MAX_SEASON_INDICES];
 	double		sq[RNN_MAX_SEASON_INDICES];
 
 	if (m < 2 || m > RNN_MAX_SEASON_INDICES || n < (size_t) 2 * m + 1)
 		return false;
+	/* the half-life in points */
+	half_life = fmax(RNN_SEASON_HALF_LIFE * m, (double) n / RNN_SEASON_HALF_LIFE_SHARE);
 	for (int k = 0; k < m; k++)
 	{
 		idx[k] = 0;
 		sq[k] = 0;
+		wsum[k] = 0;
+		w2sum[k] = 0;
 		count[k] = 0;
-		lo[k] = INFINITY;
-		hi[k] = -INFINITY;
 	}
 	for (size_t t = (size_t) half; t + half < n; t++)
 	{
 		double		ma = 0,
-					r;
+					r,
+					w;
 
 		if (m % 2 == 1)
 		{
@@ -61,35 +75,35 @@ rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx, dou
 			ma /= m;
 		}
 		r = u[t] - ma;
-		idx[t % m] += r;
-		sq[t % m] += r * r;
+		/* halved every half_life points before the newest deviation */
+		w = exp2(-(double) (n - 1 - half - t) / half_life);
+		idx[t % m] += w * r;
+		sq[t % m] += w * r * r;
+		wsum[t % m] += w;
+		w2sum[t % m] += w * w;
 		count[t % m]++;
-		if (r < lo[t % m])
-			lo[t % m] = r;
-		if (r > hi[t % m])
-			hi[t % m] = r;
 	}
 	for (int k = 0; k < m; k++)
 	{
-		double		c = (double) count[k];
+		double		W = wsum[k];
 
 		if (count[k] == 0)
 			return false;
-		/* the variance of the phase's deviations (rounding can make it a hair below 0) */
+		idx[k] /= W;
+		/*
+		 * The phase's variance with these weights (unbiased: over W - sum w^2
+		 * / W; rounding can make it a hair below 0), and its weighted mean's
+		 * squared standard error, the variance times sum w^2 / W^2
+		 */
 		if (count[k] > 1)
 		{
-			double		var = (sq[k] - idx[k] * idx[k] / c) / (c - 1);
+			double		var = (sq[k] - W * idx[k] * idx[k]) / (W - w2sum[k] / W);
 
 			var = var > 0 ? var : 0;
-			se2 += var / c;
+			se2 += var * w2sum[k] / (W * W);
 			var_sum += var;
 			measured++;
 		}
-		/* the medial average (M3's): without the largest and smallest, given 3 or more */
-		if (count[k] >= 3)
-			idx[k] = (idx[k] - lo[k] - hi[k]) / (c - 2);
-		else
-			idx[k] /= c;
 		mean += idx[k];
 	}
 	/* a phase of one point (under 3 seasons) has the measured phases' mean variance */

@@ -19,13 +19,15 @@
 
 /*
  * Additive seasonal indices of u (the log of a positive series makes them
- * multiplicative): the medial average (the mean without the largest and
- * smallest, as M3's NAIVE2 computed them; the mean of fewer than 3), per
- * phase, of u minus its centred moving average of order m (2 x m for even
- * m), centred to sum 0, then shrunk towards 0 by the positive-part
- * James-Stein factor f = max(0, 1 - (m - 1) se2 / sum idx^2), where se2 is
- * the mean over phases of the squared standard error of the phase's mean
- * (its deviations' variance over their count; a phase of one deviation
+ * multiplicative): the weighted mean, per phase, of u minus its centred
+ * moving average of order m (2 x m for even m), each deviation's weight
+ * halved every max(2 m, n / 4) points before the newest one (two seasons,
+ * or a quarter of a series of more than eight), so that a season that
+ * changed its shape follows it; centred to sum 0, then
+ * shrunk towards 0 by the positive-part James-Stein factor f = max(0, 1 -
+ * (m - 1) se2 / sum idx^2), where se2 is the mean over phases of the
+ * squared standard error of the phase's weighted mean (the deviations'
+ * weighted variance times sum w^2 / (sum w)^2; a phase of one deviation
  * takes the other phases' mean variance).  idx has m entries; *shrink
  * (when not NULL) gets f: near 1 for a clear season, 0 when the indices are
  * no larger than their noise.  False when n < 2m + 1 (too short for a
