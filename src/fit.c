@@ -278,7 +278,8 @@ rnn_warm_axis_text(const RnnModel *init, const RnnAxis *axis)
  * Why a warm start cannot keep the log a series of the model works on
  * (logged), or NULL: a log => true or false in cfg that differs from it (a
  * warm start keeps it), or a value at or below 0 among the rows' values (n
- * on axis; NULL: not checked) when it takes the log.  series: the series'
+ * on axis; NULL: not checked) after the zeros before a launch
+ * (rnn_pipeline_launch_zeros) when it takes the log.  series: the series'
  * name for a global model (name_len bytes), else NULL.
  */
 char *
@@ -291,7 +292,9 @@ rnn_warm_log_mismatch(bool logged, const RnnConfig *cfg, const RnnAxis *axis,
 	if (cfg->log >= 0 && (cfg->log != 0) != logged)
 		return psprintf("%s %s of the values, which a warm start keeps; the configuration says log => %s.",
 						of, logged ? "the logarithm" : "the level", cfg->log ? "true" : "false");
-	for (size_t i = 0; logged && values && i < n; i++)
+	/* (the zeros before a launch are left out, as training leaves them) */
+	for (size_t i = values ? rnn_pipeline_launch_zeros(values, n, RNN_PIPELINE_LAUNCH_REST) : 0;
+		 logged && values && i < n; i++)
 		if (!(values[i] > 0))
 		{
 			/* the point named on these rows' axis */
@@ -1054,12 +1057,6 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 		rnn_check_warm_axis(init, axis, n, fname);
 	F = rnn_fit_features(m, feats, n_user, n, axis->shift, cfg, init, fname);
 
-	/* season: given, the warm-start model's, from the step, or from the autocorrelation */
-	season = rnn_pipeline_choose_season(cfg->season, warm, warm ? init->season : 1,
-										warm ? init->ts_kind : RNN_TS_NONE,
-										m->ts_kind, m->step_kind, m->step, values, n,
-										rnn_check_interrupts, NULL);
-
 	/*
 	 * scaling: a warm start keeps its model's, except that an imported
 	 * model takes a scaling the configuration names (its weights come from
@@ -1074,6 +1071,38 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 	if (warm && !imported && cfg->scaling != RNN_CONFIG_SCALE_AUTO && cfg->scaling != m->scaling)
 		warm_kept_notice(fname, cfg, psprintf("scaling => '%s'", rnn_scaling_name(m->scaling)),
 						 psprintf("scaling => '%s'", rnn_scaling_name(cfg->scaling)));
+
+	/*
+	 * the zeros before a launch (rnn_pipeline_launch_zeros) are left out
+	 * where the pipeline may take the log, when the rows after them are
+	 * enough to train on (a window, of 2 unless given, and the outputs)
+	 */
+	{
+		int			log_mode,
+					ds_mode;
+		int			w = cfg->window > 0 ? cfg->window : warm && init->window > 0 ? init->window : 2;
+		size_t		z;
+
+		rnn_pipeline_modes(cfg->log, cfg->deseasonalize, m->scaling, warm, imported,
+						   warm ? init->log_transform : 0, warm ? (init->n_seasonal > 0) : 0,
+						   &log_mode, &ds_mode);
+		z = log_mode != 0 ? rnn_pipeline_launch_zeros(values, n, (size_t) w + outputs) : 0;
+		if (z > 0)
+		{
+			values += z;
+			if (F)
+				F += z * m->n_features;
+			n -= z;
+			m->leading_zeros_dropped = true;
+		}
+	}
+
+	/* season: given, the warm-start model's, from the step, or from the autocorrelation */
+	season = rnn_pipeline_choose_season(cfg->season, warm, warm ? init->season : 1,
+										warm ? init->ts_kind : RNN_TS_NONE,
+										m->ts_kind, m->step_kind, m->step, values, n,
+										rnn_check_interrupts, NULL);
+
 	lag = m->scaling == RNN_SCALE_SEASONAL ? season : m->scaling == RNN_SCALE_DIFF ? 1 : 0;
 	if (m->n_features > 0 && (lag > 0 || cfg->strategy == RNN_STRATEGY_SEQ2SEQ))
 		ereport(ERROR,

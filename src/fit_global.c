@@ -93,6 +93,7 @@ rnn_global_collect(const RnnRows *rows, const RnnConfig *cfg, const char *fname)
 	g->n_user = rows->n_feat;
 	g->feat = palloc0(sizeof(double *) * ns);
 	g->feat_filled = palloc0(sizeof(bool *) * ns);
+	g->zeros_dropped = palloc0(sizeof(bool) * ns);
 	g->ref = -1;
 
 	ecb.callback = series_error_context;
@@ -126,6 +127,19 @@ rnn_global_collect(const RnnRows *rows, const RnnConfig *cfg, const char *fname)
 		/* (the step comes from every row's timestamp, values or not) */
 		rows_k = one->n;
 		rnn_rows_to_series(&g->series[k], &g->axes[k], one, cfg, fname);
+		/*
+		 * the zeros before a launch are left out where the series may be
+		 * logged (one series' rule, rnn_pipeline_launch_zeros; three values
+		 * after them give a spread), before the features take the same grid
+		 */
+		if (cfg->log != 0)
+		{
+			size_t		z = rnn_pipeline_launch_zeros(g->series[k].values, g->series[k].n,
+													  RNN_PIPELINE_LAUNCH_REST);
+
+			rnn_series_drop_lead(&g->series[k], z);
+			g->zeros_dropped[k] = z > 0;
+		}
 		if (one->n_feat > 0)
 			g->feat[k] = rnn_rows_features_to_grid(one, &g->series[k], cfg, &g->feat_filled[k], fname);
 		rnn_rows_free(one);
@@ -616,6 +630,7 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 		st->month_end = axes[k].month_end && m->step_kind == RNN_STEP_MONTHS;
 		/* a series never below 0 is not forecast below 0, whatever the others are */
 		st->nonnegative = rnn_series_nonnegative(series[k].values, series[k].n);
+		st->leading_zeros_dropped = g->zeros_dropped[pick[k]];
 		st->rows = (int64) series[k].n;
 		seg_start[k] = total;
 		seg_len[k] = series[k].n;

@@ -79,7 +79,8 @@ append_metadata(StringInfo s, const RnnModel *m)
 					 m->cal_scaled ? "scaled" : "absolute", m->nonnegative ? "true" : "false");
 	if (m->n_series == 0)
 	{
-		appendStringInfo(s, ", \"log\": %s, \"seasonal_indices\": ",
+		appendStringInfo(s, ", \"leading_zeros_dropped\": %s, \"log\": %s, \"seasonal_indices\": ",
+						 m->leading_zeros_dropped ? "true" : "false",
 						 m->log_transform ? "true" : "false");
 		if (m->n_seasonal > 0)
 		{
@@ -95,16 +96,18 @@ append_metadata(StringInfo s, const RnnModel *m)
 	{
 		int			logged = 0,
 					adjusted = 0,
-					floored = 0;
+					floored = 0,
+					launched = 0;
 
 		for (int i = 0; i < m->n_series; i++)
 		{
 			logged += m->series[i].log_transform != 0;
 			adjusted += m->series[i].n_seasonal > 0;
 			floored += m->series[i].nonnegative != 0;
+			launched += m->series[i].leading_zeros_dropped != 0;
 		}
-		appendStringInfo(s, ", \"series_logged\": %d, \"series_deseasonalized\": %d, \"series_nonnegative\": %d",
-						 logged, adjusted, floored);
+		appendStringInfo(s, ", \"series_logged\": %d, \"series_deseasonalized\": %d, \"series_nonnegative\": %d, \"series_leading_zeros_dropped\": %d",
+						 logged, adjusted, floored, launched);
 	}
 	appendStringInfoString(s, "}, ");
 	if (m->n_series > 0)
@@ -538,6 +541,8 @@ rnn_model_to_json(PG_FUNCTION_ARGS)
 				push_true(&b, "month_end");
 			if (st->nonnegative)
 				push_true(&b, "nonnegative");	/* the series' own floor at 0 (2026-12-06) */
+			if (st->leading_zeros_dropped)
+				push_true(&b, "leading_zeros_dropped");	/* 2026-12-07 */
 			if (rnn_series_own_spread(st))
 			{
 				/* format 11: its own spread, which scale_std (shared) is not */
@@ -861,6 +866,7 @@ read_pipeline(JsonbContainer *c, RnnModel *m)
 			bad_json("%s", "\"pipeline\" must be an object.");
 		m->log_transform = int_key(sub, "log", 0, 1, false, 0);
 		m->nonnegative = int_key(sub, "nonnegative", 0, 1, false, 0);
+		m->leading_zeros_dropped = int_key(sub, "leading_zeros_dropped", 0, 1, false, 0);
 		if (get_key(sub, "intervals", &v) && v.type == jbvString)
 			m->cal_scaled = string_is(&v, "scaled");
 		if ((idx = container_key(sub, "seasonal_indices")) != NULL)
@@ -921,6 +927,7 @@ read_pipeline(JsonbContainer *c, RnnModel *m)
 			st->month_end = int_key(rec, "month_end", 0, 1, false, 0);
 			/* the model's flag covers every series (a document written before the series' own) */
 			st->nonnegative = int_key(rec, "nonnegative", 0, 1, false, 0) | m->nonnegative;
+			st->leading_zeros_dropped = int_key(rec, "leading_zeros_dropped", 0, 1, false, 0);
 			if ((idx = container_key(rec, "seasonal_indices")) == NULL)
 				bad_json("%s", "A series_state entry needs \"seasonal_indices\".");
 			st->seasonal = read_numbers(idx, "seasonal_indices", RNN_MAX_SEASON_INDICES,
@@ -1151,8 +1158,8 @@ static const JsonKeys model_keys[] = {
 	 "format_version"},
 	{"scaling", "method mean std"},
 	{"time", "kind step step_unit step_value last last_value month_end time_zone calendar"},
-	{"pipeline", "log intervals nonnegative seasonal_indices phase_last series_logged series_deseasonalized series_nonnegative"},
-	{"series_state", "name numbers history seasonal_indices theta theta_weight spread month_end nonnegative"},
+	{"pipeline", "log intervals nonnegative leading_zeros_dropped seasonal_indices phase_last series_logged series_deseasonalized series_nonnegative series_leading_zeros_dropped"},
+	{"series_state", "name numbers history seasonal_indices theta theta_weight spread month_end nonnegative leading_zeros_dropped"},
 	{"series", "count short"},
 	{"combination", "method weight alpha level drift points series_own_weight series_weight_min "
 	 "series_weight_max series_weight_mean"},

@@ -330,6 +330,7 @@ typedef struct RnnGlobalData
 	int32		n_user;			/* features per row (0: none) */
 	double	  **feat;			/* (ns) each series' features on its grid (series[k].n, n_user) */
 	bool	  **feat_filled;	/* (ns) the same: a feature filled in (no row, NULL or NaN) */
+	bool	   *zeros_dropped;	/* (ns) its zeros before a launch left out (rnn_series_drop_lead) */
 	int32		ref;			/* a series with two rows or more: the shared step */
 } RnnGlobalData;
 

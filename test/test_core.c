@@ -2314,6 +2314,73 @@ test_nonnegative(void)
 }
 
 /*
+ * The zeros before a launch (rnn_pipeline_launch_zeros): counted only when
+ * every later value is positive and enough of them follow; dropped from a
+ * series with its bookkeeping (rnn_series_drop_lead); the model's flag
+ * (bit 3) kept through encoding and refused in formats without flags.
+ */
+static void
+test_leading_zeros(void)
+{
+	double		launch[] = {0, 0, 0, 2, 3, 5},
+				gap[] = {0, 0, 4, 0, 5, 6},
+				neg[] = {0, 1, 2, -1, 3},
+				none[] = {1, 0, 2, 3},
+				one[] = {0, 1, 2, 3},
+				zeros[] = {0, 0, 0};
+	RnnSeries	s;
+	bool		miss[6] = {true, false, false, false, true, false};
+	double		vals[6] = {0, 0, 0, 2, 3, 5};
+	RnnModel	m,
+				d;
+	size_t		len;
+	uint8_t    *buf;
+	const char *why = NULL;
+	RnnStatus	st;
+
+	report(rnn_pipeline_launch_zeros(launch, 6, 3) == 3 && rnn_pipeline_launch_zeros(launch, 6, 4) == 0 &&
+		   rnn_pipeline_launch_zeros(gap, 6, 1) == 0 && rnn_pipeline_launch_zeros(neg, 5, 1) == 0 &&
+		   rnn_pipeline_launch_zeros(none, 4, 1) == 0 && rnn_pipeline_launch_zeros(zeros, 3, 0) == 0 &&
+		   rnn_pipeline_launch_zeros(launch, 0, 0) == 0 && rnn_pipeline_launch_zeros(one, 4, 1) == 0 &&
+		   rnn_pipeline_launch_zeros(launch + 1, 5, 3) == 2,
+		   "leading zeros: counted when two or more, every later value is positive and min_rest follow; "
+		   "not one zero, nor with a later zero, a negative, none at the start, or nothing after");
+	memset(&s, 0, sizeof(s));
+	s.values = vals;
+	s.missing = miss;
+	s.n = 6;
+	s.step = 7;
+	s.first_key = 100;
+	s.n_filled = 2;
+	s.trimmed_lead = 1;
+	rnn_series_drop_lead(&s, 3);
+	report(s.n == 3 && s.values[0] == 2 && s.values[2] == 5 && !s.missing[0] && s.missing[1] &&
+		   s.first_key == 121 && s.trimmed_lead == 4 && s.n_filled == 1,
+		   "leading zeros: dropping 3 points moves the values, marks, first key (121) and counts");
+	rnn_series_drop_lead(&s, 3);
+	report(s.n == 3 && s.first_key == 121, "leading zeros: dropping every point is not done");
+
+	make_model(&m, RNN_CELL_LSTM);
+	m.leading_zeros_dropped = 1;
+	len = rnn_model_encoded_size(&m);
+	buf = malloc(len);
+	rnn_model_encode(&m, buf);
+	st = rnn_model_decode(&d, buf, len, &test_allocator, &why);
+	report(st == RNN_OK && d.leading_zeros_dropped == 1 && (buf[6] & 8) != 0 && d.nonnegative == 0,
+		   "leading zeros: the flag (bit 3) is kept (%s)", why ? why : "ok");
+	free_model(&d);
+	buf[6] |= 16;
+	st = decode_crc_fixed(buf, len, &why);
+	report(st == RNN_ERR_CORRUPT, "leading zeros: flag bit 4 is unknown and refused (%s)", why ? why : "");
+	buf[6] &= (uint8_t) ~16;
+	buf[4] = 2;
+	st = decode_crc_fixed(buf, len, &why);
+	report(st != RNN_OK, "leading zeros: a format-2 value with the flag is refused (%s)", why ? why : "");
+	free(buf);
+	free_model(&m);
+}
+
+/*
  * Format 9 keeps the figures of the validation that chose a model's Theta
  * weights, for any strategy; without them the older format is written;
  * the decoder refuses a format-9 value without validated series and the
@@ -2924,6 +2991,7 @@ main(void)
 	test_series_ascending();
 	test_encoding();
 	test_nonnegative();
+	test_leading_zeros();
 	test_score();
 	test_crc32();
 	test_training();

@@ -223,6 +223,40 @@ test_combine(void)
 }
 
 /* m encoded into a new *buf of *len bytes, and decoded from it into d */
+/*
+ * A flag byte of series "b"'s record in buf (a global model's encoding):
+ * the k-th byte after its phase (log, month_end, nonnegative,
+ * leading_zeros_dropped) is 1, and at 2 the value is refused.  buf is
+ * changed (resealed).
+ */
+static void
+series_b_flag_byte(uint8_t *buf, size_t len, int k, const char *what)
+{
+	size_t		at = 0;
+	RnnModel	d;
+	const char *why = NULL;
+	RnnStatus	st;
+
+	/* u16 name length 1 (little-endian), the name "b" */
+	for (size_t i = 2; i + 1 < len && at == 0; i++)
+		if (buf[i] == 'b' && buf[i - 2] == 1 && buf[i - 1] == 0)
+			at = i;
+	if (at == 0)
+	{
+		report(0, "%s: series b's record is found", what);
+		return;
+	}
+	/* name "b", then last_ts 8, rows 8, three f64, phase 4: the flag bytes */
+	at += 1 + 8 + 8 + 24 + 4 + (size_t) k;
+	report(at < len && buf[at] == 1, "%s: series b's byte is 1", what);
+	buf[at] = 2;
+	reseal_model(buf, len);
+	st = rnn_model_decode(&d, buf, len, &test_allocator, &why);
+	report(st == RNN_ERR_CORRUPT, "%s: a series byte other than 0 or 1 is refused (%s)", what,
+		   why ? why : "");
+	rnn_model_free(&d, &test_allocator);
+}
+
 static RnnStatus
 encode_and_decode(const RnnModel *m, uint8_t **buf, size_t *len, RnnModel *d, const char **why)
 {
@@ -437,26 +471,30 @@ test_format(void)
 		st = encode_and_decode(&m, &buf, &len, &d, &why);
 		if (st == RNN_OK)
 			rnn_model_free(&d, &test_allocator);
-		/* the series byte at 2: corrupt */
-		{
-			size_t		at = 0;
-
-			/* u16 name length 1 (little-endian), the name "b" */
-			for (size_t i = 2; i + 1 < len && at == 0; i++)
-				if (buf[i] == 'b' && buf[i - 2] == 1 && buf[i - 1] == 0)
-					at = i;
-			report(at > 0 && buf[at + 1 + 8 + 8 + 24 + 4 + 2] == 1, "nonnegative: series b's byte is 1");
-			/* name "b", then last_ts 8, rows 8, three f64, phase 4, log, month_end: its byte */
-			buf[at + 1 + 8 + 8 + 24 + 4 + 2] = 2;
-			reseal_model(buf, len);
-			st = rnn_model_decode(&d, buf, len, &test_allocator, &why);
-			report(st == RNN_ERR_CORRUPT, "nonnegative: a series byte other than 0 or 1 is refused (%s)",
-				   why ? why : "");
-			rnn_model_free(&d, &test_allocator);
-		}
+		/* the byte after log and month_end */
+		series_b_flag_byte(buf, len, 2, "nonnegative");
 		free(buf);
 		series[1].nonnegative = 0;
 	}
+	/* each series' zeros before its launch (the byte after nonnegative, once reserved) */
+	series[1].leading_zeros_dropped = 1;
+	st = encode_and_decode(&m, &buf, &len, &d, &why);
+	{
+		RnnModel	v1;
+
+		if (st == RNN_OK)
+			rnn_model_series_view(&v1, &d, 1);
+		report(st == RNN_OK && d.leading_zeros_dropped == 0 && d.series[0].leading_zeros_dropped == 0 &&
+			   d.series[1].leading_zeros_dropped == 1 && v1.leading_zeros_dropped == 1,
+			   "leading zeros: a global model's series keeps its own mark, and its view shows it (%s)",
+			   why ? why : "ok");
+		if (st == RNN_OK)
+			rnn_model_free(&d, &test_allocator);
+		/* the byte after log, month_end and nonnegative */
+		series_b_flag_byte(buf, len, 3, "leading zeros");
+		free(buf);
+	}
+	series[1].leading_zeros_dropped = 0;
 
 	series[1].theta_weight = 1.5;
 	report(rnn_model_validate(&m, &why) == RNN_ERR_CORRUPT, "theta: a series' weight above 1 is refused");

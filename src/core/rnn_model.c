@@ -9,7 +9,7 @@
  *
  * Layout:
  *	 "RNNF" u16 version u16 flags (v3: bit 0 = cal_scaled, bit 1 = month_end, bit 2
- *	   = nonnegative; else 0)
+ *	   = nonnegative, bit 3 = leading_zeros_dropped; else 0)
  *	 u8 cell, bidirectional, scaling, ts_kind, step_kind, strategy (v2, else
  *	   reserved; v8: mixed, and only then), log_transform (v3, else reserved), 1 reserved (0)
  *	 i32 input_size hidden_size num_layers output_size window season members
@@ -37,7 +37,8 @@
  *	 n_series records (v3), names strictly ascending (bytewise, then shorter first):
  *	   u16 name_len, name bytes, i64 last_ts rows, f64 scale_mean scale_std
  *	   naive_scale, i32 phase_last, u8 log_transform, u8 month_end, u8 nonnegative
- *	   (2026-12-06, else reserved), 1 reserved (0),
+ *	   (2026-12-06, else reserved), u8 leading_zeros_dropped (2026-12-07, else
+ *	   reserved, 0),
  *	   i32 n_seasonal n_history, f64 seasonal[n_seasonal]
  *	   history[n_history * (1 + n_features)] (rows of a value and its features)
  *	   f64 theta level drift alpha, i32 theta n (v6)
@@ -53,9 +54,10 @@
  * may be mixed or not.  Version 11 is version 10's layout with each series'
  * spread, written for a global model some of whose series' spreads are not
  * their scales (its log series share one); its text may be empty.  Flag
- * bits 1 (month_end, with format 11) and 2 (nonnegative, 2026-12-06) came
+ * bits 1 (month_end, with format 11), 2 (nonnegative, 2026-12-06) and 3
+ * (leading_zeros_dropped, 2026-12-07, and its byte in a series record) came
  * without a format of their own: a reader that does not know them refuses
- * them as unknown flags.
+ * them as unknown flags (or a reserved byte that is not 0).
  */
 #include "rnn_model.h"
 
@@ -339,7 +341,7 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 	p += 4;
 	p = put_u16(p, (uint16_t) version);
 	p = put_u16(p, (uint16_t) ((m->cal_scaled ? 1 : 0) | (m->month_end ? 2 : 0) |
-							   (m->nonnegative ? 4 : 0)));
+							   (m->nonnegative ? 4 : 0) | (m->leading_zeros_dropped ? 8 : 0)));
 	p = put_u8(p, (uint8_t) m->shape.cell);
 	p = put_u8(p, (uint8_t) m->shape.bidirectional);
 	p = put_u8(p, (uint8_t) m->scaling);
@@ -429,7 +431,7 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 		p = put_u8(p, (uint8_t) (st->log_transform ? 1 : 0));
 		p = put_u8(p, (uint8_t) (st->month_end ? 1 : 0));
 		p = put_u8(p, (uint8_t) (st->nonnegative ? 1 : 0));
-		p = put_u8(p, 0);
+		p = put_u8(p, (uint8_t) (st->leading_zeros_dropped ? 1 : 0));
 		p = put_u32(p, (uint32_t) st->n_seasonal);
 		p = put_u32(p, (uint32_t) st->n_history);
 		for (int32_t k = 0; k < st->n_seasonal; k++)
@@ -692,6 +694,7 @@ rnn_model_series_view(RnnModel *view, const RnnModel *m, int32_t i)
 	view->last_ts = st->last_ts;
 	view->month_end = st->month_end;
 	view->nonnegative = st->nonnegative;
+	view->leading_zeros_dropped = st->leading_zeros_dropped;
 	view->rows = st->rows;
 	view->scale_mean = st->scale_mean;
 	view->scale_std = st->scale_std;
@@ -1028,7 +1031,7 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 	{
 		uint16_t	flags = get_u16(&r);
 
-		if ((flags & ~(version >= 3 ? 7 : 0)) != 0)
+		if ((flags & ~(version >= 3 ? 15 : 0)) != 0)
 		{
 			*why = "Unknown flags are set.";
 			return RNN_ERR_CORRUPT;
@@ -1036,6 +1039,7 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 		m->cal_scaled = flags & 1;
 		m->month_end = (flags >> 1) & 1;
 		m->nonnegative = (flags >> 2) & 1;
+		m->leading_zeros_dropped = (flags >> 3) & 1;
 	}
 	m->shape.cell = get_u8(&r);
 	m->shape.bidirectional = get_u8(&r);
@@ -1255,7 +1259,6 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 	for (int32_t i = 0; i < m->n_series; i++)
 	{
 		RnnSeriesState *st = &m->series[i];
-		uint8_t		res;
 
 		/* records_fit checked every size and that the bytes are there */
 		st->name_len = get_u16(&r);
@@ -1273,10 +1276,10 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 		st->log_transform = get_u8(&r);
 		st->month_end = get_u8(&r);
 		st->nonnegative = get_u8(&r);
-		res = get_u8(&r);
-		if (res != 0 || st->nonnegative > 1)
+		st->leading_zeros_dropped = get_u8(&r);
+		if (st->leading_zeros_dropped > 1 || st->nonnegative > 1)
 		{
-			*why = "Reserved bytes of a series record are not zero.";
+			*why = "A series record's nonnegative or leading_zeros_dropped byte is not 0 or 1.";
 			return RNN_ERR_CORRUPT;
 		}
 		/* the model's flag: every series (a model written before the series' own) */

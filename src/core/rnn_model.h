@@ -110,6 +110,9 @@ typedef struct RnnSeriesState
 								 * forecasts and bounds are floored at 0 (the byte after
 								 * month_end, 2026-12-06; a model's flag bit 2 sets it for
 								 * every series) */
+	int32_t		leading_zeros_dropped;	/* the zeros before its first positive value were left
+										 * out (rnn_pipeline_launch_zeros; the byte after
+										 * nonnegative, 2026-12-07) */
 	int32_t		n_seasonal;		/* 0 or the model's season */
 	double	   *seasonal;
 	int32_t		n_history;
@@ -198,6 +201,9 @@ typedef struct RnnModel
 								 * bit 1): 28 February is then followed by 31 March */
 	int32_t		nonnegative;	/* every training value was at least 0: forecasts and their
 								 * bounds are too (flag bit 2, any format from 3, 2026-12-06) */
+	int32_t		leading_zeros_dropped;	/* the training rows' zeros before the first positive
+										 * value were left out (rnn_pipeline_launch_zeros; flag
+										 * bit 3, any format from 3, 2026-12-07) */
 	/*
 	 * a global model's series (rnn_model_series_view): the factor on its
 	 * half-widths in scaled units, rnn_series_interval_factor; 0 means 1

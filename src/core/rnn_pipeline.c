@@ -284,6 +284,21 @@ rnn_phase_track_phase(const RnnPhaseTrack *t, const RnnModel *m)
 	return rnn_pipeline_phase(m, best, last);
 }
 
+size_t
+rnn_pipeline_launch_zeros(const double *v, size_t n, size_t min_rest)
+{
+	size_t		z = 0;
+
+	while (z < n && v[z] == 0)
+		z++;
+	if (z < RNN_PIPELINE_LAUNCH_ZEROS || n - z < min_rest || n - z == 0)
+		return 0;
+	for (size_t i = z; i < n; i++)
+		if (!(v[i] > 0))
+			return 0;
+	return z;
+}
+
 RnnStatus
 rnn_pipeline_fit(RnnModel *m, const double *v, size_t n, int season,
 				 int log_mode, int deseason_mode, double *adj, const RnnAlloc *a)
@@ -518,6 +533,7 @@ rnn_pipeline_unseen_view(RnnModel *view, RnnSeriesState *st, const RnnModel *m,
 {
 	RnnModel	one = *m;
 	RnnStatus	rs;
+	size_t		z;
 
 	/* (a model of one series: its own pipeline) */
 	int			log_mode = m->n_series == 0 && m->log_transform ? -1 : 0,
@@ -535,7 +551,14 @@ rnn_pipeline_unseen_view(RnnModel *view, RnnSeriesState *st, const RnnModel *m,
 		if (m->series[k].n_seasonal > 0)
 			ds_mode = -1;
 	}
+	/* the zeros before a launch, left out as training leaves a series' out */
+	z = log_mode != 0 ? rnn_pipeline_launch_zeros(v, n, RNN_PIPELINE_LAUNCH_REST) : 0;
+	v += z;
+	n -= z;
+	if (rows)
+		rows += z * (size_t) m->shape.input_size;
 	memset(st, 0, sizeof(*st));
+	st->leading_zeros_dropped = z > 0;
 	rs = rnn_pipeline_series_state(st, v, n, m->season, m->window, log_mode, ds_mode, NULL, 0, NULL, a);
 	if (rs == RNN_ERR_LIMIT)
 		return RNN_ERR_NONFINITE;	/* a history beyond the scales a model keeps: too large for it */

@@ -108,6 +108,28 @@ void		rnn_phase_track_add(RnnPhaseTrack *t, const RnnModel *m, double v, bool mi
 int			rnn_phase_track_phase(const RnnPhaseTrack *t, const RnnModel *m);
 
 /*
+ * The zeros before a launch: how many values v[0..n-1] begins with that are
+ * 0, when they are at least RNN_PIPELINE_LAUNCH_ZEROS, every value after
+ * them is positive and at least min_rest of them follow; else 0 (one zero
+ * is where a count or a trend may start, not a launch).  Where the pipeline may take the log (its log mode not
+ * 0), it leaves those rows out of training (m->leading_zeros_dropped), so
+ * that a product's sales from its first month are the positive series they
+ * are, logged and seasonally adjusted, not a series whose zeros before the
+ * launch keep it from both and draw its level and trend toward 0.
+ */
+size_t		rnn_pipeline_launch_zeros(const double *v, size_t n, size_t min_rest);
+
+#define RNN_PIPELINE_LAUNCH_ZEROS 2
+
+/*
+ * The values after the zeros that a series of a global model, or a history
+ * forecast as a series of its own (rnn_pipeline_unseen_view), needs for the
+ * zeros to be left out: three give it a spread of its own.  (One series'
+ * model needs the rows of its training: a window and the outputs.)
+ */
+#define RNN_PIPELINE_LAUNCH_REST 3
+
+/*
  * Choose the pipeline of one series v[0..n-1] and apply it: log when
  * log_mode is 1, or -1 and every value is positive; seasonal indices when
  * the series is long enough (2 seasons and a point) and deseason_mode is
@@ -152,7 +174,8 @@ RnnStatus	rnn_pipeline_series_state(RnnSeriesState *st, const double *v, size_t 
 /*
  * A history that global model m did not keep, forecast as a series of its
  * own: st gets the history's pipeline and scale (rnn_pipeline_series_state
- * of v[0..n-1], the model's season and window) and the model's Theta
+ * of v[0..n-1], the model's season and window; the zeros before a launch
+ * left out where it may be logged, as in training) and the model's Theta
  * weight, and view is m's view of it (rnn_model_series_view).  A logged
  * history takes the scale m's log series share, as they had in training
  * (so a kept series' own training history gives its stored forecast), and

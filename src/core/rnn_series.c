@@ -416,6 +416,22 @@ rnn_series_trim_ends(RnnSeries *s)
 	s->trail_missing = 0;
 }
 
+void
+rnn_series_drop_lead(RnnSeries *s, size_t z)
+{
+	if (z == 0 || z >= s->n)
+		return;
+	for (size_t i = 0; s->missing && i < z; i++)
+		if (s->missing[i] && s->n_filled > 0)
+			s->n_filled--;
+	memmove(s->values, s->values + z, sizeof(double) * (s->n - z));
+	if (s->missing)
+		memmove(s->missing, s->missing + z, sizeof(bool) * (s->n - z));
+	s->n -= z;
+	s->first_key += (int64_t) z * s->step;
+	s->trimmed_lead += z;
+}
+
 size_t
 rnn_series_missing_before(const RnnSeries *s, size_t end)
 {

@@ -17,7 +17,8 @@ typedef struct RnnSeries
 	size_t		n_filled;		/* grid points or values that were filled in */
 	size_t		lead_missing;	/* of which before the first value (filled with it) */
 	size_t		trail_missing;	/* and after the last value (filled with it) */
-	size_t		trimmed_lead;	/* points rnn_series_trim_ends dropped at the start */
+	size_t		trimmed_lead;	/* points rnn_series_trim_ends and rnn_series_drop_lead
+								 * dropped at the start */
 	bool	   *missing;		/* (n) the points filled in; NULL unless asked for */
 } RnnSeries;
 
@@ -53,6 +54,14 @@ RnnStatus	rnn_series_regularize(RnnSeries *out, const int64_t *keys,
  * marks, when kept, follow the values.
  */
 void		rnn_series_trim_ends(RnnSeries *s);
+
+/*
+ * Drop the first z points of s (z < n: the zeros before a launch,
+ * rnn_pipeline_launch_zeros), as rnn_series_trim_ends drops missing ends:
+ * trimmed_lead counts them for columns on the same grid, and the missing
+ * marks, when kept, follow the values.
+ */
+void		rnn_series_drop_lead(RnnSeries *s, size_t z);
 
 /*
  * The points filled in just before `end` (0 < end <= s->n): how far a part
