@@ -1,10 +1,88 @@
 -- rnn_forecast 0.7.0 -> 0.8.0: rnn_predict_rows and rnn_anomaly over time-stamped rows, a
 -- first argument ts of each timestamp type, and for the series of a global model a first
 -- argument series before it; rnn_backtest and rnn_evaluate also return the interval score
--- (msis), which the backtest's comment now lists. One model format is new: a global model
--- whose log series keep spreads of their own is written as format 11, which 0.7.0 does
--- not read; 0.7.0 reads every other model 0.8.0 writes.
+-- (msis), which the backtest's comment now lists; rnn_config takes despike. One model format
+-- is new: a global model whose log series keep spreads of their own is written as format 11,
+-- which 0.7.0 does not read; nor does it read models with the flags 0.8.0 added without a
+-- format (month ends, the floor at 0, zeros before a launch left out, spikes replaced).
 \echo Use "ALTER EXTENSION rnn_forecast UPDATE TO '0.8.0'" to load this file. \quit
+
+-- 0.8.0: the despike key of rnn_config (one-point spikes replaced before training)
+DROP FUNCTION @extschema@.rnn_config(text, integer, integer, boolean, integer, integer, integer, integer,
+    float8, text, float8, float8, integer, bigint, text, text, text, float8, integer, text, integer,
+    boolean, boolean, boolean, integer, text, text, text, boolean, float8);
+
+CREATE FUNCTION @extschema@.rnn_config(
+    cell text DEFAULT NULL,
+    hidden_size integer DEFAULT NULL,
+    num_layers integer DEFAULT NULL,
+    bidirectional boolean DEFAULT NULL,
+    "window" integer DEFAULT NULL,
+    horizon integer DEFAULT NULL,
+    epochs integer DEFAULT NULL,
+    batch_size integer DEFAULT NULL,
+    learning_rate float8 DEFAULT NULL,
+    optimizer text DEFAULT NULL,
+    clip_norm float8 DEFAULT NULL,
+    validation_fraction float8 DEFAULT NULL,
+    patience integer DEFAULT NULL,
+    seed bigint DEFAULT NULL,
+    missing text DEFAULT NULL,
+    scaling text DEFAULT NULL,
+    loss text DEFAULT NULL,
+    quantile float8 DEFAULT NULL,
+    season integer DEFAULT NULL,
+    strategy text DEFAULT NULL,
+    ensemble integer DEFAULT NULL,
+    log boolean DEFAULT NULL,
+    deseasonalize boolean DEFAULT NULL,
+    refit boolean DEFAULT NULL,
+    epoch_size integer DEFAULT NULL,
+    on_error text DEFAULT NULL,
+    on_init_mismatch text DEFAULT NULL,
+    time_zone text DEFAULT NULL,
+    calendar boolean DEFAULT NULL,
+    theta_weight float8 DEFAULT NULL,
+    despike boolean DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT @extschema@.rnn_config_check(pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+        'cell', cell,
+        'hidden_size', hidden_size,
+        'num_layers', num_layers,
+        'bidirectional', bidirectional,
+        'window', "window",
+        'horizon', horizon,
+        'epochs', epochs,
+        'batch_size', batch_size,
+        'learning_rate', learning_rate,
+        'optimizer', optimizer,
+        'clip_norm', clip_norm,
+        'validation_fraction', validation_fraction,
+        'patience', patience,
+        'seed', seed,
+        'missing', missing,
+        'scaling', scaling,
+        'loss', loss,
+        'quantile', quantile,
+        'season', season,
+        'strategy', strategy,
+        'ensemble', ensemble,
+        'log', log,
+        'deseasonalize', deseasonalize,
+        'refit', refit,
+        'epoch_size', epoch_size,
+        'on_error', on_error,
+        'on_init_mismatch', on_init_mismatch,
+        'time_zone', time_zone,
+        'calendar', calendar,
+        'theta_weight', theta_weight,
+        'despike', despike)))
+$$;
+
+COMMENT ON FUNCTION @extschema@.rnn_config IS
+'Training configuration for rnn_train; every argument is optional, use named notation';
 
 -- ---------------------------------------------------------------------------
 -- 0.8.0: the window functions over time-stamped rows, once per timestamp type:

@@ -51,7 +51,8 @@ CREATE FUNCTION @extschema@.rnn_config(
     on_init_mismatch text DEFAULT NULL,
     time_zone text DEFAULT NULL,
     calendar boolean DEFAULT NULL,
-    theta_weight float8 DEFAULT NULL)
+    theta_weight float8 DEFAULT NULL,
+    despike boolean DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
@@ -85,7 +86,8 @@ AS $$
         'on_init_mismatch', on_init_mismatch,
         'time_zone', time_zone,
         'calendar', calendar,
-        'theta_weight', theta_weight)))
+        'theta_weight', theta_weight,
+        'despike', despike)))
 $$;
 
 COMMENT ON FUNCTION @extschema@.rnn_config IS

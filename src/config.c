@@ -71,6 +71,7 @@ static const ConfigKey config_keys[] = {
 	{"time_zone", K_TEXT, 0, 0, true, "a name from pg_timezone_names"},
 	{"calendar", K_BOOL, 0, 0, false, NULL},
 	{"theta_weight", K_FLOAT, 0, 1, true, NULL},
+	{"despike", K_BOOL, 0, 0, true, NULL},
 };
 
 #define N_CONFIG_KEYS lengthof(config_keys)
@@ -139,6 +140,7 @@ rnn_config_defaults(RnnConfig *cfg)
 	cfg->ensemble = 3;
 	cfg->log = -1;
 	cfg->deseasonalize = -1;
+	cfg->despike = -1;
 	cfg->refit = -1;
 	cfg->epoch_size = -1;
 	cfg->on_error_null = false;
@@ -475,6 +477,8 @@ rnn_config_from_jsonb(RnnConfig *cfg, Jsonb *jb)
 					cfg->log = v.val.boolean ? 1 : 0;
 				else if (strcmp(k->name, "deseasonalize") == 0)
 					cfg->deseasonalize = v.val.boolean ? 1 : 0;
+				else if (strcmp(k->name, "despike") == 0)
+					cfg->despike = v.val.boolean ? 1 : 0;
 				else if (strcmp(k->name, "refit") == 0)
 					cfg->refit = v.val.boolean ? 1 : 0;
 				else if (strcmp(k->name, "calendar") == 0)
@@ -557,9 +561,11 @@ rnn_config_to_json(const RnnConfig *c)
 		appendStringInfoString(&s, "null");
 	appendStringInfo(&s, ", \"calendar\": %s, \"theta_weight\": ", c->calendar ? "true" : "false");
 	if (c->theta_weight >= 0)
-		appendStringInfo(&s, "%.15g}", c->theta_weight);
+		appendStringInfo(&s, "%.15g", c->theta_weight);
 	else
-		appendStringInfoString(&s, "null}");
+		appendStringInfoString(&s, "null");
+	appendStringInfo(&s, ", \"despike\": %s}",
+					 c->despike < 0 ? "null" : c->despike ? "true" : "false");
 	return s.data;
 }
 
@@ -585,6 +591,7 @@ rnn_config_record(RnnModel *m, const RnnConfig *cfg)
 	{
 		c.log = m->log_transform ? 1 : 0;
 		c.deseasonalize = m->n_seasonal > 0 ? 1 : 0;
+		c.despike = m->despike ? 1 : 0;
 	}
 	/*
 	 * a global model chooses them per series (rnn_model_info's pipeline

@@ -998,6 +998,7 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 	double		sum_train = 0,
 				sum_val = 0;
 	int			trained = 0;	/* members that kept a trained epoch */
+	const double *given;		/* the values before spikes were replaced */
 
 	cfg = &resolved;
 	outputs = cfg->strategy == RNN_STRATEGY_RECURSIVE ? 1 : cfg->horizon;
@@ -1102,6 +1103,29 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 										warm ? init->ts_kind : RNN_TS_NONE,
 										m->ts_kind, m->step_kind, m->step, values, n,
 										rnn_check_interrupts, NULL);
+
+	/*
+	 * one-point spikes replaced by their neighbours (rnn_pipeline_clean_spikes)
+	 * before anything reads the values: the pipeline, Theta, the windows,
+	 * the history kept and the calibration's actuals
+	 */
+	given = values;
+	m->despike = rnn_pipeline_despike(cfg->despike, m->scaling, warm, imported,
+									  warm ? init->despike : 0, m->n_features);
+	if (m->despike)
+	{
+		double	   *c = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE);
+		int			log_mode,
+					ds_mode;
+
+		rnn_pipeline_modes(cfg->log, cfg->deseasonalize, m->scaling, warm, imported,
+						   warm ? init->log_transform : 0, warm ? (init->n_seasonal > 0) : 0,
+						   &log_mode, &ds_mode);
+		memcpy(c, values, sizeof(double) * n);
+		m->spikes_replaced = (int32) rnn_pipeline_clean_spikes(c, n, season, log_mode, RNN_SPIKE_K,
+															   &rnn_palloc_allocator);
+		values = c;
+	}
 
 	lag = m->scaling == RNN_SCALE_SEASONAL ? season : m->scaling == RNN_SCALE_DIFF ? 1 : 0;
 	if (m->n_features > 0 && (lag > 0 || cfg->strategy == RNN_STRATEGY_SEQ2SEQ))
@@ -1308,7 +1332,8 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 	m->rows = (int64) n;
 	m->seed = (uint64_t) cfg->seed;
 	m->naive_scale = rnn_series_naive_mae(values, n, season);
-	m->nonnegative = rnn_series_nonnegative(values, n);
+	/* the values as given: a spike below 0 replaced still says the series goes below 0 */
+	m->nonnegative = rnn_series_nonnegative(given, n);
 
 	/* the Theta forecast combined with the network's (rnn_theta.h) */
 	m->theta_weight = rnn_theta_weight(cfg->theta_weight, false, m->n_features, imported,

@@ -375,6 +375,7 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 {
 	int32		ns = 0;
 	int32	   *pick = palloc(sizeof(int32) * g->ns);
+	int32	   *spikes;		/* (ns) each series' spikes replaced */
 	RnnSeries  *series = palloc(sizeof(RnnSeries) * g->ns);
 	RnnAxis    *axes = palloc(sizeof(RnnAxis) * g->ns);
 	size_t	   *seg_start = palloc(sizeof(size_t) * g->ns);
@@ -478,6 +479,26 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 		window = rnn_pipeline_choose_window(cfg->window, warm, warm ? init->window : 0, season,
 											rnn_pipeline_global_room(len, ns, outputs), 0);
 		pfree(len);
+	}
+
+	/*
+	 * each series' one-point spikes replaced (as for one series), before its
+	 * pipeline, windows and history read it; a model with features or the
+	 * calendar's keeps them (a feature may explain a spike)
+	 */
+	m->despike = rnn_pipeline_despike(cfg->despike, RNN_SCALE_WINDOW, warm,
+									  warm && rnn_model_imported(init), warm ? init->despike : 0,
+									  g->n_user + (cfg->calendar ? 1 : 0));
+	spikes = palloc0(sizeof(int32) * ns);
+	for (int32 j = 0; m->despike && j < ns; j++)
+	{
+		double	   *c = palloc_extended(sizeof(double) * Max(series[j].n, 1), MCXT_ALLOC_HUGE);
+
+		CHECK_FOR_INTERRUPTS();
+		memcpy(c, series[j].values, sizeof(double) * series[j].n);
+		spikes[j] = (int32) rnn_pipeline_clean_spikes(c, series[j].n, season, cfg->log, RNN_SPIKE_K,
+													  &rnn_palloc_allocator);
+		series[j].values = c;
 	}
 
 	/*
@@ -629,8 +650,9 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 		st->last_ts = axes[k].last_ts;
 		st->month_end = axes[k].month_end && m->step_kind == RNN_STEP_MONTHS;
 		/* a series never below 0 is not forecast below 0, whatever the others are */
-		st->nonnegative = rnn_series_nonnegative(series[k].values, series[k].n);
+		st->nonnegative = rnn_series_nonnegative(g->series[pick[k]].values, series[k].n);
 		st->leading_zeros_dropped = g->zeros_dropped[pick[k]];
+		st->spikes_replaced = spikes[k];
 		st->rows = (int64) series[k].n;
 		seg_start[k] = total;
 		seg_len[k] = series[k].n;
@@ -716,7 +738,7 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 	/* every series at least 0: none of them is forecast below it */
 	m->nonnegative = true;
 	for (int32 k = 0; k < ns && m->nonnegative; k++)
-		m->nonnegative = rnn_series_nonnegative(series[k].values, series[k].n);
+		m->nonnegative = rnn_series_nonnegative(g->series[pick[k]].values, series[k].n);
 
 	/*
 	 * each series' own Theta weight, when the weight is automatic (before

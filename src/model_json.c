@@ -75,12 +75,13 @@ append_metadata(StringInfo s, const RnnModel *m)
 	appendStringInfo(s, "\"scaling\": {\"method\": \"%s\", \"mean\": %.17g, \"std\": %.17g}, ",
 					 rnn_scaling_name(m->scaling), m->scale_mean, m->scale_std);
 	/* what the pipeline did before the network (format 3) */
-	appendStringInfo(s, "\"pipeline\": {\"intervals\": \"%s\", \"nonnegative\": %s",
-					 m->cal_scaled ? "scaled" : "absolute", m->nonnegative ? "true" : "false");
+	appendStringInfo(s, "\"pipeline\": {\"intervals\": \"%s\", \"nonnegative\": %s, \"despike\": %s",
+					 m->cal_scaled ? "scaled" : "absolute", m->nonnegative ? "true" : "false",
+					 m->despike ? "true" : "false");
 	if (m->n_series == 0)
 	{
-		appendStringInfo(s, ", \"leading_zeros_dropped\": %s, \"log\": %s, \"seasonal_indices\": ",
-						 m->leading_zeros_dropped ? "true" : "false",
+		appendStringInfo(s, ", \"leading_zeros_dropped\": %s, \"spikes_replaced\": %d, \"log\": %s, \"seasonal_indices\": ",
+						 m->leading_zeros_dropped ? "true" : "false", m->spikes_replaced,
 						 m->log_transform ? "true" : "false");
 		if (m->n_seasonal > 0)
 		{
@@ -97,7 +98,8 @@ append_metadata(StringInfo s, const RnnModel *m)
 		int			logged = 0,
 					adjusted = 0,
 					floored = 0,
-					launched = 0;
+					launched = 0,
+					despiked = 0;
 
 		for (int i = 0; i < m->n_series; i++)
 		{
@@ -105,9 +107,10 @@ append_metadata(StringInfo s, const RnnModel *m)
 			adjusted += m->series[i].n_seasonal > 0;
 			floored += m->series[i].nonnegative != 0;
 			launched += m->series[i].leading_zeros_dropped != 0;
+			despiked += m->series[i].spikes_replaced > 0;
 		}
-		appendStringInfo(s, ", \"series_logged\": %d, \"series_deseasonalized\": %d, \"series_nonnegative\": %d, \"series_leading_zeros_dropped\": %d",
-						 logged, adjusted, floored, launched);
+		appendStringInfo(s, ", \"series_logged\": %d, \"series_deseasonalized\": %d, \"series_nonnegative\": %d, \"series_leading_zeros_dropped\": %d, \"series_spikes_replaced\": %d",
+						 logged, adjusted, floored, launched, despiked);
 	}
 	appendStringInfoString(s, "}, ");
 	if (m->n_series > 0)
@@ -543,6 +546,11 @@ rnn_model_to_json(PG_FUNCTION_ARGS)
 				push_true(&b, "nonnegative");	/* the series' own floor at 0 (2026-12-06) */
 			if (st->leading_zeros_dropped)
 				push_true(&b, "leading_zeros_dropped");	/* 2026-12-07 */
+			if (st->spikes_replaced > 0)
+			{
+				push_key(&b, "spikes_replaced");
+				push_number_as(&b, st->spikes_replaced, 17, WJB_VALUE);
+			}
 			if (rnn_series_own_spread(st))
 			{
 				/* format 11: its own spread, which scale_std (shared) is not */
@@ -867,6 +875,8 @@ read_pipeline(JsonbContainer *c, RnnModel *m)
 		m->log_transform = int_key(sub, "log", 0, 1, false, 0);
 		m->nonnegative = int_key(sub, "nonnegative", 0, 1, false, 0);
 		m->leading_zeros_dropped = int_key(sub, "leading_zeros_dropped", 0, 1, false, 0);
+		m->despike = int_key(sub, "despike", 0, 1, false, 0);
+		m->spikes_replaced = int_key(sub, "spikes_replaced", 0, RNN_MAX_SPIKES, false, 0);
 		if (get_key(sub, "intervals", &v) && v.type == jbvString)
 			m->cal_scaled = string_is(&v, "scaled");
 		if ((idx = container_key(sub, "seasonal_indices")) != NULL)
@@ -928,6 +938,7 @@ read_pipeline(JsonbContainer *c, RnnModel *m)
 			/* the model's flag covers every series (a document written before the series' own) */
 			st->nonnegative = int_key(rec, "nonnegative", 0, 1, false, 0) | m->nonnegative;
 			st->leading_zeros_dropped = int_key(rec, "leading_zeros_dropped", 0, 1, false, 0);
+			st->spikes_replaced = int_key(rec, "spikes_replaced", 0, RNN_MAX_SPIKES, false, 0);
 			if ((idx = container_key(rec, "seasonal_indices")) == NULL)
 				bad_json("%s", "A series_state entry needs \"seasonal_indices\".");
 			st->seasonal = read_numbers(idx, "seasonal_indices", RNN_MAX_SEASON_INDICES,
@@ -1158,8 +1169,8 @@ static const JsonKeys model_keys[] = {
 	 "format_version"},
 	{"scaling", "method mean std"},
 	{"time", "kind step step_unit step_value last last_value month_end time_zone calendar"},
-	{"pipeline", "log intervals nonnegative leading_zeros_dropped seasonal_indices phase_last series_logged series_deseasonalized series_nonnegative series_leading_zeros_dropped"},
-	{"series_state", "name numbers history seasonal_indices theta theta_weight spread month_end nonnegative leading_zeros_dropped"},
+	{"pipeline", "log intervals nonnegative despike leading_zeros_dropped spikes_replaced seasonal_indices phase_last series_logged series_deseasonalized series_nonnegative series_leading_zeros_dropped series_spikes_replaced"},
+	{"series_state", "name numbers history seasonal_indices theta theta_weight spread month_end nonnegative leading_zeros_dropped spikes_replaced"},
 	{"series", "count short"},
 	{"combination", "method weight alpha level drift points series_own_weight series_weight_min "
 	 "series_weight_max series_weight_mean"},

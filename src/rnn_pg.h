@@ -77,6 +77,8 @@ typedef struct RnnConfig
 	int			ensemble;		/* members (of each kind, with strategy mixed) */
 	int			log;			/* log transform: -1 auto (positive series), 0 off, 1 on */
 	int			deseasonalize;	/* seasonal indices: -1 auto (unless shrunk to 0), 0 off, 1 on */
+	int			despike;		/* one-point spikes replaced: -1 auto (no features, window or
+								 * zscore scaling), 0 off, 1 on */
 	int			refit;			/* retrain on all windows for the best epoch count: -1 auto */
 	int64		epoch_size;		/* windows per epoch: -1 auto, 0 all, else a sample of that many */
 	bool		on_error_null;	/* on_error => 'null': a group that cannot train gives NULL */

@@ -2136,6 +2136,18 @@ decode_crc_fixed(uint8_t *buf, size_t len, const char **why)
 	return st;
 }
 
+/* m encoded into a new buffer (free it) of *len bytes */
+static uint8_t *
+encode_new(const RnnModel *m, size_t *len)
+{
+	uint8_t    *buf;
+
+	*len = rnn_model_encoded_size(m);
+	buf = malloc(*len);
+	rnn_model_encode(m, buf);
+	return buf;
+}
+
 /*
  * A model trained on values at least 0 (flag bit 2): kept through encoding,
  * refused in formats 1 and 2 (which have no flags); its forecasts and bounds
@@ -2258,9 +2270,7 @@ test_nonnegative(void)
 		   "training figures: more epochs than 100,000 or rows than 9e15 are refused (%s)", why ? why : "");
 	m.rows = 0;
 	m.nonnegative = 1;
-	len = rnn_model_encoded_size(&m);
-	buf = malloc(len);
-	rnn_model_encode(&m, buf);
+	buf = encode_new(&m, &len);
 	st = rnn_model_decode(&d, buf, len, &test_allocator, &why);
 	report(st == RNN_OK && d.nonnegative == 1 && (buf[6] & 4) != 0 && d.format_version == buf[4],
 		   "nonnegative: the flag (bit 2) is kept, in the format the content needs (%d)", buf[4]);
@@ -2362,22 +2372,111 @@ test_leading_zeros(void)
 
 	make_model(&m, RNN_CELL_LSTM);
 	m.leading_zeros_dropped = 1;
-	len = rnn_model_encoded_size(&m);
-	buf = malloc(len);
-	rnn_model_encode(&m, buf);
+	buf = encode_new(&m, &len);
 	st = rnn_model_decode(&d, buf, len, &test_allocator, &why);
 	report(st == RNN_OK && d.leading_zeros_dropped == 1 && (buf[6] & 8) != 0 && d.nonnegative == 0,
 		   "leading zeros: the flag (bit 3) is kept (%s)", why ? why : "ok");
 	free_model(&d);
-	buf[6] |= 16;
+	buf[6] |= 32;
 	st = decode_crc_fixed(buf, len, &why);
-	report(st == RNN_ERR_CORRUPT, "leading zeros: flag bit 4 is unknown and refused (%s)", why ? why : "");
-	buf[6] &= (uint8_t) ~16;
+	report(st == RNN_ERR_CORRUPT, "leading zeros: flag bit 5 is unknown and refused (%s)", why ? why : "");
+	buf[6] &= (uint8_t) ~32;
 	buf[4] = 2;
 	st = decode_crc_fixed(buf, len, &why);
 	report(st != RNN_OK, "leading zeros: a format-2 value with the flag is refused (%s)", why ? why : "");
 	free(buf);
 	free_model(&m);
+}
+
+/*
+ * One-point spikes (rnn_pipeline_clean_spikes): a spike of a seasonal
+ * series is put back near its neighbours, and nothing else moves; a level
+ * shift, a clear season's peaks, either end, a seasonal series too short
+ * for indices and k = 0 are left as they are; a series with a value at or
+ * below 0 is cleaned on its own scale.
+ */
+static void
+test_spikes(void)
+{
+	double		base[48],
+				v[48],
+				w[48];
+	size_t		c;
+	bool		same = true;
+
+	for (int t = 0; t < 48; t++)
+		base[t] = 100 * (1 + 0.3 * sin(2 * M_PI * t / 4)) * exp(0.01 * t) * (1 + 0.02 * sin(t * 7.3));
+	memcpy(v, base, sizeof(v));
+	v[30] *= 3;
+	c = rnn_pipeline_clean_spikes(v, 48, 4, -1, RNN_SPIKE_K, &test_allocator);
+	for (int t = 0; t < 48; t++)
+		if (t != 30 && v[t] != base[t])
+			same = false;
+	report(c == 1 && fabs(v[30] / base[30] - 1) < 0.05 && same,
+		   "spikes: a value 3 times its place in a season is put back (%.2f for %.2f), nothing else moves",
+		   v[30], base[30]);
+	memcpy(v, base, sizeof(v));
+	memcpy(w, base, sizeof(w));
+	for (int t = 24; t < 48; t++)
+		v[t] = w[t] = base[t] * 1.5;
+	v[47] *= 3;
+	w[47] *= 3;
+	c = rnn_pipeline_clean_spikes(v, 48, 4, -1, RNN_SPIKE_K, &test_allocator);
+	report(c == 0 && memcmp(v, w, sizeof(v)) == 0,
+		   "spikes: a level shift, a clear season's peaks and the last value are no spikes");
+	memcpy(v, base, sizeof(v));
+	v[5] *= 3;
+	report(rnn_pipeline_clean_spikes(v, 8, 4, -1, RNN_SPIKE_K, &test_allocator) == 0 &&
+		   rnn_pipeline_clean_spikes(v, 48, 4, -1, 0, &test_allocator) == 0 && v[5] == 3 * base[5],
+		   "spikes: a seasonal series under two seasons and a point, and k = 0, are left as they are");
+	for (int t = 0; t < 48; t++)
+		v[t] = base[t] - 100;
+	v[20] += 200;
+	c = rnn_pipeline_clean_spikes(v, 48, 4, -1, RNN_SPIKE_K, &test_allocator);
+	report(c == 1 && fabs(v[20] - (base[20] - 100)) < 5,
+		   "spikes: a series below 0 too is cleaned on its own scale (%.2f for %.2f)", v[20], base[20] - 100);
+	report(rnn_pipeline_despike(-1, RNN_SCALE_WINDOW, false, false, 0, 0) &&
+		   rnn_pipeline_despike(-1, RNN_SCALE_ZSCORE, false, false, 0, 0) &&
+		   !rnn_pipeline_despike(-1, RNN_SCALE_NONE, false, false, 0, 0) &&
+		   !rnn_pipeline_despike(-1, RNN_SCALE_WINDOW, false, false, 0, 2) &&
+		   !rnn_pipeline_despike(-1, RNN_SCALE_WINDOW, true, false, 0, 0) &&
+		   rnn_pipeline_despike(-1, RNN_SCALE_NONE, true, false, 1, 0) &&
+		   !rnn_pipeline_despike(-1, RNN_SCALE_WINDOW, true, true, 1, 0) &&
+		   rnn_pipeline_despike(1, RNN_SCALE_NONE, true, true, 0, 3) &&
+		   !rnn_pipeline_despike(0, RNN_SCALE_WINDOW, false, false, 0, 0),
+		   "spikes: on by default under window and zscore scaling without features; a warm start "
+		   "keeps its model's choice, an imported model has none; despike given wins");
+	{
+		RnnModel	m,
+					d;
+		size_t		len;
+		uint8_t    *buf;
+		const char *why = NULL;
+		RnnStatus	st;
+
+		make_model(&m, RNN_CELL_GRU);
+		m.despike = 1;
+		m.spikes_replaced = 3;
+		buf = encode_new(&m, &len);
+		st = rnn_model_decode(&d, buf, len, &test_allocator, &why);
+		report(st == RNN_OK && d.despike == 1 && d.spikes_replaced == 3 && (buf[6] & 16) != 0 && buf[15] == 3,
+			   "spikes: the flag (bit 4) and the count (the header byte after log) are kept (%s)",
+			   why ? why : "ok");
+		if (st == RNN_OK)
+			free_model(&d);
+		buf[15] = RNN_MAX_SPIKES + 1;
+		st = decode_crc_fixed(buf, len, &why);
+		report(st == RNN_ERR_CORRUPT, "spikes: a count above %d is refused (%s)", RNN_MAX_SPIKES,
+			   why ? why : "");
+		buf[15] = 1;
+		buf[4] = 2;
+		buf[6] = 0;				/* (format 2 has no flags) */
+		st = decode_crc_fixed(buf, len, &why);
+		report(st == RNN_ERR_CORRUPT, "spikes: format 2's reserved byte there is refused (%s)",
+			   why ? why : "");
+		free(buf);
+		free_model(&m);
+	}
 }
 
 /*
@@ -2992,6 +3091,7 @@ main(void)
 	test_encoding();
 	test_nonnegative();
 	test_leading_zeros();
+	test_spikes();
 	test_score();
 	test_crc32();
 	test_training();

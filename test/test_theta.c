@@ -225,12 +225,12 @@ test_combine(void)
 /* m encoded into a new *buf of *len bytes, and decoded from it into d */
 /*
  * A flag byte of series "b"'s record in buf (a global model's encoding):
- * the k-th byte after its phase (log, month_end, nonnegative,
- * leading_zeros_dropped) is 1, and at 2 the value is refused.  buf is
+ * the k-th byte after its phase (log, month_end, nonnegative, leading
+ * zeros and spikes) is `is`, and set to `bad` the value is refused.  buf is
  * changed (resealed).
  */
 static void
-series_b_flag_byte(uint8_t *buf, size_t len, int k, const char *what)
+series_b_flag_byte(uint8_t *buf, size_t len, int k, uint8_t is, uint8_t bad, const char *what)
 {
 	size_t		at = 0;
 	RnnModel	d;
@@ -248,11 +248,11 @@ series_b_flag_byte(uint8_t *buf, size_t len, int k, const char *what)
 	}
 	/* name "b", then last_ts 8, rows 8, three f64, phase 4: the flag bytes */
 	at += 1 + 8 + 8 + 24 + 4 + (size_t) k;
-	report(at < len && buf[at] == 1, "%s: series b's byte is 1", what);
-	buf[at] = 2;
+	report(at < len && buf[at] == is, "%s: series b's byte is %d", what, is);
+	buf[at] = bad;
 	reseal_model(buf, len);
 	st = rnn_model_decode(&d, buf, len, &test_allocator, &why);
-	report(st == RNN_ERR_CORRUPT, "%s: a series byte other than 0 or 1 is refused (%s)", what,
+	report(st == RNN_ERR_CORRUPT, "%s: a series byte of %d is refused (%s)", what, bad,
 		   why ? why : "");
 	rnn_model_free(&d, &test_allocator);
 }
@@ -472,12 +472,13 @@ test_format(void)
 		if (st == RNN_OK)
 			rnn_model_free(&d, &test_allocator);
 		/* the byte after log and month_end */
-		series_b_flag_byte(buf, len, 2, "nonnegative");
+		series_b_flag_byte(buf, len, 2, 1, 2, "nonnegative");
 		free(buf);
 		series[1].nonnegative = 0;
 	}
-	/* each series' zeros before its launch (the byte after nonnegative, once reserved) */
+	/* each series' zeros before its launch and spikes (the byte after nonnegative, once reserved) */
 	series[1].leading_zeros_dropped = 1;
+	series[1].spikes_replaced = 2;
 	st = encode_and_decode(&m, &buf, &len, &d, &why);
 	{
 		RnnModel	v1;
@@ -485,16 +486,19 @@ test_format(void)
 		if (st == RNN_OK)
 			rnn_model_series_view(&v1, &d, 1);
 		report(st == RNN_OK && d.leading_zeros_dropped == 0 && d.series[0].leading_zeros_dropped == 0 &&
-			   d.series[1].leading_zeros_dropped == 1 && v1.leading_zeros_dropped == 1,
-			   "leading zeros: a global model's series keeps its own mark, and its view shows it (%s)",
+			   d.series[1].leading_zeros_dropped == 1 && v1.leading_zeros_dropped == 1 &&
+			   d.series[1].spikes_replaced == 2 && d.series[0].spikes_replaced == 0 &&
+			   v1.spikes_replaced == 2,
+			   "leading zeros and spikes: a global model's series keeps its own, and its view shows them (%s)",
 			   why ? why : "ok");
 		if (st == RNN_OK)
 			rnn_model_free(&d, &test_allocator);
 		/* the byte after log, month_end and nonnegative */
-		series_b_flag_byte(buf, len, 3, "leading zeros");
+		series_b_flag_byte(buf, len, 3, 1 | 2 << 1, (RNN_MAX_SPIKES + 1) << 1, "leading zeros and spikes");
 		free(buf);
 	}
 	series[1].leading_zeros_dropped = 0;
+	series[1].spikes_replaced = 0;
 
 	series[1].theta_weight = 1.5;
 	report(rnn_model_validate(&m, &why) == RNN_ERR_CORRUPT, "theta: a series' weight above 1 is refused");

@@ -44,6 +44,7 @@ typedef float rnn_real;
 #define RNN_MAX_CAL_SAMPLES		256		/* held-out errors kept per step */
 #define RNN_MAX_ENSEMBLE		64
 #define RNN_MAX_SEASON_INDICES	1024	/* longest season that is adjusted by indices */
+#define RNN_MAX_SPIKES			8		/* one-point spikes a series' pipeline replaces */
 
 /* Status codes returned by core functions. */
 typedef enum RnnStatus

@@ -9,9 +9,10 @@
  *
  * Layout:
  *	 "RNNF" u16 version u16 flags (v3: bit 0 = cal_scaled, bit 1 = month_end, bit 2
- *	   = nonnegative, bit 3 = leading_zeros_dropped; else 0)
+ *	   = nonnegative, bit 3 = leading_zeros_dropped, bit 4 = despike; else 0)
  *	 u8 cell, bidirectional, scaling, ts_kind, step_kind, strategy (v2, else
- *	   reserved; v8: mixed, and only then), log_transform (v3, else reserved), 1 reserved (0)
+ *	   reserved; v8: mixed, and only then), log_transform (v3, else reserved),
+ *	   spikes_replaced (v3, 2026-12-07: 0 to RNN_MAX_SPIKES; else reserved, 0)
  *	 i32 input_size hidden_size num_layers output_size window season members
  *	 i32 n_history n_loss cal_steps cal_n epochs_run best_epoch
  *	 i64 step last_ts rows   u64 seed
@@ -37,8 +38,8 @@
  *	 n_series records (v3), names strictly ascending (bytewise, then shorter first):
  *	   u16 name_len, name bytes, i64 last_ts rows, f64 scale_mean scale_std
  *	   naive_scale, i32 phase_last, u8 log_transform, u8 month_end, u8 nonnegative
- *	   (2026-12-06, else reserved), u8 leading_zeros_dropped (2026-12-07, else
- *	   reserved, 0),
+ *	   (2026-12-06, else reserved), u8 leading_zeros_dropped in bit 0 and
+ *	   spikes_replaced in bits 1-4 (2026-12-07, else reserved, 0),
  *	   i32 n_seasonal n_history, f64 seasonal[n_seasonal]
  *	   history[n_history * (1 + n_features)] (rows of a value and its features)
  *	   f64 theta level drift alpha, i32 theta n (v6)
@@ -54,8 +55,9 @@
  * may be mixed or not.  Version 11 is version 10's layout with each series'
  * spread, written for a global model some of whose series' spreads are not
  * their scales (its log series share one); its text may be empty.  Flag
- * bits 1 (month_end, with format 11), 2 (nonnegative, 2026-12-06) and 3
- * (leading_zeros_dropped, 2026-12-07, and its byte in a series record) came
+ * bits 1 (month_end, with format 11), 2 (nonnegative, 2026-12-06), 3
+ * (leading_zeros_dropped, 2026-12-07, and its byte in a series record) and
+ * 4 (despike, with spikes_replaced in bytes that were reserved) came
  * without a format of their own: a reader that does not know them refuses
  * them as unknown flags (or a reserved byte that is not 0).
  */
@@ -341,7 +343,8 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 	p += 4;
 	p = put_u16(p, (uint16_t) version);
 	p = put_u16(p, (uint16_t) ((m->cal_scaled ? 1 : 0) | (m->month_end ? 2 : 0) |
-							   (m->nonnegative ? 4 : 0) | (m->leading_zeros_dropped ? 8 : 0)));
+							   (m->nonnegative ? 4 : 0) | (m->leading_zeros_dropped ? 8 : 0) |
+							   (m->despike ? 16 : 0)));
 	p = put_u8(p, (uint8_t) m->shape.cell);
 	p = put_u8(p, (uint8_t) m->shape.bidirectional);
 	p = put_u8(p, (uint8_t) m->scaling);
@@ -349,7 +352,7 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 	p = put_u8(p, (uint8_t) m->step_kind);
 	p = put_u8(p, (uint8_t) m->strategy);
 	p = put_u8(p, (uint8_t) (m->log_transform ? 1 : 0));
-	p = put_u8(p, 0);
+	p = put_u8(p, (uint8_t) m->spikes_replaced);
 	p = put_u32(p, (uint32_t) m->shape.input_size);
 	p = put_u32(p, (uint32_t) m->shape.hidden_size);
 	p = put_u32(p, (uint32_t) m->shape.num_layers);
@@ -431,7 +434,7 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 		p = put_u8(p, (uint8_t) (st->log_transform ? 1 : 0));
 		p = put_u8(p, (uint8_t) (st->month_end ? 1 : 0));
 		p = put_u8(p, (uint8_t) (st->nonnegative ? 1 : 0));
-		p = put_u8(p, (uint8_t) (st->leading_zeros_dropped ? 1 : 0));
+		p = put_u8(p, (uint8_t) ((st->leading_zeros_dropped ? 1 : 0) | (st->spikes_replaced << 1)));
 		p = put_u32(p, (uint32_t) st->n_seasonal);
 		p = put_u32(p, (uint32_t) st->n_history);
 		for (int32_t k = 0; k < st->n_seasonal; k++)
@@ -695,6 +698,7 @@ rnn_model_series_view(RnnModel *view, const RnnModel *m, int32_t i)
 	view->month_end = st->month_end;
 	view->nonnegative = st->nonnegative;
 	view->leading_zeros_dropped = st->leading_zeros_dropped;
+	view->spikes_replaced = st->spikes_replaced;
 	view->rows = st->rows;
 	view->scale_mean = st->scale_mean;
 	view->scale_std = st->scale_std;
@@ -825,6 +829,12 @@ rnn_model_validate(const RnnModel *m, const char **why)
 		*why = "Its multi-step strategy is invalid.";
 		return RNN_ERR_CORRUPT;
 	}
+	if (m->spikes_replaced < 0 || m->spikes_replaced > RNN_MAX_SPIKES ||
+		(m->n_series > 0 && m->spikes_replaced != 0))
+	{
+		*why = "Its count of replaced spikes is invalid.";
+		return RNN_ERR_CORRUPT;
+	}
 	if (!isfinite(m->naive_scale) || m->naive_scale < 0)
 	{
 		*why = "Its naive error scale is invalid.";
@@ -910,6 +920,11 @@ rnn_model_validate(const RnnModel *m, const char **why)
 			(st->month_end && m->step_kind != RNN_STEP_MONTHS))
 		{
 			*why = "A series record's month_end is not 0, or 1 on a month axis.";
+			return RNN_ERR_CORRUPT;
+		}
+		if (st->spikes_replaced < 0 || st->spikes_replaced > RNN_MAX_SPIKES)
+		{
+			*why = "A series record's count of replaced spikes is invalid.";
 			return RNN_ERR_CORRUPT;
 		}
 	}
@@ -1031,7 +1046,7 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 	{
 		uint16_t	flags = get_u16(&r);
 
-		if ((flags & ~(version >= 3 ? 15 : 0)) != 0)
+		if ((flags & ~(version >= 3 ? 31 : 0)) != 0)
 		{
 			*why = "Unknown flags are set.";
 			return RNN_ERR_CORRUPT;
@@ -1040,6 +1055,7 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 		m->month_end = (flags >> 1) & 1;
 		m->nonnegative = (flags >> 2) & 1;
 		m->leading_zeros_dropped = (flags >> 3) & 1;
+		m->despike = (flags >> 4) & 1;
 	}
 	m->shape.cell = get_u8(&r);
 	m->shape.bidirectional = get_u8(&r);
@@ -1056,10 +1072,15 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 	m->format_version = version;
 	reserved = 0;
 	if (version >= 3)
+	{
 		m->log_transform = get_u8(&r);
+		m->spikes_replaced = get_u8(&r);
+	}
 	else
+	{
 		reserved = get_u8(&r);
-	reserved |= get_u8(&r);
+		reserved |= get_u8(&r);
+	}
 	if (reserved != 0)
 	{
 		*why = "Reserved header bytes are not zero.";
@@ -1276,10 +1297,15 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 		st->log_transform = get_u8(&r);
 		st->month_end = get_u8(&r);
 		st->nonnegative = get_u8(&r);
-		st->leading_zeros_dropped = get_u8(&r);
-		if (st->leading_zeros_dropped > 1 || st->nonnegative > 1)
 		{
-			*why = "A series record's nonnegative or leading_zeros_dropped byte is not 0 or 1.";
+			uint8_t		b = get_u8(&r);
+
+			st->leading_zeros_dropped = b & 1;
+			st->spikes_replaced = b >> 1;
+		}
+		if (st->spikes_replaced > RNN_MAX_SPIKES || st->nonnegative > 1)
+		{
+			*why = "A series record's nonnegative byte is not 0 or 1, or its spikes are too many.";
 			return RNN_ERR_CORRUPT;
 		}
 		/* the model's flag: every series (a model written before the series' own) */

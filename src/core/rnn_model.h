@@ -111,8 +111,11 @@ typedef struct RnnSeriesState
 								 * month_end, 2026-12-06; a model's flag bit 2 sets it for
 								 * every series) */
 	int32_t		leading_zeros_dropped;	/* the zeros before its first positive value were left
-										 * out (rnn_pipeline_launch_zeros; the byte after
-										 * nonnegative, 2026-12-07) */
+										 * out (rnn_pipeline_launch_zeros; bit 0 of the byte
+										 * after nonnegative, 2026-12-07) */
+	int32_t		spikes_replaced;	/* one-point spikes the pipeline replaced, 0 to
+									 * RNN_MAX_SPIKES (rnn_pipeline_clean_spikes; bits 1-4 of
+									 * that byte) */
 	int32_t		n_seasonal;		/* 0 or the model's season */
 	double	   *seasonal;
 	int32_t		n_history;
@@ -204,6 +207,12 @@ typedef struct RnnModel
 	int32_t		leading_zeros_dropped;	/* the training rows' zeros before the first positive
 										 * value were left out (rnn_pipeline_launch_zeros; flag
 										 * bit 3, any format from 3, 2026-12-07) */
+	int32_t		despike;		/* the pipeline replaced one-point spikes where it found
+								 * them (flag bit 4, any format from 3, 2026-12-07): a history
+								 * a global model did not keep is read the same way */
+	int32_t		spikes_replaced;	/* how many, 0 to RNN_MAX_SPIKES, in the training rows of
+									 * a single-series model (the header byte after
+									 * log_transform, format 3 and later) */
 	/*
 	 * a global model's series (rnn_model_series_view): the factor on its
 	 * half-widths in scaled units, rnn_series_interval_factor; 0 means 1

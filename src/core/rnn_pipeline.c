@@ -299,6 +299,127 @@ rnn_pipeline_launch_zeros(const double *v, size_t n, size_t min_rest)
 	return z;
 }
 
+static int	double_cmp(const void *a, const void *b);
+
+/* the median of x[0..n-1] (n >= 1), reordering x */
+static double
+median_of(double *x, size_t n)
+{
+	qsort(x, n, sizeof(double), double_cmp);
+	return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
+/*
+ * the points at[0..c-1] of v set to their neighbours' mean on the adjusted
+ * scale adj (idx: m indices, or none), and back on v's scale
+ */
+static void
+refill(double *v, size_t n, double *adj, const double *idx, int m, bool logged,
+	   const size_t *at, size_t c)
+{
+	for (size_t j = 0; j < c; j++)
+	{
+		size_t		t = at[j];
+		double		x;
+
+		if (t == 0 || t + 1 >= n)
+			continue;
+		adj[t] = 0.5 * (adj[t - 1] + adj[t + 1]);
+		x = adj[t] + (m ? idx[t % (size_t) m] : 0);
+		v[t] = logged ? exp(x) : x;
+	}
+}
+
+size_t
+rnn_pipeline_clean_spikes(double *v, size_t n, int season, int log_mode, double k,
+						  const RnnAlloc *a)
+{
+	bool		positive = true;
+	bool		logged;
+	double	   *adj,
+			   *d,
+			   *idx = NULL;
+	size_t		replaced = 0;
+	size_t		fixed[RNN_SPIKE_ROUNDS];
+	int			m = season >= 2 && season <= RNN_MAX_SEASON_INDICES ? season : 0;
+
+	if (!(k > 0) || n < 5)
+		return 0;
+	if (season >= 2 && (m == 0 || n < 2 * (size_t) m + 1))
+		return 0;
+	for (size_t i = 0; i < n && positive; i++)
+		positive = v[i] > 0 && isfinite(v[i]);
+	logged = positive && log_mode != 0;
+	adj = rnn_alloc(a, sizeof(double) * n);
+	d = rnn_alloc(a, sizeof(double) * n);
+	if (m)
+		idx = rnn_alloc(a, sizeof(double) * m);
+	/*
+	 * one spike a round, the largest, and the indices and the spread again
+	 * without it: a spike moves its position's index, which would make the
+	 * same position of the other seasons look like dips
+	 */
+	for (int round = 0; adj && d && (idx || !m) && round < RNN_SPIKE_ROUNDS; round++)
+	{
+		double		sigma,
+					med,
+					best = 0;
+		size_t		at = 0;
+
+		for (size_t i = 0; i < n; i++)
+			adj[i] = logged ? log(v[i]) : v[i];
+		if (m && !rnn_pipeline_seasonal_indices(adj, n, m, idx, NULL))
+			break;
+		for (size_t i = 0; m && i < n; i++)
+			adj[i] -= idx[i % (size_t) m];
+		for (size_t i = 1; i < n; i++)
+			d[i - 1] = adj[i] - adj[i - 1];
+		med = median_of(d, n - 1);
+		for (size_t i = 1; i < n; i++)
+			d[i - 1] = fabs(adj[i] - adj[i - 1] - med);
+		sigma = 1.4826 * median_of(d, n - 1);
+		if (!(sigma > 0) || !isfinite(sigma))
+			break;
+		for (size_t t = 1; t + 1 < n; t++)
+		{
+			double		l = adj[t] - adj[t - 1],
+						r = adj[t] - adj[t + 1];
+
+			if (l * r > 0 && fmin(fabs(l), fabs(r)) > k * sigma && fmin(fabs(l), fabs(r)) > best)
+			{
+				best = fmin(fabs(l), fabs(r));
+				at = t;
+			}
+		}
+		if (at == 0)
+			break;
+		fixed[replaced++] = at;
+		refill(v, n, adj, idx, m, logged, fixed, replaced);
+	}
+	/*
+	 * the values put in were placed by indices that still held the spikes
+	 * (each is its position's index plus its neighbours' adjusted mean):
+	 * placed again by the indices without them
+	 */
+	for (int pass = 0; replaced > 0 && m && pass < 3; pass++)
+	{
+		for (size_t i = 0; i < n; i++)
+			adj[i] = logged ? log(v[i]) : v[i];
+		if (!rnn_pipeline_seasonal_indices(adj, n, m, idx, NULL))
+			break;
+		for (size_t i = 0; i < n; i++)
+			adj[i] -= idx[i % (size_t) m];
+		refill(v, n, adj, idx, m, logged, fixed, replaced);
+	}
+	if (adj)
+		rnn_release(a, adj);
+	if (d)
+		rnn_release(a, d);
+	if (idx)
+		rnn_release(a, idx);
+	return replaced;
+}
+
 RnnStatus
 rnn_pipeline_fit(RnnModel *m, const double *v, size_t n, int season,
 				 int log_mode, int deseason_mode, double *adj, const RnnAlloc *a)
@@ -417,6 +538,19 @@ rnn_pipeline_modes(int cfg_log, int cfg_ds, int scaling, bool warm, bool importe
 		warm ? init_ds : cfg_ds < 0 && !plain ? 0 : cfg_ds;
 }
 
+bool
+rnn_pipeline_despike(int cfg_despike, int scaling, bool warm, bool imported, int init_despike,
+					 int n_features)
+{
+	if (cfg_despike >= 0)
+		return cfg_despike != 0;
+	if (imported)
+		return false;
+	if (warm)
+		return init_despike != 0;
+	return n_features == 0 && (scaling == RNN_SCALE_WINDOW || scaling == RNN_SCALE_ZSCORE);
+}
+
 RnnStatus
 rnn_pipeline_scale_series(RnnModel *m, const double *adj, size_t n, int lag, bool keep,
 						  rnn_real *scaled)
@@ -527,38 +661,21 @@ static double spreadless_scale(double rel, double mean, double max_dev);
 static RnnStatus spreadless_or_zero_scale(const RnnSeriesState *all, int ns, double rel, double mean,
 										  double max_dev, const RnnAlloc *a, double *s);
 
-RnnStatus
-rnn_pipeline_unseen_view(RnnModel *view, RnnSeriesState *st, const RnnModel *m,
-						 const double *v, size_t n, const double *rows, const RnnAlloc *a)
+/*
+ * rnn_pipeline_unseen_view of v[0..n-1] once its leading zeros (whether z
+ * were left out) and spikes (how many) are dealt with
+ */
+static RnnStatus
+unseen_view_of(RnnModel *view, RnnSeriesState *st, const RnnModel *m, const double *v, size_t n,
+			   const double *rows, int log_mode, int ds_mode, bool zeros, size_t spikes,
+			   const RnnAlloc *a)
 {
 	RnnModel	one = *m;
 	RnnStatus	rs;
-	size_t		z;
 
-	/* (a model of one series: its own pipeline) */
-	int			log_mode = m->n_series == 0 && m->log_transform ? -1 : 0,
-				ds_mode = m->n_series == 0 && m->n_seasonal > 0 ? -1 : 0;
-
-	/*
-	 * log and seasonal indices as in training: automatic when some kept
-	 * series took them (the default), else none (log => false or
-	 * deseasonalize => false, whose series all went without)
-	 */
-	for (int32_t k = 0; k < m->n_series; k++)
-	{
-		if (m->series[k].log_transform)
-			log_mode = -1;
-		if (m->series[k].n_seasonal > 0)
-			ds_mode = -1;
-	}
-	/* the zeros before a launch, left out as training leaves a series' out */
-	z = log_mode != 0 ? rnn_pipeline_launch_zeros(v, n, RNN_PIPELINE_LAUNCH_REST) : 0;
-	v += z;
-	n -= z;
-	if (rows)
-		rows += z * (size_t) m->shape.input_size;
 	memset(st, 0, sizeof(*st));
-	st->leading_zeros_dropped = z > 0;
+	st->leading_zeros_dropped = zeros;
+	st->spikes_replaced = (int32_t) spikes;
 	rs = rnn_pipeline_series_state(st, v, n, m->season, m->window, log_mode, ds_mode, NULL, 0, NULL, a);
 	if (rs == RNN_ERR_LIMIT)
 		return RNN_ERR_NONFINITE;	/* a history beyond the scales a model keeps: too large for it */
@@ -615,6 +732,53 @@ rnn_pipeline_unseen_view(RnnModel *view, RnnSeriesState *st, const RnnModel *m,
 	rnn_model_series_view(view, &one, 0);
 	view->nonnegative = rnn_pipeline_history_floors(m, v, n, 1);
 	return RNN_OK;
+}
+
+RnnStatus
+rnn_pipeline_unseen_view(RnnModel *view, RnnSeriesState *st, const RnnModel *m,
+						 const double *v, size_t n, const double *rows, const RnnAlloc *a)
+{
+	RnnStatus	rs;
+	size_t		z,
+				spikes = 0;
+	double	   *clean = NULL;
+
+	/* (a model of one series: its own pipeline) */
+	int			log_mode = m->n_series == 0 && m->log_transform ? -1 : 0,
+				ds_mode = m->n_series == 0 && m->n_seasonal > 0 ? -1 : 0;
+
+	/*
+	 * log and seasonal indices as in training: automatic when some kept
+	 * series took them (the default), else none (log => false or
+	 * deseasonalize => false, whose series all went without)
+	 */
+	for (int32_t k = 0; k < m->n_series; k++)
+	{
+		if (m->series[k].log_transform)
+			log_mode = -1;
+		if (m->series[k].n_seasonal > 0)
+			ds_mode = -1;
+	}
+	/* the zeros before a launch, left out as training leaves a series' out */
+	z = log_mode != 0 ? rnn_pipeline_launch_zeros(v, n, RNN_PIPELINE_LAUNCH_REST) : 0;
+	v += z;
+	n -= z;
+	if (rows)
+		rows += z * (size_t) m->shape.input_size;
+	/* and its spikes replaced, as the model's series' were */
+	if (m->despike && n > 0)
+	{
+		clean = rnn_alloc(a, sizeof(double) * n);
+		if (!clean)
+			return RNN_ERR_ALLOC;
+		memcpy(clean, v, sizeof(double) * n);
+		spikes = rnn_pipeline_clean_spikes(clean, n, m->season, log_mode, RNN_SPIKE_K, a);
+		v = clean;
+	}
+	rs = unseen_view_of(view, st, m, v, n, rows, log_mode, ds_mode, z > 0, spikes, a);
+	if (clean)
+		rnn_release(a, clean);
+	return rs;
 }
 
 static int

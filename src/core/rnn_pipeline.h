@@ -122,6 +122,25 @@ size_t		rnn_pipeline_launch_zeros(const double *v, size_t n, size_t min_rest);
 #define RNN_PIPELINE_LAUNCH_ZEROS 2
 
 /*
+ * One-point spikes of v[0..n-1], replaced in place: on the pipeline's scale
+ * (the log when log_mode allows it and every value is positive, less the
+ * seasonal indices of rnn_pipeline_seasonal_indices), a point that stands
+ * above (or below) both of its neighbours by more than k times the robust
+ * spread of the changes (1.4826 times their median absolute deviation) is
+ * set to their mean, and mapped back.  Neither end is a spike (a last
+ * value's change may be the series' new level).  A seasonal series (season
+ * 2 or more) too short for indices is left as it is: its peaks would look
+ * like spikes.  One spike a round, the largest, at most RNN_SPIKE_ROUNDS
+ * rounds, each with indices and spread recomputed.  Returns how many
+ * points were replaced (0 when k <= 0).
+ */
+#define RNN_SPIKE_ROUNDS RNN_MAX_SPIKES
+/* k of the pipeline's spikes (chosen on M3's training parts: the README's protocol table) */
+#define RNN_SPIKE_K 5.0
+size_t		rnn_pipeline_clean_spikes(double *v, size_t n, int season, int log_mode, double k,
+									  const RnnAlloc *a);
+
+/*
  * The values after the zeros that a series of a global model, or a history
  * forecast as a series of its own (rnn_pipeline_unseen_view), needs for the
  * zeros to be left out: three give it a spread of its own.  (One series'
@@ -294,6 +313,17 @@ double		rnn_pipeline_change_scale(const double *adj, size_t n);
  */
 void		rnn_pipeline_modes(int cfg_log, int cfg_ds, int scaling, bool warm, bool imported,
 							   int init_log, int init_ds, int *log_mode, int *ds_mode);
+
+/*
+ * Whether a model's pipeline replaces one-point spikes
+ * (rnn_pipeline_clean_spikes): the configuration's despike where set (0 or
+ * 1); else a warm start's model's (init_despike), none for an imported
+ * model (weights trained elsewhere), and otherwise on for a model without
+ * features (which may explain a spike: a promotion) under the scalings
+ * that leave the level to the windows (window, zscore).
+ */
+bool		rnn_pipeline_despike(int cfg_despike, int scaling, bool warm, bool imported,
+								 int init_despike, int n_features);
 
 /*
  * The network's series of a one-series model from the pipeline's adjusted

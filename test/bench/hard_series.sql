@@ -5,7 +5,8 @@
 --   psql -X -d DB -f test/bench/hard_series.sql      (a database with the extension)
 --
 -- Cases:
---   spike:  one month x4 two months before the end of training (the last value is normal);
+--   spike:  one month x4 two months before the end of training (the last value is normal;
+--           replaced by despike since 2026-12-07);
 --   phase:  the yearly season moves 3 months earlier 24 months before the end of training;
 --   launch: 24 months of zeros before a product launched and grew 6% a month (left out since
 --           2026-12-07: "hard" gives the same model as "plain").
