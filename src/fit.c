@@ -999,6 +999,7 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 				sum_val = 0;
 	int			trained = 0;	/* members that kept a trained epoch */
 	const double *given;		/* the values before spikes were replaced */
+	int			log_mode;		/* the pipeline's log mode (rnn_pipeline_modes) */
 
 	cfg = &resolved;
 	outputs = cfg->strategy == RNN_STRATEGY_RECURSIVE ? 1 : cfg->horizon;
@@ -1073,20 +1074,20 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 		warm_kept_notice(fname, cfg, psprintf("scaling => '%s'", rnn_scaling_name(m->scaling)),
 						 psprintf("scaling => '%s'", rnn_scaling_name(cfg->scaling)));
 
+	/* the pipeline's log mode, which the two steps below read (the pipeline itself below) */
+	rnn_pipeline_modes(cfg->log, cfg->deseasonalize, m->scaling, warm, imported,
+					   warm ? init->log_transform : 0, warm ? (init->n_seasonal > 0) : 0,
+					   &log_mode, &ds_mode);
+
 	/*
 	 * the zeros before a launch (rnn_pipeline_launch_zeros) are left out
 	 * where the pipeline may take the log, when the rows after them are
 	 * enough to train on (a window, of 2 unless given, and the outputs)
 	 */
 	{
-		int			log_mode,
-					ds_mode;
 		int			w = cfg->window > 0 ? cfg->window : warm && init->window > 0 ? init->window : 2;
 		size_t		z;
 
-		rnn_pipeline_modes(cfg->log, cfg->deseasonalize, m->scaling, warm, imported,
-						   warm ? init->log_transform : 0, warm ? (init->n_seasonal > 0) : 0,
-						   &log_mode, &ds_mode);
 		z = log_mode != 0 ? rnn_pipeline_launch_zeros(values, n, (size_t) w + outputs) : 0;
 		if (z > 0)
 		{
@@ -1115,12 +1116,7 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 	if (m->despike)
 	{
 		double	   *c = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE);
-		int			log_mode,
-					ds_mode;
 
-		rnn_pipeline_modes(cfg->log, cfg->deseasonalize, m->scaling, warm, imported,
-						   warm ? init->log_transform : 0, warm ? (init->n_seasonal > 0) : 0,
-						   &log_mode, &ds_mode);
 		memcpy(c, values, sizeof(double) * n);
 		m->spikes_replaced = (int32) rnn_pipeline_clean_spikes(c, n, season, log_mode, RNN_SPIKE_K,
 															   &rnn_palloc_allocator);
@@ -1195,12 +1191,8 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 					 errhint("Continue the model on more rows, or train from scratch: without the model, or with on_init_mismatch => 'cold', which does when the model does not fit.")));
 	}
 	{
-		int			log_mode;
 		int			phase;
 
-		rnn_pipeline_modes(cfg->log, cfg->deseasonalize, m->scaling, warm, imported,
-						   warm ? init->log_transform : 0, warm ? (init->n_seasonal > 0) : 0,
-						   &log_mode, &ds_mode);
 		if (warm && !imported && cfg->deseasonalize >= 0 && (cfg->deseasonalize == 1) != (ds_mode == 1))
 			warm_kept_notice(fname, cfg, ds_mode == 1 ? "deseasonalize => true" : "deseasonalize => false",
 							 cfg->deseasonalize == 1 ? "deseasonalize => true" : "deseasonalize => false");

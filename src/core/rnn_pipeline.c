@@ -347,8 +347,12 @@ rnn_pipeline_clean_spikes(double *v, size_t n, int season, int log_mode, double 
 		return 0;
 	if (season >= 2 && (m == 0 || n < 2 * (size_t) m + 1))
 		return 0;
-	for (size_t i = 0; i < n && positive; i++)
-		positive = v[i] > 0 && isfinite(v[i]);
+	for (size_t i = 0; i < n; i++)
+	{
+		if (!isfinite(v[i]))
+			return 0;			/* (a value nothing can be measured against) */
+		positive = positive && v[i] > 0;
+	}
 	logged = positive && log_mode != 0;
 	adj = rnn_alloc(a, sizeof(double) * n);
 	d = rnn_alloc(a, sizeof(double) * n);
