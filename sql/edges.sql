@@ -235,7 +235,7 @@ SELECT (SELECT avg(abs(f.forecast - a.v)) FROM spiky_m x, rnn_forecast(x.m, 12) 
         WHERE x.k = 'spike, default' AND a.s = 'spike')
        < 0.5 * (SELECT avg(abs(f.forecast - a.v)) FROM spiky_m x, rnn_forecast(x.m, 12) f JOIN spiky a ON a.ts = f.ts::date
                 WHERE x.k = 'spike, despike => false' AND a.s = 'spike') AS under_half_the_error;
-SELECT rnn_model_info(m)->'pipeline'->'despike' AS despike,
+SELECT rnn_model_info(m)->'pipeline'->'despike' AS despike, rnn_model_info(m)->'config'->'despike' AS config,
        rnn_model_info(m)->'pipeline'->'series_spikes_replaced' AS series_spikes_replaced,
        (SELECT s->'spikes_replaced' FROM jsonb_array_elements(rnn_model_to_json(m)->'series_state') s
         WHERE s->>'name' = 'spike') AS spike_record,

@@ -571,7 +571,7 @@ rnn_config_to_json(const RnnConfig *c)
 
 /*
  * Record in m the configuration it was trained with, with what training
- * chose filled in (window, season, scaling, strategy, refit, log and
+ * chose filled in (window, season, scaling, strategy, refit, despike, log and
  * deseasonalize of a single-series model, a global model's epoch size, the
  * time zone of timestamptz rows): rnn_model_info shows it under the
  * configuration's own key names.
@@ -591,13 +591,14 @@ rnn_config_record(RnnModel *m, const RnnConfig *cfg)
 	{
 		c.log = m->log_transform ? 1 : 0;
 		c.deseasonalize = m->n_seasonal > 0 ? 1 : 0;
-		c.despike = m->despike ? 1 : 0;
 	}
 	/*
 	 * a global model chooses them per series (rnn_model_info's pipeline
 	 * counts them): the configuration's own, null for automatic
 	 */
 	c.theta_weight = m->theta_weight;
+	/* one choice for the whole model, a global one too */
+	c.despike = m->despike ? 1 : 0;
 	c.refit = rnn_config_refit(cfg, m->n_series > 0) ? 1 : 0;
 	/*
 	 * a global model's automatic epoch is every window, as 0 says; one

@@ -1081,14 +1081,21 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 
 	/*
 	 * the zeros before a launch (rnn_pipeline_launch_zeros) are left out
-	 * where the pipeline may take the log, when the rows after them are
-	 * enough to train on (a window, of 2 unless given, and the outputs)
+	 * where the pipeline may take the log: under an automatic log when the
+	 * rows after them are enough to train on (a window, of 2 unless given,
+	 * and the outputs), so that no training fails for it; under a log the
+	 * model must take (log => true, a logged warm start), which the zeros
+	 * would refuse, after three values, as the warm start's check
+	 * (rnn_warm_log_mismatch) reads them: too few rows left is then said
+	 * as such
 	 */
 	{
 		int			w = cfg->window > 0 ? cfg->window : warm && init->window > 0 ? init->window : 2;
 		size_t		z;
 
-		z = log_mode != 0 ? rnn_pipeline_launch_zeros(values, n, (size_t) w + outputs) : 0;
+		z = log_mode == 0 ? 0 :
+			rnn_pipeline_launch_zeros(values, n, log_mode == 1 ? RNN_PIPELINE_LAUNCH_REST :
+									  (size_t) w + outputs);
 		if (z > 0)
 		{
 			values += z;

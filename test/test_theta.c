@@ -499,6 +499,14 @@ test_format(void)
 	}
 	series[1].leading_zeros_dropped = 0;
 	series[1].spikes_replaced = 0;
+	/* a global model keeps both per series: the model's own mark and count are refused */
+	m.leading_zeros_dropped = 1;
+	st = rnn_model_validate(&m, &why);
+	m.leading_zeros_dropped = 0;
+	m.spikes_replaced = 1;
+	report(st == RNN_ERR_CORRUPT && rnn_model_validate(&m, &why) == RNN_ERR_CORRUPT,
+		   "leading zeros and spikes: a global model's own mark or count is refused (%s)", why ? why : "");
+	m.spikes_replaced = 0;
 
 	series[1].theta_weight = 1.5;
 	report(rnn_model_validate(&m, &why) == RNN_ERR_CORRUPT, "theta: a series' weight above 1 is refused");

@@ -830,9 +830,9 @@ rnn_model_validate(const RnnModel *m, const char **why)
 		return RNN_ERR_CORRUPT;
 	}
 	if (m->spikes_replaced < 0 || m->spikes_replaced > RNN_MAX_SPIKES ||
-		(m->n_series > 0 && m->spikes_replaced != 0))
+		(m->n_series > 0 && (m->spikes_replaced != 0 || m->leading_zeros_dropped)))
 	{
-		*why = "Its count of replaced spikes is invalid.";
+		*why = "Its count of replaced spikes, or its mark of leading zeros, is invalid.";
 		return RNN_ERR_CORRUPT;
 	}
 	if (!isfinite(m->naive_scale) || m->naive_scale < 0)

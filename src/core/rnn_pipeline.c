@@ -324,9 +324,13 @@ refill(double *v, size_t n, double *adj, const double *idx, int m, bool logged,
 
 		if (t == 0 || t + 1 >= n)
 			continue;
-		adj[t] = 0.5 * (adj[t - 1] + adj[t + 1]);
-		x = adj[t] + (m ? idx[t % (size_t) m] : 0);
-		v[t] = logged ? exp(x) : x;
+		x = 0.5 * adj[t - 1] + 0.5 * adj[t + 1] + (m ? idx[t % (size_t) m] : 0);
+		x = logged ? exp(x) : x;
+		/* (a value beyond a double, near 1e308, stays as it was) */
+		if (!isfinite(x))
+			continue;
+		adj[t] = 0.5 * adj[t - 1] + 0.5 * adj[t + 1];
+		v[t] = x;
 	}
 }
 
@@ -671,8 +675,8 @@ static RnnStatus spreadless_or_zero_scale(const RnnSeriesState *all, int ns, dou
  */
 static RnnStatus
 unseen_view_of(RnnModel *view, RnnSeriesState *st, const RnnModel *m, const double *v, size_t n,
-			   const double *rows, int log_mode, int ds_mode, bool zeros, size_t spikes,
-			   const RnnAlloc *a)
+			   const double *given, const double *rows, int log_mode, int ds_mode, bool zeros,
+			   size_t spikes, const RnnAlloc *a)
 {
 	RnnModel	one = *m;
 	RnnStatus	rs;
@@ -734,7 +738,8 @@ unseen_view_of(RnnModel *view, RnnSeriesState *st, const RnnModel *m, const doub
 	one.n_series = 1;
 	one.series = st;
 	rnn_model_series_view(view, &one, 0);
-	view->nonnegative = rnn_pipeline_history_floors(m, v, n, 1);
+	/* (the history as given: a spike below 0 replaced still says it goes below 0) */
+	view->nonnegative = rnn_pipeline_history_floors(m, given, n, 1);
 	return RNN_OK;
 }
 
@@ -746,6 +751,7 @@ rnn_pipeline_unseen_view(RnnModel *view, RnnSeriesState *st, const RnnModel *m,
 	size_t		z,
 				spikes = 0;
 	double	   *clean = NULL;
+	const double *given;		/* the history less the zeros, before spikes were replaced */
 
 	/* (a model of one series: its own pipeline) */
 	int			log_mode = m->n_series == 0 && m->log_transform ? -1 : 0,
@@ -769,6 +775,7 @@ rnn_pipeline_unseen_view(RnnModel *view, RnnSeriesState *st, const RnnModel *m,
 	n -= z;
 	if (rows)
 		rows += z * (size_t) m->shape.input_size;
+	given = v;
 	/* and its spikes replaced, as the model's series' were */
 	if (m->despike && n > 0)
 	{
@@ -779,7 +786,7 @@ rnn_pipeline_unseen_view(RnnModel *view, RnnSeriesState *st, const RnnModel *m,
 		spikes = rnn_pipeline_clean_spikes(clean, n, m->season, log_mode, RNN_SPIKE_K, a);
 		v = clean;
 	}
-	rs = unseen_view_of(view, st, m, v, n, rows, log_mode, ds_mode, z > 0, spikes, a);
+	rs = unseen_view_of(view, st, m, v, n, given, rows, log_mode, ds_mode, z > 0, spikes, a);
 	if (clean)
 		rnn_release(a, clean);
 	return rs;
