@@ -1122,12 +1122,10 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 									  warm ? init->despike : 0, m->n_features);
 	if (m->despike)
 	{
-		double	   *c = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE);
+		size_t		count;
 
-		memcpy(c, values, sizeof(double) * n);
-		m->spikes_replaced = (int32) rnn_pipeline_clean_spikes(c, n, season, log_mode, RNN_SPIKE_K,
-															   &rnn_palloc_allocator);
-		values = c;
+		values = rnn_pipeline_despiked(values, n, season, log_mode, &count, &rnn_palloc_allocator);
+		m->spikes_replaced = (int32) count;
 	}
 
 	lag = m->scaling == RNN_SCALE_SEASONAL ? season : m->scaling == RNN_SCALE_DIFF ? 1 : 0;

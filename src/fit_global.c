@@ -492,13 +492,12 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 	spikes = palloc0(sizeof(int32) * ns);
 	for (int32 j = 0; m->despike && j < ns; j++)
 	{
-		double	   *c = palloc_extended(sizeof(double) * Max(series[j].n, 1), MCXT_ALLOC_HUGE);
+		size_t		count;
 
 		CHECK_FOR_INTERRUPTS();
-		memcpy(c, series[j].values, sizeof(double) * series[j].n);
-		spikes[j] = (int32) rnn_pipeline_clean_spikes(c, series[j].n, season, cfg->log, RNN_SPIKE_K,
-													  &rnn_palloc_allocator);
-		series[j].values = c;
+		series[j].values = rnn_pipeline_despiked(series[j].values, series[j].n, season, cfg->log,
+												 &count, &rnn_palloc_allocator);
+		spikes[j] = (int32) count;
 	}
 
 	/*

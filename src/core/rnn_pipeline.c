@@ -334,6 +334,23 @@ refill(double *v, size_t n, double *adj, const double *idx, int m, bool logged,
 	}
 }
 
+/*
+ * adj[0..n-1]: v on the pipeline's scale (its log when logged) less the m
+ * seasonal indices estimated on it into idx (none when m is 0); false when
+ * the indices cannot be estimated
+ */
+static bool
+spike_scale(const double *v, size_t n, bool logged, int m, double *idx, double *adj)
+{
+	for (size_t i = 0; i < n; i++)
+		adj[i] = logged ? log(v[i]) : v[i];
+	if (m && !rnn_pipeline_seasonal_indices(adj, n, m, idx, NULL))
+		return false;
+	for (size_t i = 0; m && i < n; i++)
+		adj[i] -= idx[i % (size_t) m];
+	return true;
+}
+
 size_t
 rnn_pipeline_clean_spikes(double *v, size_t n, int season, int log_mode, double k,
 						  const RnnAlloc *a)
@@ -374,12 +391,8 @@ rnn_pipeline_clean_spikes(double *v, size_t n, int season, int log_mode, double 
 					best = 0;
 		size_t		at = 0;
 
-		for (size_t i = 0; i < n; i++)
-			adj[i] = logged ? log(v[i]) : v[i];
-		if (m && !rnn_pipeline_seasonal_indices(adj, n, m, idx, NULL))
+		if (!spike_scale(v, n, logged, m, idx, adj))
 			break;
-		for (size_t i = 0; m && i < n; i++)
-			adj[i] -= idx[i % (size_t) m];
 		for (size_t i = 1; i < n; i++)
 			d[i - 1] = adj[i] - adj[i - 1];
 		med = median_of(d, n - 1);
@@ -409,16 +422,8 @@ rnn_pipeline_clean_spikes(double *v, size_t n, int season, int log_mode, double 
 	 * (each is its position's index plus its neighbours' adjusted mean):
 	 * placed again by the indices without them
 	 */
-	for (int pass = 0; replaced > 0 && m && pass < 3; pass++)
-	{
-		for (size_t i = 0; i < n; i++)
-			adj[i] = logged ? log(v[i]) : v[i];
-		if (!rnn_pipeline_seasonal_indices(adj, n, m, idx, NULL))
-			break;
-		for (size_t i = 0; i < n; i++)
-			adj[i] -= idx[i % (size_t) m];
+	for (int pass = 0; replaced > 0 && m && pass < 3 && spike_scale(v, n, logged, m, idx, adj); pass++)
 		refill(v, n, adj, idx, m, logged, fixed, replaced);
-	}
 	if (adj)
 		rnn_release(a, adj);
 	if (d)
@@ -544,6 +549,20 @@ rnn_pipeline_modes(int cfg_log, int cfg_ds, int scaling, bool warm, bool importe
 		warm ? init_log : cfg_log < 0 && !plain ? 0 : cfg_log;
 	*ds_mode = imported && cfg_ds >= 0 ? cfg_ds :
 		warm ? init_ds : cfg_ds < 0 && !plain ? 0 : cfg_ds;
+}
+
+double *
+rnn_pipeline_despiked(const double *v, size_t n, int season, int log_mode, size_t *count,
+					  const RnnAlloc *a)
+{
+	double	   *c = rnn_alloc(a, sizeof(double) * (n ? n : 1));
+
+	*count = 0;
+	if (!c)
+		return NULL;
+	memcpy(c, v, sizeof(double) * n);
+	*count = rnn_pipeline_clean_spikes(c, n, season, log_mode, RNN_SPIKE_K, a);
+	return c;
 }
 
 bool
@@ -779,11 +798,9 @@ rnn_pipeline_unseen_view(RnnModel *view, RnnSeriesState *st, const RnnModel *m,
 	/* and its spikes replaced, as the model's series' were */
 	if (m->despike && n > 0)
 	{
-		clean = rnn_alloc(a, sizeof(double) * n);
+		clean = rnn_pipeline_despiked(v, n, m->season, log_mode, &spikes, a);
 		if (!clean)
 			return RNN_ERR_ALLOC;
-		memcpy(clean, v, sizeof(double) * n);
-		spikes = rnn_pipeline_clean_spikes(clean, n, m->season, log_mode, RNN_SPIKE_K, a);
 		v = clean;
 	}
 	rs = unseen_view_of(view, st, m, v, n, given, rows, log_mode, ds_mode, z > 0, spikes, a);

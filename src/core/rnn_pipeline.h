@@ -315,6 +315,14 @@ void		rnn_pipeline_modes(int cfg_log, int cfg_ds, int scaling, bool warm, bool i
 							   int init_log, int init_ds, int *log_mode, int *ds_mode);
 
 /*
+ * A copy of v[0..n-1] (allocated with a) whose one-point spikes are
+ * replaced (rnn_pipeline_clean_spikes at RNN_SPIKE_K); *count gets how
+ * many.  NULL when the allocation fails.
+ */
+double	   *rnn_pipeline_despiked(const double *v, size_t n, int season, int log_mode,
+								  size_t *count, const RnnAlloc *a);
+
+/*
  * Whether a model's pipeline replaces one-point spikes
  * (rnn_pipeline_clean_spikes): the configuration's despike where set (0 or
  * 1); else a warm start's model's (init_despike), none for an imported

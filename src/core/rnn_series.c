@@ -393,6 +393,22 @@ rnn_series_regularize(RnnSeries *out, const int64_t *keys,
 	return RNN_OK;
 }
 
+/* s without its first z < n points, `filled` of which were filled in */
+static void
+drop_first(RnnSeries *s, size_t z, size_t filled)
+{
+	if (z > 0)
+	{
+		memmove(s->values, s->values + z, sizeof(double) * (s->n - z));
+		if (s->missing)
+			memmove(s->missing, s->missing + z, sizeof(bool) * (s->n - z));
+	}
+	s->n -= z;
+	s->first_key += (int64_t) z * s->step;
+	s->n_filled -= filled;
+	s->trimmed_lead += z;
+}
+
 void
 rnn_series_trim_ends(RnnSeries *s)
 {
@@ -402,16 +418,9 @@ rnn_series_trim_ends(RnnSeries *s)
 	/* (regularising refuses a series without values: lead + trail < n) */
 	if (lead + trail == 0 || lead + trail >= s->n)
 		return;
-	if (lead > 0)
-	{
-		memmove(s->values, s->values + lead, sizeof(double) * (s->n - lead - trail));
-		if (s->missing)
-			memmove(s->missing, s->missing + lead, sizeof(bool) * (s->n - lead - trail));
-	}
-	s->n -= lead + trail;
-	s->first_key += (int64_t) lead * s->step;
-	s->n_filled -= lead + trail;
-	s->trimmed_lead += lead;
+	drop_first(s, lead, lead);
+	s->n -= trail;
+	s->n_filled -= trail;
 	s->lead_missing = 0;
 	s->trail_missing = 0;
 }
@@ -419,17 +428,13 @@ rnn_series_trim_ends(RnnSeries *s)
 void
 rnn_series_drop_lead(RnnSeries *s, size_t z)
 {
+	size_t		filled = 0;
+
 	if (z == 0 || z >= s->n)
 		return;
 	for (size_t i = 0; s->missing && i < z; i++)
-		if (s->missing[i] && s->n_filled > 0)
-			s->n_filled--;
-	memmove(s->values, s->values + z, sizeof(double) * (s->n - z));
-	if (s->missing)
-		memmove(s->missing, s->missing + z, sizeof(bool) * (s->n - z));
-	s->n -= z;
-	s->first_key += (int64_t) z * s->step;
-	s->trimmed_lead += z;
+		filled += s->missing[i] && filled < s->n_filled;
+	drop_first(s, z, filled);
 }
 
 size_t
