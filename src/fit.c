@@ -279,32 +279,71 @@ rnn_warm_axis_text(const RnnModel *init, const RnnAxis *axis)
  * (logged), or NULL: a log => true or false in cfg that differs from it (a
  * warm start keeps it), or a value at or below 0 among the rows' values (n
  * on axis; NULL: not checked) after the zeros before a launch
- * (rnn_pipeline_launch_zeros) when it takes the log.  series: the series'
- * name for a global model (name_len bytes), else NULL.
+ * (rnn_pipeline_launch_zeros) when it takes the log, and after the
+ * one-point spikes the training replaces (despike_season >= 0: the season
+ * it replaces them at, rnn_pipeline_clean_spikes; -1 when it does not), so
+ * that a one-day 0 a cold start would replace does not stop a nightly warm
+ * start.  series: the series' name for a global model (name_len bytes),
+ * else NULL.
  */
 char *
 rnn_warm_log_mismatch(bool logged, const RnnConfig *cfg, const RnnAxis *axis,
-					  const double *values, size_t n, const char *series, int name_len)
+					  const double *values, size_t n, int despike_season,
+					  const char *series, int name_len)
 {
 	char	   *of = series ? psprintf("Series \"%.*s\": the model works on", name_len, series) :
 		pstrdup("The model works on");
+	size_t		z;
+	double	   *clean = NULL;
 
 	if (cfg->log >= 0 && (cfg->log != 0) != logged)
 		return psprintf("%s %s of the values, which a warm start keeps; the configuration says log => %s.",
 						of, logged ? "the logarithm" : "the level", cfg->log ? "true" : "false");
+	if (!logged || !values)
+		return NULL;
 	/* (the zeros before a launch are left out, as training leaves them) */
-	for (size_t i = values ? rnn_pipeline_launch_zeros(values, n, RNN_PIPELINE_LAUNCH_REST) : 0;
-		 logged && values && i < n; i++)
+	z = rnn_pipeline_launch_zeros(values, n, RNN_PIPELINE_LAUNCH_REST);
+	for (size_t i = z; i < n; i++)
 		if (!(values[i] > 0))
 		{
-			/* the point named on these rows' axis */
-			RnnModel   *rows = palloc0(sizeof(RnnModel));
+			RnnModel   *rows;
+			size_t		count;
 
+			/* the spikes replaced, as training replaces them before its log */
+			if (despike_season >= 0 && !clean)
+			{
+				clean = rnn_pipeline_despiked(values + z, n - z, despike_season, 1, &count,
+											  &rnn_palloc_allocator);
+				if (count > 0)
+				{
+					values = clean - z;
+					if (values[i] > 0)
+						continue;
+				}
+			}
+			/* the point named on these rows' axis */
+			rows = palloc0(sizeof(RnnModel));
 			rnn_model_set_axis(rows, axis);
 			return psprintf("%s the logarithm of the values, which a warm start keeps; the value at %s is %g.",
 							of, rnn_point_text(rows, (int64) i - (int64) (n - 1)), values[i]);
 		}
 	return NULL;
+}
+
+/*
+ * The season at which a warm start of one series replaces its rows' spikes
+ * (the model's, or the configuration's: rnn_pipeline_choose_season), or -1
+ * when it does not replace them (rnn_pipeline_despike)
+ */
+static int
+warm_despike_season(const RnnModel *init, const RnnConfig *cfg, const RnnAxis *axis)
+{
+	if (!rnn_pipeline_despike(cfg->despike, RNN_SCALE_WINDOW, true, rnn_model_imported(init),
+							  init->despike, 0))
+		return -1;
+	return rnn_pipeline_choose_season(cfg->season, true, init->season, init->ts_kind,
+									  axis->ts_kind, axis->step_kind, axis->step, NULL, 0,
+									  NULL, NULL);
 }
 
 /* rnn_warm_log_mismatch for a single-series model (an imported one takes the configuration's log) */
@@ -320,7 +359,8 @@ warm_log_mismatch(const RnnModel *init, const RnnConfig *cfg, const RnnAxis *axi
 	 */
 	if (rnn_model_imported(init) && (cfg->log >= 0 || !init->log_transform))
 		return NULL;
-	return rnn_warm_log_mismatch(init->log_transform != 0, cfg, axis, values, n, NULL, 0);
+	return rnn_warm_log_mismatch(init->log_transform != 0, cfg, axis, values, n,
+								 warm_despike_season(init, cfg, axis), NULL, 0);
 }
 
 /*

@@ -175,11 +175,14 @@ rnn_global_collect(const RnnRows *rows, const RnnConfig *cfg, const char *fname)
 
 /*
  * Why a global warm start cannot keep the log of a series the model knows
- * (rnn_warm_log_mismatch for each), or NULL.
+ * (rnn_warm_log_mismatch for each, after the spikes the training replaces,
+ * at the season it replaces them at), or NULL.
  */
 static char *
 global_warm_log_mismatch(const RnnModel *init, const RnnGlobalData *g, const RnnConfig *cfg)
 {
+	int			season = -1;
+
 	for (int32 k = 0; init->n_series > 0 && k < g->ns; k++)
 	{
 		int32		w = rnn_model_find_series(init, g->name[k], g->name_len[k]);
@@ -187,8 +190,14 @@ global_warm_log_mismatch(const RnnModel *init, const RnnGlobalData *g, const Rnn
 
 		if (w < 0)
 			continue;
+		if (season < 0 && rnn_pipeline_despike(cfg->despike, RNN_SCALE_WINDOW, true,
+											   rnn_model_imported(init), init->despike, 0))
+			season = rnn_pipeline_choose_season(cfg->season, true, init->season, init->ts_kind,
+												g->axes[k].ts_kind, g->axes[k].step_kind,
+												g->axes[k].step, NULL, 0, NULL, NULL);
 		why = rnn_warm_log_mismatch(init->series[w].log_transform != 0, cfg, &g->axes[k],
-									g->series[k].values, g->series[k].n, g->name[k], g->name_len[k]);
+									g->series[k].values, g->series[k].n, season,
+									g->name[k], g->name_len[k]);
 		if (why)
 			return why;
 	}

@@ -293,7 +293,8 @@ extern bool rnn_model_imported(const RnnModel *m);
 extern void rnn_check_warm_axis(const RnnModel *init, const RnnAxis *axis, size_t n,
 								const char *fname);
 extern char *rnn_warm_log_mismatch(bool logged, const RnnConfig *cfg, const RnnAxis *axis,
-								   const double *values, size_t n, const char *series, int name_len);
+								   const double *values, size_t n, int despike_season,
+								   const char *series, int name_len);
 extern void rnn_warm_log_error(const char *why, const char *fname) pg_attribute_noreturn();
 extern void rnn_warm_cold_notice(const char *why, const char *group, const char *fname);
 extern char *rnn_warm_axis_text(const RnnModel *init, const RnnAxis *axis);
