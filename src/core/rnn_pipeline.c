@@ -301,12 +301,81 @@ rnn_pipeline_launch_zeros(const double *v, size_t n, size_t min_rest)
 
 static int	double_cmp(const void *a, const void *b);
 
-/* the median of x[0..n-1] (n >= 1), reordering x */
-static double
-median_of(double *x, size_t n)
+/*
+ * x[0..n-1] reordered so that x[k] is the value sorting would put there,
+ * those before it no greater and those after no smaller (k < n): three-way
+ * partitions around a median of three (equal values, as in counts' changes,
+ * take one step), in linear time on average; after 2 log2(n) partitions
+ * (an adversarial order) the part left is sorted instead, so that the
+ * worst case stays n log n.  A value no comparison orders (NaN) counts as
+ * equal to the pivot: the loop ends whatever the values.
+ */
+static void
+select_kth(double *x, size_t n, size_t k)
 {
-	qsort(x, n, sizeof(double), double_cmp);
-	return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+	size_t		lo = 0,
+				hi = n;			/* the part [lo, hi) holds position k */
+	int			budget = 2;
+
+	for (size_t m = n; m > 1; m >>= 1)
+		budget += 2;
+	while (hi - lo > 1)
+	{
+		double		a = x[lo],
+					b = x[lo + (hi - lo) / 2],
+					c = x[hi - 1],
+					p;
+		size_t		lt = lo,
+					i = lo,
+					gt = hi;
+
+		if (budget-- == 0)
+		{
+			qsort(x + lo, hi - lo, sizeof(double), double_cmp);
+			return;
+		}
+		p = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+		/* [lo, lt) < p, [lt, i) = p, [gt, hi) > p */
+		while (i < gt)
+		{
+			double		t = x[i];
+
+			if (t < p)
+			{
+				x[i++] = x[lt];
+				x[lt++] = t;
+			}
+			else if (t > p)
+			{
+				x[i] = x[--gt];
+				x[gt] = t;
+			}
+			else
+				i++;
+		}
+		if (k < lt)
+			hi = lt;
+		else if (k >= gt)
+			lo = gt;
+		else
+			return;				/* k among the values equal to the pivot */
+	}
+}
+
+double
+rnn_pipeline_median(double *x, size_t n)
+{
+	double		below;
+
+	select_kth(x, n, n / 2);
+	if (n % 2)
+		return x[n / 2];
+	/* the largest of the lower half, all no greater than x[n / 2] */
+	below = x[0];
+	for (size_t i = 1; i < n / 2; i++)
+		if (x[i] > below)
+			below = x[i];
+	return 0.5 * (below + x[n / 2]);
 }
 
 /*
@@ -335,15 +404,29 @@ refill(double *v, size_t n, double *adj, const double *idx, int m, bool logged,
 }
 
 /*
- * adj[0..n-1]: v on the pipeline's scale (its log when logged) less the m
+ * base[0..n-1]: v on the pipeline's scale (its log when logged), at the
+ * points at[0..c-1] (all n when at is NULL), as the points refill set
+ */
+static void
+spike_base(const double *v, size_t n, bool logged, const size_t *at, size_t c, double *base)
+{
+	for (size_t j = 0; j < (at ? c : n); j++)
+	{
+		size_t		i = at ? at[j] : j;
+
+		base[i] = logged ? log(v[i]) : v[i];
+	}
+}
+
+/*
+ * adj[0..n-1]: base (v on the pipeline's scale, spike_base) less the m
  * seasonal indices estimated on it into idx (none when m is 0); false when
  * the indices cannot be estimated
  */
 static bool
-spike_scale(const double *v, size_t n, bool logged, int m, double *idx, double *adj)
+spike_scale(const double *base, size_t n, int m, double *idx, double *adj)
 {
-	for (size_t i = 0; i < n; i++)
-		adj[i] = logged ? log(v[i]) : v[i];
+	memcpy(adj, base, sizeof(double) * n);
 	if (m && !rnn_pipeline_seasonal_indices(adj, n, m, idx, NULL))
 		return false;
 	for (size_t i = 0; m && i < n; i++)
@@ -359,6 +442,7 @@ rnn_pipeline_clean_spikes(double *v, size_t n, int season, int log_mode, double 
 	bool		logged;
 	double	   *adj,
 			   *d,
+			   *base,
 			   *idx = NULL;
 	size_t		replaced = 0;
 	size_t		fixed[RNN_SPIKE_ROUNDS];
@@ -377,28 +461,32 @@ rnn_pipeline_clean_spikes(double *v, size_t n, int season, int log_mode, double 
 	logged = positive && log_mode != 0;
 	adj = rnn_alloc(a, sizeof(double) * n);
 	d = rnn_alloc(a, sizeof(double) * n);
+	base = rnn_alloc(a, sizeof(double) * n);
 	if (m)
 		idx = rnn_alloc(a, sizeof(double) * m);
+	/* the logs once, and again only where a spike was replaced */
+	if (base)
+		spike_base(v, n, logged, NULL, 0, base);
 	/*
 	 * one spike a round, the largest, and the indices and the spread again
 	 * without it: a spike moves its position's index, which would make the
 	 * same position of the other seasons look like dips
 	 */
-	for (int round = 0; adj && d && (idx || !m) && round < RNN_SPIKE_ROUNDS; round++)
+	for (int round = 0; adj && d && base && (idx || !m) && round < RNN_SPIKE_ROUNDS; round++)
 	{
 		double		sigma,
 					med,
 					best = 0;
 		size_t		at = 0;
 
-		if (!spike_scale(v, n, logged, m, idx, adj))
+		if (!spike_scale(base, n, m, idx, adj))
 			break;
 		for (size_t i = 1; i < n; i++)
 			d[i - 1] = adj[i] - adj[i - 1];
-		med = median_of(d, n - 1);
+		med = rnn_pipeline_median(d, n - 1);
 		for (size_t i = 1; i < n; i++)
 			d[i - 1] = fabs(adj[i] - adj[i - 1] - med);
-		sigma = 1.4826 * median_of(d, n - 1);
+		sigma = 1.4826 * rnn_pipeline_median(d, n - 1);
 		if (!(sigma > 0) || !isfinite(sigma))
 			break;
 		for (size_t t = 1; t + 1 < n; t++)
@@ -416,16 +504,22 @@ rnn_pipeline_clean_spikes(double *v, size_t n, int season, int log_mode, double 
 			break;
 		fixed[replaced++] = at;
 		refill(v, n, adj, idx, m, logged, fixed, replaced);
+		spike_base(v, n, logged, fixed, replaced, base);
 	}
 	/*
 	 * the values put in were placed by indices that still held the spikes
 	 * (each is its position's index plus its neighbours' adjusted mean):
 	 * placed again by the indices without them
 	 */
-	for (int pass = 0; replaced > 0 && m && pass < 3 && spike_scale(v, n, logged, m, idx, adj); pass++)
+	for (int pass = 0; replaced > 0 && m && pass < 3 && spike_scale(base, n, m, idx, adj); pass++)
+	{
 		refill(v, n, adj, idx, m, logged, fixed, replaced);
+		spike_base(v, n, logged, fixed, replaced, base);
+	}
 	if (adj)
 		rnn_release(a, adj);
+	if (base)
+		rnn_release(a, base);
 	if (d)
 		rnn_release(a, d);
 	if (idx)

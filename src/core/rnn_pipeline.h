@@ -315,6 +315,13 @@ void		rnn_pipeline_modes(int cfg_log, int cfg_ds, int scaling, bool warm, bool i
 							   int init_log, int init_ds, int *log_mode, int *ds_mode);
 
 /*
+ * The median of x[0..n-1] (n >= 1; the mean of the two middle values for
+ * even n), the value sorting would give, in linear time on average and
+ * n log n at worst; reorders x.
+ */
+double		rnn_pipeline_median(double *x, size_t n);
+
+/*
  * A copy of v[0..n-1] (allocated with a) whose one-point spikes are
  * replaced (rnn_pipeline_clean_spikes at RNN_SPIKE_K); *count gets how
  * many.  NULL when the allocation fails.
