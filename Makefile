@@ -6,7 +6,7 @@ MODULE_big = rnn_forecast
 CORE_OBJS = $(patsubst %.c,%.o,$(wildcard src/core/*.c))
 GLUE_OBJS = src/rnn_forecast.o src/config.o src/model_io.o src/model_json.o \
 	src/timeaxis.o src/rows.o src/fit.o src/fit_global.o src/train.o src/forecast.o \
-	src/evaluate.o src/predict_window.o
+	src/evaluate.o src/predict_window.o src/warm_start.o
 OBJS = $(GLUE_OBJS) $(CORE_OBJS)
 
 # every full install script and every upgrade script

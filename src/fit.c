@@ -1,10 +1,12 @@
 /*
  * fit.c
  *	  Fitting a model to a regular series: the automatic choices (season,
- *	  window), scaling, initialisation or warm start, training of every
- *	  ensemble member with interrupt checks and progress notices, and the
- *	  calibration of prediction intervals.  Used by rnn_train and
- *	  rnn_backtest.
+ *	  window), scaling, initialisation or warm start (whether the model
+ *	  fits: warm_start.c), training of every ensemble member with interrupt
+ *	  checks and progress notices, the Theta weight, and the calibration of
+ *	  prediction intervals, each step a function of its own below, the
+ *	  rules in the core (rnn_pipeline.h, rnn_theta.h, rnn_predict.h).  Used
+ *	  by rnn_train and rnn_backtest.
  */
 #include "postgres.h"
 
@@ -119,428 +121,6 @@ rnn_fit_progress_init(RnnFitProgress *p, instr_time start, const RnnConfig *cfg,
 	p->hooks.arg = p;
 	p->hooks.check = check_interrupts;
 	p->hooks.epoch_done = report_epoch;
-}
-
-/*
- * How the architecture of a warm-start model differs from the
- * configuration's (a sentence for errdetail), or NULL when it matches.
- */
-static char *
-warm_start_mismatch(const RnnModel *init, const RnnShape *s, int window, int strategy, int members)
-{
-	bool		mixed = strategy == RNN_STRATEGY_MIXED;
-
-	struct
-	{
-		const char *label;
-		int			model;
-		int			config;
-		bool		flag;		/* named true or false, as the configuration spells it */
-	}			dims[] = {
-		{"hidden_size", init->shape.hidden_size, s->hidden_size, false},
-		{"num_layers", init->shape.num_layers, s->num_layers, false},
-		{"bidirectional", init->shape.bidirectional, s->bidirectional, true},
-		{init->shape.seq2seq ? "output size (the decoder's steps, horizon)" :
-			"output size (horizon, under strategy direct or mixed)",
-		init->shape.output_size, s->output_size, false},
-		{"input_size", init->shape.input_size, s->input_size, false},
-		{"window", init->window > 0 ? init->window : window, window, false},
-		{mixed ? "ensemble (members of each kind)" : "ensemble", mixed ? init->members / 2 : init->members,
-		mixed ? members / 2 : members, false},
-	};
-
-	if (init->shape.cell != s->cell)
-		return psprintf("The model's cell is %s, the configuration's is %s.",
-						rnn_cell_name(init->shape.cell), rnn_cell_name(s->cell));
-	/*
-	 * another kind of network: mixed members, or an encoder-decoder's
-	 * decoder, whose weights the other has not (its weights would be read
-	 * in the other's layout); or another strategy with another output size
-	 */
-	if ((init->strategy == RNN_STRATEGY_MIXED) != mixed ||
-		(init->shape.seq2seq != 0) != (s->seq2seq != 0) ||
-		(init->shape.output_size != s->output_size && init->strategy != strategy &&
-		 init->strategy != RNN_STRATEGY_AUTO))
-		return psprintf("The model's strategy is %s, the configuration's is %s.",
-						rnn_strategy_name(init->strategy), rnn_strategy_name(strategy));
-	for (size_t i = 0; i < lengthof(dims); i++)
-		if (dims[i].model != dims[i].config && dims[i].flag)
-			return psprintf("The model's %s is %s, the configuration's is %s.", dims[i].label,
-							dims[i].model ? "true" : "false", dims[i].config ? "true" : "false");
-		else if (dims[i].model != dims[i].config)
-			return psprintf("The model's %s is %d, the configuration's is %d.",
-							dims[i].label, dims[i].model, dims[i].config);
-	return NULL;
-}
-
-/* Compare the architecture of a warm-start model with the configuration. */
-void
-rnn_check_warm_start(const RnnModel *init, const RnnShape *s, int window, int strategy, int members,
-					 const char *fname)
-{
-	char	   *why = warm_start_mismatch(init, s, window, strategy, members);
-
-	if (why)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: warm-start model does not match the configuration", fname),
-				 errdetail_internal("%s", why),
-				 errhint("Give the configuration the model's architecture; only window may be left out to take the model's, or set on_init_mismatch => 'cold' to train from scratch instead.")));
-}
-
-/*
- * Whether a model was made by rnn_model_from_json (from PyTorch, or a
- * model's JSON moved in): it records no training configuration, which
- * every model trained by rnn_train since format 4 does.
- */
-bool
-rnn_model_imported(const RnnModel *m)
-{
-	return m->format_version >= 4 && m->config[0] == '\0';
-}
-
-/*
- * A warm start keeps its model's part of the pipeline (kept) where the
- * configuration names another (asked): its weights learnt on that scale.
- * A NOTICE, not an error, so that a nightly job's one configuration serves
- * the first training and the warm starts after it.
- */
-static void
-warm_kept_notice(const char *fname, const RnnConfig *cfg, const char *kept, const char *asked)
-{
-	ereport(NOTICE,
-			(errmsg("%s: the warm start keeps the model's %s; %s is not applied", fname, kept, asked),
-			 cfg->group ?
-			 errdetail("A warm start continues on the scale its weights learnt. Training on %s.", cfg->group) :
-			 errdetail("A warm start continues on the scale its weights learnt."),
-			 errhint("Train without the model to change it.")));
-}
-
-/*
- * Whether a warm-start model's time axis continues these rows': the same
- * timestamp type and step (a grid of local days and one of absolute days
- * are the same network input).  A model without a time axis (imported, or
- * trained on ORDER BY rows) continues on rows of any axis and takes theirs;
- * a model with one does not continue on ORDER BY rows (see
- * rnn_check_warm_axis).
- */
-bool
-rnn_axis_matches(const RnnModel *init, const RnnAxis *axis)
-{
-	bool		days = (init->step_kind == RNN_STEP_UNITS || init->step_kind == RNN_STEP_LOCAL_DAYS) &&
-		(axis->step_kind == RNN_STEP_UNITS || axis->step_kind == RNN_STEP_LOCAL_DAYS);
-
-	if (init->ts_kind == RNN_TS_NONE)
-		return true;
-	return init->ts_kind == axis->ts_kind &&
-		(axis->ts_kind == RNN_TS_NONE ||
-		 ((init->step_kind == axis->step_kind || days) && init->step == axis->step));
-}
-
-/*
- * Refuse a warm start whose model's time axis these rows do not continue
- * (n rows: one row has no step to compare).  A model without an axis fits
- * any rows; a model with one is refused on ORDER BY rows rather than
- * silently losing the timestamps its forecasts carry.
- */
-void
-rnn_check_warm_axis(const RnnModel *init, const RnnAxis *axis, size_t n, const char *fname)
-{
-	if (init->ts_kind == RNN_TS_NONE)
-		return;
-	if (axis->ts_kind == RNN_TS_NONE)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: warm-start model has a time axis; rows in ORDER BY order have none", fname),
-				 errdetail("The model was trained on %s timestamps; the new model would forecast steps without them.",
-						   rnn_ts_kind_name(init->ts_kind)),
-				 errhint("Continue on time-stamped rows with rnn_train(ts, value, config, init).")));
-	if (init->ts_kind != axis->ts_kind || (n > 1 && !rnn_axis_matches(init, axis)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: warm-start model was trained on a different time axis", fname),
-				 errdetail_internal("%s", rnn_warm_axis_text(init, axis))));
-}
-
-/* The time axes of a warm-start model and of its rows, told apart: type and step of each. */
-char *
-rnn_warm_axis_text(const RnnModel *init, const RnnAxis *axis)
-{
-	RnnModel   *rows = palloc0(sizeof(RnnModel));
-
-	rnn_model_set_axis(rows, axis);
-	return psprintf("The model's timestamps are %s, a step of %s; these rows' are %s, a step of %s.",
-					rnn_ts_kind_name(init->ts_kind), rnn_step_text(init),
-					rnn_ts_kind_name(rows->ts_kind), rnn_step_text(rows));
-}
-
-/*
- * Why a warm start cannot keep the log a series of the model works on
- * (logged), or NULL: a log => true or false in cfg that differs from it (a
- * warm start keeps it), or a value at or below 0 among the rows' values (n
- * on axis; NULL: not checked) after the zeros before a launch
- * (rnn_pipeline_launch_zeros) when it takes the log, and after the
- * one-point spikes the training replaces (despike_season >= 0: the season
- * it replaces them at, rnn_pipeline_clean_spikes; -1 when it does not), so
- * that a one-day 0 a cold start would replace does not stop a nightly warm
- * start.  series: the series' name for a global model (name_len bytes),
- * else NULL.
- */
-char *
-rnn_warm_log_mismatch(bool logged, const RnnConfig *cfg, const RnnAxis *axis,
-					  const double *values, size_t n, int despike_season,
-					  const char *series, int name_len)
-{
-	char	   *of = series ? psprintf("Series \"%.*s\": the model works on", name_len, series) :
-		pstrdup("The model works on");
-	size_t		z;
-	double	   *clean = NULL;
-
-	if (cfg->log >= 0 && (cfg->log != 0) != logged)
-		return psprintf("%s %s of the values, which a warm start keeps; the configuration says log => %s.",
-						of, logged ? "the logarithm" : "the level", cfg->log ? "true" : "false");
-	if (!logged || !values)
-		return NULL;
-	/* (the zeros before a launch are left out, as training leaves them) */
-	z = rnn_pipeline_launch_zeros(values, n, RNN_PIPELINE_LAUNCH_REST);
-	for (size_t i = z; i < n; i++)
-		if (!(values[i] > 0))
-		{
-			RnnModel   *rows;
-			size_t		count;
-
-			/* the spikes replaced, as training replaces them before its log */
-			if (despike_season >= 0 && !clean)
-			{
-				clean = rnn_pipeline_despiked(values + z, n - z, despike_season, 1, &count,
-											  &rnn_palloc_allocator);
-				if (count > 0)
-				{
-					values = clean - z;
-					if (values[i] > 0)
-						continue;
-				}
-			}
-			/* the point named on these rows' axis */
-			rows = palloc0(sizeof(RnnModel));
-			rnn_model_set_axis(rows, axis);
-			return psprintf("%s the logarithm of the values, which a warm start keeps; the value at %s is %g.",
-							of, rnn_point_text(rows, (int64) i - (int64) (n - 1)), values[i]);
-		}
-	return NULL;
-}
-
-/*
- * The season at which a warm start of one series replaces its rows' spikes
- * (the model's, or the configuration's: rnn_pipeline_choose_season), or -1
- * when it does not replace them (rnn_pipeline_despike)
- */
-static int
-warm_despike_season(const RnnModel *init, const RnnConfig *cfg, const RnnAxis *axis)
-{
-	if (!rnn_pipeline_despike(cfg->despike, RNN_SCALE_WINDOW, true, rnn_model_imported(init),
-							  init->despike, 0))
-		return -1;
-	return rnn_pipeline_choose_season(cfg->season, true, init->season, init->ts_kind,
-									  axis->ts_kind, axis->step_kind, axis->step, NULL, 0,
-									  NULL, NULL);
-}
-
-/* rnn_warm_log_mismatch for a single-series model (an imported one takes the configuration's log) */
-static char *
-warm_log_mismatch(const RnnModel *init, const RnnConfig *cfg, const RnnAxis *axis,
-				  const double *values, size_t n)
-{
-	if (init == NULL || init->n_series > 0)
-		return NULL;
-	/*
-	 * an imported model takes the configuration's log, or without one its
-	 * JSON pipeline's, which a value at or below 0 does not fit either
-	 */
-	if (rnn_model_imported(init) && (cfg->log >= 0 || !init->log_transform))
-		return NULL;
-	return rnn_warm_log_mismatch(init->log_transform != 0, cfg, axis, values, n,
-								 warm_despike_season(init, cfg, axis), NULL, 0);
-}
-
-/*
- * Where the last of a warm start's rows (on axis) falls in its model's
- * seasonal indices, placed by the time axis: false for rows without
- * timestamps or off the model's grid, which cannot be placed.
- */
-static bool
-warm_season_phase(const RnnModel *init, const RnnAxis *axis, int *phase)
-{
-	int64		steps;
-
-	if (init->n_seasonal < 2 || init->ts_kind == RNN_TS_NONE || axis->ts_kind != init->ts_kind ||
-		!rnn_steps_from_last(init, axis->ts_kind, axis->last_ts, &steps, NULL))
-		return false;
-	*phase = rnn_pipeline_phase(init, init->phase_last, (long) ((steps + axis->shift) % init->n_seasonal));
-	return true;
-}
-
-/*
- * Why a warm start of one series cannot keep its model's seasonal
- * adjustment on n rows, or NULL: it re-estimates the indices on the rows
- * at the season it uses (the configuration's, else the model's), which
- * takes two seasons and a step; on fewer it keeps the model's, placed by
- * the time axis, when the season is theirs and the rows can be placed
- * (otherwise the network, trained on adjusted values, would get raw ones).
- */
-static char *
-warm_season_mismatch(const RnnModel *init, const RnnConfig *cfg, const RnnAxis *axis, size_t n)
-{
-	int			season;
-	int			phase;
-
-	if (init == NULL || init->n_series > 0 || rnn_model_imported(init) || init->n_seasonal < 2)
-		return NULL;
-	season = cfg->season > 0 ? cfg->season : init->season;
-	if (n >= (size_t) 2 * season + 1 ||
-		(init->n_seasonal == season && warm_season_phase(init, axis, &phase)))
-		return NULL;
-	if (init->n_seasonal != season)
-		return psprintf("The model removes a season of %d steps; the configuration's season is %d, whose indices %zu rows are too few to estimate (%d).",
-						init->n_seasonal, season, n, 2 * season + 1);
-	return psprintf("The model removes a season of %d steps, whose indices a warm start re-estimates on its rows, or places on the model's time axis; %zu rows are fewer than two seasons and a step (%d), and cannot be placed (no timestamps, or off the model's grid).",
-					init->n_seasonal, n, 2 * init->n_seasonal + 1);
-}
-
-/*
- * Why a warm start of one series cannot keep its model's pipeline on these
- * rows, or NULL: its log first (*is_log set), then its seasonal adjustment.
- * The 'cold' choice (rnn_warm_start_or_cold) and the training's errors
- * (fit_series) both ask here, so the two agree.
- */
-static char *
-warm_pipeline_mismatch(const RnnModel *init, const RnnConfig *cfg, const RnnAxis *axis,
-					   const double *values, size_t n, bool *is_log)
-{
-	char	   *why = warm_log_mismatch(init, cfg, axis, values, n);
-
-	*is_log = why != NULL;
-	return why ? why : warm_season_mismatch(init, cfg, axis, n);
-}
-
-/* The error of a warm start whose log does not fit (why: rnn_warm_log_mismatch's). */
-void
-rnn_warm_log_error(const char *why, const char *fname)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("%s: the warm-start model's log does not fit", fname),
-			 errdetail_internal("%s", why),
-			 errhint("Continue the model with log unset (on positive values, for a model of the logarithm), or train from scratch: without the model, or with on_init_mismatch => 'cold', which does when the model does not fit.")));
-}
-
-/*
- * on_init_mismatch => 'cold' setting a warm-start model aside: the NOTICE
- * that says why, and which group (its rows, as the errors' context says)
- */
-void
-rnn_warm_cold_notice(const char *why, const char *group, const char *fname)
-{
-	ereport(NOTICE,
-			(errmsg("%s: the warm-start model does not match; training from scratch", fname),
-			 group ? errdetail_internal("%s The group has %s.", why, group) :
-			 errdetail_internal("%s", why),
-			 errhint("on_init_mismatch => 'cold' chose this; with 'error' the training stops instead.")));
-}
-
-/*
- * Whether a warm-start model takes the features of a training: K in all,
- * calendar bits of them the calendar's.  An imported PyTorch model (no
- * recorded features) whose input_size is 1 + K reads them as they come.
- */
-static bool
-warm_features_fit(const RnnModel *init, int K, int bits)
-{
-	if (init->n_features == K && init->calendar == bits)
-		return true;
-	return init->n_features == 0 && bits == 0 && K > 0 &&
-		init->shape.input_size == 1 + K && rnn_model_imported(init);
-}
-
-/*
- * Why a warm-start model does not fit rows of this kind (n_user feature
- * columns) or the configuration's network (NULL: it fits): single-series or
- * global, time axis, step, features, shape.
- */
-static char *
-warm_kind_mismatch(const RnnModel *init, const RnnAxis *axis, size_t rows, int n_user,
-				   const RnnConfig *cfg, int dflt, bool global, const char *fname)
-{
-	RnnConfig	c;
-	RnnModel	t;
-	int			window,
-				outputs,
-				bits;
-	char	   *why;
-
-	if (global && init->n_series == 0)
-		return pstrdup("It is a single-series model; these rows train a global model.");
-	if (!global && init->n_series > 0)
-		return pstrdup("It is a global model; these rows train a single-series model.");
-	if (init->ts_kind != RNN_TS_NONE && axis->ts_kind == RNN_TS_NONE)
-		return pstrdup("The model has a time axis; rows in the aggregate's ORDER BY order have none.");
-	if (!rnn_axis_matches(init, axis) && (global || rows > 1 || init->ts_kind != axis->ts_kind))
-		return rnn_warm_axis_text(init, axis);
-	/* the features the training will have (rows that cannot have a calendar are its error) */
-	memset(&t, 0, sizeof(t));
-	rnn_model_set_axis(&t, axis);
-	bits = cfg->calendar ? rnn_axis_calendar_bits(&t) : 0;
-	t.n_features = n_user + rnn_calendar_count(bits);
-	if (!warm_features_fit(init, t.n_features, bits))
-	{
-		int			init_user = init->n_features - rnn_calendar_count(init->calendar);
-
-		if (init_user == n_user && (init->calendar != 0) == (bits != 0))
-			return psprintf("The model has %d calendar features; these rows' calendar has %d.",
-							rnn_calendar_count(init->calendar), rnn_calendar_count(bits));
-		return psprintf("The model was trained with %d feature%s and calendar => %s; these rows have %d and calendar => %s.",
-						init_user, init_user == 1 ? "" : "s", init->calendar ? "true" : "false",
-						n_user, cfg->calendar ? "true" : "false");
-	}
-	c = rnn_config_resolve(cfg, init, dflt);
-	window = c.window > 0 ? c.window : init->window;
-	outputs = c.strategy == RNN_STRATEGY_RECURSIVE ? 1 : c.horizon;
-	rnn_fit_architecture(&t, &c, window, outputs, fname);
-	why = warm_start_mismatch(init, &t.shape, window, c.strategy, rnn_config_members(&c));
-	/* rows too few for the model's window, where a cold start would choose a shorter one */
-	if (why == NULL && rows > 0 && rows < (size_t) window + outputs)
-		why = psprintf("The model reads windows of %d steps for %d output%s; %s %zu rows.",
-					   window, outputs, outputs == 1 ? "" : "s",
-					   global ? "the longest series has" : "these are", rows);
-	return why;
-}
-
-/*
- * on_init_mismatch => 'cold': a warm-start model that does not fit these
- * rows or the configuration is set aside with a NOTICE that says why, and
- * the training starts from scratch (NULL returned).  Under 'error' (the
- * default) init comes back unchanged and the training's own checks raise
- * the error.  dflt and global as for rnn_config_resolve and rnn_fit_global;
- * n_user the rows' feature columns.  A single-series model's pipeline is checked
- * first (warm_pipeline_mismatch, which the training asks too).
- */
-const RnnModel *
-rnn_warm_start_or_cold(const RnnModel *init, const RnnAxis *axis, size_t rows, const double *values,
-					   int n_user, const RnnConfig *cfg, int dflt, bool global, const char *fname)
-{
-	char	   *why = NULL;
-	bool		is_log;
-
-	if (init == NULL || !cfg->init_mismatch_cold)
-		return init;
-	if (!global)
-		why = warm_pipeline_mismatch(init, cfg, axis, values, rows, &is_log);
-	if (why == NULL)
-		why = warm_kind_mismatch(init, axis, rows, n_user, cfg, dflt, global, fname);
-	if (why == NULL)
-		return init;
-	rnn_warm_cold_notice(why, cfg->group, fname);
-	return NULL;
 }
 
 /* The network's shape for cfg, within the hard limits and rnn_forecast.max_parameters. */
@@ -839,7 +419,7 @@ rnn_fit_features(RnnModel *m, const double *feats, int n_user, size_t n, int64 s
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("%s: %d features are more than the %d a model takes", fname, K, RNN_MAX_INPUT_SIZE - 1)));
-	if (init && !warm_features_fit(init, K, bits))
+	if (init && !rnn_warm_features_fit(init, K, bits))
 	{
 		int			init_user = init->n_features - rnn_calendar_count(init->calendar);
 
@@ -1009,61 +589,103 @@ choose_theta_weight(double *err, const double *values, size_t n, const RnnAxis *
 }
 
 /*
- * rnn_fit; start: the outer training's start when this fit is the model
- * that chooses its Theta weight (the time limit counts from there; no
- * calibration).
+ * The zeros before a launch (rnn_pipeline_launch_zeros) are left out
+ * where the pipeline may take the log: under an automatic log when the
+ * rows after them are enough to train on (a window, of 2 unless given,
+ * and the outputs), so that no training fails for it; under a log the
+ * model must take (log => true, a logged warm start), which the zeros
+ * would refuse, after three values, as the warm start's check
+ * (rnn_warm_log_mismatch) reads them: too few rows left is then said as
+ * such.  Returns the values from the first one kept; *F (the features'
+ * rows, or NULL) and *n follow.
+ */
+static const double *
+fit_drop_launch(RnnModel *m, const double *values, double **F, size_t *n, const RnnConfig *cfg,
+				const RnnModel *init, int log_mode, int outputs)
+{
+	int			w = cfg->window > 0 ? cfg->window : init && init->window > 0 ? init->window : 2;
+	size_t		z;
+
+	z = log_mode == 0 ? 0 :
+		rnn_pipeline_launch_zeros(values, *n, log_mode == 1 ? RNN_PIPELINE_LAUNCH_REST :
+								  (size_t) w + outputs);
+	if (z > 0)
+	{
+		values += z;
+		if (*F)
+			*F += z * m->n_features;
+		*n -= z;
+		m->leading_zeros_dropped = true;
+	}
+	return values;
+}
+
+/*
+ * The window: the network reads two seasons (at least 12 steps) but
+ * leaves half the rows as windows; seasonal differences need one season
+ * more (rnn_pipeline_choose_window).  Refused: one no longer than the
+ * differences' lag, or longer than the n rows leave with the outputs.
+ */
+static int
+fit_window(const RnnModel *m, const RnnConfig *cfg, const RnnModel *init, int season, int lag,
+		   size_t n, int outputs, const char *fname)
+{
+	int			window = rnn_pipeline_choose_window(cfg->window, init != NULL, init ? init->window : 0, season,
+										n > (size_t) (outputs + lag) ? n - outputs - lag : 0, lag);
+	if (window <= lag)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: window (%d) must be longer than the lag of the differences (%d) with scaling => '%s'",
+						fname, window, lag, rnn_scaling_name(m->scaling))));
+	if (n < (size_t) window + outputs)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: too few rows: %zu, need at least %d", fname, n, window + outputs),
+				 errdetail("Training needs window (%d) + outputs (%d) rows after gaps are filled.",
+						   window, outputs),
+				 init ? errhint("The warm-start model reads windows of %d steps: add rows, or train from scratch (on_init_mismatch => 'cold' does when the rows are too few).", window) :
+				 errhint("Add rows, or choose a smaller window or horizon.")));
+	return window;
+}
+
+/*
+ * What the model keeps of its series: the last window (with each step's
+ * features), the rows, the seed, the naive forecast's MASE scale, and
+ * whether the values as given (before spikes were replaced) are all at
+ * least 0 (a spike below 0 replaced still says the series goes below 0).
  */
 static void
-fit_series(RnnModel *m, const double *values, const double *feats, int n_user, size_t n,
-		   const RnnAxis *axis, const RnnConfig *cfg, const RnnModel *init, const char *fname,
-		   const instr_time *start)
+fit_keep_state(RnnModel *m, const double *values, const double *given, const double *F,
+			   size_t n, const RnnConfig *cfg, int season)
 {
-	bool		warm = init != NULL;
-	bool		imported = warm && rnn_model_imported(init);
-	bool		keep_stats;
-	RnnConfig	resolved = rnn_config_resolve(cfg, init, RNN_STRATEGY_RECURSIVE);
-	int			outputs;
-	int			season,
-				window,
-				lag;
-	int			ds_mode;		/* the pipeline's seasonal mode (rnn_pipeline_modes) */
-	int			members = rnn_config_members(&resolved);
-	rnn_real   *scaled;
-	double	   *adj;
-	double	   *F = NULL;		/* (n, n_features): the user's features, then the calendar's */
-	rnn_real   *Fs = NULL;		/* the same, scaled */
-	RnnTrainSpec spec;
-	RnnFitProgress prog;
-	instr_time	t0;
-	double		sum_train = 0,
-				sum_val = 0;
-	int			trained = 0;	/* members that kept a trained epoch */
-	const double *given;		/* the values before spikes were replaced */
-	int			log_mode;		/* the pipeline's log mode (rnn_pipeline_modes) */
+	int			window = m->window;
 
-	cfg = &resolved;
-	outputs = cfg->strategy == RNN_STRATEGY_RECURSIVE ? 1 : cfg->horizon;
-	if (cfg->strategy == RNN_STRATEGY_SEQ2SEQ && cfg->bidirectional)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: strategy => 'seq2seq' needs bidirectional => false", fname),
-				 errdetail("The decoder starts from the encoder's final states, which a reverse direction does not end at.")));
-	INSTR_TIME_SET_CURRENT(t0);
-	if (start)
-		t0 = *start;
-	/*
-	 * a global model's scale, log and seasonal indices are its series'; one
-	 * series continued from it would start from none of them (it trained,
-	 * flat, where a cold start followed the season)
-	 */
-	if (warm && init->n_series > 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: the warm-start model is a global model", fname),
-				 errhint("Warm-start one series' model from one series' model, or continue the global model with rnn_train(series, ts, value, config, init).")));
-	memset(m, 0, sizeof(*m));
-	rnn_model_set_axis(m, axis);
-	m->strategy = cfg->strategy;
+	m->n_history = window;
+	m->history = palloc(sizeof(double) * window * (1 + m->n_features));
+	for (int t = 0; t < window; t++)
+	{
+		size_t		i = n - window + t;
+
+		m->history[(size_t) t * (1 + m->n_features)] = values[i];
+		if (m->n_features > 0)
+			memcpy(m->history + (size_t) t * (1 + m->n_features) + 1, F + i * m->n_features,
+				   sizeof(double) * m->n_features);
+	}
+	m->rows = (int64) n;
+	m->seed = (uint64_t) cfg->seed;
+	m->naive_scale = rnn_series_naive_mae(values, n, season);
+	/* the values as given: a spike below 0 replaced still says the series goes below 0 */
+	m->nonnegative = rnn_series_nonnegative(given, n);
+}
+
+/*
+ * The rows' step (on m's axis) and the forecast's timestamps, or step
+ * numbers, over the horizon: within what a model can store, refused before
+ * training.
+ */
+static void
+fit_check_horizon(const RnnModel *m, const RnnConfig *cfg, const char *fname)
+{
 	if (m->step_kind == RNN_STEP_MONTHS && m->step > RNN_MAX_MONTH_STEP)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1095,6 +717,348 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 							   m->last_ts, m->step, Max(cfg->horizon, 1)),
 					 errhint("Number the steps from a smaller value.")));
 	}
+}
+
+/*
+ * The pipeline (rnn_pipeline_fit): the log of a positive series and
+ * seasonal indices shrunk by their noise, when anything of them is left
+ * (automatic under scaling 'auto'/'window'/'zscore'); a warm start keeps
+ * its model's choices and re-estimates the indices on these rows (or keeps
+ * its model's on rows too few for them).  An imported model keeps its
+ * JSON's choices (none without a "pipeline") unless the configuration sets
+ * log or deseasonalize: nothing is chosen automatically for weights
+ * trained elsewhere.  Refused first: a warm start whose log or seasonal
+ * adjustment these rows cannot continue, log => true or scaling =>
+ * 'level' on a value at or below 0, deseasonalize => true on rows too few
+ * for indices (except in a weight's validation model, start, and a
+ * backtest's folds).  Returns the adjusted series (palloc'd, n values).
+ */
+static double *
+fit_pipeline(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
+			 const RnnConfig *cfg, const RnnModel *init, int season, int log_mode, int ds_mode,
+			 const instr_time *start, const char *fname)
+{
+	bool		warm = init != NULL;
+	bool		imported = warm && rnn_model_imported(init);
+	double	   *adj = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE);
+
+	if (warm)
+	{
+		bool		is_log;
+		char	   *why = rnn_warm_pipeline_mismatch(init, cfg, axis, values, n, &is_log);
+
+		if (why && is_log)
+			rnn_warm_log_error(why, fname);
+		if (why)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: too few rows to continue the warm-start model's seasonal adjustment", fname),
+					 errdetail_internal("%s", why),
+					 errhint("Continue the model on more rows, or train from scratch: without the model, or with on_init_mismatch => 'cold', which does when the model does not fit.")));
+	}
+	{
+		int			phase;
+
+		if (warm && !imported && cfg->deseasonalize >= 0 && (cfg->deseasonalize == 1) != (ds_mode == 1))
+			rnn_warm_kept_notice(fname, cfg, ds_mode == 1 ? "deseasonalize => true" : "deseasonalize => false",
+							 cfg->deseasonalize == 1 ? "deseasonalize => true" : "deseasonalize => false");
+		if ((log_mode == 1 || ds_mode == 1) && m->scaling == RNN_SCALE_LEVEL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: scaling => 'level' cannot be combined with log or deseasonalize", fname)));
+		if (rnn_pipeline_fit(m, values, n, season, log_mode, ds_mode, adj,
+							 &rnn_palloc_allocator) == RNN_ERR_DOMAIN)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: log => true needs positive values", fname),
+					 errhint("Leave log unset: it is used only when every value is positive.")));
+		/* rows too few to estimate the indices again: a warm start keeps its model's */
+		if (warm && !imported && ds_mode == 1 && m->n_seasonal == 0 && init->n_seasonal == season &&
+			rnn_warm_season_phase(init, axis, &phase))
+			rnn_report_status(rnn_pipeline_keep_indices(m, adj, n, season, init->seasonal, phase,
+														&rnn_palloc_allocator), fname);
+		/*
+		 * deseasonalize => true asked for what these rows cannot give (as
+		 * log => true on a non-positive value): an error, not a model
+		 * silently without it.  The model that validates the Theta weight
+		 * (start) takes the outer model's choice on fewer rows, and a
+		 * backtest's early folds have fewer rows than the series: they may
+		 * go without.
+		 */
+		if (start == NULL && !cfg->fold && cfg->deseasonalize == 1 && (!warm || imported) &&
+			m->n_seasonal == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: deseasonalize => true needs a season of 2 to %d steps and two seasons and a point of rows",
+							fname, RNN_MAX_SEASON_INDICES),
+					 errdetail("The season is %d and the series has %zu rows.", season, n),
+					 errhint("Leave deseasonalize unset: it is used only when the series holds two seasons and a point.")));
+	}
+
+	if (m->scaling == RNN_SCALE_LEVEL)
+	{
+		/* each window is divided by its own mean: the series must be positive (warm start too) */
+		for (size_t i = 0; i < n; i++)
+			if (!(values[i] > 0))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("%s: scaling => 'level' needs positive values", fname),
+						 errdetail("The value at %s is %g.",
+								   rnn_point_text(m, (int64) i - (int64) (n - 1) + axis->shift), values[i]),
+						 errhint("Use scaling => 'window', which subtracts the level instead of dividing by it.")));
+	}
+	return adj;
+}
+
+/*
+ * The network's series (palloc'd, n values) from the adjusted series adj:
+ * z-scores (a warm start keeps the statistics its weights were trained
+ * with; an imported model given another scaling, or another log, gets them
+ * from these rows: the JSON's are of the other series), differenced at the
+ * lag.  Values too large for the stored statistics are refused here.
+ */
+static rnn_real *
+fit_scale(RnnModel *m, const double *adj, size_t n, int lag, const RnnModel *init,
+		  const char *fname)
+{
+	bool		keep_stats = init != NULL && m->scaling == init->scaling &&
+		(m->log_transform != 0) == (init->log_transform != 0);
+	rnn_real   *scaled = palloc_extended(sizeof(rnn_real) * n, MCXT_ALLOC_HUGE);
+
+	if (keep_stats)
+	{
+		m->scale_mean = init->scale_mean;
+		m->scale_std = init->scale_std;
+	}
+	switch (rnn_pipeline_scale_series(m, adj, n, lag, keep_stats, scaled))
+	{
+		case RNN_OK:
+			break;
+		case RNN_ERR_LIMIT:
+			/* the stored model bounds its statistics: refuse before training, not after */
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("%s: values are too large to train on", fname),
+					 errdetail("Their mean or spread exceeds 1e300 in magnitude."),
+					 errhint("Rescale the values, e.g. divide them by a power of ten.")));
+			break;
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("%s: values are too large to train on", fname),
+					 errhint("Rescale the values, or use scaling => 'zscore'.")));
+	}
+	return scaled;
+}
+
+/*
+ * The ensemble's members trained on the network's series scaled[0..n-1]
+ * (from lag on: its first lag values have no differences), each from its
+ * own seed; m keeps the first member's loss curves and the members' mean
+ * losses.
+ */
+static void
+fit_members(RnnModel *m, const rnn_real *scaled, size_t n, int lag, int members, bool warm,
+			const RnnConfig *cfg, RnnTrainSpec *spec, RnnFitProgress *prog, int window,
+			int outputs, const char *fname)
+{
+	double		sum_train = 0,
+				sum_val = 0;
+	int			trained = 0;	/* members that kept a trained epoch */
+
+	for (int k = 0; k < members; k++)
+	{
+		RnnTrainResult res;
+		RnnStatus	rs;
+		size_t		seg_start = 0,
+					seg_len = n - lag;
+
+		prog->member = k;
+		spec->seed = (uint64_t) cfg->seed + 7919 * (uint64_t) k;
+		rs = rnn_fit_train_member(m, k, warm, &res, scaled + lag, &seg_start, &seg_len, 1, spec,
+								  &prog->hooks);
+		if (rs == RNN_ERR_LIMIT)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("%s: batch_size 0 puts %zu windows in one batch, more than %d",
+							fname, rnn_window_count(n, window, outputs), RNN_MAX_BATCH),
+					 errhint("Set a batch_size.")));
+		rnn_report_status(rs, fname);
+		rnn_fit_sum_losses(&res, &sum_train, &trained, &sum_val);
+		if (k == 0)
+			rnn_fit_keep_history(m, &res);
+	}
+	m->train_loss = trained > 0 ? (float) (sum_train / trained) : -1.0;
+	m->val_loss = (m->n_loss > 0 && m->loss_val[0] >= 0) || m->best_epoch == 0 ?
+		(float) (sum_val / members) : -1.0;
+}
+
+/*
+ * The Theta method's weight in the forecast: the configuration's, else by
+ * rule (rnn_theta_weight; 0 for a constant series), else, for a cold
+ * start that is not itself a weight's validation model (start), by
+ * validation where rnn_theta_route says; then Theta fitted on the adjusted
+ * series adj, as the pipeline made it.  t0: the training's start.
+ */
+static void
+fit_theta(RnnModel *m, const double *values, const double *adj, size_t n, const RnnAxis *axis,
+		  const RnnConfig *cfg, const RnnModel *init, int season, int window, int outputs,
+		  const RnnTrainSpec *spec, RnnFitProgress *prog, const instr_time *t0,
+		  const instr_time *start, const char *fname)
+{
+	bool		warm = init != NULL;
+	bool		imported = warm && rnn_model_imported(init);
+
+	m->theta_weight = rnn_theta_weight(cfg->theta_weight, false, m->n_features, imported,
+									   season > 1 && m->n_seasonal == 0 &&
+									   (cfg->deseasonalize == 0 ||
+										(m->scaling != RNN_SCALE_WINDOW &&
+										 m->scaling != RNN_SCALE_ZSCORE)),
+									   warm ? init->theta_weight : -1);
+
+	/*
+	 * a constant series: both forecast it exactly and no validation can
+	 * choose between them; the network alone (no epoch beats its naive
+	 * forecast) follows a window's last value, where Theta's smoothing
+	 * would carry a spike into the forecasts of the windows after it
+	 * (rnn_anomaly flagged every row of the constant for a window)
+	 */
+	if (cfg->theta_weight < 0 && !warm && rnn_series_constant(values, n))
+		m->theta_weight = 0;
+	if (m->theta_weight > 0 && cfg->theta_weight < 0 && !warm && !start)
+	{
+		/*
+		 * the weight by validation, where rnn_theta_route says: this
+		 * training's held-out windows, or a second model's forecasts of the
+		 * series' tail, or nowhere (the default stays)
+		 */
+		bool		capped;
+		size_t		n_val = held_out_windows(n, window, outputs, cfg, spec, &capped);
+		size_t		first,
+					origins;
+		double		e[3] = {NAN, NAN, NAN};
+
+		switch (rnn_theta_route(n, n_val, capped, spec->refit, cfg->horizon, &first, &origins))
+		{
+			case RNN_THETA_ROUTE_HELD_OUT:
+				rnn_report_status(rnn_theta_choose_weight(&m->theta_weight, e, m, n, values, n,
+														  first, origins, cfg->horizon,
+														  m->theta_weight, prog->hooks.check,
+														  prog->hooks.arg, &rnn_palloc_allocator),
+								  fname);
+				break;
+			case RNN_THETA_ROUTE_SECOND_MODEL:
+				m->theta_weight = choose_theta_weight(e, values, n, axis, cfg, season, window,
+													  m->log_transform ? 1 : 0,
+													  m->n_seasonal > 0 ? 1 : 0,
+													  m->theta_weight, fname, t0, prog);
+				break;
+			case RNN_THETA_ROUTE_KEEP:
+				break;
+		}
+		if (isfinite(e[0]) && isfinite(e[1]) && isfinite(e[2]))
+		{
+			/* kept in the model (format 9) for rnn_model_info */
+			m->theta_validation.series = 1;
+			m->theta_validation.network = e[0];
+			m->theta_validation.theta = e[1];
+			m->theta_validation.combined = e[2];
+		}
+	}
+	if (m->theta_weight > 0)
+		rnn_theta_fit(&m->theta, adj, n);	/* the adjusted series, as the pipeline made it */
+}
+
+/*
+ * Interval calibration on the held-out windows' targets, or on the last
+ * 30 points when fewer are held out (those include training windows), with
+ * a NOTICE when the intervals rest on few origins.
+ */
+static void
+fit_calibrate(RnnModel *m, const double *values, const double *F, size_t n,
+			  const RnnConfig *cfg, int season, int window, int outputs, int ds_mode,
+			  const RnnTrainSpec *spec, RnnFitProgress *prog, const char *fname)
+{
+	bool		capped;
+	size_t		n_val = held_out_windows(n, window, outputs, cfg, spec, &capped);
+	RnnStatus	rs;
+
+	/* errors on the network's scale: intervals follow the log and the season */
+	m->cal_scaled = 1;
+	rs = rnn_calibrate(m, values, F, n, rnn_calibration_first_origin(n, window, n_val, outputs),
+					   rnn_calibration_max_steps(cfg->horizon, season),
+					   rnn_floor_lag(season, m->n_seasonal, ds_mode),
+					   prog->hooks.check, prog->hooks.arg, &rnn_palloc_allocator);
+	rnn_report_status(rs, fname);
+	if (m->cal_n > 0 && m->cal_n < RNN_FEW_CAL_ORIGINS)
+		ereport(NOTICE,
+				(errmsg("%s: the prediction intervals rest on %d forecast origin%s only, and are widened %.2fx at 90%%",
+						fname, m->cal_n, m->cal_n == 1 ? "" : "s", rnn_interval_widening(m->cal_n, 0.9)),
+				 cfg->group ?
+				 errdetail("Fewer than %d origins were held out of %s; rnn_model_info(model)->'calibration' shows few_samples.",
+						   RNN_FEW_CAL_ORIGINS, cfg->group) :
+				 errdetail("Fewer than %d origins were held out; rnn_model_info(model)->'calibration' shows few_samples.",
+						   RNN_FEW_CAL_ORIGINS),
+				 errhint("More rows give intervals that rest on more errors.")));
+}
+
+/*
+ * rnn_fit; start: the outer training's start when this fit is the model
+ * that chooses its Theta weight (the time limit counts from there; no
+ * calibration).  The steps in order: the configuration resolved and the
+ * axis checked; scaling and the pipeline's modes; the zeros before a
+ * launch left out, the season, the spikes replaced; the window and the
+ * network; the pipeline and the scaled series; the members trained; what
+ * the model keeps; the Theta weight; the intervals.
+ */
+static void
+fit_series(RnnModel *m, const double *values, const double *feats, int n_user, size_t n,
+		   const RnnAxis *axis, const RnnConfig *cfg, const RnnModel *init, const char *fname,
+		   const instr_time *start)
+{
+	bool		warm = init != NULL;
+	bool		imported = warm && rnn_model_imported(init);
+	RnnConfig	resolved = rnn_config_resolve(cfg, init, RNN_STRATEGY_RECURSIVE);
+	int			outputs;
+	int			season,
+				window,
+				lag;
+	int			ds_mode;		/* the pipeline's seasonal mode (rnn_pipeline_modes) */
+	int			members = rnn_config_members(&resolved);
+	rnn_real   *scaled;
+	double	   *adj;
+	double	   *F = NULL;		/* (n, n_features): the user's features, then the calendar's */
+	rnn_real   *Fs = NULL;		/* the same, scaled */
+	RnnTrainSpec spec;
+	RnnFitProgress prog;
+	instr_time	t0;
+	const double *given;		/* the values before spikes were replaced */
+	int			log_mode;		/* the pipeline's log mode (rnn_pipeline_modes) */
+
+	cfg = &resolved;
+	outputs = cfg->strategy == RNN_STRATEGY_RECURSIVE ? 1 : cfg->horizon;
+	if (cfg->strategy == RNN_STRATEGY_SEQ2SEQ && cfg->bidirectional)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: strategy => 'seq2seq' needs bidirectional => false", fname),
+				 errdetail("The decoder starts from the encoder's final states, which a reverse direction does not end at.")));
+	INSTR_TIME_SET_CURRENT(t0);
+	if (start)
+		t0 = *start;
+	/*
+	 * a global model's scale, log and seasonal indices are its series'; one
+	 * series continued from it would start from none of them (it trained,
+	 * flat, where a cold start followed the season)
+	 */
+	if (warm && init->n_series > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: the warm-start model is a global model", fname),
+				 errhint("Warm-start one series' model from one series' model, or continue the global model with rnn_train(series, ts, value, config, init).")));
+	memset(m, 0, sizeof(*m));
+	rnn_model_set_axis(m, axis);
+	m->strategy = cfg->strategy;
+	fit_check_horizon(m, cfg, fname);
 	if (warm)
 		rnn_check_warm_axis(init, axis, n, fname);
 	F = rnn_fit_features(m, feats, n_user, n, axis->shift, cfg, init, fname);
@@ -1111,7 +1075,7 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 	if (m->scaling == RNN_CONFIG_SCALE_AUTO)
 		m->scaling = RNN_SCALE_WINDOW;
 	if (warm && !imported && cfg->scaling != RNN_CONFIG_SCALE_AUTO && cfg->scaling != m->scaling)
-		warm_kept_notice(fname, cfg, psprintf("scaling => '%s'", rnn_scaling_name(m->scaling)),
+		rnn_warm_kept_notice(fname, cfg, psprintf("scaling => '%s'", rnn_scaling_name(m->scaling)),
 						 psprintf("scaling => '%s'", rnn_scaling_name(cfg->scaling)));
 
 	/* the pipeline's log mode, which the two steps below read (the pipeline itself below) */
@@ -1119,32 +1083,7 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 					   warm ? init->log_transform : 0, warm ? (init->n_seasonal > 0) : 0,
 					   &log_mode, &ds_mode);
 
-	/*
-	 * the zeros before a launch (rnn_pipeline_launch_zeros) are left out
-	 * where the pipeline may take the log: under an automatic log when the
-	 * rows after them are enough to train on (a window, of 2 unless given,
-	 * and the outputs), so that no training fails for it; under a log the
-	 * model must take (log => true, a logged warm start), which the zeros
-	 * would refuse, after three values, as the warm start's check
-	 * (rnn_warm_log_mismatch) reads them: too few rows left is then said
-	 * as such
-	 */
-	{
-		int			w = cfg->window > 0 ? cfg->window : warm && init->window > 0 ? init->window : 2;
-		size_t		z;
-
-		z = log_mode == 0 ? 0 :
-			rnn_pipeline_launch_zeros(values, n, log_mode == 1 ? RNN_PIPELINE_LAUNCH_REST :
-									  (size_t) w + outputs);
-		if (z > 0)
-		{
-			values += z;
-			if (F)
-				F += z * m->n_features;
-			n -= z;
-			m->leading_zeros_dropped = true;
-		}
-	}
+	values = fit_drop_launch(m, values, &F, &n, cfg, init, log_mode, outputs);
 
 	/* season: given, the warm-start model's, from the step, or from the autocorrelation */
 	season = rnn_pipeline_choose_season(cfg->season, warm, warm ? init->season : 1,
@@ -1182,25 +1121,7 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 				 errmsg("%s: scaling => 'seasonal' needs a season of at least 2, not %d", fname, season),
 				 errhint("Set season, or use scaling => 'window'.")));
 
-	/*
-	 * window: the network reads two seasons (at least 12 steps) but leaves
-	 * half the rows as windows; seasonal differences need one season more
-	 */
-	window = rnn_pipeline_choose_window(cfg->window, warm, warm ? init->window : 0, season,
-										n > (size_t) (outputs + lag) ? n - outputs - lag : 0, lag);
-	if (window <= lag)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: window (%d) must be longer than the lag of the differences (%d) with scaling => '%s'",
-						fname, window, lag, rnn_scaling_name(m->scaling))));
-	if (n < (size_t) window + outputs)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: too few rows: %zu, need at least %d", fname, n, window + outputs),
-				 errdetail("Training needs window (%d) + outputs (%d) rows after gaps are filled.",
-						   window, outputs),
-				 warm ? errhint("The warm-start model reads windows of %d steps: add rows, or train from scratch (on_init_mismatch => 'cold' does when the rows are too few).", window) :
-				 errhint("Add rows, or choose a smaller window or horizon.")));
+	window = fit_window(m, cfg, init, season, lag, n, outputs, fname);
 
 	rnn_fit_architecture(m, cfg, window, outputs, fname);
 	rnn_check_training_memory(m, cfg, window, n, rnn_window_count(n, window, outputs), fname);
@@ -1211,114 +1132,9 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 	m->members = members;
 	rnn_fit_init_params(m, cfg, init);
 
-	/*
-	 * pipeline: log of positive series and seasonal indices, shrunk by
-	 * their noise, when anything of them is left (automatic under scaling
-	 * 'auto'/'window'/'zscore'); a warm start keeps its model's choices
-	 * and re-estimates the indices on these rows.  An imported model keeps
-	 * its JSON's choices (none without a "pipeline") unless the
-	 * configuration sets log or deseasonalize: nothing is chosen
-	 * automatically for weights trained elsewhere.
-	 */
-	adj = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE);
-	if (warm)
-	{
-		bool		is_log;
-		char	   *why = warm_pipeline_mismatch(init, cfg, axis, values, n, &is_log);
+	adj = fit_pipeline(m, values, n, axis, cfg, init, season, log_mode, ds_mode, start, fname);
 
-		if (why && is_log)
-			rnn_warm_log_error(why, fname);
-		if (why)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s: too few rows to continue the warm-start model's seasonal adjustment", fname),
-					 errdetail_internal("%s", why),
-					 errhint("Continue the model on more rows, or train from scratch: without the model, or with on_init_mismatch => 'cold', which does when the model does not fit.")));
-	}
-	{
-		int			phase;
-
-		if (warm && !imported && cfg->deseasonalize >= 0 && (cfg->deseasonalize == 1) != (ds_mode == 1))
-			warm_kept_notice(fname, cfg, ds_mode == 1 ? "deseasonalize => true" : "deseasonalize => false",
-							 cfg->deseasonalize == 1 ? "deseasonalize => true" : "deseasonalize => false");
-		if ((log_mode == 1 || ds_mode == 1) && m->scaling == RNN_SCALE_LEVEL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s: scaling => 'level' cannot be combined with log or deseasonalize", fname)));
-		if (rnn_pipeline_fit(m, values, n, season, log_mode, ds_mode, adj,
-							 &rnn_palloc_allocator) == RNN_ERR_DOMAIN)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s: log => true needs positive values", fname),
-					 errhint("Leave log unset: it is used only when every value is positive.")));
-		/* rows too few to estimate the indices again: a warm start keeps its model's */
-		if (warm && !imported && ds_mode == 1 && m->n_seasonal == 0 && init->n_seasonal == season &&
-			warm_season_phase(init, axis, &phase))
-			rnn_report_status(rnn_pipeline_keep_indices(m, adj, n, season, init->seasonal, phase,
-														&rnn_palloc_allocator), fname);
-		/*
-		 * deseasonalize => true asked for what these rows cannot give (as
-		 * log => true on a non-positive value): an error, not a model
-		 * silently without it.  The model that validates the Theta weight
-		 * (start) takes the outer model's choice on fewer rows, and a
-		 * backtest's early folds have fewer rows than the series: they may
-		 * go without.
-		 */
-		if (start == NULL && !cfg->fold && cfg->deseasonalize == 1 && (!warm || imported) &&
-			m->n_seasonal == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s: deseasonalize => true needs a season of 2 to %d steps and two seasons and a point of rows",
-							fname, RNN_MAX_SEASON_INDICES),
-					 errdetail("The season is %d and the series has %zu rows.", season, n),
-					 errhint("Leave deseasonalize unset: it is used only when the series holds two seasons and a point.")));
-	}
-
-	if (m->scaling == RNN_SCALE_LEVEL)
-	{
-		/* each window is divided by its own mean: the series must be positive (warm start too) */
-		for (size_t i = 0; i < n; i++)
-			if (!(values[i] > 0))
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("%s: scaling => 'level' needs positive values", fname),
-						 errdetail("The value at %s is %g.",
-								   rnn_point_text(m, (int64) i - (int64) (n - 1) + axis->shift), values[i]),
-						 errhint("Use scaling => 'window', which subtracts the level instead of dividing by it.")));
-	}
-
-	/*
-	 * the network's series: z-scores (a warm start keeps the statistics its
-	 * weights were trained with; an imported model given another scaling, or
-	 * another log, gets them from these rows: the JSON's are of the other
-	 * series), differenced at the lag
-	 */
-	keep_stats = warm && m->scaling == init->scaling &&
-		(m->log_transform != 0) == (init->log_transform != 0);
-	if (keep_stats)
-	{
-		m->scale_mean = init->scale_mean;
-		m->scale_std = init->scale_std;
-	}
-	scaled = palloc_extended(sizeof(rnn_real) * n, MCXT_ALLOC_HUGE);
-	switch (rnn_pipeline_scale_series(m, adj, n, lag, keep_stats, scaled))
-	{
-		case RNN_OK:
-			break;
-		case RNN_ERR_LIMIT:
-			/* the stored model bounds its statistics: refuse before training, not after */
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("%s: values are too large to train on", fname),
-					 errdetail("Their mean or spread exceeds 1e300 in magnitude."),
-					 errhint("Rescale the values, e.g. divide them by a power of ten.")));
-			break;
-		default:
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("%s: values are too large to train on", fname),
-					 errhint("Rescale the values, or use scaling => 'zscore'.")));
-	}
+	scaled = fit_scale(m, adj, n, lag, init, fname);
 
 	if (m->n_features > 0)
 		Fs = rnn_fit_scale_features(m, F, n, warm ? init : NULL);
@@ -1328,139 +1144,17 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 	spec.features = Fs;
 	rnn_fit_progress_init(&prog, t0, cfg, fname);
 
-	for (int k = 0; k < members; k++)
-	{
-		RnnTrainResult res;
-		RnnStatus	rs;
-		size_t		seg_start = 0,
-					seg_len = n - lag;
+	fit_members(m, scaled, n, lag, members, warm, cfg, &spec, &prog, window, outputs, fname);
 
-		prog.member = k;
-		spec.seed = (uint64_t) cfg->seed + 7919 * (uint64_t) k;
-		rs = rnn_fit_train_member(m, k, warm, &res, scaled + lag, &seg_start, &seg_len, 1, &spec,
-								  &prog.hooks);
-		if (rs == RNN_ERR_LIMIT)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("%s: batch_size 0 puts %zu windows in one batch, more than %d",
-							fname, rnn_window_count(n, window, outputs), RNN_MAX_BATCH),
-					 errhint("Set a batch_size.")));
-		rnn_report_status(rs, fname);
-		rnn_fit_sum_losses(&res, &sum_train, &trained, &sum_val);
-		if (k == 0)
-			rnn_fit_keep_history(m, &res);
-	}
-	m->train_loss = trained > 0 ? (float) (sum_train / trained) : -1.0;
-	m->val_loss = (m->n_loss > 0 && m->loss_val[0] >= 0) || m->best_epoch == 0 ?
-		(float) (sum_val / members) : -1.0;
-
-	/* history: the last window of the series (with each step's features) */
-	m->n_history = window;
-	m->history = palloc(sizeof(double) * window * (1 + m->n_features));
-	for (int t = 0; t < window; t++)
-	{
-		size_t		i = n - window + t;
-
-		m->history[(size_t) t * (1 + m->n_features)] = values[i];
-		if (m->n_features > 0)
-			memcpy(m->history + (size_t) t * (1 + m->n_features) + 1, F + i * m->n_features,
-				   sizeof(double) * m->n_features);
-	}
-	m->rows = (int64) n;
-	m->seed = (uint64_t) cfg->seed;
-	m->naive_scale = rnn_series_naive_mae(values, n, season);
-	/* the values as given: a spike below 0 replaced still says the series goes below 0 */
-	m->nonnegative = rnn_series_nonnegative(given, n);
+	fit_keep_state(m, values, given, F, n, cfg, season);
 
 	/* the Theta forecast combined with the network's (rnn_theta.h) */
-	m->theta_weight = rnn_theta_weight(cfg->theta_weight, false, m->n_features, imported,
-									   season > 1 && m->n_seasonal == 0 &&
-									   (cfg->deseasonalize == 0 ||
-										(m->scaling != RNN_SCALE_WINDOW &&
-										 m->scaling != RNN_SCALE_ZSCORE)),
-									   warm ? init->theta_weight : -1);
-
-	/*
-	 * a constant series: both forecast it exactly and no validation can
-	 * choose between them; the network alone (no epoch beats its naive
-	 * forecast) follows a window's last value, where Theta's smoothing
-	 * would carry a spike into the forecasts of the windows after it
-	 * (rnn_anomaly flagged every row of the constant for a window)
-	 */
-	if (cfg->theta_weight < 0 && !warm && rnn_series_constant(values, n))
-		m->theta_weight = 0;
-	if (m->theta_weight > 0 && cfg->theta_weight < 0 && !warm && !start)
-	{
-		/*
-		 * the weight by validation, where rnn_theta_route says: this
-		 * training's held-out windows, or a second model's forecasts of the
-		 * series' tail, or nowhere (the default stays)
-		 */
-		bool		capped;
-		size_t		n_val = held_out_windows(n, window, outputs, cfg, &spec, &capped);
-		size_t		first,
-					origins;
-		double		e[3] = {NAN, NAN, NAN};
-
-		switch (rnn_theta_route(n, n_val, capped, spec.refit, cfg->horizon, &first, &origins))
-		{
-			case RNN_THETA_ROUTE_HELD_OUT:
-				rnn_report_status(rnn_theta_choose_weight(&m->theta_weight, e, m, n, values, n,
-														  first, origins, cfg->horizon,
-														  m->theta_weight, prog.hooks.check,
-														  prog.hooks.arg, &rnn_palloc_allocator),
-								  fname);
-				break;
-			case RNN_THETA_ROUTE_SECOND_MODEL:
-				m->theta_weight = choose_theta_weight(e, values, n, axis, cfg, season, window,
-													  m->log_transform ? 1 : 0,
-													  m->n_seasonal > 0 ? 1 : 0,
-													  m->theta_weight, fname, &t0, &prog);
-				break;
-			case RNN_THETA_ROUTE_KEEP:
-				break;
-		}
-		if (isfinite(e[0]) && isfinite(e[1]) && isfinite(e[2]))
-		{
-			/* kept in the model (format 9) for rnn_model_info */
-			m->theta_validation.series = 1;
-			m->theta_validation.network = e[0];
-			m->theta_validation.theta = e[1];
-			m->theta_validation.combined = e[2];
-		}
-	}
-	if (m->theta_weight > 0)
-		rnn_theta_fit(&m->theta, adj, n);	/* the adjusted series, as the pipeline made it */
+	fit_theta(m, values, adj, n, axis, cfg, init, season, window, outputs, &spec, &prog, &t0,
+			  start, fname);
 	if (start)
 		return;					/* the weight's model: no intervals needed */
 
-	/*
-	 * interval calibration on the held-out windows' targets, or on the last
-	 * 30 points when fewer are held out (those include training windows)
-	 */
-	{
-		bool		capped;
-		size_t		n_val = held_out_windows(n, window, outputs, cfg, &spec, &capped);
-		RnnStatus	rs;
-
-		/* errors on the network's scale: intervals follow the log and the season */
-		m->cal_scaled = 1;
-		rs = rnn_calibrate(m, values, F, n, rnn_calibration_first_origin(n, window, n_val, outputs),
-						   rnn_calibration_max_steps(cfg->horizon, season),
-						   rnn_floor_lag(season, m->n_seasonal, ds_mode),
-						   prog.hooks.check, prog.hooks.arg, &rnn_palloc_allocator);
-		rnn_report_status(rs, fname);
-		if (m->cal_n > 0 && m->cal_n < RNN_FEW_CAL_ORIGINS)
-			ereport(NOTICE,
-					(errmsg("%s: the prediction intervals rest on %d forecast origin%s only, and are widened %.2fx at 90%%",
-							fname, m->cal_n, m->cal_n == 1 ? "" : "s", rnn_interval_widening(m->cal_n, 0.9)),
-					 cfg->group ?
-					 errdetail("Fewer than %d origins were held out of %s; rnn_model_info(model)->'calibration' shows few_samples.",
-							   RNN_FEW_CAL_ORIGINS, cfg->group) :
-					 errdetail("Fewer than %d origins were held out; rnn_model_info(model)->'calibration' shows few_samples.",
-							   RNN_FEW_CAL_ORIGINS),
-					 errhint("More rows give intervals that rest on more errors.")));
-	}
+	fit_calibrate(m, values, F, n, cfg, season, window, outputs, ds_mode, &spec, &prog, fname);
 
 	rnn_fit_finish(m, cfg, t0);
 }

@@ -288,22 +288,6 @@ extern void rnn_fit_architecture(RnnModel *m, const RnnConfig *cfg, int window, 
 								 const char *fname);
 extern void rnn_check_training_memory(const RnnModel *m, const RnnConfig *cfg, int window,
 									  size_t n, size_t n_win, const char *fname);
-extern bool rnn_axis_matches(const RnnModel *init, const RnnAxis *axis);
-extern bool rnn_model_imported(const RnnModel *m);
-extern void rnn_check_warm_axis(const RnnModel *init, const RnnAxis *axis, size_t n,
-								const char *fname);
-extern char *rnn_warm_log_mismatch(bool logged, const RnnConfig *cfg, const RnnAxis *axis,
-								   const double *values, size_t n, int despike_season,
-								   const char *series, int name_len);
-extern void rnn_warm_log_error(const char *why, const char *fname) pg_attribute_noreturn();
-extern void rnn_warm_cold_notice(const char *why, const char *group, const char *fname);
-extern char *rnn_warm_axis_text(const RnnModel *init, const RnnAxis *axis);
-extern const RnnModel *rnn_warm_start_or_cold(const RnnModel *init, const RnnAxis *axis, size_t rows,
-											  const double *values, int n_user,
-											  const RnnConfig *cfg, int dflt, bool global,
-											  const char *fname);
-extern void rnn_check_warm_start(const RnnModel *init, const RnnShape *s, int window,
-								 int strategy, int members, const char *fname);
 extern void rnn_fit_init_params(RnnModel *m, const RnnConfig *cfg, const RnnModel *init);
 extern void rnn_fit_train_spec(RnnTrainSpec *spec, const RnnModel *m, const RnnConfig *cfg);
 extern RnnStatus rnn_fit_run_training(rnn_real *params, RnnTrainResult *res,
@@ -321,6 +305,31 @@ extern void rnn_fit_finish(RnnModel *m, const RnnConfig *cfg, instr_time t0);
 extern void rnn_check_interrupts(void *arg);
 extern void rnn_fit_progress_init(RnnFitProgress *p, instr_time start, const RnnConfig *cfg,
 								  const char *fname);
+
+/* warm_start.c: whether a warm-start model continues these rows and this configuration */
+extern bool rnn_axis_matches(const RnnModel *init, const RnnAxis *axis);
+extern bool rnn_model_imported(const RnnModel *m);
+extern void rnn_check_warm_axis(const RnnModel *init, const RnnAxis *axis, size_t n,
+								const char *fname);
+extern char *rnn_warm_log_mismatch(bool logged, const RnnConfig *cfg, const RnnAxis *axis,
+								   const double *values, size_t n, int despike_season,
+								   const char *series, int name_len);
+extern void rnn_warm_log_error(const char *why, const char *fname) pg_attribute_noreturn();
+extern void rnn_warm_cold_notice(const char *why, const char *group, const char *fname);
+extern char *rnn_warm_axis_text(const RnnModel *init, const RnnAxis *axis);
+extern const RnnModel *rnn_warm_start_or_cold(const RnnModel *init, const RnnAxis *axis, size_t rows,
+											  const double *values, int n_user,
+											  const RnnConfig *cfg, int dflt, bool global,
+											  const char *fname);
+extern void rnn_check_warm_start(const RnnModel *init, const RnnShape *s, int window,
+								 int strategy, int members, const char *fname);
+extern char *rnn_warm_pipeline_mismatch(const RnnModel *init, const RnnConfig *cfg,
+										const RnnAxis *axis, const double *values, size_t n,
+										bool *is_log);
+extern bool rnn_warm_season_phase(const RnnModel *init, const RnnAxis *axis, int *phase);
+extern bool rnn_warm_features_fit(const RnnModel *init, int K, int bits);
+extern void rnn_warm_kept_notice(const char *fname, const RnnConfig *cfg, const char *kept,
+								 const char *asked);
 
 /* fit_global.c: one model over the series of a global aggregate */
 typedef struct RnnGlobalData
