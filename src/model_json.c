@@ -88,7 +88,8 @@ append_metadata(StringInfo s, const RnnModel *m)
 			appendStringInfoChar(s, '[');
 			for (int k = 0; k < m->n_seasonal; k++)
 				appendStringInfo(s, "%s%.17g", k ? ", " : "", m->seasonal[k]);
-			appendStringInfo(s, "], \"phase_last\": %d", m->phase_last);
+			appendStringInfo(s, "], \"phase_last\": %d, \"season_changed\": %s", m->phase_last,
+							 m->season_changed ? "true" : "false");
 		}
 		else
 			appendStringInfoString(s, "null");
@@ -99,7 +100,8 @@ append_metadata(StringInfo s, const RnnModel *m)
 					adjusted = 0,
 					floored = 0,
 					launched = 0,
-					despiked = 0;
+					despiked = 0,
+					changed = 0;
 
 		for (int i = 0; i < m->n_series; i++)
 		{
@@ -108,9 +110,10 @@ append_metadata(StringInfo s, const RnnModel *m)
 			floored += m->series[i].nonnegative != 0;
 			launched += m->series[i].leading_zeros_dropped != 0;
 			despiked += m->series[i].spikes_replaced > 0;
+			changed += m->series[i].season_changed != 0;
 		}
-		appendStringInfo(s, ", \"series_logged\": %d, \"series_deseasonalized\": %d, \"series_nonnegative\": %d, \"series_leading_zeros_dropped\": %d, \"series_spikes_replaced\": %d",
-						 logged, adjusted, floored, launched, despiked);
+		appendStringInfo(s, ", \"series_logged\": %d, \"series_deseasonalized\": %d, \"series_nonnegative\": %d, \"series_leading_zeros_dropped\": %d, \"series_spikes_replaced\": %d, \"series_season_changed\": %d",
+						 logged, adjusted, floored, launched, despiked, changed);
 	}
 	appendStringInfoString(s, "}, ");
 	if (m->n_series > 0)
@@ -551,6 +554,8 @@ rnn_model_to_json(PG_FUNCTION_ARGS)
 				push_key(&b, "spikes_replaced");
 				push_number_as(&b, st->spikes_replaced, 17, WJB_VALUE);
 			}
+			if (st->season_changed)
+				push_true(&b, "season_changed");	/* 2026-12-08 */
 			if (rnn_series_own_spread(st))
 			{
 				/* format 11: its own spread, which scale_std (shared) is not */
@@ -877,6 +882,7 @@ read_pipeline(JsonbContainer *c, RnnModel *m)
 		m->leading_zeros_dropped = int_key(sub, "leading_zeros_dropped", 0, 1, false, 0);
 		m->despike = int_key(sub, "despike", 0, 1, false, 0);
 		m->spikes_replaced = int_key(sub, "spikes_replaced", 0, RNN_MAX_SPIKES, false, 0);
+		m->season_changed = int_key(sub, "season_changed", 0, 1, false, 0);
 		if (get_key(sub, "intervals", &v) && v.type == jbvString)
 			m->cal_scaled = string_is(&v, "scaled");
 		if ((idx = container_key(sub, "seasonal_indices")) != NULL)
@@ -939,6 +945,7 @@ read_pipeline(JsonbContainer *c, RnnModel *m)
 			st->nonnegative = int_key(rec, "nonnegative", 0, 1, false, 0) | m->nonnegative;
 			st->leading_zeros_dropped = int_key(rec, "leading_zeros_dropped", 0, 1, false, 0);
 			st->spikes_replaced = int_key(rec, "spikes_replaced", 0, RNN_MAX_SPIKES, false, 0);
+			st->season_changed = int_key(rec, "season_changed", 0, 1, false, 0);
 			if ((idx = container_key(rec, "seasonal_indices")) == NULL)
 				bad_json("%s", "A series_state entry needs \"seasonal_indices\".");
 			st->seasonal = read_numbers(idx, "seasonal_indices", RNN_MAX_SEASON_INDICES,
@@ -1169,8 +1176,8 @@ static const JsonKeys model_keys[] = {
 	 "format_version"},
 	{"scaling", "method mean std"},
 	{"time", "kind step step_unit step_value last last_value month_end time_zone calendar"},
-	{"pipeline", "log intervals nonnegative despike leading_zeros_dropped spikes_replaced seasonal_indices phase_last series_logged series_deseasonalized series_nonnegative series_leading_zeros_dropped series_spikes_replaced"},
-	{"series_state", "name numbers history seasonal_indices theta theta_weight spread month_end nonnegative leading_zeros_dropped spikes_replaced"},
+	{"pipeline", "log intervals nonnegative despike leading_zeros_dropped spikes_replaced seasonal_indices phase_last season_changed series_logged series_deseasonalized series_nonnegative series_leading_zeros_dropped series_spikes_replaced series_season_changed"},
+	{"series_state", "name numbers history seasonal_indices theta theta_weight spread month_end nonnegative leading_zeros_dropped spikes_replaced season_changed"},
 	{"series", "count short"},
 	{"combination", "method weight alpha level drift points series_own_weight series_weight_min "
 	 "series_weight_max series_weight_mean"},

@@ -1306,17 +1306,17 @@ test_seasonal_shrinkage(void)
 			u[t] = 2 + 0.01 * t + cases[c].amp * sin(2 * M_PI * t / m + 0.4) +
 				rnn_rng_uniform(&rng, -cases[c].noise, cases[c].noise);
 		want_f = ref_seasonal_indices(u, n, m, want);
-		ok = ok && rnn_pipeline_seasonal_indices(u, n, m, idx, &f) && fabs(f - want_f) < 1e-12;
+		ok = ok && rnn_pipeline_seasonal_indices(u, n, m, idx, &f, NULL) && fabs(f - want_f) < 1e-12;
 		for (int k = 0; k < m; k++)
 			ok = ok && fabs(idx[k] - want[k]) < 1e-12;
 		if (c == 3)
 			partial = want_f;
 	}
 	ok = ok && partial > 0.1 && partial < 0.9;
-	ok = ok && !rnn_pipeline_seasonal_indices(u, 8, 4, idx, &f);
+	ok = ok && !rnn_pipeline_seasonal_indices(u, 8, 4, idx, &f, NULL);
 	for (int t = 0; t < 30; t++)
 		flat[t] = 5;
-	ok = ok && rnn_pipeline_seasonal_indices(flat, 30, 12, idx, &f) && f == 0;
+	ok = ok && rnn_pipeline_seasonal_indices(flat, 30, 12, idx, &f, NULL) && f == 0;
 	for (int k = 0; k < 12; k++)
 		ok = ok && idx[k] == 0 && !signbit(idx[k]);
 	report(ok, "pipeline: seasonal indices are the recency-weighted means (halved every 2 seasons or quarter of the series back) shrunk by the James-Stein factor 1 - (m - 1) se^2 / sum idx^2 (against a recomputation: seasons 4, 5, 7, 12, series of 9 to 60 points; a factor of %.3f on 9 points), a constant series none (+0), none under 2m + 1 points", partial);
@@ -1328,7 +1328,7 @@ test_seasonal_shrinkage(void)
 	 */
 	for (int t = 0; t < 120; t++)
 		clear[t] = 0.3 * sin(2 * M_PI * t / 12 + (t >= 72 ? M_PI / 2 : 0));
-	ok = rnn_pipeline_seasonal_indices(clear, 120, 12, idx, &f) && f > 0.5 &&
+	ok = rnn_pipeline_seasonal_indices(clear, 120, 12, idx, &f, NULL) && f > 0.5 &&
 		idx[0] > idx[3] + 0.05 && idx[6] < idx[9] - 0.05;
 	report(ok, "pipeline: the seasonal indices of a season that moved 4 seasons before the end follow its new shape (phase 0 %.3f against 3 %.3f; the old shape has 0 and 0.3)", idx[0], idx[3]);
 
@@ -1338,7 +1338,7 @@ test_seasonal_shrinkage(void)
 	{
 		for (int t = 0; t < 60; t++)
 			u[t] = rnn_rng_uniform(&rng, -1, 1);
-		rnn_pipeline_seasonal_indices(u, 60, 12, idx, &f);
+		rnn_pipeline_seasonal_indices(u, 60, 12, idx, &f, NULL);
 		partial += f / 200;
 		kept += f > 0;
 	}
@@ -1358,7 +1358,7 @@ test_seasonal_shrinkage(void)
 	{
 		for (int t = 0; t < 120; t++)
 			noise[t] = 10 + rnn_rng_uniform(&rng, -1, 1);
-		ok = ok && rnn_pipeline_seasonal_indices(noise, 120, 12, idx, &f);
+		ok = ok && rnn_pipeline_seasonal_indices(noise, 120, 12, idx, &f, NULL);
 	}
 	ok = ok && f == 0;
 	memset(&mod, 0, sizeof(mod));
@@ -1522,7 +1522,7 @@ test_phase_track(void)
 		wm.n_seasonal = 168;
 		wm.seasonal = week;
 		wm.phase_last = 1655 % 168;
-		right = right && rnn_pipeline_seasonal_indices(hourly, 1656, 168, week, &f) && f > 0.5;
+		right = right && rnn_pipeline_seasonal_indices(hourly, 1656, 168, week, &f, NULL) && f > 0.5;
 		rnn_phase_track_reset(&track);
 		for (int r = 0; r < 1680; r++)
 		{
@@ -2377,9 +2377,15 @@ test_leading_zeros(void)
 	report(st == RNN_OK && d.leading_zeros_dropped == 1 && (buf[6] & 8) != 0 && d.nonnegative == 0,
 		   "leading zeros: the flag (bit 3) is kept (%s)", why ? why : "ok");
 	free_model(&d);
+	buf[6] |= 64;
+	st = decode_crc_fixed(buf, len, &why);
+	report(st == RNN_ERR_CORRUPT, "leading zeros: flag bit 6 is unknown and refused (%s)", why ? why : "");
+	buf[6] &= (uint8_t) ~64;
+	/* bit 5, a changed season (2026-12-08), needs seasonal indices, which this model has none of */
 	buf[6] |= 32;
 	st = decode_crc_fixed(buf, len, &why);
-	report(st == RNN_ERR_CORRUPT, "leading zeros: flag bit 5 is unknown and refused (%s)", why ? why : "");
+	report(st == RNN_ERR_CORRUPT, "season change: flag bit 5 without seasonal indices is refused (%s)",
+		   why ? why : "");
 	buf[6] &= (uint8_t) ~32;
 	buf[4] = 2;
 	st = decode_crc_fixed(buf, len, &why);
@@ -2443,6 +2449,139 @@ test_median(void)
 		   "median by selection: 100,000 values of a sawtooth");
 	free(x);
 	free(y);
+}
+
+/* a log series of season m: its shape, from point `from` on shifted a quarter of a season, a level, trend and noise */
+static void
+season_series(double *u, int n, int m, int from, double level_at, double level, double trend,
+			  double noise, RnnRng *rng)
+{
+	for (int t = 0; t < n; t++)
+	{
+		/* Gaussian noise from twelve uniforms */
+		double		e = 0;
+
+		for (int j = 0; j < 12; j++)
+			e += rnn_rng_double(rng);
+		u[t] = 0.3 * sin(2 * M_PI * t / m + (t >= from ? M_PI / 2 : 0)) + trend * t +
+			(t >= level_at ? level : 0) + noise * (e - 6);
+	}
+}
+
+/*
+ * A season's new shape (rnn_pipeline_season_changed): a quarter-season
+ * shift held for the last two seasons is found, at m = 4, 7, 12, with the
+ * new shape's indices, and rnn_pipeline_seasonal_indices returns them
+ * (before the rule, its weights still held most of the old shape); none is
+ * found in 300 stable noisy seasons, after a level shift between or inside
+ * seasons, a trend that changed, one spike in each of the last two
+ * seasons, a shift only in the last season, two seasons of ten times the
+ * noise (each its own way), a series under 4 m + 1 points or a season of 2.
+ */
+static void
+test_season_change(void)
+{
+	RnnRng		rng;
+	double		u[200],
+				fresh[12],
+				idx[12],
+				var;
+	int			ms[3] = {4, 7, 12};
+	int			false_found = 0;
+	bool		found = true,
+				close = true;
+
+	rnn_rng_seed(&rng, 5);
+	for (int i = 0; i < 3; i++)
+	{
+		int			m = ms[i],
+					n = 10 * m;
+
+		season_series(u, n, m, n - 2 * m, n, 0, 0.005, 0.02, &rng);
+		found = found && rnn_pipeline_season_changed(u, n, m, fresh, &var) && var > 0;
+		rnn_pipeline_seasonal_indices(u, n, m, idx, NULL, NULL);
+		for (int k = 0; k < m; k++)
+		{
+			double		truth = 0.3 * sin(2 * M_PI * k / m + M_PI / 2);
+			double		mean = 0;
+
+			for (int j = 0; j < m; j++)
+				mean += 0.3 * sin(2 * M_PI * j / m + M_PI / 2) / m;
+			close = close && fabs(fresh[k] - (truth - mean)) < 0.05 && fabs(idx[k] - fresh[k]) < 0.02;
+		}
+	}
+	report(found && close, "season change: a quarter-season shift held for two seasons is found (m = 4, 7, 12), indices the new shape's");
+	for (int r = 0; r < 100; r++)
+		for (int i = 0; i < 3; i++)
+		{
+			int			m = ms[i],
+						n = 10 * m;
+
+			season_series(u, n, m, n, n, 0, 0.005, 0.02, &rng);
+			false_found += rnn_pipeline_season_changed(u, n, m, fresh, &var);
+		}
+	report(false_found <= 1, "season change: found in %d of 300 stable noisy seasons", false_found);
+	{
+		const char *what[7] = {"a level shift between the last two seasons", "a level shift inside the last season",
+			"a trend that doubled two seasons before the end", "one spike in each of the last two seasons",
+		"the new shape in the last season only", "4 m points", "two seasons of ten times the noise"};
+
+		for (int c = 0; c < 7; c++)
+		{
+			int			hits = 0;
+
+			for (int i = 0; i < 3; i++)
+			{
+				int			m = ms[i],
+							n = c == 5 ? 4 * m : 10 * m;
+
+				season_series(u, n, m, c == 4 ? n - m : c == 5 ? 2 * m : n,
+							  c == 0 ? n - m : c == 1 ? n - m / 2 : n, c <= 1 ? 0.4 : 0, 0.005, 0.02, &rng);
+				if (c == 2)
+					for (int t = n - 2 * m; t < n; t++)
+						u[t] += 0.005 * (t - (n - 2 * m));
+				if (c == 3)
+				{
+					u[n - 2 * m + 1] += 1.5;
+					u[n - 2] -= 1.5;
+				}
+				for (int t = n - 2 * m; c == 6 && t < n; t++)
+					u[t] += 0.2 * (rnn_rng_double(&rng) * 2 - 1) * sqrt(3.0);
+				hits += rnn_pipeline_season_changed(u, n, m, fresh, &var);
+			}
+			report(hits == 0, "season change: none after %s (m = 4, 7, 12: found %d)", what[c], hits);
+		}
+	}
+	season_series(u, 40, 2, 36, 40, 0, 0.005, 0.02, &rng);
+	report(!rnn_pipeline_season_changed(u, 40, 2, fresh, &var), "season change: none at m = 2");
+
+	/* the mark a model keeps: flag bit 5, with its seasonal indices */
+	{
+		RnnModel	m,
+					d;
+		size_t		len;
+		uint8_t    *buf;
+		const char *why = NULL;
+		RnnStatus	st;
+		bool		changed = false;
+
+		make_model(&m, RNN_CELL_LSTM);
+		season_series(u, 120, 12, 96, 120, 0, 0.005, 0.02, &rng);
+		m.season = 12;
+		m.n_seasonal = 12;
+		m.seasonal = malloc(sizeof(double) * 12);
+		rnn_pipeline_seasonal_indices(u, 120, 12, m.seasonal, NULL, &changed);
+		m.season_changed = changed;
+		buf = encode_new(&m, &len);
+		st = rnn_model_decode(&d, buf, len, &test_allocator, &why);
+		report(changed && st == RNN_OK && d.season_changed == 1 && (buf[6] & 32) != 0,
+			   "season change: rnn_pipeline_seasonal_indices says so, and the model keeps it in flag bit 5 (%s)",
+			   why ? why : "ok");
+		if (st == RNN_OK)
+			free_model(&d);
+		free(buf);
+		free_model(&m);
+	}
 }
 
 /*
@@ -3149,6 +3288,7 @@ main(void)
 	test_nonnegative();
 	test_leading_zeros();
 	test_median();
+	test_season_change();
 	test_spikes();
 	test_score();
 	test_crc32();

@@ -508,6 +508,39 @@ test_format(void)
 		   "leading zeros and spikes: a global model's own mark or count is refused (%s)", why ? why : "");
 	m.spikes_replaced = 0;
 
+	/* a series whose indices are its last two seasons' (bit 5 of that byte, 2026-12-08) */
+	{
+		double		idx[4] = {0.1, -0.1, 0.05, -0.05};
+		RnnModel	v1;
+
+		series[1].n_seasonal = 4;
+		series[1].seasonal = idx;
+		series[1].season_changed = 1;
+		st = encode_and_decode(&m, &buf, &len, &d, &why);
+		if (st == RNN_OK)
+			rnn_model_series_view(&v1, &d, 1);
+		report(st == RNN_OK && d.series[1].season_changed == 1 && d.series[0].season_changed == 0 &&
+			   v1.season_changed == 1 && d.season_changed == 0,
+			   "season change: a global model's series keeps its mark, and its view shows it (%s)",
+			   why ? why : "ok");
+		if (st == RNN_OK)
+			rnn_model_free(&d, &test_allocator);
+		/* bits 6 and 7 of the byte are reserved */
+		series_b_flag_byte(buf, len, 3, 32, 64 | 32, "season change");
+		free(buf);
+		series[1].n_seasonal = 0;
+		st = rnn_model_validate(&m, &why);
+		report(st == RNN_ERR_CORRUPT, "season change: a series' mark without seasonal indices is refused (%s)",
+			   why ? why : "");
+		series[1].seasonal = NULL;
+		series[1].season_changed = 0;
+		m.season_changed = 1;
+		st = rnn_model_validate(&m, &why);
+		report(st == RNN_ERR_CORRUPT, "season change: a global model's own mark is refused (%s)",
+			   why ? why : "");
+		m.season_changed = 0;
+	}
+
 	series[1].theta_weight = 1.5;
 	report(rnn_model_validate(&m, &why) == RNN_ERR_CORRUPT, "theta: a series' weight above 1 is refused");
 	series[1].theta_weight = 0.5;

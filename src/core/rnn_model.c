@@ -9,7 +9,8 @@
  *
  * Layout:
  *	 "RNNF" u16 version u16 flags (v3: bit 0 = cal_scaled, bit 1 = month_end, bit 2
- *	   = nonnegative, bit 3 = leading_zeros_dropped, bit 4 = despike; else 0)
+ *	   = nonnegative, bit 3 = leading_zeros_dropped, bit 4 = despike, bit 5 =
+ *	   season_changed; else 0)
  *	 u8 cell, bidirectional, scaling, ts_kind, step_kind, strategy (v2, else
  *	   reserved; v8: mixed, and only then), log_transform (v3, else reserved),
  *	   spikes_replaced (v3, 2026-12-07: 0 to RNN_MAX_SPIKES; else reserved, 0)
@@ -38,8 +39,9 @@
  *	 n_series records (v3), names strictly ascending (bytewise, then shorter first):
  *	   u16 name_len, name bytes, i64 last_ts rows, f64 scale_mean scale_std
  *	   naive_scale, i32 phase_last, u8 log_transform, u8 month_end, u8 nonnegative
- *	   (2026-12-06, else reserved), u8 leading_zeros_dropped in bit 0 and
- *	   spikes_replaced in bits 1-4 (2026-12-07, else reserved, 0),
+ *	   (2026-12-06, else reserved), u8 leading_zeros_dropped in bit 0,
+ *	   spikes_replaced in bits 1-4 (2026-12-07) and season_changed in bit 5
+ *	   (2026-12-08; else reserved, 0),
  *	   i32 n_seasonal n_history, f64 seasonal[n_seasonal]
  *	   history[n_history * (1 + n_features)] (rows of a value and its features)
  *	   f64 theta level drift alpha, i32 theta n (v6)
@@ -57,9 +59,11 @@
  * their scales (its log series share one); its text may be empty.  Flag
  * bits 1 (month_end, with format 11), 2 (nonnegative, 2026-12-06), 3
  * (leading_zeros_dropped, 2026-12-07, and its byte in a series record) and
- * 4 (despike, with spikes_replaced in bytes that were reserved) came
+ * 4 (despike, with spikes_replaced in bytes that were reserved) and 5
+ * (season_changed, 2026-12-08, and bit 5 of that series byte) came
  * without a format of their own: a reader that does not know them refuses
- * them as unknown flags (or a reserved byte that is not 0).
+ * them as unknown flags (or a reserved byte that is not 0, or spikes out of
+ * range).
  */
 #include "rnn_model.h"
 
@@ -344,7 +348,7 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 	p = put_u16(p, (uint16_t) version);
 	p = put_u16(p, (uint16_t) ((m->cal_scaled ? 1 : 0) | (m->month_end ? 2 : 0) |
 							   (m->nonnegative ? 4 : 0) | (m->leading_zeros_dropped ? 8 : 0) |
-							   (m->despike ? 16 : 0)));
+							   (m->despike ? 16 : 0) | (m->season_changed ? 32 : 0)));
 	p = put_u8(p, (uint8_t) m->shape.cell);
 	p = put_u8(p, (uint8_t) m->shape.bidirectional);
 	p = put_u8(p, (uint8_t) m->scaling);
@@ -434,7 +438,8 @@ rnn_model_encode(const RnnModel *m, uint8_t *buf)
 		p = put_u8(p, (uint8_t) (st->log_transform ? 1 : 0));
 		p = put_u8(p, (uint8_t) (st->month_end ? 1 : 0));
 		p = put_u8(p, (uint8_t) (st->nonnegative ? 1 : 0));
-		p = put_u8(p, (uint8_t) ((st->leading_zeros_dropped ? 1 : 0) | (st->spikes_replaced << 1)));
+		p = put_u8(p, (uint8_t) ((st->leading_zeros_dropped ? 1 : 0) | (st->spikes_replaced << 1) |
+								 (st->season_changed ? 32 : 0)));
 		p = put_u32(p, (uint32_t) st->n_seasonal);
 		p = put_u32(p, (uint32_t) st->n_history);
 		for (int32_t k = 0; k < st->n_seasonal; k++)
@@ -699,6 +704,7 @@ rnn_model_series_view(RnnModel *view, const RnnModel *m, int32_t i)
 	view->nonnegative = st->nonnegative;
 	view->leading_zeros_dropped = st->leading_zeros_dropped;
 	view->spikes_replaced = st->spikes_replaced;
+	view->season_changed = st->season_changed;
 	view->rows = st->rows;
 	view->scale_mean = st->scale_mean;
 	view->scale_std = st->scale_std;
@@ -835,6 +841,12 @@ rnn_model_validate(const RnnModel *m, const char **why)
 		*why = "Its count of replaced spikes, or its mark of leading zeros, is invalid.";
 		return RNN_ERR_CORRUPT;
 	}
+	if ((m->season_changed != 0 && m->season_changed != 1) ||
+		(m->season_changed && (m->n_series > 0 || m->n_seasonal == 0)))
+	{
+		*why = "Its mark of a changed season is set without seasonal indices of its own.";
+		return RNN_ERR_CORRUPT;
+	}
 	if (!isfinite(m->naive_scale) || m->naive_scale < 0)
 	{
 		*why = "Its naive error scale is invalid.";
@@ -925,6 +937,12 @@ rnn_model_validate(const RnnModel *m, const char **why)
 		if (st->spikes_replaced < 0 || st->spikes_replaced > RNN_MAX_SPIKES)
 		{
 			*why = "A series record's count of replaced spikes is invalid.";
+			return RNN_ERR_CORRUPT;
+		}
+		if ((st->season_changed != 0 && st->season_changed != 1) ||
+			(st->season_changed && st->n_seasonal == 0))
+		{
+			*why = "A series record's mark of a changed season is set without seasonal indices.";
 			return RNN_ERR_CORRUPT;
 		}
 	}
@@ -1046,7 +1064,7 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 	{
 		uint16_t	flags = get_u16(&r);
 
-		if ((flags & ~(version >= 3 ? 31 : 0)) != 0)
+		if ((flags & ~(version >= 3 ? 63 : 0)) != 0)
 		{
 			*why = "Unknown flags are set.";
 			return RNN_ERR_CORRUPT;
@@ -1056,6 +1074,7 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 		m->nonnegative = (flags >> 2) & 1;
 		m->leading_zeros_dropped = (flags >> 3) & 1;
 		m->despike = (flags >> 4) & 1;
+		m->season_changed = (flags >> 5) & 1;
 	}
 	m->shape.cell = get_u8(&r);
 	m->shape.bidirectional = get_u8(&r);
@@ -1301,7 +1320,13 @@ rnn_model_decode(RnnModel *m, const uint8_t *buf, size_t len,
 			uint8_t		b = get_u8(&r);
 
 			st->leading_zeros_dropped = b & 1;
-			st->spikes_replaced = b >> 1;
+			st->spikes_replaced = (b >> 1) & 15;
+			st->season_changed = (b >> 5) & 1;
+			if (b >> 6)
+			{
+				*why = "A series record's reserved bits are set.";
+				return RNN_ERR_CORRUPT;
+			}
 		}
 		if (st->spikes_replaced > RNN_MAX_SPIKES || st->nonnegative > 1)
 		{

@@ -116,6 +116,9 @@ typedef struct RnnSeriesState
 	int32_t		spikes_replaced;	/* one-point spikes the pipeline replaced, 0 to
 									 * RNN_MAX_SPIKES (rnn_pipeline_clean_spikes; bits 1-4 of
 									 * that byte) */
+	int32_t		season_changed; /* its indices are those of its last two seasons, a new
+								 * shape (rnn_pipeline_season_changed; bit 5 of that byte,
+								 * 2026-12-08) */
 	int32_t		n_seasonal;		/* 0 or the model's season */
 	double	   *seasonal;
 	int32_t		n_history;
@@ -213,6 +216,9 @@ typedef struct RnnModel
 	int32_t		spikes_replaced;	/* how many, 0 to RNN_MAX_SPIKES, in the training rows of
 									 * a single-series model (the header byte after
 									 * log_transform, format 3 and later) */
+	int32_t		season_changed; /* a single-series model's seasonal indices are those of its
+								 * last two seasons, a new shape (rnn_pipeline_season_changed;
+								 * flag bit 5, any format from 3, 2026-12-08) */
 	/*
 	 * a global model's series (rnn_model_series_view): the factor on its
 	 * half-widths in scaled units, rnn_series_interval_factor; 0 means 1

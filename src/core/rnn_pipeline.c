@@ -7,6 +7,7 @@
 #include "rnn_calendar.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,8 +27,222 @@
 #define RNN_SEASON_HALF_LIFE 2.0
 #define RNN_SEASON_HALF_LIFE_SHARE 4.0
 
+/*
+ * The plain classical indices of u[0..n-1] (n >= 2m + 1): per phase, the
+ * mean deviation from the centred moving average of order m (2 x m for
+ * even m), centred to sum 0, into idx, with each phase's count of
+ * deviations in cnt; *var gets the deviations' variance about their
+ * phase's mean, pooled over the phases, with *dof_out degrees of freedom.
+ */
+static void
+plain_indices(const double *u, size_t n, int m, double *idx, size_t *cnt, double *var,
+			  size_t *dof_out)
+{
+	int			half = m / 2;
+	double		sum[RNN_MAX_SEASON_INDICES],
+				sq[RNN_MAX_SEASON_INDICES],
+				mean = 0,
+				ss = 0;
+	size_t		dof = 0;
+
+	for (int k = 0; k < m; k++)
+	{
+		sum[k] = 0;
+		sq[k] = 0;
+		cnt[k] = 0;
+	}
+	for (size_t t = (size_t) half; t + half < n; t++)
+	{
+		double		ma = 0,
+					r;
+
+		if (m % 2 == 1)
+			for (int j = -half; j <= half; j++)
+				ma += u[t + j];
+		else
+		{
+			for (int j = -half + 1; j <= half - 1; j++)
+				ma += u[t + j];
+			ma += 0.5 * (u[t - half] + u[t + half]);
+		}
+		r = u[t] - ma / m;
+		sum[t % m] += r;
+		sq[t % m] += r * r;
+		cnt[t % m]++;
+	}
+	for (int k = 0; k < m; k++)
+	{
+		idx[k] = cnt[k] ? sum[k] / cnt[k] : 0;
+		ss += sq[k] - (cnt[k] ? sum[k] * idx[k] : 0);
+		dof += cnt[k] > 1 ? cnt[k] - 1 : 0;
+		mean += idx[k];
+	}
+	for (int k = 0; k < m; k++)
+		idx[k] -= mean / m;
+	*var = dof > 0 ? ss / dof : 0;
+	*dof_out = dof;
+}
+
+/*
+ * The quantile of the F distribution with d1 and d2 degrees of freedom
+ * whose standard normal score is z, by Paulson's cube-root normal
+ * approximation solved for F; 0 when it has no solution (d2 too small).
+ */
+static double
+f_quantile(double d1, double d2, double z)
+{
+	double		a = 1.0 - 2.0 / (9.0 * d2),
+				b = 1.0 - 2.0 / (9.0 * d1),
+				c1 = 2.0 / (9.0 * d1),
+				c2 = 2.0 / (9.0 * d2),
+				A = a * a - z * z * c2,
+				D = a * a * b * b - A * (b * b - z * z * c1),
+				x;
+
+	if (!(A > 0) || D < 0)
+		return 0;
+	x = (a * b + sqrt(D)) / A;
+	return x * x * x;
+}
+
+/*
+ * How far the season of u[lo..lo+m-1] departs from the indices old (cnt:
+ * their deviations' counts, var: the deviations' variance): the season's
+ * values less old, less their level and trend (a least-squares line, so
+ * that a level shift between seasons is no departure), fitted again
+ * without the point farthest from it (one spike is no change of shape, and
+ * would tilt the line), their squares over each index's variance (1 + 1 /
+ * count times var) summed without that point, over m - 3 degrees of
+ * freedom.  res[] gets the residuals by position in the season, *skipped
+ * the position left out.
+ */
+static double
+season_departure(const double *u, size_t lo, int m, const double *old, const size_t *cnt,
+				 double var, double *res, int *skipped)
+{
+	double		y[RNN_MAX_SEASON_INDICES];
+	double		a,
+				b,
+				e2 = 0,
+				far = -1;
+	int			skip = -1;
+
+	for (int j = 0; j < m; j++)
+		y[j] = u[lo + j] - old[(lo + j) % (size_t) m];
+	for (int pass = 0; pass < 2; pass++)
+	{
+		double		sx = 0,
+					sy = 0,
+					sxx = 0,
+					sxy = 0,
+					k = 0;
+
+		for (int j = 0; j < m; j++)
+			if (j != skip)
+			{
+				sx += j;
+				sy += y[j];
+				sxx += (double) j * j;
+				sxy += j * y[j];
+				k++;
+			}
+		b = (k * sxy - sx * sy) / (k * sxx - sx * sx);
+		a = (sy - b * sx) / k;
+		for (int j = 0; pass == 0 && j < m; j++)
+			if (fabs(y[j] - a - b * j) > far)
+			{
+				far = fabs(y[j] - a - b * j);
+				skip = j;
+			}
+	}
+	for (int j = 0; j < m; j++)
+	{
+		size_t		k = (lo + j) % (size_t) m;
+		double		e = y[j] - a - b * j;
+
+		res[k] = e;
+		if (j != skip)
+			e2 += e * e / (1.0 + 1.0 / (double) (cnt[k] ? cnt[k] : 1));
+	}
+	*skipped = (int) ((lo + (size_t) skip) % (size_t) m);
+	return e2 / var / (m - 3);
+}
+
+/* (rnn_pipeline.h: a new shape held for the last two seasons) */
 bool
-rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx, double *shrink)
+rnn_pipeline_season_changed(const double *u, size_t n, int m, double *fresh, double *var)
+{
+	double		old[RNN_MAX_SEASON_INDICES],
+				res[RNN_MAX_SEASON_INDICES];
+	size_t		cnt[RNN_MAX_SEASON_INDICES],
+				dof;
+	int			skipped;
+	double		q;
+
+	if (m < 4 || n < (size_t) 4 * m + 1)
+		return false;
+	plain_indices(u, n - 2 * m, m, old, cnt, var, &dof);
+	if (!(*var > 0) || !isfinite(*var) || dof < RNN_SEASON_SHIFT_MIN_DOF)
+		return false;
+	q = f_quantile(m - 3, (double) dof, RNN_SEASON_SHIFT_Z);
+	if (!(q > 0))
+		return false;
+	if (!(season_departure(u, n - 2 * m, m, old, cnt, *var, res, &skipped) > q) ||
+		!(season_departure(u, n - m, m, old, cnt, *var, res, &skipped) > q))
+		return false;
+
+	/*
+	 * and depart alike: the changes from the season before to the last,
+	 * position by position, less their line (fitted again without the
+	 * farthest: one spike), leave no more than twice the deviations' noise
+	 * allows (the same test), where seasons that both swing wildly, each its
+	 * own way, are no shape at all
+	 */
+	{
+		double		change[RNN_MAX_SEASON_INDICES],
+					zero[RNN_MAX_SEASON_INDICES];
+		size_t		exact[RNN_MAX_SEASON_INDICES];	/* (no index estimated: no variance of its own) */
+
+		for (int j = 0; j < m; j++)
+		{
+			change[j] = u[n - m + j] - u[n - 2 * m + j];
+			zero[j] = 0;
+			exact[j] = SIZE_MAX;
+		}
+		if (!(season_departure(change, 0, m, zero, exact, 2 * *var, res, &skipped) <= q))
+			return false;
+	}
+
+	/*
+	 * the new shape: the two seasons less their mean and the trend between
+	 * their means (whole seasons: none of the pattern is in either mean,
+	 * where a slope fitted inside a season takes some of it), by position
+	 */
+	{
+		double		before = 0,
+					last = 0,
+					slope,
+					centre = (double) (n - 1) - (m - 0.5);
+
+		for (int j = 0; j < m; j++)
+		{
+			before += u[n - 2 * m + j];
+			last += u[n - m + j];
+		}
+		slope = (last - before) / ((double) m * m);
+		for (int k = 0; k < m; k++)
+			fresh[k] = 0;
+		for (size_t t = n - 2 * (size_t) m; t < n; t++)
+			fresh[t % (size_t) m] += 0.5 * (u[t] - 0.5 * (before + last) / m -
+											 slope * ((double) t - centre));
+	}
+	*var *= 0.5;
+	return true;
+}
+
+bool
+rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx, double *shrink,
+							  bool *changed)
 {
 	int			half = m / 2;
 	double		mean = 0,
@@ -118,6 +333,31 @@ rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx, dou
 	}
 	if (!isfinite(ss) || !isfinite(se2))
 		return false;
+
+	/*
+	 * a season that took a new shape for its last two seasons
+	 * (rnn_pipeline_season_changed): their own deviations, instead of the weighted means
+	 * that still hold the old shape
+	 */
+	{
+		double		fresh[RNN_MAX_SEASON_INDICES];
+		double		var;
+
+		if (changed)
+			*changed = false;
+		if (rnn_pipeline_season_changed(u, n, m, fresh, &var))
+		{
+			if (changed)
+				*changed = true;
+			ss = 0;
+			for (int k = 0; k < m; k++)
+			{
+				idx[k] = fresh[k];
+				ss += idx[k] * idx[k];
+			}
+			se2 = var;
+		}
+	}
 
 	/*
 	 * Shrunk towards no season by the positive-part James-Stein factor: m - 1
@@ -427,7 +667,7 @@ static bool
 spike_scale(const double *base, size_t n, int m, double *idx, double *adj)
 {
 	memcpy(adj, base, sizeof(double) * n);
-	if (m && !rnn_pipeline_seasonal_indices(adj, n, m, idx, NULL))
+	if (m && !rnn_pipeline_seasonal_indices(adj, n, m, idx, NULL, NULL))
 		return false;
 	for (size_t i = 0; m && i < n; i++)
 		adj[i] -= idx[i % (size_t) m];
@@ -546,18 +786,21 @@ rnn_pipeline_fit(RnnModel *m, const double *v, size_t n, int season,
 	m->n_seasonal = 0;
 	m->seasonal = NULL;
 	m->phase_last = 0;
+	m->season_changed = 0;
 	if (deseason_mode != 0 && season >= 2 && season <= RNN_MAX_SEASON_INDICES)
 	{
 		double	   *idx = rnn_alloc(a, sizeof(double) * season);
 		double		shrink = 0;
+		bool		changed = false;
 
 		if (idx == NULL)
 			return RNN_ERR_ALLOC;
-		if (rnn_pipeline_seasonal_indices(adj, n, season, idx, &shrink) &&
+		if (rnn_pipeline_seasonal_indices(adj, n, season, idx, &shrink, &changed) &&
 			(deseason_mode == 1 || shrink > 0))
 		{
 			m->n_seasonal = season;
 			m->seasonal = idx;
+			m->season_changed = changed;
 			m->phase_last = (int32_t) ((n - 1) % (size_t) season);
 			for (size_t i = 0; i < n; i++)
 				adj[i] -= idx[i % (size_t) season];
@@ -743,6 +986,7 @@ rnn_pipeline_series_state(RnnSeriesState *st, const double *v, size_t n,
 	st->log_transform = tmp.log_transform;
 	st->n_seasonal = tmp.n_seasonal;
 	st->seasonal = tmp.seasonal;
+	st->season_changed = tmp.season_changed;
 	st->phase_last = tmp.phase_last;
 	st->scale_mean = 0;
 	for (size_t i = 0; i < n; i++)

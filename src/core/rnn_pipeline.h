@@ -30,11 +30,41 @@
  * weighted variance times sum w^2 / (sum w)^2; a phase of one deviation
  * takes the other phases' mean variance).  idx has m entries; *shrink
  * (when not NULL) gets f: near 1 for a clear season, 0 when the indices are
- * no larger than their noise.  False when n < 2m + 1 (too short for a
- * moving average).
+ * no larger than their noise.  A season that took a new shape for its last
+ * two seasons (rnn_pipeline_season_changed) gets those two seasons' own
+ * indices instead, shrunk the same way (2026-12-08: the weights above
+ * still held most of the old shape two seasons after a change), and
+ * *changed (when not NULL) says so.  False
+ * when n < 2m + 1 (too short for a moving average).
  */
 bool		rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx,
-										  double *shrink);
+										  double *shrink, bool *changed);
+
+/*
+ * Whether the season of u (n points, season m) took a new shape that held
+ * for its last two seasons: each of them, less the plain classical indices
+ * of the points before them (the mean deviation from the centred moving
+ * average per position) and less a least-squares line (its level and
+ * trend: a level shift between seasons is no departure) fitted again
+ * without the point farthest from it (one spike is no change of shape),
+ * leaves squares, each over its index's variance, whose sum without that
+ * point passes the F quantile at 1 - 1e-3 (m - 3 and the deviations'
+ * degrees of freedom); and the two depart alike: the changes from the
+ * first to the second, position by position, less their line fitted the
+ * same way, pass no more than twice the noise passes the same test (two
+ * seasons that swing wildly, each its own way, are no shape).  Two, so that
+ * a level shift inside a season, or one unusual season, is no new shape.
+ * When it did, fresh[] (m entries) gets
+ * the two seasons' mean deviations by position from their common level and
+ * the trend between their means (they sum to 0), and *var the variance of
+ * one of them.  Needs a season of 4 or more, the points before the two
+ * seasons to hold two seasons and a point (n >= 4 m + 1), and the
+ * deviations RNN_SEASON_SHIFT_MIN_DOF degrees of freedom; else false.
+ */
+bool		rnn_pipeline_season_changed(const double *u, size_t n, int m, double *fresh,
+										double *var);
+#define RNN_SEASON_SHIFT_MIN_DOF 6
+#define RNN_SEASON_SHIFT_Z 3.090232306167813	/* the normal quantile at 1 - 1e-3 */
 
 /* v to the adjusted scale (log, less the seasonal index) at phase; NaN when v <= 0 under log */
 double		rnn_pipeline_in(const RnnModel *m, double v, int phase);

@@ -7,7 +7,8 @@
 -- Cases:
 --   spike:  one month x4 two months before the end of training (the last value is normal;
 --           replaced by despike since 2026-12-07);
---   phase:  the yearly season moves 3 months earlier 24 months before the end of training;
+--   phase:  the yearly season moves 3 months earlier 24 months before the end of training
+--           (two seasons of the new shape: their own indices since 2026-12-08);
 --   launch: 24 months of zeros before a product launched and grew 6% a month (left out since
 --           2026-12-07: "hard" gives the same model as "plain").
 -- Deterministic noise from md5 (no random()), so every run trains on the same values.
