@@ -731,12 +731,14 @@ fit_check_horizon(const RnnModel *m, const RnnConfig *cfg, const char *fname)
  * adjustment these rows cannot continue, log => true or scaling =>
  * 'level' on a value at or below 0, deseasonalize => true on rows too few
  * for indices (except in a weight's validation model, start, and a
- * backtest's folds).  Returns the adjusted series (palloc'd, n values).
+ * backtest's folds).  values: the series after its spikes were replaced,
+ * given: before (which the warm start's checks read, as they replace the
+ * spikes themselves).  Returns the adjusted series (palloc'd, n values).
  */
 static double *
-fit_pipeline(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
-			 const RnnConfig *cfg, const RnnModel *init, int season, int log_mode, int ds_mode,
-			 const instr_time *start, const char *fname)
+fit_pipeline(RnnModel *m, const double *values, const double *given, size_t n,
+			 const RnnAxis *axis, const RnnConfig *cfg, const RnnModel *init, int season,
+			 int log_mode, int ds_mode, const instr_time *start, const char *fname)
 {
 	bool		warm = init != NULL;
 	bool		imported = warm && rnn_model_imported(init);
@@ -745,7 +747,8 @@ fit_pipeline(RnnModel *m, const double *values, size_t n, const RnnAxis *axis,
 	if (warm)
 	{
 		bool		is_log;
-		char	   *why = rnn_warm_pipeline_mismatch(init, cfg, axis, values, n, &is_log);
+		/* (on the values before their spikes were replaced: the check replaces them itself) */
+		char	   *why = rnn_warm_pipeline_mismatch(init, cfg, axis, given, n, &is_log);
 
 		if (why && is_log)
 			rnn_warm_log_error(why, fname);
@@ -1132,7 +1135,7 @@ fit_series(RnnModel *m, const double *values, const double *feats, int n_user, s
 	m->members = members;
 	rnn_fit_init_params(m, cfg, init);
 
-	adj = fit_pipeline(m, values, n, axis, cfg, init, season, log_mode, ds_mode, start, fname);
+	adj = fit_pipeline(m, values, given, n, axis, cfg, init, season, log_mode, ds_mode, start, fname);
 
 	scaled = fit_scale(m, adj, n, lag, init, fname);
 

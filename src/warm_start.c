@@ -187,6 +187,7 @@ rnn_warm_log_mismatch(bool logged, const RnnConfig *cfg, const RnnAxis *axis,
 	char	   *of = series ? psprintf("Series \"%.*s\": the model works on", name_len, series) :
 		pstrdup("The model works on");
 	size_t		z;
+	const double *rest;			/* the values after those zeros */
 	double	   *clean = NULL;
 
 	if (cfg->log >= 0 && (cfg->log != 0) != logged)
@@ -196,8 +197,9 @@ rnn_warm_log_mismatch(bool logged, const RnnConfig *cfg, const RnnAxis *axis,
 		return NULL;
 	/* (the zeros before a launch are left out, as training leaves them) */
 	z = rnn_pipeline_launch_zeros(values, n, RNN_PIPELINE_LAUNCH_REST);
-	for (size_t i = z; i < n; i++)
-		if (!(values[i] > 0))
+	rest = values + z;
+	for (size_t j = 0; j < n - z; j++)
+		if (!(rest[j] > 0))
 		{
 			RnnModel   *rows;
 			size_t		count;
@@ -205,12 +207,12 @@ rnn_warm_log_mismatch(bool logged, const RnnConfig *cfg, const RnnAxis *axis,
 			/* the spikes replaced, as training replaces them before its log */
 			if (despike_season >= 0 && !clean)
 			{
-				clean = rnn_pipeline_despiked(values + z, n - z, despike_season, 1, &count,
+				clean = rnn_pipeline_despiked(rest, n - z, despike_season, 1, &count,
 											  &rnn_palloc_allocator);
 				if (count > 0)
 				{
-					values = clean - z;
-					if (values[i] > 0)
+					rest = clean;
+					if (rest[j] > 0)
 						continue;
 				}
 			}
@@ -218,7 +220,7 @@ rnn_warm_log_mismatch(bool logged, const RnnConfig *cfg, const RnnAxis *axis,
 			rows = palloc0(sizeof(RnnModel));
 			rnn_model_set_axis(rows, axis);
 			return psprintf("%s the logarithm of the values, which a warm start keeps; the value at %s is %g.",
-							of, rnn_point_text(rows, (int64) i - (int64) (n - 1)), values[i]);
+							of, rnn_point_text(rows, (int64) (z + j) - (int64) (n - 1)), rest[j]);
 		}
 	return NULL;
 }

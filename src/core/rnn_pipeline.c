@@ -28,6 +28,30 @@
 #define RNN_SEASON_HALF_LIFE_SHARE 4.0
 
 /*
+ * The centred moving average of order m of u at t (2 x m for even m: half
+ * weight on the two ends), half = m / 2 points either side
+ */
+static double
+centred_average(const double *u, size_t t, int m)
+{
+	int			half = m / 2;
+	double		ma = 0;
+
+	if (m % 2 == 1)
+	{
+		for (int j = -half; j <= half; j++)
+			ma += u[t + j];
+	}
+	else
+	{
+		for (int j = -half + 1; j <= half - 1; j++)
+			ma += u[t + j];
+		ma += 0.5 * (u[t - half] + u[t + half]);
+	}
+	return ma / m;
+}
+
+/*
  * The plain classical indices of u[0..n-1] (n >= 2m + 1): per phase, the
  * mean deviation from the centred moving average of order m (2 x m for
  * even m), centred to sum 0, into idx, with each phase's count of
@@ -53,19 +77,8 @@ plain_indices(const double *u, size_t n, int m, double *idx, size_t *cnt, double
 	}
 	for (size_t t = (size_t) half; t + half < n; t++)
 	{
-		double		ma = 0,
-					r;
+		double		r = u[t] - centred_average(u, t, m);
 
-		if (m % 2 == 1)
-			for (int j = -half; j <= half; j++)
-				ma += u[t + j];
-		else
-		{
-			for (int j = -half + 1; j <= half - 1; j++)
-				ma += u[t + j];
-			ma += 0.5 * (u[t - half] + u[t + half]);
-		}
-		r = u[t] - ma / m;
 		sum[t % m] += r;
 		sq[t % m] += r * r;
 		cnt[t % m]++;
@@ -179,7 +192,7 @@ rnn_pipeline_season_changed(const double *u, size_t n, int m, double *fresh, dou
 	int			skipped;
 	double		q;
 
-	if (m < 4 || n < (size_t) 4 * m + 1)
+	if (m < 4 || m > RNN_MAX_SEASON_INDICES || n < (size_t) 4 * m + 1)
 		return false;
 	plain_indices(u, n - 2 * m, m, old, cnt, var, &dof);
 	if (!(*var > 0) || !isfinite(*var) || dof < RNN_SEASON_SHIFT_MIN_DOF)
@@ -271,25 +284,9 @@ rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx, dou
 	}
 	for (size_t t = (size_t) half; t + half < n; t++)
 	{
-		double		ma = 0,
-					r,
+		double		r = u[t] - centred_average(u, t, m),
 					w;
 
-		if (m % 2 == 1)
-		{
-			for (int j = -half; j <= half; j++)
-				ma += u[t + j];
-			ma /= m;
-		}
-		else
-		{
-			/* 2 x m moving average: half weight on the two ends */
-			for (int j = -half + 1; j <= half - 1; j++)
-				ma += u[t + j];
-			ma += 0.5 * (u[t - half] + u[t + half]);
-			ma /= m;
-		}
-		r = u[t] - ma;
 		/* halved every half_life points before the newest deviation */
 		w = exp2(-(double) (n - 1 - half - t) / half_life);
 		idx[t % m] += w * r;
