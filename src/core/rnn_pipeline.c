@@ -120,18 +120,17 @@ f_quantile(double d1, double d2, double z)
 
 /*
  * How far the season of u[lo..lo+m-1] departs from the indices old (cnt:
- * their deviations' counts, var: the deviations' variance): the season's
- * values less old, less their level and trend (a least-squares line, so
- * that a level shift between seasons is no departure), fitted again
- * without the point farthest from it (one spike is no change of shape, and
- * would tilt the line), their squares over each index's variance (1 + 1 /
- * count times var) summed without that point, over m - 3 degrees of
- * freedom.  res[] gets the residuals by position in the season, *skipped
- * the position left out.
+ * their deviations' counts, var: the deviations' variance; old and cnt
+ * NULL: from a line alone, of variance var): the season's values less old,
+ * less their level and trend (a least-squares line, so that a level shift
+ * between seasons is no departure), fitted again without the point
+ * farthest from it (one spike is no change of shape, and would tilt the
+ * line), their squares over each index's variance (1 + 1 / count times
+ * var) summed without that point, over m - 3 degrees of freedom.
  */
 static double
 season_departure(const double *u, size_t lo, int m, const double *old, const size_t *cnt,
-				 double var, double *res, int *skipped)
+				 double var)
 {
 	double		y[RNN_MAX_SEASON_INDICES];
 	double		a,
@@ -141,7 +140,7 @@ season_departure(const double *u, size_t lo, int m, const double *old, const siz
 	int			skip = -1;
 
 	for (int j = 0; j < m; j++)
-		y[j] = u[lo + j] - old[(lo + j) % (size_t) m];
+		y[j] = u[lo + j] - (old ? old[(lo + j) % (size_t) m] : 0);
 	for (int pass = 0; pass < 2; pass++)
 	{
 		double		sx = 0,
@@ -173,11 +172,9 @@ season_departure(const double *u, size_t lo, int m, const double *old, const siz
 		size_t		k = (lo + j) % (size_t) m;
 		double		e = y[j] - a - b * j;
 
-		res[k] = e;
 		if (j != skip)
-			e2 += e * e / (1.0 + 1.0 / (double) (cnt[k] ? cnt[k] : 1));
+			e2 += old ? e * e / (1.0 + 1.0 / (double) (cnt[k] ? cnt[k] : 1)) : e * e;
 	}
-	*skipped = (int) ((lo + (size_t) skip) % (size_t) m);
 	return e2 / var / (m - 3);
 }
 
@@ -185,11 +182,9 @@ season_departure(const double *u, size_t lo, int m, const double *old, const siz
 bool
 rnn_pipeline_season_changed(const double *u, size_t n, int m, double *fresh, double *var)
 {
-	double		old[RNN_MAX_SEASON_INDICES],
-				res[RNN_MAX_SEASON_INDICES];
+	double		old[RNN_MAX_SEASON_INDICES];
 	size_t		cnt[RNN_MAX_SEASON_INDICES],
 				dof;
-	int			skipped;
 	double		q;
 
 	if (m < 4 || m > RNN_MAX_SEASON_INDICES || n < (size_t) 4 * m + 1)
@@ -200,8 +195,8 @@ rnn_pipeline_season_changed(const double *u, size_t n, int m, double *fresh, dou
 	q = f_quantile(m - 3, (double) dof, RNN_SEASON_SHIFT_Z);
 	if (!(q > 0))
 		return false;
-	if (!(season_departure(u, n - 2 * m, m, old, cnt, *var, res, &skipped) > q) ||
-		!(season_departure(u, n - m, m, old, cnt, *var, res, &skipped) > q))
+	if (!(season_departure(u, n - 2 * m, m, old, cnt, *var) > q) ||
+		!(season_departure(u, n - m, m, old, cnt, *var) > q))
 		return false;
 
 	/*
@@ -212,17 +207,11 @@ rnn_pipeline_season_changed(const double *u, size_t n, int m, double *fresh, dou
 	 * own way, are no shape at all
 	 */
 	{
-		double		change[RNN_MAX_SEASON_INDICES],
-					zero[RNN_MAX_SEASON_INDICES];
-		size_t		exact[RNN_MAX_SEASON_INDICES];	/* (no index estimated: no variance of its own) */
+		double		change[RNN_MAX_SEASON_INDICES];
 
 		for (int j = 0; j < m; j++)
-		{
 			change[j] = u[n - m + j] - u[n - 2 * m + j];
-			zero[j] = 0;
-			exact[j] = SIZE_MAX;
-		}
-		if (!(season_departure(change, 0, m, zero, exact, 2 * *var, res, &skipped) <= q))
+		if (!(season_departure(change, 0, m, NULL, NULL, 2 * *var) <= q))
 			return false;
 	}
 
