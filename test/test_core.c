@@ -1621,11 +1621,94 @@ test_interval_tail(void)
 			rnn_intervals_free(&many[k], &test_allocator);
 		report(same, "intervals: four levels prepared at once equal each prepared alone, each with its own scales");
 	}
-	report(fabs(hw99 - tail) < 1e-4 && fabs(hw90 - tail90) < 1e-4 && fabs(hw80 - 17) < 1e-4 &&
+	report(fabs(hw99 - tail) < 1e-4 && fabs(hw90 - tail90) < 1e-4 &&
+		   fabs(hw80 - tail90 * log(0.2) / log(0.1)) < 1e-4 &&
 		   fabs(heavy99 - 100) < 1e-4 && fabs(flat1 - 4 * sqrt(0.5)) < 1e-6 &&
 		   fabs(flat2 - 4) < 1e-6,
-		   "intervals: above 0.8 at least an exponential tail through the errors' median and 0.8 quantile (%.2f at 0.99, %.2f at 0.9 from errors 1..20; 17 at 0.8), the empirical quantile when wider (%.0f); step 1 at least step 2's error times sqrt(1/2) (%.3f, %.0f)",
+		   "intervals: above 0.8 at least an exponential tail through the errors' median and 0.8 quantile (%.2f at 0.99, %.2f at 0.9 from errors 1..20; at 0.8 the 0.9 one's exponential scaling, below the empirical 17), the empirical quantile when wider (%.0f); step 1 at least step 2's error times sqrt(1/2) (%.3f, %.0f)",
 		   hw99, hw90, heavy99, flat1, flat2);
+}
+
+/*
+ * Below 0.9 a level's q is at most the 0.9 one's times ln(1 - level) /
+ * ln(0.1): on errors 1..20 (as alike as a uniform's) that cap binds at
+ * every level below 0.9; on errors of which most are small (a few large
+ * ones among many near 0) the empirical quantile is the smaller and is
+ * kept; the half-widths never shrink as the level grows; a few-origin
+ * model's cap carries the 0.9 widening; levels from 0.9 up are untouched.
+ */
+static void
+test_interval_low_levels(void)
+{
+	RnnModel	m;
+	float		err[40],
+				e1[20],
+				e2[20];
+	double		q90,
+				hw50,
+				hw30,
+				peaked50,
+				peaked_conformal,
+				few50,
+				few90;
+	bool		monotone = true,
+				capped = true;
+
+	for (int k = 0; k < 20; k++)
+	{
+		e1[k] = (float) (k + 1);
+		e2[k] = 1.2f * (float) (k + 1);
+	}
+	interval_model(&m, err, e1, e2, 20);
+	q90 = rnn_interval_halfwidth(&m, 1, 0.9, &test_allocator);
+	hw50 = rnn_interval_halfwidth(&m, 1, 0.5, &test_allocator);
+	hw30 = rnn_interval_halfwidth(&m, 1, 0.3, &test_allocator);
+	/* every level of rnn_anomaly's grid: non-decreasing, capped below 0.9 */
+	for (int pass = 0; pass < 2; pass++)
+	{
+		double		prev = 0;
+
+		if (pass == 1)
+		{
+			/* 16 errors of 0.1 to 1.6, four of 20 to 50 */
+			for (int k = 0; k < 20; k++)
+				e1[k] = e2[k] = k < 16 ? 0.1f * (float) (k + 1) : 10.0f * (float) (k - 14);
+			interval_model(&m, err, e1, e2, 20);
+			q90 = rnn_interval_halfwidth(&m, 1, 0.9, &test_allocator);
+		}
+		for (int k = 1; k < 1000; k++)
+		{
+			double		level = k / 1000.0,
+						hw = rnn_interval_halfwidth(&m, 1, level, &test_allocator);
+
+			monotone = monotone && hw >= prev;
+			if (level < 0.9)
+				capped = capped && hw <= q90 * log(1 - level) / log(0.1) * (1 + 1e-12);
+			prev = hw;
+		}
+	}
+	/*
+	 * the peaked errors' median (ranks 10 and 11 of 20 pooled twice: the
+	 * 21st of 40, 1.1) is below the cap (q90 = 40 times 0.301 = 12.0)
+	 */
+	peaked50 = rnn_interval_halfwidth(&m, 1, 0.5, &test_allocator);
+	peaked_conformal = 1.1;
+	/* four origins: the cap is the widened 0.9 one's */
+	for (int k = 0; k < 20; k++)
+	{
+		e1[k] = (float) (k % 4 + 1);
+		e2[k] = (float) (k % 4 + 1);
+	}
+	interval_model(&m, err, e1, e2, 4);
+	few90 = rnn_interval_halfwidth(&m, 1, 0.9, &test_allocator);
+	few50 = rnn_interval_halfwidth(&m, 1, 0.5, &test_allocator);
+	report(fabs(hw50 - (17 + 6 * log(2.0) / log(2.5)) * log(0.5) / log(0.1)) < 1e-4 &&
+		   fabs(hw30 / hw50 - log(0.7) / log(0.5)) < 1e-9 &&
+		   fabs(peaked50 - peaked_conformal) < 1e-5 && monotone && capped &&
+		   few50 <= few90 * log(0.5) / log(0.1) * (1 + 1e-12) &&
+		   few90 > rnn_interval_widening(4, 0.9) * 3.9,
+		   "intervals: below 0.9 at most the 0.9 half-width times ln(1 - level) / ln(0.1) (errors 1..20: %.3f at 0.5, where the median is 11), the empirical quantile when smaller (%.2f: most errors small), non-decreasing over 999 levels, the cap widened with the 0.9 one at 4 origins (%.3f at 0.5, %.3f at 0.9)",
+		   hw50, peaked50, few50, few90);
 }
 
 /*
@@ -3277,6 +3360,7 @@ main(void)
 	test_series();
 	test_constant_scale();
 	test_interval_tail();
+	test_interval_low_levels();
 	test_seasonal_floor();
 	test_pipeline_scaling();
 	test_pipeline_choices();

@@ -1191,10 +1191,10 @@ rnn_interval_widening(int origins, double level)
  * split-conformal quantile, above RNN_TAIL_FROM at least an exponential
  * tail's through the median and the RNN_TAIL_FROM quantile (a few dozen
  * held-out errors say little about how far the largest 1% go), times the
- * few-origin widening.
+ * few-origin widening.  Below RNN_LOW_FROM see interval_q.
  */
 static double
-interval_q(const double *r, size_t n, int cal_n, double level)
+interval_q_high(const double *r, size_t n, int cal_n, double level)
 {
 	double		q = conformal_quantile(r, n, level);
 
@@ -1209,6 +1209,31 @@ interval_q(const double *r, size_t n, int cal_n, double level)
 			q = tail;
 	}
 	return q * rnn_interval_widening(cal_n, level);
+}
+
+/*
+ * q at level: below RNN_LOW_FROM at most RNN_LOW_FROM's q scaled as the
+ * quantiles of an exponential distribution of absolute errors (a Laplace
+ * distribution of errors) scale, q_from * ln(1 - level) / ln(1 - from).
+ * The stored errors are floored rank by rank by the naive forecast's, whose
+ * errors at a step are alike in size, and the held-out origins are few:
+ * both make the low quantiles too wide for the errors to come, which are
+ * more often small.  Non-decreasing in level, as both terms are.
+ */
+static double
+interval_q(const double *r, size_t n, int cal_n, double level)
+{
+	double		q = interval_q_high(r, n, cal_n, level);
+
+	if (level > 0 && level < RNN_LOW_FROM)
+	{
+		double		cap = interval_q_high(r, n, cal_n, RNN_LOW_FROM) *
+			log(1.0 - level) / log(1.0 - RNN_LOW_FROM);
+
+		if (cap < q)
+			q = cap;
+	}
+	return q;
 }
 
 RnnStatus
