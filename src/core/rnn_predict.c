@@ -1212,23 +1212,24 @@ interval_q_high(const double *r, size_t n, int cal_n, double level)
 }
 
 /*
- * q at level: below RNN_LOW_FROM at most RNN_LOW_FROM's q scaled as the
- * quantiles of an exponential distribution of absolute errors (a Laplace
- * distribution of errors) scale, q_from * ln(1 - level) / ln(1 - from).
- * The stored errors are floored rank by rank by the naive forecast's, whose
- * errors at a step are alike in size, and the held-out origins are few:
- * both make the low quantiles too wide for the errors to come, which are
- * more often small.  Non-decreasing in level, as both terms are.
+ * q at level: below RNN_LOW_FROM at most RNN_LOW_FROM's q (q_from, which
+ * does not depend on the level: the caller computes it once for all its
+ * levels) scaled as the quantiles of an exponential distribution of
+ * absolute errors (a Laplace distribution of errors) scale,
+ * q_from * ln(1 - level) / ln(1 - from).  The stored errors are floored
+ * rank by rank by the naive forecast's, whose errors at a step are alike in
+ * size, and the held-out origins are few: both make the low quantiles too
+ * wide for the errors to come, which are more often small.  Non-decreasing
+ * in level, as both terms are.
  */
 static double
-interval_q(const double *r, size_t n, int cal_n, double level)
+interval_q(const double *r, size_t n, int cal_n, double level, double q_from)
 {
 	double		q = interval_q_high(r, n, cal_n, level);
 
 	if (level > 0 && level < RNN_LOW_FROM)
 	{
-		double		cap = interval_q_high(r, n, cal_n, RNN_LOW_FROM) *
-			log(1.0 - level) / log(1.0 - RNN_LOW_FROM);
+		double		cap = q_from * log(1.0 - level) / log(1.0 - RNN_LOW_FROM);
 
 		if (cap < q)
 			q = cap;
@@ -1249,6 +1250,7 @@ rnn_intervals_prepare_levels(RnnIntervals *iv, const double *levels, int count,
 	size_t		n = (size_t) m->cal_steps * m->cal_n;
 	double	   *scale;
 	double	   *r;
+	double		q_from;
 
 	for (int k = 0; k < count; k++)
 	{
@@ -1273,6 +1275,7 @@ rnn_intervals_prepare_levels(RnnIntervals *iv, const double *levels, int count,
 		for (int j = 0; j < m->cal_n; j++)
 			r[(size_t) s * m->cal_n + j] = m->cal_err[(size_t) s * m->cal_n + j] / scale[s];
 	qsort(r, n, sizeof(double), cmp_double);
+	q_from = interval_q_high(r, n, m->cal_n, RNN_LOW_FROM);
 	for (int k = 0; k < count; k++)
 	{
 		/* each keeps its own copy of the scales, the first the array itself */
@@ -1294,7 +1297,7 @@ rnn_intervals_prepare_levels(RnnIntervals *iv, const double *levels, int count,
 			memcpy(sk, scale, sizeof(double) * m->cal_steps);
 		iv[k].scale = sk;
 		iv[k].steps = m->cal_steps;
-		iv[k].q = interval_q(r, n, m->cal_n, levels[k]);
+		iv[k].q = interval_q(r, n, m->cal_n, levels[k], q_from);
 	}
 	rnn_release(a, r);
 	return RNN_OK;
