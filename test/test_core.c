@@ -1553,6 +1553,22 @@ interval_model(RnnModel *m, float *err, const float *e1, const float *e2, int n)
 	memcpy(err + n, e2, sizeof(float) * n);
 }
 
+/*
+ * the model of interval_model with errors 1..20 at step 1 and 1.2 times
+ * those at step 2 (e1, e2 of 20 each get them): normalised by their steps'
+ * means, every value twice
+ */
+static void
+interval_model_linear(RnnModel *m, float *err, float *e1, float *e2)
+{
+	for (int k = 0; k < 20; k++)
+	{
+		e1[k] = (float) (k + 1);
+		e2[k] = 1.2f * (float) (k + 1);
+	}
+	interval_model(m, err, e1, e2, 20);
+}
+
 static void
 test_interval_tail(void)
 {
@@ -1572,18 +1588,12 @@ test_interval_tail(void)
 				flat2;
 
 	/*
-	 * Errors 1..20 at step 1 and 1.2 times those at step 2: normalised by
-	 * their steps' means, every value twice.  The median is 11, the 0.8
+	 * Errors 1..20 (interval_model_linear): the median is 11, the 0.8
 	 * quantile 17 (in step 1's units), the largest 20: an exponential tail
 	 * through 11 and 17 reaches 17 + 6 ln(20) / ln(2.5) = 36.6 at 0.99 and
 	 * 21.5 at 0.9, beyond the largest error and the 0.9 quantile (19).
 	 */
-	for (int k = 0; k < 20; k++)
-	{
-		e1[k] = (float) (k + 1);
-		e2[k] = 1.2f * (float) (k + 1);
-	}
-	interval_model(&m, err, e1, e2, 20);
+	interval_model_linear(&m, err, e1, e2);
 	hw99 = rnn_interval_halfwidth(&m, 1, 0.99, &test_allocator);
 	hw90 = rnn_interval_halfwidth(&m, 1, 0.9, &test_allocator);
 	hw80 = rnn_interval_halfwidth(&m, 1, 0.8, &test_allocator);
@@ -1654,12 +1664,7 @@ test_interval_low_levels(void)
 	bool		monotone = true,
 				capped = true;
 
-	for (int k = 0; k < 20; k++)
-	{
-		e1[k] = (float) (k + 1);
-		e2[k] = 1.2f * (float) (k + 1);
-	}
-	interval_model(&m, err, e1, e2, 20);
+	interval_model_linear(&m, err, e1, e2);
 	q90 = rnn_interval_halfwidth(&m, 1, 0.9, &test_allocator);
 	hw50 = rnn_interval_halfwidth(&m, 1, 0.5, &test_allocator);
 	hw30 = rnn_interval_halfwidth(&m, 1, 0.3, &test_allocator);
