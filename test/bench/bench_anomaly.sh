@@ -49,13 +49,7 @@ EOF
 
 # each statement's time measured inside the session (clock_timestamp), in turns
 "${PSQL[@]}" -v repeat="$REPEAT" -v level="$LEVEL" <<'EOF'
-CREATE FUNCTION pg_temp.t(q text) RETURNS float8 LANGUAGE plpgsql AS $$
-DECLARE t0 timestamptz := clock_timestamp(); n bigint;
-BEGIN
-    EXECUTE q INTO n;
-    RETURN extract(epoch FROM clock_timestamp() - t0);
-END $$;
-CREATE TEMP TABLE r (turn int, what text, seconds float8);
+\i test/bench/lib/timing.sql
 SELECT set_config('bench.repeat', :'repeat', false) AS repeat_set \gset
 SELECT set_config('bench.level', :'level', false) AS level_set \gset
 DO $$

@@ -48,13 +48,7 @@ UPDATE m SET off_ = rnn_model_from_json(jsonb_set(rnn_model_to_json(on_), '{pipe
 SQL
 
 "${PSQL[@]}" -v repeat="$REPEAT" <<'SQL'
-CREATE FUNCTION pg_temp.t(q text) RETURNS float8 LANGUAGE plpgsql AS $$
-DECLARE t0 timestamptz := clock_timestamp(); n bigint;
-BEGIN
-    EXECUTE q INTO n;
-    RETURN extract(epoch FROM clock_timestamp() - t0);
-END $$;
-CREATE TEMP TABLE r (turn int, what text, seconds float8);
+\i test/bench/lib/timing.sql
 SELECT set_config('bench.repeat', :'repeat', false) AS repeat_set \gset
 DO $$
 BEGIN
