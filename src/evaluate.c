@@ -349,13 +349,11 @@ rnn_backtest_series_transfn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
-/* The timestamp of series index i (as text), the series ending at axis->last_ts. */
+/* The timestamp of series index i as text in the rows' type, the series ending at axis->last_ts. */
 static char *
 index_text(const RnnAxis *axis, size_t n, size_t i)
 {
 	RnnModel	m;
-	bool		isnull;
-	Datum		d;
 
 	if (axis->ts_kind == RNN_TS_NONE)
 		return psprintf("%zu", i + 1);
@@ -363,8 +361,8 @@ index_text(const RnnAxis *axis, size_t n, size_t i)
 	rnn_model_set_axis(&m, axis);
 	if (axis->ts_kind == RNN_TS_BIGINT)
 		return psprintf(INT64_FORMAT, axis->last_ts - (int64) (n - 1 - i) * axis->step);
-	d = rnn_future_timestamptz(&m, (int) ((int64) i - (int64) (n - 1)), &isnull);
-	return DatumGetCString(DirectFunctionCall1(timestamptz_out, d));
+	/* in the rows' own type: a date, a timestamp, a timestamptz (the session's zone) */
+	return rnn_point_text(&m, (int64) i - (int64) (n - 1));
 }
 
 Datum
