@@ -269,7 +269,7 @@ rnn_forecast_or_error(const RnnModel *m, const double *hist, int T, int horizon,
 
 		one.nonnegative = rnn_pipeline_history_floors(m, hist, (size_t) T, 1);
 		if (m->n_seasonal > 0)
-			phase = rnn_pipeline_guess_phase(m, hist, T);
+			phase = rnn_pipeline_guess_phase(m, hist, T, &rnn_palloc_allocator);
 		if (m->theta_weight > 0)
 			rnn_theta_fit_values(&one.theta, m, hist, (size_t) T, 1, phase);
 		return forecast_at_phase(&one, hist, T, horizon, phase, NULL, fname);
@@ -567,7 +567,7 @@ rnn_forecast_history_features(const RnnModel *m, const double *hist, int T, cons
 	one.n_history = T;
 	one.nonnegative = rnn_pipeline_history_floors(m, values, (size_t) T, 1);
 	if (m->n_seasonal > 0)
-		one.phase_last = rnn_pipeline_guess_phase(m, values, T);
+		one.phase_last = rnn_pipeline_guess_phase(m, values, T, &rnn_palloc_allocator);
 	if (m->theta_weight > 0)
 		rnn_theta_fit_values(&one.theta, &one, values, (size_t) T, 1, one.phase_last);
 	return rnn_forecast_view(&one, F, horizon, fname);

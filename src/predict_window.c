@@ -161,6 +161,7 @@ typedef struct RowsCache
 	int64	   *gap_end;		/* (RNN_ROWS_BATCH) its last step (ts) or row after the move */
 	int		   *slot;			/* (RNN_ROWS_BATCH) row b's history in hist, -1: none */
 	int32_t    *tphase;			/* (RNN_ROWS_BATCH) the form without ts: the season's phase at row b's window end */
+	int32_t    *anchor;			/* the model's stored window, for the phase (rnn_phase_anchor_table; NULL: none) */
 	int64		cal_lo;			/* the first step of the batch's calendar features in cal */
 	int64		cal_n;			/* their steps (0: none, computed per window) */
 	/*
@@ -364,6 +365,7 @@ rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, bool with_features
 	c->gap_end = palloc(sizeof(int64) * (RNN_ROWS_BATCH + 1));
 	c->slot = palloc(sizeof(int) * RNN_ROWS_BATCH);
 	c->tphase = palloc0(sizeof(int32_t) * RNN_ROWS_BATCH);
+	c->anchor = rnn_phase_anchor_table(&c->m, &rnn_palloc_allocator);
 	c->skip_pos = -1;
 	c->skip_for = -1;
 	c->arena.cxt = cxt;
@@ -1077,6 +1079,7 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 		if (!ts)
 		{
 			/* the season's phase from the partition's rows up to the window's end */
+			track->anchor = c->anchor;
 			while (c->mp->n_seasonal > 0 && c->mp->n_series == 0 && track->rows <= pos - lag)
 			{
 				int64		q = track->rows - from;

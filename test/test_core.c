@@ -1393,6 +1393,110 @@ test_seasonal_shrinkage(void)
 	}
 }
 
+/*
+ * A history that holds the model's stored window (rnn_phase_anchor_table)
+ * is placed by it: the training rows, or them and rows after, get the
+ * stored phase advanced by the rows since the window, in the guess and in
+ * the stream alike; before the window (or without it) the fit's guess.
+ * The matcher finds a window that overlaps itself after a false start.
+ */
+static void
+test_phase_anchor(void)
+{
+	static RnnPhaseTrack track;
+	double		idx[12],
+				v[120],
+				hist[6],
+				kmp_hist[6] = {1, 1, 2, 1, 1, 3},
+				kmp_stream[12] = {1, 1, 2, 1, 1, 2, 1, 1, 3, 4, 5, 6};
+	RnnModel	mod;
+	RnnRng		rng;
+	int32_t    *table;
+	bool		placed,
+				stream_same = true,
+				none_ok,
+				kmp_ok;
+
+	memset(&mod, 0, sizeof(mod));
+	mod.n_seasonal = 12;
+	mod.seasonal = idx;
+	mod.phase_last = 5;
+	mod.shape.input_size = 1;
+	rnn_rng_seed(&rng, 31);
+	for (int k = 0; k < 12; k++)
+		idx[k] = 0.3 * sin(2 * M_PI * k / 12);
+	/*
+	 * the training series ends at row 65, at phase 5 (row r at r % 12), and
+	 * its values hold no season the fit could place (noise alone)
+	 */
+	for (int r = 0; r < 120; r++)
+		v[r] = 10 + rnn_rng_uniform(&rng, -0.4, 0.4);
+	memcpy(hist, v + 60, sizeof(hist));
+	mod.history = hist;
+	mod.n_history = 6;
+	table = rnn_phase_anchor_table(&mod, &test_allocator);
+	placed = table != NULL && rnn_pipeline_guess_phase(&mod, v, 66, NULL) != 5 &&
+		rnn_pipeline_guess_phase(&mod, v, 66, &test_allocator) == 5 &&
+		rnn_pipeline_guess_phase(&mod, v + 60, 6, &test_allocator) == 5 &&
+		rnn_pipeline_guess_phase(&mod, v, 80, &test_allocator) == 79 % 12 &&
+		rnn_pipeline_guess_phase(&mod, v + 40, 80, &test_allocator) == 119 % 12;
+	/* the stream: the guess without the window up to row 64, the window's phase from row 65 on */
+	for (int T = 2; T <= 120; T++)
+	{
+		int			with,
+					without;
+
+		rnn_phase_track_reset(&track);
+		track.anchor = table;
+		for (int r = 0; r < T; r++)
+			rnn_phase_track_add(&track, &mod, v[r], false);
+		with = rnn_phase_track_phase(&track, &mod);
+		without = rnn_pipeline_guess_phase(&mod, v, T, NULL);
+		stream_same = stream_same && with == rnn_pipeline_guess_phase(&mod, v, T, &test_allocator) &&
+			(T >= 66 ? with == (T - 1) % 12 : with == without);
+	}
+	/* a missing row inside the window's rows: no anchor (the guess) */
+	rnn_phase_track_reset(&track);
+	track.anchor = table;
+	for (int r = 0; r < 70; r++)
+		rnn_phase_track_add(&track, &mod, v[r], r == 62);
+	stream_same = stream_same && track.anchor_end == 0;
+	free(table);
+	/* Knuth-Morris-Pratt: 1 1 2 1 1 | 3 found after the false start 1 1 2 1 1 | 2, ending at row 8 */
+	mod.history = kmp_hist;
+	table = rnn_phase_anchor_table(&mod, &test_allocator);
+	kmp_ok = table != NULL && table[0] == 0 && table[1] == 1 && table[2] == 0 &&
+		table[3] == 1 && table[4] == 2 && table[5] == 0;
+	rnn_phase_track_reset(&track);
+	track.anchor = table;
+	for (int r = 0; r < 12; r++)
+		rnn_phase_track_add(&track, &mod, kmp_stream[r], false);
+	kmp_ok = kmp_ok && track.anchor_end == 9 && rnn_phase_track_phase(&track, &mod) == (5 + 3) % 12;
+	free(table);
+	/* no anchor: a constant window, too few values, a value not finite, a global model, no indices */
+	{
+		double		flat[6] = {2, 2, 2, 2, 2, 2},
+					nan6[6] = {1, 2, 3, NAN, 5, 6};
+
+		mod.history = flat;
+		none_ok = rnn_phase_anchor_table(&mod, &test_allocator) == NULL;
+		mod.history = hist;
+		mod.n_history = RNN_PHASE_ANCHOR_MIN - 1;
+		none_ok = none_ok && rnn_phase_anchor_table(&mod, &test_allocator) == NULL;
+		mod.n_history = 6;
+		mod.history = nan6;
+		none_ok = none_ok && rnn_phase_anchor_table(&mod, &test_allocator) == NULL;
+		mod.history = hist;
+		mod.n_series = 2;
+		none_ok = none_ok && rnn_phase_anchor_table(&mod, &test_allocator) == NULL;
+		mod.n_series = 0;
+		mod.n_seasonal = 0;
+		none_ok = none_ok && rnn_phase_anchor_table(&mod, &test_allocator) == NULL;
+	}
+	report(placed && stream_same && kmp_ok && none_ok,
+		   "pipeline: a history holding the model's stored window is placed by it (on noise the fit places elsewhere: the training rows, them and 14 rows after, the window alone, 40 rows on from a later start); the stream the same from the window's row on and the fit's guess before it; a missing row breaks a match; the matcher finds 1 1 2 1 1 3 after the false start 1 1 2 1 1 2; no anchor for a constant window, 3 values, a NaN, a global model or one without indices");
+}
+
 /* the phase a tracker gives the last of v[0..T-1], read from its reset */
 static int
 stream_phase(RnnPhaseTrack *track, const RnnModel *mod, const double *v, int T)
@@ -1444,7 +1548,7 @@ test_phase_track(void)
 		/* a weak season in noise: the window guess over T rows and the stream agree */
 		for (int r = 0; r < T; r++)
 			v[r] = 10 + 0.02 * r + idx[(q0 + r) % 12] + rnn_rng_uniform(&rng, -0.4, 0.4);
-		same = same && stream_phase(&track, &mod, v, T) == rnn_pipeline_guess_phase(&mod, v, T);
+		same = same && stream_phase(&track, &mod, v, T) == rnn_pipeline_guess_phase(&mod, v, T, &test_allocator);
 		cases++;
 	}
 	/* a long stream: after three seasons every row's phase is the true one */
@@ -1457,7 +1561,7 @@ test_phase_track(void)
 		if (r >= 36)
 		{
 			right = right && rnn_phase_track_phase(&track, &mod) == (7 + r) % 12;
-			window_wrong += rnn_pipeline_guess_phase(&mod, v + r - 5, 6) != (7 + r) % 12;
+			window_wrong += rnn_pipeline_guess_phase(&mod, v + r - 5, 6, &test_allocator) != (7 + r) % 12;
 		}
 	}
 	/* missing rows break the changes around them, not the count */
@@ -1490,7 +1594,7 @@ test_phase_track(void)
 		{
 			for (int r = 0; r < T; r++)
 				v[r] = 5 + rnn_rng_uniform(&rng, -1, 1);
-			same = same && stream_phase(&track, &mod, v, T) == rnn_pipeline_guess_phase(&mod, v, T);
+			same = same && stream_phase(&track, &mod, v, T) == rnn_pipeline_guess_phase(&mod, v, T, &test_allocator);
 			cases++;
 		}
 	for (int k = 0; k < 12; k++)
@@ -1530,7 +1634,7 @@ test_phase_track(void)
 			if (r >= 335)
 			{
 				late_wrong += rnn_phase_track_phase(&track, &wm) != r % 168;
-				week_wrong += rnn_pipeline_guess_phase(&wm, hourly + r - 47, 48) != r % 168;
+				week_wrong += rnn_pipeline_guess_phase(&wm, hourly + r - 47, 48, &test_allocator) != r % 168;
 				week_rows++;
 			}
 		}
@@ -3371,6 +3475,7 @@ main(void)
 	test_pipeline_choices();
 	test_seasonal_shrinkage();
 	test_phase_track();
+	test_phase_anchor();
 	test_series_sort();
 	test_series_ascending();
 	test_encoding();

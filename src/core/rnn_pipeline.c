@@ -427,9 +427,11 @@ rnn_pipeline_history_floors(const RnnModel *m, const double *hist, size_t T, siz
 }
 
 int
-rnn_pipeline_guess_phase(const RnnModel *m, const double *hist, int T)
+rnn_pipeline_guess_phase(const RnnModel *m, const double *hist, int T, const RnnAlloc *a)
 {
 	RnnPhaseTrack track;
+	int32_t    *anchor;
+	int			phase;
 
 	if (m->n_seasonal < 2 || T < 2)
 		return m->phase_last;
@@ -438,10 +440,55 @@ rnn_pipeline_guess_phase(const RnnModel *m, const double *hist, int T)
 		if (!isfinite(rnn_pipeline_in(m, hist[t], 0)))
 			return m->phase_last;
 	/* the stream's criterion over these T values, read as one partition */
+	anchor = a ? rnn_phase_anchor_table(m, a) : NULL;
 	rnn_phase_track_reset(&track);
+	track.anchor = anchor;
 	for (int t = 0; t < T; t++)
 		rnn_phase_track_add(&track, m, hist[t], false);
-	return rnn_phase_track_phase(&track, m);
+	phase = rnn_phase_track_phase(&track, m);
+	if (anchor)
+		rnn_release(a, anchor);
+	return phase;
+}
+
+/* value k of the model's stored window (each row's first column) */
+static inline double
+anchor_value(const RnnModel *m, int32_t k)
+{
+	return m->history[(size_t) k * (size_t) m->shape.input_size];
+}
+
+int32_t *
+rnn_phase_anchor_table(const RnnModel *m, const RnnAlloc *a)
+{
+	int32_t		n = m->n_history;
+	int32_t    *pi;
+	bool		varies = false;
+
+	if (m->n_series > 0 || m->n_seasonal < 2 || m->history == NULL || n < RNN_PHASE_ANCHOR_MIN ||
+		m->shape.input_size < 1)
+		return NULL;
+	for (int32_t k = 0; k < n; k++)
+	{
+		if (!isfinite(anchor_value(m, k)))
+			return NULL;
+		varies = varies || anchor_value(m, k) != anchor_value(m, 0);
+	}
+	if (!varies)
+		return NULL;
+	pi = rnn_alloc(a, sizeof(int32_t) * (size_t) n);
+	if (pi == NULL)
+		return NULL;
+	pi[0] = 0;
+	for (int32_t k = 1; k < n; k++)
+	{
+		int32_t		j = pi[k - 1];
+
+		while (j > 0 && anchor_value(m, k) != anchor_value(m, j))
+			j = pi[j - 1];
+		pi[k] = anchor_value(m, k) == anchor_value(m, j) ? j + 1 : 0;
+	}
+	return pi;
 }
 
 void
@@ -452,6 +499,32 @@ rnn_phase_track_reset(RnnPhaseTrack *t)
 	t->have_prev = false;
 	t->any = false;
 	memset(t->rough, 0, sizeof(t->rough));
+	t->anchor = NULL;
+	t->matched = 0;
+	t->anchor_end = 0;
+}
+
+/* the stored window's matcher: one more row (v, or none) */
+static void
+anchor_add(RnnPhaseTrack *t, const RnnModel *m, double v, bool missing)
+{
+	int32_t		j = t->matched;
+
+	if (missing)
+	{
+		t->matched = 0;
+		return;
+	}
+	while (j > 0 && v != anchor_value(m, j))
+		j = t->anchor[j - 1];
+	if (v == anchor_value(m, j))
+		j++;
+	if (j == m->n_history)
+	{
+		t->anchor_end = t->rows + 1;
+		j = 0;
+	}
+	t->matched = j;
 }
 
 void
@@ -480,6 +553,8 @@ rnn_phase_track_add(RnnPhaseTrack *t, const RnnModel *m, double v, bool missing)
 		}
 		t->any = true;
 	}
+	if (t->anchor && t->anchor_end == 0)
+		anchor_add(t, m, v, missing);
 	t->prev = a;
 	t->have_prev = !missing;
 	t->rows++;
@@ -492,7 +567,12 @@ rnn_phase_track_phase(const RnnPhaseTrack *t, const RnnModel *m)
 	int			last;
 	int			best;
 
-	if (s < 2 || s > RNN_MAX_SEASON_INDICES || !t->any || t->rows < 1)
+	if (s < 2 || s > RNN_MAX_SEASON_INDICES || t->rows < 1)
+		return m->phase_last;
+	/* the stored window ended at row anchor_end - 1 at phase_last */
+	if (t->anchor_end > 0)
+		return rnn_pipeline_phase(m, m->phase_last, (long) (t->rows - t->anchor_end));
+	if (!t->any)
 		return m->phase_last;
 	last = (int) ((t->rows - 1) % s);
 	/* the rotation that puts the last row at phase_last */

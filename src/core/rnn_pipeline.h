@@ -96,14 +96,32 @@ int			rnn_pipeline_phase(const RnnModel *m, int phase_last, long offset);
 
 /*
  * The phase of the last of T values of a history whose phase is not known
- * (an array passed by the caller): the rotation of the seasonal indices that
- * fits the history best (the least absolute errors of the adjusted series'
- * changes, so that a spike moves it as little as any row:
- * RnnPhaseTrack's criterion, below, over the T values).  The stored
- * phase_last when the model has no seasonal indices, or a value the
- * pipeline cannot read (not finite, or <= 0 under log).
+ * (an array passed by the caller): where the history holds the model's
+ * stored window (rnn_phase_anchor_table), the phase that window gives it;
+ * else the rotation of the seasonal indices that fits the history best (the
+ * least absolute errors of the adjusted series' changes, so that a spike
+ * moves it as little as any row: RnnPhaseTrack's criterion, below, over the
+ * T values).  The stored phase_last when the model has no seasonal indices,
+ * or a value the pipeline cannot read (not finite, or <= 0 under log).  a
+ * allocates the anchor's table for the call (without it, no anchor).
  */
-int			rnn_pipeline_guess_phase(const RnnModel *m, const double *hist, int T);
+int			rnn_pipeline_guess_phase(const RnnModel *m, const double *hist, int T,
+									 const RnnAlloc *a);
+
+/*
+ * A one-series seasonal model keeps its last window of values (history):
+ * a stream of rows that holds those values one after another, exactly,
+ * ends the training series there, so its place in the season is known
+ * (the training rows, or them and rows after, passed again without
+ * timestamps).  The table is the window's values' prefix function (for
+ * Knuth-Morris-Pratt matching: entry k is the length of the longest proper
+ * prefix of the first k + 1 values that is also their suffix), n_history
+ * entries allocated with a; NULL when the model has no such window: a
+ * global model, no seasonal indices, fewer than RNN_PHASE_ANCHOR_MIN
+ * values, values that are all equal or not finite (or allocation failed).
+ */
+#define RNN_PHASE_ANCHOR_MIN 4
+int32_t    *rnn_phase_anchor_table(const RnnModel *m, const RnnAlloc *a);
 
 /*
  * The phases of a stream of rows one step apart whose place in the season
@@ -122,6 +140,15 @@ typedef struct RnnPhaseTrack
 	bool		have_prev;
 	bool		any;			/* a change was summed */
 	double		rough[RNN_MAX_SEASON_INDICES];	/* by the phase of row 0 */
+	/*
+	 * the model's stored window (rnn_phase_anchor_table; NULL: not looked
+	 * for): the caller sets it, the table its own; matched: how many of the
+	 * window's first values the last rows equal; anchor_end: 1 + the row
+	 * that ended its first whole occurrence (0: none yet)
+	 */
+	const int32_t *anchor;
+	int32_t		matched;
+	int64_t		anchor_end;
 } RnnPhaseTrack;
 
 void		rnn_phase_track_reset(RnnPhaseTrack *t);
@@ -130,10 +157,12 @@ void		rnn_phase_track_reset(RnnPhaseTrack *t);
 void		rnn_phase_track_add(RnnPhaseTrack *t, const RnnModel *m, double v, bool missing);
 
 /*
- * The phase of the last row added: the rotation of the least sum unless
- * none fits clearly better (a relative 1e-9) than the one that gives that
- * row the stored phase_last, as rnn_pipeline_guess_phase; phase_last when
- * the model has no seasonal indices or no change was summed yet.
+ * The phase of the last row added: after the stored window's first
+ * occurrence (anchor_end), phase_last advanced by the rows since it; else
+ * the rotation of the least sum unless none fits clearly better (a
+ * relative 1e-9) than the one that gives that row the stored phase_last,
+ * as rnn_pipeline_guess_phase; phase_last when the model has no seasonal
+ * indices or no change was summed yet.
  */
 int			rnn_phase_track_phase(const RnnPhaseTrack *t, const RnnModel *m);
 
