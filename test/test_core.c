@@ -2437,6 +2437,38 @@ test_score(void)
 	rnn_score_metrics(&r, &all, &sc);
 	report(close_rel(r.rmse, 5e200 / sqrt(3.0), 1e-14) && close_rel(r.mae, 7e200 / 3, 1e-14),
 		   "score: RMSE of errors 3e200, 0 and 4e200 is 5e200 / sqrt(3) (%g), added in any order", r.rmse);
+	/*
+	 * actuals near the largest double: the sums of errors and interval
+	 * scores overflow, their means do not (they were null); sMAPE's terms
+	 * stay at most 200 where 200 |a - f| or |a - f| overflows
+	 */
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	memset(&all, 0, sizeof(all));
+	rnn_score_point(&a, 1e308, 10, NAN, NAN, 0.9);
+	rnn_score_point(&a, 1e308, 10, NAN, NAN, 0.9);
+	rnn_score_point(&b, -1e308, 1e308, NAN, NAN, 0.9);
+	/* misses of 5e306 at 90% cost 1e308 each */
+	rnn_score_point(&all, 5e306, 10, 0, 20, 0.9);
+	rnn_score_point(&all, 5e306, 10, 0, 20, 0.9);
+	memset(&sc, 0, sizeof(sc));
+	rnn_scaled_add(&sc, &a, 1.0);
+	rnn_score_metrics(&r, &a, &sc);
+	{
+		bool		big_ok = isinf(a.abs_err) && close_rel(r.mae, 1e308, 1e-14) &&
+			close_rel(r.mase, 1e308, 1e-14) && close_rel(r.smape, 200, 1e-14);
+		double		msis;
+
+		rnn_score_metrics(&r, &b, &sc);
+		big_ok = big_ok && isinf(b.abs_err) && r.smape == 200;
+		memset(&sc, 0, sizeof(sc));
+		rnn_scaled_add(&sc, &all, 1.0);
+		rnn_score_metrics(&r, &all, &sc);
+		msis = r.msis;
+		big_ok = big_ok && isinf(all.interval_score) && close_rel(msis, 20 + 1e308, 1e-14) && r.coverage == 0;
+		report(big_ok, "score: actuals of 1e308 against 10: MAE and MASE 1e308, sMAPE 200 though the sums overflow; 1e308 against -1e308: sMAPE 200; two misses of 5e306 at 90%%: MSIS %g",
+			   msis);
+	}
 }
 
 static void

@@ -27,21 +27,47 @@ rnn_score_point(RnnScores *s, double actual, double forecast, double lower, doub
 {
 	double		err = fabs(actual - forecast);
 	double		denom = fabs(actual) + fabs(forecast);
+	/* the same on the small scale, where err and denom may overflow (1e308 and -1e308) */
+	double		a_small = actual * RNN_SCORE_SMALL,
+				f_small = forecast * RNN_SCORE_SMALL,
+				err_small = fabs(a_small - f_small);
 
 	s->n++;
 	s->abs_err += err;
+	s->abs_err_small += err_small;
 	add_square(&s->sq_scale, &s->sq_sum, err);
-	s->smape += denom > 0 ? 200.0 * err / denom : 0;
+	if (denom > 0)
+	{
+		double		t = 200.0 * err / denom;
+
+		/* (at most 200: where 200 err or err overflowed, the ratio first) */
+		if (!isfinite(t))
+			t = 200.0 * (err_small / (fabs(a_small) + fabs(f_small)));
+		s->smape += t;
+	}
 	if (!isnan(lower) && !isnan(upper))
 	{
 		/* Gneiting and Raftery's interval score: a miss costs 2 / alpha times its distance */
-		double		penalty = 2.0 / (1.0 - level);
+		double		penalty = 2.0 / (1.0 - level),
+					l_small = lower * RNN_SCORE_SMALL,
+					u_small = upper * RNN_SCORE_SMALL;
 
 		s->n_interval++;
 		s->covered += actual >= lower && actual <= upper ? 1 : 0;
 		s->interval_score += (upper - lower) + penalty * fmax(lower - actual, 0) +
 			penalty * fmax(actual - upper, 0);
+		s->interval_small += (u_small - l_small) + penalty * fmax(l_small - a_small, 0) +
+			penalty * fmax(a_small - u_small, 0);
 	}
+}
+
+/* a sum and its small-scale twin: the plain one where it is finite */
+static double
+sum_or_small(double sum, double small, double divisor)
+{
+	if (isfinite(sum))
+		return sum / divisor;
+	return small / divisor / RNN_SCORE_SMALL;
 }
 
 void
@@ -49,6 +75,8 @@ rnn_score_add(RnnScores *a, const RnnScores *b)
 {
 	a->n += b->n;
 	a->abs_err += b->abs_err;
+	a->abs_err_small += b->abs_err_small;
+	a->interval_small += b->interval_small;
 	if (b->sq_scale > a->sq_scale)
 	{
 		a->sq_sum = b->sq_sum + (a->sq_scale > 0 ? a->sq_sum * (a->sq_scale / b->sq_scale) * (a->sq_scale / b->sq_scale) : 0);
@@ -67,11 +95,11 @@ rnn_scaled_add(RnnScaled *a, const RnnScores *s, double scale)
 {
 	if (!(scale > 0) || s->n == 0)
 		return;
-	a->mase += s->abs_err / s->n / scale;
+	a->mase += sum_or_small(s->abs_err, s->abs_err_small, (double) s->n) / scale;
 	a->n_mase++;
 	if (s->n_interval > 0)
 	{
-		a->msis += s->interval_score / s->n_interval / scale;
+		a->msis += sum_or_small(s->interval_score, s->interval_small, (double) s->n_interval) / scale;
 		a->n_msis++;
 	}
 }
@@ -89,7 +117,7 @@ void
 rnn_score_metrics(RnnMetrics *out, const RnnScores *s, const RnnScaled *sc)
 {
 	out->points = s->n;
-	out->mae = s->n ? s->abs_err / s->n : NAN;
+	out->mae = s->n ? sum_or_small(s->abs_err, s->abs_err_small, (double) s->n) : NAN;
 	out->rmse = s->n ? s->sq_scale * sqrt(s->sq_sum / s->n) : NAN;
 	out->smape = s->n ? s->smape / s->n : NAN;
 	out->mase = sc->n_mase ? sc->mase / sc->n_mase : NAN;

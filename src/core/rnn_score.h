@@ -10,11 +10,22 @@
 
 #include "rnn_common.h"
 
+#define RNN_SCORE_SMALL 0x1p-32
+
 /* Running sums of one set of scored points. */
 typedef struct RnnScores
 {
 	size_t		n;
 	double		abs_err;
+	/*
+	 * abs_err and interval_score again with every term times RNN_SCORE_SMALL
+	 * (an exact power of 2, so these are the same bits scaled where nothing
+	 * under- or overflows): the metrics read them where the plain sums
+	 * overflowed (actuals near 1e308), so a mean that fits a double is not
+	 * lost to its sum
+	 */
+	double		abs_err_small;
+	double		interval_small;
 	/*
 	 * the squared errors' sum as sq_scale^2 x sq_sum (sq_sum >= 1 once
 	 * there is one), so that errors beyond 1e154 do not overflow it
