@@ -146,6 +146,26 @@ SELECT pg_temp.near(s.f, (SELECT rnn_forecast(m, array_agg(v ORDER BY t), 6) FRO
          AS five_rows_later
 FROM pr_ancm, LATERAL (SELECT array_agg(forecast ORDER BY step) AS f FROM rnn_forecast(m, 6)) s;
 DROP TABLE pr_anc, pr_ancm;
+-- a window that ends in more rows without a value than the window: the aggregate moves back to
+-- the last value as the window function does, up to 2 x window rows, and beyond gives NULL as it
+-- does (2026-12-07; before, from `window` missing rows on the aggregate filled them with the last
+-- value and forecast from those, and past 2 x window still did, where the window function gave
+-- NULL: a black-box hunt)
+CREATE TABLE pr_gap AS SELECT t, (10 + 3 * sin(t / 3.0) + t * 0.05)::float8 AS v FROM generate_series(1, 120::bigint) t;
+CREATE TABLE pr_gapm AS SELECT rnn_train(t, v, rnn_config(hidden_size => 8, epochs => 5, ensemble => 1, "window" => 10,
+                                                          theta_weight => 0)) AS m FROM pr_gap;
+SELECT g.g AS missing,
+       (SELECT rnn_predict(CASE WHEN t > 120 - g.g THEN NULL ELSE v END, m, 1 ORDER BY t) FROM pr_gap) IS NULL AS aggregate_null,
+       (SELECT r FROM (SELECT t, rnn_predict_rows(CASE WHEN t > 120 - g.g THEN NULL ELSE v END, m, 1)
+                                   OVER (ORDER BY t) AS r FROM pr_gap) x WHERE t = 120) IS NULL AS window_function_null,
+       pg_temp.near((SELECT rnn_predict(CASE WHEN t > 120 - g.g THEN NULL ELSE v END, m, 1 ORDER BY t) FROM pr_gap),
+                    (SELECT r FROM (SELECT t, rnn_predict_rows(CASE WHEN t > 120 - g.g THEN NULL ELSE v END, m, 1)
+                                                OVER (ORDER BY t) AS r FROM pr_gap) x WHERE t = 120)) AS as_window_function,
+       pg_temp.near((SELECT rnn_predict(CASE WHEN t > 120 - g.g THEN NULL ELSE v END, m, 1 ORDER BY t) FROM pr_gap),
+                    (SELECT (rnn_forecast(m, array_agg(v ORDER BY t), g.g + 1))[g.g + 1:g.g + 1] FROM pr_gap WHERE t <= 120 - g.g))
+         AS from_last_value
+FROM pr_gapm, (VALUES (5), (10), (15), (20), (21)) g(g) ORDER BY g.g;
+DROP TABLE pr_gap, pr_gapm;
 -- errors
 -- a value a logged model cannot read (a closed day's 0, a -1) is a missing value, as NULL is, in
 -- every form (before 2026-12-06 rnn_predict_rows ended the statement: "the history holds a value

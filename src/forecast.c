@@ -854,14 +854,17 @@ rnn_predict_finalfn(PG_FUNCTION_ARGS)
 	if (n < W || W == 0)
 		PG_RETURN_NULL();
 	/*
-	 * A window that ends in missing values (fewer than the window) moves
-	 * back to its last value when the rows before it fill it, and the
-	 * forecast is of the steps after the last row, not from values filled
-	 * in after the last known one
+	 * A window that ends in missing values (up to RNN_ROWS_MAX_GAP of them,
+	 * past the whole window, as rnn_predict_rows) moves back to its last
+	 * value when the rows before it fill it, and the forecast is of the
+	 * steps after the last row, not from values filled in after the last
+	 * known one; more missing rows than that: no forecast, as there
 	 */
-	while (g < W && (st->isnull[n - 1 - g] || isnan(st->values[n - 1 - g])))
+	while (g < n && (st->isnull[n - 1 - g] || isnan(st->values[n - 1 - g])))
 		g++;
-	if (g < W && (st->m->window <= 0 || n - g >= W) && st->horizon + (int) g <= RNN_MAX_HORIZON)
+	if (g > RNN_ROWS_MAX_GAP(W))
+		PG_RETURN_NULL();
+	if (g > 0 && (st->m->window <= 0 || n - g >= W) && st->horizon + (int) g <= RNN_MAX_HORIZON)
 	{
 		n -= g;
 		if (st->m->window <= 0)

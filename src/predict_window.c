@@ -58,7 +58,6 @@ PG_FUNCTION_INFO_V1(rnn_anomaly_series);
  * The most missing steps a window that ends in them moves back by, past the
  * whole window: after a longer run the row has no window (NULL)
  */
-#define ROWS_MAX_GAP(W) (2 * (W))
 
 /* rnn_anomaly's score: intervals at levels 1/1000 .. 999/1000 */
 #define RNN_SCORE_LEVELS 999
@@ -331,11 +330,11 @@ rows_cache(FunctionCallInfo fcinfo, Datum model, int horizon, bool with_features
 	c->horizon = horizon;
 	/*
 	 * the window before the batch and the steps a window that ends in
-	 * missing ones moves back by (at most ROWS_MAX_GAP), the batch, and
+	 * missing ones moves back by (at most RNN_ROWS_MAX_GAP), the batch, and
 	 * (features) the forecast steps after it
 	 */
 	c->L = c->m.n_series > 0 && !by_series ? Max(RNN_THETA_MAX_POINTS, W) : 0;
-	cap = (size_t) W + ROWS_MAX_GAP(W) + RNN_ROWS_BATCH + (c->K_user > 0 ? horizon : 0) + c->L;
+	cap = (size_t) W + RNN_ROWS_MAX_GAP(W) + RNN_ROWS_BATCH + (c->K_user > 0 ? horizon : 0) + c->L;
 	if (c->L > 0)
 	{
 		c->lvals = palloc(sizeof(double) * c->L);
@@ -719,7 +718,7 @@ rows_window(RowsCache *c, RowsPart *part, int64 pos, int b, int k, int lag, cons
 	}
 	/*
 	 * A window that ends in missing steps moves back to its last known
-	 * step, at most ROWS_MAX_GAP steps back, even past the whole window
+	 * step, at most RNN_ROWS_MAX_GAP steps back, even past the whole window
 	 * (when the partition has the rows and, with features, the missing
 	 * steps' features are known), and the row takes the forecasts that many
 	 * steps further: the steps after its own (rnn_predict_rows), or its own
@@ -732,12 +731,12 @@ rows_window(RowsCache *c, RowsPart *part, int64 pos, int b, int k, int lag, cons
 		int			q = (int) (pos - from) - lag;
 
 #define ROW_STEP(q) (ts ? c->steps[q] : from + (q))
-		while (q >= 0 && end - ROW_STEP(q) <= ROWS_MAX_GAP(W) && rows_window_missing(c, q, lag, pos))
+		while (q >= 0 && end - ROW_STEP(q) <= RNN_ROWS_MAX_GAP(W) && rows_window_missing(c, q, lag, pos))
 			q--;
-		g = q < 0 ? 0 : (int) Min(end - ROW_STEP(q), (int64) ROWS_MAX_GAP(W) + 1);
+		g = q < 0 ? 0 : (int) Min(end - ROW_STEP(q), (int64) RNN_ROWS_MAX_GAP(W) + 1);
 #undef ROW_STEP
 	}
-	if (g > 0 && g <= ROWS_MAX_GAP(W) && end - g - (W - 1) >= (ts ? part->first_step : 0) &&
+	if (g > 0 && g <= RNN_ROWS_MAX_GAP(W) && end - g - (W - 1) >= (ts ? part->first_step : 0) &&
 		horizon + g <= RNN_MAX_HORIZON &&
 		(K == 0 || rows_gap_future(c, NULL, end - g, g + horizon, (int) (pos - from))))
 	{
@@ -990,12 +989,12 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 	bool		ts = c->ts_kind >= 0;
 	/*
 	 * the rows of a window of W steps are among the W rows before it; a
-	 * window moved back past the g <= ROWS_MAX_GAP missing steps it ends
-	 * in, among the W + g before it (read for every batch: ROWS_MAX_GAP more
+	 * window moved back past the g <= RNN_ROWS_MAX_GAP missing steps it ends
+	 * in, among the W + g before it (read for every batch: RNN_ROWS_MAX_GAP more
 	 * rows than the batch's windows need when none ends in a gap), so that
 	 * every row's window is the same whatever batch it falls in
 	 */
-	int64		from_w = Max(first - lag - ROWS_MAX_GAP(W) - (W - 1), 0);
+	int64		from_w = Max(first - lag - RNN_ROWS_MAX_GAP(W) - (W - 1), 0);
 	/* (and a global model without a series: the rows its pipeline reads before them) */
 	int64		from = Max(from_w - c->L, 0);
 	/* the last row read: the batch's last, or the last forecast step's features */

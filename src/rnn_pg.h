@@ -180,6 +180,13 @@ typedef struct RnnAxis
  * no row: the state comes back as it was (NULL before the first row, so a
  * group of such rows alone gives NULL).
  */
+/*
+ * The most rows without a value a window may end in and still forecast
+ * (moved back to its last value: rnn_predict, rnn_predict_rows,
+ * rnn_anomaly); more, and the row gets no forecast
+ */
+#define RNN_ROWS_MAX_GAP(W) (2 * (W))
+
 #define RNN_SKIP_EMPTY_ROW(ts_arg, value_arg) \
 	do { \
 		if (PG_ARGISNULL(ts_arg) && PG_ARGISNULL(value_arg)) \
