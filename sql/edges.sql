@@ -81,6 +81,13 @@ SELECT rnn_train(day, (v - 10.5) * 1e300, rnn_config(epochs => 3, ensemble => 1)
 SELECT rnn_train(s, day, v * CASE s WHEN 'a' THEN 1e300 ELSE 1 END, rnn_config(epochs => 2, ensemble => 1, log => false))
 FROM held, (VALUES ('a'), ('b')) x(s);
 
+-- and values whose spread is below the 1e-300 a model keeps, one series or a global model's
+-- (2026-12-07; before, both trained and then failed to store the model: "Its scaling statistics
+-- are not finite and positive", "A series record is invalid or out of order")
+SELECT rnn_train(t, (t % 2) * 1e-305, rnn_config(epochs => 1, ensemble => 1, hidden_size => 2))
+FROM generate_series(1, 20::bigint) t;
+SELECT rnn_train('s' || (t % 2), t / 2, (t % 2) * 1e-310 + 1e-310 * (t % 3), rnn_config(epochs => 1, ensemble => 1, hidden_size => 2))
+FROM generate_series(1, 40::bigint) t;
 -- refused before training, with what to do: rows every 101 years (a step the model format
 -- cannot store), dates whose forecasts lie beyond timestamptz's range (294276 AD)
 SELECT rnn_train(date '1000-01-01' + make_interval(years => 101 * i), i, rnn_config(epochs => 1))

@@ -648,6 +648,16 @@ fit_window(const RnnModel *m, const RnnConfig *cfg, const RnnModel *init, int se
 	return window;
 }
 
+void
+rnn_values_too_small(const char *fname, double spread)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("%s: values are too small to train on", fname),
+			 errdetail("Their spread is %g, below the 1e-300 a model can keep.", spread),
+			 errhint("Rescale the values, e.g. multiply them by a power of ten.")));
+}
+
 /*
  * What the model keeps of its series: the last window (with each step's
  * features), the rows, the seed, the naive forecast's MASE scale, and
@@ -839,6 +849,8 @@ fit_scale(RnnModel *m, const double *adj, size_t n, int lag, const RnnModel *ini
 			break;
 		case RNN_ERR_LIMIT:
 			/* the stored model bounds its statistics: refuse before training, not after */
+			if (m->scale_std < 1e-300)
+				rnn_values_too_small(fname, m->scale_std);
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("%s: values are too large to train on", fname),

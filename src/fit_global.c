@@ -629,6 +629,8 @@ fit_global_cuts(RnnModel *m, const RnnGlobalData *g, size_t cut, const size_t *c
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s: log => true needs positive values", fname),
 					 errhint("Leave log unset: it is used only for series whose values are all positive.")));
+		if (rs == RNN_ERR_LIMIT && (st->scale_std < 1e-300 || (st->spread != 0 && st->spread < 1e-300)))
+			rnn_values_too_small(fname, st->spread != 0 && st->spread < st->scale_std ? st->spread : st->scale_std);
 		if (rs == RNN_ERR_NONFINITE || rs == RNN_ERR_LIMIT)
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),

@@ -286,6 +286,8 @@ extern void rnn_fit(RnnModel *m, const double *values, const double *feats, int 
 					size_t n, const RnnAxis *axis, const RnnConfig *cfg, const RnnModel *init,
 					const char *fname);
 extern void rnn_model_set_axis(RnnModel *m, const RnnAxis *axis);
+/* the error of values whose spread (or scale) is below the 1e-300 a stored model keeps */
+extern pg_attribute_noreturn() void rnn_values_too_small(const char *fname, double spread);
 extern double *rnn_fit_features(RnnModel *m, const double *feats, int n_user, size_t n,
 								int64 shift, const RnnConfig *cfg, const RnnModel *init,
 								const char *fname);

@@ -1011,7 +1011,7 @@ rnn_pipeline_scale_series(RnnModel *m, const double *adj, size_t n, int lag, boo
 			m->scale_std = rnn_pipeline_spread_or_magnitude(m->scale_std, adj, n);
 		}
 	}
-	if (!(m->scale_std <= 1e300) || !(fabs(m->scale_mean) <= 1e300))
+	if (!(m->scale_std <= 1e300) || !(fabs(m->scale_mean) <= 1e300) || !(m->scale_std >= 1e-300))
 		return RNN_ERR_LIMIT;
 	for (size_t i = 0; i < n; i++)
 	{
@@ -1062,7 +1062,8 @@ rnn_pipeline_series_state(RnnSeriesState *st, const double *v, size_t n,
 	st->scale_std = scale_of_spread(st->spread, adj, n);
 	rnn_theta_fit(&st->theta, adj, n);
 	/* a stored model bounds its statistics (as one series' scale): refused before training */
-	if (!(fabs(st->scale_mean) <= 1e300) || !(st->scale_std <= 1e300))
+	if (!(fabs(st->scale_mean) <= 1e300) || !(st->scale_std <= 1e300) || !(st->scale_std >= 1e-300) ||
+		(st->spread != 0 && !(st->spread >= 1e-300)))
 		rs = RNN_ERR_LIMIT;
 	for (size_t i = 0; scaled != NULL && i < n && rs == RNN_OK; i++)
 	{

@@ -239,8 +239,9 @@ RnnStatus	rnn_pipeline_keep_indices(RnnModel *m, double *adj, size_t n, int seas
  * scaled[0..n-1] (not computed when scaled is NULL: a history that is only
  * forecast from).  given, given_phase: a warm start's indices of the series
  * (rnn_pipeline_keep_indices), or NULL.  The caller sets the name, last_ts
- * and rows.  RNN_ERR_LIMIT: its mean or scale beyond 1e300 in magnitude, or
- * its MASE scale not finite (a stored model bounds them); RNN_ERR_NONFINITE:
+ * and rows.  RNN_ERR_LIMIT: its mean or scale beyond 1e300 in magnitude, its
+ * scale or spread below 1e-300, or its MASE scale
+ * not finite (a stored model bounds them); RNN_ERR_NONFINITE:
  * a value too far from the mean on the network's scale.
  */
 RnnStatus	rnn_pipeline_series_state(RnnSeriesState *st, const double *v, size_t n,
@@ -408,8 +409,8 @@ bool		rnn_pipeline_despike(int cfg_despike, int scaling, bool warm, bool importe
  * value; more than 2 points) or the standard deviation, each made safe for
  * a constant series (rnn_pipeline_spread_or_magnitude).  Then scaled[i] =
  * (adj[i] - mean) / std, differenced at lag > 0 (z[t] - z[t - lag] from t
- * = lag on).  RNN_ERR_LIMIT: a statistic beyond 1e300 in magnitude (the
- * stored model bounds them); RNN_ERR_NONFINITE: a scaled value beyond 1e30
+ * = lag on).  RNN_ERR_LIMIT: a statistic beyond 1e300 in magnitude, or the
+ * scale below 1e-300 (the stored model bounds them); RNN_ERR_NONFINITE: a scaled value beyond 1e30
  * (the network's float inputs).
  */
 RnnStatus	rnn_pipeline_scale_series(RnnModel *m, const double *adj, size_t n, int lag, bool keep,
