@@ -320,6 +320,16 @@ SELECT bool_and(lower <= forecast AND forecast <= upper) AS inside
 FROM (SELECT rnn_train(day, v, rnn_config(horizon => 7, epochs => 5)) AS m
       FROM (SELECT date '2024-01-01' + d AS day, CASE WHEN d = 99 THEN 60 ELSE 50 END::float8 AS v
             FROM generate_series(0, 99) d) t) x, rnn_forecast(x.m, 7) f;
+-- a series that holds one value (5, with a 6 every 50 days): its forecasts come back from the log
+-- 1 unit in the last place beside 5 and its held-out errors are all 0, so the interval was the
+-- forecast alone and left out every 5 that came (rnn_evaluate's coverage 0, a black-box hunt);
+-- since 2026-12-07 an interval holds the values a few units in the last place either side
+SELECT (rnn_evaluate(m, s.day, s.v)->>'coverage')::float8 AS coverage
+FROM (SELECT rnn_train(day, v, rnn_config(horizon => 7)) AS m
+      FROM (SELECT date '2024-01-01' + i AS day, CASE WHEN i % 50 = 0 THEN 6 ELSE 5 END::float8 AS v
+            FROM generate_series(0, 185) i) t) x,
+     (SELECT date '2024-01-01' + i AS day, 5::float8 AS v FROM generate_series(186, 192) i) s
+GROUP BY m;
 -- the floor is on the final forecast, once: two members at -1 and +1 average 0 (it was each
 -- member at 0 or above: 0.5), and a model whose imported intervals are absolute keeps its
 -- bounds at 0 or above too

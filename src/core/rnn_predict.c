@@ -6,6 +6,7 @@
  */
 #include "rnn_predict.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -870,6 +871,19 @@ rnn_interval_bounds(const RnnModel *m, const RnnIntervals *iv, double forecast, 
 	{
 		*lower = forecast - hw;
 		*upper = forecast + hw;
+	}
+	/*
+	 * at least the values that round to the forecast, a few units in its
+	 * last place: a series that held one value gets a forecast of it that
+	 * the way through the log may put 1 unit beside it (19.990000000000002
+	 * for 19.99), and an interval of zero width would leave out the value
+	 * itself; wider intervals are as they were, bit for bit
+	 */
+	{
+		double		slack = RNN_BOUND_ULPS * DBL_EPSILON * fabs(forecast);
+
+		*lower = fmin(*lower, forecast - slack);
+		*upper = fmax(*upper, forecast + slack);
 	}
 	/* a model trained on values at least 0: its bounds too (its forecast already is) */
 	if (m->nonnegative)

@@ -295,9 +295,11 @@ void		rnn_intervals_free(RnnIntervals *iv, const RnnAlloc *a);
  * phase phase_last: forecast +- the half-width, or, when the model
  * calibrates in scaled units, the half-width (times the scale and a global
  * model's series' interval_factor) taken around the forecast on the
- * network's scale and transformed back (asymmetric under log).  NaN
- * without calibration.
+ * network's scale and transformed back (asymmetric under log); at least
+ * RNN_BOUND_ULPS units in the forecast's last place either side of it.
+ * NaN without calibration.
  */
+#define RNN_BOUND_ULPS 4
 void		rnn_interval_bounds(const RnnModel *m, const RnnIntervals *iv, double forecast,
 								int h, int phase_last, double *lower, double *upper);
 
