@@ -165,7 +165,7 @@ FROM sales WHERE store = 'north-1';
 SELECT rnn_model_info(rnn_train(day::date, sales, rnn_config(horizon => 6, hidden_size => 8, epochs => 1, on_init_mismatch => 'cold'),
                                 (SELECT model FROM gm WHERE region = 'north')))->'pipeline'->>'log' AS cold_log
 FROM sales WHERE store = 'north-1';
--- known series on fewer rows than two seasons and a step (all but north-1: 20 months) keep
+-- known series on fewer rows than two seasons (all but north-1: 20 months) keep
 -- their seasonal indices, placed by the time axis (they lost them before 2026-12-06)
 SELECT (rnn_model_info(g.model)->'pipeline'->>'series_deseasonalized')::int AS before,
        (rnn_model_info(w)->'pipeline'->>'series_deseasonalized')::int AS after_20_months,
@@ -259,7 +259,7 @@ WHERE x->>'series' = 'south-2';
 DROP TABLE gb_tail;
 -- a fold's Theta-weight validation model, trained on each series without its tail, keeps
 -- the fold model's seasonal indices when too few rows remain to estimate them (30 months,
--- fewer than two seasons and a step once the tail is off), placed by the rows between, not
+-- fewer than two seasons once the tail is off), placed by the rows between, not
 -- by the series' last timestamp (a fold's series keep theirs, 6 steps on): the fold scores
 -- as the model trained on its rows forecasts (fails with the placement by time)
 SELECT count(*) AS series, bool_and(abs((x->>'mae')::float8 - y.mae) < 1e-5 * y.mae) AS fold_as_trained

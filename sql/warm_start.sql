@@ -88,9 +88,10 @@ SELECT (rnn_model_info(rnn_train(date '2024-04-10' + i, 100 + i,
                                  (SELECT m FROM ws_log)))->>'window')::int < 7 AS cold_own_window
 FROM generate_series(0, 9) i;
 -- a warm start re-estimates its model's seasonal indices on the rows; on fewer than two
--- seasons and a step it keeps the model's, placed by the time axis (before 2026-12-06 it fed
--- the network, trained on adjusted values, the raw ones, silently): the new last row, 15
--- days after the model's, takes the model's index 15 steps on, and the forecast keeps the
+-- seasons (two and a step before 2026-12-07) it keeps the model's, placed by the time axis
+-- (before 2026-12-06 it fed the network, trained on adjusted values, the raw ones, silently):
+-- the new last row, 14 days after the model's, takes the model's index 14 steps on, and the
+-- forecast keeps the
 -- weekly pattern; rows without timestamps cannot be placed: a mismatch, 'cold' a training
 -- from scratch
 SET client_min_messages = warning;
@@ -101,10 +102,10 @@ FROM generate_series(0, 89) i;
 CREATE TABLE ws_season_short AS
 SELECT rnn_train(date '2024-04-01' + i, 100 + 10 * sin(2 * pi() * (i + 91) / 7), rnn_config(epochs => 1, hidden_size => 4, ensemble => 1),
                  (SELECT m FROM ws_season)) AS n
-FROM generate_series(0, 13) i;
+FROM generate_series(0, 12) i;
 SELECT jsonb_array_length(p->'seasonal_indices') AS kept,
        abs((p->'seasonal_indices'->>(p->>'phase_last')::int)::float8
-           - (q->'seasonal_indices'->>(((q->>'phase_last')::int + 15) % 7))::float8) < 1e-12 AS placed_by_time,
+           - (q->'seasonal_indices'->>(((q->>'phase_last')::int + 14) % 7))::float8) < 1e-12 AS placed_by_time,
        (SELECT max(forecast) - min(forecast) FROM rnn_forecast(n, 7)) > 5 AS weekly_forecast
 FROM ws_season_short, ws_season,
      LATERAL (SELECT rnn_model_info(n)->'pipeline' AS p, rnn_model_info(m)->'pipeline' AS q) x;
@@ -117,7 +118,7 @@ SELECT rnn_train(100 + 10 * sin(2 * pi() * i / 7), rnn_config(epochs => 1, hidde
                  (SELECT rnn_train(100 + 10 * sin(2 * pi() * i / 7) + i / 10.0 + i % 5,
                                    rnn_config(epochs => 1, hidden_size => 4, ensemble => 1, deseasonalize => true, season => 7) || '{"window": 5}' ORDER BY i)
                   FROM generate_series(0, 89) i) ORDER BY i)
-FROM generate_series(0, 13) i;
+FROM generate_series(0, 12) i;
 
 -- a flag of the architecture is named as the configuration spells it (it said 1 and 0)
 SELECT rnn_train(date '2024-04-10' + i, 100 + i, rnn_config(horizon => 3, epochs => 1, hidden_size => 4, ensemble => 1, bidirectional => true),

@@ -802,10 +802,10 @@ fit_pipeline(RnnModel *m, const double *values, const double *given, size_t n,
 			m->n_seasonal == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s: deseasonalize => true needs a season of 2 to %d steps and two seasons and a point of rows",
+					 errmsg("%s: deseasonalize => true needs a season of 2 to %d steps and two seasons of rows",
 							fname, RNN_MAX_SEASON_INDICES),
 					 errdetail("The season is %d and the series has %zu rows.", season, n),
-					 errhint("Leave deseasonalize unset: it is used only when the series holds two seasons and a point.")));
+					 errhint("Leave deseasonalize unset: it is used only when the series holds two seasons.")));
 	}
 
 	if (m->scaling == RNN_SCALE_LEVEL)

@@ -279,7 +279,7 @@ rnn_warm_season_phase(const RnnModel *init, const RnnAxis *axis, int *phase)
  * Why a warm start of one series cannot keep its model's seasonal
  * adjustment on n rows, or NULL: it re-estimates the indices on the rows
  * at the season it uses (the configuration's, else the model's), which
- * takes two seasons and a step; on fewer it keeps the model's, placed by
+ * takes two seasons; on fewer it keeps the model's, placed by
  * the time axis, when the season is theirs and the rows can be placed
  * (otherwise the network, trained on adjusted values, would get raw ones).
  */
@@ -292,14 +292,14 @@ warm_season_mismatch(const RnnModel *init, const RnnConfig *cfg, const RnnAxis *
 	if (init == NULL || init->n_series > 0 || rnn_model_imported(init) || init->n_seasonal < 2)
 		return NULL;
 	season = cfg->season > 0 ? cfg->season : init->season;
-	if (n >= (size_t) 2 * season + 1 ||
+	if (n >= (size_t) 2 * season ||
 		(init->n_seasonal == season && rnn_warm_season_phase(init, axis, &phase)))
 		return NULL;
 	if (init->n_seasonal != season)
 		return psprintf("The model removes a season of %d steps; the configuration's season is %d, whose indices %zu rows are too few to estimate (%d).",
-						init->n_seasonal, season, n, 2 * season + 1);
-	return psprintf("The model removes a season of %d steps, whose indices a warm start re-estimates on its rows, or places on the model's time axis; %zu rows are fewer than two seasons and a step (%d), and cannot be placed (no timestamps, or off the model's grid).",
-					init->n_seasonal, n, 2 * init->n_seasonal + 1);
+						init->n_seasonal, season, n, 2 * season);
+	return psprintf("The model removes a season of %d steps, whose indices a warm start re-estimates on its rows, or places on the model's time axis; %zu rows are fewer than two seasons (%d), and cannot be placed (no timestamps, or off the model's grid).",
+					init->n_seasonal, n, 2 * init->n_seasonal);
 }
 
 /*

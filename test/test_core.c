@@ -1313,13 +1313,41 @@ test_seasonal_shrinkage(void)
 			partial = want_f;
 	}
 	ok = ok && partial > 0.1 && partial < 0.9;
-	ok = ok && !rnn_pipeline_seasonal_indices(u, 8, 4, idx, &f, NULL);
+	ok = ok && !rnn_pipeline_seasonal_indices(u, 7, 4, idx, &f, NULL);
+	/*
+	 * exactly two seasons: a line and a season without noise come back
+	 * whole (f = 1; the line's slope 0.25 a point is not in them); noise
+	 * added shrinks them (each index a mean of two points, the noise from
+	 * the 3 degrees of freedom the fit leaves)
+	 */
+	{
+		const double season4[4] = {1, -2, 0.5, 0.5};
+		double		two[8];
+		bool		exact;
+
+		for (int t = 0; t < 8; t++)
+			two[t] = 3 + 0.25 * t + season4[t % 4];
+		exact = rnn_pipeline_seasonal_indices(two, 8, 4, idx, &f, NULL) && f == 1;
+		for (int k = 0; k < 4; k++)
+			exact = exact && fabs(idx[k] - season4[k]) < 1e-12;
+		/*
+		 * +-0.6 at phases 1 and 2 of the first season: unshrunk indices 1,
+		 * -1.7, 0.2, 0.5 (sum of squares 4.18), residuals +-0.3 at each,
+		 * se^2 = 4 x 0.09 / 3 / 2 = 0.06, f = 1 - 3 x 0.06 / 4.18
+		 */
+		two[1] += 0.6;
+		two[2] -= 0.6;
+		exact = exact && rnn_pipeline_seasonal_indices(two, 8, 4, idx, &f, NULL) &&
+			fabs(f - (1 - 0.18 / 4.18)) < 1e-12 && fabs(idx[1] - f * -1.7) < 1e-12 &&
+			fabs(idx[2] - f * 0.2) < 1e-12;
+		ok = ok && exact;
+	}
 	for (int t = 0; t < 30; t++)
 		flat[t] = 5;
 	ok = ok && rnn_pipeline_seasonal_indices(flat, 30, 12, idx, &f, NULL) && f == 0;
 	for (int k = 0; k < 12; k++)
 		ok = ok && idx[k] == 0 && !signbit(idx[k]);
-	report(ok, "pipeline: seasonal indices are the recency-weighted means (halved every 2 seasons or quarter of the series back) shrunk by the James-Stein factor 1 - (m - 1) se^2 / sum idx^2 (against a recomputation: seasons 4, 5, 7, 12, series of 9 to 60 points; a factor of %.3f on 9 points), a constant series none (+0), none under 2m + 1 points", partial);
+	report(ok, "pipeline: seasonal indices are the recency-weighted means (halved every 2 seasons or quarter of the series back) shrunk by the James-Stein factor 1 - (m - 1) se^2 / sum idx^2 (against a recomputation: seasons 4, 5, 7, 12, series of 9 to 60 points; a factor of %.3f on 9 points), a constant series none (+0), none under 2m points; exactly two seasons: a line and a season come back whole, noise shrinks them", partial);
 
 	/*
 	 * A season that moved 3 months earlier 4 seasons before the end: the
@@ -1368,15 +1396,19 @@ test_seasonal_shrinkage(void)
 	ok = ok && rnn_pipeline_fit(&mod, noise, 120, 12, 0, 1, adj, &test_allocator) == RNN_OK &&
 		mod.n_seasonal == 12 && mod.seasonal[5] == 0;
 	free(mod.seasonal);
-	/* two seasons and a point are enough; fewer adjust nothing, whatever the mode */
+	/* two seasons are enough (since 2026-12-07; two and a point before); fewer adjust nothing, whatever the mode */
 	memset(&mod, 0, sizeof(mod));
 	ok = ok && rnn_pipeline_fit(&mod, clear, 25, 12, 0, -1, adj, &test_allocator) == RNN_OK &&
 		mod.n_seasonal == 12;
 	free(mod.seasonal);
 	memset(&mod, 0, sizeof(mod));
-	ok = ok && rnn_pipeline_fit(&mod, clear, 24, 12, 0, 1, adj, &test_allocator) == RNN_OK &&
+	ok = ok && rnn_pipeline_fit(&mod, clear, 24, 12, 0, -1, adj, &test_allocator) == RNN_OK &&
+		mod.n_seasonal == 12 && fabs(mod.seasonal[3] - 3) < 0.1 && fabs(mod.seasonal[9] + 3) < 0.1;
+	free(mod.seasonal);
+	memset(&mod, 0, sizeof(mod));
+	ok = ok && rnn_pipeline_fit(&mod, clear, 23, 12, 0, 1, adj, &test_allocator) == RNN_OK &&
 		mod.n_seasonal == 0 && adj[3] == clear[3];
-	report(ok, "pipeline: a clear season keeps its indices (3 sin: within 0.05) from two seasons and a point, noise shrunk to nothing is not adjusted (deseasonalize => true keeps zeros); 24 points of season 12 are too few");
+	report(ok, "pipeline: a clear season keeps its indices (3 sin: within 0.05) from two seasons and a point, and from two seasons exactly (within 0.1), noise shrunk to nothing is not adjusted (deseasonalize => true keeps zeros); 23 points of season 12 are too few");
 	{
 		/* too few points: a warm start's indices placed so that the last point is at phase 2 */
 		const double given[4] = {1, 2, 3, 4};

@@ -242,6 +242,61 @@ rnn_pipeline_season_changed(const double *u, size_t n, int m, double *fresh, dou
 	return true;
 }
 
+/*
+ * Exactly two seasons (n = 2m), too short for the moving average: the
+ * least-squares fit of a line and m indices, u[t] = a + b t + idx[t % m]
+ * (b the change of the seasons' means over a season, the indices each
+ * position's mean less the line), whose residuals (each position's change
+ * less the mean change, halved) leave m - 1 degrees of freedom for the
+ * noise; each index a mean of two points.  Shrunk as the longer series'
+ * (rnn_pipeline_seasonal_indices).
+ */
+static bool
+two_season_indices(const double *u, int m, double *idx, double *shrink)
+{
+	double		first = 0,
+				second = 0,
+				b,
+				mean = 0,
+				rss = 0,
+				ss = 0,
+				se2,
+				f;
+
+	for (int k = 0; k < m; k++)
+	{
+		first += u[k];
+		second += u[k + m];
+	}
+	b = (second - first) / ((double) m * m);
+	for (int k = 0; k < m; k++)
+	{
+		double		w1 = u[k] - b * k,
+					w2 = u[k + m] - b * (k + m);
+
+		idx[k] = 0.5 * (w1 + w2);
+		mean += idx[k];
+		rss += 0.5 * (w1 - w2) * (w1 - w2);
+	}
+	mean /= m;
+	for (int k = 0; k < m; k++)
+	{
+		idx[k] -= mean;
+		ss += idx[k] * idx[k];
+	}
+	se2 = rss / (m - 1) / 2;
+	if (!isfinite(ss) || !isfinite(se2))
+		return false;
+	f = ss > 0 ? 1.0 - (double) (m - 1) * se2 / ss : 0;
+	if (!(f > 0))
+		f = 0;
+	for (int k = 0; k < m; k++)
+		idx[k] = f > 0 ? idx[k] * f : 0;
+	if (shrink)
+		*shrink = f;
+	return true;
+}
+
 bool
 rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx, double *shrink,
 							  bool *changed)
@@ -259,8 +314,12 @@ rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx, dou
 	double		w2sum[RNN_MAX_SEASON_INDICES];
 	double		sq[RNN_MAX_SEASON_INDICES];
 
-	if (m < 2 || m > RNN_MAX_SEASON_INDICES || n < (size_t) 2 * m + 1)
+	if (changed)
+		*changed = false;
+	if (m < 2 || m > RNN_MAX_SEASON_INDICES || n < (size_t) 2 * m)
 		return false;
+	if (n == (size_t) 2 * m)
+		return two_season_indices(u, m, idx, shrink);
 	/* the half-life in points */
 	half_life = fmax(RNN_SEASON_HALF_LIFE * m, (double) n / RNN_SEASON_HALF_LIFE_SHARE);
 	for (int k = 0; k < m; k++)

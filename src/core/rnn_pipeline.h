@@ -34,8 +34,11 @@
  * two seasons (rnn_pipeline_season_changed) gets those two seasons' own
  * indices instead, shrunk the same way (2026-12-08: the weights above
  * still held most of the old shape two seasons after a change), and
- * *changed (when not NULL) says so.  False
- * when n < 2m + 1 (too short for a moving average).
+ * *changed (when not NULL) says so.  Exactly two seasons (n = 2m), too
+ * short for the moving average: the least-squares fit of a line and the
+ * indices, each a mean of two points, shrunk by the noise its residuals
+ * leave (2026-12-07: before, none, and two years of monthly data went
+ * without a season).  False when n < 2m.
  */
 bool		rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx,
 										  double *shrink, bool *changed);
