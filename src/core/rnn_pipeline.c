@@ -243,6 +243,25 @@ rnn_pipeline_season_changed(const double *u, size_t n, int m, double *fresh, dou
 }
 
 /*
+ * Shrunk towards no season by the positive-part James-Stein factor: m - 1
+ * free indices (they sum to 0; ss their sum of squares), each estimated
+ * with squared standard error se2.  A strong season keeps nearly all of its
+ * indices, noise little or none.  *shrink (when not NULL) gets the factor.
+ */
+static void
+shrink_indices(double *idx, int m, double ss, double se2, double *shrink)
+{
+	double		f = ss > 0 ? 1.0 - (double) (m - 1) * se2 / ss : 0;
+
+	if (!(f > 0))
+		f = 0;
+	for (int k = 0; k < m; k++)
+		idx[k] = f > 0 ? idx[k] * f : 0;
+	if (shrink)
+		*shrink = f;
+}
+
+/*
  * Exactly two seasons (n = 2m), too short for the moving average: the
  * least-squares fit of a line and m indices, u[t] = a + b t + idx[t % m]
  * (b the change of the seasons' means over a season, the indices each
@@ -260,8 +279,7 @@ two_season_indices(const double *u, int m, double *idx, double *shrink)
 				mean = 0,
 				rss = 0,
 				ss = 0,
-				se2,
-				f;
+				se2;
 
 	for (int k = 0; k < m; k++)
 	{
@@ -287,13 +305,7 @@ two_season_indices(const double *u, int m, double *idx, double *shrink)
 	se2 = rss / (m - 1) / 2;
 	if (!isfinite(ss) || !isfinite(se2))
 		return false;
-	f = ss > 0 ? 1.0 - (double) (m - 1) * se2 / ss : 0;
-	if (!(f > 0))
-		f = 0;
-	for (int k = 0; k < m; k++)
-		idx[k] = f > 0 ? idx[k] * f : 0;
-	if (shrink)
-		*shrink = f;
+	shrink_indices(idx, m, ss, se2, shrink);
 	return true;
 }
 
@@ -306,8 +318,7 @@ rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx, dou
 				se2 = 0,
 				var_sum = 0,
 				ss = 0,
-				half_life,
-				f;
+				half_life;
 	int			measured = 0;
 	size_t		count[RNN_MAX_SEASON_INDICES];
 	double		wsum[RNN_MAX_SEASON_INDICES];
@@ -404,19 +415,7 @@ rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx, dou
 		}
 	}
 
-	/*
-	 * Shrunk towards no season by the positive-part James-Stein factor: m - 1
-	 * free indices (they sum to 0), each estimated with squared standard
-	 * error se2.  A strong season keeps nearly all of its indices, noise
-	 * little or none.
-	 */
-	f = ss > 0 ? 1.0 - (double) (m - 1) * se2 / ss : 0;
-	if (!(f > 0))
-		f = 0;
-	for (int k = 0; k < m; k++)
-		idx[k] = f > 0 ? idx[k] * f : 0;
-	if (shrink)
-		*shrink = f;
+	shrink_indices(idx, m, ss, se2, shrink);
 	return true;
 }
 
