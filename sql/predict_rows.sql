@@ -145,6 +145,13 @@ SELECT pg_temp.near(s.f, (SELECT rnn_forecast(m, array_agg(v ORDER BY t), 6) FRO
                     (SELECT r FROM (SELECT t, rnn_predict_rows(t, v, m, 6) OVER (ORDER BY t) AS r FROM pr_anc) x WHERE t = 268))
          AS five_rows_later
 FROM pr_ancm, LATERAL (SELECT array_agg(forecast ORDER BY step) AS f FROM rnn_forecast(m, 6)) s;
+-- without the window (the rows up to the one before the training's last), every form places
+-- the history by the fit over all its rows: the aggregate too, which placed it by the window's
+-- rows alone before 2026-12-07 (as a frame of the window still does)
+SELECT pg_temp.near(h.f, (SELECT rnn_predict(v, m, 6 ORDER BY t) FROM pr_anc WHERE t <= 262)) AS aggregate,
+       pg_temp.near(h.f, (SELECT r FROM (SELECT t, rnn_predict_rows(v, m, 6) OVER (ORDER BY t) AS r FROM pr_anc) x
+                          WHERE t = 262)) AS window_function
+FROM pr_ancm, LATERAL (SELECT rnn_forecast(m, array_agg(v ORDER BY t), 6) AS f FROM pr_anc WHERE t <= 262) h;
 DROP TABLE pr_anc, pr_ancm;
 -- a window that ends in more rows without a value than the window: the aggregate moves back to
 -- the last value as the window function does, up to 2 x window rows, and beyond gives NULL as it

@@ -242,8 +242,23 @@ rnn_forecast_view(const RnnModel *view, const double *F, int horizon, const char
  * horizon forecasts after hist (T rows); an error when any is not finite.
  * A global model scales a history it did not keep by the history itself.
  */
+static double *forecast_history(const RnnModel *m, const double *hist, int T, int horizon,
+								 int32_t given_phase, const char *fname);
+
 double *
 rnn_forecast_or_error(const RnnModel *m, const double *hist, int T, int horizon, const char *fname)
+{
+	return forecast_history(m, hist, T, horizon, -1, fname);
+}
+
+/*
+ * rnn_forecast_or_error with the place of the history's last value in the
+ * season given (phase >= 0: a one-series seasonal model, from more rows
+ * than hist holds), or guessed from hist (-1)
+ */
+static double *
+forecast_history(const RnnModel *m, const double *hist, int T, int horizon, int32_t given_phase,
+				 const char *fname)
 {
 	int32_t		phase = m->phase_last;
 
@@ -269,7 +284,8 @@ rnn_forecast_or_error(const RnnModel *m, const double *hist, int T, int horizon,
 
 		one.nonnegative = rnn_pipeline_history_floors(m, hist, (size_t) T, 1);
 		if (m->n_seasonal > 0)
-			phase = rnn_pipeline_guess_phase(m, hist, T, &rnn_palloc_allocator);
+			phase = given_phase >= 0 && given_phase < m->n_seasonal ? given_phase :
+				rnn_pipeline_guess_phase(m, hist, T, &rnn_palloc_allocator);
 		if (m->theta_weight > 0)
 			rnn_theta_fit_values(&one.theta, m, hist, (size_t) T, 1, phase);
 		return forecast_at_phase(&one, hist, T, horizon, phase, NULL, fname);
@@ -833,6 +849,35 @@ rnn_predict_transfn(PG_FUNCTION_ARGS)
  * window have been seen (the first rows of a window frame).  Reads the
  * state only, as a window function's final function must.
  */
+/*
+ * Where the last of the first n rows seen falls in a one-series model's
+ * season: every row of the frame read as rnn_predict_rows reads a
+ * partition (RnnPhaseTrack: missing rows break the changes around them,
+ * the model's own last window places them), not only the window's; -1
+ * without seasonal indices or for a global model (its pipeline places a
+ * history by itself)
+ */
+static int32_t
+predict_phase(const PredictState *st, size_t n)
+{
+	RnnPhaseTrack track;
+	int32_t    *anchor;
+	int32_t		phase;
+
+	if (st->m->n_series > 0 || st->m->n_seasonal < 2)
+		return -1;
+	anchor = rnn_phase_anchor_table(st->m, &rnn_palloc_allocator);
+	rnn_phase_track_reset(&track);
+	track.anchor = anchor;
+	for (size_t i = 0; i < n; i++)
+		rnn_phase_track_add(&track, st->m, st->isnull[i] ? 0 : st->values[i],
+							st->isnull[i] || isnan(st->values[i]));
+	phase = rnn_phase_track_phase(&track, st->m);
+	if (anchor)
+		pfree(anchor);
+	return phase;
+}
+
 Datum
 rnn_predict_finalfn(PG_FUNCTION_ARGS)
 {
@@ -894,8 +939,8 @@ rnn_predict_finalfn(PG_FUNCTION_ARGS)
 		s.values += s.lead_missing;
 		W -= s.lead_missing;
 	}
-	PG_RETURN_ARRAYTYPE_P(rnn_float8_array(rnn_forecast_or_error(st->m, s.values, (int) W,
-																 st->horizon + (int) g,
-																 "rnn_predict") + g,
+	PG_RETURN_ARRAYTYPE_P(rnn_float8_array(forecast_history(st->m, s.values, (int) W,
+															st->horizon + (int) g,
+															predict_phase(st, n), "rnn_predict") + g,
 										   st->horizon));
 }
