@@ -851,9 +851,11 @@ rnn_predict_transfn(PG_FUNCTION_ARGS)
  */
 /*
  * Where the last of the first n rows seen falls in a one-series model's
- * season: every row of the frame read as rnn_predict_rows reads a
- * partition (RnnPhaseTrack: missing rows break the changes around them,
- * the model's own last window places them), not only the window's; -1
+ * season: the frame's rows, up to its last RNN_THETA_MAX_POINTS (as many
+ * as Theta reads: a window aggregate over a growing frame calls this for
+ * every row), read as rnn_predict_rows reads a partition (RnnPhaseTrack:
+ * missing rows break the changes around them, the model's own last window
+ * places them), not only the window's; -1
  * without seasonal indices or for a global model (its pipeline places a
  * history by itself)
  */
@@ -869,7 +871,7 @@ predict_phase(const PredictState *st, size_t n)
 	anchor = rnn_phase_anchor_table(st->m, &rnn_palloc_allocator);
 	rnn_phase_track_reset(&track);
 	track.anchor = anchor;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = n > RNN_THETA_MAX_POINTS ? n - RNN_THETA_MAX_POINTS : 0; i < n; i++)
 		rnn_phase_track_add(&track, st->m, st->isnull[i] ? 0 : st->values[i],
 							st->isnull[i] || isnan(st->values[i]));
 	phase = rnn_phase_track_phase(&track, st->m);
