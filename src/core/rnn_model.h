@@ -359,7 +359,7 @@ rnn_series_own_spread(const RnnSeriesState *st)
  * (quarterly: 0.75, which made "other" cover 0.96 to 0.98); 1 gave a few
  * series intervals a hundred times their forecast.  Outside the ratios it
  * was chosen on, [1 / RNN_SPREAD_RANGE, RNN_SPREAD_RANGE] (M3's series run
- * 0.009 to 59 in the global models of the holdout and of folds 1-4), the
+ * 0.009 to 77 in the global models of the holdout and of folds 1-4), the
  * factor follows the ratio itself from the range's end (power 1,
  * continuous and still increasing): a series a million times calmer than
  * the model's others (a meter near 1e9 beside shops) got intervals about
