@@ -1207,51 +1207,6 @@ test_calibrate_global(void)
 	rnn_model_free(&m, &test_allocator);
 }
 
-/*
- * A series' interval factor: (spread / scale)^0.5 within [1/128, 128], the
- * ratios M3's series take, and the ratio itself beyond (continuous,
- * increasing): a series a million times calmer than its model's scale gets
- * 1/sqrt(128) * 128e-6 (the square root gave 1e-3, 88 times as wide).
- */
-static void
-test_spread_factor(void)
-{
-	RnnSeriesState st;
-	double		prev = 0,
-				lo = 1.0 / RNN_SPREAD_RANGE,
-				hi = RNN_SPREAD_RANGE;
-	bool		increasing = true,
-				values;
-
-	memset(&st, 0, sizeof(st));
-	st.scale_std = 2.0;
-	for (double lr = -8; lr <= 5; lr += 0.01)
-	{
-		double		f;
-
-		st.spread = 2.0 * pow(10.0, lr);
-		f = rnn_series_interval_factor(&st);
-		increasing = increasing && (f > prev || st.spread == st.scale_std);
-		prev = f;
-	}
-	st.spread = 2.0 * 1e-6;
-	values = fabs(rnn_series_interval_factor(&st) - sqrt(lo) * 1e-6 / lo) < 1e-18;
-	st.spread = 2.0 * 0.01;
-	values = values && fabs(rnn_series_interval_factor(&st) - 0.1) < 1e-15;
-	st.spread = 2.0 * 100;
-	values = values && fabs(rnn_series_interval_factor(&st) - 10) < 1e-13;
-	st.spread = 2.0 * 1e4;
-	values = values && fabs(rnn_series_interval_factor(&st) - sqrt(hi) * 1e4 / hi) < 1e-11;
-	/* continuous at both ends of the range */
-	st.spread = 2.0 * lo * (1 - 1e-12);
-	values = values && fabs(rnn_series_interval_factor(&st) / sqrt(lo) - 1) < 1e-11;
-	st.spread = 2.0 * hi * (1 + 1e-12);
-	values = values && fabs(rnn_series_interval_factor(&st) / sqrt(hi) - 1) < 1e-11;
-	report(increasing && values,
-		   "theta: a series' interval factor is its spread ratio's square root within [1/128, 128] (0.1 at 0.01, 10 at 100) and the ratio itself beyond, from the range's ends (1e-6: %g), continuous and increasing from 1e-8 to 1e5",
-		   sqrt(lo) * 1e-6 / lo);
-}
-
 int
 main(void)
 {
@@ -1269,6 +1224,5 @@ main(void)
 	test_pool_decide();
 	test_calibrate_global();
 	test_calibrate_seasonal_floor();
-	test_spread_factor();
 	return finish("theta");
 }

@@ -752,16 +752,9 @@ rnn_model_shared_log_scale(const RnnModel *m, bool *own)
 double
 rnn_series_interval_factor(const RnnSeriesState *st)
 {
-	double		r;
-
 	if (!rnn_series_own_spread(st) || !(st->scale_std > 0))
 		return 1.0;
-	r = st->spread / st->scale_std;
-	if (r < 1.0 / RNN_SPREAD_RANGE)
-		return pow(1.0 / RNN_SPREAD_RANGE, RNN_SPREAD_POWER) * (r * RNN_SPREAD_RANGE);
-	if (r > RNN_SPREAD_RANGE)
-		return pow(RNN_SPREAD_RANGE, RNN_SPREAD_POWER) * (r / RNN_SPREAD_RANGE);
-	return pow(r, RNN_SPREAD_POWER);
+	return pow(st->spread / st->scale_std, RNN_SPREAD_POWER);
 }
 
 RnnStatus

@@ -357,16 +357,9 @@ rnn_series_own_spread(const RnnSeriesState *st)
  * by the mean scaled interval score at 90%: 0.5 had the least mean over the
  * two folds in three of the four period groups against 0.25 and 0.75
  * (quarterly: 0.75, which made "other" cover 0.96 to 0.98); 1 gave a few
- * series intervals a hundred times their forecast.  Outside the ratios it
- * was chosen on, [1 / RNN_SPREAD_RANGE, RNN_SPREAD_RANGE] (M3's series run
- * 0.009 to 77 in the global models of the holdout and of folds 1-4), the
- * factor follows the ratio itself from the range's end (power 1,
- * continuous and still increasing): a series a million times calmer than
- * the model's others (a meter near 1e9 beside shops) got intervals about
- * 1,800 times its own model's.
+ * series intervals a hundred times their forecast.
  */
 #define RNN_SPREAD_POWER 0.5
-#define RNN_SPREAD_RANGE 128.0
 /* a series' spread over its scale is within [this, 1 / this] (checked on decoding) */
 #define RNN_MIN_SPREAD_RATIO 1e-100
 double		rnn_series_interval_factor(const RnnSeriesState *st);
