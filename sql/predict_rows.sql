@@ -153,6 +153,22 @@ SELECT pg_temp.near(h.f, (SELECT rnn_predict(v, m, 6 ORDER BY t) FROM pr_anc WHE
                           WHERE t = 262)) AS window_function
 FROM pr_ancm, LATERAL (SELECT rnn_forecast(m, array_agg(v ORDER BY t), 6) AS f FROM pr_anc WHERE t <= 262) h;
 DROP TABLE pr_anc, pr_ancm;
+-- a window that recurs earlier in the training rows at another place in the season (counts of
+-- a 4-step season, rows 18-21 made equal to rows 37-40): the latest occurrence places the rows
+-- (an adversarial test found the first taken: the history gave {0, 14.87, 34.95} against the
+-- stored {25.88, 45.97, 20.68})
+CREATE TABLE pr_rec AS SELECT i, (CASE i % 4 WHEN 0 THEN 10 WHEN 1 THEN 30 WHEN 2 THEN 50 ELSE 20 END + (i * 7919 % 5))::float8 AS v
+FROM generate_series(1, 40) i;
+UPDATE pr_rec SET v = (SELECT v FROM pr_rec x WHERE x.i = pr_rec.i + 19) WHERE i BETWEEN 18 AND 21;
+CREATE TABLE pr_recm AS SELECT rnn_train(v, rnn_config(epochs => 3, hidden_size => 4, ensemble => 1, season => 4, "window" => 4,
+                                                   deseasonalize => true, despike => false, theta_weight => 0, log => false) ORDER BY i) AS m
+FROM pr_rec;
+SELECT pg_temp.near(s.f, (SELECT rnn_forecast(m, array_agg(v ORDER BY i), 3) FROM pr_rec)) AS history,
+       pg_temp.near(s.f, (SELECT rnn_predict(v, m, 3 ORDER BY i) FROM pr_rec)) AS aggregate,
+       pg_temp.near(s.f, (SELECT r FROM (SELECT i, rnn_predict_rows(v, m, 3) OVER (ORDER BY i) AS r FROM pr_rec) x WHERE i = 40))
+         AS window_function
+FROM pr_recm, LATERAL (SELECT array_agg(forecast ORDER BY step) AS f FROM rnn_forecast(m, 3)) s;
+DROP TABLE pr_rec, pr_recm;
 -- a window that ends in more rows without a value than the window: the aggregate moves back to
 -- the last value as the window function does, up to 2 x window rows, and beyond gives NULL as it
 -- does (2026-12-07; before, from `window` missing rows on the aggregate filled them with the last

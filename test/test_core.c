@@ -1504,6 +1504,23 @@ test_phase_anchor(void)
 	for (int r = 0; r < 12; r++)
 		rnn_phase_track_add(&track, &mod, kmp_stream[r], false);
 	kmp_ok = kmp_ok && track.anchor_end == 9 && rnn_phase_track_phase(&track, &mod) == (5 + 3) % 12;
+	/*
+	 * the window twice, the second time 5 rows later (at another place in
+	 * the season): the latest places the rows, as the training rows' own
+	 * end does where the window recurs earlier in them (an adversarial test
+	 * found the first one taken)
+	 */
+	{
+		double		twice[20] = {7, 1, 1, 2, 1, 1, 3, 8, 9, 8, 9, 1, 1, 2, 1, 1, 3, 4, 5, 6};
+
+		rnn_phase_track_reset(&track);
+		track.anchor = table;
+		for (int r = 0; r < 20; r++)
+			rnn_phase_track_add(&track, &mod, twice[r], false);
+		kmp_ok = kmp_ok && track.anchor_end == 17 && rnn_phase_track_phase(&track, &mod) == (5 + 3) % 12 &&
+			rnn_pipeline_guess_phase(&mod, twice, 20, &test_allocator) == (5 + 3) % 12 &&
+			rnn_pipeline_guess_phase(&mod, twice, 10, &test_allocator) == (5 + 3) % 12;
+	}
 	free(table);
 	/* no anchor: a constant window, too few values, a value not finite, a global model, no indices */
 	{
@@ -1526,7 +1543,7 @@ test_phase_anchor(void)
 		none_ok = none_ok && rnn_phase_anchor_table(&mod, &test_allocator) == NULL;
 	}
 	report(placed && stream_same && kmp_ok && none_ok,
-		   "pipeline: a history holding the model's stored window is placed by it (on noise the fit places elsewhere: the training rows, them and 14 rows after, the window alone, 40 rows on from a later start); the stream the same from the window's row on and the fit's guess before it; a missing row breaks a match; the matcher finds 1 1 2 1 1 3 after the false start 1 1 2 1 1 2; no anchor for a constant window, 3 values, a NaN, a global model or one without indices");
+		   "pipeline: a history holding the model's stored window is placed by it (on noise the fit places elsewhere: the training rows, them and 14 rows after, the window alone, 40 rows on from a later start); the stream the same from the window's row on and the fit's guess before it; a missing row breaks a match; the matcher finds 1 1 2 1 1 3 after the false start 1 1 2 1 1 2, and of two occurrences the latest; no anchor for a constant window, 3 values, a NaN, a global model or one without indices");
 }
 
 /* the phase a tracker gives the last of v[0..T-1], read from its reset */

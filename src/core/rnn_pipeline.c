@@ -579,8 +579,9 @@ anchor_add(RnnPhaseTrack *t, const RnnModel *m, double v, bool missing)
 		j++;
 	if (j == m->n_history)
 	{
+		/* the latest whole occurrence places the rows (it may overlap the next) */
 		t->anchor_end = t->rows + 1;
-		j = 0;
+		j = t->anchor[j - 1];
 	}
 	t->matched = j;
 }
@@ -611,7 +612,7 @@ rnn_phase_track_add(RnnPhaseTrack *t, const RnnModel *m, double v, bool missing)
 		}
 		t->any = true;
 	}
-	if (t->anchor && t->anchor_end == 0)
+	if (t->anchor)
 		anchor_add(t, m, v, missing);
 	t->prev = a;
 	t->have_prev = !missing;

@@ -147,7 +147,7 @@ typedef struct RnnPhaseTrack
 	 * the model's stored window (rnn_phase_anchor_table; NULL: not looked
 	 * for): the caller sets it, the table its own; matched: how many of the
 	 * window's first values the last rows equal; anchor_end: 1 + the row
-	 * that ended its first whole occurrence (0: none yet)
+	 * that ended its latest whole occurrence (0: none yet)
 	 */
 	const int32_t *anchor;
 	int32_t		matched;
@@ -160,8 +160,10 @@ void		rnn_phase_track_reset(RnnPhaseTrack *t);
 void		rnn_phase_track_add(RnnPhaseTrack *t, const RnnModel *m, double v, bool missing);
 
 /*
- * The phase of the last row added: after the stored window's first
- * occurrence (anchor_end), phase_last advanced by the rows since it; else
+ * The phase of the last row added: after an occurrence of the stored
+ * window, the latest (anchor_end), phase_last advanced by the rows since
+ * it (a window that recurs, as counts may, places the rows by its last
+ * place: the training's end when they are the training rows); else
  * the rotation of the least sum unless none fits clearly better (a
  * relative 1e-9) than the one that gives that row the stored phase_last,
  * as rnn_pipeline_guess_phase; phase_last when the model has no seasonal
