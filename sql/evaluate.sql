@@ -59,6 +59,18 @@ FROM bt_tail n,
       JOIN ev e ON e.d = f.ts_local::date
       WHERE f.step > 2) x;
 DROP TABLE bt_tail;
+-- a fold's origin is ISO 8601 in the rows' own type whatever the DateStyle (2026-12-07: it
+-- followed the session's, "21/02/2024" under SQL, DMY; before that a timestamptz for every type)
+SET DateStyle = 'German';
+SELECT r.k, r.b->'per_fold'->0->>'origin' AS origin
+FROM (SELECT 'timestamp' AS k, rnn_backtest(timestamp '2024-01-01 09:30' + make_interval(hours => i), (i % 7)::float8 + i * 0.1,
+                                            rnn_config(hidden_size => 2, epochs => 1, ensemble => 1), 2, 1) AS b
+      FROM generate_series(0, 39) i
+      UNION ALL
+      SELECT 'timestamptz', rnn_backtest(timestamptz '2024-01-01 09:30+00' + make_interval(hours => i), (i % 7)::float8 + i * 0.1,
+                                         rnn_config(hidden_size => 2, epochs => 1, ensemble => 1), 2, 1)
+      FROM generate_series(0, 39) i) r ORDER BY r.k;
+RESET DateStyle;
 -- a fold left too few steps by its gap is an error that names the fold
 SELECT rnn_backtest(d, CASE WHEN d = DATE '2010-01-01' OR d >= DATE '2017-01-01' THEN v END,
                     rnn_config(hidden_size => 4, epochs => 1, ensemble => 1), 6, 2)

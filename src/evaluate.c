@@ -361,8 +361,8 @@ index_text(const RnnAxis *axis, size_t n, size_t i)
 	rnn_model_set_axis(&m, axis);
 	if (axis->ts_kind == RNN_TS_BIGINT)
 		return psprintf(INT64_FORMAT, axis->last_ts - (int64) (n - 1 - i) * axis->step);
-	/* in the rows' own type: a date, a timestamp, a timestamptz (the session's zone) */
-	return rnn_point_text(&m, (int64) i - (int64) (n - 1));
+	/* in the rows' own type, ISO 8601: a date, a timestamp, a timestamptz (the session's zone) */
+	return rnn_point_iso(&m, (int64) i - (int64) (n - 1));
 }
 
 Datum

@@ -654,7 +654,7 @@ rnn_values_too_small(const char *fname, double spread)
 	ereport(ERROR,
 			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 			 errmsg("%s: values are too small to train on", fname),
-			 errdetail("Their spread is %g, below the 1e-300 a model can keep.", spread),
+			 errdetail("Their scale (their spread, or for equal values their size) is %g, below the 1e-300 a model can keep.", spread),
 			 errhint("Rescale the values, e.g. multiply them by a power of ten.")));
 }
 

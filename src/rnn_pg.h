@@ -389,6 +389,8 @@ extern bool rnn_steps_from_last(const RnnModel *m, int ts_kind, int64 key, int64
 								const char *fname);
 extern int	rnn_steps_after(const RnnModel *m, int ts_kind, int64 key, const char *fname);
 extern char *rnn_point_text(const RnnModel *m, int64 offset);
+/* the same in ISO 8601 whatever the session's DateStyle (as to_jsonb writes it), for JSON */
+extern char *rnn_point_iso(const RnnModel *m, int64 offset);
 
 /* forecast.c */
 extern void rnn_check_model_horizon(const RnnModel *m, int horizon, const char *fname);

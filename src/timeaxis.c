@@ -13,12 +13,14 @@
 
 #include <limits.h>
 
+#include "catalog/pg_type.h"
 #include "common/int.h"
 #include "datatype/timestamp.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
+#include "utils/json.h"
 #include "utils/timestamp.h"
 
 #include "rnn_pg.h"
@@ -806,13 +808,12 @@ rnn_future_local(const RnnModel *m, int step_ahead, bool *isnull)
  * without timestamps its row number, counting from the first row given
  * (rows without a value before the first value included).
  */
-char *
-rnn_point_text(const RnnModel *m, int64 offset)
+/* the key of the point offset steps after the model's last training row (a calendar axis) */
+static int64
+point_key(const RnnModel *m, int64 offset)
 {
 	int64		key;
 
-	if (m->ts_kind == RNN_TS_NONE)
-		return psprintf("row " INT64_FORMAT, m->last_ts + 1 + offset);
 	if (m->step_kind == RNN_STEP_MONTHS)
 	{
 		int64		utc;
@@ -821,12 +822,41 @@ rnn_point_text(const RnnModel *m, int64 offset)
 		if (offset < PG_INT32_MIN || offset > PG_INT32_MAX)
 			time_overflow();
 		future_point(m, (int) offset, &utc, &local);
-		return rnn_key_to_text(m->ts_kind, m->ts_kind == RNN_TS_DATE ? local / USECS_PER_DAY :
-							   m->ts_kind == RNN_TS_TIMESTAMP ? local : utc);
+		return m->ts_kind == RNN_TS_DATE ? local / USECS_PER_DAY :
+			m->ts_kind == RNN_TS_TIMESTAMP ? local : utc;
 	}
 	if (!rnn_key_after(m, offset, &key))
 		time_overflow();
-	return rnn_key_to_text(m->ts_kind, key);
+	return key;
+}
+
+char *
+rnn_point_text(const RnnModel *m, int64 offset)
+{
+	if (m->ts_kind == RNN_TS_NONE)
+		return psprintf("row " INT64_FORMAT, m->last_ts + 1 + offset);
+	return rnn_key_to_text(m->ts_kind, point_key(m, offset));
+}
+
+char *
+rnn_point_iso(const RnnModel *m, int64 offset)
+{
+	int64		key;
+	char		buf[MAXDATELEN + 1];
+
+	if (m->ts_kind != RNN_TS_DATE && m->ts_kind != RNN_TS_TIMESTAMP && m->ts_kind != RNN_TS_TIMESTAMPTZ)
+		return rnn_point_text(m, offset);
+	key = point_key(m, offset);
+	if (m->ts_kind == RNN_TS_DATE)
+	{
+		if (key < INT32_MIN || key > INT32_MAX)
+			time_overflow();
+		return pstrdup(JsonEncodeDateTime(buf, DateADTGetDatum((DateADT) key), DATEOID, NULL));
+	}
+	if (!IS_VALID_TIMESTAMP(key))
+		time_overflow();
+	return pstrdup(JsonEncodeDateTime(buf, Int64GetDatum(key),
+									  m->ts_kind == RNN_TS_TIMESTAMP ? TIMESTAMPOID : TIMESTAMPTZOID, NULL));
 }
 
 /* The step as text: "1 mon", "7 days", "01:00:00", or a number. */

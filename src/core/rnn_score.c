@@ -93,13 +93,20 @@ rnn_score_add(RnnScores *a, const RnnScores *b)
 void
 rnn_scaled_add(RnnScaled *a, const RnnScores *s, double scale)
 {
+	double		mase;
+
 	if (!(scale > 0) || s->n == 0)
 		return;
-	a->mase += sum_or_small(s->abs_err, s->abs_err_small, (double) s->n) / scale;
+	mase = sum_or_small(s->abs_err, s->abs_err_small, (double) s->n) / scale;
+	a->mase += mase;
+	a->mase_small += mase * RNN_SCORE_SMALL;
 	a->n_mase++;
 	if (s->n_interval > 0)
 	{
-		a->msis += sum_or_small(s->interval_score, s->interval_small, (double) s->n_interval) / scale;
+		double		msis = sum_or_small(s->interval_score, s->interval_small, (double) s->n_interval) / scale;
+
+		a->msis += msis;
+		a->msis_small += msis * RNN_SCORE_SMALL;
 		a->n_msis++;
 	}
 }
@@ -111,6 +118,8 @@ rnn_scaled_merge(RnnScaled *a, const RnnScaled *b)
 	a->n_mase += b->n_mase;
 	a->msis += b->msis;
 	a->n_msis += b->n_msis;
+	a->mase_small += b->mase_small;
+	a->msis_small += b->msis_small;
 }
 
 void
@@ -120,7 +129,7 @@ rnn_score_metrics(RnnMetrics *out, const RnnScores *s, const RnnScaled *sc)
 	out->mae = s->n ? sum_or_small(s->abs_err, s->abs_err_small, (double) s->n) : NAN;
 	out->rmse = s->n ? s->sq_scale * sqrt(s->sq_sum / s->n) : NAN;
 	out->smape = s->n ? s->smape / s->n : NAN;
-	out->mase = sc->n_mase ? sc->mase / sc->n_mase : NAN;
-	out->msis = sc->n_msis ? sc->msis / sc->n_msis : NAN;
+	out->mase = sc->n_mase ? sum_or_small(sc->mase, sc->mase_small, sc->n_mase) : NAN;
+	out->msis = sc->n_msis ? sum_or_small(sc->msis, sc->msis_small, sc->n_msis) : NAN;
 	out->coverage = s->n_interval ? s->covered / (double) s->n_interval : NAN;
 }

@@ -49,6 +49,9 @@ typedef struct RnnScaled
 	int			n_mase;
 	double		msis;
 	int			n_msis;
+	/* mase and msis with each unit's times RNN_SCORE_SMALL (as RnnScores') */
+	double		mase_small;
+	double		msis_small;
 } RnnScaled;
 
 /* The reported figures; NAN where there is nothing to average. */
