@@ -399,8 +399,6 @@ rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx, dou
 		double		fresh[RNN_MAX_SEASON_INDICES];
 		double		var;
 
-		if (changed)
-			*changed = false;
 		if (rnn_pipeline_season_changed(u, n, m, fresh, &var))
 		{
 			if (changed)
