@@ -52,3 +52,22 @@ SELECT k, count(*) AS forecasts, bool_and(f = (rnn_forecast(m, h, 1))[1]) AS sam
 FROM (SELECT k, m, i, (rnn_predict(v, m, 1) OVER w)[1] AS f, array_agg(v) OVER w AS h
       FROM wp, wpm2 WINDOW w AS (PARTITION BY k ORDER BY i ROWS BETWEEN 9 PRECEDING AND CURRENT ROW)) s
 WHERE i >= 10 GROUP BY k ORDER BY k;
+
+-- the season's phase of a growing frame is read row by row as the rows come (the state
+-- keeps it): every row's forecast is the aggregate's over the same rows, and, up to the
+-- first row missing inside the frame, the history array's; missing last rows (141-143)
+-- move the forecast back to the last known row, a missing row inside (146) is filled in
+CREATE TABLE wpn AS
+SELECT i, CASE WHEN i IN (141, 142, 143, 146) THEN NULL ELSE v END AS v FROM wp WHERE i > 100;
+SELECT count(*) AS forecasts,
+       bool_and(f = (SELECT rnn_predict(v, m, 1 ORDER BY i) FROM wpn w WHERE w.i <= s.i)[1]) AS same_as_aggregate,
+       bool_and(f = (rnn_forecast(m, (SELECT array_agg(v ORDER BY i) FROM wp WHERE wp.i > 100 AND wp.i <= s.i - g),
+                                  1 + g))[1 + g]) FILTER (WHERE i <= 143) AS same_as_array
+FROM (SELECT i, m, (rnn_predict(v, m, 1) OVER (ORDER BY i))[1] AS f,
+             CASE WHEN i BETWEEN 141 AND 143 THEN i - 140 ELSE 0 END AS g
+      FROM wpn, wpm) s WHERE i >= 131;
+-- a frame of more rows than Theta reads (1,000) is placed by all of them, as the array is
+CREATE TABLE wpl AS
+SELECT i, 5 + sin(i * 2 * pi() / 10) + 0.2 * sin(i * 0.37) AS v FROM generate_series(1, 1200) i;
+SELECT rnn_predict(v, m, 3 ORDER BY i) = rnn_forecast(m, array_agg(v ORDER BY i), 3) AS long_same_as_array
+FROM wpl, wpm GROUP BY m;

@@ -706,6 +706,14 @@ typedef struct PredictState
 	double	   *values;
 	bool	   *isnull;
 	bool		null_model;		/* the group's rows pass a NULL model: the result is NULL */
+	/*
+	 * where the rows fall in a one-series model's season (predict_phase):
+	 * the rows up to the last that has a value, read as they come; pending:
+	 * the missing rows after it, not read yet
+	 */
+	bool		tracking;
+	RnnPhaseTrack track;
+	size_t		pending;
 } PredictState;
 
 /*
@@ -725,11 +733,15 @@ rnn_check_predict_model(const RnnModel *m, int horizon, const char *fname)
 				 errhint("Use rnn_forecast(model, history float8[][], horizon) for multivariate models.")));
 }
 
-/* The model of an rnn_predict call site: decoded, with its rearranged weights. */
+/*
+ * The model of an rnn_predict call site: decoded, with its rearranged
+ * weights and its stored window's table (rnn_phase_anchor_table).
+ */
 typedef struct PredictModel
 {
 	RnnModel	m;
 	RnnModelDatum key;
+	int32_t    *anchor;
 } PredictModel;
 
 /*
@@ -742,17 +754,21 @@ typedef struct PredictModel
  * group did before.
  */
 static const RnnModel *
-predict_model(FunctionCallInfo fcinfo, Datum model, RnnModel *own)
+predict_model(FunctionCallInfo fcinfo, Datum model, RnnModel *own, const int32_t **anchor)
 {
 	PredictModel *pm = (PredictModel *) fcinfo->flinfo->fn_extra;
 	MemoryContext old;
 
 	if (pm != NULL && rnn_model_datum_same(&pm->key, model))
+	{
+		*anchor = pm->anchor;
 		return &pm->m;
+	}
 	if (pm != NULL)
 	{
 		rnn_model_copy(own, rnn_model_cached(model));
 		rnn_report_status(rnn_model_prepare_infer(own, &rnn_palloc_allocator), "rnn_predict");
+		*anchor = rnn_phase_anchor_table(own, &rnn_palloc_allocator);
 		return own;
 	}
 	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
@@ -760,8 +776,10 @@ predict_model(FunctionCallInfo fcinfo, Datum model, RnnModel *own)
 	rnn_model_copy(&pm->m, rnn_model_cached(model));
 	rnn_report_status(rnn_model_prepare_infer(&pm->m, &rnn_palloc_allocator), "rnn_predict");
 	rnn_model_datum_keep(&pm->key, model);
+	pm->anchor = rnn_phase_anchor_table(&pm->m, &rnn_palloc_allocator);
 	MemoryContextSwitchTo(old);
 	fcinfo->flinfo->fn_extra = pm;	/* only once complete */
+	*anchor = pm->anchor;
 	return &pm->m;
 }
 
@@ -805,15 +823,23 @@ rnn_predict_transfn(PG_FUNCTION_ARGS)
 		 * A moving frame starts a new group at every row: the model is
 		 * prepared once per call site (predict_model).
 		 */
+		const int32_t *anchor;
+
 		old = MemoryContextSwitchTo(aggctx);
 		st = palloc0(sizeof(PredictState));
-		st->m = predict_model(fcinfo, model, &st->own);
+		st->m = predict_model(fcinfo, model, &st->own, &anchor);
 		rnn_model_datum_keep(&st->key, model);
 		st->horizon = PG_GETARG_INT32(3);
 		rnn_check_predict_model(st->m, st->horizon, "rnn_predict");
 		st->cap = 64;
 		st->values = palloc(sizeof(double) * st->cap);
 		st->isnull = palloc(sizeof(bool) * st->cap);
+		st->tracking = st->m->n_series == 0 && st->m->n_seasonal >= 2;
+		if (st->tracking)
+		{
+			rnn_phase_track_reset(&st->track);
+			st->track.anchor = anchor;
+		}
 		MemoryContextSwitchTo(old);
 	}
 	else
@@ -840,6 +866,17 @@ rnn_predict_transfn(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("rnn_predict: value is infinite (row %zu of the group)", st->n + 1)));
+	if (st->tracking)
+	{
+		if (st->isnull[st->n] || isnan(st->values[st->n]))
+			st->pending++;
+		else
+		{
+			for (; st->pending > 0; st->pending--)
+				rnn_phase_track_add(&st->track, st->m, 0, true);
+			rnn_phase_track_add(&st->track, st->m, st->values[st->n], false);
+		}
+	}
 	st->n++;
 	PG_RETURN_POINTER(st);
 }
@@ -851,32 +888,33 @@ rnn_predict_transfn(PG_FUNCTION_ARGS)
  */
 /*
  * Where the last of the first n rows seen falls in a one-series model's
- * season: the frame's rows, up to its last RNN_THETA_MAX_POINTS (as many
- * as Theta reads: a window aggregate over a growing frame calls this for
- * every row), read as rnn_predict_rows reads a partition (RnnPhaseTrack:
- * missing rows break the changes around them, the model's own last window
- * places them), not only the window's; -1
- * without seasonal indices or for a global model (its pipeline places a
- * history by itself)
+ * season: every row of the frame read as rnn_predict_rows reads a
+ * partition (RnnPhaseTrack: missing rows break the changes around them,
+ * the model's own last window places them), not only the window's.  The
+ * transition function reads each row as it comes, so that a window
+ * aggregate over a growing frame does not read them again for every row;
+ * the missing rows it holds back are read here, on a copy (a final
+ * function leaves the state as it is).  -1 without seasonal indices or for
+ * a global model (its pipeline places a history by itself).
  */
 static int32_t
 predict_phase(const PredictState *st, size_t n)
 {
-	RnnPhaseTrack track;
-	int32_t    *anchor;
+	RnnPhaseTrack *track;
 	int32_t		phase;
+	size_t		read = st->n - st->pending;
 
-	if (st->m->n_series > 0 || st->m->n_seasonal < 2)
+	if (!st->tracking)
 		return -1;
-	anchor = rnn_phase_anchor_table(st->m, &rnn_palloc_allocator);
-	rnn_phase_track_reset(&track);
-	track.anchor = anchor;
-	for (size_t i = n > RNN_THETA_MAX_POINTS ? n - RNN_THETA_MAX_POINTS : 0; i < n; i++)
-		rnn_phase_track_add(&track, st->m, st->isnull[i] ? 0 : st->values[i],
-							st->isnull[i] || isnan(st->values[i]));
-	phase = rnn_phase_track_phase(&track, st->m);
-	if (anchor)
-		pfree(anchor);
+	Assert(n >= read);
+	if (n == read)
+		return rnn_phase_track_phase(&st->track, st->m);
+	track = palloc(sizeof(RnnPhaseTrack));
+	memcpy(track, &st->track, sizeof(RnnPhaseTrack));
+	for (; read < n; read++)
+		rnn_phase_track_add(track, st->m, 0, true);
+	phase = rnn_phase_track_phase(track, st->m);
+	pfree(track);
 	return phase;
 }
 
