@@ -1265,6 +1265,46 @@ ref_seasonal_indices(const double *u, int n, int m, double *idx)
 }
 
 /*
+ * A level that fell from 1000 to 50 a season before the end of six years of
+ * monthly data with a +-20% season: the centred averages that straddle the
+ * fall leave a ramp of deviations up to +-1.5 on the log scale in the
+ * newest, heaviest season.  Taken from the series without the step, the
+ * indices are the season's own; without looking for it (no allocator) they
+ * were a ramp whose noise shrank them to nothing.  A trend with the same
+ * season and no step gets the same indices either way.
+ */
+static void
+test_seasonal_level_shift(void)
+{
+	double		u[72],
+				idx[12],
+				plain[12],
+				f = -1,
+				f_plain = -1,
+				worst = 0;
+	bool		ok,
+				same = true;
+
+	for (int t = 0; t < 72; t++)
+		u[t] = log((t >= 60 ? 50.0 : 1000.0) * (1 + 0.2 * sin(2 * M_PI * t / 12)) *
+				   (1 + 0.03 * sin(7.1 * t)));
+	ok = rnn_pipeline_seasonal_indices(u, 72, 12, idx, &f_plain, NULL, NULL);
+	ok = ok && rnn_pipeline_seasonal_indices(u, 72, 12, idx, &f, NULL, &test_allocator);
+	for (int k = 0; k < 12; k++)
+		worst = fmax(worst, fabs(idx[k] - log(1 + 0.2 * sin(2 * M_PI * k / 12))));
+	/* the season's log indices reach 0.18 and -0.22 */
+	ok = ok && f > 0.9 && worst < 0.03 && f_plain < 0.5;
+	for (int t = 0; t < 72; t++)
+		u[t] = 0.02 * t + log((1 + 0.2 * sin(2 * M_PI * t / 12)) * (1 + 0.03 * sin(7.1 * t)));
+	ok = ok && rnn_pipeline_seasonal_indices(u, 72, 12, idx, NULL, NULL, &test_allocator) &&
+		rnn_pipeline_seasonal_indices(u, 72, 12, plain, NULL, NULL, NULL);
+	for (int k = 0; k < 12; k++)
+		same = same && idx[k] == plain[k];
+	report(ok && same, "pipeline: a level shift a season before the end leaves the seasonal indices the season's (shrink %.3f, largest error %.4f; the step not looked for: shrink %.3f); a trend without one the same indices",
+		   f, worst, f_plain);
+}
+
+/*
  * Seasonal indices shrunk by their noise: against the recomputation above
  * on even and odd seasons, long and short series (phases of one point);
  * a clear season keeps its indices, a constant series none, noise little
@@ -1306,14 +1346,14 @@ test_seasonal_shrinkage(void)
 			u[t] = 2 + 0.01 * t + cases[c].amp * sin(2 * M_PI * t / m + 0.4) +
 				rnn_rng_uniform(&rng, -cases[c].noise, cases[c].noise);
 		want_f = ref_seasonal_indices(u, n, m, want);
-		ok = ok && rnn_pipeline_seasonal_indices(u, n, m, idx, &f, NULL) && fabs(f - want_f) < 1e-12;
+		ok = ok && rnn_pipeline_seasonal_indices(u, n, m, idx, &f, NULL, &test_allocator) && fabs(f - want_f) < 1e-12;
 		for (int k = 0; k < m; k++)
 			ok = ok && fabs(idx[k] - want[k]) < 1e-12;
 		if (c == 3)
 			partial = want_f;
 	}
 	ok = ok && partial > 0.1 && partial < 0.9;
-	ok = ok && !rnn_pipeline_seasonal_indices(u, 7, 4, idx, &f, NULL);
+	ok = ok && !rnn_pipeline_seasonal_indices(u, 7, 4, idx, &f, NULL, &test_allocator);
 	/*
 	 * exactly two seasons: a line and a season without noise come back
 	 * whole (f = 1; the line's slope 0.25 a point is not in them); noise
@@ -1327,7 +1367,7 @@ test_seasonal_shrinkage(void)
 
 		for (int t = 0; t < 8; t++)
 			two[t] = 3 + 0.25 * t + season4[t % 4];
-		exact = rnn_pipeline_seasonal_indices(two, 8, 4, idx, &f, NULL) && f == 1;
+		exact = rnn_pipeline_seasonal_indices(two, 8, 4, idx, &f, NULL, &test_allocator) && f == 1;
 		for (int k = 0; k < 4; k++)
 			exact = exact && fabs(idx[k] - season4[k]) < 1e-12;
 		/*
@@ -1337,14 +1377,14 @@ test_seasonal_shrinkage(void)
 		 */
 		two[1] += 0.6;
 		two[2] -= 0.6;
-		exact = exact && rnn_pipeline_seasonal_indices(two, 8, 4, idx, &f, NULL) &&
+		exact = exact && rnn_pipeline_seasonal_indices(two, 8, 4, idx, &f, NULL, &test_allocator) &&
 			fabs(f - (1 - 0.18 / 4.18)) < 1e-12 && fabs(idx[1] - f * -1.7) < 1e-12 &&
 			fabs(idx[2] - f * 0.2) < 1e-12;
 		ok = ok && exact;
 	}
 	for (int t = 0; t < 30; t++)
 		flat[t] = 5;
-	ok = ok && rnn_pipeline_seasonal_indices(flat, 30, 12, idx, &f, NULL) && f == 0;
+	ok = ok && rnn_pipeline_seasonal_indices(flat, 30, 12, idx, &f, NULL, &test_allocator) && f == 0;
 	for (int k = 0; k < 12; k++)
 		ok = ok && idx[k] == 0 && !signbit(idx[k]);
 	report(ok, "pipeline: seasonal indices are the recency-weighted means (halved every 2 seasons or quarter of the series back) shrunk by the James-Stein factor 1 - (m - 1) se^2 / sum idx^2 (against a recomputation: seasons 4, 5, 7, 12, series of 9 to 60 points; a factor of %.3f on 9 points), a constant series none (+0), none under 2m points; exactly two seasons: a line and a season come back whole, noise shrinks them", partial);
@@ -1356,7 +1396,7 @@ test_seasonal_shrinkage(void)
 	 */
 	for (int t = 0; t < 120; t++)
 		clear[t] = 0.3 * sin(2 * M_PI * t / 12 + (t >= 72 ? M_PI / 2 : 0));
-	ok = rnn_pipeline_seasonal_indices(clear, 120, 12, idx, &f, NULL) && f > 0.5 &&
+	ok = rnn_pipeline_seasonal_indices(clear, 120, 12, idx, &f, NULL, &test_allocator) && f > 0.5 &&
 		idx[0] > idx[3] + 0.05 && idx[6] < idx[9] - 0.05;
 	report(ok, "pipeline: the seasonal indices of a season that moved 4 seasons before the end follow its new shape (phase 0 %.3f against 3 %.3f; the old shape has 0 and 0.3)", idx[0], idx[3]);
 
@@ -1366,7 +1406,7 @@ test_seasonal_shrinkage(void)
 	{
 		for (int t = 0; t < 60; t++)
 			u[t] = rnn_rng_uniform(&rng, -1, 1);
-		rnn_pipeline_seasonal_indices(u, 60, 12, idx, &f, NULL);
+		rnn_pipeline_seasonal_indices(u, 60, 12, idx, &f, NULL, &test_allocator);
 		partial += f / 200;
 		kept += f > 0;
 	}
@@ -1386,7 +1426,7 @@ test_seasonal_shrinkage(void)
 	{
 		for (int t = 0; t < 120; t++)
 			noise[t] = 10 + rnn_rng_uniform(&rng, -1, 1);
-		ok = ok && rnn_pipeline_seasonal_indices(noise, 120, 12, idx, &f, NULL);
+		ok = ok && rnn_pipeline_seasonal_indices(noise, 120, 12, idx, &f, NULL, &test_allocator);
 	}
 	ok = ok && f == 0;
 	memset(&mod, 0, sizeof(mod));
@@ -1675,7 +1715,7 @@ test_phase_track(void)
 		wm.n_seasonal = 168;
 		wm.seasonal = week;
 		wm.phase_last = 1655 % 168;
-		right = right && rnn_pipeline_seasonal_indices(hourly, 1656, 168, week, &f, NULL) && f > 0.5;
+		right = right && rnn_pipeline_seasonal_indices(hourly, 1656, 168, week, &f, NULL, &test_allocator) && f > 0.5;
 		rnn_phase_track_reset(&track);
 		for (int r = 0; r < 1680; r++)
 		{
@@ -2778,7 +2818,7 @@ test_season_change(void)
 
 		season_series(u, n, m, n - 2 * m, n, 0, 0.005, 0.02, &rng);
 		found = found && rnn_pipeline_season_changed(u, n, m, fresh, &var) && var > 0;
-		rnn_pipeline_seasonal_indices(u, n, m, idx, NULL, NULL);
+		rnn_pipeline_seasonal_indices(u, n, m, idx, NULL, NULL, &test_allocator);
 		for (int k = 0; k < m; k++)
 		{
 			double		truth = 0.3 * sin(2 * M_PI * k / m + M_PI / 2);
@@ -2849,7 +2889,7 @@ test_season_change(void)
 		m.season = 12;
 		m.n_seasonal = 12;
 		m.seasonal = malloc(sizeof(double) * 12);
-		rnn_pipeline_seasonal_indices(u, 120, 12, m.seasonal, NULL, &changed);
+		rnn_pipeline_seasonal_indices(u, 120, 12, m.seasonal, NULL, &changed, &test_allocator);
 		m.season_changed = changed;
 		buf = encode_new(&m, &len);
 		st = rnn_model_decode(&d, buf, len, &test_allocator, &why);
@@ -3561,6 +3601,7 @@ main(void)
 	test_pipeline_scaling();
 	test_pipeline_choices();
 	test_seasonal_shrinkage();
+	test_seasonal_level_shift();
 	test_phase_track();
 	test_phase_anchor();
 	test_series_sort();

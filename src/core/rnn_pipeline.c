@@ -309,9 +309,112 @@ two_season_indices(const double *u, int m, double *idx, double *shrink)
 	return true;
 }
 
+/*
+ * The centred moving average of order m (as centred_average) at t of the
+ * step that is 0 before point `at` and 1 from it on
+ */
+static double
+centred_step(size_t t, size_t at, int m)
+{
+	int			half = m / 2;
+	double		ma = 0;
+
+	if (m % 2 == 1)
+	{
+		for (int j = -half; j <= half; j++)
+			ma += t + j >= at;
+	}
+	else
+	{
+		for (int j = -half + 1; j <= half - 1; j++)
+			ma += t + j >= at;
+		ma += 0.5 * ((t - half >= at) + (t + half >= at));
+	}
+	return ma / m;
+}
+
+static void select_kth(double *x, size_t n, size_t k);
+
+/*
+ * The largest step in the level of u[0..n-1] (n >= 4m): D(t), the mean of
+ * the m points from t on less the mean of the m before it (t = m .. n - m),
+ * is a difference of levels the season cancels from and a trend makes a
+ * constant; where one stands out from their median by more than
+ * RNN_SEASON_STEP times their robust spread (1.4826 times the median
+ * distance from it), the step is at that t (its first point) and its size
+ * is that D less the median, unless D goes the other way by half as much
+ * within m points of it (an outlier).  False without one (or the scratch
+ * for the medians, 2 (n - 2m + 1) values, from a).
+ */
+#define RNN_SEASON_STEP 6.0
+
+static bool
+level_step(const double *u, size_t n, int m, const RnnAlloc *a, size_t *at, double *delta)
+{
+	size_t		nd,
+				best = 0;
+	double	   *d,
+			   *x,
+				before = 0,
+				after = 0,
+				med,
+				spread,
+				far = -1;
+	bool		found;
+
+	if (a == NULL || n < (size_t) 4 * m)
+		return false;
+	nd = n - 2 * (size_t) m + 1;
+	d = rnn_alloc(a, sizeof(double) * 2 * nd);
+	if (d == NULL)
+		return false;
+	x = d + nd;
+	for (int j = 0; j < m; j++)
+	{
+		before += u[j];
+		after += u[m + j];
+	}
+	for (size_t i = 0; i < nd; i++)
+	{
+		/* D at t = m + i: the points m + i .. 2m + i - 1 against i .. m + i - 1 */
+		if (i > 0)
+		{
+			before += u[m + i - 1] - u[i - 1];
+			after += u[2 * m + i - 1] - u[m + i - 1];
+		}
+		d[i] = (after - before) / m;
+		x[i] = d[i];
+	}
+	select_kth(x, nd, nd / 2);
+	med = x[nd / 2];
+	for (size_t i = 0; i < nd; i++)
+	{
+		x[i] = fabs(d[i] - med);
+		if (x[i] > far)
+		{
+			far = x[i];
+			best = i;
+		}
+	}
+	select_kth(x, nd, nd / 2);
+	spread = 1.4826 * x[nd / 2];
+	*at = (size_t) m + best;
+	*delta = d[best] - med;
+	/*
+	 * one outlier is no step: it raises D for the m points that end at it
+	 * and lowers it as much for the m after (a step's D rises and falls
+	 * the same way, either side of it)
+	 */
+	found = isfinite(far) && isfinite(spread) && far > RNN_SEASON_STEP * spread && spread > 0;
+	for (size_t i = best > (size_t) m ? best - m : 0; found && i < nd && i <= best + m; i++)
+		found = (d[i] - med) * (*delta) > -0.5 * far * far;
+	rnn_release(a, d);
+	return found;
+}
+
 bool
 rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx, double *shrink,
-							  bool *changed)
+							  bool *changed, const RnnAlloc *a)
 {
 	int			half = m / 2;
 	double		mean = 0,
@@ -324,6 +427,9 @@ rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx, dou
 	double		wsum[RNN_MAX_SEASON_INDICES];
 	double		w2sum[RNN_MAX_SEASON_INDICES];
 	double		sq[RNN_MAX_SEASON_INDICES];
+	bool		step;
+	size_t		step_at = 0;
+	double		step_size = 0;
 
 	if (changed)
 		*changed = false;
@@ -341,10 +447,18 @@ rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx, dou
 		w2sum[k] = 0;
 		count[k] = 0;
 	}
+	/*
+	 * a step in the level: the deviations of the series without it, so that
+	 * the averages that straddle it do not leave a ramp of deviations
+	 */
+	step = level_step(u, n, m, a, &step_at, &step_size);
 	for (size_t t = (size_t) half; t + half < n; t++)
 	{
 		double		r = u[t] - centred_average(u, t, m),
 					w;
+
+		if (step)
+			r -= step_size * ((t >= step_at) - centred_step(t, step_at, m));
 
 		/* halved every half_life points before the newest deviation */
 		w = exp2(-(double) (n - 1 - half - t) / half_life);
@@ -787,10 +901,10 @@ spike_base(const double *v, size_t n, bool logged, const size_t *at, size_t c, d
  * the indices cannot be estimated
  */
 static bool
-spike_scale(const double *base, size_t n, int m, double *idx, double *adj)
+spike_scale(const double *base, size_t n, int m, double *idx, double *adj, const RnnAlloc *a)
 {
 	memcpy(adj, base, sizeof(double) * n);
-	if (m && !rnn_pipeline_seasonal_indices(adj, n, m, idx, NULL, NULL))
+	if (m && !rnn_pipeline_seasonal_indices(adj, n, m, idx, NULL, NULL, a))
 		return false;
 	for (size_t i = 0; m && i < n; i++)
 		adj[i] -= idx[i % (size_t) m];
@@ -842,7 +956,7 @@ rnn_pipeline_clean_spikes(double *v, size_t n, int season, int log_mode, double 
 					best = 0;
 		size_t		at = 0;
 
-		if (!spike_scale(base, n, m, idx, adj))
+		if (!spike_scale(base, n, m, idx, adj, a))
 			break;
 		for (size_t i = 1; i < n; i++)
 			d[i - 1] = adj[i] - adj[i - 1];
@@ -874,7 +988,7 @@ rnn_pipeline_clean_spikes(double *v, size_t n, int season, int log_mode, double 
 	 * (each is its position's index plus its neighbours' adjusted mean):
 	 * placed again by the indices without them
 	 */
-	for (int pass = 0; replaced > 0 && m && pass < 3 && spike_scale(base, n, m, idx, adj); pass++)
+	for (int pass = 0; replaced > 0 && m && pass < 3 && spike_scale(base, n, m, idx, adj, a); pass++)
 	{
 		refill(v, n, adj, idx, m, logged, fixed, replaced);
 		spike_base(v, n, logged, fixed, replaced, base);
@@ -918,7 +1032,7 @@ rnn_pipeline_fit(RnnModel *m, const double *v, size_t n, int season,
 
 		if (idx == NULL)
 			return RNN_ERR_ALLOC;
-		if (rnn_pipeline_seasonal_indices(adj, n, season, idx, &shrink, &changed) &&
+		if (rnn_pipeline_seasonal_indices(adj, n, season, idx, &shrink, &changed, a) &&
 			(deseason_mode == 1 || shrink > 0))
 		{
 			m->n_seasonal = season;
