@@ -21,15 +21,15 @@ STORES=100
 DAYS=120
 REPEAT=3
 LEVEL=0.99
-while [ $# -gt 0 ]; do
+USAGE="[--stores N] [--days N] [--repeat N] [--level L]"
+bench_extra_arg() {
     case $1 in
-        --stores) STORES=$2; shift 2 ;;
-        --days) DAYS=$2; shift 2 ;;
-        --repeat) REPEAT=$2; shift 2 ;;
-        --level) LEVEL=$2; shift 2 ;;
-        *) echo "usage: $0 [--stores N] [--days N] [--repeat N] [--level L]" >&2; exit 2 ;;
+        --level) LEVEL=$2 ;;
+        *) return 1 ;;
     esac
-done
+}
+. "$(dirname "$0")/lib/stores_args.sh"
+bench_args "$@"
 say() { echo "bench_anomaly: $*" >&2; }
 cd "$(dirname "$0")/../.."
 . test/bench/lib/server.sh
@@ -38,10 +38,7 @@ say "training $STORES models on $DAYS days each"
 "${PSQL[@]}" -v stores="$STORES" -v days="$DAYS" >/dev/null <<'EOF'
 SET client_min_messages = warning;
 CREATE EXTENSION rnn_forecast;
-SELECT setseed(0.5);
-CREATE TABLE s AS
-SELECT st, date '2024-01-01' + i AS d, 100 + 10 * sin(i * 2 * pi() / 7) + st + random() * 5 AS v
-FROM generate_series(1, :stores) st, generate_series(0, :days - 1) i;
+\i test/bench/lib/stores.sql
 CREATE TABLE m AS
 SELECT st, rnn_train(d, v, rnn_config(horizon => 7, epochs => 3, ensemble => 1)) AS model
 FROM s GROUP BY st;

@@ -19,14 +19,9 @@ PORT=${BENCH_PORT:-54439}
 STORES=40
 DAYS=365
 REPEAT=3
-while [ $# -gt 0 ]; do
-    case $1 in
-        --stores) STORES=$2; shift 2 ;;
-        --days) DAYS=$2; shift 2 ;;
-        --repeat) REPEAT=$2; shift 2 ;;
-        *) echo "usage: $0 [--stores N] [--days N] [--repeat N]" >&2; exit 2 ;;
-    esac
-done
+USAGE="[--stores N] [--days N] [--repeat N]"
+. "$(dirname "$0")/lib/stores_args.sh"
+bench_args "$@"
 say() { echo "bench_despike: $*" >&2; }
 cd "$(dirname "$0")/../.."
 . test/bench/lib/server.sh

@@ -19,14 +19,9 @@ PORT=${BENCH_PORT:-54437}
 STORES=4
 DAYS=2000
 REPEAT=3
-while [ $# -gt 0 ]; do
-    case $1 in
-        --stores) STORES=$2; shift 2 ;;
-        --days) DAYS=$2; shift 2 ;;
-        --repeat) REPEAT=$2; shift 2 ;;
-        *) echo "usage: $0 [--stores N] [--days N] [--repeat N]" >&2; exit 2 ;;
-    esac
-done
+USAGE="[--stores N] [--days N] [--repeat N]"
+. "$(dirname "$0")/lib/stores_args.sh"
+bench_args "$@"
 say() { echo "bench_window_phase: $*" >&2; }
 cd "$(dirname "$0")/../.."
 . test/bench/lib/server.sh
@@ -35,12 +30,9 @@ say "training $STORES models on $DAYS days each"
 "${PSQL[@]}" -v stores="$STORES" -v days="$DAYS" >/dev/null <<'EOF'
 SET client_min_messages = warning;
 CREATE EXTENSION rnn_forecast;
-SELECT setseed(0.5);
-CREATE TABLE s AS
-SELECT st, i, 100 + 10 * sin(i * 2 * pi() / 7) + st + random() * 5 AS v
-FROM generate_series(1, :stores) st, generate_series(1, :days) i;
+\i test/bench/lib/stores.sql
 CREATE TABLE m AS
-SELECT st, rnn_train(v, rnn_config(horizon => 7, epochs => 3, ensemble => 1, season => 7) ORDER BY i) AS model
+SELECT st, rnn_train(v, rnn_config(horizon => 7, epochs => 3, ensemble => 1, season => 7) ORDER BY d) AS model
 FROM s GROUP BY st;
 EOF
 
@@ -52,9 +44,9 @@ DO $$
 BEGIN
     FOR k IN 1 .. current_setting('bench.repeat')::int LOOP
         INSERT INTO r SELECT k, 'rnn_predict_rows', pg_temp.t(
-            'SELECT count(f) FROM (SELECT rnn_predict_rows(s.v, m.model, 1) OVER (PARTITION BY s.st ORDER BY s.i) AS f FROM s JOIN m USING (st)) x');
+            'SELECT count(f) FROM (SELECT rnn_predict_rows(s.v, m.model, 1) OVER (PARTITION BY s.st ORDER BY s.d) AS f FROM s JOIN m USING (st)) x');
         INSERT INTO r SELECT k, 'rnn_predict', pg_temp.t(
-            'SELECT count(f) FROM (SELECT rnn_predict(s.v, m.model, 1) OVER (PARTITION BY s.st ORDER BY s.i) AS f FROM s JOIN m USING (st)) x');
+            'SELECT count(f) FROM (SELECT rnn_predict(s.v, m.model, 1) OVER (PARTITION BY s.st ORDER BY s.d) AS f FROM s JOIN m USING (st)) x');
     END LOOP;
 END $$;
 SELECT format('%s rows in %s partitions, best of %s turns: rnn_predict_rows %s s, rnn_predict (growing frame) %s s, ratio %s',
