@@ -1305,6 +1305,63 @@ test_seasonal_level_shift(void)
 }
 
 /*
+ * Steps a black-box hunt found placed wrong or missed (2026-12-07): an
+ * additive season of +-10 with a step of 80, noise uniform in [0, 1) or
+ * none, each case's indices within 1 of the season's: a step in the last
+ * season (at 61 of 72: it was placed at 60, and that phase's index was
+ * -70), in series of five seasons (D's own median and spread, most of them
+ * the step's, hid it; four seasons are still too few to tell a step from
+ * noise that persists), in the first season, without noise (no spread),
+ * two steps, and weekly (52) and quarterly (4) seasons.
+ */
+static void
+test_seasonal_steps(void)
+{
+	const struct
+	{
+		int			m,
+					seasons,
+					at,
+					at2;
+		double		step2,
+					noise;
+	}			cases[] = {
+		{12, 6, 61, 0, 0, 1}, {12, 6, 60, 0, 0, 1}, {12, 5, 24, 0, 0, 1}, {12, 5, 40, 0, 0, 1},
+		{24, 5, 60, 0, 0, 1}, {52, 5, 140, 0, 0, 1}, {4, 5, 8, 0, 0, 1}, {12, 7, 40, 0, 0, 1},
+		{12, 6, 6, 0, 0, 1}, {12, 6, 11, 0, 0, 1}, {12, 6, 18, 0, 0, 0}, {12, 6, 13, 0, 0, 0},
+		{12, 8, 24, 48, -120, 1}, {12, 8, 24, 60, 80, 1}};
+	double		u[416],
+				idx[52],
+				worst_all = 0;
+	int			worst_case = -1;
+	RnnRng		rng;
+
+	rnn_rng_seed(&rng, 11);
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
+	{
+		int			m = cases[c].m,
+					n = m * cases[c].seasons;
+		double		worst = 0;
+
+		for (int t = 0; t < n; t++)
+			u[t] = -5 + 10 * sin(2 * M_PI * t / m) + (t >= cases[c].at ? 80 : 0) +
+				(cases[c].at2 > 0 && t >= cases[c].at2 ? cases[c].step2 : 0) +
+				cases[c].noise * rnn_rng_uniform(&rng, 0, 1);
+		if (!rnn_pipeline_seasonal_indices(u, n, m, idx, NULL, NULL, &test_allocator))
+			worst = INFINITY;
+		for (int k = 0; k < m; k++)
+			worst = fmax(worst, fabs(idx[k] - 10 * sin(2 * M_PI * k / m)));
+		if (worst > worst_all)
+		{
+			worst_all = worst;
+			worst_case = (int) c;
+		}
+	}
+	report(worst_all < 1, "pipeline: steps in the last or the first season, in five seasons, without noise, two of them: the indices within 1 of a season of +-10 (largest error %.3f, case %d)",
+		   worst_all, worst_case);
+}
+
+/*
  * Seasonal indices shrunk by their noise: against the recomputation above
  * on even and odd seasons, long and short series (phases of one point);
  * a clear season keeps its indices, a constant series none, noise little
@@ -3602,6 +3659,7 @@ main(void)
 	test_pipeline_choices();
 	test_seasonal_shrinkage();
 	test_seasonal_level_shift();
+	test_seasonal_steps();
 	test_phase_track();
 	test_phase_anchor();
 	test_series_sort();

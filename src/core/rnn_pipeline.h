@@ -38,13 +38,13 @@
  * short for the moving average: the least-squares fit of a line and the
  * indices, each a mean of two points, shrunk by the noise its residuals
  * leave (2026-12-07: before, none, and two years of monthly data went
- * without a season).  False when n < 2m.  A series of at least four
- * seasons with a step in its level far beyond its other changes of level
- * (a store that lost most of its trade) has its deviations taken from the
- * series without the step (2026-12-08: the averages that straddle it left
- * a ramp of deviations in the newest seasons, which the weights favour,
- * and the season was found to be noise); a allocates the scratch to find
- * it (NULL: not looked for).
+ * without a season).  False when n < 2m.  A series of at least five
+ * seasons with steps in its level far beyond its noise (a store that lost
+ * most of its trade) has its deviations taken from the series without them
+ * (level_steps, up to three; 2026-12-07: the averages that straddle a step
+ * left a ramp of deviations in the newest seasons, which the weights
+ * favour, and the season was found to be noise); a allocates the scratch
+ * to find them (NULL: not looked for).
  */
 bool		rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx,
 										  double *shrink, bool *changed, const RnnAlloc *a);
