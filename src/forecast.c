@@ -900,8 +900,7 @@ rnn_predict_transfn(PG_FUNCTION_ARGS)
 static int32_t
 predict_phase(const PredictState *st, size_t n)
 {
-	RnnPhaseTrack *track;
-	int32_t		phase;
+	RnnPhaseTrack track;
 	size_t		read = st->n - st->pending;
 
 	if (!st->tracking)
@@ -909,13 +908,10 @@ predict_phase(const PredictState *st, size_t n)
 	Assert(n >= read);
 	if (n == read)
 		return rnn_phase_track_phase(&st->track, st->m);
-	track = palloc(sizeof(RnnPhaseTrack));
-	memcpy(track, &st->track, sizeof(RnnPhaseTrack));
+	track = st->track;
 	for (; read < n; read++)
-		rnn_phase_track_add(track, st->m, 0, true);
-	phase = rnn_phase_track_phase(track, st->m);
-	pfree(track);
-	return phase;
+		rnn_phase_track_add(&track, st->m, 0, true);
+	return rnn_phase_track_phase(&track, st->m);
 }
 
 Datum

@@ -421,7 +421,8 @@ level_steps(const double *u, size_t n, int m, const RnnAlloc *a, size_t *at, dou
 					sign,
 					base = 0,
 					best_score = -1,
-					best_mean = 0;
+					best_mean = 0,
+					in = 0;
 		size_t		nd = ns - (size_t) m + 1,
 					best = 0,
 					hi,
@@ -451,12 +452,15 @@ level_steps(const double *u, size_t n, int m, const RnnAlloc *a, size_t *at, dou
 		}
 		for (size_t i = 0; i < nd; i++)
 		{
-			double		in = 0,
-						c,
+			double		c,
 						lv = level[i / m];
 
-			for (int j = 0; j < m; j++)
-				in += S[i + j];
+			/* the window's sum, moved along by a point */
+			if (i == 0)
+				for (int j = 0; j < m; j++)
+					in += S[j];
+			else
+				in += S[i + m - 1] - S[i - 1];
 			c = (in / m - lv) / sqrt(1.0 / m + 1.57 / (double) count[i / m]);
 			x[i] = c;
 			if (fabs(c) > far)
