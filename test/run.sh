@@ -42,8 +42,9 @@ record() {
     fi
 }
 
+# each section's heading says when it began, in seconds since the start (where CI's time goes)
 section() {
-    printf '\n===== %s =====\n' "$*"
+    printf '\n===== %s (at %d s) =====\n' "$*" "$SECONDS"
 }
 
 TMP=$(mktemp -d)
@@ -210,11 +211,12 @@ for script in "${scripts[@]}"; do
         continue
     fi
     echo "--- $script"
+    began=$SECONDS
     limit=$SCRIPT_TIMEOUT
     [ "$(basename "$script")" = valgrind.sh ] && limit=$((SCRIPT_TIMEOUT * 2))
     if PGHOST="$TMP/sock" PGPORT="$PORT" PGUSER=postgres RNN_TMP="$TMP" \
             timeout "$limit" "$script"; then
-        echo "ok - $script"
+        echo "ok - $script ($((SECONDS - began)) s)"
         record scripts pass "$script"
     else
         rc=$?
@@ -262,7 +264,7 @@ for t in "${taps[@]}"; do
     tdir="$TMP/tap-$name"
     mkdir -p "$tdir"
     [ ${#run_as_postgres[@]} -eq 0 ] || chown postgres: "$tdir"
-    echo "--- $t"
+    echo "--- $t (at $SECONDS s)"
     (cd "$tap_src" && timeout "$SCRIPT_TIMEOUT" "${run_as_postgres[@]}" env \
         PATH="$("$PG_CONFIG" --bindir):$PATH" \
         PERL5LIB="$PGXS_DIR/src/test/perl" \

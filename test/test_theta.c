@@ -54,11 +54,38 @@ test_fit(void)
 	rnn_theta_fit(&th, bad, 3);
 	report(th.n == 0 && th.level == 0 && th.drift == 0 && th.alpha == 0 && rnn_theta_valid(&th),
 		   "theta: a non-finite value leaves the unfitted (all zero) state");
-	for (int t = 0; t < 40; t++)
-		noisy[t] = (t % 2 ? 1e160 : -1e160);
-	rnn_theta_fit(&th, noisy, 40);
-	report(th.n == 0 && th.alpha == 0 && rnn_theta_valid(&th),
-		   "theta: changes whose squares overflow leave the unfitted state (no alpha of finite error)");
+	/*
+	 * changes whose squares overflow (1e160; before 2026-12-07 no alpha had a
+	 * finite error and the fit was left unfitted), or underflow: fitted on
+	 * values scaled by a power of two, as the same series near 1 (exactly, by
+	 * a power of two)
+	 */
+	{
+		RnnTheta	one,
+					big,
+					tiny;
+		double		x[40];
+
+		for (int t = 0; t < 40; t++)
+			x[t] = 3 * t + (t % 2 ? 1 : -1) * (1 + t % 3);
+		rnn_theta_fit(&one, x, 40);
+		for (int t = 0; t < 40; t++)
+			x[t] = ldexp(3 * t + (t % 2 ? 1 : -1) * (1 + t % 3), 600);
+		rnn_theta_fit(&big, x, 40);
+		for (int t = 0; t < 40; t++)
+			x[t] = ldexp(3 * t + (t % 2 ? 1 : -1) * (1 + t % 3), -600);
+		rnn_theta_fit(&tiny, x, 40);
+		for (int t = 0; t < 40; t++)
+			noisy[t] = (t % 2 ? 1e160 : -1e160);
+		rnn_theta_fit(&th, noisy, 40);
+		report(one.n == 40 && big.n == 40 && tiny.n == 40 && big.alpha == one.alpha &&
+			   tiny.alpha == one.alpha && big.level == ldexp(one.level, 600) &&
+			   big.drift == ldexp(one.drift, 600) && tiny.level == ldexp(one.level, -600) &&
+			   tiny.drift == ldexp(one.drift, -600) && th.n == 40 && th.alpha > 0 &&
+			   fabs(th.level) < 1e160 && rnn_theta_valid(&th),
+			   "theta: values scaled by 2^600 or 2^-600 (squares that overflow or underflow) fit as the same series near 1, times the scale; +-1e160 fits (alpha %g)",
+			   th.alpha);
+	}
 	rnn_theta_fit(&th, line, 1);
 	report(th.n == 1 && th.level == 3 && th.drift == 0 && rnn_theta_valid(&th),
 		   "theta: one point is its own level");
@@ -935,11 +962,11 @@ test_calibrate_seasonal_floor(void)
 		m.cal_steps == 12 && m.cal_n == 19;
 	/* by hand */
 	memset(&ref, 0, sizeof(ref));
-	ok = ok && rnn_calibration_errors(err, &m, v, NULL, 60, first, origins, 12, NULL, NULL,
+	ok = ok && rnn_calibration_errors(err, &m, v, NULL, 60, first, origins, 12, NULL, NULL, NULL,
 									  &test_allocator) == RNN_OK &&
 		rnn_calibration_store(&ref, err, 12, origins, &test_allocator) == RNN_OK;
-	rnn_naive_errors(naive, &m, v, NULL, NULL, 60, first, origins, 12, 0);
-	rnn_naive_errors(seasonal, &m, v, NULL, NULL, 60, first, origins, 12, 4);
+	rnn_naive_errors(naive, &m, v, NULL, NULL, 60, first, origins, 12, 0, NULL);
+	rnn_naive_errors(seasonal, &m, v, NULL, NULL, 60, first, origins, 12, 4, NULL);
 	rnn_floor_pick(naive, seasonal, 12, origins);
 	rnn_calibration_floor(&ref, naive, origins);
 	for (int i = 0; ok && i < 12 * 19; i++)
@@ -976,17 +1003,17 @@ global_errors_by_hand(RnnModel *m, const double *const *vals, const size_t *len,
 		rnn_model_series_view(&view, m, k);
 		view.cal_scaled = 1;
 		unit = (float) rnn_series_interval_factor(&m->series[k]);
-		if (rnn_calibration_errors(err, &view, vals[k], NULL, len[k], origin[k], 1, 6, NULL,
+		if (rnn_calibration_errors(err, &view, vals[k], NULL, len[k], origin[k], 1, 6, NULL, NULL,
 								   NULL, &test_allocator) != RNN_OK)
 			return false;
 		for (int h = 0; h < 6; h++)
 			pooled[h * 2 + k] = err[h] / unit;
-		rnn_naive_errors(err, &view, vals[k], NULL, NULL, len[k], origin[k], 1, 6, 0);
+		rnn_naive_errors(err, &view, vals[k], NULL, NULL, len[k], origin[k], 1, 6, 0, NULL);
 		for (int h = 0; h < 6; h++)
 			naive[h * 2 + k] = err[h] / unit;
 		if (lag > 0)
 		{
-			rnn_naive_errors(err, &view, vals[k], NULL, NULL, len[k], origin[k], 1, 6, lag);
+			rnn_naive_errors(err, &view, vals[k], NULL, NULL, len[k], origin[k], 1, 6, lag, NULL);
 			for (int h = 0; h < 6; h++)
 				seasonal[h * 2 + k] = err[h] / unit;
 		}

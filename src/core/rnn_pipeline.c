@@ -334,6 +334,8 @@ centred_step(size_t t, size_t at, int m)
 }
 
 static void select_kth(double *x, size_t n, size_t k);
+static bool seasonal_indices(const double *u, size_t n, int m, double *idx, double *shrink,
+							 bool *changed, const RnnAlloc *a);
 
 /*
  * Steps in the level of u[0..n-1] (n >= 5m), at most RNN_SEASON_STEPS,
@@ -369,7 +371,6 @@ static void select_kth(double *x, size_t n, size_t k);
  * from a.
  */
 #define RNN_SEASON_STEP 6.0
-#define RNN_SEASON_STEPS 3
 
 static size_t
 size_min(size_t a, size_t b)
@@ -539,9 +540,72 @@ level_steps(const double *u, size_t n, int m, const RnnAlloc *a, size_t *at, dou
 	return found;
 }
 
+void
+rnn_pipeline_level_steps(RnnLevelSteps *s, const RnnModel *m, const double *v, size_t n,
+						 const RnnAlloc *a)
+{
+	int			season = m->n_seasonal;
+	double	   *u;
+
+	s->n = 0;
+	if (!m->cal_scaled || season < 2 || season > RNN_MAX_SEASON_INDICES || a == NULL ||
+		n < (size_t) 5 * season)
+		return;
+	u = rnn_alloc(a, sizeof(double) * n);
+	if (u == NULL)
+		return;
+	for (size_t t = 0; t < n; t++)
+	{
+		u[t] = m->log_transform ? (v[t] > 0 ? log(v[t]) : NAN) : v[t];
+		if (!isfinite(u[t]))
+		{
+			rnn_release(a, u);
+			return;
+		}
+	}
+	s->n = level_steps(u, n, season, a, s->at, s->delta);
+	rnn_release(a, u);
+}
+
+double
+rnn_level_steps_between(const RnnLevelSteps *s, long last, long to)
+{
+	double		d = 0;
+
+	for (int k = 0; s && k < s->n; k++)
+		if ((long) s->at[k] > last && (long) s->at[k] <= to)
+			d += s->delta[k];
+	return d;
+}
+
+/* on a copy scaled by a power of two where u's magnitude is extreme (rnn_series_extreme_exponent) */
 bool
 rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx, double *shrink,
 							  bool *changed, const RnnAlloc *a)
+{
+	int			e = rnn_series_extreme_exponent(u, n);
+
+	if (a && e != 0 && m >= 2 && m <= RNN_MAX_SEASON_INDICES)
+	{
+		double	   *w = rnn_alloc(a, sizeof(double) * n);
+		bool		ok;
+
+		if (w == NULL)
+			return false;
+		for (size_t t = 0; t < n; t++)
+			w[t] = ldexp(u[t], -e);
+		ok = seasonal_indices(w, n, m, idx, shrink, changed, a);
+		rnn_release(a, w);
+		for (int k = 0; ok && k < m; k++)
+			idx[k] = ldexp(idx[k], e);
+		return ok;
+	}
+	return seasonal_indices(u, n, m, idx, shrink, changed, a);
+}
+
+static bool
+seasonal_indices(const double *u, size_t n, int m, double *idx, double *shrink,
+				 bool *changed, const RnnAlloc *a)
 {
 	int			half = m / 2;
 	double		mean = 0,
@@ -1203,12 +1267,17 @@ rnn_pipeline_change_spread(const double *adj, size_t n)
 {
 	double		ss = 0,
 				sd;
+	int			e = rnn_series_extreme_exponent(adj, n);
 
 	if (n < 3)
 		return 0;
 	for (size_t i = 1; i < n; i++)
-		ss += (adj[i] - adj[i - 1]) * (adj[i] - adj[i - 1]);
-	sd = sqrt(ss / (double) (n - 1));
+	{
+		double		d = ldexp(adj[i] - adj[i - 1], -e);
+
+		ss += d * d;
+	}
+	sd = ldexp(sqrt(ss / (double) (n - 1)), e);
 	/* 0 unless a spread: rnn_pipeline_spread_or_magnitude's test */
 	return rnn_pipeline_spread_or_magnitude(sd, adj, n) == sd ? sd : 0;
 }
@@ -1301,10 +1370,15 @@ rnn_pipeline_scale_series(RnnModel *m, const double *adj, size_t n, int lag, boo
 			else
 			{
 				double		ss = 0;
+				int			e = rnn_series_extreme_exponent(adj, n);
 
 				for (size_t i = 0; i < n; i++)
-					ss += (adj[i] - m->scale_mean) * (adj[i] - m->scale_mean);
-				m->scale_std = n > 1 ? sqrt(ss / (n - 1)) : 0;
+				{
+					double		d = ldexp(adj[i] - m->scale_mean, -e);
+
+					ss += d * d;
+				}
+				m->scale_std = n > 1 ? ldexp(sqrt(ss / (n - 1)), e) : 0;
 			}
 			m->scale_std = rnn_pipeline_spread_or_magnitude(m->scale_std, adj, n);
 		}

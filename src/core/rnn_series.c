@@ -480,14 +480,35 @@ rnn_series_naive_mae(const double *v, size_t n, int season)
 	return sum / (double) (n - m);
 }
 
-/* autocorrelation of the first differences d[t] = v[t+1] - v[t] at a lag */
+int
+rnn_series_extreme_exponent(const double *x, size_t n)
+{
+	double		mag = 0;
+
+	for (size_t t = 0; t < n; t++)
+		if (isfinite(x[t]))
+			mag = fmax(mag, fabs(x[t]));
+	if (mag > 0 && (mag > ldexp(1, RNN_EXTREME_EXP) || mag < ldexp(1, -RNN_EXTREME_EXP)))
+		return ilogb(mag);
+	return 0;
+}
+
+/*
+ * autocorrelation of the first differences d[t] = v[t+1] - v[t] at a lag,
+ * each centred difference times 2^-e (rnn_series_extreme_exponent)
+ */
 static double
-diff_acf(const double *v, size_t nd, double mean, double var, int lag)
+diff_acf(const double *v, size_t nd, double mean, double var, int lag, int e)
 {
 	double		acc = 0;
 
-	for (size_t t = (size_t) lag; t < nd; t++)
-		acc += ((v[t + 1] - v[t]) - mean) * ((v[t + 1 - lag] - v[t - lag]) - mean);
+	if (e == 0)
+		for (size_t t = (size_t) lag; t < nd; t++)
+			acc += ((v[t + 1] - v[t]) - mean) * ((v[t + 1 - lag] - v[t - lag]) - mean);
+	else
+		for (size_t t = (size_t) lag; t < nd; t++)
+			acc += ldexp((v[t + 1] - v[t]) - mean, -e) *
+				ldexp((v[t + 1 - lag] - v[t - lag]) - mean, -e);
 	return acc / var;
 }
 
@@ -499,6 +520,7 @@ rnn_series_acf_season(const double *v, size_t n, int max_lag,
 	double		mean = 0,
 				var = 0,
 				prev = 0;
+	int			e = rnn_series_extreme_exponent(v, n);
 
 	if (n < 8 || max_lag < 2)
 		return 1;
@@ -506,7 +528,11 @@ rnn_series_acf_season(const double *v, size_t n, int max_lag,
 	nd = n - 1;
 	mean = (v[n - 1] - v[0]) / (double) nd;
 	for (size_t t = 0; t < nd; t++)
-		var += ((v[t + 1] - v[t]) - mean) * ((v[t + 1] - v[t]) - mean);
+	{
+		double		d = ldexp((v[t + 1] - v[t]) - mean, -e);
+
+		var += d * d;
+	}
 	if (!(var > 0))
 		return 1;
 	if ((size_t) max_lag > nd / 2)
@@ -517,11 +543,11 @@ rnn_series_acf_season(const double *v, size_t n, int max_lag,
 
 		if (check)
 			check(check_arg);	/* each lag reads the whole series */
-		cur = diff_acf(v, nd, mean, var, lag);
+		cur = diff_acf(v, nd, mean, var, lag, e);
 
 		/* the first local peak above 0.3 wins, not its multiples */
 		if (lag >= 2 && cur > 0.3 && cur >= prev &&
-			(lag == max_lag || cur >= diff_acf(v, nd, mean, var, lag + 1)))
+			(lag == max_lag || cur >= diff_acf(v, nd, mean, var, lag + 1, e)))
 			return lag;
 		prev = cur;
 	}

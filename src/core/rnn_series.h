@@ -85,6 +85,19 @@ bool		rnn_series_nonnegative(const double *v, size_t n);
 double		rnn_series_naive_mae(const double *v, size_t n, int season);
 
 /*
+ * A series whose largest finite magnitude is outside [2^-RNN_EXTREME_EXP,
+ * 2^RNN_EXTREME_EXP] has its sums of squares (spreads, seasonal indices,
+ * autocorrelations, the Theta method's errors) taken on values scaled by
+ * 2^-e, e this exponent of that magnitude (exact: x * 2^-e is near 1); 0
+ * inside, or without a finite value above 0, and then nothing changes, bit
+ * for bit.  (2026-12-07: the squares overflowed at 1e200, and a series
+ * got no seasonal indices, or underflowed at 1e-200, shrink 0 and a
+ * spread of 0.)
+ */
+#define RNN_EXTREME_EXP 400
+int			rnn_series_extreme_exponent(const double *x, size_t n);
+
+/*
  * Seasonal period from the autocorrelation of the first differences: the
  * first lag in [2, max_lag] that is a local peak above 0.3, else 1.  check
  * (may be NULL; may not return) is called before every lag.

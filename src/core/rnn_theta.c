@@ -10,6 +10,7 @@
 
 #include "rnn_pipeline.h"
 #include "rnn_predict.h"
+#include "rnn_series.h"
 
 #define ALPHA_STEPS 100			/* alpha = 0.01, 0.02, ..., 1 */
 #define ALPHA_BLOCK 20			/* alphas fitted in one pass (ALPHA_STEPS a multiple) */
@@ -97,6 +98,28 @@ rnn_theta_fit(RnnTheta *th, const double *u, size_t n)
 	{
 		u += n - RNN_THETA_MAX_POINTS;
 		n = RNN_THETA_MAX_POINTS;
+	}
+	/*
+	 * fitted on a copy scaled by a power of two where the magnitude is
+	 * extreme: equivariant (not beyond 1e300, which is left unfitted below)
+	 */
+	{
+		int			e = rnn_series_extreme_exponent(u, n);
+		bool		bounded = true;
+
+		for (size_t t = 0; t < n && bounded; t++)
+			bounded = isfinite(u[t]) && fabs(u[t]) <= 1e300;
+		if (e != 0 && bounded)
+		{
+			double		w[RNN_THETA_MAX_POINTS];
+
+			for (size_t t = 0; t < n; t++)
+				w[t] = ldexp(u[t], -e);
+			rnn_theta_fit(th, w, n);
+			th->level = ldexp(th->level, e);
+			th->drift = ldexp(th->drift, e);
+			return;
+		}
 	}
 	for (size_t t = 0; t < n; t++)
 	{
