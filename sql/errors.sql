@@ -17,6 +17,29 @@ SELECT rnn_train(i::bigint, 'NaN'::float8, NULL) FROM generate_series(1, 50) i;
 SELECT rnn_train(i::bigint, CASE WHEN i = 17 THEN 'Infinity'::float8 ELSE i END, NULL)
 FROM generate_series(1, 50) i;
 SELECT rnn_train(CASE WHEN i = 5 THEN '-Infinity'::float8 ELSE i END ORDER BY i) FROM generate_series(1, 50) i;
+-- an infinite value is numeric_value_out_of_range (22003) in every form that reads values, as an
+-- infinite feature is (2026-12-07; before, 22000, the class's generic code); a NaN in a history
+-- array stays 22000 ("must contain finite values")
+CREATE FUNCTION pg_temp.state_of(q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE q;
+  RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+  RETURN SQLSTATE;
+END $$;
+CREATE TEMP TABLE inf_m AS
+SELECT rnn_train(i::bigint, sin(i)::float8, rnn_config(epochs => 1, ensemble => 1, hidden_size => 2, "window" => 3)) AS m
+FROM generate_series(1, 40) i;
+SELECT form, pg_temp.state_of(q) AS sqlstate
+FROM (VALUES
+  ('rnn_train', $q$SELECT rnn_train(i::bigint, CASE WHEN i = 17 THEN 'Infinity'::float8 ELSE i END, NULL) FROM generate_series(1, 50) i$q$),
+  ('rnn_evaluate', $q$SELECT rnn_evaluate(m, i::bigint, CASE WHEN i = 42 THEN '-Infinity'::float8 ELSE 0 END) FROM inf_m, generate_series(41, 43) i GROUP BY m$q$),
+  ('rnn_predict', $q$SELECT rnn_predict(CASE WHEN i = 2 THEN 'Infinity'::float8 ELSE i END, m, 1 ORDER BY i) FROM inf_m, generate_series(1, 5) i GROUP BY m$q$),
+  ('rnn_predict_rows', $q$SELECT rnn_predict_rows(CASE WHEN i = 2 THEN 'Infinity'::float8 ELSE i END, (SELECT m FROM inf_m), 1) OVER (ORDER BY i) FROM generate_series(1, 5) i$q$),
+  ('history array, infinity', $q$SELECT rnn_forecast((SELECT m FROM inf_m), ARRAY[1, 2, 'Infinity', 3]::float8[], 2)$q$),
+  ('history array, NaN', $q$SELECT rnn_forecast((SELECT m FROM inf_m), ARRAY[1, 2, 'NaN', 3]::float8[], 2)$q$)
+) t(form, q);
+DROP TABLE inf_m;
 -- NULL timestamp
 SELECT rnn_train(CASE WHEN i = 3 THEN NULL ELSE i END::bigint, i::float8, NULL) FROM generate_series(1, 50) i;
 -- infinite timestamp

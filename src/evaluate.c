@@ -545,7 +545,7 @@ rnn_evaluate_transfn(PG_FUNCTION_ARGS)
 	key = rnn_ts_arg_key(fcinfo, 2, kind, "rnn_evaluate");
 	if (!PG_ARGISNULL(3) && isinf(PG_GETARG_FLOAT8(3)))
 		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("rnn_evaluate: infinite value at %s", rnn_key_to_text(kind, key)),
 				 errhint("Replace infinities with NULL to have them skipped.")));
 	(void) rnn_rows_add(es->rows, key, PG_ARGISNULL(3), PG_ARGISNULL(3) ? 0 : PG_GETARG_FLOAT8(3));

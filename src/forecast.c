@@ -682,7 +682,7 @@ rnn_forecast_array(PG_FUNCTION_ARGS)
 		hist[i] = DatumGetFloat8(elems[i]);
 		if (!isfinite(hist[i]))
 			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
+					(errcode(isinf(hist[i]) ? ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE : ERRCODE_DATA_EXCEPTION),
 					 errmsg("history must contain finite values (element %d is %g)", i + 1, hist[i])));
 	}
 	if (with_future)
@@ -864,7 +864,7 @@ rnn_predict_transfn(PG_FUNCTION_ARGS)
 	st->values[st->n] = PG_ARGISNULL(1) ? 0 : PG_GETARG_FLOAT8(1);
 	if (!st->isnull[st->n] && isinf(st->values[st->n]))
 		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("rnn_predict: value is infinite (row %zu of the group)", st->n + 1)));
 	if (st->tracking)
 	{

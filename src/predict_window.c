@@ -1021,7 +1021,7 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 		c->vals[n] = isnull ? 0 : DatumGetFloat8(d);
 		if (!isnull && isinf(c->vals[n]))
 			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("%s: value is infinite (row " INT64_FORMAT " of the partition)", fname, p + 1)));
 		if (c->a0 == 2 && p >= part->checked)
 		{

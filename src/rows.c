@@ -993,7 +993,7 @@ series_error(RnnStatus st, int ts_kind, int step_kind, int64 bad, int64 grid, co
 			break;
 		case RNN_ERR_NONFINITE:
 			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("%s: infinite value at %s", fname, key_text(ts_kind, step_kind, bad)),
 					 errhint("Replace infinities with NULL to have them interpolated, or filter them out.")));
 			break;
