@@ -1345,7 +1345,8 @@ test_extreme_magnitudes(void)
  * (log 0.05 = -3.0), and the naive forecast's errors from the origins
  * before it, which missed by all of it, keep only the noise and the
  * season's; none found without the season's indices, on a model whose
- * errors are in the series' units, or in the same series without the fall.
+ * errors are in the series' units or that has features, or in the same
+ * series without the fall.
  */
 static void
 test_calibration_steps(void)
@@ -1399,11 +1400,15 @@ test_calibration_steps(void)
 	rnn_pipeline_level_steps(&ls, &m, v, 72, &test_allocator);
 	none = none && ls.n == 0;
 	m.cal_scaled = 1;
+	m.n_features = 1;
+	rnn_pipeline_level_steps(&ls, &m, v, 72, &test_allocator);
+	none = none && ls.n == 0;
+	m.n_features = 0;
 	m.n_seasonal = 0;
 	rnn_pipeline_level_steps(&ls, &m, v, 72, &test_allocator);
 	none = none && ls.n == 0;
 	report(found && between && none && worst_without > 2.9f && worst_with < 0.15f,
-		   "intervals: a level that fell by log 0.05 is found where it fell, and the naive forecast's held-out errors across it keep the noise alone (largest %.3f; %.3f with the fall); none found without a fall, indices, scratch or errors on the log scale",
+		   "intervals: a level that fell by log 0.05 is found where it fell, and the naive forecast's held-out errors across it keep the noise alone (largest %.3f; %.3f with the fall); none found without a fall, indices, scratch or errors on the log scale, or with features",
 		   worst_with, worst_without);
 }
 

@@ -548,8 +548,9 @@ rnn_pipeline_level_steps(RnnLevelSteps *s, const RnnModel *m, const double *v, s
 	double	   *u;
 
 	s->n = 0;
-	if (!m->cal_scaled || season < 2 || season > RNN_MAX_SEASON_INDICES || a == NULL ||
-		n < (size_t) 5 * season)
+	/* with features, none: a feature may explain a step (a new store opened), as a spike */
+	if (!m->cal_scaled || m->n_features > 0 || season < 2 || season > RNN_MAX_SEASON_INDICES ||
+		a == NULL || n < (size_t) 5 * season)
 		return;
 	u = rnn_alloc(a, sizeof(double) * n);
 	if (u == NULL)

@@ -65,9 +65,10 @@ typedef struct RnnLevelSteps
  * The steps in the level of v[0..n-1] that the seasonal indices were taken
  * without (rnn_pipeline_seasonal_indices' level_steps), on m's adjusted
  * scale (its log when m takes one; the season cancels out), for a model
- * with seasonal indices whose errors are on that scale (m->cal_scaled);
- * none (s->n = 0) otherwise, with a value the pipeline cannot read, or
- * without the scratch from a.  The intervals are calibrated on errors
+ * with seasonal indices whose errors are on that scale (m->cal_scaled) and
+ * no features (a feature may explain a step, as it may a spike: despike is
+ * off with features too); none (s->n = 0) otherwise, with a value the
+ * pipeline cannot read, or without the scratch from a.  The intervals are calibrated on errors
  * without them (rnn_calibrate): a held-out origin before a step misses by
  * all of it, and one such step in the held-out end made the 90% interval
  * 12 steps on span a factor of 840,000 (2026-12-07, `edges.sql`'s `fell`).
