@@ -80,6 +80,11 @@ SELECT bool_and(forecast IS NOT NULL AND abs(forecast) < 1e302 AND lower <= fore
 FROM (SELECT rnn_train(day, (v - 10.5) * 1e300, rnn_config(epochs => 3, ensemble => 1, horizon => 2)) AS m FROM held) x,
      rnn_forecast(x.m, 2);
 SELECT rnn_train(day, (v - 10.5) * 1e307, rnn_config(epochs => 3, ensemble => 1)) FROM held;
+-- and so is a seasonal series whose additive indices would pass 1e300 (a black-box hunt,
+-- 2026-12-07: near 1.2e299 it trained, then failed to store: "A seasonal index is not finite")
+SELECT rnn_train(date '2020-01-01' + t, (10 * sin(2 * pi() * t / 7) + 0.05 * t - 2) * 1.2e299,
+                 rnn_config(horizon => 7, hidden_size => 4, ensemble => 1, epochs => 3))
+FROM generate_series(0, 125) t;
 -- a seasonal series of either sign (no log) scaled by 2^-600, 2^600, 1e-200 or 1e200 is
 -- forecast as the same series at its own scale, times the factor: exactly by a power of two,
 -- to 1e-14 by the others, with the same intervals (until 2026-12-07 the sums of squares behind
@@ -336,19 +341,16 @@ WHERE st->>'name' = 'moved';
 -- of its trade), with a +-20% season: the centred averages that straddle the fall leave a ramp
 -- of deviations in the newest season, which hid the season until 2026-12-07 (no indices; MAE
 -- 6.92 over the next 12 months, the seasonal naive forecast's 1.89); now the deviations are
--- taken from the series without the step, and the indices are the season's (MAE 1.46); and the
--- held-out origins before the fall, which missed by all of it, calibrated intervals that spanned
--- a factor of 840,000 twelve months on (defaults) until the errors were taken without the step
--- (2026-12-07): now 1.18 with the defaults, and 1.17 with this small model, and both hold all 12
+-- taken from the series without the step, and the indices are the season's (MAE 1.46). Its
+-- intervals still allow the whole fall again: the held-out origins before it missed by all of
+-- it (README, Limits: taking the step out of those errors was tried on 2026-12-07 and left,
+-- since the Theta method's drift, fitted across the step, then missed outside the intervals)
 CREATE TABLE fell AS
 SELECT date '2015-01-01' + make_interval(months => t) AS ts, t,
        (CASE WHEN t >= 60 THEN 50 ELSE 1000 END) * (1 + 0.2 * sin(2 * pi() * t / 12)) * (1 + 0.03 * sin(t * 7.1)) AS v
 FROM generate_series(0, 83) t;
 SELECT pg_temp.corr_with(rnn_model_info(m)->'pipeline'->'seasonal_indices', 0) > 0.95 AS with_the_season,
-       (SELECT avg(abs(f.forecast - a.v)) < 3 FROM rnn_forecast(m, 12) f JOIN fell a ON a.ts = f.ts::date) AS mae_under_3,
-       (SELECT max(f.upper / f.lower) < 1.5 FROM rnn_forecast(m, 12) f) AS within_a_factor_of_1_5,
-       (SELECT count(*) FROM rnn_forecast(m, 12) f JOIN fell a ON a.ts = f.ts::date
-        WHERE a.v BETWEEN f.lower AND f.upper) AS months_inside
+       (SELECT avg(abs(f.forecast - a.v)) < 3 FROM rnn_forecast(m, 12) f JOIN fell a ON a.ts = f.ts::date) AS mae_under_3
 FROM (SELECT rnn_train(ts, v, rnn_config(horizon => 12, hidden_size => 4, ensemble => 1, epochs => 3)) AS m
       FROM fell WHERE t < 72) x;
 

@@ -771,6 +771,7 @@ fit_pipeline(RnnModel *m, const double *values, const double *given, size_t n,
 	}
 	{
 		int			phase;
+		RnnStatus	rs;
 
 		if (warm && !imported && cfg->deseasonalize >= 0 && (cfg->deseasonalize == 1) != (ds_mode == 1))
 			rnn_warm_kept_notice(fname, cfg, ds_mode == 1 ? "deseasonalize => true" : "deseasonalize => false",
@@ -779,12 +780,19 @@ fit_pipeline(RnnModel *m, const double *values, const double *given, size_t n,
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s: scaling => 'level' cannot be combined with log or deseasonalize", fname)));
-		if (rnn_pipeline_fit(m, values, n, season, log_mode, ds_mode, adj,
-							 &rnn_palloc_allocator) == RNN_ERR_DOMAIN)
+		rs = rnn_pipeline_fit(m, values, n, season, log_mode, ds_mode, adj, &rnn_palloc_allocator);
+		if (rs == RNN_ERR_DOMAIN)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s: log => true needs positive values", fname),
 					 errhint("Leave log unset: it is used only when every value is positive.")));
+		if (rs == RNN_ERR_NONFINITE)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("%s: values are too large to train on", fname),
+					 errdetail("Their seasonal indices exceed 1e300 in magnitude."),
+					 errhint("Rescale the values, e.g. divide them by a power of ten.")));
+		rnn_report_status(rs, fname);
 		/* rows too few to estimate the indices again: a warm start keeps its model's */
 		if (warm && !imported && ds_mode == 1 && m->n_seasonal == 0 && init->n_seasonal == season &&
 			rnn_warm_season_phase(init, axis, &phase))

@@ -368,8 +368,8 @@ test_floor(void)
 	}
 	ok = rnn_feature_effect(beta, &m, v, x, N, first, &test_allocator) == RNN_OK &&
 		close_to(beta[0], 3 * 0.5, 1e-5);
-	rnn_naive_errors(err, &m, v, x, beta, N, first, origins, H, 0, NULL);
-	rnn_naive_errors(naive, &m, v, NULL, NULL, N, first, origins, H, 0, NULL);
+	rnn_naive_errors(err, &m, v, x, beta, N, first, origins, H, 0);
+	rnn_naive_errors(naive, &m, v, NULL, NULL, N, first, origins, H, 0);
 	for (int h = 0; h < H; h++)
 		for (size_t o = 0; o < origins; o++)
 		{
@@ -391,7 +391,7 @@ test_floor(void)
 
 		for (int t = 0; t < N; t++)
 			vs[t] = 10 + 0.1 * t + pattern[t % 4] + 3 * x[t];
-		rnn_naive_errors(err, &m, vs, x, &b15, N, first, origins, H, 4, NULL);
+		rnn_naive_errors(err, &m, vs, x, &b15, N, first, origins, H, 4);
 		exact = true;
 		for (int i = 0; i < H * (int) origins; i++)
 			exact = exact && err[i] < 1e-5;
@@ -441,17 +441,17 @@ test_floor(void)
 	/* by hand: the network's errors stored twice, floored by the plain naive and by the lesser */
 	memset(&ref, 0, sizeof(ref));
 	memset(&pl, 0, sizeof(pl));
-	ok = ok && rnn_calibration_errors(err, &m, v, x, N, first, origins, H, NULL, NULL, NULL,
+	ok = ok && rnn_calibration_errors(err, &m, v, x, N, first, origins, H, NULL, NULL,
 									  &test_allocator) == RNN_OK &&
 		rnn_calibration_store(&ref, err, H, origins, &test_allocator) == RNN_OK &&
-		rnn_calibration_errors(err, &m, v, x, N, first, origins, H, NULL, NULL, NULL,
+		rnn_calibration_errors(err, &m, v, x, N, first, origins, H, NULL, NULL,
 							   &test_allocator) == RNN_OK &&
 		rnn_calibration_store(&pl, err, H, origins, &test_allocator) == RNN_OK &&
 		rnn_feature_effect(beta, &m, v, x, N, first, &test_allocator) == RNN_OK;
-	rnn_naive_errors(naive, &m, v, NULL, NULL, N, first, origins, H, 0, NULL);
+	rnn_naive_errors(naive, &m, v, NULL, NULL, N, first, origins, H, 0);
 	rnn_calibration_floor(&pl, naive, origins);
-	rnn_naive_errors(naive, &m, v, NULL, NULL, N, first, origins, H, 0, NULL);
-	rnn_naive_errors(feat, &m, v, x, beta, N, first, origins, H, 0, NULL);
+	rnn_naive_errors(naive, &m, v, NULL, NULL, N, first, origins, H, 0);
+	rnn_naive_errors(feat, &m, v, x, beta, N, first, origins, H, 0);
 	rnn_floor_pick(naive, feat, H, origins);
 	rnn_calibration_floor(&ref, naive, origins);
 	plain = pl.cal_err;
@@ -534,7 +534,7 @@ test_floor_global(void)
 
 		rnn_model_series_view(&view, &m, k);
 		view.cal_scaled = 1;
-		ok = rnn_calibration_errors(err, &view, vals[k], feats[k], len[k], origin[k], 1, H, NULL,
+		ok = rnn_calibration_errors(err, &view, vals[k], feats[k], len[k], origin[k], 1, H,
 									NULL, NULL, &test_allocator) == RNN_OK &&
 			rnn_feature_effect(beta, &view, vals[k], feats[k], len[k], origin[k],
 							   &test_allocator) == RNN_OK && beta[0] > 0;
@@ -543,7 +543,7 @@ test_floor_global(void)
 		for (int b = 0; b < 4; b++)
 		{
 			rnn_naive_errors(err, &view, vals[k], feats[k], (b & 2) ? beta : NULL, len[k],
-							 origin[k], 1, H, (b & 1) ? lags[k] : 0, NULL);
+							 origin[k], 1, H, (b & 1) ? lags[k] : 0);
 			for (int h = 0; h < H; h++)
 				bench[b][h * 2 + k] = err[h];
 		}
@@ -566,7 +566,7 @@ test_floor_global(void)
 
 		rnn_model_series_view(&view, &m, k);
 		view.cal_scaled = 1;
-		rnn_naive_errors(err, &view, vals[k], NULL, NULL, len[k], origin[k], 1, H, 0, NULL);
+		rnn_naive_errors(err, &view, vals[k], NULL, NULL, len[k], origin[k], 1, H, 0);
 		for (int h = 0; h < H; h++)
 			bench[0][h * 2 + k] = err[h];
 	}

@@ -962,11 +962,11 @@ test_calibrate_seasonal_floor(void)
 		m.cal_steps == 12 && m.cal_n == 19;
 	/* by hand */
 	memset(&ref, 0, sizeof(ref));
-	ok = ok && rnn_calibration_errors(err, &m, v, NULL, 60, first, origins, 12, NULL, NULL, NULL,
+	ok = ok && rnn_calibration_errors(err, &m, v, NULL, 60, first, origins, 12, NULL, NULL,
 									  &test_allocator) == RNN_OK &&
 		rnn_calibration_store(&ref, err, 12, origins, &test_allocator) == RNN_OK;
-	rnn_naive_errors(naive, &m, v, NULL, NULL, 60, first, origins, 12, 0, NULL);
-	rnn_naive_errors(seasonal, &m, v, NULL, NULL, 60, first, origins, 12, 4, NULL);
+	rnn_naive_errors(naive, &m, v, NULL, NULL, 60, first, origins, 12, 0);
+	rnn_naive_errors(seasonal, &m, v, NULL, NULL, 60, first, origins, 12, 4);
 	rnn_floor_pick(naive, seasonal, 12, origins);
 	rnn_calibration_floor(&ref, naive, origins);
 	for (int i = 0; ok && i < 12 * 19; i++)
@@ -1003,17 +1003,17 @@ global_errors_by_hand(RnnModel *m, const double *const *vals, const size_t *len,
 		rnn_model_series_view(&view, m, k);
 		view.cal_scaled = 1;
 		unit = (float) rnn_series_interval_factor(&m->series[k]);
-		if (rnn_calibration_errors(err, &view, vals[k], NULL, len[k], origin[k], 1, 6, NULL, NULL,
+		if (rnn_calibration_errors(err, &view, vals[k], NULL, len[k], origin[k], 1, 6, NULL,
 								   NULL, &test_allocator) != RNN_OK)
 			return false;
 		for (int h = 0; h < 6; h++)
 			pooled[h * 2 + k] = err[h] / unit;
-		rnn_naive_errors(err, &view, vals[k], NULL, NULL, len[k], origin[k], 1, 6, 0, NULL);
+		rnn_naive_errors(err, &view, vals[k], NULL, NULL, len[k], origin[k], 1, 6, 0);
 		for (int h = 0; h < 6; h++)
 			naive[h * 2 + k] = err[h] / unit;
 		if (lag > 0)
 		{
-			rnn_naive_errors(err, &view, vals[k], NULL, NULL, len[k], origin[k], 1, 6, lag, NULL);
+			rnn_naive_errors(err, &view, vals[k], NULL, NULL, len[k], origin[k], 1, 6, lag);
 			for (int h = 0; h < 6; h++)
 				seasonal[h * 2 + k] = err[h] / unit;
 		}

@@ -371,6 +371,7 @@ static bool seasonal_indices(const double *u, size_t n, int m, double *idx, doub
  * from a.
  */
 #define RNN_SEASON_STEP 6.0
+#define RNN_SEASON_STEPS 3
 
 static size_t
 size_min(size_t a, size_t b)
@@ -538,45 +539,6 @@ level_steps(const double *u, size_t n, int m, const RnnAlloc *a, size_t *at, dou
 	rnn_release(a, count);
 	rnn_release(a, S);
 	return found;
-}
-
-void
-rnn_pipeline_level_steps(RnnLevelSteps *s, const RnnModel *m, const double *v, size_t n,
-						 const RnnAlloc *a)
-{
-	int			season = m->n_seasonal;
-	double	   *u;
-
-	s->n = 0;
-	/* with features, none: a feature may explain a step (a new store opened), as a spike */
-	if (!m->cal_scaled || m->n_features > 0 || season < 2 || season > RNN_MAX_SEASON_INDICES ||
-		a == NULL || n < (size_t) 5 * season)
-		return;
-	u = rnn_alloc(a, sizeof(double) * n);
-	if (u == NULL)
-		return;
-	for (size_t t = 0; t < n; t++)
-	{
-		u[t] = m->log_transform ? (v[t] > 0 ? log(v[t]) : NAN) : v[t];
-		if (!isfinite(u[t]))
-		{
-			rnn_release(a, u);
-			return;
-		}
-	}
-	s->n = level_steps(u, n, season, a, s->at, s->delta);
-	rnn_release(a, u);
-}
-
-double
-rnn_level_steps_between(const RnnLevelSteps *s, long last, long to)
-{
-	double		d = 0;
-
-	for (int k = 0; s && k < s->n; k++)
-		if ((long) s->at[k] > last && (long) s->at[k] <= to)
-			d += s->delta[k];
-	return d;
 }
 
 /* on a copy scaled by a power of two where u's magnitude is extreme (rnn_series_extreme_exponent) */
@@ -1227,6 +1189,13 @@ rnn_pipeline_fit(RnnModel *m, const double *v, size_t n, int season,
 		if (rnn_pipeline_seasonal_indices(adj, n, season, idx, &shrink, &changed, a) &&
 			(deseason_mode == 1 || shrink > 0))
 		{
+			/* a model keeps indices up to 1e300 (additive, near the values' own 1e300 limit) */
+			for (int k = 0; k < season; k++)
+				if (!(fabs(idx[k]) <= 1e300))
+				{
+					rnn_release(a, idx);
+					return RNN_ERR_NONFINITE;
+				}
 			m->n_seasonal = season;
 			m->seasonal = idx;
 			m->season_changed = changed;

@@ -50,35 +50,6 @@
 bool		rnn_pipeline_seasonal_indices(const double *u, size_t n, int m, double *idx,
 										  double *shrink, bool *changed, const RnnAlloc *a);
 
-/* at most this many steps in a series' level are found (level_steps) */
-#define RNN_SEASON_STEPS 3
-
-/* the steps in a series' level that rnn_pipeline_level_steps found */
-typedef struct RnnLevelSteps
-{
-	int			n;
-	size_t		at[RNN_SEASON_STEPS];	/* each step's first point */
-	double		delta[RNN_SEASON_STEPS];	/* its size, on the adjusted scale */
-} RnnLevelSteps;
-
-/*
- * The steps in the level of v[0..n-1] that the seasonal indices were taken
- * without (rnn_pipeline_seasonal_indices' level_steps), on m's adjusted
- * scale (its log when m takes one; the season cancels out), for a model
- * with seasonal indices whose errors are on that scale (m->cal_scaled) and
- * no features (a feature may explain a step, as it may a spike: despike is
- * off with features too); none (s->n = 0) otherwise, with a value the
- * pipeline cannot read, or without the scratch from a.  The intervals are calibrated on errors
- * without them (rnn_calibrate): a held-out origin before a step misses by
- * all of it, and one such step in the held-out end made the 90% interval
- * 12 steps on span a factor of 840,000 (2026-12-07, `edges.sql`'s `fell`).
- */
-void		rnn_pipeline_level_steps(RnnLevelSteps *s, const RnnModel *m, const double *v,
-									 size_t n, const RnnAlloc *a);
-
-/* the sum of s's steps (NULL: none) after point `last` up to point `to` */
-double		rnn_level_steps_between(const RnnLevelSteps *s, long last, long to);
-
 /*
  * Whether the season of u (n points, season m) took a new shape that held
  * for its last two seasons: each of them, less the plain classical indices

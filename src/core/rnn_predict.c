@@ -281,16 +281,13 @@ float_cmp(const void *a, const void *b)
 	return fa < fb ? -1 : fa > fb ? 1 : 0;
 }
 
-/*
- * |actual - forecast|, in the model's scaled units when it calibrates there,
- * the actual less `shift` there (the steps in the level after the origin)
- */
+/* |actual - forecast|, in the model's scaled units when it calibrates there */
 static double
-calibration_error(const RnnModel *m, double actual, double forecast, int phase, double shift)
+calibration_error(const RnnModel *m, double actual, double forecast, int phase)
 {
 	if (m->cal_scaled)
-		return fabs(rnn_pipeline_in(m, actual, phase) - shift -
-					rnn_pipeline_in(m, forecast, phase)) / m->scale_std;
+		return fabs(rnn_pipeline_in(m, actual, phase) - rnn_pipeline_in(m, forecast, phase)) /
+			m->scale_std;
 	return fabs(actual - forecast);
 }
 
@@ -359,24 +356,18 @@ origin_theta(RnnTheta *th, const RnnModel *m, const double *v, size_t end, int32
 	rnn_theta_fit_values(th, m, v + start, end - start, 1, phase);
 }
 
-/*
- * err (steps, origins) of the forecasts fc, without the steps ls (NULL:
- * none) after each origin; a non-finite error stored as 0 and counted
- */
+/* err (steps, origins) of the forecasts fc; a non-finite error stored as 0 and counted */
 static size_t
 origin_errors(float *err, const RnnModel *m, const double *v, size_t first_origin,
-			  size_t origins, int steps, const double *fc, const int32_t *phases,
-			  const RnnLevelSteps *ls)
+			  size_t origins, int steps, const double *fc, const int32_t *phases)
 {
 	size_t		bad = 0;
 
 	for (int h = 0; h < steps; h++)
 		for (size_t o = 0; o < origins; o++)
 		{
-			long		last = (long) (first_origin + o) - 1;
 			double		e = calibration_error(m, v[first_origin + o + h], fc[o * steps + h],
-											  rnn_pipeline_phase(m, phases[o], h + 1),
-											  rnn_level_steps_between(ls, last, last + h + 1));
+											  rnn_pipeline_phase(m, phases[o], h + 1));
 
 			bad += !isfinite(e);
 			err[(size_t) h * origins + o] = (float) (isfinite(e) ? e : 0.0);
@@ -387,7 +378,6 @@ origin_errors(float *err, const RnnModel *m, const double *v, size_t first_origi
 RnnStatus
 rnn_calibration_errors(float *err, const RnnModel *m, const double *v, const double *feats,
 					   size_t n, size_t first_origin, size_t origins, int steps,
-					   const RnnLevelSteps *ls,
 					   void (*check) (void *), void *check_arg, const RnnAlloc *a)
 {
 	double	   *fc = rnn_alloc(a, sizeof(double) * origins * steps);
@@ -411,7 +401,7 @@ rnn_calibration_errors(float *err, const RnnModel *m, const double *v, const dou
 	if (st == RNN_OK && !(m->theta_weight > 0))
 		rnn_pipeline_floor(m, fc, origins * steps);
 	if (st == RNN_OK)
-		(void) origin_errors(err, m, v, first_origin, origins, steps, fc, phases, ls);
+		(void) origin_errors(err, m, v, first_origin, origins, steps, fc, phases);
 	rnn_release(a, fc);
 	rnn_release(a, phases);
 	return st;
@@ -447,7 +437,7 @@ size_t
 rnn_validation_error_of(float *err, const RnnModel *m, const double *v, size_t first_origin,
 						size_t origins, int steps, const double *fc, const int32_t *phases)
 {
-	return origin_errors(err, m, v, first_origin, origins, steps, fc, phases, NULL);
+	return origin_errors(err, m, v, first_origin, origins, steps, fc, phases);
 }
 
 /* the index of the k-th of `keep` evenly spaced order statistics of count errors (the largest last) */
@@ -633,7 +623,7 @@ rnn_feature_effect(double *beta, const RnnModel *m, const double *v, const doubl
 void
 rnn_naive_errors(float *err, const RnnModel *m, const double *v, const double *feats,
 				 const double *beta, size_t n, size_t first_origin, size_t origins, int steps,
-				 int lag, const RnnLevelSteps *ls)
+				 int lag)
 {
 	if (!feats)
 		beta = NULL;
@@ -652,8 +642,7 @@ rnn_naive_errors(float *err, const RnnModel *m, const double *v, const double *f
 			if (back > 0 && last >= back)
 			{
 				double		g = f + pipeline_in_at(m, v, n, to - back) -
-					pipeline_in_at(m, v, n, last - back) -
-					rnn_level_steps_between(ls, last - back, to - back);
+					pipeline_in_at(m, v, n, last - back);
 
 				if (beta)
 					g -= feature_change(m, feats, beta, last - back, to - back);
@@ -667,8 +656,7 @@ rnn_naive_errors(float *err, const RnnModel *m, const double *v, const double *f
 				if (isfinite(g))
 					f = g;
 			}
-			e = fabs(pipeline_in_at(m, v, n, to) - rnn_level_steps_between(ls, last, to) - f) /
-				m->scale_std;
+			e = fabs(pipeline_in_at(m, v, n, to) - f) / m->scale_std;
 			err[(size_t) h * origins + o] = (float) (isfinite(e) ? e : 0.0);
 		}
 	}
@@ -762,15 +750,15 @@ any_effect(const RnnModel *m, const double *beta)
  * origins: the naive forecast's errors, then at each rank the least of
  * those and of each other benchmark the series calls for (rnn_floor_pick):
  * the seasonal naive of the changes at floor_lag > 0, and both again with
- * the features' changes through beta (NULL: none); all without the steps
- * ls (NULL: none).  other: room for one more (steps, origins).
+ * the features' changes through beta (NULL: none).  other: room for one
+ * more (steps, origins).
  */
 static void
 floor_benchmarks(float *naive, float *other, const RnnModel *m, const double *v,
 				 const double *feats, const double *beta, size_t n, size_t first_origin,
-				 size_t origins, int steps, int floor_lag, const RnnLevelSteps *ls)
+				 size_t origins, int steps, int floor_lag)
 {
-	rnn_naive_errors(naive, m, v, NULL, NULL, n, first_origin, origins, steps, 0, ls);
+	rnn_naive_errors(naive, m, v, NULL, NULL, n, first_origin, origins, steps, 0);
 	for (int b = 1; b < 4; b++)
 	{
 		int			lag = (b & 1) ? floor_lag : 0;
@@ -778,7 +766,7 @@ floor_benchmarks(float *naive, float *other, const RnnModel *m, const double *v,
 
 		if ((b & 1 && lag < 1) || (b & 2 && !eff))
 			continue;
-		rnn_naive_errors(other, m, v, feats, eff, n, first_origin, origins, steps, lag, ls);
+		rnn_naive_errors(other, m, v, feats, eff, n, first_origin, origins, steps, lag);
 		rnn_floor_pick(naive, other, steps, origins);
 	}
 }
@@ -796,7 +784,6 @@ rnn_calibrate(RnnModel *m, const double *v, const double *feats, size_t n,
 	double	   *beta = NULL;
 	bool		floored = floor_lag >= 0 && m->cal_scaled,
 				with_effect = floored && m->n_features > 0 && feats;
-	RnnLevelSteps ls;
 	RnnStatus	st;
 
 	m->cal_steps = 0;
@@ -830,17 +817,15 @@ rnn_calibrate(RnnModel *m, const double *v, const double *feats, size_t n,
 	}
 	/* the features' effect on the floor, from the rows before the origins */
 	st = beta ? rnn_feature_effect(beta, m, v, feats, n, first_origin, a) : RNN_OK;
-	/* the steps in the level, which the errors are taken without */
-	rnn_pipeline_level_steps(&ls, m, v, n, a);
 	if (st == RNN_OK)
-		st = rnn_calibration_errors(err, m, v, feats, n, first_origin, origins, steps, &ls,
-									check, check_arg, a);
+		st = rnn_calibration_errors(err, m, v, feats, n, first_origin, origins, steps, check,
+									check_arg, a);
 	if (st == RNN_OK)
 		st = rnn_calibration_store(m, err, steps, origins, a);
 	if (st == RNN_OK && floored)
 	{
 		floor_benchmarks(err, other, m, v, feats, beta && any_effect(m, beta) ? beta : NULL,
-						 n, first_origin, origins, steps, floor_lag, &ls);
+						 n, first_origin, origins, steps, floor_lag);
 		rnn_calibration_floor(m, err, origins);
 	}
 done:
@@ -1103,7 +1088,6 @@ rnn_calibrate_global(RnnModel *m, const double *const *values, const double *con
 		const double *f = with_feats ? feats[k] : NULL;
 		bool		effect = false;
 		float		unit;
-		RnnLevelSteps ls;
 
 		if (n < min_len)
 			continue;
@@ -1117,8 +1101,7 @@ rnn_calibrate_global(RnnModel *m, const double *const *values, const double *con
 			hold = n - (size_t) W;
 		rnn_model_series_view(&view, m, (int32_t) k);
 		view.cal_scaled = 1;
-		rnn_pipeline_level_steps(&ls, &view, values[k], n, a);
-		st = rnn_calibration_errors(err, &view, values[k], f, n, n - hold, 1, steps, &ls, check,
+		st = rnn_calibration_errors(err, &view, values[k], f, n, n - hold, 1, steps, check,
 									check_arg, a);
 		if (st == RNN_OK && f)
 		{
@@ -1139,7 +1122,7 @@ rnn_calibrate_global(RnnModel *m, const double *const *values, const double *con
 			if (!bench[b])
 				continue;
 			rnn_naive_errors(err, &view, values[k], f, (b & 2) && effect ? beta : NULL, n,
-							 n - hold, 1, steps, lag > 0 ? lag : 0, &ls);
+							 n - hold, 1, steps, lag > 0 ? lag : 0);
 			for (int h = 0; h < steps; h++)
 				bench[b][(size_t) h * count + c] = err[h] / unit;
 		}

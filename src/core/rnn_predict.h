@@ -9,7 +9,6 @@
 
 #include "rnn_common.h"
 #include "rnn_model.h"
-#include "rnn_pipeline.h"
 
 /*
  * Rearrange m's weights once for the forecasts that follow
@@ -63,9 +62,7 @@ RnnStatus	rnn_forecast_features(double *out, const RnnModel *m, const double *hi
  * changes at that lag (rnn_floor_pick); with features, the least at each
  * rank of those and the same forecasts with the features' effect
  * (rnn_feature_effect on the rows before first_origin).  floor_lag < 0: no
- * floor.  All these errors are taken without the steps in v's level
- * (rnn_pipeline_level_steps): the intervals hold the series' noise about
- * its level, not a step the history had.
+ * floor.
  * check(check_arg), when not NULL, is called before every pass of the
  * network (cancellation and the training-time limit).
  */
@@ -78,16 +75,13 @@ RnnStatus	rnn_calibrate(RnnModel *m, const double *v, const double *feats, size_
  * consecutive origins of v, the first at first_origin (each origin o
  * forecasts v[o..] from the window before it, padded with its first value
  * when the series is shorter than the window): in the series' units, or in
- * the network's scaled units when m->cal_scaled, where the steps ls (NULL:
- * none) in the level after an origin up to its target are taken out of
- * the target (it is compared as if the level had held); a non-finite error is
+ * the network's scaled units when m->cal_scaled; a non-finite error is
  * stored as 0.  check(check_arg), when not NULL, is called between chunks
  * of origins (it may longjmp out).
  */
 RnnStatus	rnn_calibration_errors(float *err, const RnnModel *m, const double *v,
 								   const double *feats, size_t n,
 								   size_t first_origin, size_t origins, int steps,
-								   const RnnLevelSteps *ls,
 								   void (*check) (void *), void *check_arg,
 								   const RnnAlloc *a);
 
@@ -124,14 +118,11 @@ size_t		rnn_validation_error_of(float *err, const RnnModel *m, const double *v,
  * forecast's error.  With feats (n, m->n_features) and beta
  * (rnn_feature_effect; NULL: none), each change is the features' change
  * through beta (the forecast step's features are known), and the seasonal
- * change has the features' change of its own steps taken out.  The steps
- * ls (NULL: none) between an origin and its target are taken out of the
- * target, and of the seasonal change, as rnn_calibration_errors does.
+ * change has the features' change of its own steps taken out.
  */
 void		rnn_naive_errors(float *err, const RnnModel *m, const double *v,
 							 const double *feats, const double *beta, size_t n,
-							 size_t first_origin, size_t origins, int steps, int lag,
-							 const RnnLevelSteps *ls);
+							 size_t first_origin, size_t origins, int steps, int lag);
 
 /* models with more features floor their intervals by benchmarks that do not know them */
 #define RNN_FLOOR_MAX_FEATURES 64
