@@ -20,6 +20,12 @@ OPENBLAS_LIBDIR ?= /usr/lib/$(MULTIARCH)/openblas-serial
 OPENBLAS_INCDIR ?= /usr/include/$(MULTIARCH)/openblas-serial
 # RNN_EXTVERSION: the library's version, recorded in every model it trains
 PG_CPPFLAGS = -Isrc -Isrc/core -I$(OPENBLAS_INCDIR) -DRNN_EXTVERSION='"$(EXTVERSION)"'
+# RNN_CLONES=0 compiles the cell loops once, for the baseline x86-64, instead of three times
+# (src/core/rnn_net.c): test/t/valgrind.sh's build, as valgrind runs AVX2 and FMA code 5-6 times
+# slower than the baseline's
+ifeq ($(RNN_CLONES),0)
+PG_CPPFLAGS += -DRNN_NO_CLONES
+endif
 # -fno-trapping-math lets the compiler vectorise the cell loops (no FP trap is relied on);
 # it is not -ffast-math: NaN and infinity checks keep working.
 PG_CFLAGS = -O3 -fno-trapping-math -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare -Wno-cast-function-type

@@ -96,16 +96,22 @@ FROM af_co2 c, af_models m WHERE m.kind = 'features';
 -- rnn_anomaly's windows: NULL for rnn_predict_rows) and the two after those; after a flagged
 -- row, which the window leaves out, the two-step forecast from the row before it with the
 -- flagged row's features and its own (to float32 rounding: a window alone)
+-- (the window calls are MATERIALIZED: computed once, whatever the join's plan; a nested loop
+-- that rescanned one per row of af_out took 254 s under valgrind, on 2026-12-07)
+WITH p AS MATERIALIZED (
+    SELECT k, (rnn_predict_rows(CASE WHEN value > 0 THEN value END, m, 1, ARRAY[promo]) OVER (ORDER BY ts))[1] AS f
+    FROM af_co2, af_models WHERE af_models.kind = 'features'),
+p2 AS MATERIALIZED (
+    SELECT k, rnn_predict_rows(CASE WHEN value > 0 THEN value END, m, 2, ARRAY[promo]) OVER (ORDER BY ts) AS f
+    FROM af_co2, af_models WHERE af_models.kind = 'features')
 SELECT count(*) AS compared, count(*) FILTER (WHERE b.is_anomaly) > 5 AS many_after_a_flag,
        count(*) FILTER (WHERE CASE WHEN b.is_anomaly THEN abs(o.expected - p2.f[2]) > 1e-6 * abs(p2.f[2])
                                    ELSE abs(o.expected - p.f) > 1e-9 * greatest(1, abs(p.f)) END) AS expected_differs,
        count(*) FILTER (WHERE (o.expected IS NULL) <> (p.f IS NULL)) AS null_differs
 FROM af_out o
 JOIN af_out b ON b.model = o.model AND b.k = o.k - 1
-JOIN (SELECT k, (rnn_predict_rows(CASE WHEN value > 0 THEN value END, m, 1, ARRAY[promo]) OVER (ORDER BY ts))[1] AS f
-      FROM af_co2, af_models WHERE af_models.kind = 'features') p ON p.k = o.k - 1
-LEFT JOIN (SELECT k, rnn_predict_rows(CASE WHEN value > 0 THEN value END, m, 2, ARRAY[promo]) OVER (ORDER BY ts) AS f
-           FROM af_co2, af_models WHERE af_models.kind = 'features') p2 ON p2.k = o.k - 2
+JOIN p ON p.k = o.k - 1
+LEFT JOIN p2 ON p2.k = o.k - 2
 WHERE o.model = 'features' AND o.k - 1 NOT IN (SELECT k FROM af_co2 WHERE kind = 'dropout')
   AND o.k - 2 NOT IN (SELECT k FROM af_co2 WHERE kind = 'dropout');
 -- after a dropout, the row is compared with the forecast two steps ahead from the month

@@ -5,8 +5,18 @@
 # built with valgrind support, so errors that stay inside the server itself,
 # such as uninitialised padding written to disk, are counted but not failed.)
 # Environment from test/run.sh: PGUSER, RNN_TMP; RNN_VALGRIND_TESTS overrides
-# the test list, RNN_VALGRIND_PORT the port (default 54339), RNN_VALGRIND_BIN the server's
-# bin directory (default /usr/lib/postgresql/15/bin; a relocated copy for development).
+# the test list, RNN_VALGRIND_PORT the port (default 54339), RNN_VALGRIND_BIN the bin directory
+# of the PostgreSQL to copy (default /usr/lib/postgresql/15/bin; a relocated copy for development).
+#
+# The server is a relocated copy of that PostgreSQL (in RNN_TMP) with its own build of the
+# extension: the same sources built with RNN_CLONES=0 (Makefile), the cell loops compiled once for
+# the baseline x86-64. Valgrind reports AVX2 and FMA but not AVX-512, so the installed build runs
+# its AVX2+FMA clones there, which valgrind runs slowly: one training of sql/anomaly_features.sql
+# took 5.4 s under memcheck with them and 0.9 s with the baseline's (4.3 s without memcheck,
+# --tool=none, against 0.01 s natively). The AVX2 clones stay covered under valgrind by the core
+# tests' fixtures (test/run.sh's core-valgrind), and natively on CPUs without AVX-512. For the
+# same reason the server runs OpenBLAS's SSE kernels (OPENBLAS_CORETYPE=Nehalem, as test/Makefile's
+# valgrind-check does).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
 
@@ -27,9 +37,9 @@ PORT=${RNN_VALGRIND_PORT:-54339}
 #   normal run checks their outputs).
 # RNN_VALGRIND_TESTS, RNN_VALGRIND_REDUCED and RNN_VALGRIND_REDUCED_AFTER override the lists.
 TESTS=${RNN_VALGRIND_TESTS:-"config timeaxis warm_start model_io errors pytorch window_predict compat timezone parallel predict_rows anomaly finetune"}
-REDUCED=${RNN_VALGRIND_REDUCED-"train forecast anomaly_features scale edges"}
-REDUCED_AFTER=${RNN_VALGRIND_REDUCED_AFTER-"features window_ts forms groups global theta mixed evaluate"}
-BIN=${RNN_VALGRIND_BIN:-/usr/lib/postgresql/15/bin}
+REDUCED=${RNN_VALGRIND_REDUCED-"train forecast anomaly_features scale edges features window_ts global theta"}
+REDUCED_AFTER=${RNN_VALGRIND_REDUCED_AFTER-"forms groups mixed evaluate"}
+SRC_BIN=${RNN_VALGRIND_BIN:-/usr/lib/postgresql/15/bin}
 DIR="$RNN_TMP/valgrind"
 PGXS_DIR=$(dirname "$(/usr/lib/postgresql/15/bin/pg_config --pgxs)")
 REGRESS="$PGXS_DIR/../test/regress/pg_regress"
@@ -56,6 +66,32 @@ as_postgres() {
     if [ "$(id -un)" = postgres ]; then "$@"; else runuser -u postgres -- "$@"; fi
 }
 
+# the relocated copy and its build (PostgreSQL's binaries find their lib and share directories
+# relative to their own place)
+SRC_ROOT=${SRC_BIN%/usr/lib/postgresql/15/bin}
+if [ "$SRC_ROOT" = "$SRC_BIN" ]; then
+    echo "not ok - RNN_VALGRIND_BIN must end in /usr/lib/postgresql/15/bin: $SRC_BIN"
+    exit 1
+fi
+rm -rf "$DIR"
+mkdir -p "$DIR/pg/usr/lib/postgresql" "$DIR/pg/usr/share/postgresql" "$DIR/build"
+cp -a "$SRC_ROOT/usr/lib/postgresql/15" "$DIR/pg/usr/lib/postgresql/" &&
+    cp -a "$SRC_ROOT/usr/share/postgresql/15" "$DIR/pg/usr/share/postgresql/" &&
+    cp -r Makefile rnn_forecast.control rnn_forecast--*.sql src "$DIR/build/" || {
+    echo "not ok - copying PostgreSQL and the sources for the valgrind build"; exit 1; }
+build_start=$(date +%s)
+if ! { make -s -C "$DIR/build" clean && make -s -C "$DIR/build" -j"$(nproc)" RNN_CLONES=0 &&
+        make -s -C "$DIR/build" install DESTDIR="$DIR/pg"; } >"$DIR/build.log" 2>&1; then
+    echo "not ok - building the extension with RNN_CLONES=0 for valgrind"
+    tail -20 "$DIR/build.log"
+    exit 1
+fi
+if nm "$DIR/pg/usr/lib/postgresql/15/lib/rnn_forecast.so" | grep -q 'arch_x86_64_v3'; then
+    echo "not ok - the valgrind build still has its AVX2 clones"
+    exit 1
+fi
+echo "# the valgrind build (RNN_CLONES=0) and its PostgreSQL copy: $(( $(date +%s) - build_start )) s"
+BIN="$DIR/pg/usr/lib/postgresql/15/bin"
 mkdir -p "$DIR/sock" "$DIR/out"
 chmod 777 "$DIR" "$DIR/sock" "$DIR/out"
 chown postgres "$DIR" "$DIR/sock" 2>/dev/null
@@ -71,7 +107,7 @@ shared_buffers = 32MB
 max_parallel_workers_per_gather = 0
 CONF
 
-as_postgres env OPENBLAS_NUM_THREADS=1 valgrind --quiet --error-limit=no --num-callers=40 \
+as_postgres env OPENBLAS_NUM_THREADS=1 OPENBLAS_CORETYPE=Nehalem valgrind --quiet --error-limit=no --num-callers=40 \
     --trace-children=no --log-file="$DIR/out/vg.%p.log" \
     "$BIN/postgres" -D "$DIR/data" >"$DIR/out/server.log" 2>&1 &
 vg_pid=$!
@@ -89,19 +125,14 @@ done
 
 # Two lanes at once, each a memcheck backend on one core: the first runs TESTS, then the
 # reduced REDUCED_AFTER; the second the reduced REDUCED.  Each pass is one pg_regress on a
-# database of its own, with its results in out/NAME.  The lists balance the lanes by the
-# times of 2026-12-03 (a machine with two other jobs): TESTS 489 s, features 322 s and
-# theta 138 s; the rest of the reduced files 980 s. On 2026-12-06, on a machine with three
-# other jobs, TESTS took 805 s, REDUCED_AFTER 749 s and REDUCED 1,759 s: groups moved to the
-# first lane. The clean-clone CI of 2026-12-07 (this machine, nothing else running): TESTS 758 s,
-# REDUCED_AFTER 603 s, REDUCED 1,868 s, of which edges alone about 1,300 s (its nine largest
-# statements, default trainings of the pipeline's cases, 925 s): global (about 300 s) moved to
-# the first lane. The next one: TESTS 808 s, REDUCED_AFTER 773 s, REDUCED 1,183 s: theta (138 s
-# on 2026-12-03) moved back to the second. Each pass's per-file times are printed at the end:
-# the clean-clone CI after it (2026-12-07, nothing else running) took TESTS 832 s, REDUCED_AFTER
-# 678 s, REDUCED 1,889 s, of which anomaly_features 698 s, edges 841 s, train 107 s, theta 96 s,
-# mixed 49 s, evaluate 49 s: theta, mixed and evaluate moved to the first lane (about 1,700 s
-# each).
+# database of its own, with its results in out/NAME, and each file's time is printed at the
+# end: the lists balance the lanes by those. With the installed build (AVX2 clones, OpenBLAS's
+# FMA kernels) the lanes took about 1,700 s each (the clean-clone CI of 2026-12-07), and
+# anomaly_features from 52 s to 698 s by the plan of one join (see sql/anomaly_features.sql).
+# With this build, on 2026-12-07 (nothing else running): TESTS 451 s (predict_rows 179 s,
+# anomaly 131 s), REDUCED 274 s (edges 190 s), REDUCED_AFTER 429 s (global 75 s, features
+# 74 s, window_ts 74 s, theta 73 s, forms 52 s, mixed 44 s); features, window_ts, global and
+# theta then moved to the second lane (about 580 s each).
 # run_pass NAME checked|reduced TEST...
 run_pass() {
     local name=$1 kind=$2 start opts=
