@@ -116,11 +116,18 @@ WHERE o.model = 'features' AND o.k - 1 NOT IN (SELECT k FROM af_co2 WHERE kind =
   AND o.k - 2 NOT IN (SELECT k FROM af_co2 WHERE kind = 'dropout');
 -- after a dropout, the row is compared with the forecast two steps ahead from the month
 -- before the gap, with the features of the dropout month and its own (rnn_predict_rows
--- there, horizon 2, to float32 rounding), and with the wider interval of two steps (before
--- 2026-12-05 a model with features filled the gap with the last value and compared the
--- row with a one-step forecast: both months after the dropouts were flagged)
+-- there, horizon 2, to float32 rounding), and with the interval of two steps: on the model's
+-- log scale its width is that of rnn_forecast's step 2, whatever the origin (before
+-- 2026-12-07 this compared widths in ppm with the row before the gap's one-step interval,
+-- which a build whose weights round differently (the baseline x86-64's, RNN_CLONES=0) made
+-- the wider: its steps 1 and 2 have the same log width, and that row's level is higher)
+-- (before 2026-12-05 a model with features filled the gap with the last value and compared
+-- the row with a one-step forecast: both months after the dropouts were flagged)
 SELECT o.k, abs(o.expected - p.f[2]) <= 1e-6 * abs(p.f[2]) AS two_step_forecast,
-       o.upper - o.lower > b.upper - b.lower AS wider_than_one_step, o.is_anomaly
+       abs(ln(o.upper / o.lower) - (SELECT ln(upper / lower) FROM af_models, rnn_forecast(m, 2, 0.99, ARRAY[0, 0])
+                                    WHERE kind = 'features' AND step = 2)) <= 1e-9 * ln(o.upper / o.lower)
+           AS two_step_interval,
+       o.is_anomaly
 FROM af_out o
 JOIN (SELECT k, rnn_predict_rows(CASE WHEN value > 0 THEN value END, m, 2, ARRAY[promo]) OVER (ORDER BY ts) AS f
       FROM af_co2, af_models WHERE af_models.kind = 'features') p ON p.k = o.k - 2

@@ -9,8 +9,8 @@
 # of the PostgreSQL to copy (default /usr/lib/postgresql/15/bin; a relocated copy for development).
 #
 # The server is a relocated copy of that PostgreSQL (in RNN_TMP) with its own build of the
-# extension: the same sources built with RNN_CLONES=0 (Makefile), the cell loops compiled once for
-# the baseline x86-64. Valgrind reports AVX2 and FMA but not AVX-512, so the installed build runs
+# extension (tools/relocated-build.sh): the same sources built with RNN_CLONES=0 (Makefile), the
+# cell loops compiled once for the baseline x86-64. Valgrind reports AVX2 and FMA but not AVX-512, so the installed build runs
 # its AVX2+FMA clones there, which valgrind runs slowly: one training of sql/anomaly_features.sql
 # took 5.4 s under memcheck with them and 0.9 s with the baseline's (4.3 s without memcheck,
 # --tool=none, against 0.01 s natively). The AVX2 clones stay covered under valgrind by the core
@@ -66,26 +66,10 @@ as_postgres() {
     if [ "$(id -un)" = postgres ]; then "$@"; else runuser -u postgres -- "$@"; fi
 }
 
-# the relocated copy and its build (PostgreSQL's binaries find their lib and share directories
-# relative to their own place)
-SRC_ROOT=${SRC_BIN%/usr/lib/postgresql/15/bin}
-if [ "$SRC_ROOT" = "$SRC_BIN" ]; then
-    echo "not ok - RNN_VALGRIND_BIN must end in /usr/lib/postgresql/15/bin: $SRC_BIN"
-    exit 1
-fi
 rm -rf "$DIR"
-mkdir -p "$DIR/pg/usr/lib/postgresql" "$DIR/pg/usr/share/postgresql" "$DIR/build"
-cp -a "$SRC_ROOT/usr/lib/postgresql/15" "$DIR/pg/usr/lib/postgresql/" &&
-    cp -a "$SRC_ROOT/usr/share/postgresql/15" "$DIR/pg/usr/share/postgresql/" &&
-    cp -r Makefile rnn_forecast.control rnn_forecast--*.sql src "$DIR/build/" || {
-    echo "not ok - copying PostgreSQL and the sources for the valgrind build"; exit 1; }
 build_start=$(date +%s)
-if ! { make -s -C "$DIR/build" clean && make -s -C "$DIR/build" -j"$(nproc)" RNN_CLONES=0 &&
-        make -s -C "$DIR/build" install DESTDIR="$DIR/pg"; } >"$DIR/build.log" 2>&1; then
-    echo "not ok - building the extension with RNN_CLONES=0 for valgrind"
-    tail -20 "$DIR/build.log"
-    exit 1
-fi
+SRC_BIN=$SRC_BIN tools/relocated-build.sh "$DIR" RNN_CLONES=0 || {
+    echo "not ok - building the extension with RNN_CLONES=0 for valgrind"; exit 1; }
 if nm "$DIR/pg/usr/lib/postgresql/15/lib/rnn_forecast.so" | grep -q 'arch_x86_64_v3'; then
     echo "not ok - the valgrind build still has its AVX2 clones"
     exit 1
