@@ -89,6 +89,8 @@ fsync = off
 max_connections = 10
 shared_buffers = 32MB
 max_parallel_workers_per_gather = 0
+jit = off
+enable_nestloop = off
 CONF
 
 as_postgres env OPENBLAS_NUM_THREADS=1 OPENBLAS_CORETYPE=Nehalem valgrind --quiet --error-limit=no --num-callers=40 \
@@ -116,7 +118,13 @@ done
 # With this build, on 2026-12-07 (nothing else running): TESTS 451 s (predict_rows 179 s,
 # anomaly 131 s), REDUCED 274 s (edges 190 s), REDUCED_AFTER 429 s (global 75 s, features
 # 74 s, window_ts 74 s, theta 73 s, forms 52 s, mixed 44 s); features, window_ts, global and
-# theta then moved to the second lane (about 580 s each).
+# theta then moved to the second lane (about 580 s each: 454 + 128 s and 561 s in the clean-clone
+# CI of d7cd578). The server runs with jit = off and enable_nestloop = off: under memcheck a query
+# above jit_above_cost spends seconds compiling in LLVM, and a nested loop may rescan a
+# window-function subquery per outer row (the anomaly_features join above); with both, on
+# 2026-12-07, the lanes took 277 + 95 s and 412 s (predict_rows 179 -> 131 s, anomaly 131 -> 86 s,
+# theta 73 -> 36 s), the checked outputs the same. (enable_nestloop = off alone, with JIT on, was
+# slower: its penalty costs put every query with a needed nested loop above jit_above_cost.)
 # run_pass NAME checked|reduced TEST...
 run_pass() {
     local name=$1 kind=$2 start opts=
