@@ -21,8 +21,8 @@ OPENBLAS_INCDIR ?= /usr/include/$(MULTIARCH)/openblas-serial
 # RNN_EXTVERSION: the library's version, recorded in every model it trains
 PG_CPPFLAGS = -Isrc -Isrc/core -I$(OPENBLAS_INCDIR) -DRNN_EXTVERSION='"$(EXTVERSION)"'
 # RNN_CLONES=0 compiles the cell loops once, for the baseline x86-64, instead of three times
-# (src/core/rnn_net.c): test/t/valgrind.sh's build, as valgrind runs AVX2 and FMA code 5-6 times
-# slower than the baseline's
+# (src/core/rnn_net.c): the build of test/t/valgrind.sh (valgrind runs AVX2 and FMA code about 6
+# times slower than the baseline's) and of test/t/baseline_isa.sh
 ifeq ($(RNN_CLONES),0)
 PG_CPPFLAGS += -DRNN_NO_CLONES
 endif

@@ -10,6 +10,8 @@
 # the make arguments given (RNN_CLONES=0: the cell loops for the baseline x86-64 only) and
 # installed into the copy. Its binaries, DEST/pg/usr/lib/postgresql/15/bin, find their lib and
 # share directories relative to their own place. The build's output goes to DEST/build.log.
+# With RNN_CLONES=0 among the arguments, a library that still holds a clone (a symbol
+# arch_x86_64_v*) fails it.
 # Used by test/t/valgrind.sh and test/t/baseline_isa.sh.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
@@ -35,5 +37,10 @@ if ! { make -s -C "$DEST/build" clean && make -s -C "$DEST/build" -j"$(nproc)" "
         make -s -C "$DEST/build" install DESTDIR="$DEST/pg"; } >"$DEST/build.log" 2>&1; then
     echo "relocated-build: the build failed (make $*):" >&2
     tail -20 "$DEST/build.log" >&2
+    exit 1
+fi
+if [[ " $* " == *" RNN_CLONES=0 "* ]] &&
+        nm "$DEST/pg/usr/lib/postgresql/15/lib/rnn_forecast.so" | grep -q 'arch_x86_64_v'; then
+    echo "relocated-build: the RNN_CLONES=0 build still has its AVX2 or AVX-512 clones" >&2
     exit 1
 fi

@@ -21,10 +21,6 @@ rm -rf "$DIR"
 start=$(date +%s)
 SRC_BIN=${RNN_BASELINE_BIN:-/usr/lib/postgresql/15/bin} tools/relocated-build.sh "$DIR" RNN_CLONES=0 || {
     echo "not ok - building the extension with RNN_CLONES=0"; exit 1; }
-if nm "$DIR/pg/usr/lib/postgresql/15/lib/rnn_forecast.so" | grep -q 'arch_x86_64_v'; then
-    echo "not ok - the baseline build still has its AVX2 or AVX-512 clones"
-    exit 1
-fi
 BIN="$DIR/pg/usr/lib/postgresql/15/bin"
 export PGBIN=$BIN
 OPENBLAS_CORETYPE=Nehalem tools/pg-temp-server.sh start "$DIR/server" "$PORT" >/dev/null || {
