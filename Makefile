@@ -23,8 +23,13 @@ PG_CPPFLAGS = -Isrc -Isrc/core -I$(OPENBLAS_INCDIR) -DRNN_EXTVERSION='"$(EXTVERS
 # RNN_CLONES=0 compiles the cell loops once, for the baseline x86-64, instead of three times
 # (src/core/rnn_net.c): the build of test/t/valgrind.sh (valgrind runs AVX2 and FMA code about 6
 # times slower than the baseline's) and of test/t/baseline_isa.sh
+# RNN_CLONES=avx2 compiles them once as their AVX2+FMA clone is (test/t/baseline_isa.sh checks
+# that path's outputs on a CPU that would otherwise pick its AVX-512 clone)
 ifeq ($(RNN_CLONES),0)
 PG_CPPFLAGS += -DRNN_NO_CLONES
+endif
+ifeq ($(RNN_CLONES),avx2)
+PG_CPPFLAGS += -DRNN_AVX2_ONLY
 endif
 # -fno-trapping-math lets the compiler vectorise the cell loops (no FP trap is relied on);
 # it is not -ffast-math: NaN and infinity checks keep working.

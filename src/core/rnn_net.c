@@ -37,7 +37,10 @@
  * AVX2+FMA and the baseline) and picked at load time, so one binary package
  * runs well on every CPU.  Everything else is left to OpenBLAS's own dispatch.
  */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(RNN_NO_CLONES)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(RNN_AVX2_ONLY)
+/* the AVX2+FMA clone alone, for checking that path on any newer CPU (test/t/baseline_isa.sh) */
+#define RNN_SIMD_CLONES __attribute__((target("arch=x86-64-v3")))
+#elif defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(RNN_NO_CLONES)
 #define RNN_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define RNN_SIMD_CLONES
