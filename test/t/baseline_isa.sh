@@ -25,20 +25,28 @@ PGXS_DIR=$(dirname "$(/usr/lib/postgresql/15/bin/pg_config --pgxs)")
 REGRESS="$PGXS_DIR/../test/regress/pg_regress"
 port=${RNN_BASELINE_PORT:-54341}
 failed=0
+# the path whose server runs (one at a time), stopped on any exit too (a timeout's kill included)
+running=
+stop_running() {
+    [ -n "$running" ] &&
+        PGBIN=$running/pg/usr/lib/postgresql/15/bin tools/pg-temp-server.sh stop "$running/server" >/dev/null 2>&1
+    running=
+}
+trap stop_running EXIT
 
 # run_path NAME CLONES CORETYPE PORT: prints one ok / not ok line
 run_path() {
     local name=$1 clones=$2 coretype=$3 port=$4
-    local dir="$RNN_TMP/isa_$name" start rc n so ymm fma zmm
+    local dir="$RNN_TMP/isa_$name" start rc n dis ymm fma zmm
     rm -rf "$dir"
     start=$(date +%s)
     SRC_BIN=${RNN_BASELINE_BIN:-/usr/lib/postgresql/15/bin} tools/relocated-build.sh "$dir" "RNN_CLONES=$clones" || {
         echo "not ok - $name path: building the extension with RNN_CLONES=$clones"; return 1; }
-    so="$dir/pg/usr/lib/postgresql/15/lib/rnn_forecast.so"
-    # (grep -c reads all of objdump's output; see tools/relocated-build.sh)
-    ymm=$(objdump -d "$so" | grep -c 'ymm')
-    fma=$(objdump -d "$so" | grep -c 'vfmadd')
-    zmm=$(objdump -d "$so" | grep -c 'zmm')
+    dis=$(objdump -d "$dir/pg/usr/lib/postgresql/15/lib/rnn_forecast.so") || {
+        echo "not ok - $name path: objdump could not read the library"; return 1; }
+    ymm=$(grep -c 'ymm' <<<"$dis")
+    fma=$(grep -c 'vfmadd' <<<"$dis")
+    zmm=$(grep -c 'zmm' <<<"$dis")
     if { [ "$name" = baseline ] && [ "$ymm" != 0 ]; } ||
             { [ "$name" = avx2 ] && { [ "$ymm" = 0 ] || [ "$fma" = 0 ] || [ "$zmm" != 0 ]; }; }; then
         echo "not ok - $name path: the library's instructions (ymm $ymm, vfmadd $fma, zmm $zmm)"
@@ -47,6 +55,7 @@ run_path() {
     local bin="$dir/pg/usr/lib/postgresql/15/bin"
     PGBIN=$bin OPENBLAS_CORETYPE=$coretype tools/pg-temp-server.sh start "$dir/server" "$port" >/dev/null || {
         echo "not ok - $name path: its server did not start"; return 1; }
+    running=$dir
     mkdir -p "$dir/out"
     chmod 777 "$dir/out"
     # shellcheck disable=SC2046
@@ -54,7 +63,7 @@ run_path() {
         --port="$port" --user=postgres --dbname=rnn_isa $(sed -n 's/^REGRESS *= *//p' Makefile) \
         >"$dir/out/regress.log" 2>&1
     rc=$?
-    PGBIN=$bin tools/pg-temp-server.sh stop "$dir/server" >/dev/null 2>&1
+    stop_running
     n=$(grep -cE '^test .* \.\.\. ok' "$dir/out/regress.log")
     if [ "$rc" -eq 0 ]; then
         echo "ok - pg_regress on the $name path (RNN_CLONES=$clones, OPENBLAS_CORETYPE=$coretype): $n files ($(( $(date +%s) - start )) s with the build)"

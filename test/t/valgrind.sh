@@ -13,10 +13,11 @@
 # cell loops compiled once for the baseline x86-64. Valgrind reports AVX2 and FMA but not
 # AVX-512, so the installed build runs its AVX2+FMA clones there, which valgrind runs slowly:
 # one training of sql/anomaly_features.sql took 5.4 s under memcheck with them and 0.9 s with
-# the baseline's (4.3 s without memcheck, --tool=none, against 0.01 s natively). The AVX2 clones stay covered under valgrind by the core
-# tests' fixtures (test/run.sh's core-valgrind), and natively on CPUs without AVX-512. For the
-# same reason the server runs OpenBLAS's SSE kernels (OPENBLAS_CORETYPE=Nehalem, as test/Makefile's
-# valgrind-check does).
+# the baseline's (4.3 s without memcheck, --tool=none, against 0.01 s natively). The AVX2
+# clones stay covered: under valgrind by the core tests' fixtures (test/run.sh's
+# core-valgrind), natively by test/t/baseline_isa.sh's pg_regress run on their code, and on
+# CPUs without AVX-512. For the same reason the server runs OpenBLAS's SSE kernels
+# (OPENBLAS_CORETYPE=Nehalem, as test/Makefile's valgrind-check does).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
 
