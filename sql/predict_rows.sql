@@ -85,13 +85,17 @@ FROM pr_cmp WHERE kind = 'plain' GROUP BY kind, store ORDER BY store;
 -- rnn_anomaly expects at each row the one-step forecast from all the rows before it (after a
 -- flagged row, which its window leaves out, the two-step forecast from the rows before that); the
 -- guess from 4 rows (rnn_predict over a frame of the window) misses the phase at some rows
+-- (despike => false: a history's spikes are replaced in it as a series of its own, so a long
+-- history may replace a value in the last window that the window alone keeps; this sawtooth
+-- noise has such 'spikes' in some of its prefixes, none in the whole series)
 CREATE TABLE pr_weak AS
 SELECT s, date '2015-01-01' + make_interval(months => i) AS month,
        50 + 2 * sin(2 * pi() * i / 12) + ((i * 7919 + s) % 17 - 8) * 0.25 AS v
 FROM generate_series(1, 2) s, generate_series(3 * (s - 1), 3 * (s - 1) + 319) i;
 CREATE TABLE pr_weak_model AS
 SELECT rnn_train(month::date, v, rnn_config(horizon => 2, epochs => 2, hidden_size => 8, ensemble => 1,
-                                            "window" => 4, deseasonalize => true, theta_weight => 0)) AS m
+                                            "window" => 4, deseasonalize => true, theta_weight => 0,
+                                            despike => false)) AS m
 FROM pr_weak WHERE s = 1;
 SELECT jsonb_array_length(rnn_model_info(m)->'pipeline'->'seasonal_indices') AS indices,
        rnn_model_info(m)->'pipeline'->'phase_last' AS phase_last

@@ -281,8 +281,16 @@ forecast_history(const RnnModel *m, const double *hist, int T, int horizon, int3
 	{
 		/* Theta fitted on the history given, and the floor by its values */
 		RnnModel	one = *m;
+		bool		failed;
+		double	   *clean;
 
 		one.nonnegative = rnn_pipeline_history_floors(m, hist, (size_t) T, 1);
+		/* its one-point spikes replaced, as training replaced the series' */
+		clean = rnn_pipeline_histories_despiked(m, hist, 1, T, 1, &failed, &rnn_palloc_allocator);
+		if (failed)
+			rnn_report_status(RNN_ERR_ALLOC, fname);
+		if (clean)
+			hist = clean;
 		if (m->n_seasonal > 0)
 			phase = given_phase >= 0 && given_phase < m->n_seasonal ? given_phase :
 				rnn_pipeline_guess_phase(m, hist, T, &rnn_palloc_allocator);

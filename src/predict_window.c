@@ -948,11 +948,20 @@ rows_forecast_moved(RowsCache *c, int j, int lag, const char *fname)
 		f = rows_forecast_unseen(c, j, lag, fut, H, fname);
 	else
 	{
+		bool		failed;
+		double	   *clean = rnn_pipeline_histories_despiked(c->mp, hj, 1, W, I, &failed,
+															&rnn_palloc_allocator);
+
+		if (failed)
+			rnn_report_status(RNN_ERR_ALLOC, fname);
 		f = palloc(sizeof(double) * H);
-		rnn_report_status(rnn_forecast_features(f, c->mp, hj, fut, 1, W, H, &c->phases[j],
-												rnn_check_interrupts, NULL, &rnn_palloc_allocator),
+		rnn_report_status(rnn_forecast_features(f, c->mp, clean ? clean : hj, fut, 1, W, H,
+												&c->phases[j], rnn_check_interrupts, NULL,
+												&rnn_palloc_allocator),
 						  fname);
-		rnn_theta_combine_histories(f, c->mp, hj, 1, W, I, H, &c->phases[j]);
+		rnn_theta_combine_histories(f, c->mp, clean ? clean : hj, hj, 1, W, I, H, &c->phases[j]);
+		if (clean)
+			pfree(clean);
 	}
 	memcpy(c->out + (size_t) j * c->horizon, f + g, sizeof(double) * c->horizon);
 	pfree(f);
@@ -1115,13 +1124,24 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 	}
 	else
 	{
+		/* each window's one-point spikes replaced, as rnn_forecast(model, history, horizon) */
+		bool		failed;
+		double	   *clean = rnn_pipeline_histories_despiked(c->mp, c->hist, k, W, I, &failed,
+															&rnn_palloc_allocator);
+
+		if (failed)
+			rnn_report_status(RNN_ERR_ALLOC, fname);
 		arena_reset(&c->arena);
-		rnn_report_status(rnn_forecast_features(c->out, c->mp, c->hist, K > 0 ? c->future : NULL,
-												k, W, horizon, c->phases, rnn_check_interrupts,
-												NULL, &c->arena_alloc),
+		rnn_report_status(rnn_forecast_features(c->out, c->mp, clean ? clean : c->hist,
+												K > 0 ? c->future : NULL, k, W, horizon,
+												c->phases, rnn_check_interrupts, NULL,
+												&c->arena_alloc),
 						  fname);
 		/* each window's own Theta, as rnn_forecast(model, history, horizon) */
-		rnn_theta_combine_histories(c->out, c->mp, c->hist, k, W, I, horizon, c->phases);
+		rnn_theta_combine_histories(c->out, c->mp, clean ? clean : c->hist, c->hist, k, W, I,
+									horizon, c->phases);
+		if (clean)
+			pfree(clean);
 	}
 	/* a window moved back by g steps: the steps g + 1 .. g + horizon ahead */
 	for (int j = 0; j < k; j++)

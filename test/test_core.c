@@ -3054,6 +3054,46 @@ test_spikes(void)
 		   "spikes: on by default under window and zscore scaling without features; a warm start "
 		   "keeps its model's choice, an imported model has none; despike given wins");
 	{
+		/*
+		 * histories given to a one-series model that replaced spikes: each
+		 * cleaned as a series of its own in a copy (the season and log the
+		 * model's); none for a model that kept them, a global one, or rows
+		 * of features
+		 */
+		RnnModel	m;
+		double		h[96],
+					before[96],
+				   *clean;
+		bool		failed,
+					none;
+
+		memset(&m, 0, sizeof(m));
+		m.despike = true;
+		m.season = 4;
+		m.log_transform = 1;
+		memcpy(h, base, sizeof(base));
+		memcpy(h + 48, base, sizeof(base));
+		h[30] *= 3;
+		memcpy(before, h, sizeof(h));
+		clean = rnn_pipeline_histories_despiked(&m, h, 2, 48, 1, &failed, &test_allocator);
+		same = clean != NULL && !failed && memcmp(h, before, sizeof(h)) == 0;
+		for (int t = 0; t < 96 && same; t++)
+			if (t != 30 && clean[t] != base[t % 48])
+				same = false;
+		report(same && fabs(clean[30] / base[30] - 1) < 0.05,
+			   "spikes: each history given to a model that replaced them is cleaned in a copy (%.2f for %.2f), the next history and the given values as they were",
+			   clean ? clean[30] : NAN, base[30]);
+		rnn_release(&test_allocator, clean);
+		m.despike = false;
+		none = rnn_pipeline_histories_despiked(&m, h, 2, 48, 1, &failed, &test_allocator) == NULL && !failed;
+		m.despike = true;
+		m.n_series = 2;
+		none = none && rnn_pipeline_histories_despiked(&m, h, 2, 48, 1, &failed, &test_allocator) == NULL;
+		m.n_series = 0;
+		none = none && rnn_pipeline_histories_despiked(&m, h, 1, 48, 2, &failed, &test_allocator) == NULL;
+		report(none, "spikes: no copy for a model that kept its spikes, a global model (its own view), or rows with features");
+	}
+	{
 		RnnModel	m,
 					d;
 		size_t		len;

@@ -1305,6 +1305,28 @@ rnn_pipeline_despiked(const double *v, size_t n, int season, int log_mode, size_
 	return c;
 }
 
+double *
+rnn_pipeline_histories_despiked(const RnnModel *m, const double *hist, int B, int T, int stride,
+								bool *failed, const RnnAlloc *a)
+{
+	double	   *c;
+
+	*failed = false;
+	if (!m->despike || m->n_series > 0 || m->n_features > 0 || stride != 1 || B < 1 || T < 1)
+		return NULL;
+	c = rnn_alloc(a, sizeof(double) * (size_t) B * (size_t) T);
+	if (!c)
+	{
+		*failed = true;
+		return NULL;
+	}
+	memcpy(c, hist, sizeof(double) * (size_t) B * (size_t) T);
+	for (int b = 0; b < B; b++)
+		rnn_pipeline_clean_spikes(c + (size_t) b * T, (size_t) T, m->season,
+								  m->log_transform ? -1 : 0, RNN_SPIKE_K, a);
+	return c;
+}
+
 bool
 rnn_pipeline_despike(int cfg_despike, int scaling, bool warm, bool imported, int init_despike,
 					 int n_features)

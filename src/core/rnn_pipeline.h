@@ -402,6 +402,19 @@ double	   *rnn_pipeline_despiked(const double *v, size_t n, int season, int log_
 								  size_t *count, const RnnAlloc *a);
 
 /*
+ * B histories of a one-series model (rows of T values) as its training read
+ * its series: when m replaced one-point spikes (m->despike) and reads no
+ * features, a copy (allocated with a) in which each history's own spikes
+ * are replaced (rnn_pipeline_clean_spikes at RNN_SPIKE_K, m's season and
+ * log, each history a series of its own), so that the network and Theta
+ * read the training rows as training did; else (a global model, features,
+ * no despike, stride > 1) NULL: the histories as given.  *failed: the
+ * allocation failed (NULL returned).
+ */
+double	   *rnn_pipeline_histories_despiked(const RnnModel *m, const double *hist, int B, int T,
+											int stride, bool *failed, const RnnAlloc *a);
+
+/*
  * Whether a model's pipeline replaces one-point spikes
  * (rnn_pipeline_clean_spikes): the configuration's despike where set (0 or
  * 1); else a warm start's model's (init_despike), none for an imported

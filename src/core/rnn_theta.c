@@ -211,8 +211,9 @@ rnn_theta_combine(double *out, const RnnModel *m, const RnnTheta *th, int horizo
 }
 
 void
-rnn_theta_combine_histories(double *out, const RnnModel *m, const double *hist, int B, int T,
-							int stride, int horizon, const int32_t *phases)
+rnn_theta_combine_histories(double *out, const RnnModel *m, const double *hist,
+							const double *given, int B, int T, int stride, int horizon,
+							const int32_t *phases)
 {
 	for (int b = 0; b < B; b++)
 	{
@@ -228,7 +229,8 @@ rnn_theta_combine_histories(double *out, const RnnModel *m, const double *hist, 
 			theta_blend(ob, m, &th, horizon, ph);
 		}
 		/* each history's own floor: none where it holds a value below 0 */
-		if (rnn_pipeline_history_floors(m, hb, (size_t) T, (size_t) stride))
+		if (rnn_pipeline_history_floors(m, (given ? given : hist) + (size_t) b * T * stride,
+										(size_t) T, (size_t) stride))
 			rnn_floor_at_zero(ob, (size_t) horizon);
 	}
 }

@@ -57,11 +57,13 @@ void		rnn_theta_combine(double *out, const RnnModel *m, const RnnTheta *th, int 
  * series' value first) gets its own Theta, combined into out (B rows of
  * horizon); phases: each history's last phase (NULL: m->phase_last).
  * Each row is floored at 0 by its history's rule (rnn_pipeline_history_floors),
- * combined or not.
+ * combined or not; given: the histories before spikes were replaced
+ * (rnn_pipeline_histories_despiked; NULL: hist), which the floor reads (a
+ * spike below 0 replaced still says the series goes below 0).
  */
 void		rnn_theta_combine_histories(double *out, const RnnModel *m, const double *hist,
-										int B, int T, int stride, int horizon,
-										const int32_t *phases);
+										const double *given, int B, int T, int stride,
+										int horizon, const int32_t *phases);
 
 /*
  * The weight a model gets: the configured one (>= 0), else 0 for a model

@@ -237,7 +237,7 @@ forecast_history(const RnnModel *m, const double *hist, int T)
 	{
 		/* the stored Theta state combined, then Theta refitted on the history (format 6) */
 		rnn_theta_combine(out[0], m, &m->theta, horizon, m->phase_last);
-		rnn_theta_combine_histories(out[1], m, hist, 1, T, m->shape.input_size, horizon, NULL);
+		rnn_theta_combine_histories(out[1], m, hist, NULL, 1, T, m->shape.input_size, horizon, NULL);
 		check_bounds(m, out[0], horizon);
 	}
 }
