@@ -285,15 +285,21 @@ forecast_history(const RnnModel *m, const double *hist, int T, int horizon, int3
 		double	   *clean;
 
 		one.nonnegative = rnn_pipeline_history_floors(m, hist, (size_t) T, 1);
-		/* its one-point spikes replaced, as training replaced the series' */
-		clean = rnn_pipeline_histories_despiked(m, hist, 1, T, 1, &failed, &rnn_palloc_allocator);
+		/*
+		 * the place in the season by the values as given (the stored window
+		 * is found among them as it was kept: cleaning a longer history may
+		 * replace one of its values), as rnn_predict's row track reads them
+		 */
+		if (m->n_seasonal > 0)
+			phase = given_phase >= 0 && given_phase < m->n_seasonal ? given_phase :
+				rnn_pipeline_guess_phase(m, hist, T, &rnn_palloc_allocator);
+		/* then its one-point spikes replaced, as training replaced the series' */
+		clean = rnn_pipeline_histories_despiked(m, hist, 1, T, m->shape.input_size, &failed,
+												rnn_check_interrupts, NULL, &rnn_palloc_allocator);
 		if (failed)
 			rnn_report_status(RNN_ERR_ALLOC, fname);
 		if (clean)
 			hist = clean;
-		if (m->n_seasonal > 0)
-			phase = given_phase >= 0 && given_phase < m->n_seasonal ? given_phase :
-				rnn_pipeline_guess_phase(m, hist, T, &rnn_palloc_allocator);
 		if (m->theta_weight > 0)
 			rnn_theta_fit_values(&one.theta, m, hist, (size_t) T, 1, phase);
 		return forecast_at_phase(&one, hist, T, horizon, phase, NULL, fname);

@@ -950,6 +950,7 @@ rows_forecast_moved(RowsCache *c, int j, int lag, const char *fname)
 	{
 		bool		failed;
 		double	   *clean = rnn_pipeline_histories_despiked(c->mp, hj, 1, W, I, &failed,
+															rnn_check_interrupts, NULL,
 															&rnn_palloc_allocator);
 
 		if (failed)
@@ -1127,6 +1128,7 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 		/* each window's one-point spikes replaced, as rnn_forecast(model, history, horizon) */
 		bool		failed;
 		double	   *clean = rnn_pipeline_histories_despiked(c->mp, c->hist, k, W, I, &failed,
+															rnn_check_interrupts, NULL,
 															&rnn_palloc_allocator);
 
 		if (failed)

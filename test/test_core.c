@@ -3071,27 +3071,55 @@ test_spikes(void)
 		m.despike = true;
 		m.season = 4;
 		m.log_transform = 1;
+		m.shape.input_size = 1;
 		memcpy(h, base, sizeof(base));
 		memcpy(h + 48, base, sizeof(base));
 		h[30] *= 3;
+		h[48 + 20] /= 3;
 		memcpy(before, h, sizeof(h));
-		clean = rnn_pipeline_histories_despiked(&m, h, 2, 48, 1, &failed, &test_allocator);
+		clean = rnn_pipeline_histories_despiked(&m, h, 2, 48, 1, &failed, NULL, NULL, &test_allocator);
 		same = clean != NULL && !failed && memcmp(h, before, sizeof(h)) == 0;
 		for (int t = 0; t < 96 && same; t++)
-			if (t != 30 && clean[t] != base[t % 48])
+			if (t != 30 && t != 48 + 20 && clean[t] != base[t % 48])
 				same = false;
-		report(same && fabs(clean[30] / base[30] - 1) < 0.05,
-			   "spikes: each history given to a model that replaced them is cleaned in a copy (%.2f for %.2f), the next history and the given values as they were",
-			   clean ? clean[30] : NAN, base[30]);
+		report(same && fabs(clean[30] / base[30] - 1) < 0.05 && fabs(clean[68] / base[20] - 1) < 0.05,
+			   "spikes: each history given to a model that replaced them is cleaned in a copy (%.2f for %.2f, %.2f for %.2f in the second), the rest and the given values as they were",
+			   clean ? clean[30] : NAN, base[30], clean ? clean[68] : NAN, base[20]);
 		rnn_release(&test_allocator, clean);
 		m.despike = false;
-		none = rnn_pipeline_histories_despiked(&m, h, 2, 48, 1, &failed, &test_allocator) == NULL && !failed;
+		none = rnn_pipeline_histories_despiked(&m, h, 2, 48, 1, &failed, NULL, NULL, &test_allocator) == NULL && !failed;
 		m.despike = true;
 		m.n_series = 2;
-		none = none && rnn_pipeline_histories_despiked(&m, h, 2, 48, 1, &failed, &test_allocator) == NULL;
+		none = none && rnn_pipeline_histories_despiked(&m, h, 2, 48, 1, &failed, NULL, NULL, &test_allocator) == NULL;
 		m.n_series = 0;
-		none = none && rnn_pipeline_histories_despiked(&m, h, 1, 48, 2, &failed, &test_allocator) == NULL;
-		report(none, "spikes: no copy for a model that kept its spikes, a global model (its own view), or rows with features");
+		none = none && rnn_pipeline_histories_despiked(&m, h, 1, 48, 2, &failed, NULL, NULL, &test_allocator) == NULL;
+		m.shape.input_size = 2;
+		none = none && rnn_pipeline_histories_despiked(&m, h, 1, 48, 1, &failed, NULL, NULL, &test_allocator) == NULL;
+		m.shape.input_size = 1;
+		{
+			/* a long history is cleaned among the points a forecast reads: Theta's last 1,000, or the window */
+			double	   *long_h = malloc(sizeof(double) * 1200);
+			double	   *c1,
+					   *c2;
+
+			for (int t = 0; t < 1200; t++)
+				long_h[t] = 100 * (1 + 0.3 * sin(2 * M_PI * t / 4)) * (1 + 0.02 * sin(t * 7.3));
+			long_h[150] *= 3;
+			long_h[1100] *= 3;
+			m.window = 12;
+			c1 = rnn_pipeline_histories_despiked(&m, long_h, 1, 1200, 1, &failed, NULL, NULL, &test_allocator);
+			m.window = 1100;
+			c2 = rnn_pipeline_histories_despiked(&m, long_h, 1, 1200, 1, &failed, NULL, NULL, &test_allocator);
+			report(c1 && c2 && c1[150] == long_h[150] && c1[1100] < long_h[1100] / 2 &&
+				   c2[150] < long_h[150] / 2 && c2[1100] < long_h[1100] / 2,
+				   "spikes: a history of 1,200 points is cleaned in its last 1,000 (%.1f kept before them, %.1f replaced), or in a window of 1,100 where longer (%.1f)",
+				   c1 ? c1[150] : NAN, c1 ? c1[1100] : NAN, c2 ? c2[150] : NAN);
+			rnn_release(&test_allocator, c1);
+			rnn_release(&test_allocator, c2);
+			free(long_h);
+			m.window = 0;
+		}
+		report(none, "spikes: no copy for a model that kept its spikes, a global model (its own view), rows with features, or an input of two values a step");
 	}
 	{
 		RnnModel	m,

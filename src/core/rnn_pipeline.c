@@ -1307,13 +1307,19 @@ rnn_pipeline_despiked(const double *v, size_t n, int season, int log_mode, size_
 
 double *
 rnn_pipeline_histories_despiked(const RnnModel *m, const double *hist, int B, int T, int stride,
-								bool *failed, const RnnAlloc *a)
+								bool *failed, void (*check) (void *), void *check_arg,
+								const RnnAlloc *a)
 {
 	double	   *c;
+	/* the points that are read: Theta's last ones, or the window where that is longer */
+	int			L = T < RNN_THETA_MAX_POINTS ? T : RNN_THETA_MAX_POINTS;
 
 	*failed = false;
-	if (!m->despike || m->n_series > 0 || m->n_features > 0 || stride != 1 || B < 1 || T < 1)
+	if (!m->despike || m->n_series > 0 || m->n_features > 0 || m->shape.input_size != 1 ||
+		stride != 1 || B < 1 || T < 1)
 		return NULL;
+	if (m->window > L)
+		L = m->window < T ? m->window : T;
 	c = rnn_alloc(a, sizeof(double) * (size_t) B * (size_t) T);
 	if (!c)
 	{
@@ -1322,8 +1328,12 @@ rnn_pipeline_histories_despiked(const RnnModel *m, const double *hist, int B, in
 	}
 	memcpy(c, hist, sizeof(double) * (size_t) B * (size_t) T);
 	for (int b = 0; b < B; b++)
-		rnn_pipeline_clean_spikes(c + (size_t) b * T, (size_t) T, m->season,
+	{
+		if (check)
+			check(check_arg);
+		rnn_pipeline_clean_spikes(c + (size_t) b * T + (T - L), (size_t) L, m->season,
 								  m->log_transform ? -1 : 0, RNN_SPIKE_K, a);
+	}
 	return c;
 }
 

@@ -403,16 +403,20 @@ double	   *rnn_pipeline_despiked(const double *v, size_t n, int season, int log_
 
 /*
  * B histories of a one-series model (rows of T values) as its training read
- * its series: when m replaced one-point spikes (m->despike) and reads no
- * features, a copy (allocated with a) in which each history's own spikes
- * are replaced (rnn_pipeline_clean_spikes at RNN_SPIKE_K, m's season and
- * log, each history a series of its own), so that the network and Theta
- * read the training rows as training did; else (a global model, features,
- * no despike, stride > 1) NULL: the histories as given.  *failed: the
- * allocation failed (NULL returned).
+ * its series: when m replaced one-point spikes (m->despike) and reads one
+ * value a step (no features), a copy (allocated with a) in which each
+ * history's own spikes are replaced (rnn_pipeline_clean_spikes at
+ * RNN_SPIKE_K, m's season and log, each history a series of its own) among
+ * its last points that a forecast reads (RNN_THETA_MAX_POINTS, or the
+ * window where longer: the time stays bounded for any T), so that the
+ * network and Theta read the training rows as training did; else (a global
+ * model, features, input_size > 1, no despike, stride > 1) NULL: the
+ * histories as given.  *failed: the allocation failed (NULL returned).
+ * check(check_arg), when not NULL, is called before each history.
  */
 double	   *rnn_pipeline_histories_despiked(const RnnModel *m, const double *hist, int B, int T,
-											int stride, bool *failed, const RnnAlloc *a);
+											int stride, bool *failed, void (*check) (void *),
+											void *check_arg, const RnnAlloc *a);
 
 /*
  * Whether a model's pipeline replaces one-point spikes
