@@ -921,6 +921,35 @@ rows_forecast_unseen(const RowsCache *c, int j, int lag, const double *fut, int 
 }
 
 /*
+ * The H-step forecasts of a one-series model c->mp after the B windows hist
+ * (B rows of c->W steps; fut: their forecast steps' features, NULL
+ * without), into out (B rows of H), as rnn_forecast(model, history, H)
+ * gives them: each window's one-point spikes replaced when the training
+ * replaced the series', its own Theta, its floor by the values as given.
+ * alloc: the network's working memory (the batch's arena, or palloc).
+ */
+static void
+rows_forecast_windows(const RowsCache *c, double *out, const double *hist, const double *fut,
+					  int B, int H, const int32_t *phases, const RnnAlloc *alloc,
+					  const char *fname)
+{
+	bool		failed;
+	double	   *clean = rnn_pipeline_histories_despiked(c->mp, hist, B, c->W, 1 + c->K, &failed,
+														rnn_check_interrupts, NULL,
+														&rnn_palloc_allocator);
+
+	if (failed)
+		rnn_report_status(RNN_ERR_ALLOC, fname);
+	rnn_report_status(rnn_forecast_features(out, c->mp, clean ? clean : hist, fut, B, c->W, H,
+											phases, rnn_check_interrupts, NULL, alloc),
+					  fname);
+	rnn_theta_combine_histories(out, c->mp, clean ? clean : hist, hist, B, c->W, 1 + c->K, H,
+								phases);
+	if (clean)
+		pfree(clean);
+}
+
+/*
  * The forecasts g + 1 .. g + horizon steps ahead of the window in hist slot
  * j, moved back by g = gaps[j] missing steps (ending at step end), into
  * out[j], one window at a time (a gap is rare; the batch forecasts horizon
@@ -948,21 +977,8 @@ rows_forecast_moved(RowsCache *c, int j, int lag, const char *fname)
 		f = rows_forecast_unseen(c, j, lag, fut, H, fname);
 	else
 	{
-		bool		failed;
-		double	   *clean = rnn_pipeline_histories_despiked(c->mp, hj, 1, W, I, &failed,
-															rnn_check_interrupts, NULL,
-															&rnn_palloc_allocator);
-
-		if (failed)
-			rnn_report_status(RNN_ERR_ALLOC, fname);
 		f = palloc(sizeof(double) * H);
-		rnn_report_status(rnn_forecast_features(f, c->mp, clean ? clean : hj, fut, 1, W, H,
-												&c->phases[j], rnn_check_interrupts, NULL,
-												&rnn_palloc_allocator),
-						  fname);
-		rnn_theta_combine_histories(f, c->mp, clean ? clean : hj, hj, 1, W, I, H, &c->phases[j]);
-		if (clean)
-			pfree(clean);
+		rows_forecast_windows(c, f, hj, fut, 1, H, &c->phases[j], &rnn_palloc_allocator, fname);
 	}
 	memcpy(c->out + (size_t) j * c->horizon, f + g, sizeof(double) * c->horizon);
 	pfree(f);
@@ -994,7 +1010,6 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 	int			W = c->W;
 	int			K = c->K;
 	int			Ku = c->K_user;
-	int			I = 1 + K;
 	int			horizon = c->horizon;
 	bool		ts = c->ts_kind >= 0;
 	/*
@@ -1125,25 +1140,9 @@ rows_batch(WindowObject win, RowsCache *c, RowsPart *part, int64 first, int lag,
 	}
 	else
 	{
-		/* each window's one-point spikes replaced, as rnn_forecast(model, history, horizon) */
-		bool		failed;
-		double	   *clean = rnn_pipeline_histories_despiked(c->mp, c->hist, k, W, I, &failed,
-															rnn_check_interrupts, NULL,
-															&rnn_palloc_allocator);
-
-		if (failed)
-			rnn_report_status(RNN_ERR_ALLOC, fname);
 		arena_reset(&c->arena);
-		rnn_report_status(rnn_forecast_features(c->out, c->mp, clean ? clean : c->hist,
-												K > 0 ? c->future : NULL, k, W, horizon,
-												c->phases, rnn_check_interrupts, NULL,
-												&c->arena_alloc),
-						  fname);
-		/* each window's own Theta, as rnn_forecast(model, history, horizon) */
-		rnn_theta_combine_histories(c->out, c->mp, clean ? clean : c->hist, c->hist, k, W, I,
-									horizon, c->phases);
-		if (clean)
-			pfree(clean);
+		rows_forecast_windows(c, c->out, c->hist, K > 0 ? c->future : NULL, k, horizon,
+							  c->phases, &c->arena_alloc, fname);
 	}
 	/* a window moved back by g steps: the steps g + 1 .. g + horizon ahead */
 	for (int j = 0; j < k; j++)
